@@ -1,0 +1,27 @@
+import { createClient, type Client } from "@libsql/client/web";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { drizzle } from "drizzle-orm/libsql/web";
+import * as platformSchema from "./platform/schema";
+import * as tenantSchema from "./tenant/schema";
+
+export type PlatformDb = LibSQLDatabase<typeof platformSchema> & { $client: Client };
+export type TenantDb = LibSQLDatabase<typeof tenantSchema> & { $client: Client };
+
+/**
+ * A libSQL client over HTTP (Hrana). The same code talks to Turso, sqld and the local server:
+ * only the URL and token differ. Creating a client is cheap (no connection is opened until the
+ * first query), so handles are made per request and never shared between tenants.
+ */
+export function libsqlClient(url: string, authToken: string | undefined): Client {
+  return createClient({ url, authToken: authToken || undefined, intMode: "number" });
+}
+
+/** The platform database handle (tenants, plans, idempotency keys). */
+export function platformDb(env: Pick<Env, "PLATFORM_DB_URL" | "PLATFORM_DB_TOKEN">): PlatformDb {
+  return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN), { schema: platformSchema });
+}
+
+/** Wraps a tenant database client; see tenantDb() in ./tenant-db for how one is obtained. */
+export function tenantDrizzle(client: Client): TenantDb {
+  return drizzle(client, { schema: tenantSchema });
+}

@@ -1,0 +1,51 @@
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * drizzle view of the platform database. The DDL lives in migrations/platform/*.sql; this file
+ * must mirror it (tests/worker/platform-schema.test.ts checks the columns against the live DB).
+ */
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  status: text("status", { enum: ["provisioning", "active", "suspended", "deleted"] }).notNull(),
+  plan: text("plan").notNull(),
+  dbProvider: text("db_provider").notNull(),
+  dbName: text("db_name").notNull(),
+  dbUrl: text("db_url"),
+  dbTokenSealed: text("db_token_sealed"),
+  config: text("config").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  suspendedAt: integer("suspended_at"),
+  deletedAt: integer("deleted_at"),
+});
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type TenantStatus = TenantRow["status"];
+
+export const plans = sqliteTable("plans", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  limits: text("limits").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status"),
+    response: text("response"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+);
+
+export const tenantMigrations = sqliteTable("tenant_migrations", {
+  tenantId: text("tenant_id").primaryKey(),
+  version: integer("version").notNull(),
+  appliedAt: integer("applied_at").notNull(),
+});

@@ -1,0 +1,29 @@
+import type { Client } from "@libsql/client";
+import { openSecret } from "../lib/crypto";
+import { libsqlClient, tenantDrizzle, type TenantDb } from "./client";
+import type { TenantRow } from "./platform/schema";
+
+/** The connection facts of a tenant database, credential already opened. */
+export interface TenantDbLocation {
+  url: string;
+  token: string;
+}
+
+/**
+ * Opens the sealed credential of a tenant row. The tenant id is the AES-GCM context, so a
+ * credential copied onto another tenant's row does not open.
+ */
+export async function tenantDbLocation(env: Pick<Env, "DB_ENCRYPTION_KEY">, row: TenantRow): Promise<TenantDbLocation> {
+  if (!row.dbUrl || !row.dbTokenSealed) throw new Error(`tenant ${row.id} has no database yet`);
+  return { url: row.dbUrl, token: await openSecret(env.DB_ENCRYPTION_KEY, row.dbTokenSealed, row.id) };
+}
+
+/** A raw client for one tenant's database (migrations, batches). Made per request. */
+export function tenantClient(loc: TenantDbLocation): Client {
+  return libsqlClient(loc.url, loc.token);
+}
+
+/** The drizzle handle for one tenant's database. Made per request; never cached across tenants. */
+export function tenantDb(loc: TenantDbLocation): TenantDb {
+  return tenantDrizzle(tenantClient(loc));
+}

@@ -1,0 +1,143 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { platformDb } from "../../db/client";
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../db/platform/idempotency";
+import { sha256Hex } from "../../lib/crypto";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { forgetTenant } from "../tenant-cache";
+import { requireAdmin } from "./auth";
+import {
+  CreateTenantSchema,
+  IdempotencyHeaderSchema,
+  MigrationStatusSchema,
+  SlugParamSchema,
+  TenantSchema,
+  TenantStatusSchema,
+  UpdateTenantSchema,
+} from "./schemas";
+import * as svc from "./service";
+
+/** Platform admin API, mounted at /admin/v1. Every route needs the platform admin token. */
+export const adminRoutes = createRouter();
+adminRoutes.use("*", requireAdmin());
+adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+
+const tags = ["Platform admin"];
+const security = [{ adminToken: [] }];
+const errors = problemResponses(400, 401, 404, 409, 413);
+const tenantResponse = jsonResponse(TenantSchema, "The tenant");
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post", path: "/tenants", tags, security, summary: "Create a tenant (provisions and migrates its database)",
+    request: { headers: IdempotencyHeaderSchema, body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } } },
+    responses: { 201: jsonResponse(TenantSchema, "Created"), ...errors, ...problemResponses(422, 502) },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const key = c.req.valid("header")["idempotency-key"];
+    const db = platformDb(c.env);
+    if (key) {
+      const replay = await claimIdempotencyKey(db, "admin:create-tenant", key, await sha256Hex(JSON.stringify(input)));
+      if (replay) return c.json(replay.body as z.infer<typeof TenantSchema>, 201, { "idempotent-replayed": "true" });
+    }
+    try {
+      const view = svc.toView(await svc.createTenant(c.env, db, input));
+      forgetTenant(view.slug);
+      if (key) await completeIdempotencyKey(db, "admin:create-tenant", key, { status: 201, body: view });
+      return c.json(view, 201);
+    } catch (err) {
+      // A failed request releases its key: the client can retry with the same key.
+      if (key) await releaseIdempotencyKey(db, "admin:create-tenant", key).catch(() => undefined);
+      throw err;
+    }
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get", path: "/tenants", tags, security, summary: "List tenants, newest first",
+    request: { query: PageQuerySchema.extend({ status: TenantStatusSchema.optional() }) },
+    responses: { 200: jsonResponse(pageSchema(TenantSchema), "A page of tenants"), ...errors },
+  }),
+  async (c) => c.json(await svc.listTenants(platformDb(c.env), c.req.valid("query")), 200),
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get", path: "/tenants/{slug}", tags, security, summary: "Get a tenant",
+    request: { params: SlugParamSchema },
+    responses: { 200: tenantResponse, ...errors },
+  }),
+  async (c) => c.json(svc.toView(await svc.getTenant(platformDb(c.env), c.req.valid("param").slug)), 200),
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/tenants/{slug}", tags, security, summary: "Update name, plan or config (partial)",
+    request: { params: SlugParamSchema, body: { required: true, content: { "application/json": { schema: UpdateTenantSchema } } } },
+    responses: { 200: tenantResponse, ...errors },
+  }),
+  async (c) => {
+    const { slug } = c.req.valid("param");
+    const row = await svc.updateTenantDetails(c.env, platformDb(c.env), slug, c.req.valid("json"));
+    forgetTenant(slug);
+    return c.json(svc.toView(row), 200);
+  },
+);
+
+for (const [path, to, summary] of [
+  ["/tenants/{slug}/suspend", "suspended", "Suspend a tenant: its routes answer 403 tenant_suspended"],
+  ["/tenants/{slug}/resume", "active", "Resume a suspended tenant"],
+] as const) {
+  adminRoutes.openapi(
+    createRoute({ method: "post", path, tags, security, summary, request: { params: SlugParamSchema }, responses: { 200: tenantResponse, ...errors } }),
+    async (c) => {
+      const { slug } = c.req.valid("param");
+      const row = await svc.setTenantStatus(platformDb(c.env), slug, to);
+      forgetTenant(slug);
+      return c.json(svc.toView(row), 200);
+    },
+  );
+}
+
+adminRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/tenants/{slug}", tags, security, summary: "Soft-delete a tenant (the database is kept until purge)",
+    request: { params: SlugParamSchema },
+    responses: { 200: tenantResponse, ...errors },
+  }),
+  async (c) => {
+    const { slug } = c.req.valid("param");
+    const row = await svc.setTenantStatus(platformDb(c.env), slug, "deleted");
+    forgetTenant(slug);
+    return c.json(svc.toView(row), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post", path: "/tenants/{slug}/purge", tags, security, summary: "Permanently remove a deleted tenant and its database",
+    request: { params: SlugParamSchema },
+    responses: { 204: { description: "Purged" }, ...errors },
+  }),
+  async (c) => {
+    const { slug } = c.req.valid("param");
+    await svc.purgeTenant(c.env, platformDb(c.env), slug);
+    forgetTenant(slug);
+    return c.body(null, 204);
+  },
+);
+
+for (const [method, summary] of [
+  ["get", "Migration status of the tenant's database"],
+  ["post", "Apply pending migrations to the tenant's database now"],
+] as const) {
+  adminRoutes.openapi(
+    createRoute({
+      method, path: "/tenants/{slug}/migrations", tags, security, summary,
+      request: { params: SlugParamSchema },
+      responses: { 200: jsonResponse(MigrationStatusSchema, "Migration status"), ...errors },
+    }),
+    async (c) => c.json(await svc.migrationStatus(c.env, platformDb(c.env), c.req.valid("param").slug, method === "post"), 200),
+  );
+}

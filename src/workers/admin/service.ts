@@ -1,0 +1,157 @@
+import type { PlatformDb } from "../../db/client";
+import { currentVersion, migrate } from "../../db/migrator";
+import { tenantMigrations as tenantMigrationSet } from "../../db/migrations.gen";
+import { provisionerFor, type Provisioner } from "../../db/provisioner";
+import type { TenantRow, TenantStatus } from "../../db/platform/schema";
+import {
+  deleteTenantRow,
+  findTenantBySlug,
+  insertTenant,
+  listTenantRows,
+  recordTenantVersion,
+  updateTenant,
+} from "../../db/platform/tenants";
+import { tenantClient, tenantDb, tenantDbLocation } from "../../db/tenant-db";
+import { writePublicInfo } from "../../db/tenant/settings";
+import { sealSecret } from "../../lib/crypto";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { log } from "../../lib/log";
+import { mergeConfig, parseStoredConfig, TenantConfigSchema, type TenantConfigPatch } from "../../lib/tenant-config";
+import type { TenantView } from "./schemas";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The admin API's view of a tenant row: never the database credential. */
+export function toView(row: TenantRow): TenantView {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    status: row.status === "provisioning" ? "active" : row.status,
+    plan: row.plan,
+    config: parseStoredConfig(row.config),
+    database: { provider: row.dbProvider, name: row.dbName, url: row.dbUrl },
+    createdAt: iso(row.createdAt)!,
+    updatedAt: iso(row.updatedAt)!,
+    suspendedAt: iso(row.suspendedAt),
+    deletedAt: iso(row.deletedAt),
+  };
+}
+
+/** A visible tenant by slug (provisioning rows are invisible), or 404. */
+export async function getTenant(db: PlatformDb, slug: string): Promise<TenantRow> {
+  const row = await findTenantBySlug(db, slug);
+  if (!row || row.status === "provisioning") throw new AppError(404, "tenant_not_found", `No tenant with slug '${slug}'.`);
+  return row;
+}
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  plan: string;
+  config?: TenantConfigPatch | undefined;
+}
+
+/**
+ * Creates a tenant: reserve the slug (a unique row in state `provisioning`), create its database,
+ * migrate it, write its public info, then mark it active. A failure undoes what was done, so the
+ * slug is free again and the call can be retried.
+ */
+export async function createTenant(env: Env, db: PlatformDb, input: CreateTenantInput, provisioner: Provisioner = provisionerFor(env)): Promise<TenantRow> {
+  const config = mergeConfig(TenantConfigSchema.parse({}), input.config ?? {});
+  const now = Date.now();
+  const id = newId(now);
+  const row: TenantRow = {
+    id, slug: input.slug, name: input.name, status: "provisioning", plan: input.plan,
+    dbProvider: provisioner.provider, dbName: `t-${id}`, dbUrl: null, dbTokenSealed: null,
+    config: JSON.stringify(config), createdAt: now, updatedAt: now, suspendedAt: null, deletedAt: null,
+  };
+  try {
+    await insertTenant(db, row);
+  } catch (err) {
+    if (await findTenantBySlug(db, input.slug)) {
+      throw new AppError(409, "tenant_exists", `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`);
+    }
+    throw err;
+  }
+  try {
+    const created = await provisioner.create(row.dbName);
+    const sealed = await sealSecret(env.DB_ENCRYPTION_KEY, created.token, id);
+    const loc = { url: created.url, token: created.token };
+    const report = await migrate(tenantClient(loc), tenantMigrationSet);
+    await writePublicInfo(tenantDb(loc), { name: row.name, features: config.features, signIn: config.signIn });
+    const active = await updateTenant(db, id, { status: "active", dbUrl: created.url, dbTokenSealed: sealed });
+    await recordTenantVersion(db, id, report.version);
+    return active!;
+  } catch (err) {
+    log("error", "tenant provisioning failed", { tenant: input.slug, error: String(err) });
+    await provisioner.destroy(row.dbName).catch(() => undefined);
+    await deleteTenantRow(db, id).catch(() => undefined);
+    throw new AppError(502, "provisioning_failed", "The tenant's database could not be provisioned; nothing was kept, retry later.");
+  }
+}
+
+export async function listTenants(db: PlatformDb, q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined }) {
+  const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+  const rows = await listTenantRows(db, { limit: q.limit + 1, before, status: q.status });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(toView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.id]) : null };
+}
+
+/** Updates name, plan or config; the public info in the tenant DB follows. */
+export async function updateTenantDetails(
+  env: Env,
+  db: PlatformDb,
+  slug: string,
+  patch: { name?: string | undefined; plan?: string | undefined; config?: TenantConfigPatch | undefined },
+): Promise<TenantRow> {
+  const row = await getTenant(db, slug);
+  if (row.status === "deleted") throw new AppError(409, "tenant_deleted", "A deleted tenant cannot be changed.");
+  const config = patch.config ? mergeConfig(parseStoredConfig(row.config), patch.config) : parseStoredConfig(row.config);
+  const updated = (await updateTenant(db, row.id, {
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.plan !== undefined ? { plan: patch.plan } : {}),
+    config: JSON.stringify(config),
+  }))!;
+  const loc = await tenantDbLocation(env, updated);
+  await writePublicInfo(tenantDb(loc), { name: updated.name, features: config.features, signIn: config.signIn });
+  return updated;
+}
+
+/** Moves a tenant between active, suspended and deleted, with the allowed transitions only. */
+export async function setTenantStatus(db: PlatformDb, slug: string, to: "active" | "suspended" | "deleted"): Promise<TenantRow> {
+  const row = await getTenant(db, slug);
+  if (row.status === to) return row;
+  if (row.status === "deleted") throw new AppError(409, "tenant_deleted", "A deleted tenant cannot be changed; purge it or keep it.");
+  const now = Date.now();
+  const patch =
+    to === "suspended" ? { status: to, suspendedAt: now } : to === "deleted" ? { status: to, deletedAt: now } : { status: to, suspendedAt: null };
+  return (await updateTenant(db, row.id, patch))!;
+}
+
+/** Permanently removes a soft-deleted tenant and its database. */
+export async function purgeTenant(env: Env, db: PlatformDb, slug: string, provisioner: Provisioner = provisionerFor(env)): Promise<void> {
+  const row = await getTenant(db, slug);
+  if (row.status !== "deleted") throw new AppError(409, "tenant_not_deleted", "Only a deleted tenant can be purged; DELETE it first.");
+  await provisioner.destroy(row.dbName);
+  await deleteTenantRow(db, row.id);
+}
+
+/** The tenant database's migration ledger against the bundled migrations. */
+export async function migrationStatus(env: Env, db: PlatformDb, slug: string, apply: boolean) {
+  const row = await getTenant(db, slug);
+  const client = tenantClient(await tenantDbLocation(env, row));
+  if (apply) await recordTenantVersion(db, row.id, (await migrate(client, tenantMigrationSet)).version);
+  const version = await currentVersion(client);
+  const rs = await client.execute("SELECT version, name, applied_at FROM _canopy_migrations ORDER BY version");
+  return {
+    tenant: row.slug,
+    version,
+    latest: tenantMigrationSet.length,
+    pending: tenantMigrationSet.filter((m) => m.version > version).map((m) => ({ version: m.version, name: m.name })),
+    applied: rs.rows.map((r) => ({ version: Number(r.version), name: String(r.name), appliedAt: new Date(Number(r.applied_at)).toISOString() })),
+  };
+}

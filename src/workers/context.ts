@@ -1,0 +1,26 @@
+import type { TenantConfig } from "../lib/tenant-config";
+
+/** A tenant as the gateway resolved it for this request (database credential already opened). */
+export interface ResolvedTenant {
+  id: string;
+  slug: string;
+  name: string;
+  status: "active" | "suspended";
+  plan: string;
+  config: TenantConfig;
+  db: { url: string; token: string };
+}
+
+/** Per-request context variables, typed for every Hono handler by module augmentation. */
+declare module "hono" {
+  interface ContextVariableMap {
+    requestId: string;
+    traceId: string;
+    spanId: string;
+    tenant: ResolvedTenant;
+    /** Extra fields the request log line should carry (set by auth: user id, …). */
+    logFields: Record<string, unknown>;
+  }
+}
+
+export type AppEnv = { Bindings: Env };

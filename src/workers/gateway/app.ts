@@ -1,0 +1,44 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { adminRoutes } from "../admin/routes";
+import type { AppEnv } from "../context";
+import { validationError } from "../http";
+import { tenantRoutes } from "../tenant/routes";
+import { mountDocs } from "./docs";
+import { notFoundHandler, onError } from "./errors";
+import { healthRoutes } from "./health";
+import { accessLog } from "./middleware/access-log";
+import { bodyLimit } from "./middleware/body-limit";
+import { tenantCors } from "./middleware/cors";
+import { requestId } from "./middleware/request-id";
+import { tenant } from "./middleware/tenant";
+import { trace } from "./middleware/trace";
+
+/**
+ * Assembles the Worker's HTTP app. Order matters: the request id and trace come first so every
+ * log line and error carries them; tenant resolution precedes CORS (origins are per tenant) and
+ * the body limit (limits are per tenant).
+ */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+
+  // A bare route outside the chain: the baseline the benchmark compares the chain against.
+  app.get("/__bare", (c) => c.text("ok"));
+
+  app.use("*", requestId(), trace(), accessLog());
+  app.route("/", healthRoutes);
+  mountDocs(app);
+
+  app.use("/admin/v1/*", bodyLimit());
+  app.route("/admin/v1", adminRoutes);
+
+  app.use("/v1/*", tenant(), tenantCors(), bodyLimit());
+  app.route("/v1", tenantRoutes);
+
+  app.onError(onError);
+  app.notFound(notFoundHandler(app));
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AppError, toProblem } from "../../lib/errors";
+import { log } from "../../lib/log";
+import type { AppEnv } from "../context";
+
+/** Maps what Hono itself throws (malformed JSON and the like) onto our error codes. */
+function fromHttpException(err: HTTPException): AppError {
+  if (err.status === 400 && /json/i.test(err.message)) {
+    return new AppError(400, "malformed_json", "The request body is not valid JSON.");
+  }
+  if (err.status === 413) return new AppError(413, "body_too_large", "The request body is too large.");
+  const status = ([400, 401, 403, 404, 405, 409, 413, 415, 422, 429] as const).find((s) => s === err.status) ?? 400;
+  return new AppError(status, "bad_request", err.message || "The request could not be processed.");
+}
+
+/** Renders an AppError as problem+json, with its extra headers. */
+export function problemResponse(c: Context<AppEnv>, err: AppError): Response {
+  const body = JSON.stringify(toProblem(err, c.get("requestId") ?? "unknown"));
+  const headers = new Headers({ "content-type": "application/problem+json", ...err.extra.headers });
+  return new Response(body, { status: err.status, headers });
+}
+
+/**
+ * The one error renderer. Known errors keep their status and code; anything else is logged
+ * with its stack and answered as a bare 500, so no internals reach the client.
+ */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof AppError) return problemResponse(c, err);
+  if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
+  log("error", "unhandled error", {
+    requestId: c.get("requestId"),
+    traceId: c.get("traceId"),
+    error: err instanceof Error ? err.message : String(err),
+    stack: err instanceof Error ? err.stack : undefined,
+  });
+  return problemResponse(c, new AppError(500, "internal_error", "Something went wrong on our side; quote the request id when reporting it."));
+};
+
+/**
+ * 404 for unknown paths, 405 (with Allow) when the path exists under other methods. Route
+ * patterns are compiled once per isolate from the assembled app.
+ */
+export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
+  let patterns: { re: RegExp; method: string }[] | undefined;
+  return (c) => {
+    patterns ??= app.routes
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({
+        method: r.method,
+        re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`),
+      }));
+    const allow = [...new Set(patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method))];
+    if (allow.length > 0) {
+      return problemResponse(
+        c,
+        new AppError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}.`, {
+          headers: { allow: allow.join(", ") },
+        }),
+      );
+    }
+    return problemResponse(c, new AppError(404, "route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  };
+}

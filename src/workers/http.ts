@@ -1,0 +1,65 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ZodError } from "zod";
+import { AppError, type FieldIssue } from "../lib/errors";
+import type { AppEnv } from "./context";
+
+/** Turns zod issues into the `errors` list of a problem document. */
+export function fieldIssues(error: ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+}
+
+/** The validation error every route answers for a bad body, query, param or header. */
+export function validationError(error: ZodError, target: string): AppError {
+  const issues = fieldIssues(error);
+  const first = issues[0];
+  const detail = first ? `Invalid ${target}: ${first.path} ${first.message}` : `Invalid ${target}`;
+  return new AppError(400, "validation_failed", detail, { errors: issues });
+}
+
+/**
+ * A router for one service. Every service router shares the validation hook, so a zod failure
+ * anywhere becomes the same 400 problem+json.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+}
+
+/** The problem+json schema, referenced by every route's error responses in the OpenAPI document. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "validation_failed" }),
+    detail: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** Response entries for the given error statuses, for createRoute's `responses`. */
+export function problemResponses(...statuses: number[]): Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> {
+  const out: Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> = {};
+  for (const s of statuses) out[s] = { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } };
+  return out;
+}
+
+/** JSON body entry for createRoute's `responses`. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** Cursor pagination query shared by every list route. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Page size, 1–100" }),
+  cursor: z.string().max(200).optional().openapi({ description: "Opaque cursor from the previous page's nextCursor" }),
+});
+
+/** `{ items, nextCursor }`, the shape of every list. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}

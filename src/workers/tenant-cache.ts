@@ -1,0 +1,49 @@
+import type { PlatformDb } from "../db/client";
+import { findTenantBySlug } from "../db/platform/tenants";
+import { tenantDbLocation } from "../db/tenant-db";
+import { parseStoredConfig } from "../lib/tenant-config";
+import type { ResolvedTenant } from "./context";
+
+interface Entry {
+  expires: number;
+  value: Promise<ResolvedTenant | null>;
+}
+
+// Per-isolate cache of resolved tenants. Bounded in size and time: a suspension made through
+// another isolate takes effect within the TTL; one made through this isolate at once (forget()).
+// Unknown slugs are cached too, so a flood of random hosts costs one platform read per slug.
+const MAX_ENTRIES = 1000;
+const cache = new Map<string, Entry>();
+
+async function load(env: Env, db: PlatformDb, slug: string): Promise<ResolvedTenant | null> {
+  const row = await findTenantBySlug(db, slug);
+  if (!row || (row.status !== "active" && row.status !== "suspended")) return null;
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    status: row.status,
+    plan: row.plan,
+    config: parseStoredConfig(row.config),
+    db: await tenantDbLocation(env, row),
+  };
+}
+
+/** The tenant for a slug (null if unknown or deleted), cached for TENANT_CACHE_TTL_MS. */
+export function resolveTenant(env: Env, db: () => PlatformDb, slug: string, now = Date.now()): Promise<ResolvedTenant | null> {
+  const hit = cache.get(slug);
+  if (hit && hit.expires > now) return hit.value;
+  const ttl = Number(env.TENANT_CACHE_TTL_MS) || 5000;
+  const value = load(env, db(), slug);
+  // A failed load must not be cached: the next request retries.
+  value.catch(() => cache.delete(slug));
+  cache.delete(slug);
+  cache.set(slug, { expires: now + ttl, value });
+  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+  return value;
+}
+
+/** Drops a slug from this isolate's cache after an admin change. */
+export function forgetTenant(slug: string): void {
+  cache.delete(slug);
+}

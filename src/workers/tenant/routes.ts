@@ -1,0 +1,38 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { readPublicInfo } from "../../db/tenant/settings";
+import { AppError } from "../../lib/errors";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+
+const TenantInfoSchema = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    features: z.record(z.string(), z.boolean()),
+    signIn: z.object({
+      password: z.boolean(),
+      username: z.boolean(),
+      email: z.boolean(),
+      registration: z.enum(["open", "closed"]),
+    }),
+  })
+  .openapi("TenantInfo");
+
+/** Tenant-scoped public routes, mounted under /v1 behind tenant resolution. */
+export const tenantRoutes = createRouter();
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "get", path: "/tenant", tags: ["Tenant"],
+    summary: "Public bootstrap info for client apps (name, features, sign-in options)",
+    description: "Read from the tenant's own database. Address the tenant by host (<slug>.<base domain>) or the X-Tenant header.",
+    responses: { 200: jsonResponse(TenantInfoSchema, "Tenant info"), ...problemResponses(403, 404) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const info = await readPublicInfo(tenantDb(tenant.db));
+    if (!info) throw new AppError(503, "tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
+    return c.json({ id: tenant.id, slug: tenant.slug, ...info }, 200);
+  },
+);
