@@ -12,7 +12,7 @@ const app = createApp();
 /** The Worker: HTTP through the Hono app, queue batches to their consumers, cron housekeeping. */
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     // Consumers register here as the notification, statistics and AI capabilities land.
     await dispatchBatch(batch, env, {});
   },

@@ -17,7 +17,7 @@ export function libsqlClient(url: string, authToken: string | undefined): Client
 }
 
 /** The platform database handle (tenants, plans, idempotency keys). */
-export function platformDb(env: Pick<Env, "PLATFORM_DB_URL" | "PLATFORM_DB_TOKEN">): PlatformDb {
+export function platformDb(env: { PLATFORM_DB_URL: string; PLATFORM_DB_TOKEN?: string | undefined }): PlatformDb {
   return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN), { schema: platformSchema });
 }
 

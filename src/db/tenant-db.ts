@@ -13,7 +13,7 @@ export interface TenantDbLocation {
  * Opens the sealed credential of a tenant row. The tenant id is the AES-GCM context, so a
  * credential copied onto another tenant's row does not open.
  */
-export async function tenantDbLocation(env: Pick<Env, "DB_ENCRYPTION_KEY">, row: TenantRow): Promise<TenantDbLocation> {
+export async function tenantDbLocation(env: { DB_ENCRYPTION_KEY: string }, row: TenantRow): Promise<TenantDbLocation> {
   if (!row.dbUrl || !row.dbTokenSealed) throw new Error(`tenant ${row.id} has no database yet`);
   return { url: row.dbUrl, token: await openSecret(env.DB_ENCRYPTION_KEY, row.dbTokenSealed, row.id) };
 }

@@ -1,0 +1,108 @@
+/**
+ * `npm run dev`: the local libSQL server, the platform database, `wrangler dev` and a ready
+ * `demo` tenant, with one Ctrl-C to stop everything. State lives in .canopy/ (npm run reset).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { writeVars } from "./dotenv";
+import { startServer } from "./libsql-server/server";
+import { devVarsPath, libsqlDir, localSecrets, root, wranglerDir } from "./local-state";
+import { bootstrapPlatform } from "./platform-bootstrap";
+
+const port = Number(process.env.PORT ?? 8787);
+const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8081);
+const api = `http://localhost:${port}`;
+
+async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not become ready within ${ms / 1000} s`);
+}
+
+async function ensureDemoTenant(adminToken: string): Promise<string> {
+  const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const existing = await fetch(`${api}/admin/v1/tenants/demo`, { headers });
+  if (existing.ok) return "exists";
+  const res = await fetch(`${api}/admin/v1/tenants`, {
+    method: "POST",
+    headers: { ...headers, "idempotency-key": "npm-run-dev-demo-tenant" },
+    body: JSON.stringify({ slug: "demo", name: "Demo", config: { allowedOrigins: ["*"], features: { chat: true } } }),
+  });
+  if (!res.ok) throw new Error(`creating the demo tenant failed: HTTP ${res.status} ${await res.text()}`);
+  return "created";
+}
+
+async function main(): Promise<void> {
+  const secrets = localSecrets();
+  mkdirSync(libsqlDir, { recursive: true });
+  const server = await startServer({ port: libsqlPort, dataDir: libsqlDir, secret: secrets.libsqlSecret });
+  const platform = await bootstrapPlatform(server.origin, secrets.libsqlSecret);
+  writeVars(
+    devVarsPath,
+    {
+      ADMIN_TOKEN: secrets.adminToken,
+      PLATFORM_DB_URL: platform.url,
+      PLATFORM_DB_TOKEN: platform.token,
+      DB_ENCRYPTION_KEY: secrets.encryptionKey,
+      LIBSQL_ADMIN_URL: server.origin,
+      LIBSQL_ADMIN_TOKEN: secrets.libsqlSecret,
+      DB_PROVISIONER: "local",
+    },
+    "Written by `npm run dev` (git-ignored). Secrets persist in .canopy/secrets.json; `npm run reset` wipes both.",
+  );
+
+  // Own process group (detached), so stopping it also stops the workerd it spawns.
+  const wrangler = spawn(
+    "wrangler",
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", wranglerDir, "--show-interactive-dev-session=false"],
+    { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, FORCE_COLOR: "1" } },
+  );
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (wrangler.pid && wrangler.exitCode === null) {
+      try {
+        process.kill(-wrangler.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await server.close();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  wrangler.on("exit", (code) => void stop(code ?? 1));
+
+  await waitFor(`${api}/readyz`, 180_000, wrangler);
+  const demo = await ensureDemoTenant(secrets.adminToken);
+  console.log(`
+  Canopy is running.
+    API            ${api}   (reference: ${api}/docs, OpenAPI: ${api}/openapi.json)
+    libSQL server  ${server.origin}   (data in .canopy/libsql; platform DB ${platform.url})
+    demo tenant    ${demo}
+    admin token    ${secrets.adminToken}   (also in .dev.vars as ADMIN_TOKEN)
+
+  Try:
+    curl -H 'X-Tenant: demo' ${api}/v1/tenant
+    curl -H 'Authorization: Bearer ${secrets.adminToken}' ${api}/admin/v1/tenants
+    curl -X POST -H 'Authorization: Bearer ${secrets.adminToken}' -H 'content-type: application/json' \\
+         -d '{"slug":"acme","name":"Acme"}' ${api}/admin/v1/tenants
+
+  Ctrl-C stops everything; state persists across restarts (npm run reset wipes it).
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ * - worker: tests run inside workerd (Miniflare) against the real bindings from wrangler.toml
+ *   (Durable Objects, Queues, R2) and the real local libSQL server started by the global setup.
+ * - node: the local libSQL server itself, driven by the real @libsql/client from Node.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => {
+            const libsql = inject("libsql");
+            const secrets = inject("secrets");
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  ADMIN_TOKEN: secrets.adminToken,
+                  DB_ENCRYPTION_KEY: secrets.encryptionKey,
+                  PLATFORM_DB_URL: libsql.platformUrl,
+                  PLATFORM_DB_TOKEN: libsql.platformToken,
+                  LIBSQL_ADMIN_URL: libsql.origin,
+                  LIBSQL_ADMIN_TOKEN: libsql.secret,
+                  DB_PROVISIONER: "local",
+                  // Short enough that suspension tests see it, long enough to be exercised.
+                  TENANT_CACHE_TTL_MS: "1000",
+                },
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["tests/worker/**/*.test.ts"],
+          globalSetup: ["tests/setup/global.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["tests/node/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
