@@ -33,9 +33,6 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-/** What a request's credentials allow. */
-export type Grant = { kind: 'master' } | { kind: 'namespace'; ns: string } | { kind: 'none' };
-
 /** Checks tokens against one secret. */
 export class Authenticator {
   constructor(private readonly secret: string) {

@@ -36,3 +36,14 @@ tenantRoutes.openapi(
     return c.json({ id: tenant.id, slug: tenant.slug, ...info }, 200);
   },
 );
+
+const TimeSchema = z.object({ now: z.number().int().openapi({ description: "Server time, epoch milliseconds" }) }).openapi("ServerTime");
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "get", path: "/time", tags: ["Tenant"],
+    summary: "Server time, for client clock-skew correction (TOTP, message timestamps)",
+    responses: { 200: jsonResponse(TimeSchema, "Server time"), ...problemResponses(403, 404) },
+  }),
+  (c) => c.json({ now: Date.now() }, 200),
+);
