@@ -10,6 +10,7 @@ function fromHttpException(err: HTTPException): AppError {
     return new AppError(400, "malformed_json", "The request body is not valid JSON.");
   }
   if (err.status === 413) return new AppError(413, "body_too_large", "The request body is too large.");
+  if (err.status === 415) return new AppError(415, "unsupported_media_type", "Send the body as application/json.");
   const status = ([400, 401, 403, 404, 405, 409, 413, 415, 422, 429] as const).find((s) => s === err.status) ?? 400;
   return new AppError(status, "bad_request", err.message || "The request could not be processed.");
 }

@@ -24,7 +24,8 @@ export function tenantSlugOf(host: string | undefined, header: string | undefine
 /** Resolves the tenant of a tenant-scoped route: 404 tenant_not_found, 403 tenant_suspended. */
 export function tenant(): MiddlewareHandler<AppEnv> {
   return async function tenant(c, next) {
-    const slug = tenantSlugOf(c.req.header("host"), c.req.header("x-tenant"), c.env.BASE_DOMAIN);
+    // The URL carries the host the client addressed (workerd fills it from the Host header).
+    const slug = tenantSlugOf(new URL(c.req.url).host, c.req.header("x-tenant"), c.env.BASE_DOMAIN);
     if (!slug) throw new AppError(404, "tenant_not_found", "No tenant in the request: use <tenant>.<base domain> or the X-Tenant header.");
     const resolved = await resolveTenant(c.env, () => platformDb(c.env), slug);
     if (!resolved) throw new AppError(404, "tenant_not_found", `No tenant '${slug}'.`);
