@@ -68,7 +68,7 @@ export async function handleAdmin(ctx: AdminContext, req: IncomingMessage, res: 
       return true;
     }
     if (method !== 'DELETE') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
-    const db = ctx.store.get(ns);
+    const db = ctx.store.opened(ns);
     if (db !== undefined) ctx.streams.dropDatabase(db);
     if (!ctx.store.delete(ns)) throw notFound(ns);
     sendJson(res, 200, { namespace: ns, deleted: true });

@@ -147,12 +147,12 @@ export class NamespaceDb {
     }
   }
 
-  /** Roll back, fail queued requests and close the connection. */
-  close(): void {
+  /** Roll back, fail queued requests (with `reason`, default: namespace gone) and close. */
+  close(reason?: HttpError): void {
     if (!this.open) return;
     this.rollbackIfNeeded();
     this.open = false;
-    this.lock.failAll(new HttpError(404, 'NAMESPACE_NOT_FOUND', `Namespace \`${this.name}\` doesn't exist`));
+    this.lock.failAll(reason ?? new HttpError(404, 'NAMESPACE_NOT_FOUND', `Namespace \`${this.name}\` doesn't exist`));
     this.cache.clear();
     this.conn.close();
   }
@@ -199,6 +199,11 @@ export class NamespaceStore {
     return existsSync(this.fileOf(ns)) ? this.open(ns) : undefined;
   }
 
+  /** The database of a namespace if its connection is open (never opens one). */
+  opened(ns: string): NamespaceDb | undefined {
+    return this.dbs.get(ns);
+  }
+
   /** Like `get`, but creates the namespace when missing (used for `default`). */
   getOrCreate(ns: string): NamespaceDb {
     return this.get(ns) ?? this.open(ns);
@@ -214,9 +219,9 @@ export class NamespaceStore {
     return true;
   }
 
-  /** Close every open connection (rolling back open transactions). */
-  closeAll(): void {
-    for (const db of this.dbs.values()) db.close();
+  /** Close every open connection (rolling back open transactions); queued requests get `reason`. */
+  closeAll(reason?: HttpError): void {
+    for (const db of this.dbs.values()) db.close(reason);
     this.dbs.clear();
   }
 

@@ -69,7 +69,9 @@ function bindArgs(step: PreparedStep): BindValue[] {
     } else if (name.startsWith('?')) {
       value = step.named === null ? step.args[Number(name.slice(1)) - 1] : undefined;
     } else if (step.named !== null) {
-      value = step.named.get(name) ?? step.named.get(name.slice(1));
+      // `has`, not `??`: a NULL argument is a value.
+      const key = step.named.has(name) ? name : name.slice(1);
+      if (step.named.has(key)) value = step.named.get(key);
     }
     if (value === undefined) {
       if (!step.info.isExplain) throw argsInvalid(`value for parameter ${name ?? index} not found`);
