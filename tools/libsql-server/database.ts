@@ -8,14 +8,14 @@
  * transaction open keeps the lock until COMMIT/ROLLBACK, `close` or its idle timeout (streams.ts).
  * While nobody holds the lock the connection is always in autocommit mode.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'libsql';
-import { HttpError } from './errors.js';
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import Database from "libsql";
+import { HttpError } from "./errors.js";
 
 type Connection = InstanceType<typeof Database>;
 /** A prepared `libsql` statement. */
-export type Statement = ReturnType<Connection['prepare']>;
+export type Statement = ReturnType<Connection["prepare"]>;
 
 /** Namespace names: lowercase, safe as file names and URL segments. */
 export const NAMESPACE_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -58,6 +58,8 @@ export class NamespaceDb {
   private readonly cache = new Map<string, Statement>();
   private readonly probe: Statement;
   private open = true;
+  // Set when a statement may have changed connection-level settings (PRAGMA, sequence).
+  private sessionDirty = false;
 
   constructor(
     readonly name: string,
@@ -65,13 +67,13 @@ export class NamespaceDb {
   ) {
     this.conn = new Database(path);
     this.conn.defaultSafeIntegers(true);
-    this.conn.exec('PRAGMA journal_mode = WAL');
-    this.conn.exec('PRAGMA synchronous = NORMAL');
-    this.conn.exec('PRAGMA foreign_keys = ON');
+    this.conn.exec("PRAGMA journal_mode = WAL");
+    this.conn.exec("PRAGMA synchronous = NORMAL");
+    this.conn.exec("PRAGMA foreign_keys = ON");
     // Only another process can make SQLite busy here (we hold the single connection); keep the
     // wait short because it blocks the event loop.
-    this.conn.exec('PRAGMA busy_timeout = 2000');
-    this.probe = this.conn.prepare('SELECT changes(), total_changes(), last_insert_rowid()');
+    this.conn.exec("PRAGMA busy_timeout = 2000");
+    this.probe = this.conn.prepare("SELECT changes(), total_changes(), last_insert_rowid()");
     this.probe.raw(true).safeIntegers(true);
   }
 
@@ -85,9 +87,9 @@ export class NamespaceDb {
     return !this.conn.inTransaction;
   }
 
-  /** Prepare (or reuse) a statement. Throws the `libsql` error on compile errors. */
-  prepare(sql: string): Statement {
-    const hit = this.cache.get(sql);
+  /** Prepare (or reuse, if `cached`) a statement. Throws the `libsql` error on compile errors. */
+  prepare(sql: string, cached = true): Statement {
+    const hit = cached ? this.cache.get(sql) : undefined;
     if (hit !== undefined) {
       // Refresh LRU position.
       this.cache.delete(sql);
@@ -97,7 +99,7 @@ export class NamespaceDb {
     const stmt = this.conn.prepare(sql);
     stmt.safeIntegers(true);
     if (stmt.reader) stmt.raw(true); // raw() throws on statements that return no data
-    if (sql.length <= 8192) {
+    if (cached && sql.length <= 8192) {
       if (this.cache.size >= STMT_CACHE_LIMIT) {
         const oldest = this.cache.keys().next();
         if (oldest.done !== true) this.cache.delete(oldest.value);
@@ -107,27 +109,38 @@ export class NamespaceDb {
     return stmt;
   }
 
+  /** Drop a statement from the cache. */
+  forget(sql: string): void {
+    this.cache.delete(sql);
+  }
+
   /** `[changes(), total_changes(), last_insert_rowid()]` of the connection. */
   counters(): { changes: bigint; total: bigint; lastRowid: bigint } {
     const row = this.probe.get([]);
     const [changes, total, lastRowid] = Array.isArray(row) ? row : [];
     return {
-      changes: typeof changes === 'bigint' ? changes : 0n,
-      total: typeof total === 'bigint' ? total : 0n,
-      lastRowid: typeof lastRowid === 'bigint' ? lastRowid : 0n,
+      changes: typeof changes === "bigint" ? changes : 0n,
+      total: typeof total === "bigint" ? total : 0n,
+      lastRowid: typeof lastRowid === "bigint" ? lastRowid : 0n,
     };
   }
 
   /** Run SQL text that may hold several statements (Hrana `sequence`). */
   exec(sql: string): void {
+    this.sessionDirty = true;
     this.conn.exec(sql);
+  }
+
+  /** Note that a statement may have changed connection settings (see `resetSession`). */
+  markSessionDirty(): void {
+    this.sessionDirty = true;
   }
 
   /** Roll back an open transaction, if any (never throws). */
   rollbackIfNeeded(): void {
     if (!this.open || !this.conn.inTransaction) return;
     try {
-      this.conn.exec('ROLLBACK');
+      this.conn.exec("ROLLBACK");
     } catch {
       // A failed ROLLBACK leaves nothing better to do; the next BEGIN will report it.
     }
@@ -139,9 +152,10 @@ export class NamespaceDb {
    * `client.migrate()` sends must not leak into the next stream.
    */
   resetSession(): void {
-    if (!this.open || this.conn.inTransaction) return;
+    if (!this.open || !this.sessionDirty || this.conn.inTransaction) return;
+    this.sessionDirty = false;
     try {
-      this.conn.exec('PRAGMA foreign_keys = ON');
+      this.conn.exec("PRAGMA foreign_keys = ON");
     } catch {
       // ignore: best effort
     }
@@ -152,7 +166,7 @@ export class NamespaceDb {
     if (!this.open) return;
     this.rollbackIfNeeded();
     this.open = false;
-    this.lock.failAll(reason ?? new HttpError(404, 'NAMESPACE_NOT_FOUND', `Namespace \`${this.name}\` doesn't exist`));
+    this.lock.failAll(reason ?? new HttpError(404, "NAMESPACE_NOT_FOUND", `Namespace \`${this.name}\` doesn't exist`));
     this.cache.clear();
     this.conn.close();
   }
@@ -215,7 +229,7 @@ export class NamespaceStore {
     this.dbs.get(ns)?.close();
     this.dbs.delete(ns);
     const base = this.fileOf(ns);
-    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${base}${suffix}`, { force: true });
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${base}${suffix}`, { force: true });
     return true;
   }
 

@@ -2,11 +2,11 @@
  * Running Hrana statements, batches, sequences and describes on a namespace connection.
  * Everything here is synchronous: the caller holds the namespace lock for the whole request.
  */
-import type { NamespaceDb } from './database.js';
-import { protocolError, sqliteToStmtError, StmtError } from './errors.js';
-import type { BatchCond, BatchResult, Col, DescribeResult, HranaBatch, HranaStmt, StmtResult } from './hrana.js';
-import { analyzeSql, isInsert, isReadonly, type SqlInfo } from './sql.js';
-import { decodeValue, encodeValue, type BindValue } from './values.js';
+import type { NamespaceDb } from "./database.js";
+import { protocolError, sqliteToStmtError, StmtError } from "./errors.js";
+import type { BatchCond, BatchResult, Col, DescribeResult, HranaBatch, HranaStmt, StmtResult } from "./hrana.js";
+import { analyzeSql, isInsert, isReadonly, type SqlInfo } from "./sql.js";
+import { decodeValue, encodeValue, type BindValue } from "./values.js";
 
 /** SQL texts stored on a stream with `store_sql`, by `sql_id`. */
 export type SqlStore = Map<number, string>;
@@ -15,9 +15,9 @@ export type SqlStore = Map<number, string>;
 export function resolveSql(sql: string | null | undefined, sqlId: number | null | undefined, sqls: SqlStore): string {
   const hasSql = sql !== null && sql !== undefined;
   const hasId = sqlId !== null && sqlId !== undefined;
-  if (hasSql && hasId) throw protocolError('Both `sql` and `sql_id` were given');
+  if (hasSql && hasId) throw protocolError("Both `sql` and `sql_id` were given");
   if (hasSql) return sql;
-  if (!hasId) throw protocolError('Neither `sql` nor `sql_id` was given');
+  if (!hasId) throw protocolError("Neither `sql` nor `sql_id` was given");
   const stored = sqls.get(sqlId);
   if (stored === undefined) throw protocolError(`SQL text with id ${sqlId} was not found`);
   return stored;
@@ -35,19 +35,19 @@ interface PreparedStep {
 function prepareStep(stmt: HranaStmt, sqls: SqlStore): PreparedStep {
   const sql = resolveSql(stmt.sql, stmt.sql_id, sqls);
   const info = analyzeSql(sql);
-  if (info.statementCount === 0) throw new StmtError('SQL_NO_STATEMENT', 'SQL string does not contain any statement');
-  if (info.statementCount > 1) throw new StmtError('SQL_MANY_STATEMENTS', 'SQL string contains more than one statement');
+  if (info.statementCount === 0) throw new StmtError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
+  if (info.statementCount > 1) throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
   const args = (stmt.args ?? []).map(decodeValue);
   const namedArgs = stmt.named_args ?? [];
   if (args.length > 0 && namedArgs.length > 0) {
-    throw new StmtError('ARGS_BOTH_POSITIONAL_AND_NAMED', 'Specifying both positional and named arguments is not supported');
+    throw new StmtError("ARGS_BOTH_POSITIONAL_AND_NAMED", "Specifying both positional and named arguments is not supported");
   }
   const named = namedArgs.length > 0 ? new Map(namedArgs.map((a) => [a.name, decodeValue(a.value)])) : null;
   return { sql, info, args, named, wantRows: stmt.want_rows ?? true };
 }
 
 function argsInvalid(detail: string): StmtError {
-  return new StmtError('ARGS_INVALID', `Arguments do not match SQL parameters: ${detail}`);
+  return new StmtError("ARGS_INVALID", `Arguments do not match SQL parameters: ${detail}`);
 }
 
 /**
@@ -66,7 +66,7 @@ function bindArgs(step: PreparedStep): BindValue[] {
     let value: BindValue | undefined;
     if (name === null) {
       value = step.named === null ? step.args[index - 1] : undefined;
-    } else if (name.startsWith('?')) {
+    } else if (name.startsWith("?")) {
       value = step.named === null ? step.args[Number(name.slice(1)) - 1] : undefined;
     } else if (step.named !== null) {
       // `has`, not `??`: a NULL argument is a value.
@@ -82,22 +82,38 @@ function bindArgs(step: PreparedStep): BindValue[] {
   return out;
 }
 
-function columnsOf(stmt: ReturnType<NamespaceDb['prepare']>): Col[] {
+function columnsOf(stmt: ReturnType<NamespaceDb["prepare"]>): Col[] {
   if (!stmt.reader) return [];
   return stmt.columns().map((c) => ({ name: c.name, decltype: c.type ?? null }));
 }
 
+/**
+ * A cached statement whose table was dropped fails while running, where a fresh statement would
+ * fail to compile (SQL_INPUT_ERROR, as sqld reports it). Recompile to tell the two apart.
+ */
+function classifyRunError(db: NamespaceDb, sql: string, err: unknown): StmtError {
+  const runError = sqliteToStmtError(err, "run");
+  if (runError.code !== "SQLITE_UNKNOWN") return runError;
+  db.forget(sql);
+  try {
+    db.prepare(sql);
+  } catch (prepareErr) {
+    return sqliteToStmtError(prepareErr, "prepare");
+  }
+  return runError;
+}
+
 function runStep(db: NamespaceDb, step: PreparedStep): StmtResult {
+  if (step.info.verb === "PRAGMA") db.markSessionDirty();
   let stmt;
   try {
     stmt = db.prepare(step.sql);
   } catch (err) {
-    throw sqliteToStmtError(err, 'prepare');
+    throw sqliteToStmtError(err, "prepare");
   }
   const params = bindArgs(step);
-  const cols = columnsOf(stmt);
   const before = db.counters().total;
-  const rows: StmtResult['rows'] = [];
+  const rows: StmtResult["rows"] = [];
   try {
     if (stmt.reader) {
       for (const row of stmt.iterate(params)) {
@@ -107,8 +123,11 @@ function runStep(db: NamespaceDb, step: PreparedStep): StmtResult {
       stmt.run(params);
     }
   } catch (err) {
-    throw sqliteToStmtError(err, 'run');
+    throw classifyRunError(db, step.sql, err);
   }
+  // Columns are read after running: a cached statement is re-prepared by SQLite on its first step
+  // after a schema change (ALTER TABLE, DROP/CREATE), and only then reports the new columns.
+  const cols = columnsOf(stmt);
   const after = db.counters();
   // changes() is stale after statements that change nothing (DDL, SELECT); total_changes() moves
   // only when rows were written, and then changes() is fresh (and, like sqld, excludes triggers).
@@ -130,28 +149,28 @@ export function executeStmt(db: NamespaceDb, stmt: HranaStmt, sqls: SqlStore): S
 
 function evalCond(cond: BatchCond, ok: boolean[], autocommit: boolean): boolean {
   switch (cond.type) {
-    case 'ok':
+    case "ok":
       return ok[cond.step] === true;
-    case 'error':
+    case "error":
       // sqld evaluates `error` as "did not succeed", so a skipped step counts as failed.
       return ok[cond.step] !== true;
-    case 'not':
+    case "not":
       return !evalCond(cond.cond, ok, autocommit);
-    case 'and':
+    case "and":
       return cond.conds.every((c) => evalCond(c, ok, autocommit));
-    case 'or':
+    case "or":
       return cond.conds.some((c) => evalCond(c, ok, autocommit));
-    case 'is_autocommit':
+    case "is_autocommit":
       return autocommit;
   }
 }
 
 function checkCondSteps(cond: BatchCond, stepIndex: number): void {
-  if (cond.type === 'ok' || cond.type === 'error') {
+  if (cond.type === "ok" || cond.type === "error") {
     if (cond.step >= stepIndex) throw protocolError(`Batch condition refers to step ${cond.step}, not before step ${stepIndex}`);
-  } else if (cond.type === 'not') {
+  } else if (cond.type === "not") {
     checkCondSteps(cond.cond, stepIndex);
-  } else if (cond.type === 'and' || cond.type === 'or') {
+  } else if (cond.type === "and" || cond.type === "or") {
     for (const c of cond.conds) checkCondSteps(c, stepIndex);
   }
 }
@@ -170,8 +189,8 @@ function prepareBatch(db: NamespaceDb, batch: HranaBatch, sqls: SqlStore): Prepa
       db.prepare(s.sql);
     } catch (err) {
       // Only syntax errors are caught up front; "no such table" may be fixed by an earlier step.
-      const e = sqliteToStmtError(err, 'prepare');
-      if (e.code === 'SQL_PARSE_ERROR') throw e;
+      const e = sqliteToStmtError(err, "prepare");
+      if (e.code === "SQL_PARSE_ERROR") throw e;
     }
   }
   return steps;
@@ -214,20 +233,20 @@ export function executeSequence(db: NamespaceDb, sql: string): void {
   try {
     db.exec(sql);
   } catch (err) {
-    throw sqliteToStmtError(err, 'prepare');
+    throw sqliteToStmtError(err, "prepare");
   }
 }
 
 /** Hrana `describe`: parameters and columns of a statement, without running it. */
 export function describeSql(db: NamespaceDb, sql: string): DescribeResult {
   const info = analyzeSql(sql);
-  if (info.statementCount === 0) throw new StmtError('SQL_NO_STATEMENT', 'SQL string does not contain any statement');
-  if (info.statementCount > 1) throw new StmtError('SQL_MANY_STATEMENTS', 'SQL string contains more than one statement');
+  if (info.statementCount === 0) throw new StmtError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
+  if (info.statementCount > 1) throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
   let stmt;
   try {
-    stmt = db.prepare(sql);
+    stmt = db.prepare(sql, false); // fresh, so the columns reflect the current schema
   } catch (err) {
-    throw sqliteToStmtError(err, 'prepare');
+    throw sqliteToStmtError(err, "prepare");
   }
   return {
     params: info.paramNames.map((name) => ({ name })),

@@ -3,17 +3,17 @@
  * types. Field names are the wire names. Unknown fields are ignored, as sqld does, so newer clients
  * that send extras (e.g. `replication_index`) keep working.
  */
-import { z } from 'zod';
+import { z } from "zod";
 
 const integerValue = z.union([z.string(), z.number().int()]);
 
 /** Schema of a Hrana value. */
-export const valueSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('null') }),
-  z.object({ type: z.literal('integer'), value: integerValue }),
-  z.object({ type: z.literal('float'), value: z.number() }),
-  z.object({ type: z.literal('text'), value: z.string() }),
-  z.object({ type: z.literal('blob'), base64: z.string() }),
+export const valueSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("null") }),
+  z.object({ type: z.literal("integer"), value: integerValue }),
+  z.object({ type: z.literal("float"), value: z.number() }),
+  z.object({ type: z.literal("text"), value: z.string() }),
+  z.object({ type: z.literal("blob"), base64: z.string() }),
 ]);
 /** A Hrana value as it appears on the wire. */
 export type HranaValue = z.infer<typeof valueSchema>;
@@ -33,23 +33,23 @@ export type HranaStmt = z.infer<typeof stmtSchema>;
 
 /** A batch step condition. */
 export type BatchCond =
-  | { type: 'ok'; step: number }
-  | { type: 'error'; step: number }
-  | { type: 'not'; cond: BatchCond }
-  | { type: 'and'; conds: BatchCond[] }
-  | { type: 'or'; conds: BatchCond[] }
-  | { type: 'is_autocommit' };
+  | { type: "ok"; step: number }
+  | { type: "error"; step: number }
+  | { type: "not"; cond: BatchCond }
+  | { type: "and"; conds: BatchCond[] }
+  | { type: "or"; conds: BatchCond[] }
+  | { type: "is_autocommit" };
 
 const step = z.number().int().nonnegative();
 /** Schema of a batch step condition (recursive). */
 export const batchCondSchema: z.ZodType<BatchCond> = z.lazy(() =>
-  z.discriminatedUnion('type', [
-    z.object({ type: z.literal('ok'), step }),
-    z.object({ type: z.literal('error'), step }),
-    z.object({ type: z.literal('not'), cond: batchCondSchema }),
-    z.object({ type: z.literal('and'), conds: z.array(batchCondSchema) }),
-    z.object({ type: z.literal('or'), conds: z.array(batchCondSchema) }),
-    z.object({ type: z.literal('is_autocommit') }),
+  z.discriminatedUnion("type", [
+    z.object({ type: z.literal("ok"), step }),
+    z.object({ type: z.literal("error"), step }),
+    z.object({ type: z.literal("not"), cond: batchCondSchema }),
+    z.object({ type: z.literal("and"), conds: z.array(batchCondSchema) }),
+    z.object({ type: z.literal("or"), conds: z.array(batchCondSchema) }),
+    z.object({ type: z.literal("is_autocommit") }),
   ]),
 );
 
@@ -63,15 +63,15 @@ export type HranaBatch = z.infer<typeof batchSchema>;
 const sqlRef = { sql: z.string().nullish(), sql_id: sqlId.nullish() };
 
 /** Schema of one request of a pipeline. */
-export const streamRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('close') }),
-  z.object({ type: z.literal('execute'), stmt: stmtSchema }),
-  z.object({ type: z.literal('batch'), batch: batchSchema }),
-  z.object({ type: z.literal('sequence'), ...sqlRef }),
-  z.object({ type: z.literal('describe'), ...sqlRef }),
-  z.object({ type: z.literal('store_sql'), sql_id: sqlId, sql: z.string() }),
-  z.object({ type: z.literal('close_sql'), sql_id: sqlId }),
-  z.object({ type: z.literal('get_autocommit') }),
+export const streamRequestSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("close") }),
+  z.object({ type: z.literal("execute"), stmt: stmtSchema }),
+  z.object({ type: z.literal("batch"), batch: batchSchema }),
+  z.object({ type: z.literal("sequence"), ...sqlRef }),
+  z.object({ type: z.literal("describe"), ...sqlRef }),
+  z.object({ type: z.literal("store_sql"), sql_id: sqlId, sql: z.string() }),
+  z.object({ type: z.literal("close_sql"), sql_id: sqlId }),
+  z.object({ type: z.literal("get_autocommit") }),
 ]);
 /** One request of a pipeline. */
 export type StreamRequest = z.infer<typeof streamRequestSchema>;
@@ -120,19 +120,19 @@ export interface DescribeResult {
 
 /** Successful response to one pipeline request. */
 export type StreamResponse =
-  | { type: 'close' }
-  | { type: 'execute'; result: StmtResult }
-  | { type: 'batch'; result: BatchResult }
-  | { type: 'sequence' }
-  | { type: 'describe'; result: DescribeResult }
-  | { type: 'store_sql' }
-  | { type: 'close_sql' }
-  | { type: 'get_autocommit'; is_autocommit: boolean };
+  | { type: "close" }
+  | { type: "execute"; result: StmtResult }
+  | { type: "batch"; result: BatchResult }
+  | { type: "sequence" }
+  | { type: "describe"; result: DescribeResult }
+  | { type: "store_sql" }
+  | { type: "close_sql" }
+  | { type: "get_autocommit"; is_autocommit: boolean };
 
 /** Outcome of one pipeline request. */
 export type StreamResult =
-  | { type: 'ok'; response: StreamResponse }
-  | { type: 'error'; error: { message: string; code: string } };
+  | { type: "ok"; response: StreamResponse }
+  | { type: "error"; error: { message: string; code: string } };
 
 /** Body of a pipeline response. */
 export interface PipelineRespBody {
@@ -144,7 +144,7 @@ export interface PipelineRespBody {
 /** Format a zod error as a one-line message for a 400 response. */
 export function describeZodError(err: z.ZodError): string {
   const issue = err.issues[0];
-  if (issue === undefined) return 'Invalid request body';
-  const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  if (issue === undefined) return "Invalid request body";
+  const where = issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
   return `Invalid request body${where}: ${issue.message}`;
 }

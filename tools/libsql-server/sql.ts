@@ -45,7 +45,7 @@ const TRANSITIONS: ReadonlyArray<ReadonlyArray<number>> = [
   [1, 7, 5, 5, 5, 5, 5, 5],
 ];
 
-const MAIN_VERBS = new Set(['SELECT', 'INSERT', 'REPLACE', 'UPDATE', 'DELETE', 'VALUES']);
+const MAIN_VERBS = new Set(["SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "VALUES"]);
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
@@ -67,7 +67,7 @@ function skipQuoted(sql: string, i: number, close: string): number {
   for (;;) {
     const k = sql.indexOf(close, j);
     if (k < 0) return sql.length;
-    if (close !== ']' && sql[k + 1] === close) {
+    if (close !== "]" && sql[k + 1] === close) {
       j = k + 2;
       continue;
     }
@@ -85,7 +85,7 @@ function variableLength(sql: string, i: number): number {
       n++;
     } else if (c === 40 /* ( */ && n > 0) {
       // Tcl-style `$name(suffix)`
-      const close = sql.indexOf(')', j);
+      const close = sql.indexOf(")", j);
       return close < 0 ? 0 : close + 1 - i;
     } else if (c === 58 /* : */ && sql.charCodeAt(j + 1) === 58) {
       j++; // Tcl-style `$a::b`
@@ -98,10 +98,10 @@ function variableLength(sql: string, i: number): number {
 
 class Analyzer {
   statementCount = 0;
-  verb = '';
+  verb = "";
   isExplain = false;
   private state = 0;
-  private firstWord = '';
+  private firstWord = "";
   private depth = 0;
   private readonly nameOf = new Map<number, string>();
   private readonly indexOf = new Map<string, number>();
@@ -121,7 +121,7 @@ class Analyzer {
 
   variable(text: string): void {
     if (this.inFirst) this.assignVariable(text);
-    this.token(OTHER, '');
+    this.token(OTHER, "");
   }
 
   finish(): SqlInfo {
@@ -137,25 +137,25 @@ class Analyzer {
   }
 
   private observe(word: string): void {
-    if (word === '(') this.depth++;
-    else if (word === ')') this.depth--;
-    if (word === '' || word === '(' || word === ')') return;
-    if (this.firstWord === '') {
+    if (word === "(") this.depth++;
+    else if (word === ")") this.depth--;
+    if (word === "" || word === "(" || word === ")") return;
+    if (this.firstWord === "") {
       this.firstWord = word;
-      this.isExplain = word === 'EXPLAIN';
-      this.verb = word === 'WITH' ? '' : word;
-    } else if (this.firstWord === 'WITH' && this.verb === '' && this.depth === 0 && MAIN_VERBS.has(word)) {
+      this.isExplain = word === "EXPLAIN";
+      this.verb = word === "WITH" ? "" : word;
+    } else if (this.firstWord === "WITH" && this.verb === "" && this.depth === 0 && MAIN_VERBS.has(word)) {
       this.verb = word;
     }
   }
 
   /** sqlite3ExprAssignVarNumber(): how SQLite numbers `?`, `?NNN` and named parameters. */
   private assignVariable(text: string): void {
-    if (text === '?') {
+    if (text === "?") {
       this.nVar++;
       return;
     }
-    if (text.startsWith('?')) {
+    if (text.startsWith("?")) {
       const x = Number.parseInt(text.slice(1), 10);
       if (!(x >= 1 && x <= 32766)) return; // SQLite rejects it at prepare time
       if (x > this.nVar) this.nVar = x;
@@ -171,16 +171,16 @@ class Analyzer {
 
 function keywordKind(upper: string): number {
   switch (upper) {
-    case 'EXPLAIN':
+    case "EXPLAIN":
       return EXPLAIN;
-    case 'CREATE':
+    case "CREATE":
       return CREATE;
-    case 'TEMP':
-    case 'TEMPORARY':
+    case "TEMP":
+    case "TEMPORARY":
       return TEMP;
-    case 'TRIGGER':
+    case "TRIGGER":
       return TRIGGER;
-    case 'END':
+    case "END":
       return END;
     default:
       return OTHER;
@@ -193,30 +193,30 @@ function scan(sql: string): SqlInfo {
   let i = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
-    const ch = sql[i] ?? '';
+    const ch = sql[i] ?? "";
     if (isSpace(c)) {
       while (i < n && isSpace(sql.charCodeAt(i))) i++;
-      a.token(WS, '');
-    } else if (ch === '-' && sql[i + 1] === '-') {
-      const eol = sql.indexOf('\n', i);
+      a.token(WS, "");
+    } else if (ch === "-" && sql[i + 1] === "-") {
+      const eol = sql.indexOf("\n", i);
       i = eol < 0 ? n : eol + 1;
-      a.token(WS, '');
-    } else if (ch === '/' && sql[i + 1] === '*') {
-      const close = sql.indexOf('*/', i + 2);
+      a.token(WS, "");
+    } else if (ch === "/" && sql[i + 1] === "*") {
+      const close = sql.indexOf("*/", i + 2);
       i = close < 0 ? n : close + 2;
-      a.token(WS, '');
-    } else if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
-      i = skipQuoted(sql, i, ch === '[' ? ']' : ch);
+      a.token(WS, "");
+    } else if (ch === "'" || ch === '"' || ch === "`" || ch === "[") {
+      i = skipQuoted(sql, i, ch === "[" ? "]" : ch);
       a.token(OTHER, '"');
-    } else if (ch === ';') {
+    } else if (ch === ";") {
       i++;
-      a.token(SEMI, '');
-    } else if (ch === '?') {
+      a.token(SEMI, "");
+    } else if (ch === "?") {
       let j = i + 1;
       while (j < n && isDigit(sql.charCodeAt(j))) j++;
       a.variable(sql.slice(i, j));
       i = j;
-    } else if (ch === ':' || ch === '@' || ch === '$') {
+    } else if (ch === ":" || ch === "@" || ch === "$") {
       const len = variableLength(sql, i);
       if (len > 0) {
         a.variable(sql.slice(i, i + len));
@@ -231,16 +231,16 @@ function scan(sql: string): SqlInfo {
       const upper = sql.slice(i, j).toUpperCase();
       i = j;
       a.token(keywordKind(upper), upper);
-    } else if (isDigit(c) || (ch === '.' && isDigit(sql.charCodeAt(i + 1)))) {
+    } else if (isDigit(c) || (ch === "." && isDigit(sql.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < n) {
-        const d = sql[j] ?? '';
-        const isExpSign = (d === '+' || d === '-') && /[eE]/.test(sql[j - 1] ?? '');
+        const d = sql[j] ?? "";
+        const isExpSign = (d === "+" || d === "-") && /[eE]/.test(sql[j - 1] ?? "");
         if (!/[0-9A-Za-z_.]/.test(d) && !isExpSign) break;
         j++;
       }
       i = j;
-      a.token(OTHER, '0');
+      a.token(OTHER, "0");
     } else {
       i++;
       a.token(OTHER, ch);
@@ -270,10 +270,10 @@ export function analyzeSql(sql: string): SqlInfo {
 
 /** sqld reports `last_insert_rowid` only for INSERT statements (REPLACE is an INSERT). */
 export function isInsert(info: SqlInfo): boolean {
-  return info.verb === 'INSERT' || info.verb === 'REPLACE';
+  return info.verb === "INSERT" || info.verb === "REPLACE";
 }
 
 /** Approximation of `sqlite3_stmt_readonly()` for `describe` (libsql does not expose it). */
 export function isReadonly(info: SqlInfo): boolean {
-  return ['SELECT', 'VALUES', 'EXPLAIN', 'BEGIN', 'COMMIT', 'END', 'ROLLBACK'].includes(info.verb);
+  return ["SELECT", "VALUES", "EXPLAIN", "BEGIN", "COMMIT", "END", "ROLLBACK"].includes(info.verb);
 }

@@ -11,9 +11,9 @@
  * instead of seeing uncommitted data or getting SQLITE_BUSY. The lock is freed by COMMIT/ROLLBACK,
  * `close`, or the idle timeout (which rolls the transaction back), whichever comes first.
  */
-import { randomBytes } from 'node:crypto';
-import type { NamespaceDb } from './database.js';
-import { streamExpired } from './errors.js';
+import { randomBytes } from "node:crypto";
+import type { NamespaceDb } from "./database.js";
+import { HttpError, streamExpired } from "./errors.js";
 
 /** Server-side state of one Hrana stream. */
 export interface Stream {
@@ -59,8 +59,12 @@ export class StreamManager {
   /** Wait until the stream may use its connection (no-op if it already owns the lock). */
   async enter(stream: Stream): Promise<void> {
     if (stream.ownsLock) return;
+    const gone = () => new HttpError(404, "NAMESPACE_NOT_FOUND", `Namespace \`${stream.db.name}\` doesn't exist`);
     try {
+      // The namespace may have been deleted while this request's body was being read.
+      if (!stream.db.isOpen) throw gone();
       await stream.db.lock.acquire();
+      if (!stream.db.isOpen) throw gone();
     } catch (err) {
       this.live.delete(stream);
       throw err;
@@ -84,7 +88,7 @@ export class StreamManager {
     }
     if (db.isAutocommit) this.unlock(stream);
     else stream.ownsLock = true;
-    const baton = randomBytes(24).toString('base64url');
+    const baton = randomBytes(24).toString("base64url");
     stream.baton = baton;
     this.byBaton.set(baton, stream);
     stream.timer = setTimeout(() => this.expire(stream), this.idleTimeoutMs);
@@ -105,11 +109,6 @@ export class StreamManager {
   /** Forget all streams (server shutdown); the caller closes the databases. */
   closeAll(): void {
     for (const stream of [...this.live]) this.forget(stream);
-  }
-
-  /** Number of live streams (for tests and diagnostics). */
-  get size(): number {
-    return this.live.size;
   }
 
   private expire(stream: Stream): void {
