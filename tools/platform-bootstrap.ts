@@ -5,6 +5,7 @@
 import { createClient } from "@libsql/client";
 import { migrate, type MigrationReport } from "../src/db/migrator";
 import { platformMigrations } from "../src/db/migrations.gen";
+import { LocalProvisioner } from "../src/db/provisioner/local";
 
 export const PLATFORM_NAMESPACE = "platform";
 
@@ -15,13 +16,7 @@ export interface PlatformLocation {
 }
 
 export async function bootstrapPlatform(origin: string, secret: string): Promise<PlatformLocation> {
-  const res = await fetch(`${origin}/v1/namespaces/${PLATFORM_NAMESPACE}/create`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
-    body: "{}",
-  });
-  if (!res.ok) throw new Error(`creating the platform namespace failed: HTTP ${res.status} ${await res.text()}`);
-  const { url, token } = (await res.json()) as { url: string; token: string };
+  const { url, token } = await new LocalProvisioner({ adminUrl: origin, adminToken: secret }).create(PLATFORM_NAMESPACE);
   const client = createClient({ url, authToken: token });
   try {
     return { url, token, report: await migrate(client, platformMigrations) };

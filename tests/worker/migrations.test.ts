@@ -55,3 +55,17 @@ describe("migration runner", () => {
     await db.drop();
   });
 });
+
+describe("local provisioner", () => {
+  it("adopts an existing namespace on a repeated create (idempotent) and destroys idempotently", async () => {
+    const p = new LocalProvisioner({ adminUrl: env.LIBSQL_ADMIN_URL, adminToken: env.LIBSQL_ADMIN_TOKEN });
+    const name = `p-${crypto.randomUUID().slice(0, 8)}`;
+    const a = await p.create(name);
+    const b = await p.create(name);
+    expect(b).toEqual(a);
+    await p.destroy(name);
+    await p.destroy(name);
+    const wrong = new LocalProvisioner({ adminUrl: env.LIBSQL_ADMIN_URL, adminToken: "not-the-secret" });
+    await expect(wrong.create(`q-${crypto.randomUUID().slice(0, 8)}`)).rejects.toThrow(/401/);
+  });
+});

@@ -13,7 +13,8 @@ const Created = z.object({ namespace: z.string(), url: z.string().url(), token: 
 
 /**
  * Provisions tenant databases as namespaces of Canopy's local libSQL server, through its
- * sqld-style admin API (POST /v1/namespaces/{ns}/create, DELETE /v1/namespaces/{ns}).
+ * sqld-style admin API (POST /v1/namespaces/{ns}/create, DELETE /v1/namespaces/{ns}; GET
+ * /v1/namespaces/{ns} answers the same `{ url, token }` for an existing namespace).
  */
 export class LocalProvisioner implements Provisioner {
   readonly provider = "local" as const;
@@ -32,7 +33,9 @@ export class LocalProvisioner implements Provisioner {
   }
 
   async create(name: string): Promise<ProvisionedDatabase> {
-    const res = await this.call("POST", `/v1/namespaces/${encodeURIComponent(name)}/create`);
+    let res = await this.call("POST", `/v1/namespaces/${encodeURIComponent(name)}/create`);
+    // 409: it exists (an earlier attempt got this far); adopt it, as the interface promises.
+    if (res.status === 409) res = await this.call("GET", `/v1/namespaces/${encodeURIComponent(name)}`);
     if (!res.ok) throw new ProvisioningError(`local libSQL: creating namespace ${name} failed: ${await describeFailure(res)}`, res.status);
     const body = Created.safeParse(await res.json());
     if (!body.success) throw new ProvisioningError(`local libSQL: unexpected create response for ${name}`);
