@@ -23,21 +23,31 @@ export const TenantConfigSchema = z
         requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
       })
       .strict()
-      .default({
-        maxBodyBytes: 1024 * 1024,
-        maxFriends: 5000,
-        maxGroupMembers: 500,
-        maxUploadBytes: 10 * 1024 * 1024,
-        requestsPerMinute: 600,
-      }),
+      .prefault({}),
     session: z
       .object({
         accessTokenTtlSeconds: z.number().int().min(60).max(86_400).default(600),
         refreshIdleDays: z.number().int().min(1).max(365).default(30),
         refreshAbsoluteDays: z.number().int().min(1).max(730).default(90),
+        /** Most live sessions per user, and per platform (e.g. { ios: 1, desktop: 1 } like IM apps). */
+        maxSessions: z.number().int().min(1).max(100).default(10),
+        perPlatform: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), z.number().int().min(1).max(100)).default({}),
+        overflow: z.enum(["evict_oldest", "refuse"]).default("evict_oldest"),
       })
       .strict()
-      .default({ accessTokenTtlSeconds: 600, refreshIdleDays: 30, refreshAbsoluteDays: 90 }),
+      .prefault({}),
+    auth: z
+      .object({
+        /** Failed sign-ins per account within the window before a temporary lockout. */
+        maxFailures: z.number().int().min(1).max(100).default(5),
+        /** Failed sign-ins per client address within the window. */
+        maxFailuresPerAddress: z.number().int().min(1).max(10_000).default(50),
+        lockoutSeconds: z.number().int().min(10).max(86_400).default(900),
+        /** Failed MFA codes per account within the lockout window. */
+        maxMfaFailures: z.number().int().min(1).max(100).default(5),
+      })
+      .strict()
+      .prefault({}),
     features: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/), z.boolean()).default({}),
     signIn: z
       .object({
@@ -47,7 +57,7 @@ export const TenantConfigSchema = z
         registration: z.enum(["open", "closed"]).default("open"),
       })
       .strict()
-      .default({ password: true, username: true, email: true, registration: "open" }),
+      .prefault({}),
   })
   .strict();
 
@@ -59,6 +69,7 @@ export const TenantConfigPatchSchema = z
     allowedOrigins: TenantConfigSchema.shape.allowedOrigins.unwrap().optional(),
     limits: TenantConfigSchema.shape.limits.unwrap().partial().optional(),
     session: TenantConfigSchema.shape.session.unwrap().partial().optional(),
+    auth: TenantConfigSchema.shape.auth.unwrap().partial().optional(),
     features: z.record(z.string(), z.boolean().nullable()).optional(),
     signIn: TenantConfigSchema.shape.signIn.unwrap().partial().optional(),
   })
@@ -80,6 +91,7 @@ export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): Tenan
     allowedOrigins: patch.allowedOrigins ?? base.allowedOrigins,
     limits: { ...base.limits, ...patch.limits },
     session: { ...base.session, ...patch.session },
+    auth: { ...base.auth, ...patch.auth },
     features,
     signIn: { ...base.signIn, ...patch.signIn },
   });

@@ -11,6 +11,11 @@ export interface ResolvedTenant {
   db: { url: string; token: string };
 }
 
+/** Who is calling: a signed-in user (one session) or a tenant's server with an API key. */
+export type Principal =
+  | { kind: "user"; userId: string; sessionId: string; roles: string[] }
+  | { kind: "api_key"; keyId: string; permissions: string[] };
+
 /** Per-request context variables, typed for every Hono handler by module augmentation. */
 declare module "hono" {
   interface ContextVariableMap {
@@ -18,6 +23,7 @@ declare module "hono" {
     traceId: string;
     spanId: string;
     tenant: ResolvedTenant;
+    principal: Principal;
     /** Extra fields the request log line should carry (set by auth: user id, …). */
     logFields: Record<string, unknown>;
   }

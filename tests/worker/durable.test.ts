@@ -4,14 +4,14 @@ import { doName } from "../../src/durable/names";
 import { migrateStorage } from "../../src/durable/storage-migrations";
 import type { Quota } from "../../src/durable/quota";
 import type { RateLimiter } from "../../src/durable/rate-limiter";
-import type { UserHub } from "../../src/durable/user-hub";
+import type { Conversation } from "../../src/durable/conversation";
 
-const stub = <T extends Rpc.DurableObjectBranded>(ns: DurableObjectNamespace, ...name: string[]) =>
-  ns.get(ns.idFromName(doName(...(name as [string, ...string[]])))) as unknown as DurableObjectStub<T>;
+const stub = <T extends Rpc.DurableObjectBranded>(ns: DurableObjectNamespace<T>, tenantId: string, ...name: string[]) =>
+  ns.get(ns.idFromName(doName(tenantId, ...name)));
 
 describe("RateLimiter (sliding window)", () => {
   it("admits up to the limit, then refuses with a retry-after, and recovers in the next windows", async () => {
-    const rl = stub<RateLimiter>(env.RATE_LIMITER, crypto.randomUUID(), "ip", "login");
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "ip", "login");
     const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000); // a window boundary
     for (let i = 0; i < 5; i++) expect((await rl.check("k", 5, 60, 1, t0 + i)).allowed).toBe(true);
     const denied = await rl.check("k", 5, 60, 1, t0 + 10);
@@ -26,7 +26,7 @@ describe("RateLimiter (sliding window)", () => {
   });
 
   it("never admits more than the limit under concurrent checks", async () => {
-    const rl = stub<RateLimiter>(env.RATE_LIMITER, crypto.randomUUID(), "user", "api");
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "user", "api");
     const results = await Promise.all(Array.from({ length: 30 }, () => rl.check("k", 10, 60)));
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
   });
@@ -34,7 +34,7 @@ describe("RateLimiter (sliding window)", () => {
 
 describe("Quota", () => {
   it("spends all-or-nothing and never overspends under races", async () => {
-    const q = stub<Quota>(env.QUOTA, crypto.randomUUID(), "ai");
+    const q = stub(env.QUOTA, crypto.randomUUID(), "ai");
     const day = 86_400_000;
     const results = await Promise.all(Array.from({ length: 25 }, () => q.consume("chat", 1, 10, day)));
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
@@ -45,7 +45,7 @@ describe("Quota", () => {
 
 describe("Durable Object storage migrations", () => {
   it("run once, survive eviction and refuse a schema newer than the code", async () => {
-    const hub = stub<UserHub>(env.USER_HUB, crypto.randomUUID(), "user-1");
+    const hub = stub(env.CONVERSATION, crypto.randomUUID(), "conv-1");
     expect(await hub.version()).toBe(0);
     await runInDurableObject(hub, (_obj, state) => {
       const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE t (x)"), (sql: SqlStorage) => sql.exec("INSERT INTO t VALUES (1)")];
@@ -57,7 +57,7 @@ describe("Durable Object storage migrations", () => {
   });
 
   it("roll back a failing step with its version bump", async () => {
-    const hub = stub<UserHub>(env.USER_HUB, crypto.randomUUID(), "user-2");
+    const hub = stub(env.CONVERSATION, crypto.randomUUID(), "conv-2");
     await runInDurableObject(hub, (_obj, state) => {
       const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE ok (x)"), (sql: SqlStorage) => sql.exec("CREATE TABLE broken (")];
       expect(() => migrateStorage(state.storage, steps)).toThrow();

@@ -1,8 +1,86 @@
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** drizzle view of a tenant database; the DDL lives in migrations/tenant/*.sql. */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
   updatedAt: integer("updated_at").notNull(),
+});
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email"),
+  username: text("username"),
+  phone: text("phone"),
+  passwordHash: text("password_hash").notNull(),
+  status: text("status", { enum: ["active", "suspended", "deleted"] }).notNull(),
+  totpSecretSealed: text("totp_secret_sealed"),
+  mfaEnabled: integer("mfa_enabled", { mode: "boolean" }).notNull(),
+  totpLastStep: integer("totp_last_step").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});
+export type UserRow = typeof users.$inferSelect;
+
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    userId: text("user_id").notNull(),
+    codeHash: text("code_hash").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
+export const roles = sqliteTable("roles", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  description: text("description").notNull(),
+  permissions: text("permissions").notNull(),
+  system: integer("system", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+export type RoleRow = typeof roles.$inferSelect;
+
+export const userRoles = sqliteTable(
+  "user_roles",
+  {
+    userId: text("user_id").notNull(),
+    roleId: text("role_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.roleId] })],
+);
+
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  keyHash: text("key_hash").notNull(),
+  permissions: text("permissions").notNull(),
+  createdBy: text("created_by"),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+  revokedAt: integer("revoked_at"),
+});
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export const signingKeys = sqliteTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  publicJwk: text("public_jwk").notNull(),
+  privateJwkSealed: text("private_jwk_sealed").notNull(),
+  createdAt: integer("created_at").notNull(),
+  retiredAt: integer("retired_at"),
+});
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
+
+export const outbox = sqliteTable("outbox", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  subject: text("subject"),
+  data: text("data").notNull(),
+  traceparent: text("traceparent"),
+  createdAt: integer("created_at").notNull(),
+  publishedAt: integer("published_at"),
 });

@@ -1,0 +1,75 @@
+import { and, desc, eq, inArray, like, lt, or, sql } from "drizzle-orm";
+import type { TenantDb } from "../client";
+import { outboxInsert, type DomainEvent } from "./outbox";
+import { roles, userRoles, users, type RoleRow, type UserRow } from "./schema";
+
+/** Canonical form of an identifier: trimmed, NFKC, lowercased (uniqueness is case-blind). */
+export const canonical = (s: string) => s.normalize("NFKC").trim().toLowerCase();
+
+export async function findUserByIdentifier(db: TenantDb, identifier: string): Promise<UserRow | undefined> {
+  const id = canonical(identifier);
+  return db.select().from(users).where(or(eq(users.email, id), eq(users.username, id), eq(users.phone, id))).get();
+}
+
+export async function findUserById(db: TenantDb, id: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+/**
+ * Inserts a user with its roles and its `user.registered` event in one batch (one transaction):
+ * a UNIQUE violation on email/username/phone rejects all of it.
+ */
+export async function insertUser(db: TenantDb, row: UserRow, roleIds: string[], event: DomainEvent): Promise<void> {
+  await db.batch([
+    db.insert(users).values(row),
+    ...roleIds.map((roleId) => db.insert(userRoles).values({ userId: row.id, roleId })),
+    outboxInsert(db, event, row.createdAt),
+  ]);
+}
+
+export async function updateUser(db: TenantDb, id: string, patch: Partial<Omit<UserRow, "id" | "createdAt">>): Promise<void> {
+  await db.update(users).set({ ...patch, updatedAt: Date.now() }).where(eq(users.id, id)).run();
+}
+
+/** The user's roles (names and permissions), read fresh so a demotion applies to the next request. */
+export async function rolesOfUser(db: TenantDb, userId: string): Promise<RoleRow[]> {
+  return db.select({ r: roles }).from(userRoles).innerJoin(roles, eq(roles.id, userRoles.roleId)).where(eq(userRoles.userId, userId)).all().then((rows) => rows.map((x) => x.r));
+}
+
+/**
+ * Accepts a TOTP time step only if it is newer than every step accepted before, atomically:
+ * of ten parallel submissions of one code, exactly one UPDATE matches.
+ */
+export async function claimTotpStep(db: TenantDb, userId: string, step: number): Promise<boolean> {
+  const res = await db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), lt(users.totpLastStep, step))).run();
+  return res.rowsAffected === 1;
+}
+
+/** Tenant-admin search: by email/username prefix or substring, newest first, cursor on id. */
+export async function searchUsers(db: TenantDb, q: { text?: string | undefined; before?: string | undefined; limit: number }): Promise<UserRow[]> {
+  const conds = [sql`${users.status} != 'deleted'`];
+  if (q.text) {
+    const pattern = `%${canonical(q.text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conds.push(or(sql`${users.email} LIKE ${pattern} ESCAPE '\\'`, sql`${users.username} LIKE ${pattern} ESCAPE '\\'`, like(users.id, canonical(q.text)))!);
+  }
+  if (q.before) conds.push(lt(users.id, q.before));
+  return db.select().from(users).where(and(...conds)).orderBy(desc(users.id)).limit(q.limit).all();
+}
+
+export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]> {
+  return (await db.select({ id: userRoles.roleId }).from(userRoles).where(eq(userRoles.userId, userId)).all()).map((r) => r.id);
+}
+
+/** Replaces a user's roles in one batch. */
+export async function setUserRoles(db: TenantDb, userId: string, roleIds: string[], event: DomainEvent): Promise<void> {
+  await db.batch([
+    db.delete(userRoles).where(eq(userRoles.userId, userId)),
+    ...roleIds.map((roleId) => db.insert(userRoles).values({ userId, roleId })),
+    outboxInsert(db, event),
+  ]);
+}
+
+export async function rolesByIds(db: TenantDb, ids: string[]): Promise<RoleRow[]> {
+  return ids.length ? db.select().from(roles).where(inArray(roles.id, ids)).all() : [];
+}
+

@@ -1,0 +1,177 @@
+import { DurableObject } from "cloudflare:workers";
+import { migrateStorage } from "../storage-migrations";
+import {
+  findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
+  parseRefreshToken, recordEvent, sessionMigrations, storeRefreshToken, type SessionState,
+} from "./sessions";
+import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
+
+export type * from "./types";
+
+/** Concurrent refreshes of one token within this window all get the same successor. */
+export const REFRESH_GRACE_MS = 30_000;
+/** lastUsedAt is written to storage at most this often per session (it is always exact in memory). */
+const TOUCH_PERSIST_MS = 60_000;
+
+/**
+ * One object per user (named `<tenantId>:<userId>`): the user's device sessions and refresh
+ * tokens, consulted on every authenticated request. Live sessions are held in memory, so the
+ * per-request check is a map lookup; every change is written to SQLite storage first.
+ * The realtime capability adds the user's sockets and presence here.
+ */
+export class UserHub extends DurableObject<Env> {
+  private sessions = new Map<string, SessionState>();
+  private status: "active" | "suspended" | "deleted" = "active";
+  private userId = "";
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      migrateStorage(ctx.storage, sessionMigrations);
+      const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
+      this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
+      this.userId = meta.get("userId") ?? "";
+      this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
+    });
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+  }
+
+  private revoke(id: string, reason: RevokeReason, now: number): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    markRevoked(this.ctx.storage.sql, id, reason, now, this.userId);
+    this.sessions.delete(id);
+  }
+
+  private live(now: number): SessionState[] {
+    return [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
+  }
+
+  /** Opens a session for a device (one per device: a second sign-in replaces the first). */
+  async createSession(n: NewSession): Promise<CreateResult> {
+    if (!this.userId) {
+      this.userId = n.userId;
+      this.setMeta("userId", n.userId);
+    }
+    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    const evicted: string[] = [];
+    for (const s of this.live(n.now)) if (s.deviceId === n.device.id) this.revoke(s.id, "replaced", n.now);
+
+    const platformCap = n.policy.perPlatform[n.device.platform];
+    const caps: [number | undefined, (s: SessionState) => boolean][] = [
+      [platformCap, (s) => s.platform === n.device.platform],
+      [n.policy.maxSessions, () => true],
+    ];
+    for (const [cap, matches] of caps) {
+      if (cap === undefined) continue;
+      const group = this.live(n.now).filter(matches).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+      if (group.length < cap) continue;
+      if (n.policy.overflow === "refuse") return { ok: false, reason: "session_limit" };
+      for (const s of group.slice(0, group.length - cap + 1)) {
+        this.revoke(s.id, "evicted", n.now);
+        evicted.push(s.id);
+      }
+    }
+
+    const state: SessionState = {
+      id: n.sessionId, deviceId: n.device.id, deviceName: n.device.name, platform: n.device.platform, ip: n.ip,
+      userAgent: n.userAgent, createdAt: n.now, lastUsedAt: n.now, expiresAt: n.now + n.policy.absoluteMs,
+      idleMs: n.policy.idleMs, revokedAt: null, persistedUse: n.now,
+    };
+    const refreshToken = newRefreshToken(n.userId, n.sessionId);
+    const hash = await hashRefreshToken(refreshToken);
+    this.ctx.storage.transactionSync(() => {
+      insertSession(this.ctx.storage.sql, state);
+      storeRefreshToken(this.ctx.storage.sql, hash, n.sessionId, n.now);
+      recordEvent(this.ctx.storage.sql, "session.created", { userId: n.userId, sessionId: n.sessionId, platform: n.device.platform }, n.now);
+    });
+    this.sessions.set(n.sessionId, state);
+    return { ok: true, refreshToken, evicted };
+  }
+
+  /**
+   * Rotates a refresh token. Single use: the first call gets a successor; calls within the grace
+   * window get the same successor (racing tabs, retried requests); a later reuse means the token
+   * leaked, so the whole session is revoked.
+   */
+  async refresh(token: string, now = Date.now()): Promise<RefreshResult> {
+    const parsed = parseRefreshToken(token);
+    if (!parsed) return { ok: false, reason: "invalid" };
+    const sql = this.ctx.storage.sql;
+    const hash = await hashRefreshToken(token);
+    const row = findRefreshToken(sql, hash);
+    if (!row || row.session_id !== parsed.sessionId) return { ok: false, reason: "invalid" };
+    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    const session = this.sessions.get(row.session_id);
+    if (!session) return { ok: false, reason: "revoked" };
+    const usable = isUsable(session, now);
+    if (usable !== "ok") return { ok: false, reason: usable };
+
+    if (row.used_at !== null) {
+      if (now - row.used_at <= REFRESH_GRACE_MS && row.successor) return { ok: true, sessionId: session.id, refreshToken: row.successor };
+      this.revoke(session.id, "reuse_detected", now);
+      return { ok: false, reason: "reused" };
+    }
+    const successor = newRefreshToken(parsed.userId, session.id);
+    const successorHash = await hashRefreshToken(successor);
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("UPDATE refresh_tokens SET used_at = ?, successor = ? WHERE hash = ?", now, successor, hash);
+      storeRefreshToken(sql, successorHash, session.id, now);
+      // Successors are only needed during their grace window: do not keep live tokens at rest.
+      sql.exec("UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND used_at < ?", now - REFRESH_GRACE_MS);
+      sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, session.id);
+    });
+    session.lastUsedAt = now;
+    session.persistedUse = now;
+    return { ok: true, sessionId: session.id, refreshToken: successor };
+  }
+
+  /** The per-request check: is this session live? Also records use (batched to storage). */
+  check(sessionId: string, now = Date.now()): CheckResult {
+    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    const s = this.sessions.get(sessionId);
+    if (!s) return { ok: false, reason: "unknown" };
+    const usable = isUsable(s, now);
+    if (usable !== "ok") return { ok: false, reason: usable };
+    s.lastUsedAt = now;
+    if (now - s.persistedUse >= TOUCH_PERSIST_MS) {
+      s.persistedUse = now;
+      this.ctx.storage.sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, sessionId);
+    }
+    return { ok: true };
+  }
+
+  listSessions(now = Date.now()): SessionView[] {
+    return this.live(now)
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt)
+      .map(({ idleMs: _i, revokedAt: _r, persistedUse: _p, ...view }) => view);
+  }
+
+  /** Revokes one session; false if it was not live. */
+  revokeSession(sessionId: string, reason: RevokeReason, now = Date.now()): boolean {
+    if (!this.sessions.has(sessionId)) return false;
+    this.revoke(sessionId, reason, now);
+    return true;
+  }
+
+  /** Revokes every session but `keep`; returns how many ended. */
+  revokeAll(reason: RevokeReason, keep?: string, now = Date.now()): number {
+    let n = 0;
+    for (const id of [...this.sessions.keys()]) {
+      if (id === keep) continue;
+      this.revoke(id, reason, now);
+      n++;
+    }
+    return n;
+  }
+
+  /** Mirrors the account status; a suspended or deleted user loses every session at once. */
+  setStatus(status: "active" | "suspended" | "deleted", now = Date.now()): void {
+    this.status = status;
+    this.setMeta("status", status);
+    if (status !== "active") this.revokeAll(status === "deleted" ? "user_deleted" : "user_suspended", undefined, now);
+  }
+}

@@ -1,0 +1,104 @@
+import { base64url } from "../../lib/ids";
+import type { DoMigration } from "../storage-migrations";
+import type { RevokeReason, SessionView } from "./types";
+
+/** Storage schema of the session part of a UserHub (v1). */
+export const sessionMigrations: readonly DoMigration[] = [
+  (sql) => {
+    sql.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE sessions (
+      id TEXT PRIMARY KEY, device_id TEXT NOT NULL, device_name TEXT NOT NULL, platform TEXT NOT NULL,
+      ip TEXT NOT NULL, user_agent TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, idle_ms INTEGER NOT NULL, revoked_at INTEGER, revoked_reason TEXT)`);
+    // One row per refresh token ever issued; `successor` is kept for the grace window only.
+    sql.exec(`CREATE TABLE refresh_tokens (
+      hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+      used_at INTEGER, successor TEXT)`);
+    sql.exec(`CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id)`);
+    // Events for the event pipeline (session.revoked closes live sockets of that session).
+    sql.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL,
+      created_at INTEGER NOT NULL, published_at INTEGER)`);
+  },
+];
+
+/** A live session as held in memory. */
+export interface SessionState extends SessionView {
+  idleMs: number;
+  revokedAt: number | null;
+  /** When lastUsedAt was last written to storage (touches are batched). */
+  persistedUse: number;
+}
+
+interface SessionRow extends Record<string, SqlStorageValue> {
+  id: string; device_id: string; device_name: string; platform: string; ip: string; user_agent: string;
+  created_at: number; last_used_at: number; expires_at: number; idle_ms: number; revoked_at: number | null;
+}
+
+export function loadLiveSessions(sql: SqlStorage, now: number): Map<string, SessionState> {
+  const rows = sql.exec<SessionRow>("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ?", now).toArray();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id, deviceId: r.device_id, deviceName: r.device_name, platform: r.platform, ip: r.ip, userAgent: r.user_agent,
+        createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, idleMs: r.idle_ms,
+        revokedAt: r.revoked_at, persistedUse: r.last_used_at,
+      },
+    ]),
+  );
+}
+
+export function insertSession(sql: SqlStorage, s: SessionState): void {
+  sql.exec(
+    `INSERT INTO sessions (id, device_id, device_name, platform, ip, user_agent, created_at, last_used_at, expires_at, idle_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    s.id, s.deviceId, s.deviceName, s.platform, s.ip, s.userAgent, s.createdAt, s.lastUsedAt, s.expiresAt, s.idleMs,
+  );
+}
+
+/** Marks a session revoked and records a session.revoked event in the same storage write. */
+export function markRevoked(sql: SqlStorage, id: string, reason: RevokeReason, now: number, userId: string): void {
+  sql.exec("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL", now, reason, id);
+  recordEvent(sql, "session.revoked", { userId, sessionId: id, reason }, now);
+}
+
+export function recordEvent(sql: SqlStorage, type: string, data: Record<string, unknown>, now: number): void {
+  sql.exec("INSERT INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)", crypto.randomUUID(), type, JSON.stringify(data), now);
+}
+
+export function isUsable(s: SessionState, now: number): "ok" | "revoked" | "expired" {
+  if (s.revokedAt !== null) return "revoked";
+  if (now >= s.expiresAt || now - s.lastUsedAt >= s.idleMs) return "expired";
+  return "ok";
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Refresh tokens: `rt1.<userId>.<sessionId>.<256-bit secret>`; only the secret's hash is stored. */
+export function newRefreshToken(userId: string, sessionId: string): string {
+  return `rt1.${userId}.${sessionId}.${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
+export function parseRefreshToken(token: string): { userId: string; sessionId: string } | null {
+  const m = /^rt1\.([0-9a-z]{26})\.([0-9a-z]{26})\.[A-Za-z0-9_-]{43}$/.exec(token);
+  return m ? { userId: m[1]!, sessionId: m[2]! } : null;
+}
+
+export const hashRefreshToken = sha256Hex;
+
+export function storeRefreshToken(sql: SqlStorage, hash: string, sessionId: string, now: number): void {
+  sql.exec("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)", hash, sessionId, now);
+}
+
+interface RefreshRow extends Record<string, SqlStorageValue> {
+  session_id: string;
+  used_at: number | null;
+  successor: string | null;
+}
+
+export function findRefreshToken(sql: SqlStorage, hash: string): RefreshRow | undefined {
+  return sql.exec<RefreshRow>("SELECT session_id, used_at, successor FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+}

@@ -1,0 +1,50 @@
+/** Shapes crossing the UserHub RPC boundary (structured-clonable plain objects). */
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  platform: string;
+}
+
+export interface SessionPolicy {
+  /** Most live sessions per user (across devices). */
+  maxSessions: number;
+  /** Most live sessions per platform, e.g. { ios: 1, android: 1, web: 3 }; absent = unlimited. */
+  perPlatform: Record<string, number>;
+  /** At the limit: end the least recently used session, or refuse the new sign-in. */
+  overflow: "evict_oldest" | "refuse";
+  idleMs: number;
+  absoluteMs: number;
+}
+
+export interface NewSession {
+  tenantId: string;
+  userId: string;
+  sessionId: string;
+  device: DeviceInfo;
+  ip: string;
+  userAgent: string;
+  policy: SessionPolicy;
+  now: number;
+}
+
+export interface SessionView {
+  id: string;
+  deviceId: string;
+  deviceName: string;
+  platform: string;
+  ip: string;
+  userAgent: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+}
+
+export type CreateResult = { ok: true; refreshToken: string; evicted: string[] } | { ok: false; reason: "session_limit" | "user_inactive" };
+
+export type RefreshResult =
+  | { ok: true; sessionId: string; refreshToken: string }
+  | { ok: false; reason: "invalid" | "reused" | "expired" | "revoked" | "user_inactive" };
+
+export type CheckResult = { ok: true } | { ok: false; reason: "unknown" | "revoked" | "expired" | "user_inactive" };
+
+export type RevokeReason = "logout" | "revoked" | "revoked_others" | "password_changed" | "reuse_detected" | "evicted" | "replaced" | "force_logout" | "user_suspended" | "user_deleted";

@@ -1,0 +1,108 @@
+import type { MiddlewareHandler } from "hono";
+import { tenantDb } from "../db/tenant-db";
+import { findApiKey, touchApiKey } from "../db/tenant/api-keys";
+import { rolesOfUser } from "../db/tenant/users";
+import { doName } from "../durable/names";
+import type { UserHub } from "../durable/user-hub";
+import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { verifyToken, type TokenClaims } from "../lib/jwt";
+import { hasPermission } from "../lib/permissions";
+import type { AppEnv, Principal, ResolvedTenant } from "./context";
+import { audienceOf, issuerOf, verificationKey } from "./keys";
+
+/** The user's hub: sessions, sockets, presence. */
+export function userHub(env: Env, tenantId: string, userId: string): DurableObjectStub<UserHub> {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
+}
+
+// Verified access tokens, per isolate: a client reuses its token for its whole lifetime, so the
+// signature is checked once per isolate, not on every request. Revocation is not cached: the
+// session check below runs on every request.
+const verified = new Map<string, TokenClaims>();
+const MAX_VERIFIED = 10_000;
+
+/** Verifies an access token for this tenant (signature, kind, issuer, audience, tenant, expiry). */
+export async function verifyAccessToken(env: Env, tenant: ResolvedTenant, token: string, now = Date.now()): Promise<TokenClaims> {
+  const hit = verified.get(token);
+  if (hit && hit.exp * 1000 > now && hit.tid === tenant.id) return hit;
+  const claims = await verifyToken(token, "access", (kid) => verificationKey(env, tenant, kid), {
+    issuer: issuerOf(tenant),
+    audience: audienceOf(tenant),
+    now,
+  });
+  if (claims.tid !== tenant.id || typeof claims.sid !== "string") {
+    throw new AppError(401, "invalid_token", "The token was not issued for this tenant.");
+  }
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+  verified.set(token, claims);
+  return claims;
+}
+
+const reasons: Record<string, string> = {
+  revoked: "The session was signed out.",
+  expired: "The session has expired.",
+  unknown: "The session does not exist.",
+  user_inactive: "The account is suspended or deleted.",
+};
+
+async function apiKeyPrincipal(env: Env, tenant: ResolvedTenant, token: string): Promise<Principal> {
+  const m = /^ck_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
+  const row = m ? await findApiKey(tenantDb(tenant.db), m[1]!) : undefined;
+  if (!m || !row || row.revokedAt !== null || !(await constantTimeEqual(await sha256Hex(m[2]!), row.keyHash))) {
+    throw new AppError(401, "invalid_api_key", "The API key is invalid or revoked.");
+  }
+  await touchApiKey(tenantDb(tenant.db), row);
+  return { kind: "api_key", keyId: row.id, permissions: JSON.parse(row.permissions) as string[] };
+}
+
+/**
+ * Requires `Authorization: Bearer <access token | API key>`. For users, the token is verified
+ * (cached) and the session is checked live in the user's hub, so a revoked session, a suspended
+ * user or a password change takes effect on the very next request.
+ */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async function authenticate(c, next) {
+    const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+    if (!m) {
+      throw new AppError(401, "unauthenticated", "Sign in: send Authorization: Bearer <access token>.", {
+        headers: { "www-authenticate": 'Bearer realm="canopy"' },
+      });
+    }
+    const tenant = c.get("tenant");
+    const token = m[1]!;
+    if (token.startsWith("ck_")) {
+      c.set("principal", await apiKeyPrincipal(c.env, tenant, token));
+    } else {
+      const claims = await verifyAccessToken(c.env, tenant, token);
+      const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!);
+      if (!check.ok) {
+        throw new AppError(401, check.reason === "user_inactive" ? "account_inactive" : "session_revoked", reasons[check.reason] ?? "Sign in again.", {
+          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        });
+      }
+      c.set("principal", { kind: "user", userId: claims.sub, sessionId: claims.sid!, roles: claims.roles ?? [] });
+      c.set("logFields", { ...c.get("logFields"), user: claims.sub });
+    }
+    await next();
+  };
+}
+
+/** The signed-in user (403 for API keys on user-only routes). */
+export function requireUser(p: Principal): Extract<Principal, { kind: "user" }> {
+  if (p.kind !== "user") throw new AppError(403, "user_required", "This route acts for a signed-in user; API keys cannot use it.");
+  return p;
+}
+
+/**
+ * Requires a `resource:action` permission. Users' roles are read fresh from the tenant DB on
+ * each check, so a demotion applies to the next request; API keys carry their own scopes.
+ */
+export function requirePermission(permission: string): MiddlewareHandler<AppEnv> {
+  return async function requirePermission(c, next) {
+    const p = c.get("principal");
+    const granted = p.kind === "api_key" ? p.permissions : (await rolesOfUser(tenantDb(c.get("tenant").db), p.userId)).flatMap((r) => JSON.parse(r.permissions) as string[]);
+    if (!hasPermission(granted, permission)) throw new AppError(403, "forbidden", `Missing permission ${permission}.`);
+    await next();
+  };
+}

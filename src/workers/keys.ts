@@ -1,0 +1,69 @@
+import { importJWK, type JWK } from "jose";
+import { tenantDb } from "../db/tenant-db";
+import { rotateSigningKey, verifyingKeys } from "../db/tenant/signing-keys";
+import { openSecret } from "../lib/crypto";
+import { ALG, type SigningKey } from "../lib/jwt";
+import type { ResolvedTenant } from "./context";
+
+/** A tenant's keys as imported in this isolate. */
+export interface TenantKeys {
+  signer: SigningKey;
+  verifiers: Map<string, CryptoKey>;
+  jwks: JWK[];
+}
+
+// Keys are imported once per isolate and tenant (imports cost more than verifications) and
+// re-read every minute, or at once when a token names a kid we do not know yet (a rotation
+// made through another isolate), at most every 5 s so forged kids cannot force reloads.
+const TTL_MS = 60_000;
+const RELOAD_MIN_MS = 5_000;
+const cache = new Map<string, { loadedAt: number; value: Promise<TenantKeys> }>();
+
+/** The token issuer and audience of a tenant. */
+export const issuerOf = (t: Pick<ResolvedTenant, "id">) => `canopy:tenant:${t.id}`;
+export const audienceOf = (t: Pick<ResolvedTenant, "id">) => `canopy:tenant:${t.id}:api`;
+
+async function load(env: Env, tenant: ResolvedTenant, now: number): Promise<TenantKeys> {
+  const db = tenantDb(tenant.db);
+  // A retired key verifies for as long as the longest token it may have signed (+1 min skew).
+  const retiredAfter = now - tenant.config.session.accessTokenTtlSeconds * 1000 - 60_000;
+  let rows = await verifyingKeys(db, retiredAfter);
+  if (!rows.some((r) => r.retiredAt === null)) {
+    // First use by a tenant created before it had keys: make one.
+    await rotateSigningKey(db, env.DB_ENCRYPTION_KEY, tenant.id, now);
+    rows = await verifyingKeys(db, retiredAfter);
+  }
+  const active = rows.find((r) => r.retiredAt === null)!;
+  const verifiers = new Map<string, CryptoKey>();
+  const jwks: JWK[] = [];
+  for (const r of rows) {
+    const jwk = JSON.parse(r.publicJwk) as JWK;
+    jwks.push(jwk);
+    verifiers.set(r.kid, (await importJWK(jwk, ALG)) as CryptoKey);
+  }
+  const privateJwk = JSON.parse(await openSecret(env.DB_ENCRYPTION_KEY, active.privateJwkSealed, `${tenant.id}:${active.kid}`)) as JWK;
+  const privateKey = (await importJWK(privateJwk, ALG)) as CryptoKey;
+  return { signer: { kid: active.kid, privateKey }, verifiers, jwks };
+}
+
+/** The tenant's keys, cached per isolate. */
+export function tenantKeys(env: Env, tenant: ResolvedTenant, now = Date.now(), force = false): Promise<TenantKeys> {
+  const hit = cache.get(tenant.id);
+  if (hit && !force && now - hit.loadedAt < TTL_MS) return hit.value;
+  if (hit && force && now - hit.loadedAt < RELOAD_MIN_MS) return hit.value;
+  const value = load(env, tenant, now);
+  value.catch(() => cache.delete(tenant.id));
+  cache.set(tenant.id, { loadedAt: now, value });
+  return value;
+}
+
+/** The verification key for a kid, reloading once if it is unknown (rotation elsewhere). */
+export async function verificationKey(env: Env, tenant: ResolvedTenant, kid: string): Promise<CryptoKey | undefined> {
+  const keys = await tenantKeys(env, tenant);
+  return keys.verifiers.get(kid) ?? (await tenantKeys(env, tenant, Date.now(), true)).verifiers.get(kid);
+}
+
+/** Drops a tenant's keys from this isolate (after a rotation). */
+export function forgetKeys(tenantId: string): void {
+  cache.delete(tenantId);
+}
