@@ -1,7 +1,10 @@
 import type { RateLimiter, RateLimitResult } from "../durable/rate-limiter";
 
 export type { RateLimitResult } from "../durable/rate-limiter";
+import type { MiddlewareHandler } from "hono";
 import { AppError } from "../lib/errors";
+import { log } from "../lib/log";
+import type { AppEnv } from "./context";
 
 /**
  * Where rate-limit counters live. `key` is already tenant-prefixed by the caller
@@ -45,4 +48,37 @@ export function tooManyRequests(policy: string, r: RateLimitResult, windowSecond
   return new AppError(429, "rate_limited", detail, {
     headers: { "retry-after": String(Math.max(1, r.retryAfter)), ...rateLimitHeaders(policy, r, windowSeconds) },
   });
+}
+
+/** The configured store: Upstash when configured, else the RateLimiter Durable Object. */
+export function rateLimitStore(env: Env): RateLimitStore {
+  return new DurableObjectRateLimitStore(env.RATE_LIMITER);
+}
+
+/** Route classes and their per-minute budgets (the `api` class follows the tenant's config). */
+const CLASS_LIMITS = { auth: 30, api: 0 } as const;
+export type RouteClass = keyof typeof CLASS_LIMITS;
+
+/**
+ * Gateway rate limit for a route class, keyed by tenant + (user or API key, else client address)
+ * + class. Sets the IETF RateLimit headers; 429 problem+json with Retry-After when spent.
+ * A failing store lets requests through (logged): the sign-in throttle, which must not, fails
+ * closed on its own (auth/throttle.ts).
+ */
+export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
+  return async function rateLimit(c, next) {
+    const tenant = c.get("tenant");
+    const p = c.get("principal");
+    const subject = p ? (p.kind === "user" ? `u:${p.userId}` : `k:${p.keyId}`) : `ip:${clientAddress(c.req)}`;
+    const limit = CLASS_LIMITS[routeClass] || tenant.config.limits.requestsPerMinute;
+    let result: RateLimitResult | undefined;
+    try {
+      result = await rateLimitStore(c.env).check(`${tenant.id}:${subject}:${routeClass}`, limit, 60);
+    } catch (err) {
+      log("error", "rate limiter unavailable; allowing", { tenant: tenant.slug, error: String(err) });
+    }
+    if (result && !result.allowed) throw tooManyRequests(routeClass, result, 60);
+    await next();
+    if (result) for (const [k, v] of Object.entries(rateLimitHeaders(routeClass, result, 60))) c.res.headers.set(k, v);
+  };
 }

@@ -1,5 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { adminRoutes } from "../admin/routes";
+import { accountRoutes } from "../auth/account-routes";
+import { jwksRoutes } from "../auth/jwks";
+import { mfaRoutes } from "../auth/mfa-routes";
+import { authRoutes } from "../auth/routes";
 import type { AppEnv } from "../context";
 import { validationError } from "../http";
 import { tenantRoutes } from "../tenant/routes";
@@ -37,6 +41,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.use("/v1/*", tenant(), tenantCors(), bodyLimit());
   app.route("/v1", tenantRoutes);
+  app.route("/v1", authRoutes);
+  app.route("/v1", accountRoutes);
+  app.route("/v1", mfaRoutes);
+
+  app.use("/.well-known/*", tenant(), tenantCors());
+  app.route("/", jwksRoutes);
 
   app.onError(onError);
   app.notFound(notFoundHandler(app));

@@ -1,0 +1,78 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { findUserById, rolesOfUser } from "../../db/tenant/users";
+import { AppError } from "../../lib/errors";
+import { authenticate, requireUser, userHub } from "../authn";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { MeSchema, SessionSchema } from "./schemas";
+
+/** The signed-in user's account and device sessions: /v1/me, /v1/auth/sessions*. */
+export const accountRoutes = createRouter();
+const security = [{ bearer: [] }];
+const iso = (ms: number) => new Date(ms).toISOString();
+const mw = [authenticate(), rateLimit("api")];
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get", path: "/me", tags: ["Account"], security, summary: "The signed-in user", middleware: mw,
+    responses: { 200: jsonResponse(MeSchema, "The user"), ...problemResponses(401, 403) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const db = tenantDb(c.get("tenant").db);
+    const [user, roles] = await Promise.all([findUserById(db, p.userId), rolesOfUser(db, p.userId)]);
+    if (!user) throw new AppError(401, "account_inactive", "The account no longer exists.");
+    return c.json(
+      {
+        id: user.id, email: user.email, username: user.username, phone: user.phone, status: user.status,
+        roles: roles.map((r) => r.name), mfaEnabled: user.mfaEnabled, createdAt: iso(user.createdAt),
+      },
+      200,
+    );
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get", path: "/auth/sessions", tags: ["Account"], security, summary: "This user's live sessions, most recently used first", middleware: mw,
+    responses: { 200: jsonResponse(z.object({ items: z.array(SessionSchema), nextCursor: z.null() }), "Sessions"), ...problemResponses(401) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const sessions = await userHub(c.env, c.get("tenant").id, p.userId).listSessions();
+    // A user has at most maxSessions (≤ 100) sessions: one page always holds them all.
+    const items = sessions.map((s) => ({
+      id: s.id, current: s.id === p.sessionId, device: { id: s.deviceId, name: s.deviceName, platform: s.platform },
+      ip: s.ip, userAgent: s.userAgent, createdAt: iso(s.createdAt), lastUsedAt: iso(s.lastUsedAt), expiresAt: iso(s.expiresAt),
+    }));
+    return c.json({ items, nextCursor: null }, 200);
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/auth/sessions/{id}", tags: ["Account"], security, summary: "Sign out one of this user's sessions", middleware: mw,
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 204: { description: "Signed out" }, ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    // Sessions are looked up in this user's own hub: another user's session id is simply unknown.
+    const ok = await userHub(c.env, c.get("tenant").id, p.userId).revokeSession(c.req.valid("param").id, "revoked");
+    if (!ok) throw new AppError(404, "session_not_found", "No such session.");
+    return c.body(null, 204);
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/sessions/revoke-others", tags: ["Account"], security, summary: "Sign out every other session of this user", middleware: mw,
+    responses: { 200: jsonResponse(z.object({ revoked: z.number().int() }), "Count of sessions signed out"), ...problemResponses(401) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const revoked = await userHub(c.env, c.get("tenant").id, p.userId).revokeAll("revoked_others", p.sessionId);
+    return c.json({ revoked }, 200);
+  },
+);

@@ -1,0 +1,60 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { UserRow } from "../../db/tenant/schema";
+import { authenticate, requireUser } from "../authn";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { disableTotp, enableTotp, regenerateRecoveryCodes, setupTotp } from "./mfa";
+import { CodeSchema, PasswordAndCodeSchema, RecoveryCodesSchema, TotpSetupSchema } from "./schemas";
+import { checkSecondFactor } from "./service";
+
+/** TOTP enrolment and recovery codes: /v1/auth/mfa/*. */
+export const mfaRoutes = createRouter();
+const tags = ["MFA"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+mfaRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/mfa/totp/setup", tags, security, summary: "Start TOTP enrolment", middleware: mw,
+    responses: { 200: jsonResponse(TotpSetupSchema, "Secret, otpauth URI and QR code"), ...problemResponses(401, 409) },
+  }),
+  async (c) => c.json(await setupTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId), 200),
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/mfa/totp/enable", tags, security, summary: "Confirm enrolment with a code; returns recovery codes once", middleware: mw,
+    request: { body: json(CodeSchema) },
+    responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409) },
+  }),
+  async (c) => c.json({ recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, c.req.valid("json").code) }, 200),
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/mfa/totp/disable", tags, security, summary: "Disable TOTP (password and a current code required)", middleware: mw,
+    request: { body: json(PasswordAndCodeSchema) },
+    responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409) },
+  }),
+  async (c) => {
+    const { password, code } = c.req.valid("json");
+    const tenant = c.get("tenant");
+    await disableTotp(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x));
+    return c.body(null, 204);
+  },
+);
+
+mfaRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/mfa/recovery-codes", tags, security, summary: "Replace the recovery codes (password and a current code required)", middleware: mw,
+    request: { body: json(PasswordAndCodeSchema) },
+    responses: { 200: jsonResponse(RecoveryCodesSchema, "New recovery codes"), ...problemResponses(400, 401, 403, 409) },
+  }),
+  async (c) => {
+    const { password, code } = c.req.valid("json");
+    const tenant = c.get("tenant");
+    const codes = await regenerateRecoveryCodes(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x));
+    return c.json({ recoveryCodes: codes }, 200);
+  },
+);

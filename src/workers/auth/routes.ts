@@ -1,0 +1,89 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { authenticate, requireUser, userHub } from "../authn";
+import type { AppEnv } from "../context";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { clientAddress, rateLimit } from "../rate-limit";
+import { LoginSchema, MfaRequiredSchema, MfaVerifySchema, PasswordChangeSchema, RefreshSchema, RegisterSchema, TokensSchema } from "./schemas";
+import * as svc from "./service";
+
+/** Sign-up, sign-in, MFA step, token refresh, logout and password change: /v1/auth/*. */
+export const authRoutes = createRouter();
+
+const tags = ["Auth"];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const client = (c: Context<AppEnv>): svc.Client => ({
+  ip: clientAddress(c.req),
+  userAgent: c.req.header("user-agent") ?? "",
+  traceparent: `00-${c.get("traceId")}-${c.get("spanId")}-01`,
+});
+const security = [{ bearer: [] }];
+authRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/register", tags, summary: "Create an account and sign in", middleware: [rateLimit("auth")],
+    request: { body: json(RegisterSchema) },
+    responses: { 201: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 403, 409, 429) },
+  }),
+  async (c) => c.json((await svc.register(c.env, c.get("tenant"), c.req.valid("json"), client(c))).tokens, 201),
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/login", tags, summary: "Sign in with email or username and password", middleware: [rateLimit("auth")],
+    request: { body: json(LoginSchema) },
+    responses: {
+      200: { description: "Signed in, or an MFA step is required", content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } } },
+      ...problemResponses(400, 401, 403, 429, 503),
+    },
+  }),
+  async (c) => {
+    const r = await svc.login(c.env, c.get("tenant"), c.req.valid("json"), client(c));
+    return c.json(r.kind === "mfa" ? { mfaRequired: true as const, mfaToken: r.mfaToken } : r.tokens, 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/mfa/verify", tags, summary: "Complete an MFA sign-in with a TOTP or recovery code", middleware: [rateLimit("auth")],
+    request: { body: json(MfaVerifySchema) },
+    responses: { 200: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 401, 429) },
+  }),
+  async (c) => c.json(await svc.verifyMfa(c.env, c.get("tenant"), c.req.valid("json"), client(c)), 200),
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/refresh", tags, summary: "Rotate a refresh token (single use) for a new token pair", middleware: [rateLimit("auth")],
+    request: { body: json(RefreshSchema) },
+    responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses(400, 401, 429) },
+  }),
+  async (c) => c.json(await svc.refresh(c.env, c.get("tenant"), c.req.valid("json").refreshToken), 200),
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/logout", tags, security, summary: "Sign out this session", middleware: [authenticate(), rateLimit("api")],
+    responses: { 204: { description: "Signed out" }, ...problemResponses(401) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    await userHub(c.env, c.get("tenant").id, p.userId).revokeSession(p.sessionId, "logout");
+    return c.body(null, 204);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post", path: "/auth/password", tags, security, summary: "Change the password; other sessions are signed out", middleware: [authenticate(), rateLimit("api")],
+    request: { body: json(PasswordChangeSchema) },
+    responses: { 204: { description: "Changed" }, ...problemResponses(400, 401, 403, 429) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const body = c.req.valid("json");
+    await svc.changePassword(c.env, c.get("tenant"), p.userId, p.sessionId, body.currentPassword, body.newPassword);
+    return c.body(null, 204);
+  },
+);

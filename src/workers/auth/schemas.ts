@@ -1,0 +1,77 @@
+import { z } from "@hono/zod-openapi";
+import { MAX_PASSWORD } from "../../lib/password-policy";
+
+/** Device a session belongs to; one session per device. */
+export const DeviceSchema = z
+  .object({
+    id: z.string().min(1).max(128),
+    name: z.string().max(128).default(""),
+    platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, "lowercase letters, digits, '-' or '_'").default("web"),
+  })
+  .openapi("Device");
+
+// Length is checked in full by the password policy; this only bounds the work per request.
+const Password = z.string().min(1).max(MAX_PASSWORD * 4);
+
+export const RegisterSchema = z
+  .object({
+    email: z.email().max(254).optional(),
+    username: z.string().trim().regex(/^[\p{L}\p{N}_.-]{3,32}$/u, "3–32 letters, digits, '_', '.', '-'").optional(),
+    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +14155550100").optional(),
+    password: Password,
+    device: DeviceSchema.optional(),
+  })
+  .strict()
+  .refine((v) => v.email !== undefined || v.username !== undefined, { message: "email or username is required", path: ["email"] })
+  .openapi("Register");
+
+export const LoginSchema = z
+  .object({ identifier: z.string().trim().min(1).max(254), password: Password, device: DeviceSchema.optional() })
+  .strict()
+  .openapi("Login");
+
+export const MfaVerifySchema = z.object({ mfaToken: z.string().min(1).max(4096), code: z.string().trim().min(6).max(32) }).strict().openapi("MfaVerify");
+export const RefreshSchema = z.object({ refreshToken: z.string().min(1).max(512) }).strict().openapi("Refresh");
+export const PasswordChangeSchema = z.object({ currentPassword: Password, newPassword: Password }).strict().openapi("PasswordChange");
+export const CodeSchema = z.object({ code: z.string().trim().min(6).max(32) }).strict().openapi("MfaCode");
+export const PasswordAndCodeSchema = z.object({ password: Password, code: z.string().trim().min(6).max(32) }).strict().openapi("PasswordAndCode");
+
+export const TokensSchema = z
+  .object({
+    accessToken: z.string(),
+    refreshToken: z.string(),
+    expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
+    sessionId: z.string(),
+  })
+  .openapi("Tokens");
+
+export const MfaRequiredSchema = z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }).openapi("MfaRequired");
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    current: z.boolean(),
+    device: z.object({ id: z.string(), name: z.string(), platform: z.string() }),
+    ip: z.string(),
+    userAgent: z.string(),
+    createdAt: z.string().datetime(),
+    lastUsedAt: z.string().datetime(),
+    expiresAt: z.string().datetime(),
+  })
+  .openapi("Session");
+
+export const MeSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    username: z.string().nullable(),
+    phone: z.string().nullable(),
+    status: z.string(),
+    roles: z.array(z.string()),
+    mfaEnabled: z.boolean(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi("Me");
+
+export const TotpSetupSchema = z.object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() }).openapi("TotpSetup");
+export const RecoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) }).openapi("RecoveryCodes");

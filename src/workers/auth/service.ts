@@ -1,0 +1,160 @@
+import { tenantDb } from "../../db/tenant-db";
+import { canonical, claimTotpStep, findUserById, findUserByIdentifier, insertUser, updateUser } from "../../db/tenant/users";
+import type { UserRow } from "../../db/tenant/schema";
+import type { DeviceInfo } from "../../durable/user-hub";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { signToken, verifyToken } from "../../lib/jwt";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "../../lib/password";
+import { checkPasswordPolicy } from "../../lib/password-policy";
+import { verifyTotp } from "../../lib/totp";
+import type { ResolvedTenant } from "../context";
+import { userHub } from "../authn";
+import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
+import { rateLimitStore } from "../rate-limit";
+import { consumeRecoveryCode, openTotpSecret } from "./mfa";
+import { AuthThrottle } from "./throttle";
+import { accessToken, startSession, type Tokens } from "./tokens";
+
+export interface Client {
+  ip: string;
+  userAgent: string;
+  traceparent?: string | undefined;
+}
+
+const invalidCredentials = () => new AppError(401, "invalid_credentials", "The identifier or password is wrong.");
+const defaultDevice = (d: Partial<DeviceInfo> | undefined): DeviceInfo => ({
+  id: d?.id ?? `anon-${newId()}`,
+  name: d?.name ?? "",
+  platform: d?.platform ?? "web",
+});
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
+  }
+  return false;
+}
+
+export interface RegisterInput {
+  email?: string | undefined;
+  username?: string | undefined;
+  phone?: string | undefined;
+  password: string;
+  device?: Partial<DeviceInfo> | undefined;
+}
+
+/** Creates an account (role `member`) and its first session. */
+export async function register(env: Env, tenant: ResolvedTenant, input: RegisterInput, client: Client, roleIds = ["member"]): Promise<{ userId: string; tokens: Tokens }> {
+  if (tenant.config.signIn.registration !== "open") throw new AppError(403, "registration_closed", "This app does not accept new accounts.");
+  checkPasswordPolicy(input.password, [input.email, input.username]);
+  const user = await createUser(tenant, input, roleIds, client.traceparent);
+  return { userId: user.id, tokens: await startSession(env, tenant, user.id, defaultDevice(input.device), client) };
+}
+
+/**
+ * Inserts the account. The password is hashed before the uniqueness check, and every conflict
+ * (email, username or phone) answers the same 409, so a conflict costs the same time and says
+ * the same thing whichever identifier is taken.
+ */
+export async function createUser(tenant: ResolvedTenant, input: RegisterInput, roleIds: string[], traceparent?: string): Promise<UserRow> {
+  const now = Date.now();
+  const row: UserRow = {
+    id: newId(now), email: input.email ? canonical(input.email) : null, username: input.username ? canonical(input.username) : null,
+    phone: input.phone ?? null, passwordHash: await hashPassword(input.password), status: "active", totpSecretSealed: null,
+    mfaEnabled: false, totpLastStep: 0, createdAt: now, updatedAt: now, deletedAt: null,
+  };
+  try {
+    await insertUser(tenantDb(tenant.db), row, roleIds, { type: "user.registered", subject: row.id, data: { userId: row.id }, traceparent });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError(409, "account_unavailable", "An account cannot be created with these details.");
+    throw err;
+  }
+  return row;
+}
+
+export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mfaToken: string };
+
+/** Password sign-in with per-account and per-address lockout. */
+export async function login(env: Env, tenant: ResolvedTenant, input: { identifier: string; password: string; device?: Partial<DeviceInfo> | undefined }, client: Client): Promise<LoginResult> {
+  const a = tenant.config.auth;
+  const subjects: [string, string, number][] = [["login-account", canonical(input.identifier), a.maxFailures], ["login-address", client.ip, a.maxFailuresPerAddress]];
+  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
+  await throttle.assertOpen(subjects);
+  const db = tenantDb(tenant.db);
+  const user = await findUserByIdentifier(db, input.identifier);
+  if (!user || user.status === "deleted") {
+    await burnPasswordCheck(input.password);
+    await throttle.fail(subjects);
+    throw invalidCredentials();
+  }
+  const check = await verifyPassword(input.password, user.passwordHash);
+  if (!check.ok) {
+    await throttle.fail(subjects);
+    throw invalidCredentials();
+  }
+  if (user.status === "suspended") throw new AppError(403, "account_suspended", "The account is suspended.");
+  if (check.needsRehash) await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
+  const device = defaultDevice(input.device);
+  if (user.mfaEnabled) {
+    const keys = await tenantKeys(env, tenant);
+    const mfaToken = await signToken(keys.signer, "mfa", { sub: user.id, tid: tenant.id, device }, { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 300 });
+    return { kind: "mfa", mfaToken };
+  }
+  return { kind: "tokens", tokens: await startSession(env, tenant, user.id, device, client) };
+}
+
+/** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
+export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaToken: string; code: string }, client: Client): Promise<Tokens> {
+  const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
+  const subjects: [string, string, number][] = [["mfa", claims.sub, tenant.config.auth.maxMfaFailures]];
+  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
+  await throttle.assertOpen(subjects);
+  const db = tenantDb(tenant.db);
+  const user = await findUserById(db, claims.sub);
+  if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
+  if (!(await checkSecondFactor(env, tenant, user, input.code))) {
+    await throttle.fail(subjects);
+    throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
+  }
+  return startSession(env, tenant, user.id, defaultDevice(claims.device as Partial<DeviceInfo> | undefined), client);
+}
+
+/** A current TOTP code (claimed atomically, so never accepted twice) or a recovery code. */
+export async function checkSecondFactor(env: Env, tenant: ResolvedTenant, user: UserRow, code: string): Promise<boolean> {
+  const db = tenantDb(tenant.db);
+  if (/^\d{6}$/.test(code)) {
+    const step = await verifyTotp(await openTotpSecret(env, tenant, user), code, user.totpLastStep);
+    return step !== null && (await claimTotpStep(db, user.id, step));
+  }
+  return consumeRecoveryCode(db, user.id, code);
+}
+
+/** Rotates a refresh token and signs a fresh access token. */
+export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: string): Promise<Tokens> {
+  const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
+  const res = m ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken) : { ok: false as const, reason: "invalid" as const };
+  if (!res.ok) {
+    const detail = res.reason === "reused" ? "The refresh token was already used; the session has been signed out." : "The refresh token is invalid or expired.";
+    throw new AppError(401, res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
+  }
+  return { accessToken: await accessToken(env, tenant, m![1]!, res.sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId: res.sessionId };
+}
+
+/** Changes the password (current one required) and signs out every other session. */
+export async function changePassword(env: Env, tenant: ResolvedTenant, userId: string, sessionId: string, current: string, next: string): Promise<void> {
+  const db = tenantDb(tenant.db);
+  const user = await findUserById(db, userId);
+  if (!user) throw new AppError(404, "user_not_found", "The account no longer exists.");
+  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
+  const subjects: [string, string, number][] = [["password", userId, tenant.config.auth.maxFailures]];
+  await throttle.assertOpen(subjects);
+  if (!(await verifyPassword(current, user.passwordHash)).ok) {
+    await throttle.fail(subjects);
+    throw new AppError(403, "invalid_credentials", "The current password is wrong.");
+  }
+  checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);
+  await updateUser(db, userId, { passwordHash: await hashPassword(next) });
+  await userHub(env, tenant.id, userId).revokeAll("password_changed", sessionId);
+}

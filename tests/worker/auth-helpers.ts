@@ -1,0 +1,30 @@
+import { expect } from "vitest";
+import { call } from "./helpers";
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  sessionId: string;
+}
+
+let n = 0;
+/** A fresh, valid, uncommon password. */
+export const password = () => `Canopy-${crypto.randomUUID()}`;
+
+/** Registers a user in a tenant and returns its credentials and tokens. */
+export async function registerUser(tenant: string, extra: Record<string, unknown> = {}) {
+  const id = `${Date.now().toString(36)}${(n++).toString(36)}${crypto.randomUUID().slice(0, 4)}`;
+  const creds = { email: `u${id}@example.test`, username: `u${id}`, password: password(), ...extra };
+  const res = await call("/v1/auth/register", { method: "POST", tenant, json: creds, headers: { "cf-connecting-ip": `10.0.${n % 250}.1` } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const tokens = await res.json<Tokens>();
+  const me = await (await call("/v1/me", { tenant, headers: { authorization: `Bearer ${tokens.accessToken}` } })).json<{ id: string }>();
+  return { ...creds, tokens, userId: me.id };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export async function login(tenant: string, identifier: string, pw: string, headers: Record<string, string> = {}, device?: Record<string, string>) {
+  return call("/v1/auth/login", { method: "POST", tenant, json: { identifier, password: pw, ...(device ? { device } : {}) }, headers });
+}
