@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
 import type { AppEnv } from "./context";
+import { upstashStoreFromEnv } from "./rate-limit-upstash";
 
 /**
  * Where rate-limit counters live. `key` is already tenant-prefixed by the caller
@@ -52,7 +53,7 @@ export function tooManyRequests(policy: string, r: RateLimitResult, windowSecond
 
 /** The configured store: Upstash when configured, else the RateLimiter Durable Object. */
 export function rateLimitStore(env: Env): RateLimitStore {
-  return new DurableObjectRateLimitStore(env.RATE_LIMITER);
+  return upstashStoreFromEnv(env) ?? new DurableObjectRateLimitStore(env.RATE_LIMITER);
 }
 
 /** Route classes and their per-minute budgets (the `api` class follows the tenant's config). */

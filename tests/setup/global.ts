@@ -2,17 +2,57 @@
  * Vitest global setup (Node): starts the real local libSQL server on a free port with a fresh
  * data folder, creates and migrates the platform database, and hands the Worker its URLs and
  * secrets through `provide` (read by vitest.config.ts for the Miniflare bindings and by tests
- * through `inject`).
+ * through `inject`). Also starts a throwaway redis-server behind the local Upstash REST adapter
+ * (tools/upstash-adapter) for the Upstash rate-limit store's tests (`inject("upstash")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { bootstrapPlatform } from "../../tools/platform-bootstrap";
 import { startServer } from "../../tools/libsql-server/server";
+import { startLocalUpstash } from "../../tools/upstash-adapter/index";
 
 export default async function setup(project: TestProject) {
+  // First, so a missing redis-server fails the run (saying how to install it) before anything
+  // else is running that would need stopping.
+  const upstash = await startLocalUpstash();
+  let stopLibsql: () => Promise<void>;
+  try {
+    stopLibsql = await startLibsql(project);
+  } catch (err) {
+    await upstash.close();
+    throw err;
+  }
+  project.provide("upstash", { url: upstash.url, token: upstash.token });
+  project.provide("oathtool", oathtoolCodes());
+
+  return async () => {
+    await stopLibsql();
+    // Stops the adapter and redis-server; a live child process would keep vitest from exiting.
+    await upstash.close();
+  };
+}
+
+/**
+ * TOTP codes from Debian's oathtool, an implementation independent of otplib, for a fixed
+ * secret at fixed times: the MFA tests check that Canopy accepts exactly these.
+ */
+function oathtoolCodes(): { secret: string; codes: { epoch: number; code: string }[] } {
+  const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"; // base32, 160 bits
+  const epochs = [59, 1111111109, 1234567890, 2000000000, Math.floor(Date.now() / 1000)];
+  const codes = epochs.map((epoch) => {
+    const at = new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const code = execFileSync("oathtool", ["--totp", "--base32", "--digits=6", `--now=${at}`, secret], { encoding: "utf8" }).trim();
+    return { epoch, code };
+  });
+  return { secret, codes };
+}
+
+/** The local libSQL server with a migrated platform DB; resolves to its teardown. */
+async function startLibsql(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), "canopy-test-"));
   const secret = randomBytes(24).toString("base64url");
   const server = await startServer({ port: 0, dataDir, secret, streamIdleTimeoutMs: 5000 });
@@ -39,5 +79,9 @@ declare module "vitest" {
   export interface ProvidedContext {
     libsql: { origin: string; secret: string; platformUrl: string; platformToken: string };
     secrets: { adminToken: string; encryptionKey: string };
+    /** The local Upstash REST adapter: UPSTASH_REDIS_REST_URL / _TOKEN for tests. */
+    upstash: { url: string; token: string };
+    /** A secret and oathtool's codes for it at fixed epochs (seconds). */
+    oathtool: { secret: string; codes: { epoch: number; code: string }[] };
   }
 }

@@ -28,3 +28,13 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export async function login(tenant: string, identifier: string, pw: string, headers: Record<string, string> = {}, device?: Record<string, string>) {
   return call("/v1/auth/login", { method: "POST", tenant, json: { identifier, password: pw, ...(device ? { device } : {}) }, headers });
 }
+
+/** A tenant created with an owner account, and the owner signed in. */
+export async function tenantWithOwner(config: Record<string, unknown> = {}) {
+  const { createTenant } = await import("./helpers");
+  const owner = { email: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`, password: password() };
+  const tenant = await createTenant({ owner, config });
+  const res = await login(tenant.slug, owner.email, owner.password);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { tenant, owner: { ...owner, tokens: await res.json<Tokens>() } };
+}

@@ -24,6 +24,8 @@ export const CreateTenantSchema = z
     name: z.string().trim().min(1).max(120),
     plan: PlanSchema.default("free"),
     config: TenantConfigPatchSchema.optional(),
+    /** The tenant's first account, holding the `owner` role. */
+    owner: z.object({ email: z.email().max(254), password: z.string().min(1).max(512) }).strict().optional(),
   })
   .strict()
   .openapi("CreateTenant");

@@ -13,6 +13,9 @@ import {
 } from "../../db/platform/tenants";
 import { tenantClient, tenantDb, tenantDbLocation } from "../../db/tenant-db";
 import { writePublicInfo } from "../../db/tenant/settings";
+import { createAccount } from "../../db/tenant/accounts";
+import { rotateSigningKey } from "../../db/tenant/signing-keys";
+import { checkPasswordPolicy } from "../../lib/password-policy";
 import { sealSecret } from "../../lib/crypto";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
@@ -52,6 +55,7 @@ export interface CreateTenantInput {
   name: string;
   plan: string;
   config?: TenantConfigPatch | undefined;
+  owner?: { email: string; password: string } | undefined;
 }
 
 /**
@@ -61,6 +65,7 @@ export interface CreateTenantInput {
  */
 export async function createTenant(env: Env, db: PlatformDb, input: CreateTenantInput, provisioner: Provisioner = provisionerFor(env)): Promise<TenantRow> {
   const config = mergeConfig(TenantConfigSchema.parse({}), input.config ?? {});
+  if (input.owner) checkPasswordPolicy(input.owner.password, [input.owner.email]);
   const now = Date.now();
   const id = newId(now);
   const row: TenantRow = {
@@ -81,7 +86,10 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
     const sealed = await sealSecret(env.DB_ENCRYPTION_KEY, created.token, id);
     const loc = { url: created.url, token: created.token };
     const report = await migrate(tenantClient(loc), tenantMigrationSet);
-    await writePublicInfo(tenantDb(loc), { name: row.name, features: config.features, signIn: config.signIn });
+    const db2 = tenantDb(loc);
+    await writePublicInfo(db2, { name: row.name, features: config.features, signIn: config.signIn });
+    await rotateSigningKey(db2, env.DB_ENCRYPTION_KEY, id);
+    if (input.owner) await createAccount(db2, input.owner, ["owner", "member"]);
     const active = await updateTenant(db, id, { status: "active", dbUrl: created.url, dbTokenSealed: sealed });
     await recordTenantVersion(db, id, report.version);
     return active!;

@@ -1,5 +1,6 @@
 import { tenantDb } from "../../db/tenant-db";
-import { canonical, claimTotpStep, findUserById, findUserByIdentifier, insertUser, updateUser } from "../../db/tenant/users";
+import { createAccount } from "../../db/tenant/accounts";
+import { canonical, claimTotpStep, findUserById, findUserByIdentifier, updateUser } from "../../db/tenant/users";
 import type { UserRow } from "../../db/tenant/schema";
 import type { DeviceInfo } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
@@ -29,14 +30,6 @@ const defaultDevice = (d: Partial<DeviceInfo> | undefined): DeviceInfo => ({
   platform: d?.platform ?? "web",
 });
 
-function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
-  }
-  return false;
-}
-
 export interface RegisterInput {
   email?: string | undefined;
   username?: string | undefined;
@@ -49,29 +42,8 @@ export interface RegisterInput {
 export async function register(env: Env, tenant: ResolvedTenant, input: RegisterInput, client: Client, roleIds = ["member"]): Promise<{ userId: string; tokens: Tokens }> {
   if (tenant.config.signIn.registration !== "open") throw new AppError(403, "registration_closed", "This app does not accept new accounts.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
-  const user = await createUser(tenant, input, roleIds, client.traceparent);
+  const user = await createAccount(tenantDb(tenant.db), input, roleIds, client.traceparent);
   return { userId: user.id, tokens: await startSession(env, tenant, user.id, defaultDevice(input.device), client) };
-}
-
-/**
- * Inserts the account. The password is hashed before the uniqueness check, and every conflict
- * (email, username or phone) answers the same 409, so a conflict costs the same time and says
- * the same thing whichever identifier is taken.
- */
-export async function createUser(tenant: ResolvedTenant, input: RegisterInput, roleIds: string[], traceparent?: string): Promise<UserRow> {
-  const now = Date.now();
-  const row: UserRow = {
-    id: newId(now), email: input.email ? canonical(input.email) : null, username: input.username ? canonical(input.username) : null,
-    phone: input.phone ?? null, passwordHash: await hashPassword(input.password), status: "active", totpSecretSealed: null,
-    mfaEnabled: false, totpLastStep: 0, createdAt: now, updatedAt: now, deletedAt: null,
-  };
-  try {
-    await insertUser(tenantDb(tenant.db), row, roleIds, { type: "user.registered", subject: row.id, data: { userId: row.id }, traceparent });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError(409, "account_unavailable", "An account cannot be created with these details.");
-    throw err;
-  }
-  return row;
 }
 
 export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mfaToken: string };

@@ -6,6 +6,9 @@ import { mfaRoutes } from "../auth/mfa-routes";
 import { authRoutes } from "../auth/routes";
 import type { AppEnv } from "../context";
 import { validationError } from "../http";
+import { adminKeyRoutes } from "../tenant-admin/keys";
+import { adminRoleRoutes } from "../tenant-admin/roles";
+import { adminUserRoutes } from "../tenant-admin/users";
 import { tenantRoutes } from "../tenant/routes";
 import { mountDocs } from "./docs";
 import { notFoundHandler, onError } from "./errors";
@@ -44,6 +47,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", authRoutes);
   app.route("/v1", accountRoutes);
   app.route("/v1", mfaRoutes);
+  app.route("/v1", adminUserRoutes);
+  app.route("/v1", adminRoleRoutes);
+  app.route("/v1", adminKeyRoutes);
 
   app.use("/.well-known/*", tenant(), tenantCors());
   app.route("/", jwksRoutes);

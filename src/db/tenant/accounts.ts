@@ -1,0 +1,43 @@
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { hashPassword } from "../../lib/password";
+import type { TenantDb } from "../client";
+import type { UserRow } from "./schema";
+import { canonical, insertUser } from "./users";
+
+export interface NewAccount {
+  email?: string | undefined;
+  username?: string | undefined;
+  phone?: string | undefined;
+  password: string;
+}
+
+/** True for a SQLite UNIQUE/constraint violation, however deeply the drivers wrapped it. */
+export function isConstraintViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
+  }
+  return false;
+}
+
+/**
+ * Inserts an account with its roles and `user.registered` event. The password is hashed before
+ * the uniqueness check, and every conflict (email, username or phone) answers the same 409, so a
+ * conflict costs the same time and says the same thing whichever identifier is taken.
+ */
+export async function createAccount(db: TenantDb, input: NewAccount, roleIds: string[], traceparent?: string): Promise<UserRow> {
+  const now = Date.now();
+  const row: UserRow = {
+    id: newId(now), email: input.email ? canonical(input.email) : null, username: input.username ? canonical(input.username) : null,
+    phone: input.phone ?? null, passwordHash: await hashPassword(input.password), status: "active", totpSecretSealed: null,
+    mfaEnabled: false, totpLastStep: 0, createdAt: now, updatedAt: now, deletedAt: null,
+  };
+  try {
+    await insertUser(db, row, roleIds, { type: "user.registered", subject: row.id, data: { userId: row.id, roles: roleIds }, traceparent });
+  } catch (err) {
+    if (isConstraintViolation(err)) throw new AppError(409, "account_unavailable", "An account cannot be created with these details.");
+    throw err;
+  }
+  return row;
+}

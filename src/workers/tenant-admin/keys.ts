@@ -1,0 +1,83 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
+import { rotateSigningKey } from "../../db/tenant/signing-keys";
+import { sha256Hex } from "../../lib/crypto";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { base64url, newId } from "../../lib/ids";
+import { authenticate, requirePermission } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { forgetKeys } from "../keys";
+import { rateLimit } from "../rate-limit";
+import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
+import { assertGrantable } from "./service";
+
+/** API keys for the tenant's servers and signing-key rotation: /v1/admin/api-keys*, /v1/admin/signing-keys/rotate. */
+export const adminKeyRoutes = createRouter();
+const tags = ["Tenant admin"];
+const security = [{ bearer: [] }];
+const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/api-keys", tags, security, summary: "List live API keys (never their secrets)", middleware: mw("api-keys:read"),
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(ApiKeySchema), "API keys"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt)!, lastUsedAt: iso(k.lastUsedAt) }));
+    return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/api-keys", tags, security, summary: "Create an API key scoped to permissions; the key is shown once", middleware: mw("api-keys:write"),
+    request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
+    responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const db = tenantDb(c.get("tenant").db);
+    await assertGrantable(db, c.get("principal"), body.permissions);
+    const now = Date.now();
+    const id = newId(now);
+    const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const p = c.get("principal");
+    await insertApiKey(db, {
+      id, name: body.name, keyHash: await sha256Hex(secret), permissions: JSON.stringify(body.permissions),
+      createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, createdAt: now, lastUsedAt: null, revokedAt: null,
+    });
+    return c.json({ id, name: body.name, permissions: body.permissions, createdAt: iso(now)!, lastUsedAt: null, key: `ck_${id}_${secret}` }, 201);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/admin/api-keys/{id}", tags, security, summary: "Revoke an API key (immediately)", middleware: mw("api-keys:write"),
+    request: { params: IdParamSchema },
+    responses: { 204: { description: "Revoked" }, ...problemResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    if (!(await revokeApiKey(tenantDb(c.get("tenant").db), c.req.valid("param").id))) throw new AppError(404, "api_key_not_found", "No such live API key.");
+    return c.body(null, 204);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/signing-keys/rotate", tags, security, summary: "Start signing with a new key; the old one verifies until its tokens expire", middleware: mw("signing-keys:rotate"),
+    responses: { 200: jsonResponse(z.object({ kid: z.string() }), "The new key id"), ...problemResponses(401, 403) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const kid = await rotateSigningKey(tenantDb(tenant.db), c.env.DB_ENCRYPTION_KEY, tenant.id);
+    forgetKeys(tenant.id);
+    return c.json({ kid }, 200);
+  },
+);

@@ -1,0 +1,100 @@
+import { createRoute } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { isConstraintViolation } from "../../db/tenant/accounts";
+import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { authenticate, requirePermission } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
+import { assertGrantable, roleView } from "./service";
+
+/** Tenant roles: /v1/admin/roles*. Seeded roles (owner, admin, moderator, member) are system roles. */
+export const adminRoleRoutes = createRouter();
+const tags = ["Tenant admin"];
+const security = [{ bearer: [] }];
+const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const taken = (name: string) => new AppError(409, "role_exists", `A role named '${name}' exists.`);
+
+adminRoleRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/roles", tags, security, summary: "List roles by name", middleware: mw("roles:read"),
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(RoleSchema), "Roles"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const rows = await listRoles(tenantDb(c.get("tenant").db), { after: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return c.json({ items: page.map(roleView), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.name]) : null }, 200);
+  },
+);
+
+adminRoleRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/roles", tags, security, summary: "Create a custom role", middleware: mw("roles:write"),
+    request: { body: json(CreateRoleSchema) },
+    responses: { 201: jsonResponse(RoleSchema, "Created"), ...problemResponses(400, 401, 403, 409) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const db = tenantDb(c.get("tenant").db);
+    await assertGrantable(db, c.get("principal"), body.permissions);
+    const now = Date.now();
+    const row = { id: newId(now), name: body.name, description: body.description, permissions: JSON.stringify(body.permissions), system: false, createdAt: now, updatedAt: now };
+    try {
+      await insertRole(db, row);
+    } catch (err) {
+      if (isConstraintViolation(err)) throw taken(body.name);
+      throw err;
+    }
+    return c.json(roleView(row), 201);
+  },
+);
+
+adminRoleRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/admin/roles/{id}", tags, security, summary: "Rename a role or change its permissions (applies on the next request)", middleware: mw("roles:write"),
+    request: { params: IdParamSchema, body: json(UpdateRoleSchema) },
+    responses: { 200: jsonResponse(RoleSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const db = tenantDb(c.get("tenant").db);
+    const role = await findRole(db, c.req.valid("param").id);
+    if (!role) throw new AppError(404, "role_not_found", "No such role.");
+    const body = c.req.valid("json");
+    if (role.system && (body.name !== undefined || role.id === "owner")) throw new AppError(409, "system_role", "System roles cannot be renamed, and owner cannot be changed.");
+    if (body.permissions) await assertGrantable(db, c.get("principal"), [...body.permissions, ...(JSON.parse(role.permissions) as string[])]);
+    try {
+      const updated = await updateRole(db, role.id, {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.permissions !== undefined ? { permissions: JSON.stringify(body.permissions) } : {}),
+      });
+      return c.json(roleView(updated!), 200);
+    } catch (err) {
+      if (isConstraintViolation(err)) throw taken(body.name ?? role.name);
+      throw err;
+    }
+  },
+);
+
+adminRoleRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/admin/roles/{id}", tags, security, summary: "Delete a custom role (its holders lose it)", middleware: mw("roles:write"),
+    request: { params: IdParamSchema },
+    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const db = tenantDb(c.get("tenant").db);
+    const role = await findRole(db, c.req.valid("param").id);
+    if (!role) throw new AppError(404, "role_not_found", "No such role.");
+    if (role.system) throw new AppError(409, "system_role", "System roles cannot be deleted.");
+    await assertGrantable(db, c.get("principal"), JSON.parse(role.permissions) as string[]);
+    await deleteRole(db, role.id);
+    return c.body(null, 204);
+  },
+);

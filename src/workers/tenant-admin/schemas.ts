@@ -1,0 +1,62 @@
+import { z } from "@hono/zod-openapi";
+import { PERMISSION } from "../../lib/permissions";
+
+export const PermissionSchema = z.string().regex(PERMISSION, "must be resource:action, with '*' wildcards");
+
+export const AdminUserSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    username: z.string().nullable(),
+    phone: z.string().nullable(),
+    status: z.enum(["active", "suspended", "deleted"]),
+    roles: z.array(z.string()),
+    mfaEnabled: z.boolean(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi("AdminUser");
+
+export const RoleSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    permissions: z.array(z.string()),
+    system: z.boolean(),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi("Role");
+
+const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/, "2–32 lowercase letters, digits, '_' or '-'");
+
+export const CreateRoleSchema = z
+  .object({ name: RoleName, description: z.string().max(200).default(""), permissions: z.array(PermissionSchema).max(100) })
+  .strict()
+  .openapi("CreateRole");
+
+export const UpdateRoleSchema = z
+  .object({ name: RoleName.optional(), description: z.string().max(200).optional(), permissions: z.array(PermissionSchema).max(100).optional() })
+  .strict()
+  .openapi("UpdateRole");
+
+export const SetRolesSchema = z.object({ roles: z.array(RoleName).max(20) }).strict().openapi("SetUserRoles");
+
+export const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    permissions: z.array(z.string()),
+    createdAt: z.string().datetime(),
+    lastUsedAt: z.string().datetime().nullable(),
+  })
+  .openapi("ApiKey");
+
+export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("CreatedApiKey");
+
+export const CreateApiKeySchema = z
+  .object({ name: z.string().trim().min(1).max(100), permissions: z.array(PermissionSchema).min(1).max(100) })
+  .strict()
+  .openapi("CreateApiKey");
+
+export const IdParamSchema = z.object({ id: z.string().min(1).max(64) });

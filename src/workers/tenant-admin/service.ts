@@ -1,0 +1,45 @@
+import type { TenantDb } from "../../db/client";
+import type { RoleRow, UserRow } from "../../db/tenant/schema";
+import { findUserById, rolesOfUser } from "../../db/tenant/users";
+import { AppError } from "../../lib/errors";
+import { hasPermission } from "../../lib/permissions";
+import type { Principal } from "../context";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function userView(u: UserRow, roles: RoleRow[]) {
+  return {
+    id: u.id, email: u.email, username: u.username, phone: u.phone, status: u.status,
+    roles: roles.map((r) => r.name), mfaEnabled: u.mfaEnabled, createdAt: iso(u.createdAt),
+  };
+}
+
+export function roleView(r: RoleRow) {
+  return {
+    id: r.id, name: r.name, description: r.description, permissions: JSON.parse(r.permissions) as string[],
+    system: r.system, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt),
+  };
+}
+
+/** What the caller holds: its roles' permissions, or its API key's scopes. */
+export async function callerPermissions(db: TenantDb, p: Principal): Promise<string[]> {
+  if (p.kind === "api_key") return p.permissions;
+  return (await rolesOfUser(db, p.userId)).flatMap((r) => JSON.parse(r.permissions) as string[]);
+}
+
+/**
+ * No privilege escalation: a caller may only grant (to a role, a user or an API key) the
+ * permissions it holds itself. An admin cannot mint an owner, nor a key broader than itself.
+ */
+export async function assertGrantable(db: TenantDb, p: Principal, permissions: string[]): Promise<void> {
+  const mine = await callerPermissions(db, p);
+  const beyond = permissions.filter((perm) => !hasPermission(mine, perm));
+  if (beyond.length) throw new AppError(403, "privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
+}
+
+/** A target user of this tenant that is not deleted, or 404 (also for ids of other tenants). */
+export async function targetUser(db: TenantDb, id: string): Promise<UserRow> {
+  const u = await findUserById(db, id);
+  if (!u || u.status === "deleted") throw new AppError(404, "user_not_found", "No such user.");
+  return u;
+}

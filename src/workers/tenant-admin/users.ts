@@ -1,0 +1,122 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { outboxInsert } from "../../db/tenant/outbox";
+import { holders } from "../../db/tenant/roles";
+import { users } from "../../db/tenant/schema";
+import { tenantDb } from "../../db/tenant-db";
+import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
+import { findRolesByName } from "../../db/tenant/roles";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { authenticate, requirePermission, userHub } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
+import { assertGrantable, targetUser, userView } from "./service";
+import { eq } from "drizzle-orm";
+
+/** Tenant administration of users: /v1/admin/users*. */
+export const adminUserRoutes = createRouter();
+const tags = ["Tenant admin"];
+const security = [{ bearer: [] }];
+const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
+
+adminUserRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/users", tags, security, summary: "Search users by email, username or id", middleware: mw("users:read"),
+    request: { query: PageQuerySchema.extend({ q: z.string().max(100).optional() }) },
+    responses: { 200: jsonResponse(pageSchema(AdminUserSchema), "Users"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const db = tenantDb(c.get("tenant").db);
+    const rows = await searchUsers(db, { text: q.q, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    const items = await Promise.all(page.map(async (u) => userView(u, await rolesOfUser(db, u.id))));
+    return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+  },
+);
+
+const statusRoute = (action: "suspend" | "resume") =>
+  createRoute({
+    method: "post", path: `/admin/users/{id}/${action}`, tags, security, middleware: mw("users:suspend"),
+    summary: action === "suspend" ? "Suspend a user: every session ends now" : "Resume a suspended user",
+    request: { params: IdParamSchema },
+    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(401, 403, 404) },
+  });
+
+for (const action of ["suspend", "resume"] as const) {
+  adminUserRoutes.openapi(statusRoute(action), async (c) => {
+    const tenant = c.get("tenant");
+    const db = tenantDb(tenant.db);
+    const user = await targetUser(db, c.req.valid("param").id);
+    const status = action === "suspend" ? "suspended" : "active";
+    const p = c.get("principal");
+    if (p.kind === "user" && p.userId === user.id) throw new AppError(409, "cannot_suspend_self", "You cannot suspend yourself.");
+    await db.batch([
+      db.update(users).set({ status, updatedAt: Date.now() }).where(eq(users.id, user.id)),
+      outboxInsert(db, { type: action === "suspend" ? "user.suspended" : "user.resumed", subject: user.id, data: { userId: user.id } }),
+    ]);
+    // The hub mirrors the status: the user's live sessions fail on their very next request.
+    await userHub(c.env, tenant.id, user.id).setStatus(status);
+    return c.json(userView({ ...user, status }, await rolesOfUser(db, user.id)), 200);
+  });
+}
+
+adminUserRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/users/{id}/force-logout", tags, security, summary: "End every session of a user", middleware: mw("users:logout"),
+    request: { params: IdParamSchema },
+    responses: { 200: jsonResponse(z.object({ revoked: z.number().int() }), "Sessions ended"), ...problemResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const user = await targetUser(tenantDb(tenant.db), c.req.valid("param").id);
+    return c.json({ revoked: await userHub(c.env, tenant.id, user.id).revokeAll("force_logout") }, 200);
+  },
+);
+
+adminUserRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/admin/users/{id}", tags, security, summary: "Delete a user: identifiers and secrets erased, sessions ended", middleware: mw("users:delete"),
+    request: { params: IdParamSchema },
+    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const db = tenantDb(tenant.db);
+    const user = await targetUser(db, c.req.valid("param").id);
+    if ((await rolesOfUser(db, user.id)).some((r) => r.id === "owner") && (await holders(db, "owner")) <= 1) {
+      throw new AppError(409, "last_owner", "The tenant's last owner cannot be deleted.");
+    }
+    // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
+    await updateUser(db, user.id, { email: null, username: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() });
+    await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
+    await userHub(c.env, tenant.id, user.id).setStatus("deleted");
+    return c.body(null, 204);
+  },
+);
+
+adminUserRoutes.openapi(
+  createRoute({
+    method: "put", path: "/admin/users/{id}/roles", tags, security, summary: "Replace a user's roles (by name)", middleware: mw("roles:assign"),
+    request: { params: IdParamSchema, body: { required: true, content: { "application/json": { schema: SetRolesSchema } } } },
+    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const db = tenantDb(c.get("tenant").db);
+    const user = await targetUser(db, c.req.valid("param").id);
+    const names = [...new Set(c.req.valid("json").roles)];
+    const wanted = await findRolesByName(db, names);
+    const missing = names.filter((n) => !wanted.some((r) => r.name === n));
+    if (missing.length) throw new AppError(400, "role_not_found", `Unknown roles: ${missing.join(", ")}.`);
+    const current = await rolesOfUser(db, user.id);
+    // Granting and taking away are both privileged: the caller must hold every permission involved.
+    const changed = [...wanted.filter((r) => !current.some((x) => x.id === r.id)), ...current.filter((r) => !wanted.some((x) => x.id === r.id))];
+    await assertGrantable(db, c.get("principal"), changed.flatMap((r) => JSON.parse(r.permissions) as string[]));
+    if (current.some((r) => r.id === "owner") && !wanted.some((r) => r.id === "owner") && (await holders(db, "owner")) <= 1) {
+      throw new AppError(409, "last_owner", "The tenant's last owner cannot lose the owner role.");
+    }
+    await setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } });
+    return c.json(userView(user, wanted), 200);
+  },
+);
