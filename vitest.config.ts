@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // Request logs of passing tests are noise; a failing test shows its output.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -37,7 +39,7 @@ export default defineConfig({
           name: "worker",
           include: ["tests/worker/**/*.test.ts"],
           globalSetup: ["tests/setup/global.ts"],
-          testTimeout: 20_000,
+          testTimeout: 30_000,
         },
       },
       {

@@ -74,14 +74,3 @@ async function startLibsql(project: TestProject): Promise<() => Promise<void>> {
     rmSync(dataDir, { recursive: true, force: true });
   };
 }
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    libsql: { origin: string; secret: string; platformUrl: string; platformToken: string };
-    secrets: { adminToken: string; encryptionKey: string };
-    /** The local Upstash REST adapter: UPSTASH_REDIS_REST_URL / _TOKEN for tests. */
-    upstash: { url: string; token: string };
-    /** A secret and oathtool's codes for it at fixed epochs (seconds). */
-    oathtool: { secret: string; codes: { epoch: number; code: string }[] };
-  }
-}

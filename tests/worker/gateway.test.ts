@@ -88,6 +88,14 @@ describe("gateway chain", () => {
       ["/admin/v1/tenants/{slug}", "patch"], ["/admin/v1/tenants/{slug}", "delete"],
       ["/admin/v1/tenants/{slug}/suspend", "post"], ["/admin/v1/tenants/{slug}/resume", "post"],
       ["/admin/v1/tenants/{slug}/migrations", "get"], ["/v1/tenant", "get"], ["/healthz", "get"], ["/readyz", "get"],
+      ["/v1/auth/register", "post"], ["/v1/auth/login", "post"], ["/v1/auth/mfa/verify", "post"], ["/v1/auth/refresh", "post"],
+      ["/v1/auth/logout", "post"], ["/v1/auth/password", "post"], ["/v1/auth/sessions", "get"], ["/v1/auth/sessions/{id}", "delete"],
+      ["/v1/auth/sessions/revoke-others", "post"], ["/v1/auth/mfa/totp/setup", "post"], ["/v1/auth/mfa/totp/enable", "post"],
+      ["/v1/auth/mfa/totp/disable", "post"], ["/v1/auth/mfa/recovery-codes", "post"], ["/v1/me", "get"], ["/.well-known/jwks.json", "get"],
+      ["/v1/admin/users", "get"], ["/v1/admin/users/{id}/suspend", "post"], ["/v1/admin/users/{id}/resume", "post"],
+      ["/v1/admin/users/{id}/force-logout", "post"], ["/v1/admin/users/{id}", "delete"], ["/v1/admin/roles", "get"], ["/v1/admin/roles", "post"],
+      ["/v1/admin/roles/{id}", "patch"], ["/v1/admin/roles/{id}", "delete"], ["/v1/admin/users/{id}/roles", "put"],
+      ["/v1/admin/api-keys", "get"], ["/v1/admin/api-keys", "post"], ["/v1/admin/api-keys/{id}", "delete"], ["/v1/admin/signing-keys/rotate", "post"],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
 

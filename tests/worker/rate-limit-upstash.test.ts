@@ -7,12 +7,6 @@ import { describe, expect, inject, it } from "vitest";
 import { UpstashRateLimitStore, upstashStoreFromEnv } from "../../src/workers/rate-limit-upstash";
 
 // Mirrors tests/setup/global.ts, which is outside this (worker) TypeScript project.
-declare module "vitest" {
-  export interface ProvidedContext {
-    upstash: { url: string; token: string };
-  }
-}
-
 const upstash = inject("upstash");
 const store = new UpstashRateLimitStore({ url: upstash.url, token: upstash.token });
 /** An hour: no test straddles a window boundary in practice, so counts are exact. */

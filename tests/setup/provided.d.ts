@@ -1,0 +1,13 @@
+// What the global setup (tests/setup/global.ts) provides to tests through `inject`.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    libsql: { origin: string; secret: string; platformUrl: string; platformToken: string };
+    secrets: { adminToken: string; encryptionKey: string };
+    /** The local Upstash REST adapter: UPSTASH_REDIS_REST_URL / _TOKEN for tests. */
+    upstash: { url: string; token: string };
+    /** A secret and oathtool's codes for it at fixed epochs (seconds). */
+    oathtool: { secret: string; codes: { epoch: number; code: string }[] };
+  }
+}
