@@ -1,6 +1,8 @@
 import type { PlatformDb } from "../db/client";
-import { findTenantBySlug } from "../db/platform/tenants";
-import { tenantDbLocation } from "../db/tenant-db";
+import { migrate } from "../db/migrator";
+import { tenantMigrations } from "../db/migrations.gen";
+import { findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
+import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../db/tenant-db";
 import { parseStoredConfig } from "../lib/tenant-config";
 import type { ResolvedTenant } from "./context";
 
@@ -18,6 +20,8 @@ const cache = new Map<string, Entry>();
 async function load(env: Env, db: PlatformDb, slug: string): Promise<ResolvedTenant | null> {
   const row = await findTenantBySlug(db, slug);
   if (!row || (row.status !== "active" && row.status !== "suspended")) return null;
+  const loc = await tenantDbLocation(env, row);
+  await ensureMigrated(db, row.id, loc);
   return {
     id: row.id,
     slug: row.slug,
@@ -25,8 +29,20 @@ async function load(env: Env, db: PlatformDb, slug: string): Promise<ResolvedTen
     status: row.status,
     plan: row.plan,
     config: parseStoredConfig(row.config),
-    db: await tenantDbLocation(env, row),
+    db: loc,
   };
+}
+
+/**
+ * A tenant DB behind the code's migrations is brought up to date before its first request here,
+ * so a deploy with new migrations heals itself even if `npm run migrate` was not run. The
+ * recorded version makes the check one platform read per cache miss; the runner itself is safe
+ * when many isolates race (see migrator.ts).
+ */
+async function ensureMigrated(db: PlatformDb, tenantId: string, loc: TenantDbLocation): Promise<void> {
+  if ((await recordedTenantVersion(db, tenantId)) >= tenantMigrations.length) return;
+  const report = await migrate(tenantClient(loc), tenantMigrations);
+  await recordTenantVersion(db, tenantId, report.version);
 }
 
 /** The tenant for a slug (null if unknown or deleted), cached for TENANT_CACHE_TTL_MS. */

@@ -69,3 +69,30 @@ describe("local provisioner", () => {
     await expect(wrong.create(`q-${crypto.randomUUID().slice(0, 8)}`)).rejects.toThrow(/401/);
   });
 });
+
+describe("lazy tenant migration", () => {
+  it("brings a tenant DB that is behind up to date on its first request", async () => {
+    const { platformDb } = await import("../../src/db/client");
+    const { insertTenant, recordTenantVersion, recordedTenantVersion } = await import("../../src/db/platform/tenants");
+    const { tenantMigrations } = await import("../../src/db/migrations.gen");
+    const { sealSecret } = await import("../../src/lib/crypto");
+    const { newId } = await import("../../src/lib/ids");
+    const { call } = await import("./helpers");
+    // A tenant provisioned by an older release: only the first migration applied.
+    const id = newId();
+    const p = new LocalProvisioner({ adminUrl: env.LIBSQL_ADMIN_URL, adminToken: env.LIBSQL_ADMIN_TOKEN });
+    const db = await p.create(`t-${id}`);
+    await migrate(libsqlClient(db.url, db.token), tenantMigrations.slice(0, 1));
+    const pdb = platformDb(env);
+    const slug = `old-${id.slice(-6)}`;
+    const now = Date.now();
+    await insertTenant(pdb, {
+      id, slug, name: "Old", status: "active", plan: "free", dbProvider: "local", dbName: db.name, dbUrl: db.url,
+      dbTokenSealed: await sealSecret(env.DB_ENCRYPTION_KEY, db.token, id), config: "{}", createdAt: now, updatedAt: now, suspendedAt: null, deletedAt: null,
+    });
+    await recordTenantVersion(pdb, id, 1);
+    const res = await call("/v1/auth/register", { method: "POST", tenant: slug, json: { username: "first-user", password: "correct horse staple 47" } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await recordedTenantVersion(pdb, id)).toBe(tenantMigrations.length);
+  });
+});

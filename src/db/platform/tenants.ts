@@ -57,3 +57,9 @@ export async function recordTenantVersion(db: PlatformDb, tenantId: string, vers
     .onConflictDoUpdate({ target: tenantMigrations.tenantId, set: { version, appliedAt: Date.now() } })
     .run();
 }
+
+/** The tenant DB version a runner last recorded (0 if none). */
+export async function recordedTenantVersion(db: PlatformDb, tenantId: string): Promise<number> {
+  const row = await db.select({ v: tenantMigrations.version }).from(tenantMigrations).where(eq(tenantMigrations.tenantId, tenantId)).get();
+  return row?.v ?? 0;
+}
