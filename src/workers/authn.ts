@@ -75,13 +75,16 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       c.set("principal", await apiKeyPrincipal(c.env, tenant, token));
     } else {
       const claims = await verifyAccessToken(c.env, tenant, token);
-      const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!);
+      // With the default store, the user's API rate limit rides on the same hub call.
+      const rate = c.env.UPSTASH_REDIS_REST_URL ? undefined : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
+      const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
       if (!check.ok) {
         throw new AppError(401, check.reason === "user_inactive" ? "account_inactive" : "session_revoked", reasons[check.reason] ?? "Sign in again.", {
           headers: { "www-authenticate": 'Bearer error="invalid_token"' },
         });
       }
       c.set("principal", { kind: "user", userId: claims.sub, sessionId: claims.sid!, roles: claims.roles ?? [] });
+      if (check.rate) c.set("userRate", check.rate);
       c.set("logFields", { ...c.get("logFields"), user: claims.sub });
     }
     await next();

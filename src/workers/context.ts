@@ -1,3 +1,4 @@
+import type { RateLimitResult } from "../durable/sliding-window";
 import type { TenantConfig } from "../lib/tenant-config";
 
 /** A tenant as the gateway resolved it for this request (database credential already opened). */
@@ -24,6 +25,8 @@ declare module "hono" {
     spanId: string;
     tenant: ResolvedTenant;
     principal: Principal;
+    /** The user's API rate-limit verdict, when authentication already spent it (one hub call). */
+    userRate: RateLimitResult;
     /** Extra fields the request log line should carry (set by auth: user id, …). */
     logFields: Record<string, unknown>;
   }

@@ -1,6 +1,7 @@
-import type { RateLimiter, RateLimitResult } from "../durable/rate-limiter";
+import type { RateLimiter } from "../durable/rate-limiter";
+import type { RateLimitResult } from "../durable/sliding-window";
 
-export type { RateLimitResult } from "../durable/rate-limiter";
+export type { RateLimitResult } from "../durable/sliding-window";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
@@ -72,11 +73,13 @@ export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
     const p = c.get("principal");
     const subject = p ? (p.kind === "user" ? `u:${p.userId}` : `k:${p.keyId}`) : `ip:${clientAddress(c.req)}`;
     const limit = CLASS_LIMITS[routeClass] || tenant.config.limits.requestsPerMinute;
-    let result: RateLimitResult | undefined;
-    try {
-      result = await rateLimitStore(c.env).check(`${tenant.id}:${subject}:${routeClass}`, limit, 60);
-    } catch (err) {
-      log("error", "rate limiter unavailable; allowing", { tenant: tenant.slug, error: String(err) });
+    let result: RateLimitResult | undefined = routeClass === "api" ? c.get("userRate") : undefined;
+    if (!result) {
+      try {
+        result = await rateLimitStore(c.env).check(`${tenant.id}:${subject}:${routeClass}`, limit, 60);
+      } catch (err) {
+        log("error", "rate limiter unavailable; allowing", { tenant: tenant.slug, error: String(err) });
+      }
     }
     if (result && !result.allowed) throw tooManyRequests(routeClass, result, 60);
     await next();

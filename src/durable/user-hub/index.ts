@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { slidingWindow, type RateLimitResult, type WindowState } from "../sliding-window";
 import { migrateStorage } from "../storage-migrations";
 import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
@@ -23,6 +24,7 @@ export class UserHub extends DurableObject<Env> {
   private sessions = new Map<string, SessionState>();
   private status: "active" | "suspended" | "deleted" = "active";
   private userId = "";
+  private apiWindow: WindowState | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -129,19 +131,30 @@ export class UserHub extends DurableObject<Env> {
     return { ok: true, sessionId: session.id, refreshToken: successor };
   }
 
-  /** The per-request check: is this session live? Also records use (batched to storage). */
-  check(sessionId: string, now = Date.now()): CheckResult {
+  /**
+   * The per-request check: is this session live? Also records use (batched to storage) and,
+   * when asked, spends one unit of the user's API rate limit, so an authenticated request
+   * costs one Durable Object call for both. The rate window lives in memory only: an evicted
+   * hub starts a fresh minute, which errs on the side of the user.
+   */
+  check(sessionId: string, now = Date.now(), rate?: { limit: number; windowSeconds: number }): CheckResult {
     if (this.status !== "active") return { ok: false, reason: "user_inactive" };
     const s = this.sessions.get(sessionId);
     if (!s) return { ok: false, reason: "unknown" };
     const usable = isUsable(s, now);
     if (usable !== "ok") return { ok: false, reason: usable };
+    let result: RateLimitResult | undefined;
+    if (rate) {
+      const { result: r, next } = slidingWindow(this.apiWindow, rate.limit, rate.windowSeconds, 1, now);
+      if (r.allowed) this.apiWindow = next;
+      result = r;
+    }
     s.lastUsedAt = now;
     if (now - s.persistedUse >= TOUCH_PERSIST_MS) {
       s.persistedUse = now;
       this.ctx.storage.sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, sessionId);
     }
-    return { ok: true };
+    return result ? { ok: true, rate: result } : { ok: true };
   }
 
   listSessions(now = Date.now()): SessionView[] {

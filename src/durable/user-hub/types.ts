@@ -1,3 +1,5 @@
+import type { RateLimitResult } from "../sliding-window";
+
 /** Shapes crossing the UserHub RPC boundary (structured-clonable plain objects). */
 export interface DeviceInfo {
   id: string;
@@ -45,6 +47,8 @@ export type RefreshResult =
   | { ok: true; sessionId: string; refreshToken: string }
   | { ok: false; reason: "invalid" | "reused" | "expired" | "revoked" | "user_inactive" };
 
-export type CheckResult = { ok: true } | { ok: false; reason: "unknown" | "revoked" | "expired" | "user_inactive" };
+export type CheckResult =
+  | { ok: true; rate?: RateLimitResult }
+  | { ok: false; reason: "unknown" | "revoked" | "expired" | "user_inactive" };
 
 export type RevokeReason = "logout" | "revoked" | "revoked_others" | "password_changed" | "reuse_detected" | "evicted" | "replaced" | "force_logout" | "user_suspended" | "user_deleted";
