@@ -96,6 +96,7 @@ describe("gateway chain", () => {
       ["/v1/admin/users/{id}/force-logout", "post"], ["/v1/admin/users/{id}", "delete"], ["/v1/admin/roles", "get"], ["/v1/admin/roles", "post"],
       ["/v1/admin/roles/{id}", "patch"], ["/v1/admin/roles/{id}", "delete"], ["/v1/admin/users/{id}/roles", "put"],
       ["/v1/admin/api-keys", "get"], ["/v1/admin/api-keys", "post"], ["/v1/admin/api-keys/{id}", "delete"], ["/v1/admin/signing-keys/rotate", "post"],
+      ["/v1/auth/whoami", "get"],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
 

@@ -76,3 +76,23 @@ accountRoutes.openapi(
     return c.json({ revoked }, 200);
   },
 );
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get", path: "/auth/whoami", tags: ["Account"], security, summary: "Who this credential is (token introspection, no database read)", middleware: mw,
+    responses: {
+      200: jsonResponse(z.object({ kind: z.enum(["user", "api_key"]), tenantId: z.string(), userId: z.string().nullable(), sessionId: z.string().nullable(), keyId: z.string().nullable() }), "The caller"),
+      ...problemResponses(401),
+    },
+  }),
+  (c) => {
+    const p = c.get("principal");
+    const tenantId = c.get("tenant").id;
+    return c.json(
+      p.kind === "user"
+        ? { kind: p.kind, tenantId, userId: p.userId, sessionId: p.sessionId, keyId: null }
+        : { kind: p.kind, tenantId, userId: null, sessionId: null, keyId: p.keyId },
+      200,
+    );
+  },
+);

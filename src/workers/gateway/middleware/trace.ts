@@ -3,8 +3,12 @@ import type { AppEnv } from "../../context";
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function hex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  let out = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(bytes))) out += HEX[b];
+  return out;
 }
 
 /**
