@@ -1,0 +1,198 @@
+/**
+ * `npm run bench [-- --rounds 5 --requests 2000 --duration 5 --connections 32 --no-build --keep --strict]`
+ * (`--bundle <file>` serves another ES module bundle instead of dist/index.js, without building:
+ * for experiments such as a variant of the bundle with one middleware removed.)
+ *
+ * Builds the bundle, serves it with raw workerd next to the local libSQL server, and measures,
+ * in interleaved rounds: the bare route vs the gateway chain vs a tenant DB read, and the local
+ * libSQL server's point select vs an in-process `libsql` floor. Prints a markdown table and writes
+ * it to bench/results/<timestamp>.md. Everything runs on loopback and stops by itself.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createReadStream } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { latency, throughput, throughputInterleaved, warmUp, type LatencyResult, type ThroughputResult } from "./measure";
+import { firstLine, killAllNow, runToCompletion, stopAll } from "./processes";
+import { report, type Machine, type RoundResult, type Settings, type TargetKey } from "./report";
+import { startStack } from "./stack";
+
+const root = new URL("..", import.meta.url).pathname;
+/** Removes the scratch directory when the run is interrupted (set once it exists, unless --keep). */
+let dropScratch: () => void = () => undefined;
+const ORDER: TargetKey[] = ["bare", "chain", "tenantRead", "floor", "libsqlServer"];
+
+function progress(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+function positiveInt(name: string, v: string | undefined, fallback: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer in 1..${max}, got ${v}`);
+  return n;
+}
+
+interface Options extends Settings {
+  build: boolean;
+  bundle: string;
+  /** Keep the scratch directory (logs, databases) even on success. */
+  keep: boolean;
+  /** Exit 3 when a goal is missed. */
+  strict: boolean;
+}
+
+function parse(): Options {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string" },
+      requests: { type: "string" },
+      duration: { type: "string" },
+      connections: { type: "string" },
+      "no-build": { type: "boolean", default: false },
+      bundle: { type: "string" },
+      keep: { type: "boolean", default: false },
+      strict: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  return {
+    rounds: positiveInt("rounds", values.rounds, 5, 20),
+    requests: positiveInt("requests", values.requests, 2000, 50_000),
+    seconds: positiveInt("duration", values.duration, 5, 60),
+    connections: positiveInt("connections", values.connections, 32, 256),
+    build: !values["no-build"] && values.bundle === undefined,
+    bundle: resolve(values.bundle ?? join(root, "dist/index.js")),
+    keep: values.keep,
+    strict: values.strict,
+  };
+}
+
+function machine(load: string): Machine {
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    // What is measured: the Worker (src/) and the local libSQL server (tools/).
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "tools"], { cwd: root, encoding: "utf8" }).trim();
+    if (dirty) commit += " + uncommitted changes in src/ or tools/";
+  } catch {
+    // not a git checkout
+  }
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model.trim() ?? "unknown CPU",
+    node: process.version,
+    workerd: firstLine(join(root, "node_modules/.bin/workerd"), ["--version"]),
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    commit,
+    load,
+  };
+}
+
+/** Error lines the Worker logged (5xx access-log lines and unhandled errors), by message. */
+async function workerErrors(logFile: string): Promise<string[]> {
+  const counts = new Map<string, number>();
+  const lines = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"level":"error"') && !/error|exception|uncaught/i.test(line)) continue;
+    let key = line.slice(0, 200);
+    try {
+      const j = JSON.parse(line.slice(line.indexOf("{"))) as { msg?: string; status?: number; error?: string; route?: string };
+      key = `${j.msg ?? "?"} ${j.route ?? ""} ${j.status ?? ""} ${j.error ?? ""}`.trim();
+    } catch {
+      // not JSON: keep the raw prefix
+    }
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n}× ${k}`);
+}
+
+async function main(): Promise<number> {
+  const s = parse();
+  // Bounded in time whatever happens: setup + per round 5 targets × (latency + throughput).
+  const limitMs = (300 + s.rounds * 5 * (s.seconds + 5 + s.requests * 0.01)) * 1000;
+  const watchdog = setTimeout(() => {
+    progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
+    void stopAll().finally(() => process.exit(1));
+  }, limitMs);
+  watchdog.unref();
+  const scratch = mkdtempSync(join(tmpdir(), "canopy-bench-"));
+  if (!s.keep) dropScratch = () => rmSync(scratch, { recursive: true, force: true });
+  progress(`scratch directory ${scratch}`);
+  let ok = false;
+  try {
+    if (s.build) {
+      progress("npm run build");
+      runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
+    }
+    if (!existsSync(s.bundle)) throw new Error(`${s.bundle} is missing: run without --no-build`);
+    const stack = await startStack(root, scratch, s.bundle);
+    const t = stack.targets;
+
+    progress("warming up each target");
+    for (const k of ORDER) {
+      await warmUp(t[k], 500);
+      await throughput(t[k], s.connections, 1);
+    }
+
+    const load = loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const rounds: RoundResult[] = [];
+    for (let i = 0; i < s.rounds; i++) {
+      // A B C … then … C B A: drift over a round hits both sides of a ratio alike.
+      const order = i % 2 === 0 ? ORDER : [...ORDER].reverse();
+      const lat = {} as Record<TargetKey, LatencyResult>;
+      const thr = {} as Record<TargetKey, ThroughputResult>;
+      const latencies = await latency(order.map((k) => t[k]), s.requests);
+      order.forEach((k, j) => (lat[k] = latencies[j]!));
+      const throughputs = await throughputInterleaved(order.map((k) => t[k]), s.connections, s.seconds);
+      order.forEach((k, j) => (thr[k] = throughputs[j]!));
+      rounds.push({ latency: lat, throughput: thr });
+      const line = (k: TargetKey) => `${k} p50 ${Math.round(lat[k].p50)} µs, ${Math.round(thr[k].rps)} req/s`;
+      progress(`round ${i + 1}/${s.rounds}: ${order.map(line).join("; ")}`);
+    }
+
+    await stopAll();
+    const notes: string[] = [];
+    if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
+    const errors = await workerErrors(stack.workerdLog);
+    if (errors.length > 0) notes.push(`workerd logged errors during the run: ${errors.slice(0, 10).join("; ")}`);
+    const serverErrors = readFileSync(stack.libsqlLog, "utf8").split("\n").filter((l) => /internal error/i.test(l));
+    if (serverErrors.length > 0) notes.push(`the libSQL server logged ${serverErrors.length} internal errors, first: ${serverErrors[0]}`);
+    const bad = rounds.some((r) => ORDER.some((k) => r.latency[k].bad + r.throughput[k].non2xx + r.throughput[k].errors > 0));
+    if (bad) notes.push("some requests failed (see the non-2xx / socket errors column): the figures of those targets are suspect.");
+
+    const { markdown, allGoalsMet } = report(rounds, machine(load), s, notes);
+    process.stdout.write(`\n${markdown}`);
+    const results = join(root, "bench/results");
+    mkdirSync(results, { recursive: true });
+    const file = join(results, `${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
+    writeFileSync(file, markdown);
+    progress(`written to ${file}`);
+    ok = true;
+    return allGoalsMet || !s.strict ? 0 : 3;
+  } finally {
+    await stopAll();
+    if (ok && !s.keep) rmSync(scratch, { recursive: true, force: true });
+    else progress(`logs kept in ${scratch}`);
+  }
+}
+
+process.on("exit", killAllNow);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    progress(`${sig}: stopping`);
+    void stopAll()
+      .then(() => dropScratch())
+      .finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void stopAll().finally(() => process.exit(1));
+  },
+);
