@@ -13,12 +13,9 @@ import { tenantRoutes } from "../tenant/routes";
 import { mountDocs } from "./docs";
 import { notFoundHandler, onError } from "./errors";
 import { healthRoutes } from "./health";
-import { accessLog } from "./middleware/access-log";
 import { bodyLimit } from "./middleware/body-limit";
-import { tenantCors } from "./middleware/cors";
-import { requestId } from "./middleware/request-id";
-import { tenant } from "./middleware/tenant";
-import { trace } from "./middleware/trace";
+import { observe } from "./middleware/observe";
+import { tenantScope } from "./middleware/tenant";
 
 /**
  * Assembles the Worker's HTTP app. Order matters: the request id and trace come first so every
@@ -35,14 +32,14 @@ export function createApp(): OpenAPIHono<AppEnv> {
   // A bare route outside the chain: the baseline the benchmark compares the chain against.
   app.get("/__bare", (c) => c.text("ok"));
 
-  app.use("*", requestId(), trace(), accessLog());
+  app.use("*", observe());
   app.route("/", healthRoutes);
   mountDocs(app);
 
   app.use("/admin/v1/*", bodyLimit());
   app.route("/admin/v1", adminRoutes);
 
-  app.use("/v1/*", tenant(), tenantCors(), bodyLimit());
+  app.use("/v1/*", tenantScope());
   app.route("/v1", tenantRoutes);
   app.route("/v1", authRoutes);
   app.route("/v1", accountRoutes);
@@ -51,7 +48,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", adminRoleRoutes);
   app.route("/v1", adminKeyRoutes);
 
-  app.use("/.well-known/*", tenant(), tenantCors());
+  app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);
 
   app.onError(onError);

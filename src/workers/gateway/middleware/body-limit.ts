@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../../context";
@@ -25,10 +25,16 @@ function limiterFor(maxSize: number): MiddlewareHandler {
  * with a 413 problem. Hono's limiter checks Content-Length and also counts streamed bytes, so a
  * lying or absent Content-Length does not get around it. GET and HEAD carry no body.
  */
+export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const maxSize = c.get("tenant")?.config.limits.maxBodyBytes ?? (Number(c.env.MAX_BODY_BYTES) || 1024 * 1024);
+  // Over the limit, the limiter's onError throws the 413; otherwise it calls next().
+  await limiterFor(maxSize)(c, next);
+}
+
+/** The body limit as a middleware, for routes outside a tenant (the platform admin API). */
 export function bodyLimit(): MiddlewareHandler<AppEnv> {
   return async function bodyLimit(c, next) {
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    const maxSize = c.get("tenant")?.config.limits.maxBodyBytes ?? (Number(c.env.MAX_BODY_BYTES) || 1024 * 1024);
-    return limiterFor(maxSize)(c, next);
+    await limitBody(c, next);
   };
 }
