@@ -84,3 +84,43 @@ export const outbox = sqliteTable("outbox", {
   createdAt: integer("created_at").notNull(),
   publishedAt: integer("published_at"),
 });
+
+export const profiles = sqliteTable("profiles", {
+  userId: text("user_id").primaryKey(),
+  nickname: text("nickname").notNull(),
+  avatarFileId: text("avatar_file_id"),
+  bio: text("bio").notNull(),
+  locale: text("locale").notNull(),
+  gender: text("gender").notNull(),
+  birthday: text("birthday"),
+  region: text("region").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+export type ProfileRow = typeof profiles.$inferSelect;
+
+export const userSettings = sqliteTable("user_settings", {
+  userId: text("user_id").primaryKey(),
+  value: text("value").notNull(),
+  searchable: integer("searchable", { mode: "boolean" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const follows = sqliteTable(
+  "follows",
+  {
+    followerId: text("follower_id").notNull(),
+    followeeId: text("followee_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.followerId, t.followeeId] })],
+);
+
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    blockerId: text("blocker_id").notNull(),
+    blockedId: text("blocked_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] })],
+);

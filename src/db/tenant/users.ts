@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, like, lt, or, sql } from "drizzle-orm";
 import type { TenantDb } from "../client";
 import { outboxInsert, type DomainEvent } from "./outbox";
-import { roles, userRoles, users, type RoleRow, type UserRow } from "./schema";
+import { defaultSettings } from "../../lib/user-settings";
+import { profiles, roles, userRoles, userSettings, users, type RoleRow, type UserRow } from "./schema";
 
 /** Canonical form of an identifier: trimmed, NFKC, lowercased (uniqueness is case-blind). */
 export const canonical = (s: string) => s.normalize("NFKC").trim().toLowerCase();
@@ -20,8 +21,14 @@ export async function findUserById(db: TenantDb, id: string): Promise<UserRow | 
  * a UNIQUE violation on email/username/phone rejects all of it.
  */
 export async function insertUser(db: TenantDb, row: UserRow, roleIds: string[], event: DomainEvent): Promise<void> {
+  const nickname = row.username ?? row.email?.split("@")[0] ?? "";
+  const settings = defaultSettings();
   await db.batch([
     db.insert(users).values(row),
+    // The profile, settings and search entry are created with the account, in the same batch.
+    db.insert(profiles).values({ userId: row.id, nickname, bio: "", locale: "", gender: "", region: "", updatedAt: row.createdAt }),
+    db.insert(userSettings).values({ userId: row.id, value: JSON.stringify(settings), searchable: settings.privacy.searchable, updatedAt: row.createdAt }),
+    db.run(sql`INSERT INTO user_search (user_id, username, nickname) VALUES (${row.id}, ${row.username ?? ""}, ${nickname})`),
     ...roleIds.map((roleId) => db.insert(userRoles).values({ userId: row.id, roleId })),
     outboxInsert(db, event, row.createdAt),
   ]);

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
+import { profileOf } from "../../db/tenant/profiles";
 import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { authenticate, requireUser, userHub } from "../authn";
@@ -21,12 +22,14 @@ accountRoutes.openapi(
   async (c) => {
     const p = requireUser(c.get("principal"));
     const db = tenantDb(c.get("tenant").db);
-    const [user, roles] = await Promise.all([findUserById(db, p.userId), rolesOfUser(db, p.userId)]);
+    const [user, roles, profile] = await Promise.all([findUserById(db, p.userId), rolesOfUser(db, p.userId), profileOf(db, p.userId)]);
     if (!user) throw new AppError(401, "account_inactive", "The account no longer exists.");
     return c.json(
       {
         id: user.id, email: user.email, username: user.username, phone: user.phone, status: user.status,
         roles: roles.map((r) => r.name), mfaEnabled: user.mfaEnabled, createdAt: iso(user.createdAt),
+        nickname: profile?.nickname ?? "", avatarFileId: profile?.avatarFileId ?? null, bio: profile?.bio ?? "",
+        locale: profile?.locale ?? "", gender: profile?.gender ?? "", birthday: profile?.birthday ?? null, region: profile?.region ?? "",
       },
       200,
     );

@@ -70,6 +70,13 @@ export const MeSchema = z
     roles: z.array(z.string()),
     mfaEnabled: z.boolean(),
     createdAt: z.string().datetime(),
+    nickname: z.string(),
+    avatarFileId: z.string().nullable(),
+    bio: z.string(),
+    locale: z.string(),
+    gender: z.string(),
+    birthday: z.string().nullable(),
+    region: z.string(),
   })
   .openapi("Me");
 

@@ -10,6 +10,8 @@ import { adminKeyRoutes } from "../tenant-admin/keys";
 import { adminRoleRoutes } from "../tenant-admin/roles";
 import { adminUserRoutes } from "../tenant-admin/users";
 import { tenantRoutes } from "../tenant/routes";
+import { followRoutes } from "../users/follows";
+import { userRoutes } from "../users/routes";
 import { mountDocs } from "./docs";
 import { notFoundHandler, onError } from "./errors";
 import { healthRoutes } from "./health";
@@ -47,6 +49,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", adminUserRoutes);
   app.route("/v1", adminRoleRoutes);
   app.route("/v1", adminKeyRoutes);
+  app.route("/v1", userRoutes);
+  app.route("/v1", followRoutes);
 
   app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);

@@ -5,6 +5,7 @@ import { users } from "../../db/tenant/schema";
 import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
+import { eraseProfile } from "../../db/tenant/profiles";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { authenticate, requirePermission, userHub } from "../authn";
@@ -91,6 +92,7 @@ adminUserRoutes.openapi(
     // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
     await updateUser(db, user.id, { email: null, username: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() });
     await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
+    await eraseProfile(db, user.id);
     await userHub(c.env, tenant.id, user.id).setStatus("deleted");
     return c.body(null, 204);
   },

@@ -1,0 +1,70 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { blockedEitherWay, follow, followPage, unfollow } from "../../db/tenant/profiles";
+import { tenantDb } from "../../db/tenant-db";
+import { findUserById } from "../../db/tenant/users";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { authenticate, requireUser } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { PublicUserSchema, UserIdParamSchema } from "./schemas";
+import { publicUser } from "./views";
+
+/** One-way follows: /v1/users/{id}/follow, /followers, /following. Blocks apply both ways. */
+export const followRoutes = createRouter();
+const tags = ["Follows"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const notFound = () => new AppError(404, "user_not_found", "No such user.");
+
+for (const method of ["put", "delete"] as const) {
+  followRoutes.openapi(
+    createRoute({
+      method, path: "/users/{id}/follow", tags, security, middleware: mw,
+      summary: method === "put" ? "Follow a user (idempotent)" : "Unfollow a user (idempotent)",
+      request: { params: UserIdParamSchema },
+      responses: { 200: jsonResponse(z.object({ following: z.boolean() }), "State after the call"), ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const me = requireUser(c.get("principal")).userId;
+      const id = c.req.valid("param").id;
+      const db = tenantDb(c.get("tenant").db);
+      if (method === "delete") {
+        await unfollow(db, me, id);
+        return c.json({ following: false }, 200);
+      }
+      if (id === me) throw new AppError(400, "cannot_follow_self", "You cannot follow yourself.");
+      const target = await findUserById(db, id);
+      if (!target || target.status !== "active" || (await blockedEitherWay(db, me, id))) throw notFound();
+      await follow(db, me, id);
+      return c.json({ following: true }, 200);
+    },
+  );
+}
+
+for (const side of ["followers", "following"] as const) {
+  followRoutes.openapi(
+    createRoute({
+      method: "get", path: `/users/{id}/${side}`, tags, security, middleware: mw,
+      summary: side === "followers" ? "Who follows this user, newest first" : "Whom this user follows, newest first",
+      request: { params: UserIdParamSchema, query: PageQuerySchema },
+      responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Users"), ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const me = requireUser(c.get("principal")).userId;
+      const id = c.req.valid("param").id;
+      const q = c.req.valid("query");
+      const db = tenantDb(c.get("tenant").db);
+      const target = await findUserById(db, id);
+      if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id)))) throw notFound();
+      const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+      const rows = await followPage(db, id, side, q.limit + 1, before);
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return c.json({
+        items: page.map((r) => publicUser({ id: r.userId, username: r.username }, r.profile)),
+        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.userId]) : null,
+      }, 200);
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { blockedEitherWay, followCounts, profileOf, searchProfiles, settingsOf, updateProfile, updateSettings } from "../../db/tenant/profiles";
+import { tenantDb } from "../../db/tenant-db";
+import { findUserById } from "../../db/tenant/users";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { authenticate, requireUser } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { ProfilePatchSchema, PublicUserSchema, SettingsPatchSchema, SettingsSchema, UserIdParamSchema } from "./schemas";
+import { ownProfile, publicUser } from "./views";
+
+/** Profiles, settings, user lookup and search: /v1/me (PATCH), /v1/me/settings, /v1/users*. */
+export const userRoutes = createRouter();
+const tags = ["Users"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const notFound = () => new AppError(404, "user_not_found", "No such user.");
+
+userRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/me", tags, security, summary: "Update the signed-in user's profile (partial)", middleware: mw,
+    request: { body: json(ProfilePatchSchema) },
+    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const db = tenantDb(c.get("tenant").db);
+    const patch = c.req.valid("json");
+    const user = await findUserById(db, p.userId);
+    if (!user) throw notFound();
+    if (patch.avatarFileId) {
+      // Only the user's own, finished avatar upload can become the avatar.
+      const ok = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM files WHERE id = ${patch.avatarFileId} AND owner_id = ${p.userId} AND purpose = 'avatar' AND status = 'ready'`);
+      if (!ok || Number(ok.n) === 0) throw new AppError(400, "invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
+    }
+    await updateProfile(db, user, patch);
+    return c.json(ownProfile((await profileOf(db, p.userId))!), 200);
+  },
+);
+
+userRoutes.openapi(
+  createRoute({
+    method: "get", path: "/me/settings", tags, security, summary: "Privacy and notification settings", middleware: mw,
+    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(401) },
+  }),
+  async (c) => c.json(await settingsOf(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId), 200),
+);
+
+userRoutes.openapi(
+  createRoute({
+    method: "put", path: "/me/settings", tags, security, summary: "Change settings; omitted fields keep their values", middleware: mw,
+    request: { body: json(SettingsPatchSchema) },
+    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(400, 401) },
+  }),
+  async (c) => c.json(await updateSettings(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, c.req.valid("json")), 200),
+);
+
+userRoutes.openapi(
+  createRoute({
+    method: "get", path: "/users/{id}", tags, security, summary: "A user's public profile (404 if they blocked you, as for no user)", middleware: mw,
+    request: { params: UserIdParamSchema },
+    responses: { 200: jsonResponse(PublicUserSchema, "The user"), ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const db = tenantDb(c.get("tenant").db);
+    const id = c.req.valid("param").id;
+    const [user, profile] = await Promise.all([findUserById(db, id), profileOf(db, id)]);
+    if (!user || !profile || user.status !== "active" || (id !== p.userId && (await blockedEitherWay(db, id, p.userId)))) throw notFound();
+    return c.json(publicUser(user, profile, await followCounts(db, id)), 200);
+  },
+);
+
+userRoutes.openapi(
+  createRoute({
+    method: "get", path: "/users", tags, security, summary: "Search users by username or nickname (substring; CJK included)", middleware: mw,
+    request: { query: PageQuerySchema.extend({ q: z.string().trim().min(1).max(64) }) },
+    responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Matches"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const q = c.req.valid("query");
+    const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const rows = await searchProfiles(tenantDb(c.get("tenant").db), p.userId, q.q, q.limit + 1, after);
+    const page = rows.slice(0, q.limit);
+    return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.user.id]) : null }, 200);
+  },
+);

@@ -1,0 +1,35 @@
+import { z } from "@hono/zod-openapi";
+import { UserSettingsPatchSchema, UserSettingsSchema } from "../../lib/user-settings";
+
+/** Profile fields a user may change. Role, status, tenant and the like are not among them. */
+export const ProfilePatchSchema = z
+  .object({
+    nickname: z.string().trim().min(1).max(64).optional(),
+    avatarFileId: z.string().min(1).max(64).nullable().optional(),
+    bio: z.string().max(500).optional(),
+    locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "a BCP 47 tag like en or zh-Hans-CN").or(z.literal("")).optional(),
+    gender: z.string().max(32).optional(),
+    birthday: z.iso.date().nullable().optional(),
+    region: z.string().max(64).optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "nothing to update")
+  .openapi("ProfilePatch");
+
+export const PublicUserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string().nullable(),
+    nickname: z.string(),
+    avatarFileId: z.string().nullable(),
+    bio: z.string(),
+    locale: z.string(),
+    region: z.string(),
+    followers: z.number().int().optional(),
+    following: z.number().int().optional(),
+  })
+  .openapi("User");
+
+export const SettingsSchema = UserSettingsSchema.openapi("UserSettings");
+export const SettingsPatchSchema = UserSettingsPatchSchema.openapi("UserSettingsPatch");
+export const UserIdParamSchema = z.object({ id: z.string().min(1).max(64) });
