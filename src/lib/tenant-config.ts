@@ -18,6 +18,9 @@ export const TenantConfigSchema = z
       .object({
         maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
         maxFriends: z.number().int().min(1).max(100_000).default(5000),
+        /** Pending friend requests a user may have outgoing, and incoming. */
+        maxPendingRequests: z.number().int().min(1).max(10_000).default(200),
+        friendRequestTtlDays: z.number().int().min(1).max(365).default(30),
         maxGroupMembers: z.number().int().min(2).max(100_000).default(500),
         maxUploadBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
         requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),

@@ -133,3 +133,16 @@ export async function eraseProfile(db: TenantDb, userId: string, now = Date.now(
     db.delete(follows).where(or(eq(follows.followerId, userId), eq(follows.followeeId, userId))),
   ]);
 }
+
+/** Mirrors a block (or its removal) into the tenant DB, idempotently. */
+export async function setBlockMirror(db: TenantDb, blocker: string, blocked: string, on: boolean, now = Date.now()): Promise<void> {
+  if (on) {
+    await db.batch([
+      db.insert(blocks).values({ blockerId: blocker, blockedId: blocked, createdAt: now }).onConflictDoNothing(),
+      // Blocking also ends follows both ways (blocks apply to follows).
+      db.delete(follows).where(or(and(eq(follows.followerId, blocker), eq(follows.followeeId, blocked)), and(eq(follows.followerId, blocked), eq(follows.followeeId, blocker)))),
+    ]);
+  } else {
+    await db.delete(blocks).where(and(eq(blocks.blockerId, blocker), eq(blocks.blockedId, blocked))).run();
+  }
+}

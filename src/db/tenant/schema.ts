@@ -124,3 +124,31 @@ export const blocks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] })],
 );
+
+export const files = sqliteTable("files", {
+  id: text("id").primaryKey(),
+  ownerId: text("owner_id").notNull(),
+  purpose: text("purpose").notNull(),
+  name: text("name").notNull(),
+  contentType: text("content_type").notNull(),
+  size: integer("size").notNull(),
+  r2Key: text("r2_key").notNull(),
+  sha256: text("sha256"),
+  status: text("status", { enum: ["uploading", "ready", "deleted"] }).notNull(),
+  uploadId: text("upload_id"),
+  partSize: integer("part_size"),
+  createdAt: integer("created_at").notNull(),
+  deletedAt: integer("deleted_at"),
+});
+export type FileRow = typeof files.$inferSelect;
+
+export const fileParts = sqliteTable(
+  "file_parts",
+  {
+    fileId: text("file_id").notNull(),
+    partNumber: integer("part_number").notNull(),
+    etag: text("etag").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.partNumber] })],
+);

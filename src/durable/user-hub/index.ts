@@ -1,6 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { slidingWindow, type RateLimitResult, type WindowState } from "../sliding-window";
+import { doName } from "../names";
 import { migrateStorage } from "../storage-migrations";
+import { FriendGraph } from "./graph";
+import { editGroup, listBlocks, listFriends, listGroups, listRequests, updateFriend, type GroupEdit } from "./graph-lists";
+import { graphMigrations } from "./graph-store";
+import type { FriendGroupView, FriendRequestView, FriendView, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
   parseRefreshToken, recordEvent, sessionMigrations, storeRefreshToken, type SessionState,
@@ -8,6 +13,7 @@ import {
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
 
 export type * from "./types";
+export type * from "./graph-types";
 
 /** Concurrent refreshes of one token within this window all get the same successor. */
 export const REFRESH_GRACE_MS = 30_000;
@@ -25,11 +31,20 @@ export class UserHub extends DurableObject<Env> {
   private status: "active" | "suspended" | "deleted" = "active";
   private userId = "";
   private apiWindow: WindowState | undefined;
+  private readonly graph: FriendGraph;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.graph = new FriendGraph(
+      ctx.storage,
+      (tenantId, to, from, msg) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
+      async (at) => {
+        const current = await ctx.storage.getAlarm();
+        if (current === null || current > at) await ctx.storage.setAlarm(at);
+      },
+    );
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, sessionMigrations);
+      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.userId = meta.get("userId") ?? "";
@@ -186,5 +201,83 @@ export class UserHub extends DurableObject<Env> {
     this.status = status;
     this.setMeta("status", status);
     if (status !== "active") this.revokeAll(status === "deleted" ? "user_deleted" : "user_suspended", undefined, now);
+  }
+
+  // ---- friend graph (see graph.ts for the consistency protocol) ----
+
+  private identify(me: GraphIdentity): void {
+    if (!this.userId) {
+      this.userId = me.userId;
+      this.setMeta("userId", me.userId);
+    }
+    this.setMeta("tenantId", me.tenantId);
+  }
+
+  sendFriendRequest(i: SendRequestInput): Promise<GraphResult<{ status: "pending" | "accepted"; requestId: string }>> {
+    this.identify(i);
+    return this.graph.send(i);
+  }
+
+  acceptFriendRequest(me: GraphIdentity, requestId: string, maxFriends: number, now = Date.now()) {
+    this.identify(me);
+    return this.graph.accept(me, requestId, maxFriends, now);
+  }
+
+  closeFriendRequest(me: GraphIdentity, requestId: string, how: "rejected" | "cancelled", now = Date.now()) {
+    this.identify(me);
+    return this.graph.close(me, requestId, how, now);
+  }
+
+  removeFriend(me: GraphIdentity, peer: string, now = Date.now()) {
+    this.identify(me);
+    return this.graph.remove(me, peer, now);
+  }
+
+  setBlock(me: GraphIdentity, peer: string, on: boolean, now = Date.now()): Promise<void> {
+    this.identify(me);
+    return this.graph.block(me, peer, now, on);
+  }
+
+  /** A message from another user's hub of the same tenant. */
+  peerMessage(tenantId: string, me: string, from: string, msg: PeerMessage): PeerResult {
+    this.identify({ tenantId, userId: me });
+    return this.graph.receive(me, from, msg, Date.now());
+  }
+
+  /** Redelivers graph messages a failure or crash left behind. */
+  override async alarm(): Promise<void> {
+    const tenantId = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
+    if (tenantId && this.userId) await this.graph.flush({ tenantId, userId: this.userId });
+  }
+
+  friends(limit: number, after?: string, groupId?: string): FriendView[] {
+    return listFriends(this.ctx.storage.sql, limit, after, groupId);
+  }
+
+  friendRequests(direction: "in" | "out", limit: number, before?: [number, string], now = Date.now()): FriendRequestView[] {
+    return listRequests(this.ctx.storage.sql, direction, now, limit, before);
+  }
+
+  blockList(limit: number, after?: string): { userId: string; since: number }[] {
+    return listBlocks(this.ctx.storage.sql, limit, after);
+  }
+
+  /** Whether this user is friends with / blocks / is blocked by `peer` (for other services' checks). */
+  relation(peer: string): { friend: boolean; blocks: boolean; blockedBy: boolean } {
+    const g = this.graph.store;
+    return { friend: g.isFriend(peer), blocks: g.blocks(peer), blockedBy: g.blockedBy(peer) };
+  }
+
+  updateFriend(peer: string, patch: { remark?: string | undefined; groupId?: string | null | undefined }): GraphResult<FriendView> {
+    return updateFriend(this.ctx.storage, peer, patch);
+  }
+
+  friendGroups(): FriendGroupView[] {
+    return listGroups(this.ctx.storage.sql);
+  }
+
+  /** Creates, renames or deletes a friend group (deleting ungroups its friends). */
+  editGroup(op: GroupEdit, now = Date.now()): GraphResult<FriendGroupView | null> {
+    return editGroup(this.ctx.storage, op, now);
   }
 }

@@ -5,10 +5,14 @@ import { jwksRoutes } from "../auth/jwks";
 import { mfaRoutes } from "../auth/mfa-routes";
 import { authRoutes } from "../auth/routes";
 import type { AppEnv } from "../context";
+import { fileRoutes } from "../files/routes";
 import { validationError } from "../http";
 import { adminKeyRoutes } from "../tenant-admin/keys";
 import { adminRoleRoutes } from "../tenant-admin/roles";
 import { adminUserRoutes } from "../tenant-admin/users";
+import { blockRoutes } from "../friends/blocks";
+import { friendRoutes } from "../friends/friends";
+import { friendRequestRoutes } from "../friends/requests";
 import { tenantRoutes } from "../tenant/routes";
 import { followRoutes } from "../users/follows";
 import { userRoutes } from "../users/routes";
@@ -51,6 +55,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", adminKeyRoutes);
   app.route("/v1", userRoutes);
   app.route("/v1", followRoutes);
+  app.route("/v1", friendRequestRoutes);
+  app.route("/v1", friendRoutes);
+  app.route("/v1", blockRoutes);
+  app.route("/v1", fileRoutes);
 
   app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);

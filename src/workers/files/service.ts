@@ -1,0 +1,118 @@
+import type { Context } from "hono";
+import type { TenantDb } from "../../db/client";
+import { tenantDb } from "../../db/tenant-db";
+import { findFile, insertReadyFile, listOwnFiles, markFileDeleted, type FileRow } from "../../db/tenant/files";
+import type { DomainEvent } from "../../db/tenant/outbox";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { log } from "../../lib/log";
+import type { AppEnv, ResolvedTenant } from "../context";
+import { canView, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
+import { downloadUrl, tenantOrigin } from "./signing";
+
+/** What every files operation needs from the request: bindings, tenant, its DB, URL origin, trace. */
+export interface FilesScope {
+  env: Env;
+  tenant: ResolvedTenant;
+  db: TenantDb;
+  origin: string;
+  traceparent: string;
+}
+
+export function filesScope(c: Context<AppEnv>): FilesScope {
+  const tenant = c.get("tenant");
+  return {
+    env: c.env,
+    tenant,
+    db: tenantDb(tenant.db),
+    origin: tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN),
+    traceparent: `00-${c.get("traceId")}-${c.get("spanId")}-01`,
+  };
+}
+
+/** The R2 key of a file: always under the tenant's prefix. */
+export const r2KeyOf = (tenantId: string, fileId: string) => `t/${tenantId}/files/${fileId}`;
+
+const notFound = () => new AppError(404, "file_not_found", "No such file.");
+
+/** The `file.uploaded` event of a row that just became ready. */
+export function uploadedEvent(s: FilesScope, row: FileRow): DomainEvent {
+  return {
+    type: "file.uploaded",
+    subject: row.id,
+    data: { fileId: row.id, ownerId: row.ownerId, purpose: row.purpose, contentType: row.contentType, size: row.size, name: row.name },
+    traceparent: s.traceparent,
+  };
+}
+
+/** A file as the API shows it, with a freshly signed download URL. */
+export async function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
+  const { url, expiresAt } = await downloadUrl(s.env.DB_ENCRYPTION_KEY, s.origin, s.tenant.id, row.id, now);
+  return {
+    id: row.id, ownerId: row.ownerId, purpose: row.purpose, name: row.name, contentType: row.contentType, size: row.size,
+    sha256: row.sha256, createdAt: new Date(row.createdAt).toISOString(), url, urlExpiresAt: new Date(expiresAt).toISOString(),
+  };
+}
+
+/**
+ * Stores a file sent in one request. Size and sniffed type are checked before anything is
+ * written; the bytes go to R2 first so a ready row never points at missing bytes, and the row
+ * and its event are one batch. If the batch fails, the object is removed again.
+ */
+export async function uploadFile(s: FilesScope, ownerId: string, input: { file: File; purpose: Purpose; name?: string | undefined }): Promise<FileRow> {
+  checkSize(input.purpose, input.file.size, s.tenant.config);
+  const name = cleanName(input.name ?? input.file.name);
+  const bytes = new Uint8Array(await input.file.arrayBuffer());
+  const contentType = contentTypeOf(input.purpose, name, bytes);
+  const id = newId();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const row: FileRow = {
+    id, ownerId, purpose: input.purpose, name, contentType, size: bytes.length, r2Key: r2KeyOf(s.tenant.id, id),
+    sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""), status: "ready",
+    uploadId: null, partSize: null, createdAt: Date.now(), deletedAt: null,
+  };
+  await s.env.FILES.put(row.r2Key, bytes, { httpMetadata: { contentType }, customMetadata: { tenantId: s.tenant.id, ownerId } });
+  try {
+    await insertReadyFile(s.db, row, uploadedEvent(s, row));
+  } catch (err) {
+    await s.env.FILES.delete(row.r2Key).catch(() => undefined);
+    throw err;
+  }
+  return row;
+}
+
+/** A file the user may see (its own, or one whose purpose is visible tenant-wide), else 404. */
+export async function visibleFile(s: FilesScope, userId: string, id: string): Promise<FileRow> {
+  const row = await findFile(s.db, id);
+  // Other users' private files answer exactly like missing ones: existence is not revealed.
+  if (!row || !canView(row, userId)) throw notFound();
+  return row;
+}
+
+/**
+ * Deletes one of the user's files: metadata and `file.deleted` first (one transaction), so the
+ * file is unreachable the moment this returns; then the R2 object. An R2 failure leaves an
+ * orphaned object nobody can reach; it is logged for cleanup rather than failing the request.
+ */
+export async function deleteFile(s: FilesScope, userId: string, id: string): Promise<void> {
+  const row = await findFile(s.db, id);
+  if (!row || row.ownerId !== userId || row.status !== "ready") throw notFound();
+  const event: DomainEvent = { type: "file.deleted", subject: id, data: { fileId: id, ownerId: userId, purpose: row.purpose }, traceparent: s.traceparent };
+  if (!(await markFileDeleted(s.db, id, event))) throw notFound();
+  try {
+    await s.env.FILES.delete(row.r2Key);
+  } catch (err) {
+    log("error", "file object not deleted", { tenant: s.tenant.slug, fileId: id, error: String(err) });
+  }
+}
+
+/** One page of the user's own ready files, newest first. */
+export async function listFiles(s: FilesScope, userId: string, q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined }) {
+  const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+  const rows = await listOwnFiles(s.db, userId, { purpose: q.purpose, before, limit: q.limit + 1 });
+  const page = rows.slice(0, q.limit);
+  const now = Date.now();
+  const items = await Promise.all(page.map((r) => fileJson(s, r, now)));
+  return { items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
+}

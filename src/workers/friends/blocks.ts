@@ -1,0 +1,59 @@
+import { createRoute } from "@hono/zod-openapi";
+import { setBlockMirror } from "../../db/tenant/profiles";
+import { tenantDb } from "../../db/tenant-db";
+import { findUserById } from "../../db/tenant/users";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { authenticate, requireUser, userHub } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { peers } from "./graph";
+import { BlockSchema, UserIdParam } from "./schemas";
+
+/** Block list: /v1/blocks*. Blocking ends a friendship and pending requests, both ways. */
+export const blockRoutes = createRouter();
+const tags = ["Blocks"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const iso = (ms: number) => new Date(ms).toISOString();
+
+blockRoutes.openapi(
+  createRoute({
+    method: "get", path: "/blocks", tags, security, middleware: mw, summary: "Users you blocked",
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(BlockSchema), "Blocked users"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const q = c.req.valid("query");
+    const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const rows = await userHub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
+    const page = rows.slice(0, q.limit);
+    const peer = await peers(tenantDb(tenant.db), page.map((b) => b.userId));
+    return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.userId]) : null }, 200);
+  },
+);
+
+for (const method of ["put", "delete"] as const) {
+  blockRoutes.openapi(
+    createRoute({
+      method, path: "/blocks/{userId}", tags, security, middleware: mw,
+      summary: method === "put" ? "Block a user (idempotent)" : "Unblock a user (idempotent)",
+      request: { params: UserIdParam },
+      responses: { 204: { description: "Done" }, ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const tenant = c.get("tenant");
+      const me = requireUser(c.get("principal")).userId;
+      const peer = c.req.valid("param").userId;
+      if (peer === me) throw new AppError(400, "cannot_block_self", "You cannot block yourself.");
+      const db = tenantDb(tenant.db);
+      if (method === "put" && !(await findUserById(db, peer))) throw new AppError(404, "user_not_found", "No such user.");
+      // The hub is the source of truth; the tenant DB mirror (for search and profile filters)
+      // follows. Both are idempotent, so a failure between them is repaired by retrying.
+      await userHub(c.env, tenant.id, me).setBlock({ tenantId: tenant.id, userId: me }, peer, method === "put");
+      await setBlockMirror(db, me, peer, method === "put");
+      return c.body(null, 204);
+    },
+  );
+}

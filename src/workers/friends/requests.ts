@@ -1,0 +1,93 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { settingsOf } from "../../db/tenant/profiles";
+import { tenantDb } from "../../db/tenant-db";
+import { findUserById } from "../../db/tenant/users";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { authenticate, requireUser, userHub } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { peers, unwrap } from "./graph";
+import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
+
+/** Friend requests: /v1/friends/requests*. The graph lives in each user's hub (UserHub). */
+export const friendRequestRoutes = createRouter();
+const tags = ["Friends"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const iso = (ms: number) => new Date(ms).toISOString();
+const DAY = 86_400_000;
+
+friendRequestRoutes.openapi(
+  createRoute({
+    method: "post", path: "/friends/requests", tags, security, middleware: mw,
+    summary: "Send a friend request (mutual requests become a friendship; retries are idempotent)",
+    request: { body: { required: true, content: { "application/json": { schema: FriendRequestCreateSchema } } } },
+    responses: {
+      201: jsonResponse(z.object({ id: z.string(), status: z.enum(["pending", "accepted"]) }), "Sent, or already friends now"),
+      ...problemResponses(400, 401, 403, 404, 409),
+    },
+  }),
+  async (c) => {
+    const me = requireUser(c.get("principal")).userId;
+    const tenant = c.get("tenant");
+    const { toUserId, message } = c.req.valid("json");
+    if (toUserId === me) throw new AppError(400, "cannot_befriend_self", "You cannot send yourself a friend request.");
+    const db = tenantDb(tenant.db);
+    const target = await findUserById(db, toUserId);
+    if (!target || target.status !== "active") throw new AppError(404, "user_not_found", "No such user.");
+    const policy = (await settingsOf(db, toUserId)).privacy.friendRequests;
+    if (policy === "nobody") throw new AppError(403, "friend_requests_closed", "This user does not accept friend requests.");
+    const l = tenant.config.limits;
+    const r = unwrap(
+      await userHub(c.env, tenant.id, me).sendFriendRequest({
+        tenantId: tenant.id, userId: me, to: toUserId, requestId: newId(), message, autoAccept: policy === "anyone",
+        maxFriends: l.maxFriends, maxPending: l.maxPendingRequests, ttlMs: l.friendRequestTtlDays * DAY, now: Date.now(),
+      }),
+    );
+    return c.json({ id: r.requestId, status: r.status }, 201);
+  },
+);
+
+friendRequestRoutes.openapi(
+  createRoute({
+    method: "get", path: "/friends/requests", tags, security, middleware: mw, summary: "Pending friend requests, newest first",
+    request: { query: PageQuerySchema.extend({ direction: z.enum(["incoming", "outgoing"]).default("incoming") }) },
+    responses: { 200: jsonResponse(pageSchema(FriendRequestSchema), "Requests"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const me = requireUser(c.get("principal")).userId;
+    const tenant = c.get("tenant");
+    const q = c.req.valid("query");
+    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const rows = await userHub(c.env, tenant.id, me).friendRequests(q.direction === "incoming" ? "in" : "out", q.limit + 1, before);
+    const page = rows.slice(0, q.limit);
+    const peer = await peers(tenantDb(tenant.db), page.map((r) => r.userId));
+    const last = page[page.length - 1];
+    return c.json({
+      items: page.map((r) => ({ id: r.id, direction: r.direction, user: peer(r.userId), message: r.message, status: r.status, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) })),
+      nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+    }, 200);
+  },
+);
+
+const actions = [
+  ["post", "/friends/requests/{id}/accept", "Accept an incoming request (idempotent)"],
+  ["post", "/friends/requests/{id}/reject", "Reject an incoming request"],
+  ["delete", "/friends/requests/{id}", "Cancel an outgoing request"],
+] as const;
+
+for (const [method, path, summary] of actions) {
+  friendRequestRoutes.openapi(
+    createRoute({ method, path, tags, security, middleware: mw, summary, request: { params: IdParam }, responses: { 204: { description: "Done" }, ...problemResponses(401, 404, 409) } }),
+    async (c) => {
+      const me = { tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId };
+      const hub = userHub(c.env, me.tenantId, me.userId);
+      const id = c.req.valid("param").id;
+      if (path.endsWith("accept")) unwrap(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));
+      else unwrap(await hub.closeFriendRequest(me, id, path.endsWith("reject") ? "rejected" : "cancelled"));
+      return c.body(null, 204);
+    },
+  );
+}
