@@ -15,6 +15,11 @@ declare module "autocannon" {
     setupRequest?: (req: RequestParams, context: Record<string, unknown>) => RequestParams;
   }
 
+  /** One connection; `setHeaders` replaces the headers of its requests. */
+  export interface Client {
+    setHeaders(headers: Record<string, string>): void;
+  }
+
   export interface Options {
     url: string;
     connections?: number;
@@ -25,6 +30,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     body?: string;
     requests?: Request[];
+    /** Called once per connection, before its first request. */
+    setupClient?: (client: Client) => void;
   }
 
   export interface Histogram {

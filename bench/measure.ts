@@ -20,6 +20,11 @@ export interface Target {
   body?: () => string;
   /** Sanity check on the first response, so a benchmark of error pages fails loudly. */
   expect: { status: number; bodyIncludes?: string };
+  /**
+   * Throughput only: autocannon connection i sends `headers` overlaid with
+   * `connectionHeaders[i % length]` (e.g. one user's token per connection). Latency uses `headers`.
+   */
+  connectionHeaders?: Record<string, string>[];
 }
 
 export interface LatencyResult {
@@ -56,19 +61,23 @@ export function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   body: string;
 }
 
-function once(agent: Agent, t: Target, timeoutMs: number): Promise<Reply> {
-  const url = new URL(t.path, t.origin);
-  const body = t.body?.();
-  const headers: Record<string, string> = { ...t.headers };
-  if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+/** One request on `agent` (keep-alive); rejects on socket errors and after `timeoutMs` of silence. */
+export function send(
+  agent: Agent,
+  r: { name: string; origin: string; method: "GET" | "POST"; path: string; headers: Record<string, string>; body?: string | undefined },
+  timeoutMs: number,
+): Promise<Reply> {
+  const url = new URL(r.path, r.origin);
+  const headers: Record<string, string> = { ...r.headers };
+  if (r.body !== undefined) headers["content-length"] = String(Buffer.byteLength(r.body));
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: t.method, headers, timeout: timeoutMs },
+      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: r.method, headers, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -76,10 +85,14 @@ function once(agent: Agent, t: Target, timeoutMs: number): Promise<Reply> {
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${t.name}: no answer within ${timeoutMs} ms`)));
+    req.on("timeout", () => req.destroy(new Error(`${r.name}: no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
-    req.end(body);
+    req.end(r.body);
   });
+}
+
+function once(agent: Agent, t: Target, timeoutMs: number): Promise<Reply> {
+  return send(agent, { ...t, body: t.body?.() }, timeoutMs);
 }
 
 function check(t: Target, r: Reply): void {
@@ -137,11 +150,16 @@ export async function latency(targets: Target[], n: number, chunk = 100, warm = 
 /** autocannon with `connections` connections for `seconds` seconds. */
 export async function throughput(t: Target, connections: number, seconds: number): Promise<ThroughputResult> {
   const makeBody = t.body;
+  const perConnection = t.connectionHeaders;
+  let connection = 0;
   const instance = autocannon({
     url: t.origin,
     connections,
     duration: seconds,
     timeout: 10,
+    ...(perConnection && perConnection.length > 0
+      ? { setupClient: (client) => client.setHeaders({ ...t.headers, ...perConnection[connection++ % perConnection.length] }) }
+      : {}),
     requests: [
       {
         method: t.method,

@@ -3,12 +3,18 @@
  * each round, then the median over rounds, with min–max as spread) and the raw figures per target.
  */
 import { median, type LatencyResult, type ThroughputResult } from "./measure";
+import { table } from "./markdown";
+import { authTable, type AuthRound } from "./report-auth";
 
-export type TargetKey = "bare" | "chain" | "tenantRead" | "floor" | "libsqlServer";
+/** Targets measured for latency and throughput. */
+export type LatencyKey = "bare" | "chain" | "authed" | "tenantRead" | "floor" | "libsqlServer";
+/** … plus throughput-only targets. */
+export type TargetKey = LatencyKey | "authedOneUser";
 
 export interface RoundResult {
-  latency: Record<TargetKey, LatencyResult>;
+  latency: Record<LatencyKey, LatencyResult>;
   throughput: Record<TargetKey, ThroughputResult>;
+  auth: AuthRound;
 }
 
 export interface Machine {
@@ -29,13 +35,12 @@ export interface Settings {
   seconds: number;
 }
 
-type Pick = (r: RoundResult, k: TargetKey) => number;
-
 interface Row {
   metric: string;
-  candidate: TargetKey;
-  baseline: TargetKey;
-  pick: Pick;
+  candidate: string;
+  baseline: string;
+  cand: (r: RoundResult) => number;
+  base: (r: RoundResult) => number;
   unit: "µs" | "req/s";
   /** Pass when ratio <= maxRatio. */
   maxRatio?: number;
@@ -44,6 +49,8 @@ interface Row {
 export const LABELS: Record<TargetKey, string> = {
   bare: "bare route `GET /__bare`",
   chain: "chain `GET /v1/time`",
+  authed: "authed `GET /v1/auth/whoami` (N users for throughput)",
+  authedOneUser: "authed, all connections as one user",
   tenantRead: "tenant DB read `GET /v1/tenant`",
   floor: "floor: Node http + in-process `libsql`",
   libsqlServer: "local libSQL server, Hrana point select",
@@ -52,29 +59,45 @@ export const LABELS: Record<TargetKey, string> = {
 const SHORT: Record<TargetKey, string> = {
   bare: "bare",
   chain: "chain",
+  authed: "authed",
+  authedOneUser: "authed, 1 user",
   tenantRead: "tenant read",
   floor: "floor",
   libsqlServer: "server",
 };
 
-const p50: Pick = (r, k) => r.latency[k].p50;
-const p90: Pick = (r, k) => r.latency[k].p90;
-const p99: Pick = (r, k) => r.latency[k].p99;
-const rps: Pick = (r, k) => r.throughput[k].rps;
+type Quantile = "p50" | "p90" | "p99";
+
+/** A latency row: quantile `q` of `c` over the same quantile of `b`. */
+function lat(metric: string, c: LatencyKey, b: LatencyKey, q: Quantile, maxRatio?: number): Row {
+  const row: Row = { metric, candidate: SHORT[c], baseline: SHORT[b], cand: (r) => r.latency[c][q], base: (r) => r.latency[b][q], unit: "µs" };
+  return maxRatio === undefined ? row : { ...row, maxRatio };
+}
+
+/** A throughput row (req/s of `c` over req/s of `b`). */
+function thr(metric: string, c: TargetKey, b: TargetKey): Row {
+  return { metric, candidate: SHORT[c], baseline: SHORT[b], cand: (r) => r.throughput[c].rps, base: (r) => r.throughput[b].rps, unit: "req/s" };
+}
 
 const ROWS: Row[] = [
-  { metric: "chain p50 latency", candidate: "chain", baseline: "bare", pick: p50, unit: "µs", maxRatio: 1.3 },
-  { metric: "chain p90 latency", candidate: "chain", baseline: "bare", pick: p90, unit: "µs" },
-  { metric: "chain p99 latency (noisy)", candidate: "chain", baseline: "bare", pick: p99, unit: "µs" },
-  { metric: "chain throughput", candidate: "chain", baseline: "bare", pick: rps, unit: "req/s" },
-  { metric: "tenant DB read p50 latency", candidate: "tenantRead", baseline: "bare", pick: p50, unit: "µs" },
-  { metric: "tenant DB read p50 vs chain", candidate: "tenantRead", baseline: "chain", pick: p50, unit: "µs" },
-  { metric: "tenant DB read p90 latency", candidate: "tenantRead", baseline: "bare", pick: p90, unit: "µs" },
-  { metric: "tenant DB read throughput", candidate: "tenantRead", baseline: "bare", pick: rps, unit: "req/s" },
-  { metric: "libSQL server p50 latency", candidate: "libsqlServer", baseline: "floor", pick: p50, unit: "µs", maxRatio: 2 },
-  { metric: "libSQL server p90 latency", candidate: "libsqlServer", baseline: "floor", pick: p90, unit: "µs" },
-  { metric: "libSQL server p99 latency (noisy)", candidate: "libsqlServer", baseline: "floor", pick: p99, unit: "µs" },
-  { metric: "libSQL server throughput", candidate: "libsqlServer", baseline: "floor", pick: rps, unit: "req/s" },
+  lat("chain p50 latency", "chain", "bare", "p50", 1.3),
+  lat("chain p90 latency", "chain", "bare", "p90"),
+  lat("chain p99 latency (noisy)", "chain", "bare", "p99"),
+  thr("chain throughput", "chain", "bare"),
+  lat("authed p50 latency", "authed", "bare", "p50", 1.5),
+  lat("authed p50 vs chain", "authed", "chain", "p50"),
+  lat("authed p90 latency", "authed", "bare", "p90"),
+  thr("authed throughput, N users", "authed", "bare"),
+  thr("authed throughput vs chain", "authed", "chain"),
+  thr("authed throughput, 1 user vs N users", "authedOneUser", "authed"),
+  lat("tenant DB read p50 latency", "tenantRead", "bare", "p50"),
+  lat("tenant DB read p50 vs chain", "tenantRead", "chain", "p50"),
+  lat("tenant DB read p90 latency", "tenantRead", "bare", "p90"),
+  thr("tenant DB read throughput", "tenantRead", "bare"),
+  lat("libSQL server p50 latency", "libsqlServer", "floor", "p50", 2),
+  lat("libSQL server p90 latency", "libsqlServer", "floor", "p90"),
+  lat("libSQL server p99 latency (noisy)", "libsqlServer", "floor", "p99"),
+  thr("libSQL server throughput", "libsqlServer", "floor"),
 ];
 
 function fmt(v: number, unit: "µs" | "req/s"): string {
@@ -82,10 +105,6 @@ function fmt(v: number, unit: "µs" | "req/s"): string {
 }
 
 const x = (v: number): string => `${v.toFixed(2)}x`;
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
-}
 
 export interface Verdict {
   markdown: string;
@@ -95,8 +114,8 @@ export interface Verdict {
 export function report(rounds: RoundResult[], machine: Machine, s: Settings, notes: string[]): Verdict {
   let allGoalsMet = true;
   const compare = ROWS.map((row) => {
-    const cand = rounds.map((r) => row.pick(r, row.candidate));
-    const base = rounds.map((r) => row.pick(r, row.baseline));
+    const cand = rounds.map(row.cand);
+    const base = rounds.map(row.base);
     const ratios = rounds.map((_, i) => cand[i]! / base[i]!);
     const ratio = median(ratios);
     let goal = "—";
@@ -109,8 +128,8 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     }
     return [
       row.metric,
-      `${fmt(median(cand), row.unit)} (${SHORT[row.candidate]})`,
-      `${fmt(median(base), row.unit)} (${SHORT[row.baseline]})`,
+      `${fmt(median(cand), row.unit)} (${row.candidate})`,
+      `${fmt(median(base), row.unit)} (${row.baseline})`,
       x(ratio),
       `${x(Math.min(...ratios))}–${x(Math.max(...ratios))}`,
       goal,
@@ -118,20 +137,15 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     ];
   });
 
-  const keys: TargetKey[] = ["bare", "chain", "tenantRead", "floor", "libsqlServer"];
+  const keys: TargetKey[] = ["bare", "chain", "authed", "authedOneUser", "tenantRead", "floor", "libsqlServer"];
   const spread = (vals: number[], unit: "µs" | "req/s"): string =>
     `${fmt(median(vals), unit)} (${Math.round(Math.min(...vals))}–${Math.round(Math.max(...vals))})`;
   const raw = keys.map((k) => {
-    const bad = rounds.reduce((n, r) => n + r.latency[k].bad + r.throughput[k].non2xx, 0);
+    const l = k === "authedOneUser" ? undefined : k;
+    const bad = rounds.reduce((n, r) => n + (l ? r.latency[l].bad : 0) + r.throughput[k].non2xx, 0);
     const errs = rounds.reduce((n, r) => n + r.throughput[k].errors + r.throughput[k].timeouts, 0);
-    return [
-      LABELS[k],
-      spread(rounds.map((r) => r.latency[k].p50), "µs"),
-      spread(rounds.map((r) => r.latency[k].p90), "µs"),
-      spread(rounds.map((r) => r.latency[k].p99), "µs"),
-      spread(rounds.map((r) => r.throughput[k].rps), "req/s"),
-      `${bad} / ${errs}`,
-    ];
+    const q = (p: Quantile): string => (l ? spread(rounds.map((r) => r.latency[l][p]), "µs") : "—");
+    return [LABELS[k], q("p50"), q("p90"), q("p99"), spread(rounds.map((r) => r.throughput[k].rps), "req/s"), `${bad} / ${errs}`];
   });
 
   const markdown = [
@@ -139,7 +153,8 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     "",
     `Machine: ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}, ${machine.workerd}, commit ${machine.commit}; load average before the rounds ${machine.load}.`,
     `Method: ${s.rounds} interleaved rounds; latency = ${s.requests} sequential requests per target per round, one keep-alive connection per target, targets interleaved in chunks of 100; ` +
-      `throughput = autocannon, ${s.connections} connections, ${s.seconds} s per target per round in 1 s slices alternating between targets. ` +
+      `throughput = autocannon, ${s.connections} connections, ${s.seconds} s per target per round in 1 s slices alternating between targets; ` +
+      `the authed target's latency is one user, its throughput N = ${s.connections} users (one per connection). ` +
       "Ratio = candidate / baseline within a round, median over rounds; spread = min–max of the per-round ratios.",
     "",
     table(["metric", "candidate (median)", "baseline (median)", "ratio", "spread", "goal", "result"], compare),
@@ -147,6 +162,8 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     "Per target: median over rounds (min–max).",
     "",
     table(["target", "p50", "p90", "p99", "throughput", "non-2xx / socket errors"], raw),
+    "",
+    ...authTable(rounds.map((r) => r.auth), s.seconds),
     ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : []),
     "",
     `Goals: ${allGoalsMet ? "all met" : "NOT all met"}.`,

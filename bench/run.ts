@@ -1,12 +1,15 @@
 /**
  * `npm run bench [-- --rounds 5 --requests 2000 --duration 5 --connections 32 --no-build --keep --strict]`
  * (`--bundle <file>` serves another ES module bundle instead of dist/index.js, without building:
- * for experiments such as a variant of the bundle with one middleware removed.)
+ * for experiments such as a variant of the bundle with one middleware removed. `--scratch <dir>`
+ * puts the scratch directory, hence Durable Object storage and databases, under another parent
+ * directory, e.g. /dev/shm to take disk syncs out of the figures.)
  *
  * Builds the bundle, serves it with raw workerd next to the local libSQL server, and measures,
- * in interleaved rounds: the bare route vs the gateway chain vs a tenant DB read, and the local
- * libSQL server's point select vs an in-process `libsql` floor. Prints a markdown table and writes
- * it to bench/results/<timestamp>.md. Everything runs on loopback and stops by itself.
+ * in interleaved rounds: the bare route vs the gateway chain vs an authenticated route vs a tenant
+ * DB read, the local libSQL server's point select vs an in-process `libsql` floor, and the login
+ * and refresh flows. Prints markdown tables and writes them to bench/results/<timestamp>.md.
+ * Everything runs on loopback and stops by itself.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createReadStream } from "node:fs";
@@ -14,15 +17,14 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { latency, throughput, throughputInterleaved, warmUp, type LatencyResult, type ThroughputResult } from "./measure";
 import { firstLine, killAllNow, runToCompletion, stopAll } from "./processes";
-import { report, type Machine, type RoundResult, type Settings, type TargetKey } from "./report";
+import { report, type Machine, type RoundResult, type Settings } from "./report";
+import { round, roundBudgetSeconds, summary, warm } from "./rounds";
 import { startStack } from "./stack";
 
 const root = new URL("..", import.meta.url).pathname;
 /** Removes the scratch directory when the run is interrupted (set once it exists, unless --keep). */
 let dropScratch: () => void = () => undefined;
-const ORDER: TargetKey[] = ["bare", "chain", "tenantRead", "floor", "libsqlServer"];
 
 function progress(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
@@ -40,6 +42,8 @@ interface Options extends Settings {
   bundle: string;
   /** Keep the scratch directory (logs, databases) even on success. */
   keep: boolean;
+  /** Parent directory of the scratch directory. */
+  scratchParent: string;
   /** Exit 3 when a goal is missed. */
   strict: boolean;
 }
@@ -54,6 +58,7 @@ function parse(): Options {
       "no-build": { type: "boolean", default: false },
       bundle: { type: "string" },
       keep: { type: "boolean", default: false },
+      scratch: { type: "string" },
       strict: { type: "boolean", default: false },
     },
     strict: true,
@@ -66,6 +71,7 @@ function parse(): Options {
     build: !values["no-build"] && values.bundle === undefined,
     bundle: resolve(values.bundle ?? join(root, "dist/index.js")),
     keep: values.keep,
+    scratchParent: resolve(values.scratch ?? tmpdir()),
     strict: values.strict,
   };
 }
@@ -111,14 +117,14 @@ async function workerErrors(logFile: string): Promise<string[]> {
 
 async function main(): Promise<number> {
   const s = parse();
-  // Bounded in time whatever happens: setup + per round 5 targets × (latency + throughput).
-  const limitMs = (300 + s.rounds * 5 * (s.seconds + 5 + s.requests * 0.01)) * 1000;
+  // Bounded in time whatever happens: build and setup, then the rounds.
+  const limitMs = (400 + s.rounds * roundBudgetSeconds(s)) * 1000;
   const watchdog = setTimeout(() => {
     progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
     void stopAll().finally(() => process.exit(1));
   }, limitMs);
   watchdog.unref();
-  const scratch = mkdtempSync(join(tmpdir(), "canopy-bench-"));
+  const scratch = mkdtempSync(join(s.scratchParent, "canopy-bench-"));
   if (!s.keep) dropScratch = () => rmSync(scratch, { recursive: true, force: true });
   progress(`scratch directory ${scratch}`);
   let ok = false;
@@ -128,40 +134,33 @@ async function main(): Promise<number> {
       runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
     }
     if (!existsSync(s.bundle)) throw new Error(`${s.bundle} is missing: run without --no-build`);
-    const stack = await startStack(root, scratch, s.bundle);
-    const t = stack.targets;
+    const stack = await startStack(root, scratch, s.bundle, s.connections);
 
-    progress("warming up each target");
-    for (const k of ORDER) {
-      await warmUp(t[k], 500);
-      await throughput(t[k], s.connections, 1);
-    }
+    progress("warming up each target and flow");
+    await warm(stack, s);
 
     const load = loadavg().map((l) => l.toFixed(2)).join(" / ");
     const rounds: RoundResult[] = [];
     for (let i = 0; i < s.rounds; i++) {
-      // A B C … then … C B A: drift over a round hits both sides of a ratio alike.
-      const order = i % 2 === 0 ? ORDER : [...ORDER].reverse();
-      const lat = {} as Record<TargetKey, LatencyResult>;
-      const thr = {} as Record<TargetKey, ThroughputResult>;
-      const latencies = await latency(order.map((k) => t[k]), s.requests);
-      order.forEach((k, j) => (lat[k] = latencies[j]!));
-      const throughputs = await throughputInterleaved(order.map((k) => t[k]), s.connections, s.seconds);
-      order.forEach((k, j) => (thr[k] = throughputs[j]!));
-      rounds.push({ latency: lat, throughput: thr });
-      const line = (k: TargetKey) => `${k} p50 ${Math.round(lat[k].p50)} µs, ${Math.round(thr[k].rps)} req/s`;
-      progress(`round ${i + 1}/${s.rounds}: ${order.map(line).join("; ")}`);
+      rounds.push(await round(stack, i, s));
+      progress(`round ${i + 1}/${s.rounds}: ${summary(rounds[i]!)}`);
     }
 
     await stopAll();
     const notes: string[] = [];
     if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
+    if (s.scratchParent !== resolve(tmpdir())) notes.push(`scratch directory (Durable Object storage, databases) under ${s.scratchParent}`);
     const errors = await workerErrors(stack.workerdLog);
     if (errors.length > 0) notes.push(`workerd logged errors during the run: ${errors.slice(0, 10).join("; ")}`);
     const serverErrors = readFileSync(stack.libsqlLog, "utf8").split("\n").filter((l) => /internal error/i.test(l));
     if (serverErrors.length > 0) notes.push(`the libSQL server logged ${serverErrors.length} internal errors, first: ${serverErrors[0]}`);
-    const bad = rounds.some((r) => ORDER.some((k) => r.latency[k].bad + r.throughput[k].non2xx + r.throughput[k].errors > 0));
-    if (bad) notes.push("some requests failed (see the non-2xx / socket errors column): the figures of those targets are suspect.");
+    const bad = rounds.some(
+      (r) =>
+        Object.values(r.latency).some((l) => l.bad > 0) ||
+        Object.values(r.throughput).some((t) => t.non2xx + t.errors + t.timeouts > 0) ||
+        [r.auth.loginSeq, r.auth.loginLoad, r.auth.refreshSeq, r.auth.refreshLoad].some((f) => Object.keys(f.failures).length > 0),
+    );
+    if (bad) notes.push("some requests failed (see the non-2xx / socket errors and failed requests columns): the figures of those targets are suspect.");
 
     const { markdown, allGoalsMet } = report(rounds, machine(load), s, notes);
     process.stdout.write(`\n${markdown}`);

@@ -1,12 +1,15 @@
 /**
  * Brings up what the benchmark measures, all on loopback, in a scratch directory:
  * the local libSQL server (fresh data dir) with the platform DB, the built bundle under raw
- * workerd, the `bench` tenant, a 100k-row `items` namespace, and the in-process `libsql` floor.
+ * workerd, the `bench` tenant and its users, a 100k-row `items` namespace, and the in-process
+ * `libsql` floor.
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootstrapPlatform } from "../tools/platform-bootstrap";
+import { authFlows, type AuthFlows } from "./auth-flows";
+import { registerUsers } from "./auth-users";
 import { ITEM_ROWS, ITEMS_SCHEMA, itemsFill, pointSelectBody, randomItemId } from "./items";
 import type { Target } from "./measure";
 import { freePort, start } from "./processes";
@@ -14,6 +17,11 @@ import { compatibilityDateOf, workerdConfig } from "./workerd-config";
 
 export const TENANT = "bench";
 const ITEMS_NAMESPACE = "bench-items";
+/** The largest API rate limit a tenant may have (no 429s under load), and tokens that outlive the run. */
+const TENANT_CONFIG = { limits: { requestsPerMinute: 1_000_000 }, session: { accessTokenTtlSeconds: 86_400 } };
+/** Concurrent login loops (one user each) and refresh chains (one user and session each). */
+export const LOGIN_LOOPS = 8;
+export const REFRESH_CHAINS = 16;
 
 export interface Stack {
   workerOrigin: string;
@@ -21,9 +29,12 @@ export interface Stack {
   floorOrigin: string;
   workerdLog: string;
   libsqlLog: string;
+  flows: AuthFlows;
   targets: {
     bare: Target;
     chain: Target;
+    authed: Target;
+    authedOneUser: Target;
     tenantRead: Target;
     floor: Target;
     libsqlServer: Target;
@@ -61,8 +72,11 @@ async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: s
   return created;
 }
 
-/** `bundle`: the ES module workerd serves (normally dist/index.js). */
-export async function startStack(root: string, scratch: string, bundle: string): Promise<Stack> {
+/**
+ * `bundle`: the ES module workerd serves (normally dist/index.js); `connections`: autocannon's
+ * connection count, which is also the number of users behind the authenticated target.
+ */
+export async function startStack(root: string, scratch: string, bundle: string, connections: number): Promise<Stack> {
   // Children run on the same Node as the benchmark (tsx's shebang would pick whatever `node` is on PATH).
   const tsx = (script: string, ...args: string[]) => ({
     command: process.execPath,
@@ -126,7 +140,12 @@ export async function startStack(root: string, scratch: string, bundle: string):
   });
 
   progress(`creating tenant '${TENANT}' through the admin API`);
-  await postJson(`${workerOrigin}/admin/v1/tenants`, adminToken, { slug: TENANT, name: "Bench" }, 201);
+  await postJson(`${workerOrigin}/admin/v1/tenants`, adminToken, { slug: TENANT, name: "Bench", config: TENANT_CONFIG }, 201);
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
+  progress(`registering ${connections + LOGIN_LOOPS + REFRESH_CHAINS} users`);
+  const users = await registerUsers(workerOrigin, TENANT, ["benchuser", ...names("benchuser", connections).slice(1)]);
+  const loginUsers = await registerUsers(workerOrigin, TENANT, names("benchlogin", LOGIN_LOOPS));
+  const chains = await registerUsers(workerOrigin, TENANT, names("benchrefresh", REFRESH_CHAINS));
 
   progress(`filling ${ITEM_ROWS} items on the libSQL server and in the floor's file`);
   const items = await seedItems(libsqlOrigin, secret);
@@ -146,6 +165,10 @@ export async function startStack(root: string, scratch: string, bundle: string):
     body: () => pointSelectBody(randomItemId()),
     expect: { status: 200, bodyIncludes: '"item-' },
   };
+  const authed: Target = {
+    name: "authed", origin: workerOrigin, method: "GET", path: "/v1/auth/whoami",
+    headers: { ...tenantHeaders, authorization: `Bearer ${users[0]!.accessToken}` }, expect: { status: 200, bodyIncludes: '"kind":"user"' },
+  };
   const itemsUrl = new URL("v2/pipeline", items.url);
   // Both sides get the same request bytes; the floor ignores the token.
   const selectHeaders = { "content-type": "application/json", authorization: `Bearer ${items.token}` };
@@ -155,9 +178,12 @@ export async function startStack(root: string, scratch: string, bundle: string):
     floorOrigin: floor.ready,
     workerdLog,
     libsqlLog,
+    flows: authFlows(workerOrigin, TENANT, loginUsers.map((u) => u.username), chains),
     targets: {
       bare: { name: "bare", origin: workerOrigin, method: "GET", path: "/__bare", headers: {}, expect: { status: 200, bodyIncludes: "ok" } },
       chain: { name: "chain", origin: workerOrigin, method: "GET", path: "/v1/time", headers: tenantHeaders, expect: { status: 200, bodyIncludes: '"now"' } },
+      authed: { ...authed, connectionHeaders: users.map((u) => ({ authorization: `Bearer ${u.accessToken}` })) },
+      authedOneUser: { ...authed, name: "authed, one user" },
       tenantRead: {
         name: "tenant read", origin: workerOrigin, method: "GET", path: "/v1/tenant", headers: tenantHeaders,
         expect: { status: 200, bodyIncludes: `"slug":"${TENANT}"` },
