@@ -23,8 +23,8 @@ import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
 import { mergeConfig, parseStoredConfig, TenantConfigSchema, type TenantConfigPatch } from "../../lib/tenant-config";
 import type { TenantView } from "./schemas";
+import { iso, isoOrNull } from "../../lib/time";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The admin API's view of a tenant row: never the database credential. */
 export function toView(row: TenantRow): TenantView {
@@ -36,10 +36,10 @@ export function toView(row: TenantRow): TenantView {
     plan: row.plan,
     config: parseStoredConfig(row.config),
     database: { provider: row.dbProvider, name: row.dbName, url: row.dbUrl },
-    createdAt: iso(row.createdAt)!,
-    updatedAt: iso(row.updatedAt)!,
-    suspendedAt: iso(row.suspendedAt),
-    deletedAt: iso(row.deletedAt),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    suspendedAt: isoOrNull(row.suspendedAt),
+    deletedAt: isoOrNull(row.deletedAt),
   };
 }
 

@@ -7,11 +7,11 @@ import { authenticate, requireUser, userHub } from "../authn";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 import { rateLimit } from "../rate-limit";
 import { MeSchema, SessionSchema } from "./schemas";
+import { iso } from "../../lib/time";
 
 /** The signed-in user's account and device sessions: /v1/me, /v1/auth/sessions*. */
 export const accountRoutes = createRouter();
 const security = [{ bearer: [] }];
-const iso = (ms: number) => new Date(ms).toISOString();
 const mw = [authenticate(), rateLimit("api")];
 
 accountRoutes.openapi(

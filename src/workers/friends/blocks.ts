@@ -9,13 +9,13 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { rateLimit } from "../rate-limit";
 import { peers } from "./graph";
 import { BlockSchema, UserIdParam } from "./schemas";
+import { iso } from "../../lib/time";
 
 /** Block list: /v1/blocks*. Blocking ends a friendship and pending requests, both ways. */
 export const blockRoutes = createRouter();
 const tags = ["Blocks"];
 const security = [{ bearer: [] }];
 const mw = [authenticate(), rateLimit("api")];
-const iso = (ms: number) => new Date(ms).toISOString();
 
 blockRoutes.openapi(
   createRoute({

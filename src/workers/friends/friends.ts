@@ -7,13 +7,13 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { rateLimit } from "../rate-limit";
 import { peers, unwrap } from "./graph";
 import { FriendGroupSchema, FriendGroupWriteSchema, FriendPatchSchema, FriendSchema, IdParam, UserIdParam } from "./schemas";
+import { iso } from "../../lib/time";
 
 /** Friends and friend groups: /v1/friends*, /v1/friends/groups*. */
 export const friendRoutes = createRouter();
 const tags = ["Friends"];
 const security = [{ bearer: [] }];
 const mw = [authenticate(), rateLimit("api")];
-const iso = (ms: number) => new Date(ms).toISOString();
 const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const me = (c: { get(k: "tenant"): { id: string }; get(k: "principal"): Parameters<typeof requireUser>[0] }) => ({ tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId });
 

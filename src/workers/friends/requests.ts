@@ -10,13 +10,13 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { rateLimit } from "../rate-limit";
 import { peers, unwrap } from "./graph";
 import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
+import { iso } from "../../lib/time";
 
 /** Friend requests: /v1/friends/requests*. The graph lives in each user's hub (UserHub). */
 export const friendRequestRoutes = createRouter();
 const tags = ["Friends"];
 const security = [{ bearer: [] }];
 const mw = [authenticate(), rateLimit("api")];
-const iso = (ms: number) => new Date(ms).toISOString();
 const DAY = 86_400_000;
 
 friendRequestRoutes.openapi(

@@ -12,13 +12,13 @@ import { forgetKeys } from "../keys";
 import { rateLimit } from "../rate-limit";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
 import { assertGrantable } from "./service";
+import { iso, isoOrNull } from "../../lib/time";
 
 /** API keys for the tenant's servers and signing-key rotation: /v1/admin/api-keys*, /v1/admin/signing-keys/rotate. */
 export const adminKeyRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 adminKeyRoutes.openapi(
   createRoute({
@@ -30,7 +30,7 @@ adminKeyRoutes.openapi(
     const q = c.req.valid("query");
     const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
-    const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt)!, lastUsedAt: iso(k.lastUsedAt) }));
+    const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt) }));
     return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
   },
 );
@@ -53,7 +53,7 @@ adminKeyRoutes.openapi(
       id, name: body.name, keyHash: await sha256Hex(secret), permissions: JSON.stringify(body.permissions),
       createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, createdAt: now, lastUsedAt: null, revokedAt: null,
     });
-    return c.json({ id, name: body.name, permissions: body.permissions, createdAt: iso(now)!, lastUsedAt: null, key: `ck_${id}_${secret}` }, 201);
+    return c.json({ id, name: body.name, permissions: body.permissions, createdAt: iso(now), lastUsedAt: null, key: `ck_${id}_${secret}` }, 201);
   },
 );
 

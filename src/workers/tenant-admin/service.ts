@@ -4,8 +4,8 @@ import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { hasPermission } from "../../lib/permissions";
 import type { Principal } from "../context";
+import { iso } from "../../lib/time";
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function userView(u: UserRow, roles: RoleRow[]) {
   return {

@@ -1,23 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { readPublicInfo } from "../../db/tenant/settings";
+import { PublicTenantInfoSchema, readPublicInfo } from "../../db/tenant/settings";
 import { AppError } from "../../lib/errors";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 
-const TenantInfoSchema = z
-  .object({
-    id: z.string(),
-    slug: z.string(),
-    name: z.string(),
-    features: z.record(z.string(), z.boolean()),
-    signIn: z.object({
-      password: z.boolean(),
-      username: z.boolean(),
-      email: z.boolean(),
-      registration: z.enum(["open", "closed"]),
-    }),
-  })
-  .openapi("TenantInfo");
+const TenantInfoSchema = PublicTenantInfoSchema.extend({ id: z.string(), slug: z.string() }).openapi("TenantInfo");
 
 /** Tenant-scoped public routes, mounted under /v1 behind tenant resolution. */
 export const tenantRoutes = createRouter();
