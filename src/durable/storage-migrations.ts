@@ -5,10 +5,11 @@
  */
 export type DoMigration = (sql: SqlStorage) => void;
 
-export function migrateStorage(storage: DurableObjectStorage, migrations: readonly DoMigration[]): number {
+export function migrateStorage(storage: DurableObjectStorage, migrations: readonly DoMigration[], ledger = "_schema"): number {
   const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
-  const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
+  if (!/^[a-z_]+$/.test(ledger)) throw new Error(`bad ledger table name ${ledger}`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS ${ledger} (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
+  const row = sql.exec<{ version: number }>(`SELECT version FROM ${ledger} WHERE id = 1`).toArray()[0];
   let version = row?.version ?? 0;
   if (version > migrations.length) {
     throw new Error(`storage schema version ${version} is newer than this code (${migrations.length})`);
@@ -18,7 +19,7 @@ export function migrateStorage(storage: DurableObjectStorage, migrations: readon
     const next = version + 1;
     storage.transactionSync(() => {
       migrations[next - 1]!(sql);
-      sql.exec("INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", next);
+      sql.exec(`INSERT INTO ${ledger} (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, next);
     });
     version = next;
   }

@@ -4,7 +4,6 @@ import { doName } from "../../src/durable/names";
 import { migrateStorage } from "../../src/durable/storage-migrations";
 import type { Quota } from "../../src/durable/quota";
 import type { RateLimiter } from "../../src/durable/rate-limiter";
-import type { Conversation } from "../../src/durable/conversation";
 
 const stub = <T extends Rpc.DurableObjectBranded>(ns: DurableObjectNamespace<T>, tenantId: string, ...name: string[]) =>
   ns.get(ns.idFromName(doName(tenantId, ...name)));
@@ -44,24 +43,25 @@ describe("Quota", () => {
 });
 
 describe("Durable Object storage migrations", () => {
-  it("run once, survive eviction and refuse a schema newer than the code", async () => {
-    const hub = stub(env.CONVERSATION, crypto.randomUUID(), "conv-1");
-    expect(await hub.version()).toBe(0);
-    await runInDurableObject(hub, (_obj, state) => {
+  // Run against a real object's storage with a ledger table of the test's own, so the object's
+  // own schema (whatever version it is at) is not involved.
+  it("run once, survive re-runs and refuse a schema newer than the code", async () => {
+    const q = stub(env.QUOTA, crypto.randomUUID(), "m-1");
+    await runInDurableObject(q, (_obj, state) => {
       const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE t (x)"), (sql: SqlStorage) => sql.exec("INSERT INTO t VALUES (1)")];
-      expect(migrateStorage(state.storage, steps)).toBe(2);
-      expect(migrateStorage(state.storage, steps)).toBe(2);
+      expect(migrateStorage(state.storage, steps, "_test_schema")).toBe(2);
+      expect(migrateStorage(state.storage, steps, "_test_schema")).toBe(2);
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM t").one().n).toBe(1);
-      expect(() => migrateStorage(state.storage, steps.slice(0, 1))).toThrow(/newer than this code/);
+      expect(() => migrateStorage(state.storage, steps.slice(0, 1), "_test_schema")).toThrow(/newer than this code/);
     });
   });
 
   it("roll back a failing step with its version bump", async () => {
-    const hub = stub(env.CONVERSATION, crypto.randomUUID(), "conv-2");
-    await runInDurableObject(hub, (_obj, state) => {
+    const q = stub(env.QUOTA, crypto.randomUUID(), "m-2");
+    await runInDurableObject(q, (_obj, state) => {
       const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE ok (x)"), (sql: SqlStorage) => sql.exec("CREATE TABLE broken (")];
-      expect(() => migrateStorage(state.storage, steps)).toThrow();
-      const v = state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0]?.version;
+      expect(() => migrateStorage(state.storage, steps, "_test_schema")).toThrow();
+      const v = state.storage.sql.exec<{ version: number }>("SELECT version FROM _test_schema").toArray()[0]?.version;
       expect(v).toBe(1);
     });
   });

@@ -18,6 +18,7 @@ describe("profiles and settings", () => {
     for (const body of [{ roles: ["owner"] }, { status: "active" }, { tenantId: "x" }, { email: "x@y.z" }, {}]) {
       await expectProblem(await call("/v1/me", { method: "PATCH", tenant: t.slug, headers: h, json: body }), 400, "validation_failed");
     }
+    await expectProblem(await call("/v1/me", { method: "PATCH", tenant: t.slug, headers: h, json: { avatarFileId: "not-my-file" } }), 400, "invalid_avatar");
   });
 
   it("settings: defaults, partial updates, validation", async () => {
@@ -101,5 +102,24 @@ describe("follows", () => {
     expect(await (await follow(a, b.userId, "DELETE")).json()).toEqual({ following: false });
     const following = await (await call(`/v1/users/${a.userId}/following`, { tenant: t.slug, headers: bearer(a.tokens.accessToken) })).json<Page>();
     expect(following.items).toEqual([]);
+  });
+});
+
+describe("avatars", () => {
+  it("a user's own avatar upload becomes the profile avatar; someone else's does not", async () => {
+    const { fromBase64url } = await import("../../src/lib/ids");
+    const png = fromBase64url("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg");
+    const t = await createTenant();
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const form = new FormData();
+    form.set("purpose", "avatar");
+    form.set("file", new Blob([png], { type: "image/png" }), "me.png");
+    const up = await call("/v1/files", { method: "POST", tenant: t.slug, headers: bearer(a.tokens.accessToken), body: form });
+    expect(up.status).toBe(201);
+    const { id } = await up.json<{ id: string }>();
+    await expectProblem(await call("/v1/me", { method: "PATCH", tenant: t.slug, headers: bearer(b.tokens.accessToken), json: { avatarFileId: id } }), 400, "invalid_avatar");
+    const ok = await call("/v1/me", { method: "PATCH", tenant: t.slug, headers: bearer(a.tokens.accessToken), json: { avatarFileId: id } });
+    expect(await ok.json()).toMatchObject({ avatarFileId: id });
+    expect(await (await call(`/v1/users/${a.userId}`, { tenant: t.slug, headers: bearer(b.tokens.accessToken) })).json()).toMatchObject({ avatarFileId: id });
   });
 });

@@ -16,7 +16,7 @@ const uploadNotFound = () => new AppError(404, "upload_not_found", "No such uplo
 
 // R2 answers 10024 (NoSuchUpload) for an upload that was completed, aborted or expired.
 function isNoSuchUpload(err: unknown): boolean {
-  return err instanceof Error && /10024|does not exist/i.test(err.message);
+  return err instanceof Error && /\(10024\)/.test(err.message);
 }
 
 async function r2Call<T>(op: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { DomainEvent } from "../../db/tenant/outbox";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
+import { SNIFF_BYTES } from "../../lib/sniff";
 import { log } from "../../lib/log";
 import type { AppEnv, ResolvedTenant } from "../context";
 import { canView, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
@@ -63,16 +64,19 @@ export async function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
 export async function uploadFile(s: FilesScope, ownerId: string, input: { file: File; purpose: Purpose; name?: string | undefined }): Promise<FileRow> {
   checkSize(input.purpose, input.file.size, s.tenant.config);
   const name = cleanName(input.name ?? input.file.name);
-  const bytes = new Uint8Array(await input.file.arrayBuffer());
-  const contentType = contentTypeOf(input.purpose, name, bytes);
+  // Only the head is copied out for sniffing; the hash streams and R2 takes the Blob itself,
+  // so the file is not copied again in memory.
+  const contentType = contentTypeOf(input.purpose, name, new Uint8Array(await input.file.slice(0, SNIFF_BYTES).arrayBuffer()));
+  const hasher = new crypto.DigestStream("SHA-256");
+  await input.file.stream().pipeTo(hasher);
+  const digest = new Uint8Array(await hasher.digest);
   const id = newId();
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const row: FileRow = {
-    id, ownerId, purpose: input.purpose, name, contentType, size: bytes.length, r2Key: r2KeyOf(s.tenant.id, id),
+    id, ownerId, purpose: input.purpose, name, contentType, size: input.file.size, r2Key: r2KeyOf(s.tenant.id, id),
     sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""), status: "ready",
     uploadId: null, partSize: null, createdAt: Date.now(), deletedAt: null,
   };
-  await s.env.FILES.put(row.r2Key, bytes, { httpMetadata: { contentType }, customMetadata: { tenantId: s.tenant.id, ownerId } });
+  await s.env.FILES.put(row.r2Key, input.file, { httpMetadata: { contentType }, customMetadata: { tenantId: s.tenant.id, ownerId } });
   try {
     await insertReadyFile(s.db, row, uploadedEvent(s, row));
   } catch (err) {
