@@ -1,27 +1,161 @@
 import { DurableObject } from "cloudflare:workers";
-import { migrateStorage, type DoMigration } from "./storage-migrations";
+import { newId } from "../lib/ids";
+import { Fanout, hubOf } from "./conversation/fanout";
+import { SYNC_MAX, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
+import {
+  appendMessage, conversationMigrations, findByClientId, insertMember, latestSeq, loadMembers, messageRange, readMeta,
+  setReadSeq, unreadCount, writeMeta,
+} from "./conversation/store";
+import type { ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberView, SendResult, SinceResult } from "./conversation/types";
+import { migrateStorage } from "./storage-migrations";
 
-// Storage schema of a conversation: the realtime capability appends the ordered message log,
-// members and read cursors here.
-const migrations: readonly DoMigration[] = [];
+export type * from "./conversation/types";
+
+/** Typing indicators per member are forwarded at most this often; they are never stored. */
+const TYPING_EVERY_MS = 3_000;
+
+const notFound = { ok: false, error: "not_found", detail: "No such conversation." } as const;
+const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
 
 /**
  * One object per conversation (named `<tenantId>:<conversationId>`): the ordered message log
- * with gap-free sequence numbers, membership and fan-out. Declared by the foundation so the
- * binding exists from the first deploy.
+ * with gap-free sequence numbers, membership with read cursors, and fan-out to members' hubs.
+ * Members are held in memory (read on every call); every change is written to storage first.
  */
 export class Conversation extends DurableObject<Env> {
   private schemaVersion = 0;
+  private meta = new Map<string, string>();
+  private members = new Map<string, MemberView>();
+  private readonly fanout: Fanout;
+  private readonly typingAt = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.fanout = new Fanout(env);
     ctx.blockConcurrencyWhile(async () => {
-      this.schemaVersion = migrateStorage(ctx.storage, migrations);
+      this.schemaVersion = migrateStorage(ctx.storage, conversationMigrations);
+      this.meta = readMeta(ctx.storage.sql);
+      this.members = loadMembers(ctx.storage.sql);
     });
   }
 
   /** The storage schema version, for operators and tests. */
   version(): number {
     return this.schemaVersion;
+  }
+
+  private get id(): string {
+    return this.meta.get("id") ?? "";
+  }
+
+  private view(): ConversationView {
+    const m = this.meta;
+    return {
+      id: this.id, type: m.get("type") as ConversationView["type"], name: m.get("name") ?? null, ownerId: m.get("ownerId") ?? "",
+      createdAt: Number(m.get("createdAt")), members: [...this.members.values()], lastSeq: latestSeq(this.ctx.storage.sql),
+    };
+  }
+
+  /** Creates the conversation; creating an existing one answers it unchanged (idempotent). */
+  create(init: ConversationInit): { created: boolean; view: ConversationView } {
+    if (this.meta.has("id")) return { created: false, view: this.view() };
+    const sql = this.ctx.storage.sql;
+    const facts: Record<string, string> = { id: init.id, tenantId: init.tenantId, type: init.type, ownerId: init.ownerId, createdAt: String(init.now) };
+    if (init.name !== null) facts.name = init.name;
+    this.ctx.storage.transactionSync(() => {
+      writeMeta(sql, facts);
+      for (const userId of new Set([init.ownerId, ...init.memberIds])) {
+        insertMember(sql, { userId, role: userId === init.ownerId && init.type === "group" ? "owner" : "member", joinedAt: init.now, readSeq: 0 });
+      }
+    });
+    this.meta = readMeta(sql);
+    this.members = loadMembers(sql);
+    return { created: true, view: this.view() };
+  }
+
+  /** The conversation as a member sees it; non-members get not_found (no existence leak). */
+  get(userId: string): ConvResult<ConversationSummary> {
+    const me = this.members.get(userId);
+    if (!me) return notFound;
+    const sql = this.ctx.storage.sql;
+    const view = this.view();
+    const last = view.lastSeq ? messageRange(sql, this.id, { after: view.lastSeq - 1, before: view.lastSeq + 1, limit: 1, newest: true })[0] : undefined;
+    return ok({ ...view, lastMessage: last ?? null, readSeq: me.readSeq, unreadCount: unreadCount(sql, userId, me.readSeq) });
+  }
+
+  /** Whether a direct conversation's two users block each other (asked of the sender's hub). */
+  private async blocked(userId: string): Promise<boolean> {
+    if (this.meta.get("type") !== "direct") return false;
+    const peer = [...this.members.keys()].find((id) => id !== userId);
+    if (!peer) return false;
+    const r = await hubOf(this.env, this.meta.get("tenantId") ?? "", userId).relation(peer);
+    return r.blocks || r.blockedBy;
+  }
+
+  /**
+   * Appends a message and fans it out. A retried clientId answers the stored message and is not
+   * delivered again. The block check awaits the hub, so the append happens after it, in one
+   * synchronous statement: seq stays gap-free however many sends interleave.
+   */
+  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string): Promise<ConvResult<SendResult>> {
+    if (!this.members.has(userId)) return notFound;
+    const sql = this.ctx.storage.sql;
+    const existing = findByClientId(sql, this.id, userId, input.clientId);
+    if (existing) return ok({ message: existing, duplicate: true });
+    if (await this.blocked(userId)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
+    // Checked again after the await: a concurrent retry may have stored it meanwhile.
+    const again = findByClientId(sql, this.id, userId, input.clientId);
+    if (again) return ok({ message: again, duplicate: true });
+    const message = appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: input.body, sentAt: now });
+    const frame: ServerFrame = { type: "message", ...message };
+    this.fanout.send(this.meta.get("tenantId") ?? "", this.members.keys(), JSON.stringify(frame), (to) => ({
+      exceptConn: to === userId ? exceptConn : undefined, conversationId: this.id, seq: message.seq,
+    }));
+    return ok({ message, duplicate: false });
+  }
+
+  /** A page of history: `after` pages forward (oldest first), otherwise back from `before`. */
+  history(userId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): ConvResult<{ items: MessageView[]; more: boolean }> {
+    if (!this.members.has(userId)) return notFound;
+    const forward = q.after !== undefined;
+    const rows = messageRange(this.ctx.storage.sql, this.id, {
+      after: q.after ?? 0, before: q.before ?? Number.MAX_SAFE_INTEGER, limit: q.limit + 1, newest: !forward,
+    });
+    const more = rows.length > q.limit;
+    return ok({ items: more ? (forward ? rows.slice(0, q.limit) : rows.slice(1)) : rows, more });
+  }
+
+  /** What a reconnecting device missed after `seq`, or a truncation marker when too far behind. */
+  since(userId: string, seq: number, max = SYNC_MAX): ConvResult<SinceResult> {
+    if (!this.members.has(userId)) return notFound;
+    const sql = this.ctx.storage.sql;
+    const latest = latestSeq(sql);
+    if (latest - seq > max) return ok({ items: [], latestSeq: latest, truncated: true });
+    return ok({ items: messageRange(sql, this.id, { after: seq, before: latest + 1, limit: max, newest: false }), latestSeq: latest, truncated: false });
+  }
+
+  /** Moves a member's read cursor forward (never back, never past the log) and tells the members. */
+  read(userId: string, seq: number): ConvResult<{ seq: number }> {
+    const me = this.members.get(userId);
+    if (!me) return notFound;
+    const target = Math.min(seq, latestSeq(this.ctx.storage.sql));
+    if (target > me.readSeq) {
+      setReadSeq(this.ctx.storage.sql, userId, target);
+      me.readSeq = target;
+      const frame: ServerFrame = { type: "read", conversationId: this.id, userId, seq: target };
+      this.fanout.send(this.meta.get("tenantId") ?? "", this.members.keys(), JSON.stringify(frame), () => ({}));
+    }
+    return ok({ seq: me.readSeq });
+  }
+
+  /** Forwards a typing indicator to the other members, at most once per TYPING_EVERY_MS per member. */
+  typing(userId: string, now = Date.now()): ConvResult<{ forwarded: boolean }> {
+    if (!this.members.has(userId)) return notFound;
+    if (now - (this.typingAt.get(userId) ?? 0) < TYPING_EVERY_MS) return ok({ forwarded: false });
+    this.typingAt.set(userId, now);
+    const frame: ServerFrame = { type: "typing", conversationId: this.id, userId };
+    const others = [...this.members.keys()].filter((id) => id !== userId);
+    this.fanout.send(this.meta.get("tenantId") ?? "", others, JSON.stringify(frame), () => ({}));
+    return ok({ forwarded: true });
   }
 }

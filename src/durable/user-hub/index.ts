@@ -10,7 +10,10 @@ import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
   parseRefreshToken, recordEvent, sessionMigrations, storeRefreshToken, type SessionState,
 } from "./sessions";
+import { HubSockets } from "./sockets";
+import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
+import type { DeliverOptions } from "../conversation/types";
 
 export type * from "./types";
 export type * from "./graph-types";
@@ -32,6 +35,7 @@ export class UserHub extends DurableObject<Env> {
   private userId = "";
   private apiWindow: WindowState | undefined;
   private readonly graph: FriendGraph;
+  private readonly sockets: HubSockets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -43,8 +47,9 @@ export class UserHub extends DurableObject<Env> {
         if (current === null || current > at) await ctx.storage.setAlarm(at);
       },
     );
+    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null));
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations]);
+      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.userId = meta.get("userId") ?? "";
@@ -61,11 +66,20 @@ export class UserHub extends DurableObject<Env> {
     if (!s) return;
     markRevoked(this.ctx.storage.sql, id, reason, now, this.userId);
     this.sessions.delete(id);
+    this.sockets.closeSession(id, reason); // its live sockets get a final `closed` frame
   }
 
   private live(now: number): SessionState[] {
     return [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
   }
+
+  // ---- realtime (sockets.ts): the upgrade the Worker authenticated, frames, delivery ----
+  override fetch(req: Request): Response { return this.sockets.upgrade(req); }
+  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> { return this.sockets.message(ws, raw); }
+  override webSocketClose(ws: WebSocket): void { this.sockets.forget(ws); }
+  override webSocketError(ws: WebSocket): void { this.sockets.forget(ws); }
+  /** Writes a frame to the user's sockets (called by conversations' fan-out). */
+  deliver(frame: string, opts: DeliverOptions = {}): number { return this.sockets.deliver(frame, opts); }
 
   /** Opens a session for a device (one per device: a second sign-in replaces the first). */
   async createSession(n: NewSession): Promise<CreateResult> {

@@ -13,6 +13,9 @@ import { adminUserRoutes } from "../tenant-admin/users";
 import { blockRoutes } from "../friends/blocks";
 import { friendRoutes } from "../friends/friends";
 import { friendRequestRoutes } from "../friends/requests";
+import { conversationRoutes } from "../realtime/conversations";
+import { realtimeRoutes } from "../realtime/connect";
+import { messageRoutes } from "../realtime/messages";
 import { tenantRoutes } from "../tenant/routes";
 import { followRoutes } from "../users/follows";
 import { userRoutes } from "../users/routes";
@@ -59,6 +62,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", friendRoutes);
   app.route("/v1", blockRoutes);
   app.route("/v1", fileRoutes);
+  app.route("/v1", realtimeRoutes);
+  app.route("/v1", conversationRoutes);
+  app.route("/v1", messageRoutes);
 
   app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);

@@ -1,0 +1,41 @@
+import type { UserHub } from "../user-hub";
+import { doName } from "../names";
+import type { DeliverOptions } from "./types";
+
+/** A member's hub, addressed from a Durable Object (the Worker's helper lives in workers/). */
+export function hubOf(env: Env, tenantId: string, userId: string): DurableObjectStub<UserHub> {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
+}
+
+/**
+ * Delivers frames to members' hubs. Each member has its own promise chain, so the frames one
+ * member receives keep the order they were produced in (seq 5 before seq 6) while members are
+ * served in parallel and a slow hub does not hold the others up. A failed delivery is logged
+ * and dropped: the devices of that member catch up with `sync` when they notice the gap.
+ */
+export class Fanout {
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(private readonly env: Env) {}
+
+  send(tenantId: string, userIds: Iterable<string>, frame: string, opts: (userId: string) => DeliverOptions): Promise<void>[] {
+    const done: Promise<void>[] = [];
+    for (const userId of userIds) {
+      const prev = this.chains.get(userId) ?? Promise.resolve();
+      const next = prev.then(async () => {
+        try {
+          await hubOf(this.env, tenantId, userId).deliver(frame, opts(userId));
+        } catch (err) {
+          console.error(JSON.stringify({ msg: "fanout failed", userId, error: String(err) }));
+        }
+      });
+      this.chains.set(userId, next);
+      // Forget settled chains so the map only holds members with deliveries in flight.
+      void next.then(() => {
+        if (this.chains.get(userId) === next) this.chains.delete(userId);
+      });
+      done.push(next);
+    }
+    return done;
+  }
+}

@@ -1,0 +1,97 @@
+import type { Conversation, ConvResult, SendResult, SinceResult } from "../conversation";
+import { ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+
+/** What a frame handler may do: reach conversations and write to its own socket. */
+export interface FrameContext {
+  userId: string;
+  connId: string;
+  conversation(id: string): DurableObjectStub<Conversation>;
+  send(frame: ServerFrame): void;
+  /** Runs a sync with live traffic of these conversations held back; `run` answers seq sent up to, per conversation. */
+  sync(conversations: string[], run: () => Promise<Map<string, number>>): Promise<void>;
+  /** Sends a missed message found by a sync (skipped if this socket already got it live). */
+  deliverSynced(item: MessageView): void;
+}
+
+/** Re-types an RPC answer as the plain result (the stub's mapped type does not narrow on `ok`). */
+const plain = <T>(r: ConvResult<T>): ConvResult<T> => r;
+
+const refusal = (r: Extract<ConvResult<unknown>, { ok: false }>) => ({
+  code: r.error === "not_found" ? "conversation_not_found" : r.error === "blocked" ? "user_blocked" : "invalid_frame",
+  message: r.detail,
+});
+
+function parse(raw: string | ArrayBuffer): { ok: true; value: unknown } | { ok: false; message: string } {
+  if (typeof raw !== "string") return { ok: false, message: "Frames are JSON text; binary frames are not accepted." };
+  try {
+    return { ok: true, value: JSON.parse(raw) as unknown };
+  } catch {
+    return { ok: false, message: "The frame is not valid JSON." };
+  }
+}
+
+/** The clientId of an invalid frame, echoed in its error when there is one. */
+function clientIdOf(v: unknown): string | undefined {
+  if (typeof v !== "object" || v === null || !("clientId" in v)) return undefined;
+  return typeof v.clientId === "string" && v.clientId.length <= 64 ? v.clientId : undefined;
+}
+
+/** Validates and handles one client frame. A bad frame gets an error frame; the socket stays up. */
+export async function handleFrame(ctx: FrameContext, raw: string | ArrayBuffer): Promise<void> {
+  const json = parse(raw);
+  if (!json.ok) return ctx.send({ type: "error", code: "invalid_frame", message: json.message });
+  const parsed = ClientFrameSchema.safeParse(json.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    const clientId = clientIdOf(json.value);
+    return ctx.send({ type: "error", code: "invalid_frame", message: `${where}${issue?.message ?? "invalid frame"}`, ...(clientId ? { clientId } : {}) });
+  }
+  const frame = parsed.data;
+  switch (frame.type) {
+    case "ping":
+      return ctx.send({ type: "pong" });
+    case "send": {
+      const { conversationId, clientId, kind, body } = frame;
+      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, Date.now(), ctx.connId));
+      if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
+      return ctx.send({ type: "ack", clientId, conversationId, seq: r.value.message.seq, messageId: r.value.message.messageId });
+    }
+    case "read": {
+      const r = await ctx.conversation(frame.conversationId).read(ctx.userId, frame.seq);
+      if (!r.ok) ctx.send({ type: "error", ...refusal(r), conversationId: frame.conversationId });
+      return;
+    }
+    case "typing": {
+      const r = await ctx.conversation(frame.conversationId).typing(ctx.userId);
+      if (!r.ok) ctx.send({ type: "error", ...refusal(r), conversationId: frame.conversationId });
+      return;
+    }
+    case "sync":
+      return sync(ctx, frame.cursors);
+  }
+}
+
+/** Answers a sync: per conversation, the missed messages in order or a truncation marker, then `synced`. */
+async function sync(ctx: FrameContext, cursors: Record<string, number>): Promise<void> {
+  const ids = Object.keys(cursors);
+  const latest: Record<string, number> = {};
+  await ctx.sync(ids, async () => {
+    // Asked in parallel, answered in the order the client listed them.
+    const results = await Promise.all(ids.map(async (id) => plain<SinceResult>(await ctx.conversation(id).since(ctx.userId, cursors[id]!))));
+    const upTo = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const r = results[i]!;
+      if (!r.ok) return ctx.send({ type: "error", ...refusal(r), conversationId: id });
+      latest[id] = r.value.latestSeq;
+      upTo.set(id, r.value.latestSeq);
+      if (r.value.truncated) {
+        ctx.send({ type: "sync_truncated", conversationId: id, fromSeq: cursors[id]! + 1, latestSeq: r.value.latestSeq });
+      } else {
+        for (const item of r.value.items) ctx.deliverSynced(item);
+      }
+    });
+    return upTo;
+  });
+  ctx.send({ type: "synced", cursors: latest });
+}

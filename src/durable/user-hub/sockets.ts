@@ -1,0 +1,176 @@
+import type { Conversation } from "../conversation";
+import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
+import type { DeliverOptions } from "../conversation/types";
+import { doName } from "../names";
+import { handleFrame, type FrameContext } from "./sockets-frames";
+import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
+
+/** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
+const RECENT_MAX = 256;
+
+interface SyncState {
+  conversations: Set<string>;
+  /** Live frames that arrived while the sync was being answered, sent once it is. */
+  queue: { frame: string; conversationId?: string | undefined; seq?: number | undefined }[];
+}
+
+const problem = (status: number, code: string, detail: string) => Response.json({ code, detail }, { status });
+
+/**
+ * The user's WebSockets, terminated in the UserHub with the hibernation API. Every device of
+ * the user connects here; frames go to the conversations, and conversations deliver back
+ * through `deliver`. In-memory state (rate windows, sync bookkeeping) may be lost when the
+ * object hibernates; nothing that must survive lives there.
+ */
+export class HubSockets {
+  private readonly rate = new Map<WebSocket, { start: number; count: number }>();
+  private readonly syncing = new Map<WebSocket, SyncState>();
+  private readonly recent = new Map<WebSocket, Map<string, number[]>>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly userId: () => string,
+    private readonly sessionLive: (sessionId: string) => { deviceId: string } | null,
+  ) {
+    // Answered by the runtime without waking a hibernated hub.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  /**
+   * Accepts an upgrade the Worker authenticated. The identity comes from headers the Worker set
+   * itself; the session is checked live here, and a ticket's id is spent here (one-time use).
+   */
+  upgrade(req: Request, now = Date.now()): Response {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return problem(426, "upgrade_required", "Expected a WebSocket upgrade.");
+    const h = (k: keyof typeof HUB_HEADERS) => req.headers.get(HUB_HEADERS[k]);
+    const [tenantId, userId, sessionId] = [h("tenant"), h("user"), h("session")];
+    if (!tenantId || !userId || !sessionId || userId !== this.userId()) return problem(401, "unauthenticated", "Sign in again.");
+    const session = this.sessionLive(sessionId);
+    if (!session) return problem(401, "session_revoked", "The session is no longer valid.");
+    const jti = h("ticketId");
+    if (jti) {
+      const sql = this.ctx.storage.sql;
+      sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", now);
+      const spent = sql.exec("INSERT INTO used_tickets (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING", jti, Number(h("ticketExp") ?? now + 60_000));
+      if (spent.rowsWritten === 0) return problem(401, "ticket_used", "The ticket was already used.");
+    }
+    const pair = new WebSocketPair();
+    const connId = crypto.randomUUID();
+    this.ctx.acceptWebSocket(pair[1], [sessionId, connTag(connId)]);
+    const attachment: SocketAttachment = {
+      hub: {
+        tenantId, sessionId, deviceId: session.deviceId, connId,
+        framesPerSecond: Number(h("framesPerSecond")) || FRAMES_PER_SECOND,
+        maxFrameBytes: Number(h("maxFrameBytes")) || MAX_FRAME_BYTES,
+      },
+    };
+    pair[1].serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** One client frame: size and rate caps first, then validation, then the frame's handler. */
+  async message(ws: WebSocket, raw: string | ArrayBuffer, now = Date.now()): Promise<void> {
+    const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
+    if (!att) return ws.close(CLOSE.policy, "unknown connection");
+    const bytes = typeof raw === "string" ? (raw.length * 3 <= att.maxFrameBytes ? raw.length : new TextEncoder().encode(raw).length) : raw.byteLength;
+    if (bytes > att.maxFrameBytes) return ws.close(CLOSE.tooLarge, `frames are limited to ${att.maxFrameBytes} bytes`);
+    const w = this.rate.get(ws);
+    if (!w || now - w.start >= 1000) this.rate.set(ws, { start: now, count: 1 });
+    else if (++w.count > att.framesPerSecond) return this.drop(ws, CLOSE.policy, "too many frames");
+    if (!this.sessionLive(att.sessionId)) return this.end(ws, "session_revoked");
+    const ctx: FrameContext = {
+      userId: this.userId(), connId: att.connId,
+      conversation: (id) => this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(doName(att.tenantId, id))) as DurableObjectStub<Conversation>,
+      send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
+      sync: (conversations, run) => this.sync(ws, conversations, run),
+      deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq, true),
+    };
+    await handleFrame(ctx, raw);
+  }
+
+  private sendTo(ws: WebSocket, frame: string): void {
+    try {
+      ws.send(frame);
+    } catch {
+      // The socket closed meanwhile; its close handler cleans up.
+    }
+  }
+
+  /** Sends a message frame, remembering its seq; `fromSync` skips seqs the socket already got live. */
+  private sendTracked(ws: WebSocket, frame: string, conversationId: string, seq: number, fromSync = false): void {
+    let perConv = this.recent.get(ws);
+    if (!perConv) this.recent.set(ws, (perConv = new Map()));
+    const seen = perConv.get(conversationId) ?? [];
+    if (fromSync && seen.includes(seq)) return;
+    seen.push(seq);
+    if (seen.length > RECENT_MAX) seen.shift();
+    perConv.set(conversationId, seen);
+    this.sendTo(ws, frame);
+  }
+
+  /**
+   * Runs a sync with live traffic of its conversations held back, then releases what was held
+   * minus what the sync already sent: the device sees each seq once, in order.
+   */
+  private async sync(ws: WebSocket, conversations: string[], run: () => Promise<Map<string, number>>): Promise<void> {
+    const state: SyncState = { conversations: new Set(conversations), queue: [] };
+    this.syncing.set(ws, state);
+    let upTo = new Map<string, number>();
+    try {
+      upTo = await run();
+    } finally {
+      if (this.syncing.get(ws) === state) this.syncing.delete(ws);
+      for (const q of state.queue) {
+        if (q.conversationId === undefined || q.seq === undefined) this.sendTo(ws, q.frame);
+        else if (q.seq > (upTo.get(q.conversationId) ?? -1)) this.sendTracked(ws, q.frame, q.conversationId, q.seq);
+      }
+    }
+  }
+
+  /** Writes a frame to every socket of the user (but `exceptConn`); returns how many got it. */
+  deliver(frame: string, opts: DeliverOptions = {}): number {
+    let n = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
+      if (!att || att.connId === opts.exceptConn) continue;
+      n++;
+      const sync = this.syncing.get(ws);
+      if (sync && opts.conversationId && sync.conversations.has(opts.conversationId)) {
+        sync.queue.push({ frame, conversationId: opts.conversationId, seq: opts.seq });
+      } else if (opts.conversationId && opts.seq !== undefined) {
+        this.sendTracked(ws, frame, opts.conversationId, opts.seq);
+      } else {
+        this.sendTo(ws, frame);
+      }
+    }
+    return n;
+  }
+
+  /** Ends every socket of a session with a final `closed` frame (revocation, suspension). */
+  closeSession(sessionId: string, reason: string): void {
+    for (const ws of this.ctx.getWebSockets(sessionId)) this.end(ws, reason);
+  }
+
+  private end(ws: WebSocket, reason: string): void {
+    const frame: ServerFrame = { type: "closed", reason };
+    this.sendTo(ws, JSON.stringify(frame));
+    this.drop(ws, CLOSE.revoked, reason);
+  }
+
+  private drop(ws: WebSocket, code: number, reason: string): void {
+    this.forget(ws);
+    try {
+      ws.close(code, reason.slice(0, 120));
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Clears a socket's in-memory state (webSocketClose / webSocketError). */
+  forget(ws: WebSocket): void {
+    this.rate.delete(ws);
+    this.syncing.delete(ws);
+    this.recent.delete(ws);
+  }
+}

@@ -1,0 +1,75 @@
+import { createRoute } from "@hono/zod-openapi";
+import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
+import { AppError, type ErrorStatus } from "../../lib/errors";
+import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
+import { authenticate, requireUser, userHub, verifyAccessToken } from "../authn";
+import type { ResolvedTenant } from "../context";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
+import { rateLimit } from "../rate-limit";
+import { TicketSchema } from "./schemas";
+
+/** WebSocket tickets live this long, and are spent on first use. */
+export const TICKET_TTL_SECONDS = 30;
+
+/** Tickets and the WebSocket upgrade: /v1/realtime*. */
+export const realtimeRoutes = createRouter();
+
+realtimeRoutes.openapi(
+  createRoute({
+    method: "post", path: "/realtime/tickets", tags: ["Realtime"], security: [{ bearer: [] }], middleware: [authenticate(), rateLimit("api")],
+    summary: "A one-time, 30-second ticket to open a WebSocket from a browser (GET /v1/realtime?ticket=…)",
+    responses: { 201: jsonResponse(TicketSchema, "The ticket"), ...problemResponses(401, 403) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const p = requireUser(c.get("principal"));
+    const keys = await tenantKeys(c.env, tenant);
+    const ticket = await signToken(keys.signer, "ticket", { sub: p.userId, tid: tenant.id, sid: p.sessionId }, {
+      issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: TICKET_TTL_SECONDS,
+    });
+    return c.json({ ticket, expiresIn: TICKET_TTL_SECONDS }, 201);
+  },
+);
+
+/** The verified identity of an upgrade: a ticket (spent by the hub) or a bearer access token. */
+async function credential(env: Env, tenant: ResolvedTenant, req: Request): Promise<{ claims: TokenClaims; ticket: boolean }> {
+  const ticket = new URL(req.url).searchParams.get("ticket");
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  if (ticket) {
+    const claims = await verifyToken(ticket, "ticket", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
+    return { claims, ticket: true };
+  }
+  if (bearer && !bearer.startsWith("ck_")) return { claims: await verifyAccessToken(env, tenant, bearer), ticket: false };
+  throw new AppError(401, "unauthenticated", "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.", {
+    headers: { "www-authenticate": 'Bearer realm="canopy"' },
+  });
+}
+
+/**
+ * The WebSocket upgrade. The tenant scope already refused browser Origins outside the tenant's
+ * allowlist (403); here the credential is verified (401, never 101, without one), then the
+ * upgrade goes to the user's hub as a fresh request whose identity headers the Worker sets
+ * itself, so nothing the client sends can name another user or session.
+ */
+realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
+  const tenant = c.get("tenant");
+  const { claims, ticket } = await credential(c.env, tenant, c.req.raw);
+  if (claims.tid !== tenant.id || typeof claims.sid !== "string") throw new AppError(401, "invalid_token", "The credential was not issued for this tenant.");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError(400, "upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket).");
+  const headers = new Headers({ upgrade: "websocket" });
+  headers.set(HUB_HEADERS.tenant, tenant.id);
+  headers.set(HUB_HEADERS.user, claims.sub);
+  headers.set(HUB_HEADERS.session, claims.sid);
+  if (ticket) {
+    headers.set(HUB_HEADERS.ticketId, claims.jti);
+    headers.set(HUB_HEADERS.ticketExp, String(claims.exp * 1000 + 60_000));
+  }
+  const res = await userHub(c.env, tenant.id, claims.sub).fetch(new Request("https://hub.internal/connect", { headers }));
+  if (res.status !== 101 || !res.webSocket) {
+    const body = await res.json<{ code?: string; detail?: string }>().catch(() => ({ code: undefined, detail: undefined }));
+    throw new AppError(res.status as ErrorStatus, body.code ?? "upgrade_refused", body.detail ?? "The connection was refused.");
+  }
+  // A fresh response: the hub's has immutable headers, and the middleware adds its own.
+  return new Response(null, { status: 101, webSocket: res.webSocket });
+});

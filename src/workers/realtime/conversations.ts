@@ -1,0 +1,72 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ConversationSummary, ConvResult } from "../../durable/conversation";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { authenticate, requireUser } from "../authn";
+import type { AppEnv } from "../context";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
+import { conversationJson, conversationOf, createConversation, unwrap } from "./service";
+import { conversationsOf } from "./store";
+
+/** Conversations: /v1/conversations, /v1/conversations/{id}. */
+export const conversationRoutes = createRouter();
+const tags = ["Conversations"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const me = (c: Context<AppEnv>) => ({ tenant: c.get("tenant"), userId: requireUser(c.get("principal")).userId });
+
+conversationRoutes.openapi(
+  createRoute({
+    method: "post", path: "/conversations", tags, security, middleware: mw,
+    summary: "Start a direct conversation with a friend (idempotent) or create a group",
+    request: { body: json(ConversationCreateSchema) },
+    responses: {
+      200: jsonResponse(ConversationSchema, "The existing direct conversation"), 201: jsonResponse(ConversationSchema, "Created"),
+      ...problemResponses(400, 401, 403, 404, 422),
+    },
+  }),
+  async (c) => {
+    const { tenant, userId } = me(c);
+    const { created, summary } = await createConversation(c.env, tenant, userId, c.req.valid("json"));
+    return c.json(conversationJson(summary), created ? 201 : 200);
+  },
+);
+
+conversationRoutes.openapi(
+  createRoute({
+    method: "get", path: "/conversations", tags, security, middleware: mw,
+    summary: "The caller's conversations (newest joined first) with last message and unread count",
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(ConversationSchema), "Conversations"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const { tenant, userId } = me(c);
+    const q = c.req.valid("query");
+    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const rows = await conversationsOf(tenant.db, userId, q.limit + 1, before);
+    const page = rows.slice(0, q.limit);
+    // One call per conversation on the page, in parallel; one the user has left is skipped.
+    const summaries = await Promise.all(page.map(async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>));
+    const last = page[page.length - 1];
+    return c.json({
+      items: summaries.flatMap((s) => (s.ok ? [conversationJson(s.value)] : [])),
+      nextCursor: rows.length > q.limit && last ? encodeCursor([last.joinedAt, last.id]) : null,
+    }, 200);
+  },
+);
+
+conversationRoutes.openapi(
+  createRoute({
+    method: "get", path: "/conversations/{id}", tags, security, middleware: mw, summary: "A conversation the caller is a member of",
+    request: { params: ConversationParam },
+    responses: { 200: jsonResponse(ConversationSchema, "The conversation"), ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const { tenant, userId } = me(c);
+    const s = unwrap<ConversationSummary>(await conversationOf(c.env, tenant.id, c.req.valid("param").id).get(userId));
+    return c.json(conversationJson(s), 200);
+  },
+);

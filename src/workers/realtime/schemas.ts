@@ -1,0 +1,39 @@
+import { z } from "@hono/zod-openapi";
+import { checkBody, ConversationIdSchema, MessageInputShape } from "../../durable/conversation/frames";
+
+export const TicketSchema = z.object({ ticket: z.string(), expiresIn: z.number().int() }).openapi("RealtimeTicket");
+
+export const ConversationCreateSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
+    z.object({ type: z.literal("group"), name: z.string().trim().min(1).max(64), memberIds: z.array(z.string().min(1).max(64)).min(1).max(100_000) }).strict(),
+  ])
+  .openapi("ConversationCreate");
+
+const Member = z.object({ userId: z.string(), role: z.enum(["owner", "member"]), joinedAt: z.string().datetime(), readSeq: z.number().int() });
+
+export const MessageSchema = z
+  .object({
+    conversationId: z.string(), seq: z.number().int(), messageId: z.string(), senderId: z.string(),
+    kind: z.enum(["text", "custom"]), body: z.unknown(), sentAt: z.string().datetime(),
+  })
+  .openapi("Message");
+
+export const ConversationSchema = z
+  .object({
+    id: z.string(), type: z.enum(["direct", "group"]), name: z.string().nullable(), ownerId: z.string(),
+    createdAt: z.string().datetime(), members: z.array(Member), lastSeq: z.number().int(),
+    lastMessage: MessageSchema.nullable(), readSeq: z.number().int(), unreadCount: z.number().int(),
+  })
+  .openapi("Conversation");
+
+export const MessageCreateSchema = z.object(MessageInputShape).strict().superRefine(checkBody).openapi("MessageCreate");
+
+export const HistoryQuerySchema = z.object({
+  before: z.coerce.number().int().min(1).optional().openapi({ description: "Messages with a smaller seq (default: the newest)" }),
+  after: z.coerce.number().int().min(0).optional().openapi({ description: "Messages with a larger seq, oldest first" }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const ReadSchema = z.object({ seq: z.number().int().min(0) }).strict().openapi("ReadCursor");
+export const ConversationParam = z.object({ id: ConversationIdSchema });

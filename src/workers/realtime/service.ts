@@ -1,0 +1,85 @@
+import { inArray } from "drizzle-orm";
+import { tenantDb } from "../../db/tenant-db";
+import { users } from "../../db/tenant/schema";
+import type { Conversation, ConversationSummary, ConvResult } from "../../durable/conversation";
+import { doName } from "../../durable/names";
+import { sha256Hex } from "../../lib/crypto";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { userHub } from "../authn";
+import type { ResolvedTenant } from "../context";
+import { indexConversation } from "./store";
+
+/** A conversation's Durable Object; the name carries the tenant, so ids never cross tenants. */
+export function conversationOf(env: Env, tenantId: string, id: string): DurableObjectStub<Conversation> {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
+}
+
+/** Maps a conversation refusal onto the API's errors (a non-member sees no conversation at all). */
+export function unwrap<T>(r: ConvResult<T>): T {
+  if (r.ok) return r.value;
+  if (r.error === "blocked") throw new AppError(403, "user_blocked", r.detail);
+  if (r.error === "invalid") throw new AppError(400, "validation_failed", r.detail);
+  throw new AppError(404, "conversation_not_found", "No such conversation.");
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The JSON shape of a conversation summary. */
+export function conversationJson(s: ConversationSummary) {
+  return { ...s, createdAt: iso(s.createdAt), members: s.members.map((m) => ({ ...m, joinedAt: iso(m.joinedAt) })) };
+}
+
+/** The id of the direct conversation of two users: the same whoever starts it. */
+export async function directId(a: string, b: string): Promise<string> {
+  const [x, y] = [a, b].sort();
+  return `d_${(await sha256Hex(`${x}:${y}`)).slice(0, 32)}`;
+}
+
+const noUser = () => new AppError(404, "user_not_found", "No such user.");
+
+/** Active users among `ids` of this tenant; any other id is refused as an unknown user. */
+async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
+  const rows = await tenantDb(tenant.db).select({ id: users.id, status: users.status }).from(users).where(inArray(users.id, ids)).all();
+  const active = new Set(rows.filter((r) => r.status === "active").map((r) => r.id));
+  if (ids.some((id) => !active.has(id))) throw noUser();
+}
+
+/** Refuses peers who block the creator or whom the creator blocks: they look like no user. */
+async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], friendsOnly: boolean): Promise<void> {
+  const hub = userHub(env, tenant.id, me);
+  const relations = await Promise.all(peers.map((p) => hub.relation(p)));
+  if (relations.some((r) => r.blocks || r.blockedBy)) throw noUser();
+  if (friendsOnly && relations.some((r) => !r.friend)) throw new AppError(403, "not_friends", "Direct conversations are between friends.");
+}
+
+export type CreateInput = { type: "direct"; userId: string } | { type: "group"; name: string; memberIds: string[] };
+
+/**
+ * Creates a conversation (the object first, then the index rows, both idempotent): a direct one
+ * between friends, at most one per pair; or a group owned by its creator, within the tenant's
+ * group size limit.
+ */
+export async function createConversation(env: Env, tenant: ResolvedTenant, me: string, input: CreateInput, now = Date.now()) {
+  let id: string;
+  let memberIds: string[];
+  if (input.type === "direct") {
+    if (input.userId === me) throw new AppError(400, "cannot_message_self", "A direct conversation needs another user.");
+    await requireUsers(tenant, [input.userId]);
+    await requireUnblocked(env, tenant, me, [input.userId], true);
+    id = await directId(me, input.userId);
+    memberIds = [me, input.userId];
+  } else {
+    memberIds = [...new Set([me, ...input.memberIds])];
+    const max = tenant.config.limits.maxGroupMembers;
+    if (memberIds.length > max) throw new AppError(422, "group_too_large", `A group has at most ${max} members.`);
+    const others = memberIds.filter((u) => u !== me);
+    await requireUsers(tenant, others);
+    await requireUnblocked(env, tenant, me, others, false);
+    id = `g_${newId(now)}`;
+  }
+  const stub = conversationOf(env, tenant.id, id);
+  const { created } = await stub.create({ tenantId: tenant.id, id, type: input.type, name: input.type === "group" ? input.name : null, ownerId: me, memberIds, now });
+  await indexConversation(tenant.db, { id, type: input.type, createdBy: me, memberIds, now });
+  return { created, summary: unwrap<ConversationSummary>(await stub.get(me)) };
+}

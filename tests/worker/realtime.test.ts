@@ -1,0 +1,305 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { platformDb } from "../../src/db/client";
+import { signToken } from "../../src/lib/jwt";
+import { audienceOf, issuerOf, tenantKeys } from "../../src/workers/keys";
+import { resolveTenant } from "../../src/workers/tenant-cache";
+import { bearer, login, registerUser, type Tokens } from "./auth-helpers";
+import { call, createTenant, expectProblem } from "./helpers";
+
+type Frame = { type: string; [k: string]: unknown };
+type U = Awaited<ReturnType<typeof registerUser>>;
+
+/** A client socket through the Worker's own fetch; frames are collected as they arrive. */
+async function connect(t: string, auth: { token?: string; ticket?: string }, headers: Record<string, string> = {}) {
+  const path = auth.ticket ? `/v1/realtime?ticket=${encodeURIComponent(auth.ticket)}` : "/v1/realtime";
+  const res = await call(path, { tenant: t, headers: { upgrade: "websocket", ...(auth.token ? bearer(auth.token) : {}), ...headers } });
+  expect(res.status, res.status === 101 ? "" : await res.text()).toBe(101);
+  const ws = res.webSocket!;
+  const frames: Frame[] = [];
+  let closedWith: { code: number; reason: string } | undefined;
+  ws.addEventListener("message", (e) => {
+    frames.push(JSON.parse(e.data as string) as Frame);
+  });
+  ws.addEventListener("close", (e) => {
+    closedWith = { code: e.code, reason: e.reason };
+  });
+  ws.accept();
+  const until = async <T>(probe: () => T | undefined | false, what = "a frame", ms = 5000): Promise<T> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(frames)} closed=${JSON.stringify(closedWith)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return {
+    ws, frames,
+    send: (f: unknown) => ws.send(typeof f === "string" ? f : JSON.stringify(f)),
+    until,
+    frame: (type: string, match: (f: Frame) => boolean = () => true) => until(() => frames.find((f) => f.type === type && match(f)), type),
+    messages: (conversationId: string) => frames.filter((f) => f.type === "message" && f.conversationId === conversationId),
+    closed: () => until(() => closedWith, "close"),
+  };
+}
+type Sock = Awaited<ReturnType<typeof connect>>;
+
+const as = (t: string, u: { tokens: Tokens }) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
+
+async function befriend(t: string, a: U, b: U) {
+  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: b.userId } })).json<{ id: string }>();
+  expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })).status).toBe(204);
+}
+
+async function secondDevice(t: string, u: U): Promise<Tokens> {
+  const res = await login(t, u.username, u.password, {}, { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" });
+  expect(res.status).toBe(200);
+  return res.json<Tokens>();
+}
+
+async function group(t: string, owner: U, members: U[]): Promise<string> {
+  const res = await call("/v1/conversations", { method: "POST", ...as(t, owner), json: { type: "group", name: "crew", memberIds: members.map((m) => m.userId) } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json<{ id: string }>()).id;
+}
+
+async function direct(t: string, a: U, b: U): Promise<string> {
+  await befriend(t, a, b);
+  const res = await call("/v1/conversations", { method: "POST", ...as(t, a), json: { type: "direct", userId: b.userId } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json<{ id: string }>()).id;
+}
+
+const text = (i: number) => ({ text: `m${i}` });
+const sync = async (s: Sock, cursors: Record<string, number>) => {
+  const before = s.frames.filter((f) => f.type === "synced").length;
+  s.send({ type: "sync", cursors });
+  await s.until(() => s.frames.filter((f) => f.type === "synced").length > before, "synced");
+};
+
+describe("connecting", () => {
+  it("tickets are one-time and bound to their tenant; no credential is 401, never 101", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const res = await call("/v1/realtime/tickets", { method: "POST", ...as(t.slug, u) });
+    expect(res.status).toBe(201);
+    const { ticket, expiresIn } = await res.json<{ ticket: string; expiresIn: number }>();
+    expect(expiresIn).toBe(30);
+    const s = await connect(t.slug, { ticket });
+    s.send({ type: "ping" });
+    await s.frame("pong");
+    const up = { upgrade: "websocket" };
+    await expectProblem(await call(`/v1/realtime?ticket=${ticket}`, { tenant: t.slug, headers: up }), 401, "ticket_used");
+    await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: up }), 401, "unauthenticated");
+    await expectProblem(await call("/v1/realtime?ticket=not.a.jwt", { tenant: t.slug, headers: up }), 401, "invalid_token");
+    // An access token is not a ticket, and a ticket is not an access token.
+    await expectProblem(await call(`/v1/realtime?ticket=${u.tokens.accessToken}`, { tenant: t.slug, headers: up }), 401, "invalid_token");
+    const t2 = (await (await call("/v1/realtime/tickets", { method: "POST", ...as(t.slug, u) })).json<{ ticket: string }>()).ticket;
+    await expectProblem(await call("/v1/me", { tenant: t.slug, headers: bearer(t2) }), 401, "invalid_token");
+    // Another tenant does not accept this tenant's ticket or token.
+    const other = await createTenant();
+    await expectProblem(await call(`/v1/realtime?ticket=${t2}`, { tenant: other.slug, headers: up }), 401, "invalid_token");
+    await expectProblem(await call("/v1/realtime", { tenant: other.slug, headers: { ...up, ...bearer(u.tokens.accessToken) } }), 401, "invalid_token");
+    // The unused ticket still works where it belongs.
+    await connect(t.slug, { ticket: t2 });
+  });
+
+  it("an expired ticket is refused", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const tenant = (await resolveTenant(env, () => platformDb(env), t.slug))!;
+    const keys = await tenantKeys(env, tenant);
+    const claims = { sub: u.userId, tid: t.id, sid: u.tokens.sessionId };
+    const opts = { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 30 };
+    const old = await signToken(keys.signer, "ticket", claims, { ...opts, now: Date.now() - 60_000 });
+    const body = await expectProblem(await call(`/v1/realtime?ticket=${old}`, { tenant: t.slug, headers: { upgrade: "websocket" } }), 401, "invalid_token");
+    expect(body.detail).toContain("expired");
+    await connect(t.slug, { ticket: await signToken(keys.signer, "ticket", claims, opts) });
+  });
+
+  it("checks the browser Origin against the tenant's allowlist", async () => {
+    const t = await createTenant({ config: { allowedOrigins: ["https://app.example.com"] } });
+    const u = await registerUser(t.slug);
+    const h = { upgrade: "websocket", ...bearer(u.tokens.accessToken) };
+    await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: { ...h, origin: "https://evil.example" } }), 403, "origin_not_allowed");
+    await connect(t.slug, { token: u.tokens.accessToken }, { origin: "https://app.example.com" });
+  });
+
+  it("client identity headers cannot be forged; a revoked session's token cannot connect", async () => {
+    const t = await createTenant();
+    const [a, b, c] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];
+    const s = await connect(t.slug, { token: a.tokens.accessToken }, { "x-canopy-hub-user": b.userId, "x-canopy-hub-session": b.tokens.sessionId });
+    // The socket is a's, not b's: a message in a group of a and c (b not in it) reaches it.
+    const id = await group(t.slug, a, [c]);
+    await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, c), json: { clientId: "c1", body: text(1) } });
+    await s.until(() => s.messages(id).length === 1, "message");
+    expect((await call("/v1/auth/logout", { method: "POST", ...as(t.slug, a) })).status).toBeLessThan(300);
+    await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: { upgrade: "websocket", ...bearer(a.tokens.accessToken) } }), 401, "session_revoked");
+  });
+});
+
+describe("frames", () => {
+  it("malformed frames get an error frame and the socket stays up; oversized frames close with 1009", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const s = await connect(t.slug, { token: u.tokens.accessToken });
+    s.send("not json");
+    await s.until(() => s.frames.filter((f) => f.type === "error").length === 1);
+    s.send({ type: "dance" });
+    s.send({ type: "send", clientId: "x1", conversationId: "g_nope", body: text(1) });
+    s.send({ type: "send", clientId: "x2", conversationId: "g_0123456789abcdefghjkmnpqrs", kind: "text", body: { text: "" } });
+    s.send({ type: "send", clientId: "x3", conversationId: "g_0123456789abcdefghjkmnpqrs", body: text(1) });
+    await s.until(() => s.frames.filter((f) => f.type === "error").length === 5, "5 errors");
+    const errors = s.frames.filter((f) => f.type === "error");
+    expect(errors.map((e) => e.code)).toEqual(["invalid_frame", "invalid_frame", "invalid_frame", "invalid_frame", "conversation_not_found"]);
+    expect(errors.slice(2).map((e) => e.clientId)).toEqual(["x1", "x2", "x3"]);
+    s.send({ type: "ping" });
+    await s.frame("pong");
+    s.send(JSON.stringify({ type: "ping", pad: "x".repeat(70 * 1024) }));
+    expect((await s.closed()).code).toBe(1009);
+  });
+
+  it("too many frames per second close the socket with 1008", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const s = await connect(t.slug, { token: u.tokens.accessToken });
+    for (let i = 0; i < 40; i++) s.send({ type: "typing", conversationId: "g_0123456789abcdefghjkmnpqrs" });
+    expect((await s.closed()).code).toBe(1008);
+  });
+});
+
+describe("delivery", () => {
+  it("two devices per user and a third member get every message in order; the sender gets acks with seq", async () => {
+    const t = await createTenant();
+    const [a, b, c] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await group(t.slug, a, [b, c]);
+    const a2 = await secondDevice(t.slug, a);
+    const b2 = await secondDevice(t.slug, b);
+    const [sa1, sa2, sb1, sb2, sc] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: a2.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }), connect(t.slug, { token: b2.accessToken }), connect(t.slug, { token: c.tokens.accessToken }),
+    ]);
+    // Concurrent senders on three sockets.
+    for (let i = 1; i <= 10; i++) {
+      sa1.send({ type: "send", clientId: `a${i}`, conversationId: id, body: text(i) });
+      sb1.send({ type: "send", clientId: `b${i}`, conversationId: id, kind: "custom", body: { n: i } });
+      sc.send({ type: "send", clientId: `c${i}`, conversationId: id, body: text(100 + i) });
+    }
+    await sa1.until(() => sa1.frames.filter((f) => f.type === "ack").length === 10, "10 acks");
+    const acks = sa1.frames.filter((f) => f.type === "ack");
+    expect(acks.map((f) => f.clientId)).toEqual(Array.from({ length: 10 }, (_, i) => `a${i + 1}`));
+    for (const ack of acks) expect(ack).toMatchObject({ conversationId: id, seq: expect.any(Number), messageId: expect.any(String) });
+    const all = Array.from({ length: 30 }, (_, i) => i + 1);
+    // Every device but the sending one sees each message; each in seq order with no gap.
+    await sb2.until(() => sb2.messages(id).length === 30, "sb2 all");
+    await sa2.until(() => sa2.messages(id).length === 30, "sa2 all");
+    expect(sa2.messages(id).map((f) => f.seq)).toEqual(all);
+    expect(sb2.messages(id).map((f) => f.seq)).toEqual(all);
+    await sa1.until(() => sa1.messages(id).length === 20, "sa1: others' messages");
+    expect(sa1.messages(id).every((f) => f.senderId !== a.userId)).toBe(true);
+    await sc.until(() => sc.messages(id).length === 20, "sc: others' messages");
+    const seqsOf = (s: Sock) => s.messages(id).map((f) => f.seq as number);
+    for (const s of [sa1, sb1, sc]) expect(seqsOf(s)).toEqual([...seqsOf(s)].sort((x, y) => x - y));
+    const m = sb2.messages(id).find((f) => f.senderId === b.userId)!;
+    expect(m).toMatchObject({ type: "message", kind: "custom", body: { n: 1 }, sentAt: expect.any(String), messageId: expect.any(String) });
+    expect(sa2.messages(id).find((f) => f.senderId === a.userId)).toMatchObject({ kind: "text", body: { text: "m1" } });
+  });
+
+  it("a retried clientId is stored once and acked with the original seq", async () => {
+    const t = await createTenant();
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await direct(t.slug, a, b);
+    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    for (let i = 0; i < 3; i++) sa.send({ type: "send", clientId: "same", conversationId: id, body: text(1) });
+    await sa.until(() => sa.frames.filter((f) => f.type === "ack").length === 3, "3 acks");
+    expect(new Set(sa.frames.filter((f) => f.type === "ack").map((f) => `${f.seq}/${f.messageId}`)).size).toBe(1);
+    const http = await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, a), json: { clientId: "same", body: text(1) } });
+    expect(http.status).toBe(200);
+    expect(await http.json()).toMatchObject({ seq: 1 });
+    sa.send({ type: "send", clientId: "next", conversationId: id, body: text(2) });
+    await sb.until(() => sb.messages(id).length === 2, "2 messages");
+    expect(sb.messages(id).map((f) => f.seq)).toEqual([1, 2]);
+  });
+
+  it("sync after a drop returns exactly the missed messages, then live traffic; far behind gets a marker", async () => {
+    const t = await createTenant();
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await direct(t.slug, a, b);
+    const post = (i: number) => call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, a), json: { clientId: `k${i}`, body: text(i) } });
+    let sb = await connect(t.slug, { token: b.tokens.accessToken });
+    for (let i = 1; i <= 3; i++) await post(i);
+    await sb.until(() => sb.messages(id).length === 3, "3 live");
+    sb.ws.close(1000, "drop");
+    for (let i = 4; i <= 7; i++) await post(i);
+    sb = await connect(t.slug, { token: b.tokens.accessToken });
+    // Live traffic racing the sync is neither lost nor doubled.
+    const racing = Promise.all([8, 9].map(post));
+    await sync(sb, { [id]: 3 });
+    await racing;
+    await sb.until(() => sb.messages(id).length === 6, "4..9");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sb.messages(id).map((f) => f.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(sb.frames.find((f) => f.type === "synced")).toMatchObject({ cursors: { [id]: expect.any(Number) } });
+    // Up to date: nothing; unknown conversations: an error frame, the rest still answered.
+    await sync(sb, { [id]: 9, g_0123456789abcdefghjkmnpqrs: 0 });
+    expect(sb.frames.filter((f) => f.type === "error").map((f) => f.conversationId)).toEqual(["g_0123456789abcdefghjkmnpqrs"]);
+    expect(sb.messages(id)).toHaveLength(6);
+    for (let i = 10; i <= 211; i++) await post(i);
+    const sc = await connect(t.slug, { token: b.tokens.accessToken });
+    await sync(sc, { [id]: 5 });
+    expect(sc.frames.find((f) => f.type === "sync_truncated")).toEqual({ type: "sync_truncated", conversationId: id, fromSeq: 6, latestSeq: 211 });
+    expect(sc.messages(id)).toHaveLength(0);
+  }, 60_000);
+
+  it("non-members and blocked users are refused; blocks stop delivery both ways", async () => {
+    const t = await createTenant();
+    const [a, b, x] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await direct(t.slug, a, b);
+    const sx = await connect(t.slug, { token: x.tokens.accessToken });
+    sx.send({ type: "send", clientId: "intrude", conversationId: id, body: text(1) });
+    expect(await sx.frame("error")).toMatchObject({ code: "conversation_not_found", clientId: "intrude" });
+    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t.slug, b) })).status).toBeLessThan(300);
+    sa.send({ type: "send", clientId: "a1", conversationId: id, body: text(1) });
+    sb.send({ type: "send", clientId: "b1", conversationId: id, body: text(1) });
+    expect(await sa.frame("error")).toMatchObject({ code: "user_blocked", clientId: "a1" });
+    expect(await sb.frame("error")).toMatchObject({ code: "user_blocked", clientId: "b1" });
+    expect(sa.messages(id).length + sb.messages(id).length).toBe(0);
+    // Another tenant's user cannot reach the conversation by id either.
+    const other = await createTenant();
+    const o = await registerUser(other.slug);
+    const so = await connect(other.slug, { token: o.tokens.accessToken });
+    so.send({ type: "send", clientId: "o1", conversationId: id, body: text(1) });
+    expect(await so.frame("error")).toMatchObject({ code: "conversation_not_found" });
+  });
+
+  it("a revoked session's sockets get a closed frame and close with 4001; other devices stay", async () => {
+    const t = await createTenant();
+    const a = await registerUser(t.slug);
+    const a2 = await secondDevice(t.slug, a);
+    const [s1, s2] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: a2.accessToken })]);
+    expect((await call(`/v1/auth/sessions/${a2.sessionId}`, { method: "DELETE", ...as(t.slug, a) })).status).toBe(204);
+    expect(await s2.frame("closed")).toEqual({ type: "closed", reason: "revoked" });
+    expect((await s2.closed()).code).toBe(4001);
+    s1.send({ type: "ping" });
+    await s1.frame("pong");
+  });
+
+  it("read receipts reach members' devices; typing is forwarded to others and throttled", async () => {
+    const t = await createTenant();
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await direct(t.slug, a, b);
+    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    sa.send({ type: "send", clientId: "1", conversationId: id, body: text(1) });
+    await sb.until(() => sb.messages(id).length === 1);
+    sb.send({ type: "read", conversationId: id, seq: 5 });
+    expect(await sa.frame("read")).toEqual({ type: "read", conversationId: id, userId: b.userId, seq: 1 });
+    sb.send({ type: "typing", conversationId: id });
+    sb.send({ type: "typing", conversationId: id });
+    expect(await sa.frame("typing")).toEqual({ type: "typing", conversationId: id, userId: b.userId });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sa.frames.filter((f) => f.type === "typing")).toHaveLength(1);
+    expect(sb.frames.filter((f) => f.type === "typing")).toHaveLength(0);
+  });
+});
