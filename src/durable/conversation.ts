@@ -1,15 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
 import { Fanout, hubOf } from "./conversation/fanout";
-import { SYNC_MAX, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
+import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
+import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
+import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
+import { loadPolicy } from "./conversation/policy";
 import {
   appendMessage, conversationMigrations, findByClientId, insertMember, latestSeq, loadMembers, messageRange, readMeta,
   setReadSeq, unreadCount, writeMeta,
 } from "./conversation/store";
-import type { ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberView, SendResult, SinceResult } from "./conversation/types";
+import type {
+  ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberRole, MemberView, MembershipChange, MessagePolicy, SendResult, SinceResult,
+} from "./conversation/types";
 import { migrateStorage } from "./storage-migrations";
 
 export type * from "./conversation/types";
+export type { MessageChange } from "./conversation/edits";
 
 /** Typing indicators per member are forwarded at most this often; they are never stored. */
 const TYPING_EVERY_MS = 3_000;
@@ -65,7 +71,7 @@ export class Conversation extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       writeMeta(sql, facts);
       for (const userId of new Set([init.ownerId, ...init.memberIds])) {
-        insertMember(sql, { userId, role: userId === init.ownerId && init.type === "group" ? "owner" : "member", joinedAt: init.now, readSeq: 0 });
+        insertMember(sql, { userId, role: userId === init.ownerId && init.type === "group" ? "owner" : "member", joinedAt: init.now, readSeq: 0, muted: false });
       }
     });
     this.meta = readMeta(sql);
@@ -80,7 +86,7 @@ export class Conversation extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const view = this.view();
     const last = view.lastSeq ? messageRange(sql, this.id, { after: view.lastSeq - 1, before: view.lastSeq + 1, limit: 1, newest: true })[0] : undefined;
-    return ok({ ...view, lastMessage: last ?? null, readSeq: me.readSeq, unreadCount: unreadCount(sql, userId, me.readSeq) });
+    return ok({ ...view, lastMessage: last ?? null, readSeq: me.readSeq, unreadCount: unreadCount(sql, userId, me.readSeq), muted: me.muted });
   }
 
   /** Whether a direct conversation's two users block each other (asked of the sender's hub). */
@@ -97,21 +103,86 @@ export class Conversation extends DurableObject<Env> {
    * delivered again. The block check awaits the hub, so the append happens after it, in one
    * synchronous statement: seq stays gap-free however many sends interleave.
    */
-  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string): Promise<ConvResult<SendResult>> {
+  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string, policy?: MessagePolicy): Promise<ConvResult<SendResult>> {
     if (!this.members.has(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const existing = findByClientId(sql, this.id, userId, input.clientId);
     if (existing) return ok({ message: existing, duplicate: true });
     if (await this.blocked(userId)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
-    // Checked again after the await: a concurrent retry may have stored it meanwhile.
+    // The moderation hook runs before the message is stored (socket sends load the tenant's policy).
+    const moderated = moderate(policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now)), input.kind, input.body);
+    if (!moderated.ok) return moderated;
+    // Checked again after the awaits: a concurrent retry may have stored it meanwhile (or the sender left).
+    if (!this.members.has(userId)) return notFound;
     const again = findByClientId(sql, this.id, userId, input.clientId);
     if (again) return ok({ message: again, duplicate: true });
-    const message = appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: input.body, sentAt: now });
-    const frame: ServerFrame = { type: "message", ...message };
-    this.fanout.send(this.meta.get("tenantId") ?? "", this.members.keys(), JSON.stringify(frame), (to) => ({
-      exceptConn: to === userId ? exceptConn : undefined, conversationId: this.id, seq: message.seq,
-    }));
+    const message = appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now });
+    this.deliver(message, this.members.keys(), userId, exceptConn);
     return ok({ message, duplicate: false });
+  }
+
+  /** Delivers a log entry to members' hubs (muted members too: they just get no push). */
+  private deliver(message: MessageView, to: Iterable<string>, senderId: string, exceptConn?: string): void {
+    const frame: ServerFrame = { type: "message", ...message };
+    this.fanout.send(this.meta.get("tenantId") ?? "", to, JSON.stringify(frame), (u) => ({
+      exceptConn: u === senderId ? exceptConn : undefined, conversationId: this.id, seq: message.seq, muted: this.members.get(u)?.muted ?? false,
+    }));
+  }
+
+  /** The object as the group and edit operations see it: storage, state, and the log's emitter. */
+  private get group(): GroupContext {
+    return {
+      sql: this.ctx.storage.sql, meta: this.meta, members: this.members,
+      emit: (actorId: string, kind: LogKind, body: unknown, now: number, alsoTo: string[] = []) => {
+        const id = newId(now);
+        const message = appendMessage(this.ctx.storage.sql, this.id, { id, senderId: actorId, clientId: `${kind}:${id}`, kind, body, sentAt: now });
+        this.deliver(message, new Set([...this.members.keys(), ...alsoTo]), actorId);
+        return message;
+      },
+    };
+  }
+
+  /** Runs a change in one storage transaction: its rows and its log event commit together. */
+  private atomically<T>(run: () => ConvResult<T>): ConvResult<T> {
+    return this.ctx.storage.transactionSync(run);
+  }
+
+  /** Adds members to a group (owner/admins); `max` is the tenant's group size limit. */
+  addMembers(actor: string, userIds: string[], max: number, now = Date.now()): ConvResult<MembershipChange> {
+    return this.atomically(() => addMembers(this.group, actor, userIds, max, now));
+  }
+
+  /** Removes a member (owner: anyone; admins: plain members); removing yourself is leaving. */
+  removeMember(actor: string, target: string, now = Date.now()): ConvResult<MembershipChange> {
+    return this.atomically(() => removeMember(this.group, actor, target, now));
+  }
+
+  /** Leaves a group; an owner's group passes to the oldest admin, else the oldest member. */
+  leave(actor: string, now = Date.now()): ConvResult<MembershipChange> {
+    return this.atomically(() => leave(this.group, actor, now));
+  }
+
+  rename(actor: string, name: string, now = Date.now()): ConvResult<MembershipChange> {
+    return this.atomically(() => rename(this.group, actor, name, now));
+  }
+
+  /** Promotes, demotes, or (role `owner`) transfers ownership; owner only. */
+  setRole(actor: string, target: string, role: MemberRole, now = Date.now()): ConvResult<MembershipChange> {
+    return this.atomically(() => changeRole(this.group, actor, target, role, now));
+  }
+
+  mute(actor: string, muted: boolean): ConvResult<{ muted: boolean }> {
+    return mute(this.group, actor, muted);
+  }
+
+  /** Edits a message (its sender, within the tenant's window); an `edit` event goes on the log. */
+  edit(actor: string, messageId: string, body: unknown, policy: MessagePolicy, now = Date.now()): ConvResult<MessageChange> {
+    return this.atomically(() => edit(this.group, actor, messageId, body, policy, now));
+  }
+
+  /** Recalls a message (its sender within the window; group owner/admins always); a `recall` event goes on the log. */
+  recall(actor: string, messageId: string, policy: MessagePolicy, now = Date.now()): ConvResult<MessageChange> {
+    return this.atomically(() => recall(this.group, actor, messageId, policy, now));
   }
 
   /** A page of history: `after` pages forward (oldest first), otherwise back from `before`. */

@@ -52,6 +52,23 @@ export const TenantConfigSchema = z
       .strict()
       .prefault({}),
     features: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/), z.boolean()).default({}),
+    messages: z
+      .object({
+        /** How long after sending its sender may edit a message (0: never). */
+        editWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(900),
+        /** How long after sending its sender may recall a message (0: never; group owner/admins are not limited). */
+        recallWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(120),
+        /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
+        moderation: z
+          .object({
+            mode: z.enum(["off", "block", "mask"]).default("off"),
+            words: z.array(z.string().trim().min(1).max(100)).max(2000).default([]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     signIn: z
       .object({
         password: z.boolean().default(true),
@@ -75,13 +92,21 @@ export const TenantConfigPatchSchema = z
     auth: TenantConfigSchema.shape.auth.unwrap().partial().optional(),
     features: z.record(z.string(), z.boolean().nullable()).optional(),
     signIn: TenantConfigSchema.shape.signIn.unwrap().partial().optional(),
+    messages: z
+      .object({
+        editWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.editWindowSeconds.unwrap().optional(),
+        recallWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.recallWindowSeconds.unwrap().optional(),
+        moderation: TenantConfigSchema.shape.messages.unwrap().shape.moderation.unwrap().partial().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type TenantConfigPatch = z.infer<typeof TenantConfigPatchSchema>;
 
 /**
- * Applies a partial patch: objects merge one level deep; a feature set to null is removed;
+ * Applies a partial patch: objects merge one level deep (`messages.moderation` two); a feature set to null is removed;
  * `allowedOrigins` is replaced whole. The result is validated again by the caller's parse.
  */
 export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): TenantConfig {
@@ -97,6 +122,12 @@ export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): Tenan
     auth: { ...base.auth, ...patch.auth },
     features,
     signIn: { ...base.signIn, ...patch.signIn },
+    // Merged two levels deep: a patch of `messages.moderation.mode` keeps the word list.
+    messages: {
+      ...base.messages,
+      ...patch.messages,
+      moderation: { ...base.messages.moderation, ...patch.messages?.moderation },
+    },
   });
 }
 

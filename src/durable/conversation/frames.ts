@@ -21,6 +21,11 @@ export const ConversationIdSchema = z.string().regex(/^[dg]_[0-9a-z]{20,40}$/, "
 export const ClientIdSchema = z.string().min(1).max(64);
 export const MessageKindSchema = z.enum(["text", "custom"]);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
+/**
+ * Kinds on the log: what clients send, plus events the object writes itself: `system`
+ * (membership and group changes), `edit` and `recall` (referencing an earlier messageId).
+ */
+export type LogKind = MessageKind | "system" | "edit" | "recall";
 
 const TextBodySchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
 const CustomBodySchema = z.record(z.string(), z.unknown());
@@ -64,9 +69,14 @@ export interface MessageView {
   seq: number;
   messageId: string;
   senderId: string;
-  kind: MessageKind;
+  kind: LogKind;
+  /** The latest body (after edits); null once recalled. */
   body: unknown;
   sentAt: string;
+  /** Set when the message was edited (history shows the latest body). */
+  editedAt?: string;
+  /** Set when the message was recalled (its body is gone). */
+  recalled?: true;
 }
 
 /** Frames the server sends. */

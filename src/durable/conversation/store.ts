@@ -1,5 +1,5 @@
 import type { DoMigration } from "../storage-migrations";
-import type { MessageKind, MessageView } from "./frames";
+import type { LogKind, MessageView } from "./frames";
 import type { MemberRole, MemberView } from "./types";
 
 /** Storage schema of a Conversation object (v1): facts, members with read cursors, the log. */
@@ -14,16 +14,28 @@ export const conversationMigrations: readonly DoMigration[] = [
       client_id TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, sent_at INTEGER NOT NULL,
       UNIQUE (sender_id, client_id))`);
   },
+  // v2: admins (a role value), per-member mute, edited and recalled messages.
+  (sql) => {
+    sql.exec("ALTER TABLE members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0");
+    sql.exec("ALTER TABLE messages ADD COLUMN edited_at INTEGER");
+    sql.exec("ALTER TABLE messages ADD COLUMN recalled_at INTEGER");
+  },
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {
   seq: number; id: string; sender_id: string; client_id: string; kind: string; body: string; sent_at: number;
+  edited_at: number | null; recalled_at: number | null;
 }
 
-const view = (conversationId: string) => (r: MessageRow): MessageView => ({
-  conversationId, seq: r.seq, messageId: r.id, senderId: r.sender_id, kind: r.kind as MessageKind,
-  body: JSON.parse(r.body) as unknown, sentAt: new Date(r.sent_at).toISOString(),
-});
+const view = (conversationId: string) => (r: MessageRow): MessageView => {
+  const v: MessageView = {
+    conversationId, seq: r.seq, messageId: r.id, senderId: r.sender_id, kind: r.kind as LogKind,
+    body: r.recalled_at === null ? (JSON.parse(r.body) as unknown) : null, sentAt: new Date(r.sent_at).toISOString(),
+  };
+  if (r.edited_at !== null) v.editedAt = new Date(r.edited_at).toISOString();
+  if (r.recalled_at !== null) v.recalled = true;
+  return v;
+};
 
 export function readMeta(sql: SqlStorage): Map<string, string> {
   return new Map(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
@@ -36,12 +48,47 @@ export function writeMeta(sql: SqlStorage, entries: Record<string, string>): voi
 }
 
 export function loadMembers(sql: SqlStorage): Map<string, MemberView> {
-  const rows = sql.exec<{ user_id: string; role: string; joined_at: number; read_seq: number }>("SELECT * FROM members").toArray();
-  return new Map(rows.map((r) => [r.user_id, { userId: r.user_id, role: r.role as MemberRole, joinedAt: r.joined_at, readSeq: r.read_seq }]));
+  const rows = sql.exec<{ user_id: string; role: string; joined_at: number; read_seq: number; muted: number }>(
+    "SELECT * FROM members ORDER BY joined_at, user_id",
+  ).toArray();
+  return new Map(rows.map((r) => [r.user_id, {
+    userId: r.user_id, role: r.role as MemberRole, joinedAt: r.joined_at, readSeq: r.read_seq, muted: r.muted === 1,
+  }]));
 }
 
 export function insertMember(sql: SqlStorage, m: MemberView): void {
-  sql.exec("INSERT OR IGNORE INTO members (user_id, role, joined_at, read_seq) VALUES (?, ?, ?, ?)", m.userId, m.role, m.joinedAt, m.readSeq);
+  sql.exec(
+    "INSERT OR IGNORE INTO members (user_id, role, joined_at, read_seq, muted) VALUES (?, ?, ?, ?, ?)",
+    m.userId, m.role, m.joinedAt, m.readSeq, m.muted ? 1 : 0,
+  );
+}
+
+export function deleteMember(sql: SqlStorage, userId: string): void {
+  sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+}
+
+export function setRole(sql: SqlStorage, userId: string, role: MemberRole): void {
+  sql.exec("UPDATE members SET role = ? WHERE user_id = ?", role, userId);
+}
+
+export function setMuted(sql: SqlStorage, userId: string, muted: boolean): void {
+  sql.exec("UPDATE members SET muted = ? WHERE user_id = ?", muted ? 1 : 0, userId);
+}
+
+/** A stored message by id (raw: kind, sender, time, state), or undefined. */
+export function findMessage(sql: SqlStorage, conversationId: string, id: string): MessageView | undefined {
+  const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
+  return row ? view(conversationId)(row) : undefined;
+}
+
+/** Replaces a message's body (the log keeps the `edit` event; history shows the latest body). */
+export function markEdited(sql: SqlStorage, id: string, body: unknown, at: number): void {
+  sql.exec("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", JSON.stringify(body), at, id);
+}
+
+/** Drops a message's body for good and marks it recalled. */
+export function markRecalled(sql: SqlStorage, id: string, at: number): void {
+  sql.exec("UPDATE messages SET body = 'null', recalled_at = ? WHERE id = ?", at, id);
 }
 
 export function setReadSeq(sql: SqlStorage, userId: string, seq: number): void {
@@ -59,7 +106,7 @@ export function findByClientId(sql: SqlStorage, conversationId: string, senderId
 }
 
 export function appendMessage(
-  sql: SqlStorage, conversationId: string, m: { id: string; senderId: string; clientId: string; kind: MessageKind; body: unknown; sentAt: number },
+  sql: SqlStorage, conversationId: string, m: { id: string; senderId: string; clientId: string; kind: LogKind; body: unknown; sentAt: number },
 ): MessageView {
   const row = sql
     .exec<MessageRow>(
@@ -80,6 +127,10 @@ export function messageRange(sql: SqlStorage, conversationId: string, q: { after
   return rows.map(view(conversationId));
 }
 
+/** Messages (text and custom, not recalled) after the read cursor that others sent; events do not count. */
 export function unreadCount(sql: SqlStorage, userId: string, readSeq: number): number {
-  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ?", readSeq, userId).one().n;
+  return sql.exec<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND kind IN ('text', 'custom') AND recalled_at IS NULL",
+    readSeq, userId,
+  ).one().n;
 }

@@ -2,13 +2,15 @@ import type { MessageView } from "./frames";
 
 /** Shapes crossing the Conversation RPC boundary (structured-clonable plain objects). */
 export type ConversationType = "direct" | "group";
-export type MemberRole = "owner" | "member";
+export type MemberRole = "owner" | "admin" | "member";
 
 export interface MemberView {
   userId: string;
   role: MemberRole;
   joinedAt: number;
   readSeq: number;
+  /** Muted members still receive frames; push notifications skip them. Private to the member. */
+  muted: boolean;
 }
 
 export interface ConversationInit {
@@ -36,10 +38,30 @@ export interface ConversationSummary extends ConversationView {
   lastMessage: MessageView | null;
   readSeq: number;
   unreadCount: number;
+  /** Whether the caller muted this conversation. */
+  muted: boolean;
 }
 
-export type ConversationError = "not_found" | "blocked" | "invalid";
-export type ConvResult<T> = { ok: true; value: T } | { ok: false; error: ConversationError; detail: string };
+/**
+ * Why a call was refused. `not_found` hides the conversation from non-members; the others carry
+ * a specific `code` for the API (forbidden 403, conflict 409, unprocessable 422, gone 404).
+ */
+export type ConversationError = "not_found" | "blocked" | "invalid" | "forbidden" | "conflict" | "unprocessable" | "gone";
+export type ConvResult<T> = { ok: true; value: T } | { ok: false; error: ConversationError; detail: string; code?: string };
+
+/** Tenant settings a conversation applies (from the tenant config; see policy.ts). */
+export interface MessagePolicy {
+  editWindowSeconds: number;
+  recallWindowSeconds: number;
+  moderation: { mode: "off" | "block" | "mask"; words: string[] };
+  maxGroupMembers: number;
+}
+
+/** Who a membership change added and removed, for the per-user index in the tenant DB. */
+export interface MembershipChange {
+  added: string[];
+  removed: string[];
+}
 
 export interface SendResult {
   message: MessageView;
@@ -59,4 +81,6 @@ export interface DeliverOptions {
   exceptConn?: string | undefined;
   conversationId?: string;
   seq?: number;
+  /** The recipient muted the conversation: deliver to sockets, but no push notification. */
+  muted?: boolean;
 }

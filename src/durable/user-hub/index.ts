@@ -10,6 +10,8 @@ import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
   parseRefreshToken, recordEvent, sessionMigrations, storeRefreshToken, type SessionState,
 } from "./sessions";
+import { alarmBy, HubPresence } from "./presence";
+import type { PresencePrivacy, PresenceView } from "./presence-types";
 import { HubSockets } from "./sockets";
 import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
@@ -36,18 +38,17 @@ export class UserHub extends DurableObject<Env> {
   private apiWindow: WindowState | undefined;
   private readonly graph: FriendGraph;
   private readonly sockets: HubSockets;
+  private readonly presence: HubPresence;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.graph = new FriendGraph(
       ctx.storage,
       (tenantId, to, from, msg) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
-      async (at) => {
-        const current = await ctx.storage.getAlarm();
-        if (current === null || current > at) await ctx.storage.setAlarm(at);
-      },
+      alarmBy(ctx.storage),
     );
-    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null));
+    this.presence = new HubPresence(ctx, env, () => this.userId, (peer) => this.relation(peer), (frame) => this.sockets.deliver(frame), alarmBy(ctx.storage));
+    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence);
     ctx.blockConcurrencyWhile(async () => {
       migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
@@ -80,6 +81,10 @@ export class UserHub extends DurableObject<Env> {
   override webSocketError(ws: WebSocket): void { this.sockets.forget(ws); }
   /** Writes a frame to the user's sockets (called by conversations' fan-out). */
   deliver(frame: string, opts: DeliverOptions = {}): number { return this.sockets.deliver(frame, opts); }
+  // ---- presence (presence.ts): a friend's change arriving, what a viewer may see, the privacy setting ----
+  deliverPresence(from: string, frame: string): number { return this.presence.receive(from, frame); }
+  presenceFor(viewer: string, privacy?: PresencePrivacy): PresenceView | null { return this.presence.viewFor(viewer, privacy); }
+  setPresencePrivacy(privacy: PresencePrivacy): void { this.presence.setPrivacy(privacy); }
 
   /** Opens a session for a device (one per device: a second sign-in replaces the first). */
   async createSession(n: NewSession): Promise<CreateResult> {
@@ -258,23 +263,20 @@ export class UserHub extends DurableObject<Env> {
     return this.graph.receive(me, from, msg, Date.now());
   }
 
-  /** Redelivers graph messages a failure or crash left behind. */
+  /** Announces a pending offline (presence), then redelivers graph messages a failure or crash left behind. */
   override async alarm(): Promise<void> {
+    await this.presence.alarm();
     const tenantId = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
     if (tenantId && this.userId) await this.graph.flush({ tenantId, userId: this.userId });
   }
 
-  friends(limit: number, after?: string, groupId?: string): FriendView[] {
-    return listFriends(this.ctx.storage.sql, limit, after, groupId);
-  }
+  friends(limit: number, after?: string, groupId?: string): FriendView[] { return listFriends(this.ctx.storage.sql, limit, after, groupId); }
 
   friendRequests(direction: "in" | "out", limit: number, before?: [number, string], now = Date.now()): FriendRequestView[] {
     return listRequests(this.ctx.storage.sql, direction, now, limit, before);
   }
 
-  blockList(limit: number, after?: string): { userId: string; since: number }[] {
-    return listBlocks(this.ctx.storage.sql, limit, after);
-  }
+  blockList(limit: number, after?: string): { userId: string; since: number }[] { return listBlocks(this.ctx.storage.sql, limit, after); }
 
   /** Whether this user is friends with / blocks / is blocked by `peer` (for other services' checks). */
   relation(peer: string): { friend: boolean; blocks: boolean; blockedBy: boolean } {
@@ -286,9 +288,7 @@ export class UserHub extends DurableObject<Env> {
     return updateFriend(this.ctx.storage, peer, patch);
   }
 
-  friendGroups(): FriendGroupView[] {
-    return listGroups(this.ctx.storage.sql);
-  }
+  friendGroups(): FriendGroupView[] { return listGroups(this.ctx.storage.sql); }
 
   /** Creates, renames or deletes a friend group (deleting ungroups its friends). */
   editGroup(op: GroupEdit, now = Date.now()): GraphResult<FriendGroupView | null> {

@@ -1,5 +1,6 @@
 import type { Conversation, ConvResult, SendResult, SinceResult } from "../conversation";
 import { ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
 
 /** What a frame handler may do: reach conversations and write to its own socket. */
 export interface FrameContext {
@@ -11,13 +12,15 @@ export interface FrameContext {
   sync(conversations: string[], run: () => Promise<Map<string, number>>): Promise<void>;
   /** Sends a missed message found by a sync (skipped if this socket already got it live). */
   deliverSynced(item: MessageView): void;
+  /** Handles a presence frame (`presence`, `presence_sync`; see presence.ts). */
+  presence(frame: PresenceFrame): void;
 }
 
 /** Re-types an RPC answer as the plain result (the stub's mapped type does not narrow on `ok`). */
 const plain = <T>(r: ConvResult<T>): ConvResult<T> => r;
 
 const refusal = (r: Extract<ConvResult<unknown>, { ok: false }>) => ({
-  code: r.error === "not_found" ? "conversation_not_found" : r.error === "blocked" ? "user_blocked" : "invalid_frame",
+  code: r.code ?? (r.error === "not_found" ? "conversation_not_found" : r.error === "blocked" ? "user_blocked" : "invalid_frame"),
   message: r.detail,
 });
 
@@ -40,7 +43,8 @@ function clientIdOf(v: unknown): string | undefined {
 export async function handleFrame(ctx: FrameContext, raw: string | ArrayBuffer): Promise<void> {
   const json = parse(raw);
   if (!json.ok) return ctx.send({ type: "error", code: "invalid_frame", message: json.message });
-  const parsed = ClientFrameSchema.safeParse(json.value);
+  const type = typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
+  const parsed = typeof type === "string" && PRESENCE_FRAME_TYPES.includes(type) ? PresenceFrameSchema.safeParse(json.value) : ClientFrameSchema.safeParse(json.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
@@ -49,6 +53,9 @@ export async function handleFrame(ctx: FrameContext, raw: string | ArrayBuffer):
   }
   const frame = parsed.data;
   switch (frame.type) {
+    case "presence":
+    case "presence_sync":
+      return ctx.presence(frame);
     case "ping":
       return ctx.send({ type: "pong" });
     case "send": {

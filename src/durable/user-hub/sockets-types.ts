@@ -13,6 +13,8 @@ export interface SocketAttachment {
     connId: string;
     framesPerSecond: number;
     maxFrameBytes: number;
+    /** The client said this socket is away (`{ type: "presence", status: "away" }`). */
+    away?: boolean;
   };
 }
 
@@ -25,6 +27,8 @@ export const HUB_HEADERS = {
   ticketExp: "x-canopy-hub-ticket-exp",
   framesPerSecond: "x-canopy-hub-fps",
   maxFrameBytes: "x-canopy-hub-max-frame",
+  /** The user's privacy.presence setting (everyone | friends | nobody), read by the Worker. */
+  presencePrivacy: "x-canopy-hub-presence-privacy",
 } as const;
 
 /** Storage of the socket part of a UserHub: tickets already used (one-time WebSocket tickets). */

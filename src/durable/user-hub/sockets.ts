@@ -2,6 +2,7 @@ import type { Conversation } from "../conversation";
 import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
 import type { DeliverOptions } from "../conversation/types";
 import { doName } from "../names";
+import type { PresenceHooks } from "./presence-types";
 import { handleFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 
@@ -32,6 +33,7 @@ export class HubSockets {
     private readonly env: Env,
     private readonly userId: () => string,
     private readonly sessionLive: (sessionId: string) => { deviceId: string } | null,
+    private readonly presence: PresenceHooks,
   ) {
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -66,6 +68,7 @@ export class HubSockets {
       },
     };
     pair[1].serializeAttachment(attachment);
+    this.presence.opened(pair[1], tenantId, h("presencePrivacy"));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -83,6 +86,7 @@ export class HubSockets {
       userId: this.userId(), connId: att.connId,
       conversation: (id) => this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(doName(att.tenantId, id))) as DurableObjectStub<Conversation>,
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
+      presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run),
       deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq, true),
     };
@@ -172,5 +176,6 @@ export class HubSockets {
     this.rate.delete(ws);
     this.syncing.delete(ws);
     this.recent.delete(ws);
+    this.presence.gone(ws);
   }
 }

@@ -1,4 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
+import { settingsOf } from "../../db/tenant/profiles";
+import { tenantDb } from "../../db/tenant-db";
 import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
 import { AppError, type ErrorStatus } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
@@ -61,6 +63,8 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   headers.set(HUB_HEADERS.tenant, tenant.id);
   headers.set(HUB_HEADERS.user, claims.sub);
   headers.set(HUB_HEADERS.session, claims.sid);
+  // Who may see this user's presence (tenant DB); the hub keeps it for its fan-out.
+  headers.set(HUB_HEADERS.presencePrivacy, (await settingsOf(tenantDb(tenant.db), claims.sub)).privacy.presence);
   if (ticket) {
     headers.set(HUB_HEADERS.ticketId, claims.jti);
     headers.set(HUB_HEADERS.ticketExp, String(claims.exp * 1000 + 60_000));

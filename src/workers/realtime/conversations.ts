@@ -6,11 +6,12 @@ import { authenticate, requireUser } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
 import { rateLimit } from "../rate-limit";
+import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
 import { conversationJson, conversationOf, createConversation, unwrap } from "./service";
 import { conversationsOf } from "./store";
 
-/** Conversations: /v1/conversations, /v1/conversations/{id}. */
+/** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts. */
 export const conversationRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
@@ -70,3 +71,5 @@ conversationRoutes.openapi(
     return c.json(conversationJson(s), 200);
   },
 );
+
+conversationRoutes.route("/", memberRoutes);

@@ -1,12 +1,15 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { SendResult } from "../../durable/conversation";
+import type { MessageChange, SendResult } from "../../durable/conversation";
+import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
 import { authenticate, requireUser } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
 import { rateLimit } from "../rate-limit";
-import { ConversationParam, HistoryQuerySchema, MessageCreateSchema, MessageSchema, ReadSchema } from "./schemas";
+import {
+  ConversationParam, HistoryQuerySchema, MessageChangeSchema, MessageCreateSchema, MessageEditSchema, MessageParam, MessageSchema, ReadSchema,
+} from "./schemas";
 import { conversationOf, unwrap } from "./service";
 
 /** Messages and read cursors: /v1/conversations/{id}/messages, /v1/conversations/{id}/read. */
@@ -16,7 +19,7 @@ const security = [{ bearer: [] }];
 const mw = [authenticate(), rateLimit("api")];
 const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const target = (c: Context<AppEnv>, id: string) => ({
-  stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId,
+  stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, policy: policyOf(c.get("tenant").config),
 });
 
 messageRoutes.openapi(
@@ -26,12 +29,12 @@ messageRoutes.openapi(
     request: { params: ConversationParam, body: json(MessageCreateSchema) },
     responses: {
       200: jsonResponse(MessageSchema, "A retry: the message stored earlier"), 201: jsonResponse(MessageSchema, "Stored and delivered"),
-      ...problemResponses(400, 401, 403, 404),
+      ...problemResponses(400, 401, 403, 404, 422),
     },
   }),
   async (c) => {
-    const { stub, userId } = target(c, c.req.valid("param").id);
-    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json")));
+    const { stub, userId, policy } = target(c, c.req.valid("param").id);
+    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), Date.now(), undefined, policy));
     return c.json(r.message, r.duplicate ? 200 : 201);
   },
 );
@@ -63,5 +66,33 @@ messageRoutes.openapi(
   async (c) => {
     const { stub, userId } = target(c, c.req.valid("param").id);
     return c.json(unwrap(await stub.read(userId, c.req.valid("json").seq)), 200);
+  },
+);
+
+messageRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/conversations/{id}/messages/{messageId}", tags, security, middleware: mw,
+    summary: "Edit a message (its sender, within messages.editWindowSeconds; moderated like a send): an `edit` event goes on the log",
+    request: { params: MessageParam, body: json(MessageEditSchema) },
+    responses: { 200: jsonResponse(MessageChangeSchema, "The message as history now shows it, and the event"), ...problemResponses(400, 401, 403, 404, 409, 422) },
+  }),
+  async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    const { stub, userId, policy } = target(c, id);
+    return c.json(unwrap<MessageChange>(await stub.edit(userId, messageId, c.req.valid("json").body, policy)), 200);
+  },
+);
+
+messageRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/conversations/{id}/messages/{messageId}", tags, security, middleware: mw,
+    summary: "Recall a message (its sender within messages.recallWindowSeconds; group owner/admins any time): a `recall` event goes on the log",
+    request: { params: MessageParam },
+    responses: { 200: jsonResponse(MessageChangeSchema, "The recalled message (body null) and the event"), ...problemResponses(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    const { stub, userId, policy } = target(c, id);
+    return c.json(unwrap<MessageChange>(await stub.recall(userId, messageId, policy)), 200);
   },
 );

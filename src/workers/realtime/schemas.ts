@@ -10,12 +10,14 @@ export const ConversationCreateSchema = z
   ])
   .openapi("ConversationCreate");
 
-const Member = z.object({ userId: z.string(), role: z.enum(["owner", "member"]), joinedAt: z.string().datetime(), readSeq: z.number().int() });
+const Role = z.enum(["owner", "admin", "member"]);
+const Member = z.object({ userId: z.string(), role: Role, joinedAt: z.string().datetime(), readSeq: z.number().int() });
 
 export const MessageSchema = z
   .object({
     conversationId: z.string(), seq: z.number().int(), messageId: z.string(), senderId: z.string(),
-    kind: z.enum(["text", "custom"]), body: z.unknown(), sentAt: z.string().datetime(),
+    kind: z.enum(["text", "custom", "system", "edit", "recall"]), body: z.unknown(), sentAt: z.string().datetime(),
+    editedAt: z.string().datetime().optional(), recalled: z.literal(true).optional(),
   })
   .openapi("Message");
 
@@ -23,7 +25,7 @@ export const ConversationSchema = z
   .object({
     id: z.string(), type: z.enum(["direct", "group"]), name: z.string().nullable(), ownerId: z.string(),
     createdAt: z.string().datetime(), members: z.array(Member), lastSeq: z.number().int(),
-    lastMessage: MessageSchema.nullable(), readSeq: z.number().int(), unreadCount: z.number().int(),
+    lastMessage: MessageSchema.nullable(), readSeq: z.number().int(), unreadCount: z.number().int(), muted: z.boolean(),
   })
   .openapi("Conversation");
 
@@ -37,3 +39,18 @@ export const HistoryQuerySchema = z.object({
 
 export const ReadSchema = z.object({ seq: z.number().int().min(0) }).strict().openapi("ReadCursor");
 export const ConversationParam = z.object({ id: ConversationIdSchema });
+export const MessageParam = z.object({ id: ConversationIdSchema, messageId: z.string().min(1).max(64) });
+export const MemberParam = z.object({ id: ConversationIdSchema, userId: z.string().min(1).max(64).openapi({ description: "A member's id, or `me`" }) });
+
+export const MembersAddSchema = z.object({ userIds: z.array(z.string().min(1).max(64)).min(1).max(1000) }).strict().openapi("MembersAdd");
+export const MemberPatchSchema = z
+  .object({
+    role: Role.optional().openapi({ description: "Owner only: `admin`/`member` promotes or demotes; `owner` transfers ownership" }),
+    muted: z.boolean().optional().openapi({ description: "Only on yourself (`me`): no push notifications" }),
+  })
+  .strict()
+  .refine((v) => (v.role === undefined) !== (v.muted === undefined), "exactly one of role, muted")
+  .openapi("MemberPatch");
+export const ConversationPatchSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict().openapi("ConversationPatch");
+export const MessageEditSchema = z.object({ body: z.unknown() }).strict().openapi("MessageEdit");
+export const MessageChangeSchema = z.object({ message: MessageSchema, event: MessageSchema }).openapi("MessageChange");

@@ -20,14 +20,18 @@ export function unwrap<T>(r: ConvResult<T>): T {
   if (r.ok) return r.value;
   if (r.error === "blocked") throw new AppError(403, "user_blocked", r.detail);
   if (r.error === "invalid") throw new AppError(400, "validation_failed", r.detail);
+  if (r.error === "forbidden") throw new AppError(403, r.code ?? "forbidden", r.detail);
+  if (r.error === "conflict") throw new AppError(409, r.code ?? "conflict", r.detail);
+  if (r.error === "unprocessable") throw new AppError(422, r.code ?? "unprocessable", r.detail);
+  if (r.error === "gone") throw new AppError(404, r.code ?? "not_found", r.detail);
   throw new AppError(404, "conversation_not_found", "No such conversation.");
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The JSON shape of a conversation summary. */
+/** The JSON shape of a conversation summary (a member's mute flag is private: only the caller's own, at the top). */
 export function conversationJson(s: ConversationSummary) {
-  return { ...s, createdAt: iso(s.createdAt), members: s.members.map((m) => ({ ...m, joinedAt: iso(m.joinedAt) })) };
+  return { ...s, createdAt: iso(s.createdAt), members: s.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: iso(m.joinedAt), readSeq: m.readSeq })) };
 }
 
 /** The id of the direct conversation of two users: the same whoever starts it. */
@@ -39,14 +43,14 @@ export async function directId(a: string, b: string): Promise<string> {
 const noUser = () => new AppError(404, "user_not_found", "No such user.");
 
 /** Active users among `ids` of this tenant; any other id is refused as an unknown user. */
-async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
+export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
   const rows = await tenantDb(tenant.db).select({ id: users.id, status: users.status }).from(users).where(inArray(users.id, ids)).all();
   const active = new Set(rows.filter((r) => r.status === "active").map((r) => r.id));
   if (ids.some((id) => !active.has(id))) throw noUser();
 }
 
 /** Refuses peers who block the creator or whom the creator blocks: they look like no user. */
-async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], friendsOnly: boolean): Promise<void> {
+export async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], friendsOnly: boolean): Promise<void> {
   const hub = userHub(env, tenant.id, me);
   const relations = await Promise.all(peers.map((p) => hub.relation(p)));
   if (relations.some((r) => r.blocks || r.blockedBy)) throw noUser();

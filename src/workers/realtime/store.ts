@@ -32,3 +32,24 @@ export async function conversationsOf(loc: TenantDbLocation, userId: string, lim
       });
   return rs.rows.map((r) => ({ id: String(r.conversation_id), joinedAt: Number(r.joined_at) }));
 }
+
+/** Index rows for members added to a conversation (idempotent). */
+export async function indexMembers(loc: TenantDbLocation, conversationId: string, userIds: string[], now: number): Promise<void> {
+  if (userIds.length === 0) return;
+  await tenantClient(loc).batch(
+    userIds.map((userId) => ({
+      sql: "INSERT INTO conversation_members (user_id, conversation_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      args: [userId, conversationId, now],
+    })),
+    "write",
+  );
+}
+
+/** Drops the index rows of members who left or were removed (the list skips them anyway). */
+export async function unindexMembers(loc: TenantDbLocation, conversationId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await tenantClient(loc).batch(
+    userIds.map((userId) => ({ sql: "DELETE FROM conversation_members WHERE user_id = ? AND conversation_id = ?", args: [userId, conversationId] })),
+    "write",
+  );
+}

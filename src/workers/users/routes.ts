@@ -5,11 +5,11 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser } from "../authn";
+import { authenticate, requireUser, userHub } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
 import { rateLimit } from "../rate-limit";
 import { ProfilePatchSchema, PublicUserSchema, SettingsPatchSchema, SettingsSchema, UserIdParamSchema } from "./schemas";
-import { ownProfile, publicUser } from "./views";
+import { ownProfile, presenceView, publicUser } from "./views";
 
 /** Profiles, settings, user lookup and search: /v1/me (PATCH), /v1/me/settings, /v1/users*. */
 export const userRoutes = createRouter();
@@ -55,7 +55,13 @@ userRoutes.openapi(
     request: { body: json(SettingsPatchSchema) },
     responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(400, 401) },
   }),
-  async (c) => c.json(await updateSettings(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, c.req.valid("json")), 200),
+  async (c) => {
+    const p = requireUser(c.get("principal"));
+    const settings = await updateSettings(tenantDb(c.get("tenant").db), p.userId, c.req.valid("json"));
+    // The hub fans out presence per this setting: tell it now, not at the next connection.
+    await userHub(c.env, c.get("tenant").id, p.userId).setPresencePrivacy(settings.privacy.presence);
+    return c.json(settings, 200);
+  },
 );
 
 userRoutes.openapi(
@@ -70,7 +76,10 @@ userRoutes.openapi(
     const id = c.req.valid("param").id;
     const [user, profile] = await Promise.all([findUserById(db, id), profileOf(db, id)]);
     if (!user || !profile || user.status !== "active" || (id !== p.userId && (await blockedEitherWay(db, id, p.userId)))) throw notFound();
-    return c.json(publicUser(user, profile, await followCounts(db, id)), 200);
+    const [counts, settings] = await Promise.all([followCounts(db, id), settingsOf(db, id)]);
+    // The target's hub applies its privacy (from the tenant DB) and the friend/block relation.
+    const presence = await userHub(c.env, c.get("tenant").id, id).presenceFor(p.userId, settings.privacy.presence);
+    return c.json({ ...publicUser(user, profile, counts), presence: presenceView(presence) }, 200);
   },
 );
 

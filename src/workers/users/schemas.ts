@@ -27,6 +27,12 @@ export const PublicUserSchema = z
     region: z.string(),
     followers: z.number().int().optional(),
     following: z.number().int().optional(),
+    /** GET /v1/users/{id} only: null when the user's privacy hides it from the viewer. */
+    presence: z
+      .object({ status: z.enum(["online", "away", "offline"]), lastSeenAt: z.string().nullable().describe("When the last device disconnected (ISO 8601)") })
+      .nullable()
+      .optional()
+      .openapi("Presence"),
   })
   .openapi("User");
 

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { wordListModerator } from "../../lib/moderation";
+import { checkBody, MessageKindSchema, type MessageKind, type MessageView } from "./frames";
+import type { GroupContext } from "./groups";
+import { notFound } from "./groups";
+import { findMessage, markEdited, markRecalled } from "./store";
+import type { ConvResult, MessagePolicy } from "./types";
+
+const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
+const noMessage = { ok: false, error: "gone", code: "message_not_found", detail: "No such message in this conversation." } as const;
+const notSender = { ok: false, error: "forbidden", code: "not_message_sender", detail: "Only the sender may change this message." } as const;
+const wasRecalled = { ok: false, error: "conflict", code: "message_recalled", detail: "The message was recalled." } as const;
+
+const BodyOfKind = z.object({ kind: MessageKindSchema, body: z.unknown() }).superRefine(checkBody);
+
+/**
+ * The moderation hook: a text body passes the tenant's moderator before it is stored (custom JSON
+ * bodies are not inspected). Block refuses with `message_blocked`; mask answers the starred body.
+ */
+export function moderate(policy: MessagePolicy, kind: MessageKind, body: unknown): ConvResult<unknown> {
+  if (kind !== "text") return ok(body);
+  const { text } = body as { text: string };
+  const r = wordListModerator(policy.moderation).check(text);
+  if (r.action === "block") return { ok: false, error: "unprocessable", code: "message_blocked", detail: "The message was refused by moderation." };
+  return ok(r.action === "mask" ? { ...(body as object), text: r.text } : body);
+}
+
+export interface MessageChange {
+  /** The original message as history now shows it. */
+  message: MessageView;
+  /** The `edit` or `recall` event appended to the log. */
+  event: MessageView;
+}
+
+const within = (m: MessageView, seconds: number, now: number) => now - Date.parse(m.sentAt) < seconds * 1000;
+
+/** The original message an edit or recall targets: text or custom, not an event. */
+function target(ctx: GroupContext, messageId: string): MessageView | undefined {
+  const m = findMessage(ctx.sql, ctx.meta.get("id") ?? "", messageId);
+  return m && (m.kind === "text" || m.kind === "custom") ? m : undefined;
+}
+
+/** Replaces a message's body: its sender only, within `editWindowSeconds`, moderated like a send. */
+export function edit(ctx: GroupContext, actor: string, messageId: string, body: unknown, policy: MessagePolicy, now: number): ConvResult<MessageChange> {
+  if (!ctx.members.has(actor)) return notFound;
+  const m = target(ctx, messageId);
+  if (!m) return noMessage;
+  if (m.senderId !== actor) return notSender;
+  if (m.recalled) return wasRecalled;
+  if (!within(m, policy.editWindowSeconds, now)) {
+    return { ok: false, error: "conflict", code: "edit_window_expired", detail: `Messages can be edited for ${policy.editWindowSeconds} s after sending.` };
+  }
+  const parsed = BodyOfKind.safeParse({ kind: m.kind, body });
+  if (!parsed.success) return { ok: false, error: "invalid", detail: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  const moderated = moderate(policy, m.kind as MessageKind, body);
+  if (!moderated.ok) return moderated;
+  markEdited(ctx.sql, messageId, moderated.value, now);
+  const event = ctx.emit(actor, "edit", { messageId, body: moderated.value }, now);
+  return ok({ message: findMessage(ctx.sql, m.conversationId, messageId)!, event });
+}
+
+/**
+ * Recalls a message: its sender within `recallWindowSeconds`, or a group's owner/admins at any
+ * time. The body is dropped for good; history shows `recalled: true` with a null body.
+ */
+export function recall(ctx: GroupContext, actor: string, messageId: string, policy: MessagePolicy, now: number): ConvResult<MessageChange> {
+  const me = ctx.members.get(actor);
+  if (!me) return notFound;
+  const m = target(ctx, messageId);
+  if (!m) return noMessage;
+  const moderator = ctx.meta.get("type") === "group" && (me.role === "owner" || me.role === "admin");
+  if (m.senderId !== actor && !moderator) return notSender;
+  if (m.recalled) return wasRecalled;
+  if (!moderator && !within(m, policy.recallWindowSeconds, now)) {
+    return { ok: false, error: "conflict", code: "recall_window_expired", detail: `Messages can be recalled for ${policy.recallWindowSeconds} s after sending.` };
+  }
+  markRecalled(ctx.sql, messageId, now);
+  const event = ctx.emit(actor, "recall", { messageId }, now);
+  return ok({ message: findMessage(ctx.sql, m.conversationId, messageId)!, event });
+}

@@ -1,0 +1,108 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ConversationSummary, MembershipChange } from "../../durable/conversation";
+import { AppError } from "../../lib/errors";
+import { authenticate, requireUser } from "../authn";
+import type { AppEnv } from "../context";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { rateLimit } from "../rate-limit";
+import { ConversationParam, ConversationPatchSchema, ConversationSchema, MemberParam, MemberPatchSchema, MembersAddSchema } from "./schemas";
+import { conversationJson, conversationOf, requireUnblocked, requireUsers, unwrap } from "./service";
+import { indexMembers, unindexMembers } from "./store";
+
+/**
+ * Group management: /v1/conversations/{id} (rename) and /v1/conversations/{id}/members/… (add,
+ * remove, leave, roles, ownership, mute). The Conversation object decides every role rule and
+ * writes each change as a `system` event on the log; the tenant DB's per-user index follows.
+ */
+export const memberRoutes = createRouter();
+const tags = ["Conversations"];
+const security = [{ bearer: [] }];
+const mw = [authenticate(), rateLimit("api")];
+const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const target = (c: Context<AppEnv>, id: string) => ({
+  tenant: c.get("tenant"), stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, id,
+});
+const summary = async (t: ReturnType<typeof target>) => conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
+
+memberRoutes.openapi(
+  createRoute({
+    method: "post", path: "/conversations/{id}/members", tags, security, middleware: mw,
+    summary: "Add members to a group (owner/admins): active users of the tenant who does not block the adder, nor is blocked by them",
+    request: { params: ConversationParam, body: json(MembersAddSchema) },
+    responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409, 422) },
+  }),
+  async (c) => {
+    const t = target(c, c.req.valid("param").id);
+    const now = Date.now();
+    // Membership and role first, so a non-member learns nothing about the users named.
+    const me = unwrap<ConversationSummary>(await t.stub.get(t.userId));
+    if (me.type !== "group") throw new AppError(409, "not_a_group", "Direct conversations have no group management.");
+    const role = me.members.find((m) => m.userId === t.userId)?.role;
+    if (role !== "owner" && role !== "admin") throw new AppError(403, "insufficient_role", "Your role in this group does not allow this.");
+    const present = new Set(me.members.map((m) => m.userId));
+    const fresh = [...new Set(c.req.valid("json").userIds)].filter((u) => !present.has(u));
+    if (fresh.length > 0) {
+      await requireUsers(t.tenant, fresh);
+      await requireUnblocked(c.env, t.tenant, t.userId, fresh, false);
+    }
+    const change = unwrap<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
+    await indexMembers(t.tenant.db, t.id, change.added, now);
+    return c.json(await summary(t), 200);
+  },
+);
+
+memberRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/conversations/{id}/members/{userId}", tags, security, middleware: mw,
+    summary: "Remove a member (owner: every member; admins: plain members), or leave with `me` (an owner's group passes to the oldest admin, else the oldest member)",
+    request: { params: MemberParam },
+    responses: { 204: { description: "Removed" }, ...problemResponses(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const { id, userId: who } = c.req.valid("param");
+    const t = target(c, id);
+    const member = who === "me" ? t.userId : who;
+    const change = unwrap<MembershipChange>(member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member));
+    await unindexMembers(t.tenant.db, t.id, change.removed);
+    return c.body(null, 204);
+  },
+);
+
+memberRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/conversations/{id}/members/{userId}", tags, security, middleware: mw,
+    summary: "`{ role }` (owner only): promote to admin, demote to member, or transfer ownership with `owner`; `{ muted }` on `me`: mute notifications",
+    request: { params: MemberParam, body: json(MemberPatchSchema) },
+    responses: { 200: jsonResponse(ConversationSchema, "The conversation now"), ...problemResponses(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const { id, userId: who } = c.req.valid("param");
+    const t = target(c, id);
+    const member = who === "me" ? t.userId : who;
+    const patch = c.req.valid("json");
+    if (patch.muted !== undefined) {
+      if (member !== t.userId) {
+        unwrap(await t.stub.get(t.userId));
+        throw new AppError(403, "not_yourself", "Members mute conversations for themselves only.");
+      }
+      unwrap(await t.stub.mute(t.userId, patch.muted));
+    } else if (patch.role !== undefined) {
+      unwrap(await t.stub.setRole(t.userId, member, patch.role));
+    }
+    return c.json(await summary(t), 200);
+  },
+);
+
+memberRoutes.openapi(
+  createRoute({
+    method: "patch", path: "/conversations/{id}", tags, security, middleware: mw, summary: "Rename a group (owner/admins)",
+    request: { params: ConversationParam, body: json(ConversationPatchSchema) },
+    responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const t = target(c, c.req.valid("param").id);
+    unwrap(await t.stub.rename(t.userId, c.req.valid("json").name));
+    return c.json(await summary(t), 200);
+  },
+);
