@@ -5,6 +5,9 @@
  *   interleaved in small chunks;
  * - throughput: autocannon with N connections, in one-second slices that alternate between the
  *   targets.
+ * Both take the targets in A B C, C B A, A B C … order (ABBA), so that no target always comes
+ * after the same one: a target that follows an idle spell of workerd (e.g. the libSQL targets)
+ * is not always the same.
  */
 import { Agent, request } from "node:http";
 import autocannon from "autocannon";
@@ -101,6 +104,12 @@ function check(t: Target, r: Reply): void {
   }
 }
 
+/** Target indices for one cycle: 0 … n-1 on even cycles, n-1 … 0 on odd ones. */
+function abba(n: number, cycle: number): number[] {
+  const ks = Array.from({ length: n }, (_, k) => k);
+  return cycle % 2 === 0 ? ks : ks.reverse();
+}
+
 /** Sends `n` requests and checks the first; used to warm up a route (JIT, caches, connections). */
 export async function warmUp(t: Target, n: number): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -114,8 +123,8 @@ export async function warmUp(t: Target, n: number): Promise<void> {
 
 /**
  * Latency of several targets, interleaved: each target gets its own keep-alive connection, and
- * the targets take turns in chunks of `chunk` sequential requests (A×chunk, B×chunk, …, A×chunk…)
- * until each has `n` timed requests. Drift on a noisy machine then hits every target alike.
+ * the targets take turns in chunks of `chunk` sequential requests (A×chunk, B×chunk, C×chunk, then
+ * C, B, A, …) until each has `n` timed requests. Drift on a noisy machine then hits every target alike.
  */
 export async function latency(targets: Target[], n: number, chunk = 100, warm = 50): Promise<LatencyResult[]> {
   const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
@@ -125,8 +134,8 @@ export async function latency(targets: Target[], n: number, chunk = 100, warm = 
     for (let k = 0; k < targets.length; k++) {
       for (let i = 0; i < warm; i++) check(targets[k]!, await once(agents[k]!, targets[k]!, 10_000));
     }
-    for (let done = 0; done < n; done += chunk) {
-      for (let k = 0; k < targets.length; k++) {
+    for (let done = 0, cycle = 0; done < n; done += chunk, cycle++) {
+      for (const k of abba(targets.length, cycle)) {
         const t = targets[k]!;
         const agent = agents[k]!;
         const out = samples[k]!;
@@ -177,13 +186,13 @@ export async function throughput(t: Target, connections: number, seconds: number
 
 /**
  * Throughput of several targets, interleaved: `seconds` slices of one second per target, the
- * targets taking turns slice by slice (A B C … A B C …); req/s = completed responses over the
+ * targets taking turns slice by slice (A B C, C B A, …); req/s = completed responses over the
  * summed slice time.
  */
 export async function throughputInterleaved(targets: Target[], connections: number, seconds: number): Promise<ThroughputResult[]> {
   const sums = targets.map(() => ({ total: 0, seconds: 0, non2xx: 0, errors: 0, timeouts: 0 }));
   for (let slice = 0; slice < seconds; slice++) {
-    for (let k = 0; k < targets.length; k++) {
+    for (const k of abba(targets.length, slice)) {
       const r = await throughput(targets[k]!, connections, 1);
       const acc = sums[k]!;
       acc.total += r.total;

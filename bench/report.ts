@@ -24,8 +24,9 @@ export interface Machine {
   workerd: string;
   date: string;
   commit: string;
-  /** 1/5/15-minute load averages just before the first round. */
+  /** 1/5/15-minute load averages just before the first round, and after the last. */
   load: string;
+  loadAfter: string;
 }
 
 export interface Settings {
@@ -151,7 +152,7 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
   const markdown = [
     `## Canopy benchmark, ${machine.date}`,
     "",
-    `Machine: ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}, ${machine.workerd}, commit ${machine.commit}; load average before the rounds ${machine.load}.`,
+    `Machine: ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}, ${machine.workerd}, commit ${machine.commit}; load average (1/5/15 min) before the rounds ${machine.load}, after them ${machine.loadAfter}.`,
     `Method: ${s.rounds} interleaved rounds; latency = ${s.requests} sequential requests per target per round, one keep-alive connection per target, targets interleaved in chunks of 100; ` +
       `throughput = autocannon, ${s.connections} connections, ${s.seconds} s per target per round in 1 s slices alternating between targets; ` +
       `the authed target's latency is one user, its throughput N = ${s.connections} users (one per connection). ` +

@@ -76,7 +76,7 @@ function parse(): Options {
   };
 }
 
-function machine(load: string): Machine {
+function machine(load: string, loadAfter: string): Machine {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
@@ -94,6 +94,7 @@ function machine(load: string): Machine {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     commit,
     load,
+    loadAfter,
   };
 }
 
@@ -139,13 +140,15 @@ async function main(): Promise<number> {
     progress("warming up each target and flow");
     await warm(stack, s);
 
-    const load = loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const loadNow = () => loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const load = loadNow();
     const rounds: RoundResult[] = [];
     for (let i = 0; i < s.rounds; i++) {
       rounds.push(await round(stack, i, s));
       progress(`round ${i + 1}/${s.rounds}: ${summary(rounds[i]!)}`);
     }
 
+    const loadAfter = loadNow();
     await stopAll();
     const notes: string[] = [];
     if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
@@ -162,7 +165,7 @@ async function main(): Promise<number> {
     );
     if (bad) notes.push("some requests failed (see the non-2xx / socket errors and failed requests columns): the figures of those targets are suspect.");
 
-    const { markdown, allGoalsMet } = report(rounds, machine(load), s, notes);
+    const { markdown, allGoalsMet } = report(rounds, machine(load, loadAfter), s, notes);
     process.stdout.write(`\n${markdown}`);
     const results = join(root, "bench/results");
     mkdirSync(results, { recursive: true });
