@@ -38,3 +38,22 @@ export async function tenantWithOwner(config: Record<string, unknown> = {}) {
   expect(res.status, await res.clone().text()).toBe(200);
   return { tenant, owner: { ...owner, tokens: await res.json<Tokens>() } };
 }
+
+type RegisteredUser = Awaited<ReturnType<typeof registerUser>>;
+
+/** Request options acting as a user of a tenant. */
+export const as = (tenant: string, u: { tokens: Tokens }) => ({ tenant, headers: bearer(u.tokens.accessToken) });
+
+/** Makes two users friends (request + accept). */
+export async function befriend(tenant: string, a: RegisteredUser, b: RegisteredUser): Promise<void> {
+  const { call } = await import("./helpers");
+  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(tenant, a), json: { toUserId: b.userId } })).json<{ id: string }>();
+  expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(tenant, b) })).status).toBe(204);
+}
+
+/** Signs a user in on another device. */
+export async function secondDevice(tenant: string, u: RegisteredUser): Promise<Tokens> {
+  const res = await login(tenant, u.username, u.password, {}, { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" });
+  expect(res.status).toBe(200);
+  return res.json<Tokens>();
+}

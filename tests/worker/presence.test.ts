@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { doName } from "../../src/durable/names";
-import { bearer, login, registerUser, type Tokens } from "./auth-helpers";
+import { bearer, login, registerUser, type Tokens, as, befriend, secondDevice } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 
 type Frame = { type: string; [k: string]: unknown };
@@ -35,19 +35,9 @@ async function connect(t: string, token: string) {
   };
 }
 
-const as = (t: string, u: { tokens: Tokens }) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
-async function befriend(t: string, a: U, b: U) {
-  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: b.userId } })).json<{ id: string }>();
-  expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })).status).toBe(204);
-}
 
-async function secondDevice(t: string, u: U): Promise<Tokens> {
-  const res = await login(t, u.username, u.password, {}, { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" });
-  expect(res.status).toBe(200);
-  return res.json<Tokens>();
-}
 
 const hubOf = (tenantId: string, u: U) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, u.userId)));
 

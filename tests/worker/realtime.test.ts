@@ -4,7 +4,7 @@ import { platformDb } from "../../src/db/client";
 import { signToken } from "../../src/lib/jwt";
 import { audienceOf, issuerOf, tenantKeys } from "../../src/workers/keys";
 import { resolveTenant } from "../../src/workers/tenant-cache";
-import { bearer, login, registerUser, type Tokens } from "./auth-helpers";
+import { bearer, login, registerUser, type Tokens, as, befriend, secondDevice } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
 
 type Frame = { type: string; [k: string]: unknown };
@@ -45,18 +45,8 @@ async function connect(t: string, auth: { token?: string; ticket?: string }, hea
 }
 type Sock = Awaited<ReturnType<typeof connect>>;
 
-const as = (t: string, u: { tokens: Tokens }) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
 
-async function befriend(t: string, a: U, b: U) {
-  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: b.userId } })).json<{ id: string }>();
-  expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })).status).toBe(204);
-}
 
-async function secondDevice(t: string, u: U): Promise<Tokens> {
-  const res = await login(t, u.username, u.password, {}, { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" });
-  expect(res.status).toBe(200);
-  return res.json<Tokens>();
-}
 
 async function group(t: string, owner: U, members: U[]): Promise<string> {
   const res = await call("/v1/conversations", { method: "POST", ...as(t, owner), json: { type: "group", name: "crew", memberIds: members.map((m) => m.userId) } });
