@@ -25,6 +25,8 @@ import { startStack } from "./stack";
 const root = new URL("..", import.meta.url).pathname;
 /** Removes the scratch directory when the run is interrupted (set once it exists, unless --keep). */
 let dropScratch: () => void = () => undefined;
+/** Set on SIGINT/SIGTERM. */
+let interrupted = false;
 
 function progress(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
@@ -177,23 +179,31 @@ async function main(): Promise<number> {
   } finally {
     await stopAll();
     if (ok && !s.keep) rmSync(scratch, { recursive: true, force: true });
-    else progress(`logs kept in ${scratch}`);
+    else if (!interrupted) progress(`logs kept in ${scratch}`);
   }
+}
+
+/** Interrupted: stop everything, drop the scratch directory (unless --keep), exit 130. */
+function interrupt(): void {
+  void stopAll()
+    .then(() => dropScratch())
+    .finally(() => process.exit(130));
 }
 
 process.on("exit", killAllNow);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
+    interrupted = true;
     progress(`${sig}: stopping`);
-    void stopAll()
-      .then(() => dropScratch())
-      .finally(() => process.exit(130));
+    interrupt();
   });
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // A measurement in flight fails once its server is stopped: not worth a report.
+    if (interrupted) return interrupt();
     process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     void stopAll().finally(() => process.exit(1));
   },
