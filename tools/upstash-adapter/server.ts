@@ -6,7 +6,7 @@
  *   POST /multi-exec   `[[…], […]]` (atomic)  → 200 `[…]`, or 400 `{ error }` when discarded
  * Every route needs the token (`Authorization: Bearer …` or `?_token=`), else 401.
  * `Upstash-Encoding: base64` is honoured (encoding.ts). Path-style commands (`GET /get/key`),
- * SSE endpoints and read-only tokens are not implemented: the client library does not use them.
+ * SSE endpoints and read-only tokens are left out: the client library does not use them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
