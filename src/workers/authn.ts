@@ -10,6 +10,7 @@ import { verifyToken, type TokenClaims } from "../lib/jwt";
 import { hasPermission } from "../lib/permissions";
 import type { AppEnv, Principal, ResolvedTenant } from "./context";
 import { audienceOf, issuerOf, verificationKey } from "./keys";
+import { rateLimit } from "./rate-limit";
 
 /** The user's hub: sessions, sockets, presence. */
 export function userHub(env: Env, tenantId: string, userId: string): DurableObjectStub<UserHub> {
@@ -108,4 +109,14 @@ export function requirePermission(permission: string): MiddlewareHandler<AppEnv>
     if (!hasPermission(granted, permission)) throw new AppError(403, "forbidden", `Missing permission ${permission}.`);
     await next();
   };
+}
+
+/** The middleware of a route for signed-in callers: authentication, then the API rate limit. */
+export function signedIn(): MiddlewareHandler<AppEnv>[] {
+  return [authenticate(), rateLimit("api")];
+}
+
+/** {@link signedIn} plus a permission check. */
+export function withPermission(permission: string): MiddlewareHandler<AppEnv>[] {
+  return [...signedIn(), requirePermission(permission)];
 }

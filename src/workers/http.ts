@@ -63,3 +63,8 @@ export const PageQuerySchema = z.object({
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
+
+/** A required JSON request body for createRoute's `request.body`. */
+export function jsonBody<T>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } };
+}

@@ -3,16 +3,15 @@ import { tenantDb } from "../../db/tenant-db";
 import { profileOf } from "../../db/tenant/profiles";
 import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser, userHub } from "../authn";
+import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { MeSchema, SessionSchema } from "./schemas";
 import { iso } from "../../lib/time";
 
 /** The signed-in user's account and device sessions: /v1/me, /v1/auth/sessions*. */
 export const accountRoutes = createRouter();
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 
 accountRoutes.openapi(
   createRoute({

@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/tenant/schema";
-import { authenticate, requireUser } from "../authn";
-import { createRouter, jsonResponse, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { requireUser, signedIn } from "../authn";
+import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
 import { disableTotp, enableTotp, regenerateRecoveryCodes, setupTotp } from "./mfa";
 import { CodeSchema, PasswordAndCodeSchema, RecoveryCodesSchema, TotpSetupSchema } from "./schemas";
 import { checkSecondFactor } from "./service";
@@ -11,8 +10,7 @@ import { checkSecondFactor } from "./service";
 export const mfaRoutes = createRouter();
 const tags = ["MFA"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 
 mfaRoutes.openapi(
   createRoute({
@@ -25,7 +23,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/totp/enable", tags, security, summary: "Confirm enrolment with a code; returns recovery codes once", middleware: mw,
-    request: { body: json(CodeSchema) },
+    request: { body: jsonBody(CodeSchema) },
     responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409) },
   }),
   async (c) => c.json({ recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, c.req.valid("json").code) }, 200),
@@ -34,7 +32,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/totp/disable", tags, security, summary: "Disable TOTP (password and a current code required)", middleware: mw,
-    request: { body: json(PasswordAndCodeSchema) },
+    request: { body: jsonBody(PasswordAndCodeSchema) },
     responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409) },
   }),
   async (c) => {
@@ -48,7 +46,7 @@ mfaRoutes.openapi(
 mfaRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/recovery-codes", tags, security, summary: "Replace the recovery codes (password and a current code required)", middleware: mw,
-    request: { body: json(PasswordAndCodeSchema) },
+    request: { body: jsonBody(PasswordAndCodeSchema) },
     responses: { 200: jsonResponse(RecoveryCodesSchema, "New recovery codes"), ...problemResponses(400, 401, 403, 409) },
   }),
   async (c) => {

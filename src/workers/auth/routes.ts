@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authenticate, requireUser, userHub } from "../authn";
+import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
 import { clientAddress, rateLimit } from "../rate-limit";
 import { LoginSchema, MfaRequiredSchema, MfaVerifySchema, PasswordChangeSchema, RefreshSchema, RegisterSchema, TokensSchema } from "./schemas";
 import * as svc from "./service";
@@ -11,7 +11,6 @@ import * as svc from "./service";
 export const authRoutes = createRouter();
 
 const tags = ["Auth"];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const client = (c: Context<AppEnv>): svc.Client => ({
   ip: clientAddress(c.req),
   userAgent: c.req.header("user-agent") ?? "",
@@ -23,7 +22,7 @@ authRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type
 authRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/register", tags, summary: "Create an account and sign in", middleware: [rateLimit("auth")],
-    request: { body: json(RegisterSchema) },
+    request: { body: jsonBody(RegisterSchema) },
     responses: { 201: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 403, 409, 429) },
   }),
   async (c) => c.json((await svc.register(c.env, c.get("tenant"), c.req.valid("json"), client(c))).tokens, 201),
@@ -32,7 +31,7 @@ authRoutes.openapi(
 authRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/login", tags, summary: "Sign in with email or username and password", middleware: [rateLimit("auth")],
-    request: { body: json(LoginSchema) },
+    request: { body: jsonBody(LoginSchema) },
     responses: {
       200: { description: "Signed in, or an MFA step is required", content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } } },
       ...problemResponses(400, 401, 403, 429, 503),
@@ -47,7 +46,7 @@ authRoutes.openapi(
 authRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/verify", tags, summary: "Complete an MFA sign-in with a TOTP or recovery code", middleware: [rateLimit("auth")],
-    request: { body: json(MfaVerifySchema) },
+    request: { body: jsonBody(MfaVerifySchema) },
     responses: { 200: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 401, 429) },
   }),
   async (c) => c.json(await svc.verifyMfa(c.env, c.get("tenant"), c.req.valid("json"), client(c)), 200),
@@ -56,7 +55,7 @@ authRoutes.openapi(
 authRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/refresh", tags, summary: "Rotate a refresh token (single use) for a new token pair", middleware: [rateLimit("auth")],
-    request: { body: json(RefreshSchema) },
+    request: { body: jsonBody(RefreshSchema) },
     responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses(400, 401, 429) },
   }),
   async (c) => c.json(await svc.refresh(c.env, c.get("tenant"), c.req.valid("json").refreshToken), 200),
@@ -64,7 +63,7 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/logout", tags, security, summary: "Sign out this session", middleware: [authenticate(), rateLimit("api")],
+    method: "post", path: "/auth/logout", tags, security, summary: "Sign out this session", middleware: signedIn(),
     responses: { 204: { description: "Signed out" }, ...problemResponses(401) },
   }),
   async (c) => {
@@ -76,8 +75,8 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/password", tags, security, summary: "Change the password; other sessions are signed out", middleware: [authenticate(), rateLimit("api")],
-    request: { body: json(PasswordChangeSchema) },
+    method: "post", path: "/auth/password", tags, security, summary: "Change the password; other sessions are signed out", middleware: signedIn(),
+    request: { body: jsonBody(PasswordChangeSchema) },
     responses: { 204: { description: "Changed" }, ...problemResponses(400, 401, 403, 429) },
   }),
   async (c) => {

@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { contentRoutes } from "./content";
 import { FileParamsSchema, FileSchema, ListQuerySchema, UploadFormSchema } from "./schemas";
 import { deleteFile, fileJson, filesScope, listFiles, uploadFile, visibleFile } from "./service";
@@ -13,7 +12,7 @@ import { uploadRoutes } from "./upload-routes";
 /** Files: upload, metadata, list, delete, signed downloads and multipart uploads under /v1/files. */
 export const fileRoutes = createRouter();
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 const tags = ["Files"];
 
 /**

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { abortUpload, completeUpload, putPart, startUpload } from "./multipart";
 import { FileSchema, PartParamsSchema, PartSchema, UploadInitSchema, UploadParamsSchema, UploadSchema } from "./schemas";
 import { fileJson, filesScope } from "./service";
@@ -9,7 +8,7 @@ import { fileJson, filesScope } from "./service";
 /** Multipart uploads for files larger than one request should carry: /v1/files/uploads*. */
 export const uploadRoutes = createRouter();
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 const tags = ["Files"];
 
 uploadRoutes.openapi(

@@ -4,9 +4,8 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser, userHub } from "../authn";
+import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { peers } from "./graph";
 import { BlockSchema, UserIdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -15,7 +14,7 @@ import { iso } from "../../lib/time";
 export const blockRoutes = createRouter();
 const tags = ["Blocks"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 
 blockRoutes.openapi(
   createRoute({

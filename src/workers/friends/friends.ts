@@ -2,9 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { newId } from "../../lib/ids";
-import { authenticate, requireUser, userHub } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { requireUser, userHub, signedIn } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
 import { peers, unwrap } from "./graph";
 import { FriendGroupSchema, FriendGroupWriteSchema, FriendPatchSchema, FriendSchema, IdParam, UserIdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -13,8 +12,7 @@ import { iso } from "../../lib/time";
 export const friendRoutes = createRouter();
 const tags = ["Friends"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 const me = (c: { get(k: "tenant"): { id: string }; get(k: "principal"): Parameters<typeof requireUser>[0] }) => ({ tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId });
 
 friendRoutes.openapi(
@@ -40,7 +38,7 @@ friendRoutes.openapi(
 friendRoutes.openapi(
   createRoute({
     method: "patch", path: "/friends/{userId}", tags, security, middleware: mw, summary: "Set a friend's remark or group",
-    request: { params: UserIdParam, body: json(FriendPatchSchema) },
+    request: { params: UserIdParam, body: jsonBody(FriendPatchSchema) },
     responses: { 200: jsonResponse(FriendSchema, "The friend"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
@@ -79,7 +77,7 @@ friendRoutes.openapi(
 friendRoutes.openapi(
   createRoute({
     method: "post", path: "/friends/groups", tags, security, middleware: mw, summary: "Create a friend group",
-    request: { body: json(FriendGroupWriteSchema) },
+    request: { body: jsonBody(FriendGroupWriteSchema) },
     responses: { 201: jsonResponse(FriendGroupSchema, "Created"), ...problemResponses(400, 401, 409) },
   }),
   async (c) => {
@@ -92,7 +90,7 @@ friendRoutes.openapi(
 friendRoutes.openapi(
   createRoute({
     method: "patch", path: "/friends/groups/{id}", tags, security, middleware: mw, summary: "Rename a friend group",
-    request: { params: IdParam, body: json(FriendGroupWriteSchema) },
+    request: { params: IdParam, body: jsonBody(FriendGroupWriteSchema) },
     responses: { 200: jsonResponse(FriendGroupSchema, "Renamed"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {

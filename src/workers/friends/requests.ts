@@ -5,9 +5,8 @@ import { findUserById } from "../../db/tenant/users";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { authenticate, requireUser, userHub } from "../authn";
+import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { peers, unwrap } from "./graph";
 import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -16,7 +15,7 @@ import { iso } from "../../lib/time";
 export const friendRequestRoutes = createRouter();
 const tags = ["Friends"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 const DAY = 86_400_000;
 
 friendRequestRoutes.openapi(

@@ -4,7 +4,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
 import { AppError, type ErrorStatus } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
-import { authenticate, requireUser, userHub, verifyAccessToken } from "../authn";
+import { requireUser, signedIn, userHub, verifyAccessToken } from "../authn";
 import type { ResolvedTenant } from "../context";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
@@ -19,7 +19,7 @@ export const realtimeRoutes = createRouter();
 
 realtimeRoutes.openapi(
   createRoute({
-    method: "post", path: "/realtime/tickets", tags: ["Realtime"], security: [{ bearer: [] }], middleware: [authenticate(), rateLimit("api")],
+    method: "post", path: "/realtime/tickets", tags: ["Realtime"], security: [{ bearer: [] }], middleware: signedIn(),
     summary: "A one-time, 30-second ticket to open a WebSocket from a browser (GET /v1/realtime?ticket=…)",
     responses: { 201: jsonResponse(TicketSchema, "The ticket"), ...problemResponses(401, 403) },
   }),

@@ -2,10 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, ConvResult } from "../../durable/conversation";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
 import { conversationJson, conversationOf, createConversation, unwrap } from "./service";
@@ -15,15 +14,14 @@ import { conversationsOf } from "./store";
 export const conversationRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 const me = (c: Context<AppEnv>) => ({ tenant: c.get("tenant"), userId: requireUser(c.get("principal")).userId });
 
 conversationRoutes.openapi(
   createRoute({
     method: "post", path: "/conversations", tags, security, middleware: mw,
     summary: "Start a direct conversation with a friend (idempotent) or create a group",
-    request: { body: json(ConversationCreateSchema) },
+    request: { body: jsonBody(ConversationCreateSchema) },
     responses: {
       200: jsonResponse(ConversationSchema, "The existing direct conversation"), 201: jsonResponse(ConversationSchema, "Created"),
       ...problemResponses(400, 401, 403, 404, 422),

@@ -2,10 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, MembershipChange } from "../../durable/conversation";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
 import { ConversationParam, ConversationPatchSchema, ConversationSchema, MemberParam, MemberPatchSchema, MembersAddSchema } from "./schemas";
 import { conversationJson, conversationOf, requireUnblocked, requireUsers, unwrap } from "./service";
 import { indexMembers, unindexMembers } from "./store";
@@ -18,8 +17,7 @@ import { indexMembers, unindexMembers } from "./store";
 export const memberRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 const target = (c: Context<AppEnv>, id: string) => ({
   tenant: c.get("tenant"), stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, id,
 });
@@ -29,7 +27,7 @@ memberRoutes.openapi(
   createRoute({
     method: "post", path: "/conversations/{id}/members", tags, security, middleware: mw,
     summary: "Add members to a group (owner/admins): active users of the tenant who does not block the adder, nor is blocked by them",
-    request: { params: ConversationParam, body: json(MembersAddSchema) },
+    request: { params: ConversationParam, body: jsonBody(MembersAddSchema) },
     responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409, 422) },
   }),
   async (c) => {
@@ -73,7 +71,7 @@ memberRoutes.openapi(
   createRoute({
     method: "patch", path: "/conversations/{id}/members/{userId}", tags, security, middleware: mw,
     summary: "`{ role }` (owner only): promote to admin, demote to member, or transfer ownership with `owner`; `{ muted }` on `me`: mute notifications",
-    request: { params: MemberParam, body: json(MemberPatchSchema) },
+    request: { params: MemberParam, body: jsonBody(MemberPatchSchema) },
     responses: { 200: jsonResponse(ConversationSchema, "The conversation now"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
   async (c) => {
@@ -97,7 +95,7 @@ memberRoutes.openapi(
 memberRoutes.openapi(
   createRoute({
     method: "patch", path: "/conversations/{id}", tags, security, middleware: mw, summary: "Rename a group (owner/admins)",
-    request: { params: ConversationParam, body: json(ConversationPatchSchema) },
+    request: { params: ConversationParam, body: jsonBody(ConversationPatchSchema) },
     responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
   async (c) => {

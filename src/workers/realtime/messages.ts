@@ -3,10 +3,9 @@ import type { Context } from "hono";
 import type { MessageChange, SendResult } from "../../durable/conversation";
 import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody } from "../http";
 import {
   ConversationParam, HistoryQuerySchema, MessageChangeSchema, MessageCreateSchema, MessageEditSchema, MessageParam, MessageSchema, ReadSchema,
 } from "./schemas";
@@ -16,8 +15,7 @@ import { conversationOf, unwrap } from "./service";
 export const messageRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 const target = (c: Context<AppEnv>, id: string) => ({
   stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, policy: policyOf(c.get("tenant").config),
 });
@@ -26,7 +24,7 @@ messageRoutes.openapi(
   createRoute({
     method: "post", path: "/conversations/{id}/messages", tags, security, middleware: mw,
     summary: "Send a message (same semantics as the socket's send frame: a retried clientId answers the original)",
-    request: { params: ConversationParam, body: json(MessageCreateSchema) },
+    request: { params: ConversationParam, body: jsonBody(MessageCreateSchema) },
     responses: {
       200: jsonResponse(MessageSchema, "A retry: the message stored earlier"), 201: jsonResponse(MessageSchema, "Stored and delivered"),
       ...problemResponses(400, 401, 403, 404, 422),
@@ -60,7 +58,7 @@ messageRoutes.openapi(
   createRoute({
     method: "post", path: "/conversations/{id}/read", tags, security, middleware: mw,
     summary: "Move the caller's read cursor forward (unread counts follow; members' devices get a read frame)",
-    request: { params: ConversationParam, body: json(ReadSchema) },
+    request: { params: ConversationParam, body: jsonBody(ReadSchema) },
     responses: { 200: jsonResponse(ReadSchema, "The read cursor now"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
@@ -73,7 +71,7 @@ messageRoutes.openapi(
   createRoute({
     method: "patch", path: "/conversations/{id}/messages/{messageId}", tags, security, middleware: mw,
     summary: "Edit a message (its sender, within messages.editWindowSeconds; moderated like a send): an `edit` event goes on the log",
-    request: { params: MessageParam, body: json(MessageEditSchema) },
+    request: { params: MessageParam, body: jsonBody(MessageEditSchema) },
     responses: { 200: jsonResponse(MessageChangeSchema, "The message as history now shows it, and the event"), ...problemResponses(400, 401, 403, 404, 409, 422) },
   }),
   async (c) => {

@@ -6,10 +6,9 @@ import { sha256Hex } from "../../lib/crypto";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { base64url, newId } from "../../lib/ids";
-import { authenticate, requirePermission } from "../authn";
+import { withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
 import { forgetKeys } from "../keys";
-import { rateLimit } from "../rate-limit";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
 import { assertGrantable } from "./service";
 import { iso, isoOrNull } from "../../lib/time";
@@ -18,7 +17,7 @@ import { iso, isoOrNull } from "../../lib/time";
 export const adminKeyRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
-const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
+const mw = withPermission;
 
 adminKeyRoutes.openapi(
   createRoute({

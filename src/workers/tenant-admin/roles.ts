@@ -5,9 +5,8 @@ import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../d
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { authenticate, requirePermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { withPermission } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
 import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
 import { assertGrantable, roleView } from "./service";
 
@@ -15,8 +14,7 @@ import { assertGrantable, roleView } from "./service";
 export const adminRoleRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
-const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = withPermission;
 const taken = (name: string) => new AppError(409, "role_exists", `A role named '${name}' exists.`);
 
 adminRoleRoutes.openapi(
@@ -36,7 +34,7 @@ adminRoleRoutes.openapi(
 adminRoleRoutes.openapi(
   createRoute({
     method: "post", path: "/admin/roles", tags, security, summary: "Create a custom role", middleware: mw("roles:write"),
-    request: { body: json(CreateRoleSchema) },
+    request: { body: jsonBody(CreateRoleSchema) },
     responses: { 201: jsonResponse(RoleSchema, "Created"), ...problemResponses(400, 401, 403, 409) },
   }),
   async (c) => {
@@ -58,7 +56,7 @@ adminRoleRoutes.openapi(
 adminRoleRoutes.openapi(
   createRoute({
     method: "patch", path: "/admin/roles/{id}", tags, security, summary: "Rename a role or change its permissions (applies on the next request)", middleware: mw("roles:write"),
-    request: { params: IdParamSchema, body: json(UpdateRoleSchema) },
+    request: { params: IdParamSchema, body: jsonBody(UpdateRoleSchema) },
     responses: { 200: jsonResponse(RoleSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
   async (c) => {

@@ -8,9 +8,8 @@ import { findRolesByName } from "../../db/tenant/roles";
 import { eraseProfile } from "../../db/tenant/profiles";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { authenticate, requirePermission, userHub } from "../authn";
+import { userHub, withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
 import { assertGrantable, targetUser, userView } from "./service";
 import { eq } from "drizzle-orm";
@@ -19,7 +18,7 @@ import { eq } from "drizzle-orm";
 export const adminUserRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
-const mw = (perm: string) => [authenticate(), rateLimit("api"), requirePermission(perm)];
+const mw = withPermission;
 
 adminUserRoutes.openapi(
   createRoute({

@@ -4,9 +4,8 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
 import { PublicUserSchema, UserIdParamSchema } from "./schemas";
 import { publicUser } from "./views";
 
@@ -14,7 +13,7 @@ import { publicUser } from "./views";
 export const followRoutes = createRouter();
 const tags = ["Follows"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
+const mw = signedIn();
 const notFound = () => new AppError(404, "user_not_found", "No such user.");
 
 for (const method of ["put", "delete"] as const) {

@@ -5,9 +5,8 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { authenticate, requireUser, userHub } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
-import { rateLimit } from "../rate-limit";
+import { requireUser, userHub, signedIn } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
 import { ProfilePatchSchema, PublicUserSchema, SettingsPatchSchema, SettingsSchema, UserIdParamSchema } from "./schemas";
 import { ownProfile, presenceView, publicUser } from "./views";
 
@@ -15,14 +14,13 @@ import { ownProfile, presenceView, publicUser } from "./views";
 export const userRoutes = createRouter();
 const tags = ["Users"];
 const security = [{ bearer: [] }];
-const mw = [authenticate(), rateLimit("api")];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const mw = signedIn();
 const notFound = () => new AppError(404, "user_not_found", "No such user.");
 
 userRoutes.openapi(
   createRoute({
     method: "patch", path: "/me", tags, security, summary: "Update the signed-in user's profile (partial)", middleware: mw,
-    request: { body: json(ProfilePatchSchema) },
+    request: { body: jsonBody(ProfilePatchSchema) },
     responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"), ...problemResponses(400, 401, 403) },
   }),
   async (c) => {
@@ -52,7 +50,7 @@ userRoutes.openapi(
 userRoutes.openapi(
   createRoute({
     method: "put", path: "/me/settings", tags, security, summary: "Change settings; omitted fields keep their values", middleware: mw,
-    request: { body: json(SettingsPatchSchema) },
+    request: { body: jsonBody(SettingsPatchSchema) },
     responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(400, 401) },
   }),
   async (c) => {
