@@ -49,11 +49,12 @@ const reasons: Record<string, string> = {
 
 async function apiKeyPrincipal(env: Env, tenant: ResolvedTenant, token: string): Promise<Principal> {
   const m = /^ck_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
-  const row = m ? await findApiKey(tenantDb(tenant.db), m[1]!) : undefined;
+  const db = tenantDb(tenant.db);
+  const row = m ? await findApiKey(db, m[1]!) : undefined;
   if (!m || !row || row.revokedAt !== null || !(await constantTimeEqual(await sha256Hex(m[2]!), row.keyHash))) {
     throw new AppError(401, "invalid_api_key", "The API key is invalid or revoked.");
   }
-  await touchApiKey(tenantDb(tenant.db), row);
+  await touchApiKey(db, row);
   return { kind: "api_key", keyId: row.id, permissions: JSON.parse(row.permissions) as string[] };
 }
 
