@@ -1,6 +1,5 @@
 import { createApp } from "./workers/gateway/app";
-import { runCron } from "./workers/cron";
-import { dispatchBatch } from "./workers/queues";
+import { handleQueue, runScheduled } from "./workers/gateway/background";
 
 export { Conversation } from "./durable/conversation";
 export { Quota } from "./durable/quota";
@@ -13,10 +12,9 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
-    // Consumers register here as the notification, statistics and AI capabilities land.
-    await dispatchBatch(batch, env, {});
+    await handleQueue(batch, env);
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runCron(env));
+    ctx.waitUntil(runScheduled(env));
   },
 } satisfies ExportedHandler<Env>;

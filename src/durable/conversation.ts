@@ -12,6 +12,7 @@ import {
 import type {
   ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberRole, MemberView, MembershipChange, MessagePolicy, SendResult, SinceResult,
 } from "./conversation/types";
+import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
 
 export type * from "./conversation/types";
@@ -34,10 +35,15 @@ export class Conversation extends DurableObject<Env> {
   private members = new Map<string, MemberView>();
   private readonly fanout: Fanout;
   private readonly typingAt = new Map<string, number>();
+  private readonly outbox: DurableOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.fanout = new Fanout(env);
+    this.outbox = new DurableOutbox(ctx, env, () => {
+      const tenantId = this.meta.get("tenantId");
+      return tenantId && this.id ? { tenantId, source: `/tenants/${tenantId}/conversations/${this.id}` } : null;
+    }, alarmBy(ctx.storage));
     ctx.blockConcurrencyWhile(async () => {
       this.schemaVersion = migrateStorage(ctx.storage, conversationMigrations);
       this.meta = readMeta(ctx.storage.sql);
@@ -103,7 +109,7 @@ export class Conversation extends DurableObject<Env> {
    * delivered again. The block check awaits the hub, so the append happens after it, in one
    * synchronous statement: seq stays gap-free however many sends interleave.
    */
-  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string, policy?: MessagePolicy): Promise<ConvResult<SendResult>> {
+  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string, policy?: MessagePolicy, traceparent?: string): Promise<ConvResult<SendResult>> {
     if (!this.members.has(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const existing = findByClientId(sql, this.id, userId, input.clientId);
@@ -116,9 +122,29 @@ export class Conversation extends DurableObject<Env> {
     if (!this.members.has(userId)) return notFound;
     const again = findByClientId(sql, this.id, userId, input.clientId);
     if (again) return ok({ message: again, duplicate: true });
-    const message = appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now });
+    const message = this.ctx.storage.transactionSync(() =>
+      this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent));
     this.deliver(message, this.members.keys(), userId, exceptConn);
     return ok({ message, duplicate: false });
+  }
+
+  /**
+   * Records a `message.created` event for a log entry, in the caller's storage transaction: the
+   * event pipeline copies the log to the tenant DB (search, export), counts messages, and tells
+   * offline recipients (the non-muted members other than the sender; mentions even when muted).
+   */
+  private logged(m: MessageView, traceparent?: string): MessageView {
+    const recipients = [...this.members.values()].filter((x) => x.userId !== m.senderId && !x.muted).map((x) => x.userId);
+    this.outbox.record({
+      type: "message.created", subject: this.id, traceparent,
+      data: { ...m, conversationType: this.meta.get("type"), conversationName: this.meta.get("name") ?? null, recipients },
+    }, Date.parse(m.sentAt));
+    return m;
+  }
+
+  /** Publishes events a failed send left behind (the outbox schedules this alarm). */
+  override async alarm(): Promise<void> {
+    await this.outbox.publish();
   }
 
   /** Delivers a log entry to members' hubs (muted members too: they just get no push). */
@@ -135,7 +161,7 @@ export class Conversation extends DurableObject<Env> {
       sql: this.ctx.storage.sql, meta: this.meta, members: this.members,
       emit: (actorId: string, kind: LogKind, body: unknown, now: number, alsoTo: string[] = []) => {
         const id = newId(now);
-        const message = appendMessage(this.ctx.storage.sql, this.id, { id, senderId: actorId, clientId: `${kind}:${id}`, kind, body, sentAt: now });
+        const message = this.logged(appendMessage(this.ctx.storage.sql, this.id, { id, senderId: actorId, clientId: `${kind}:${id}`, kind, body, sentAt: now }));
         this.deliver(message, new Set([...this.members.keys(), ...alsoTo]), actorId);
         return message;
       },

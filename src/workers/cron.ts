@@ -1,10 +1,59 @@
 import { platformDb } from "../db/client";
 import { sweepIdempotencyKeys } from "../db/platform/idempotency";
+import { allMigratableTenants } from "../db/platform/tenants";
+import { tenantDb } from "../db/tenant-db";
+import { prunePublished } from "../db/tenant/outbox";
+import { pruneProcessed } from "../db/tenant/processed";
 import { log } from "../lib/log";
+import type { ResolvedTenant } from "./context";
+import { publishTenantOutbox } from "./outbox-publisher";
+import { resolveTenantById } from "./tenant-cache";
 
-/** The minute cron: housekeeping that must not depend on traffic. */
-export async function runCron(env: Env, now = Date.now()): Promise<{ idempotencyKeysSwept: number }> {
-  const idempotencyKeysSwept = await sweepIdempotencyKeys(platformDb(env), now);
-  if (idempotencyKeysSwept > 0) log("info", "cron: swept idempotency keys", { count: idempotencyKeysSwept });
-  return { idempotencyKeysSwept };
+/** Rows younger than this are left to the request that wrote them (it publishes right after). */
+export const SWEEP_MIN_AGE_MS = 10_000;
+const KEEP_PUBLISHED_MS = 7 * 86_400_000;
+const KEEP_PROCESSED_MS = 30 * 86_400_000;
+const CONCURRENCY = 8;
+
+/** Per-tenant work of the minute cron; capabilities hand theirs in from src/index.ts (webhook retries, …). */
+export type TenantSweep = (env: Env, tenant: ResolvedTenant, now: number) => Promise<Record<string, number>>;
+
+const coreSweeps: TenantSweep[] = [
+  async (env, tenant, now) => ({ outboxRepublished: await publishTenantOutbox(env, tenant, now, SWEEP_MIN_AGE_MS) }),
+  async (_env, tenant, now): Promise<Record<string, number>> => {
+    // Pruning is hourly: the minute cron only needs to catch unpublished events.
+    if (new Date(now).getUTCMinutes() !== 0) return {};
+    const db = tenantDb(tenant.db);
+    return { outboxPruned: await prunePublished(db, now - KEEP_PUBLISHED_MS), markersPruned: await pruneProcessed(db, now - KEEP_PROCESSED_MS) };
+  },
+];
+
+/**
+ * The minute cron: housekeeping that must not depend on traffic. For every tenant with a
+ * database it republishes outbox rows a crash or a queue outage left unpublished, then runs the
+ * other sweeps; tenants are visited a few at a time and one failing tenant does not stop the rest.
+ */
+export async function runCron(env: Env, extra: TenantSweep[] = [], now = Date.now()): Promise<Record<string, number>> {
+  const sweeps = [...coreSweeps, ...extra];
+  const db = platformDb(env);
+  const totals: Record<string, number> = { idempotencyKeysSwept: await sweepIdempotencyKeys(db, now), tenantsFailed: 0 };
+  const rows = (await allMigratableTenants(db)).filter((r) => r.status === "active" || r.status === "suspended");
+  const queue = [...rows];
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      try {
+        const tenant = await resolveTenantById(env, () => db, row.id, now);
+        if (!tenant) continue;
+        for (const sweep of sweeps) {
+          for (const [k, v] of Object.entries(await sweep(env, tenant, now))) totals[k] = (totals[k] ?? 0) + v;
+        }
+      } catch (err) {
+        totals.tenantsFailed = (totals.tenantsFailed ?? 0) + 1;
+        log("warn", "cron: tenant sweep failed", { tenantId: row.id, error: String(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (Object.entries(totals).some(([, v]) => v > 0)) log("info", "cron", totals);
+  return totals;
 }

@@ -1,7 +1,13 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import { AppError, type FieldIssue } from "../lib/errors";
+import type { Context } from "hono";
 import type { AppEnv } from "./context";
+
+/** The W3C traceparent of this request's span, for events and calls it causes. */
+export function traceparentOf(c: Context<AppEnv>): string {
+  return `00-${c.get("traceId")}-${c.get("spanId")}-01`;
+}
 
 /** Turns zod issues into the `errors` list of a problem document. */
 export function fieldIssues(error: ZodError): FieldIssue[] {

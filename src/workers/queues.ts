@@ -1,53 +1,126 @@
-import { z } from "zod";
+import { platformDb } from "../db/client";
+import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../db/platform/events";
+import { CloudEventSchema, type CloudEvent } from "../lib/events";
 import { log } from "../lib/log";
+import type { ResolvedTenant } from "./context";
+import { resolveTenantById } from "./tenant-cache";
 
-/** The CloudEvents 1.0 envelope every queue message carries (validated before any consumer). */
-export const CloudEventSchema = z
-  .object({
-    specversion: z.literal("1.0"),
-    id: z.string().min(1).max(128),
-    source: z.string().min(1).max(512),
-    type: z.string().min(1).max(128),
-    time: z.string().datetime().optional(),
-    subject: z.string().max(512).optional(),
-    tenantid: z.string().min(1).max(64),
-    traceparent: z.string().max(64).optional(),
-    datacontenttype: z.string().optional(),
-    data: z.unknown().optional(),
-  })
-  .passthrough();
-export type CloudEvent = z.infer<typeof CloudEventSchema>;
-
-/** A consumer handles one validated event; throwing asks the queue to retry it later. */
-export type Consumer = (event: CloudEvent, env: Env) => Promise<void>;
+export { CloudEventSchema, type CloudEvent };
 
 /**
- * Routes a batch to the consumer of its queue. Invalid envelopes are poison and go straight to
- * the dead-letter queue; a failing consumer retries the message with exponential backoff (the
- * queue moves it to the dead-letter queue after max_retries). A queue without a consumer yet
- * retries too, so nothing is acknowledged unprocessed.
+ * A consumer applies one validated event of one tenant. Throwing `PoisonError` sends the event
+ * to the dead-letter queue at once (it can never succeed: bad data for its type); any other
+ * error retries it later with backoff, and after the queue's max_retries the queue itself
+ * moves it to the dead-letter queue.
  */
-export async function dispatchBatch(batch: MessageBatch, env: Env, consumers: Partial<Record<string, Consumer>>): Promise<void> {
+export type Consumer = (event: CloudEvent, tenant: ResolvedTenant, env: Env) => Promise<void>;
+
+export class PoisonError extends Error {}
+
+/**
+ * Several consumers on one queue, applied in order. Each is idempotent on its own
+ * (consumer, event id) marker, so when a later one fails and the event is retried, the earlier
+ * ones recognise the repeat and do nothing.
+ */
+export function allOf(...list: Consumer[]): Consumer {
+  return async (event, tenant, env) => {
+    for (const c of list) await c(event, tenant, env);
+  };
+}
+
+/** Retry delay for the n-th attempt: 5 s, 10 s, 20 s … capped at an hour. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(3600, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+/** The envelope this Worker puts on the dead-letter queue itself (invalid or poison events). */
+export interface DeadLetterEnvelope {
+  deadLetter: 1;
+  queue: string;
+  reason: string;
+  body: unknown;
+}
+
+/**
+ * Routes a batch to the consumer of its queue, event by event (each is acked or retried on its
+ * own, so one bad event does not hold the others). Events of deleted tenants are dropped.
+ * The batch's figures (processed, retried, dead-lettered, lag) go to the platform DB for the
+ * operators' queue view.
+ */
+export async function dispatchBatch(batch: MessageBatch, env: Env, consumers: Partial<Record<string, Consumer>>, now = Date.now()): Promise<void> {
   const consumer = consumers[batch.queue];
+  const figures = { processed: 0, retried: 0, deadLettered: 0, oldest: now };
+  const toDeadLetter = async (msg: Message, reason: string) => {
+    const envelope: DeadLetterEnvelope = { deadLetter: 1, queue: batch.queue, reason, body: msg.body };
+    await env.DEAD_LETTER_QUEUE.send(envelope, { contentType: "json" });
+    figures.deadLettered++;
+    msg.ack();
+  };
   for (const msg of batch.messages) {
     const parsed = CloudEventSchema.safeParse(msg.body);
     if (!parsed.success) {
-      log("warn", "poison message", { queue: batch.queue, messageId: msg.id });
-      await env.DEAD_LETTER_QUEUE.send({ queue: batch.queue, reason: "invalid CloudEvent", body: msg.body });
-      msg.ack();
+      log("warn", "invalid event sent to the dead-letter queue", { queue: batch.queue, messageId: msg.id });
+      await toDeadLetter(msg, `invalid CloudEvent: ${parsed.error.issues[0]?.message ?? "bad envelope"}`);
       continue;
     }
+    const event = parsed.data;
+    if (event.time) figures.oldest = Math.min(figures.oldest, Date.parse(event.time));
     if (!consumer) {
       msg.retry({ delaySeconds: 60 });
+      figures.retried++;
       continue;
     }
+    const fields = { queue: batch.queue, eventId: event.id, type: event.type, tenantId: event.tenantid, traceparent: event.traceparent };
     try {
-      await consumer(parsed.data, env);
+      const tenant = await resolveTenantById(env, () => platformDb(env), event.tenantid);
+      if (!tenant) {
+        log("info", "event of an unknown or deleted tenant dropped", fields);
+      } else {
+        await consumer(event, tenant, env);
+      }
       msg.ack();
+      figures.processed++;
     } catch (err) {
-      const delaySeconds = Math.min(3600, 2 ** msg.attempts * 5);
-      log("warn", "consumer failed; retrying", { queue: batch.queue, eventId: parsed.data.id, attempt: msg.attempts, error: String(err) });
+      if (err instanceof PoisonError) {
+        log("warn", "poison event sent to the dead-letter queue", { ...fields, error: err.message });
+        await toDeadLetter(msg, err.message);
+        continue;
+      }
+      const delaySeconds = retryDelaySeconds(msg.attempts);
+      log("warn", "consumer failed; retrying", { ...fields, attempt: msg.attempts, delaySeconds, error: String(err) });
       msg.retry({ delaySeconds });
+      figures.retried++;
     }
   }
+  await recordBatch(platformDb(env), {
+    queue: batch.queue, processed: figures.processed, retried: figures.retried, deadLettered: figures.deadLettered,
+    size: batch.messages.length, lagMs: Math.max(0, now - figures.oldest), at: now,
+  }).catch((err: unknown) => log("warn", "queue figures not recorded", { queue: batch.queue, error: String(err) }));
+}
+
+/**
+ * The dead-letter queue's consumer: every message becomes a row the platform admin can list
+ * and replay. A message without our envelope is an event the queue moved after its retries ran
+ * out (the queue it failed on is not known then).
+ */
+export async function storeDeadLetters(batch: MessageBatch, env: Env, now = Date.now()): Promise<void> {
+  const rows: NewDeadLetter[] = batch.messages.map((msg) => {
+    const env1 = msg.body as Partial<DeadLetterEnvelope> | null;
+    const wrapped = env1 && typeof env1 === "object" && env1.deadLetter === 1;
+    const body = wrapped ? env1.body : msg.body;
+    const event = CloudEventSchema.safeParse(body);
+    return {
+      id: msg.id,
+      queue: wrapped ? String(env1.queue) : null,
+      reason: wrapped ? String(env1.reason) : "retries exhausted",
+      eventId: event.success ? event.data.id : null,
+      eventType: event.success ? event.data.type : null,
+      tenantId: event.success ? event.data.tenantid : null,
+      body: JSON.stringify(body ?? null),
+      createdAt: now,
+    };
+  });
+  await insertDeadLetters(platformDb(env), rows);
+  for (const msg of batch.messages) msg.ack();
+  log("warn", "dead letters stored", { count: rows.length });
 }

@@ -1,7 +1,7 @@
 import type { PlatformDb } from "../db/client";
 import { migrate } from "../db/migrator";
 import { tenantMigrations } from "../db/migrations.gen";
-import { findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
+import { findTenantById, findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
 import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../db/tenant-db";
 import { parseStoredConfig } from "../lib/tenant-config";
 import type { ResolvedTenant } from "./context";
@@ -17,8 +17,10 @@ interface Entry {
 const MAX_ENTRIES = 1000;
 const cache = new Map<string, Entry>();
 
-async function load(env: Env, db: PlatformDb, slug: string): Promise<ResolvedTenant | null> {
-  const row = await findTenantBySlug(db, slug);
+type Key = { slug: string } | { id: string };
+
+async function load(env: Env, db: PlatformDb, key: Key): Promise<ResolvedTenant | null> {
+  const row = "slug" in key ? await findTenantBySlug(db, key.slug) : await findTenantById(db, key.id);
   if (!row || (row.status !== "active" && row.status !== "suspended")) return null;
   const loc = await tenantDbLocation(env, row);
   await ensureMigrated(db, row.id, loc);
@@ -47,19 +49,29 @@ async function ensureMigrated(db: PlatformDb, tenantId: string, loc: TenantDbLoc
 
 /** The tenant for a slug (null if unknown or deleted), cached for TENANT_CACHE_TTL_MS. */
 export function resolveTenant(env: Env, db: () => PlatformDb, slug: string, now = Date.now()): Promise<ResolvedTenant | null> {
-  const hit = cache.get(slug);
+  return cached(env, db, `s:${slug}`, { slug }, now);
+}
+
+/** The tenant for an id (queue consumers and the cron know tenants by id), cached the same way. */
+export function resolveTenantById(env: Env, db: () => PlatformDb, id: string, now = Date.now()): Promise<ResolvedTenant | null> {
+  return cached(env, db, `i:${id}`, { id }, now);
+}
+
+function cached(env: Env, db: () => PlatformDb, k: string, key: Key, now: number): Promise<ResolvedTenant | null> {
+  const hit = cache.get(k);
   if (hit && hit.expires > now) return hit.value;
   const ttl = Number(env.TENANT_CACHE_TTL_MS) || 5000;
-  const value = load(env, db(), slug);
+  const value = load(env, db(), key);
   // A failed load must not be cached: the next request retries.
-  value.catch(() => cache.delete(slug));
-  cache.delete(slug);
-  cache.set(slug, { expires: now + ttl, value });
+  value.catch(() => cache.delete(k));
+  cache.delete(k);
+  cache.set(k, { expires: now + ttl, value });
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   return value;
 }
 
-/** Drops a slug from this isolate's cache after an admin change. */
-export function forgetTenant(slug: string): void {
-  cache.delete(slug);
+/** Drops a tenant from this isolate's cache after an admin change. */
+export function forgetTenant(slug: string, id?: string): void {
+  cache.delete(`s:${slug}`);
+  if (id) cache.delete(`i:${id}`);
 }

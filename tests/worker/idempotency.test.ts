@@ -59,7 +59,7 @@ describe("Idempotency-Key on tenant creation", () => {
     expect(await claimIdempotencyKey(db, "test", key, "h")).toBeNull();
     await completeIdempotencyKey(db, "test", key, { status: 200, body: { ok: true } });
     expect(await claimIdempotencyKey(db, "test", key, "h")).toEqual({ status: 200, body: { ok: true } });
-    const swept = await runCron(env, Date.now() + IDEMPOTENCY_TTL_MS + 1000);
+    const swept = await runCron(env, [], Date.now() + IDEMPOTENCY_TTL_MS + 1000);
     expect(swept.idempotencyKeysSwept).toBeGreaterThanOrEqual(1);
     expect(await claimIdempotencyKey(db, "test", key, "h")).toBeNull();
   });

@@ -7,8 +7,8 @@ const event = (id: string) => ({
 });
 
 describe("queue dispatch", () => {
-  it("sends invalid envelopes to the dead-letter queue and acks them; keeps valid ones for retry until a consumer exists", async () => {
-    const batch = createMessageBatch<unknown>("canopy-notification", [
+  it("sends invalid envelopes to the dead-letter queue and acks them; keeps valid ones for retry on a queue without a consumer yet", async () => {
+    const batch = createMessageBatch<unknown>("canopy-ai", [
       { id: "m1", timestamp: new Date(), attempts: 1, body: { not: "a cloudevent" } },
       { id: "m2", timestamp: new Date(), attempts: 1, body: event("e2") },
     ]);

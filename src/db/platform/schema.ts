@@ -49,3 +49,28 @@ export const tenantMigrations = sqliteTable("tenant_migrations", {
   version: integer("version").notNull(),
   appliedAt: integer("applied_at").notNull(),
 });
+
+export const deadLetters = sqliteTable("dead_letters", {
+  id: text("id").primaryKey(),
+  queue: text("queue"),
+  reason: text("reason").notNull(),
+  eventId: text("event_id"),
+  eventType: text("event_type"),
+  tenantId: text("tenant_id"),
+  body: text("body").notNull(),
+  createdAt: integer("created_at").notNull(),
+  replayedAt: integer("replayed_at"),
+  replayCount: integer("replay_count").notNull(),
+});
+export type DeadLetterRow = typeof deadLetters.$inferSelect;
+
+export const queueStats = sqliteTable("queue_stats", {
+  queue: text("queue").primaryKey(),
+  processed: integer("processed").notNull(),
+  retried: integer("retried").notNull(),
+  deadLettered: integer("dead_lettered").notNull(),
+  lastBatchAt: integer("last_batch_at"),
+  lastBatchSize: integer("last_batch_size"),
+  lastLagMs: integer("last_lag_ms"),
+  maxLagMs: integer("max_lag_ms").notNull(),
+});

@@ -7,6 +7,10 @@ export async function findTenantBySlug(db: PlatformDb, slug: string): Promise<Te
   return db.select().from(tenants).where(eq(tenants.slug, slug)).get();
 }
 
+export async function findTenantById(db: PlatformDb, id: string): Promise<TenantRow | undefined> {
+  return db.select().from(tenants).where(eq(tenants.id, id)).get();
+}
+
 export async function insertTenant(db: PlatformDb, row: TenantRow): Promise<void> {
   await db.insert(tenants).values(row).run();
 }

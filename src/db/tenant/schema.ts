@@ -83,6 +83,7 @@ export const outbox = sqliteTable("outbox", {
   traceparent: text("traceparent"),
   createdAt: integer("created_at").notNull(),
   publishedAt: integer("published_at"),
+  claimedUntil: integer("claimed_until"),
 });
 
 export const profiles = sqliteTable("profiles", {

@@ -27,7 +27,8 @@ export type MessageKind = z.infer<typeof MessageKindSchema>;
  */
 export type LogKind = MessageKind | "system" | "edit" | "recall";
 
-const TextBodySchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
+/** Text: `{ text, mentions? }`; mentions are user ids a notification goes to even in muted conversations. */
+const TextBodySchema = z.object({ text: z.string().trim().min(1).max(4000), mentions: z.array(z.string().min(1).max(64)).max(50).optional() }).strict();
 const CustomBodySchema = z.record(z.string(), z.unknown());
 
 const bodyBytes = (body: unknown) => new TextEncoder().encode(JSON.stringify(body)).length;

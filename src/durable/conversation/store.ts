@@ -1,3 +1,4 @@
+import { OUTBOX_TABLE_SQL } from "../outbox";
 import type { DoMigration } from "../storage-migrations";
 import type { LogKind, MessageView } from "./frames";
 import type { MemberRole, MemberView } from "./types";
@@ -20,6 +21,8 @@ export const conversationMigrations: readonly DoMigration[] = [
     sql.exec("ALTER TABLE messages ADD COLUMN edited_at INTEGER");
     sql.exec("ALTER TABLE messages ADD COLUMN recalled_at INTEGER");
   },
+  // v3: the outbox of domain events (message.created for every log entry).
+  (sql) => sql.exec(OUTBOX_TABLE_SQL),
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {

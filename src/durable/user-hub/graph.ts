@@ -1,6 +1,6 @@
 import { GraphStore, type RequestRow } from "./graph-store";
 import type { GraphError, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
-import { recordEvent } from "./sessions";
+import type { RecordEvent } from "./sessions";
 
 /** Delivers a message to another user's hub; throws if that hub cannot be reached. */
 export type Deliver = (tenantId: string, to: string, from: string, msg: PeerMessage) => Promise<PeerResult>;
@@ -23,17 +23,18 @@ export class FriendGraph {
     private readonly storage: DurableObjectStorage,
     private readonly deliver: Deliver,
     private readonly scheduleRetry: (at: number) => Promise<void>,
+    private readonly record: RecordEvent,
   ) {
     this.store = new GraphStore(storage.sql);
   }
 
-  private event(type: string, data: Record<string, unknown>, now: number): void {
-    recordEvent(this.storage.sql, type, data, now);
+  private event(type: string, data: Record<string, unknown> & { userId: string }, now: number): void {
+    this.record({ type, subject: data.userId, data }, now);
   }
 
   /** Marks a friendship on this side and closes every pending request with the peer. */
-  private befriend(me: string, peer: string, now: number): void {
-    if (!this.store.isFriend(peer)) this.event("friend.accepted", { userId: me, friendId: peer }, now);
+  private befriend(me: string, peer: string, now: number, acceptedBy: string): void {
+    if (!this.store.isFriend(peer)) this.event("friend.accepted", { userId: me, friendId: peer, acceptedBy }, now);
     this.store.addFriend(peer, now);
     this.store.closePendingWith(peer, "accepted");
   }
@@ -69,7 +70,7 @@ export class FriendGraph {
     if (r.status !== "pending" || r.expires_at <= now) return fail("request_not_pending");
     if (this.store.friendCount() >= maxFriends) return fail("friend_limit");
     this.storage.transactionSync(() => {
-      this.befriend(me.userId, r.peer_id, now);
+      this.befriend(me.userId, r.peer_id, now, me.userId);
       this.store.enqueue(r.peer_id, { op: "accepted", requestId }, now);
     });
     await this.flush(me);
@@ -135,12 +136,13 @@ export class FriendGraph {
             if (s.friendCount() >= msg.maxFriends) result = "refused_limit";
             else {
               s.insertRequest(incoming(msg, from, "accepted"));
-              this.befriend(me, from, now);
+              this.befriend(me, from, now, me);
               result = "accepted";
             }
           } else if (s.pendingCount("in", now) >= msg.maxPending) result = "refused_limit";
           else {
             s.insertRequest(incoming(msg, from, "pending"));
+            this.event("friend.request.received", { userId: me, fromUserId: from, requestId: msg.requestId, message: msg.message }, now);
             result = "pending";
           }
           break;
@@ -148,7 +150,7 @@ export class FriendGraph {
         case "accepted":
           // An accept wins over a cancel that crossed it, so both sides end up friends.
           if (!s.blocks(from)) {
-            this.befriend(me, from, now);
+            this.befriend(me, from, now, from);
             s.setStatus(msg.requestId, "accepted");
           }
           break;
@@ -192,7 +194,7 @@ export class FriendGraph {
         this.storage.sql.exec("DELETE FROM peer_outbox WHERE id = ?", row.id);
         if (msg.op !== "request") return;
         if (result === "accepted") {
-          this.befriend(me.userId, row.peer_id, now);
+          this.befriend(me.userId, row.peer_id, now, row.peer_id);
           this.store.setStatus(msg.requestId, "accepted");
         } else if (result === "refused" || result === "refused_limit") {
           this.store.setStatus(msg.requestId, "refused");

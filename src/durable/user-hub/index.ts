@@ -8,10 +8,12 @@ import { graphMigrations } from "./graph-store";
 import type { FriendGroupView, FriendRequestView, FriendView, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
-  parseRefreshToken, recordEvent, sessionMigrations, storeRefreshToken, type SessionState,
+  hubOutboxMigrations, parseRefreshToken, sessionMigrations, storeRefreshToken, toEvict, type SessionState,
 } from "./sessions";
-import { alarmBy, HubPresence } from "./presence";
+import { alarmBy, DurableOutbox } from "../outbox";
+import { HubPresence } from "./presence";
 import type { PresencePrivacy, PresenceView } from "./presence-types";
+import { ConnectionLog, connectionMigrations } from "./connections";
 import { HubSockets } from "./sockets";
 import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
@@ -39,22 +41,28 @@ export class UserHub extends DurableObject<Env> {
   private readonly graph: FriendGraph;
   private readonly sockets: HubSockets;
   private readonly presence: HubPresence;
+  /** Domain events (session.*, friend.*, user.blocked, message.*) on their way to the queues. */
+  readonly outbox: DurableOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.outbox = new DurableOutbox(ctx, env, () => this.eventSource(), alarmBy(ctx.storage));
     this.graph = new FriendGraph(
       ctx.storage,
       (tenantId, to, from, msg) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
       alarmBy(ctx.storage),
+      (e, now) => this.outbox.record(e, now),
     );
     this.presence = new HubPresence(ctx, env, () => this.userId, (peer) => this.relation(peer), (frame) => this.sockets.deliver(frame), alarmBy(ctx.storage));
-    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence);
+    const connections = new ConnectionLog(ctx.storage.sql, (e, now) => this.outbox.record(e, now), () => this.userId);
+    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections);
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations]);
+      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.userId = meta.get("userId") ?? "";
       this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
+      connections.reconcile(this.sockets.liveConnIds());
     });
   }
 
@@ -62,10 +70,15 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
   }
 
+  private eventSource(): { tenantId: string; source: string } | null {
+    const tenantId = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
+    return tenantId && this.userId ? { tenantId, source: `/tenants/${tenantId}/users/${this.userId}` } : null;
+  }
+
   private revoke(id: string, reason: RevokeReason, now: number): void {
     const s = this.sessions.get(id);
     if (!s) return;
-    markRevoked(this.ctx.storage.sql, id, reason, now, this.userId);
+    markRevoked(this.ctx.storage.sql, (e, t) => this.outbox.record(e, t), id, reason, now, this.userId);
     this.sessions.delete(id);
     this.sockets.closeSession(id, reason); // its live sockets get a final `closed` frame
   }
@@ -81,6 +94,8 @@ export class UserHub extends DurableObject<Env> {
   override webSocketError(ws: WebSocket): void { this.sockets.forget(ws); }
   /** Writes a frame to the user's sockets (called by conversations' fan-out). */
   deliver(frame: string, opts: DeliverOptions = {}): number { return this.sockets.deliver(frame, opts); }
+  /** How many sockets the user holds (0 = offline), for push decisions. */
+  connectedDevices(): number { return this.ctx.getWebSockets().length; }
   // ---- presence (presence.ts): a friend's change arriving, what a viewer may see, the privacy setting ----
   deliverPresence(from: string, frame: string): number { return this.presence.receive(from, frame); }
   presenceFor(viewer: string, privacy?: PresencePrivacy): PresenceView | null { return this.presence.viewFor(viewer, privacy); }
@@ -88,29 +103,12 @@ export class UserHub extends DurableObject<Env> {
 
   /** Opens a session for a device (one per device: a second sign-in replaces the first). */
   async createSession(n: NewSession): Promise<CreateResult> {
-    if (!this.userId) {
-      this.userId = n.userId;
-      this.setMeta("userId", n.userId);
-    }
+    this.identify(n);
     if (this.status !== "active") return { ok: false, reason: "user_inactive" };
-    const evicted: string[] = [];
     for (const s of this.live(n.now)) if (s.deviceId === n.device.id) this.revoke(s.id, "replaced", n.now);
-
-    const platformCap = n.policy.perPlatform[n.device.platform];
-    const caps: [number | undefined, (s: SessionState) => boolean][] = [
-      [platformCap, (s) => s.platform === n.device.platform],
-      [n.policy.maxSessions, () => true],
-    ];
-    for (const [cap, matches] of caps) {
-      if (cap === undefined) continue;
-      const group = this.live(n.now).filter(matches).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
-      if (group.length < cap) continue;
-      if (n.policy.overflow === "refuse") return { ok: false, reason: "session_limit" };
-      for (const s of group.slice(0, group.length - cap + 1)) {
-        this.revoke(s.id, "evicted", n.now);
-        evicted.push(s.id);
-      }
-    }
+    const evicted = toEvict(this.live(n.now), n);
+    if (evicted === "refuse") return { ok: false, reason: "session_limit" };
+    for (const id of evicted) this.revoke(id, "evicted", n.now);
 
     const state: SessionState = {
       id: n.sessionId, deviceId: n.device.id, deviceName: n.device.name, platform: n.device.platform, ip: n.ip,
@@ -122,7 +120,7 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       insertSession(this.ctx.storage.sql, state);
       storeRefreshToken(this.ctx.storage.sql, hash, n.sessionId, n.now);
-      recordEvent(this.ctx.storage.sql, "session.created", { userId: n.userId, sessionId: n.sessionId, platform: n.device.platform }, n.now);
+      this.outbox.record({ type: "session.created", subject: n.userId, data: { userId: n.userId, sessionId: n.sessionId, platform: n.device.platform } }, n.now);
     });
     this.sessions.set(n.sessionId, state);
     return { ok: true, refreshToken, evicted };
@@ -159,6 +157,7 @@ export class UserHub extends DurableObject<Env> {
       // Successors are only needed during their grace window: do not keep live tokens at rest.
       sql.exec("UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND used_at < ?", now - REFRESH_GRACE_MS);
       sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, session.id);
+      this.outbox.record({ type: "session.refreshed", subject: parsed.userId, data: { userId: parsed.userId, sessionId: session.id } }, now);
     });
     session.lastUsedAt = now;
     session.persistedUse = now;
@@ -263,11 +262,12 @@ export class UserHub extends DurableObject<Env> {
     return this.graph.receive(me, from, msg, Date.now());
   }
 
-  /** Announces a pending offline (presence), then redelivers graph messages a failure or crash left behind. */
+  /** Announces a pending offline (presence), redelivers graph messages and publishes events a failure or crash left behind. */
   override async alarm(): Promise<void> {
     await this.presence.alarm();
-    const tenantId = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
-    if (tenantId && this.userId) await this.graph.flush({ tenantId, userId: this.userId });
+    const who = this.eventSource();
+    if (who) await this.graph.flush({ tenantId: who.tenantId, userId: this.userId });
+    await this.outbox.publish();
   }
 
   friends(limit: number, after?: string, groupId?: string): FriendView[] { return listFriends(this.ctx.storage.sql, limit, after, groupId); }

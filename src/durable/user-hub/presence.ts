@@ -175,9 +175,3 @@ export class HubPresence implements PresenceHooks {
     }
   }
 }
-
-/** Sets the hub's one alarm to `at` unless it is already due sooner (shared by the graph's retries and presence). */
-export const alarmBy = (storage: DurableObjectStorage) => async (at: number): Promise<void> => {
-  const current = await storage.getAlarm();
-  if (current === null || current > at) await storage.setAlarm(at);
-};

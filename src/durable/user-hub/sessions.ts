@@ -1,6 +1,7 @@
 import { base64url } from "../../lib/ids";
+import type { NewEvent } from "../outbox";
 import type { DoMigration } from "../storage-migrations";
-import type { RevokeReason, SessionView } from "./types";
+import type { NewSession, RevokeReason, SessionView } from "./types";
 
 /** Storage schema of the session part of a UserHub (v1). */
 export const sessionMigrations: readonly DoMigration[] = [
@@ -18,6 +19,14 @@ export const sessionMigrations: readonly DoMigration[] = [
     // Events for the event pipeline (session.revoked closes live sockets of that session).
     sql.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL,
       created_at INTEGER NOT NULL, published_at INTEGER)`);
+  },
+];
+
+/** The events table grows to the shared outbox shape (OUTBOX_TABLE_SQL); appended after the other parts. */
+export const hubOutboxMigrations: readonly DoMigration[] = [
+  (sql) => {
+    sql.exec("ALTER TABLE events ADD COLUMN subject TEXT");
+    sql.exec("ALTER TABLE events ADD COLUMN traceparent TEXT");
   },
 ];
 
@@ -57,13 +66,32 @@ export function insertSession(sql: SqlStorage, s: SessionState): void {
 }
 
 /** Marks a session revoked and records a session.revoked event in the same storage write. */
-export function markRevoked(sql: SqlStorage, id: string, reason: RevokeReason, now: number, userId: string): void {
+export function markRevoked(sql: SqlStorage, record: RecordEvent, id: string, reason: RevokeReason, now: number, userId: string): void {
   sql.exec("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL", now, reason, id);
-  recordEvent(sql, "session.revoked", { userId, sessionId: id, reason }, now);
+  record({ type: "session.revoked", subject: userId, data: { userId, sessionId: id, reason } }, now);
 }
 
-export function recordEvent(sql: SqlStorage, type: string, data: Record<string, unknown>, now: number): void {
-  sql.exec("INSERT INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)", crypto.randomUUID(), type, JSON.stringify(data), now);
+/** How hub modules write to the object's outbox (DurableOutbox.record). */
+export type RecordEvent = (e: NewEvent, now: number) => void;
+
+/**
+ * The sessions a new sign-in pushes out, least recently used first: the per-platform cap, then
+ * the total cap. "refuse" when the policy refuses instead of evicting.
+ */
+export function toEvict(live: SessionState[], n: NewSession): string[] | "refuse" {
+  const out = new Set<string>();
+  const caps: [number | undefined, (s: SessionState) => boolean][] = [
+    [n.policy.perPlatform[n.device.platform], (s) => s.platform === n.device.platform],
+    [n.policy.maxSessions, () => true],
+  ];
+  for (const [cap, matches] of caps) {
+    if (cap === undefined) continue;
+    const group = live.filter((s) => !out.has(s.id) && matches(s)).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    if (group.length < cap) continue;
+    if (n.policy.overflow === "refuse") return "refuse";
+    for (const s of group.slice(0, group.length - cap + 1)) out.add(s.id);
+  }
+  return [...out];
 }
 
 export function isUsable(s: SessionState, now: number): "ok" | "revoked" | "expired" {

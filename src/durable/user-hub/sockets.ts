@@ -2,6 +2,7 @@ import type { Conversation } from "../conversation";
 import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
 import type { DeliverOptions } from "../conversation/types";
 import { doName } from "../names";
+import type { ConnectionLog } from "./connections";
 import type { PresenceHooks } from "./presence-types";
 import { handleFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
@@ -34,6 +35,7 @@ export class HubSockets {
     private readonly userId: () => string,
     private readonly sessionLive: (sessionId: string) => { deviceId: string } | null,
     private readonly presence: PresenceHooks,
+    private readonly connections: ConnectionLog,
   ) {
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -68,6 +70,7 @@ export class HubSockets {
       },
     };
     pair[1].serializeAttachment(attachment);
+    this.connections.opened(connId, sessionId, now);
     this.presence.opened(pair[1], tenantId, h("presencePrivacy"));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -132,6 +135,12 @@ export class HubSockets {
     }
   }
 
+  /** The connection ids of the sockets the runtime holds (for the connection log's reconciliation). */
+  liveConnIds(): Set<string> {
+    const ids = this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId);
+    return new Set(ids.filter((id): id is string => !!id));
+  }
+
   /** Writes a frame to every socket of the user (but `exceptConn`); returns how many got it. */
   deliver(frame: string, opts: DeliverOptions = {}): number {
     let n = 0;
@@ -171,8 +180,10 @@ export class HubSockets {
     }
   }
 
-  /** Clears a socket's in-memory state (webSocketClose / webSocketError). */
+  /** Clears a socket's in-memory state and logs its close (webSocketClose / webSocketError / a drop). */
   forget(ws: WebSocket): void {
+    const connId = (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId;
+    if (connId) this.connections.closed(connId);
     this.rate.delete(ws);
     this.syncing.delete(ws);
     this.recent.delete(ws);

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../http";
 import { clientAddress, rateLimit } from "../rate-limit";
 import { LoginSchema, MfaRequiredSchema, MfaVerifySchema, PasswordChangeSchema, RefreshSchema, RegisterSchema, TokensSchema } from "./schemas";
 import * as svc from "./service";
@@ -14,7 +14,7 @@ const tags = ["Auth"];
 const client = (c: Context<AppEnv>): svc.Client => ({
   ip: clientAddress(c.req),
   userAgent: c.req.header("user-agent") ?? "",
-  traceparent: `00-${c.get("traceId")}-${c.get("spanId")}-01`,
+  traceparent: traceparentOf(c),
 });
 const security = [{ bearer: [] }];
 authRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -9,6 +9,7 @@ import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
 import { log } from "../../lib/log";
 import type { AppEnv, ResolvedTenant } from "../context";
+import { traceparentOf } from "../http";
 import { canView, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
 import { downloadUrl, tenantOrigin } from "./signing";
 
@@ -28,7 +29,7 @@ export function filesScope(c: Context<AppEnv>): FilesScope {
     tenant,
     db: tenantDb(tenant.db),
     origin: tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN),
-    traceparent: `00-${c.get("traceId")}-${c.get("spanId")}-01`,
+    traceparent: traceparentOf(c),
   };
 }
 
@@ -102,7 +103,7 @@ export async function visibleFile(s: FilesScope, userId: string, id: string): Pr
 export async function deleteFile(s: FilesScope, userId: string, id: string): Promise<void> {
   const row = await findFile(s.db, id);
   if (!row || row.ownerId !== userId || row.status !== "ready") throw notFound();
-  const event: DomainEvent = { type: "file.deleted", subject: id, data: { fileId: id, ownerId: userId, purpose: row.purpose }, traceparent: s.traceparent };
+  const event: DomainEvent = { type: "file.deleted", subject: id, data: { fileId: id, ownerId: userId, purpose: row.purpose, size: row.size }, traceparent: s.traceparent };
   if (!(await markFileDeleted(s.db, id, event))) throw notFound();
   try {
     await s.env.FILES.delete(row.r2Key);

@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { adminEventRoutes } from "../admin/events-routes";
 import { adminRoutes } from "../admin/routes";
+import { requireAdmin } from "../admin/auth";
 import { accountRoutes } from "../auth/account-routes";
 import { jwksRoutes } from "../auth/jwks";
 import { mfaRoutes } from "../auth/mfa-routes";
@@ -16,6 +18,11 @@ import { friendRequestRoutes } from "../friends/requests";
 import { conversationRoutes } from "../realtime/conversations";
 import { realtimeRoutes } from "../realtime/connect";
 import { messageRoutes } from "../realtime/messages";
+import { messageArchiveRoutes } from "../messages/routes";
+import { announcementRoutes } from "../notifications/announce-routes";
+import { notificationRoutes } from "../notifications/routes";
+import { statsRoutes } from "../statistics/routes";
+import { usageRoutes } from "../statistics/platform-routes";
 import { tenantRoutes } from "../tenant/routes";
 import { followRoutes } from "../users/follows";
 import { userRoutes } from "../users/routes";
@@ -47,6 +54,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.use("/admin/v1/*", bodyLimit());
   app.route("/admin/v1", adminRoutes);
+  app.route("/admin/v1", adminEventRoutes);
+  app.route("/admin/v1", usageRoutes(requireAdmin));
 
   app.use("/v1/*", tenantScope());
   app.route("/v1", tenantRoutes);
@@ -65,6 +74,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", realtimeRoutes);
   app.route("/v1", conversationRoutes);
   app.route("/v1", messageRoutes);
+  app.route("/v1", messageArchiveRoutes);
+  app.route("/v1", notificationRoutes);
+  app.route("/v1", announcementRoutes);
+  app.route("/v1", statsRoutes);
 
   app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);

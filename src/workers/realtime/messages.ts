@@ -5,7 +5,7 @@ import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, traceparentOf } from "../http";
 import {
   ConversationParam, HistoryQuerySchema, MessageChangeSchema, MessageCreateSchema, MessageEditSchema, MessageParam, MessageSchema, ReadSchema,
 } from "./schemas";
@@ -32,7 +32,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { stub, userId, policy } = target(c, c.req.valid("param").id);
-    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), Date.now(), undefined, policy));
+    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), Date.now(), undefined, policy, traceparentOf(c)));
     return c.json(r.message, r.duplicate ? 200 : 201);
   },
 );

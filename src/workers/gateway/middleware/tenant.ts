@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { platformDb } from "../../../db/client";
 import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../../context";
+import { publishInBackground } from "../../outbox-publisher";
 import { resolveTenant } from "../../tenant-cache";
 import { limitBody } from "./body-limit";
 import { corsFor } from "./cors";
@@ -30,6 +31,14 @@ function hostOf(url: string): string {
   return url.slice(start, end === -1 ? undefined : end);
 }
 
+function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context (app.request in a unit test): the promise still runs to completion.
+  }
+}
+
 /**
  * Everything a tenant-scoped route needs before its handler, as one middleware: resolve the
  * tenant (404 tenant_not_found, 403 tenant_suspended), apply its CORS policy, then its body
@@ -48,5 +57,7 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
     if (cors?.preflight) return cors.preflight;
     await limitBody(c, next);
     if (cors) for (const [k, v] of Object.entries(cors.headers)) c.res.headers.set(k, v);
+    // A successful write may have committed outbox rows: publish them once the response is out.
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) afterResponse(c, publishInBackground(c.env, resolved));
   };
 }

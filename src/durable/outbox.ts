@@ -1,0 +1,112 @@
+import { publishEvents, toCloudEvent, type OutboxEvent } from "../lib/events";
+import { newId } from "../lib/ids";
+
+/** The outbox table of a Durable Object's storage (written in the same storage transaction as the change). */
+export const OUTBOX_TABLE_SQL = `CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, subject TEXT, data TEXT NOT NULL,
+  traceparent TEXT, created_at INTEGER NOT NULL, published_at INTEGER)`;
+
+/** Published rows are kept this long for inspection, then pruned. */
+const KEEP_PUBLISHED_MS = 24 * 3600_000;
+/** A failed publish is retried by the object's alarm after this long. */
+export const OUTBOX_RETRY_MS = 30_000;
+
+/** Sets an object's one alarm to `at` unless it is already due sooner (outbox retries, graph retries and presence share it). */
+export const alarmBy = (storage: DurableObjectStorage) => async (at: number): Promise<void> => {
+  const current = await storage.getAlarm();
+  if (current === null || current > at) await storage.setAlarm(at);
+};
+
+export interface NewEvent {
+  type: string;
+  subject?: string | undefined;
+  data: Record<string, unknown>;
+  traceparent?: string | undefined;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  id: string; type: string; subject: string | null; data: string; traceparent: string | null; created_at: number;
+}
+
+/**
+ * The transactional outbox of a Durable Object. `record` is a synchronous SQL write, so it
+ * commits with whatever else the calling method wrote (the output gate holds the reply until
+ * storage is durable). `publish` sends what is unpublished to the queues; if that fails, the
+ * object's alarm calls it again, so a crash or a queue outage delays events but never loses them.
+ * One publish runs at a time per object, which keeps it from sending a row twice itself.
+ */
+export class DurableOutbox {
+  private running: Promise<boolean> | null = null;
+  private again = false;
+
+  private scheduled = false;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    /** Tenant and CloudEvents `source` of this object; null before the object knows who it is. */
+    private readonly identity: () => { tenantId: string; source: string } | null,
+    private readonly scheduleRetry: (at: number) => Promise<void>,
+  ) {}
+
+  /**
+   * Writes an event and schedules its publication for when the current synchronous work (and
+   * so any transactionSync around this call) is done; several records coalesce into one send.
+   */
+  record(e: NewEvent, now = Date.now()): string {
+    const id = newId(now);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO events (id, type, subject, data, traceparent, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      id, e.type, e.subject ?? null, JSON.stringify(e.data), e.traceparent ?? null, now,
+    );
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.ctx.waitUntil(this.publish().then(() => undefined, () => undefined));
+      });
+    }
+    return id;
+  }
+
+  /** Sends every unpublished event; true when nothing is left. Safe to call concurrently. */
+  publish(): Promise<boolean> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  pending(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE published_at IS NULL").one().n;
+  }
+
+  private async drain(): Promise<boolean> {
+    const who = this.identity();
+    if (!who) return this.pending() === 0;
+    do {
+      this.again = false;
+      const rows = this.ctx.storage.sql.exec<Row>("SELECT id, type, subject, data, traceparent, created_at FROM events WHERE published_at IS NULL ORDER BY id LIMIT 100").toArray();
+      if (!rows.length) break;
+      const events = rows.map((r): OutboxEvent => ({
+        id: r.id, type: r.type, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown>, time: r.created_at, traceparent: r.traceparent,
+      }));
+      try {
+        await publishEvents(this.env, events.map((e) => toCloudEvent(who.tenantId, who.source, e)));
+      } catch (err) {
+        console.warn(JSON.stringify({ msg: "durable outbox publish failed; alarm retries", source: who.source, error: String(err) }));
+        await this.scheduleRetry(Date.now() + OUTBOX_RETRY_MS);
+        return false;
+      }
+      const now = Date.now();
+      const ids = rows.map((r) => r.id);
+      this.ctx.storage.sql.exec(`UPDATE events SET published_at = ? WHERE id IN (${ids.map(() => "?").join(",")})`, now, ...ids);
+      this.ctx.storage.sql.exec("DELETE FROM events WHERE published_at IS NOT NULL AND published_at < ?", now - KEEP_PUBLISHED_MS);
+      if (rows.length === 100) this.again = true;
+    } while (this.again);
+    return true;
+  }
+}

@@ -1,0 +1,76 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { requireUser, signedIn, withPermission } from "../authn";
+import { createRouter, jsonResponse, PageQuerySchema, problemResponses } from "../http";
+
+/** Search over the message archive (members only) and conversation export (admins): /v1/messages/search, /v1/admin/conversations/{id}/export. */
+export const messageArchiveRoutes = createRouter();
+const tags = ["Messages"];
+const security = [{ bearer: [] }];
+const ConversationId = z.string().regex(/^[dg]_[0-9a-z]{20,40}$/, "not a conversation id");
+
+const ArchivedMessageSchema = z
+  .object({
+    conversationId: z.string(), seq: z.number().int(), messageId: z.string(), senderId: z.string(), kind: z.string(),
+    body: z.unknown(), sentAt: z.string(), editedAt: z.string().nullable(), recalledAt: z.string().nullable(),
+  })
+  .openapi("ArchivedMessage");
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+const view = (r: ArchivedRow) => ({
+  conversationId: r.conversation_id, seq: r.seq, messageId: r.id, senderId: r.sender_id, kind: r.kind,
+  body: r.body === null ? null : (JSON.parse(r.body) as unknown), sentAt: new Date(r.sent_at).toISOString(), editedAt: iso(r.edited_at), recalledAt: iso(r.recalled_at),
+});
+
+messageArchiveRoutes.openapi(
+  createRoute({
+    method: "get", path: "/messages/search", tags, security, middleware: signedIn(),
+    summary: "Search the text of messages in your conversations, newest first (the archive lags live delivery by seconds)",
+    request: {
+      query: PageQuerySchema.extend({
+        q: z.string().trim().min(1).max(200).openapi({ description: "Substring to find; 3+ characters use the full-text index" }),
+        conversationId: ConversationId.optional(),
+      }),
+    },
+    responses: { 200: jsonResponse(z.object({ items: z.array(ArchivedMessageSchema), nextCursor: z.string().nullable() }), "Matches"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const rows = await searchMessages(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, {
+      text: q.q, conversationId: q.conversationId, before, limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return c.json({ items: page.map(view), nextCursor: rows.length > q.limit && last ? encodeCursor([last.sent_at, last.id]) : null }, 200);
+  },
+);
+
+const EXPORT_PAGE = 500;
+
+messageArchiveRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/conversations/{id}/export", tags, security, middleware: withPermission("messages:export"),
+    summary: "Export a conversation's archived log as NDJSON (one entry per line, in seq order, edits and recalls included)",
+    request: { params: z.object({ id: ConversationId }) },
+    responses: { 200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" }, ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const db = tenantDb(c.get("tenant").db);
+    const id = c.req.valid("param").id;
+    const encoder = new TextEncoder();
+    let after = 0;
+    // Streamed a page at a time, so a long conversation never sits in memory whole.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const rows = await exportPage(db, id, after, EXPORT_PAGE);
+        if (rows.length) controller.enqueue(encoder.encode(rows.map((r) => JSON.stringify(view(r))).join("\n") + "\n"));
+        if (rows.length < EXPORT_PAGE) return controller.close();
+        after = rows[rows.length - 1]!.seq;
+      },
+    });
+    return c.body(body, 200, { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": `attachment; filename="${id}.ndjson"` });
+  },
+);

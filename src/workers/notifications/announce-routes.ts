@@ -1,0 +1,61 @@
+import { createRoute } from "@hono/zod-openapi";
+import { desc, lt } from "drizzle-orm";
+import { tenantDb } from "../../db/tenant-db";
+import { announcements, type AnnouncementRow } from "../../db/tenant/notifications";
+import { outboxInsert } from "../../db/tenant/outbox";
+import { findRolesByName } from "../../db/tenant/roles";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { withPermission } from "../authn";
+import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, traceparentOf } from "../http";
+import { AnnouncementInputSchema, AnnouncementSchema } from "./schemas";
+
+/** Tenant admin announcements: /v1/admin/announcements (permission notifications:announce). */
+export const announcementRoutes = createRouter();
+const tags = ["Notifications"];
+const security = [{ bearer: [] }];
+
+const view = (a: AnnouncementRow) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() });
+
+announcementRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/announcements", tags, security, middleware: withPermission("notifications:announce"),
+    summary: "Announce to every active user, or to the holders of one role (delivered asynchronously to inboxes and online devices)",
+    request: { body: jsonBody(AnnouncementInputSchema) },
+    responses: { 202: jsonResponse(AnnouncementSchema, "Accepted: inbox entries follow within seconds"), ...problemResponses(400, 401, 403, 404, 413) },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const db = tenantDb(c.get("tenant").db);
+    if (input.role && !(await findRolesByName(db, [input.role])).length) throw new AppError(404, "role_not_found", `No role '${input.role}'.`);
+    const p = c.get("principal");
+    const now = Date.now();
+    const row: AnnouncementRow = {
+      id: newId(now), title: input.title, body: input.body, role: input.role ?? null, createdBy: p.kind === "user" ? p.userId : null, createdAt: now,
+    };
+    // The announcement and its event commit together; the notification consumer fans it out.
+    await db.batch([
+      db.insert(announcements).values(row),
+      outboxInsert(db, { type: "announcement.created", subject: row.id, data: { announcementId: row.id, role: row.role }, traceparent: traceparentOf(c) }, now),
+    ]);
+    return c.json(view(row), 202);
+  },
+);
+
+announcementRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/announcements", tags, security, middleware: withPermission("notifications:announce"),
+    summary: "Announcements, newest first", request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(AnnouncementSchema), "A page of announcements"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const rows = await tenantDb(c.get("tenant").db).select().from(announcements)
+      .where(before ? lt(announcements.id, before) : undefined).orderBy(desc(announcements.id)).limit(q.limit + 1).all();
+    const page = rows.slice(0, q.limit);
+    return c.json({ items: page.map(view), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+  },
+);
+

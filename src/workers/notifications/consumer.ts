@@ -1,0 +1,80 @@
+import { inArray, sql } from "drizzle-orm";
+import type { TenantDb } from "../../db/client";
+import { tenantDb } from "../../db/tenant-db";
+import { fromRaw, mutedTypes, notifications, unreadCount, upsertNotification, type NotificationRow, type RawRow } from "../../db/tenant/notifications";
+import { applyOnceReturning } from "../../db/tenant/processed";
+import { newId } from "../../lib/ids";
+import { userHub } from "../authn";
+import type { ResolvedTenant } from "../context";
+import type { CloudEvent, Consumer } from "../queues";
+import { announcementConsumer, adminNoticeDrafts } from "./announce";
+import { draftsFor, type Draft } from "./compose";
+import { pushProvider } from "./push";
+import { notificationView } from "./view";
+
+export const CONSUMER = "notifications";
+
+async function displayNames(db: TenantDb, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.all<{ id: string; name: string }>(sql`
+    SELECT u.id AS id, coalesce(nullif(p.nickname, ''), u.username, 'Someone') AS name
+    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id IN ${ids}`);
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Drops drafts for muted types and, for messages, for users with a device online (they saw it live). */
+async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draft[]): Promise<Draft[]> {
+  const out: Draft[] = [];
+  for (const d of drafts) {
+    if ((await mutedTypes(db, d.userId)).includes(d.type)) continue;
+    if (d.onlyIfOffline && (await userHub(env, tenant.id, d.userId).connectedDevices()) > 0) continue;
+    out.push(d);
+  }
+  return out;
+}
+
+/**
+ * Tells each user of new rows: a `notification` frame to their online devices, else the push
+ * provider. At most once: a redelivered event was already applied and reaches none of this.
+ */
+export async function announce(env: Env, tenant: ResolvedTenant, db: TenantDb, rows: NotificationRow[]): Promise<void> {
+  const via: Record<"realtime" | "push", string[]> = { realtime: [], push: [] };
+  const push = pushProvider(env);
+  await Promise.all(rows.map(async (row) => {
+    const view = notificationView(row);
+    const unread = await unreadCount(db, row.userId);
+    const live = await userHub(env, tenant.id, row.userId).deliver(JSON.stringify({ type: "notification", notification: view, unreadCount: unread }));
+    if (live > 0) return void via.realtime.push(row.id);
+    await push.send({ tenantId: tenant.id, userId: row.userId, notificationId: row.id, type: row.type, title: view.title, body: view.body, badge: unread, data: view.data });
+    via.push.push(row.id);
+  }));
+  for (const [how, ids] of Object.entries(via)) {
+    if (ids.length) await db.update(notifications).set({ deliveredVia: how }).where(inArray(notifications.id, ids));
+  }
+}
+
+async function applyDrafts(env: Env, event: CloudEvent, tenant: ResolvedTenant, db: TenantDb, all: Draft[]): Promise<void> {
+  const drafts = await keep(env, tenant, db, all);
+  if (!drafts.length) return;
+  const names = await displayNames(db, [...new Set(drafts.map((d) => d.actorId).filter((x): x is string => !!x))]);
+  const now = Date.now();
+  const statements = drafts.map((d) => {
+    const actor = (d.actorId && names.get(d.actorId)) || "Someone";
+    const data = d.collapsedTitle ? { ...d.data, collapsedTitle: d.collapsedTitle.replaceAll("{actor}", actor) } : d.data;
+    return upsertNotification(db, {
+      id: newId(now), userId: d.userId, type: d.type, groupKey: d.groupKey, actorId: d.actorId,
+      title: d.title.replaceAll("{actor}", actor), body: d.body, data, now,
+    });
+  });
+  const results = await applyOnceReturning(db, CONSUMER, event.id, statements, now);
+  if (!results) return;
+  await announce(env, tenant, db, results.flatMap((r) => (r as RawRow[]).map(fromRaw)));
+}
+
+/** The notification queue's inbox consumer (tenant webhooks are another consumer on the same queue). */
+export const notificationConsumer: Consumer = async (event, tenant, env) => {
+  const db = tenantDb(tenant.db);
+  if (event.type === "announcement.created") return announcementConsumer(event, tenant, env, db, announce);
+  const drafts = event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event);
+  if (drafts.length) await applyDrafts(env, event, tenant, db, drafts);
+};

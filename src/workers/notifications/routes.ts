@@ -1,0 +1,118 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { tenantDb } from "../../db/tenant-db";
+import { deleteNotification, listNotifications, markAllRead, markRead, mutedTypes, setMutedTypes, unreadCount } from "../../db/tenant/notifications";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { requireUser, signedIn, userHub } from "../authn";
+import type { AppEnv } from "../context";
+import { createRouter, jsonBody, jsonResponse, problemResponses } from "../http";
+import { NotificationIdParamSchema, NotificationPageSchema, NotificationQuerySchema, NotificationSchema, PreferencesSchema } from "./schemas";
+import { notificationView } from "./view";
+
+/** The signed-in user's inbox: /v1/notifications*. */
+export const notificationRoutes = createRouter();
+const tags = ["Notifications"];
+const security = [{ bearer: [] }];
+const mw = signedIn();
+const notFound = () => new AppError(404, "notification_not_found", "No such notification.");
+const me = (c: Context<AppEnv>) => ({ userId: requireUser(c.get("principal")).userId, db: tenantDb(c.get("tenant").db) });
+
+/** Tells the user's other devices that the badge changed (read state is per user, not per device). */
+async function badgeChanged(c: Context<AppEnv>, userId: string, unread: number, ids: string[] | "all"): Promise<void> {
+  await userHub(c.env, c.get("tenant").id, userId).deliver(JSON.stringify({ type: "notifications_read", ids, unreadCount: unread })).catch(() => 0);
+}
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "get", path: "/notifications", tags, security, middleware: mw, summary: "The inbox, most recent activity first, with the unread count",
+    request: { query: NotificationQuerySchema },
+    responses: { 200: jsonResponse(NotificationPageSchema, "A page of notifications"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    const q = c.req.valid("query");
+    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const [rows, unread] = await Promise.all([listNotifications(db, userId, { before, limit: q.limit + 1, unreadOnly: q.unread === "true" }), unreadCount(db, userId)]);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return c.json({ items: page.map(notificationView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.updatedAt, last.id]) : null, unreadCount: unread }, 200);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "get", path: "/notifications/unread-count", tags, security, middleware: mw, summary: "The number of unread notifications (the badge)",
+    responses: { 200: jsonResponse(z.object({ count: z.number().int() }), "Unread count"), ...problemResponses(401) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    return c.json({ count: await unreadCount(db, userId) }, 200);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "post", path: "/notifications/read-all", tags, security, middleware: mw, summary: "Mark every notification read",
+    responses: { 200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many changed"), ...problemResponses(401) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    const updated = await markAllRead(db, userId, Date.now());
+    if (updated) await badgeChanged(c, userId, 0, "all");
+    return c.json({ updated, unreadCount: 0 }, 200);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "post", path: "/notifications/{id}/read", tags, security, middleware: mw, summary: "Mark one notification read (idempotent)",
+    request: { params: NotificationIdParamSchema },
+    responses: { 200: jsonResponse(NotificationSchema, "The notification"), ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    const row = await markRead(db, userId, c.req.valid("param").id, Date.now());
+    if (!row) throw notFound();
+    await badgeChanged(c, userId, await unreadCount(db, userId), [row.id]);
+    return c.json(notificationView(row), 200);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "delete", path: "/notifications/{id}", tags, security, middleware: mw, summary: "Delete a notification",
+    request: { params: NotificationIdParamSchema },
+    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    if (!(await deleteNotification(db, userId, c.req.valid("param").id))) throw notFound();
+    return c.body(null, 204);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "get", path: "/notifications/preferences", tags, security, middleware: mw, summary: "Muted notification types",
+    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(401) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    return c.json({ muted: (await mutedTypes(db, userId)) as z.infer<typeof PreferencesSchema>["muted"] }, 200);
+  },
+);
+
+notificationRoutes.openapi(
+  createRoute({
+    method: "put", path: "/notifications/preferences", tags, security, middleware: mw, summary: "Replace the muted notification types",
+    request: { body: jsonBody(PreferencesSchema) },
+    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const { userId, db } = me(c);
+    const muted = [...new Set(c.req.valid("json").muted)];
+    await setMutedTypes(db, userId, muted, Date.now());
+    return c.json({ muted }, 200);
+  },
+);

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { tenantDb } from "../../db/tenant-db";
+import { applyOnce } from "../../db/tenant/processed";
+import { rollupStatements, type Rollup } from "../../db/tenant/stats";
+import { PoisonError, type Consumer } from "../queues";
+import { dayOf } from "./periods";
+
+const Id = z.string().min(1).max(128);
+const UserData = z.object({ userId: Id });
+const MessageData = z.object({ senderId: Id, kind: z.string().min(1).max(32) });
+const FileData = z.object({ fileId: Id, size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
+
+/** Log entries that are messages a user sent (system entries, edits and recalls are not). */
+const SENT_KINDS = new Set(["text", "custom"]);
+
+type Effect = Omit<Rollup, "day">;
+
+function parse<T>(schema: z.ZodType<T>, type: string, data: unknown): T {
+  const r = schema.safeParse(data);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new PoisonError(`${type}: invalid data (${i ? `${i.path.join(".") || "(root)"} ${i.message}` : "bad shape"})`);
+  }
+  return r.data;
+}
+
+/**
+ * What each counted event type adds to its day. A user counts as active on a day when they
+ * sign in, refresh a session, open a socket, or write to a conversation.
+ */
+const effects: Record<string, (data: unknown, type: string) => Effect> = {
+  "user.registered": (d, t) => (parse(UserData, t, d), { counters: { registrations: 1 } }),
+  "user.deleted": (d, t) => (parse(UserData, t, d), { counters: { users_deleted: 1 } }),
+  "session.created": (d, t) => ({ counters: { logins: 1 }, activeUser: parse(UserData, t, d).userId }),
+  "session.refreshed": (d, t) => ({ counters: {}, activeUser: parse(UserData, t, d).userId }),
+  "connection.opened": (d, t) => ({ counters: { connections_opened: 1 }, activeUser: parse(UserData, t, d).userId }),
+  "connection.closed": (d, t) => (parse(UserData, t, d), { counters: { connections_closed: 1 } }),
+  "message.created": (d, t) => {
+    const m = parse(MessageData, t, d);
+    return { counters: SENT_KINDS.has(m.kind) ? { messages: 1 } : {}, activeUser: m.senderId };
+  },
+  "file.uploaded": (d, t) => ({ counters: { files_uploaded: 1, bytes_uploaded: parse(FileData, t, d).size } }),
+  "file.deleted": (d, t) => ({ counters: { files_deleted: 1, bytes_deleted: parse(FileData, t, d).size } }),
+};
+
+/**
+ * The statistics queue's consumer: each event's rollup is applied exactly once, on the UTC day
+ * of the event's own `time` (so a late redelivery lands on the right day), in one transaction
+ * with its (statistics, event id) marker. Types it does not count are acknowledged untouched;
+ * a counted type with unusable data goes to the dead-letter queue.
+ */
+export const statisticsConsumer: Consumer = async (event, tenant) => {
+  const effect = effects[event.type];
+  if (!effect) return;
+  if (!event.time) throw new PoisonError(`${event.type}: no time, so no day to count it on`);
+  const rollup: Rollup = { day: dayOf(Date.parse(event.time)), ...effect(event.data, event.type) };
+  const db = tenantDb(tenant.db);
+  await applyOnce(db, "statistics", event.id, rollupStatements(db, rollup));
+};

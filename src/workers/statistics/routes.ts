@@ -1,0 +1,19 @@
+import { createRoute } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { withPermission } from "../authn";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { StatsQuerySchema, StatsReportSchema } from "./schemas";
+import { resolveRange, statsReport } from "./service";
+
+/** The tenant admin's dashboard figures: /v1/admin/stats. */
+export const statsRoutes = createRouter();
+
+statsRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/stats", tags: ["Tenant admin"], security: [{ bearer: [] }], middleware: withPermission("stats:read"),
+    summary: "Usage statistics: a series per day, ISO week or month (UTC), totals, and levels as of `to`",
+    request: { query: StatsQuerySchema },
+    responses: { 200: jsonResponse(StatsReportSchema, "Statistics"), ...problemResponses(400, 401, 403) },
+  }),
+  async (c) => c.json(await statsReport(tenantDb(c.get("tenant").db), resolveRange(c.req.valid("query"))), 200),
+);
