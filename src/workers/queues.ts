@@ -47,7 +47,16 @@ export interface DeadLetterEnvelope {
  * The batch's figures (processed, retried, dead-lettered, lag) go to the platform DB for the
  * operators' queue view.
  */
-export async function dispatchBatch(batch: MessageBatch, env: Env, consumers: Partial<Record<string, Consumer>>, now = Date.now()): Promise<void> {
+/** Platform events (about a tenant as a whole, e.g. tenant.closed) skip tenant resolution: they run for suspended and deleted tenants too. */
+export type PlatformHandlers = Partial<Record<string, (event: CloudEvent, env: Env) => Promise<void>>>;
+
+export async function dispatchBatch(
+  batch: MessageBatch,
+  env: Env,
+  consumers: Partial<Record<string, Consumer>>,
+  platform: PlatformHandlers = {},
+  now = Date.now(),
+): Promise<void> {
   const consumer = consumers[batch.queue];
   const figures = { processed: 0, retried: 0, deadLettered: 0, oldest: now };
   const toDeadLetter = async (msg: Message, reason: string) => {
@@ -72,8 +81,11 @@ export async function dispatchBatch(batch: MessageBatch, env: Env, consumers: Pa
     }
     const fields = { queue: batch.queue, eventId: event.id, type: event.type, tenantId: event.tenantid, traceparent: event.traceparent };
     try {
-      const tenant = await resolveTenantById(env, () => platformDb(env), event.tenantid);
-      if (!tenant) {
+      const handler = platform[event.type];
+      const tenant = handler ? null : await resolveTenantById(env, () => platformDb(env), event.tenantid);
+      if (handler) {
+        await handler(event, env);
+      } else if (!tenant) {
         log("info", "event of an unknown or deleted tenant dropped", fields);
       } else {
         await consumer(event, tenant, env);

@@ -94,6 +94,12 @@ export class UserHub extends DurableObject<Env> {
   override webSocketError(ws: WebSocket): void { this.sockets.forget(ws); }
   /** Writes a frame to the user's sockets (called by conversations' fan-out). */
   deliver(frame: string, opts: DeliverOptions = {}): number { return this.sockets.deliver(frame, opts); }
+  /** Ends every socket with a final `closed` frame (tenant suspended or deleted); returns how many. */
+  closeSockets(reason: string): number {
+    const sockets = this.ctx.getWebSockets();
+    for (const sessionId of new Set(sockets.map((ws) => this.ctx.getTags(ws)[0] ?? ""))) this.sockets.closeSession(sessionId, reason);
+    return sockets.length;
+  }
   /** How many sockets the user holds (0 = offline), for push decisions. */
   connectedDevices(): number { return this.ctx.getWebSockets().length; }
   // ---- presence (presence.ts): a friend's change arriving, what a viewer may see, the privacy setting ----

@@ -5,6 +5,7 @@ import { sha256Hex } from "../../lib/crypto";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
 import { forgetTenant } from "../tenant-cache";
 import { requireAdmin } from "./auth";
+import { requestSocketClose } from "./sockets";
 import {
   CreateTenantSchema,
   IdempotencyHeaderSchema,
@@ -94,7 +95,8 @@ for (const [path, to, summary] of [
     async (c) => {
       const { slug } = c.req.valid("param");
       const row = await svc.setTenantStatus(platformDb(c.env), slug, to);
-      forgetTenant(slug);
+      forgetTenant(slug, row.id);
+      if (to === "suspended") await requestSocketClose(c.env, row.id, "tenant_suspended");
       return c.json(svc.toView(row), 200);
     },
   );
@@ -109,7 +111,8 @@ adminRoutes.openapi(
   async (c) => {
     const { slug } = c.req.valid("param");
     const row = await svc.setTenantStatus(platformDb(c.env), slug, "deleted");
-    forgetTenant(slug);
+    forgetTenant(slug, row.id);
+    await requestSocketClose(c.env, row.id, "tenant_deleted");
     return c.json(svc.toView(row), 200);
   },
 );

@@ -1,3 +1,4 @@
+import { closeTenantSockets, TENANT_CLOSED } from "../admin/sockets";
 import { runCron, type TenantSweep } from "../cron";
 import { archiveConsumer } from "../messages/archive";
 import { notificationConsumer } from "../notifications/consumer";
@@ -19,7 +20,7 @@ export const DEAD_LETTER_QUEUE = "canopy-dlq";
 
 export async function handleQueue(batch: MessageBatch, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return storeDeadLetters(batch, env);
-  return dispatchBatch(batch, env, consumers);
+  return dispatchBatch(batch, env, consumers, batch.queue === "canopy-notification" ? { [TENANT_CLOSED]: closeTenantSockets } : {});
 }
 
 /** The minute cron with every sweep; `now` is injectable so tests can move the clock. */

@@ -1,0 +1,47 @@
+import { sql } from "drizzle-orm";
+import { platformDb } from "../../db/client";
+import { findTenantById } from "../../db/platform/tenants";
+import { tenantDb, tenantDbLocation } from "../../db/tenant-db";
+import { toCloudEvent, type CloudEvent } from "../../lib/events";
+import { newId } from "../../lib/ids";
+import { log } from "../../lib/log";
+import { userHub } from "../authn";
+
+/** The event that asks every hub of a tenant to end its sockets (suspension or deletion). */
+export const TENANT_CLOSED = "tenant.closed";
+const PAGE = 100;
+const PARALLEL = 20;
+
+/** Queues the closing of a tenant's sockets; the consumer below does the work, with retries. */
+export async function requestSocketClose(env: Env, tenantId: string, reason: "tenant_suspended" | "tenant_deleted"): Promise<void> {
+  const now = Date.now();
+  await env.NOTIFICATION_QUEUE.send(
+    toCloudEvent(tenantId, "/platform/tenants", { id: newId(now), type: TENANT_CLOSED, subject: tenantId, data: { reason }, time: now }),
+    { contentType: "json" },
+  );
+}
+
+/**
+ * Ends the sockets of every user of a tenant with a final `closed` frame giving the reason.
+ * Runs for suspended and deleted tenants alike (the database is kept until purge), so it
+ * resolves the tenant row itself instead of going through the active-tenant cache. Idempotent:
+ * a retry closes nothing twice. Users are visited a page at a time, 20 hubs at once.
+ */
+export async function closeTenantSockets(event: CloudEvent, env: Env): Promise<void> {
+  const reason = (event.data as { reason?: unknown } | undefined)?.reason === "tenant_deleted" ? "tenant_deleted" : "tenant_suspended";
+  const row = await findTenantById(platformDb(env), event.tenantid);
+  if (!row || !row.dbUrl) return;
+  if (row.status === "active") return; // resumed meanwhile: nothing to close
+  const db = tenantDb(await tenantDbLocation(env, row));
+  let closed = 0;
+  for (let after = ""; ; ) {
+    const ids = (await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${PAGE}`)).map((r) => r.id);
+    for (let i = 0; i < ids.length; i += PARALLEL) {
+      const counts = await Promise.all(ids.slice(i, i + PARALLEL).map((id) => userHub(env, row.id, id).closeSockets(reason)));
+      closed += counts.reduce((a, b) => a + b, 0);
+    }
+    if (ids.length < PAGE) break;
+    after = ids[ids.length - 1]!;
+  }
+  log("info", "tenant sockets closed", { tenantId: row.id, reason, sockets: closed });
+}
