@@ -8,7 +8,7 @@ import { graphMigrations } from "./graph-store";
 import type { FriendGroupView, FriendRequestView, FriendView, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
-  hubOutboxMigrations, parseRefreshToken, sessionMigrations, storeRefreshToken, toEvict, type SessionState,
+  hubEventSource, hubOutboxMigrations, parseRefreshToken, sessionMigrations, storeRefreshToken, toEvict, type SessionState,
 } from "./sessions";
 import { alarmBy, DurableOutbox } from "../outbox";
 import { HubPresence } from "./presence";
@@ -46,7 +46,7 @@ export class UserHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.outbox = new DurableOutbox(ctx, env, () => this.eventSource(), alarmBy(ctx.storage));
+    this.outbox = new DurableOutbox(ctx, env, () => hubEventSource(ctx.storage.sql, this.userId), alarmBy(ctx.storage));
     this.graph = new FriendGraph(
       ctx.storage,
       (tenantId, to, from, msg) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
@@ -70,11 +70,6 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
   }
 
-  private eventSource(): { tenantId: string; source: string } | null {
-    const tenantId = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
-    return tenantId && this.userId ? { tenantId, source: `/tenants/${tenantId}/users/${this.userId}` } : null;
-  }
-
   private revoke(id: string, reason: RevokeReason, now: number): void {
     const s = this.sessions.get(id);
     if (!s) return;
@@ -83,9 +78,7 @@ export class UserHub extends DurableObject<Env> {
     this.sockets.closeSession(id, reason); // its live sockets get a final `closed` frame
   }
 
-  private live(now: number): SessionState[] {
-    return [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
-  }
+  private live = (now: number): SessionState[] => [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
 
   // ---- realtime (sockets.ts): the upgrade the Worker authenticated, frames, delivery ----
   override fetch(req: Request): Response { return this.sockets.upgrade(req); }
@@ -271,7 +264,7 @@ export class UserHub extends DurableObject<Env> {
   /** Announces a pending offline (presence), redelivers graph messages and publishes events a failure or crash left behind. */
   override async alarm(): Promise<void> {
     await this.presence.alarm();
-    const who = this.eventSource();
+    const who = hubEventSource(this.ctx.storage.sql, this.userId);
     if (who) await this.graph.flush({ tenantId: who.tenantId, userId: this.userId });
     await this.outbox.publish();
   }

@@ -71,6 +71,12 @@ export function markRevoked(sql: SqlStorage, record: RecordEvent, id: string, re
   record({ type: "session.revoked", subject: userId, data: { userId, sessionId: id, reason } }, now);
 }
 
+/** The tenant and CloudEvents source of a hub's events; null until the hub knows its tenant. */
+export function hubEventSource(sql: SqlStorage, userId: string): { tenantId: string; source: string } | null {
+  const tenantId = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
+  return tenantId && userId ? { tenantId, source: `/tenants/${tenantId}/users/${userId}` } : null;
+}
+
 /** How hub modules write to the object's outbox (DurableOutbox.record). */
 export type RecordEvent = (e: NewEvent, now: number) => void;
 
