@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { TenantDb } from "../client";
 
@@ -113,6 +113,13 @@ export async function deleteNotification(db: TenantDb, userId: string, id: strin
 export async function mutedTypes(db: TenantDb, userId: string): Promise<string[]> {
   const row = await db.select().from(notificationPrefs).where(eq(notificationPrefs.userId, userId)).get();
   return row ? (JSON.parse(row.muted) as string[]) : [];
+}
+
+/** Muted types of many users in one query (users without preferences are absent). */
+export async function mutedTypesOf(db: TenantDb, userIds: string[]): Promise<Map<string, string[]>> {
+  if (!userIds.length) return new Map();
+  const rows = await db.select().from(notificationPrefs).where(inArray(notificationPrefs.userId, userIds)).all();
+  return new Map(rows.map((r) => [r.userId, JSON.parse(r.muted) as string[]]));
 }
 
 export async function setMutedTypes(db: TenantDb, userId: string, muted: string[], now: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { inArray, sql } from "drizzle-orm";
 import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
-import { fromRaw, mutedTypes, notifications, unreadCount, upsertNotification, type NotificationRow, type RawRow } from "../../db/tenant/notifications";
+import { fromRaw, mutedTypesOf, notifications, unreadCount, upsertNotification, type NotificationRow, type RawRow } from "../../db/tenant/notifications";
 import { applyOnceReturning } from "../../db/tenant/processed";
 import { newId } from "../../lib/ids";
 import { userHub } from "../authn";
@@ -24,13 +24,10 @@ async function displayNames(db: TenantDb, ids: string[]): Promise<Map<string, st
 
 /** Drops drafts for muted types and, for messages, for users with a device online (they saw it live). */
 async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draft[]): Promise<Draft[]> {
-  const out: Draft[] = [];
-  for (const d of drafts) {
-    if ((await mutedTypes(db, d.userId)).includes(d.type)) continue;
-    if (d.onlyIfOffline && (await userHub(env, tenant.id, d.userId).connectedDevices()) > 0) continue;
-    out.push(d);
-  }
-  return out;
+  const muted = await mutedTypesOf(db, [...new Set(drafts.map((d) => d.userId))]);
+  const wanted = drafts.filter((d) => !muted.get(d.userId)?.includes(d.type));
+  const online = await Promise.all(wanted.map((d) => (d.onlyIfOffline ? userHub(env, tenant.id, d.userId).connectedDevices() : Promise.resolve(0))));
+  return wanted.filter((_, i) => online[i] === 0);
 }
 
 /**
