@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   // Own process group (detached), so stopping it also stops the workerd it spawns.
   const wrangler = spawn(
     "wrangler",
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", wranglerDir, "--show-interactive-dev-session=false"],
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", wranglerDir, "--show-interactive-dev-session=false", "--test-scheduled"],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, FORCE_COLOR: "1" } },
   );
   let stopping = false;
@@ -84,6 +84,10 @@ async function main(): Promise<void> {
   wrangler.on("exit", (code) => void stop(code ?? 1));
 
   await waitFor(`${api}/readyz`, 180_000, wrangler);
+  // wrangler dev does not fire cron triggers by itself: fire the minute cron (outbox sweeper,
+  // webhook retries, housekeeping) as production would.
+  const cron = setInterval(() => void fetch(`${api}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined), 60_000);
+  cron.unref();
   const demo = await ensureDemoTenant(secrets.adminToken);
   console.log(`
   Canopy is running.
