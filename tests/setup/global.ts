@@ -3,7 +3,8 @@
  * data folder, creates and migrates the platform database, and hands the Worker its URLs and
  * secrets through `provide` (read by vitest.config.ts for the Miniflare bindings and by tests
  * through `inject`). Also starts a throwaway redis-server behind the local Upstash REST adapter
- * (tools/upstash-adapter) for the Upstash rate-limit store's tests (`inject("upstash")`).
+ * (tools/upstash-adapter) for the Upstash rate-limit store's tests (`inject("upstash")`), and a
+ * recording webhook receiver for the webhook tests (`inject("webhookReceiver")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { bootstrapPlatform } from "../../tools/platform-bootstrap";
 import { startServer } from "../../tools/libsql-server/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
+import { startWebhookReceiver } from "./webhook-receiver";
 
 export default async function setup(project: TestProject) {
   // First, so a missing redis-server fails the run (saying how to install it) before anything
@@ -28,8 +30,12 @@ export default async function setup(project: TestProject) {
   }
   project.provide("upstash", { url: upstash.url, token: upstash.token });
   project.provide("oathtool", oathtoolCodes());
+  // The webhook tests' receiver: a plain HTTP server outside the system (tests/setup/webhook-receiver.ts).
+  const webhookReceiver = await startWebhookReceiver();
+  project.provide("webhookReceiver", { url: webhookReceiver.url });
 
   return async () => {
+    await webhookReceiver.close();
     await stopLibsql();
     // Stops the adapter and redis-server; a live child process would keep vitest from exiting.
     await upstash.close();

@@ -9,5 +9,7 @@ declare module "vitest" {
     upstash: { url: string; token: string };
     /** A secret and oathtool's codes for it at fixed epochs (seconds). */
     oathtool: { secret: string; codes: { epoch: number; code: string }[] };
+    /** The recording webhook receiver (tests/setup/webhook-receiver.ts): base URL, no trailing slash. */
+    webhookReceiver: { url: string };
   }
 }

@@ -26,6 +26,7 @@ import { usageRoutes } from "../statistics/platform-routes";
 import { tenantRoutes } from "../tenant/routes";
 import { followRoutes } from "../users/follows";
 import { userRoutes } from "../users/routes";
+import { webhookRoutes } from "../webhooks/routes";
 import { mountDocs } from "./docs";
 import { notFoundHandler, onError } from "./errors";
 import { healthRoutes } from "./health";
@@ -78,6 +79,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/v1", notificationRoutes);
   app.route("/v1", announcementRoutes);
   app.route("/v1", statsRoutes);
+  app.route("/v1", webhookRoutes);
 
   app.use("/.well-known/*", tenantScope());
   app.route("/", jwksRoutes);

@@ -4,17 +4,19 @@ import { archiveConsumer } from "../messages/archive";
 import { notificationConsumer } from "../notifications/consumer";
 import { allOf, dispatchBatch, storeDeadLetters, type Consumer } from "../queues";
 import { statisticsConsumer } from "../statistics/consumer";
+import { webhookConsumer } from "../webhooks/consumer";
+import { webhookSweep } from "../webhooks/sweep";
 
 /**
  * The Worker's non-HTTP entry points, assembled like the HTTP app: which consumer serves which
  * queue, and which per-tenant sweeps the minute cron runs beyond the core ones.
  */
 export const consumers: Partial<Record<string, Consumer>> = {
-  "canopy-notification": notificationConsumer,
+  "canopy-notification": allOf(notificationConsumer, webhookConsumer),
   "canopy-statistics": allOf(statisticsConsumer, archiveConsumer),
 };
 
-export const tenantSweeps: TenantSweep[] = [];
+export const tenantSweeps: TenantSweep[] = [webhookSweep];
 
 export const DEAD_LETTER_QUEUE = "canopy-dlq";
 

@@ -1,0 +1,73 @@
+import { createRoute } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { AppError } from "../../lib/errors";
+import { withPermission } from "../authn";
+import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
+import { DeliveryDetailSchema, DeliveryParamSchema, DeliveryQuerySchema, DeliverySchema, EndpointParamSchema } from "./schemas";
+import { deliveryDetail, deliveryView, loadEndpoint, retryDelivery, sendTest } from "./service";
+
+/** A webhook endpoint's messages: /v1/admin/webhooks/{id}/deliveries*, /v1/admin/webhooks/{id}/test. */
+export const webhookDeliveryRoutes = createRouter();
+const tags = ["Webhooks"];
+const security = [{ bearer: [] }];
+
+webhookDeliveryRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/webhooks/{id}/deliveries", tags, security, summary: "List an endpoint's deliveries, newest first", middleware: withPermission("webhooks:read"),
+    request: { params: EndpointParamSchema, query: DeliveryQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(DeliverySchema), "Deliveries"), ...problemResponses(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const db = tenantDb(c.get("tenant").db);
+    await loadEndpoint(db, id);
+    const rows = await listDeliveries(db, id, { status: q.status, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return c.json({ items: page.map(deliveryView), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+  },
+);
+
+webhookDeliveryRoutes.openapi(
+  createRoute({
+    method: "get", path: "/admin/webhooks/{id}/deliveries/{deliveryId}", tags, security, summary: "A delivery with its body and every attempt", middleware: withPermission("webhooks:read"),
+    request: { params: DeliveryParamSchema },
+    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...problemResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const { id, deliveryId } = c.req.valid("param");
+    const db = tenantDb(c.get("tenant").db);
+    const d = await findDelivery(db, id, deliveryId);
+    if (!d) throw new AppError(404, "webhook_delivery_not_found", "No such delivery for this endpoint.");
+    return c.json(await deliveryDetail(db, d), 200);
+  },
+);
+
+webhookDeliveryRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/webhooks/{id}/deliveries/{deliveryId}/retry", tags, security,
+    summary: "Send a delivery again now (same webhook-id); answers it after the attempt", middleware: withPermission("webhooks:write"),
+    request: { params: DeliveryParamSchema },
+    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery after the attempt"), ...problemResponses(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const { id, deliveryId } = c.req.valid("param");
+    const tenant = c.get("tenant");
+    return c.json(await retryDelivery(c.env, tenant, tenantDb(tenant.db), id, deliveryId), 200);
+  },
+);
+
+webhookDeliveryRoutes.openapi(
+  createRoute({
+    method: "post", path: "/admin/webhooks/{id}/test", tags, security,
+    summary: "Send a webhook.test message to the endpoint now; answers the delivery after the attempt", middleware: withPermission("webhooks:write"),
+    request: { params: EndpointParamSchema },
+    responses: { 200: jsonResponse(DeliveryDetailSchema, "The test delivery after its first attempt"), ...problemResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    return c.json(await sendTest(c.env, tenant, tenantDb(tenant.db), c.req.valid("param").id), 200);
+  },
+);
