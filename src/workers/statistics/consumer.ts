@@ -11,7 +11,7 @@ const MessageData = z.object({ senderId: Id, kind: z.string().min(1).max(32) });
 const FileData = z.object({ fileId: Id, size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
 
 /** Log entries that are messages a user sent (system entries, edits and recalls are not). */
-const SENT_KINDS = new Set(["text", "custom"]);
+const SENT_KINDS = new Set(["text", "custom", "file"]);
 
 type Effect = Omit<Rollup, "day">;
 
