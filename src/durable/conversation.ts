@@ -1,12 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
 import { Fanout, hubOf } from "./conversation/fanout";
+import { checkFile, type FileInput } from "./conversation/attachments";
 import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
 import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
 import { loadPolicy } from "./conversation/policy";
 import {
-  appendMessage, conversationMigrations, findByClientId, insertMember, latestSeq, loadMembers, messageRange, readMeta,
+  appendMessage, conversationMigrations, findByClientId, hasFileMessage, insertMember, latestSeq, loadMembers, messageRange, readMeta,
   setReadSeq, unreadCount, writeMeta,
 } from "./conversation/store";
 import type {
@@ -17,6 +18,7 @@ import { migrateStorage } from "./storage-migrations";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";
+export type { FileBody } from "./conversation/attachments";
 
 /** Typing indicators per member are forwarded at most this often; they are never stored. */
 const TYPING_EVERY_MS = 3_000;
@@ -115,8 +117,12 @@ export class Conversation extends DurableObject<Env> {
     const existing = findByClientId(sql, this.id, userId, input.clientId);
     if (existing) return ok({ message: existing, duplicate: true });
     if (await this.blocked(userId)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
+    const tenantId = this.meta.get("tenantId") ?? "";
+    // A file message names one of the sender's ready uploads; the stored body carries the file's facts.
+    const file = input.kind === "file" ? await checkFile(this.env, tenantId, userId, input.body as FileInput) : undefined;
+    if (file && !file.ok) return file;
     // The moderation hook runs before the message is stored (socket sends load the tenant's policy).
-    const moderated = moderate(policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now)), input.kind, input.body);
+    const moderated = moderate(policy ?? (await loadPolicy(this.env, tenantId, now)), input.kind, file ? file.value : input.body);
     if (!moderated.ok) return moderated;
     // Checked again after the awaits: a concurrent retry may have stored it meanwhile (or the sender left).
     if (!this.members.has(userId)) return notFound;
@@ -201,14 +207,26 @@ export class Conversation extends DurableObject<Env> {
     return mute(this.group, actor, muted);
   }
 
-  /** Edits a message (its sender, within the tenant's window); an `edit` event goes on the log. */
-  edit(actor: string, messageId: string, body: unknown, policy: MessagePolicy, now = Date.now()): ConvResult<MessageChange> {
-    return this.atomically(() => edit(this.group, actor, messageId, body, policy, now));
+  /**
+   * Edits a message (its sender, within the tenant's window); an `edit` event goes on the log.
+   * Without a policy (socket frames) the object loads the tenant's; the change itself is one
+   * synchronous transaction after that await, so it sees the message as it is then.
+   */
+  async edit(actor: string, messageId: string, body: unknown, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
+    const p = policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now));
+    return this.atomically(() => edit(this.group, actor, messageId, body, p, now));
   }
 
   /** Recalls a message (its sender within the window; group owner/admins always); a `recall` event goes on the log. */
-  recall(actor: string, messageId: string, policy: MessagePolicy, now = Date.now()): ConvResult<MessageChange> {
-    return this.atomically(() => recall(this.group, actor, messageId, policy, now));
+  async recall(actor: string, messageId: string, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
+    const p = policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now));
+    return this.atomically(() => recall(this.group, actor, messageId, p, now));
+  }
+
+  /** Whether a member may read this file: a file message, not recalled, references it (GET …/files/{fileId}). */
+  hasFile(userId: string, fileId: string): ConvResult<boolean> {
+    if (!this.members.has(userId)) return notFound;
+    return ok(hasFileMessage(this.ctx.storage.sql, fileId));
   }
 
   /** A page of history: `after` pages forward (oldest first), otherwise back from `before`. */

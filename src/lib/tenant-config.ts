@@ -69,6 +69,16 @@ export const TenantConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Caps on each WebSocket connection, read when it opens (src/workers/realtime/connect.ts). */
+    realtime: z
+      .object({
+        /** Largest client frame in bytes of UTF-8; a larger one closes the socket with 1009. */
+        maxFrameBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+        /** Client frames per connection per second; one more closes the socket with 1008. */
+        framesPerSecond: z.number().int().min(1).max(1000).default(20),
+      })
+      .strict()
+      .prefault({}),
     signIn: z
       .object({
         password: z.boolean().default(true),
@@ -100,13 +110,20 @@ export const TenantConfigPatchSchema = z
       })
       .strict()
       .optional(),
+    realtime: z
+      .object({
+        maxFrameBytes: TenantConfigSchema.shape.realtime.unwrap().shape.maxFrameBytes.unwrap().optional(),
+        framesPerSecond: TenantConfigSchema.shape.realtime.unwrap().shape.framesPerSecond.unwrap().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type TenantConfigPatch = z.infer<typeof TenantConfigPatchSchema>;
 
 /**
- * Applies a partial patch: objects merge one level deep (`messages.moderation` two); a feature set to null is removed;
+ * Applies a partial patch: objects (`realtime` included) merge one level deep (`messages.moderation` two); a feature set to null is removed;
  * `allowedOrigins` is replaced whole. The result is validated again by the caller's parse.
  */
 export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): TenantConfig {
@@ -128,6 +145,7 @@ export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): Tenan
       ...patch.messages,
       moderation: { ...base.messages.moderation, ...patch.messages?.moderation },
     },
+    realtime: { ...base.realtime, ...patch.realtime },
   });
 }
 

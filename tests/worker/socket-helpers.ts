@@ -38,3 +38,15 @@ export async function connect(t: string, auth: { token?: string; ticket?: string
   };
 }
 export type Sock = Awaited<ReturnType<typeof connect>>;
+
+type User = { userId: string; tokens: { accessToken: string } };
+
+/** Creates a group owned by `owner` with `members`; returns its id. */
+export async function group(t: string, owner: User, members: User[], name = "crew"): Promise<string> {
+  const res = await call("/v1/conversations", { method: "POST", tenant: t, headers: bearer(owner.tokens.accessToken), json: { type: "group", name, memberIds: members.map((m) => m.userId) } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json<{ id: string }>()).id;
+}
+
+/** Resolves once `s` got `n` frames of `type` (counting from the start of the socket). */
+export const nth = (s: Sock, type: string, n: number) => s.until(() => s.frames.filter((f) => f.type === type).length >= n && s.frames.filter((f) => f.type === type)[n - 1], `${n} × ${type}`);

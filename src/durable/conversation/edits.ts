@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { wordListModerator } from "../../lib/moderation";
+import { editedFileBody, type FileBody, type FileInput } from "./attachments";
 import { checkBody, MessageKindSchema, type MessageKind, type MessageView } from "./frames";
 import type { GroupContext } from "./groups";
 import { notFound } from "./groups";
@@ -14,15 +15,17 @@ const wasRecalled = { ok: false, error: "conflict", code: "message_recalled", de
 const BodyOfKind = z.object({ kind: MessageKindSchema, body: z.unknown() }).superRefine(checkBody);
 
 /**
- * The moderation hook: a text body passes the tenant's moderator before it is stored (custom JSON
- * bodies are not inspected). Block refuses with `message_blocked`; mask answers the starred body.
+ * The moderation hook: a text body, and a file message's caption, pass the tenant's moderator
+ * before they are stored (custom JSON bodies are not inspected). Block refuses with
+ * `message_blocked`; mask answers the body with the matches starred.
  */
 export function moderate(policy: MessagePolicy, kind: MessageKind, body: unknown): ConvResult<unknown> {
-  if (kind !== "text") return ok(body);
-  const { text } = body as { text: string };
-  const r = wordListModerator(policy.moderation).check(text);
+  const field = kind === "text" ? "text" : kind === "file" ? "caption" : undefined;
+  const value = field ? (body as Record<string, unknown>)[field] : undefined;
+  if (!field || typeof value !== "string") return ok(body);
+  const r = wordListModerator(policy.moderation).check(value);
   if (r.action === "block") return { ok: false, error: "unprocessable", code: "message_blocked", detail: "The message was refused by moderation." };
-  return ok(r.action === "mask" ? { ...(body as object), text: r.text } : body);
+  return ok(r.action === "mask" ? { ...(body as object), [field]: r.text } : body);
 }
 
 export interface MessageChange {
@@ -34,13 +37,16 @@ export interface MessageChange {
 
 const within = (m: MessageView, seconds: number, now: number) => now - Date.parse(m.sentAt) < seconds * 1000;
 
-/** The original message an edit or recall targets: text or custom, not an event. */
+/** The original message an edit or recall targets: text, custom or file, not an event. */
 function target(ctx: GroupContext, messageId: string): MessageView | undefined {
   const m = findMessage(ctx.sql, ctx.meta.get("id") ?? "", messageId);
-  return m && (m.kind === "text" || m.kind === "custom") ? m : undefined;
+  return m && (m.kind === "text" || m.kind === "custom" || m.kind === "file") ? m : undefined;
 }
 
-/** Replaces a message's body: its sender only, within `editWindowSeconds`, moderated like a send. */
+/**
+ * Replaces a message's body: its sender only, within `editWindowSeconds`, moderated like a send.
+ * A file message takes a body of its kind with the same fileId: only its caption changes.
+ */
 export function edit(ctx: GroupContext, actor: string, messageId: string, body: unknown, policy: MessagePolicy, now: number): ConvResult<MessageChange> {
   if (!ctx.members.has(actor)) return notFound;
   const m = target(ctx, messageId);
@@ -52,7 +58,9 @@ export function edit(ctx: GroupContext, actor: string, messageId: string, body: 
   }
   const parsed = BodyOfKind.safeParse({ kind: m.kind, body });
   if (!parsed.success) return { ok: false, error: "invalid", detail: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
-  const moderated = moderate(policy, m.kind as MessageKind, body);
+  const next = m.kind === "file" ? editedFileBody(m.body as FileBody, parsed.data.body as FileInput) : ok(body);
+  if (!next.ok) return next;
+  const moderated = moderate(policy, m.kind as MessageKind, next.value);
   if (!moderated.ok) return moderated;
   markEdited(ctx.sql, messageId, moderated.value, now);
   const event = ctx.emit(actor, "edit", { messageId, body: moderated.value }, now);

@@ -5,9 +5,12 @@ import { z } from "zod";
  * frames) and the Conversation object and HTTP routes (which validate message input).
  */
 
-/** Largest client frame, in bytes of UTF-8; beyond it the socket closes with 1009. */
+/**
+ * Largest client frame, in bytes of UTF-8, when the upgrade names none; beyond it the socket
+ * closes with 1009. Tenants set their own (`realtime.maxFrameBytes`, same default).
+ */
 export const MAX_FRAME_BYTES = 64 * 1024;
-/** Client frames per socket per second; beyond it the socket closes with 1008. */
+/** Client frames per socket per second when the upgrade names none (`realtime.framesPerSecond`); beyond it, 1008. */
 export const FRAMES_PER_SECOND = 20;
 /** Largest message body, as serialized JSON. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -19,7 +22,8 @@ export const CLOSE = { policy: 1008, tooLarge: 1009, revoked: 4001 } as const;
 
 export const ConversationIdSchema = z.string().regex(/^[dg]_[0-9a-z]{20,40}$/, "not a conversation id");
 export const ClientIdSchema = z.string().min(1).max(64);
-export const MessageKindSchema = z.enum(["text", "custom"]);
+export const MessageIdSchema = z.string().min(1).max(64);
+export const MessageKindSchema = z.enum(["text", "custom", "file"]);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
 /**
  * Kinds on the log: what clients send, plus events the object writes itself: `system`
@@ -27,9 +31,20 @@ export type MessageKind = z.infer<typeof MessageKindSchema>;
  */
 export type LogKind = MessageKind | "system" | "edit" | "recall";
 
+/** A file id as the files service issues them (src/lib/ids.ts: 26 Crockford base32 characters). */
+export const FileIdSchema = z.string().regex(/^[0-9a-hjkmnp-tv-z]{26}$/, "not a file id");
+/** Longest caption of a file message. */
+export const MAX_CAPTION_CHARS = 1000;
+
 /** Text: `{ text, mentions? }`; mentions are user ids a notification goes to even in muted conversations. */
 const TextBodySchema = z.object({ text: z.string().trim().min(1).max(4000), mentions: z.array(z.string().min(1).max(64)).max(50).optional() }).strict();
 const CustomBodySchema = z.record(z.string(), z.unknown());
+/**
+ * File: `{ fileId, caption? }`, one of the sender's own ready uploads. The object stores it
+ * enriched with the file's `name`, `contentType` and `size` (see conversation/attachments.ts).
+ */
+const FileBodySchema = z.object({ fileId: FileIdSchema, caption: z.string().trim().min(1).max(MAX_CAPTION_CHARS).optional() }).strict();
+const BODY_SCHEMAS = { text: TextBodySchema, custom: CustomBodySchema, file: FileBodySchema } as const;
 
 const bodyBytes = (body: unknown) => new TextEncoder().encode(JSON.stringify(body)).length;
 
@@ -40,9 +55,9 @@ export const MessageInputShape = {
   body: z.unknown(),
 };
 
-/** Checks a body against its kind: text is `{ text }`; custom is any JSON object; both size-capped. */
+/** Checks a body against its kind: text is `{ text }`; custom is any JSON object; file is `{ fileId, caption? }`; all size-capped. */
 export function checkBody(v: { kind: MessageKind; body: unknown }, ctx: z.RefinementCtx): void {
-  const parsed = (v.kind === "text" ? TextBodySchema : CustomBodySchema).safeParse(v.body);
+  const parsed = BODY_SCHEMAS[v.kind].safeParse(v.body);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: ["body", ...issue.path.map(String)], message: issue.message });
   } else if (bodyBytes(v.body) > MAX_BODY_BYTES) {
@@ -61,6 +76,9 @@ export const ClientFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("read"), conversationId: ConversationIdSchema, seq: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal("typing"), conversationId: ConversationIdSchema }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
+  // Edit and recall (same rules as HTTP PATCH/DELETE …/messages/{messageId}); clientId is only echoed back.
+  z.object({ type: z.literal("edit"), conversationId: ConversationIdSchema, messageId: MessageIdSchema, body: z.unknown(), clientId: ClientIdSchema.optional() }).strict(),
+  z.object({ type: z.literal("recall"), conversationId: ConversationIdSchema, messageId: MessageIdSchema, clientId: ClientIdSchema.optional() }).strict(),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
@@ -84,6 +102,8 @@ export interface MessageView {
 export type ServerFrame =
   | ({ type: "message" } & MessageView)
   | { type: "ack"; clientId: string; conversationId: string; seq: number; messageId: string }
+  /** An edit or recall frame is done: `messageId` is the changed message, `seq` the log entry that records the change. */
+  | { type: "edited" | "recalled"; conversationId: string; messageId: string; seq: number; clientId?: string }
   | { type: "error"; code: string; message: string; clientId?: string; conversationId?: string }
   | { type: "sync_truncated"; conversationId: string; fromSeq: number; latestSeq: number }
   | { type: "synced"; cursors: Record<string, number> }

@@ -23,6 +23,8 @@ export const conversationMigrations: readonly DoMigration[] = [
   },
   // v3: the outbox of domain events (message.created for every log entry).
   (sql) => sql.exec(OUTBOX_TABLE_SQL),
+  // v4: file messages by file id, for members' download access (hasFileMessage).
+  (sql) => sql.exec("CREATE INDEX messages_by_file ON messages (json_extract(body, '$.fileId')) WHERE kind = 'file'"),
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {
@@ -130,10 +132,15 @@ export function messageRange(sql: SqlStorage, conversationId: string, q: { after
   return rows.map(view(conversationId));
 }
 
-/** Messages (text and custom, not recalled) after the read cursor that others sent; events do not count. */
+/** Whether a file message, not recalled, references this file (recalling it withdraws members' access). */
+export function hasFileMessage(sql: SqlStorage, fileId: string): boolean {
+  return sql.exec("SELECT 1 FROM messages WHERE kind = 'file' AND json_extract(body, '$.fileId') = ? AND recalled_at IS NULL LIMIT 1", fileId).toArray().length > 0;
+}
+
+/** Messages (text, custom and file, not recalled) after the read cursor that others sent; events do not count. */
 export function unreadCount(sql: SqlStorage, userId: string, readSeq: number): number {
   return sql.exec<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND kind IN ('text', 'custom') AND recalled_at IS NULL",
+    "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND kind IN ('text', 'custom', 'file') AND recalled_at IS NULL",
     readSeq, userId,
   ).one().n;
 }

@@ -1,4 +1,4 @@
-import type { Conversation, ConvResult, SendResult, SinceResult } from "../conversation";
+import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import { ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
 import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
 
@@ -76,6 +76,17 @@ export async function handleFrame(ctx: FrameContext, raw: string | ArrayBuffer):
     }
     case "sync":
       return sync(ctx, frame.cursors);
+    case "edit":
+    case "recall": {
+      // The object loads the tenant's windows and moderation itself (the hub has no tenant config).
+      const { conversationId, messageId, clientId } = frame;
+      const stub = ctx.conversation(conversationId);
+      const r = plain<MessageChange>(frame.type === "edit" ? await stub.edit(ctx.userId, messageId, frame.body) : await stub.recall(ctx.userId, messageId));
+      const echo = clientId ? { clientId } : {};
+      if (!r.ok) return ctx.send({ type: "error", ...refusal(r), ...echo, conversationId });
+      // Every member's devices, this one included, get the log entry as a `message` frame.
+      return ctx.send({ type: frame.type === "edit" ? "edited" : "recalled", conversationId, messageId, seq: r.value.event.seq, ...echo });
+    }
   }
 }
 

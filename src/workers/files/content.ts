@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { findFile } from "../../db/tenant/files";
 import { AppError } from "../../lib/errors";
+import { verifyDownload } from "../file-urls";
 import { createRouter, problemResponses } from "../http";
 import { isInline } from "./policy";
 import { FileParamsSchema } from "./schemas";
 import { filesScope } from "./service";
-import { verifyDownload } from "./signing";
 
 /**
  * `GET /v1/files/{id}/content?exp&sig`: the bytes, for whoever holds a signed URL. No

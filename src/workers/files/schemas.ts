@@ -10,21 +10,8 @@ export const FileParamsSchema = z.object({ id: FileIdSchema });
 
 const Purpose = z.enum(PURPOSES).openapi({ description: "What the file is for: decides accepted types, size cap and visibility" });
 
-/** A file as the API shows it, with a fresh signed download URL. */
-export const FileSchema = z
-  .object({
-    id: z.string(),
-    ownerId: z.string(),
-    purpose: z.string(),
-    name: z.string(),
-    contentType: z.string().openapi({ description: "Sniffed from the bytes, not taken from the client" }),
-    size: z.number().int(),
-    sha256: z.string().nullable().openapi({ description: "Hex SHA-256 of the bytes (single uploads; null for multipart)" }),
-    createdAt: z.string(),
-    url: z.string().openapi({ description: "Signed download URL; no Authorization header needed" }),
-    urlExpiresAt: z.string(),
-  })
-  .openapi("File");
+/** A file as the API shows it (shared with the realtime service's attachments). */
+export { FileSchema } from "../file-urls";
 
 /**
  * The multipart form of `POST /v1/files`. The `file` part's bytes are checked by the service

@@ -9,9 +9,9 @@ import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
 import { log } from "../../lib/log";
 import type { AppEnv, ResolvedTenant } from "../context";
+import { fileView, tenantOrigin } from "../file-urls";
 import { traceparentOf } from "../http";
 import { canView, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
-import { downloadUrl, tenantOrigin } from "./signing";
 
 /** What every files operation needs from the request: bindings, tenant, its DB, URL origin, trace. */
 export interface FilesScope {
@@ -49,12 +49,8 @@ export function uploadedEvent(s: FilesScope, row: FileRow): DomainEvent {
 }
 
 /** A file as the API shows it, with a freshly signed download URL. */
-export async function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
-  const { url, expiresAt } = await downloadUrl(s.env.DB_ENCRYPTION_KEY, s.origin, s.tenant.id, row.id, now);
-  return {
-    id: row.id, ownerId: row.ownerId, purpose: row.purpose, name: row.name, contentType: row.contentType, size: row.size,
-    sha256: row.sha256, createdAt: new Date(row.createdAt).toISOString(), url, urlExpiresAt: new Date(expiresAt).toISOString(),
-  };
+export function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
+  return fileView(s.env.DB_ENCRYPTION_KEY, s.origin, s.tenant.id, row, now);
 }
 
 /**

@@ -63,6 +63,9 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   headers.set(HUB_HEADERS.tenant, tenant.id);
   headers.set(HUB_HEADERS.user, claims.sub);
   headers.set(HUB_HEADERS.session, claims.sid);
+  // The tenant's caps, fixed for the connection's life in its attachment (a config change applies to new sockets).
+  headers.set(HUB_HEADERS.maxFrameBytes, String(tenant.config.realtime.maxFrameBytes));
+  headers.set(HUB_HEADERS.framesPerSecond, String(tenant.config.realtime.framesPerSecond));
   // Who may see this user's presence (tenant DB); the hub keeps it for its fan-out.
   headers.set(HUB_HEADERS.presencePrivacy, (await settingsOf(tenantDb(tenant.db), claims.sub)).privacy.presence);
   if (ticket) {

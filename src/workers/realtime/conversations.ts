@@ -5,12 +5,13 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
+import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
 import { conversationJson, conversationOf, createConversation, unwrap } from "./service";
 import { conversationsOf } from "./store";
 
-/** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts. */
+/** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts, attachments in attachments.ts. */
 export const conversationRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
@@ -71,3 +72,4 @@ conversationRoutes.openapi(
 );
 
 conversationRoutes.route("/", memberRoutes);
+conversationRoutes.route("/", attachmentRoutes);

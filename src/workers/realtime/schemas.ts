@@ -16,7 +16,7 @@ const Member = z.object({ userId: z.string(), role: Role, joinedAt: z.string().d
 export const MessageSchema = z
   .object({
     conversationId: z.string(), seq: z.number().int(), messageId: z.string(), senderId: z.string(),
-    kind: z.enum(["text", "custom", "system", "edit", "recall"]), body: z.unknown(), sentAt: z.string().datetime(),
+    kind: z.enum(["text", "custom", "file", "system", "edit", "recall"]), body: z.unknown(), sentAt: z.string().datetime(),
     editedAt: z.string().datetime().optional(), recalled: z.literal(true).optional(),
   })
   .openapi("Message");

@@ -1,0 +1,40 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { tenantDb } from "../../db/tenant-db";
+import { findFile } from "../../db/tenant/files";
+import { ConversationIdSchema } from "../../durable/conversation/frames";
+import { AppError } from "../../lib/errors";
+import { requireUser, signedIn } from "../authn";
+import { FileSchema, fileView, tenantOrigin } from "../file-urls";
+import { createRouter, jsonResponse, problemResponses } from "../http";
+import { conversationOf, unwrap } from "./service";
+
+/**
+ * Attachments of conversations: `GET /v1/conversations/{id}/files/{fileId}`. The files service
+ * shows an `attachment` to its owner only; a conversation's members may read one that a file
+ * message of the conversation (not recalled) references. The answer is the files service's own
+ * view with a freshly signed download URL, so clients handle both the same way.
+ */
+export const attachmentRoutes = createRouter();
+
+const AttachmentParam = z.object({ id: ConversationIdSchema, fileId: z.string().min(1).max(64) });
+const noFile = () => new AppError(404, "file_not_found", "No such file in this conversation.");
+
+attachmentRoutes.openapi(
+  createRoute({
+    method: "get", path: "/conversations/{id}/files/{fileId}", tags: ["Conversations"], security: [{ bearer: [] }], middleware: signedIn(),
+    summary: "A file sent in the conversation, for its members: metadata and a fresh signed download URL (same shape as GET /v1/files/{id})",
+    request: { params: AttachmentParam },
+    responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404) },
+  }),
+  async (c) => {
+    const tenant = c.get("tenant");
+    const userId = requireUser(c.get("principal")).userId;
+    const { id, fileId } = c.req.valid("param");
+    // The conversation decides (a non-member gets conversation_not_found); a recalled message no longer grants access.
+    if (!unwrap<boolean>(await conversationOf(c.env, tenant.id, id).hasFile(userId, fileId))) throw noFile();
+    // A file deleted by its owner since is gone for everyone.
+    const row = await findFile(tenantDb(tenant.db), fileId);
+    if (!row || row.status !== "ready") throw noFile();
+    return c.json(await fileView(c.env.DB_ENCRYPTION_KEY, tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN), tenant.id, row), 200);
+  },
+);
