@@ -11,14 +11,14 @@
  * and refresh flows. Prints markdown tables and writes them to bench/results/<timestamp>.md.
  * Everything runs on loopback and stops by itself.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createReadStream } from "node:fs";
-import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { firstLine, killAllNow, runToCompletion, stopAll } from "./processes";
-import { report, type Machine, type RoundResult, type Settings } from "./report";
+import { machine } from "./machine";
+import { killAllNow, runToCompletion, stopAll } from "./processes";
+import { report, type RoundResult, type Settings } from "./report";
 import { round, roundBudgetSeconds, summary, warm } from "./rounds";
 import { startStack } from "./stack";
 
@@ -75,28 +75,6 @@ function parse(): Options {
     keep: values.keep,
     scratchParent: resolve(values.scratch ?? tmpdir()),
     strict: values.strict,
-  };
-}
-
-function machine(load: string, loadAfter: string): Machine {
-  let commit = "unknown";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    // What is measured: the Worker (src/) and the local libSQL server (tools/).
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "tools"], { cwd: root, encoding: "utf8" }).trim();
-    if (dirty) commit += " + uncommitted changes in src/ or tools/";
-  } catch {
-    // not a git checkout
-  }
-  return {
-    nproc: availableParallelism(),
-    cpu: cpus()[0]?.model.trim() ?? "unknown CPU",
-    node: process.version,
-    workerd: firstLine(join(root, "node_modules/.bin/workerd"), ["--version"]),
-    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    commit,
-    load,
-    loadAfter,
   };
 }
 
@@ -167,7 +145,7 @@ async function main(): Promise<number> {
     );
     if (bad) notes.push("some requests failed (see the non-2xx / socket errors and failed requests columns): the figures of those targets are suspect.");
 
-    const { markdown, allGoalsMet } = report(rounds, machine(load, loadAfter), s, notes);
+    const { markdown, allGoalsMet } = report(rounds, machine(root, load, loadAfter), s, notes);
     process.stdout.write(`\n${markdown}`);
     const results = join(root, "bench/results");
     mkdirSync(results, { recursive: true });

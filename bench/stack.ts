@@ -1,19 +1,17 @@
 /**
  * Brings up what the benchmark measures, all on loopback, in a scratch directory:
  * the local libSQL server (fresh data dir) with the platform DB, the built bundle under raw
- * workerd, the `bench` tenant and its users, a 100k-row `items` namespace, and the in-process
+ * workerd (servers.ts), the `bench` tenant and its users, a 100k-row `items` namespace, and the in-process
  * `libsql` floor.
  */
-import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { bootstrapPlatform } from "../tools/platform-bootstrap";
 import { authFlows, type AuthFlows } from "./auth-flows";
 import { registerUsers } from "./auth-users";
 import { ITEM_ROWS, ITEMS_SCHEMA, itemsFill, pointSelectBody, randomItemId } from "./items";
 import type { Target } from "./measure";
-import { freePort, start } from "./processes";
-import { compatibilityDateOf, workerdConfig } from "./workerd-config";
+import { start } from "./processes";
+import { postJson, progress, startServers, tsx } from "./servers";
 
 export const TENANT = "bench";
 const ITEMS_NAMESPACE = "bench-items";
@@ -41,22 +39,6 @@ export interface Stack {
   };
 }
 
-function progress(msg: string): void {
-  process.stderr.write(`bench: ${msg}\n`);
-}
-
-async function postJson(url: string, token: string, body: unknown, expected: number): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`POST ${url}: expected ${expected}, got ${res.status} ${text.slice(0, 500)}`);
-  return JSON.parse(text) as unknown;
-}
-
 /** Creates the items namespace on the local server and fills it through Hrana. */
 async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: string; token: string }> {
   const created = (await postJson(`${libsqlOrigin}/v1/namespaces/${ITEMS_NAMESPACE}/create`, secret, {}, 200)) as { url: string; token: string };
@@ -77,67 +59,7 @@ async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: s
  * connection count, which is also the number of users behind the authenticated target.
  */
 export async function startStack(root: string, scratch: string, bundle: string, connections: number): Promise<Stack> {
-  // Children run on the same Node as the benchmark (tsx's shebang would pick whatever `node` is on PATH).
-  const tsx = (script: string, ...args: string[]) => ({
-    command: process.execPath,
-    args: [join(root, "node_modules/tsx/dist/cli.mjs"), script, ...args],
-  });
-  const secret = randomBytes(24).toString("base64url");
-
-  progress("starting the local libSQL server");
-  const libsqlPort = await freePort();
-  const libsqlLog = join(scratch, "libsql-server.log");
-  const libsql = await start({
-    name: "libsql server",
-    ...tsx("tools/libsql-server/main.ts", "--port", String(libsqlPort), "--host", "127.0.0.1", "--data", join(scratch, "libsql")),
-    cwd: root,
-    env: { ...process.env, LIBSQL_SERVER_SECRET: secret },
-    logFile: libsqlLog,
-    readyLine: /libsql server listening on (http:\/\/\S+)/,
-    timeoutMs: 30_000,
-  });
-  const libsqlOrigin = libsql.ready;
-  const platform = await bootstrapPlatform(libsqlOrigin, secret);
-
-  progress(`starting workerd with ${bundle}`);
-  const workerdDir = join(scratch, "workerd");
-  mkdirSync(join(workerdDir, "do"), { recursive: true });
-  copyFileSync(bundle, join(workerdDir, "index.js"));
-  const adminToken = randomBytes(24).toString("base64url");
-  const workerPort = await freePort();
-  writeFileSync(
-    join(workerdDir, "config.capnp"),
-    workerdConfig({
-      modulePath: "index.js",
-      doDiskPath: join(workerdDir, "do"),
-      port: workerPort,
-      compatibilityDate: compatibilityDateOf(join(root, "wrangler.toml")),
-      text: {
-        ADMIN_TOKEN: adminToken,
-        PLATFORM_DB_URL: platform.url,
-        PLATFORM_DB_TOKEN: platform.token,
-        DB_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
-        LIBSQL_ADMIN_URL: libsqlOrigin,
-        LIBSQL_ADMIN_TOKEN: secret,
-        DB_PROVISIONER: "local",
-        BASE_DOMAIN: "localhost",
-        ENVIRONMENT: "benchmark",
-        MAX_BODY_BYTES: "1048576",
-        TENANT_CACHE_TTL_MS: "5000",
-      },
-    }),
-  );
-  const workerOrigin = `http://127.0.0.1:${workerPort}`;
-  const workerdLog = join(scratch, "workerd.log");
-  await start({
-    name: "workerd",
-    command: join(root, "node_modules/.bin/workerd"),
-    args: ["serve", join(workerdDir, "config.capnp")],
-    cwd: workerdDir,
-    logFile: workerdLog,
-    readyUrl: `${workerOrigin}/__bare`,
-    timeoutMs: 30_000,
-  });
+  const { libsqlOrigin, libsqlLog, secret, workerOrigin, workerdLog, adminToken } = await startServers(root, scratch, bundle);
 
   progress(`creating tenant '${TENANT}' through the admin API`);
   await postJson(`${workerOrigin}/admin/v1/tenants`, adminToken, { slug: TENANT, name: "Bench", config: TENANT_CONFIG }, 201);
@@ -152,7 +74,7 @@ export async function startStack(root: string, scratch: string, bundle: string, 
   mkdirSync(join(scratch, "floor"), { recursive: true });
   const floor = await start({
     name: "libsql floor",
-    ...tsx("bench/libsql-floor.ts", "--db", join(scratch, "floor", "items.db"), "--rows", String(ITEM_ROWS)),
+    ...tsx(root, "bench/libsql-floor.ts", "--db", join(scratch, "floor", "items.db"), "--rows", String(ITEM_ROWS)),
     cwd: root,
     logFile: join(scratch, "libsql-floor.log"),
     readyLine: /libsql floor listening on (http:\/\/\S+)/,

@@ -2,7 +2,8 @@
  * The workerd config (capnp text) that serves the built bundle the way production runs it: the
  * ES module from `wrangler deploy --dry-run`, text bindings, SQLite-backed Durable Objects on a
  * local disk, and an outbound network that may reach loopback (the local libSQL server).
- * Queue producers and R2 are left out: no benchmarked route touches them.
+ * Queue producers and R2 are left out: no benchmarked route touches them. An extra Worker (the
+ * realtime benchmark's bare Durable Object) may run in the same process on a socket of its own.
  */
 import { readFileSync } from "node:fs";
 
@@ -13,6 +14,22 @@ export const DO_CLASSES = [
   { binding: "RATE_LIMITER", className: "RateLimiter" },
 ] as const;
 
+/**
+ * Queue producers of wrangler.toml. With `queueSink`, each is bound to a Worker that accepts
+ * every message and drops it (workerd turns a queue send into an HTTP request to the service),
+ * so the Durable Objects' outboxes publish as they would in production instead of failing and
+ * retrying from their alarms.
+ */
+export const QUEUE_BINDINGS = ["NOTIFICATION_QUEUE", "STATISTICS_QUEUE", "AI_QUEUE", "DEAD_LETTER_QUEUE"] as const;
+
+/** A second Worker service in the same workerd process: its module, port and Durable Objects. */
+export interface ExtraWorker {
+  /** Path of its ES module, relative to the config file's directory. */
+  modulePath: string;
+  port: number;
+  durableObjects: { binding: string; className: string }[];
+}
+
 export interface WorkerdConfigOptions {
   /** Path of the bundle, relative to the config file's directory (capnp `embed` resolves it there). */
   modulePath: string;
@@ -22,7 +39,13 @@ export interface WorkerdConfigOptions {
   compatibilityDate: string;
   /** Text bindings (vars and secrets). */
   text: Record<string, string>;
+  extra?: ExtraWorker;
+  /** Bind the queue producers to a sink (see QUEUE_BINDINGS); otherwise they are left unbound. */
+  queueSink?: boolean;
 }
+
+/** The queue sink's module: accepts every send and batch. */
+const SINK = "export default { async fetch(req) { await req.arrayBuffer(); return Response.json({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }); } };";
 
 /** A capnp string literal. */
 function str(s: string): string {
@@ -40,21 +63,44 @@ export function workerdConfig(o: WorkerdConfigOptions): string {
   const bindings = [
     ...Object.entries(o.text).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`),
     ...DO_CLASSES.map((d) => `(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`),
+    ...(o.queueSink ? QUEUE_BINDINGS.map((q) => `(name = ${str(q)}, queue = "queue-sink")`) : []),
   ];
   const namespaces = DO_CLASSES.map(
     (d) => `(className = ${str(d.className)}, uniqueKey = ${str(`canopy-bench-${d.className}`)}, enableSql = true)`,
   );
   const indent = (items: string[]): string => items.map((i) => `    ${i},`).join("\n");
+  const x = o.extra;
+  const extraService =
+    (x ? `\n    (name = "extra", worker = .extra),` : "") +
+    (o.queueSink
+      ? `\n    (name = "queue-sink", worker = (modules = [(name = "sink.js", esModule = ${str(SINK)})], compatibilityDate = ${str(o.compatibilityDate)})),`
+      : "");
+  const extraSocket = x ? `\n    (name = "extra-http", address = ${str(`127.0.0.1:${x.port}`)}, http = (), service = "extra"),` : "";
+  const extraWorker = x
+    ? `
+const extra :Workerd.Worker = (
+  modules = [(name = ${str(x.modulePath)}, esModule = embed ${str(x.modulePath)})],
+  compatibilityDate = ${str(o.compatibilityDate)},
+  bindings = [
+${indent(x.durableObjects.map((d) => `(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`))}
+  ],
+  durableObjectNamespaces = [
+${indent(x.durableObjects.map((d) => `(className = ${str(d.className)}, uniqueKey = ${str(`canopy-bench-extra-${d.className}`)}, enableSql = true)`))}
+  ],
+  durableObjectStorage = (localDisk = "do-disk"),
+);
+`
+    : "";
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
     (name = "canopy", worker = .canopy),
     (name = "loopback", network = (allow = ["public", "private", "local"])),
-    (name = "do-disk", disk = (path = ${str(o.doDiskPath)}, writable = true)),
+    (name = "do-disk", disk = (path = ${str(o.doDiskPath)}, writable = true)),${extraService}
   ],
   sockets = [
-    (name = "http", address = ${str(`127.0.0.1:${o.port}`)}, http = (), service = "canopy"),
+    (name = "http", address = ${str(`127.0.0.1:${o.port}`)}, http = (), service = "canopy"),${extraSocket}
   ],
 );
 
@@ -70,5 +116,5 @@ ${indent(namespaces)}
   durableObjectStorage = (localDisk = "do-disk"),
   globalOutbound = "loopback",
 );
-`;
+${extraWorker}`;
 }

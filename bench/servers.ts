@@ -1,0 +1,145 @@
+/**
+ * The servers every benchmark starts, on loopback, in a scratch directory: the local libSQL
+ * server (fresh data dir) with the platform DB, and the built bundle under raw workerd, optionally
+ * with a second Worker service (the realtime benchmark's bare Durable Object) in the same process.
+ * Shared by the HTTP benchmark (stack.ts) and the realtime one (realtime/stack.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bootstrapPlatform } from "../tools/platform-bootstrap";
+import { freePort, start, type Managed } from "./processes";
+import { compatibilityDateOf, workerdConfig, type ExtraWorker } from "./workerd-config";
+
+export interface Servers {
+  libsqlOrigin: string;
+  libsqlLog: string;
+  /** The libSQL server's admin secret. */
+  secret: string;
+  workerOrigin: string;
+  workerdLog: string;
+  adminToken: string;
+  /** The running workerd (replaced by `restartWorkerd`). */
+  workerd(): Managed;
+  /** Stops workerd and starts it again on the same config, ports and storage (a fresh process). */
+  restartWorkerd(): Promise<void>;
+  /** Origin of the extra Worker service, when one was configured. */
+  extraOrigin?: string;
+}
+
+export interface ExtraService {
+  /** The ES module's source; written next to the config. */
+  source: string;
+  /** The module's file name, e.g. "bare.js". */
+  moduleName: string;
+  durableObjects: ExtraWorker["durableObjects"];
+  /** Bind the queue producers to a sink (workerd-config.ts) instead of leaving them unbound. */
+  queueSink?: boolean;
+}
+
+export function progress(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+/** Children run on the same Node as the benchmark (tsx's shebang would pick whatever `node` is on PATH). */
+export function tsx(root: string, script: string, ...args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: [join(root, "node_modules/tsx/dist/cli.mjs"), script, ...args] };
+}
+
+/** POSTs JSON with a bearer token; throws unless the answer has the `expected` status. */
+export async function postJson(url: string, token: string, body: unknown, expected: number, method = "POST"): Promise<unknown> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  if (res.status !== expected) throw new Error(`${method} ${url}: expected ${expected}, got ${res.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Starts the libSQL server and workerd serving `bundle` (and `extra`, if given, on a port of its
+ * own); resolves once both answer.
+ */
+export async function startServers(root: string, scratch: string, bundle: string, extra?: ExtraService): Promise<Servers> {
+  const secret = randomBytes(24).toString("base64url");
+  progress("starting the local libSQL server");
+  const libsqlPort = await freePort();
+  const libsqlLog = join(scratch, "libsql-server.log");
+  const libsql = await start({
+    name: "libsql server",
+    ...tsx(root, "tools/libsql-server/main.ts", "--port", String(libsqlPort), "--host", "127.0.0.1", "--data", join(scratch, "libsql")),
+    cwd: root,
+    env: { ...process.env, LIBSQL_SERVER_SECRET: secret },
+    logFile: libsqlLog,
+    readyLine: /libsql server listening on (http:\/\/\S+)/,
+    timeoutMs: 30_000,
+  });
+  const libsqlOrigin = libsql.ready;
+  const platform = await bootstrapPlatform(libsqlOrigin, secret);
+
+  progress(`starting workerd with ${bundle}${extra ? ` and ${extra.moduleName}` : ""}`);
+  const workerdDir = join(scratch, "workerd");
+  mkdirSync(join(workerdDir, "do"), { recursive: true });
+  copyFileSync(bundle, join(workerdDir, "index.js"));
+  if (extra) writeFileSync(join(workerdDir, extra.moduleName), extra.source);
+  const adminToken = randomBytes(24).toString("base64url");
+  const workerPort = await freePort();
+  const extraPort = extra ? await freePort() : undefined;
+  writeFileSync(
+    join(workerdDir, "config.capnp"),
+    workerdConfig({
+      modulePath: "index.js",
+      doDiskPath: join(workerdDir, "do"),
+      port: workerPort,
+      compatibilityDate: compatibilityDateOf(join(root, "wrangler.toml")),
+      text: {
+        ADMIN_TOKEN: adminToken,
+        PLATFORM_DB_URL: platform.url,
+        PLATFORM_DB_TOKEN: platform.token,
+        DB_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+        LIBSQL_ADMIN_URL: libsqlOrigin,
+        LIBSQL_ADMIN_TOKEN: secret,
+        DB_PROVISIONER: "local",
+        BASE_DOMAIN: "localhost",
+        ENVIRONMENT: "benchmark",
+        MAX_BODY_BYTES: "1048576",
+        TENANT_CACHE_TTL_MS: "5000",
+      },
+      ...(extra && extraPort !== undefined
+        ? { extra: { modulePath: extra.moduleName, port: extraPort, durableObjects: extra.durableObjects }, queueSink: extra.queueSink ?? false }
+        : {}),
+    }),
+  );
+  const workerOrigin = `http://127.0.0.1:${workerPort}`;
+  const workerdLog = join(scratch, "workerd.log");
+  const launch = async (): Promise<Managed> => {
+    const { proc } = await start({
+      name: "workerd",
+      command: join(root, "node_modules/.bin/workerd"),
+      args: ["serve", join(workerdDir, "config.capnp")],
+      cwd: workerdDir,
+      logFile: workerdLog,
+      readyUrl: `${workerOrigin}/__bare`,
+      timeoutMs: 30_000,
+    });
+    return proc;
+  };
+  let workerd = await launch();
+  return {
+    libsqlOrigin,
+    libsqlLog,
+    secret,
+    workerOrigin,
+    workerdLog,
+    adminToken,
+    workerd: () => workerd,
+    async restartWorkerd() {
+      await workerd.stop();
+      workerd = await launch();
+    },
+    ...(extraPort !== undefined ? { extraOrigin: `http://127.0.0.1:${extraPort}` } : {}),
+  };
+}
