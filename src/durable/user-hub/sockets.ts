@@ -91,7 +91,7 @@ export class HubSockets {
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run),
-      deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq, true),
+      deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
     await handleFrame(ctx, raw);
   }
@@ -104,12 +104,14 @@ export class HubSockets {
     }
   }
 
-  /** Sends a message frame, remembering its seq; `fromSync` skips seqs the socket already got live. */
-  private sendTracked(ws: WebSocket, frame: string, conversationId: string, seq: number, fromSync = false): void {
+  /** Sends a message frame unless the socket already got that seq (live or from a sync), remembering it. */
+  private sendTracked(ws: WebSocket, frame: string, conversationId: string, seq: number): void {
     let perConv = this.recent.get(ws);
     if (!perConv) this.recent.set(ws, (perConv = new Map()));
     const seen = perConv.get(conversationId) ?? [];
-    if (fromSync && seen.includes(seq)) return;
+    // A seq goes out once per socket: a reconnect's sync may already have sent what the live
+    // fan-out delivers next (and the other way round).
+    if (seen.includes(seq)) return;
     seen.push(seq);
     if (seen.length > RECENT_MAX) seen.shift();
     perConv.set(conversationId, seen);
