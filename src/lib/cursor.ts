@@ -24,3 +24,13 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   }
   throw new AppError(400, "invalid_cursor", "The cursor is not one this API issued.");
 }
+
+/**
+ * A list page from a query that asked for `limit + 1` rows: the first `limit` rows, and the
+ * cursor of the last one when there is more (null at the end).
+ */
+export function pageOf<T>(rows: T[], limit: number, keyOf: (last: T) => (string | number)[]): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

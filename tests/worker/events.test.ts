@@ -71,6 +71,15 @@ describe("event pipeline", () => {
     // A second application would have collapsed into count 2: exactly one effect.
     expect(requests).toHaveLength(1);
     expect(requests[0]!.count).toBe(1);
+
+    // Two consumers racing on one event (a redelivery overlapping the first attempt): still one effect.
+    const carol = await registerUser(tenant.slug);
+    const raced = cloudEvent(id, "friend.request.received", { userId: carol.userId, fromUserId: bob.userId, requestId: "r9", message: null });
+    const results = await Promise.all([1, 2, 3].map(() => deliver("canopy-notification", [raced])));
+    expect(results.flatMap((r) => r.explicitAcks)).toHaveLength(3);
+    const carolRequests = (await inbox(tenant.slug, carol)).items.filter((n) => n.type === "friend_request");
+    expect(carolRequests).toHaveLength(1);
+    expect(carolRequests[0]!.count).toBe(1);
   });
 
   it("poison goes to the dead-letter queue; dead letters are listed and replayed; the queue view shows it", async () => {

@@ -53,10 +53,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", healthRoutes);
   mountDocs(app);
 
-  app.use("/admin/v1/*", bodyLimit());
+  // One admin check for every platform route, whichever service's router serves it.
+  app.use("/admin/v1/*", bodyLimit(), requireAdmin());
   app.route("/admin/v1", adminRoutes);
   app.route("/admin/v1", adminEventRoutes);
-  app.route("/admin/v1", usageRoutes(requireAdmin));
+  app.route("/admin/v1", usageRoutes);
 
   app.use("/v1/*", tenantScope());
   app.route("/v1", tenantRoutes);

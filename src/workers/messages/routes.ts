@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { requireUser, signedIn, withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, problemResponses } from "../http";
 
@@ -42,9 +42,8 @@ messageArchiveRoutes.openapi(
     const rows = await searchMessages(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, {
       text: q.q, conversationId: q.conversationId, before, limit: q.limit + 1,
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return c.json({ items: page.map(view), nextCursor: rows.length > q.limit && last ? encodeCursor([last.sent_at, last.id]) : null }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.sent_at, r.id]);
+    return c.json({ items: page.map(view), nextCursor }, 200);
   },
 );
 

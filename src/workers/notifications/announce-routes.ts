@@ -4,7 +4,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { announcements, type AnnouncementRow } from "../../db/tenant/notifications";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { findRolesByName } from "../../db/tenant/roles";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
@@ -54,8 +54,8 @@ announcementRoutes.openapi(
     const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
     const rows = await tenantDb(c.get("tenant").db).select().from(announcements)
       .where(before ? lt(announcements.id, before) : undefined).orderBy(desc(announcements.id)).limit(q.limit + 1).all();
-    const page = rows.slice(0, q.limit);
-    return c.json({ items: page.map(view), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    return c.json({ items: page.map(view), nextCursor }, 200);
   },
 );
 

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { tenantDb } from "../../db/tenant-db";
 import { deleteNotification, listNotifications, markAllRead, markRead, mutedTypes, setMutedTypes, unreadCount } from "../../db/tenant/notifications";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
@@ -34,9 +34,8 @@ notificationRoutes.openapi(
     const q = c.req.valid("query");
     const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
     const [rows, unread] = await Promise.all([listNotifications(db, userId, { before, limit: q.limit + 1, unreadOnly: q.unread === "true" }), unreadCount(db, userId)]);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return c.json({ items: page.map(notificationView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.updatedAt, last.id]) : null, unreadCount: unread }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.updatedAt, r.id]);
+    return c.json({ items: page.map(notificationView), nextCursor, unreadCount: unread }, 200);
   },
 );
 

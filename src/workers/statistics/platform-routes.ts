@@ -1,9 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import { platformDb } from "../../db/client";
 import { findTenantBySlug, listTenantRows } from "../../db/platform/tenants";
 import { tenantDb } from "../../db/tenant-db";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import type { AppEnv, ResolvedTenant } from "../context";
 import { createRouter, jsonResponse, problemResponses } from "../http";
@@ -15,70 +14,65 @@ import { resolveRange, statsReport, usageFigures } from "./service";
 const CONCURRENCY = 8;
 
 /**
- * The platform admin's usage views, mounted at /admin/v1. The admin check is handed in by the
- * gateway (it lives in the admin service, which this service may not import).
+ * The platform admin's usage views, mounted at /admin/v1. The gateway puts the platform
+ * admin check in front of every /admin/v1 route.
  */
-export function usageRoutes(requireAdmin: () => MiddlewareHandler<AppEnv>) {
-  const routes = createRouter();
-  routes.use("*", requireAdmin());
-  const tags = ["Platform admin"];
-  const security = [{ adminToken: [] }];
+export const usageRoutes = createRouter();
+const tags = ["Platform admin"];
+const security = [{ adminToken: [] }];
 
-  routes.openapi(
-    createRoute({
-      method: "get", path: "/usage", tags, security, summary: "Usage of every tenant over a range of UTC days, newest tenants first",
-      request: { query: UsageQuerySchema },
-      responses: { 200: jsonResponse(UsagePageSchema, "A page of tenants' usage"), ...problemResponses(400, 401) },
-    }),
-    async (c) => {
-      const q = c.req.valid("query");
-      const { from, to } = resolveRange({ from: q.from, to: q.to, granularity: "day" });
-      const db = platformDb(c.env);
-      const rows = await listTenantRows(db, { limit: q.limit + 1, ...(q.cursor ? { before: String(decodeCursor(q.cursor, 1)[0]) } : {}) });
-      const page = rows.slice(0, q.limit);
-      const items: UsageItem[] = [];
-      const unavailable: UsagePage["unavailable"] = [];
-      // Deleted tenants have no live database to read: they are skipped (pages may be short).
-      const queue = page.filter((r) => r.status === "active" || r.status === "suspended");
-      const results = new Map<string, UsageItem>();
-      const worker = async () => {
-        for (let row = queue.shift(); row; row = queue.shift()) {
-          try {
-            const tenant = await resolveTenantById(c.env, () => db, row.id);
-            if (!tenant) continue;
-            results.set(row.id, { ...identity(tenant), ...(await usageFigures(tenantDb(tenant.db), from, to)) });
-          } catch (err) {
-            unavailable.push({ tenantId: row.id, slug: row.slug, error: String(err).slice(0, 200) });
-          }
+usageRoutes.openapi(
+  createRoute({
+    method: "get", path: "/usage", tags, security, summary: "Usage of every tenant over a range of UTC days, newest tenants first",
+    request: { query: UsageQuerySchema },
+    responses: { 200: jsonResponse(UsagePageSchema, "A page of tenants' usage"), ...problemResponses(400, 401) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const { from, to } = resolveRange({ from: q.from, to: q.to, granularity: "day" });
+    const db = platformDb(c.env);
+    const rows = await listTenantRows(db, { limit: q.limit + 1, ...(q.cursor ? { before: String(decodeCursor(q.cursor, 1)[0]) } : {}) });
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const items: UsageItem[] = [];
+    const unavailable: UsagePage["unavailable"] = [];
+    // Deleted tenants have no live database to read: they are skipped (pages may be short).
+    const queue = page.filter((r) => r.status === "active" || r.status === "suspended");
+    const results = new Map<string, UsageItem>();
+    const worker = async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        try {
+          const tenant = await resolveTenantById(c.env, () => db, row.id);
+          if (!tenant) continue;
+          results.set(row.id, { ...identity(tenant), ...(await usageFigures(tenantDb(tenant.db), from, to)) });
+        } catch (err) {
+          unavailable.push({ tenantId: row.id, slug: row.slug, error: String(err).slice(0, 200) });
         }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      for (const r of page) {
-        const item = results.get(r.id);
-        if (item) items.push(item);
       }
-      const nextCursor = rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null;
-      return c.json({ from, to, items, nextCursor, unavailable }, 200);
-    },
-  );
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    for (const r of page) {
+      const item = results.get(r.id);
+      if (item) items.push(item);
+    }
+    return c.json({ from, to, items, nextCursor, unavailable }, 200);
+  },
+);
 
-  routes.openapi(
-    createRoute({
-      method: "get", path: "/tenants/{slug}/usage", tags, security, summary: "One tenant's statistics, as its admins see them",
-      request: { params: SlugParamSchema, query: TenantUsageQuerySchema },
-      responses: { 200: jsonResponse(TenantUsageReportSchema, "The tenant's statistics"), ...problemResponses(400, 401, 404) },
-    }),
-    async (c) => {
-      const { slug } = c.req.valid("param");
-      const range = resolveRange(c.req.valid("query"));
-      const db = platformDb(c.env);
-      const row = await findTenantBySlug(db, slug);
-      const tenant = row ? await resolveTenantById(c.env, () => db, row.id) : null;
-      if (!tenant) throw new AppError(404, "tenant_not_found", `No active or suspended tenant '${slug}'.`);
-      return c.json({ tenantId: tenant.id, slug: tenant.slug, ...(await statsReport(tenantDb(tenant.db), range)) }, 200);
-    },
-  );
-  return routes;
-}
+usageRoutes.openapi(
+  createRoute({
+    method: "get", path: "/tenants/{slug}/usage", tags, security, summary: "One tenant's statistics, as its admins see them",
+    request: { params: SlugParamSchema, query: TenantUsageQuerySchema },
+    responses: { 200: jsonResponse(TenantUsageReportSchema, "The tenant's statistics"), ...problemResponses(400, 401, 404) },
+  }),
+  async (c) => {
+    const { slug } = c.req.valid("param");
+    const range = resolveRange(c.req.valid("query"));
+    const db = platformDb(c.env);
+    const row = await findTenantBySlug(db, slug);
+    const tenant = row ? await resolveTenantById(c.env, () => db, row.id) : null;
+    if (!tenant) throw new AppError(404, "tenant_not_found", `No active or suspended tenant '${slug}'.`);
+    return c.json({ tenantId: tenant.id, slug: tenant.slug, ...(await statsReport(tenantDb(tenant.db), range)) }, 200);
+  },
+);
 
 const identity = (t: ResolvedTenant) => ({ tenantId: t.id, slug: t.slug, name: t.name, status: t.status, plan: t.plan });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../authn";
 import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
@@ -25,8 +25,8 @@ webhookDeliveryRoutes.openapi(
     const db = tenantDb(c.get("tenant").db);
     await loadEndpoint(db, id);
     const rows = await listDeliveries(db, id, { status: q.status, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
-    return c.json({ items: page.map(deliveryView), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    return c.json({ items: page.map(deliveryView), nextCursor }, 200);
   },
 );
 

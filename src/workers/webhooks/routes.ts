@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { deleteEndpoint, listEndpoints, overlapEnd, signingSecrets } from "../../db/tenant/webhooks";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../authn";
 import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
@@ -26,10 +26,10 @@ webhookRoutes.openapi(
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
     const rows = await listEndpoints(db, { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
     const now = Date.now();
     const items = await Promise.all(page.map(async (e) => endpointView(e, overlapEnd(await signingSecrets(db, e.id, now)))));
-    return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+    return c.json({ items, nextCursor }, 200);
   },
 );
 
