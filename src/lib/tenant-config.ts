@@ -58,6 +58,8 @@ export const TenantConfigSchema = z
         editWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(900),
         /** How long after sending its sender may recall a message (0: never; group owner/admins are not limited). */
         recallWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(120),
+        /** Whether a direct conversation may start between users who are not friends (blocks still refuse it). */
+        directWithStrangers: z.boolean().default(false),
         /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
         moderation: z
           .object({
@@ -106,6 +108,7 @@ export const TenantConfigPatchSchema = z
       .object({
         editWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.editWindowSeconds.unwrap().optional(),
         recallWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.recallWindowSeconds.unwrap().optional(),
+        directWithStrangers: z.boolean().optional(),
         moderation: TenantConfigSchema.shape.messages.unwrap().shape.moderation.unwrap().partial().optional(),
       })
       .strict()

@@ -45,6 +45,19 @@ describe("conversations over HTTP", () => {
     await expectProblem(await call(`/v1/conversations/${conv.id}`, as(t, c)), 404, "conversation_not_found");
   });
 
+  it("a tenant may allow direct conversations between strangers; blocks still refuse them, other tenants' users stay unknown", async () => {
+    const { t, list: [a, b, c] } = await users(3, { messages: { directWithStrangers: true } });
+    const res = await create(t, a, { type: "direct", userId: b.userId });
+    expect(res.status).toBe(201);
+    const conv = await res.json<Conv>();
+    expect((await post(t, b, conv.id, { clientId: "hi", body: { text: "hello stranger" } })).status).toBe(201);
+    expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t, c) })).status).toBeLessThan(300);
+    await expectProblem(await create(t, a, { type: "direct", userId: c.userId }), 404, "user_not_found");
+    await expectProblem(await create(t, c, { type: "direct", userId: a.userId }), 404, "user_not_found");
+    const other = await users(1);
+    await expectProblem(await create(t, a, { type: "direct", userId: other.list[0]!.userId }), 404, "user_not_found");
+  });
+
   it("groups: owner is the creator, members must exist, size is capped by the tenant", async () => {
     const { t, list: [a, b, c] } = await users(3, { limits: { maxGroupMembers: 2 } });
     await expectProblem(await create(t, a, { type: "group", name: "big", memberIds: [b.userId, c.userId] }), 422, "group_too_large");

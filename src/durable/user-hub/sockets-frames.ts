@@ -1,5 +1,5 @@
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
-import { ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
 import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
 
 /** What a frame handler may do: reach conversations and write to its own socket. */
@@ -39,19 +39,26 @@ function clientIdOf(v: unknown): string | undefined {
   return typeof v.clientId === "string" && v.clientId.length <= 64 ? v.clientId : undefined;
 }
 
-/** Validates and handles one client frame. A bad frame gets an error frame; the socket stays up. */
-export async function handleFrame(ctx: FrameContext, raw: string | ArrayBuffer): Promise<void> {
+/** A client frame after validation, or the error frame its socket gets instead. */
+export type ParsedFrame = { ok: true; frame: ClientFrame | PresenceFrame } | { ok: false; error: ServerFrame };
+
+/** Validates one client frame against the zod schemas. */
+export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
   const json = parse(raw);
-  if (!json.ok) return ctx.send({ type: "error", code: "invalid_frame", message: json.message });
+  if (!json.ok) return { ok: false, error: { type: "error", code: "invalid_frame", message: json.message } };
   const type = typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
   const parsed = typeof type === "string" && PRESENCE_FRAME_TYPES.includes(type) ? PresenceFrameSchema.safeParse(json.value) : ClientFrameSchema.safeParse(json.value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    const clientId = clientIdOf(json.value);
-    return ctx.send({ type: "error", code: "invalid_frame", message: `${where}${issue?.message ?? "invalid frame"}`, ...(clientId ? { clientId } : {}) });
-  }
-  const frame = parsed.data;
+  if (parsed.success) return { ok: true, frame: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+  const clientId = clientIdOf(json.value);
+  return { ok: false, error: { type: "error", code: "invalid_frame", message: `${where}${issue?.message ?? "invalid frame"}`, ...(clientId ? { clientId } : {}) } };
+}
+
+/** Handles one parsed client frame. A bad frame gets its error frame; the socket stays up. */
+export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promise<void> {
+  if (!parsed.ok) return ctx.send(parsed.error);
+  const frame = parsed.frame;
   switch (frame.type) {
     case "presence":
     case "presence_sync":

@@ -4,16 +4,36 @@ import type { DeliverOptions } from "../conversation/types";
 import { doName } from "../names";
 import type { ConnectionLog } from "./connections";
 import type { PresenceHooks } from "./presence-types";
-import { handleFrame, type FrameContext } from "./sockets-frames";
+import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 
 /** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
 const RECENT_MAX = 256;
+/**
+ * How long a new socket's live conversation frames wait for its first client frame. A resuming
+ * device sends `sync` first: what it missed then arrives before anything newer, in seq order.
+ */
+export const OPENING_HOLD_MS = 1000;
 
-interface SyncState {
-  conversations: Set<string>;
-  /** Live frames that arrived while the sync was being answered, sent once it is. */
-  queue: { frame: string; conversationId?: string | undefined; seq?: number | undefined }[];
+/** A live frame held back, with the conversation and seq that order it. */
+interface Held {
+  frame: string;
+  conversationId?: string | undefined;
+  seq?: number | undefined;
+}
+
+/**
+ * In-memory state of one socket. It may be lost when the hub hibernates; nothing in it must
+ * survive (rate windows restart, a woken hub holds nothing back).
+ */
+interface SocketState {
+  rate: { start: number; count: number } | null;
+  /** From the upgrade until the first client frame (at most OPENING_HOLD_MS): every live conversation frame waits. */
+  opening: { queue: Held[]; timer: ReturnType<typeof setTimeout> } | null;
+  /** While a sync is answered: live frames of its conversations wait, and go out after it minus what it sent. */
+  sync: { conversations: Set<string>; queue: Held[] } | null;
+  /** Seqs recently sent, per conversation: each goes out once per socket. */
+  recent: Map<string, number[]>;
 }
 
 const problem = (status: number, code: string, detail: string) => Response.json({ code, detail }, { status });
@@ -25,9 +45,9 @@ const problem = (status: number, code: string, detail: string) => Response.json(
  * object hibernates; nothing that must survive lives there.
  */
 export class HubSockets {
-  private readonly rate = new Map<WebSocket, { start: number; count: number }>();
-  private readonly syncing = new Map<WebSocket, SyncState>();
-  private readonly recent = new Map<WebSocket, Map<string, number[]>>();
+  private readonly states = new Map<WebSocket, SocketState>();
+  /** Sockets already closed: late deliveries and sync answers must not bring their state back. */
+  private readonly gone = new WeakSet<WebSocket>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -70,6 +90,8 @@ export class HubSockets {
       },
     };
     pair[1].serializeAttachment(attachment);
+    const state = this.state(pair[1])!;
+    state.opening = { queue: [], timer: setTimeout(() => this.opened(pair[1]), OPENING_HOLD_MS) };
     this.connections.opened(connId, sessionId, now);
     this.presence.opened(pair[1], tenantId, h("presencePrivacy"));
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -81,19 +103,57 @@ export class HubSockets {
     if (!att) return ws.close(CLOSE.policy, "unknown connection");
     const bytes = typeof raw === "string" ? (raw.length * 3 <= att.maxFrameBytes ? raw.length : new TextEncoder().encode(raw).length) : raw.byteLength;
     if (bytes > att.maxFrameBytes) return ws.close(CLOSE.tooLarge, `frames are limited to ${att.maxFrameBytes} bytes`);
-    const w = this.rate.get(ws);
-    if (!w || now - w.start >= 1000) this.rate.set(ws, { start: now, count: 1 });
+    const state = this.state(ws);
+    if (!state) return;
+    const w = state.rate;
+    if (!w || now - w.start >= 1000) state.rate = { start: now, count: 1 };
     else if (++w.count > att.framesPerSecond) return this.drop(ws, CLOSE.policy, "too many frames");
     if (!this.sessionLive(att.sessionId)) return this.end(ws, "session_revoked");
+    const parsed = parseFrame(raw);
+    // The first frame ends the opening hold: a sync takes the held frames over, anything else releases them.
+    const held = this.endOpening(state);
+    if (held.length && !(parsed.ok && parsed.frame.type === "sync")) this.release(ws, held);
+    const carried = parsed.ok && parsed.frame.type === "sync" ? held : [];
     const ctx: FrameContext = {
       userId: this.userId(), connId: att.connId,
       conversation: (id) => this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(doName(att.tenantId, id))) as DurableObjectStub<Conversation>,
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
-      sync: (conversations, run) => this.sync(ws, conversations, run),
+      sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
       deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
-    await handleFrame(ctx, raw);
+    await handleFrame(ctx, parsed);
+  }
+
+  /** The socket's in-memory state (created on first use, also after a wake); null once it closed. */
+  private state(ws: WebSocket): SocketState | null {
+    if (this.gone.has(ws)) return null;
+    let s = this.states.get(ws);
+    if (!s) this.states.set(ws, (s = { rate: null, opening: null, sync: null, recent: new Map() }));
+    return s;
+  }
+
+  /** Ends the opening hold and answers what it held. */
+  private endOpening(state: SocketState): Held[] {
+    if (!state.opening) return [];
+    clearTimeout(state.opening.timer);
+    const { queue } = state.opening;
+    state.opening = null;
+    return queue;
+  }
+
+  /** The opening hold ran out without a client frame: live traffic flows. */
+  private opened(ws: WebSocket): void {
+    const state = this.states.get(ws);
+    if (state) this.release(ws, this.endOpening(state));
+  }
+
+  /** Sends held frames in the order they arrived. */
+  private release(ws: WebSocket, held: Held[], syncedUpTo = new Map<string, number>()): void {
+    for (const h of held) {
+      if (h.conversationId === undefined || h.seq === undefined) this.sendTo(ws, h.frame);
+      else if (h.seq > (syncedUpTo.get(h.conversationId) ?? -1)) this.sendTracked(ws, h.frame, h.conversationId, h.seq);
+    }
   }
 
   private sendTo(ws: WebSocket, frame: string): void {
@@ -106,8 +166,8 @@ export class HubSockets {
 
   /** Sends a message frame unless the socket already got that seq (live or from a sync), remembering it. */
   private sendTracked(ws: WebSocket, frame: string, conversationId: string, seq: number): void {
-    let perConv = this.recent.get(ws);
-    if (!perConv) this.recent.set(ws, (perConv = new Map()));
+    const perConv = this.state(ws)?.recent;
+    if (!perConv) return; // closed meanwhile
     const seen = perConv.get(conversationId) ?? [];
     // A seq goes out once per socket: a reconnect's sync may already have sent what the live
     // fan-out delivers next (and the other way round).
@@ -119,20 +179,25 @@ export class HubSockets {
   }
 
   /**
-   * Runs a sync with live traffic of its conversations held back, then releases what was held
-   * minus what the sync already sent: the device sees each seq once, in order.
+   * Runs a sync with live traffic of its conversations held back (and the frames the opening hold
+   * carried over), then releases what was held minus what the sync already sent: the device sees
+   * each seq once, in order. A socket that closes meanwhile gets nothing more.
    */
-  private async sync(ws: WebSocket, conversations: string[], run: () => Promise<Map<string, number>>): Promise<void> {
-    const state: SyncState = { conversations: new Set(conversations), queue: [] };
-    this.syncing.set(ws, state);
+  private async sync(ws: WebSocket, conversations: string[], run: () => Promise<Map<string, number>>, carried: Held[]): Promise<void> {
+    const state = this.state(ws);
+    if (!state) return;
+    // Carried frames of other conversations keep theirs held too, or a newer live one would pass them.
+    const ids = new Set([...conversations, ...carried.flatMap((h) => (h.conversationId ? [h.conversationId] : []))]);
+    const sync = state.sync ? { conversations: new Set([...state.sync.conversations, ...ids]), queue: state.sync.queue } : { conversations: ids, queue: [] as Held[] };
+    sync.queue.push(...carried);
+    state.sync = sync;
     let upTo = new Map<string, number>();
     try {
       upTo = await run();
     } finally {
-      if (this.syncing.get(ws) === state) this.syncing.delete(ws);
-      for (const q of state.queue) {
-        if (q.conversationId === undefined || q.seq === undefined) this.sendTo(ws, q.frame);
-        else if (q.seq > (upTo.get(q.conversationId) ?? -1)) this.sendTracked(ws, q.frame, q.conversationId, q.seq);
+      if (this.states.get(ws) === state && state.sync === sync) {
+        state.sync = null;
+        this.release(ws, sync.queue, upTo);
       }
     }
   }
@@ -150,9 +215,10 @@ export class HubSockets {
       const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
       if (!att || att.connId === opts.exceptConn) continue;
       n++;
-      const sync = this.syncing.get(ws);
-      if (sync && opts.conversationId && sync.conversations.has(opts.conversationId)) {
-        sync.queue.push({ frame, conversationId: opts.conversationId, seq: opts.seq });
+      const state = this.states.get(ws);
+      const held = !opts.conversationId ? undefined : state?.opening ?? (state?.sync?.conversations.has(opts.conversationId) ? state.sync : undefined);
+      if (held) {
+        held.queue.push({ frame, conversationId: opts.conversationId, seq: opts.seq });
       } else if (opts.conversationId && opts.seq !== undefined) {
         this.sendTracked(ws, frame, opts.conversationId, opts.seq);
       } else {
@@ -186,9 +252,10 @@ export class HubSockets {
   forget(ws: WebSocket): void {
     const connId = (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId;
     if (connId) this.connections.closed(connId);
-    this.rate.delete(ws);
-    this.syncing.delete(ws);
-    this.recent.delete(ws);
+    const state = this.states.get(ws);
+    if (state) this.endOpening(state);
+    this.states.delete(ws);
+    this.gone.add(ws);
     this.presence.gone(ws);
   }
 }

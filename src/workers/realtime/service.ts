@@ -61,7 +61,8 @@ export type CreateInput = { type: "direct"; userId: string } | { type: "group"; 
 
 /**
  * Creates a conversation (the object first, then the index rows, both idempotent): a direct one
- * between friends, at most one per pair; or a group owned by its creator, within the tenant's
+ * between friends (or any two users when the tenant sets `messages.directWithStrangers`), at most
+ * one per pair; or a group owned by its creator, within the tenant's
  * group size limit.
  */
 export async function createConversation(env: Env, tenant: ResolvedTenant, me: string, input: CreateInput, now = Date.now()) {
@@ -70,7 +71,7 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
   if (input.type === "direct") {
     if (input.userId === me) throw new AppError(400, "cannot_message_self", "A direct conversation needs another user.");
     await requireUsers(tenant, [input.userId]);
-    await requireUnblocked(env, tenant, me, [input.userId], true);
+    await requireUnblocked(env, tenant, me, [input.userId], !tenant.config.messages.directWithStrangers);
     id = await directId(me, input.userId);
     memberIds = [me, input.userId];
   } else {
