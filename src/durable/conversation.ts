@@ -11,7 +11,7 @@ import {
   setReadSeq, unreadCount, writeMeta,
 } from "./conversation/store";
 import type {
-  ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberRole, MemberView, MembershipChange, MessagePolicy, SendResult, SinceResult,
+  ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberRole, MemberView, MembershipChange, MessagePolicy, SendOptions, SendResult, SinceResult,
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
@@ -97,11 +97,15 @@ export class Conversation extends DurableObject<Env> {
     return ok({ ...view, lastMessage: last ?? null, readSeq: me.readSeq, unreadCount: unreadCount(sql, userId, me.readSeq), muted: me.muted });
   }
 
-  /** Whether a direct conversation's two users block each other (asked of the sender's hub). */
-  private async blocked(userId: string): Promise<boolean> {
-    if (this.meta.get("type") !== "direct") return false;
-    const peer = [...this.members.keys()].find((id) => id !== userId);
+  /** The other member of a direct conversation (undefined for groups). */
+  private peerOf(userId: string): string | undefined {
+    return this.meta.get("type") === "direct" ? [...this.members.keys()].find((id) => id !== userId) : undefined;
+  }
+
+  /** Whether a direct conversation's two users block each other: vouched for by the sender's hub, or asked of it. */
+  private async blocked(userId: string, peer: string | undefined, vouched?: SendOptions["relation"]): Promise<boolean> {
     if (!peer) return false;
+    if (vouched?.peer === peer) return vouched.blocked;
     const r = await hubOf(this.env, this.meta.get("tenantId") ?? "", userId).relation(peer);
     return r.blocks || r.blockedBy;
   }
@@ -111,12 +115,14 @@ export class Conversation extends DurableObject<Env> {
    * delivered again. The block check awaits the hub, so the append happens after it, in one
    * synchronous statement: seq stays gap-free however many sends interleave.
    */
-  async send(userId: string, input: MessageInput, now = Date.now(), exceptConn?: string, policy?: MessagePolicy, traceparent?: string): Promise<ConvResult<SendResult>> {
+  async send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
+    const { now = Date.now(), exceptConn, policy, traceparent } = opts;
     if (!this.members.has(userId)) return notFound;
     const sql = this.ctx.storage.sql;
+    const peer = this.peerOf(userId);
     const existing = findByClientId(sql, this.id, userId, input.clientId);
-    if (existing) return ok({ message: existing, duplicate: true });
-    if (await this.blocked(userId)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
+    if (existing) return ok({ message: existing, duplicate: true, ...(peer ? { peer } : {}) });
+    if (await this.blocked(userId, peer, opts.relation)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
     const tenantId = this.meta.get("tenantId") ?? "";
     // A file message names one of the sender's ready uploads; the stored body carries the file's facts.
     const file = input.kind === "file" ? await checkFile(this.env, tenantId, userId, input.body as FileInput) : undefined;
@@ -127,11 +133,11 @@ export class Conversation extends DurableObject<Env> {
     // Checked again after the awaits: a concurrent retry may have stored it meanwhile (or the sender left).
     if (!this.members.has(userId)) return notFound;
     const again = findByClientId(sql, this.id, userId, input.clientId);
-    if (again) return ok({ message: again, duplicate: true });
+    if (again) return ok({ message: again, duplicate: true, ...(peer ? { peer } : {}) });
     const message = this.ctx.storage.transactionSync(() =>
       this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent));
     this.deliver(message, this.members.keys(), userId, exceptConn);
-    return ok({ message, duplicate: false });
+    return ok({ message, duplicate: false, ...(peer ? { peer } : {}) });
   }
 
   /**

@@ -7,6 +7,12 @@ export const OUTBOX_TABLE_SQL = `CREATE TABLE events (id TEXT PRIMARY KEY, type 
 
 /** Published rows are kept this long for inspection, then pruned. */
 const KEEP_PUBLISHED_MS = 24 * 3600_000;
+/**
+ * Events recorded within this long go out in one send. It keeps the queue send and the
+ * `published_at` write (a second storage commit) off the path of each message, and costs the
+ * consumers (push, archive, statistics, webhooks) at most this much latency.
+ */
+export const OUTBOX_COALESCE_MS = 50;
 /** A failed publish is retried by the object's alarm after this long. */
 export const OUTBOX_RETRY_MS = 30_000;
 
@@ -49,8 +55,9 @@ export class DurableOutbox {
   ) {}
 
   /**
-   * Writes an event and schedules its publication for when the current synchronous work (and
-   * so any transactionSync around this call) is done; several records coalesce into one send.
+   * Writes an event and schedules its publication OUTBOX_COALESCE_MS later, after the current
+   * synchronous work (and so any transactionSync around this call) is done: every record of
+   * that window goes out in one send.
    */
   record(e: NewEvent, now = Date.now()): string {
     const id = newId(now);
@@ -60,10 +67,10 @@ export class DurableOutbox {
     );
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => {
+      setTimeout(() => {
         this.scheduled = false;
         this.ctx.waitUntil(this.publish().then(() => undefined, () => undefined));
-      });
+      }, OUTBOX_COALESCE_MS);
     }
     return id;
   }

@@ -209,6 +209,25 @@ describe("delivery", () => {
     expect(sc.messages(id)).toHaveLength(0);
   }, 60_000);
 
+  it("a block made after the hubs learned the conversation's peer still stops sends both ways, and unblocking restores them", async () => {
+    const t = await createTenant();
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await direct(t.slug, a, b);
+    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    for (const s of [sa, sb]) s.send({ type: "presence_sync" });
+    sa.send({ type: "send", clientId: "a1", conversationId: id, body: text(1) });
+    sb.send({ type: "send", clientId: "b1", conversationId: id, body: text(2) });
+    await Promise.all([sa.frame("ack"), sb.frame("ack")]);
+    expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t.slug, b) })).status).toBeLessThan(300);
+    sa.send({ type: "send", clientId: "a2", conversationId: id, body: text(3) });
+    sb.send({ type: "send", clientId: "b2", conversationId: id, body: text(4) });
+    expect(await sa.frame("error")).toMatchObject({ code: "user_blocked", clientId: "a2" });
+    expect(await sb.frame("error")).toMatchObject({ code: "user_blocked", clientId: "b2" });
+    expect((await call(`/v1/blocks/${a.userId}`, { method: "DELETE", ...as(t.slug, b) })).status).toBeLessThan(300);
+    sa.send({ type: "send", clientId: "a3", conversationId: id, body: text(5) });
+    expect(await sa.frame("ack", (f) => f.clientId === "a3")).toMatchObject({ seq: 3 });
+  });
+
   it("non-members and blocked users are refused; blocks stop delivery both ways", async () => {
     const t = await createTenant();
     const [a, b, x] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];

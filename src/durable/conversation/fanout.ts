@@ -7,6 +7,9 @@ export function hubOf(env: Env, tenantId: string, userId: string): DurableObject
   return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
 }
 
+/** Hub stubs a conversation keeps (the largest groups' members). */
+const STUBS_MAX = 10_000;
+
 /**
  * Delivers frames to members' hubs. Each member has its own promise chain, so the frames one
  * member receives keep the order they were produced in (seq 5 before seq 6) while members are
@@ -15,8 +18,20 @@ export function hubOf(env: Env, tenantId: string, userId: string): DurableObject
  */
 export class Fanout {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Members' hub stubs, kept between messages (an id is a hash of the name); dropped after a failure. */
+  private readonly stubs = new Map<string, DurableObjectStub<UserHub>>();
 
   constructor(private readonly env: Env) {}
+
+  private hub(tenantId: string, userId: string): DurableObjectStub<UserHub> {
+    const key = doName(tenantId, userId);
+    let stub = this.stubs.get(key);
+    if (!stub) {
+      if (this.stubs.size >= STUBS_MAX) this.stubs.clear();
+      this.stubs.set(key, (stub = hubOf(this.env, tenantId, userId)));
+    }
+    return stub;
+  }
 
   send(tenantId: string, userIds: Iterable<string>, frame: string, opts: (userId: string) => DeliverOptions): Promise<void>[] {
     const done: Promise<void>[] = [];
@@ -24,8 +39,9 @@ export class Fanout {
       const prev = this.chains.get(userId) ?? Promise.resolve();
       const next = prev.then(async () => {
         try {
-          await hubOf(this.env, tenantId, userId).deliver(frame, opts(userId));
+          await this.hub(tenantId, userId).deliver(frame, opts(userId));
         } catch (err) {
+          this.stubs.delete(doName(tenantId, userId));
           console.error(JSON.stringify({ msg: "fanout failed", userId, error: String(err) }));
         }
       });

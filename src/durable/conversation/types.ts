@@ -67,6 +67,24 @@ export interface SendResult {
   message: MessageView;
   /** True when this was a retry of an already stored clientId. */
   duplicate: boolean;
+  /** In a direct conversation, the other member (the sender's hub remembers it to vouch for blocks next time). */
+  peer?: string;
+}
+
+/** How a send arrives: from a socket (through the sender's hub) or over HTTP (through the Worker). */
+export interface SendOptions {
+  now?: number;
+  /** The sending socket's connection id: the sender's other devices get the message, that one its `ack`. */
+  exceptConn?: string | undefined;
+  /** The tenant's policy when the caller has it (HTTP); otherwise the object loads it. */
+  policy?: MessagePolicy | undefined;
+  traceparent?: string | undefined;
+  /**
+   * The sender's hub vouching for its block relation with the direct conversation's peer (it
+   * owns the sender's side of the graph, and the peer's block is mirrored there), which saves
+   * asking it back. Used only when `peer` is the conversation's other member.
+   */
+  relation?: { peer: string; blocked: boolean } | undefined;
 }
 
 export interface SinceResult {

@@ -14,6 +14,10 @@ export interface FrameContext {
   deliverSynced(item: MessageView): void;
   /** Handles a presence frame (`presence`, `presence_sync`; see presence.ts). */
   presence(frame: PresenceFrame): void;
+  /** The hub's word on a direct conversation's peer it has seen before (saves the conversation asking back). */
+  vouch(conversationId: string): { peer: string; blocked: boolean } | undefined;
+  /** Remembers a direct conversation's peer, as its send answered. */
+  remember(conversationId: string, peer: string): void;
 }
 
 /** Re-types an RPC answer as the plain result (the stub's mapped type does not narrow on `ok`). */
@@ -67,7 +71,8 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
       return ctx.send({ type: "pong" });
     case "send": {
       const { conversationId, clientId, kind, body } = frame;
-      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, Date.now(), ctx.connId));
+      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, { exceptConn: ctx.connId, relation: ctx.vouch(conversationId) }));
+      if (r.ok && r.value.peer) ctx.remember(conversationId, r.value.peer);
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
       return ctx.send({ type: "ack", clientId, conversationId, seq: r.value.message.seq, messageId: r.value.message.messageId });
     }

@@ -15,6 +15,9 @@ const RECENT_MAX = 256;
  */
 export const OPENING_HOLD_MS = 1000;
 
+/** Direct conversations' peers remembered per hub (in memory; a woken hub learns them again). */
+const PEERS_MAX = 1000;
+
 /** A live frame held back, with the conversation and seq that order it. */
 interface Held {
   frame: string;
@@ -48,6 +51,7 @@ export class HubSockets {
   private readonly states = new Map<WebSocket, SocketState>();
   /** Sockets already closed: late deliveries and sync answers must not bring their state back. */
   private readonly gone = new WeakSet<WebSocket>();
+  private readonly peers = new Map<string, string>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -56,6 +60,8 @@ export class HubSockets {
     private readonly sessionLive: (sessionId: string) => { deviceId: string } | null,
     private readonly presence: PresenceHooks,
     private readonly connections: ConnectionLog,
+    /** Whether this user blocks `peer` or is blocked by them (the hub's friend graph). */
+    private readonly blockedWith: (peer: string) => boolean,
   ) {
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -120,6 +126,14 @@ export class HubSockets {
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
+      vouch: (id) => {
+        const peer = this.peers.get(id);
+        return peer === undefined ? undefined : { peer, blocked: this.blockedWith(peer) };
+      },
+      remember: (id, peer) => {
+        if (this.peers.size >= PEERS_MAX) this.peers.clear();
+        this.peers.set(id, peer);
+      },
       deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
     await handleFrame(ctx, parsed);

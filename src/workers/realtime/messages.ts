@@ -32,7 +32,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { stub, userId, policy } = target(c, c.req.valid("param").id);
-    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), Date.now(), undefined, policy, traceparentOf(c)));
+    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), { policy, traceparent: traceparentOf(c) }));
     return c.json(r.message, r.duplicate ? 200 : 201);
   },
 );
