@@ -119,7 +119,8 @@ export async function startServers(root: string, scratch: string, bundle: string
     const { proc } = await start({
       name: "workerd",
       command: join(root, "node_modules/.bin/workerd"),
-      args: ["serve", join(workerdDir, "config.capnp")],
+      // CANOPY_BENCH_INSPECTOR=127.0.0.1:9229 opens V8's inspector (CPU profiles, docs/performance.md).
+      args: ["serve", join(workerdDir, "config.capnp"), ...(process.env.CANOPY_BENCH_INSPECTOR ? [`--inspector-addr=${process.env.CANOPY_BENCH_INSPECTOR}`] : [])],
       cwd: workerdDir,
       logFile: workerdLog,
       readyUrl: `${workerOrigin}/__bare`,

@@ -74,13 +74,13 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
   try {
     progress("warming up");
     const o = set.oneToOne;
-    for (const sc of [o.canopy, o.echo, o.relay]) await run(sc, 100, emptySamples());
-    for (const f of set.fanOut.values()) for (const sc of [f.canopy, f.bare]) await run(sc, 10, emptySamples());
+    for (const sc of [o.canopy, o.echo, o.relay, o.stored, o.arch]) await run(sc, 100, emptySamples());
+    for (const f of set.fanOut.values()) for (const sc of [f.canopy, f.bare, f.arch]) await run(sc, 10, emptySamples());
     const largest = set.fanOut.get(Math.max(...s.sizes))!;
     let warmAt = performance.now();
     const keepWarm = async (): Promise<void> => {
       if (performance.now() - warmAt < KEEP_WARM_MS) return;
-      await touch([largest.canopy, largest.bare]);
+      await touch([largest.canopy, largest.bare, largest.arch]);
       warmAt = performance.now();
     };
     const rounds: LatencyRound[] = [];
@@ -89,22 +89,22 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
       const flip = <T>(xs: T[]): T[] => (i % 2 === 1 ? [...xs].reverse() : xs);
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
-      await touch([o.canopy, o.echo, o.relay], true);
-      const oneOrder = flip([o.canopy, o.echo, o.relay]);
+      await touch([o.canopy, o.echo, o.relay, o.stored, o.arch], true);
+      const oneOrder = flip([o.canopy, o.echo, o.relay, o.stored, o.arch]);
       const one = await interleaved(oneOrder, s.messages, 100, keepWarm);
       const pick = (name: string): Summary => summarize(one[oneOrder.findIndex((x) => x.name === name)]!);
-      const fanOut = new Map<number, { canopy: Summary; bare: Summary }>();
+      const fanOut = new Map<number, { canopy: Summary; bare: Summary; arch: Summary }>();
       for (const n of s.sizes) {
         const f = set.fanOut.get(n)!;
-        await touch([f.canopy, f.bare]);
-        const order = flip([f.canopy, f.bare]);
+        await touch([f.canopy, f.bare, f.arch]);
+        const order = flip([f.canopy, f.bare, f.arch]);
         const r = await interleaved(order, s.fanMessages, 10, keepWarm);
         const get = (name: string): Summary => summarize(r[order.findIndex((x) => x.name === name)]!);
-        fanOut.set(n, { canopy: get(f.canopy.name), bare: get(f.bare.name) });
+        fanOut.set(n, { canopy: get(f.canopy.name), bare: get(f.bare.name), arch: get(f.arch.name) });
       }
       loop.disable();
       const round: LatencyRound = {
-        oneToOne: { canopy: pick(o.canopy.name), echo: pick(o.echo.name), relay: pick(o.relay.name) }, fanOut, clientMaxDelayMs: loop.max / 1e6,
+        oneToOne: { canopy: pick(o.canopy.name), echo: pick(o.echo.name), relay: pick(o.relay.name), stored: pick(o.stored.name), arch: pick(o.arch.name) }, fanOut, clientMaxDelayMs: loop.max / 1e6,
       };
       rounds.push(round);
       const fans = [...fanOut].map(([n, f]) => `fan-out ${n} p99 ${ms(f.canopy.delivery.p99)} vs ${ms(f.bare.delivery.p99)}`);

@@ -30,8 +30,8 @@ export function summarize(s: Samples): Summary {
 }
 
 export interface LatencyRound {
-  oneToOne: { canopy: Summary; echo: Summary; relay: Summary };
-  fanOut: Map<number, { canopy: Summary; bare: Summary }>;
+  oneToOne: { canopy: Summary; echo: Summary; relay: Summary; stored: Summary; arch: Summary };
+  fanOut: Map<number, { canopy: Summary; bare: Summary; arch: Summary }>;
   /** The harness's own event loop: its longest stall during the round (ms), to rule out client pauses. */
   clientMaxDelayMs: number;
 }
@@ -116,6 +116,8 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
     lat.map((r) => pick(r)).map(([c, b]) => [q(c), q(b)]);
   const echo = (r: LatencyRound): [Summary, Summary] => [r.oneToOne.canopy, r.oneToOne.echo];
   const relay = (r: LatencyRound): [Summary, Summary] => [r.oneToOne.canopy, r.oneToOne.relay];
+  const stored = (r: LatencyRound): [Summary, Summary] => [r.oneToOne.canopy, r.oneToOne.stored];
+  const arch = (r: LatencyRound): [Summary, Summary] => [r.oneToOne.canopy, r.oneToOne.arch];
   const out: Row[] = [];
   if (held.length > 0) {
     const u = s.heldUsers;
@@ -132,6 +134,10 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
     { metric: "1:1 p99 vs bare echo", values: one(echo, (x) => x.delivery.p99), unit: "ms", maxRatio: 2 },
     { metric: "1:1 p50 vs bare relay (to another socket)", values: one(relay, (x) => x.delivery.p50), unit: "ms" },
     { metric: "1:1 p99 vs bare relay", values: one(relay, (x) => x.delivery.p99), unit: "ms" },
+    { metric: "1:1 p50 vs bare stored echo (one SQLite insert, then echo)", values: one(stored, (x) => x.delivery.p50), unit: "ms" },
+    { metric: "1:1 p99 vs bare stored echo", values: one(stored, (x) => x.delivery.p99), unit: "ms" },
+    { metric: "1:1 p50 vs bare hub → log → hub (the architecture's floor)", values: one(arch, (x) => x.delivery.p50), unit: "ms" },
+    { metric: "1:1 p99 vs bare hub → log → hub", values: one(arch, (x) => x.delivery.p99), unit: "ms" },
     { metric: "1:1 `ack` p50 vs bare echo", values: lat.map((r) => [r.oneToOne.canopy.ack.p50, r.oneToOne.echo.delivery.p50]), unit: "ms" },
   );
   if (cold.length > 0) {
@@ -143,10 +149,17 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
       if (!f) throw new Error(`no fan-out figures for ${n}`);
       return [f.canopy, f.bare];
     };
+    const floor = (r: LatencyRound): [Summary, Summary] => {
+      const f = r.fanOut.get(n);
+      if (!f) throw new Error(`no fan-out figures for ${n}`);
+      return [f.canopy, f.arch];
+    };
     out.push(
       { metric: `fan-out to ${n} members, p99 per delivery`, values: one(fan, (x) => x.delivery.p99), unit: "ms", maxRatio: 1.5, maxMs: 50 },
       { metric: `fan-out to ${n}, p50 per delivery`, values: one(fan, (x) => x.delivery.p50), unit: "ms" },
       { metric: `fan-out to ${n}, last recipient p50`, values: one(fan, (x) => x.last.p50), unit: "ms" },
+      { metric: `fan-out to ${n}, p99 vs bare hubs (log → ${n - 1} hub objects, the architecture's floor)`, values: one(floor, (x) => x.delivery.p99), unit: "ms" },
+      { metric: `fan-out to ${n}, last recipient p50 vs bare hubs`, values: one(floor, (x) => x.last.p50), unit: "ms" },
     );
   }
   return out;
@@ -169,9 +182,11 @@ function targetRows(lat: LatencyRound[], s: RealtimeSettings): string[][] {
     line("Canopy 1:1 (direct conversation, friends)", (r) => r.oneToOne.canopy, true),
     line("bare echo", (r) => r.oneToOne.echo),
     line("bare relay (room of 2)", (r) => r.oneToOne.relay),
+    line("bare stored echo (SQLite insert, then echo)", (r) => r.oneToOne.stored),
+    line("bare hub → log → hub (pairs)", (r) => r.oneToOne.arch),
   ];
   for (const n of s.sizes) {
-    rowsOut.push(line(`Canopy group of ${n}`, (r) => r.fanOut.get(n)!.canopy, true), line(`bare broadcast, room of ${n}`, (r) => r.fanOut.get(n)!.bare));
+    rowsOut.push(line(`Canopy group of ${n}`, (r) => r.fanOut.get(n)!.canopy, true), line(`bare broadcast, room of ${n}`, (r) => r.fanOut.get(n)!.bare), line(`bare hubs, log → ${n - 1} hub objects`, (r) => r.fanOut.get(n)!.arch));
   }
   return rowsOut;
 }

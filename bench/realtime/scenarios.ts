@@ -4,7 +4,9 @@
  *   1:1 = `send` in the direct conversation of friend pair k (users 2k, 2k+1), received by the
  *   peer; fan-out = `send` in a group of N, received by the N − 1 other members (the sender's
  *   socket gets the `ack`);
- * - bare: echo = one socket per room, the frame comes back; relay = rooms of two broadcast
+ * - bare: echo = one socket per room, the frame comes back; stored echo = the same after one
+ *   SQLite insert (the durability floor); hub → log → hub = bare-worker.ts's floor of Canopy's
+ *   architecture (pairs, and rooms of N for fan-out); relay = rooms of two broadcast
  *   sockets, the other one receives it; fan-out = a broadcast room of N sockets, N − 1 receive it.
  * Senders take turns (at most FAN_SENDERS of them per group), each paced (latency.ts).
  */
@@ -17,8 +19,8 @@ import { closeAll, connect } from "./ws-client";
 const FAN_SENDERS = 10;
 
 export interface ScenarioSet {
-  oneToOne: { canopy: Scenario; echo: Scenario; relay: Scenario };
-  fanOut: Map<number, { canopy: Scenario; bare: Scenario }>;
+  oneToOne: { canopy: Scenario; echo: Scenario; relay: Scenario; stored: Scenario; arch: Scenario };
+  fanOut: Map<number, { canopy: Scenario; bare: Scenario; arch: Scenario }>;
   /** Every socket opened, to close at the end. */
   sockets: WebSocket[];
 }
@@ -44,7 +46,10 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
   const bare = (path: string) => (_: number, onFrame: (d: Buffer, at: bigint) => void) => connect(`${stack.bareUrl}${path}`, { onFrame });
   const echo = await openMany(stack.pairs.length, (i, onFrame) => bare(`/echo/echo-${i}`)(i, onFrame));
   const relay = await openMany(2 * stack.pairs.length, (i, onFrame) => bare(`/broadcast/relay-${i >> 1}`)(i, onFrame));
-  const sockets = [...canopy, ...echo, ...relay];
+  const stored = await openMany(stack.pairs.length, (i, onFrame) => bare(`/stored/stored-${i}`)(i, onFrame));
+  // The architecture's floor: pair k's users are BareHub objects p<k>-0 and p<k>-1 sharing BareLog pair-<k>.
+  const arch = await openMany(2 * stack.pairs.length, (i, onFrame) => bare(`/arch/pair-${i >> 1}/p${i >> 1}-${i & 1}`)(i, onFrame));
+  const sockets = [...canopy, ...echo, ...relay, ...stored, ...arch];
 
   const pairs = stack.pairs;
   const oneToOne = {
@@ -56,6 +61,14 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
       needAck: true,
     },
     echo: { name: "bare echo", senders: echo, frame: (_: number, tag: string) => barePayload(tag), recipients: 1, needAck: false },
+    arch: {
+      name: "bare hub → log → hub",
+      senders: pairs.map((_, k) => arch[2 * k]!),
+      frame: (_: number, tag: string) => barePayload(tag),
+      recipients: 1,
+      needAck: false,
+    },
+    stored: { name: "bare stored echo", senders: stored, frame: (_: number, tag: string) => barePayload(tag), recipients: 1, needAck: false },
     relay: {
       name: "bare relay",
       senders: pairs.map((_, k) => relay[2 * k]!),
@@ -65,17 +78,19 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
     },
   };
 
-  const fanOut = new Map<number, { canopy: Scenario; bare: Scenario }>();
+  const fanOut = new Map<number, { canopy: Scenario; bare: Scenario; arch: Scenario }>();
   for (const n of sizes) {
     const group = stack.groups.get(n);
     if (!group) throw new Error(`no group of ${n}`);
     // Group members are users 0 … n − 1, whose sockets are canopy[0 … n − 1].
     const room = await openMany(n, (i, onFrame) => bare(`/broadcast/fan-${n}`)(i, onFrame));
-    sockets.push(...room);
+    const archRoom = await openMany(n, (i, onFrame) => bare(`/arch/fan-${n}/f${n}-${i}`)(i, onFrame));
+    sockets.push(...room, ...archRoom);
     const k = Math.min(FAN_SENDERS, n);
     fanOut.set(n, {
       canopy: { name: `canopy group of ${n}`, senders: canopy.slice(0, k), frame: (_, tag) => sendFrame(group.id, tag), recipients: n - 1, needAck: true },
       bare: { name: `bare broadcast to ${n}`, senders: room.slice(0, k), frame: (_, tag) => barePayload(tag), recipients: n - 1, needAck: false },
+      arch: { name: `bare hubs fan-out to ${n}`, senders: archRoom.slice(0, k), frame: (_, tag) => barePayload(tag), recipients: n - 1, needAck: false },
     });
   }
   return { oneToOne, fanOut, sockets };

@@ -112,7 +112,7 @@ export async function startRealtimeStack(root: string, scratch: string, bundle: 
   const servers = await startServers(root, scratch, bundle, {
     source: bareModule(),
     moduleName: "bare.js",
-    durableObjects: [{ binding: "ROOM", className: "BareRoom" }],
+    durableObjects: [{ binding: "ROOM", className: "BareRoom" }, { binding: "HUB", className: "BareHub" }, { binding: "LOG", className: "BareLog" }],
     queueSink: true,
   });
   if (!servers.extraOrigin) throw new Error("the bare Worker has no origin");

@@ -136,7 +136,8 @@ export class Conversation extends DurableObject<Env> {
     if (again) return ok({ message: again, duplicate: true, ...(peer ? { peer } : {}) });
     const message = this.ctx.storage.transactionSync(() =>
       this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent));
-    this.deliver(message, this.members.keys(), userId, exceptConn);
+    const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
+    this.deliver(message, to, userId, exceptConn);
     return ok({ message, duplicate: false, ...(peer ? { peer } : {}) });
   }
 

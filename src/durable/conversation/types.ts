@@ -85,6 +85,11 @@ export interface SendOptions {
    * asking it back. Used only when `peer` is the conversation's other member.
    */
   relation?: { peer: string; blocked: boolean } | undefined;
+  /**
+   * The sending socket is its user's only one: the conversation skips the sender's hub, which
+   * writes the message itself to any socket of the user that opened meanwhile (saves a call).
+   */
+  senderAlone?: boolean | undefined;
 }
 
 export interface SinceResult {

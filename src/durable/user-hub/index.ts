@@ -56,10 +56,7 @@ export class UserHub extends DurableObject<Env> {
     this.presence = new HubPresence(ctx, env, () => this.userId, (peer) => this.relation(peer), (frame) => this.sockets.deliver(frame), alarmBy(ctx.storage));
     const connections = new ConnectionLog(ctx.storage.sql, (e, now) => this.outbox.record(e, now), () => this.userId);
     this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections,
-      (peer) => {
-        const r = this.relation(peer);
-        return r.blocks || r.blockedBy;
-      });
+      (peer) => this.graph.store.blocks(peer) || this.graph.store.blockedBy(peer));
     ctx.blockConcurrencyWhile(async () => {
       migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));

@@ -18,6 +18,10 @@ export interface FrameContext {
   vouch(conversationId: string): { peer: string; blocked: boolean } | undefined;
   /** Remembers a direct conversation's peer, as its send answered. */
   remember(conversationId: string, peer: string): void;
+  /** Whether this socket is the user's only one. */
+  alone(): boolean;
+  /** Writes a message to the user's other sockets (those that opened while a send from a lone socket was stored). */
+  deliverOwn(item: MessageView): void;
 }
 
 /** Re-types an RPC answer as the plain result (the stub's mapped type does not narrow on `ok`). */
@@ -71,9 +75,11 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
       return ctx.send({ type: "pong" });
     case "send": {
       const { conversationId, clientId, kind, body } = frame;
-      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, { exceptConn: ctx.connId, relation: ctx.vouch(conversationId) }));
-      if (r.ok && r.value.peer) ctx.remember(conversationId, r.value.peer);
+      const senderAlone = ctx.alone();
+      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, { exceptConn: ctx.connId, relation: ctx.vouch(conversationId), senderAlone }));
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
+      if (r.value.peer) ctx.remember(conversationId, r.value.peer);
+      if (senderAlone && !r.value.duplicate) ctx.deliverOwn(r.value.message);
       return ctx.send({ type: "ack", clientId, conversationId, seq: r.value.message.seq, messageId: r.value.message.messageId });
     }
     case "read": {

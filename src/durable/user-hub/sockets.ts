@@ -134,6 +134,8 @@ export class HubSockets {
         if (this.peers.size >= PEERS_MAX) this.peers.clear();
         this.peers.set(id, peer);
       },
+      alone: () => this.ctx.getWebSockets().length === 1,
+      deliverOwn: (item) => this.deliver(JSON.stringify({ type: "message", ...item }), { exceptConn: att.connId, conversationId: item.conversationId, seq: item.seq }),
       deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
     await handleFrame(ctx, parsed);
