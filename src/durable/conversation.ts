@@ -5,7 +5,7 @@ import { checkFile, type FileInput } from "./conversation/attachments";
 import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
 import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
-import { loadPolicy } from "./conversation/policy";
+import { cachedPolicy, loadPolicy } from "./conversation/policy";
 import {
   appendMessage, conversationMigrations, findByClientId, hasFileMessage, insertMember, latestSeq, loadMembers, messageRange, readMeta,
   setReadSeq, unreadCount, writeMeta,
@@ -112,33 +112,48 @@ export class Conversation extends DurableObject<Env> {
 
   /**
    * Appends a message and fans it out. A retried clientId answers the stored message and is not
-   * delivered again. The block check awaits the hub, so the append happens after it, in one
-   * synchronous statement: seq stays gap-free however many sends interleave.
+   * delivered again. Whatever it awaits (the hub's block check, a file, the policy), the append
+   * is one synchronous statement after it: seq stays gap-free however many sends interleave.
    */
   async send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
-    const { now = Date.now(), exceptConn, policy, traceparent } = opts;
+    const { now = Date.now(), exceptConn, traceparent } = opts;
     if (!this.members.has(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const peer = this.peerOf(userId);
+    const withPeer = (message: MessageView, duplicate: boolean) => ok<SendResult>({ message, duplicate, ...(peer ? { peer } : {}) });
     const existing = findByClientId(sql, this.id, userId, input.clientId);
-    if (existing) return ok({ message: existing, duplicate: true, ...(peer ? { peer } : {}) });
-    if (await this.blocked(userId, peer, opts.relation)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
+    if (existing) return withPeer(existing, true);
     const tenantId = this.meta.get("tenantId") ?? "";
+    // The usual socket send waits for nothing here (the hub vouched for blocks, the policy is
+    // cached): then no other call can have run meanwhile, and the checks above still hold.
+    let waited = !!peer && opts.relation?.peer !== peer;
+    if (await this.blocked(userId, peer, opts.relation)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
     // A file message names one of the sender's ready uploads; the stored body carries the file's facts.
-    const file = input.kind === "file" ? await checkFile(this.env, tenantId, userId, input.body as FileInput) : undefined;
-    if (file && !file.ok) return file;
-    // The moderation hook runs before the message is stored (socket sends load the tenant's policy).
-    const moderated = moderate(policy ?? (await loadPolicy(this.env, tenantId, now)), input.kind, file ? file.value : input.body);
+    let file: Awaited<ReturnType<typeof checkFile>> | undefined;
+    if (input.kind === "file") {
+      waited = true;
+      file = await checkFile(this.env, tenantId, userId, input.body as FileInput);
+      if (!file.ok) return file;
+    }
+    // The moderation hook runs before the message is stored (socket sends use the tenant's policy).
+    let policy = opts.policy ?? cachedPolicy(this.env, tenantId, now);
+    if (!policy) {
+      waited = true;
+      policy = await loadPolicy(this.env, tenantId, now);
+    }
+    const moderated = moderate(policy, input.kind, file?.ok ? file.value : input.body);
     if (!moderated.ok) return moderated;
-    // Checked again after the awaits: a concurrent retry may have stored it meanwhile (or the sender left).
-    if (!this.members.has(userId)) return notFound;
-    const again = findByClientId(sql, this.id, userId, input.clientId);
-    if (again) return ok({ message: again, duplicate: true, ...(peer ? { peer } : {}) });
+    if (waited) {
+      // Checked again after real waits: a concurrent retry may have stored it meanwhile (or the sender left).
+      if (!this.members.has(userId)) return notFound;
+      const again = findByClientId(sql, this.id, userId, input.clientId);
+      if (again) return withPeer(again, true);
+    }
     const message = this.ctx.storage.transactionSync(() =>
       this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent));
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
     this.deliver(message, to, userId, exceptConn);
-    return ok({ message, duplicate: false, ...(peer ? { peer } : {}) });
+    return withPeer(message, false);
   }
 
   /**

@@ -1,12 +1,20 @@
 import { publishEvents, toCloudEvent, type OutboxEvent } from "../lib/events";
 import { newId } from "../lib/ids";
+import type { DoMigration } from "./storage-migrations";
 
 /** The outbox table of a Durable Object's storage (written in the same storage transaction as the change). */
 export const OUTBOX_TABLE_SQL = `CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, subject TEXT, data TEXT NOT NULL,
   traceparent TEXT, created_at INTEGER NOT NULL, published_at INTEGER)`;
 
-/** Published rows are kept this long for inspection, then pruned. */
-const KEEP_PUBLISHED_MS = 24 * 3600_000;
+/**
+ * Published rows are deleted at once: the table then holds only what is still to send, so the
+ * publisher's reads stay small however busy the object is (the queues and the DLQ are where
+ * sent events can be inspected). Objects created before this deleted their old published rows
+ * in a storage migration (`OUTBOX_PUBLISHED_CLEANUP`).
+ */
+export const OUTBOX_PUBLISHED_CLEANUP: DoMigration = (sql) => {
+  sql.exec("DELETE FROM events WHERE published_at IS NOT NULL");
+};
 /**
  * Events recorded within this long go out in one send. It keeps the queue send and the
  * `published_at` write (a second storage commit) off the path of each message, and costs the
@@ -36,8 +44,10 @@ interface Row extends Record<string, SqlStorageValue> {
 /**
  * The transactional outbox of a Durable Object. `record` is a synchronous SQL write, so it
  * commits with whatever else the calling method wrote (the output gate holds the reply until
- * storage is durable). `publish` sends what is unpublished to the queues; if that fails, the
- * object's alarm calls it again, so a crash or a queue outage delays events but never loses them.
+ * storage is durable). `publish` sends what is unpublished to the queues and deletes it; if that
+ * fails, the object's alarm calls it again. Recording also keeps an alarm set OUTBOX_RETRY_MS
+ * ahead (written at most once per that interval), so a crash between a commit and its publish
+ * delays events but never loses them.
  * One publish runs at a time per object, which keeps it from sending a row twice itself.
  */
 export class DurableOutbox {
@@ -45,6 +55,8 @@ export class DurableOutbox {
   private again = false;
 
   private scheduled = false;
+  /** Until when the backstop alarm set by `record` covers this object (in memory: a new instance sets it again). */
+  private backstopUntil = 0;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -65,6 +77,12 @@ export class DurableOutbox {
       "INSERT INTO events (id, type, subject, data, traceparent, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       id, e.type, e.subject ?? null, JSON.stringify(e.data), e.traceparent ?? null, now,
     );
+    if (now >= this.backstopUntil) {
+      this.backstopUntil = now + OUTBOX_RETRY_MS;
+      this.scheduleRetry(this.backstopUntil).catch(() => {
+        this.backstopUntil = 0;
+      });
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setTimeout(() => {
@@ -108,10 +126,8 @@ export class DurableOutbox {
         await this.scheduleRetry(Date.now() + OUTBOX_RETRY_MS);
         return false;
       }
-      const now = Date.now();
       const ids = rows.map((r) => r.id);
-      this.ctx.storage.sql.exec(`UPDATE events SET published_at = ? WHERE id IN (${ids.map(() => "?").join(",")})`, now, ...ids);
-      this.ctx.storage.sql.exec("DELETE FROM events WHERE published_at IS NOT NULL AND published_at < ?", now - KEEP_PUBLISHED_MS);
+      this.ctx.storage.sql.exec(`DELETE FROM events WHERE id IN (${ids.map(() => "?").join(",")})`, ...ids);
       if (rows.length === 100) this.again = true;
     } while (this.again);
     return true;

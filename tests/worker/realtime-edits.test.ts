@@ -109,3 +109,24 @@ describe("edit and recall over the socket", () => {
     expect(await errorFor(sx, "gone")).toMatchObject({ code: "conversation_not_found" });
   });
 });
+
+describe("the tenant's policy in socket sends", () => {
+  it("a moderation change reaches socket sends within the cache TTL plus one send; the refused one is not stored", async () => {
+    const { t, o, id, sm } = await setup();
+    await sendText(sm, id, "spam is fine for now");
+    const res = await call(`/admin/v1/tenants/${t}`, { method: "PATCH", admin: true, json: { config: { messages: { moderation: { mode: "block", words: ["spam"] } } } } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100)); // TENANT_CACHE_TTL_MS = 1 s in tests
+    // The first send after the TTL may still see the old policy (it starts the refresh); the next ones see the new one.
+    const stored = (await history(t, o, id)).length;
+    const first = crypto.randomUUID();
+    sm.send({ type: "send", clientId: first, conversationId: id, body: { text: "spam again" } });
+    await sm.until(() => sm.frames.find((f) => f.clientId === first && (f.type === "ack" || f.type === "error")), "an answer");
+    await new Promise((r) => setTimeout(r, 200));
+    const second = crypto.randomUUID();
+    sm.send({ type: "send", clientId: second, conversationId: id, body: { text: "more spam" } });
+    expect(await errorFor(sm, second)).toMatchObject({ code: "message_blocked" });
+    const firstAcked = sm.frames.some((f) => f.clientId === first && f.type === "ack");
+    expect((await history(t, o, id)).length).toBe(stored + (firstAcked ? 1 : 0));
+  });
+});

@@ -1,4 +1,4 @@
-import { OUTBOX_TABLE_SQL } from "../outbox";
+import { OUTBOX_PUBLISHED_CLEANUP, OUTBOX_TABLE_SQL } from "../outbox";
 import type { DoMigration } from "../storage-migrations";
 import type { LogKind, MessageView } from "./frames";
 import type { MemberRole, MemberView } from "./types";
@@ -25,6 +25,8 @@ export const conversationMigrations: readonly DoMigration[] = [
   (sql) => sql.exec(OUTBOX_TABLE_SQL),
   // v4: file messages by file id, for members' download access (hasFileMessage).
   (sql) => sql.exec("CREATE INDEX messages_by_file ON messages (json_extract(body, '$.fileId')) WHERE kind = 'file'"),
+  // v5: published events are deleted on publish; drop those kept before.
+  OUTBOX_PUBLISHED_CLEANUP,
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {

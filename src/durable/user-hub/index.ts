@@ -10,7 +10,7 @@ import {
   findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
   hubEventSource, hubOutboxMigrations, parseRefreshToken, sessionMigrations, storeRefreshToken, toEvict, type SessionState,
 } from "./sessions";
-import { alarmBy, DurableOutbox } from "../outbox";
+import { alarmBy, DurableOutbox, OUTBOX_PUBLISHED_CLEANUP } from "../outbox";
 import { HubPresence } from "./presence";
 import type { PresencePrivacy, PresenceView } from "./presence-types";
 import { ConnectionLog, connectionMigrations } from "./connections";
@@ -58,7 +58,7 @@ export class UserHub extends DurableObject<Env> {
     this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections,
       (peer) => this.graph.store.blocks(peer) || this.graph.store.blockedBy(peer));
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations]);
+      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations, OUTBOX_PUBLISHED_CLEANUP]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.userId = meta.get("userId") ?? "";
