@@ -12,6 +12,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import type WebSocket from "ws";
 import { closeAll } from "./ws-client";
 
+/** Sockets each Canopy user opens together in the "connect, then idle" fill (tabs of one device). */
+export const TABS_PER_USER = 10;
+
 export interface HeldTarget {
   name: string;
   /** Opens socket number i (`onFrame` is wired to its liveness check). */

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { progress } from "../servers";
-import { fill, warmPath, type HeldResult, type HeldTarget } from "./held";
+import { fill, TABS_PER_USER, warmPath, type HeldResult, type HeldTarget } from "./held";
 import { interleaved, run, emptySamples, type Scenario } from "./latency";
 import { summarize, type ColdSample, type HeldRound, type LatencyRound, type RealtimeSettings, type Summary } from "./report";
 import { closeScenarios, openScenarios } from "./scenarios";
@@ -145,30 +145,37 @@ async function fillOne(p: Phases, t: HeldTarget): Promise<HeldResult> {
 }
 
 /**
- * One round of the sockets-held test: Canopy with its sockets spread over `heldUsers` users (each
- * user's one session holding several sockets, as tabs of one device do: every user has a hub),
- * the bare object of the issue's goal (one room holding every socket), and bare rooms as many as
- * Canopy's hubs (the same number of Durable Objects, each with its SQLite files open). The order
- * alternates: A B C, then C B A.
+ * One round of the sockets-held test, four fills, each on a fresh workerd:
+ * - Canopy, each user's TABS_PER_USER sockets opened together, user after user (the issue's
+ *   figure): users connect, then sit idle, so a hub whose sockets are all open hibernates about
+ *   10 s later and its SQLite files close, as idle connections' hubs do in any deployment;
+ * - Canopy, sockets spread over the users in turn (socket k to user k mod N): every hub gets an
+ *   upgrade every few seconds and none hibernates, so each keeps its SQLite files open;
+ * - the bare object of the issue's goal (one room holding every socket);
+ * - bare rooms as many as Canopy's users, filled in turn like the spread fill (the same number
+ *   of awake Durable Objects, each with its SQLite files open).
+ * The order alternates: A B C D, then D C B A.
  */
 export async function heldRound(p: Phases, i: number): Promise<HeldRound> {
   const users = p.stack.users.slice(0, p.heldUsers);
-  const canopy: HeldTarget = {
-    name: `canopy (${users.length} users)`,
+  const canopy = (name: string, user: (k: number) => number): HeldTarget => ({
+    name: `canopy (${users.length} users, ${name})`,
     ping: '{"type":"ping"}',
-    open: (k, timeoutMs, onFrame) => connect(p.stack.canopyUrl, { headers: userHeaders(users[k % users.length]!), timeoutMs, onFrame }),
-  };
+    open: (k, timeoutMs, onFrame) => connect(p.stack.canopyUrl, { headers: userHeaders(users[user(k) % users.length]!), timeoutMs, onFrame }),
+  });
   const bare = (rooms: number): HeldTarget => ({
     name: `bare (${rooms} room${rooms === 1 ? "" : "s"})`,
     ping: "ping",
     open: (k, timeoutMs, onFrame) => connect(`${p.stack.bareUrl}/echo/held-${rooms}-${k % rooms}`, { timeoutMs, onFrame }),
   });
   progress(`sockets held, round ${i + 1}/${p.settings.heldRounds}`);
+  const tabs = canopy(`${TABS_PER_USER} at a time`, (k) => Math.floor(k / TABS_PER_USER));
+  const inTurn = canopy("in turn", (k) => k);
   const one = bare(1);
   const spread = bare(users.length);
-  const order = [canopy, one, spread];
+  const order = [tabs, one, inTurn, spread];
   if (i % 2 === 1) order.reverse();
   const out = new Map<HeldTarget, HeldResult>();
   for (const t of order) out.set(t, await fillOne(p, t));
-  return { canopy: out.get(canopy)!, bare: out.get(one)!, bareSpread: out.get(spread)! };
+  return { canopy: out.get(tabs)!, canopySpread: out.get(inTurn)!, bare: out.get(one)!, bareSpread: out.get(spread)! };
 }

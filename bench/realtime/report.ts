@@ -6,7 +6,7 @@
 import { table } from "../markdown";
 import type { Machine } from "../report";
 import { median } from "../measure";
-import type { HeldResult } from "./held";
+import { TABS_PER_USER, type HeldResult } from "./held";
 import type { Quantiles, Samples } from "./latency";
 import { quantiles } from "./latency";
 import type { SoakResult } from "./soak";
@@ -43,7 +43,10 @@ export interface ColdSample {
 }
 
 export interface HeldRound {
+  /** Each user's sockets opened together, then idle (hubs hibernate): the issue's figure. */
   canopy: HeldResult;
+  /** Sockets spread over the users in turn: every hub stays awake. */
+  canopySpread: HeldResult;
   /** The issue's baseline: one bare object holding every socket. */
   bare: HeldResult;
   /** Bare rooms as many as Canopy's users (the same number of Durable Objects). */
@@ -122,10 +125,10 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
   if (held.length > 0) {
     const u = s.heldUsers;
     out.push(
-      { metric: `sockets held by one workerd process (Canopy: ${u} users) vs one bare object`, values: held.map((h) => [h.canopy.held, h.bare.held]), unit: "sockets", minRatio: 0.9 },
-      { metric: `sockets held vs bare over ${u} rooms (as many objects)`, values: held.map((h) => [h.canopy.held, h.bareSpread.held]), unit: "sockets" },
+      { metric: `sockets held by one workerd process (Canopy: ${u} users, ${TABS_PER_USER} sockets each opened together, then idle) vs one bare object`, values: held.map((h) => [h.canopy.held, h.bare.held]), unit: "sockets", minRatio: 0.9 },
       { metric: "memory per socket (workerd RSS growth / sockets) vs one bare object", values: held.map((h) => [h.canopy.perSocketKb, h.bare.perSocketKb]), unit: "KiB" },
-      { metric: `memory per socket vs bare over ${u} rooms`, values: held.map((h) => [h.canopy.perSocketKb, h.bareSpread.perSocketKb]), unit: "KiB" },
+      { metric: `sockets held, Canopy's sockets to the ${u} users in turn (every hub awake) vs bare over ${u} rooms in turn`, values: held.map((h) => [h.canopySpread.held, h.bareSpread.held]), unit: "sockets" },
+      { metric: "memory per socket, every hub awake vs bare over as many rooms", values: held.map((h) => [h.canopySpread.perSocketKb, h.bareSpread.perSocketKb]), unit: "KiB" },
     );
   }
   if (lat.length === 0) return out;
@@ -203,9 +206,10 @@ function heldRows(held: HeldRound[]): string[][] {
     xs.map((x) => (x.crashed ? "exited" : `${x.alive}/${x.held}`)).join(", "),
   ];
   return [
-    line("Canopy `GET /v1/realtime`, sockets spread over the users", held.map((h) => h.canopy)),
+    line(`Canopy \`GET /v1/realtime\`, each user's ${TABS_PER_USER} sockets together, then idle`, held.map((h) => h.canopy)),
     line("bare echo, one room", held.map((h) => h.bare)),
-    line("bare echo, as many rooms as Canopy's users", held.map((h) => h.bareSpread)),
+    line("Canopy, sockets to the users in turn (every hub awake)", held.map((h) => h.canopySpread)),
+    line("bare echo, as many rooms as Canopy's users, in turn", held.map((h) => h.bareSpread)),
   ];
 }
 
@@ -256,8 +260,8 @@ export function report(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[
       "each round starts with one unmeasured message per 1:1 sender and per fan-out target, and the largest group and its bare room get an unmeasured message " +
       "before any chunk that comes 4 s or more after the last one (every hub stays warm, as under steady traffic). " +
       `${s.cold ? "Cold samples, in a phase of their own: 20 s without traffic, then one message to the largest group and one to its bare room. " : ""}` +
-      `Sockets held: ${s.heldRounds} rounds of three fills (Canopy over ${s.heldUsers} users; bare, one room; bare, ${s.heldUsers} rooms), ` +
-      "A B C then C B A, each on a fresh workerd. " +
+      `Sockets held: ${s.heldRounds} rounds of four fills (Canopy, ${s.heldUsers} users opening ${TABS_PER_USER} sockets each in one go, then idle; bare, one room; ` +
+      `Canopy, sockets to the ${s.heldUsers} users in turn; bare, ${s.heldUsers} rooms in turn), A B C D then D C B A, each on a fresh workerd. ` +
       "Ratio = Canopy / bare within a round, median over rounds; spread = min–max of the per-round ratios.",
     "",
     table(["metric", "Canopy (median)", "bare (median)", "ratio", "spread", "goal", "result"], lines),

@@ -59,17 +59,18 @@ function parse(): Options {
   for (const k of skip) if (!["latency", "cold", "soak", "held"].includes(k)) throw new Error(`--skip takes latency, cold, soak, held; got ${k}`);
   const pairs = int("pairs", v.pairs, 32, 1, 500);
   const clients = int("soak-clients", v["soak-clients"], 30, 2, 1000);
-  // Enough users for the largest group, the pairs and the soak's devices (of the phases that run).
-  const needed = Math.max(2 * pairs, ...(skip.has("latency") ? [] : sizes), skip.has("soak") ? 0 : clients);
+  const heldUsers = int("held-users", v["held-users"], 1000, 1, 5000);
+  // Enough users for the largest group, the pairs, the soak's devices and the sockets-held fills (of the phases that run).
+  const needed = Math.max(2 * pairs, ...(skip.has("latency") ? [] : sizes), skip.has("soak") ? 0 : clients, skip.has("held") ? 0 : heldUsers);
   const users = int("users", v.users, needed, 2, 5000);
-  if (users < needed) throw new Error(`--users must be at least ${needed} (the largest group, the pairs and the soak's devices)`);
+  if (users < needed) throw new Error(`--users must be at least ${needed} (the largest group, the pairs, the soak's devices and --held-users)`);
   return {
     rounds: int("rounds", v.rounds, 5, 1, 20),
     heldRounds: int("held-rounds", v["held-rounds"], 3, 1, 10),
     messages: int("messages", v.messages, 1000, 10, 100_000),
     fanMessages: int("fan-messages", v["fan-messages"], 50, 5, 10_000),
     users, pairs, sizes,
-    heldUsers: Math.min(users, int("held-users", v["held-users"], users, 1, 5000)),
+    heldUsers,
     cold: !skip.has("cold"),
     soak: { clients, groups: 3, seconds: int("soak-seconds", v["soak-seconds"], 60, 5, 3600), sendEveryMs: 500, dropEveryMs: 4000, maxOfflineMs: 1500 },
     maxSockets: int("max-sockets", v["max-sockets"], 15_000, 10, 100_000),
@@ -100,7 +101,7 @@ function logNotes(workerdLog: string, libsqlLog: string): string[] {
 
 async function main(): Promise<number> {
   const o = parse();
-  const limitMs = (700 + o.rounds * 180 + o.soak.seconds + 120 + o.heldRounds * 3 * 150) * 1000;
+  const limitMs = (700 + o.rounds * 180 + o.soak.seconds + 120 + o.heldRounds * 4 * 150) * 1000;
   const watchdog = setTimeout(() => {
     progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
     void stopAll().finally(() => process.exit(1));
