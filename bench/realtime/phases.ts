@@ -44,18 +44,23 @@ async function touch(scenarios: Scenario[], perSender = false): Promise<void> {
 
 /**
  * The cold samples: COLD_SAMPLES times, after COLD_IDLE_MS without traffic, one message to the
- * largest group and one to the bare room of the same size (in alternating order): send to the
- * last recipient (µs).
+ * largest group, one to the bare room of the same size and one through the bare hubs (log → N − 1
+ * hub objects, all hibernated too), in rotating order: send to the last recipient (µs).
  */
-async function coldSamples(fan: { canopy: Scenario; bare: Scenario }): Promise<ColdSample[]> {
-  progress(`cold samples: ${COLD_SAMPLES} × (${COLD_IDLE_MS / 1000} s idle, then one message to the largest group and one to its bare room)`);
+async function coldSamples(fan: { canopy: Scenario; bare: Scenario; arch: Scenario }): Promise<ColdSample[]> {
+  progress(`cold samples: ${COLD_SAMPLES} × (${COLD_IDLE_MS / 1000} s idle, then one message to the largest group, its bare room and its bare hubs)`);
   const out: ColdSample[] = [];
+  const keys = ["canopy", "bare", "arch"] as const;
   for (let i = 0; i < COLD_SAMPLES; i++) {
     await sleep(COLD_IDLE_MS);
-    const s = { canopy: emptySamples(), bare: emptySamples() };
-    for (const k of i % 2 === 1 ? (["bare", "canopy"] as const) : (["canopy", "bare"] as const)) await run(fan[k], 1, s[k]);
-    out.push({ canopy: s.canopy.last[0] ?? Number.NaN, bare: s.bare.last[0] ?? Number.NaN });
-    progress(`cold sample ${i + 1}/${COLD_SAMPLES}: ${ms(out[i]!.canopy)} vs ${ms(out[i]!.bare)}`);
+    const s = { canopy: emptySamples(), bare: emptySamples(), arch: emptySamples() };
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(i + j) % keys.length]!;
+      await run(fan[k], 1, s[k]);
+    }
+    const last = (k: (typeof keys)[number]) => s[k].last[0] ?? Number.NaN;
+    out.push({ canopy: last("canopy"), bare: last("bare"), arch: last("arch") });
+    progress(`cold sample ${i + 1}/${COLD_SAMPLES}: ${ms(out[i]!.canopy)} vs bare room ${ms(out[i]!.bare)}, bare hubs ${ms(out[i]!.arch)}`);
   }
   return out;
 }

@@ -40,6 +40,8 @@ export interface LatencyRound {
 export interface ColdSample {
   canopy: number;
   bare: number;
+  /** The bare hubs: a log object and N − 1 hub objects, woken the same way. */
+  arch: number;
 }
 
 export interface HeldRound {
@@ -144,7 +146,11 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
     { metric: "1:1 `ack` p50 vs bare echo", values: lat.map((r) => [r.oneToOne.canopy.ack.p50, r.oneToOne.echo.delivery.p50]), unit: "ms" },
   );
   if (cold.length > 0) {
-    out.push({ metric: `fan-out to ${Math.max(...s.sizes)} after 20 s idle (hibernated), last recipient (${cold.length} samples)`, values: cold.map((c) => [c.canopy, c.bare]), unit: "ms" });
+    const n = Math.max(...s.sizes);
+    out.push(
+      { metric: `fan-out to ${n} after 20 s idle (hibernated), last recipient (${cold.length} samples)`, values: cold.map((c) => [c.canopy, c.bare]), unit: "ms" },
+      { metric: `fan-out to ${n} after 20 s idle vs bare hubs (${n - 1} hibernated hub objects woken)`, values: cold.map((c) => [c.canopy, c.arch]), unit: "ms" },
+    );
   }
   for (const n of s.sizes) {
     const fan = (r: LatencyRound): [Summary, Summary] => {
@@ -259,7 +265,7 @@ export function report(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[
       `${s.pairs} friend pairs, ${s.users} users with one socket each; ` +
       "each round starts with one unmeasured message per 1:1 sender and per fan-out target, and the largest group and its bare room get an unmeasured message " +
       "before any chunk that comes 4 s or more after the last one (every hub stays warm, as under steady traffic). " +
-      `${s.cold ? "Cold samples, in a phase of their own: 20 s without traffic, then one message to the largest group and one to its bare room. " : ""}` +
+      `${s.cold ? "Cold samples, in a phase of their own: 20 s without traffic, then one message each to the largest group, its bare room and its bare hubs. " : ""}` +
       `Sockets held: ${s.heldRounds} rounds of four fills (Canopy, ${s.heldUsers} users opening ${TABS_PER_USER} sockets each in one go, then idle; bare, one room; ` +
       `Canopy, sockets to the ${s.heldUsers} users in turn; bare, ${s.heldUsers} rooms in turn), A B C D then D C B A, each on a fresh workerd. ` +
       "Ratio = Canopy / bare within a round, median over rounds; spread = min–max of the per-round ratios.",
