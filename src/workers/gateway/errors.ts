@@ -23,12 +23,35 @@ export function problemResponse(c: Context<AppEnv>, err: AppError): Response {
 }
 
 /**
- * The one error renderer. Known errors keep their status and code; anything else is logged
- * with its stack and answered as a bare 500, so no internals reach the client.
+ * Errors the runtime raises for a Durable Object it could not reach or that is overloaded carry
+ * `overloaded` or `retryable` (Cloudflare's Durable Objects error handling). They are not bugs of
+ * the request: 503 with Retry-After (longer when overloaded, which retrying soon only worsens).
+ */
+function fromRuntime(err: unknown): AppError | null {
+  if (!(err instanceof Error)) return null;
+  const flags = err as Error & { overloaded?: unknown; retryable?: unknown };
+  if (flags.overloaded === true) {
+    return new AppError(503, "overloaded", "This part of the service is overloaded; retry later.", { headers: { "retry-after": "10" } });
+  }
+  if (flags.retryable === true) {
+    return new AppError(503, "temporarily_unavailable", "This part of the service is briefly unavailable; retry shortly.", { headers: { "retry-after": "1" } });
+  }
+  return null;
+}
+
+/**
+ * The one error renderer. Known errors keep their status and code; the runtime's transient
+ * failures become a 503; anything else is logged with its stack and answered as a bare 500, so
+ * no internals reach the client.
  */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof AppError) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
+  const transient = fromRuntime(err);
+  if (transient) {
+    log("warn", "transient runtime error", { requestId: c.get("requestId"), status: 503, code: transient.code, error: (err as Error).message });
+    return problemResponse(c, transient);
+  }
   log("error", "unhandled error", {
     requestId: c.get("requestId"),
     traceId: c.get("traceId"),
