@@ -17,7 +17,7 @@ import { createAccount } from "../../db/tenant/accounts";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { checkPasswordPolicy } from "../../lib/password-policy";
 import { sealSecret } from "../../lib/crypto";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
@@ -104,9 +104,8 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
 export async function listTenants(db: PlatformDb, q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined }) {
   const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
   const rows = await listTenantRows(db, { limit: q.limit + 1, before, status: q.status });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return { items: page.map(toView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.id]) : null };
+  const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+  return { items: page.map(toView), nextCursor };
 }
 
 /** Updates name, plan or config; the public info in the tenant DB follows. */

@@ -3,7 +3,7 @@ import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
 import { findFile, insertReadyFile, listOwnFiles, markFileDeleted, type FileRow } from "../../db/tenant/files";
 import type { DomainEvent } from "../../db/tenant/outbox";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
@@ -112,8 +112,8 @@ export async function deleteFile(s: FilesScope, userId: string, id: string): Pro
 export async function listFiles(s: FilesScope, userId: string, q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined }) {
   const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
   const rows = await listOwnFiles(s.db, userId, { purpose: q.purpose, before, limit: q.limit + 1 });
-  const page = rows.slice(0, q.limit);
+  const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
   const now = Date.now();
   const items = await Promise.all(page.map((r) => fileJson(s, r, now)));
-  return { items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
+  return { items, nextCursor };
 }

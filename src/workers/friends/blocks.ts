@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { setBlockMirror } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
@@ -27,9 +27,9 @@ blockRoutes.openapi(
     const q = c.req.valid("query");
     const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
     const rows = await userHub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (b) => [b.userId]);
     const peer = await peers(tenantDb(tenant.db), page.map((b) => b.userId));
-    return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.userId]) : null }, 200);
+    return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor }, 200);
   },
 );
 

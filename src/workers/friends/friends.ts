@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { newId } from "../../lib/ids";
 import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
@@ -26,11 +26,11 @@ friendRoutes.openapi(
     const q = c.req.valid("query");
     const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
     const rows = await userHub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (f) => [f.userId]);
     const peer = await peers(tenantDb(c.get("tenant").db), page.map((f) => f.userId));
     return c.json({
       items: page.map((f) => ({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) })),
-      nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.userId]) : null,
+      nextCursor,
     }, 200);
   },
 );

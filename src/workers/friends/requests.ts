@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { requireUser, userHub, signedIn } from "../authn";
@@ -61,12 +61,11 @@ friendRequestRoutes.openapi(
     const q = c.req.valid("query");
     const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
     const rows = await userHub(c.env, tenant.id, me).friendRequests(q.direction === "incoming" ? "in" : "out", q.limit + 1, before);
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
     const peer = await peers(tenantDb(tenant.db), page.map((r) => r.userId));
-    const last = page[page.length - 1];
     return c.json({
       items: page.map((r) => ({ id: r.id, direction: r.direction, user: peer(r.userId), message: r.message, status: r.status, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) })),
-      nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+      nextCursor,
     }, 200);
   },
 );

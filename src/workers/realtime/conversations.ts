@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, ConvResult } from "../../durable/conversation";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
@@ -47,13 +47,12 @@ conversationRoutes.openapi(
     const q = c.req.valid("query");
     const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
     const rows = await conversationsOf(tenant.db, userId, q.limit + 1, before);
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.joinedAt, r.id]);
     // One call per conversation on the page, in parallel; one the user has left is skipped.
     const summaries = await Promise.all(page.map(async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>));
-    const last = page[page.length - 1];
     return c.json({
       items: summaries.flatMap((s) => (s.ok ? [conversationJson(s.value)] : [])),
-      nextCursor: rows.length > q.limit && last ? encodeCursor([last.joinedAt, last.id]) : null,
+      nextCursor,
     }, 200);
   },
 );

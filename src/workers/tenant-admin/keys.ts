@@ -3,7 +3,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { sha256Hex } from "../../lib/crypto";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { base64url, newId } from "../../lib/ids";
 import { withPermission } from "../authn";
@@ -28,9 +28,9 @@ adminKeyRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (k) => [k.id]);
     const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt) }));
-    return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+    return c.json({ items, nextCursor }, 200);
   },
 );
 

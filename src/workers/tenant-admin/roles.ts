@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { isConstraintViolation } from "../../db/tenant/accounts";
 import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
@@ -26,8 +26,8 @@ adminRoleRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const rows = await listRoles(tenantDb(c.get("tenant").db), { after: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
-    return c.json({ items: page.map(roleView), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.name]) : null }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.name]);
+    return c.json({ items: page.map(roleView), nextCursor }, 200);
   },
 );
 

@@ -6,7 +6,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
 import { eraseProfile } from "../../db/tenant/profiles";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { userHub, withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
@@ -30,9 +30,9 @@ adminUserRoutes.openapi(
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
     const rows = await searchUsers(db, { text: q.q, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
+    const { page, nextCursor } = pageOf(rows, q.limit, (u) => [u.id]);
     const items = await Promise.all(page.map(async (u) => userView(u, await rolesOfUser(db, u.id))));
-    return c.json({ items, nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.id]) : null }, 200);
+    return c.json({ items, nextCursor }, 200);
   },
 );
 

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { blockedEitherWay, follow, followPage, unfollow } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
@@ -58,11 +58,10 @@ for (const side of ["followers", "following"] as const) {
       if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id)))) throw notFound();
       const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
       const rows = await followPage(db, id, side, q.limit + 1, before);
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
+      const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.createdAt, r.userId]);
       return c.json({
         items: page.map((r) => publicUser({ id: r.userId, username: r.username }, r.profile)),
-        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.userId]) : null,
+        nextCursor,
       }, 200);
     },
   );

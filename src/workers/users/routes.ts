@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { blockedEitherWay, followCounts, profileOf, searchProfiles, settingsOf, updateProfile, updateSettings } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
@@ -92,7 +92,7 @@ userRoutes.openapi(
     const q = c.req.valid("query");
     const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
     const rows = await searchProfiles(tenantDb(c.get("tenant").db), p.userId, q.q, q.limit + 1, after);
-    const page = rows.slice(0, q.limit);
-    return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor: rows.length > q.limit ? encodeCursor([page[page.length - 1]!.user.id]) : null }, 200);
+    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.user.id]);
+    return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor }, 200);
   },
 );
