@@ -47,17 +47,13 @@ function fromRuntime(err: unknown): AppError | null {
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof AppError) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
+  const context = { requestId: c.get("requestId"), traceId: c.get("traceId"), error: err instanceof Error ? err.message : String(err) };
   const transient = fromRuntime(err);
   if (transient) {
-    log("warn", "transient runtime error", { requestId: c.get("requestId"), status: 503, code: transient.code, error: (err as Error).message });
+    log("warn", "transient runtime error", { ...context, code: transient.code });
     return problemResponse(c, transient);
   }
-  log("error", "unhandled error", {
-    requestId: c.get("requestId"),
-    traceId: c.get("traceId"),
-    error: err instanceof Error ? err.message : String(err),
-    stack: err instanceof Error ? err.stack : undefined,
-  });
+  log("error", "unhandled error", { ...context, stack: err instanceof Error ? err.stack : undefined });
   return problemResponse(c, new AppError(500, "internal_error", "Something went wrong on our side; quote the request id when reporting it."));
 };
 
