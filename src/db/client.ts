@@ -13,7 +13,18 @@ export type TenantDb = LibSQLDatabase<typeof tenantSchema> & { $client: Client }
  * first query), so handles are made per request and never shared between tenants.
  */
 export function libsqlClient(url: string, authToken: string | undefined): Client {
-  return createClient({ url, authToken: authToken || undefined, intMode: "number" });
+  return createClient({ url, authToken: authToken || undefined, intMode: "number", fetch: boundedFetch });
+}
+
+/**
+ * How long one Hrana request may take before it is abandoned. A database that stops answering
+ * (a dropped connection, a hung server) must turn into a 503 the client can retry, not a request
+ * that hangs until the platform kills it.
+ */
+export const DB_REQUEST_TIMEOUT_MS = 10_000;
+
+function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  return fetch(input, { ...init, signal: AbortSignal.timeout(DB_REQUEST_TIMEOUT_MS) });
 }
 
 /** The platform database handle (tenants, plans, idempotency keys). */

@@ -2,7 +2,7 @@
  * The one error type services throw. The gateway's onError renders it as RFC 9457
  * problem+json; `code` is the stable machine-readable identifier clients switch on.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
 
 export interface FieldIssue {
   path: string;
@@ -28,6 +28,7 @@ const titles: Record<ErrorStatus, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   410: "Gone",
   413: "Content Too Large",

@@ -2,7 +2,9 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import { AppError, type FieldIssue } from "../lib/errors";
 import type { Context } from "hono";
-import type { AppEnv } from "./context";
+import { routePath } from "hono/route";
+import { pager, type CursorShape, type Pager } from "../lib/cursor";
+import type { AppEnv, ResolvedTenant } from "./context";
 
 /** The W3C traceparent of this request's span, for events and calls it causes. */
 export function traceparentOf(c: Context<AppEnv>): string {
@@ -73,4 +75,13 @@ export function pageSchema<T extends z.ZodType>(item: T) {
 /** A required JSON request body for createRoute's `request.body`. */
 export function jsonBody<T>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };
+}
+
+/**
+ * The cursor pager of the list this route serves: cursors are signed for this tenant (or the
+ * platform, on /admin/v1) and this route, so they work nowhere else (src/lib/cursor.ts).
+ */
+export function pagerFor<S extends CursorShape>(c: Context<AppEnv>, shape: S): Pager<S> {
+  const owner = (c.get("tenant") as ResolvedTenant | undefined)?.id ?? "platform";
+  return pager(c.env.DB_ENCRYPTION_KEY, `${owner} ${c.req.method} ${routePath(c)}`, shape);
 }

@@ -105,3 +105,37 @@ describe("gateway chain", () => {
     expect(await docs.text()).toContain("/openapi.json");
   });
 });
+
+describe("security headers", () => {
+  it("every answer carries HSTS, nosniff, no referrer and refuses framing; API answers allow no content", async () => {
+    const t = await createTenant();
+    for (const res of [await call("/healthz"), await call("/v1/tenant", { tenant: t.slug }), await call("/nope"), await call("/v1/me", { tenant: t.slug })]) {
+      expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d{8,}; includeSubDomains$/);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+
+  it("authenticated answers and problems are not cacheable; routes that choose a policy keep it", async () => {
+    const t = await createTenant();
+    const problem = await call("/v1/me", { tenant: t.slug });
+    expect(problem.status).toBe(401);
+    expect(problem.headers.get("cache-control")).toBe("no-store");
+    const me = await call("/admin/v1/tenants", { admin: true });
+    expect(me.headers.get("cache-control")).toBe("no-store");
+    const jwks = await call("/.well-known/jwks.json", { tenant: t.slug });
+    expect(jwks.headers.get("cache-control")).toBe("public, max-age=300");
+  });
+
+  it("the HTML reference page gets a restrictive CSP with frame-ancestors 'none'", async () => {
+    const res = await call("/docs");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("base-uri 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+  });
+});

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeCursor } from "../../src/lib/cursor";
+import { base64url } from "../../src/lib/ids";
 import { as, befriend, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, expectProblem } from "./helpers";
 
@@ -73,16 +73,34 @@ describe("list cursors on the paged routes", () => {
     }
   });
 
-  it("refuses garbage and cursors of another list's shape with 400 invalid_cursor, never a 500", async () => {
-    for (const l of lists) {
-      const wrongShape = encodeCursor(l.arity === 1 ? [1, "x"] : ["x"]);
-      const notKeys = encodeCursor([{ nested: true }] as unknown as string[]);
-      for (const cursor of ["garbage", "%00", wrongShape, notKeys, "A".repeat(200)]) {
-        await expectProblem(await call(`${l.path}${l.path.includes("?") ? "&" : "?"}limit=1&cursor=${cursor}`, l.who), 400, "invalid_cursor");
+  it("refuses garbage, unsigned, tampered and other lists' cursors with 400 invalid_cursor, never a 500", async () => {
+    const b64 = (v: unknown) => base64url(new TextEncoder().encode(JSON.stringify(v)));
+    const issued = await Promise.all(lists.map(async (l) => (await page(l.path, l.who, "limit=1")).nextCursor!));
+    for (const [i, l] of lists.entries()) {
+      const sep = l.path.includes("?") ? "&" : "?";
+      const [payload, mac] = issued[i]!.split(".");
+      const forged = [
+        "garbage", "%00", "A".repeat(200), `${payload}`, `${payload}.`, `.${mac}`, `${payload}.${mac}.x`,
+        // Well-formed arrays of the wrong content, unsigned or with another payload's mac.
+        b64(l.arity === 1 ? [1, "x"] : ["x"]), b64([{ nested: true }]), `${b64(l.arity === 1 ? [123] : ["x", "y"])}.${mac}`,
+        `${b64(l.arity === 1 ? ["zzzzzzzzzzzzzzzzzzzzzzzzzz"] : [0, "zzzzzzzzzzzzzzzzzzzzzzzzzz"])}.${mac}`,
+        // A genuine cursor of another list (same shape or not) does not work here.
+        issued[(i + 1) % lists.length]!,
+      ];
+      for (const cursor of forged) {
+        await expectProblem(await call(`${l.path}${sep}limit=1&cursor=${encodeURIComponent(cursor)}`, l.who), 400, "invalid_cursor");
       }
       // Longer than any cursor this API issues: the query schema refuses it first.
-      await expectProblem(await call(`${l.path}${l.path.includes("?") ? "&" : "?"}cursor=${"A".repeat(201)}`, l.who), 400, "validation_failed");
+      await expectProblem(await call(`${l.path}${sep}cursor=${"A".repeat(201)}`, l.who), 400, "validation_failed");
     }
+  });
+
+  it("a cursor of the same list in another tenant is refused", async () => {
+    const other = await tenantWithOwner();
+    const users = await Promise.all([registerUser(other.tenant.slug), registerUser(other.tenant.slug)]);
+    expect(users).toHaveLength(2);
+    const theirs = (await page("/v1/admin/users", as(other.tenant.slug, other.owner), "limit=1")).nextCursor!;
+    await expectProblem(await call(`/v1/admin/users?limit=1&cursor=${theirs}`, owner), 400, "invalid_cursor");
   });
 
   it("a cursor only positions the caller's own list: another user's cursor shows nothing of theirs", async () => {

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { SearchQuery } from "../../lib/search-query";
 import type { TenantDb } from "../client";
 
 /** A conversation log entry as the archive stores it. */
@@ -70,20 +71,20 @@ export interface ArchivedRow {
 export async function searchMessages(
   db: TenantDb,
   userId: string,
-  q: { text: string; conversationId?: string | undefined; before?: [number, string] | undefined; limit: number },
+  q: { text: SearchQuery; conversationId?: string | undefined; before?: [number, string] | undefined; limit: number },
 ): Promise<ArchivedRow[]> {
   const conv = q.conversationId ? sql`AND m.conversation_id = ${q.conversationId}` : sql``;
   const page = q.before ? sql`AND (m.sent_at < ${q.before[0]} OR (m.sent_at = ${q.before[0]} AND m.id < ${q.before[1]}))` : sql``;
   const member = sql`JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ${userId}`;
   const cols = sql`m.conversation_id, m.seq, m.id, m.sender_id, m.kind, m.body, m.sent_at, m.edited_at, m.recalled_at`;
-  if ([...q.text].length >= 3) {
-    const phrase = `"${q.text.replaceAll('"', '""')}"`;
+  const phrase = q.text.phrase;
+  if (phrase) {
     return db.all<ArchivedRow>(sql`
       SELECT ${cols} FROM archived_messages_fts f JOIN archived_messages m ON m.rowid = f.rowid ${member}
       WHERE archived_messages_fts MATCH ${phrase} AND m.recalled_at IS NULL ${conv} ${page}
       ORDER BY m.sent_at DESC, m.id DESC LIMIT ${q.limit}`);
   }
-  const like = `%${q.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const like = q.text.like;
   return db.all<ArchivedRow>(sql`
     SELECT ${cols} FROM archived_messages m ${member}
     WHERE m.text LIKE ${like} ESCAPE '\\' AND m.recalled_at IS NULL ${conv} ${page}

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import { mergeSettings, UserSettingsSchema, type UserSettings, type UserSettingsPatch } from "../../lib/user-settings";
 import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
+import type { SearchQuery } from "../../lib/search-query";
 import { blocks, follows, profiles, userSettings, users, type ProfileRow, type UserRow } from "./schema";
 
 export async function profileOf(db: TenantDb, userId: string): Promise<ProfileRow | undefined> {
@@ -80,12 +81,10 @@ export async function followPage(db: TenantDb, userId: string, side: "followers"
  * LIKE for shorter queries (trigram MATCH needs 3). Excludes the searcher, unsearchable and
  * inactive users, and users who blocked the searcher. Ordered by user id for stable cursors.
  */
-export async function searchProfiles(db: TenantDb, searcher: string, q: string, limit: number, after?: string) {
-  const needle = q.normalize("NFKC").trim().toLowerCase();
-  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const match = [...needle].length >= 3
-    ? sql`${users.id} IN (SELECT user_id FROM user_search WHERE user_search MATCH ${`"${needle.replace(/"/g, '""')}"`})`
-    : sql`(${users.username} LIKE ${`%${escaped}%`} ESCAPE '\\' OR lower(${profiles.nickname}) LIKE ${`%${escaped}%`} ESCAPE '\\')`;
+export async function searchProfiles(db: TenantDb, searcher: string, q: SearchQuery, limit: number, after?: string) {
+  const match = q.phrase
+    ? sql`${users.id} IN (SELECT user_id FROM user_search WHERE user_search MATCH ${q.phrase})`
+    : sql`(${users.username} LIKE ${q.like} ESCAPE '\\' OR lower(${profiles.nickname}) LIKE ${q.like} ESCAPE '\\')`;
   return db
     .select({ user: users, profile: profiles })
     .from(users)

@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, like, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import type { SearchQuery } from "../../lib/search-query";
 import type { TenantDb } from "../client";
 import { outboxInsert, type DomainEvent } from "./outbox";
 import { defaultSettings } from "../../lib/user-settings";
@@ -53,11 +54,11 @@ export async function claimTotpStep(db: TenantDb, userId: string, step: number):
 }
 
 /** Tenant-admin search: by email/username prefix or substring, newest first, cursor on id. */
-export async function searchUsers(db: TenantDb, q: { text?: string | undefined; before?: string | undefined; limit: number }): Promise<UserRow[]> {
+export async function searchUsers(db: TenantDb, q: { text?: SearchQuery | undefined; before?: string | undefined; limit: number }): Promise<UserRow[]> {
   const conds = [sql`${users.status} != 'deleted'`];
   if (q.text) {
-    const pattern = `%${canonical(q.text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conds.push(or(sql`${users.email} LIKE ${pattern} ESCAPE '\\'`, sql`${users.username} LIKE ${pattern} ESCAPE '\\'`, like(users.id, canonical(q.text)))!);
+    const pattern = q.text.like;
+    conds.push(or(sql`${users.email} LIKE ${pattern} ESCAPE '\\'`, sql`${users.username} LIKE ${pattern} ESCAPE '\\'`, eq(users.id, q.text.text))!);
   }
   if (q.before) conds.push(lt(users.id, q.before));
   return db.select().from(users).where(and(...conds)).orderBy(desc(users.id)).limit(q.limit).all();

@@ -1,5 +1,6 @@
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+import { parseGuardedJson } from "../../lib/json-guard";
 import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
 
 /** What a frame handler may do: reach conversations and write to its own socket. */
@@ -34,11 +35,9 @@ const refusal = (r: Extract<ConvResult<unknown>, { ok: false }>) => ({
 
 function parse(raw: string | ArrayBuffer): { ok: true; value: unknown } | { ok: false; message: string } {
   if (typeof raw !== "string") return { ok: false, message: "Frames are JSON text; binary frames are not accepted." };
-  try {
-    return { ok: true, value: JSON.parse(raw) as unknown };
-  } catch {
-    return { ok: false, message: "The frame is not valid JSON." };
-  }
+  // The same guard as HTTP bodies: depth, NUL and lone surrogates are refused before parsing.
+  const parsed = parseGuardedJson(raw);
+  return parsed.ok ? parsed : { ok: false, message: parsed.malformed ? "The frame is not valid JSON." : parsed.message };
 }
 
 /** The clientId of an invalid frame, echoed in its error when there is one. */

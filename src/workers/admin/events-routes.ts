@@ -4,10 +4,9 @@ import { allQueueStats, findDeadLetter, listDeadLetters, markReplayed, pendingDe
 import type { DeadLetterRow } from "../../db/platform/schema";
 import { tenantDb } from "../../db/tenant-db";
 import { outboxBacklog } from "../../db/tenant/outbox";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { CloudEventSchema, queueBinding, queuesFor, type QueueName } from "../../lib/events";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { resolveTenant } from "../tenant-cache";
 import { SlugParamSchema } from "./schemas";
 
@@ -66,9 +65,10 @@ adminEventRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const pg = pagerFor(c, "id");
+    const before = (await pg.after(q.cursor))?.[0];
     const rows = await listDeadLetters(platformDb(c.env), { queue: q.queue, tenantId: q.tenantId, status: q.status, before, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     return c.json({ items: page.map(view), nextCursor }, 200);
   },
 );

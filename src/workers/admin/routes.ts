@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { platformDb } from "../../db/client";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../db/platform/idempotency";
 import { sha256Hex } from "../../lib/crypto";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../http";
 import { forgetTenant } from "../tenant-cache";
 import { requestSocketClose } from "./sockets";
 import {
@@ -58,7 +58,7 @@ adminRoutes.openapi(
     request: { query: PageQuerySchema.extend({ status: TenantStatusSchema.optional() }) },
     responses: { 200: jsonResponse(pageSchema(TenantSchema), "A page of tenants"), ...errors },
   }),
-  async (c) => c.json(await svc.listTenants(platformDb(c.env), c.req.valid("query")), 200),
+  async (c) => c.json(await svc.listTenants(platformDb(c.env), pagerFor(c, "id"), c.req.valid("query")), 200),
 );
 
 adminRoutes.openapi(

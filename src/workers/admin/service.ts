@@ -17,7 +17,7 @@ import { createAccount } from "../../db/tenant/accounts";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { checkPasswordPolicy } from "../../lib/password-policy";
 import { sealSecret } from "../../lib/crypto";
-import { decodeCursor, pageOf } from "../../lib/cursor";
+import type { Pager } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
@@ -101,10 +101,10 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
   }
 }
 
-export async function listTenants(db: PlatformDb, q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined }) {
-  const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+export async function listTenants(db: PlatformDb, pg: Pager<"id">, q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined }) {
+  const before = (await pg.after(q.cursor))?.[0];
   const rows = await listTenantRows(db, { limit: q.limit + 1, before, status: q.status });
-  const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+  const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
   return { items: page.map(toView), nextCursor };
 }
 

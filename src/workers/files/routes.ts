@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, pageSchema, pagerFor, problemResponses } from "../http";
 import { contentRoutes } from "./content";
 import { FileParamsSchema, FileSchema, ListQuerySchema, UploadFormSchema } from "./schemas";
 import { deleteFile, fileJson, filesScope, listFiles, uploadFile, visibleFile } from "./service";
@@ -51,7 +51,7 @@ fileRoutes.openapi(
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    return c.json(await listFiles(filesScope(c), p.userId, c.req.valid("query")), 200);
+    return c.json(await listFiles(filesScope(c), p.userId, pagerFor(c, "id"), c.req.valid("query")), 200);
   },
 );
 

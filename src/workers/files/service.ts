@@ -3,7 +3,7 @@ import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
 import { findFile, insertReadyFile, listOwnFiles, markFileDeleted, type FileRow } from "../../db/tenant/files";
 import type { DomainEvent } from "../../db/tenant/outbox";
-import { decodeCursor, pageOf } from "../../lib/cursor";
+import type { Pager } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
@@ -109,10 +109,10 @@ export async function deleteFile(s: FilesScope, userId: string, id: string): Pro
 }
 
 /** One page of the user's own ready files, newest first. */
-export async function listFiles(s: FilesScope, userId: string, q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined }) {
-  const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+export async function listFiles(s: FilesScope, userId: string, pg: Pager<"id">, q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined }) {
+  const before = (await pg.after(q.cursor))?.[0];
   const rows = await listOwnFiles(s.db, userId, { purpose: q.purpose, before, limit: q.limit + 1 });
-  const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+  const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
   const now = Date.now();
   const items = await Promise.all(page.map((r) => fileJson(s, r, now)));
   return { items, nextCursor };

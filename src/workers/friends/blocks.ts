@@ -2,10 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import { setBlockMirror } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, userHub, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { peers } from "./graph";
 import { BlockSchema, UserIdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -25,9 +24,10 @@ blockRoutes.openapi(
   async (c) => {
     const tenant = c.get("tenant");
     const q = c.req.valid("query");
-    const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const pg = pagerFor(c, "id");
+    const after = (await pg.after(q.cursor))?.[0];
     const rows = await userHub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
-    const { page, nextCursor } = pageOf(rows, q.limit, (b) => [b.userId]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (b) => [b.userId]);
     const peer = await peers(tenantDb(tenant.db), page.map((b) => b.userId));
     return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor }, 200);
   },

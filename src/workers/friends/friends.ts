@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { newId } from "../../lib/ids";
 import { requireUser, userHub, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { peers, unwrap } from "./graph";
 import { FriendGroupSchema, FriendGroupWriteSchema, FriendPatchSchema, FriendSchema, IdParam, UserIdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -24,9 +23,10 @@ friendRoutes.openapi(
   async (c) => {
     const who = me(c);
     const q = c.req.valid("query");
-    const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const pg = pagerFor(c, "id");
+    const after = (await pg.after(q.cursor))?.[0];
     const rows = await userHub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
-    const { page, nextCursor } = pageOf(rows, q.limit, (f) => [f.userId]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (f) => [f.userId]);
     const peer = await peers(tenantDb(c.get("tenant").db), page.map((f) => f.userId));
     return c.json({
       items: page.map((f) => ({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) })),

@@ -2,11 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { requireUser, userHub, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { peers, unwrap } from "./graph";
 import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
 import { iso } from "../../lib/time";
@@ -59,9 +58,10 @@ friendRequestRoutes.openapi(
     const me = requireUser(c.get("principal")).userId;
     const tenant = c.get("tenant");
     const q = c.req.valid("query");
-    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const pg = pagerFor(c, "time-id");
+    const before = await pg.after(q.cursor);
     const rows = await userHub(c.env, tenant.id, me).friendRequests(q.direction === "incoming" ? "in" : "out", q.limit + 1, before);
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
     const peer = await peers(tenantDb(tenant.db), page.map((r) => r.userId));
     return c.json({
       items: page.map((r) => ({ id: r.id, direction: r.direction, user: peer(r.userId), message: r.message, status: r.status, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) })),

@@ -39,16 +39,40 @@ function fromRuntime(err: unknown): AppError | null {
   return null;
 }
 
+// libSQL client codes of a database that could not be reached or answered with a server error
+// (@libsql/client maps Hrana's HttpServerError to SERVER_ERROR, a dead stream to HRANA_CLOSED_ERROR).
+const DB_UNAVAILABLE_CODES = new Set(["SERVER_ERROR", "HRANA_CLOSED_ERROR", "HRANA_WEBSOCKET_ERROR", "STREAM_EXPIRED", "SQLITE_BUSY"]);
+// What fetch throws when the connection fails, is reset or times out (workerd and Node wordings).
+const NETWORK_FAILURE = /network connection lost|fetch failed|connection (refused|reset|closed)|econn(refused|reset)|timed? ?out|disconnected/i;
+
+/**
+ * A database (or another service over the network) that is down, unreachable, hung or reset is
+ * not a bug of the request: 503 with Retry-After. Nothing was half-applied: every multi-row write
+ * is one batch or transaction, which the server commits whole or not at all; a write whose
+ * answer was lost may have committed, which is why non-repeatable POSTs take an Idempotency-Key.
+ */
+function fromNetwork(err: unknown): AppError | null {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const name = (e as { name?: unknown }).name;
+    const message = e instanceof Error ? e.message : "";
+    if ((typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) || name === "TimeoutError" || name === "AbortError" || NETWORK_FAILURE.test(message)) {
+      return new AppError(503, "service_unavailable", "A backing service did not answer; retry shortly.", { headers: { "retry-after": "2" } });
+    }
+  }
+  return null;
+}
+
 /**
  * The one error renderer. Known errors keep their status and code; the runtime's transient
- * failures become a 503; anything else is logged with its stack and answered as a bare 500, so
- * no internals reach the client.
+ * failures and unreachable services become a 503; anything else is logged with its stack and
+ * answered as a bare 500, so no internals reach the client.
  */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof AppError) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
   const context = { requestId: c.get("requestId"), traceId: c.get("traceId"), error: err instanceof Error ? err.message : String(err) };
-  const transient = fromRuntime(err);
+  const transient = fromRuntime(err) ?? fromNetwork(err);
   if (transient) {
     log("warn", "transient runtime error", { ...context, code: transient.code });
     return problemResponse(c, transient);

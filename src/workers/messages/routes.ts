@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
-import { decodeCursor, pageOf } from "../../lib/cursor";
+import { searchQuery } from "../../lib/search-query";
 import { requireUser, signedIn, withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, problemResponses, pagerFor } from "../http";
 
 /** Search over the message archive (members only) and conversation export (admins): /v1/messages/search, /v1/admin/conversations/{id}/export. */
 export const messageArchiveRoutes = createRouter();
@@ -38,11 +38,12 @@ messageArchiveRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const pg = pagerFor(c, "time-id");
+    const before = await pg.after(q.cursor);
     const rows = await searchMessages(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, {
-      text: q.q, conversationId: q.conversationId, before, limit: q.limit + 1,
+      text: searchQuery(q.q), conversationId: q.conversationId, before, limit: q.limit + 1,
     });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.sent_at, r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.sent_at, r.id]);
     return c.json({ items: page.map(view), nextCursor }, 200);
   },
 );

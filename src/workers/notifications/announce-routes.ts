@@ -4,11 +4,10 @@ import { tenantDb } from "../../db/tenant-db";
 import { announcements, type AnnouncementRow } from "../../db/tenant/notifications";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { findRolesByName } from "../../db/tenant/roles";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
-import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, traceparentOf } from "../http";
+import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, traceparentOf, pagerFor } from "../http";
 import { AnnouncementInputSchema, AnnouncementSchema } from "./schemas";
 
 /** Tenant admin announcements: /v1/admin/announcements (permission notifications:announce). */
@@ -51,10 +50,11 @@ announcementRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const before = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
+    const pg = pagerFor(c, "id");
+    const before = (await pg.after(q.cursor))?.[0];
     const rows = await tenantDb(c.get("tenant").db).select().from(announcements)
       .where(before ? lt(announcements.id, before) : undefined).orderBy(desc(announcements.id)).limit(q.limit + 1).all();
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     return c.json({ items: page.map(view), nextCursor }, 200);
   },
 );

@@ -2,11 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { tenantDb } from "../../db/tenant-db";
 import { deleteNotification, listNotifications, markAllRead, markRead, mutedTypes, setMutedTypes, unreadCount } from "../../db/tenant/notifications";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonBody, jsonResponse, problemResponses } from "../http";
+import { createRouter, jsonBody, jsonResponse, problemResponses, pagerFor } from "../http";
 import { NotificationIdParamSchema, NotificationPageSchema, NotificationQuerySchema, NotificationSchema, PreferencesSchema } from "./schemas";
 import { notificationView } from "./view";
 
@@ -32,9 +31,10 @@ notificationRoutes.openapi(
   async (c) => {
     const { userId, db } = me(c);
     const q = c.req.valid("query");
-    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const pg = pagerFor(c, "time-id");
+    const before = await pg.after(q.cursor);
     const [rows, unread] = await Promise.all([listNotifications(db, userId, { before, limit: q.limit + 1, unreadOnly: q.unread === "true" }), unreadCount(db, userId)]);
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.updatedAt, r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.updatedAt, r.id]);
     return c.json({ items: page.map(notificationView), nextCursor, unreadCount: unread }, 200);
   },
 );

@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, ConvResult } from "../../durable/conversation";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
@@ -45,9 +44,10 @@ conversationRoutes.openapi(
   async (c) => {
     const { tenant, userId } = me(c);
     const q = c.req.valid("query");
-    const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+    const pg = pagerFor(c, "time-id");
+    const before = await pg.after(q.cursor);
     const rows = await conversationsOf(tenant.db, userId, q.limit + 1, before);
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.joinedAt, r.id]);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.joinedAt, r.id]);
     // One call per conversation on the page, in parallel; one the user has left is skipped.
     const summaries = await Promise.all(page.map(async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>));
     return c.json({

@@ -2,10 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import { platformDb } from "../../db/client";
 import { findTenantBySlug, listTenantRows } from "../../db/platform/tenants";
 import { tenantDb } from "../../db/tenant-db";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import type { AppEnv, ResolvedTenant } from "../context";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { createRouter, jsonResponse, problemResponses, pagerFor } from "../http";
 import { resolveTenantById } from "../tenant-cache";
 import { SlugParamSchema, TenantUsageQuerySchema, TenantUsageReportSchema, UsagePageSchema, UsageQuerySchema, type UsageItem, type UsagePage } from "./schemas";
 import { resolveRange, statsReport, usageFigures } from "./service";
@@ -31,8 +30,9 @@ usageRoutes.openapi(
     const q = c.req.valid("query");
     const { from, to } = resolveRange({ from: q.from, to: q.to, granularity: "day" });
     const db = platformDb(c.env);
-    const rows = await listTenantRows(db, { limit: q.limit + 1, ...(q.cursor ? { before: String(decodeCursor(q.cursor, 1)[0]) } : {}) });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const pg = pagerFor(c, "id");
+    const rows = await listTenantRows(db, { limit: q.limit + 1, before: (await pg.after(q.cursor))?.[0] });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     const items: UsageItem[] = [];
     const unavailable: UsagePage["unavailable"] = [];
     // Deleted tenants have no live database to read: they are skipped (pages may be short).

@@ -3,11 +3,10 @@ import { tenantDb } from "../../db/tenant-db";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { sha256Hex } from "../../lib/crypto";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { base64url, newId } from "../../lib/ids";
 import { withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { forgetKeys } from "../keys";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
 import { assertGrantable } from "./service";
@@ -27,8 +26,9 @@ adminKeyRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (k) => [k.id]);
+    const pg = pagerFor(c, "id");
+    const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (k) => [k.id]);
     const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt) }));
     return c.json({ items, nextCursor }, 200);
   },

@@ -2,11 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { isConstraintViolation } from "../../db/tenant/accounts";
 import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
 import { assertGrantable, roleView } from "./service";
 
@@ -25,8 +24,9 @@ adminRoleRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const rows = await listRoles(tenantDb(c.get("tenant").db), { after: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.name]);
+    const pg = pagerFor(c, "id");
+    const rows = await listRoles(tenantDb(c.get("tenant").db), { after: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.name]);
     return c.json({ items: page.map(roleView), nextCursor }, 200);
   },
 );

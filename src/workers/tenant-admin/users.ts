@@ -6,10 +6,10 @@ import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
 import { eraseProfile } from "../../db/tenant/profiles";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
+import { searchQuery } from "../../lib/search-query";
 import { userHub, withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
 import { assertGrantable, targetUser, userView } from "./service";
 import { eq } from "drizzle-orm";
@@ -29,8 +29,9 @@ adminUserRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
-    const rows = await searchUsers(db, { text: q.q, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (u) => [u.id]);
+    const pg = pagerFor(c, "id");
+    const rows = await searchUsers(db, { text: q.q === undefined ? undefined : searchQuery(q.q, { lowercase: true }), before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (u) => [u.id]);
     const items = await Promise.all(page.map(async (u) => userView(u, await rolesOfUser(db, u.id))));
     return c.json({ items, nextCursor }, 200);
   },

@@ -2,10 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { blockedEitherWay, follow, followPage, unfollow } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { PublicUserSchema, UserIdParamSchema } from "./schemas";
 import { publicUser } from "./views";
 
@@ -56,9 +55,10 @@ for (const side of ["followers", "following"] as const) {
       const db = tenantDb(c.get("tenant").db);
       const target = await findUserById(db, id);
       if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id)))) throw notFound();
-      const before = q.cursor ? (decodeCursor(q.cursor, 2) as [number, string]) : undefined;
+      const pg = pagerFor(c, "time-id");
+      const before = await pg.after(q.cursor);
       const rows = await followPage(db, id, side, q.limit + 1, before);
-      const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.createdAt, r.userId]);
+      const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.userId]);
       return c.json({
         items: page.map((r) => publicUser({ id: r.userId, username: r.username }, r.profile)),
         nextCursor,

@@ -3,10 +3,10 @@ import { sql } from "drizzle-orm";
 import { blockedEitherWay, followCounts, profileOf, searchProfiles, settingsOf, updateProfile, updateSettings } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
+import { searchQuery } from "../../lib/search-query";
 import { requireUser, userHub, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody } from "../http";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { ProfilePatchSchema, PublicUserSchema, SettingsPatchSchema, SettingsSchema, UserIdParamSchema } from "./schemas";
 import { ownProfile, presenceView, publicUser } from "./views";
 
@@ -90,9 +90,10 @@ userRoutes.openapi(
   async (c) => {
     const p = requireUser(c.get("principal"));
     const q = c.req.valid("query");
-    const after = q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined;
-    const rows = await searchProfiles(tenantDb(c.get("tenant").db), p.userId, q.q, q.limit + 1, after);
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.user.id]);
+    const pg = pagerFor(c, "id");
+    const after = (await pg.after(q.cursor))?.[0];
+    const rows = await searchProfiles(tenantDb(c.get("tenant").db), p.userId, searchQuery(q.q, { lowercase: true }), q.limit + 1, after);
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.user.id]);
     return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor }, 200);
   },
 );

@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../authn";
-import { createRouter, jsonResponse, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonResponse, pageSchema, problemResponses, pagerFor } from "../http";
 import { DeliveryDetailSchema, DeliveryParamSchema, DeliveryQuerySchema, DeliverySchema, EndpointParamSchema } from "./schemas";
 import { deliveryDetail, deliveryView, loadEndpoint, retryDelivery, sendTest } from "./service";
 
@@ -24,8 +23,9 @@ webhookDeliveryRoutes.openapi(
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
     await loadEndpoint(db, id);
-    const rows = await listDeliveries(db, id, { status: q.status, before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const pg = pagerFor(c, "id");
+    const rows = await listDeliveries(db, id, { status: q.status, before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     return c.json({ items: page.map(deliveryView), nextCursor }, 200);
   },
 );

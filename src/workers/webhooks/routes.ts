@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { deleteEndpoint, listEndpoints, overlapEnd, signingSecrets } from "../../db/tenant/webhooks";
-import { decodeCursor, pageOf } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../authn";
-import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses } from "../http";
+import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { webhookDeliveryRoutes } from "./delivery-routes";
 import {
   CreatedEndpointSchema, CreateEndpointSchema, DEFAULT_OVERLAP_SECONDS, EndpointParamSchema, EndpointSchema, RotatedSecretSchema, RotateSecretSchema, UpdateEndpointSchema,
@@ -25,8 +24,9 @@ webhookRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
-    const rows = await listEndpoints(db, { before: q.cursor ? String(decodeCursor(q.cursor, 1)[0]) : undefined, limit: q.limit + 1 });
-    const { page, nextCursor } = pageOf(rows, q.limit, (r) => [r.id]);
+    const pg = pagerFor(c, "id");
+    const rows = await listEndpoints(db, { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     const now = Date.now();
     const items = await Promise.all(page.map(async (e) => endpointView(e, overlapEnd(await signingSecrets(db, e.id, now)))));
     return c.json({ items, nextCursor }, 200);
