@@ -4,6 +4,7 @@ import { allMigratableTenants } from "../db/platform/tenants";
 import { tenantDb } from "../db/tenant-db";
 import { prunePublished } from "../db/tenant/outbox";
 import { pruneProcessed } from "../db/tenant/processed";
+import { pruneConsumedTokens } from "../db/tenant/single-use";
 import { log } from "../lib/log";
 import type { ResolvedTenant } from "./context";
 import { publishTenantOutbox } from "./outbox-publisher";
@@ -24,7 +25,11 @@ const coreSweeps: TenantSweep[] = [
     // Pruning is hourly: the minute cron only needs to catch unpublished events.
     if (new Date(now).getUTCMinutes() !== 0) return {};
     const db = tenantDb(tenant.db);
-    return { outboxPruned: await prunePublished(db, now - KEEP_PUBLISHED_MS), markersPruned: await pruneProcessed(db, now - KEEP_PROCESSED_MS) };
+    return {
+      outboxPruned: await prunePublished(db, now - KEEP_PUBLISHED_MS),
+      markersPruned: await pruneProcessed(db, now - KEEP_PROCESSED_MS),
+      consumedTokensPruned: await pruneConsumedTokens(db, now),
+    };
   },
 ];
 

@@ -71,11 +71,38 @@ describe("TOTP MFA", () => {
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("an mfaToken is single-use: after one success, any other code (recovery or TOTP) is refused", async () => {
+    const { t, u, secret, recoveryCodes } = await mfaUser();
+    const token = await mfaToken(t.slug, u.username, u.password);
+    const verify = (c: string) => call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: token, code: c } });
+    expect((await verify(recoveryCodes[0]!)).status).toBe(200);
+    await expectProblem(await verify(recoveryCodes[1]!), 401, "invalid_token");
+    await expectProblem(await verify(await code(secret)), 401, "invalid_token");
+    // The refused attempts spent nothing: that recovery code still works with a fresh token.
+    const fresh = await mfaToken(t.slug, u.username, u.password);
+    expect((await call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: fresh, code: recoveryCodes[1]! } })).status).toBe(200);
+  });
+
+  it("racing redemptions of one mfaToken with different recovery codes: one session, the other codes unspent", async () => {
+    const { t, u, recoveryCodes } = await mfaUser({ auth: { maxMfaFailures: 20 } });
+    const token = await mfaToken(t.slug, u.username, u.password);
+    const racers = recoveryCodes.slice(0, 6);
+    const results = await Promise.all(racers.map((c) => call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: token, code: c } })));
+    const won = results.findIndex((r) => r.status === 200);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((x) => x.status !== 200)) await expectProblem(r, 401, "invalid_token");
+    for (const [i, c] of racers.entries()) {
+      if (i === won) continue;
+      const next = await mfaToken(t.slug, u.username, u.password);
+      expect((await call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: next, code: c } })).status, `code ${i}`).toBe(200);
+    }
+  });
+
   it("disabling and regenerating need the password and a current code", async () => {
     const { t, u, secret, recoveryCodes } = await mfaUser();
     const h = bearer(u.tokens.accessToken);
-    await expectProblem(await call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password: "wrong-password-1", code: recoveryCodes[0] } }), 403, "invalid_credentials");
-    await expectProblem(await call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: "123456" } }), 403, "invalid_mfa_code");
+    await expectProblem(await call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password: "wrong-password-1", code: recoveryCodes[0] } }), 401, "invalid_credentials");
+    await expectProblem(await call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: "123456" } }), 401, "invalid_mfa_code");
     const regen = await call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: recoveryCodes[0] } });
     expect(regen.status).toBe(200);
     const fresh = (await regen.json<{ recoveryCodes: string[] }>()).recoveryCodes;

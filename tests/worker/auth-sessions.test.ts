@@ -47,6 +47,20 @@ describe("refresh tokens", () => {
 });
 
 describe("sessions", () => {
+  it("HTML in device names and user agents is stored as sent and only ever served as inert JSON", async () => {
+    const t = await createTenant();
+    const html = `<img src=x onerror="alert(1)">`;
+    const u = await registerUser(t.slug, { device: { id: "d-1", name: html, platform: "web" } });
+    await login(t.slug, u.username, u.password, { "user-agent": `<script>alert(2)</script>` }, { id: "d-2", name: "</title><svg onload=alert(3)>", platform: "web" });
+    const res = await call("/v1/auth/sessions", { tenant: t.slug, headers: bearer(u.tokens.accessToken) });
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const list = await res.json<{ items: { device: { name: string }; userAgent: string }[] }>();
+    expect(list.items.map((s) => s.device.name).sort()).toEqual(["</title><svg onload=alert(3)>", html].sort());
+    expect(list.items.map((s) => s.userAgent)).toContain("<script>alert(2)</script>");
+  });
+
   it("one per device; list, revoke one (immediately), revoke others, logout", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { device: { id: "phone-1", name: "Pixel", platform: "android" } });
@@ -81,7 +95,7 @@ describe("sessions", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
     const other = await (await login(t.slug, u.username, u.password, {}, { id: "d2", name: "", platform: "web" })).json<Tokens>();
-    await expectProblem(await call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { currentPassword: "not-it-at-all", newPassword: "another long passphrase 9" } }), 403, "invalid_credentials");
+    await expectProblem(await call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { currentPassword: "not-it-at-all", newPassword: "another long passphrase 9" } }), 401, "invalid_credentials");
     await expectProblem(await call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { currentPassword: u.password, newPassword: "password123" } }), 400, "weak_password");
     const ok = await call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { currentPassword: u.password, newPassword: "another long passphrase 9" } });
     expect(ok.status).toBe(204);

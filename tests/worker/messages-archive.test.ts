@@ -51,6 +51,10 @@ describe("message archive", () => {
     expect(lines.map((l) => l.seq)).toEqual([...lines.keys()].map((i) => i + 1));
     expect(lines.map((l) => l.kind)).toEqual(["text", "text", "text", "text", "edit", "recall"]);
     expect(lines[2]!.recalledAt).not.toBeNull();
+    // A conversation that does not exist, or exists in another tenant, is a 404, not an empty 200.
+    await expectProblem(await call(`/v1/admin/conversations/g_${"0".repeat(26)}/export`, as(tenant.slug, owner)), 404, "conversation_not_found");
+    const other = await tenantWithOwner();
+    await expectProblem(await call(`/v1/admin/conversations/${conversationId}/export`, as(other.tenant.slug, other.owner)), 404, "conversation_not_found");
   });
 
   it("an edit archived before its original still wins; redelivery changes nothing", async () => {

@@ -102,6 +102,17 @@ describe("follows", () => {
     expect(await (await follow(a, b.userId, "DELETE")).json()).toEqual({ following: false });
     const following = await (await call(`/v1/users/${a.userId}/following`, { tenant: t.slug, headers: bearer(a.tokens.accessToken) })).json<Page>();
     expect(following.items).toEqual([]);
+    // Unfollow stays idempotent for a real user; an id naming nobody here is a 404, also for DELETE.
+    expect((await follow(a, b.userId, "DELETE")).status).toBe(200);
+    for (const garbage of ["01aaaaaaaaaaaaaaaaaaaaaaaa", "x", "%3Cscript%3E", "%F0%9F%98%80"]) {
+      await expectProblem(await follow(a, garbage, "DELETE"), 404, "user_not_found");
+      await expectProblem(await call(`/v1/blocks/${garbage}`, { method: "DELETE", tenant: t.slug, headers: bearer(a.tokens.accessToken) }), 404, "user_not_found");
+    }
+    const other = await createTenant();
+    const stranger = await registerUser(other.slug);
+    await expectProblem(await follow(a, stranger.userId, "DELETE"), 404, "user_not_found");
+    await expectProblem(await call(`/v1/blocks/${stranger.userId}`, { method: "DELETE", tenant: t.slug, headers: bearer(a.tokens.accessToken) }), 404, "user_not_found");
+    expect((await call(`/v1/blocks/${c.userId}`, { method: "DELETE", tenant: t.slug, headers: bearer(a.tokens.accessToken) })).status).toBe(204);
   });
 });
 

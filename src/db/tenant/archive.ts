@@ -91,6 +91,17 @@ export async function searchMessages(
     ORDER BY m.sent_at DESC, m.id DESC LIMIT ${q.limit}`);
 }
 
+/**
+ * Whether the conversation exists in this tenant: its index row (written when it is created) or
+ * its archived log (copied from the tenant's own events) names it.
+ */
+export async function conversationExists(db: TenantDb, conversationId: string): Promise<boolean> {
+  const rows = await db.all<{ one: number }>(sql`
+    SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ${conversationId})
+      OR EXISTS (SELECT 1 FROM archived_messages WHERE conversation_id = ${conversationId})`);
+  return rows.length > 0;
+}
+
 /** A conversation's archived log in seq order, a page at a time (export). */
 export async function exportPage(db: TenantDb, conversationId: string, afterSeq: number, limit: number): Promise<ArchivedRow[]> {
   return db.all<ArchivedRow>(sql`

@@ -12,12 +12,16 @@ export async function replaceRecoveryCodes(db: TenantDb, userId: string, hashes:
 
 /** Uses a code once: the conditional UPDATE matches for exactly one of any racing callers. */
 export async function useRecoveryCode(db: TenantDb, userId: string, codeHash: string, now = Date.now()): Promise<boolean> {
-  const res = await db
+  const res = await recoveryCodeClaim(db, userId, codeHash, now).run();
+  return res.rowsAffected === 1;
+}
+
+/** The UPDATE of {@link useRecoveryCode}, for a batch (it changes one row or none). */
+export function recoveryCodeClaim(db: TenantDb, userId: string, codeHash: string, now = Date.now()) {
+  return db
     .update(recoveryCodes)
     .set({ usedAt: now })
-    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)))
-    .run();
-  return res.rowsAffected === 1;
+    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)));
 }
 
 export async function deleteRecoveryCodes(db: TenantDb, userId: string): Promise<void> {

@@ -49,8 +49,13 @@ export async function rolesOfUser(db: TenantDb, userId: string): Promise<RoleRow
  * of ten parallel submissions of one code, exactly one UPDATE matches.
  */
 export async function claimTotpStep(db: TenantDb, userId: string, step: number): Promise<boolean> {
-  const res = await db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), lt(users.totpLastStep, step))).run();
+  const res = await totpStepClaim(db, userId, step).run();
   return res.rowsAffected === 1;
+}
+
+/** The UPDATE of {@link claimTotpStep}, for a batch (it changes one row or none). */
+export function totpStepClaim(db: TenantDb, userId: string, step: number) {
+  return db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), lt(users.totpLastStep, step)));
 }
 
 /** Tenant-admin search: by email/username prefix or substring, newest first, cursor on id. */

@@ -1,6 +1,6 @@
 import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
-import { deleteRecoveryCodes, replaceRecoveryCodes, useRecoveryCode } from "../../db/tenant/recovery-codes";
+import { deleteRecoveryCodes, replaceRecoveryCodes } from "../../db/tenant/recovery-codes";
 import type { UserRow } from "../../db/tenant/schema";
 import { claimTotpStep, findUserById, updateUser } from "../../db/tenant/users";
 import { openSecret, sealSecret } from "../../lib/crypto";
@@ -14,10 +14,6 @@ const secretContext = (tenant: ResolvedTenant, userId: string) => `${tenant.id}:
 export async function openTotpSecret(env: Env, tenant: ResolvedTenant, user: UserRow): Promise<string> {
   if (!user.totpSecretSealed) throw new AppError(409, "mfa_not_set_up", "Set up TOTP first.");
   return openSecret(env.DB_ENCRYPTION_KEY, user.totpSecretSealed, secretContext(tenant, user.id));
-}
-
-export async function consumeRecoveryCode(db: TenantDb, userId: string, code: string): Promise<boolean> {
-  return useRecoveryCode(db, userId, await hashRecoveryCode(code));
 }
 
 async function loadUser(tenant: ResolvedTenant, userId: string): Promise<UserRow> {
@@ -56,8 +52,8 @@ export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: strin
 /** Password plus a current second factor: what disabling MFA and new recovery codes require. */
 async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: UserRow, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>) {
   if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
-  if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError(403, "invalid_credentials", "The password is wrong.");
-  if (!(await check(user, code))) throw new AppError(403, "invalid_mfa_code", "The code is wrong, expired or already used.");
+  if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError(401, "invalid_credentials", "The password is wrong.");
+  if (!(await check(user, code))) throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
 }
 
 export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {

@@ -1,6 +1,9 @@
 import { tenantDb } from "../../db/tenant-db";
 import { createAccount } from "../../db/tenant/accounts";
-import { canonical, claimTotpStep, findUserById, findUserByIdentifier, updateUser } from "../../db/tenant/users";
+import type { TenantDb } from "../../db/client";
+import { recoveryCodeClaim } from "../../db/tenant/recovery-codes";
+import { redeemOnce } from "../../db/tenant/single-use";
+import { canonical, findUserById, findUserByIdentifier, totpStepClaim, updateUser } from "../../db/tenant/users";
 import type { UserRow } from "../../db/tenant/schema";
 import type { DeviceInfo } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
@@ -8,12 +11,12 @@ import { newId } from "../../lib/ids";
 import { signToken, verifyToken } from "../../lib/jwt";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../../lib/password";
 import { checkPasswordPolicy } from "../../lib/password-policy";
-import { verifyTotp } from "../../lib/totp";
+import { hashRecoveryCode, verifyTotp } from "../../lib/totp";
 import type { ResolvedTenant } from "../context";
 import { userHub } from "../authn";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
 import { rateLimitStore } from "../rate-limit";
-import { consumeRecoveryCode, openTotpSecret } from "./mfa";
+import { openTotpSecret } from "./mfa";
 import { AuthThrottle } from "./throttle";
 import { accessToken, startSession, type Tokens } from "./tokens";
 
@@ -86,7 +89,11 @@ export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaTo
   const db = tenantDb(tenant.db);
   const user = await findUserById(db, claims.sub);
   if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
-  if (!(await checkSecondFactor(env, tenant, user, input.code))) {
+  // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
+  const claim = await secondFactorClaim(env, tenant, user, input.code, db);
+  const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
+  if (outcome === "token_used") throw new AppError(401, "invalid_token", "The MFA token was already used; sign in again.");
+  if (outcome === "claim_failed") {
     await throttle.fail(subjects);
     throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
   }
@@ -95,12 +102,22 @@ export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaTo
 
 /** A current TOTP code (claimed atomically, so never accepted twice) or a recovery code. */
 export async function checkSecondFactor(env: Env, tenant: ResolvedTenant, user: UserRow, code: string): Promise<boolean> {
-  const db = tenantDb(tenant.db);
+  const claim = await secondFactorClaim(env, tenant, user, code, tenantDb(tenant.db));
+  return claim !== null && (await claim.update.run()).rowsAffected === 1;
+}
+
+/**
+ * The UPDATE that spends a second factor when it is good: the TOTP code's time step (only if
+ * newer than every step accepted before), or the recovery code (only if unused). Null when a
+ * TOTP code is wrong outright. (Wrapped in an object: a query builder is thenable, and an async
+ * function returning one would run it.)
+ */
+async function secondFactorClaim(env: Env, tenant: ResolvedTenant, user: UserRow, code: string, db: TenantDb): Promise<{ update: ReturnType<typeof totpStepClaim> | ReturnType<typeof recoveryCodeClaim> } | null> {
   if (/^\d{6}$/.test(code)) {
     const step = await verifyTotp(await openTotpSecret(env, tenant, user), code, user.totpLastStep);
-    return step !== null && (await claimTotpStep(db, user.id, step));
+    return step === null ? null : { update: totpStepClaim(db, user.id, step) };
   }
-  return consumeRecoveryCode(db, user.id, code);
+  return { update: recoveryCodeClaim(db, user.id, await hashRecoveryCode(code)) };
 }
 
 /** Rotates a refresh token and signs a fresh access token. */
@@ -124,7 +141,7 @@ export async function changePassword(env: Env, tenant: ResolvedTenant, userId: s
   await throttle.assertOpen(subjects);
   if (!(await verifyPassword(current, user.passwordHash)).ok) {
     await throttle.fail(subjects);
-    throw new AppError(403, "invalid_credentials", "The current password is wrong.");
+    throw new AppError(401, "invalid_credentials", "The current password is wrong.");
   }
   checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);
   await updateUser(db, userId, { passwordHash: await hashPassword(next) });

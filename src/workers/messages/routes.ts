@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
+import { conversationExists, exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
+import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
 import { requireUser, signedIn, withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, problemResponses, pagerFor } from "../http";
@@ -55,11 +56,13 @@ messageArchiveRoutes.openapi(
     method: "get", path: "/admin/conversations/{id}/export", tags, security, middleware: withPermission("messages:export"),
     summary: "Export a conversation's archived log as NDJSON (one entry per line, in seq order, edits and recalls included)",
     request: { params: z.object({ id: ConversationId }) },
-    responses: { 200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" }, ...problemResponses(400, 401, 403) },
+    responses: { 200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" }, ...problemResponses(400, 401, 403, 404) },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
     const id = c.req.valid("param").id;
+    // Checked before the stream starts: afterwards the status is already sent.
+    if (!(await conversationExists(db, id))) throw new AppError(404, "conversation_not_found", "No such conversation.");
     const encoder = new TextEncoder();
     let after = 0;
     // Streamed a page at a time, so a long conversation never sits in memory whole.

@@ -27,12 +27,14 @@ for (const method of ["put", "delete"] as const) {
       const me = requireUser(c.get("principal")).userId;
       const id = c.req.valid("param").id;
       const db = tenantDb(c.get("tenant").db);
+      if (id === me) throw new AppError(400, "cannot_follow_self", "You cannot follow yourself.");
+      const target = await findUserById(db, id);
       if (method === "delete") {
+        // Idempotent for a real user (whatever their status); an id that names nobody is a 404.
+        if (!target) throw notFound();
         await unfollow(db, me, id);
         return c.json({ following: false }, 200);
       }
-      if (id === me) throw new AppError(400, "cannot_follow_self", "You cannot follow yourself.");
-      const target = await findUserById(db, id);
       if (!target || target.status !== "active" || (await blockedEitherWay(db, me, id))) throw notFound();
       await follow(db, me, id);
       return c.json({ following: true }, 200);
