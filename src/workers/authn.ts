@@ -55,7 +55,7 @@ async function apiKeyPrincipal(env: Env, tenant: ResolvedTenant, token: string):
     throw new AppError(401, "invalid_api_key", "The API key is invalid or revoked.");
   }
   await touchApiKey(db, row);
-  return { kind: "api_key", keyId: row.id, permissions: JSON.parse(row.permissions) as string[] };
+  return { kind: "api_key", keyId: row.id, permissions: JSON.parse(row.permissions) as string[], rank: row.rank };
 }
 
 /**

@@ -15,7 +15,7 @@ export interface ResolvedTenant {
 /** Who is calling: a signed-in user (one session) or a tenant's server with an API key. */
 export type Principal =
   | { kind: "user"; userId: string; sessionId: string; roles: string[] }
-  | { kind: "api_key"; keyId: string; permissions: string[] };
+  | { kind: "api_key"; keyId: string; permissions: string[]; rank: number };
 
 /** Per-request context variables, typed for every Hono handler by module augmentation. */
 declare module "hono" {

@@ -39,6 +39,8 @@ export const roles = sqliteTable("roles", {
   description: text("description").notNull(),
   permissions: text("permissions").notNull(),
   system: integer("system", { mode: "boolean" }).notNull(),
+  /** Seeded: owner 100, admin 80, moderator 50, member 0; custom roles 1–99 (migrations/tenant/0011). */
+  rank: integer("rank").notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -59,6 +61,8 @@ export const apiKeys = sqliteTable("api_keys", {
   keyHash: text("key_hash").notNull(),
   permissions: text("permissions").notNull(),
   createdBy: text("created_by"),
+  /** The rank the key acts with: its creator's highest rank when it was created. */
+  rank: integer("rank").notNull(),
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),

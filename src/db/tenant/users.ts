@@ -73,12 +73,19 @@ export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]>
   return (await db.select({ id: userRoles.roleId }).from(userRoles).where(eq(userRoles.userId, userId)).all()).map((r) => r.id);
 }
 
-/** Replaces a user's roles in one batch. */
+/**
+ * Replaces a user's roles in one batch: only the roles taken away are deleted and only the new
+ * ones inserted, so a role the user keeps is never momentarily gone (the last-owner trigger
+ * would rightly refuse that).
+ */
 export async function setUserRoles(db: TenantDb, userId: string, roleIds: string[], event: DomainEvent): Promise<void> {
+  const current = await roleIdsOf(db, userId);
+  const removed = current.filter((id) => !roleIds.includes(id));
+  const added = roleIds.filter((id) => !current.includes(id));
   await db.batch([
-    db.delete(userRoles).where(eq(userRoles.userId, userId)),
-    ...roleIds.map((roleId) => db.insert(userRoles).values({ userId, roleId })),
     outboxInsert(db, event),
+    ...(removed.length ? [db.delete(userRoles).where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, removed)))] : []),
+    ...added.map((roleId) => db.insert(userRoles).values({ userId, roleId }).onConflictDoNothing()),
   ]);
 }
 

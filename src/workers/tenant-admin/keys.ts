@@ -9,6 +9,7 @@ import { withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { forgetKeys } from "../keys";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
+import { rankOf } from "./ranks";
 import { assertGrantable } from "./service";
 import { iso, isoOrNull } from "../../lib/time";
 
@@ -50,7 +51,7 @@ adminKeyRoutes.openapi(
     const p = c.get("principal");
     await insertApiKey(db, {
       id, name: body.name, keyHash: await sha256Hex(secret), permissions: JSON.stringify(body.permissions),
-      createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, createdAt: now, lastUsedAt: null, revokedAt: null,
+      createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, rank: await rankOf(db, p), createdAt: now, lastUsedAt: null, revokedAt: null,
     });
     return c.json({ id, name: body.name, permissions: body.permissions, createdAt: iso(now), lastUsedAt: null, key: `ck_${id}_${secret}` }, 201);
   },

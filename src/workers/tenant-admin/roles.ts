@@ -7,6 +7,7 @@ import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
+import { assertRanksBelow, rankOf } from "./ranks";
 import { assertGrantable, roleView } from "./service";
 
 /** Tenant roles: /v1/admin/roles*. Seeded roles (owner, admin, moderator, member) are system roles. */
@@ -41,8 +42,9 @@ adminRoleRoutes.openapi(
     const body = c.req.valid("json");
     const db = tenantDb(c.get("tenant").db);
     await assertGrantable(db, c.get("principal"), body.permissions);
+    assertRanksBelow(await rankOf(db, c.get("principal")), [{ name: body.name, rank: body.rank }]);
     const now = Date.now();
-    const row = { id: newId(now), name: body.name, description: body.description, permissions: JSON.stringify(body.permissions), system: false, createdAt: now, updatedAt: now };
+    const row = { id: newId(now), name: body.name, description: body.description, permissions: JSON.stringify(body.permissions), rank: body.rank, system: false, createdAt: now, updatedAt: now };
     try {
       await insertRole(db, row);
     } catch (err) {
@@ -64,13 +66,18 @@ adminRoleRoutes.openapi(
     const role = await findRole(db, c.req.valid("param").id);
     if (!role) throw new AppError(404, "role_not_found", "No such role.");
     const body = c.req.valid("json");
-    if (role.system && (body.name !== undefined || role.id === "owner")) throw new AppError(409, "system_role", "System roles cannot be renamed, and owner cannot be changed.");
+    if (role.system && (body.name !== undefined || body.rank !== undefined || role.id === "owner")) {
+      throw new AppError(409, "system_role", "System roles cannot be renamed or re-ranked, and owner cannot be changed.");
+    }
+    const mine = await rankOf(db, c.get("principal"));
+    assertRanksBelow(mine, [role, ...(body.rank !== undefined ? [{ name: role.name, rank: body.rank }] : [])]);
     if (body.permissions) await assertGrantable(db, c.get("principal"), [...body.permissions, ...(JSON.parse(role.permissions) as string[])]);
     try {
       const updated = await updateRole(db, role.id, {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.permissions !== undefined ? { permissions: JSON.stringify(body.permissions) } : {}),
+        ...(body.rank !== undefined ? { rank: body.rank } : {}),
       });
       return c.json(roleView(updated!), 200);
     } catch (err) {
@@ -91,6 +98,7 @@ adminRoleRoutes.openapi(
     const role = await findRole(db, c.req.valid("param").id);
     if (!role) throw new AppError(404, "role_not_found", "No such role.");
     if (role.system) throw new AppError(409, "system_role", "System roles cannot be deleted.");
+    assertRanksBelow(await rankOf(db, c.get("principal")), [role]);
     await assertGrantable(db, c.get("principal"), JSON.parse(role.permissions) as string[]);
     await deleteRole(db, role.id);
     return c.body(null, 204);

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PERMISSION } from "../../lib/permissions";
+import { CUSTOM_RANKS } from "./ranks";
 
 export const PermissionSchema = z.string().regex(PERMISSION, "must be resource:action, with '*' wildcards");
 
@@ -22,6 +23,7 @@ export const RoleSchema = z
     name: z.string(),
     description: z.string(),
     permissions: z.array(z.string()),
+    rank: z.number().int().openapi({ description: "owner 100, admin 80, moderator 50, member 0, custom 1–99: who may act on whom" }),
     system: z.boolean(),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
@@ -30,13 +32,15 @@ export const RoleSchema = z
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/, "2–32 lowercase letters, digits, '_' or '-'");
 
+const Rank = z.number().int().min(CUSTOM_RANKS.min).max(CUSTOM_RANKS.max).openapi({ description: "1–99 and below your own rank" });
+
 export const CreateRoleSchema = z
-  .object({ name: RoleName, description: z.string().max(200).default(""), permissions: z.array(PermissionSchema).max(100) })
+  .object({ name: RoleName, description: z.string().max(200).default(""), permissions: z.array(PermissionSchema).max(100), rank: Rank.default(CUSTOM_RANKS.default) })
   .strict()
   .openapi("CreateRole");
 
 export const UpdateRoleSchema = z
-  .object({ name: RoleName.optional(), description: z.string().max(200).optional(), permissions: z.array(PermissionSchema).max(100).optional() })
+  .object({ name: RoleName.optional(), description: z.string().max(200).optional(), permissions: z.array(PermissionSchema).max(100).optional(), rank: Rank.optional() })
   .strict()
   .openapi("UpdateRole");
 

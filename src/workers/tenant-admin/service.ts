@@ -16,7 +16,7 @@ export function userView(u: UserRow, roles: RoleRow[]) {
 
 export function roleView(r: RoleRow) {
   return {
-    id: r.id, name: r.name, description: r.description, permissions: JSON.parse(r.permissions) as string[],
+    id: r.id, name: r.name, description: r.description, permissions: JSON.parse(r.permissions) as string[], rank: r.rank,
     system: r.system, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt),
   };
 }

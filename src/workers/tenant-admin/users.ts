@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { outboxInsert } from "../../db/tenant/outbox";
-import { holders } from "../../db/tenant/roles";
+import { activeHolders, isLastOwnerAbort } from "../../db/tenant/roles";
 import { users } from "../../db/tenant/schema";
 import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
@@ -11,6 +11,7 @@ import { searchQuery } from "../../lib/search-query";
 import { userHub, withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
+import { assertOutranks, assertRanksBelow, rankOf } from "./ranks";
 import { assertGrantable, targetUser, userView } from "./service";
 import { eq } from "drizzle-orm";
 
@@ -19,6 +20,17 @@ export const adminUserRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = withPermission;
+const lastOwner = () => new AppError(409, "last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
+
+/** Runs a change the last-owner triggers may refuse (a race the pre-check could not see): 409. */
+async function keepingAnOwner<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (err) {
+    if (isLastOwnerAbort(err)) throw lastOwner();
+    throw err;
+  }
+}
 
 adminUserRoutes.openapi(
   createRoute({
@@ -42,7 +54,7 @@ const statusRoute = (action: "suspend" | "resume") =>
     method: "post", path: `/admin/users/{id}/${action}`, tags, security, middleware: mw("users:suspend"),
     summary: action === "suspend" ? "Suspend a user: every session ends now" : "Resume a suspended user",
     request: { params: IdParamSchema },
-    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(401, 403, 404) },
+    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(401, 403, 404, 409) },
   });
 
 for (const action of ["suspend", "resume"] as const) {
@@ -53,13 +65,17 @@ for (const action of ["suspend", "resume"] as const) {
     const status = action === "suspend" ? "suspended" : "active";
     const p = c.get("principal");
     if (p.kind === "user" && p.userId === user.id) throw new AppError(409, "cannot_suspend_self", "You cannot suspend yourself.");
-    await db.batch([
-      db.update(users).set({ status, updatedAt: Date.now() }).where(eq(users.id, user.id)),
-      outboxInsert(db, { type: action === "suspend" ? "user.suspended" : "user.resumed", subject: user.id, data: { userId: user.id } }),
-    ]);
+    const roles = await rolesOfUser(db, user.id);
+    await assertOutranks(db, p, user.id, roles);
+    await keepingAnOwner(() =>
+      db.batch([
+        db.update(users).set({ status, updatedAt: Date.now() }).where(eq(users.id, user.id)),
+        outboxInsert(db, { type: action === "suspend" ? "user.suspended" : "user.resumed", subject: user.id, data: { userId: user.id } }),
+      ]),
+    );
     // The hub mirrors the status: the user's live sessions fail on their very next request.
     await userHub(c.env, tenant.id, user.id).setStatus(status);
-    return c.json(userView({ ...user, status }, await rolesOfUser(db, user.id)), 200);
+    return c.json(userView({ ...user, status }, roles), 200);
   });
 }
 
@@ -71,7 +87,9 @@ adminUserRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    const user = await targetUser(tenantDb(tenant.db), c.req.valid("param").id);
+    const db = tenantDb(tenant.db);
+    const user = await targetUser(db, c.req.valid("param").id);
+    await assertOutranks(db, c.get("principal"), user.id);
     return c.json({ revoked: await userHub(c.env, tenant.id, user.id).revokeAll("force_logout") }, 200);
   },
 );
@@ -86,11 +104,11 @@ adminUserRoutes.openapi(
     const tenant = c.get("tenant");
     const db = tenantDb(tenant.db);
     const user = await targetUser(db, c.req.valid("param").id);
-    if ((await rolesOfUser(db, user.id)).some((r) => r.id === "owner") && (await holders(db, "owner")) <= 1) {
-      throw new AppError(409, "last_owner", "The tenant's last owner cannot be deleted.");
-    }
+    const roles = await rolesOfUser(db, user.id);
+    await assertOutranks(db, c.get("principal"), user.id, roles);
+    if (user.status === "active" && roles.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
     // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
-    await updateUser(db, user.id, { email: null, username: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() });
+    await keepingAnOwner(() => updateUser(db, user.id, { email: null, username: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() }));
     await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
     await eraseProfile(db, user.id);
     await userHub(c.env, tenant.id, user.id).setStatus("deleted");
@@ -112,13 +130,17 @@ adminUserRoutes.openapi(
     const missing = names.filter((n) => !wanted.some((r) => r.name === n));
     if (missing.length) throw new AppError(400, "role_not_found", `Unknown roles: ${missing.join(", ")}.`);
     const current = await rolesOfUser(db, user.id);
-    // Granting and taking away are both privileged: the caller must hold every permission involved.
-    const changed = [...wanted.filter((r) => !current.some((x) => x.id === r.id)), ...current.filter((r) => !wanted.some((x) => x.id === r.id))];
-    await assertGrantable(db, c.get("principal"), changed.flatMap((r) => JSON.parse(r.permissions) as string[]));
-    if (current.some((r) => r.id === "owner") && !wanted.some((r) => r.id === "owner") && (await holders(db, "owner")) <= 1) {
-      throw new AppError(409, "last_owner", "The tenant's last owner cannot lose the owner role.");
-    }
-    await setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } });
+    const p = c.get("principal");
+    await assertOutranks(db, p, user.id, current);
+    // Granting and taking away are both privileged: the caller must hold every permission involved
+    // and outrank every role involved (taking one's own roles away is always allowed).
+    const added = wanted.filter((r) => !current.some((x) => x.id === r.id));
+    const removed = current.filter((r) => !wanted.some((x) => x.id === r.id));
+    const self = p.kind === "user" && p.userId === user.id;
+    await assertGrantable(db, p, [...added, ...removed].flatMap((r) => JSON.parse(r.permissions) as string[]));
+    assertRanksBelow(await rankOf(db, p), self ? added : [...added, ...removed]);
+    if (user.status === "active" && removed.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
+    await keepingAnOwner(() => setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } }));
     return c.json(userView(user, wanted), 200);
   },
 );
