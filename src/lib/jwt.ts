@@ -6,7 +6,7 @@ import { AppError } from "./errors";
  * never stand in for another (RFC 8725 §3.11): access tokens are `at+jwt` (RFC 9068).
  */
 export const ALG = "ES256";
-export const TOKEN_TYPES = { access: "at+jwt", mfa: "mfa+jwt", ticket: "ticket+jwt" } as const;
+export const TOKEN_TYPES = { access: "at+jwt", mfa: "mfa+jwt", ticket: "ticket+jwt", device: "device+jwt" } as const;
 export type TokenKind = keyof typeof TOKEN_TYPES;
 
 export interface SigningKey {

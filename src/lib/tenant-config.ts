@@ -41,8 +41,18 @@ export const TenantConfigSchema = z
       .prefault({}),
     auth: z
       .object({
-        /** Failed sign-ins per account within the window before a temporary lockout. */
+        /**
+         * Failed sign-ins per account from one client address (or on one trusted device) within
+         * the lockout window before that pair is locked out; other addresses are not.
+         */
         maxFailures: z.number().int().min(1).max(100).default(5),
+        /**
+         * Failed sign-ins per account per minute from untrusted devices, all addresses together:
+         * the slower global backoff (Retry-After under a minute), never a long lockout.
+         */
+        accountFailuresPerMinute: z.number().int().min(1).max(1000).default(10),
+        /** How long a device that signed in stays trusted (its deviceToken), so failures elsewhere never lock it out. */
+        deviceTrustDays: z.number().int().min(1).max(365).default(90),
         /** Failed sign-ins per client address within the window. */
         maxFailuresPerAddress: z.number().int().min(1).max(10_000).default(50),
         lockoutSeconds: z.number().int().min(10).max(86_400).default(900),

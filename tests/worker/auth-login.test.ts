@@ -57,19 +57,56 @@ describe("login", () => {
     expect(a.detail).toBe(b.detail);
   });
 
-  it("locks an account out after repeated failures; spoofed forwarding headers and new addresses do not help", async () => {
+  it("locks an (account, address) pair out after repeated failures; spoofed forwarding headers do not help", async () => {
     const t = await createTenant({ config: { auth: { maxFailures: 3, lockoutSeconds: 60 } } });
     const u = await registerUser(t.slug);
-    for (let i = 0; i < 3; i++) await expectProblem(await login(t.slug, u.username, "wrong-password", { ...ip(10 + i), "x-forwarded-for": `203.0.113.${i}` }), 401, "invalid_credentials");
-    const locked = await login(t.slug, u.username, u.password, { ...ip(99), "x-forwarded-for": "1.2.3.4", "x-real-ip": "5.6.7.8" });
+    for (let i = 0; i < 3; i++) await expectProblem(await login(t.slug, u.username, "wrong-password", { ...ip(10), "x-forwarded-for": `203.0.113.${i}` }), 401, "invalid_credentials");
+    // Even the right password is refused from that address, whatever forwarding headers claim.
+    const locked = await login(t.slug, u.username, u.password, { ...ip(10), "x-forwarded-for": "1.2.3.4", "x-real-ip": "5.6.7.8" });
     await expectProblem(locked, 429, "rate_limited");
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(locked.headers.get("ratelimit-policy")).toContain("q=3");
     // Case or spacing variants of the identifier are the same account.
-    await expectProblem(await login(t.slug, ` ${u.username.toUpperCase()} `, u.password, ip(98)), 429, "rate_limited");
-    // Another account is unaffected.
+    await expectProblem(await login(t.slug, ` ${u.username.toUpperCase()} `, u.password, ip(10)), 429, "rate_limited");
+    // Another account from the same address is unaffected.
     const v = await registerUser(t.slug);
-    expect((await login(t.slug, v.username, v.password, ip(97))).status).toBe(200);
+    expect((await login(t.slug, v.username, v.password, ip(10))).status).toBe(200);
+  });
+
+  it("the victim is not locked out by an attacker: another address signs in; a known device signs in through a global flood", async () => {
+    const t = await createTenant({ config: { auth: { maxFailures: 3, accountFailuresPerMinute: 6, lockoutSeconds: 60 } } });
+    const victim = await registerUser(t.slug);
+    const device = victim.tokens.deviceToken!;
+    expect(device).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // The attacker, from one address, exhausts its pair's budget: only that address is locked.
+    for (let i = 0; i < 3; i++) await expectProblem(await login(t.slug, victim.username, "guess-1", ip(66)), 401, "invalid_credentials");
+    await expectProblem(await login(t.slug, victim.username, victim.password, ip(66)), 429, "rate_limited");
+    expect((await login(t.slug, victim.username, victim.password, ip(1))).status).toBe(200);
+    // The attacker rotates addresses: the account's global backoff refuses new devices for under a minute…
+    for (let i = 0; i < 6; i++) await login(t.slug, victim.username, `guess-${i}`, ip(100 + i));
+    const slowed = await login(t.slug, victim.username, victim.password, ip(2));
+    await expectProblem(slowed, 429, "rate_limited");
+    expect(Number(slowed.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // …but the victim's own device, which signed in before, is not locked by failures from elsewhere.
+    const res = await call("/v1/auth/login", { method: "POST", tenant: t.slug, headers: ip(66), json: { identifier: victim.username, password: victim.password, deviceToken: device } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await res.json<{ deviceToken?: string }>()).deviceToken).toBeTruthy();
+  });
+
+  it("a device token helps only its own account and only with the right password; wrong guesses on it lock it alone", async () => {
+    const t = await createTenant({ config: { auth: { maxFailures: 2, accountFailuresPerMinute: 3, lockoutSeconds: 60 } } });
+    const [victim, attacker] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const withDevice = (who: typeof victim, pw: string, deviceToken: string, at = 70) =>
+      call("/v1/auth/login", { method: "POST", tenant: t.slug, headers: ip(at), json: { identifier: who.username, password: pw, deviceToken } });
+    // The attacker's own (valid) device token does not exempt guesses at the victim's account.
+    for (let i = 0; i < 3; i++) await withDevice(victim, `guess-${i}`, attacker.tokens.deviceToken!, 80 + i);
+    await expectProblem(await withDevice(victim, victim.password, attacker.tokens.deviceToken!, 90), 429, "rate_limited");
+    // A forged token is simply not trusted.
+    await expectProblem(await withDevice(victim, victim.password, `${victim.tokens.deviceToken!.slice(0, -4)}AAAA`, 91), 429, "rate_limited");
+    // The victim's token still opens; wrong passwords on it count against that token alone.
+    expect((await withDevice(victim, victim.password, victim.tokens.deviceToken!)).status).toBe(200);
+    for (let i = 0; i < 2; i++) await expectProblem(await withDevice(victim, "nope-nope", victim.tokens.deviceToken!), 401, "invalid_credentials");
+    await expectProblem(await withDevice(victim, victim.password, victim.tokens.deviceToken!), 429, "rate_limited");
   });
 
   it("throttles one address spraying many accounts", async () => {

@@ -26,7 +26,12 @@ export const RegisterSchema = z
   .openapi("Register");
 
 export const LoginSchema = z
-  .object({ identifier: z.string().trim().min(1).max(254), password: Password, device: DeviceSchema.optional() })
+  .object({
+    identifier: z.string().trim().min(1).max(254),
+    password: Password,
+    device: DeviceSchema.optional(),
+    deviceToken: z.string().max(2048).optional().openapi({ description: "The deviceToken of an earlier sign-in on this device" }),
+  })
   .strict()
   .openapi("Login");
 
@@ -42,6 +47,9 @@ export const TokensSchema = z
     refreshToken: z.string(),
     expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
     sessionId: z.string(),
+    deviceToken: z.string().optional().openapi({
+      description: "On sign-in (not refresh): keep it on the device and send it with later sign-ins; failed attempts elsewhere then never lock this device out",
+    }),
   })
   .openapi("Tokens");
 

@@ -17,7 +17,8 @@ import { userHub } from "../authn";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
 import { rateLimitStore } from "../rate-limit";
 import { openTotpSecret } from "./mfa";
-import { AuthThrottle } from "./throttle";
+import { trustedDevice } from "./device-trust";
+import { AuthThrottle, type Subject } from "./throttle";
 import { accessToken, startSession, type Tokens } from "./tokens";
 
 export interface Client {
@@ -51,14 +52,36 @@ export async function register(env: Env, tenant: ResolvedTenant, input: Register
 
 export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mfaToken: string };
 
-/** Password sign-in with per-account and per-address lockout. */
-export async function login(env: Env, tenant: ResolvedTenant, input: { identifier: string; password: string; device?: Partial<DeviceInfo> | undefined }, client: Client): Promise<LoginResult> {
+/**
+ * The failure buckets a sign-in attempt is counted in (docs/identity.md, "Sign-in throttling"):
+ * on a device that signed in to this account before, its deviceToken's own bucket alone; else
+ * the (account, address) pair's hard lockout, the address's spraying limit, and the account's
+ * global per-minute backoff.
+ */
+function loginSubjects(tenant: ResolvedTenant, identifier: string, ip: string, device: { id: string } | null): Subject[] {
   const a = tenant.config.auth;
-  const subjects: [string, string, number][] = [["login-account", canonical(input.identifier), a.maxFailures], ["login-address", client.ip, a.maxFailuresPerAddress]];
+  if (device) return [["login-device", device.id, a.maxFailures]];
+  const account = canonical(identifier);
+  return [
+    ["login-pair", `${ip} ${account}`, a.maxFailures],
+    ["login-address", ip, a.maxFailuresPerAddress],
+    ["login-account", account, a.accountFailuresPerMinute, 60],
+  ];
+}
+
+/** Password sign-in, throttled per (account, address), per address, per account and per trusted device. */
+export async function login(
+  env: Env,
+  tenant: ResolvedTenant,
+  input: { identifier: string; password: string; device?: Partial<DeviceInfo> | undefined; deviceToken?: string | undefined },
+  client: Client,
+): Promise<LoginResult> {
+  const db = tenantDb(tenant.db);
+  const [user, known] = await Promise.all([findUserByIdentifier(db, input.identifier), trustedDevice(env, tenant, input.deviceToken)]);
+  // A device token counts only for the account it was issued to.
+  const subjects = loginSubjects(tenant, input.identifier, client.ip, known && user && known.userId === user.id ? known : null);
   const throttle = new AuthThrottle(rateLimitStore(env), tenant);
   await throttle.assertOpen(subjects);
-  const db = tenantDb(tenant.db);
-  const user = await findUserByIdentifier(db, input.identifier);
   if (!user || user.status === "deleted") {
     await burnPasswordCheck(input.password);
     await throttle.fail(subjects);
@@ -83,7 +106,7 @@ export async function login(env: Env, tenant: ResolvedTenant, input: { identifie
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
 export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaToken: string; code: string }, client: Client): Promise<Tokens> {
   const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
-  const subjects: [string, string, number][] = [["mfa", claims.sub, tenant.config.auth.maxMfaFailures]];
+  const subjects: Subject[] = [["mfa", claims.sub, tenant.config.auth.maxMfaFailures]];
   const throttle = new AuthThrottle(rateLimitStore(env), tenant);
   await throttle.assertOpen(subjects);
   const db = tenantDb(tenant.db);
@@ -137,7 +160,7 @@ export async function changePassword(env: Env, tenant: ResolvedTenant, userId: s
   const user = await findUserById(db, userId);
   if (!user) throw new AppError(404, "user_not_found", "The account no longer exists.");
   const throttle = new AuthThrottle(rateLimitStore(env), tenant);
-  const subjects: [string, string, number][] = [["password", userId, tenant.config.auth.maxFailures]];
+  const subjects: Subject[] = [["password", userId, tenant.config.auth.maxFailures]];
   await throttle.assertOpen(subjects);
   if (!(await verifyPassword(current, user.passwordHash)).ok) {
     await throttle.fail(subjects);

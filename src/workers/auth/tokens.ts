@@ -7,12 +7,15 @@ import { signToken } from "../../lib/jwt";
 import type { ResolvedTenant } from "../context";
 import { userHub } from "../authn";
 import { audienceOf, issuerOf, tenantKeys } from "../keys";
+import { issueDeviceToken } from "./device-trust";
 
 export interface Tokens {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
   sessionId: string;
+  /** Set on sign-in (not on refresh): the device's proof that it signed in here (device-trust.ts). */
+  deviceToken?: string;
 }
 
 const DAY = 86_400_000;
@@ -56,5 +59,6 @@ export async function startSession(
     if (res.reason === "session_limit") throw new AppError(409, "session_limit", "The session limit is reached; sign out on another device first.");
     throw new AppError(403, "account_inactive", "The account is suspended.");
   }
-  return { accessToken: await accessToken(env, tenant, userId, sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId };
+  const [access, deviceToken] = await Promise.all([accessToken(env, tenant, userId, sessionId), issueDeviceToken(env, tenant, userId)]);
+  return { accessToken: access, refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId, deviceToken };
 }
