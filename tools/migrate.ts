@@ -6,6 +6,7 @@
  */
 import { platformDb } from "../src/db/client";
 import { migrate } from "../src/db/migrator";
+import { migrateTenant } from "../src/db/tenant-migrate";
 import { platformMigrations, tenantMigrations } from "../src/db/migrations.gen";
 import { allMigratableTenants, recordTenantVersion } from "../src/db/platform/tenants";
 import { tenantClient, tenantDbLocation } from "../src/db/tenant-db";
@@ -29,7 +30,7 @@ async function main(): Promise<number> {
   const tenants = await allMigratableTenants(db);
   for (const t of tenants) {
     try {
-      const report = await migrate(tenantClient(await tenantDbLocation(env, t)), tenantMigrations);
+      const report = await migrateTenant(tenantClient(await tenantDbLocation(env, t)));
       await recordTenantVersion(db, t.id, report.version);
       const note = report.applied.length ? `applied ${report.applied.join(", ")}` : "up to date";
       console.log(`${t.slug.padEnd(24)} ${t.status.padEnd(10)} v${report.version}/${tenantMigrations.length}  ${note}`);

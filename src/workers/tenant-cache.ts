@@ -1,5 +1,5 @@
 import type { PlatformDb } from "../db/client";
-import { migrate } from "../db/migrator";
+import { migrateTenant } from "../db/tenant-migrate";
 import { tenantMigrations } from "../db/migrations.gen";
 import { findTenantById, findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
 import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../db/tenant-db";
@@ -43,7 +43,7 @@ async function load(env: Env, db: PlatformDb, key: Key): Promise<ResolvedTenant 
  */
 async function ensureMigrated(db: PlatformDb, tenantId: string, loc: TenantDbLocation): Promise<void> {
   if ((await recordedTenantVersion(db, tenantId)) >= tenantMigrations.length) return;
-  const report = await migrate(tenantClient(loc), tenantMigrations);
+  const report = await migrateTenant(tenantClient(loc));
   await recordTenantVersion(db, tenantId, report.version);
 }
 

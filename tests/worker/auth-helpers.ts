@@ -6,6 +6,7 @@ export interface Tokens {
   refreshToken: string;
   expiresIn: number;
   sessionId: string;
+  deviceToken?: string;
 }
 
 let n = 0;

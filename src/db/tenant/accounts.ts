@@ -1,6 +1,7 @@
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { hashPassword } from "../../lib/password";
+import { usernameSkeleton } from "../../lib/username-skeleton";
 import type { TenantDb } from "../client";
 import type { UserRow } from "./schema";
 import { canonical, insertUser } from "./users";
@@ -23,13 +24,15 @@ export function isConstraintViolation(err: unknown): boolean {
 
 /**
  * Inserts an account with its roles and `user.registered` event. The password is hashed before
- * the uniqueness check, and every conflict (email, username or phone) answers the same 409, so a
+ * the uniqueness check, and every conflict (email, username, a look-alike of a username, or phone)
+ * answers the same 409, so a
  * conflict costs the same time and says the same thing whichever identifier is taken.
  */
 export async function createAccount(db: TenantDb, input: NewAccount, roleIds: string[], traceparent?: string): Promise<UserRow> {
   const now = Date.now();
   const row: UserRow = {
     id: newId(now), email: input.email ? canonical(input.email) : null, username: input.username ? canonical(input.username) : null,
+    usernameSkeleton: input.username ? usernameSkeleton(canonical(input.username)) : null,
     phone: input.phone ?? null, passwordHash: await hashPassword(input.password), status: "active", totpSecretSealed: null,
     mfaEnabled: false, totpLastStep: 0, createdAt: now, updatedAt: now, deletedAt: null,
   };

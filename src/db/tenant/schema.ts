@@ -11,6 +11,8 @@ export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   email: text("email"),
   username: text("username"),
+  /** UTS #39 skeleton of the username, unique per tenant (migrations/tenant/0012). */
+  usernameSkeleton: text("username_skeleton"),
   phone: text("phone"),
   passwordHash: text("password_hash").notNull(),
   status: text("status", { enum: ["active", "suspended", "deleted"] }).notNull(),

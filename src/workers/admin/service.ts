@@ -1,5 +1,6 @@
 import type { PlatformDb } from "../../db/client";
-import { currentVersion, migrate } from "../../db/migrator";
+import { currentVersion } from "../../db/migrator";
+import { migrateTenant } from "../../db/tenant-migrate";
 import { tenantMigrations as tenantMigrationSet } from "../../db/migrations.gen";
 import { provisionerFor, type Provisioner } from "../../db/provisioner";
 import type { TenantRow, TenantStatus } from "../../db/platform/schema";
@@ -85,7 +86,7 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
     const created = await provisioner.create(row.dbName);
     const sealed = await sealSecret(env.DB_ENCRYPTION_KEY, created.token, id);
     const loc = { url: created.url, token: created.token };
-    const report = await migrate(tenantClient(loc), tenantMigrationSet);
+    const report = await migrateTenant(tenantClient(loc), tenantMigrationSet);
     const db2 = tenantDb(loc);
     await writePublicInfo(db2, { name: row.name, features: config.features, signIn: config.signIn });
     await rotateSigningKey(db2, env.DB_ENCRYPTION_KEY, id);
@@ -151,7 +152,7 @@ export async function purgeTenant(env: Env, db: PlatformDb, slug: string, provis
 export async function migrationStatus(env: Env, db: PlatformDb, slug: string, apply: boolean) {
   const row = await getTenant(db, slug);
   const client = tenantClient(await tenantDbLocation(env, row));
-  if (apply) await recordTenantVersion(db, row.id, (await migrate(client, tenantMigrationSet)).version);
+  if (apply) await recordTenantVersion(db, row.id, (await migrateTenant(client, tenantMigrationSet)).version);
   const version = await currentVersion(client);
   const rs = await client.execute("SELECT version, name, applied_at FROM _canopy_migrations ORDER BY version");
   return {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { singleScript } from "../../lib/username-skeleton";
 import { MAX_PASSWORD } from "../../lib/password-policy";
 
 /** Device a session belongs to; one session per device. */
@@ -16,7 +17,12 @@ const Password = z.string().min(1).max(MAX_PASSWORD * 4);
 export const RegisterSchema = z
   .object({
     email: z.email().max(254).optional(),
-    username: z.string().trim().regex(/^[\p{L}\p{N}_.-]{3,32}$/u, "3–32 letters, digits, '_', '.', '-'").optional(),
+    username: z
+      .string()
+      .trim()
+      .regex(/^[\p{L}\p{N}_.-]{3,32}$/u, "3–32 letters, digits, '_', '.', '-'")
+      .refine(singleScript, "must not mix scripts (e.g. Latin with Cyrillic)")
+      .optional(),
     phone: z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +14155550100").optional(),
     password: Password,
     device: DeviceSchema.optional(),

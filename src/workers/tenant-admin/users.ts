@@ -108,7 +108,7 @@ adminUserRoutes.openapi(
     await assertOutranks(db, c.get("principal"), user.id, roles);
     if (user.status === "active" && roles.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
     // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
-    await keepingAnOwner(() => updateUser(db, user.id, { email: null, username: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() }));
+    await keepingAnOwner(() => updateUser(db, user.id, { email: null, username: null, usernameSkeleton: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() }));
     await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
     await eraseProfile(db, user.id);
     await userHub(c.env, tenant.id, user.id).setStatus("deleted");
