@@ -30,6 +30,12 @@ export default defineConfig({
                   DB_PROVISIONER: "local",
                   // Short enough that suspension tests see it, long enough to be exercised.
                   TENANT_CACHE_TTL_MS: "1000",
+                  // Tests stand where Cloudflare's edge does: they set CF-Connecting-IP themselves.
+                  CLIENT_IP_HEADER: "cf-connecting-ip",
+                  // The fuzz suite's knobs (npm run fuzz): process.env does not reach workerd.
+                  // Unset, tests/worker/fuzz.test.ts runs a fixed seed and a bounded number of runs.
+                  FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
+                  FUZZ_SEED: process.env.FUZZ_SEED ?? "",
                 },
               },
             };

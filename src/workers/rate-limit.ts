@@ -32,9 +32,16 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
   }
 }
 
-/** The client address: Cloudflare's CF-Connecting-IP. X-Forwarded-For is never trusted. */
-export function clientAddress(headers: { header(name: string): string | undefined }): string {
-  return headers.header("cf-connecting-ip")?.trim() || "unknown";
+/**
+ * The client address, from the one header the edge in front of the Worker sets: CLIENT_IP_HEADER
+ * when configured, else CF-Connecting-IP in production only (Cloudflare sets it and overwrites a
+ * client's own; outside Cloudflare anyone can send it). X-Forwarded-For is never trusted.
+ */
+export function clientAddress(headers: { header(name: string): string | undefined }, env: Pick<Env, "CLIENT_IP_HEADER" | "ENVIRONMENT">): string {
+  const name = env.CLIENT_IP_HEADER || (env.ENVIRONMENT === "production" ? "cf-connecting-ip" : "");
+  const value = name ? headers.header(name)?.trim() : undefined;
+  // Bounded and plain, so a forged header cannot bloat throttle keys or logs.
+  return value && /^[0-9A-Fa-f.:]{2,45}$/.test(value) ? value : "unknown";
 }
 
 /** IETF RateLimit / RateLimit-Policy header values (draft-ietf-httpapi-ratelimit-headers). */
@@ -71,7 +78,7 @@ export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const tenant = c.get("tenant");
     const p = c.get("principal");
-    const subject = p ? (p.kind === "user" ? `u:${p.userId}` : `k:${p.keyId}`) : `ip:${clientAddress(c.req)}`;
+    const subject = p ? (p.kind === "user" ? `u:${p.userId}` : `k:${p.keyId}`) : `ip:${clientAddress(c.req, c.env)}`;
     const limit = CLASS_LIMITS[routeClass] || tenant.config.limits.requestsPerMinute;
     let result: RateLimitResult | undefined = routeClass === "api" ? c.get("userRate") : undefined;
     if (!result) {

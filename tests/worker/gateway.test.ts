@@ -139,3 +139,16 @@ describe("security headers", () => {
     expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 });
+
+describe("client address", () => {
+  const req = (h: Record<string, string>) => ({ header: (n: string) => h[n.toLowerCase()] });
+  it("comes from CF-Connecting-IP in production only, from CLIENT_IP_HEADER when configured, never from X-Forwarded-For", async () => {
+    const { clientAddress } = await import("../../src/workers/rate-limit");
+    const h = req({ "cf-connecting-ip": "203.0.113.7", "x-forwarded-for": "1.2.3.4", "x-real-ip": "198.51.100.9" });
+    expect(clientAddress(h, { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("203.0.113.7");
+    expect(clientAddress(h, { ENVIRONMENT: "development", CLIENT_IP_HEADER: "" })).toBe("unknown");
+    expect(clientAddress(h, { ENVIRONMENT: "development", CLIENT_IP_HEADER: "x-real-ip" })).toBe("198.51.100.9");
+    expect(clientAddress(req({ "cf-connecting-ip": "<script>".repeat(20) }), { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("unknown");
+    expect(clientAddress(req({ "cf-connecting-ip": "2001:db8::1" }), { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("2001:db8::1");
+  });
+});

@@ -12,7 +12,7 @@ export const authRoutes = createRouter();
 
 const tags = ["Auth"];
 const client = (c: Context<AppEnv>): svc.Client => ({
-  ip: clientAddress(c.req),
+  ip: clientAddress(c.req, c.env),
   userAgent: c.req.header("user-agent") ?? "",
   traceparent: traceparentOf(c),
 });
