@@ -11,6 +11,12 @@ const origin = z
     message: "must be '*' or an origin like https://app.example.com",
   });
 
+const FEATURE_NAME = z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/);
+/** Feature flags are a bounded map: the config is read on every request of the tenant. */
+const MAX_FEATURES = 200;
+const fewFeatures = (v: Record<string, unknown>) => Object.keys(v).length <= MAX_FEATURES;
+const FEW_FEATURES = `at most ${MAX_FEATURES} feature flags`;
+
 export const TenantConfigSchema = z
   .object({
     allowedOrigins: z.array(origin).max(50).default([]),
@@ -61,7 +67,7 @@ export const TenantConfigSchema = z
       })
       .strict()
       .prefault({}),
-    features: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/), z.boolean()).default({}),
+    features: z.record(FEATURE_NAME, z.boolean()).refine(fewFeatures, FEW_FEATURES).default({}),
     messages: z
       .object({
         /** How long after sending its sender may edit a message (0: never). */
@@ -112,7 +118,7 @@ export const TenantConfigPatchSchema = z
     limits: TenantConfigSchema.shape.limits.unwrap().partial().optional(),
     session: TenantConfigSchema.shape.session.unwrap().partial().optional(),
     auth: TenantConfigSchema.shape.auth.unwrap().partial().optional(),
-    features: z.record(z.string(), z.boolean().nullable()).optional(),
+    features: z.record(FEATURE_NAME, z.boolean().nullable()).refine(fewFeatures, FEW_FEATURES).optional(),
     signIn: TenantConfigSchema.shape.signIn.unwrap().partial().optional(),
     messages: z
       .object({
