@@ -23,8 +23,22 @@ export function libsqlClient(url: string, authToken: string | undefined): Client
  */
 export const DB_REQUEST_TIMEOUT_MS = 10_000;
 
-function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  return fetch(input, { ...init, signal: AbortSignal.timeout(DB_REQUEST_TIMEOUT_MS) });
+/**
+ * fetch with the database timeout over the whole exchange, body included. A timer of our own,
+ * cleared as soon as the answer is in: AbortSignal.timeout() would leave a live timer behind for
+ * the full 10 s, which keeps a Durable Object that queried the database from hibernating.
+ */
+async function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("The database did not answer in time.", "TimeoutError")), DB_REQUEST_TIMEOUT_MS);
+  try {
+    const res = await fetch(input, { ...init, signal: controller.signal });
+    // Hrana answers are small JSON documents: read whole, so a stalled body times out too.
+    const body = await res.arrayBuffer();
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The platform database handle (tenants, plans, idempotency keys). */

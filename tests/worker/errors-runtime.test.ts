@@ -50,3 +50,28 @@ describe("the error renderer and the runtime's transient failures", () => {
     }
   });
 });
+
+describe("a tenant database that cannot be reached", () => {
+  it("answers 503 service_unavailable with Retry-After, never a 500, and recovers when it is back", async () => {
+    const { env } = await import("cloudflare:test");
+    const { platformDb } = await import("../../src/db/client");
+    const { findTenantBySlug, updateTenant } = await import("../../src/db/platform/tenants");
+    const { forgetTenant } = await import("../../src/workers/tenant-cache");
+    const { registerUser, as } = await import("./auth-helpers");
+    const { createTenant, call, expectProblem } = await import("./helpers");
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const db = platformDb(env);
+    const row = (await findTenantBySlug(db, t.slug))!;
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    await updateTenant(db, row.id, { dbUrl: "http://127.0.0.1:9/dev/nowhere/" });
+    forgetTenant(t.slug, row.id);
+    for (const res of [await call("/v1/me", as(t.slug, u)), await call("/v1/users?q=abc", as(t.slug, u)), await call("/v1/auth/login", { method: "POST", tenant: t.slug, json: { identifier: u.username, password: u.password } })]) {
+      await expectProblem(res, 503, "service_unavailable");
+      expect(res.headers.get("retry-after")).toBe("2");
+    }
+    await updateTenant(db, row.id, { dbUrl: row.dbUrl });
+    forgetTenant(t.slug, row.id);
+    expect((await call("/v1/me", as(t.slug, u))).status).toBe(200);
+  });
+});
