@@ -8,8 +8,12 @@
  * `max_retries` to the dead-letter queue, and counts, per queue and event id, how often each
  * event was published and how often a consumer run acknowledged it.
  *
+ * Up to `max_concurrency` batches of one queue run at once (wrangler.toml's, else
+ * DEFAULT_CONCURRENCY: Cloudflare scales consumers up with the backlog; one at a time would let
+ * a backlog grow that production would not have).
+ *
  * Departures from Cloudflare, on purpose: batches go out as soon as messages are there (no
- * `max_batch_timeout` wait); retry delays are capped at `maxRetryDelayMs` so a bounded run can
+ * `max_batch_timeout` wait); retry delays may be capped (`maxRetryDelayMs`) so a bounded run can
  * drain; a consumer that cannot be reached (workerd down) is not an attempt, the batch is simply
  * offered again half a second later.
  */
@@ -27,6 +31,8 @@ interface Stored {
   /** Deliveries that reached a consumer run. */
   attempts: number;
   visibleAt: number;
+  /** How its last failed delivery failed: its own retry, or the whole consumer run threw. */
+  lastFailure: "message" | "run" | null;
 }
 
 /** What the event behind a message was (CloudEvents fields the verification reads). */
@@ -66,6 +72,8 @@ function decode(raw: Buffer, contentType: string): unknown {
 export class QueueBroker {
   private readonly store = new Map<string, Stored>();
   private readonly inFlight = new Set<string>();
+  /** Batches in a consumer run, per queue. */
+  private readonly runs = new Map<string, number>();
   private readonly servers: Server[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Published (sent by a producer) and acknowledged (by a consumer run), per queue and event id. */
@@ -73,6 +81,10 @@ export class QueueBroker {
   readonly acked: Tally = new Map();
   readonly events = new Map<string, SeenEvent>();
   readonly figures = { sends: 0, deliveries: 0, retries: 0, unreachable: 0, deadLettered: 0, consumerErrors: 0 };
+  /** Messages moved to the dead-letter queue, by how their last delivery failed. */
+  readonly deadLetteredBy = { message: 0, run: 0 };
+  /** Consumer runs that threw (outcome other than "ok"), with when and how. */
+  readonly failedRuns: { at: number; queue: string; size: number; outcome: string }[] = [];
 
   constructor(
     private readonly queues: QueueSettings[],
@@ -128,7 +140,7 @@ export class QueueBroker {
     this.figures.sends++;
     const id = randomUUID().replaceAll("-", "");
     const now = Date.now();
-    this.store.set(id, { id, queue, body, timestamp: now, attempts: 0, visibleAt: now + Math.min(delaySecs * 1000, this.maxRetryDelayMs) });
+    this.store.set(id, { id, queue, body, timestamp: now, attempts: 0, visibleAt: now + Math.min(delaySecs * 1000, this.maxRetryDelayMs), lastFailure: null });
     const e = Envelope.safeParse(body);
     if (e.success) {
       bump(this.published, queue, e.data.id);
@@ -139,9 +151,13 @@ export class QueueBroker {
   private pump(): void {
     const now = Date.now();
     for (const q of this.queues) {
-      if ([...this.inFlight].some((id) => this.store.get(id)?.queue === q.name)) continue; // one consumer run per queue at a time
-      const batch = [...this.store.values()].filter((m) => m.queue === q.name && m.visibleAt <= now).slice(0, q.maxBatchSize);
-      if (batch.length) void this.deliver(q, batch);
+      let ready = [...this.store.values()].filter((m) => m.queue === q.name && m.visibleAt <= now && !this.inFlight.has(m.id));
+      while (ready.length && (this.runs.get(q.name) ?? 0) < q.maxConcurrency) {
+        const batch = ready.slice(0, q.maxBatchSize);
+        ready = ready.slice(q.maxBatchSize);
+        this.runs.set(q.name, (this.runs.get(q.name) ?? 0) + 1);
+        void this.deliver(q, batch).finally(() => this.runs.set(q.name, (this.runs.get(q.name) ?? 1) - 1));
+      }
     }
   }
 
@@ -168,7 +184,10 @@ export class QueueBroker {
       return;
     }
     this.figures.deliveries++;
-    if (result.outcome !== "ok") this.figures.consumerErrors++;
+    if (result.outcome !== "ok") {
+      this.figures.consumerErrors++;
+      this.failedRuns.push({ at: Date.now(), queue: q.name, size: batch.length, outcome: result.outcome });
+    }
     const acks = new Set(result.explicitAcks ?? []);
     const retries = new Map((result.retryMessages ?? []).map((r) => [r.msgId, r.delaySeconds ?? 0]));
     for (const m of batch) {
@@ -182,9 +201,11 @@ export class QueueBroker {
         if (e.success) bump(this.acked, q.name, e.data.id);
         continue;
       }
+      m.lastFailure = retries.has(m.id) ? "message" : "run";
       if (m.attempts > q.maxRetries) {
         this.store.delete(m.id);
         this.figures.deadLettered++;
+        this.deadLetteredBy[m.lastFailure]++;
         if (q.deadLetterQueue) this.enqueue(q.deadLetterQueue, m.body);
         continue;
       }

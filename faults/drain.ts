@@ -24,9 +24,10 @@ async function outboxBacklog(api: Api, adminToken: string): Promise<number | nul
   return a.status === 200 && Number.isFinite(n) ? n : null;
 }
 
-export async function drain(stack: FaultStack, api: Api, deadlineMs: number, minMs: number): Promise<DrainResult> {
+export async function drain(stack: FaultStack, api: Api, deadlineMs: number, minMs: number, progress: (msg: string) => void): Promise<DrainResult> {
   const started = Date.now();
   let cronRuns = 0;
+  let told = started;
   let outbox: number | null = null;
   for (;;) {
     if (await stack.runCron()) cronRuns++;
@@ -36,6 +37,10 @@ export async function drain(stack: FaultStack, api: Api, deadlineMs: number, min
     // A minimum wait lets Durable Object backstop alarms and webhook retries come due.
     if ((idle && waited >= minMs) || waited >= deadlineMs) {
       return { waitedMs: waited, cronRuns, brokerPending: stack.broker.pending(), outboxUnpublished: outbox, drained: idle };
+    }
+    if (Date.now() - told >= 10_000) {
+      told = Date.now();
+      progress(`draining: ${stack.broker.pending()} queue messages pending, ${outbox ?? "?"} outbox rows unpublished`);
     }
     await sleep(2000);
   }

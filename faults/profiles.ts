@@ -47,9 +47,11 @@ export const FULL: Profile = {
     refreshIntervalMs: 500, registerIntervalMs: 1500, announceIntervalMs: 4000, retryMs: 25_000, settleMs: 15_000,
   },
   timing: { leadMs: 5000, tailMs: 10_000, graceMs: 3000 },
-  drainMaxMs: 90_000,
+  // Retries keep the consumer's own delays (5 s, 10 s … 80 s: src/workers/queues.ts), so a
+  // message gets production's retry window; draining may take that long after the last fault.
+  drainMaxMs: 200_000,
   drainMinMs: 35_000,
-  maxRetryDelayMs: 10_000,
+  maxRetryDelayMs: 3_600_000,
   staleRefreshProbe: true,
   watchdogMs: 600_000,
 };

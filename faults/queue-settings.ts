@@ -12,8 +12,13 @@ export interface QueueSettings {
   binding: string;
   maxBatchSize: number;
   maxRetries: number;
+  /** Consumer runs of this queue at once (`max_concurrency`, else DEFAULT_CONCURRENCY). */
+  maxConcurrency: number;
   deadLetterQueue: string | null;
 }
+
+/** Cloudflare autoscales consumers when `max_concurrency` is unset; the harness allows this many. */
+export const DEFAULT_CONCURRENCY = 4;
 
 /** `[[section]]` blocks of a TOML file as flat key → raw value maps (enough for wrangler's queue tables). */
 function blocks(toml: string, section: string): Map<string, string>[] {
@@ -46,6 +51,7 @@ export function queueSettings(wranglerToml: string): QueueSettings[] {
       binding,
       maxBatchSize: Number(c?.get("max_batch_size") ?? 10),
       maxRetries: Number(c?.get("max_retries") ?? 3),
+      maxConcurrency: Number(c?.get("max_concurrency") ?? DEFAULT_CONCURRENCY),
       deadLetterQueue: c?.get("dead_letter_queue") ?? null,
     };
   });

@@ -51,10 +51,13 @@ function options() {
   return values;
 }
 
-/** Builds the bundle into the scratch directory (not dist/, which other work may be rebuilding). */
+/**
+ * Builds the bundle into the scratch directory (not dist/, which other work may be rebuilding).
+ * Unlike `npm run build` it does not regenerate src/db/migrations.gen.ts: the harness never
+ * writes under src/; run `npm run migrations:bundle` first after changing migrations.
+ */
 function build(scratch: string): string {
   const out = join(scratch, "bundle");
-  runToCompletion("npm", ["run", "migrations:bundle"], root, join(scratch, "build.log"), 120_000);
   runToCompletion(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], root, join(scratch, "build.log"), 300_000);
   return join(out, "index.js");
 }
@@ -90,7 +93,7 @@ async function main(): Promise<number> {
     await load.stop();
     clearInterval(cron);
     progress("draining queues, outboxes and webhook retries");
-    const drained = await drain(s, api, profile.drainMaxMs, profile.drainMinMs);
+    const drained = await drain(s, api, profile.drainMaxMs, profile.drainMinMs, progress);
     const probeResult = probe ? await probe : null;
     progress("verifying through the API");
     const apiPhase = await verifyThroughApi(api, s.adminToken, world, load, o.quick ? 10_000 : 30_000);

@@ -51,7 +51,7 @@ export interface World {
   totp: TotpUser[];
   /** Users the friend-request load pairs up while faults happen. */
   graphPool: User[];
-  /** Everyone registered during set-up. */
+  /** Everyone registered during set-up but the probe user. */
   users: User[];
   /** A user of its own for the refresh probe (probes.ts), when the run has it. */
   probe: User | null;
@@ -131,8 +131,11 @@ export async function buildWorld(origin: string, adminToken: string, api: Api, s
   const totp: TotpUser[] = [];
   for (const u of take("totp")) totp.push(await enableTotp(api, u));
 
+  // The probe's session is meant to be lost if the product has the bug it probes: it stays out
+  // of every other load and check.
   const probe = take("probe")[0] ?? null;
-  return { api, ownerToken, pairs, chains: take("chain"), totp, graphPool: take("graph"), users, probe, webhookId: hook.id, subscribedAt };
+  const others = users.filter((u) => u !== probe);
+  return { api, ownerToken, pairs, chains: take("chain"), totp, graphPool: take("graph"), users: others, probe, webhookId: hook.id, subscribedAt };
 }
 
 /** Subscribes the receiver to every event type; answers the endpoint id and its secret. */

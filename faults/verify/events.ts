@@ -18,7 +18,7 @@ import type { QueueBroker } from "../broker";
 import type { AnnouncementOp } from "../load/misc";
 import { alarms, objectOutbox, type ObjectFile, type Sqlite } from "../storage";
 import type { User } from "../world";
-import { check, fail, type Check } from "./check";
+import { check, countBy, describeCounts, fail, type Check } from "./check";
 import type { LogEntry } from "./messages";
 
 const Row = z.object({ id: z.string(), type: z.string(), created_at: z.number(), published_at: z.number().nullable(), claimed_until: z.number().nullable() });
@@ -106,16 +106,27 @@ export interface GroundTruth {
 
 export function verifyConsumers(broker: QueueBroker, tenant: Sqlite, logs: Map<string, LogEntry[]>, truth: GroundTruth): Check {
   const c = check("consumers: every publication consumed, effects applied exactly once");
+  const unconsumed: string[] = [];
   for (const [queue, ids] of broker.published) {
     for (const [id, n] of ids) {
       c.attempted += n;
       const acked = count(broker, "acked", queue, id);
       c.acknowledged += acked;
-      if (acked === 0) fail(c, `event ${id} published to ${queue} ${n}× was never consumed`);
+      if (acked === 0 && queue !== "canopy-dlq") unconsumed.push(`${queue} ${broker.events.get(id)?.type ?? "?"} ${id}`);
     }
   }
+  // The totals first: the examples below are capped.
   const dlq = broker.published.get("canopy-dlq")?.size ?? 0;
-  if (dlq || broker.figures.deadLettered) fail(c, `dead letters: ${dlq} sent by the Worker, ${broker.figures.deadLettered} moved after max_retries`);
+  if (dlq || broker.figures.deadLettered) {
+    const by = broker.deadLetteredBy;
+    fail(c, `dead letters: ${broker.figures.deadLettered} messages moved to canopy-dlq after max_retries failed deliveries (${by.run} last failed with the whole consumer run, ${by.message} by their own retry), ${dlq} distinct events reached canopy-dlq in all; their effects never happened (replayable from the platform DB)`);
+  }
+  const runs = broker.failedRuns;
+  if (runs.length) {
+    const span = `${new Date(runs[0]!.at).toISOString().slice(11, 19)}–${new Date(runs[runs.length - 1]!.at).toISOString().slice(11, 19)}`;
+    c.notes.push(`consumer runs that threw (whole batch retried at once, every message's attempt count up): ${runs.length}, ${span}, outcomes ${describeCounts(countBy(runs, (r) => `${r.queue} ${r.outcome}`))}`);
+  }
+  if (unconsumed.length) fail(c, `${unconsumed.length} publications were never consumed successfully, e.g. ${unconsumed.slice(0, 5).join("; ")}`);
   const markers = new Set(tenant.rows(z.object({ event_id: z.string() }), "SELECT event_id FROM processed_events WHERE consumer = 'statistics'").map((r) => r.event_id));
   for (const id of broker.acked.get("canopy-statistics")?.keys() ?? []) {
     const e = broker.events.get(id);

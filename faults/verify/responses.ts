@@ -37,6 +37,9 @@ function describe(o: Outcome): string {
 export function verifyResponses(outcomes: Outcome[], windows: Window[]): { check: Check; perWindow: WindowFigures[]; statuses: string } {
   const c = check("HTTP answers: 503 + Retry-After while a fault lasts, never 500, recovery after the heal");
   c.attempted = outcomes.length;
+  // The totals first, by route: the examples below are capped.
+  const bad = outcomes.filter((o) => o.status !== null && o.status >= 500 && o.status !== 503);
+  if (bad.length) fail(c, `${bad.length} answers were ${describeCounts(countBy(bad, (o) => String(o.status)))}: ${describeCounts(countBy(bad, (o) => `${o.method} ${o.op}`))}`);
   for (const o of outcomes) {
     const w = windowOf(o, windows);
     if (o.status !== null && o.status >= 200 && o.status < 400) c.acknowledged++;
