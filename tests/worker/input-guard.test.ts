@@ -86,6 +86,26 @@ describe("request bodies", () => {
     expect(sent).toBeLessThan(32);
   });
 
+  it("a body that stalls, or trickles past the deadline, is abandoned with 408 body_timeout", async () => {
+    const { readBounded } = await import("../../src/workers/gateway/middleware/body-limit");
+    const chunk = new TextEncoder().encode("x");
+    let cancelled = 0;
+    const stalls = new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(chunk), // one byte, then nothing
+      cancel: () => void cancelled++,
+    });
+    await expect(readBounded(stalls, 1024, -1, { idleMs: 50, totalMs: null })).rejects.toMatchObject({ status: 408, code: "body_timeout" });
+    let open = true;
+    const trickles = new ReadableStream<Uint8Array>({
+      pull: (c) => new Promise<void>((r) => setTimeout(() => r(open ? c.enqueue(chunk) : undefined), 10)),
+      cancel: () => void (cancelled++, (open = false)),
+    });
+    await expect(readBounded(trickles, 1024 * 1024, -1, { idleMs: 1000, totalMs: 150 })).rejects.toMatchObject({ status: 408, code: "body_timeout" });
+    expect(cancelled).toBe(2);
+    const whole = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(chunk), c.enqueue(chunk), c.close()) });
+    expect(await readBounded(whole, 2, -1, { idleMs: 50, totalMs: 100 })).toEqual(new Uint8Array([120, 120]));
+  });
+
   it("malformed JSON stays a 400 malformed_json, and an empty JSON body too", async () => {
     await expectProblem(await send("{"), 400, "malformed_json");
     await expectProblem(await send(""), 400, "malformed_json");

@@ -29,14 +29,19 @@ const timedOut = () => new AppError(408, "body_timeout", "The request body arriv
  * first byte beyond it) and never waiting more than the idle timeout for the next chunk or the
  * total timeout for all of it.
  */
-async function readBounded(body: ReadableStream<Uint8Array>, maxSize: number, expected: number, totalMs: number | null): Promise<Uint8Array> {
+export async function readBounded(
+  body: ReadableStream<Uint8Array>,
+  maxSize: number,
+  expected: number,
+  timeouts: { idleMs: number; totalMs: number | null },
+): Promise<Uint8Array> {
   const reader = body.getReader();
   let buffer = new Uint8Array(Math.min(maxSize, Math.max(expected, 0)));
   let size = 0;
-  const deadline = totalMs === null ? Infinity : Date.now() + totalMs;
+  const deadline = timeouts.totalMs === null ? Infinity : Date.now() + timeouts.totalMs;
   try {
     for (;;) {
-      const wait = Math.min(BODY_IDLE_TIMEOUT_MS, deadline - Date.now());
+      const wait = Math.min(timeouts.idleMs, deadline - Date.now());
       if (wait <= 0) throw timedOut();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const chunk = await Promise.race([
@@ -86,7 +91,7 @@ export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
   const json = JSON_MEDIA.test((raw.headers.get("content-type") ?? "").split(";")[0]!.trim());
   if (!json && declared >= 0 && !raw.headers.has("transfer-encoding")) return next();
 
-  const bytes = await readBounded(raw.body, maxSize, declared, json ? JSON_BODY_TIMEOUT_MS : null);
+  const bytes = await readBounded(raw.body, maxSize, declared, { idleMs: BODY_IDLE_TIMEOUT_MS, totalMs: json ? JSON_BODY_TIMEOUT_MS : null });
   if (json) {
     let text: string;
     try {
