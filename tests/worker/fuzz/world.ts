@@ -1,0 +1,194 @@
+import { inject } from "vitest";
+import { login, registerUser, tenantWithOwner, type Tokens } from "../auth-helpers";
+import { call, createTenant } from "../helpers";
+import { addressFor } from "./identities";
+import type { ActorName, Item, Pools } from "./pools";
+import { fromBase64url } from "../../../src/lib/ids";
+
+/** A signed-in user the suite acts as, with what it needs to sign in again. */
+export interface Actor {
+  userId: string;
+  identifier: string;
+  password: string;
+  tokens: Tokens;
+}
+
+/** Everything the cases run against, created once per file by {@link buildWorld}. */
+export interface World {
+  tenant: { slug: string; maxBodyBytes: number };
+  /** The fuzz tenant's owner (every permission) and a registered member (none). */
+  actors: Record<ActorName, Actor>;
+  /** A second tenant with its own users and objects: the source of "another tenant's ids". */
+  foreignTenant: { slug: string; owner: Actor };
+  /** Real ids of the fuzz tenant, with their owners. */
+  local: Pools;
+  /** Real ids of the second tenant. */
+  foreign: Pools;
+  receiverUrl: string;
+}
+
+// A real 1×1 PNG, for avatars and attachments.
+export const PNG = fromBase64url("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg");
+
+let ip = 0;
+/**
+ * Signs the actor in again if its session is gone (a case signed it out, or the token expired in
+ * a long run); a fresh client address each time.
+ */
+export async function revive(slug: string, actor: Actor): Promise<void> {
+  if ((await call("/v1/auth/whoami", who(slug, actor))).status === 200) return;
+  const res = await login(slug, actor.identifier, actor.password, { "cf-connecting-ip": addressFor(0xf0000 + ip++) });
+  if (res.status !== 200) throw new Error(`fuzz fixture: could not sign ${actor.identifier} in again: ${res.status} ${await res.text()}`);
+  actor.tokens = await res.json<Tokens>();
+}
+
+type Who = { tenant: string; headers: Record<string, string> };
+const who = (slug: string, a: { tokens: Tokens }): Who => ({ tenant: slug, headers: { authorization: `Bearer ${a.tokens.accessToken}` } });
+
+async function ok<T>(res: Promise<Response>, what: string): Promise<T> {
+  const r = await res;
+  if (r.status >= 300) throw new Error(`fuzz fixture: ${what} answered ${r.status}: ${await r.text()}`);
+  return (r.status === 204 ? {} : await r.json()) as T;
+}
+
+/** Creates the fixtures of one tenant; returns its pools. Objects are owned per `ownerOf`. */
+async function populate(slug: string, owner: Actor, member: Actor, victims: Actor[], actorOf: (a: Actor) => ActorName | undefined): Promise<Pools> {
+  const as = (a: Actor) => who(slug, a);
+  const owned = (...as_: Actor[]): ActorName[] => as_.flatMap((a) => actorOf(a) ?? []);
+  const [v1, v2, v3] = victims as [Actor, Actor, Actor];
+  const pools: Required<Pools> = {
+    users: [owner, member].map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
+    conversations: [], messages: [], files: [], uploads: [], roles: [], apiKeys: [], webhooks: [], deliveries: [],
+    friendRequests: [], friendGroups: [], notifications: [], sessions: [], deadLetters: [], tenants: [],
+  };
+  for (const a of [owner, member, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
+
+  // The graph: owner and member are friends; pending requests in and out of the member's hub and
+  // between two victims; the member follows the owner.
+  const req = async (from: Actor, to: Actor) =>
+    (await ok<{ id: string }>(call("/v1/friends/requests", { method: "POST", ...as(from), json: { toUserId: to.userId } }), "friend request")).id;
+  await ok(call(`/v1/friends/requests/${await req(owner, member)}/accept`, { method: "POST", ...as(member) }), "accept");
+  for (const [from, to] of [[v2, member], [member, v3], [v2, v3]] as const) pools.friendRequests.push({ id: await req(from, to), owners: owned(from, to) });
+  await ok(call(`/v1/users/${owner.userId}/follow`, { method: "PUT", ...as(member) }), "follow");
+  for (const a of [owner, member, v1]) {
+    const g = await ok<{ id: string }>(call("/v1/friends/groups", { method: "POST", ...as(a), json: { name: "fuzz group" } }), "friend group");
+    pools.friendGroups.push({ id: g.id, owners: owned(a) });
+  }
+
+  // Files: attachments are their owner's alone, avatars are readable tenant-wide; one attachment
+  // is shared in a conversation, so the other member may read it too.
+  const upload = async (a: Actor, purpose: string) => {
+    const form = new FormData();
+    form.set("file", new Blob([PNG], { type: "image/png" }), "fuzz.png");
+    form.set("purpose", purpose);
+    const f = await ok<{ id: string; url: string }>(call("/v1/files", { method: "POST", ...as(a), body: form }), "upload");
+    const q = new URL(f.url).searchParams;
+    return { id: f.id, signed: { exp: q.get("exp") ?? "", sig: q.get("sig") ?? "" } };
+  };
+  const shared = await upload(owner, "attachment");
+  pools.files.push({ ...shared, owners: owned(owner, member) });
+  pools.files.push({ ...(await upload(member, "attachment")), owners: owned(member) });
+  pools.files.push({ ...(await upload(member, "avatar")), owners: owned(member), readableByAll: true });
+  pools.files.push({ ...(await upload(v1, "attachment")), owners: [] });
+  for (const a of [member, v1]) {
+    const u = await ok<{ uploadId: string }>(call("/v1/files/uploads", { method: "POST", ...as(a), json: { purpose: "attachment", name: "fuzz.bin", size: 10 } }), "multipart upload");
+    pools.uploads.push({ id: u.uploadId, owners: owned(a) });
+  }
+
+  // Conversations the identities are in, and ones they are not in; a message in each.
+  const conversation = async (a: Actor, json: unknown, members: Actor[]) => {
+    const c = await ok<{ id: string }>(call("/v1/conversations", { method: "POST", ...as(a), json }), "conversation");
+    pools.conversations.push({ id: c.id, owners: owned(...members) });
+    const m = await ok<{ messageId: string }>(call(`/v1/conversations/${c.id}/messages`, { method: "POST", ...as(a), json: { clientId: crypto.randomUUID(), body: { text: "fuzz" } } }), "message");
+    pools.messages.push({ id: m.messageId, owners: owned(...members) });
+    return c.id;
+  };
+  const direct = await conversation(owner, { type: "direct", userId: member.userId }, [owner, member]);
+  await ok(call(`/v1/conversations/${direct}/messages`, { method: "POST", ...as(owner), json: { clientId: crypto.randomUUID(), kind: "file", body: { fileId: shared.id } } }), "file message");
+  await conversation(owner, { type: "group", name: "fuzz group", memberIds: [member.userId, v1.userId] }, [owner, member, v1]);
+  await conversation(v1, { type: "group", name: "victims", memberIds: [v2.userId] }, [v1, v2]);
+
+  // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
+  // `member` role is left out: changing its permissions would make the member an admin.
+  const role = await ok<{ id: string }>(call("/v1/admin/roles", { method: "POST", ...as(owner), json: { name: "fuzz-role", permissions: ["users:read"] } }), "role");
+  pools.roles.push({ id: role.id }, { id: "owner" }, { id: "admin" }, { id: "moderator" });
+  const key = await ok<{ id: string }>(call("/v1/admin/api-keys", { method: "POST", ...as(owner), json: { name: "fuzz", permissions: ["users:read"] } }), "api key");
+  pools.apiKeys.push({ id: key.id });
+  const hook = await ok<{ id: string }>(call("/v1/admin/webhooks", { method: "POST", ...as(owner), json: { url: `${inject("webhookReceiver").url}/hooks/fuzz-${slug}`, eventTypes: ["webhook.test"] } }), "webhook");
+  pools.webhooks.push({ id: hook.id });
+  const delivery = await ok<{ id: string }>(call(`/v1/admin/webhooks/${hook.id}/test`, { method: "POST", ...as(owner) }), "webhook test");
+  pools.deliveries.push({ id: delivery.id });
+  await ok(call("/v1/admin/announcements", { method: "POST", ...as(owner), json: { title: "fuzz" } }), "announcement");
+  return pools;
+}
+
+/** Waits (briefly) for the queue consumers to write notifications, and adds them to the pools. */
+async function collectNotifications(slug: string, pools: Pools, actors: [Actor, ActorName | undefined][]): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let found = 0;
+    for (const [a, name] of actors) {
+      const page = await ok<{ items: { id: string }[] }>(call("/v1/notifications", who(slug, a)), "notifications");
+      for (const n of page.items) {
+        if (!(pools.notifications ??= []).some((i) => i.id === n.id)) pools.notifications.push({ id: n.id, owners: name ? [name] : [] });
+      }
+      found += page.items.length;
+    }
+    if (found >= actors.length) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promise<Actor> => ({ userId: user.userId, identifier: user.email, password: user.password, tokens: user.tokens });
+
+/**
+ * The fuzz tenant (a very high `requestsPerMinute`, a lenient sign-in lockout so random
+ * passwords never lock an account) with its owner, a member and three victims; a second tenant
+ * with the same objects; two tenants the platform admin routes may suspend, delete and purge.
+ */
+export async function buildWorld(): Promise<World> {
+  const config = { limits: { requestsPerMinute: 1_000_000 }, auth: { maxFailures: 100, maxFailuresPerAddress: 10_000 } };
+  const t = await tenantWithOwner(config);
+  const slug = t.tenant.slug;
+  const me = await ok<{ id: string }>(call("/v1/me", who(slug, t.owner)), "me");
+  const admin: Actor = { userId: me.id, identifier: t.owner.email, password: t.owner.password, tokens: t.owner.tokens };
+  const [member, ...victims] = await Promise.all([0, 1, 2, 3].map(async () => actorFrom(await registerUser(slug))));
+  const actorOf = (a: Actor): ActorName | undefined => (a === admin ? "admin" : a === member ? "member" : undefined);
+  const local = await populate(slug, admin, member!, victims, actorOf);
+
+  const o = await tenantWithOwner();
+  const oMe = await ok<{ id: string }>(call("/v1/me", who(o.tenant.slug, o.owner)), "me");
+  const foreignOwner: Actor = { userId: oMe.id, identifier: o.owner.email, password: o.owner.password, tokens: o.owner.tokens };
+  const [oMember, ...oVictims] = await Promise.all([0, 1, 2, 3].map(async () => actorFrom(await registerUser(o.tenant.slug))));
+  // Nothing of the second tenant is an identity of the suite.
+  const foreign = await populate(o.tenant.slug, foreignOwner, oMember!, oVictims, () => undefined);
+  foreign.roles = foreign.roles?.filter((r) => !["owner", "admin", "moderator"].includes(r.id));
+
+  await collectNotifications(slug, local, [[admin, "admin"], [member!, "member"]]);
+  await collectNotifications(o.tenant.slug, foreign, [[foreignOwner, undefined]]);
+
+  for (let i = 0; i < 2; i++) (local.tenants ??= []).push({ id: (await createTenant()).slug });
+  const dead = await ok<{ items: { id: string }[] }>(call("/admin/v1/dead-letters", { admin: true }), "dead letters");
+  local.deadLetters = dead.items.map((d): Item => ({ id: d.id }));
+
+  return {
+    tenant: { slug, maxBodyBytes: t.tenant.config.limits.maxBodyBytes },
+    actors: { admin, member: member! },
+    foreignTenant: { slug: o.tenant.slug, owner: foreignOwner },
+    local,
+    foreign,
+    receiverUrl: inject("webhookReceiver").url,
+  };
+}
+
+/**
+ * Replaces the throwaway tenants that earlier cases deleted or purged, so every platform route
+ * on `{slug}` still gets live ones to act on.
+ */
+export async function replenishTenants(world: World): Promise<void> {
+  const tenants = world.local.tenants ?? [];
+  for (const [i, t] of tenants.entries()) {
+    const res = await call(`/admin/v1/tenants/${t.id}`, { admin: true });
+    const status = res.status === 200 ? (await res.json<{ status: string }>()).status : "gone";
+    if (status === "deleted" || status === "gone") tenants[i] = { id: (await createTenant()).slug };
+  }
+}
