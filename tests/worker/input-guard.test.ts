@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonTextProblem, MAX_JSON_DEPTH } from "../../src/lib/json-guard";
+import { searchQuery } from "../../src/lib/search-query";
 import { as, befriend, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, expectProblem } from "./helpers";
 import { connect, group } from "./socket-helpers";
@@ -124,15 +125,26 @@ describe("request bodies", () => {
 });
 
 describe("search queries", () => {
-  it("NUL and control characters in q are a 400 invalid_query on every search, never a 500", async () => {
+  it("the search normaliser refuses control characters and lone surrogates, and escapes LIKE and FTS syntax", () => {
+    for (const q of ["\u0000", "abc\u0000def", "\u0001", "ab\u001bc", "\u007f", "\u0085", "\ud800x", "   "]) {
+      expect(() => searchQuery(q), JSON.stringify(q)).toThrow(expect.objectContaining({ status: 400, code: "invalid_query" }));
+    }
+    expect(searchQuery("  Ａｂｃ  de ", { lowercase: true })).toEqual({ text: "abc de", like: "%abc de%", phrase: '"abc de"' });
+    expect(searchQuery('50%_"x"')).toEqual({ text: '50%_"x"', like: '%50\\%\\_"x"%', phrase: '"50%_""x"""' });
+    expect(searchQuery("日本").phrase).toBeNull();
+  });
+
+  it("an encoded control character anywhere in a URL is a 400 invalid_parameter on every route, never a 500", async () => {
     const t = await tenantWithOwner();
     const u = await registerUser(t.tenant.slug);
     for (const path of ["/v1/users", "/v1/messages/search"]) {
       for (const q of ["%00", "abc%00def", "%01%02%03", "ab%1Bc", "%7F"]) {
-        await expectProblem(await call(`${path}?q=${q}`, as(t.tenant.slug, u)), 400, "invalid_query");
+        await expectProblem(await call(`${path}?q=${q}`, as(t.tenant.slug, u)), 400, "invalid_parameter");
       }
     }
-    await expectProblem(await call("/v1/admin/users?q=%00x", as(t.tenant.slug, t.owner)), 400, "invalid_query");
+    await expectProblem(await call("/v1/admin/users?q=%00x", as(t.tenant.slug, t.owner)), 400, "invalid_parameter");
+    await expectProblem(await call("/admin/v1/dead-letters?tenantId=x%00", { admin: true }), 400, "invalid_parameter");
+    await expectProblem(await call(`/v1/users/${u.userId}%00`, as(t.tenant.slug, u)), 400, "invalid_parameter");
     // Quotes, FTS operators and LIKE wildcards are searched as text.
     for (const q of ['"', "a*b", "NEAR(a b)", "%_%", "a OR b", "日本"]) {
       expect((await call(`/v1/users?q=${encodeURIComponent(q)}`, as(t.tenant.slug, u))).status, q).toBe(200);

@@ -1,13 +1,24 @@
 import type { MiddlewareHandler } from "hono";
+import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../../context";
+import { problemResponse } from "../errors";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";
 import { applySecurityHeaders } from "./security-headers";
 import { continueTrace } from "./trace";
 
+// Percent-encoded C0 controls (NUL included) and DEL. No path segment or query parameter of the API
+// carries them, and SQLite, logs and clients mishandle them: refused for every route at once.
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+
+/** Why a URL must be refused (an encoded control character in its path or query), or null. */
+export function controlCharacterIn(url: string): string | null {
+  return ENCODED_CONTROL.test(url) ? "The path or a query parameter contains a control character (e.g. %00)." : null;
+}
+
 /**
- * The first link of the chain: request id, W3C trace context, security headers and the access
- * log line. One
+ * The first link of the chain: request id, W3C trace context, the URL guard, security headers
+ * and the access log line. One
  * middleware rather than three, because every extra async frame costs on the hot path
  * (docs/performance.md).
  */
@@ -20,7 +31,10 @@ export function observe(): MiddlewareHandler<AppEnv> {
     c.set("traceId", trace.traceId);
     c.set("spanId", trace.spanId);
     c.set("logFields", {});
-    await next();
+    const urlProblem = controlCharacterIn(c.req.url);
+    // A refused URL still gets its request id, headers and log line: answered here, not thrown.
+    if (urlProblem) c.res = problemResponse(c, new AppError(400, "invalid_parameter", urlProblem));
+    else await next();
     c.res.headers.set("x-request-id", requestId);
     c.res.headers.set("traceparent", trace.header);
     // 101 upgrades carry no document: nothing to secure, and their headers are the handshake.
