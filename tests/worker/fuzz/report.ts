@@ -51,11 +51,13 @@ export function describeFailure(f: Failure, count: number, replay: string): stri
   ].join("\n");
 }
 
-/** Failures grouped by kind, identity, mutation and answer, each group with its first case. */
+/** Failures grouped by kind, identity, mutation, field and answer, each group with its first case. */
 export function grouped(failures: Failure[]): { first: Failure; count: number }[] {
   const groups = new Map<string, { first: Failure; count: number }>();
   for (const f of failures) {
-    const key = [f.kind, f.plan.identity, f.plan.label.split(" ")[0], f.answer.status, codeOf(f.answer)].join("|");
+    // The mutation and the field it struck (not the value): "query-nul tenantId", "nul name".
+    const [mutation, field = ""] = f.plan.label.split(" ");
+    const key = [f.kind, f.plan.identity, mutation, field.split("=")[0], f.answer.status, codeOf(f.answer)].join("|");
     const g = groups.get(key);
     if (g) g.count++;
     else groups.set(key, { first: f, count: 1 });

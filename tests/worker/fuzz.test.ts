@@ -1,0 +1,95 @@
+/**
+ * Fuzzing every operation of the Worker's own OpenAPI document with hostile requests.
+ *
+ * The operations are read from GET /openapi.json when the file loads, so a new route gets its own
+ * test here without anything being written. For each, fast-check generates valid-looking
+ * baselines from the parameters and body schema (ids from real fixtures) and mutates them: wrong
+ * types, missing and extra fields, huge and deep values, NULs, control characters, lone
+ * surrogates and invalid UTF-8, malformed JSON, wrong content types, path and query garbage,
+ * forged cursors and signatures, ids of nothing, of another tenant and of another user. Cases are
+ * sent as nobody, forged and foreign credentials, a member, the tenant's owner and the platform
+ * admin. Every answer must be below 500, every error problem+json, and no answer a 2xx where
+ * the input is invalid or the caller unauthorised (tests/worker/fuzz/oracle.ts, build.ts).
+ *
+ * Each operation gets one case per applicable mutation class and per identity (the sweep), then
+ * random cases: CI_RUNS with a fixed seed in `npm test` (tests/worker/fuzz/settings.ts), FUZZ_RUNS
+ * (400) with a random seed, printed up front, in `npm run fuzz`.
+ * Replay a failure: FUZZ_SEED=<seed> npx vitest run --project worker tests/worker/fuzz.test.ts -t '<operation>'.
+ *
+ * Fixture safety: cases must not destroy what the oracle relies on. Tenant-admin routes only get
+ * victim users (never the member or the admin) and never the seeded `member` role; platform
+ * routes only get throwaway tenants' slugs; an identity a case signed out (logout, its own
+ * session deleted) signs in again on its next 401 (tests/worker/fuzz/pools.ts, run.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UPGRADE_ONLY } from "./fuzz/build";
+import { isPlatformRoute, opKey, operationsOf, resolverOf, type OpenApiDoc, type Operation } from "./fuzz/openapi";
+import { describeFailure, grouped, type Observation } from "./fuzz/report";
+import { fuzzOperation } from "./fuzz/run";
+import { fuzzSettings } from "./fuzz/settings";
+import { buildWorld, replenishTenants, type World } from "./fuzz/world";
+import { call } from "./helpers";
+
+const settings = fuzzSettings();
+const doc = await (await call("/openapi.json")).json<OpenApiDoc>();
+const resolve = resolverOf(doc);
+
+/**
+ * The WebSocket upgrade is a plain Hono route, not in the document; it is fuzzed as plain HTTP
+ * (no upgrade), where it must never answer 2xx.
+ */
+const undocumented: Operation[] = [
+  {
+    method: "GET",
+    path: "/v1/realtime",
+    summary: "WebSocket upgrade (ticket or bearer)",
+    security: ["bearer"],
+    parameters: [{ name: "ticket", in: "query", required: false, schema: { type: "string", maxLength: 4096 } }],
+    responses: ["101", "400", "401"],
+  },
+];
+// Deletes run after everything else, purges last, so the fixtures they remove serve the other
+// operations first (document order would delete the webhook before its deliveries are read).
+const rank = (op: Operation) => (op.path.endsWith("/purge") ? 2 : op.method === "DELETE" ? 1 : 0);
+const operations = [...operationsOf(doc), ...undocumented.filter((u) => UPGRADE_ONLY.has(opKey(u)))].sort((a, b) => rank(a) - rank(b));
+
+// Generous: a slow case is a few hundred ms (tenant provisioning, 1 MiB bodies); a hang still fails.
+const timeout = 60_000 + settings.runs * 2_000;
+const totals = { requests: 0, failures: 0, observations: [] as Observation[] };
+
+describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${settings.seed}, ${settings.runs} cases each)`, () => {
+  let world: World;
+
+  beforeAll(async () => {
+    if (settings.random) console.log(`fuzz: random seed ${settings.seed} (replay with FUZZ_SEED=${settings.seed})`);
+    world = await buildWorld();
+  }, 120_000);
+
+  afterAll(() => {
+    const soft = totals.observations.map((o) => `  ${o.status} ${o.op}: ${o.soft} (${o.label})`);
+    console.log(`fuzz: ${totals.requests} requests, ${totals.failures} failures, seed ${settings.seed}`);
+    if (soft.length) console.log(`fuzz: accepted with 2xx (allowed, noted):\n${[...new Set(soft)].join("\n")}`);
+  });
+
+  it("reads the operations from the Worker's own document", () => {
+    expect(operations.length).toBeGreaterThan(50);
+    expect(operations.some((o) => o.body)).toBe(true);
+  });
+
+  for (const op of operations) {
+    it(`${opKey(op)}: no 5xx, errors as problem+json, no 2xx for invalid input or unauthorised callers`, async () => {
+      if (isPlatformRoute(op) && op.path.includes("{slug}")) await replenishTenants(world);
+      const r = await fuzzOperation(op, world, resolve, settings);
+      totals.requests += r.requests;
+      totals.failures += r.failures.length;
+      totals.observations.push(...r.observations);
+      if (r.failures.length === 0) return;
+      const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
+      const groups = grouped(r.failures);
+      throw new Error(
+        `${r.failures.length} of ${r.requests} answers broke the properties (seed ${settings.seed}; answers ${JSON.stringify(r.statuses)}):\n\n` +
+          groups.map((g) => describeFailure(g.first, g.count, replay)).join("\n\n"),
+      );
+    }, timeout);
+  }
+});
