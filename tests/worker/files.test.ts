@@ -240,7 +240,8 @@ describe("files: bad uploads", () => {
   it("keep a clean file name", async () => {
     const { t, alice } = await setup();
     // The `name` field overrides the part's file name (whose quotes multipart encoding mangles).
-    const res0 = await upload(t.slug, alice.tokens.accessToken, PDF, "x.pdf", "attachment", { name: "../../etc/Ré\u0000sumé \"v2\".pdf" });
+    await expectProblem(await upload(t.slug, alice.tokens.accessToken, PDF, "x.pdf", "attachment", { name: "Ré\u0000sumé.pdf" }), 400, "validation_failed");
+    const res0 = await upload(t.slug, alice.tokens.accessToken, PDF, "x.pdf", "attachment", { name: "../../etc/Ré\u0007sumé \"v2\".pdf" });
     expect(res0.status, await res0.clone().text()).toBe(201);
     const f = await res0.json<FileJson>();
     expect(f.name).toBe('Résumé "v2".pdf');

@@ -23,7 +23,10 @@ export const UploadFormSchema = z
       .custom<File>((v) => v instanceof File, { message: "a file part named 'file' is required" })
       .openapi({ type: "string", format: "binary" }),
     purpose: Purpose,
-    name: z.string().min(1).max(255).optional().openapi({ description: "Overrides the part's file name" }),
+    // A text field like any JSON string: NUL is refused, as everywhere (security.md). Other
+    // control characters and path segments are cleaned from file names (policy.ts cleanName).
+    name: z.string().min(1).max(255).refine((v) => !v.includes("\u0000"), "must not contain NUL characters").optional()
+      .openapi({ description: "Overrides the part's file name" }),
   })
   .openapi("FileUpload");
 
