@@ -152,3 +152,23 @@ describe("search queries", () => {
     }
   });
 });
+
+describe("display text", () => {
+  it("names, titles and bios refuse controls and bidirectional overrides; emoji joiners, CJK and line breaks in bios stay", async () => {
+    const t = await tenantWithOwner();
+    const u = await registerUser(t.tenant.slug);
+    const patch = (json: Record<string, unknown>) => call("/v1/me", { method: "PATCH", ...as(t.tenant.slug, u), json });
+    for (const nickname of ["evil\u202Egnp.exe", "a\u2066b", "zero\u200Bwidth", "line\nbreak", "bell\u0007", "c1\u0085", "b\uFEFFom"]) {
+      await expectProblem(await patch({ nickname }), 400, "validation_failed");
+    }
+    for (const nickname of ["👨‍👩‍👧 family", "张伟", "क्‍ष", "<b>bold</b>"]) {
+      const res = await patch({ nickname });
+      expect(res.status, nickname).toBe(200);
+      expect((await res.json<{ nickname: string }>()).nickname).toBe(nickname);
+    }
+    expect((await patch({ bio: "line one\nline two\ttabbed" })).status).toBe(200);
+    await expectProblem(await patch({ bio: "a\u202Db" }), 400, "validation_failed");
+    await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(t.tenant.slug, t.owner), json: { title: "Sale\u202E%05" } }), 400, "validation_failed");
+    await expectProblem(await call("/v1/friends/groups", { method: "POST", ...as(t.tenant.slug, u), json: { name: "x\u0000" } }), 400, "invalid_body");
+  });
+});

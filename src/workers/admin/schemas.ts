@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { TenantConfigPatchSchema, TenantConfigSchema } from "../../lib/tenant-config";
 
 /** Slugs double as host labels (<slug>.<base domain>), so they follow DNS label rules. */
@@ -21,7 +22,7 @@ export const PlanSchema = z.enum(["free", "pro", "enterprise"]);
 export const CreateTenantSchema = z
   .object({
     slug: SlugSchema,
-    name: z.string().trim().min(1).max(120),
+    name: lineText(120),
     plan: PlanSchema.default("free"),
     config: TenantConfigPatchSchema.optional(),
     /** The tenant's first account, holding the `owner` role. */
@@ -32,7 +33,7 @@ export const CreateTenantSchema = z
 
 export const UpdateTenantSchema = z
   .object({
-    name: z.string().trim().min(1).max(120).optional(),
+    name: lineText(120).optional(),
     plan: PlanSchema.optional(),
     config: TenantConfigPatchSchema.optional(),
   })

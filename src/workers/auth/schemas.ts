@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { singleScript } from "../../lib/username-skeleton";
 import { MAX_PASSWORD } from "../../lib/password-policy";
 
@@ -6,7 +7,7 @@ import { MAX_PASSWORD } from "../../lib/password-policy";
 export const DeviceSchema = z
   .object({
     id: z.string().min(1).max(128),
-    name: z.string().max(128).default(""),
+    name: lineText(128, 0).default(""),
     platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, "lowercase letters, digits, '-' or '_'").default("web"),
   })
   .openapi("Device");

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { PageQuerySchema } from "../http";
 import { NOTIFICATION_TYPES } from "./compose";
 
@@ -36,8 +37,8 @@ export const PreferencesSchema = z
 
 export const AnnouncementInputSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
-    body: z.string().trim().max(4000).default(""),
+    title: lineText(200),
+    body: multilineText(4000).default(""),
     role: z.string().min(1).max(64).optional().openapi({ description: "Only users holding this role; absent = every active user" }),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { checkBody, ConversationIdSchema, MessageInputShape } from "../../durable/conversation/frames";
 
 export const TicketSchema = z.object({ ticket: z.string(), expiresIn: z.number().int() }).openapi("RealtimeTicket");
@@ -6,7 +7,7 @@ export const TicketSchema = z.object({ ticket: z.string(), expiresIn: z.number()
 export const ConversationCreateSchema = z
   .discriminatedUnion("type", [
     z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
-    z.object({ type: z.literal("group"), name: z.string().trim().min(1).max(64), memberIds: z.array(z.string().min(1).max(64)).min(1).max(100_000) }).strict(),
+    z.object({ type: z.literal("group"), name: lineText(64), memberIds: z.array(z.string().min(1).max(64)).min(1).max(100_000) }).strict(),
   ])
   .openapi("ConversationCreate");
 
@@ -51,6 +52,6 @@ export const MemberPatchSchema = z
   .strict()
   .refine((v) => (v.role === undefined) !== (v.muted === undefined), "exactly one of role, muted")
   .openapi("MemberPatch");
-export const ConversationPatchSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict().openapi("ConversationPatch");
+export const ConversationPatchSchema = z.object({ name: lineText(64) }).strict().openapi("ConversationPatch");
 export const MessageEditSchema = z.object({ body: z.unknown() }).strict().openapi("MessageEdit");
 export const MessageChangeSchema = z.object({ message: MessageSchema, event: MessageSchema }).openapi("MessageChange");

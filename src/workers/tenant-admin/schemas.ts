@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { PERMISSION } from "../../lib/permissions";
 import { CUSTOM_RANKS } from "./ranks";
 
@@ -35,12 +36,12 @@ const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/, "2–32 lowercase l
 const Rank = z.number().int().min(CUSTOM_RANKS.min).max(CUSTOM_RANKS.max).openapi({ description: "1–99 and below your own rank" });
 
 export const CreateRoleSchema = z
-  .object({ name: RoleName, description: z.string().max(200).default(""), permissions: z.array(PermissionSchema).max(100), rank: Rank.default(CUSTOM_RANKS.default) })
+  .object({ name: RoleName, description: multilineText(200).default(""), permissions: z.array(PermissionSchema).max(100), rank: Rank.default(CUSTOM_RANKS.default) })
   .strict()
   .openapi("CreateRole");
 
 export const UpdateRoleSchema = z
-  .object({ name: RoleName.optional(), description: z.string().max(200).optional(), permissions: z.array(PermissionSchema).max(100).optional(), rank: Rank.optional() })
+  .object({ name: RoleName.optional(), description: multilineText(200).optional(), permissions: z.array(PermissionSchema).max(100).optional(), rank: Rank.optional() })
   .strict()
   .openapi("UpdateRole");
 
@@ -59,7 +60,7 @@ export const ApiKeySchema = z
 export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("CreatedApiKey");
 
 export const CreateApiKeySchema = z
-  .object({ name: z.string().trim().min(1).max(100), permissions: z.array(PermissionSchema).min(1).max(100) })
+  .object({ name: lineText(100), permissions: z.array(PermissionSchema).min(1).max(100) })
   .strict()
   .openapi("CreateApiKey");
 

@@ -1,16 +1,17 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { UserSettingsPatchSchema, UserSettingsSchema } from "../../lib/user-settings";
 
 /** Profile fields a user may change. Role, status, tenant and the like are not among them. */
 export const ProfilePatchSchema = z
   .object({
-    nickname: z.string().trim().min(1).max(64).optional(),
+    nickname: lineText(64).optional(),
     avatarFileId: z.string().min(1).max(64).nullable().optional(),
-    bio: z.string().max(500).optional(),
+    bio: multilineText(500).optional(),
     locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "a BCP 47 tag like en or zh-Hans-CN").or(z.literal("")).optional(),
-    gender: z.string().max(32).optional(),
+    gender: lineText(32, 0).optional(),
     birthday: z.iso.date().nullable().optional(),
-    region: z.string().max(64).optional(),
+    region: lineText(64, 0).optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, "nothing to update")

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { lineText, multilineText } from "../../lib/text";
 import { PageQuerySchema } from "../http";
 import { MAX_URL_LENGTH, urlProblem } from "./url";
 
@@ -37,7 +38,7 @@ export const CreateEndpointSchema = z
   .object({
     url: UrlSchema,
     eventTypes: EventTypesSchema,
-    description: z.string().trim().max(500).default(""),
+    description: multilineText(500).default(""),
     maxAttempts: MaxAttemptsSchema.default(DEFAULT_MAX_ATTEMPTS),
   })
   .strict()
@@ -47,7 +48,7 @@ export const UpdateEndpointSchema = z
   .object({
     url: UrlSchema.optional(),
     eventTypes: EventTypesSchema.optional(),
-    description: z.string().trim().max(500).optional(),
+    description: multilineText(500).optional(),
     maxAttempts: MaxAttemptsSchema.optional(),
     enabled: z.boolean().optional().openapi({ description: "false disables the endpoint; true re-enables it and clears its failure run" }),
   })
