@@ -30,6 +30,8 @@ import { buildWorld, TENANT } from "./world";
 const root = new URL("..", import.meta.url).pathname;
 let stack: FaultStack | null = null;
 let interrupted = false;
+/** Removes the scratch directory when the run is interrupted (set once it exists, unless --keep). */
+let dropScratch: () => void = () => undefined;
 
 const t0 = Date.now();
 
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
   }, profile.watchdogMs);
   watchdog.unref();
   const scratch = mkdtempSync(join(tmpdir(), "canopy-faults-"));
+  if (!o.keep) dropScratch = () => rmSync(scratch, { recursive: true, force: true });
   progress(`${profile.name} run, scratch directory ${scratch}`);
   let ok = false;
   try {
@@ -147,7 +150,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     interrupted = true;
     progress(`${sig}: stopping`);
-    void shutdown().finally(() => process.exit(130));
+    void shutdown()
+      .then(() => dropScratch())
+      .finally(() => process.exit(130));
   });
 }
 
