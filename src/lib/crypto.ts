@@ -1,4 +1,5 @@
 import { base64url, fromBase64url } from "./ids";
+import { SettledCache } from "./settled-cache";
 
 const encoder = new TextEncoder();
 
@@ -24,17 +25,14 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
 
 // AES-GCM keys are imported once per isolate per key string: imports cost more than the
 // encryption itself and tenant resolution decrypts on every cache miss.
-const keyCache = new Map<string, Promise<CryptoKey>>();
+const keyCache = new SettledCache<CryptoKey>(16);
 
 function importAesKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
+  return keyCache.get(secret, () => true, () => {
     const raw = fromBase64url(secret);
     if (raw.length !== 32) throw new Error("DB_ENCRYPTION_KEY must be 32 bytes, base64url-encoded");
-    key = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-    keyCache.set(secret, key);
-  }
-  return key;
+    return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+  });
 }
 
 /**

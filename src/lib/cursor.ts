@@ -1,5 +1,6 @@
 import { AppError } from "./errors";
 import { base64url, fromBase64url } from "./ids";
+import { SettledCache } from "./settled-cache";
 
 /**
  * Opaque, tamper-evident pagination cursors: `<payload>.<mac>`, where the payload is base64url
@@ -20,25 +21,19 @@ const invalid = () => new AppError(400, "invalid_cursor", "The cursor is not one
 
 // One HMAC key per isolate and secret, derived with HKDF so it is independent of every other
 // use of the platform key.
-const macKeys = new Map<string, Promise<CryptoKey>>();
+const macKeys = new SettledCache<CryptoKey>(16);
 
 function macKey(secret: string): Promise<CryptoKey> {
-  let key = macKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle
-      .importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"])
-      .then((base) =>
-        crypto.subtle.deriveKey(
-          { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("canopy cursor v1") },
-          base,
-          { name: "HMAC", hash: "SHA-256", length: 256 },
-          false,
-          ["sign", "verify"],
-        ),
-      );
-    macKeys.set(secret, key);
-  }
-  return key;
+  return macKeys.get(secret, () => true, async () => {
+    const base = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+    return crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("canopy cursor v1") },
+      base,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign", "verify"],
+    );
+  });
 }
 
 async function mac(secret: string, scope: string, payload: string): Promise<Uint8Array> {

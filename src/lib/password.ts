@@ -46,8 +46,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 // A valid hash of a random password: verifying against it costs what a real check costs, so
 // an unknown account answers in the same time as a known one with a wrong password.
-let dummy: Promise<string> | undefined;
+// Kept as a settled string, never a pending promise (src/lib/settled-cache.ts says why).
+let dummy: string | undefined;
 export async function burnPasswordCheck(password: string): Promise<void> {
-  dummy ??= hashPassword(base64url(crypto.getRandomValues(new Uint8Array(16))));
-  await verifyPassword(password, await dummy);
+  dummy ??= await hashPassword(base64url(crypto.getRandomValues(new Uint8Array(16))));
+  await verifyPassword(password, dummy);
 }

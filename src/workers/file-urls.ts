@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { FileRow } from "../db/tenant/files";
 import { constantTimeEqual } from "../lib/crypto";
 import { base64url, fromBase64url } from "../lib/ids";
+import { SettledCache } from "../lib/settled-cache";
 
 /**
  * How files are shown and downloaded, shared by the files service (its own routes) and the
@@ -25,24 +26,19 @@ export const URL_TTL_SECONDS = 3600;
 export const URL_STEP_SECONDS = 900;
 
 // Derived once per isolate per secret: derivation costs more than the HMAC itself.
-const keys = new Map<string, Promise<CryptoKey>>();
+const keys = new SettledCache<CryptoKey>(16);
 
 function urlKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", fromBase64url(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(LABEL) },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    keys.set(secret, key);
-  }
-  return key;
+  return keys.get(secret, () => true, async () => {
+    const ikm = await crypto.subtle.importKey("raw", fromBase64url(secret), "HKDF", false, ["deriveKey"]);
+    return crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(LABEL) },
+      ikm,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign"],
+    );
+  });
 }
 
 /** The signature over one (tenant, file, expiry); ids never contain '\n', so fields cannot run together. */

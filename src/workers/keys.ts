@@ -3,6 +3,7 @@ import { tenantDb } from "../db/tenant-db";
 import { rotateSigningKey, verifyingKeys } from "../db/tenant/signing-keys";
 import { openSecret } from "../lib/crypto";
 import { ALG, type SigningKey } from "../lib/jwt";
+import { SettledCache } from "../lib/settled-cache";
 import type { ResolvedTenant } from "./context";
 
 /** A tenant's keys as imported in this isolate. */
@@ -17,7 +18,7 @@ export interface TenantKeys {
 // made through another isolate), at most every 5 s so forged kids cannot force reloads.
 const TTL_MS = 60_000;
 const RELOAD_MIN_MS = 5_000;
-const cache = new Map<string, { loadedAt: number; value: Promise<TenantKeys> }>();
+const cache = new SettledCache<TenantKeys>();
 
 /** The token issuer and audience of a tenant. */
 export const issuerOf = (t: Pick<ResolvedTenant, "id">) => `canopy:tenant:${t.id}`;
@@ -48,13 +49,8 @@ async function load(env: Env, tenant: ResolvedTenant, now: number): Promise<Tena
 
 /** The tenant's keys, cached per isolate. */
 export function tenantKeys(env: Env, tenant: ResolvedTenant, now = Date.now(), force = false): Promise<TenantKeys> {
-  const hit = cache.get(tenant.id);
-  if (hit && !force && now - hit.loadedAt < TTL_MS) return hit.value;
-  if (hit && force && now - hit.loadedAt < RELOAD_MIN_MS) return hit.value;
-  const value = load(env, tenant, now);
-  value.catch(() => cache.delete(tenant.id));
-  cache.set(tenant.id, { loadedAt: now, value });
-  return value;
+  const fresh = (loadedAt: number) => now - loadedAt < (force ? RELOAD_MIN_MS : TTL_MS);
+  return cache.get(tenant.id, fresh, () => load(env, tenant, now), now);
 }
 
 /** The verification key for a kid, reloading once if it is unknown (rotation elsewhere). */

@@ -4,18 +4,14 @@ import { tenantMigrations } from "../db/migrations.gen";
 import { findTenantById, findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
 import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../db/tenant-db";
 import { parseStoredConfig } from "../lib/tenant-config";
+import { SettledCache } from "../lib/settled-cache";
 import type { ResolvedTenant } from "./context";
-
-interface Entry {
-  expires: number;
-  value: Promise<ResolvedTenant | null>;
-}
 
 // Per-isolate cache of resolved tenants. Bounded in size and time: a suspension made through
 // another isolate takes effect within the TTL; one made through this isolate at once (forget()).
 // Unknown slugs are cached too, so a flood of random hosts costs one platform read per slug.
-const MAX_ENTRIES = 1000;
-const cache = new Map<string, Entry>();
+// Settled values only (src/lib/settled-cache.ts): concurrent misses each load for themselves.
+const cache = new SettledCache<ResolvedTenant | null>(1000);
 
 type Key = { slug: string } | { id: string };
 
@@ -58,16 +54,9 @@ export function resolveTenantById(env: Env, db: () => PlatformDb, id: string, no
 }
 
 function cached(env: Env, db: () => PlatformDb, k: string, key: Key, now: number): Promise<ResolvedTenant | null> {
-  const hit = cache.get(k);
-  if (hit && hit.expires > now) return hit.value;
   const ttl = Number(env.TENANT_CACHE_TTL_MS) || 5000;
-  const value = load(env, db(), key);
-  // A failed load must not be cached: the next request retries.
-  value.catch(() => cache.delete(k));
-  cache.delete(k);
-  cache.set(k, { expires: now + ttl, value });
-  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  return value;
+  // A failed load throws to its caller and stores nothing: the next request retries.
+  return cache.get(k, (at) => now - at < ttl, () => load(env, db(), key), now);
 }
 
 /** Drops a tenant from this isolate's cache after an admin change. */

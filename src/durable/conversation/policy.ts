@@ -3,6 +3,7 @@ import { platformDb } from "../../db/client";
 import { tenants } from "../../db/platform/schema";
 import { tenantDbLocation, type TenantDbLocation } from "../../db/tenant-db";
 import { parseStoredConfig, type TenantConfig } from "../../lib/tenant-config";
+import { SettledCache } from "../../lib/settled-cache";
 import type { MessagePolicy } from "./types";
 
 /** The part of a tenant's config a conversation applies. */
@@ -17,57 +18,39 @@ interface TenantFacts {
   db: TenantDbLocation | null;
 }
 
-interface Entry {
-  expires: number;
-  value: Promise<TenantFacts>;
-  /** The value once read. */
-  resolved?: TenantFacts;
-  /** A newer read is under way (its entry replaces this one when it lands). */
-  refreshing?: boolean;
-}
-
-const cache = new Map<string, Entry>();
-const MAX_ENTRIES = 1000;
+// Settled values only (src/lib/settled-cache.ts): a pending read is never shared between calls.
+const cache = new SettledCache<TenantFacts>(1000);
+/** Tenants whose stale value is being refreshed by some call right now. */
+const refreshing = new Set<string>();
 /** How long past its TTL a value may still be served while a newer read runs. */
 const STALE_MS = 30_000;
 
-function read(env: Env, tenantId: string, now: number): Entry {
-  const value = (async (): Promise<TenantFacts> => {
-    const row = await platformDb(env).select().from(tenants).where(eq(tenants.id, tenantId)).get();
-    const policy = policyOf(parseStoredConfig(row?.config ?? "{}"));
-    return { policy, db: row?.dbUrl && row.dbTokenSealed ? await tenantDbLocation(env, row) : null };
-  })();
-  const entry: Entry = { expires: now + (Number(env.TENANT_CACHE_TTL_MS) || 5000), value };
-  const previous = cache.get(tenantId);
-  value.then((v) => {
-    entry.resolved = v;
-    if (cache.get(tenantId) === previous) cache.delete(tenantId);
-    if (!cache.has(tenantId)) cache.set(tenantId, entry);
-    if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  }, () => {
-    // A failed read is not cached; a stale value may be tried again by the next call.
-    if (previous) previous.refreshing = false;
-    if (cache.get(tenantId) === entry) cache.delete(tenantId);
-  });
-  // A first read is shared by concurrent callers; a refresh keeps the stale entry until it lands.
-  if (!previous?.resolved) {
-    cache.delete(tenantId);
-    cache.set(tenantId, entry);
-  }
-  return entry;
+async function read(env: Env, tenantId: string): Promise<TenantFacts> {
+  const row = await platformDb(env).select().from(tenants).where(eq(tenants.id, tenantId)).get();
+  const policy = policyOf(parseStoredConfig(row?.config ?? "{}"));
+  return { policy, db: row?.dbUrl && row.dbTokenSealed ? await tenantDbLocation(env, row) : null };
 }
 
-/** A usable cached value (fresh, or stale within STALE_MS with a refresh started), else undefined. */
+const ttlOf = (env: Env) => Number(env.TENANT_CACHE_TTL_MS) || 5000;
+
+/**
+ * A usable cached value (fresh, or stale within STALE_MS), else undefined. A stale value starts a
+ * refresh, in the calling request's own context and awaited by nobody else; it replaces the
+ * value when it lands, and a failed one leaves the stale value for the next call to retry.
+ */
 function cached(env: Env, tenantId: string, now: number): TenantFacts | undefined {
-  const hit = cache.get(tenantId);
-  if (!hit?.resolved) return undefined;
-  if (hit.expires > now) return hit.resolved;
-  if (now - hit.expires > STALE_MS) return undefined;
-  if (!hit.refreshing) {
-    hit.refreshing = true;
-    read(env, tenantId, now);
+  const hit = cache.peek(tenantId);
+  if (!hit) return undefined;
+  const age = now - hit.at;
+  if (age < ttlOf(env)) return hit.value;
+  if (age - ttlOf(env) > STALE_MS) return undefined;
+  if (!refreshing.has(tenantId)) {
+    refreshing.add(tenantId);
+    read(env, tenantId)
+      .then((v) => cache.set(tenantId, v, Date.now()), () => undefined)
+      .finally(() => refreshing.delete(tenantId));
   }
-  return hit.resolved;
+  return hit.value;
 }
 
 /**
@@ -76,15 +59,14 @@ function cached(env: Env, tenantId: string, now: number): TenantFacts | undefine
  * cached per isolate for TENANT_CACHE_TTL_MS like the Worker's tenant cache. Under steady
  * traffic no call waits for the platform DB: up to STALE_MS past the TTL, the value read last is
  * served while a newer read runs (so a config change applies within TTL + one call); later than
- * that, the call waits for a fresh read.
+ * that, the call waits for a fresh read of its own.
  */
-function loadTenant(env: Env, tenantId: string, now: number): Promise<TenantFacts> {
+async function loadTenant(env: Env, tenantId: string, now: number): Promise<TenantFacts> {
   const hit = cached(env, tenantId, now);
-  if (hit) return Promise.resolve(hit);
-  const pending = cache.get(tenantId);
-  if (pending && !pending.resolved) return pending.value;
-  cache.delete(tenantId);
-  return read(env, tenantId, now).value;
+  if (hit) return hit;
+  const value = await read(env, tenantId);
+  cache.set(tenantId, value, now);
+  return value;
 }
 
 /** The tenant's message policy if this isolate has a usable copy, without waiting. */

@@ -19,7 +19,7 @@ import { rateLimitStore } from "../rate-limit";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, type Subject } from "./throttle";
-import { accessToken, startSession, type Tokens } from "./tokens";
+import { accessTokenSigner, startSession, type Tokens } from "./tokens";
 
 export interface Client {
   ip: string;
@@ -146,12 +146,14 @@ async function secondFactorClaim(env: Env, tenant: ResolvedTenant, user: UserRow
 /** Rotates a refresh token and signs a fresh access token. */
 export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: string): Promise<Tokens> {
   const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
+  // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
+  const sign = m ? await accessTokenSigner(env, tenant, m[1]!) : undefined;
   const res = m ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken) : { ok: false as const, reason: "invalid" as const };
   if (!res.ok) {
     const detail = res.reason === "reused" ? "The refresh token was already used; the session has been signed out." : "The refresh token is invalid or expired.";
     throw new AppError(401, res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
   }
-  return { accessToken: await accessToken(env, tenant, m![1]!, res.sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId: res.sessionId };
+  return { accessToken: await sign!(res.sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId: res.sessionId };
 }
 
 /** Changes the password (current one required) and signs out every other session. */

@@ -31,15 +31,21 @@ export function sessionPolicy(tenant: ResolvedTenant): SessionPolicy {
   };
 }
 
-/** Signs an access token for a live session, with the user's current role names. */
-export async function accessToken(env: Env, tenant: ResolvedTenant, userId: string, sessionId: string): Promise<string> {
-  const roles = (await rolesOfUser(tenantDb(tenant.db), userId)).map((r) => r.name);
-  const keys = await tenantKeys(env, tenant);
-  return signToken(keys.signer, "access", { sub: userId, tid: tenant.id, sid: sessionId, roles }, {
-    issuer: issuerOf(tenant),
-    audience: audienceOf(tenant),
-    ttlSeconds: tenant.config.session.accessTokenTtlSeconds,
-  });
+/**
+ * Everything an access token needs that may fail (the user's role names from the tenant DB, the
+ * signing key), read up front; the function it answers only signs. Callers read this before they
+ * commit a session or a rotation in the hub, so a database that is down turns into a 503 with
+ * nothing spent: the refresh token still works, no session exists that the client never got.
+ */
+export async function accessTokenSigner(env: Env, tenant: ResolvedTenant, userId: string): Promise<(sessionId: string) => Promise<string>> {
+  const [roleRows, keys] = await Promise.all([rolesOfUser(tenantDb(tenant.db), userId), tenantKeys(env, tenant)]);
+  const roles = roleRows.map((r) => r.name);
+  return (sessionId) =>
+    signToken(keys.signer, "access", { sub: userId, tid: tenant.id, sid: sessionId, roles }, {
+      issuer: issuerOf(tenant),
+      audience: audienceOf(tenant),
+      ttlSeconds: tenant.config.session.accessTokenTtlSeconds,
+    });
 }
 
 /** Opens a device session in the user's hub and returns the token pair. */
@@ -50,6 +56,7 @@ export async function startSession(
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
 ): Promise<Tokens> {
+  const [sign, deviceToken] = await Promise.all([accessTokenSigner(env, tenant, userId), issueDeviceToken(env, tenant, userId)]);
   const sessionId = newId();
   const res = await userHub(env, tenant.id, userId).createSession({
     tenantId: tenant.id, userId, sessionId, device, ip: client.ip, userAgent: client.userAgent.slice(0, 256),
@@ -59,6 +66,5 @@ export async function startSession(
     if (res.reason === "session_limit") throw new AppError(409, "session_limit", "The session limit is reached; sign out on another device first.");
     throw new AppError(403, "account_inactive", "The account is suspended.");
   }
-  const [access, deviceToken] = await Promise.all([accessToken(env, tenant, userId, sessionId), issueDeviceToken(env, tenant, userId)]);
-  return { accessToken: access, refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId, deviceToken };
+  return { accessToken: await sign(sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId, deviceToken };
 }
