@@ -107,6 +107,8 @@ export async function startServers(root: string, scratch: string, bundle: string
         ENVIRONMENT: "benchmark",
         MAX_BODY_BYTES: "1048576",
         TENANT_CACHE_TTL_MS: "5000",
+        // The load generators stand where the edge does and set the client address themselves.
+        CLIENT_IP_HEADER: "cf-connecting-ip",
       },
       ...(extra && extraPort !== undefined
         ? { extra: { modulePath: extra.moduleName, port: extraPort, durableObjects: extra.durableObjects }, queueSink: extra.queueSink ?? false }
