@@ -5,7 +5,7 @@ import { checkFile, type FileInput } from "./conversation/attachments";
 import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
 import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
-import { cachedPolicy, loadPolicy } from "./conversation/policy";
+import { cachedPolicy, PolicyReader } from "./conversation/policy";
 import {
   appendMessage, conversationMigrations, findByClientId, hasFileMessage, insertMember, latestSeq, loadMembers, messageRange, readMeta,
   setReadSeq, unreadCount, writeMeta,
@@ -37,6 +37,7 @@ export class Conversation extends DurableObject<Env> {
   private members = new Map<string, MemberView>();
   private readonly fanout: Fanout;
   private readonly typingAt = new Map<string, number>();
+  private readonly policies = new PolicyReader(this.env, () => this.meta.get("tenantId") ?? "");
   private readonly outbox: DurableOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -139,7 +140,7 @@ export class Conversation extends DurableObject<Env> {
     let policy = opts.policy ?? cachedPolicy(this.env, tenantId, now);
     if (!policy) {
       waited = true;
-      policy = await loadPolicy(this.env, tenantId, now);
+      policy = await this.policies.load(now);
     }
     const moderated = moderate(policy, input.kind, file?.ok ? file.value : input.body);
     if (!moderated.ok) return moderated;
@@ -235,13 +236,13 @@ export class Conversation extends DurableObject<Env> {
    * synchronous transaction after that await, so it sees the message as it is then.
    */
   async edit(actor: string, messageId: string, body: unknown, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
-    const p = policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now));
+    const p = policy ?? (await this.policies.load(now));
     return this.atomically(() => edit(this.group, actor, messageId, body, p, now));
   }
 
   /** Recalls a message (its sender within the window; group owner/admins always); a `recall` event goes on the log. */
   async recall(actor: string, messageId: string, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
-    const p = policy ?? (await loadPolicy(this.env, this.meta.get("tenantId") ?? "", now));
+    const p = policy ?? (await this.policies.load(now));
     return this.atomically(() => recall(this.group, actor, messageId, p, now));
   }
 

@@ -83,3 +83,24 @@ export async function loadPolicy(env: Env, tenantId: string, now = Date.now()): 
 export async function loadTenantDb(env: Env, tenantId: string, now = Date.now()): Promise<TenantDbLocation | null> {
   return (await loadTenant(env, tenantId, now)).db;
 }
+
+/**
+ * One Conversation object's reader of its tenant's policy, for calls that wait for it. Sends
+ * that arrive while it is read all wait for this one read and resume in the order they came, so
+ * their seqs follow arrival order (a read per send would finish in any order). The pending read
+ * is shared only among this object's calls, which run in one actor; the isolate-wide cache
+ * above holds settled values only.
+ */
+export class PolicyReader {
+  private pending: Promise<MessagePolicy> | undefined;
+
+  constructor(
+    private readonly env: Env,
+    private readonly tenantId: () => string,
+  ) {}
+
+  load(now = Date.now()): Promise<MessagePolicy> {
+    this.pending ??= loadPolicy(this.env, this.tenantId(), now).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+}
