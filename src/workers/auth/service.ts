@@ -19,7 +19,7 @@ import { rateLimitStore } from "../rate-limit";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, type Subject } from "./throttle";
-import { accessTokenSigner, startSession, type Tokens } from "./tokens";
+import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
 
 export interface Client {
   ip: string;
@@ -112,6 +112,8 @@ export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaTo
   const db = tenantDb(tenant.db);
   const user = await findUserById(db, claims.sub);
   if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
+  // Read what opening the session needs first, so a database failure spends neither code nor token.
+  const open = await prepareSession(env, tenant, user.id);
   // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
   const claim = await secondFactorClaim(env, tenant, user, input.code, db);
   const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
@@ -120,7 +122,7 @@ export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaTo
     await throttle.fail(subjects);
     throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
   }
-  return startSession(env, tenant, user.id, defaultDevice(claims.device as Partial<DeviceInfo> | undefined), client);
+  return open(defaultDevice(claims.device as Partial<DeviceInfo> | undefined), client);
 }
 
 /** A current TOTP code (claimed atomically, so never accepted twice) or a recovery code. */

@@ -56,7 +56,28 @@ export async function startSession(
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
 ): Promise<Tokens> {
+  return (await prepareSession(env, tenant, userId))(device, client);
+}
+
+/**
+ * What opening a session needs that may fail, read first (accessTokenSigner says why); the
+ * function it answers opens the session in the hub and signs. A caller that spends something
+ * before the session opens (MFA spends a code) prepares before spending.
+ */
+export async function prepareSession(env: Env, tenant: ResolvedTenant, userId: string): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
   const [sign, deviceToken] = await Promise.all([accessTokenSigner(env, tenant, userId), issueDeviceToken(env, tenant, userId)]);
+  return (device, client) => openSession(env, tenant, userId, device, client, sign, deviceToken);
+}
+
+async function openSession(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  device: DeviceInfo,
+  client: { ip: string; userAgent: string },
+  sign: (sessionId: string) => Promise<string>,
+  deviceToken: string,
+): Promise<Tokens> {
   const sessionId = newId();
   const res = await userHub(env, tenant.id, userId).createSession({
     tenantId: tenant.id, userId, sessionId, device, ip: client.ip, userAgent: client.userAgent.slice(0, 256),
