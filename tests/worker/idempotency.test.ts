@@ -64,3 +64,28 @@ describe("Idempotency-Key on tenant creation", () => {
     expect(await claimIdempotencyKey(db, "test", key, "h")).toBeNull();
   });
 });
+
+describe("Idempotency-Key on announcements", () => {
+  it("a retried announcement is stored once and answered the same; another body or caller is its own request", async () => {
+    const { tenantWithOwner, registerUser, as } = await import("./auth-helpers");
+    const { tenant, owner } = await tenantWithOwner();
+    const admin = await registerUser(tenant.slug);
+    expect((await call(`/v1/admin/users/${admin.userId}/roles`, { method: "PUT", ...as(tenant.slug, owner), json: { roles: ["admin", "member"] } })).status).toBe(200);
+    const announce = (who: typeof owner | typeof admin, key: string, title: string) =>
+      call("/v1/admin/announcements", { method: "POST", tenant: tenant.slug, headers: { ...as(tenant.slug, who).headers, "idempotency-key": key }, json: { title } });
+    const key = crypto.randomUUID();
+    const racing = await Promise.all(Array.from({ length: 4 }, () => announce(owner, key, "Maintenance tonight")));
+    const stored = racing.filter((r) => r.status === 202);
+    for (const r of racing.filter((x) => x.status !== 202)) await expectProblem(r, 409, "idempotency_in_progress");
+    const retry = await announce(owner, key, "Maintenance tonight");
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const ids = new Set([...(await Promise.all(stored.map((r) => r.json<{ id: string }>()))).map((a) => a.id), (await retry.json<{ id: string }>()).id]);
+    expect(ids.size).toBe(1);
+    await expectProblem(await announce(owner, key, "Something else"), 422, "idempotency_key_reused");
+    // The same key from another caller is another request.
+    expect((await announce(admin, key, "Maintenance tonight")).status).toBe(202);
+    const list = await (await call("/v1/admin/announcements?limit=100", as(tenant.slug, owner))).json<{ items: unknown[] }>();
+    expect(list.items).toHaveLength(2);
+  });
+});

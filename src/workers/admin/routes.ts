@@ -1,13 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { platformDb } from "../../db/client";
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../db/platform/idempotency";
-import { sha256Hex } from "../../lib/crypto";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../http";
+import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../idempotency";
 import { forgetTenant } from "../tenant-cache";
 import { requestSocketClose } from "./sockets";
 import {
   CreateTenantSchema,
-  IdempotencyHeaderSchema,
   MigrationStatusSchema,
   SlugParamSchema,
   TenantSchema,
@@ -33,22 +31,12 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const key = c.req.valid("header")["idempotency-key"];
-    const db = platformDb(c.env);
-    if (key) {
-      const replay = await claimIdempotencyKey(db, "admin:create-tenant", key, await sha256Hex(JSON.stringify(input)));
-      if (replay) return c.json(replay.body as z.infer<typeof TenantSchema>, 201, { "idempotent-replayed": "true" });
-    }
-    try {
-      const view = svc.toView(await svc.createTenant(c.env, db, input));
+    const answer = await onceByKey(c.env, "admin:create-tenant", c.req.valid("header")["idempotency-key"], input, async () => {
+      const view = svc.toView(await svc.createTenant(c.env, platformDb(c.env), input));
       forgetTenant(view.slug);
-      if (key) await completeIdempotencyKey(db, "admin:create-tenant", key, { status: 201, body: view });
-      return c.json(view, 201);
-    } catch (err) {
-      // A failed request releases its key: the client can retry with the same key.
-      if (key) await releaseIdempotencyKey(db, "admin:create-tenant", key).catch(() => undefined);
-      throw err;
-    }
+      return { status: 201, body: view };
+    });
+    return c.json(answer.body, 201, replayedHeader(answer.replayed));
   },
 );
 

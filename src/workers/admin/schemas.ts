@@ -72,12 +72,3 @@ export const MigrationStatusSchema = z
 
 export const SlugParamSchema = z.object({ slug: z.string().max(64).openapi({ param: { name: "slug", in: "path" } }) });
 
-export const IdempotencyHeaderSchema = z.object({
-  "idempotency-key": z
-    .string()
-    .min(8)
-    .max(128)
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
-    .optional()
-    .openapi({ description: "Makes the request safe to retry: the first response is replayed for 24 h." }),
-});

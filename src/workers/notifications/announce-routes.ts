@@ -9,6 +9,7 @@ import { newId } from "../../lib/ids";
 import { withPermission } from "../authn";
 import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, traceparentOf, pagerFor } from "../http";
 import { AnnouncementInputSchema, AnnouncementSchema } from "./schemas";
+import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../idempotency";
 
 /** Tenant admin announcements: /v1/admin/announcements (permission notifications:announce). */
 export const announcementRoutes = createRouter();
@@ -21,24 +22,29 @@ announcementRoutes.openapi(
   createRoute({
     method: "post", path: "/admin/announcements", tags, security, middleware: withPermission("notifications:announce"),
     summary: "Announce to every active user, or to the holders of one role (delivered asynchronously to inboxes and online devices)",
-    request: { body: jsonBody(AnnouncementInputSchema) },
-    responses: { 202: jsonResponse(AnnouncementSchema, "Accepted: inbox entries follow within seconds"), ...problemResponses(400, 401, 403, 404, 413) },
+    request: { headers: IdempotencyHeaderSchema, body: jsonBody(AnnouncementInputSchema) },
+    responses: { 202: jsonResponse(AnnouncementSchema, "Accepted: inbox entries follow within seconds"), ...problemResponses(400, 401, 403, 404, 409, 413, 422) },
   }),
   async (c) => {
     const input = c.req.valid("json");
     const db = tenantDb(c.get("tenant").db);
     if (input.role && !(await findRolesByName(db, [input.role])).length) throw new AppError(404, "role_not_found", `No role '${input.role}'.`);
     const p = c.get("principal");
-    const now = Date.now();
-    const row: AnnouncementRow = {
-      id: newId(now), title: input.title, body: input.body, role: input.role ?? null, createdBy: p.kind === "user" ? p.userId : null, createdAt: now,
-    };
-    // The announcement and its event commit together; the notification consumer fans it out.
-    await db.batch([
-      db.insert(announcements).values(row),
-      outboxInsert(db, { type: "announcement.created", subject: row.id, data: { announcementId: row.id, role: row.role }, traceparent: traceparentOf(c) }, now),
-    ]);
-    return c.json(view(row), 202);
+    // A retry after a lost answer (a 503, a dropped connection) must not announce twice.
+    const scope = `${c.get("tenant").id}:announce:${p.kind === "user" ? p.userId : `key:${p.keyId}`}`;
+    const answer = await onceByKey(c.env, scope, c.req.valid("header")["idempotency-key"], input, async () => {
+      const now = Date.now();
+      const row: AnnouncementRow = {
+        id: newId(now), title: input.title, body: input.body, role: input.role ?? null, createdBy: p.kind === "user" ? p.userId : null, createdAt: now,
+      };
+      // The announcement and its event commit together; the notification consumer fans it out.
+      await db.batch([
+        db.insert(announcements).values(row),
+        outboxInsert(db, { type: "announcement.created", subject: row.id, data: { announcementId: row.id, role: row.role }, traceparent: traceparentOf(c) }, now),
+      ]);
+      return { status: 202, body: view(row) };
+    });
+    return c.json(answer.body, 202, replayedHeader(answer.replayed));
   },
 );
 
