@@ -184,8 +184,8 @@ describe("webhook endpoints", () => {
     const doc = await (await call("/openapi.json")).json<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>();
     expect(Object.keys(doc.paths["/v1/admin/webhooks"]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/v1/admin/webhooks/{id}"]!).sort()).toEqual(["delete", "get", "patch"]);
-    for (const p of ["/v1/admin/webhooks/{id}/rotate-secret", "/v1/admin/webhooks/{id}/test", "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry"]) expect(doc.paths[p]?.post).toBeDefined();
-    expect(doc.paths["/v1/admin/webhooks/{id}/deliveries"]?.get).toBeDefined();
+    for (const p of ["/v1/admin/webhooks/{id}/rotate-secret", "/v1/admin/webhooks/{id}/test", "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry"]) expect(doc.paths[p]?.post).toBeTruthy();
+    expect(doc.paths["/v1/admin/webhooks/{id}/deliveries"]?.get).toBeTruthy();
     expect(doc.components.schemas).toHaveProperty("CreatedWebhookEndpoint");
   });
 });
