@@ -64,3 +64,14 @@ export function toProblem(err: AppError, requestId: string): Problem {
   if (err.extra.errors) problem.errors = err.extra.errors;
   return problem;
 }
+
+/**
+ * An error and the causes it wraps, outermost first (drivers wrap SQLite and network errors
+ * several levels deep). Bounded, so a cause cycle cannot loop.
+ */
+export function* errorChain(err: unknown, max = 8): Generator<{ code?: unknown; name?: unknown; message: string }> {
+  for (let e: unknown = err, depth = 0; e && depth < max; e = (e as { cause?: unknown }).cause, depth++) {
+    const x = e as { code?: unknown; name?: unknown };
+    yield { code: x.code, name: x.name, message: e instanceof Error ? e.message : "" };
+  }
+}

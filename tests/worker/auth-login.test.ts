@@ -101,6 +101,10 @@ describe("login", () => {
     // The attacker's own (valid) device token does not exempt guesses at the victim's account.
     for (let i = 0; i < 3; i++) await withDevice(victim, `guess-${i}`, attacker.tokens.deviceToken!, 80 + i);
     await expectProblem(await withDevice(victim, victim.password, attacker.tokens.deviceToken!, 90), 429, "rate_limited");
+    // Nor does a device token of the same-looking account in another tenant (other keys, issuer).
+    const elsewhere = await createTenant();
+    const twin = await registerUser(elsewhere.slug, { username: victim.username, email: victim.email });
+    await expectProblem(await withDevice(victim, victim.password, twin.tokens.deviceToken!, 92), 429, "rate_limited");
     // A forged token is simply not trusted.
     await expectProblem(await withDevice(victim, victim.password, `${victim.tokens.deviceToken!.slice(0, -4)}AAAA`, 91), 429, "rate_limited");
     // The victim's token still opens; wrong passwords on it count against that token alone.

@@ -1,4 +1,4 @@
-import { AppError } from "../../lib/errors";
+import { AppError, errorChain } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { hashPassword } from "../../lib/password";
 import { usernameSkeleton } from "../../lib/username-skeleton";
@@ -15,11 +15,7 @@ export interface NewAccount {
 
 /** True for a SQLite UNIQUE/constraint violation, however deeply the drivers wrapped it. */
 export function isConstraintViolation(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT")) return true;
-  }
-  return false;
+  return [...errorChain(err)].some(({ code }) => typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT"));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt } from "drizzle-orm";
+import { errorChain } from "../../lib/errors";
 import type { TenantDb } from "../client";
 import { roles, userRoles, users, type RoleRow } from "./schema";
 
@@ -43,8 +44,5 @@ export async function activeHolders(db: TenantDb, roleId: string): Promise<numbe
  * /0011): whatever a request raced with, the database refused to leave the tenant ownerless.
  */
 export function isLastOwnerAbort(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof Error && e.message.includes("last_owner")) return true;
-  }
-  return false;
+  return [...errorChain(err)].some(({ message }) => message.includes("last_owner"));
 }

@@ -78,8 +78,9 @@ export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]>
  * ones inserted, so a role the user keeps is never momentarily gone (the last-owner trigger
  * would rightly refuse that).
  */
-export async function setUserRoles(db: TenantDb, userId: string, roleIds: string[], event: DomainEvent): Promise<void> {
-  const current = await roleIdsOf(db, userId);
+export async function setUserRoles(db: TenantDb, userId: string, roleIds: string[], event: DomainEvent, currentIds?: string[]): Promise<void> {
+  // The caller may already hold the current roles (it checked them): no second read then.
+  const current = currentIds ?? (await roleIdsOf(db, userId));
   const removed = current.filter((id) => !roleIds.includes(id));
   const added = roleIds.filter((id) => !current.includes(id));
   await db.batch([

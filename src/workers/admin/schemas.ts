@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { lineText, multilineText } from "../../lib/text";
+import { lineText } from "../../lib/text";
 import { TenantConfigPatchSchema, TenantConfigSchema } from "../../lib/tenant-config";
 
 /** Slugs double as host labels (<slug>.<base domain>), so they follow DNS label rules. */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { lineText, multilineText } from "../../lib/text";
+import { lineText } from "../../lib/text";
 import { singleScript } from "../../lib/username-skeleton";
 import { MAX_PASSWORD } from "../../lib/password-policy";
 

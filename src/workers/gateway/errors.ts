@@ -1,6 +1,6 @@
 import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, toProblem } from "../../lib/errors";
+import { AppError, errorChain, toProblem } from "../../lib/errors";
 import { log } from "../../lib/log";
 import type { AppEnv } from "../context";
 
@@ -52,10 +52,7 @@ const NETWORK_FAILURE = /network connection lost|fetch failed|connection (refuse
  * answer was lost may have committed, which is why non-repeatable POSTs take an Idempotency-Key.
  */
 function fromNetwork(err: unknown): AppError | null {
-  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    const name = (e as { name?: unknown }).name;
-    const message = e instanceof Error ? e.message : "";
+  for (const { code, name, message } of errorChain(err)) {
     if ((typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) || name === "TimeoutError" || name === "AbortError" || NETWORK_FAILURE.test(message)) {
       return new AppError(503, "service_unavailable", "A backing service did not answer; retry shortly.", { headers: { "retry-after": "2" } });
     }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { lineText, multilineText } from "../../lib/text";
+import { lineText } from "../../lib/text";
 import { checkBody, ConversationIdSchema, MessageInputShape } from "../../durable/conversation/frames";
 
 export const TicketSchema = z.object({ ticket: z.string(), expiresIn: z.number().int() }).openapi("RealtimeTicket");

@@ -140,7 +140,7 @@ adminUserRoutes.openapi(
     await assertGrantable(db, p, [...added, ...removed].flatMap((r) => JSON.parse(r.permissions) as string[]));
     assertRanksBelow(await rankOf(db, p), self ? added : [...added, ...removed]);
     if (user.status === "active" && removed.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
-    await keepingAnOwner(() => setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } }));
+    await keepingAnOwner(() => setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } }, current.map((r) => r.id)));
     return c.json(userView(user, wanted), 200);
   },
 );
