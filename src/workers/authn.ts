@@ -1,13 +1,13 @@
 import type { MiddlewareHandler } from "hono";
 import { tenantDb } from "../db/tenant-db";
-import { findApiKey, touchApiKey } from "../db/tenant/api-keys";
+import type { TenantDb } from "../db/client";
 import { rolesOfUser } from "../db/tenant/users";
 import { doName } from "../durable/names";
 import type { UserHub } from "../durable/user-hub";
-import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { verifyToken, type TokenClaims } from "../lib/jwt";
 import { hasPermission } from "../lib/permissions";
+import { apiKeyPrincipal } from "./api-key-principal";
 import type { AppEnv, Principal, ResolvedTenant } from "./context";
 import { audienceOf, issuerOf, verificationKey } from "./keys";
 import { rateLimit } from "./rate-limit";
@@ -47,17 +47,6 @@ const reasons: Record<string, string> = {
   user_inactive: "The account is suspended or deleted.",
 };
 
-async function apiKeyPrincipal(env: Env, tenant: ResolvedTenant, token: string): Promise<Principal> {
-  const m = /^ck_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
-  const db = tenantDb(tenant.db);
-  const row = m ? await findApiKey(db, m[1]!) : undefined;
-  if (!m || !row || row.revokedAt !== null || !(await constantTimeEqual(await sha256Hex(m[2]!), row.keyHash))) {
-    throw new AppError(401, "invalid_api_key", "The API key is invalid or revoked.");
-  }
-  await touchApiKey(db, row);
-  return { kind: "api_key", keyId: row.id, permissions: JSON.parse(row.permissions) as string[], rank: row.rank };
-}
-
 /**
  * Requires `Authorization: Bearer <access token | API key>`. For users, the token is verified
  * (cached) and the session is checked live in the user's hub, so a revoked session, a suspended
@@ -74,7 +63,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const tenant = c.get("tenant");
     const token = m[1]!;
     if (token.startsWith("ck_")) {
-      c.set("principal", await apiKeyPrincipal(c.env, tenant, token));
+      c.set("principal", await apiKeyPrincipal(tenantDb(tenant.db), token));
     } else {
       const claims = await verifyAccessToken(c.env, tenant, token);
       // With the default store, the user's API rate limit rides on the same hub call.
@@ -100,14 +89,23 @@ export function requireUser(p: Principal): Extract<Principal, { kind: "user" }> 
 }
 
 /**
- * Requires a `resource:action` permission. Users' roles are read fresh from the tenant DB on
- * each check, so a demotion applies to the next request; API keys carry their own scopes.
+ * The permission lists that must all grant a permission for this caller: a user's roles, read
+ * fresh from the tenant DB so a demotion applies to the next request; for an API key, its scopes
+ * and its creator's roles as read when it authenticated (see apiKeyPrincipal).
  */
+export async function callerGrants(db: TenantDb, p: Principal): Promise<string[][]> {
+  if (p.kind === "api_key") return p.grants;
+  return [(await rolesOfUser(db, p.userId)).flatMap((r) => JSON.parse(r.permissions) as string[])];
+}
+
+/** True when every list grants the permission. */
+export const grantsAll = (grants: string[][], permission: string): boolean => grants.every((g) => hasPermission(g, permission));
+
+/** Requires a `resource:action` permission (see {@link callerGrants}). */
 export function requirePermission(permission: string): MiddlewareHandler<AppEnv> {
   return async function requirePermission(c, next) {
-    const p = c.get("principal");
-    const granted = p.kind === "api_key" ? p.permissions : (await rolesOfUser(tenantDb(c.get("tenant").db), p.userId)).flatMap((r) => JSON.parse(r.permissions) as string[]);
-    if (!hasPermission(granted, permission)) throw new AppError(403, "forbidden", `Missing permission ${permission}.`);
+    const grants = await callerGrants(tenantDb(c.get("tenant").db), c.get("principal"));
+    if (!grantsAll(grants, permission)) throw new AppError(403, "forbidden", `Missing permission ${permission}.`);
     await next();
   };
 }

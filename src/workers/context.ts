@@ -15,7 +15,11 @@ export interface ResolvedTenant {
 /** Who is calling: a signed-in user (one session) or a tenant's server with an API key. */
 export type Principal =
   | { kind: "user"; userId: string; sessionId: string; roles: string[] }
-  | { kind: "api_key"; keyId: string; permissions: string[]; rank: number };
+  /**
+   * `grants`: the permission lists that must all grant a permission (the key's scopes, the scopes
+   * of the keys that minted it, its creator's roles now); `rank`: the lowest rank along them.
+   */
+  | { kind: "api_key"; keyId: string; creatorId: string; grants: string[][]; rank: number };
 
 /** Per-request context variables, typed for every Hono handler by module augmentation. */
 declare module "hono" {

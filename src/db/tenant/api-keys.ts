@@ -1,6 +1,6 @@
 import { desc, eq, lt, and, isNull } from "drizzle-orm";
 import type { TenantDb } from "../client";
-import { apiKeys, type ApiKeyRow } from "./schema";
+import { apiKeys, roles, userRoles, users, type ApiKeyRow, type RoleRow, type UserRow } from "./schema";
 
 export async function findApiKey(db: TenantDb, id: string): Promise<ApiKeyRow | undefined> {
   return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
@@ -25,4 +25,20 @@ export async function listApiKeys(db: TenantDb, q: { before?: string | undefined
 export async function revokeApiKey(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
   const res = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run();
   return res.rowsAffected === 1;
+}
+
+/**
+ * The account an API key answers to, as it is now: its status and roles (one query). Undefined
+ * when no such user exists.
+ */
+export async function keyCreator(db: TenantDb, userId: string): Promise<{ status: UserRow["status"]; roles: RoleRow[] } | undefined> {
+  const rows = await db
+    .select({ status: users.status, role: roles })
+    .from(users)
+    .leftJoin(userRoles, eq(userRoles.userId, users.id))
+    .leftJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(eq(users.id, userId))
+    .all();
+  if (!rows.length) return undefined;
+  return { status: rows[0]!.status, roles: rows.flatMap((r) => (r.role ? [r.role] : [])) };
 }

@@ -1,4 +1,5 @@
 import type { Granularity } from "../../db/tenant/stats";
+import { AppError } from "../../lib/errors";
 
 /**
  * Calendar arithmetic on UTC days written 'YYYY-MM-DD' (the statistics' only time zone). Strings
@@ -11,6 +12,20 @@ const msOf = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 export const addDays = (day: string, n: number): string => dayOf(msOf(day) + n * DAY_MS);
 /** Days from `from` to `to` inclusive (1 when equal). */
 export const daysInRange = (from: string, to: string): number => Math.round((msOf(to) - msOf(from)) / DAY_MS) + 1;
+
+/**
+ * The days statistics can be asked about. Outside them the calendar arithmetic leaves four-digit
+ * years ('+010000-01-01' sorts before '9999-12-31'), so a range there could loop forever.
+ */
+export const FIRST_DAY = "2000-01-01";
+export const LAST_DAY = "2199-12-31";
+
+/** 400 `invalid_range` unless `day` lies within FIRST_DAY … LAST_DAY. */
+export function assertSupportedDay(name: string, day: string): void {
+  if (day < FIRST_DAY || day > LAST_DAY) {
+    throw new AppError(400, "invalid_range", `${name} (${day}) must lie between ${FIRST_DAY} and ${LAST_DAY}.`);
+  }
+}
 
 /** True for a real calendar date ('2024-02-30' is not one). */
 export function isCalendarDay(s: string): boolean {
@@ -53,10 +68,17 @@ export interface Period {
   end: string;
 }
 
-/** The periods covering [from, to], the first and last clipped to the range. */
+/** More periods than any allowed range has (MAX_DAYS in service.ts): a hard stop for the loop below. */
+export const MAX_PERIODS = 2000;
+
+/**
+ * The periods covering [from, to], the first and last clipped to the range. The loop is bounded
+ * whatever the bounds: past MAX_PERIODS periods it is a 400 `invalid_range`.
+ */
 export function periodsOf(from: string, to: string, g: Granularity): Period[] {
   const out: Period[] = [];
   for (let key = periodStart(from, g); key <= to; ) {
+    if (out.length >= MAX_PERIODS) throw new AppError(400, "invalid_range", `The range holds more than ${MAX_PERIODS} periods.`);
     const next = nextPeriodStart(key, g);
     const last = addDays(next, -1);
     out.push({ key, label: periodLabel(key, g), start: key < from ? from : key, end: last > to ? to : last });

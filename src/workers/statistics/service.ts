@@ -4,7 +4,7 @@ import {
   type Counters, type Granularity,
 } from "../../db/tenant/stats";
 import { AppError } from "../../lib/errors";
-import { addDays, dayOf, daysInRange, periodsOf } from "./periods";
+import { addDays, assertSupportedDay, dayOf, daysInRange, periodsOf } from "./periods";
 import type { StatsReport, UsageFigures } from "./schemas";
 
 /** Longest range per granularity, in days (bounds the work of one request). */
@@ -20,11 +20,18 @@ export interface StatsRange {
   granularity: Granularity;
 }
 
-/** Fills defaults (the 30 days ending today, UTC) and enforces from ≤ to and the range limit. */
+/**
+ * Fills defaults (the 30 days ending today, UTC) and enforces the supported days
+ * (FIRST_DAY … LAST_DAY), from ≤ to and the range limit: 400 `invalid_range` otherwise.
+ */
 export function resolveRange(q: { from?: string | undefined; to?: string | undefined; granularity?: Granularity | undefined }, now = Date.now()): StatsRange {
   const granularity = q.granularity ?? "day";
+  if (q.to) assertSupportedDay("to", q.to);
+  if (q.from) assertSupportedDay("from", q.from);
   const to = q.to ?? dayOf(now);
   const from = q.from ?? addDays(to, -(DEFAULT_DAYS - 1));
+  assertSupportedDay("from", from);
+  assertSupportedDay("to", to);
   if (from > to) throw new AppError(400, "invalid_range", `from (${from}) must be on or before to (${to}).`);
   const max = MAX_DAYS[granularity];
   if (daysInRange(from, to) > max) {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
+import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
+import type { ApiKeyRow } from "../../db/tenant/schema";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -9,7 +10,8 @@ import { withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { forgetKeys } from "../keys";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
-import { rankOf } from "./ranks";
+import { keyOwner } from "../api-key-principal";
+import { assertOutranks, rankOf } from "./ranks";
 import { assertGrantable } from "./service";
 import { iso, isoOrNull } from "../../lib/time";
 
@@ -18,6 +20,11 @@ export const adminKeyRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = withPermission;
+
+const keyView = (k: ApiKeyRow) => ({
+  id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdBy: k.createdBy, rank: k.rank,
+  createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt),
+});
 
 adminKeyRoutes.openapi(
   createRoute({
@@ -30,7 +37,7 @@ adminKeyRoutes.openapi(
     const pg = pagerFor(c, "id");
     const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
     const { page, nextCursor } = await pg.page(rows, q.limit, (k) => [k.id]);
-    const items = page.map((k) => ({ id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt) }));
+    const items = page.map(keyView);
     return c.json({ items, nextCursor }, 200);
   },
 );
@@ -49,22 +56,31 @@ adminKeyRoutes.openapi(
     const id = newId(now);
     const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
     const p = c.get("principal");
-    await insertApiKey(db, {
+    const row: ApiKeyRow = {
       id, name: body.name, keyHash: await sha256Hex(secret), permissions: JSON.stringify(body.permissions),
       createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, rank: await rankOf(db, p), createdAt: now, lastUsedAt: null, revokedAt: null,
-    });
-    return c.json({ id, name: body.name, permissions: body.permissions, createdAt: iso(now), lastUsedAt: null, key: `ck_${id}_${secret}` }, 201);
+    };
+    await insertApiKey(db, row);
+    return c.json({ ...keyView(row), key: `ck_${id}_${secret}` }, 201);
   },
 );
 
 adminKeyRoutes.openapi(
   createRoute({
-    method: "delete", path: "/admin/api-keys/{id}", tags, security, summary: "Revoke an API key (immediately)", middleware: mw("api-keys:write"),
+    method: "delete", path: "/admin/api-keys/{id}", tags, security, summary: "Revoke an API key (immediately); needs a rank above the key's creator's", middleware: mw("api-keys:write"),
     request: { params: IdParamSchema },
     responses: { 204: { description: "Revoked" }, ...problemResponses(401, 403, 404) },
   }),
   async (c) => {
-    if (!(await revokeApiKey(tenantDb(c.get("tenant").db), c.req.valid("param").id))) throw new AppError(404, "api_key_not_found", "No such live API key.");
+    const db = tenantDb(c.get("tenant").db);
+    const p = c.get("principal");
+    const key = await findApiKey(db, c.req.valid("param").id);
+    if (!key || key.revokedAt !== null) throw new AppError(404, "api_key_not_found", "No such live API key.");
+    // Revoking acts on the key's creator as much as suspending them would: the same rank rule
+    // (a key answering to the same user may revoke its sibling or itself).
+    const owner = await keyOwner(db, key);
+    if (owner && !(p.kind === "api_key" && p.creatorId === owner)) await assertOutranks(db, p, owner);
+    if (!(await revokeApiKey(db, key.id))) throw new AppError(404, "api_key_not_found", "No such live API key.");
     return c.body(null, 204);
   },
 );

@@ -52,6 +52,10 @@ export const ApiKeySchema = z
     id: z.string(),
     name: z.string(),
     permissions: z.array(z.string()),
+    createdBy: z.string().nullable().openapi({
+      description: "Who made the key: a user id, or `key:<id>` for a key minted with another key. The key acts within what that user (at the end of the chain) holds now.",
+    }),
+    rank: z.number().int().openapi({ description: "The creator's rank when the key was made; the key acts with the lower of it and its creator's rank now" }),
     createdAt: z.string().datetime(),
     lastUsedAt: z.string().datetime().nullable(),
   })

@@ -1,8 +1,8 @@
 import type { TenantDb } from "../../db/client";
 import type { RoleRow, UserRow } from "../../db/tenant/schema";
-import { findUserById, rolesOfUser } from "../../db/tenant/users";
+import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { hasPermission } from "../../lib/permissions";
+import { callerGrants, grantsAll } from "../authn";
 import type { Principal } from "../context";
 import { iso } from "../../lib/time";
 
@@ -21,19 +21,13 @@ export function roleView(r: RoleRow) {
   };
 }
 
-/** What the caller holds: its roles' permissions, or its API key's scopes. */
-export async function callerPermissions(db: TenantDb, p: Principal): Promise<string[]> {
-  if (p.kind === "api_key") return p.permissions;
-  return (await rolesOfUser(db, p.userId)).flatMap((r) => JSON.parse(r.permissions) as string[]);
-}
-
 /**
  * No privilege escalation: a caller may only grant (to a role, a user or an API key) the
  * permissions it holds itself. An admin cannot mint an owner, nor a key broader than itself.
  */
 export async function assertGrantable(db: TenantDb, p: Principal, permissions: string[]): Promise<void> {
-  const mine = await callerPermissions(db, p);
-  const beyond = permissions.filter((perm) => !hasPermission(mine, perm));
+  const grants = await callerGrants(db, p);
+  const beyond = permissions.filter((perm) => !grantsAll(grants, perm));
   if (beyond.length) throw new AppError(403, "privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
 }
 
