@@ -92,7 +92,7 @@ async function enableTotp(api: Api, u: User): Promise<TotpUser> {
   const secret = field(setup.json, "secret");
   if (!secret) throw new Error("totp setup without a secret");
   const { code, step } = await totpNow(secret);
-  must(await api.call("setup.totp-enable", "POST", "/v1/auth/mfa/totp/enable", { token: u.accessToken, body: { code } }), 200);
+  must(await api.call("setup.totp-enable", "POST", "/v1/auth/mfa/totp/enable", { token: u.accessToken, body: { password: PASSWORD, code } }), 200);
   return { ...u, secret, enabledStep: step, enabledAt: Date.now() };
 }
 

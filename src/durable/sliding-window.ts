@@ -19,7 +19,8 @@ export interface WindowState {
 /**
  * Sliding-window rate limit (the approximation Cloudflare and Upstash use): the previous
  * window's count weighted by how much of it still overlaps, plus the current window's count.
- * Pure: returns the verdict and the state to store (unchanged when denied).
+ * Pure: returns the verdict and the state to store (unchanged when denied). A negative `cost` is
+ * a refund of units taken before: always allowed.
  */
 export function slidingWindow(
   state: WindowState | undefined,
@@ -49,6 +50,7 @@ export function slidingWindow(
   }
   return {
     result: { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - used - cost)), retryAfter: 0, reset },
-    next: { start, prev, curr: curr + cost },
+    // A negative cost hands units back (a refund never takes the window below zero).
+    next: { start, prev, curr: Math.max(0, curr + cost) },
   };
 }

@@ -9,6 +9,8 @@
 export interface Sniffed {
   mime: string;
   extensions: readonly string[];
+  /** Another type a client may declare for these bytes (text with markup is text/plain to its author). */
+  declaredAs?: string;
 }
 
 /** How many leading bytes the sniffer looks at; callers pass at least this many when they can. */
@@ -78,9 +80,36 @@ const HTML: Sniffed = { mime: "text/html", extensions: ["html", "htm", "xhtml"] 
 const SVG: Sniffed = { mime: "image/svg+xml", extensions: ["svg", "svgz"] };
 const XML: Sniffed = { mime: "application/xml", extensions: ["xml"] };
 const TEXT: Sniffed = { mime: "text/plain", extensions: ["txt", "text", "md", "markdown", "csv", "tsv", "log"] };
+/**
+ * Text with markup past its start (`hello <img src=x onerror=…>`, a README with inline HTML):
+ * accepted where text is, but stored and served as opaque bytes, so that neither a browser nor
+ * a client that previews text inline treats it as harmless text it may render.
+ */
+const MARKED_TEXT: Sniffed = { mime: "application/octet-stream", extensions: TEXT.extensions, declaredAs: TEXT.mime };
 
-// The WHATWG MIME Sniffing standard's "HTML" patterns: a tag from this list, then space or '>'.
-const HTML_START = /^<(!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--)[\s>]/i;
+// The WHATWG MIME Sniffing standard's "HTML" patterns: a tag from this list, then space or '>'
+// (and '/', which HTML parsers also accept after a tag name: `<script/src=…>`).
+const HTML_START = /^<(!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--)[\s/>]/i;
+
+// Elements that run, load or embed something, or take over the page, when rendered. Plain
+// formatting tags (`<b>`, `<p>`) are left out: they do nothing alone, and `a<b && c` is code.
+const ACTIVE_TAGS =
+  "!doctype|html|head|body|script|noscript|noembed|iframe|frame|frameset|object|embed|applet|param|svg|math|img|image|picture|" +
+  "video|audio|source|track|input|form|button|textarea|select|isindex|link|meta|base|style|template|details|dialog|marquee|xmp|plaintext|listing";
+/**
+ * Markup that does something when rendered, anywhere in the text: an active element; any
+ * element (custom ones included) with an event handler or a URL attribute (`<x-card
+ * onmouseover=…>`, `<a href=javascript:…>`); an XML processing instruction (`<?xml-stylesheet`
+ * runs XSLT).
+ */
+const MARKUP = new RegExp(
+  [
+    `<(?:${ACTIVE_TAGS})[\\s/>]`,
+    "<[a-z][\\w:.-]*[\\s/][^<>]*?(?:\\bon[a-z]+|\\b(?:href|src|srcdoc|action|formaction|xlink:href))\\s*=",
+    "<\\?xml",
+  ].join("|"),
+  "i",
+);
 
 function ascii(s: string): number[] {
   return Array.from(s, (c) => c.charCodeAt(0));
@@ -108,7 +137,8 @@ function sniffEbml(bytes: Uint8Array): Sniffed | null {
 /**
  * Text: valid UTF-8 (a character cut at the end of the prefix is fine) without control
  * characters other than tab, line feed, form feed and carriage return. Markup at the start is
- * classified as HTML, SVG or XML, which callers refuse, since browsers may render it.
+ * classified as HTML, SVG or XML, which callers refuse, since browsers may render it; active
+ * markup further on makes it {@link MARKED_TEXT}.
  */
 function sniffText(bytes: Uint8Array): Sniffed | null {
   let text: string;
@@ -119,12 +149,14 @@ function sniffText(bytes: Uint8Array): Sniffed | null {
   }
   if (text.length === 0 || /[\x00-\x08\x0b\x0e-\x1f\x7f]/.test(text)) return null;
   const start = text.trimStart();
+  const markup = MARKUP.exec(start);
   if (start.startsWith("<")) {
-    if (HTML_START.test(start)) return HTML;
-    if (/^<svg[\s>]/i.test(start)) return SVG;
-    if (/^<\?xml[\s>]/i.test(start)) return /<svg[\s>]/i.test(start) ? SVG : XML;
+    if (/^<svg[\s/>]/i.test(start)) return SVG;
+    if (/^<\?xml/i.test(start)) return /<svg[\s/>]/i.test(start) ? SVG : XML;
+    // exec finds the leftmost match, so index 0 means the text opens with active markup.
+    if (HTML_START.test(start) || markup?.index === 0) return HTML;
   }
-  return TEXT;
+  return markup ? MARKED_TEXT : TEXT;
 }
 
 /**

@@ -61,7 +61,8 @@ export class UpstashRateLimitStore implements RateLimitStore {
   async check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`rate limit: limit must be a positive integer, got ${limit}`);
     if (!(windowSeconds > 0)) throw new RangeError(`rate limit: window must be positive, got ${windowSeconds}`);
-    if (!Number.isInteger(cost) || cost < 1) throw new RangeError(`rate limit: cost must be a positive integer, got ${cost}`);
+    // A negative cost is a refund: the library's scripts skip the limit check and decrement.
+    if (!Number.isInteger(cost) || cost === 0) throw new RangeError(`rate limit: cost must be a non-zero integer, got ${cost}`);
 
     const res = await this.limiter(limit, windowSeconds).limit(key, { rate: cost });
     // Only analytics, deny lists and multi-region sync put work in `pending`; all are off here,

@@ -15,6 +15,7 @@ import { upstashStoreFromEnv } from "./rate-limit-upstash";
  */
 export interface RateLimitStore {
   readonly name: "durable-object" | "upstash";
+  /** Takes `cost` units (default 1) if they fit; a negative cost hands units back and is always allowed. */
   check(key: string, limit: number, windowSeconds: number, cost?: number): Promise<RateLimitResult>;
 }
 

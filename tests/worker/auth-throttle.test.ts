@@ -11,7 +11,7 @@ describe("sign-in limiter", () => {
     // A real store pointed at a port nothing listens on.
     const store = new UpstashRateLimitStore({ url: "http://127.0.0.1:9", token: "x" }, { timeoutMs: 300 });
     const tenant = { id: "t1", slug: "t1", name: "T", status: "active" as const, plan: "free", config: TenantConfigSchema.parse({}), db: { url: "", token: "" } };
-    const err = await new AuthThrottle(store, tenant).assertOpen([["login-account", "someone", 5]]).catch((e: unknown) => e);
+    const err = await new AuthThrottle(store, tenant).judge([["login-account", "someone", 5]], async () => "judged").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).status).toBe(503);
     expect((err as AppError).code).toBe("auth_unavailable");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { extensionOf, nameContradicts, sniff } from "../../src/lib/sniff";
 import { parseRange } from "../../src/workers/files/content";
-import { cleanName } from "../../src/workers/files/policy";
+import { cleanName, runsWhenOpened } from "../../src/workers/files/names";
 
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === "string" ? Array.from(p, (c) => c.charCodeAt(0)) : p)));
@@ -36,6 +36,16 @@ describe("sniff", () => {
     ["svg", utf8('<svg xmlns="http://www.w3.org/2000/svg"/>'), "image/svg+xml"],
     ["svg behind xml", utf8('<?xml version="1.0"?>\n<svg onload="alert(1)"/>'), "image/svg+xml"],
     ["xml", utf8('<?xml version="1.0"?><a/>'), "application/xml"],
+    ["svg, self-closing", utf8("<svg/onload=alert(1)>"), "image/svg+xml"],
+    ["html (img, not on WHATWG's list)", utf8("<img src=x onerror=alert(1)>"), "text/html"],
+    ["html (script, self-closing)", utf8(" \n<script/src=//x.example></script>"), "text/html"],
+    ["html (any tag with a handler)", utf8("<x-card onmouseover=alert(1)>"), "text/html"],
+    ["text with an img further on", utf8("hello <img src=x onerror=alert(1)>"), "application/octet-stream"],
+    ["text with svg further on", utf8("see:\n<svg/onload=alert(1)>"), "application/octet-stream"],
+    ["text with a handler on any tag", utf8("click <my-el data-x=1 onclick=alert(1)>"), "application/octet-stream"],
+    ["text with an xml stylesheet further on", utf8('notes\n<?xml-stylesheet href="x.xsl"?>'), "application/octet-stream"],
+    ["text with comparisons", utf8("if (a<b && c > d) x = a <b; // <3 < 4\n"), "text/plain"],
+    ["text with e-mail style brackets", utf8("From: Ann <ann@example.com>\n"), "text/plain"],
     ["binary", bytes([0, 1, 2, 3, 4]), null],
     ["invalid utf-8", bytes([0xc3, 0x28, 0x41]), null],
     ["empty", new Uint8Array(0), null],
@@ -73,5 +83,23 @@ describe("files helpers", () => {
     expect(cleanName("")).toBe("file");
     expect(cleanName("e\u0301.txt")).toBe("\u00e9.txt");
     expect(cleanName("x".repeat(300)).length).toBe(255);
+    // Bidirectional controls (overrides, embeddings, isolates, marks), zero-width space and BOM go.
+    expect(cleanName("invoice\u202Efdp.hta")).toBe("invoicefdp.hta");
+    expect(cleanName("\u2066a\u2069\u200E\u200F\u061C\u200B\uFEFFb.txt")).toBe("ab.txt");
+    // Joiners stay: emoji sequences need them.
+    expect(cleanName("\u{1F469}\u200D\u{1F4BB}.png")).toBe("\u{1F469}\u200D\u{1F4BB}.png");
+    // Trailing dots and spaces go (Windows drops them when saving).
+    expect(cleanName("evil.html.")).toBe("evil.html");
+    expect(cleanName("evil.html . .\u202E")).toBe("evil.html");
+    expect(cleanName(". . .")).toBe("file");
+    // A cut never leaves half a surrogate pair.
+    expect(cleanName(`${"x".repeat(254)}\u{1F600}`)).toBe("x".repeat(254));
+  });
+
+  it("know which extensions run when opened", () => {
+    for (const n of ["run.bat", "RUN.BAT", "a.hta", ".hta", "x.exe", "x.js", "x.ps1", "x.lnk", "x.scr", "x.msi", "x.jar", "x.command", "x.desktop", "x.html", "x.svg"]) {
+      expect(runsWhenOpened(n), n).toBe(true);
+    }
+    for (const n of ["run.bat.txt", "notes.txt", "photo.png", "report.docx", "archive", ".bashrc", "x.py.pdf"]) expect(runsWhenOpened(n), n).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, expectProblem } from "./helpers";
-import { cloudEvent, createEndpoint, deliverEvents, deliveries, hook, received, type DeliveryJson, type EndpointJson, type Received } from "./webhook-helpers";
+import { cloudEvent, createEndpoint, dbOf, deliverEvents, deliveries, hook, received, type DeliveryJson, type EndpointJson, type Received } from "./webhook-helpers";
 
 const verifies = (secret: string, r: Received) => {
   try {
@@ -126,6 +129,57 @@ describe("webhook endpoints", () => {
       cursor = page.nextCursor;
     }
     expect(new Set(seen).size).toBe(20);
+  });
+
+  it("a burst of parallel creations never passes the cap: 15 sequential then 20 parallel make exactly 20 endpoints", async () => {
+    const { tenant, owner } = await tenantWithOwner();
+    const ok = { url: hook().url, eventTypes: ["user.registered"] };
+    for (let i = 0; i < 15; i++) await createEndpoint(tenant.slug, owner, { ...ok, description: `seq ${i}` });
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => call("/v1/admin/webhooks", { method: "POST", ...as(tenant.slug, owner), json: { ...ok, description: `burst ${i}` } })));
+    const created = burst.filter((r) => r.status === 201);
+    expect(created).toHaveLength(5);
+    // Every refusal is the same 409 a sequential over-cap creation gets.
+    for (const res of burst.filter((r) => r.status !== 201)) await expectProblem(res, 409, "webhook_endpoint_limit");
+    const list = await (await call("/v1/admin/webhooks?limit=50", as(tenant.slug, owner))).json<{ items: EndpointJson[] }>();
+    expect(list.items).toHaveLength(20);
+    // A refused creation left no secret behind (it would be an orphan).
+    const [row] = await (await dbOf(tenant.slug)).all<{ orphans: number }>(sql`SELECT count(*) AS orphans FROM webhook_secrets WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)`);
+    expect(row!.orphans).toBe(0);
+  });
+
+  it("link-local, cloud metadata and wildcard-DNS URLs are refused with 400 in every environment, development included", async () => {
+    const { tenant, owner } = await tenantWithOwner();
+    const post = (json: unknown) => call("/v1/admin/webhooks", { method: "POST", ...as(tenant.slug, owner), json });
+    const { id } = await createEndpoint(tenant.slug, owner, { url: hook().url, eventTypes: ["*"] });
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data/", "http://2852039166/", "http://[::ffff:169.254.169.254]/", "http://[64:ff9b::a9fe:a9fe]/",
+      "http://[2002:a9fe:a9fe::]/", "http://[fe80::1]/", "http://[fd00:ec2::254]/", "http://100.100.100.200/", "http://metadata.google.internal/",
+      "http://metadata/", "http://127.0.0.1.nip.io/", "http://app.localtest.me/",
+    ]) {
+      await expectProblem(await post({ url, eventTypes: ["*"] }), 400, "webhook_url_not_allowed");
+      await expectProblem(await call(`/v1/admin/webhooks/${id}`, { method: "PATCH", ...as(tenant.slug, owner), json: { url } }), 400, "webhook_url_not_allowed");
+    }
+    // Development keeps loopback for local receivers (the tests' receiver is on 127.0.0.1).
+    expect((await post({ url: "http://127.0.0.1:9/hook", eventTypes: ["acme.never"] })).status).toBe(201);
+  });
+
+  it("outside development, URLs that reach loopback or private hosts in any spelling are refused with 400", async () => {
+    const { tenant, owner } = await tenantWithOwner();
+    // The real Worker with ENVIRONMENT=production (every binding as in the other tests).
+    const production = { ...env, ENVIRONMENT: "production" };
+    const post = async (url: string) => {
+      const ctx = createExecutionContext();
+      const headers = { ...as(tenant.slug, owner).headers, "x-tenant": tenant.slug, "content-type": "application/json" };
+      // An event type that never fires: nothing is ever sent to these hosts.
+      const res = await worker.fetch(new Request("http://api.test/v1/admin/webhooks", { method: "POST", headers, body: JSON.stringify({ url, eventTypes: ["acme.never"] }) }), production, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    for (const url of [
+      "https://[::7f00:1]/", "https://[64:ff9b::169.254.169.254]/", "https://[2002:a9fe:a9fe::]/", "https://[::ffff:0:7f00:1]/", "https://[fec0::1]/",
+      "https://127.0.0.1.nip.io/", "https://metadata.google.internal/", "https://db.internal/", "https://printer.local/", "http://example.com/",
+    ]) await expectProblem(await post(url), 400, "webhook_url_not_allowed");
+    expect((await post("https://example.com/hooks")).status).toBe(201);
   });
 
   it("permissions: members get 403, the seeded admin role manages webhooks, a read-only API key reads but does not write", async () => {

@@ -30,11 +30,6 @@ export const webhookSecrets = sqliteTable("webhook_secrets", {
 });
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
 
-export async function countEndpoints(db: TenantDb): Promise<number> {
-  const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM webhook_endpoints`);
-  return row?.n ?? 0;
-}
-
 export async function findEndpoint(db: TenantDb, id: string): Promise<WebhookEndpointRow | undefined> {
   return db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
 }
@@ -51,9 +46,22 @@ export async function enabledEndpoints(db: TenantDb): Promise<WebhookEndpointRow
   return db.select().from(webhookEndpoints).where(eq(webhookEndpoints.status, "enabled")).all();
 }
 
-/** Creates an endpoint and its first secret in one transaction. */
-export async function insertEndpoint(db: TenantDb, row: WebhookEndpointRow, secret: WebhookSecretRow): Promise<void> {
-  await db.batch([db.insert(webhookEndpoints).values(row), db.insert(webhookSecrets).values(secret)]);
+/**
+ * Creates an endpoint and its first secret in one transaction, unless the tenant already has
+ * `max` endpoints; false then, and nothing is written. The count and the insert are one
+ * statement, so parallel creations cannot all see room for one more (a count read first and an
+ * insert after would let a burst through); the secret is written only if its endpoint was.
+ */
+export async function insertEndpointWithin(db: TenantDb, max: number, row: WebhookEndpointRow, secret: WebhookSecretRow): Promise<boolean> {
+  const [endpoint] = await db.batch([
+    db.run(sql`INSERT INTO webhook_endpoints (id, url, description, event_types, status, disabled_reason, disabled_at, max_attempts, consecutive_failures, failing_since, last_success_at, created_at, updated_at)
+      SELECT ${row.id}, ${row.url}, ${row.description}, ${row.eventTypes}, ${row.status}, ${row.disabledReason}, ${row.disabledAt}, ${row.maxAttempts}, ${row.consecutiveFailures}, ${row.failingSince}, ${row.lastSuccessAt}, ${row.createdAt}, ${row.updatedAt}
+      WHERE (SELECT count(*) FROM webhook_endpoints) < ${max}`),
+    db.run(sql`INSERT INTO webhook_secrets (id, endpoint_id, sealed, created_at, expires_at)
+      SELECT ${secret.id}, ${secret.endpointId}, ${secret.sealed}, ${secret.createdAt}, ${secret.expiresAt}
+      WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ${row.id})`),
+  ]);
+  return endpoint.rowsAffected === 1;
 }
 
 export type EndpointPatch = Partial<Pick<WebhookEndpointRow, "url" | "description" | "eventTypes" | "maxAttempts">> & { enabled?: boolean | undefined };

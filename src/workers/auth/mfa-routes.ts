@@ -3,7 +3,7 @@ import type { UserRow } from "../../db/tenant/schema";
 import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
 import { disableTotp, enableTotp, regenerateRecoveryCodes, setupTotp } from "./mfa";
-import { CodeSchema, PasswordAndCodeSchema, RecoveryCodesSchema, TotpSetupSchema } from "./schemas";
+import { PasswordAndCodeSchema, RecoveryCodesSchema, TotpSetupSchema } from "./schemas";
 import { checkSecondFactor } from "./service";
 
 /** TOTP enrolment and recovery codes: /v1/auth/mfa/*. */
@@ -22,18 +22,21 @@ mfaRoutes.openapi(
 
 mfaRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/totp/enable", tags, security, summary: "Confirm enrolment with a code; returns recovery codes once", middleware: mw,
-    request: { body: jsonBody(CodeSchema) },
-    responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409) },
+    method: "post", path: "/auth/mfa/totp/enable", tags, security, summary: "Confirm enrolment with the password and a code; returns recovery codes once", middleware: mw,
+    request: { body: jsonBody(PasswordAndCodeSchema) },
+    responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409, 429) },
   }),
-  async (c) => c.json({ recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, c.req.valid("json").code) }, 200),
+  async (c) => {
+    const { password, code } = c.req.valid("json");
+    return c.json({ recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, password, code) }, 200);
+  },
 );
 
 mfaRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/totp/disable", tags, security, summary: "Disable TOTP (password and a current code required)", middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
-    responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409) },
+    responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409, 429) },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
@@ -47,7 +50,7 @@ mfaRoutes.openapi(
   createRoute({
     method: "post", path: "/auth/mfa/recovery-codes", tags, security, summary: "Replace the recovery codes (password and a current code required)", middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
-    responses: { 200: jsonResponse(RecoveryCodesSchema, "New recovery codes"), ...problemResponses(400, 401, 403, 409) },
+    responses: { 200: jsonResponse(RecoveryCodesSchema, "New recovery codes"), ...problemResponses(400, 401, 403, 409, 429) },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");

@@ -8,6 +8,8 @@ import { AppError } from "../../lib/errors";
 import { verifyPassword } from "../../lib/password";
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, qrSvg, totpUri, verifyTotp } from "../../lib/totp";
 import type { ResolvedTenant } from "../context";
+import { rateLimitStore } from "../rate-limit";
+import { AuthThrottle, mfaSubject, passwordSubject } from "./throttle";
 
 const secretContext = (tenant: ResolvedTenant, userId: string) => `${tenant.id}:totp:${userId}`;
 
@@ -38,26 +40,46 @@ async function issueRecoveryCodes(db: TenantDb, userId: string): Promise<string[
   return codes;
 }
 
-/** Completes enrolment with a valid code; answers the 10 recovery codes (shown once). */
-export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: string, code: string): Promise<string[]> {
+/**
+ * The password and a code, judged together under the user's password and MFA buckets (shared
+ * with sign-in's MFA step and the password change; docs/identity.md, "Sign-in throttling"). The
+ * code is only checked (and spent) when the password is right. Either wrong answers the same
+ * 401 `invalid_credentials`, so a stolen access token cannot tell a right password from a wrong
+ * one by the answer; the failure counts in the bucket of what was wrong.
+ */
+async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: UserRow, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {
+  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
+  const subjects = [passwordSubject(tenant, user.id), mfaSubject(tenant, user.id)];
+  await throttle.judge(subjects, async (fail) => {
+    const wrong = () => new AppError(401, "invalid_credentials", "The password or the code is wrong.");
+    if (!(await verifyPassword(password, user.passwordHash)).ok) {
+      fail("password");
+      throw wrong();
+    }
+    if (!(await check(user, code))) {
+      fail("mfa");
+      throw wrong();
+    }
+  });
+}
+
+/** Completes enrolment with the password and a valid code; answers the 10 recovery codes (shown once). */
+export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string): Promise<string[]> {
   const user = await loadUser(tenant, userId);
   if (user.mfaEnabled) throw new AppError(409, "mfa_already_enabled", "TOTP is already enabled.");
   const db = tenantDb(tenant.db);
-  const step = await verifyTotp(await openTotpSecret(env, tenant, user), code, user.totpLastStep);
-  if (step === null || !(await claimTotpStep(db, userId, step))) throw new AppError(400, "invalid_mfa_code", "The code is wrong or expired.");
+  const secret = await openTotpSecret(env, tenant, user);
+  await assertPasswordAndCode(env, tenant, user, password, code, async (u, c) => {
+    const step = await verifyTotp(secret, c, u.totpLastStep);
+    return step !== null && (await claimTotpStep(db, userId, step));
+  });
   await updateUser(db, userId, { mfaEnabled: true });
   return issueRecoveryCodes(db, userId);
 }
 
-/** Password plus a current second factor: what disabling MFA and new recovery codes require. */
-async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: UserRow, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>) {
-  if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
-  if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError(401, "invalid_credentials", "The password is wrong.");
-  if (!(await check(user, code))) throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
-}
-
 export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {
   const user = await loadUser(tenant, userId);
+  if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
   const db = tenantDb(tenant.db);
   await updateUser(db, userId, { mfaEnabled: false, totpSecretSealed: null });
@@ -66,6 +88,7 @@ export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: stri
 
 export async function regenerateRecoveryCodes(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<string[]> {
   const user = await loadUser(tenant, userId);
+  if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
   return issueRecoveryCodes(tenantDb(tenant.db), userId);
 }

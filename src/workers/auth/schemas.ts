@@ -45,7 +45,6 @@ export const LoginSchema = z
 export const MfaVerifySchema = z.object({ mfaToken: z.string().min(1).max(4096), code: z.string().trim().min(6).max(32) }).strict().openapi("MfaVerify");
 export const RefreshSchema = z.object({ refreshToken: z.string().min(1).max(512) }).strict().openapi("Refresh");
 export const PasswordChangeSchema = z.object({ currentPassword: Password, newPassword: Password }).strict().openapi("PasswordChange");
-export const CodeSchema = z.object({ code: z.string().trim().min(6).max(32) }).strict().openapi("MfaCode");
 export const PasswordAndCodeSchema = z.object({ password: Password, code: z.string().trim().min(6).max(32) }).strict().openapi("PasswordAndCode");
 
 export const TokensSchema = z

@@ -18,7 +18,7 @@ import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
 import { rateLimitStore } from "../rate-limit";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
-import { AuthThrottle, type Subject } from "./throttle";
+import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
 import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
 
 export interface Client {
@@ -77,21 +77,23 @@ export async function login(
   client: Client,
 ): Promise<LoginResult> {
   const db = tenantDb(tenant.db);
-  const [user, known] = await Promise.all([findUserByIdentifier(db, input.identifier), trustedDevice(env, tenant, input.deviceToken)]);
+  const [found, known] = await Promise.all([findUserByIdentifier(db, input.identifier), trustedDevice(env, tenant, input.deviceToken)]);
   // A device token counts only for the account it was issued to.
-  const subjects = loginSubjects(tenant, input.identifier, client.ip, known && user && known.userId === user.id ? known : null);
-  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
-  await throttle.assertOpen(subjects);
-  if (!user || user.status === "deleted") {
-    await burnPasswordCheck(input.password);
-    await throttle.fail(subjects);
-    throw invalidCredentials();
-  }
-  const check = await verifyPassword(input.password, user.passwordHash);
-  if (!check.ok) {
-    await throttle.fail(subjects);
-    throw invalidCredentials();
-  }
+  const subjects = loginSubjects(tenant, input.identifier, client.ip, known && found && known.userId === found.id ? known : null);
+  const check = await new AuthThrottle(rateLimitStore(env), tenant).judge(subjects, async (fail) => {
+    if (!found || found.status === "deleted") {
+      await burnPasswordCheck(input.password);
+      fail();
+      throw invalidCredentials();
+    }
+    const check = await verifyPassword(input.password, found.passwordHash);
+    if (!check.ok) {
+      fail();
+      throw invalidCredentials();
+    }
+    return { ...check, user: found };
+  });
+  const user = check.user;
   if (user.status === "suspended") throw new AppError(403, "account_suspended", "The account is suspended.");
   if (check.needsRehash) await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
   const device = defaultDevice(input.device);
@@ -106,22 +108,22 @@ export async function login(
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
 export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaToken: string; code: string }, client: Client): Promise<Tokens> {
   const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
-  const subjects: Subject[] = [["mfa", claims.sub, tenant.config.auth.maxMfaFailures]];
-  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
-  await throttle.assertOpen(subjects);
   const db = tenantDb(tenant.db);
-  const user = await findUserById(db, claims.sub);
-  if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
-  // Read what opening the session needs first, so a database failure spends neither code nor token.
-  const open = await prepareSession(env, tenant, user.id);
-  // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
-  const claim = await secondFactorClaim(env, tenant, user, input.code, db);
-  const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
-  if (outcome === "token_used") throw new AppError(401, "invalid_token", "The MFA token was already used; sign in again.");
-  if (outcome === "claim_failed") {
-    await throttle.fail(subjects);
-    throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
-  }
+  const open = await new AuthThrottle(rateLimitStore(env), tenant).judge([mfaSubject(tenant, claims.sub)], async (fail) => {
+    const user = await findUserById(db, claims.sub);
+    if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
+    // Read what opening the session needs first, so a database failure spends neither code nor token.
+    const open = await prepareSession(env, tenant, user.id);
+    // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
+    const claim = await secondFactorClaim(env, tenant, user, input.code, db);
+    const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
+    if (outcome === "token_used") throw new AppError(401, "invalid_token", "The MFA token was already used; sign in again.");
+    if (outcome === "claim_failed") {
+      fail();
+      throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
+    }
+    return open;
+  });
   return open(defaultDevice(claims.device as Partial<DeviceInfo> | undefined), client);
 }
 
@@ -163,13 +165,12 @@ export async function changePassword(env: Env, tenant: ResolvedTenant, userId: s
   const db = tenantDb(tenant.db);
   const user = await findUserById(db, userId);
   if (!user) throw new AppError(404, "user_not_found", "The account no longer exists.");
-  const throttle = new AuthThrottle(rateLimitStore(env), tenant);
-  const subjects: Subject[] = [["password", userId, tenant.config.auth.maxFailures]];
-  await throttle.assertOpen(subjects);
-  if (!(await verifyPassword(current, user.passwordHash)).ok) {
-    await throttle.fail(subjects);
-    throw new AppError(401, "invalid_credentials", "The current password is wrong.");
-  }
+  await new AuthThrottle(rateLimitStore(env), tenant).judge([passwordSubject(tenant, userId)], async (fail) => {
+    if (!(await verifyPassword(current, user.passwordHash)).ok) {
+      fail();
+      throw new AppError(401, "invalid_credentials", "The current password is wrong.");
+    }
+  });
   checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);
   await updateUser(db, userId, { passwordHash: await hashPassword(next) });
   await userHub(env, tenant.id, userId).revokeAll("password_changed", sessionId);

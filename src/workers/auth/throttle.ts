@@ -7,9 +7,23 @@ import { tooManyRequests, type RateLimitStore } from "../rate-limit";
 export type Subject = [kind: string, subject: string, limit: number, windowSeconds?: number];
 
 /**
- * Failure counters for sign-in and MFA (policy in docs/identity.md, "Sign-in throttling").
- * Checking costs nothing; each failure spends one unit; an empty bucket refuses the subject until
- * the window slides. The store failing closes the door (503), it never opens it.
+ * The per-user bucket of every signed-in route that checks the account's password (password
+ * change, MFA enable and disable, new recovery codes): one bucket, so locking one locks them all.
+ */
+export const passwordSubject = (tenant: ResolvedTenant, userId: string): Subject => ["password", userId, tenant.config.auth.maxFailures];
+
+/** The per-user second-factor bucket: sign-in's MFA step and every signed-in route that checks a code. */
+export const mfaSubject = (tenant: ResolvedTenant, userId: string): Subject => ["mfa", userId, tenant.config.auth.maxMfaFailures];
+
+/** Marks the buckets whose attempt failed (all of them without `kind`): their units stay spent. */
+export type Fail = (kind?: string) => void;
+
+/**
+ * Failure counters for sign-in, passwords and second factors (policy in docs/identity.md,
+ * "Sign-in throttling"). An attempt is counted before it is judged: {@link judge} takes one unit
+ * from every bucket atomically (the store is atomic per key), so of N parallel attempts at most
+ * the bucket's limit are judged and the rest answer 429 with Retry-After. A judged attempt that
+ * did not fail hands its units back. The store failing closes the door (503), it never opens it.
  */
 export class AuthThrottle {
   constructor(
@@ -35,19 +49,36 @@ export class AuthThrottle {
     }
   }
 
-  /** Throws 429 while any of the subjects is locked out. */
-  async assertOpen(subjects: Subject[]): Promise<void> {
-    const verdicts = await Promise.all(subjects.map((s) => this.call(s, 0)));
-    subjects.forEach((s, i) => {
-      const r = verdicts[i]!;
-      if (r.remaining <= 0) {
-        throw tooManyRequests(s[0], { ...r, allowed: false, retryAfter: Math.max(1, r.reset) }, this.window(s), "Too many failed attempts; try again later.");
-      }
-    });
+  /** Hands units back; a store failure here only leaves a bucket fuller than it should be (logged). */
+  private async refund(subjects: Subject[]): Promise<void> {
+    await Promise.all(
+      subjects.map((s) =>
+        this.call(s, -1).catch((err: unknown) => log("warn", "auth limiter refund lost", { tenant: this.tenant.slug, kind: s[0], error: String(err) })),
+      ),
+    );
   }
 
-  /** Counts one failure against each subject. */
-  async fail(subjects: Subject[]): Promise<void> {
-    await Promise.all(subjects.map((s) => this.call(s, 1)));
+  /**
+   * Runs one attempt under the buckets. First reserves a unit in each (429 when any is spent,
+   * and the units already taken go back); then `run` judges the attempt and calls `fail` for the
+   * buckets its failure counts in. Those units stay spent; every other unit is handed back when
+   * `run` settles, whether it returned or threw (a database error is not a failed guess).
+   */
+  async judge<T>(subjects: Subject[], run: (fail: Fail) => Promise<T>): Promise<T> {
+    const verdicts = await Promise.all(subjects.map((s) => this.call(s, 1).then((r) => ({ s, r }), (err: unknown) => ({ s, err }))));
+    const taken = verdicts.flatMap((v) => ("r" in v && v.r.allowed ? [v.s] : []));
+    const problem = verdicts.find((v) => "err" in v || !v.r.allowed);
+    if (problem) {
+      await this.refund(taken);
+      if ("err" in problem) throw problem.err;
+      const r = problem.r;
+      throw tooManyRequests(problem.s[0], { ...r, retryAfter: Math.max(1, r.retryAfter) }, this.window(problem.s), "Too many failed attempts; try again later.");
+    }
+    const failed = new Set<string>();
+    try {
+      return await run((kind) => (kind === undefined ? subjects.forEach((s) => failed.add(s[0])) : failed.add(kind)));
+    } finally {
+      await this.refund(subjects.filter((s) => !failed.has(s[0])));
+    }
   }
 }

@@ -3,6 +3,7 @@ import { findFile } from "../../db/tenant/files";
 import { AppError } from "../../lib/errors";
 import { verifyDownload } from "../file-urls";
 import { createRouter, problemResponses } from "../http";
+import { cleanName } from "./names";
 import { isInline } from "./policy";
 import { FileParamsSchema } from "./schemas";
 import { filesScope } from "./service";
@@ -26,8 +27,13 @@ export function parseRange(header: string | undefined, size: number): { offset: 
   return start < size && end >= start ? { offset: start, length: end - start + 1 } : null;
 }
 
-/** `Content-Disposition` with an ASCII fallback name and the exact UTF-8 name (RFC 6266/8187). */
-function disposition(contentType: string, name: string): string {
+/**
+ * `Content-Disposition` with an ASCII fallback name and the exact UTF-8 name (RFC 6266/8187).
+ * The stored name is cleaned again (idempotent), so rows stored before a cleaning rule existed
+ * reach the browser's "save as" without bidirectional controls or trailing dots either.
+ */
+function disposition(contentType: string, stored: string): string {
+  const name = cleanName(stored);
   const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
   const exact = encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${isInline(contentType) ? "inline" : "attachment"}; filename="${fallback}"; filename*=UTF-8''${exact}`;

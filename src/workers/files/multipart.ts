@@ -2,7 +2,8 @@ import { findFile, insertUpload, markUploadAborted, markUploadReady, partsOf, re
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
-import { checkDeclaredType, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
+import { storedName } from "./names";
+import { checkDeclaredType, checkSize, contentTypeOf, type Purpose } from "./policy";
 import { r2KeyOf, uploadedEvent, type FilesScope } from "./service";
 
 /**
@@ -44,12 +45,14 @@ async function ownedUpload(s: FilesScope, ownerId: string, uploadId: string): Pr
 export async function startUpload(s: FilesScope, ownerId: string, input: { purpose: Purpose; name: string; size: number; contentType?: string | undefined }) {
   checkSize(input.purpose, input.size, s.tenant.config);
   if (input.contentType !== undefined) checkDeclaredType(input.purpose, input.contentType);
+  // Before R2 hears of the upload: a refused name leaves nothing behind.
+  const name = storedName(input.name);
   const id = newId();
   const key = r2KeyOf(s.tenant.id, id);
   const mpu = await s.env.FILES.createMultipartUpload(key, { customMetadata: { tenantId: s.tenant.id, ownerId } });
   // Until part 1 arrives, content_type holds the declared type (or ""), which part 1 must match.
   const row: FileRow = {
-    id, ownerId, purpose: input.purpose, name: cleanName(input.name), contentType: input.contentType ?? "", size: input.size,
+    id, ownerId, purpose: input.purpose, name, contentType: input.contentType ?? "", size: input.size,
     r2Key: key, sha256: null, status: "uploading", uploadId: mpu.uploadId, partSize: PART_SIZE, createdAt: Date.now(), deletedAt: null,
   };
   try {

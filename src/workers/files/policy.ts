@@ -28,6 +28,9 @@ export const POLICIES: Record<Purpose, PurposePolicy> = {
       "application/pdf",
       "application/zip",
       "text/plain",
+      // Only ever sniffed for UTF-8 text with active markup past its start (src/lib/sniff.ts):
+      // accepted like text, but served as opaque bytes.
+      "application/octet-stream",
       "audio/mpeg",
       "audio/mp4",
       "audio/aac",
@@ -73,7 +76,7 @@ export function contentTypeOf(purpose: Purpose, name: string, head: Uint8Array, 
   if (nameContradicts(name, found)) {
     throw new AppError(415, "unsupported_file_type", `The content is ${found.mime}, which does not match the name '${name}'.`);
   }
-  if (declared !== undefined && declared !== found.mime) {
+  if (declared !== undefined && declared !== found.mime && declared !== found.declaredAs) {
     throw new AppError(415, "unsupported_file_type", `The content is ${found.mime}, not the declared ${declared}.`);
   }
   return found.mime;
@@ -90,14 +93,4 @@ export function canView(file: FileRow, userId: string): boolean {
 /** Types that are shown inline when opened; everything else downloads (Content-Disposition). */
 export function isInline(contentType: string): boolean {
   return (IMAGES as readonly string[]).includes(contentType);
-}
-
-/**
- * A file name safe to store and echo: the last path segment, NFC, without control characters,
- * at most 255 characters; "file" when nothing is left.
- */
-export function cleanName(raw: string): string {
-  const base = raw.split(/[\\/]/).pop() ?? "";
-  const clean = base.normalize("NFC").replace(/[\x00-\x1f\x7f]/g, "").trim().slice(0, 255);
-  return clean === "" || clean === "." || clean === ".." ? "file" : clean;
 }

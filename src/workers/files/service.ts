@@ -11,7 +11,8 @@ import { log } from "../../lib/log";
 import type { AppEnv, ResolvedTenant } from "../context";
 import { fileView, tenantOrigin } from "../file-urls";
 import { traceparentOf } from "../http";
-import { canView, checkSize, cleanName, contentTypeOf, type Purpose } from "./policy";
+import { storedName } from "./names";
+import { canView, checkSize, contentTypeOf, type Purpose } from "./policy";
 
 /** What every files operation needs from the request: bindings, tenant, its DB, URL origin, trace. */
 export interface FilesScope {
@@ -60,7 +61,7 @@ export function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
  */
 export async function uploadFile(s: FilesScope, ownerId: string, input: { file: File; purpose: Purpose; name?: string | undefined }): Promise<FileRow> {
   checkSize(input.purpose, input.file.size, s.tenant.config);
-  const name = cleanName(input.name ?? input.file.name);
+  const name = storedName(input.name ?? input.file.name);
   // Only the head is copied out for sniffing; the hash streams and R2 takes the Blob itself,
   // so the file is not copied again in memory.
   const contentType = contentTypeOf(input.purpose, name, new Uint8Array(await input.file.slice(0, SNIFF_BYTES).arrayBuffer()));

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { lineText, multilineText } from "../../lib/text";
 import { PageQuerySchema } from "../http";
-import { MAX_URL_LENGTH, urlProblem } from "./url";
+import { MAX_URL_LENGTH, urlSyntaxProblem } from "./url";
 
 export const MAX_EVENT_TYPES = 50;
 export const MAX_ATTEMPTS_LIMIT = 12;
@@ -19,9 +19,9 @@ export const EventTypePatternSchema = z
 const UrlSchema = z
   .string()
   .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
-  // Syntax only here; the rules that depend on the environment (https, no private hosts) are
-  // checked by the service, which knows where it runs.
-  .refine((v) => urlProblem(v, "development") === null, { message: "must be an absolute http(s) URL without credentials or fragment" })
+  // Syntax only here; where the URL may point (which depends on the environment) is checked by
+  // the service, which knows where it runs, and answered as webhook_url_not_allowed.
+  .refine((v) => urlSyntaxProblem(v) === null, { message: "must be an absolute http(s) URL without credentials or fragment" })
   .openapi({ example: "https://example.com/webhooks/canopy" });
 
 const EventTypesSchema = z

@@ -1,7 +1,7 @@
 import type { TenantDb } from "../../db/client";
 import { attemptsOf, claimForManualRetry, insertDeliveries, type WebhookAttemptRow, type WebhookDeliveryRow } from "../../db/tenant/webhook-deliveries";
 import {
-  countEndpoints, findEndpoint, insertEndpoint, overlapEnd, rotateSecret, signingSecrets, updateEndpoint,
+  findEndpoint, insertEndpointWithin, overlapEnd, rotateSecret, signingSecrets, updateEndpoint,
   type EndpointPatch, type WebhookEndpointRow,
 } from "../../db/tenant/webhooks";
 import { sealSecret } from "../../lib/crypto";
@@ -65,9 +65,6 @@ export interface NewEndpoint {
 /** Creates an endpoint with its first secret; the secret is answered once and stored sealed. */
 export async function createEndpoint(env: Env, tenant: ResolvedTenant, db: TenantDb, input: NewEndpoint) {
   assertUrlAllowed(env, input.url);
-  if ((await countEndpoints(db)) >= MAX_ENDPOINTS) {
-    throw new AppError(409, "webhook_endpoint_limit", `A tenant has at most ${MAX_ENDPOINTS} webhook endpoints; delete one first.`);
-  }
   const now = Date.now();
   const id = newId(now);
   const row: WebhookEndpointRow = {
@@ -76,7 +73,10 @@ export async function createEndpoint(env: Env, tenant: ResolvedTenant, db: Tenan
     lastSuccessAt: null, createdAt: now, updatedAt: now,
   };
   const { secret, row: secretRow } = await sealedSecret(env, tenant, id, now);
-  await insertEndpoint(db, row, secretRow);
+  // The cap is enforced by the insert itself, atomically (see insertEndpointWithin).
+  if (!(await insertEndpointWithin(db, MAX_ENDPOINTS, row, secretRow))) {
+    throw new AppError(409, "webhook_endpoint_limit", `A tenant has at most ${MAX_ENDPOINTS} webhook endpoints; delete one first.`);
+  }
   return { ...endpointView(row, null), secret };
 }
 

@@ -1,0 +1,29 @@
+import { generate } from "otplib/functional";
+import { expect } from "vitest";
+import { bearer, login, registerUser } from "./auth-helpers";
+import { call, createTenant } from "./helpers";
+
+/** The TOTP code of a secret at a time (RFC 6238 defaults: SHA-1, 6 digits, 30 s). */
+export const code = (secret: string, atMs = Date.now()) => generate({ secret, epoch: Math.floor(atMs / 1000) });
+
+/** A user with TOTP enabled in a fresh tenant; returns the secret and recovery codes. */
+export async function mfaUser(config: Record<string, unknown> = {}) {
+  const t = await createTenant({ config });
+  const u = await registerUser(t.slug);
+  const setup = await call("/v1/auth/mfa/totp/setup", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken) });
+  expect(setup.status).toBe(200);
+  const s = await setup.json<{ secret: string; otpauthUri: string; qrSvg: string }>();
+  // The code is from the previous 30-s step, so the login step after it can use the current one.
+  const enable = await call("/v1/auth/mfa/totp/enable", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { password: u.password, code: await code(s.secret, Date.now() - 30_000) } });
+  expect(enable.status, await enable.clone().text()).toBe(200);
+  const { recoveryCodes } = await enable.json<{ recoveryCodes: string[] }>();
+  return { t, u, secret: s.secret, setup: s, recoveryCodes };
+}
+
+/** The mfaToken of a password sign-in of an MFA user. */
+export async function mfaToken(slug: string, id: string, pw: string): Promise<string> {
+  const res = await login(slug, id, pw);
+  const body = await res.json<{ mfaRequired?: boolean; mfaToken?: string }>();
+  expect(body.mfaRequired).toBe(true);
+  return body.mfaToken!;
+}
