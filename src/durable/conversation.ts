@@ -2,9 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
 import { Fanout, hubOf } from "./conversation/fanout";
 import { checkFile, type FileInput } from "./conversation/attachments";
+import { directRule } from "./conversation/direct";
 import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
 import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
+import { notifiedMentions } from "./conversation/mentions";
 import { cachedPolicy, PolicyReader } from "./conversation/policy";
 import {
   appendMessage, conversationMigrations, findByClientId, hasFileMessage, insertMember, latestSeq, loadMembers, messageRange, readMeta,
@@ -103,18 +105,10 @@ export class Conversation extends DurableObject<Env> {
     return this.meta.get("type") === "direct" ? [...this.members.keys()].find((id) => id !== userId) : undefined;
   }
 
-  /** Whether a direct conversation's two users block each other: vouched for by the sender's hub, or asked of it. */
-  private async blocked(userId: string, peer: string | undefined, vouched?: SendOptions["relation"]): Promise<boolean> {
-    if (!peer) return false;
-    if (vouched?.peer === peer) return vouched.blocked;
-    const r = await hubOf(this.env, this.meta.get("tenantId") ?? "", userId).relation(peer);
-    return r.blocks || r.blockedBy;
-  }
-
   /**
    * Appends a message and fans it out. A retried clientId answers the stored message and is not
-   * delivered again. Whatever it awaits (the hub's block check, a file, the policy), the append
-   * is one synchronous statement after it: seq stays gap-free however many sends interleave.
+   * delivered again. Whatever it awaits (the hub's relation or mentions, a file, the policy),
+   * the append is one synchronous statement after it: seq stays gap-free however many sends interleave.
    */
   async send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
     const { now = Date.now(), exceptConn, traceparent } = opts;
@@ -125,10 +119,16 @@ export class Conversation extends DurableObject<Env> {
     const existing = findByClientId(sql, this.id, userId, input.clientId);
     if (existing) return withPeer(existing, true);
     const tenantId = this.meta.get("tenantId") ?? "";
-    // The usual socket send waits for nothing here (the hub vouched for blocks, the policy is
-    // cached): then no other call can have run meanwhile, and the checks above still hold.
+    // The usual socket send waits for nothing here (the hub vouched for the relation and the
+    // mentions, the policy is cached): then no other call can have run meanwhile, and the checks above still hold.
     let waited = !!peer && opts.relation?.peer !== peer;
-    if (await this.blocked(userId, peer, opts.relation)) return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
+    let policy = opts.policy ?? cachedPolicy(this.env, tenantId, now);
+    if (!policy) {
+      waited = true;
+      policy = await this.policies.load(now);
+    }
+    const refused = await directRule(this.env, tenantId, userId, peer, policy, opts.relation);
+    if (refused) return refused;
     // A file message names one of the sender's ready uploads; the stored body carries the file's facts.
     let file: Awaited<ReturnType<typeof checkFile>> | undefined;
     if (input.kind === "file") {
@@ -136,12 +136,9 @@ export class Conversation extends DurableObject<Env> {
       file = await checkFile(this.env, tenantId, userId, input.body as FileInput);
       if (!file.ok) return file;
     }
+    const mentioned = await notifiedMentions(this.env, tenantId, this.members, userId, input, opts.blockedMentions);
+    waited ||= mentioned.asked;
     // The moderation hook runs before the message is stored (socket sends use the tenant's policy).
-    let policy = opts.policy ?? cachedPolicy(this.env, tenantId, now);
-    if (!policy) {
-      waited = true;
-      policy = await this.policies.load(now);
-    }
     const moderated = moderate(policy, input.kind, file?.ok ? file.value : input.body);
     if (!moderated.ok) return moderated;
     if (waited) {
@@ -151,7 +148,7 @@ export class Conversation extends DurableObject<Env> {
       if (again) return withPeer(again, true);
     }
     const message = this.ctx.storage.transactionSync(() =>
-      this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent));
+      this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent, mentioned.ids));
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
     this.deliver(message, to, userId, exceptConn);
     return withPeer(message, false);
@@ -160,13 +157,16 @@ export class Conversation extends DurableObject<Env> {
   /**
    * Records a `message.created` event for a log entry, in the caller's storage transaction: the
    * event pipeline copies the log to the tenant DB (search, export), counts messages, and tells
-   * offline recipients (the non-muted members other than the sender; mentions even when muted).
+   * offline recipients (the non-muted members other than the sender) and `mentioned` ones (a
+   * mention notifies a recipient only, never across a block: see mentioned()).
    */
-  private logged(m: MessageView, traceparent?: string): MessageView {
+  private logged(m: MessageView, traceparent?: string, mentioned: string[] = []): MessageView {
     const recipients = [...this.members.values()].filter((x) => x.userId !== m.senderId && !x.muted).map((x) => x.userId);
+    // Members and mutes as of the append: one may have left or muted while the send waited.
+    const mentions = mentioned.filter((u) => recipients.includes(u));
     this.outbox.record({
       type: "message.created", subject: this.id, traceparent,
-      data: { ...m, conversationType: this.meta.get("type"), conversationName: this.meta.get("name") ?? null, recipients },
+      data: { ...m, conversationType: this.meta.get("type"), conversationName: this.meta.get("name") ?? null, recipients, mentioned: mentions },
     }, Date.parse(m.sentAt));
     return m;
   }

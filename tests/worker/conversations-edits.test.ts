@@ -65,7 +65,7 @@ describe("edit and recall", () => {
     // The object's own clock parameter: a recall 61 s after sending is refused.
     const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(`${tenantId}:${id}`));
     const later = await send(t, m, id, "three");
-    const policy = { editWindowSeconds: 900, recallWindowSeconds: 60, moderation: { mode: "off" as const, words: [] }, maxGroupMembers: 10 };
+    const policy = { editWindowSeconds: 900, recallWindowSeconds: 60, moderation: { mode: "off" as const, words: [] }, maxGroupMembers: 10, directWithStrangers: false };
     const sent = Date.parse((later as unknown as { sentAt: string }).sentAt);
     expect(await stub.recall(m.userId, later.messageId, policy, sent + 61_000)).toMatchObject({ ok: false, code: "recall_window_expired" });
     expect(await stub.edit(m.userId, later.messageId, { text: "3" }, policy, sent + 899_000)).toMatchObject({ ok: true });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bearer, registerUser } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
+import { connect } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 interface Conv { id: string; type: string; name: string | null; ownerId: string; members: { userId: string; role: string }[]; lastSeq: number; lastMessage: { seq: number; body: unknown } | null; unreadCount: number; readSeq: number }
@@ -56,6 +57,38 @@ describe("conversations over HTTP", () => {
     await expectProblem(await create(t, c, { type: "direct", userId: a.userId }), 404, "user_not_found");
     const other = await users(1);
     await expectProblem(await create(t, a, { type: "direct", userId: other.list[0]!.userId }), 404, "user_not_found");
+  });
+
+  it("a direct conversation whose friendship ended refuses sends like it refuses being created: 403 not_friends over HTTP and the socket", async () => {
+    const { t, list: [a, b] } = await users(2);
+    await befriend(t, a, b);
+    const { id } = await (await create(t, a, { type: "direct", userId: b.userId })).json<Conv>();
+    expect((await post(t, a, id, { clientId: "before", body: { text: "hi" } })).status).toBe(201);
+    expect((await call(`/v1/friends/${a.userId}`, { method: "DELETE", ...as(t, b) })).status).toBe(204);
+    await expectProblem(await create(t, a, { type: "direct", userId: b.userId }), 403, "not_friends");
+    await expectProblem(await post(t, a, id, { clientId: "after-a", body: { text: "still there?" } }), 403, "not_friends");
+    await expectProblem(await post(t, b, id, { clientId: "after-b", body: { text: "still there?" } }), 403, "not_friends");
+    const sa = await connect(t, { token: a.tokens.accessToken });
+    sa.send({ type: "send", clientId: "sock-a", conversationId: id, body: { text: "over the socket" } });
+    expect(await sa.frame("error")).toMatchObject({ code: "not_friends", clientId: "sock-a", conversationId: id });
+    // Nothing was stored; friends again, the conversation goes on where it stopped.
+    await befriend(t, a, b);
+    sa.send({ type: "send", clientId: "sock-a2", conversationId: id, body: { text: "friends again" } });
+    expect(await sa.frame("ack")).toMatchObject({ clientId: "sock-a2", seq: 2 });
+    expect((await post(t, b, id, { clientId: "again-b", body: { text: "welcome back" } })).status).toBe(201);
+    sa.ws.close();
+  });
+
+  it("a tenant allowing strangers lets them keep messaging, over HTTP and the socket", async () => {
+    const { t, list: [a, b] } = await users(2, { messages: { directWithStrangers: true } });
+    await befriend(t, a, b);
+    const { id } = await (await create(t, a, { type: "direct", userId: b.userId })).json<Conv>();
+    expect((await call(`/v1/friends/${a.userId}`, { method: "DELETE", ...as(t, b) })).status).toBe(204);
+    expect((await post(t, a, id, { clientId: "http", body: { text: "hi" } })).status).toBe(201);
+    const sb = await connect(t, { token: b.tokens.accessToken });
+    sb.send({ type: "send", clientId: "sock", conversationId: id, body: { text: "hello" } });
+    expect(await sb.frame("ack")).toMatchObject({ clientId: "sock", seq: 2 });
+    sb.ws.close();
   });
 
   it("groups: owner is the creator, members must exist, size is capped by the tenant", async () => {

@@ -39,7 +39,7 @@ describe("notifications", () => {
     expect((await inbox(tenant.slug, bob)).items.map((n) => n.type)).toEqual(["friend_request"]);
   });
 
-  it("messages to an offline user collapse into one entry; online users get none; mentions always arrive, live", async () => {
+  it("messages to an offline user collapse into one entry; online users get none; a mention arrives, live", async () => {
     const { tenant } = await tenantWithOwner();
     const [alice, bob] = [await registerUser(tenant.slug), await registerUser(tenant.slug)];
     await befriend(tenant.slug, alice, bob);
@@ -69,6 +69,33 @@ describe("notifications", () => {
     expect(items.find((n) => n.type === "message")!.count).toBe(3);
     expect(items.filter((n) => n.type === "mention")).toHaveLength(1);
     sock.ws.close();
+  });
+
+  it("mentions notify members only: not a non-member, not across a block either way, not who muted the conversation", async () => {
+    const { tenant } = await tenantWithOwner();
+    const t = tenant.slug;
+    const [sender, member, blocker, blocked, muter, outsider] = (await Promise.all(Array.from({ length: 6 }, () => registerUser(t)))) as [U, U, U, U, U, U];
+    const created = await call("/v1/conversations", { method: "POST", ...as(t, sender), json: { type: "group", name: "crew", memberIds: [member, blocker, blocked, muter].map((u) => u.userId) } });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { id } = await created.json<{ id: string }>();
+    // Blocks between members, both ways: the member blocks the sender, the sender blocks another.
+    expect((await call(`/v1/blocks/${sender.userId}`, { method: "PUT", ...as(t, blocker) })).status).toBeLessThan(300);
+    expect((await call(`/v1/blocks/${blocked.userId}`, { method: "PUT", ...as(t, sender) })).status).toBeLessThan(300);
+    expect((await call(`/v1/conversations/${id}/members/me`, { method: "PATCH", ...as(t, muter), json: { muted: true } })).status).toBe(200);
+    const mentions = [member, blocker, blocked, muter, outsider].map((u) => u.userId);
+    // Over HTTP (the object asks the sender's hub about blocks) and over the socket (the hub vouches).
+    const sent = await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, sender), json: { clientId: "m1", body: { text: "hey all", mentions } } });
+    expect(sent.status, await sent.clone().text()).toBe(201);
+    const sock = await connect(t, { token: sender.tokens.accessToken });
+    sock.send({ type: "send", clientId: "m2", conversationId: id, body: { text: "hey again", mentions } });
+    await sock.frame("ack");
+    sock.ws.close();
+    // Every notification of one message is written in one batch: once the member has both
+    // mentions, whatever else those two messages were going to notify exists too.
+    await eventually(async () => expect((await inbox(t, member)).items.filter((n) => n.type === "mention").map((n) => n.body).sort()).toEqual(["hey again", "hey all"]));
+    for (const u of [blocker, blocked]) expect((await inbox(t, u)).items.filter((n) => n.type === "mention"), "no mention across a block").toEqual([]);
+    expect((await inbox(t, muter)).items, "a muted conversation notifies nothing").toEqual([]);
+    expect((await inbox(t, outsider)).items, "a non-member hears nothing").toEqual([]);
   });
 
   it("read one, read all, delete, unread count; another user's notification is 404; muted types create nothing", async () => {

@@ -209,7 +209,7 @@ describe("delivery", () => {
     expect(sc.messages(id)).toHaveLength(0);
   }, 60_000);
 
-  it("a block made after the hubs learned the conversation's peer still stops sends both ways, and unblocking restores them", async () => {
+  it("a block made after the hubs learned the conversation's peer still stops sends both ways; unblocking leaves them strangers until befriended again", async () => {
     const t = await createTenant();
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await direct(t.slug, a, b);
@@ -224,8 +224,12 @@ describe("delivery", () => {
     expect(await sa.frame("error")).toMatchObject({ code: "user_blocked", clientId: "a2" });
     expect(await sb.frame("error")).toMatchObject({ code: "user_blocked", clientId: "b2" });
     expect((await call(`/v1/blocks/${a.userId}`, { method: "DELETE", ...as(t.slug, b) })).status).toBeLessThan(300);
+    // The block ended the friendship: the rule of creating a direct conversation (friends only by default) applies.
     sa.send({ type: "send", clientId: "a3", conversationId: id, body: text(5) });
-    expect(await sa.frame("ack", (f) => f.clientId === "a3")).toMatchObject({ seq: 3 });
+    expect(await sa.frame("error", (f) => f.clientId === "a3")).toMatchObject({ code: "not_friends" });
+    await befriend(t.slug, a, b);
+    sa.send({ type: "send", clientId: "a4", conversationId: id, body: text(6) });
+    expect(await sa.frame("ack", (f) => f.clientId === "a4")).toMatchObject({ seq: 3 });
   });
 
   it("non-members and blocked users are refused; blocks stop delivery both ways", async () => {

@@ -1,3 +1,4 @@
+import type { Relation } from "./direct";
 import type { MessageView } from "./frames";
 
 /** Shapes crossing the Conversation RPC boundary (structured-clonable plain objects). */
@@ -55,6 +56,8 @@ export interface MessagePolicy {
   recallWindowSeconds: number;
   moderation: { mode: "off" | "block" | "mask"; words: string[] };
   maxGroupMembers: number;
+  /** Direct conversations between users who are not friends (messages.directWithStrangers): creating them and sending in them. */
+  directWithStrangers: boolean;
 }
 
 /** Who a membership change added and removed, for the per-user index in the tenant DB. */
@@ -80,11 +83,16 @@ export interface SendOptions {
   policy?: MessagePolicy | undefined;
   traceparent?: string | undefined;
   /**
-   * The sender's hub vouching for its block relation with the direct conversation's peer (it
-   * owns the sender's side of the graph, and the peer's block is mirrored there), which saves
-   * asking it back. Used only when `peer` is the conversation's other member.
+   * The sender's hub vouching for its relation with the direct conversation's peer (friendship,
+   * blocks either way: it owns the sender's side of the graph, and the peer's block is mirrored
+   * there), which saves asking it back. Used only when `peer` is the conversation's other member.
    */
-  relation?: { peer: string; blocked: boolean } | undefined;
+  relation?: ({ peer: string } & Relation) | undefined;
+  /**
+   * The sender's hub vouching for which of the body's mentions it blocks or is blocked by (it
+   * checked every one), which saves asking it back. Those get no mention notification.
+   */
+  blockedMentions?: string[] | undefined;
   /**
    * The sending socket is its user's only one: the conversation skips the sender's hub, which
    * writes the message itself to any socket of the user that opened meanwhile (saves a call).

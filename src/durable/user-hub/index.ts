@@ -55,8 +55,7 @@ export class UserHub extends DurableObject<Env> {
     );
     this.presence = new HubPresence(ctx, env, () => this.userId, (peer) => this.relation(peer), (frame) => this.sockets.deliver(frame), alarmBy(ctx.storage));
     const connections = new ConnectionLog(ctx.storage.sql, (e, now) => this.outbox.record(e, now), () => this.userId);
-    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections,
-      (peer) => this.graph.store.blocks(peer) || this.graph.store.blockedBy(peer));
+    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections, (peer) => this.relation(peer));
     ctx.blockConcurrencyWhile(async () => {
       migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations, OUTBOX_PUBLISHED_CLEANUP]);
       const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
@@ -283,6 +282,9 @@ export class UserHub extends DurableObject<Env> {
     const g = this.graph.store;
     return { friend: g.isFriend(peer), blocks: g.blocks(peer), blockedBy: g.blockedBy(peer) };
   }
+
+  /** Which of `peers` this user blocks or is blocked by (a message's mentions notify none of them). */
+  blockedAmong(peers: string[]): string[] { return peers.filter((p) => this.graph.store.blocks(p) || this.graph.store.blockedBy(p)); }
 
   updateFriend(peer: string, patch: { remark?: string | undefined; groupId?: string | null | undefined }): GraphResult<FriendView> {
     return updateFriend(this.ctx.storage, peer, patch);

@@ -1,5 +1,7 @@
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
+import type { Relation } from "../conversation/direct";
 import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+import { mentionsIn } from "../conversation/mentions";
 import { parseGuardedJson } from "../../lib/json-guard";
 import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
 
@@ -7,6 +9,8 @@ import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from ".
 export interface FrameContext {
   userId: string;
   connId: string;
+  /** Which of these conversation ids are the user's (ask before addressing one: addressing creates it). */
+  listed(ids: string[]): Promise<Set<string>>;
   conversation(id: string): DurableObjectStub<Conversation>;
   send(frame: ServerFrame): void;
   /** Runs a sync with live traffic of these conversations held back; `run` answers seq sent up to, per conversation. */
@@ -16,7 +20,9 @@ export interface FrameContext {
   /** Handles a presence frame (`presence`, `presence_sync`; see presence.ts). */
   presence(frame: PresenceFrame): void;
   /** The hub's word on a direct conversation's peer it has seen before (saves the conversation asking back). */
-  vouch(conversationId: string): { peer: string; blocked: boolean } | undefined;
+  vouch(conversationId: string): ({ peer: string } & Relation) | undefined;
+  /** The hub's word on which of these users it blocks or is blocked by (a send's mentions). */
+  blockedAmong(userIds: string[]): string[];
   /** Remembers a direct conversation's peer, as its send answered. */
   remember(conversationId: string, peer: string): void;
   /** Whether this socket is the user's only one. */
@@ -27,6 +33,9 @@ export interface FrameContext {
 
 /** Re-types an RPC answer as the plain result (the stub's mapped type does not narrow on `ok`). */
 const plain = <T>(r: ConvResult<T>): ConvResult<T> => r;
+
+/** What an id the user is not listed in gets: the very answer a conversation gives a non-member. */
+const unlisted = { ok: false, error: "not_found", detail: "No such conversation." } as const;
 
 const refusal = (r: Extract<ConvResult<unknown>, { ok: false }>) => ({
   code: r.code ?? (r.error === "not_found" ? "conversation_not_found" : r.error === "blocked" ? "user_blocked" : "invalid_frame"),
@@ -66,6 +75,11 @@ export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
 export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promise<void> {
   if (!parsed.ok) return ctx.send(parsed.error);
   const frame = parsed.frame;
+  // An id the index does not list for the user never reaches an object (that would create it).
+  if ("conversationId" in frame && !(await ctx.listed([frame.conversationId])).has(frame.conversationId)) {
+    const echo = "clientId" in frame && frame.clientId ? { clientId: frame.clientId } : {};
+    return ctx.send({ type: "error", ...refusal(unlisted), ...echo, conversationId: frame.conversationId });
+  }
   switch (frame.type) {
     case "presence":
     case "presence_sync":
@@ -75,7 +89,10 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
     case "send": {
       const { conversationId, clientId, kind, body } = frame;
       const senderAlone = ctx.alone();
-      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, { exceptConn: ctx.connId, relation: ctx.vouch(conversationId), senderAlone }));
+      const mentions = mentionsIn(kind, body);
+      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, {
+        exceptConn: ctx.connId, relation: ctx.vouch(conversationId), senderAlone, blockedMentions: mentions.length ? ctx.blockedAmong(mentions) : [],
+      }));
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
       if (r.value.peer) ctx.remember(conversationId, r.value.peer);
       if (senderAlone && !r.value.duplicate) ctx.deliverOwn(r.value.message);
@@ -112,8 +129,9 @@ async function sync(ctx: FrameContext, cursors: Record<string, number>): Promise
   const ids = Object.keys(cursors);
   const latest: Record<string, number> = {};
   await ctx.sync(ids, async () => {
-    // Asked in parallel, answered in the order the client listed them.
-    const results = await Promise.all(ids.map(async (id) => plain<SinceResult>(await ctx.conversation(id).since(ctx.userId, cursors[id]!))));
+    // Asked in parallel, answered in the order the client listed them; ids not listed for the user are not asked.
+    const listed = await ctx.listed(ids);
+    const results = await Promise.all(ids.map(async (id) => (listed.has(id) ? plain<SinceResult>(await ctx.conversation(id).since(ctx.userId, cursors[id]!)) : unlisted)));
     const upTo = new Map<string, number>();
     ids.forEach((id, i) => {
       const r = results[i]!;

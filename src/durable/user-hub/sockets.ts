@@ -1,8 +1,10 @@
 import type { Conversation } from "../conversation";
 import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
+import type { Relation } from "../conversation/direct";
 import type { DeliverOptions } from "../conversation/types";
 import { doName } from "../names";
 import type { ConnectionLog } from "./connections";
+import { HubMemberships } from "./memberships";
 import type { PresenceHooks } from "./presence-types";
 import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
@@ -52,6 +54,7 @@ export class HubSockets {
   /** Sockets already closed: late deliveries and sync answers must not bring their state back. */
   private readonly gone = new WeakSet<WebSocket>();
   private readonly peers = new Map<string, string>();
+  private readonly memberships: HubMemberships;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -60,9 +63,10 @@ export class HubSockets {
     private readonly sessionLive: (sessionId: string) => { deviceId: string } | null,
     private readonly presence: PresenceHooks,
     private readonly connections: ConnectionLog,
-    /** Whether this user blocks `peer` or is blocked by them (the hub's friend graph). */
-    private readonly blockedWith: (peer: string) => boolean,
+    /** This user's relation with `peer` (the hub's friend graph). */
+    private readonly relationWith: (peer: string) => Relation,
   ) {
+    this.memberships = new HubMemberships(env, userId);
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -122,14 +126,19 @@ export class HubSockets {
     const carried = parsed.ok && parsed.frame.type === "sync" ? held : [];
     const ctx: FrameContext = {
       userId: this.userId(), connId: att.connId,
+      listed: (ids) => this.memberships.listed(att.tenantId, ids),
       conversation: (id) => this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(doName(att.tenantId, id))) as DurableObjectStub<Conversation>,
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
       vouch: (id) => {
         const peer = this.peers.get(id);
-        return peer === undefined ? undefined : { peer, blocked: this.blockedWith(peer) };
+        return peer === undefined ? undefined : { peer, ...this.relationWith(peer) };
       },
+      blockedAmong: (ids) => ids.filter((u) => {
+        const r = this.relationWith(u);
+        return r.blocks || r.blockedBy;
+      }),
       remember: (id, peer) => {
         if (this.peers.size >= PEERS_MAX) this.peers.clear();
         this.peers.set(id, peer);
@@ -226,6 +235,8 @@ export class HubSockets {
 
   /** Writes a frame to every socket of the user (but `exceptConn`); returns how many got it. */
   deliver(frame: string, opts: DeliverOptions = {}): number {
+    // Only a conversation's own fan-out names one here: the user may address it from now on.
+    if (opts.conversationId) this.memberships.learn(opts.conversationId);
     let n = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;

@@ -27,6 +27,8 @@ const FriendAccepted = z.object({ userId: id, friendId: id, acceptedBy: id.optio
 const Message = z.object({
   conversationId: z.string(), conversationType: z.enum(["direct", "group"]).optional(), conversationName: z.string().nullish(),
   seq: z.number().int(), messageId: z.string(), senderId: id, kind: z.string(), body: z.unknown(), recipients: z.array(id).max(10_000).default([]),
+  /** Whom the conversation let the message's mentions notify (members, not muted, no block with the sender). */
+  mentioned: z.array(id).max(50).default([]),
 });
 const QuotaWarning = z.object({ userId: id, quota: z.string(), used: z.number(), limit: z.number() });
 
@@ -42,12 +44,6 @@ const USER_KINDS = new Set(["text", "custom", "file"]);
 function preview(kind: string, body: unknown): string {
   if (kind === "text" && body && typeof body === "object" && "text" in body) return String((body as { text: unknown }).text).slice(0, 140);
   return kind === "file" ? "Sent a file" : "Sent a message";
-}
-
-function mentionsOf(kind: string, body: unknown): string[] {
-  if (kind !== "text" || !body || typeof body !== "object" || !("mentions" in body)) return [];
-  const m = (body as { mentions: unknown }).mentions;
-  return Array.isArray(m) ? m.filter((x): x is string => typeof x === "string").slice(0, 50) : [];
 }
 
 /**
@@ -73,7 +69,10 @@ export function draftsFor(event: CloudEvent): Draft[] {
       if (!USER_KINDS.has(d.kind)) return [];
       const text = preview(d.kind, d.body);
       const ref = { conversationId: d.conversationId, seq: d.seq, messageId: d.messageId };
-      const mentioned = new Set(mentionsOf(d.kind, d.body).filter((u) => u !== d.senderId));
+      // Never the ids the body names: those are the sender's to choose. The conversation decided
+      // who may be notified, and a mention only ever reaches someone the message notifies anyway.
+      const recipients = new Set(d.recipients);
+      const mentioned = new Set(d.mentioned.filter((u) => u !== d.senderId && recipients.has(u)));
       const inGroup = d.conversationType === "group" && d.conversationName;
       const drafts: Draft[] = [...mentioned].map((userId) => ({
         userId, type: "mention" as const, groupKey: null, actorId: d.senderId,

@@ -6,7 +6,7 @@ import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../authn";
 import { FileSchema, fileView, tenantOrigin } from "../file-urls";
 import { createRouter, jsonResponse, problemResponses } from "../http";
-import { conversationOf, unwrap } from "./service";
+import { memberConversation, unwrap } from "./service";
 
 /**
  * Attachments of conversations: `GET /v1/conversations/{id}/files/{fileId}`. The files service
@@ -31,7 +31,8 @@ attachmentRoutes.openapi(
     const userId = requireUser(c.get("principal")).userId;
     const { id, fileId } = c.req.valid("param");
     // The conversation decides (a non-member gets conversation_not_found); a recalled message no longer grants access.
-    if (!unwrap<boolean>(await conversationOf(c.env, tenant.id, id).hasFile(userId, fileId))) throw noFile();
+    const stub = await memberConversation(c.env, tenant, userId, id);
+    if (!unwrap<boolean>(await stub.hasFile(userId, fileId))) throw noFile();
     // A file deleted by its owner since is gone for everyone.
     const row = await findFile(tenantDb(tenant.db), fileId);
     if (!row || row.status !== "ready") throw noFile();

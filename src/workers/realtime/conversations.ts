@@ -7,7 +7,7 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
-import { conversationJson, conversationOf, createConversation, unwrap } from "./service";
+import { conversationJson, conversationOf, createConversation, memberConversation, unwrap } from "./service";
 import { conversationsOf } from "./store";
 
 /** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts, attachments in attachments.ts. */
@@ -65,7 +65,8 @@ conversationRoutes.openapi(
   }),
   async (c) => {
     const { tenant, userId } = me(c);
-    const s = unwrap<ConversationSummary>(await conversationOf(c.env, tenant.id, c.req.valid("param").id).get(userId));
+    const stub = await memberConversation(c.env, tenant, userId, c.req.valid("param").id);
+    const s = unwrap<ConversationSummary>(await stub.get(userId));
     return c.json(conversationJson(s), 200);
   },
 );

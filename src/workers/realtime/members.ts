@@ -6,7 +6,7 @@ import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
 import { ConversationParam, ConversationPatchSchema, ConversationSchema, MemberParam, MemberPatchSchema, MembersAddSchema } from "./schemas";
-import { conversationJson, conversationOf, requireUnblocked, requireUsers, unwrap } from "./service";
+import { conversationJson, memberConversation, requireUnblocked, requireUsers, unwrap } from "./service";
 import { indexMembers, unindexMembers } from "./store";
 
 /**
@@ -18,10 +18,12 @@ export const memberRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const target = (c: Context<AppEnv>, id: string) => ({
-  tenant: c.get("tenant"), stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, id,
-});
-const summary = async (t: ReturnType<typeof target>) => conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
+/** The caller and the conversation (refused before its object is addressed unless the caller is listed in it). */
+const target = async (c: Context<AppEnv>, id: string) => {
+  const userId = requireUser(c.get("principal")).userId;
+  return { tenant: c.get("tenant"), stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, id };
+};
+const summary = async (t: Awaited<ReturnType<typeof target>>) => conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
 
 memberRoutes.openapi(
   createRoute({
@@ -31,7 +33,7 @@ memberRoutes.openapi(
     responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409, 422) },
   }),
   async (c) => {
-    const t = target(c, c.req.valid("param").id);
+    const t = await target(c, c.req.valid("param").id);
     const now = Date.now();
     // Membership and role first, so a non-member learns nothing about the users named.
     const me = unwrap<ConversationSummary>(await t.stub.get(t.userId));
@@ -42,11 +44,15 @@ memberRoutes.openapi(
     const fresh = [...new Set(c.req.valid("json").userIds)].filter((u) => !present.has(u));
     if (fresh.length > 0) {
       await requireUsers(t.tenant, fresh);
-      await requireUnblocked(c.env, t.tenant, t.userId, fresh, false);
+      await requireUnblocked(c.env, t.tenant, t.userId, fresh);
     }
-    const change = unwrap<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
-    await indexMembers(t.tenant.db, t.id, change.added, now);
-    return c.json(await summary(t), 200);
+    unwrap<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
+    const after = await summary(t);
+    // Rows for everyone named who is a member now, not only those just added: the index gates
+    // every call by id (memberConversation), so a retry must repair a row a failed write left out.
+    const named = new Set(c.req.valid("json").userIds);
+    await indexMembers(t.tenant.db, t.id, after.members.map((m) => m.userId).filter((u) => named.has(u)), now);
+    return c.json(after, 200);
   },
 );
 
@@ -59,7 +65,7 @@ memberRoutes.openapi(
   }),
   async (c) => {
     const { id, userId: who } = c.req.valid("param");
-    const t = target(c, id);
+    const t = await target(c, id);
     const member = who === "me" ? t.userId : who;
     const change = unwrap<MembershipChange>(member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member));
     await unindexMembers(t.tenant.db, t.id, change.removed);
@@ -76,7 +82,7 @@ memberRoutes.openapi(
   }),
   async (c) => {
     const { id, userId: who } = c.req.valid("param");
-    const t = target(c, id);
+    const t = await target(c, id);
     const member = who === "me" ? t.userId : who;
     const patch = c.req.valid("json");
     if (patch.muted !== undefined) {
@@ -99,7 +105,7 @@ memberRoutes.openapi(
     responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
   async (c) => {
-    const t = target(c, c.req.valid("param").id);
+    const t = await target(c, c.req.valid("param").id);
     unwrap(await t.stub.rename(t.userId, c.req.valid("json").name));
     return c.json(await summary(t), 200);
   },

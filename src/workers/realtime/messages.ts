@@ -9,16 +9,18 @@ import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, tra
 import {
   ConversationParam, HistoryQuerySchema, MessageChangeSchema, MessageCreateSchema, MessageEditSchema, MessageParam, MessageSchema, ReadSchema,
 } from "./schemas";
-import { conversationOf, unwrap } from "./service";
+import { memberConversation, unwrap } from "./service";
 
 /** Messages and read cursors: /v1/conversations/{id}/messages, /v1/conversations/{id}/read. */
 export const messageRoutes = createRouter();
 const tags = ["Conversations"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const target = (c: Context<AppEnv>, id: string) => ({
-  stub: conversationOf(c.env, c.get("tenant").id, id), userId: requireUser(c.get("principal")).userId, policy: policyOf(c.get("tenant").config),
-});
+/** The caller, the tenant's policy and the conversation (refused before its object is addressed unless the caller is listed in it). */
+const target = async (c: Context<AppEnv>, id: string) => {
+  const userId = requireUser(c.get("principal")).userId;
+  return { stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, policy: policyOf(c.get("tenant").config) };
+};
 
 messageRoutes.openapi(
   createRoute({
@@ -31,7 +33,7 @@ messageRoutes.openapi(
     },
   }),
   async (c) => {
-    const { stub, userId, policy } = target(c, c.req.valid("param").id);
+    const { stub, userId, policy } = await target(c, c.req.valid("param").id);
     const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), { policy, traceparent: traceparentOf(c) }));
     return c.json(r.message, r.duplicate ? 200 : 201);
   },
@@ -45,7 +47,7 @@ messageRoutes.openapi(
     responses: { 200: jsonResponse(pageSchema(MessageSchema), "Messages, ascending seq"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
-    const { stub, userId } = target(c, c.req.valid("param").id);
+    const { stub, userId } = await target(c, c.req.valid("param").id);
     const q = c.req.valid("query");
     const { items, more } = unwrap<{ items: MessageView[]; more: boolean }>(await stub.history(userId, q));
     // Paging forward continues after the last item; paging back continues before the first.
@@ -62,7 +64,7 @@ messageRoutes.openapi(
     responses: { 200: jsonResponse(ReadSchema, "The read cursor now"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
-    const { stub, userId } = target(c, c.req.valid("param").id);
+    const { stub, userId } = await target(c, c.req.valid("param").id);
     return c.json(unwrap(await stub.read(userId, c.req.valid("json").seq)), 200);
   },
 );
@@ -76,7 +78,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { id, messageId } = c.req.valid("param");
-    const { stub, userId, policy } = target(c, id);
+    const { stub, userId, policy } = await target(c, id);
     return c.json(unwrap<MessageChange>(await stub.edit(userId, messageId, c.req.valid("json").body, policy)), 200);
   },
 );
@@ -90,7 +92,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { id, messageId } = c.req.valid("param");
-    const { stub, userId, policy } = target(c, id);
+    const { stub, userId, policy } = await target(c, id);
     return c.json(unwrap<MessageChange>(await stub.recall(userId, messageId, policy)), 200);
   },
 );

@@ -1,7 +1,9 @@
 import { inArray } from "drizzle-orm";
 import { tenantDb } from "../../db/tenant-db";
+import { listedConversations } from "../../db/tenant/conversation-members";
 import { users } from "../../db/tenant/schema";
 import type { Conversation, ConversationSummary, ConvResult } from "../../durable/conversation";
+import { directRefusal } from "../../durable/conversation/direct";
 import { doName } from "../../durable/names";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -15,6 +17,20 @@ export function conversationOf(env: Env, tenantId: string, id: string): DurableO
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
 }
 
+const noConversation = () => new AppError(404, "conversation_not_found", "No such conversation.");
+
+/**
+ * The object of a conversation the caller names, once the tenant DB's per-user index lists the
+ * caller in it. Addressing an object creates it, so an unknown id must stop here: it answers
+ * exactly what a non-member gets from the object (404 conversation_not_found, so it tells neither
+ * existence nor membership), and leaves nothing stored. The object still decides: a row only
+ * says the object exists (one left behind by a failed removal is refused there).
+ */
+export async function memberConversation(env: Env, tenant: ResolvedTenant, userId: string, id: string): Promise<DurableObjectStub<Conversation>> {
+  if (!(await listedConversations(tenantDb(tenant.db), userId, [id])).has(id)) throw noConversation();
+  return conversationOf(env, tenant.id, id);
+}
+
 /** Maps a conversation refusal onto the API's errors (a non-member sees no conversation at all). */
 export function unwrap<T>(r: ConvResult<T>): T {
   if (r.ok) return r.value;
@@ -24,7 +40,7 @@ export function unwrap<T>(r: ConvResult<T>): T {
   if (r.error === "conflict") throw new AppError(409, r.code ?? "conflict", r.detail);
   if (r.error === "unprocessable") throw new AppError(422, r.code ?? "unprocessable", r.detail);
   if (r.error === "gone") throw new AppError(404, r.code ?? "not_found", r.detail);
-  throw new AppError(404, "conversation_not_found", "No such conversation.");
+  throw noConversation();
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -49,12 +65,16 @@ export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promi
   if (ids.some((id) => !active.has(id))) throw noUser();
 }
 
-/** Refuses peers who block the creator or whom the creator blocks: they look like no user. */
-export async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], friendsOnly: boolean): Promise<void> {
+/**
+ * Refuses peers who block the creator or whom the creator blocks: they look like no user. For a
+ * direct conversation (`strangersAllowed` given: the tenant's `messages.directWithStrangers`),
+ * the rule every send into it applies too (conversation/direct.ts): not friends is 403.
+ */
+export async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], strangersAllowed = true): Promise<void> {
   const hub = userHub(env, tenant.id, me);
-  const relations = await Promise.all(peers.map((p) => hub.relation(p)));
-  if (relations.some((r) => r.blocks || r.blockedBy)) throw noUser();
-  if (friendsOnly && relations.some((r) => !r.friend)) throw new AppError(403, "not_friends", "Direct conversations are between friends.");
+  const refusals = (await Promise.all(peers.map((p) => hub.relation(p)))).map((r) => directRefusal(r, strangersAllowed));
+  if (refusals.includes("blocked")) throw noUser();
+  if (refusals.includes("not_friends")) throw new AppError(403, "not_friends", "Direct conversations are between friends.");
 }
 
 export type CreateInput = { type: "direct"; userId: string } | { type: "group"; name: string; memberIds: string[] };
@@ -71,7 +91,7 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
   if (input.type === "direct") {
     if (input.userId === me) throw new AppError(400, "cannot_message_self", "A direct conversation needs another user.");
     await requireUsers(tenant, [input.userId]);
-    await requireUnblocked(env, tenant, me, [input.userId], !tenant.config.messages.directWithStrangers);
+    await requireUnblocked(env, tenant, me, [input.userId], tenant.config.messages.directWithStrangers);
     id = await directId(me, input.userId);
     memberIds = [me, input.userId];
   } else {
@@ -80,7 +100,7 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
     if (memberIds.length > max) throw new AppError(422, "group_too_large", `A group has at most ${max} members.`);
     const others = memberIds.filter((u) => u !== me);
     await requireUsers(tenant, others);
-    await requireUnblocked(env, tenant, me, others, false);
+    await requireUnblocked(env, tenant, me, others);
     id = `g_${newId(now)}`;
   }
   const stub = conversationOf(env, tenant.id, id);
