@@ -7,9 +7,13 @@
  * types, missing and extra fields, huge and deep values, NULs, control characters, lone
  * surrogates and invalid UTF-8, malformed JSON, wrong content types, path and query garbage,
  * forged cursors and signatures, ids of nothing, of another tenant and of another user. Cases are
- * sent as nobody, forged and foreign credentials, a member, the tenant's owner and the platform
- * admin. Every answer must be below 500, every error problem+json, and no answer a 2xx where
- * the input is invalid or the caller unauthorised (tests/worker/fuzz/oracle.ts, build.ts).
+ * sent as nobody, forged and foreign credentials, and callers that signed in for real: a member,
+ * a user the owner gave the `admin` role, the tenant's owner, an API key with every permission
+ * and one with `users:read` only (the owner created both), and the platform admin. Every answer
+ * must be below 500, every error problem+json, and no answer a 2xx where the input is invalid or
+ * the caller unauthorised: a member on a tenant-admin route, a key on a route that acts for a
+ * user, the narrow key on a route needing another permission (tests/worker/fuzz/oracle.ts,
+ * identities.ts, build.ts). Socket frames are fuzzed in tests/worker/fuzz-socket.test.ts.
  *
  * Each operation gets one case per applicable mutation class and per identity (the sweep), then
  * random cases: CI_RUNS with a fixed seed in `npm test` (tests/worker/fuzz/settings.ts), FUZZ_RUNS
@@ -17,9 +21,11 @@
  * Replay a failure: FUZZ_SEED=<seed> npx vitest run --project worker tests/worker/fuzz.test.ts -t '<operation>'.
  *
  * Fixture safety: cases must not destroy what the oracle relies on. Tenant-admin routes only get
- * victim users (never the member or the admin) and never the seeded `member` role; platform
- * routes only get throwaway tenants' slugs; an identity a case signed out (logout, its own
- * session deleted) signs in again on its next 401 (tests/worker/fuzz/pools.ts, run.ts).
+ * victim users (never the member, the admin or the owner) and never the seeded `member` or
+ * `admin` role; the identities' API keys are not in the `apiKeys` pool (a revoke gets the
+ * fixture key, never theirs); platform routes only get throwaway tenants' slugs; an identity a
+ * case signed out (logout, its own session deleted) signs in again on its next 401, and an
+ * identity key refused with 401 is created again (tests/worker/fuzz/pools.ts, world.ts, run.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UPGRADE_ONLY } from "./fuzz/build";
@@ -55,7 +61,7 @@ const operations = [...operationsOf(doc), ...undocumented.filter((u) => UPGRADE_
 
 // Generous: a slow case is a few hundred ms (tenant provisioning, 1 MiB bodies); a hang still fails.
 const timeout = 60_000 + settings.runs * 2_000;
-const totals = { requests: 0, failures: 0, observations: [] as Observation[] };
+const totals = { requests: 0, failures: 0, observations: [] as Observation[], passed: {} as Record<string, number> };
 
 describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${settings.seed}, ${settings.runs} cases each)`, () => {
   let world: World;
@@ -68,6 +74,7 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
   afterAll(() => {
     const soft = totals.observations.map((o) => `  ${o.status} ${o.op}: ${o.soft} (${o.label})`);
     console.log(`fuzz: ${totals.requests} requests, ${totals.failures} failures, seed ${settings.seed}`);
+    console.log(`fuzz: 2xx answers by identity: ${Object.entries(totals.passed).map(([who, n]) => `${who} ${n}`).join(", ")}`);
     if (soft.length) console.log(`fuzz: accepted with 2xx (allowed, noted):\n${[...new Set(soft)].join("\n")}`);
   });
 
@@ -83,6 +90,7 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
       totals.requests += r.requests;
       totals.failures += r.failures.length;
       totals.observations.push(...r.observations);
+      for (const [who, n] of Object.entries(r.passed)) totals.passed[who] = (totals.passed[who] ?? 0) + n;
       if (r.failures.length === 0) return;
       const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
       const groups = grouped(r.failures);

@@ -35,6 +35,8 @@ export async function connect(t: string, auth: { token?: string; ticket?: string
     frame: (type: string, match: (f: Frame) => boolean = () => true) => until(() => frames.find((f) => f.type === type && match(f)), type),
     messages: (conversationId: string) => frames.filter((f) => f.type === "message" && f.conversationId === conversationId),
     closed: () => until(() => closedWith, "close"),
+    /** How the socket closed, if it has (without waiting). */
+    closeInfo: () => closedWith,
   };
 }
 export type Sock = Awaited<ReturnType<typeof connect>>;

@@ -49,6 +49,13 @@ function parse(raw: string | ArrayBuffer): { ok: true; value: unknown } | { ok: 
   return parsed.ok ? parsed : { ok: false, message: parsed.malformed ? "The frame is not valid JSON." : parsed.message };
 }
 
+/** True when an object in `v` has an own `__proto__` key (JSON.parse makes them own keys). */
+function hasProtoKey(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return false;
+  if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return true;
+  return Object.values(v).some(hasProtoKey);
+}
+
 /** The clientId of an invalid frame, echoed in its error when there is one. */
 function clientIdOf(v: unknown): string | undefined {
   if (typeof v !== "object" || v === null || !("clientId" in v)) return undefined;
@@ -62,6 +69,12 @@ export type ParsedFrame = { ok: true; frame: ClientFrame | PresenceFrame } | { o
 export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
   const json = parse(raw);
   if (!json.ok) return { ok: false, error: { type: "error", code: "invalid_frame", message: json.message } };
+  // zod drops an own `__proto__` key silently (a guard against prototype pollution), so a frame
+  // holding one would be answered as if it were not there: refused instead, wherever it is.
+  if (hasProtoKey(json.value)) {
+    const clientId = clientIdOf(json.value);
+    return { ok: false, error: { type: "error", code: "invalid_frame", message: "__proto__ is not allowed as a key.", ...(clientId ? { clientId } : {}) } };
+  }
   const type = typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
   const parsed = typeof type === "string" && PRESENCE_FRAME_TYPES.includes(type) ? PresenceFrameSchema.safeParse(json.value) : ClientFrameSchema.safeParse(json.value);
   if (parsed.success) return { ok: true, frame: parsed.data };

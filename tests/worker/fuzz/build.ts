@@ -76,7 +76,6 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
   // Who is asking.
   const who = authReason(c.identity, op);
   if (who) reasons.push(who);
-  if (c.identity === "member" && needsPermission(op)) reasons.push("a member without permissions on a tenant-admin route");
   if (UPGRADE_ONLY.has(`${op.method} ${op.path}`)) reasons.push("plain HTTP on a WebSocket upgrade route");
 
   // What the path names.

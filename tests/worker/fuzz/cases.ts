@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { pick } from "./hostile";
 import { identityWeights, IDENTITIES, isActor, type IdentityName } from "./identities";
 import { declaresForm, declaresJson, isPlatformRoute, needsPermission, typesOf, type Operation } from "./openapi";
 import { mutationClasses, type Mutation } from "./mutations";
@@ -24,6 +25,9 @@ export interface Case {
 
 const n = fc.nat({ max: 1_000_000 });
 
+/** The callers that hold permissions, in the order the sweep takes turns with them (users first: keys only pass on tenant-admin routes). */
+const ADMINS: readonly IdentityName[] = ["owner", "admin", "apiKey"];
+
 /** Random cases of an operation: any identity (weighted), any applicable mutation. */
 export function caseArb(op: Operation, pools: Pools, ctx: ValueContext): fc.Arbitrary<Case> {
   const weights = identityWeights(op);
@@ -33,14 +37,15 @@ export function caseArb(op: Operation, pools: Pools, ctx: ValueContext): fc.Arbi
 }
 
 /**
- * One generator per mutation class, sent by the caller most likely to get past authentication
- * (the platform admin on /admin/v1, the owner on tenant-admin routes, member and owner in turn
- * elsewhere, nobody on public routes), then a baseline from every other identity the operation
- * gets: every run tries every class and every caller on every operation.
+ * One generator per mutation class, sent by a caller likely to get past authentication (the
+ * platform admin on /admin/v1; owner, admin and broad API key in turn on tenant-admin routes;
+ * the member every other class elsewhere, owner and admin in between; nobody on public routes),
+ * then a baseline from every other identity the operation gets: every run tries every class and
+ * every caller on every operation.
  */
 export function sweepArbs(op: Operation, pools: Pools, ctx: ValueContext): { kind: string; arbitrary: fc.Arbitrary<Case> }[] {
   const classes = mutationClasses(op).map((m, i) => {
-    const who: IdentityName = isPlatformRoute(op) ? "platform" : op.security.length === 0 ? "anonymous" : needsPermission(op) || i % 2 ? "admin" : "member";
+    const who: IdentityName = isPlatformRoute(op) ? "platform" : op.security.length === 0 ? "anonymous" : needsPermission(op) ? pick(ADMINS, i) : i % 2 ? pick(ADMINS.slice(0, 2), i >> 1) : "member";
     return { kind: m.kind, arbitrary: fc.record({ identity: fc.constant(who), forgery: n, base: baselineArb(op, pools, ctx, who), mutation: m.arbitrary }) };
   });
   const weights = identityWeights(op);

@@ -6,7 +6,7 @@ import { prng } from "./hostile";
  */
 
 /** The signed-in identities whose objects the oracle tracks. */
-export type ActorName = "admin" | "member";
+export type ActorName = "owner" | "admin" | "member";
 
 /** Kinds of object the fixtures create ids of. */
 export type Kind =
@@ -102,8 +102,9 @@ export const isNumericParam = (type: string | undefined) => type === "integer" |
 
 /**
  * The items a parameter may take in a baseline. Tenant-admin routes (/v1/admin/users/…) only get
- * victim users: suspending, deleting, signing out or re-roling the admin or the member would
- * destroy the identities the oracle's expectations are about, and give the member permissions.
+ * victim users: suspending, deleting, signing out or re-roling the owner, the admin or the member
+ * would destroy the identities the oracle's expectations are about, and give the member
+ * permissions.
  */
 export function poolFor(pools: Pools, path: string, kind: Kind | undefined): Item[] {
   const all = kind ? pools[kind] ?? [] : Object.values(pools).flat();

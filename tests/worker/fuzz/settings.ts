@@ -19,7 +19,8 @@ export interface FuzzSettings {
 export const FIXED_SEED = 20_260_117;
 /**
  * Random cases per operation in `npm test`, on top of the sweep (one case per mutation class and
- * per identity, 9 to 32 by operation): about 3,000 requests in all, 60–75 s on two cores.
+ * per identity, 10 to 35 by operation): about 3,300 requests in all, 60–80 s on two cores.
+ * tests/worker/fuzz-socket.test.ts sends 20 random frames per run on top of its sweep.
  */
 export const CI_RUNS = 8;
 

@@ -1,7 +1,7 @@
 import { inject } from "vitest";
 import { login, registerUser, tenantWithOwner, type Tokens } from "../auth-helpers";
 import { call, createTenant } from "../helpers";
-import { addressFor } from "./identities";
+import { addressFor, KEY_PERMISSIONS, type KeyName } from "./identities";
 import type { ActorName, Item, Pools } from "./pools";
 import { fromBase64url } from "../../../src/lib/ids";
 
@@ -13,11 +13,26 @@ export interface Actor {
   tokens: Tokens;
 }
 
+/** An API key the suite acts as. */
+export interface ApiKey {
+  id: string;
+  /** `ck_<id>_<secret>`, sent as a bearer token. */
+  token: string;
+}
+
 /** Everything the cases run against, created once per file by {@link buildWorld}. */
 export interface World {
   tenant: { slug: string; maxBodyBytes: number };
-  /** The fuzz tenant's owner (every permission) and a registered member (none). */
+  /**
+   * The fuzz tenant's owner (every permission), a registered user the owner gave the seeded
+   * `admin` role (rank 80), and a registered member (no permission).
+   */
   actors: Record<ActorName, Actor>;
+  /**
+   * API keys the owner created: every permission, and `users:read` only. Neither is in the
+   * `apiKeys` pool, so no case revokes them (see {@link renewKey}).
+   */
+  keys: Record<KeyName, ApiKey>;
   /** A second tenant with its own users and objects: the source of "another tenant's ids". */
   foreignTenant: { slug: string; owner: Actor };
   /** Real ids of the fuzz tenant, with their owners. */
@@ -51,17 +66,22 @@ async function ok<T>(res: Promise<Response>, what: string): Promise<T> {
   return (r.status === 204 ? {} : await r.json()) as T;
 }
 
-/** Creates the fixtures of one tenant; returns its pools. Objects are owned per `ownerOf`. */
-async function populate(slug: string, owner: Actor, member: Actor, victims: Actor[], actorOf: (a: Actor) => ActorName | undefined): Promise<Pools> {
+/**
+ * Creates the fixtures of one tenant; returns its pools. Objects are owned per `actorOf`. An
+ * admin, when given, is a user like the owner and the member (never a victim) with a session
+ * and a friend group of its own.
+ */
+async function populate(slug: string, owner: Actor, member: Actor, victims: Actor[], actorOf: (a: Actor) => ActorName | undefined, admin?: Actor): Promise<Pools> {
   const as = (a: Actor) => who(slug, a);
   const owned = (...as_: Actor[]): ActorName[] => as_.flatMap((a) => actorOf(a) ?? []);
   const [v1, v2, v3] = victims as [Actor, Actor, Actor];
+  const identities = admin ? [owner, admin, member] : [owner, member];
   const pools: Required<Pools> = {
-    users: [owner, member].map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
+    users: identities.map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
     conversations: [], messages: [], files: [], uploads: [], roles: [], apiKeys: [], webhooks: [], deliveries: [],
     friendRequests: [], friendGroups: [], notifications: [], sessions: [], deadLetters: [], tenants: [],
   };
-  for (const a of [owner, member, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
+  for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
   // The graph: owner and member are friends; pending requests in and out of the member's hub and
   // between two victims; the member follows the owner.
@@ -70,7 +90,7 @@ async function populate(slug: string, owner: Actor, member: Actor, victims: Acto
   await ok(call(`/v1/friends/requests/${await req(owner, member)}/accept`, { method: "POST", ...as(member) }), "accept");
   for (const [from, to] of [[v2, member], [member, v3], [v2, v3]] as const) pools.friendRequests.push({ id: await req(from, to), owners: owned(from, to) });
   await ok(call(`/v1/users/${owner.userId}/follow`, { method: "PUT", ...as(member) }), "follow");
-  for (const a of [owner, member, v1]) {
+  for (const a of [...identities, v1]) {
     const g = await ok<{ id: string }>(call("/v1/friends/groups", { method: "POST", ...as(a), json: { name: "fuzz group" } }), "friend group");
     pools.friendGroups.push({ id: g.id, owners: owned(a) });
   }
@@ -109,9 +129,10 @@ async function populate(slug: string, owner: Actor, member: Actor, victims: Acto
   await conversation(v1, { type: "group", name: "victims", memberIds: [v2.userId] }, [v1, v2]);
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
-  // `member` role is left out: changing its permissions would make the member an admin.
+  // `member` and `admin` roles are left out: changing their permissions would make the member an
+  // admin, or the admin a member.
   const role = await ok<{ id: string }>(call("/v1/admin/roles", { method: "POST", ...as(owner), json: { name: "fuzz-role", permissions: ["users:read"] } }), "role");
-  pools.roles.push({ id: role.id }, { id: "owner" }, { id: "admin" }, { id: "moderator" });
+  pools.roles.push({ id: role.id }, { id: "owner" }, { id: "moderator" });
   const key = await ok<{ id: string }>(call("/v1/admin/api-keys", { method: "POST", ...as(owner), json: { name: "fuzz", permissions: ["users:read"] } }), "api key");
   pools.apiKeys.push({ id: key.id });
   const hook = await ok<{ id: string }>(call("/v1/admin/webhooks", { method: "POST", ...as(owner), json: { url: `${inject("webhookReceiver").url}/hooks/fuzz-${slug}`, eventTypes: ["webhook.test"] } }), "webhook");
@@ -138,22 +159,45 @@ async function collectNotifications(slug: string, pools: Pools, actors: [Actor, 
   }
 }
 
+/** Creates an API key as the owner (who holds `*`); the key acts with the owner's rank. */
+async function createKey(slug: string, owner: Actor, name: KeyName): Promise<ApiKey> {
+  const k = await ok<{ id: string; key: string }>(call("/v1/admin/api-keys", { method: "POST", ...who(slug, owner), json: { name: `fuzz ${name}`, permissions: KEY_PERMISSIONS[name] } }), "api key");
+  return { id: k.id, token: k.key };
+}
+
+/**
+ * Replaces an identity key that stopped working (a case revoked it, or suspended its creator),
+ * so later cases still test a live key. The owner signs in again first if it has to.
+ */
+export async function renewKey(world: World, name: KeyName): Promise<void> {
+  const res = await call("/v1/auth/whoami", { tenant: world.tenant.slug, headers: { authorization: `Bearer ${world.keys[name].token}` } });
+  if (res.status === 200) return;
+  await revive(world.tenant.slug, world.actors.owner);
+  world.keys[name] = await createKey(world.tenant.slug, world.actors.owner, name);
+}
+
 const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promise<Actor> => ({ userId: user.userId, identifier: user.email, password: user.password, tokens: user.tokens });
 
 /**
  * The fuzz tenant (a very high `requestsPerMinute`, a lenient sign-in lockout so random
- * passwords never lock an account) with its owner, a member and three victims; a second tenant
- * with the same objects; two tenants the platform admin routes may suspend, delete and purge.
+ * passwords never lock an account) with its owner, an admin, a member, three victims and two API
+ * keys; a second tenant with the same objects; two tenants the platform admin routes may
+ * suspend, delete and purge.
  */
 export async function buildWorld(): Promise<World> {
   const config = { limits: { requestsPerMinute: 1_000_000 }, auth: { maxFailures: 100, maxFailuresPerAddress: 10_000 } };
   const t = await tenantWithOwner(config);
   const slug = t.tenant.slug;
   const me = await ok<{ id: string }>(call("/v1/me", who(slug, t.owner)), "me");
-  const admin: Actor = { userId: me.id, identifier: t.owner.email, password: t.owner.password, tokens: t.owner.tokens };
-  const [member, ...victims] = await Promise.all([0, 1, 2, 3].map(async () => actorFrom(await registerUser(slug))));
-  const actorOf = (a: Actor): ActorName | undefined => (a === admin ? "admin" : a === member ? "member" : undefined);
-  const local = await populate(slug, admin, member!, victims, actorOf);
+  const owner: Actor = { userId: me.id, identifier: t.owner.email, password: t.owner.password, tokens: t.owner.tokens };
+  const [member, admin, ...victims] = await Promise.all([0, 1, 2, 3, 4].map(async () => actorFrom(await registerUser(slug))));
+  // The admin is made one by the owner, then signs in for real: its token is one a client of an
+  // admin would hold.
+  await ok(call(`/v1/admin/users/${admin!.userId}/roles`, { method: "PUT", ...who(slug, owner), json: { roles: ["member", "admin"] } }), "admin role");
+  admin!.tokens = await ok<Tokens>(login(slug, admin!.identifier, admin!.password, { "cf-connecting-ip": addressFor(0xf8000) }), "admin sign-in");
+  const actorOf = (a: Actor): ActorName | undefined => (a === owner ? "owner" : a === admin ? "admin" : a === member ? "member" : undefined);
+  const local = await populate(slug, owner, member!, victims, actorOf, admin);
+  const keys = { apiKey: await createKey(slug, owner, "apiKey"), narrowKey: await createKey(slug, owner, "narrowKey") };
 
   const o = await tenantWithOwner();
   const oMe = await ok<{ id: string }>(call("/v1/me", who(o.tenant.slug, o.owner)), "me");
@@ -163,7 +207,7 @@ export async function buildWorld(): Promise<World> {
   const foreign = await populate(o.tenant.slug, foreignOwner, oMember!, oVictims, () => undefined);
   foreign.roles = foreign.roles?.filter((r) => !["owner", "admin", "moderator"].includes(r.id));
 
-  await collectNotifications(slug, local, [[admin, "admin"], [member!, "member"]]);
+  await collectNotifications(slug, local, [[owner, "owner"], [member!, "member"]]);
   await collectNotifications(o.tenant.slug, foreign, [[foreignOwner, undefined]]);
 
   for (let i = 0; i < 2; i++) (local.tenants ??= []).push({ id: (await createTenant()).slug });
@@ -172,7 +216,8 @@ export async function buildWorld(): Promise<World> {
 
   return {
     tenant: { slug, maxBodyBytes: t.tenant.config.limits.maxBodyBytes },
-    actors: { admin, member: member! },
+    actors: { owner, admin: admin!, member: member! },
+    keys,
     foreignTenant: { slug: o.tenant.slug, owner: foreignOwner },
     local,
     foreign,
