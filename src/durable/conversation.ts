@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
+import { refuse } from "./protocol/result";
 import { Fanout, hubOf } from "./conversation/fanout";
 import { checkFile, type FileInput } from "./conversation/attachments";
 import { directRule } from "./conversation/direct";
@@ -25,7 +26,7 @@ export type { FileBody } from "./conversation/attachments";
 /** Typing indicators per member are forwarded at most this often; they are never stored. */
 const TYPING_EVERY_MS = 3_000;
 
-const notFound = { ok: false, error: "not_found", detail: "No such conversation." } as const;
+const notFound = refuse("conversation_not_found", "No such conversation.");
 const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
 
 /**

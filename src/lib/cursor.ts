@@ -17,7 +17,7 @@ export type CursorKeys<S extends CursorShape> = S extends "id" ? [string] : [num
 const MAC_BYTES = 16;
 const MAX_KEY_CHARS = 128;
 const encoder = new TextEncoder();
-const invalid = () => new AppError(400, "invalid_cursor", "The cursor is not one this list issued.");
+const invalid = () => new AppError("invalid_cursor", "The cursor is not one this list issued.");
 
 // One HMAC key per isolate and secret, derived with HKDF so it is independent of every other
 // use of the platform key.

@@ -1,44 +1,30 @@
-/**
- * The one error type services throw. The gateway's onError renders it as RFC 9457
- * problem+json; `code` is the stable machine-readable identifier clients switch on.
- */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
+import { errorRegistry, type ErrorCode, type ErrorSpec } from "./error-codes";
+
+export type { ErrorCode } from "./error-codes";
+export type ErrorStatus = ErrorSpec["status"];
 
 export interface FieldIssue {
   path: string;
   message: string;
 }
 
+/**
+ * The one error type services throw. The gateway's onError renders it as RFC 9457
+ * problem+json; `code` is the stable machine-readable identifier clients switch on, and the
+ * registry (src/lib/error-codes.ts) gives its status and title.
+ */
 export class AppError extends Error {
   override readonly name = "AppError";
+  readonly status: ErrorStatus;
   constructor(
-    readonly status: ErrorStatus,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly detail: string,
     readonly extra: { errors?: FieldIssue[]; headers?: Record<string, string> } = {},
   ) {
     super(detail);
+    this.status = errorRegistry[code].status;
   }
 }
-
-/** Human titles per status, used as the problem's `title`. */
-const titles: Record<ErrorStatus, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  410: "Gone",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-};
 
 /** The wire shape of every error response body. */
 export interface Problem {
@@ -55,7 +41,7 @@ export interface Problem {
 export function toProblem(err: AppError, requestId: string): Problem {
   const problem: Problem = {
     type: `https://canopy.dev/problems/${err.code}`,
-    title: titles[err.status],
+    title: errorRegistry[err.code].title,
     status: err.status,
     code: err.code,
     detail: err.detail,

@@ -50,7 +50,7 @@ export async function signToken(
 }
 
 const invalid = (detail: string) =>
-  new AppError(401, "invalid_token", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
+  new AppError("invalid_token", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
 
 // Header parameters that would let a token name its own verification key: never honoured.
 const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "crit"];

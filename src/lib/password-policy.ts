@@ -25,5 +25,5 @@ export function checkPasswordPolicy(password: string, identifiers: (string | und
 }
 
 function weak(detail: string): AppError {
-  return new AppError(400, "weak_password", detail, { errors: [{ path: "password", message: detail }] });
+  return new AppError("weak_password", detail, { errors: [{ path: "password", message: detail }] });
 }

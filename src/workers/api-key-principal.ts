@@ -9,7 +9,7 @@ import type { Principal } from "./context";
 const MAX_KEY_CHAIN = 4;
 
 const revoked = (detail: string) =>
-  new AppError(401, "api_key_revoked", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
+  new AppError("api_key_revoked", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
 
 /**
  * The principal of an API key, judged as it stands now (docs/identity.md, "API keys"). A key never
@@ -25,7 +25,7 @@ export async function apiKeyPrincipal(db: TenantDb, token: string): Promise<Extr
   const m = /^ck_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
   const row = m ? await findApiKey(db, m[1]!) : undefined;
   if (!m || !row || row.revokedAt !== null || !(await constantTimeEqual(await sha256Hex(m[2]!), row.keyHash))) {
-    throw new AppError(401, "invalid_api_key", "The API key is invalid or revoked.");
+    throw new AppError("invalid_api_key", "The API key is invalid or revoked.");
   }
   const grants: string[][] = [JSON.parse(row.permissions) as string[]];
   let rank = row.rank;

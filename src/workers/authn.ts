@@ -33,7 +33,7 @@ export async function verifyAccessToken(env: Env, tenant: ResolvedTenant, token:
     now,
   });
   if (claims.tid !== tenant.id || typeof claims.sid !== "string") {
-    throw new AppError(401, "invalid_token", "The token was not issued for this tenant.");
+    throw new AppError("invalid_token", "The token was not issued for this tenant.");
   }
   if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
   verified.set(token, claims);
@@ -56,7 +56,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const m = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
     if (!m) {
-      throw new AppError(401, "unauthenticated", "Sign in: send Authorization: Bearer <access token>.", {
+      throw new AppError("unauthenticated", "Sign in: send Authorization: Bearer <access token>.", {
         headers: { "www-authenticate": 'Bearer realm="canopy"' },
       });
     }
@@ -70,7 +70,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const rate = c.env.UPSTASH_REDIS_REST_URL ? undefined : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
       const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
       if (!check.ok) {
-        throw new AppError(401, check.reason === "user_inactive" ? "account_inactive" : "session_revoked", reasons[check.reason] ?? "Sign in again.", {
+        throw new AppError(check.reason === "user_inactive" ? "account_inactive" : "session_revoked", reasons[check.reason] ?? "Sign in again.", {
           headers: { "www-authenticate": 'Bearer error="invalid_token"' },
         });
       }
@@ -84,7 +84,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 
 /** The signed-in user (403 for API keys on user-only routes). */
 export function requireUser(p: Principal): Extract<Principal, { kind: "user" }> {
-  if (p.kind !== "user") throw new AppError(403, "user_required", "This route acts for a signed-in user; API keys cannot use it.");
+  if (p.kind !== "user") throw new AppError("user_required", "This route acts for a signed-in user; API keys cannot use it.");
   return p;
 }
 
@@ -105,7 +105,7 @@ export const grantsAll = (grants: string[][], permission: string): boolean => gr
 export function requirePermission(permission: string): MiddlewareHandler<AppEnv> {
   return async function requirePermission(c, next) {
     const grants = await callerGrants(tenantDb(c.get("tenant").db), c.get("principal"));
-    if (!grantsAll(grants, permission)) throw new AppError(403, "forbidden", `Missing permission ${permission}.`);
+    if (!grantsAll(grants, permission)) throw new AppError("forbidden", `Missing permission ${permission}.`);
     await next();
   };
 }

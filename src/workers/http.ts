@@ -21,7 +21,7 @@ export function validationError(error: ZodError, target: string): AppError {
   const issues = fieldIssues(error);
   const first = issues[0];
   const detail = first ? `Invalid ${target}: ${first.path} ${first.message}` : `Invalid ${target}`;
-  return new AppError(400, "validation_failed", detail, { errors: issues });
+  return new AppError("validation_failed", detail, { errors: issues });
 }
 
 /**

@@ -55,7 +55,7 @@ export function rateLimitHeaders(policy: string, r: RateLimitResult, windowSecon
 
 /** The 429 every limiter answers. */
 export function tooManyRequests(policy: string, r: RateLimitResult, windowSeconds: number, detail = "Too many requests; retry later."): AppError {
-  return new AppError(429, "rate_limited", detail, {
+  return new AppError("rate_limited", detail, {
     headers: { "retry-after": String(Math.max(1, r.retryAfter)), ...rateLimitHeaders(policy, r, windowSeconds) },
   });
 }

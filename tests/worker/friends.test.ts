@@ -116,7 +116,7 @@ describe("friends, groups and blocks", () => {
     await expectProblem(await call(`/v1/users/${a.userId}/follow`, { method: "PUT", ...as(t, b) }), 404, "user_not_found");
     const list = await (await call("/v1/blocks", as(t, a))).json<{ items: { user: { id: string } }[] }>();
     expect(list.items.map((x) => x.user.id).sort()).toEqual([b.userId, c.userId].sort());
-    await expectProblem(await request(t, a, b), 409, "user_blocked");
+    await expectProblem(await request(t, a, b), 403, "user_blocked");
     expect((await call(`/v1/blocks/${b.userId}`, { method: "DELETE", ...as(t, a) })).status).toBe(204);
     expect((await call(`/v1/users/${a.userId}`, as(t, b))).status).toBe(200);
     expect((await request(t, b, a)).status).toBe(201);

@@ -137,7 +137,7 @@ describe("notifications", () => {
     const [alice, bob] = [await registerUser(tenant.slug), await registerUser(tenant.slug)];
     const stranger = await registerUser(other.tenant.slug);
     await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(tenant.slug, alice), json: { title: "x" } }), 403, "forbidden");
-    await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(tenant.slug, owner), json: { title: "x", role: "ghosts" } }), 404, "role_not_found");
+    await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(tenant.slug, owner), json: { title: "x", role: "ghosts" } }), 400, "unknown_role");
     await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(tenant.slug, owner), json: { title: "" } }), 400, "validation_failed");
     await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(tenant.slug, owner), json: { title: "x".repeat(201) } }), 400, "validation_failed");
     // A's owner token on B's host is refused.

@@ -57,9 +57,10 @@ describe("edit and recall over the socket", () => {
     edit(sm, "nosuch", { messageId: "nosuchmessage" });
     expect(await errorFor(sm, "nosuch")).toMatchObject({ code: "message_not_found" });
     edit(sm, "empty", { body: { text: "" } });
-    expect(await errorFor(sm, "empty")).toMatchObject({ code: "invalid_frame" });
+    // The body is the conversation's to judge: the code HTTP answers for it.
+    expect(await errorFor(sm, "empty")).toMatchObject({ code: "validation_failed" });
     edit(sm, "kind", { body: { n: 1 } });
-    expect(await errorFor(sm, "kind")).toMatchObject({ code: "invalid_frame" });
+    expect(await errorFor(sm, "kind")).toMatchObject({ code: "validation_failed" });
     edit(sm, "spam", { body: { text: "now spam" } });
     expect(await errorFor(sm, "spam")).toMatchObject({ code: "message_blocked" });
     // Malformed frames: no messageId, an extra field, a bad conversation id.

@@ -61,18 +61,18 @@ describe("file messages", () => {
     await expectProblem(await post(t, alice, id, { fileId: mine.id, caption: "x".repeat(1001) }), 400, "validation_failed");
     // The client cannot supply the file's facts: they come from the row.
     await expectProblem(await post(t, alice, id, { fileId: mine.id, name: "evil.exe", size: 1 }), 400, "validation_failed");
-    await expectProblem(await post(t, alice, id, { fileId: "0".repeat(26) }), 422, "file_not_found");
+    await expectProblem(await post(t, alice, id, { fileId: "0".repeat(26) }), 404, "file_not_found");
     await expectProblem(await post(t, alice, id, { fileId: bobs.id }), 422, "not_file_owner");
     const started = await call("/v1/files/uploads", { method: "POST", ...as(t, alice), json: { purpose: "attachment", name: "big.pdf", size: 6 * 1024 * 1024 } });
     const { uploadId } = await started.json<{ uploadId: string }>();
     await expectProblem(await post(t, alice, id, { fileId: uploadId }), 422, "file_not_ready");
     expect((await call(`/v1/files/${mine.id}`, { method: "DELETE", ...as(t, alice) })).status).toBe(204);
-    await expectProblem(await post(t, alice, id, { fileId: mine.id }), 422, "file_not_found");
+    await expectProblem(await post(t, alice, id, { fileId: mine.id }), 404, "file_not_found");
     // Another tenant's file id is unknown here.
     const other = await createTenant();
     const stranger = await registerUser(other.slug);
     const theirs = await upload(other.slug, stranger);
-    await expectProblem(await post(t, alice, id, { fileId: theirs.id }), 422, "file_not_found");
+    await expectProblem(await post(t, alice, id, { fileId: theirs.id }), 404, "file_not_found");
     const kept = await upload(t, alice, "kept.pdf");
     const s = await connect(t, { token: bob.tokens.accessToken });
     s.send({ type: "send", clientId: "a", conversationId: id, kind: "file", body: { fileId: kept.id } });

@@ -39,12 +39,12 @@ export async function claimIdempotencyKey(
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
     .get();
-  if (!row) throw new AppError(409, "idempotency_conflict", "The Idempotency-Key was released meanwhile; retry the request.");
+  if (!row) throw new AppError("idempotency_conflict", "The Idempotency-Key was released meanwhile; retry the request.");
   if (row.requestHash !== requestHash) {
-    throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
+    throw new AppError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
   }
   if (row.status === null || row.response === null) {
-    throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still running; retry shortly.", {
+    throw new AppError("idempotency_in_progress", "A request with this Idempotency-Key is still running; retry shortly.", {
       headers: { "retry-after": "1" },
     });
   }

@@ -35,7 +35,7 @@ export async function createAccount(db: TenantDb, input: NewAccount, roleIds: st
   try {
     await insertUser(db, row, roleIds, { type: "user.registered", subject: row.id, data: { userId: row.id, roles: roleIds }, traceparent });
   } catch (err) {
-    if (isConstraintViolation(err)) throw new AppError(409, "account_unavailable", "An account cannot be created with these details.");
+    if (isConstraintViolation(err)) throw new AppError("account_unavailable", "An account cannot be created with these details.");
     throw err;
   }
   return row;

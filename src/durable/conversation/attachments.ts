@@ -1,3 +1,4 @@
+import { refuse } from "../protocol/result";
 import { tenantDb } from "../../db/tenant-db";
 import { findFile } from "../../db/tenant/files";
 import { loadTenantDb } from "./policy";
@@ -19,7 +20,6 @@ export interface FileInput {
   caption?: string | undefined;
 }
 
-const refuse = (code: string, detail: string) => ({ ok: false, error: "unprocessable", code, detail }) as const;
 
 /**
  * Checks the file a message references in the tenant DB and answers the body to store: the file
@@ -41,7 +41,7 @@ export async function checkFile(env: Env, tenantId: string, senderId: string, bo
 /** The part of a file message's body a client may change by editing: the caption only. */
 export function editedFileBody(original: FileBody, edit: FileInput): ConvResult<FileBody> {
   if (edit.fileId !== original.fileId) {
-    return { ok: false, error: "invalid", detail: "body.fileId: a file message keeps its file; only the caption can be edited." };
+    return refuse("validation_failed", "body.fileId: a file message keeps its file; only the caption can be edited.");
   }
   const { caption: _old, ...facts } = original;
   return { ok: true, value: edit.caption === undefined ? facts : { ...facts, caption: edit.caption } };

@@ -1,3 +1,4 @@
+import { refuse } from "../protocol/result";
 import { hubOf } from "./fanout";
 import type { ConvResult, MessagePolicy } from "./types";
 
@@ -34,7 +35,7 @@ export async function directRule(
   if (!peer) return null;
   const r = vouched?.peer === peer ? vouched : await hubOf(env, tenantId, userId).relation(peer);
   const refusal = directRefusal(r, policy.directWithStrangers);
-  if (refusal === "blocked") return { ok: false, error: "blocked", detail: "Messages between you and this user are blocked." };
-  if (refusal === "not_friends") return { ok: false, error: "forbidden", code: "not_friends", detail: "Direct conversations are between friends." };
+  if (refusal === "blocked") return refuse("user_blocked", "Messages between you and this user are blocked.");
+  if (refusal === "not_friends") return refuse("not_friends", "Direct conversations are between friends.");
   return null;
 }

@@ -1,3 +1,4 @@
+import { refuse } from "../protocol/result";
 import { z } from "zod";
 import { wordListModerator } from "../../lib/moderation";
 import { editedFileBody, type FileBody, type FileInput } from "./attachments";
@@ -8,9 +9,9 @@ import { findMessage, markEdited, markRecalled } from "./store";
 import type { ConvResult, MessagePolicy } from "./types";
 
 const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
-const noMessage = { ok: false, error: "gone", code: "message_not_found", detail: "No such message in this conversation." } as const;
-const notSender = { ok: false, error: "forbidden", code: "not_message_sender", detail: "Only the sender may change this message." } as const;
-const wasRecalled = { ok: false, error: "conflict", code: "message_recalled", detail: "The message was recalled." } as const;
+const noMessage = refuse("message_not_found", "No such message in this conversation.");
+const notSender = refuse("not_message_sender", "Only the sender may change this message.");
+const wasRecalled = refuse("message_recalled", "The message was recalled.");
 
 const BodyOfKind = z.object({ kind: MessageKindSchema, body: z.unknown() }).superRefine(checkBody);
 
@@ -24,7 +25,7 @@ export function moderate(policy: MessagePolicy, kind: MessageKind, body: unknown
   const value = field ? (body as Record<string, unknown>)[field] : undefined;
   if (!field || typeof value !== "string") return ok(body);
   const r = wordListModerator(policy.moderation).check(value);
-  if (r.action === "block") return { ok: false, error: "unprocessable", code: "message_blocked", detail: "The message was refused by moderation." };
+  if (r.action === "block") return refuse("message_blocked", "The message was refused by moderation.");
   return ok(r.action === "mask" ? { ...(body as object), [field]: r.text } : body);
 }
 
@@ -54,10 +55,10 @@ export function edit(ctx: GroupContext, actor: string, messageId: string, body: 
   if (m.senderId !== actor) return notSender;
   if (m.recalled) return wasRecalled;
   if (!within(m, policy.editWindowSeconds, now)) {
-    return { ok: false, error: "conflict", code: "edit_window_expired", detail: `Messages can be edited for ${policy.editWindowSeconds} s after sending.` };
+    return refuse("edit_window_expired", `Messages can be edited for ${policy.editWindowSeconds} s after sending.`);
   }
   const parsed = BodyOfKind.safeParse({ kind: m.kind, body });
-  if (!parsed.success) return { ok: false, error: "invalid", detail: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  if (!parsed.success) return refuse("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const next = m.kind === "file" ? editedFileBody(m.body as FileBody, parsed.data.body as FileInput) : ok(body);
   if (!next.ok) return next;
   const moderated = moderate(policy, m.kind as MessageKind, next.value);
@@ -80,7 +81,7 @@ export function recall(ctx: GroupContext, actor: string, messageId: string, poli
   if (m.senderId !== actor && !moderator) return notSender;
   if (m.recalled) return wasRecalled;
   if (!moderator && !within(m, policy.recallWindowSeconds, now)) {
-    return { ok: false, error: "conflict", code: "recall_window_expired", detail: `Messages can be recalled for ${policy.recallWindowSeconds} s after sending.` };
+    return refuse("recall_window_expired", `Messages can be recalled for ${policy.recallWindowSeconds} s after sending.`);
   }
   markRecalled(ctx.sql, messageId, now);
   const event = ctx.emit(actor, "recall", { messageId }, now);

@@ -1,3 +1,4 @@
+import { ok, refuse, type Refusal } from "../protocol/result";
 import type { LogKind, MessageView } from "./frames";
 import { deleteMember, insertMember, latestSeq, setMuted, setRole, writeMeta } from "./store";
 import type { ConvResult, MemberRole, MemberView, MembershipChange } from "./types";
@@ -11,21 +12,18 @@ export interface GroupContext {
   emit(actorId: string, kind: LogKind, body: unknown, now: number, alsoTo?: string[]): MessageView;
 }
 
-export const notFound = { ok: false, error: "not_found", detail: "No such conversation." } as const;
-const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
-const refuse = (error: "forbidden" | "conflict" | "unprocessable" | "gone", code: string, detail: string) =>
-  ({ ok: false, error, code, detail }) as const;
-const insufficient = refuse("forbidden", "insufficient_role", "Your role in this group does not allow this.");
-const noMember = refuse("gone", "member_not_found", "That user is not a member of this conversation.");
+export const notFound = refuse("conversation_not_found", "No such conversation.");
+const insufficient = refuse("insufficient_role", "Your role in this group does not allow this.");
+const noMember = refuse("member_not_found", "That user is not a member of this conversation.");
 const none: MembershipChange = { added: [], removed: [] };
 
-type Check = { ok: true; me: MemberView } | Extract<ConvResult<never>, { ok: false }>;
+type Check = { ok: true; me: MemberView } | Refusal;
 
 /** The caller as a member of a group (non-members: not_found; direct conversations: not_a_group). */
 function member(ctx: GroupContext, userId: string, roles?: MemberRole[]): Check {
   const me = ctx.members.get(userId);
   if (!me) return notFound;
-  if (ctx.meta.get("type") !== "group") return refuse("conflict", "not_a_group", "Direct conversations have no group management.");
+  if (ctx.meta.get("type") !== "group") return refuse("not_a_group", "Direct conversations have no group management.");
   if (roles && !roles.includes(me.role)) return insufficient;
   return { ok: true, me };
 }
@@ -36,7 +34,7 @@ export function addMembers(ctx: GroupContext, actor: string, userIds: string[], 
   if (!c.ok) return c;
   const added = [...new Set(userIds)].filter((u) => !ctx.members.has(u));
   if (added.length === 0) return ok(none);
-  if (ctx.members.size + added.length > max) return refuse("unprocessable", "group_too_large", `A group has at most ${max} members.`);
+  if (ctx.members.size + added.length > max) return refuse("group_too_large", `A group has at most ${max} members.`);
   // New members start with everything before their joining read (the history stays visible).
   const readSeq = latestSeq(ctx.sql);
   for (const userId of added) {
@@ -108,7 +106,7 @@ export function changeRole(ctx: GroupContext, actor: string, target: string, rol
   const t = ctx.members.get(target);
   if (!t) return noMember;
   if (t.role === role) return ok(none);
-  if (target === actor) return refuse("conflict", "owner_must_transfer", "Transfer ownership to another member first.");
+  if (target === actor) return refuse("owner_must_transfer", "Transfer ownership to another member first.");
   if (role === "owner") {
     setRole(ctx.sql, actor, "admin");
     c.me.role = "admin";

@@ -1,3 +1,4 @@
+import type { Result } from "../protocol/result";
 import type { Relation } from "./direct";
 import type { MessageView } from "./frames";
 
@@ -44,11 +45,10 @@ export interface ConversationSummary extends ConversationView {
 }
 
 /**
- * Why a call was refused. `not_found` hides the conversation from non-members; the others carry
- * a specific `code` for the API (forbidden 403, conflict 409, unprocessable 422, gone 404).
+ * A conversation call's result (the one Durable Object result shape). A non-member is refused
+ * with `conversation_not_found`, so the conversation stays hidden.
  */
-export type ConversationError = "not_found" | "blocked" | "invalid" | "forbidden" | "conflict" | "unprocessable" | "gone";
-export type ConvResult<T> = { ok: true; value: T } | { ok: false; error: ConversationError; detail: string; code?: string };
+export type ConvResult<T> = Result<T>;
 
 /** Tenant settings a conversation applies (from the tenant config; see policy.ts). */
 export interface MessagePolicy {

@@ -1,3 +1,4 @@
+import { refuse, type Refusal } from "../protocol/result";
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import type { Relation } from "../conversation/direct";
 import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
@@ -35,12 +36,10 @@ export interface FrameContext {
 const plain = <T>(r: ConvResult<T>): ConvResult<T> => r;
 
 /** What an id the user is not listed in gets: the very answer a conversation gives a non-member. */
-const unlisted = { ok: false, error: "not_found", detail: "No such conversation." } as const;
+const unlisted = refuse("conversation_not_found", "No such conversation.");
 
-const refusal = (r: Extract<ConvResult<unknown>, { ok: false }>) => ({
-  code: r.code ?? (r.error === "not_found" ? "conversation_not_found" : r.error === "blocked" ? "user_blocked" : "invalid_frame"),
-  message: r.detail,
-});
+/** A refusal as the fields of an `error` frame: the same code HTTP answers. */
+const refusal = (r: Refusal) => ({ code: r.code, message: r.detail });
 
 function parse(raw: string | ArrayBuffer): { ok: true; value: unknown } | { ok: false; message: string } {
   if (typeof raw !== "string") return { ok: false, message: "Frames are JSON text; binary frames are not accepted." };

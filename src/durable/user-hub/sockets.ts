@@ -1,3 +1,4 @@
+import { errorRegistry, type ErrorCode } from "../../lib/error-codes";
 import type { Conversation } from "../conversation";
 import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
 import type { Relation } from "../conversation/direct";
@@ -41,7 +42,7 @@ interface SocketState {
   recent: Map<string, number[]>;
 }
 
-const problem = (status: number, code: string, detail: string) => Response.json({ code, detail }, { status });
+const problem = (code: ErrorCode, detail: string) => Response.json({ code, detail }, { status: errorRegistry[code].status });
 
 /**
  * The user's WebSockets, terminated in the UserHub with the hibernation API. Every device of
@@ -76,18 +77,18 @@ export class HubSockets {
    * itself; the session is checked live here, and a ticket's id is spent here (one-time use).
    */
   upgrade(req: Request, now = Date.now()): Response {
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return problem(426, "upgrade_required", "Expected a WebSocket upgrade.");
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return problem("upgrade_required", "Expected a WebSocket upgrade.");
     const h = (k: keyof typeof HUB_HEADERS) => req.headers.get(HUB_HEADERS[k]);
     const [tenantId, userId, sessionId] = [h("tenant"), h("user"), h("session")];
-    if (!tenantId || !userId || !sessionId || userId !== this.userId()) return problem(401, "unauthenticated", "Sign in again.");
+    if (!tenantId || !userId || !sessionId || userId !== this.userId()) return problem("unauthenticated", "Sign in again.");
     const session = this.sessionLive(sessionId);
-    if (!session) return problem(401, "session_revoked", "The session is no longer valid.");
+    if (!session) return problem("session_revoked", "The session is no longer valid.");
     const jti = h("ticketId");
     if (jti) {
       const sql = this.ctx.storage.sql;
       sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", now);
       const spent = sql.exec("INSERT INTO used_tickets (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING", jti, Number(h("ticketExp") ?? now + 60_000));
-      if (spent.rowsWritten === 0) return problem(401, "ticket_used", "The ticket was already used.");
+      if (spent.rowsWritten === 0) return problem("ticket_used", "The ticket was already used.");
     }
     const pair = new WebSocketPair();
     const connId = crypto.randomUUID();

@@ -14,7 +14,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
     const configured = c.env.ADMIN_TOKEN;
     // An unset or short ADMIN_TOKEN must never open the API.
     if (!m || !configured || configured.length < 16 || !(await constantTimeEqual(m[1]!, configured))) {
-      throw new AppError(401, "admin_unauthorized", "A valid platform admin token is required (Authorization: Bearer …).", {
+      throw new AppError("admin_unauthorized", "A valid platform admin token is required (Authorization: Bearer …).", {
         headers: { "www-authenticate": 'Bearer realm="canopy-admin"' },
       });
     }

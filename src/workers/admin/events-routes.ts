@@ -88,9 +88,9 @@ adminEventRoutes.openapi(
   async (c) => {
     const db = platformDb(c.env);
     const row = await findDeadLetter(db, c.req.valid("param").id);
-    if (!row) throw new AppError(404, "dead_letter_not_found", "No such dead letter.");
+    if (!row) throw new AppError("dead_letter_not_found", "No such dead letter.");
     const event = CloudEventSchema.safeParse(JSON.parse(row.body));
-    if (!event.success) throw new AppError(409, "not_replayable", "This dead letter is not a valid CloudEvent; it can only be inspected.");
+    if (!event.success) throw new AppError("not_replayable", "This dead letter is not a valid CloudEvent; it can only be inspected.");
     const known = row.queue ? QUEUE_NAMES[row.queue] : undefined;
     const targets = known ? [known] : queuesFor(event.data.type);
     await Promise.all(targets.map((q) => queueBinding(c.env, q).send(event.data, { contentType: "json" })));
@@ -107,7 +107,7 @@ adminEventRoutes.openapi(
   }),
   async (c) => {
     const tenant = await resolveTenant(c.env, () => platformDb(c.env), c.req.valid("param").slug);
-    if (!tenant) throw new AppError(404, "tenant_not_found", "No such tenant.");
+    if (!tenant) throw new AppError("tenant_not_found", "No such tenant.");
     return c.json(await outboxBacklog(tenantDb(tenant.db), Date.now()), 200);
   },
 );

@@ -47,7 +47,7 @@ export function toView(row: TenantRow): TenantView {
 /** A visible tenant by slug (provisioning rows are invisible), or 404. */
 export async function getTenant(db: PlatformDb, slug: string): Promise<TenantRow> {
   const row = await findTenantBySlug(db, slug);
-  if (!row || row.status === "provisioning") throw new AppError(404, "tenant_not_found", `No tenant with slug '${slug}'.`);
+  if (!row || row.status === "provisioning") throw new AppError("tenant_not_found", `No tenant with slug '${slug}'.`);
   return row;
 }
 
@@ -78,7 +78,7 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
     await insertTenant(db, row);
   } catch (err) {
     if (await findTenantBySlug(db, input.slug)) {
-      throw new AppError(409, "tenant_exists", `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`);
+      throw new AppError("tenant_exists", `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`);
     }
     throw err;
   }
@@ -98,7 +98,7 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
     log("error", "tenant provisioning failed", { tenant: input.slug, error: String(err) });
     await provisioner.destroy(row.dbName).catch(() => undefined);
     await deleteTenantRow(db, id).catch(() => undefined);
-    throw new AppError(502, "provisioning_failed", "The tenant's database could not be provisioned; nothing was kept, retry later.");
+    throw new AppError("provisioning_failed", "The tenant's database could not be provisioned; nothing was kept, retry later.");
   }
 }
 
@@ -117,7 +117,7 @@ export async function updateTenantDetails(
   patch: { name?: string | undefined; plan?: string | undefined; config?: TenantConfigPatch | undefined },
 ): Promise<TenantRow> {
   const row = await getTenant(db, slug);
-  if (row.status === "deleted") throw new AppError(409, "tenant_deleted", "A deleted tenant cannot be changed.");
+  if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed.");
   const config = patch.config ? mergeConfig(parseStoredConfig(row.config), patch.config) : parseStoredConfig(row.config);
   const updated = (await updateTenant(db, row.id, {
     ...(patch.name !== undefined ? { name: patch.name } : {}),
@@ -133,7 +133,7 @@ export async function updateTenantDetails(
 export async function setTenantStatus(db: PlatformDb, slug: string, to: "active" | "suspended" | "deleted"): Promise<TenantRow> {
   const row = await getTenant(db, slug);
   if (row.status === to) return row;
-  if (row.status === "deleted") throw new AppError(409, "tenant_deleted", "A deleted tenant cannot be changed; purge it or keep it.");
+  if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed; purge it or keep it.");
   const now = Date.now();
   const patch =
     to === "suspended" ? { status: to, suspendedAt: now } : to === "deleted" ? { status: to, deletedAt: now } : { status: to, suspendedAt: null };
@@ -143,7 +143,7 @@ export async function setTenantStatus(db: PlatformDb, slug: string, to: "active"
 /** Permanently removes a soft-deleted tenant and its database. */
 export async function purgeTenant(env: Env, db: PlatformDb, slug: string, provisioner: Provisioner = provisionerFor(env)): Promise<void> {
   const row = await getTenant(db, slug);
-  if (row.status !== "deleted") throw new AppError(409, "tenant_not_deleted", "Only a deleted tenant can be purged; DELETE it first.");
+  if (row.status !== "deleted") throw new AppError("tenant_not_deleted", "Only a deleted tenant can be purged; DELETE it first.");
   await provisioner.destroy(row.dbName);
   await deleteTenantRow(db, row.id);
 }

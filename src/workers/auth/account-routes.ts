@@ -22,7 +22,7 @@ accountRoutes.openapi(
     const p = requireUser(c.get("principal"));
     const db = tenantDb(c.get("tenant").db);
     const [user, roles, profile] = await Promise.all([findUserById(db, p.userId), rolesOfUser(db, p.userId), profileOf(db, p.userId)]);
-    if (!user) throw new AppError(401, "account_inactive", "The account no longer exists.");
+    if (!user) throw new AppError("account_inactive", "The account no longer exists.");
     return c.json(
       {
         id: user.id, email: user.email, username: user.username, phone: user.phone, status: user.status,
@@ -62,7 +62,7 @@ accountRoutes.openapi(
     const p = requireUser(c.get("principal"));
     // Sessions are looked up in this user's own hub: another user's session id is simply unknown.
     const ok = await userHub(c.env, c.get("tenant").id, p.userId).revokeSession(c.req.valid("param").id, "revoked");
-    if (!ok) throw new AppError(404, "session_not_found", "No such session.");
+    if (!ok) throw new AppError("session_not_found", "No such session.");
     return c.body(null, 204);
   },
 );

@@ -14,20 +14,20 @@ import { AuthThrottle, mfaSubject, passwordSubject } from "./throttle";
 const secretContext = (tenant: ResolvedTenant, userId: string) => `${tenant.id}:totp:${userId}`;
 
 export async function openTotpSecret(env: Env, tenant: ResolvedTenant, user: UserRow): Promise<string> {
-  if (!user.totpSecretSealed) throw new AppError(409, "mfa_not_set_up", "Set up TOTP first.");
+  if (!user.totpSecretSealed) throw new AppError("mfa_not_set_up", "Set up TOTP first.");
   return openSecret(env.DB_ENCRYPTION_KEY, user.totpSecretSealed, secretContext(tenant, user.id));
 }
 
 async function loadUser(tenant: ResolvedTenant, userId: string): Promise<UserRow> {
   const user = await findUserById(tenantDb(tenant.db), userId);
-  if (!user || user.status !== "active") throw new AppError(404, "user_not_found", "The account no longer exists.");
+  if (!user || user.status !== "active") throw new AppError("user_not_found", "The account no longer exists.");
   return user;
 }
 
 /** Starts TOTP enrolment: a fresh 160-bit secret, pending until a code proves the app has it. */
 export async function setupTotp(env: Env, tenant: ResolvedTenant, userId: string) {
   const user = await loadUser(tenant, userId);
-  if (user.mfaEnabled) throw new AppError(409, "mfa_already_enabled", "TOTP is already enabled; disable it first to enrol a new device.");
+  if (user.mfaEnabled) throw new AppError("mfa_already_enabled", "TOTP is already enabled; disable it first to enrol a new device.");
   const secret = newTotpSecret();
   await updateUser(tenantDb(tenant.db), userId, { totpSecretSealed: await sealSecret(env.DB_ENCRYPTION_KEY, secret, secretContext(tenant, userId)) });
   const otpauthUri = totpUri(secret, tenant.name, user.email ?? user.username ?? userId);
@@ -51,7 +51,7 @@ async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: Use
   const throttle = new AuthThrottle(rateLimitStore(env), tenant);
   const subjects = [passwordSubject(tenant, user.id), mfaSubject(tenant, user.id)];
   await throttle.judge(subjects, async (fail) => {
-    const wrong = () => new AppError(401, "invalid_credentials", "The password or the code is wrong.");
+    const wrong = () => new AppError("invalid_credentials", "The password or the code is wrong.");
     if (!(await verifyPassword(password, user.passwordHash)).ok) {
       fail("password");
       throw wrong();
@@ -66,7 +66,7 @@ async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: Use
 /** Completes enrolment with the password and a valid code; answers the 10 recovery codes (shown once). */
 export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string): Promise<string[]> {
   const user = await loadUser(tenant, userId);
-  if (user.mfaEnabled) throw new AppError(409, "mfa_already_enabled", "TOTP is already enabled.");
+  if (user.mfaEnabled) throw new AppError("mfa_already_enabled", "TOTP is already enabled.");
   const db = tenantDb(tenant.db);
   const secret = await openTotpSecret(env, tenant, user);
   await assertPasswordAndCode(env, tenant, user, password, code, async (u, c) => {
@@ -79,7 +79,7 @@ export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: strin
 
 export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {
   const user = await loadUser(tenant, userId);
-  if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
+  if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
   const db = tenantDb(tenant.db);
   await updateUser(db, userId, { mfaEnabled: false, totpSecretSealed: null });
@@ -88,7 +88,7 @@ export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: stri
 
 export async function regenerateRecoveryCodes(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<string[]> {
   const user = await loadUser(tenant, userId);
-  if (!user.mfaEnabled) throw new AppError(409, "mfa_not_enabled", "TOTP is not enabled.");
+  if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
   return issueRecoveryCodes(tenantDb(tenant.db), userId);
 }

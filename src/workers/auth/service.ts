@@ -27,7 +27,7 @@ export interface Client {
   traceparent?: string | undefined;
 }
 
-const invalidCredentials = () => new AppError(401, "invalid_credentials", "The identifier or password is wrong.");
+const invalidCredentials = () => new AppError("invalid_credentials", "The identifier or password is wrong.");
 const defaultDevice = (d: Partial<DeviceInfo> | undefined): DeviceInfo => ({
   id: d?.id ?? `anon-${newId()}`,
   name: d?.name ?? "",
@@ -44,7 +44,7 @@ export interface RegisterInput {
 
 /** Creates an account (role `member`) and its first session. */
 export async function register(env: Env, tenant: ResolvedTenant, input: RegisterInput, client: Client, roleIds = ["member"]): Promise<{ userId: string; tokens: Tokens }> {
-  if (tenant.config.signIn.registration !== "open") throw new AppError(403, "registration_closed", "This app does not accept new accounts.");
+  if (tenant.config.signIn.registration !== "open") throw new AppError("registration_closed", "This app does not accept new accounts.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
   const user = await createAccount(tenantDb(tenant.db), input, roleIds, client.traceparent);
   return { userId: user.id, tokens: await startSession(env, tenant, user.id, defaultDevice(input.device), client) };
@@ -94,7 +94,7 @@ export async function login(
     return { ...check, user: found };
   });
   const user = check.user;
-  if (user.status === "suspended") throw new AppError(403, "account_suspended", "The account is suspended.");
+  if (user.status === "suspended") throw new AppError("account_suspended", "The account is suspended.");
   if (check.needsRehash) await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
   const device = defaultDevice(input.device);
   if (user.mfaEnabled) {
@@ -111,16 +111,16 @@ export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaTo
   const db = tenantDb(tenant.db);
   const open = await new AuthThrottle(rateLimitStore(env), tenant).judge([mfaSubject(tenant, claims.sub)], async (fail) => {
     const user = await findUserById(db, claims.sub);
-    if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError(401, "invalid_token", "The MFA token is no longer valid.");
+    if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError("invalid_token", "The MFA token is no longer valid.");
     // Read what opening the session needs first, so a database failure spends neither code nor token.
     const open = await prepareSession(env, tenant, user.id);
     // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
     const claim = await secondFactorClaim(env, tenant, user, input.code, db);
     const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
-    if (outcome === "token_used") throw new AppError(401, "invalid_token", "The MFA token was already used; sign in again.");
+    if (outcome === "token_used") throw new AppError("invalid_token", "The MFA token was already used; sign in again.");
     if (outcome === "claim_failed") {
       fail();
-      throw new AppError(401, "invalid_mfa_code", "The code is wrong, expired or already used.");
+      throw new AppError("invalid_mfa_code", "The code is wrong, expired or already used.");
     }
     return open;
   });
@@ -155,7 +155,7 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
   const res = m ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken) : { ok: false as const, reason: "invalid" as const };
   if (!res.ok) {
     const detail = res.reason === "reused" ? "The refresh token was already used; the session has been signed out." : "The refresh token is invalid or expired.";
-    throw new AppError(401, res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
+    throw new AppError(res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
   }
   return { accessToken: await sign!(res.sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId: res.sessionId };
 }
@@ -164,11 +164,11 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
 export async function changePassword(env: Env, tenant: ResolvedTenant, userId: string, sessionId: string, current: string, next: string): Promise<void> {
   const db = tenantDb(tenant.db);
   const user = await findUserById(db, userId);
-  if (!user) throw new AppError(404, "user_not_found", "The account no longer exists.");
+  if (!user) throw new AppError("user_not_found", "The account no longer exists.");
   await new AuthThrottle(rateLimitStore(env), tenant).judge([passwordSubject(tenant, userId)], async (fail) => {
     if (!(await verifyPassword(current, user.passwordHash)).ok) {
       fail();
-      throw new AppError(401, "invalid_credentials", "The current password is wrong.");
+      throw new AppError("invalid_credentials", "The current password is wrong.");
     }
   });
   checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);

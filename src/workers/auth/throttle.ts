@@ -45,7 +45,7 @@ export class AuthThrottle {
       return await this.store.check(this.key(kind, subject), limit, this.window(s), cost);
     } catch (err) {
       log("error", "auth limiter unavailable; failing closed", { tenant: this.tenant.slug, error: String(err) });
-      throw new AppError(503, "auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", { headers: { "retry-after": "5" } });
+      throw new AppError("auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", { headers: { "retry-after": "5" } });
     }
   }
 

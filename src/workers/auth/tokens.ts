@@ -84,8 +84,8 @@ async function openSession(
     policy: sessionPolicy(tenant), now: Date.now(),
   });
   if (!res.ok) {
-    if (res.reason === "session_limit") throw new AppError(409, "session_limit", "The session limit is reached; sign out on another device first.");
-    throw new AppError(403, "account_inactive", "The account is suspended.");
+    if (res.reason === "session_limit") throw new AppError("session_limit", "The session limit is reached; sign out on another device first.");
+    throw new AppError("account_suspended", "The account is suspended.");
   }
   return { accessToken: await sign(sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId, deviceToken };
 }

@@ -59,13 +59,13 @@ contentRoutes.openapi(
     const s = filesScope(c);
     // The signature is checked before the database is touched: forged URLs cost one HMAC.
     const verdict = await verifyDownload(c.env.DB_ENCRYPTION_KEY, s.tenant.id, id, exp, sig);
-    if (verdict === "invalid") throw new AppError(403, "invalid_signature", "The download URL's signature is not valid for this file.");
-    if (verdict === "expired") throw new AppError(403, "url_expired", "The download URL has expired; fetch the file again for a fresh one.");
+    if (verdict === "invalid") throw new AppError("invalid_signature", "The download URL's signature is not valid for this file.");
+    if (verdict === "expired") throw new AppError("url_expired", "The download URL has expired; fetch the file again for a fresh one.");
     const row = await findFile(s.db, id);
-    if (!row || row.status !== "ready") throw new AppError(404, "file_not_found", "No such file.");
+    if (!row || row.status !== "ready") throw new AppError("file_not_found", "No such file.");
     const range = parseRange(c.req.header("range"), row.size);
     const obj = await c.env.FILES.get(row.r2Key, range ? { range } : {});
-    if (!obj) throw new AppError(404, "file_not_found", "No such file.");
+    if (!obj) throw new AppError("file_not_found", "No such file.");
     const maxAge = Math.max(0, Number(exp) - Math.floor(Date.now() / 1000));
     const headers = new Headers({
       // Text was sniffed as valid UTF-8; saying so stops browsers from guessing a charset.

@@ -13,7 +13,7 @@ import { r2KeyOf, uploadedEvent, type FilesScope } from "./service";
  */
 export const PART_SIZE = 5 * 1024 * 1024;
 
-const uploadNotFound = () => new AppError(404, "upload_not_found", "No such upload in progress.");
+const uploadNotFound = () => new AppError("upload_not_found", "No such upload in progress.");
 
 // R2 answers 10024 (NoSuchUpload) for an upload that was completed, aborted or expired.
 function isNoSuchUpload(err: unknown): boolean {
@@ -71,12 +71,12 @@ export async function startUpload(s: FilesScope, ownerId: string, input: { purpo
 export async function putPart(s: FilesScope, ownerId: string, uploadId: string, n: number, req: Request) {
   const row = await ownedUpload(s, ownerId, uploadId);
   const count = partCountOf(row);
-  if (n > count) throw new AppError(400, "invalid_part_number", `This upload has ${count} part(s); part ${n} does not exist.`);
+  if (n > count) throw new AppError("invalid_part_number", `This upload has ${count} part(s); part ${n} does not exist.`);
   const expected = n < count ? row.partSize! : row.size - row.partSize! * (count - 1);
   const mismatch = (got: number) =>
     got > expected
-      ? new AppError(413, "part_too_large", `Part ${n} must be exactly ${expected} bytes; got ${got}.`)
-      : new AppError(400, "part_size_mismatch", `Part ${n} must be exactly ${expected} bytes; got ${got}.`);
+      ? new AppError("part_too_large", `Part ${n} must be exactly ${expected} bytes; got ${got}.`)
+      : new AppError("part_size_mismatch", `Part ${n} must be exactly ${expected} bytes; got ${got}.`);
   // Refuse by the declared length before reading anything.
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) !== expected) throw mismatch(Number(declared));
@@ -95,7 +95,7 @@ export async function completeUpload(s: FilesScope, ownerId: string, uploadId: s
   const parts = await partsOf(s.db, row.id);
   const have = new Set(parts.map((p) => p.partNumber));
   const missing = Array.from({ length: partCountOf(row) }, (_, i) => i + 1).filter((n) => !have.has(n));
-  if (missing.length > 0) throw new AppError(409, "upload_incomplete", `Parts still missing: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}.`);
+  if (missing.length > 0) throw new AppError("upload_incomplete", `Parts still missing: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}.`);
   // Part 1 is recorded only after its type was sniffed and accepted, so contentType is final here.
   const mpu = s.env.FILES.resumeMultipartUpload(row.r2Key, row.uploadId!);
   const obj = await r2Call(() => mpu.complete(parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag }))));

@@ -82,8 +82,7 @@ export function storedName(raw: string): string {
   const name = cleanName(raw);
   if (runsWhenOpened(name)) {
     const ext = name.slice(name.lastIndexOf(".") + 1).toLowerCase();
-    throw new AppError(
-      415, "unsupported_file_type",
+    throw new AppError("unsupported_file_type",
       `Files with the extension '.${ext}' are not accepted ('${name}'): it makes the file run or open as a web page on the recipient's computer. Rename the file (for example '${name}.txt').`,
     );
   }

@@ -52,15 +52,15 @@ export function maxBytesFor(purpose: Purpose, config: TenantConfig): number {
 
 /** 413 `file_too_large` unless 0 < size ≤ the purpose's cap (empty files are a 400). */
 export function checkSize(purpose: Purpose, size: number, config: TenantConfig): void {
-  if (size <= 0) throw new AppError(400, "empty_file", "The file is empty.");
+  if (size <= 0) throw new AppError("empty_file", "The file is empty.");
   const max = maxBytesFor(purpose, config);
-  if (size > max) throw new AppError(413, "file_too_large", `A ${purpose} may be at most ${max} bytes; this file has ${size}.`);
+  if (size > max) throw new AppError("file_too_large", `A ${purpose} may be at most ${max} bytes; this file has ${size}.`);
 }
 
 /** 415 `unsupported_file_type` unless a declared type is one the purpose accepts. */
 export function checkDeclaredType(purpose: Purpose, declared: string): void {
   if (!POLICIES[purpose].types.includes(declared)) {
-    throw new AppError(415, "unsupported_file_type", `A ${purpose} cannot be ${declared}; accepted: ${POLICIES[purpose].types.join(", ")}.`);
+    throw new AppError("unsupported_file_type", `A ${purpose} cannot be ${declared}; accepted: ${POLICIES[purpose].types.join(", ")}.`);
   }
 }
 
@@ -71,13 +71,13 @@ export function checkDeclaredType(purpose: Purpose, declared: string): void {
  */
 export function contentTypeOf(purpose: Purpose, name: string, head: Uint8Array, declared?: string): string {
   const found = sniff(head);
-  if (!found) throw new AppError(415, "unsupported_file_type", "The file's type could not be recognised from its content.");
+  if (!found) throw new AppError("unsupported_file_type", "The file's type could not be recognised from its content.");
   checkDeclaredType(purpose, found.mime);
   if (nameContradicts(name, found)) {
-    throw new AppError(415, "unsupported_file_type", `The content is ${found.mime}, which does not match the name '${name}'.`);
+    throw new AppError("unsupported_file_type", `The content is ${found.mime}, which does not match the name '${name}'.`);
   }
   if (declared !== undefined && declared !== found.mime && declared !== found.declaredAs) {
-    throw new AppError(415, "unsupported_file_type", `The content is ${found.mime}, not the declared ${declared}.`);
+    throw new AppError("unsupported_file_type", `The content is ${found.mime}, not the declared ${declared}.`);
   }
   return found.mime;
 }

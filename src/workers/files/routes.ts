@@ -22,7 +22,7 @@ const tags = ["Files"];
 function requireMultipart(): MiddlewareHandler<AppEnv> {
   return async function requireMultipart(c, next) {
     if (!/^multipart\/form-data\s*;/i.test(c.req.header("content-type") ?? "")) {
-      throw new AppError(415, "unsupported_media_type", "Send the file as multipart/form-data with a 'file' part and a 'purpose' field.");
+      throw new AppError("unsupported_media_type", "Send the file as multipart/form-data with a 'file' part and a 'purpose' field.");
     }
     await next();
   };

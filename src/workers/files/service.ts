@@ -37,7 +37,7 @@ export function filesScope(c: Context<AppEnv>): FilesScope {
 /** The R2 key of a file: always under the tenant's prefix. */
 export const r2KeyOf = (tenantId: string, fileId: string) => `t/${tenantId}/files/${fileId}`;
 
-const notFound = () => new AppError(404, "file_not_found", "No such file.");
+const notFound = () => new AppError("file_not_found", "No such file.");
 
 /** The `file.uploaded` event of a row that just became ready. */
 export function uploadedEvent(s: FilesScope, row: FileRow): DomainEvent {

@@ -45,10 +45,10 @@ for (const method of ["put", "delete"] as const) {
       const tenant = c.get("tenant");
       const me = requireUser(c.get("principal")).userId;
       const peer = c.req.valid("param").userId;
-      if (peer === me) throw new AppError(400, "cannot_block_self", "You cannot block yourself.");
+      if (peer === me) throw new AppError("cannot_block_self", "You cannot block yourself.");
       const db = tenantDb(tenant.db);
       // Both ways idempotent for a real user; an id that names nobody in this tenant is a 404.
-      if (!(await findUserById(db, peer))) throw new AppError(404, "user_not_found", "No such user.");
+      if (!(await findUserById(db, peer))) throw new AppError("user_not_found", "No such user.");
       // The hub is the source of truth; the tenant DB mirror (for search and profile filters)
       // follows. Both are idempotent, so a failure between them is repaired by retrying.
       await userHub(c.env, tenant.id, me).setBlock({ tenantId: tenant.id, userId: me }, peer, method === "put");

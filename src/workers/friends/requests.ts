@@ -31,12 +31,12 @@ friendRequestRoutes.openapi(
     const me = requireUser(c.get("principal")).userId;
     const tenant = c.get("tenant");
     const { toUserId, message } = c.req.valid("json");
-    if (toUserId === me) throw new AppError(400, "cannot_befriend_self", "You cannot send yourself a friend request.");
+    if (toUserId === me) throw new AppError("cannot_befriend_self", "You cannot send yourself a friend request.");
     const db = tenantDb(tenant.db);
     const target = await findUserById(db, toUserId);
-    if (!target || target.status !== "active") throw new AppError(404, "user_not_found", "No such user.");
+    if (!target || target.status !== "active") throw new AppError("user_not_found", "No such user.");
     const policy = (await settingsOf(db, toUserId)).privacy.friendRequests;
-    if (policy === "nobody") throw new AppError(403, "friend_requests_closed", "This user does not accept friend requests.");
+    if (policy === "nobody") throw new AppError("friend_requests_closed", "This user does not accept friend requests.");
     const l = tenant.config.limits;
     const r = unwrap(
       await userHub(c.env, tenant.id, me).sendFriendRequest({

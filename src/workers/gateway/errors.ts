@@ -7,12 +7,13 @@ import type { AppEnv } from "../context";
 /** Maps what Hono itself throws (malformed JSON and the like) onto our error codes. */
 function fromHttpException(err: HTTPException): AppError {
   if (err.status === 400 && /json/i.test(err.message)) {
-    return new AppError(400, "malformed_json", "The request body is not valid JSON.");
+    return new AppError("malformed_json", "The request body is not valid JSON.");
   }
-  if (err.status === 413) return new AppError(413, "body_too_large", "The request body is too large.");
-  if (err.status === 415) return new AppError(415, "unsupported_media_type", "Send the body as application/json.");
-  const status = ([400, 401, 403, 404, 405, 409, 413, 415, 422, 429] as const).find((s) => s === err.status) ?? 400;
-  return new AppError(status, "bad_request", err.message || "The request could not be processed.");
+  if (err.status === 413) return new AppError("body_too_large", "The request body is too large.");
+  if (err.status === 415) return new AppError("unsupported_media_type", "Send the body as application/json.");
+  // Hono throws nothing else on our routes; should it, the closest registered code answers.
+  const code = ({ 401: "unauthenticated", 404: "route_not_found", 405: "method_not_allowed", 429: "rate_limited" } as const)[err.status as 401] ?? "bad_request";
+  return new AppError(code, err.message || "The request could not be processed.");
 }
 
 /** Renders an AppError as problem+json, with its extra headers. */
@@ -31,10 +32,10 @@ function fromRuntime(err: unknown): AppError | null {
   if (!(err instanceof Error)) return null;
   const flags = err as Error & { overloaded?: unknown; retryable?: unknown };
   if (flags.overloaded === true) {
-    return new AppError(503, "overloaded", "This part of the service is overloaded; retry later.", { headers: { "retry-after": "10" } });
+    return new AppError("overloaded", "This part of the service is overloaded; retry later.", { headers: { "retry-after": "10" } });
   }
   if (flags.retryable === true) {
-    return new AppError(503, "temporarily_unavailable", "This part of the service is briefly unavailable; retry shortly.", { headers: { "retry-after": "1" } });
+    return new AppError("temporarily_unavailable", "This part of the service is briefly unavailable; retry shortly.", { headers: { "retry-after": "1" } });
   }
   return null;
 }
@@ -54,7 +55,7 @@ const NETWORK_FAILURE = /network connection lost|fetch failed|connection (refuse
 function fromNetwork(err: unknown): AppError | null {
   for (const { code, name, message } of errorChain(err)) {
     if ((typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) || name === "TimeoutError" || name === "AbortError" || NETWORK_FAILURE.test(message)) {
-      return new AppError(503, "service_unavailable", "A backing service did not answer; retry shortly.", { headers: { "retry-after": "2" } });
+      return new AppError("service_unavailable", "A backing service did not answer; retry shortly.", { headers: { "retry-after": "2" } });
     }
   }
   return null;
@@ -75,7 +76,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     return problemResponse(c, transient);
   }
   log("error", "unhandled error", { ...context, stack: err instanceof Error ? err.stack : undefined });
-  return problemResponse(c, new AppError(500, "internal_error", "Something went wrong on our side; quote the request id when reporting it."));
+  return problemResponse(c, new AppError("internal_error", "Something went wrong on our side; quote the request id when reporting it."));
 };
 
 /**
@@ -95,11 +96,11 @@ export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
     if (allow.length > 0) {
       return problemResponse(
         c,
-        new AppError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}.`, {
+        new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}.`, {
           headers: { allow: allow.join(", ") },
         }),
       );
     }
-    return problemResponse(c, new AppError(404, "route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
+    return problemResponse(c, new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   };
 }

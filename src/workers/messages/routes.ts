@@ -62,7 +62,7 @@ messageArchiveRoutes.openapi(
     const db = tenantDb(c.get("tenant").db);
     const id = c.req.valid("param").id;
     // Checked before the stream starts: afterwards the status is already sent.
-    if (!(await conversationExists(db, id))) throw new AppError(404, "conversation_not_found", "No such conversation.");
+    if (!(await conversationExists(db, id))) throw new AppError("conversation_not_found", "No such conversation.");
     const encoder = new TextEncoder();
     let after = 0;
     // Streamed a page at a time, so a long conversation never sits in memory whole.

@@ -28,7 +28,7 @@ announcementRoutes.openapi(
   async (c) => {
     const input = c.req.valid("json");
     const db = tenantDb(c.get("tenant").db);
-    if (input.role && !(await findRolesByName(db, [input.role])).length) throw new AppError(404, "role_not_found", `No role '${input.role}'.`);
+    if (input.role && !(await findRolesByName(db, [input.role])).length) throw new AppError("unknown_role", `No role '${input.role}'.`);
     const p = c.get("principal");
     // A retry after a lost answer (a 503, a dropped connection) must not announce twice.
     const scope = `${c.get("tenant").id}:announce:${p.kind === "user" ? p.userId : `key:${p.keyId}`}`;

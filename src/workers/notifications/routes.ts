@@ -14,7 +14,7 @@ export const notificationRoutes = createRouter();
 const tags = ["Notifications"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const notFound = () => new AppError(404, "notification_not_found", "No such notification.");
+const notFound = () => new AppError("notification_not_found", "No such notification.");
 const me = (c: Context<AppEnv>) => ({ userId: requireUser(c.get("principal")).userId, db: tenantDb(c.get("tenant").db) });
 
 /** Tells the user's other devices that the badge changed (read state is per user, not per device). */

@@ -17,7 +17,7 @@ import { memberConversation, unwrap } from "./service";
 export const attachmentRoutes = createRouter();
 
 const AttachmentParam = z.object({ id: ConversationIdSchema, fileId: z.string().min(1).max(64) });
-const noFile = () => new AppError(404, "file_not_found", "No such file in this conversation.");
+const noFile = () => new AppError("file_not_found", "No such file in this conversation.");
 
 attachmentRoutes.openapi(
   createRoute({

@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
-import { AppError, type ErrorStatus } from "../../lib/errors";
+import { isErrorCode } from "../../lib/error-codes";
+import { AppError } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
 import { requireUser, signedIn, userHub, verifyAccessToken } from "../authn";
 import type { ResolvedTenant } from "../context";
@@ -43,7 +44,7 @@ async function credential(env: Env, tenant: ResolvedTenant, req: Request): Promi
     return { claims, ticket: true };
   }
   if (bearer && !bearer.startsWith("ck_")) return { claims: await verifyAccessToken(env, tenant, bearer), ticket: false };
-  throw new AppError(401, "unauthenticated", "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.", {
+  throw new AppError("unauthenticated", "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.", {
     headers: { "www-authenticate": 'Bearer realm="canopy"' },
   });
 }
@@ -57,8 +58,8 @@ async function credential(env: Env, tenant: ResolvedTenant, req: Request): Promi
 realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   const tenant = c.get("tenant");
   const { claims, ticket } = await credential(c.env, tenant, c.req.raw);
-  if (claims.tid !== tenant.id || typeof claims.sid !== "string") throw new AppError(401, "invalid_token", "The credential was not issued for this tenant.");
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError(400, "upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket).");
+  if (claims.tid !== tenant.id || typeof claims.sid !== "string") throw new AppError("invalid_token", "The credential was not issued for this tenant.");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError("upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket).");
   const headers = new Headers({ upgrade: "websocket" });
   headers.set(HUB_HEADERS.tenant, tenant.id);
   headers.set(HUB_HEADERS.user, claims.sub);
@@ -74,8 +75,9 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   }
   const res = await userHub(c.env, tenant.id, claims.sub).fetch(new Request("https://hub.internal/connect", { headers }));
   if (res.status !== 101 || !res.webSocket) {
+    // The hub answers a problem with a registered code (src/durable/user-hub/sockets.ts).
     const body = await res.json<{ code?: string; detail?: string }>().catch(() => ({ code: undefined, detail: undefined }));
-    throw new AppError(res.status as ErrorStatus, body.code ?? "upgrade_refused", body.detail ?? "The connection was refused.");
+    throw new AppError(body.code && isErrorCode(body.code) ? body.code : "internal_error", body.detail ?? "The connection was refused.");
   }
   // A fresh response: the hub's has immutable headers, and the middleware adds its own.
   return new Response(null, { status: 101, webSocket: res.webSocket });

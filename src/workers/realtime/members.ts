@@ -37,9 +37,9 @@ memberRoutes.openapi(
     const now = Date.now();
     // Membership and role first, so a non-member learns nothing about the users named.
     const me = unwrap<ConversationSummary>(await t.stub.get(t.userId));
-    if (me.type !== "group") throw new AppError(409, "not_a_group", "Direct conversations have no group management.");
+    if (me.type !== "group") throw new AppError("not_a_group", "Direct conversations have no group management.");
     const role = me.members.find((m) => m.userId === t.userId)?.role;
-    if (role !== "owner" && role !== "admin") throw new AppError(403, "insufficient_role", "Your role in this group does not allow this.");
+    if (role !== "owner" && role !== "admin") throw new AppError("insufficient_role", "Your role in this group does not allow this.");
     const present = new Set(me.members.map((m) => m.userId));
     const fresh = [...new Set(c.req.valid("json").userIds)].filter((u) => !present.has(u));
     if (fresh.length > 0) {
@@ -88,7 +88,7 @@ memberRoutes.openapi(
     if (patch.muted !== undefined) {
       if (member !== t.userId) {
         unwrap(await t.stub.get(t.userId));
-        throw new AppError(403, "not_yourself", "Members mute conversations for themselves only.");
+        throw new AppError("not_yourself", "Members mute conversations for themselves only.");
       }
       unwrap(await t.stub.mute(t.userId, patch.muted));
     } else if (patch.role !== undefined) {

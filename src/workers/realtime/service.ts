@@ -17,7 +17,7 @@ export function conversationOf(env: Env, tenantId: string, id: string): DurableO
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
 }
 
-const noConversation = () => new AppError(404, "conversation_not_found", "No such conversation.");
+const noConversation = () => new AppError("conversation_not_found", "No such conversation.");
 
 /**
  * The object of a conversation the caller names, once the tenant DB's per-user index lists the
@@ -31,16 +31,10 @@ export async function memberConversation(env: Env, tenant: ResolvedTenant, userI
   return conversationOf(env, tenant.id, id);
 }
 
-/** Maps a conversation refusal onto the API's errors (a non-member sees no conversation at all). */
+/** The value of a conversation call, or its refusal as the API's error (the same code a socket gets). */
 export function unwrap<T>(r: ConvResult<T>): T {
   if (r.ok) return r.value;
-  if (r.error === "blocked") throw new AppError(403, "user_blocked", r.detail);
-  if (r.error === "invalid") throw new AppError(400, "validation_failed", r.detail);
-  if (r.error === "forbidden") throw new AppError(403, r.code ?? "forbidden", r.detail);
-  if (r.error === "conflict") throw new AppError(409, r.code ?? "conflict", r.detail);
-  if (r.error === "unprocessable") throw new AppError(422, r.code ?? "unprocessable", r.detail);
-  if (r.error === "gone") throw new AppError(404, r.code ?? "not_found", r.detail);
-  throw noConversation();
+  throw new AppError(r.code, r.detail);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -56,7 +50,7 @@ export async function directId(a: string, b: string): Promise<string> {
   return `d_${(await sha256Hex(`${x}:${y}`)).slice(0, 32)}`;
 }
 
-const noUser = () => new AppError(404, "user_not_found", "No such user.");
+const noUser = () => new AppError("user_not_found", "No such user.");
 
 /** Active users among `ids` of this tenant; any other id is refused as an unknown user. */
 export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
@@ -74,7 +68,7 @@ export async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: str
   const hub = userHub(env, tenant.id, me);
   const refusals = (await Promise.all(peers.map((p) => hub.relation(p)))).map((r) => directRefusal(r, strangersAllowed));
   if (refusals.includes("blocked")) throw noUser();
-  if (refusals.includes("not_friends")) throw new AppError(403, "not_friends", "Direct conversations are between friends.");
+  if (refusals.includes("not_friends")) throw new AppError("not_friends", "Direct conversations are between friends.");
 }
 
 export type CreateInput = { type: "direct"; userId: string } | { type: "group"; name: string; memberIds: string[] };
@@ -89,7 +83,7 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
   let id: string;
   let memberIds: string[];
   if (input.type === "direct") {
-    if (input.userId === me) throw new AppError(400, "cannot_message_self", "A direct conversation needs another user.");
+    if (input.userId === me) throw new AppError("cannot_message_self", "A direct conversation needs another user.");
     await requireUsers(tenant, [input.userId]);
     await requireUnblocked(env, tenant, me, [input.userId], tenant.config.messages.directWithStrangers);
     id = await directId(me, input.userId);
@@ -97,7 +91,7 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
   } else {
     memberIds = [...new Set([me, ...input.memberIds])];
     const max = tenant.config.limits.maxGroupMembers;
-    if (memberIds.length > max) throw new AppError(422, "group_too_large", `A group has at most ${max} members.`);
+    if (memberIds.length > max) throw new AppError("group_too_large", `A group has at most ${max} members.`);
     const others = memberIds.filter((u) => u !== me);
     await requireUsers(tenant, others);
     await requireUnblocked(env, tenant, me, others);

@@ -23,7 +23,7 @@ export const LAST_DAY = "2199-12-31";
 /** 400 `invalid_range` unless `day` lies within FIRST_DAY … LAST_DAY. */
 export function assertSupportedDay(name: string, day: string): void {
   if (day < FIRST_DAY || day > LAST_DAY) {
-    throw new AppError(400, "invalid_range", `${name} (${day}) must lie between ${FIRST_DAY} and ${LAST_DAY}.`);
+    throw new AppError("invalid_range", `${name} (${day}) must lie between ${FIRST_DAY} and ${LAST_DAY}.`);
   }
 }
 
@@ -78,7 +78,7 @@ export const MAX_PERIODS = 2000;
 export function periodsOf(from: string, to: string, g: Granularity): Period[] {
   const out: Period[] = [];
   for (let key = periodStart(from, g); key <= to; ) {
-    if (out.length >= MAX_PERIODS) throw new AppError(400, "invalid_range", `The range holds more than ${MAX_PERIODS} periods.`);
+    if (out.length >= MAX_PERIODS) throw new AppError("invalid_range", `The range holds more than ${MAX_PERIODS} periods.`);
     const next = nextPeriodStart(key, g);
     const last = addDays(next, -1);
     out.push({ key, label: periodLabel(key, g), start: key < from ? from : key, end: last > to ? to : last });

@@ -70,7 +70,7 @@ usageRoutes.openapi(
     const db = platformDb(c.env);
     const row = await findTenantBySlug(db, slug);
     const tenant = row ? await resolveTenantById(c.env, () => db, row.id) : null;
-    if (!tenant) throw new AppError(404, "tenant_not_found", `No active or suspended tenant '${slug}'.`);
+    if (!tenant) throw new AppError("tenant_not_found", `No active or suspended tenant '${slug}'.`);
     return c.json({ tenantId: tenant.id, slug: tenant.slug, ...(await statsReport(tenantDb(tenant.db), range)) }, 200);
   },
 );

@@ -32,10 +32,10 @@ export function resolveRange(q: { from?: string | undefined; to?: string | undef
   const from = q.from ?? addDays(to, -(DEFAULT_DAYS - 1));
   assertSupportedDay("from", from);
   assertSupportedDay("to", to);
-  if (from > to) throw new AppError(400, "invalid_range", `from (${from}) must be on or before to (${to}).`);
+  if (from > to) throw new AppError("invalid_range", `from (${from}) must be on or before to (${to}).`);
   const max = MAX_DAYS[granularity];
   if (daysInRange(from, to) > max) {
-    throw new AppError(400, "invalid_range", `The range spans ${daysInRange(from, to)} days; at most ${max} with granularity=${granularity}.`);
+    throw new AppError("invalid_range", `The range spans ${daysInRange(from, to)} days; at most ${max} with granularity=${granularity}.`);
   }
   return { from, to, granularity };
 }

@@ -75,12 +75,12 @@ adminKeyRoutes.openapi(
     const db = tenantDb(c.get("tenant").db);
     const p = c.get("principal");
     const key = await findApiKey(db, c.req.valid("param").id);
-    if (!key || key.revokedAt !== null) throw new AppError(404, "api_key_not_found", "No such live API key.");
+    if (!key || key.revokedAt !== null) throw new AppError("api_key_not_found", "No such live API key.");
     // Revoking acts on the key's creator as much as suspending them would: the same rank rule
     // (a key answering to the same user may revoke its sibling or itself).
     const owner = await keyOwner(db, key);
     if (owner && !(p.kind === "api_key" && p.creatorId === owner)) await assertOutranks(db, p, owner);
-    if (!(await revokeApiKey(db, key.id))) throw new AppError(404, "api_key_not_found", "No such live API key.");
+    if (!(await revokeApiKey(db, key.id))) throw new AppError("api_key_not_found", "No such live API key.");
     return c.body(null, 204);
   },
 );

@@ -32,7 +32,7 @@ export async function assertOutranks(db: TenantDb, p: Principal, targetUserId: s
   if (p.kind === "user" && p.userId === targetUserId) return;
   const [mine, theirs] = await Promise.all([rankOf(db, p), targetRoles ? highestRank(targetRoles) : rolesOfUser(db, targetUserId).then(highestRank)]);
   if (!above(mine, theirs)) {
-    throw new AppError(403, "rank_too_low", `Your highest role (rank ${mine}) does not outrank this user's (rank ${theirs}).`);
+    throw new AppError("rank_too_low", `Your highest role (rank ${mine}) does not outrank this user's (rank ${theirs}).`);
   }
 }
 
@@ -40,6 +40,6 @@ export async function assertOutranks(db: TenantDb, p: Principal, targetUserId: s
 export function assertRanksBelow(mine: number, roles: Pick<RoleRow, "name" | "rank">[]): void {
   const beyond = roles.filter((r) => !(r.rank < mine || mine === OWNER_RANK));
   if (beyond.length) {
-    throw new AppError(403, "rank_too_low", `Roles at or above your rank (${mine}) are out of your reach: ${beyond.map((r) => `${r.name} (${r.rank})`).join(", ")}.`);
+    throw new AppError("rank_too_low", `Roles at or above your rank (${mine}) are out of your reach: ${beyond.map((r) => `${r.name} (${r.rank})`).join(", ")}.`);
   }
 }

@@ -15,7 +15,7 @@ export const adminRoleRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = withPermission;
-const taken = (name: string) => new AppError(409, "role_exists", `A role named '${name}' exists.`);
+const taken = (name: string) => new AppError("role_exists", `A role named '${name}' exists.`);
 
 adminRoleRoutes.openapi(
   createRoute({
@@ -64,10 +64,10 @@ adminRoleRoutes.openapi(
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
     const role = await findRole(db, c.req.valid("param").id);
-    if (!role) throw new AppError(404, "role_not_found", "No such role.");
+    if (!role) throw new AppError("role_not_found", "No such role.");
     const body = c.req.valid("json");
     if (role.system && (body.name !== undefined || body.rank !== undefined || role.id === "owner")) {
-      throw new AppError(409, "system_role", "System roles cannot be renamed or re-ranked, and owner cannot be changed.");
+      throw new AppError("system_role", "System roles cannot be renamed or re-ranked, and owner cannot be changed.");
     }
     const mine = await rankOf(db, c.get("principal"));
     assertRanksBelow(mine, [role, ...(body.rank !== undefined ? [{ name: role.name, rank: body.rank }] : [])]);
@@ -96,8 +96,8 @@ adminRoleRoutes.openapi(
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
     const role = await findRole(db, c.req.valid("param").id);
-    if (!role) throw new AppError(404, "role_not_found", "No such role.");
-    if (role.system) throw new AppError(409, "system_role", "System roles cannot be deleted.");
+    if (!role) throw new AppError("role_not_found", "No such role.");
+    if (role.system) throw new AppError("system_role", "System roles cannot be deleted.");
     assertRanksBelow(await rankOf(db, c.get("principal")), [role]);
     await assertGrantable(db, c.get("principal"), JSON.parse(role.permissions) as string[]);
     await deleteRole(db, role.id);

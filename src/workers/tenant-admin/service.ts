@@ -28,12 +28,12 @@ export function roleView(r: RoleRow) {
 export async function assertGrantable(db: TenantDb, p: Principal, permissions: string[]): Promise<void> {
   const grants = await callerGrants(db, p);
   const beyond = permissions.filter((perm) => !grantsAll(grants, perm));
-  if (beyond.length) throw new AppError(403, "privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
+  if (beyond.length) throw new AppError("privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
 }
 
 /** A target user of this tenant that is not deleted, or 404 (also for ids of other tenants). */
 export async function targetUser(db: TenantDb, id: string): Promise<UserRow> {
   const u = await findUserById(db, id);
-  if (!u || u.status === "deleted") throw new AppError(404, "user_not_found", "No such user.");
+  if (!u || u.status === "deleted") throw new AppError("user_not_found", "No such user.");
   return u;
 }

@@ -20,7 +20,7 @@ export const adminUserRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = withPermission;
-const lastOwner = () => new AppError(409, "last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
+const lastOwner = () => new AppError("last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
 
 /** Runs a change the last-owner triggers may refuse (a race the pre-check could not see): 409. */
 async function keepingAnOwner<T>(change: () => Promise<T>): Promise<T> {
@@ -64,7 +64,7 @@ for (const action of ["suspend", "resume"] as const) {
     const user = await targetUser(db, c.req.valid("param").id);
     const status = action === "suspend" ? "suspended" : "active";
     const p = c.get("principal");
-    if (p.kind === "user" && p.userId === user.id) throw new AppError(409, "cannot_suspend_self", "You cannot suspend yourself.");
+    if (p.kind === "user" && p.userId === user.id) throw new AppError("cannot_suspend_self", "You cannot suspend yourself.");
     const roles = await rolesOfUser(db, user.id);
     await assertOutranks(db, p, user.id, roles);
     await keepingAnOwner(() =>
@@ -128,7 +128,7 @@ adminUserRoutes.openapi(
     const names = [...new Set(c.req.valid("json").roles)];
     const wanted = await findRolesByName(db, names);
     const missing = names.filter((n) => !wanted.some((r) => r.name === n));
-    if (missing.length) throw new AppError(400, "role_not_found", `Unknown roles: ${missing.join(", ")}.`);
+    if (missing.length) throw new AppError("unknown_role", `Unknown roles: ${missing.join(", ")}.`);
     const current = await rolesOfUser(db, user.id);
     const p = c.get("principal");
     await assertOutranks(db, p, user.id, current);

@@ -19,7 +19,7 @@ tenantRoutes.openapi(
   async (c) => {
     const tenant = c.get("tenant");
     const info = await readPublicInfo(tenantDb(tenant.db));
-    if (!info) throw new AppError(503, "tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
+    if (!info) throw new AppError("tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
     return c.json({ id: tenant.id, slug: tenant.slug, ...info }, 200);
   },
 );

@@ -13,7 +13,7 @@ export const followRoutes = createRouter();
 const tags = ["Follows"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const notFound = () => new AppError(404, "user_not_found", "No such user.");
+const notFound = () => new AppError("user_not_found", "No such user.");
 
 for (const method of ["put", "delete"] as const) {
   followRoutes.openapi(
@@ -27,7 +27,7 @@ for (const method of ["put", "delete"] as const) {
       const me = requireUser(c.get("principal")).userId;
       const id = c.req.valid("param").id;
       const db = tenantDb(c.get("tenant").db);
-      if (id === me) throw new AppError(400, "cannot_follow_self", "You cannot follow yourself.");
+      if (id === me) throw new AppError("cannot_follow_self", "You cannot follow yourself.");
       const target = await findUserById(db, id);
       if (method === "delete") {
         // Idempotent for a real user (whatever their status); an id that names nobody is a 404.

@@ -15,7 +15,7 @@ export const userRoutes = createRouter();
 const tags = ["Users"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const notFound = () => new AppError(404, "user_not_found", "No such user.");
+const notFound = () => new AppError("user_not_found", "No such user.");
 
 userRoutes.openapi(
   createRoute({
@@ -32,7 +32,7 @@ userRoutes.openapi(
     if (patch.avatarFileId) {
       // Only the user's own, finished avatar upload can become the avatar.
       const ok = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM files WHERE id = ${patch.avatarFileId} AND owner_id = ${p.userId} AND purpose = 'avatar' AND status = 'ready'`);
-      if (!ok || Number(ok.n) === 0) throw new AppError(400, "invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
+      if (!ok || Number(ok.n) === 0) throw new AppError("invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
     }
     await updateProfile(db, user, patch);
     return c.json(ownProfile((await profileOf(db, p.userId))!), 200);

@@ -40,7 +40,7 @@ webhookDeliveryRoutes.openapi(
     const { id, deliveryId } = c.req.valid("param");
     const db = tenantDb(c.get("tenant").db);
     const d = await findDelivery(db, id, deliveryId);
-    if (!d) throw new AppError(404, "webhook_delivery_not_found", "No such delivery for this endpoint.");
+    if (!d) throw new AppError("webhook_delivery_not_found", "No such delivery for this endpoint.");
     return c.json(await deliveryDetail(db, d), 200);
   },
 );

@@ -72,7 +72,7 @@ webhookRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404) },
   }),
   async (c) => {
-    if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id))) throw new AppError(404, "webhook_endpoint_not_found", "No such webhook endpoint.");
+    if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id))) throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
     return c.body(null, 204);
   },
 );

@@ -40,13 +40,13 @@ export function attemptView(a: WebhookAttemptRow) {
 /** The endpoint as the API shows it (with the end of its secret overlap). 404 when it is not this tenant's. */
 export async function loadEndpoint(db: TenantDb, id: string, now = Date.now()) {
   const e = await findEndpoint(db, id);
-  if (!e) throw new AppError(404, "webhook_endpoint_not_found", "No such webhook endpoint.");
+  if (!e) throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
   return { row: e, view: endpointView(e, overlapEnd(await signingSecrets(db, id, now))) };
 }
 
 function assertUrlAllowed(env: Env, url: string): void {
   const problem = urlProblem(url, env.ENVIRONMENT);
-  if (problem) throw new AppError(400, "webhook_url_not_allowed", problem);
+  if (problem) throw new AppError("webhook_url_not_allowed", problem);
 }
 
 async function sealedSecret(env: Env, tenant: ResolvedTenant, endpointId: string, now: number) {
@@ -75,7 +75,7 @@ export async function createEndpoint(env: Env, tenant: ResolvedTenant, db: Tenan
   const { secret, row: secretRow } = await sealedSecret(env, tenant, id, now);
   // The cap is enforced by the insert itself, atomically (see insertEndpointWithin).
   if (!(await insertEndpointWithin(db, MAX_ENDPOINTS, row, secretRow))) {
-    throw new AppError(409, "webhook_endpoint_limit", `A tenant has at most ${MAX_ENDPOINTS} webhook endpoints; delete one first.`);
+    throw new AppError("webhook_endpoint_limit", `A tenant has at most ${MAX_ENDPOINTS} webhook endpoints; delete one first.`);
   }
   return { ...endpointView(row, null), secret };
 }
@@ -84,7 +84,7 @@ export async function patchEndpoint(env: Env, db: TenantDb, id: string, patch: O
   if (patch.url !== undefined) assertUrlAllowed(env, patch.url);
   const { eventTypes, ...rest } = patch;
   const row = await updateEndpoint(db, id, { ...rest, ...(eventTypes ? { eventTypes: JSON.stringify(eventTypes) } : {}) });
-  if (!row) throw new AppError(404, "webhook_endpoint_not_found", "No such webhook endpoint.");
+  if (!row) throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
   return (await loadEndpoint(db, id)).view;
 }
 
@@ -108,10 +108,10 @@ export async function deliveryDetail(db: TenantDb, d: WebhookDeliveryRow) {
  */
 export async function retryDelivery(env: Env, tenant: ResolvedTenant, db: TenantDb, endpointId: string, deliveryId: string) {
   const { row: endpoint } = await loadEndpoint(db, endpointId);
-  if (endpoint.status !== "enabled") throw new AppError(409, "webhook_endpoint_disabled", "The endpoint is disabled; enable it before retrying deliveries.");
+  if (endpoint.status !== "enabled") throw new AppError("webhook_endpoint_disabled", "The endpoint is disabled; enable it before retrying deliveries.");
   const now = Date.now();
   const claimed = await claimForManualRetry(db, endpointId, deliveryId, now, LEASE_MS);
-  if (!claimed) throw new AppError(404, "webhook_delivery_not_found", "No such delivery for this endpoint.");
+  if (!claimed) throw new AppError("webhook_delivery_not_found", "No such delivery for this endpoint.");
   const { delivery } = await attemptDelivery(env, tenant, db, endpoint, claimed, "manual", now);
   return deliveryDetail(db, delivery ?? claimed);
 }

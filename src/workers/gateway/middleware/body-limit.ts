@@ -21,8 +21,8 @@ function isUpload(method: string, path: string): boolean {
   return (method === "POST" || method === "PUT") && UPLOAD_ROUTE.test(path);
 }
 
-const tooLarge = (maxSize: number) => new AppError(413, "body_too_large", `The request body exceeds the limit of ${maxSize} bytes.`);
-const timedOut = () => new AppError(408, "body_timeout", "The request body arrived too slowly; send it whole and promptly.");
+const tooLarge = (maxSize: number) => new AppError("body_too_large", `The request body exceeds the limit of ${maxSize} bytes.`);
+const timedOut = () => new AppError("body_timeout", "The request body arrived too slowly; send it whole and promptly.");
 
 /**
  * Reads a body stream into memory, never past `maxSize` (the read stops and is cancelled at the
@@ -97,10 +97,10 @@ export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
     try {
       text = strictUtf8.decode(bytes);
     } catch {
-      throw new AppError(400, "invalid_body", "The JSON body is not valid UTF-8.");
+      throw new AppError("invalid_body", "The JSON body is not valid UTF-8.");
     }
     const problem = jsonTextProblem(text);
-    if (problem) throw new AppError(400, "invalid_body", problem);
+    if (problem) throw new AppError("invalid_body", problem);
     // The validator's c.req.json() parses this cached text instead of reading the stream again
     // (Hono keeps the promise of each body reading there; its type names the resolved value).
     Object.assign(c.req.bodyCache, { text: Promise.resolve(text) });

@@ -22,7 +22,7 @@ export function corsFor(c: Context<AppEnv>): CorsDecision | undefined {
   if (!origin) return undefined;
   const allowed = c.get("tenant").config.allowedOrigins;
   if (!allowed.includes("*") && !allowed.includes(origin)) {
-    throw new AppError(403, "origin_not_allowed", `The origin ${origin} is not allowed for this tenant.`);
+    throw new AppError("origin_not_allowed", `The origin ${origin} is not allowed for this tenant.`);
   }
   const headers: Record<string, string> = {
     "access-control-allow-origin": origin,

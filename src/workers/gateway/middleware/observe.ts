@@ -33,7 +33,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     c.set("logFields", {});
     const urlProblem = controlCharacterIn(c.req.url);
     // A refused URL still gets its request id, headers and log line: answered here, not thrown.
-    if (urlProblem) c.res = problemResponse(c, new AppError(400, "invalid_parameter", urlProblem));
+    if (urlProblem) c.res = problemResponse(c, new AppError("invalid_parameter", urlProblem));
     else await next();
     c.res.headers.set("x-request-id", requestId);
     c.res.headers.set("traceparent", trace.header);

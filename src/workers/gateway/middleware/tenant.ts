@@ -48,11 +48,11 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
   return async function tenantScope(c, next) {
     // The URL carries the host the client addressed (workerd fills it from the Host header).
     const slug = tenantSlugOf(hostOf(c.req.url), c.req.header("x-tenant"), c.env.BASE_DOMAIN);
-    if (!slug) throw new AppError(404, "tenant_not_found", "No tenant in the request: use <tenant>.<base domain> or the X-Tenant header.");
+    if (!slug) throw new AppError("tenant_not_found", "No tenant in the request: use <tenant>.<base domain> or the X-Tenant header.");
     const resolved = await resolveTenant(c.env, () => platformDb(c.env), slug);
-    if (!resolved) throw new AppError(404, "tenant_not_found", `No tenant '${slug}'.`);
+    if (!resolved) throw new AppError("tenant_not_found", `No tenant '${slug}'.`);
     c.set("tenant", resolved);
-    if (resolved.status === "suspended") throw new AppError(403, "tenant_suspended", `The tenant '${slug}' is suspended.`);
+    if (resolved.status === "suspended") throw new AppError("tenant_suspended", `The tenant '${slug}' is suspended.`);
     const cors = corsFor(c);
     if (cors?.preflight) return cors.preflight;
     await limitBody(c, next);
