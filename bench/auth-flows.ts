@@ -38,19 +38,34 @@ const TIMEOUT_MS = 10_000;
 /** The steps: one per login user and one per refresh chain (the chain's state lives in `chains`). */
 export function authFlows(origin: string, tenant: string, loginUsers: string[], chains: Session[]): AuthFlows {
   const login = loginUsers.map((username): Step => {
-    const body = JSON.stringify({ identifier: username, password: PASSWORD, device: { id: `bench-${username}`, platform: "bench" } });
+    const body = JSON.stringify({
+      identifier: username,
+      password: PASSWORD,
+      device: { id: `bench-${username}`, platform: "bench" },
+    });
     return async (agent) => {
-      const r = await send(agent, { name: "login", origin, method: "POST", path: "/v1/auth/login", headers: authHeaders(tenant), body }, TIMEOUT_MS);
+      const r = await send(
+        agent,
+        { name: "login", origin, method: "POST", path: "/v1/auth/login", headers: authHeaders(tenant), body },
+        TIMEOUT_MS,
+      );
       return { ok: r.status === 200 && r.body.includes('"accessToken"'), status: r.status };
     };
   });
-  const refresh = chains.map((chain): Step => async (agent) => {
-    const body = JSON.stringify({ refreshToken: chain.refreshToken });
-    const r = await send(agent, { name: "refresh", origin, method: "POST", path: "/v1/auth/refresh", headers: authHeaders(tenant), body }, TIMEOUT_MS);
-    if (r.status !== 200) return { ok: false, status: r.status, dead: r.status === 401 };
-    chain.refreshToken = tokensOf("refresh", r.status, 200, r.body).refreshToken;
-    return { ok: true, status: r.status };
-  });
+  const refresh = chains.map(
+    (chain): Step =>
+      async (agent) => {
+        const body = JSON.stringify({ refreshToken: chain.refreshToken });
+        const r = await send(
+          agent,
+          { name: "refresh", origin, method: "POST", path: "/v1/auth/refresh", headers: authHeaders(tenant), body },
+          TIMEOUT_MS,
+        );
+        if (r.status !== 200) return { ok: false, status: r.status, dead: r.status === 401 };
+        chain.refreshToken = tokensOf("refresh", r.status, 200, r.body).refreshToken;
+        return { ok: true, status: r.status };
+      },
+  );
   return { steps: { login, refresh } };
 }
 
@@ -67,7 +82,11 @@ export async function drive(steps: Step[], bound: { count: number } | { seconds:
   const loop = async (step: Step): Promise<void> => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      for (let i = 0; windowNs === undefined ? i < ("count" in bound ? bound.count : 0) : process.hrtime.bigint() - t0 < windowNs; i++) {
+      for (
+        let i = 0;
+        windowNs === undefined ? i < ("count" in bound ? bound.count : 0) : process.hrtime.bigint() - t0 < windowNs;
+        i++
+      ) {
         const start = process.hrtime.bigint();
         let r: Awaited<ReturnType<Step>>;
         try {

@@ -45,7 +45,8 @@ export function tokensOf(what: string, status: number, expected: number, body: s
   } catch {
     parsed = undefined;
   }
-  if (status !== expected || !isTokens(parsed)) throw new Error(`${what}: expected ${expected} with tokens, got ${status} ${body.slice(0, 300)}`);
+  if (status !== expected || !isTokens(parsed))
+    throw new Error(`${what}: expected ${expected} with tokens, got ${status} ${body.slice(0, 300)}`);
   return parsed;
 }
 
@@ -53,7 +54,12 @@ export function tokensOf(what: string, status: number, expected: number, body: s
  * Registers `names` (username = name, the shared password), `concurrency` at a time; each
  * registration hashes the password (PBKDF2, 100k iterations), so this takes a few seconds.
  */
-export async function registerUsers(origin: string, tenant: string, names: string[], concurrency = 8): Promise<Session[]> {
+export async function registerUsers(
+  origin: string,
+  tenant: string,
+  names: string[],
+  concurrency = 8,
+): Promise<Session[]> {
   const out: Session[] = new Array<Session>(names.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -61,8 +67,16 @@ export async function registerUsers(origin: string, tenant: string, names: strin
     try {
       for (let i = next++; i < names.length; i = next++) {
         const username = names[i]!;
-        const body = JSON.stringify({ username, password: PASSWORD, device: { id: `bench-${username}`, platform: "bench" } });
-        const r = await send(agent, { name: "register", origin, method: "POST", path: "/v1/auth/register", headers: authHeaders(tenant), body }, 30_000);
+        const body = JSON.stringify({
+          username,
+          password: PASSWORD,
+          device: { id: `bench-${username}`, platform: "bench" },
+        });
+        const r = await send(
+          agent,
+          { name: "register", origin, method: "POST", path: "/v1/auth/register", headers: authHeaders(tenant), body },
+          30_000,
+        );
         out[i] = { username, ...tokensOf(`register ${username}`, r.status, 201, r.body) };
       }
     } finally {

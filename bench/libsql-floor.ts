@@ -31,12 +31,15 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function hranaValue(v: Cell): { type: string; value?: string | number } {
   if (v === null) return { type: "null" };
-  if (typeof v === "number") return Number.isInteger(v) ? { type: "integer", value: String(v) } : { type: "float", value: v };
+  if (typeof v === "number")
+    return Number.isInteger(v) ? { type: "integer", value: String(v) } : { type: "float", value: v };
   return { type: "text", value: v };
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { db: { type: "string" }, rows: { type: "string", default: String(ITEM_ROWS) } } });
+  const { values } = parseArgs({
+    options: { db: { type: "string" }, rows: { type: "string", default: String(ITEM_ROWS) } },
+  });
   if (!values.db) throw new Error("--db is required");
   const db = new Database(values.db);
   db.exec("PRAGMA journal_mode = WAL");
@@ -60,7 +63,10 @@ function main(): void {
           baton: null,
           base_url: null,
           results: [
-            { type: "ok", response: { type: "execute", result: { cols, rows, affected_row_count: 0, last_insert_rowid: null } } },
+            {
+              type: "ok",
+              response: { type: "execute", result: { cols, rows, affected_row_count: 0, last_insert_rowid: null } },
+            },
             { type: "ok", response: { type: "close" } },
           ],
         });

@@ -11,7 +11,10 @@ export function machine(root: string, load: string, loadAfter: string): Machine 
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
     // What is measured: the Worker (src/) and the local libSQL server (tools/).
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "tools"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "tools"], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
     if (dirty) commit += " + uncommitted changes in src/ or tools/";
   } catch {
     // not a git checkout

@@ -72,7 +72,14 @@ export interface Reply {
 /** One request on `agent` (keep-alive); rejects on socket errors and after `timeoutMs` of silence. */
 export function send(
   agent: Agent,
-  r: { name: string; origin: string; method: "GET" | "POST"; path: string; headers: Record<string, string>; body?: string | undefined },
+  r: {
+    name: string;
+    origin: string;
+    method: "GET" | "POST";
+    path: string;
+    headers: Record<string, string>;
+    body?: string | undefined;
+  },
   timeoutMs: number,
 ): Promise<Reply> {
   const url = new URL(r.path, r.origin);
@@ -80,7 +87,15 @@ export function send(
   if (r.body !== undefined) headers["content-length"] = String(Buffer.byteLength(r.body));
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: r.method, headers, timeout: timeoutMs },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: r.method,
+        headers,
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -99,7 +114,10 @@ function once(agent: Agent, t: Target, timeoutMs: number): Promise<Reply> {
 }
 
 function check(t: Target, r: Reply): void {
-  if (r.status !== t.expect.status || (t.expect.bodyIncludes !== undefined && !r.body.includes(t.expect.bodyIncludes))) {
+  if (
+    r.status !== t.expect.status ||
+    (t.expect.bodyIncludes !== undefined && !r.body.includes(t.expect.bodyIncludes))
+  ) {
     throw new Error(`${t.name}: ${t.method} ${t.path} answered ${r.status} ${r.body.slice(0, 300)}`);
   }
 }
@@ -167,7 +185,10 @@ export async function throughput(t: Target, connections: number, seconds: number
     duration: seconds,
     timeout: 10,
     ...(perConnection && perConnection.length > 0
-      ? { setupClient: (client) => client.setHeaders({ ...t.headers, ...perConnection[connection++ % perConnection.length] }) }
+      ? {
+          setupClient: (client) =>
+            client.setHeaders({ ...t.headers, ...perConnection[connection++ % perConnection.length] }),
+        }
       : {}),
     requests: [
       {
@@ -181,7 +202,14 @@ export async function throughput(t: Target, connections: number, seconds: number
   const r = await instance;
   // Completed responses over the measured wall time (autocannon's duration, 10 ms resolution).
   const total = r.requests.total;
-  return { rps: total / r.duration, total, seconds: r.duration, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
+  return {
+    rps: total / r.duration,
+    total,
+    seconds: r.duration,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
 }
 
 /**
@@ -189,7 +217,11 @@ export async function throughput(t: Target, connections: number, seconds: number
  * targets taking turns slice by slice (A B C, C B A, …); req/s = completed responses over the
  * summed slice time.
  */
-export async function throughputInterleaved(targets: Target[], connections: number, seconds: number): Promise<ThroughputResult[]> {
+export async function throughputInterleaved(
+  targets: Target[],
+  connections: number,
+  seconds: number,
+): Promise<ThroughputResult[]> {
   const sums = targets.map(() => ({ total: 0, seconds: 0, non2xx: 0, errors: 0, timeouts: 0 }));
   for (let slice = 0; slice < seconds; slice++) {
     for (const k of abba(targets.length, slice)) {

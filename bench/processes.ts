@@ -71,7 +71,9 @@ async function waitReady(m: Managed, opts: StartOptions): Promise<string> {
   const deadline = Date.now() + opts.timeoutMs;
   while (Date.now() < deadline) {
     if (exited(m.child)) {
-      throw new Error(`${m.name} exited (code ${m.child.exitCode}, signal ${m.child.signalCode}) before it was ready:\n${tail(m.logFile)}`);
+      throw new Error(
+        `${m.name} exited (code ${m.child.exitCode}, signal ${m.child.signalCode}) before it was ready:\n${tail(m.logFile)}`,
+      );
     }
     if (opts.readyLine) {
       const hit = opts.readyLine.exec(readFileSync(m.logFile, "utf8"));
@@ -146,12 +148,19 @@ export function killAllNow(): void {
 }
 
 /** Runs a command to completion with its output in a log file; throws with the log's tail on failure. */
-export function runToCompletion(command: string, args: string[], cwd: string, logFile: string, timeoutMs: number): void {
+export function runToCompletion(
+  command: string,
+  args: string[],
+  cwd: string,
+  logFile: string,
+  timeoutMs: number,
+): void {
   const fd = openSync(logFile, "a");
   try {
     const r = spawnSync(command, args, { cwd, stdio: ["ignore", fd, fd], timeout: timeoutMs, killSignal: "SIGKILL" });
     if (r.error) throw new Error(`${command} ${args.join(" ")}: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${r.status ?? r.signal}:\n${tail(logFile, 30)}`);
+    if (r.status !== 0)
+      throw new Error(`${command} ${args.join(" ")} exited with ${r.status ?? r.signal}:\n${tail(logFile, 30)}`);
   } finally {
     closeSync(fd);
   }

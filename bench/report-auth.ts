@@ -34,11 +34,26 @@ function failures(results: FlowResult[]): string {
 export function authTable(rounds: AuthRound[], seconds: number): string[] {
   const row = (label: string, seq: (r: AuthRound) => FlowResult, load: (r: AuthRound) => FlowResult): string[] => [
     label,
-    spread(rounds.map((r) => seq(r).p50), ms),
-    spread(rounds.map((r) => seq(r).p90), ms),
-    spread(rounds.map((r) => load(r).rps), perSecond),
-    spread(rounds.map((r) => load(r).p50), ms),
-    spread(rounds.map((r) => load(r).p90), ms),
+    spread(
+      rounds.map((r) => seq(r).p50),
+      ms,
+    ),
+    spread(
+      rounds.map((r) => seq(r).p90),
+      ms,
+    ),
+    spread(
+      rounds.map((r) => load(r).rps),
+      perSecond,
+    ),
+    spread(
+      rounds.map((r) => load(r).p50),
+      ms,
+    ),
+    spread(
+      rounds.map((r) => load(r).p90),
+      ms,
+    ),
     failures(rounds.flatMap((r) => [seq(r), load(r)])),
   ];
   const loops = rounds[0]?.loops ?? { login: 0, refresh: 0 };
@@ -50,8 +65,16 @@ export function authTable(rounds: AuthRound[], seconds: number): string[] {
     table(
       ["flow", "unloaded p50", "unloaded p90", "loaded throughput", "loaded p50", "loaded p90", "failed requests"],
       [
-        row("login `POST /v1/auth/login`", (r) => r.loginSeq, (r) => r.loginLoad),
-        row("refresh `POST /v1/auth/refresh`", (r) => r.refreshSeq, (r) => r.refreshLoad),
+        row(
+          "login `POST /v1/auth/login`",
+          (r) => r.loginSeq,
+          (r) => r.loginLoad,
+        ),
+        row(
+          "refresh `POST /v1/auth/refresh`",
+          (r) => r.refreshSeq,
+          (r) => r.refreshLoad,
+        ),
       ],
     ),
     "",

@@ -71,13 +71,27 @@ type Quantile = "p50" | "p90" | "p99";
 
 /** A latency row: quantile `q` of `c` over the same quantile of `b`. */
 function lat(metric: string, c: LatencyKey, b: LatencyKey, q: Quantile, maxRatio?: number): Row {
-  const row: Row = { metric, candidate: SHORT[c], baseline: SHORT[b], cand: (r) => r.latency[c][q], base: (r) => r.latency[b][q], unit: "µs" };
+  const row: Row = {
+    metric,
+    candidate: SHORT[c],
+    baseline: SHORT[b],
+    cand: (r) => r.latency[c][q],
+    base: (r) => r.latency[b][q],
+    unit: "µs",
+  };
   return maxRatio === undefined ? row : { ...row, maxRatio };
 }
 
 /** A throughput row (req/s of `c` over req/s of `b`). */
 function thr(metric: string, c: TargetKey, b: TargetKey): Row {
-  return { metric, candidate: SHORT[c], baseline: SHORT[b], cand: (r) => r.throughput[c].rps, base: (r) => r.throughput[b].rps, unit: "req/s" };
+  return {
+    metric,
+    candidate: SHORT[c],
+    baseline: SHORT[b],
+    cand: (r) => r.throughput[c].rps,
+    base: (r) => r.throughput[b].rps,
+    unit: "req/s",
+  };
 }
 
 const ROWS: Row[] = [
@@ -145,8 +159,24 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     const l = k === "authedOneUser" ? undefined : k;
     const bad = rounds.reduce((n, r) => n + (l ? r.latency[l].bad : 0) + r.throughput[k].non2xx, 0);
     const errs = rounds.reduce((n, r) => n + r.throughput[k].errors + r.throughput[k].timeouts, 0);
-    const q = (p: Quantile): string => (l ? spread(rounds.map((r) => r.latency[l][p]), "µs") : "—");
-    return [LABELS[k], q("p50"), q("p90"), q("p99"), spread(rounds.map((r) => r.throughput[k].rps), "req/s"), `${bad} / ${errs}`];
+    const q = (p: Quantile): string =>
+      l
+        ? spread(
+            rounds.map((r) => r.latency[l][p]),
+            "µs",
+          )
+        : "—";
+    return [
+      LABELS[k],
+      q("p50"),
+      q("p90"),
+      q("p99"),
+      spread(
+        rounds.map((r) => r.throughput[k].rps),
+        "req/s",
+      ),
+      `${bad} / ${errs}`,
+    ];
   });
 
   const markdown = [
@@ -164,7 +194,10 @@ export function report(rounds: RoundResult[], machine: Machine, s: Settings, not
     "",
     table(["target", "p50", "p90", "p99", "throughput", "non-2xx / socket errors"], raw),
     "",
-    ...authTable(rounds.map((r) => r.auth), s.seconds),
+    ...authTable(
+      rounds.map((r) => r.auth),
+      s.seconds,
+    ),
     ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${n}`)] : []),
     "",
     `Goals: ${allGoalsMet ? "all met" : "NOT all met"}.`,

@@ -4,7 +4,14 @@
  * loaded) and the PBKDF2 reference. Every other round runs the targets in reverse order.
  */
 import { drive, pbkdf2Reference, type FlowKey, type FlowResult } from "./auth-flows";
-import { latency, throughput, throughputInterleaved, warmUp, type LatencyResult, type ThroughputResult } from "./measure";
+import {
+  latency,
+  throughput,
+  throughputInterleaved,
+  warmUp,
+  type LatencyResult,
+  type ThroughputResult,
+} from "./measure";
 import type { LatencyKey, RoundResult, Settings, TargetKey } from "./report";
 import type { AuthRound } from "./report-auth";
 import type { Stack } from "./stack";
@@ -26,7 +33,10 @@ export async function warm(stack: Stack, s: Settings): Promise<void> {
     await throughput(stack.targets[k], s.connections, 1);
   }
   const { login, refresh } = stack.flows.steps;
-  for (const [name, steps, count] of [["login", login, 2], ["refresh", refresh, 10]] as const) {
+  for (const [name, steps, count] of [
+    ["login", login, 2],
+    ["refresh", refresh, 10],
+  ] as const) {
     const r = await drive(steps, { count });
     if (r.n !== steps.length * count) throw new Error(`warming up ${name} failed: ${JSON.stringify(r.failures)}`);
   }
@@ -39,18 +49,26 @@ export async function round(stack: Stack, i: number, s: Settings): Promise<Round
 
   const latency_ = {} as Record<LatencyKey, LatencyResult>;
   const lOrder = ordered(LATENCY);
-  const latencies = await latency(lOrder.map((k) => t[k]), s.requests);
+  const latencies = await latency(
+    lOrder.map((k) => t[k]),
+    s.requests,
+  );
   lOrder.forEach((k, j) => (latency_[k] = latencies[j]!));
 
   const throughput_ = {} as Record<TargetKey, ThroughputResult>;
   const tOrder = ordered(THROUGHPUT);
-  const throughputs = await throughputInterleaved(tOrder.map((k) => t[k]), s.connections, s.seconds);
+  const throughputs = await throughputInterleaved(
+    tOrder.map((k) => t[k]),
+    s.connections,
+    s.seconds,
+  );
   tOrder.forEach((k, j) => (throughput_[k] = throughputs[j]!));
 
   const steps = stack.flows.steps;
   const seq = {} as Record<FlowKey, FlowResult>;
   const load = {} as Record<FlowKey, FlowResult>;
-  for (const f of ordered<FlowKey>(["login", "refresh"])) seq[f] = await drive(steps[f].slice(0, 1), { count: SEQUENTIAL[f] });
+  for (const f of ordered<FlowKey>(["login", "refresh"]))
+    seq[f] = await drive(steps[f].slice(0, 1), { count: SEQUENTIAL[f] });
   for (const f of ordered<FlowKey>(["login", "refresh"])) load[f] = await drive(steps[f], { seconds: s.seconds });
   const auth: AuthRound = {
     loginSeq: seq.login,

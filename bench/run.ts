@@ -86,7 +86,12 @@ async function workerErrors(logFile: string): Promise<string[]> {
     if (!line.includes('"level":"error"') && !/error|exception|uncaught/i.test(line)) continue;
     let key = line.slice(0, 200);
     try {
-      const j = JSON.parse(line.slice(line.indexOf("{"))) as { msg?: string; status?: number; error?: string; route?: string };
+      const j = JSON.parse(line.slice(line.indexOf("{"))) as {
+        msg?: string;
+        status?: number;
+        error?: string;
+        route?: string;
+      };
       key = `${j.msg ?? "?"} ${j.route ?? ""} ${j.status ?? ""} ${j.error ?? ""}`.trim();
     } catch {
       // not JSON: keep the raw prefix
@@ -120,7 +125,10 @@ async function main(): Promise<number> {
     progress("warming up each target and flow");
     await warm(stack, s);
 
-    const loadNow = () => loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const loadNow = () =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" / ");
     const load = loadNow();
     const rounds: RoundResult[] = [];
     for (let i = 0; i < s.rounds; i++) {
@@ -132,18 +140,27 @@ async function main(): Promise<number> {
     await stopAll();
     const notes: string[] = [];
     if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
-    if (s.scratchParent !== resolve(tmpdir())) notes.push(`scratch directory (Durable Object storage, databases) under ${s.scratchParent}`);
+    if (s.scratchParent !== resolve(tmpdir()))
+      notes.push(`scratch directory (Durable Object storage, databases) under ${s.scratchParent}`);
     const errors = await workerErrors(stack.workerdLog);
     if (errors.length > 0) notes.push(`workerd logged errors during the run: ${errors.slice(0, 10).join("; ")}`);
-    const serverErrors = readFileSync(stack.libsqlLog, "utf8").split("\n").filter((l) => /internal error/i.test(l));
-    if (serverErrors.length > 0) notes.push(`the libSQL server logged ${serverErrors.length} internal errors, first: ${serverErrors[0]}`);
+    const serverErrors = readFileSync(stack.libsqlLog, "utf8")
+      .split("\n")
+      .filter((l) => /internal error/i.test(l));
+    if (serverErrors.length > 0)
+      notes.push(`the libSQL server logged ${serverErrors.length} internal errors, first: ${serverErrors[0]}`);
     const bad = rounds.some(
       (r) =>
         Object.values(r.latency).some((l) => l.bad > 0) ||
         Object.values(r.throughput).some((t) => t.non2xx + t.errors + t.timeouts > 0) ||
-        [r.auth.loginSeq, r.auth.loginLoad, r.auth.refreshSeq, r.auth.refreshLoad].some((f) => Object.keys(f.failures).length > 0),
+        [r.auth.loginSeq, r.auth.loginLoad, r.auth.refreshSeq, r.auth.refreshLoad].some(
+          (f) => Object.keys(f.failures).length > 0,
+        ),
     );
-    if (bad) notes.push("some requests failed (see the non-2xx / socket errors and failed requests columns): the figures of those targets are suspect.");
+    if (bad)
+      notes.push(
+        "some requests failed (see the non-2xx / socket errors and failed requests columns): the figures of those targets are suspect.",
+      );
 
     const { markdown, allGoalsMet } = report(rounds, machine(root, load, loadAfter), s, notes);
     process.stdout.write(`\n${markdown}`);

@@ -47,7 +47,13 @@ export function tsx(root: string, script: string, ...args: string[]): { command:
 }
 
 /** POSTs JSON with a bearer token; throws unless the answer has the `expected` status. */
-export async function postJson(url: string, token: string, body: unknown, expected: number, method = "POST"): Promise<unknown> {
+export async function postJson(
+  url: string,
+  token: string,
+  body: unknown,
+  expected: number,
+  method = "POST",
+): Promise<unknown> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -55,7 +61,8 @@ export async function postJson(url: string, token: string, body: unknown, expect
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
-  if (res.status !== expected) throw new Error(`${method} ${url}: expected ${expected}, got ${res.status} ${text.slice(0, 500)}`);
+  if (res.status !== expected)
+    throw new Error(`${method} ${url}: expected ${expected}, got ${res.status} ${text.slice(0, 500)}`);
   return JSON.parse(text) as unknown;
 }
 
@@ -63,14 +70,28 @@ export async function postJson(url: string, token: string, body: unknown, expect
  * Starts the libSQL server and workerd serving `bundle` (and `extra`, if given, on a port of its
  * own); resolves once both answer.
  */
-export async function startServers(root: string, scratch: string, bundle: string, extra?: ExtraService): Promise<Servers> {
+export async function startServers(
+  root: string,
+  scratch: string,
+  bundle: string,
+  extra?: ExtraService,
+): Promise<Servers> {
   const secret = randomBytes(24).toString("base64url");
   progress("starting the local libSQL server");
   const libsqlPort = await freePort();
   const libsqlLog = join(scratch, "libsql-server.log");
   const libsql = await start({
     name: "libsql server",
-    ...tsx(root, "tools/libsql-server/main.ts", "--port", String(libsqlPort), "--host", "127.0.0.1", "--data", join(scratch, "libsql")),
+    ...tsx(
+      root,
+      "tools/libsql-server/main.ts",
+      "--port",
+      String(libsqlPort),
+      "--host",
+      "127.0.0.1",
+      "--data",
+      join(scratch, "libsql"),
+    ),
     cwd: root,
     env: { ...process.env, LIBSQL_SERVER_SECRET: secret },
     logFile: libsqlLog,
@@ -111,7 +132,10 @@ export async function startServers(root: string, scratch: string, bundle: string
         CLIENT_IP_HEADER: "cf-connecting-ip",
       },
       ...(extra && extraPort !== undefined
-        ? { extra: { modulePath: extra.moduleName, port: extraPort, durableObjects: extra.durableObjects }, queueSink: extra.queueSink ?? false }
+        ? {
+            extra: { modulePath: extra.moduleName, port: extraPort, durableObjects: extra.durableObjects },
+            queueSink: extra.queueSink ?? false,
+          }
         : {}),
     }),
   );
@@ -122,7 +146,11 @@ export async function startServers(root: string, scratch: string, bundle: string
       name: "workerd",
       command: join(root, "node_modules/.bin/workerd"),
       // CANOPY_BENCH_INSPECTOR=127.0.0.1:9229 opens V8's inspector (CPU profiles, docs/performance.md).
-      args: ["serve", join(workerdDir, "config.capnp"), ...(process.env.CANOPY_BENCH_INSPECTOR ? [`--inspector-addr=${process.env.CANOPY_BENCH_INSPECTOR}`] : [])],
+      args: [
+        "serve",
+        join(workerdDir, "config.capnp"),
+        ...(process.env.CANOPY_BENCH_INSPECTOR ? [`--inspector-addr=${process.env.CANOPY_BENCH_INSPECTOR}`] : []),
+      ],
       cwd: workerdDir,
       logFile: workerdLog,
       readyUrl: `${workerOrigin}/__bare`,

@@ -41,7 +41,10 @@ export interface Stack {
 
 /** Creates the items namespace on the local server and fills it through Hrana. */
 async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: string; token: string }> {
-  const created = (await postJson(`${libsqlOrigin}/v1/namespaces/${ITEMS_NAMESPACE}/create`, secret, {}, 200)) as { url: string; token: string };
+  const created = (await postJson(`${libsqlOrigin}/v1/namespaces/${ITEMS_NAMESPACE}/create`, secret, {}, 200)) as {
+    url: string;
+    token: string;
+  };
   const stmt = (sql: string) => ({ type: "execute", stmt: { sql, want_rows: false } });
   const out = (await postJson(
     new URL("v2/pipeline", created.url).href,
@@ -59,10 +62,19 @@ async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: s
  * connection count, which is also the number of users behind the authenticated target.
  */
 export async function startStack(root: string, scratch: string, bundle: string, connections: number): Promise<Stack> {
-  const { libsqlOrigin, libsqlLog, secret, workerOrigin, workerdLog, adminToken } = await startServers(root, scratch, bundle);
+  const { libsqlOrigin, libsqlLog, secret, workerOrigin, workerdLog, adminToken } = await startServers(
+    root,
+    scratch,
+    bundle,
+  );
 
   progress(`creating tenant '${TENANT}' through the admin API`);
-  await postJson(`${workerOrigin}/admin/v1/tenants`, adminToken, { slug: TENANT, name: "Bench", config: TENANT_CONFIG }, 201);
+  await postJson(
+    `${workerOrigin}/admin/v1/tenants`,
+    adminToken,
+    { slug: TENANT, name: "Bench", config: TENANT_CONFIG },
+    201,
+  );
   const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
   progress(`registering ${connections + LOGIN_LOOPS + REFRESH_CHAINS} users`);
   const users = await registerUsers(workerOrigin, TENANT, ["benchuser", ...names("benchuser", connections).slice(1)]);
@@ -88,8 +100,12 @@ export async function startStack(root: string, scratch: string, bundle: string, 
     expect: { status: 200, bodyIncludes: '"item-' },
   };
   const authed: Target = {
-    name: "authed", origin: workerOrigin, method: "GET", path: "/v1/auth/whoami",
-    headers: { ...tenantHeaders, authorization: `Bearer ${users[0]!.accessToken}` }, expect: { status: 200, bodyIncludes: '"kind":"user"' },
+    name: "authed",
+    origin: workerOrigin,
+    method: "GET",
+    path: "/v1/auth/whoami",
+    headers: { ...tenantHeaders, authorization: `Bearer ${users[0]!.accessToken}` },
+    expect: { status: 200, bodyIncludes: '"kind":"user"' },
   };
   const itemsUrl = new URL("v2/pipeline", items.url);
   // Both sides get the same request bytes; the floor ignores the token.
@@ -100,20 +116,46 @@ export async function startStack(root: string, scratch: string, bundle: string, 
     floorOrigin: floor.ready,
     workerdLog,
     libsqlLog,
-    flows: authFlows(workerOrigin, TENANT, loginUsers.map((u) => u.username), chains),
+    flows: authFlows(
+      workerOrigin,
+      TENANT,
+      loginUsers.map((u) => u.username),
+      chains,
+    ),
     targets: {
-      bare: { name: "bare", origin: workerOrigin, method: "GET", path: "/__bare", headers: {}, expect: { status: 200, bodyIncludes: "ok" } },
-      chain: { name: "chain", origin: workerOrigin, method: "GET", path: "/v1/time", headers: tenantHeaders, expect: { status: 200, bodyIncludes: '"now"' } },
+      bare: {
+        name: "bare",
+        origin: workerOrigin,
+        method: "GET",
+        path: "/__bare",
+        headers: {},
+        expect: { status: 200, bodyIncludes: "ok" },
+      },
+      chain: {
+        name: "chain",
+        origin: workerOrigin,
+        method: "GET",
+        path: "/v1/time",
+        headers: tenantHeaders,
+        expect: { status: 200, bodyIncludes: '"now"' },
+      },
       authed: { ...authed, connectionHeaders: users.map((u) => ({ authorization: `Bearer ${u.accessToken}` })) },
       authedOneUser: { ...authed, name: "authed, one user" },
       tenantRead: {
-        name: "tenant read", origin: workerOrigin, method: "GET", path: "/v1/tenant", headers: tenantHeaders,
+        name: "tenant read",
+        origin: workerOrigin,
+        method: "GET",
+        path: "/v1/tenant",
+        headers: tenantHeaders,
         expect: { status: 200, bodyIncludes: `"slug":"${TENANT}"` },
       },
       floor: { name: "libsql floor", origin: floor.ready, path: itemsUrl.pathname, headers: selectHeaders, ...select },
       libsqlServer: {
-        name: "libsql server", origin: itemsUrl.origin, path: itemsUrl.pathname,
-        headers: selectHeaders, ...select,
+        name: "libsql server",
+        origin: itemsUrl.origin,
+        path: itemsUrl.pathname,
+        headers: selectHeaders,
+        ...select,
       },
     },
   };

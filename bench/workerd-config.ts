@@ -45,7 +45,8 @@ export interface WorkerdConfigOptions {
 }
 
 /** The queue sink's module: accepts every send and batch. */
-const SINK = "export default { async fetch(req) { await req.arrayBuffer(); return Response.json({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }); } };";
+const SINK =
+  "export default { async fetch(req) { await req.arrayBuffer(); return Response.json({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }); } };";
 
 /** A capnp string literal. */
 function str(s: string): string {
@@ -75,7 +76,9 @@ export function workerdConfig(o: WorkerdConfigOptions): string {
     (o.queueSink
       ? `\n    (name = "queue-sink", worker = (modules = [(name = "sink.js", esModule = ${str(SINK)})], compatibilityDate = ${str(o.compatibilityDate)})),`
       : "");
-  const extraSocket = x ? `\n    (name = "extra-http", address = ${str(`127.0.0.1:${x.port}`)}, http = (), service = "extra"),` : "";
+  const extraSocket = x
+    ? `\n    (name = "extra-http", address = ${str(`127.0.0.1:${x.port}`)}, http = (), service = "extra"),`
+    : "";
   const extraWorker = x
     ? `
 const extra :Workerd.Worker = (

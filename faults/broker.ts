@@ -44,7 +44,11 @@ export interface SeenEvent {
 }
 
 const Envelope = z.object({ id: z.string(), type: z.string(), source: z.string(), data: z.unknown() }).loose();
-const BatchBody = z.object({ messages: z.array(z.object({ body: z.string(), contentType: z.string().optional(), delaySecs: z.number().optional() })) });
+const BatchBody = z.object({
+  messages: z.array(
+    z.object({ body: z.string(), contentType: z.string().optional(), delaySecs: z.number().optional() }),
+  ),
+});
 /** What `Fetcher.queue()` answers (workerd's QueueRetryResult shape). */
 const QueueResult = z.object({
   outcome: z.string(),
@@ -99,7 +103,12 @@ export class QueueBroker {
     for (const q of this.queues) {
       const server = createServer((req, res) => void this.onSend(q, req, res));
       this.servers.push(server);
-      ports.set(q.binding, await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port))));
+      ports.set(
+        q.binding,
+        await new Promise<number>((resolve) =>
+          server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+        ),
+      );
     }
     this.timer = setInterval(() => this.pump(), 100);
     return ports;
@@ -112,7 +121,15 @@ export class QueueBroker {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    );
   }
 
   /** Accepts a producer's `/message` or `/batch` (workerd's queue wire format). */
@@ -129,7 +146,9 @@ export class QueueBroker {
         const fmt = String(req.headers["x-msg-fmt"] ?? "json");
         this.enqueue(q.name, decode(raw, fmt), Number(req.headers["x-msg-delay-secs"] ?? 0));
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ metadata: { metrics: { backlogCount: this.store.size, backlogBytes: 0 } } }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ metadata: { metrics: { backlogCount: this.store.size, backlogBytes: 0 } } }));
     } catch (err) {
       res.writeHead(400).end(String(err));
     }
@@ -140,18 +159,29 @@ export class QueueBroker {
     this.figures.sends++;
     const id = randomUUID().replaceAll("-", "");
     const now = Date.now();
-    this.store.set(id, { id, queue, body, timestamp: now, attempts: 0, visibleAt: now + Math.min(delaySecs * 1000, this.maxRetryDelayMs), lastFailure: null });
+    this.store.set(id, {
+      id,
+      queue,
+      body,
+      timestamp: now,
+      attempts: 0,
+      visibleAt: now + Math.min(delaySecs * 1000, this.maxRetryDelayMs),
+      lastFailure: null,
+    });
     const e = Envelope.safeParse(body);
     if (e.success) {
       bump(this.published, queue, e.data.id);
-      if (!this.events.has(e.data.id)) this.events.set(e.data.id, { id: e.data.id, type: e.data.type, source: e.data.source, data: e.data.data });
+      if (!this.events.has(e.data.id))
+        this.events.set(e.data.id, { id: e.data.id, type: e.data.type, source: e.data.source, data: e.data.data });
     }
   }
 
   private pump(): void {
     const now = Date.now();
     for (const q of this.queues) {
-      let ready = [...this.store.values()].filter((m) => m.queue === q.name && m.visibleAt <= now && !this.inFlight.has(m.id));
+      let ready = [...this.store.values()].filter(
+        (m) => m.queue === q.name && m.visibleAt <= now && !this.inFlight.has(m.id),
+      );
       while (ready.length && (this.runs.get(q.name) ?? 0) < q.maxConcurrency) {
         const batch = ready.slice(0, q.maxBatchSize);
         ready = ready.slice(q.maxBatchSize);
@@ -168,7 +198,10 @@ export class QueueBroker {
       const res = await fetch(this.consumerUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ queue: q.name, messages: batch.map((m) => ({ id: m.id, timestamp: m.timestamp, body: m.body, attempts: m.attempts + 1 })) }),
+        body: JSON.stringify({
+          queue: q.name,
+          messages: batch.map((m) => ({ id: m.id, timestamp: m.timestamp, body: m.body, attempts: m.attempts + 1 })),
+        }),
         signal: AbortSignal.timeout(120_000),
       });
       const text = await res.text();

@@ -19,12 +19,21 @@ export interface DrainResult {
 }
 
 async function outboxBacklog(api: Api, adminToken: string): Promise<number | null> {
-  const a = await api.call("drain.outbox", "GET", `/admin/v1/tenants/${TENANT}/outbox`, { headers: { authorization: `Bearer ${adminToken}` }, timeoutMs: 15_000 });
+  const a = await api.call("drain.outbox", "GET", `/admin/v1/tenants/${TENANT}/outbox`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+    timeoutMs: 15_000,
+  });
   const n = typeof a.json === "object" && a.json !== null && "unpublished" in a.json ? Number(a.json.unpublished) : NaN;
   return a.status === 200 && Number.isFinite(n) ? n : null;
 }
 
-export async function drain(stack: FaultStack, api: Api, deadlineMs: number, minMs: number, progress: (msg: string) => void): Promise<DrainResult> {
+export async function drain(
+  stack: FaultStack,
+  api: Api,
+  deadlineMs: number,
+  minMs: number,
+  progress: (msg: string) => void,
+): Promise<DrainResult> {
   const started = Date.now();
   let cronRuns = 0;
   let told = started;
@@ -36,7 +45,13 @@ export async function drain(stack: FaultStack, api: Api, deadlineMs: number, min
     const waited = Date.now() - started;
     // A minimum wait lets Durable Object backstop alarms and webhook retries come due.
     if ((idle && waited >= minMs) || waited >= deadlineMs) {
-      return { waitedMs: waited, cronRuns, brokerPending: stack.broker.pending(), outboxUnpublished: outbox, drained: idle };
+      return {
+        waitedMs: waited,
+        cronRuns,
+        brokerPending: stack.broker.pending(),
+        outboxUnpublished: outbox,
+        drained: idle,
+      };
     }
     if (Date.now() - told >= 10_000) {
       told = Date.now();

@@ -77,15 +77,30 @@ export class Api {
       } catch {
         json = undefined;
       }
-      const outcome: Outcome = { ...base, status: res.status, retryAfter: res.headers.get("retry-after"), body: text.slice(0, 300), error: null, timedOut: false, endedAt: Date.now() };
+      const outcome: Outcome = {
+        ...base,
+        status: res.status,
+        retryAfter: res.headers.get("retry-after"),
+        body: text.slice(0, 300),
+        error: null,
+        timedOut: false,
+        endedAt: Date.now(),
+      };
       this.journal.record(outcome);
       return { ...outcome, json };
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
       const outcome: Outcome = {
-        ...base, status: null, retryAfter: null, body: "", timedOut, endedAt: Date.now(),
-        error: timedOut ? `no answer within ${timeoutMs} ms` : `${err instanceof Error ? err.message : String(err)}${cause}`,
+        ...base,
+        status: null,
+        retryAfter: null,
+        body: "",
+        timedOut,
+        endedAt: Date.now(),
+        error: timedOut
+          ? `no answer within ${timeoutMs} ms`
+          : `${err instanceof Error ? err.message : String(err)}${cause}`,
       };
       this.journal.record(outcome);
       return { ...outcome, json: undefined };
@@ -117,7 +132,14 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Calls until the answer is not retryable or `deadline` passes (the last answer is returned).
  * What a well-behaved client does with 503 + Retry-After and with a dropped connection.
  */
-export async function callWithRetry(api: Api, op: string, method: string, path: string, o: CallOptions, deadline: number): Promise<{ last: Answer; attempts: Answer[] }> {
+export async function callWithRetry(
+  api: Api,
+  op: string,
+  method: string,
+  path: string,
+  o: CallOptions,
+  deadline: number,
+): Promise<{ last: Answer; attempts: Answer[] }> {
   const attempts: Answer[] = [];
   for (;;) {
     const a = await api.call(op, method, path, o);

@@ -20,7 +20,12 @@ export interface ProbeResult {
 }
 
 /** Waits for the proxy's reset mode, refreshes into it until a 503 comes, then retries past the grace. */
-export async function staleRefreshProbe(api: Api, stack: FaultStack, user: User, giveUpAt: number): Promise<ProbeResult> {
+export async function staleRefreshProbe(
+  api: Api,
+  stack: FaultStack,
+  user: User,
+  giveUpAt: number,
+): Promise<ProbeResult> {
   let token = user.refreshToken;
   while (stack.proxy.current.kind !== "reset") {
     if (Date.now() > giveUpAt) return { first: null, retry: null };
@@ -28,7 +33,10 @@ export async function staleRefreshProbe(api: Api, stack: FaultStack, user: User,
   }
   let first: Answer | null = null;
   for (let i = 0; i < 20 && stack.proxy.current.kind === "reset"; i++) {
-    const a = await api.call("probe.refresh", "POST", "/v1/auth/refresh", { body: { refreshToken: token }, freshAddress: true });
+    const a = await api.call("probe.refresh", "POST", "/v1/auth/refresh", {
+      body: { refreshToken: token },
+      freshAddress: true,
+    });
     if (a.status === 503) {
       first = a;
       break;
@@ -39,7 +47,10 @@ export async function staleRefreshProbe(api: Api, stack: FaultStack, user: User,
   }
   if (!first) return { first: null, retry: null };
   await sleep(Math.max(0, first.endedAt + PAST_GRACE_MS - Date.now()));
-  const retry = await api.call("probe.refresh-retry", "POST", "/v1/auth/refresh", { body: { refreshToken: token }, freshAddress: true });
+  const retry = await api.call("probe.refresh-retry", "POST", "/v1/auth/refresh", {
+    body: { refreshToken: token },
+    freshAddress: true,
+  });
   return { first, retry };
 }
 
@@ -56,7 +67,10 @@ export function probeCheck(r: ProbeResult): Check {
     return c;
   }
   c.lost = 1;
-  fail(c, `POST /v1/auth/refresh answered 503 (request id ${r.first.requestId}: ${r.first.body.slice(0, 120)}), yet the token had been rotated: ` +
-    `the same token ${Math.round((r.retry ? r.retry.startedAt - r.first.endedAt : 0) / 1000)} s later got ${r.retry?.status ?? r.retry?.error} ${r.retry?.body.slice(0, 160) ?? ""} (request id ${r.retry?.requestId}), and the session is gone`);
+  fail(
+    c,
+    `POST /v1/auth/refresh answered 503 (request id ${r.first.requestId}: ${r.first.body.slice(0, 120)}), yet the token had been rotated: ` +
+      `the same token ${Math.round((r.retry ? r.retry.startedAt - r.first.endedAt : 0) / 1000)} s later got ${r.retry?.status ?? r.retry?.error} ${r.retry?.body.slice(0, 160) ?? ""} (request id ${r.retry?.requestId}), and the session is gone`,
+  );
   return c;
 }

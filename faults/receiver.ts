@@ -43,7 +43,9 @@ export class WebhookReceiver {
       });
     });
     this.server = server;
-    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+    );
     return `http://127.0.0.1:${port}/hooks/canopy`;
   }
 

@@ -33,17 +33,31 @@ export function markdown(s: RunSummary): string {
   const m = s.machine;
   const lines: string[] = [];
   lines.push(`Run: \`${s.command}\` (${s.profile}), ${s.durationS.toFixed(0)} s, ${m.date}, commit ${m.commit}.`);
-  lines.push(`Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, workerd ${m.workerd}; load average ${m.load} before, ${m.loadAfter} after.`);
-  lines.push("", "| scenario | fault lasted | requests in the window | 2xx | 503 | no answer | other | first success after heal |", "|---|---|---|---|---|---|---|---|");
+  lines.push(
+    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, workerd ${m.workerd}; load average ${m.load} before, ${m.loadAfter} after.`,
+  );
+  lines.push(
+    "",
+    "| scenario | fault lasted | requests in the window | 2xx | 503 | no answer | other | first success after heal |",
+    "|---|---|---|---|---|---|---|---|",
+  );
   for (const f of s.perWindow) {
     const w = s.windows.find((x) => x.scenario === f.scenario);
     const lasted = w ? `${((w.healedAt - w.faultAt) / 1000).toFixed(1)} s` : "?";
-    lines.push(`| ${cell(f.scenario)} | ${lasted} | ${f.requests} | ${f.ok} | ${f.status503} | ${f.noAnswer} | ${cell(f.other)} | ${f.recoveryS === null ? "never" : `${f.recoveryS.toFixed(1)} s`} |`);
+    lines.push(
+      `| ${cell(f.scenario)} | ${lasted} | ${f.requests} | ${f.ok} | ${f.status503} | ${f.noAnswer} | ${cell(f.other)} | ${f.recoveryS === null ? "never" : `${f.recoveryS.toFixed(1)} s`} |`,
+    );
   }
-  lines.push("", "| invariant | attempted | acknowledged | found afterwards | lost | result |", "|---|---|---|---|---|---|");
+  lines.push(
+    "",
+    "| invariant | attempted | acknowledged | found afterwards | lost | result |",
+    "|---|---|---|---|---|---|",
+  );
   for (const c of s.checks) {
     const ok = c.failures.length === 0 && c.lost === 0;
-    lines.push(`| ${cell(c.name)} | ${c.attempted} | ${c.acknowledged} | ${c.found} | ${c.lost} | ${ok ? "ok" : `**FAILED** (${c.failures.length})`} |`);
+    lines.push(
+      `| ${cell(c.name)} | ${c.attempted} | ${c.acknowledged} | ${c.found} | ${c.lost} | ${ok ? "ok" : `**FAILED** (${c.failures.length})`} |`,
+    );
   }
   lines.push("", "Notes:");
   for (const c of s.checks) for (const n of c.notes) lines.push(`- ${c.name}: ${n}`);
@@ -55,11 +69,21 @@ export function markdown(s: RunSummary): string {
 
 /** The summary table for the terminal (plain text, fixed width). */
 export function table(s: RunSummary): string {
-  const rows = s.checks.map((c) => [c.name.slice(0, 62), c.attempted, c.acknowledged, c.found, c.lost, c.failures.length === 0 && c.lost === 0 ? "ok" : "FAILED"]);
+  const rows = s.checks.map((c) => [
+    c.name.slice(0, 62),
+    c.attempted,
+    c.acknowledged,
+    c.found,
+    c.lost,
+    c.failures.length === 0 && c.lost === 0 ? "ok" : "FAILED",
+  ]);
   const head = ["invariant", "attempted", "acked", "found", "lost", "result"];
   const all = [head, ...rows].map((r) => r.map(String));
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")).join("\n") + "\n";
+  return (
+    all.map((r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")).join("\n") +
+    "\n"
+  );
 }
 
 export const START = "<!-- faults:figures:start (written by `npm run faults`) -->";

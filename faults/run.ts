@@ -60,7 +60,13 @@ function options() {
  */
 function build(scratch: string): string {
   const out = join(scratch, "bundle");
-  runToCompletion(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], root, join(scratch, "build.log"), 300_000);
+  runToCompletion(
+    join(root, "node_modules/.bin/wrangler"),
+    ["deploy", "--dry-run", "--outdir", out],
+    root,
+    join(scratch, "build.log"),
+    300_000,
+  );
   return join(out, "index.js");
 }
 
@@ -78,19 +84,27 @@ async function main(): Promise<number> {
   progress(`${profile.name} run, scratch directory ${scratch}`);
   let ok = false;
   try {
-    const bundle = o.bundle ? resolve(o.bundle) : o["no-build"] ? join(root, "dist/index.js") : (progress("building the bundle"), build(scratch));
+    const bundle = o.bundle
+      ? resolve(o.bundle)
+      : o["no-build"]
+        ? join(root, "dist/index.js")
+        : (progress("building the bundle"), build(scratch));
     const s = await startFaultStack(root, scratch, bundle, { maxRetryDelayMs: profile.maxRetryDelayMs });
     stack = s;
     const journal = new Journal();
     const api = new Api(s.workerOrigin, TENANT, journal);
     progress("building the tenant, its users, friendships, conversations, TOTP and webhook");
-    const world = await buildWorld(s.workerOrigin, s.adminToken, api, profile.world, s.receiverUrl, (secret) => s.receiver.setSecret(secret));
+    const world = await buildWorld(s.workerOrigin, s.adminToken, api, profile.world, s.receiverUrl, (secret) =>
+      s.receiver.setSecret(secret),
+    );
     const load = startLoad(api, world, `${s.workerOrigin.replace(/^http/, "ws")}/v1/realtime`, profile.load);
     // The minute cron, faster: sweeps and webhook retries run while the faults happen too.
     const cron = setInterval(() => void s.runCron(), 5000);
     const list = scenarios(o.quick);
     const probe = world.probe ? staleRefreshProbe(api, s, world.probe, Date.now() + profile.watchdogMs / 2) : null;
-    const loadBefore = loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const loadBefore = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ");
     const windows = await runScenarios(s, list, profile.timing, progress);
     progress("stopping the load (operations in flight finish their retries)");
     await load.stop();
@@ -101,11 +115,22 @@ async function main(): Promise<number> {
     progress("verifying through the API");
     const apiPhase = await verifyThroughApi(api, s.adminToken, world, load, o.quick ? 10_000 : 30_000);
     if (!(await settleQueues(s, 15_000))) progress("the queues did not settle after the verification's requests");
-    const loadAfter = loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const loadAfter = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ");
     await s.close();
     stack = null;
     progress("verifying from storage");
-    const { checks, perWindow } = verifyFromStorage({ stack: s, world, load, api: apiPhase, journal, windows, probe: probeResult, subscribedAt: world.subscribedAt });
+    const { checks, perWindow } = verifyFromStorage({
+      stack: s,
+      world,
+      load,
+      api: apiPhase,
+      journal,
+      windows,
+      probe: probeResult,
+      subscribedAt: world.subscribedAt,
+    });
     const summary: RunSummary = {
       profile: profile.name,
       command: o.quick ? "npm run faults -- --quick" : "npm run faults",
@@ -129,7 +154,11 @@ async function main(): Promise<number> {
     }
     ok = true;
     const green = passed(summary);
-    progress(green ? `all invariants hold (${summary.durationS.toFixed(0)} s)` : `INVARIANTS FAILED (${summary.durationS.toFixed(0)} s)`);
+    progress(
+      green
+        ? `all invariants hold (${summary.durationS.toFixed(0)} s)`
+        : `INVARIANTS FAILED (${summary.durationS.toFixed(0)} s)`,
+    );
     return green ? 0 : 1;
   } finally {
     await shutdown();

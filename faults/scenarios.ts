@@ -46,11 +46,37 @@ export interface Timing {
 export function scenarios(quick: boolean): Scenario[] {
   const f = quick ? 0.5 : 1;
   return [
-    { name: "workerd kill -9", kind: "workerd-kill", faultMs: 1500 * f, what: "SIGKILL to workerd's process group under load; started again on the same port and Durable Object directory" },
-    { name: "libSQL kill -9", kind: "libsql-kill", faultMs: 3000 * f, what: "SIGKILL to the libSQL server under load; started again on the same port and data directory" },
-    { name: "proxy delay", kind: "proxy-delay", faultMs: 8000 * f, delayMs: quick ? 300 : 500, what: "every chunk between the Worker and the database held (300 ms quick, 500 ms full) each way" },
-    { name: "proxy blackhole", kind: "proxy-drop", faultMs: 6000 * f, what: "connections accepted and never answered, data on open ones swallowed (their requests hang until the Worker's own timeout)" },
-    { name: "proxy reset", kind: "proxy-reset", faultMs: 6000 * f, what: "every connection reset (RST), new ones reset on accept" },
+    {
+      name: "workerd kill -9",
+      kind: "workerd-kill",
+      faultMs: 1500 * f,
+      what: "SIGKILL to workerd's process group under load; started again on the same port and Durable Object directory",
+    },
+    {
+      name: "libSQL kill -9",
+      kind: "libsql-kill",
+      faultMs: 3000 * f,
+      what: "SIGKILL to the libSQL server under load; started again on the same port and data directory",
+    },
+    {
+      name: "proxy delay",
+      kind: "proxy-delay",
+      faultMs: 8000 * f,
+      delayMs: quick ? 300 : 500,
+      what: "every chunk between the Worker and the database held (300 ms quick, 500 ms full) each way",
+    },
+    {
+      name: "proxy blackhole",
+      kind: "proxy-drop",
+      faultMs: 6000 * f,
+      what: "connections accepted and never answered, data on open ones swallowed (their requests hang until the Worker's own timeout)",
+    },
+    {
+      name: "proxy reset",
+      kind: "proxy-reset",
+      faultMs: 6000 * f,
+      what: "every connection reset (RST), new ones reset on accept",
+    },
   ];
 }
 
@@ -87,14 +113,26 @@ async function inject(stack: FaultStack, s: Scenario): Promise<{ faultAt: number
 }
 
 /** Runs the scenarios in order, the load running throughout; answers their windows. */
-export async function runScenarios(stack: FaultStack, list: Scenario[], t: Timing, progress: (msg: string) => void): Promise<Window[]> {
+export async function runScenarios(
+  stack: FaultStack,
+  list: Scenario[],
+  t: Timing,
+  progress: (msg: string) => void,
+): Promise<Window[]> {
   const windows: Window[] = [];
   for (const s of list) {
     await sleep(t.leadMs);
     progress(`fault: ${s.name}`);
     const { faultAt, healedAt } = await inject(stack, s);
     progress(`healed after ${((healedAt - faultAt) / 1000).toFixed(1)} s: ${s.name}`);
-    windows.push({ scenario: s.name, kind: s.kind, faultAt, healedAt, settledBy: healedAt + t.graceMs, runtimeDown: s.kind === "workerd-kill" });
+    windows.push({
+      scenario: s.name,
+      kind: s.kind,
+      faultAt,
+      healedAt,
+      settledBy: healedAt + t.graceMs,
+      runtimeDown: s.kind === "workerd-kill",
+    });
     await sleep(t.tailMs);
   }
   return windows;

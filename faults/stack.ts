@@ -51,12 +51,26 @@ export interface StackOptions {
   maxRetryDelayMs: number;
 }
 
-export async function startFaultStack(root: string, scratch: string, bundle: string, o: StackOptions): Promise<FaultStack> {
+export async function startFaultStack(
+  root: string,
+  scratch: string,
+  bundle: string,
+  o: StackOptions,
+): Promise<FaultStack> {
   const libsqlSecret = randomBytes(24).toString("base64url");
   const libsqlPort = await freePort();
   const libsqlDataDir = join(scratch, "libsql");
   const libsql = new Restartable("libsql", scratch, {
-    ...tsx(root, "tools/libsql-server/main.ts", "--port", String(libsqlPort), "--host", "127.0.0.1", "--data", libsqlDataDir),
+    ...tsx(
+      root,
+      "tools/libsql-server/main.ts",
+      "--port",
+      String(libsqlPort),
+      "--host",
+      "127.0.0.1",
+      "--data",
+      libsqlDataDir,
+    ),
     cwd: root,
     env: { ...process.env, LIBSQL_SERVER_SECRET: libsqlSecret },
     readyLine: /libsql server listening on (http:\/\/\S+)/,
@@ -70,7 +84,11 @@ export async function startFaultStack(root: string, scratch: string, bundle: str
   const platformViaProxy = new URL(new URL(platform.url).pathname, proxyOrigin).href;
 
   const triggerPort = await freePort();
-  const broker = new QueueBroker(queueSettings(join(root, "wrangler.toml")), `http://127.0.0.1:${triggerPort}/queue`, o.maxRetryDelayMs);
+  const broker = new QueueBroker(
+    queueSettings(join(root, "wrangler.toml")),
+    `http://127.0.0.1:${triggerPort}/queue`,
+    o.maxRetryDelayMs,
+  );
   const queuePorts = await broker.listen();
   const receiver = new WebhookReceiver();
   const receiverUrl = await receiver.listen();
@@ -120,10 +138,24 @@ export async function startFaultStack(root: string, scratch: string, bundle: str
   await workerd.start();
 
   return {
-    libsql, libsqlOrigin, libsqlSecret, libsqlDataDir, proxy, broker, receiver, receiverUrl, workerd, workerOrigin, doDir, adminToken,
+    libsql,
+    libsqlOrigin,
+    libsqlSecret,
+    libsqlDataDir,
+    proxy,
+    broker,
+    receiver,
+    receiverUrl,
+    workerd,
+    workerOrigin,
+    doDir,
+    adminToken,
     async runCron() {
       try {
-        const res = await fetch(`http://127.0.0.1:${triggerPort}/scheduled`, { method: "POST", signal: AbortSignal.timeout(60_000) });
+        const res = await fetch(`http://127.0.0.1:${triggerPort}/scheduled`, {
+          method: "POST",
+          signal: AbortSignal.timeout(60_000),
+        });
         await res.arrayBuffer();
         return res.ok;
       } catch {

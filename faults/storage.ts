@@ -23,7 +23,13 @@ export class Sqlite {
   }
 
   hasTable(name: string): boolean {
-    return this.rows(z.object({ n: z.number() }), "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", name)[0]!.n > 0;
+    return (
+      this.rows(
+        z.object({ n: z.number() }),
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+        name,
+      )[0]!.n > 0
+    );
   }
 
   close(): void {
@@ -60,9 +66,14 @@ export function alarms(doDir: string, className: string): Map<string, number> {
   const db = new Sqlite(path);
   try {
     if (!db.hasTable("_cf_ALARM")) return new Map();
-    const rows = db.rows(z.object({ actor_id: z.string(), scheduled_time: z.number().nullable() }), "SELECT actor_id, scheduled_time FROM _cf_ALARM");
+    const rows = db.rows(
+      z.object({ actor_id: z.string(), scheduled_time: z.number().nullable() }),
+      "SELECT actor_id, scheduled_time FROM _cf_ALARM",
+    );
     // workerd stores nanoseconds.
-    return new Map(rows.filter((r) => r.scheduled_time !== null).map((r) => [r.actor_id, Math.round(r.scheduled_time! / 1e6)]));
+    return new Map(
+      rows.filter((r) => r.scheduled_time !== null).map((r) => [r.actor_id, Math.round(r.scheduled_time! / 1e6)]),
+    );
   } finally {
     db.close();
   }
@@ -72,7 +83,9 @@ const Unsent = z.object({ id: z.string(), type: z.string(), created_at: z.number
 
 /** Outbox rows an object still holds (unsent, or sent and not yet deleted: docs/events.md). */
 export function objectOutbox(f: ObjectFile): z.infer<typeof Unsent>[] {
-  return f.db.hasTable("events") ? f.db.rows(Unsent, "SELECT id, type, created_at FROM events WHERE published_at IS NULL") : [];
+  return f.db.hasTable("events")
+    ? f.db.rows(Unsent, "SELECT id, type, created_at FROM events WHERE published_at IS NULL")
+    : [];
 }
 
 /** A hub's user id (meta), or null for an object that never learned it. */

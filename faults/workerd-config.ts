@@ -39,7 +39,8 @@ export interface FaultConfigOptions extends Omit<WorkerdConfigOptions, "queueSin
 
 function replaceOnce(text: string, anchor: string | RegExp, by: string): string {
   const found = typeof anchor === "string" ? text.includes(anchor) : anchor.test(text);
-  if (!found) throw new Error(`faults/workerd-config: anchor ${String(anchor)} not found in bench/workerd-config.ts's output`);
+  if (!found)
+    throw new Error(`faults/workerd-config: anchor ${String(anchor)} not found in bench/workerd-config.ts's output`);
   return text.replace(anchor, by);
 }
 
@@ -53,12 +54,22 @@ export function faultWorkerdConfig(o: FaultConfigOptions): string {
   for (const binding of QUEUE_BINDINGS) {
     const port = o.queuePorts.get(binding);
     if (port === undefined) throw new Error(`no broker port for ${binding}`);
-    text = replaceOnce(text, `(name = ${str(binding)}, queue = "queue-sink")`, `(name = ${str(binding)}, queue = ${str(`queue-${binding}`)})`);
-    services.push(`(name = ${str(`queue-${binding}`)}, external = (address = ${str(`127.0.0.1:${port}`)}, http = ())),`);
+    text = replaceOnce(
+      text,
+      `(name = ${str(binding)}, queue = "queue-sink")`,
+      `(name = ${str(binding)}, queue = ${str(`queue-${binding}`)})`,
+    );
+    services.push(
+      `(name = ${str(`queue-${binding}`)}, external = (address = ${str(`127.0.0.1:${port}`)}, http = ())),`,
+    );
   }
   services.push(`(name = "fault-trigger", worker = .faultTrigger),`);
   text = replaceOnce(text, /^\s*\(name = "queue-sink", worker = .*\),$/m, services.map((s) => `    ${s}`).join("\n"));
-  text = replaceOnce(text, "  sockets = [\n", `  sockets = [\n    (name = "trigger-http", address = ${str(`127.0.0.1:${o.triggerPort}`)}, http = (), service = "fault-trigger"),\n`);
+  text = replaceOnce(
+    text,
+    "  sockets = [\n",
+    `  sockets = [\n    (name = "trigger-http", address = ${str(`127.0.0.1:${o.triggerPort}`)}, http = (), service = "fault-trigger"),\n`,
+  );
   return `${text}
 const faultTrigger :Workerd.Worker = (
   modules = [(name = "trigger.js", esModule = ${str(TRIGGER_SOURCE)})],

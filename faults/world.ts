@@ -77,14 +77,18 @@ function subjectOf(token: string): string {
 }
 
 function must(a: Answer, expected: number): Answer {
-  if (a.status !== expected) throw new Error(`set-up: ${a.method} ${a.path}: expected ${expected}, got ${a.status ?? a.error} ${a.body}`);
+  if (a.status !== expected)
+    throw new Error(`set-up: ${a.method} ${a.path}: expected ${expected}, got ${a.status ?? a.error} ${a.body}`);
   return a;
 }
 
 /** The current TOTP code of a secret and its time step (RFC 6238: SHA-1, 6 digits, 30 s). */
 export async function totpNow(secret: string, at = Date.now()): Promise<{ code: string; step: number }> {
   const epoch = Math.floor(at / 1000);
-  return { code: await generate({ secret, epoch, period: 30, digits: 6, algorithm: "sha1" }), step: Math.floor(epoch / 30) };
+  return {
+    code: await generate({ secret, epoch, period: 30, digits: 6, algorithm: "sha1" }),
+    step: Math.floor(epoch / 30),
+  };
 }
 
 async function enableTotp(api: Api, u: User): Promise<TotpUser> {
@@ -92,7 +96,13 @@ async function enableTotp(api: Api, u: User): Promise<TotpUser> {
   const secret = field(setup.json, "secret");
   if (!secret) throw new Error("totp setup without a secret");
   const { code, step } = await totpNow(secret);
-  must(await api.call("setup.totp-enable", "POST", "/v1/auth/mfa/totp/enable", { token: u.accessToken, body: { password: PASSWORD, code } }), 200);
+  must(
+    await api.call("setup.totp-enable", "POST", "/v1/auth/mfa/totp/enable", {
+      token: u.accessToken,
+      body: { password: PASSWORD, code },
+    }),
+    200,
+  );
   return { ...u, secret, enabledStep: step, enabledAt: Date.now() };
 }
 
@@ -101,9 +111,27 @@ async function enableTotp(api: Api, u: User): Promise<TotpUser> {
  * before any event is delivered (the endpoint is subscribed first, so every event of the run,
  * set-up included, reaches it).
  */
-export async function buildWorld(origin: string, adminToken: string, api: Api, size: WorldSize, receiver: string, onSecret: (s: string) => void): Promise<World> {
-  await postJson(`${origin}/admin/v1/tenants`, adminToken, { slug: TENANT, name: "Faults", config: TENANT_CONFIG, owner: OWNER }, 201);
-  const owner = must(await api.call("setup.owner-login", "POST", "/v1/auth/login", { body: { identifier: OWNER.email, password: OWNER.password }, freshAddress: true }), 200);
+export async function buildWorld(
+  origin: string,
+  adminToken: string,
+  api: Api,
+  size: WorldSize,
+  receiver: string,
+  onSecret: (s: string) => void,
+): Promise<World> {
+  await postJson(
+    `${origin}/admin/v1/tenants`,
+    adminToken,
+    { slug: TENANT, name: "Faults", config: TENANT_CONFIG, owner: OWNER },
+    201,
+  );
+  const owner = must(
+    await api.call("setup.owner-login", "POST", "/v1/auth/login", {
+      body: { identifier: OWNER.email, password: OWNER.password },
+      freshAddress: true,
+    }),
+    200,
+  );
   const ownerToken = field(owner.json, "accessToken");
   if (!ownerToken) throw new Error("owner login without a token");
   const hook = await subscribeWebhook(api, ownerToken, receiver);
@@ -111,7 +139,13 @@ export async function buildWorld(origin: string, adminToken: string, api: Api, s
   onSecret(hook.secret);
 
   const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
-  const all = [...names("pair", 2 * size.pairs), ...names("chain", size.chains), ...names("totp", size.totp), ...names("graph", size.graphPool), ...(size.probe ? ["probe1"] : [])];
+  const all = [
+    ...names("pair", 2 * size.pairs),
+    ...names("chain", size.chains),
+    ...names("totp", size.totp),
+    ...names("graph", size.graphPool),
+    ...(size.probe ? ["probe1"] : []),
+  ];
   const sessions = await registerUsers(origin, TENANT, all, 4);
   const users: User[] = sessions.map((s) => ({ ...s, userId: subjectOf(s.accessToken) }));
   const take = (prefix: string) => users.filter((u) => u.username.startsWith(prefix));
@@ -121,9 +155,26 @@ export async function buildWorld(origin: string, adminToken: string, api: Api, s
   for (let i = 0; i < size.pairs; i++) {
     const a = pairUsers[2 * i]!;
     const b = pairUsers[2 * i + 1]!;
-    const req = must(await api.call("setup.friend-request", "POST", "/v1/friends/requests", { token: a.accessToken, body: { toUserId: b.userId } }), 201);
-    must(await api.call("setup.friend-accept", "POST", `/v1/friends/requests/${field(req.json, "id")}/accept`, { token: b.accessToken }), 204);
-    const conv = must(await api.call("setup.conversation", "POST", "/v1/conversations", { token: a.accessToken, body: { type: "direct", userId: b.userId } }), 201);
+    const req = must(
+      await api.call("setup.friend-request", "POST", "/v1/friends/requests", {
+        token: a.accessToken,
+        body: { toUserId: b.userId },
+      }),
+      201,
+    );
+    must(
+      await api.call("setup.friend-accept", "POST", `/v1/friends/requests/${field(req.json, "id")}/accept`, {
+        token: b.accessToken,
+      }),
+      204,
+    );
+    const conv = must(
+      await api.call("setup.conversation", "POST", "/v1/conversations", {
+        token: a.accessToken,
+        body: { type: "direct", userId: b.userId },
+      }),
+      201,
+    );
     const conversationId = field(conv.json, "id");
     if (!conversationId) throw new Error("conversation without an id");
     pairs.push({ a, b, conversationId });
@@ -135,12 +186,33 @@ export async function buildWorld(origin: string, adminToken: string, api: Api, s
   // of every other load and check.
   const probe = take("probe")[0] ?? null;
   const others = users.filter((u) => u !== probe);
-  return { api, ownerToken, pairs, chains: take("chain"), totp, graphPool: take("graph"), users: others, probe, webhookId: hook.id, subscribedAt };
+  return {
+    api,
+    ownerToken,
+    pairs,
+    chains: take("chain"),
+    totp,
+    graphPool: take("graph"),
+    users: others,
+    probe,
+    webhookId: hook.id,
+    subscribedAt,
+  };
 }
 
 /** Subscribes the receiver to every event type; answers the endpoint id and its secret. */
-export async function subscribeWebhook(api: Api, ownerToken: string, url: string): Promise<{ id: string; secret: string }> {
-  const a = must(await api.call("setup.webhook", "POST", "/v1/admin/webhooks", { token: ownerToken, body: { url, eventTypes: ["*"], description: "fault harness receiver" } }), 201);
+export async function subscribeWebhook(
+  api: Api,
+  ownerToken: string,
+  url: string,
+): Promise<{ id: string; secret: string }> {
+  const a = must(
+    await api.call("setup.webhook", "POST", "/v1/admin/webhooks", {
+      token: ownerToken,
+      body: { url, eventTypes: ["*"], description: "fault harness receiver" },
+    }),
+    201,
+  );
   const id = field(a.json, "id");
   const secret = field(a.json, "secret");
   if (!id || !secret) throw new Error("webhook endpoint without id or secret");

@@ -11,7 +11,9 @@ const root = new URL("..", import.meta.url).pathname;
 
 function read(set: string): { version: number; name: string; sql: string; checksum: string }[] {
   const dir = join(root, "migrations", set);
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   return files.map((file, i) => {
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
     if (!m) throw new Error(`migration file name must be NNNN_name.sql: ${set}/${file}`);

@@ -62,7 +62,17 @@ async function main(): Promise<void> {
   // Own process group (detached), so stopping it also stops the workerd it spawns.
   const wrangler = spawn(
     "wrangler",
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", wranglerDir, "--show-interactive-dev-session=false", "--test-scheduled"],
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      wranglerDir,
+      "--show-interactive-dev-session=false",
+      "--test-scheduled",
+    ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, FORCE_COLOR: "1" } },
   );
   let stopping = false;

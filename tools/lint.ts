@@ -52,11 +52,13 @@ for (const file of walk(join(root, "src"))) {
     const to = layer(target + ".ts");
     if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from} must not import ${to} (${m[1]})`);
     const [a, b] = [serviceOf(file), serviceOf(target + ".ts")];
-    if (b && a !== b && a !== "gateway" && rel !== "src/index.ts") problems.push(`${rel}: imports another service's folder (${m[1]})`);
+    if (b && a !== b && a !== "gateway" && rel !== "src/index.ts")
+      problems.push(`${rel}: imports another service's folder (${m[1]})`);
   }
 }
 
-if (!errorsDocIsCurrent()) problems.push("docs/errors.md: stale; run npm run docs:errors (it is generated from src/lib/error-codes.ts)");
+if (!errorsDocIsCurrent())
+  problems.push("docs/errors.md: stale; run npm run docs:errors (it is generated from src/lib/error-codes.ts)");
 
 if (problems.length) {
   console.error(problems.join("\n"));

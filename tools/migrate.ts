@@ -21,10 +21,16 @@ const need = (k: string): string => {
 };
 
 async function main(): Promise<number> {
-  const env = { PLATFORM_DB_URL: need("PLATFORM_DB_URL"), PLATFORM_DB_TOKEN: process.env.PLATFORM_DB_TOKEN ?? file.PLATFORM_DB_TOKEN, DB_ENCRYPTION_KEY: need("DB_ENCRYPTION_KEY") };
+  const env = {
+    PLATFORM_DB_URL: need("PLATFORM_DB_URL"),
+    PLATFORM_DB_TOKEN: process.env.PLATFORM_DB_TOKEN ?? file.PLATFORM_DB_TOKEN,
+    DB_ENCRYPTION_KEY: need("DB_ENCRYPTION_KEY"),
+  };
   const db = platformDb(env);
   const platform = await migrate(db.$client, platformMigrations);
-  console.log(`platform  v${platform.version}${platform.applied.length ? `  (applied ${platform.applied.join(", ")})` : ""}`);
+  console.log(
+    `platform  v${platform.version}${platform.applied.length ? `  (applied ${platform.applied.join(", ")})` : ""}`,
+  );
 
   let failures = 0;
   const tenants = await allMigratableTenants(db);
@@ -36,7 +42,9 @@ async function main(): Promise<number> {
       console.log(`${t.slug.padEnd(24)} ${t.status.padEnd(10)} v${report.version}/${tenantMigrations.length}  ${note}`);
     } catch (err) {
       failures++;
-      console.log(`${t.slug.padEnd(24)} ${t.status.padEnd(10)} FAILED  ${err instanceof Error ? err.message : String(err)}`);
+      console.log(
+        `${t.slug.padEnd(24)} ${t.status.padEnd(10)} FAILED  ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
   console.log(`${tenants.length} tenant(s), ${failures} failure(s)`);

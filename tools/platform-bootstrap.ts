@@ -16,7 +16,9 @@ export interface PlatformLocation {
 }
 
 export async function bootstrapPlatform(origin: string, secret: string): Promise<PlatformLocation> {
-  const { url, token } = await new LocalProvisioner({ adminUrl: origin, adminToken: secret }).create(PLATFORM_NAMESPACE);
+  const { url, token } = await new LocalProvisioner({ adminUrl: origin, adminToken: secret }).create(
+    PLATFORM_NAMESPACE,
+  );
   const client = createClient({ url, authToken: token });
   try {
     return { url, token, report: await migrate(client, platformMigrations) };

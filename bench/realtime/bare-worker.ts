@@ -74,8 +74,14 @@ export class BareRoom {
 }
 
 interface ArchEnv {
-  HUB: { idFromName(name: string): unknown; get(id: unknown): { fetch(req: Request): Promise<Response>; deliver(frame: string): Promise<void> } };
-  LOG: { idFromName(name: string): unknown; get(id: unknown): { join(user: string): Promise<void>; append(from: string, frame: string): Promise<void> } };
+  HUB: {
+    idFromName(name: string): unknown;
+    get(id: unknown): { fetch(req: Request): Promise<Response>; deliver(frame: string): Promise<void> };
+  };
+  LOG: {
+    idFromName(name: string): unknown;
+    get(id: unknown): { join(user: string): Promise<void>; append(from: string, frame: string): Promise<void> };
+  };
 }
 
 interface ArchState extends RoomState {
@@ -87,7 +93,10 @@ const logOf = (env: ArchEnv, room: string) => env.LOG.get(env.LOG.idFromName(roo
 
 /** A user's object: holds the user's sockets, sends their frames to the room's log, writes deliveries out. */
 export class BareHub extends DurableObject<ArchEnv> {
-  constructor(private readonly state: ArchState, private readonly archEnv: ArchEnv) {
+  constructor(
+    private readonly state: ArchState,
+    private readonly archEnv: ArchEnv,
+  ) {
     super(state, archEnv);
   }
 
@@ -122,7 +131,10 @@ export class BareHub extends DurableObject<ArchEnv> {
 export class BareLog extends DurableObject<ArchEnv> {
   private readonly members = new Set<string>();
 
-  constructor(private readonly state: ArchState, private readonly archEnv: ArchEnv) {
+  constructor(
+    private readonly state: ArchState,
+    private readonly archEnv: ArchEnv,
+  ) {
     super(state, archEnv);
     const sql = state.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS members (user TEXT PRIMARY KEY)");
@@ -139,7 +151,10 @@ export class BareLog extends DurableObject<ArchEnv> {
   append(from: string, frame: string): void {
     this.state.storage.sql.exec("INSERT INTO log (sender, body) VALUES (?, ?)", from, frame);
     for (const user of this.members) {
-      if (user !== from) void hubOf(this.archEnv, user).deliver(frame).catch(() => undefined);
+      if (user !== from)
+        void hubOf(this.archEnv, user)
+          .deliver(frame)
+          .catch(() => undefined);
     }
   }
 }
@@ -148,12 +163,14 @@ export default {
   fetch(req: Request, env: { ROOM: RoomNamespace } & ArchEnv): Promise<Response> | Response {
     const arch = /^\/arch\/([\w-]{1,64})\/([\w-]{1,64})$/.exec(new URL(req.url).pathname);
     if (arch) {
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("upgrade required", { status: 426 });
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket")
+        return new Response("upgrade required", { status: 426 });
       return hubOf(env, arch[2]!).fetch(req);
     }
     const room = /^\/(echo|stored|broadcast)\/([\w-]{1,64})$/.exec(new URL(req.url).pathname)?.[2];
     if (!room) return new Response("ok");
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("upgrade required", { status: 426 });
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return new Response("upgrade required", { status: 426 });
     return env.ROOM.get(env.ROOM.idFromName(room)).fetch(req);
   },
 };

@@ -96,7 +96,11 @@ export interface FillOptions {
   exitReason: () => string;
 }
 
-export async function fill(t: HeldTarget, pid: number, o: FillOptions): Promise<{ result: HeldResult; sockets: WebSocket[] }> {
+export async function fill(
+  t: HeldTarget,
+  pid: number,
+  o: FillOptions,
+): Promise<{ result: HeldResult; sockets: WebSocket[] }> {
   const before = usage(pid);
   if (!before) throw new Error("workerd is not running");
   const limit = fdLimit(pid);
@@ -116,9 +120,10 @@ export async function fill(t: HeldTarget, pid: number, o: FillOptions): Promise<
       }
       // The index in `sockets` is only known once open; the frame handler looks it up then.
       let k = -1;
-      const open = () => t.open(i, 5_000, () => {
-        if (k >= 0) answered.add(k);
-      });
+      const open = () =>
+        t.open(i, 5_000, () => {
+          if (k >= 0) answered.add(k);
+        });
       let ws: WebSocket;
       try {
         ws = await open();

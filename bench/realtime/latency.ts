@@ -105,7 +105,14 @@ async function sendOne(s: Scenario, k: number, out: Samples): Promise<void> {
   const tag = `t${++tags}z${Math.random().toString(36).slice(2, 8)}`;
   const frame = s.frame(k, tag);
   const m: Inflight = {
-    tag: Buffer.from(tag), t0: 0n, recipients: s.recipients, needAck: s.needAck, seen: new Set(), deliveries: [], lastUs: 0, done: () => undefined,
+    tag: Buffer.from(tag),
+    t0: 0n,
+    recipients: s.recipients,
+    needAck: s.needAck,
+    seen: new Set(),
+    deliveries: [],
+    lastUs: 0,
+    done: () => undefined,
   };
   const finished = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), TIMEOUT_MS);
@@ -143,7 +150,12 @@ export async function run(s: Scenario, n: number, out: Samples, offset = 0): Pro
  * (ABBA), until each has sent `n`; `between` runs (unmeasured) before every chunk. Returns one
  * Samples per scenario.
  */
-export async function interleaved(scenarios: Scenario[], n: number, chunk: number, between?: () => Promise<void>): Promise<Samples[]> {
+export async function interleaved(
+  scenarios: Scenario[],
+  n: number,
+  chunk: number,
+  between?: () => Promise<void>,
+): Promise<Samples[]> {
   const out = scenarios.map(emptySamples);
   for (let done = 0, cycle = 0; done < n; done += chunk, cycle++) {
     const order = scenarios.map((_, i) => i);

@@ -8,7 +8,14 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { progress } from "../servers";
 import { fill, TABS_PER_USER, warmPath, type HeldResult, type HeldTarget } from "./held";
 import { interleaved, run, emptySamples, type Scenario } from "./latency";
-import { summarize, type ColdSample, type HeldRound, type LatencyRound, type RealtimeSettings, type Summary } from "./report";
+import {
+  summarize,
+  type ColdSample,
+  type HeldRound,
+  type LatencyRound,
+  type RealtimeSettings,
+  type Summary,
+} from "./report";
 import { closeScenarios, openScenarios } from "./scenarios";
 import { userHeaders, type RealtimeStack } from "./stack";
 import { closeAll, connect } from "./ws-client";
@@ -48,7 +55,9 @@ async function touch(scenarios: Scenario[], perSender = false): Promise<void> {
  * hub objects, all hibernated too), in rotating order: send to the last recipient (µs).
  */
 async function coldSamples(fan: { canopy: Scenario; bare: Scenario; arch: Scenario }): Promise<ColdSample[]> {
-  progress(`cold samples: ${COLD_SAMPLES} × (${COLD_IDLE_MS / 1000} s idle, then one message to the largest group, its bare room and its bare hubs)`);
+  progress(
+    `cold samples: ${COLD_SAMPLES} × (${COLD_IDLE_MS / 1000} s idle, then one message to the largest group, its bare room and its bare hubs)`,
+  );
   const out: ColdSample[] = [];
   const keys = ["canopy", "bare", "arch"] as const;
   for (let i = 0; i < COLD_SAMPLES; i++) {
@@ -60,7 +69,9 @@ async function coldSamples(fan: { canopy: Scenario; bare: Scenario; arch: Scenar
     }
     const last = (k: (typeof keys)[number]) => s[k].last[0] ?? Number.NaN;
     out.push({ canopy: last("canopy"), bare: last("bare"), arch: last("arch") });
-    progress(`cold sample ${i + 1}/${COLD_SAMPLES}: ${ms(out[i]!.canopy)} vs bare room ${ms(out[i]!.bare)}, bare hubs ${ms(out[i]!.arch)}`);
+    progress(
+      `cold sample ${i + 1}/${COLD_SAMPLES}: ${ms(out[i]!.canopy)} vs bare room ${ms(out[i]!.bare)}, bare hubs ${ms(out[i]!.arch)}`,
+    );
   }
   return out;
 }
@@ -109,12 +120,24 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
       }
       loop.disable();
       const round: LatencyRound = {
-        oneToOne: { canopy: pick(o.canopy.name), echo: pick(o.echo.name), relay: pick(o.relay.name), stored: pick(o.stored.name), arch: pick(o.arch.name) }, fanOut, clientMaxDelayMs: loop.max / 1e6,
+        oneToOne: {
+          canopy: pick(o.canopy.name),
+          echo: pick(o.echo.name),
+          relay: pick(o.relay.name),
+          stored: pick(o.stored.name),
+          arch: pick(o.arch.name),
+        },
+        fanOut,
+        clientMaxDelayMs: loop.max / 1e6,
       };
       rounds.push(round);
-      const fans = [...fanOut].map(([n, f]) => `fan-out ${n} p99 ${ms(f.canopy.delivery.p99)} vs ${ms(f.bare.delivery.p99)}`);
+      const fans = [...fanOut].map(
+        ([n, f]) => `fan-out ${n} p99 ${ms(f.canopy.delivery.p99)} vs ${ms(f.bare.delivery.p99)}`,
+      );
       const c = round.oneToOne;
-      progress(`round ${i + 1}/${s.rounds} (client loop stalled at most ${Math.round(round.clientMaxDelayMs)} ms): 1:1 p50 ${ms(c.canopy.delivery.p50)} vs echo ${ms(c.echo.delivery.p50)}, p99 ${ms(c.canopy.delivery.p99)} vs ${ms(c.echo.delivery.p99)}; ${fans.join("; ")}`);
+      progress(
+        `round ${i + 1}/${s.rounds} (client loop stalled at most ${Math.round(round.clientMaxDelayMs)} ms): 1:1 p50 ${ms(c.canopy.delivery.p50)} vs echo ${ms(c.echo.delivery.p50)}, p99 ${ms(c.canopy.delivery.p99)} vs ${ms(c.echo.delivery.p99)}; ${fans.join("; ")}`,
+      );
     }
     return { rounds, cold: s.cold ? await coldSamples(largest) : [] };
   } finally {
@@ -124,7 +147,9 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
 
 /** workerd's last words in its log (the line of an uncaught exception), once it has exited. */
 function exitReason(log: string): string {
-  const lines = readFileSync(log, "utf8").split("\n").filter((l) => l && !l.startsWith("{") && !/^\*\*\*/.test(l));
+  const lines = readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("{") && !/^\*\*\*/.test(l));
   // e.g. "workerd/server/server/entry.rs:143: overloaded: accept(): Too many open files (os error 24)"
   return lines[lines.length - 1]?.replace(/^\S+:\d+: /, "").slice(0, 120) ?? "no message";
 }
@@ -138,14 +163,18 @@ async function fillOne(p: Phases, t: HeldTarget): Promise<HeldResult> {
   const pid = w.child.pid;
   if (pid === undefined) throw new Error("workerd has no pid");
   const { result, sockets } = await fill(t, pid, {
-    max: p.maxSockets, concurrency: 32, sampleEvery: 250,
+    max: p.maxSockets,
+    concurrency: 32,
+    sampleEvery: 250,
     alive: () => w.child.exitCode === null && w.child.signalCode === null,
     exitReason: () => exitReason(servers.workerdLog),
   });
   // A fresh process for whatever comes next; the client ends are closed by then.
   await servers.restartWorkerd();
   await closeAll(sockets);
-  progress(`${t.name}: ${result.held} sockets held (${result.stop}), ${result.perSocketKb.toFixed(1)} KiB and ${result.fdsPerSocket.toFixed(2)} fds per socket`);
+  progress(
+    `${t.name}: ${result.held} sockets held (${result.stop}), ${result.perSocketKb.toFixed(1)} KiB and ${result.fdsPerSocket.toFixed(2)} fds per socket`,
+  );
   return result;
 }
 
@@ -166,12 +195,14 @@ export async function heldRound(p: Phases, i: number): Promise<HeldRound> {
   const canopy = (name: string, user: (k: number) => number): HeldTarget => ({
     name: `canopy (${users.length} users, ${name})`,
     ping: '{"type":"ping"}',
-    open: (k, timeoutMs, onFrame) => connect(p.stack.canopyUrl, { headers: userHeaders(users[user(k) % users.length]!), timeoutMs, onFrame }),
+    open: (k, timeoutMs, onFrame) =>
+      connect(p.stack.canopyUrl, { headers: userHeaders(users[user(k) % users.length]!), timeoutMs, onFrame }),
   });
   const bare = (rooms: number): HeldTarget => ({
     name: `bare (${rooms} room${rooms === 1 ? "" : "s"})`,
     ping: "ping",
-    open: (k, timeoutMs, onFrame) => connect(`${p.stack.bareUrl}/echo/held-${rooms}-${k % rooms}`, { timeoutMs, onFrame }),
+    open: (k, timeoutMs, onFrame) =>
+      connect(`${p.stack.bareUrl}/echo/held-${rooms}-${k % rooms}`, { timeoutMs, onFrame }),
   });
   progress(`sockets held, round ${i + 1}/${p.settings.heldRounds}`);
   const tabs = canopy(`${TABS_PER_USER} at a time`, (k) => Math.floor(k / TABS_PER_USER));

@@ -24,7 +24,12 @@ export interface Summary {
 
 export function summarize(s: Samples): Summary {
   return {
-    delivery: quantiles(s.delivery), last: quantiles(s.last), ack: quantiles(s.ack), timeouts: s.timeouts, missing: s.missing, errors: s.errors,
+    delivery: quantiles(s.delivery),
+    last: quantiles(s.last),
+    ack: quantiles(s.ack),
+    timeouts: s.timeouts,
+    missing: s.missing,
+    errors: s.errors,
     ...(s.firstError === undefined ? {} : { firstError: s.firstError }),
   };
 }
@@ -109,8 +114,13 @@ function compare(rows: Row[]): { lines: string[][]; met: boolean } {
     const hasGoal = goals.length > 0;
     if (hasGoal && !ok) met = false;
     return [
-      r.metric, fmt(cand, r.unit), fmt(median(r.values.map(([, b]) => b)), r.unit), `${ratio.toFixed(2)}x`,
-      `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`, hasGoal ? goals.join(", ") : "—", hasGoal ? (ok ? "pass" : "**FAIL**") : "",
+      r.metric,
+      fmt(cand, r.unit),
+      fmt(median(r.values.map(([, b]) => b)), r.unit),
+      `${ratio.toFixed(2)}x`,
+      `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
+      hasGoal ? goals.join(", ") : "—",
+      hasGoal ? (ok ? "pass" : "**FAIL**") : "",
     ];
   });
   return { lines, met };
@@ -127,29 +137,71 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
   if (held.length > 0) {
     const u = s.heldUsers;
     out.push(
-      { metric: `sockets held by one workerd process (Canopy: ${u} users, ${TABS_PER_USER} sockets each opened together, then idle) vs one bare object`, values: held.map((h) => [h.canopy.held, h.bare.held]), unit: "sockets", minRatio: 0.9 },
-      { metric: "memory per socket (workerd RSS growth / sockets) vs one bare object", values: held.map((h) => [h.canopy.perSocketKb, h.bare.perSocketKb]), unit: "KiB" },
-      { metric: `sockets held, Canopy's sockets to the ${u} users in turn (every hub awake) vs bare over ${u} rooms in turn`, values: held.map((h) => [h.canopySpread.held, h.bareSpread.held]), unit: "sockets" },
-      { metric: "memory per socket, every hub awake vs bare over as many rooms", values: held.map((h) => [h.canopySpread.perSocketKb, h.bareSpread.perSocketKb]), unit: "KiB" },
+      {
+        metric: `sockets held by one workerd process (Canopy: ${u} users, ${TABS_PER_USER} sockets each opened together, then idle) vs one bare object`,
+        values: held.map((h) => [h.canopy.held, h.bare.held]),
+        unit: "sockets",
+        minRatio: 0.9,
+      },
+      {
+        metric: "memory per socket (workerd RSS growth / sockets) vs one bare object",
+        values: held.map((h) => [h.canopy.perSocketKb, h.bare.perSocketKb]),
+        unit: "KiB",
+      },
+      {
+        metric: `sockets held, Canopy's sockets to the ${u} users in turn (every hub awake) vs bare over ${u} rooms in turn`,
+        values: held.map((h) => [h.canopySpread.held, h.bareSpread.held]),
+        unit: "sockets",
+      },
+      {
+        metric: "memory per socket, every hub awake vs bare over as many rooms",
+        values: held.map((h) => [h.canopySpread.perSocketKb, h.bareSpread.perSocketKb]),
+        unit: "KiB",
+      },
     );
   }
   if (lat.length === 0) return out;
   out.push(
-    { metric: "1:1 p50: send → peer's `message` vs bare echo", values: one(echo, (x) => x.delivery.p50), unit: "ms", maxRatio: 2 },
+    {
+      metric: "1:1 p50: send → peer's `message` vs bare echo",
+      values: one(echo, (x) => x.delivery.p50),
+      unit: "ms",
+      maxRatio: 2,
+    },
     { metric: "1:1 p99 vs bare echo", values: one(echo, (x) => x.delivery.p99), unit: "ms", maxRatio: 2 },
     { metric: "1:1 p50 vs bare relay (to another socket)", values: one(relay, (x) => x.delivery.p50), unit: "ms" },
     { metric: "1:1 p99 vs bare relay", values: one(relay, (x) => x.delivery.p99), unit: "ms" },
-    { metric: "1:1 p50 vs bare stored echo (one SQLite insert, then echo)", values: one(stored, (x) => x.delivery.p50), unit: "ms" },
+    {
+      metric: "1:1 p50 vs bare stored echo (one SQLite insert, then echo)",
+      values: one(stored, (x) => x.delivery.p50),
+      unit: "ms",
+    },
     { metric: "1:1 p99 vs bare stored echo", values: one(stored, (x) => x.delivery.p99), unit: "ms" },
-    { metric: "1:1 p50 vs bare hub → log → hub (the architecture's floor)", values: one(arch, (x) => x.delivery.p50), unit: "ms" },
+    {
+      metric: "1:1 p50 vs bare hub → log → hub (the architecture's floor)",
+      values: one(arch, (x) => x.delivery.p50),
+      unit: "ms",
+    },
     { metric: "1:1 p99 vs bare hub → log → hub", values: one(arch, (x) => x.delivery.p99), unit: "ms" },
-    { metric: "1:1 `ack` p50 vs bare echo", values: lat.map((r) => [r.oneToOne.canopy.ack.p50, r.oneToOne.echo.delivery.p50]), unit: "ms" },
+    {
+      metric: "1:1 `ack` p50 vs bare echo",
+      values: lat.map((r) => [r.oneToOne.canopy.ack.p50, r.oneToOne.echo.delivery.p50]),
+      unit: "ms",
+    },
   );
   if (cold.length > 0) {
     const n = Math.max(...s.sizes);
     out.push(
-      { metric: `fan-out to ${n} after 20 s idle (hibernated), last recipient (${cold.length} samples)`, values: cold.map((c) => [c.canopy, c.bare]), unit: "ms" },
-      { metric: `fan-out to ${n} after 20 s idle vs bare hubs (${n - 1} hibernated hub objects woken)`, values: cold.map((c) => [c.canopy, c.arch]), unit: "ms" },
+      {
+        metric: `fan-out to ${n} after 20 s idle (hibernated), last recipient (${cold.length} samples)`,
+        values: cold.map((c) => [c.canopy, c.bare]),
+        unit: "ms",
+      },
+      {
+        metric: `fan-out to ${n} after 20 s idle vs bare hubs (${n - 1} hibernated hub objects woken)`,
+        values: cold.map((c) => [c.canopy, c.arch]),
+        unit: "ms",
+      },
     );
   }
   for (const n of s.sizes) {
@@ -164,10 +216,20 @@ function rows(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], s: Rea
       return [f.canopy, f.arch];
     };
     out.push(
-      { metric: `fan-out to ${n} members, p99 per delivery`, values: one(fan, (x) => x.delivery.p99), unit: "ms", maxRatio: 1.5, maxMs: 50 },
+      {
+        metric: `fan-out to ${n} members, p99 per delivery`,
+        values: one(fan, (x) => x.delivery.p99),
+        unit: "ms",
+        maxRatio: 1.5,
+        maxMs: 50,
+      },
       { metric: `fan-out to ${n}, p50 per delivery`, values: one(fan, (x) => x.delivery.p50), unit: "ms" },
       { metric: `fan-out to ${n}, last recipient p50`, values: one(fan, (x) => x.last.p50), unit: "ms" },
-      { metric: `fan-out to ${n}, p99 vs bare hubs (log → ${n - 1} hub objects, the architecture's floor)`, values: one(floor, (x) => x.delivery.p99), unit: "ms" },
+      {
+        metric: `fan-out to ${n}, p99 vs bare hubs (log → ${n - 1} hub objects, the architecture's floor)`,
+        values: one(floor, (x) => x.delivery.p99),
+        unit: "ms",
+      },
       { metric: `fan-out to ${n}, last recipient p50 vs bare hubs`, values: one(floor, (x) => x.last.p50), unit: "ms" },
     );
   }
@@ -179,12 +241,30 @@ function targetRows(lat: LatencyRound[], s: RealtimeSettings): string[][] {
   const ms = (v: number) => (v / 1000).toFixed(2);
   const line = (label: string, get: (r: LatencyRound) => Summary, ack = false): string[] => {
     const xs = lat.map(get);
-    const q = (k: "p50" | "p90" | "p99") => spread(xs.map((x) => x.delivery[k]), ms);
+    const q = (k: "p50" | "p90" | "p99") =>
+      spread(
+        xs.map((x) => x.delivery[k]),
+        ms,
+      );
     const errors = xs.reduce((n, x) => n + x.timeouts + x.errors, 0);
     const first = xs.find((x) => x.firstError)?.firstError;
     return [
-      label, String(xs.reduce((n, x) => n + x.delivery.n, 0)), q("p50"), q("p90"), q("p99"),
-      spread(xs.map((x) => x.last.p50), ms), ack ? spread(xs.map((x) => x.ack.p50), ms) : "—", `${errors}${first ? ` (${first})` : ""}`,
+      label,
+      String(xs.reduce((n, x) => n + x.delivery.n, 0)),
+      q("p50"),
+      q("p90"),
+      q("p99"),
+      spread(
+        xs.map((x) => x.last.p50),
+        ms,
+      ),
+      ack
+        ? spread(
+            xs.map((x) => x.ack.p50),
+            ms,
+          )
+        : "—",
+      `${errors}${first ? ` (${first})` : ""}`,
     ];
   };
   const rowsOut = [
@@ -195,7 +275,11 @@ function targetRows(lat: LatencyRound[], s: RealtimeSettings): string[][] {
     line("bare hub → log → hub (pairs)", (r) => r.oneToOne.arch),
   ];
   for (const n of s.sizes) {
-    rowsOut.push(line(`Canopy group of ${n}`, (r) => r.fanOut.get(n)!.canopy, true), line(`bare broadcast, room of ${n}`, (r) => r.fanOut.get(n)!.bare), line(`bare hubs, log → ${n - 1} hub objects`, (r) => r.fanOut.get(n)!.arch));
+    rowsOut.push(
+      line(`Canopy group of ${n}`, (r) => r.fanOut.get(n)!.canopy, true),
+      line(`bare broadcast, room of ${n}`, (r) => r.fanOut.get(n)!.bare),
+      line(`bare hubs, log → ${n - 1} hub objects`, (r) => r.fanOut.get(n)!.arch),
+    );
   }
   return rowsOut;
 }
@@ -203,57 +287,118 @@ function targetRows(lat: LatencyRound[], s: RealtimeSettings): string[][] {
 function heldRows(held: HeldRound[]): string[][] {
   const line = (label: string, xs: HeldResult[]): string[] => [
     label,
-    spread(xs.map((x) => x.held), (v) => String(Math.round(v))),
-    xs.map((x) => x.stop).filter((v, i, a) => a.indexOf(v) === i).slice(0, 2).join("; "),
-    spread(xs.map((x) => x.perSocketKb), (v) => v.toFixed(1)),
-    spread(xs.map((x) => x.fdsPerSocket), (v) => v.toFixed(2)),
-    spread(xs.map((x) => x.rate), (v) => String(Math.round(v))),
+    spread(
+      xs.map((x) => x.held),
+      (v) => String(Math.round(v)),
+    ),
+    xs
+      .map((x) => x.stop)
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .slice(0, 2)
+      .join("; "),
+    spread(
+      xs.map((x) => x.perSocketKb),
+      (v) => v.toFixed(1),
+    ),
+    spread(
+      xs.map((x) => x.fdsPerSocket),
+      (v) => v.toFixed(2),
+    ),
+    spread(
+      xs.map((x) => x.rate),
+      (v) => String(Math.round(v)),
+    ),
     xs.map((x) => x.retried).join(", "),
     xs.map((x) => (x.crashed ? "exited" : `${x.alive}/${x.held}`)).join(", "),
   ];
   return [
-    line(`Canopy \`GET /v1/realtime\`, each user's ${TABS_PER_USER} sockets together, then idle`, held.map((h) => h.canopy)),
-    line("bare echo, one room", held.map((h) => h.bare)),
-    line("Canopy, sockets to the users in turn (every hub awake)", held.map((h) => h.canopySpread)),
-    line("bare echo, as many rooms as Canopy's users, in turn", held.map((h) => h.bareSpread)),
+    line(
+      `Canopy \`GET /v1/realtime\`, each user's ${TABS_PER_USER} sockets together, then idle`,
+      held.map((h) => h.canopy),
+    ),
+    line(
+      "bare echo, one room",
+      held.map((h) => h.bare),
+    ),
+    line(
+      "Canopy, sockets to the users in turn (every hub awake)",
+      held.map((h) => h.canopySpread),
+    ),
+    line(
+      "bare echo, as many rooms as Canopy's users, in turn",
+      held.map((h) => h.bareSpread),
+    ),
   ];
 }
 
 /** Zero lost, zero duplicated, and the log and acks consistent with what was sent. */
 export function soakMet(r: SoakResult): boolean {
   const c = r.counts;
-  return r.lost === 0 && c.duplicates === 0 && r.logDuplicates === 0 && r.logMissing === 0 && r.logGaps === 0 && r.ackWrong === 0 && c.ackMismatches === 0;
+  return (
+    r.lost === 0 &&
+    c.duplicates === 0 &&
+    r.logDuplicates === 0 &&
+    r.logMissing === 0 &&
+    r.logGaps === 0 &&
+    r.ackWrong === 0 &&
+    c.ackMismatches === 0
+  );
 }
 
 function soakLines(r: SoakResult): string[] {
   const c = r.counts;
   const o = r.options;
-  const rec = (x: Record<string, number>) => (Object.keys(x).length ? Object.entries(x).map(([k, v]) => `${v}× ${k}`).join(", ") : "0");
+  const rec = (x: Record<string, number>) =>
+    Object.keys(x).length
+      ? Object.entries(x)
+          .map(([k, v]) => `${v}× ${k}`)
+          .join(", ")
+      : "0";
   const met = soakMet(r);
   return [
     `Soak: ${o.clients} devices (one user each) in ${o.groups} groups (each device in ${Math.max(1, o.groups - 1)}), ${o.seconds} s; a send every ${o.sendEveryMs} ms on average per device, ` +
       `a drop every ${o.dropEveryMs} ms on average (half abrupt, half a normal close; one reconnection in ten dropped again within 20 ms, mid-sync), offline up to ${o.maxOfflineMs} ms.`,
     "",
-    table(["what", "count"], [
-      ["messages on the logs / sent / acks received", `${r.messages} / ${c.sent} / ${c.acks}`],
-      ["deliveries expected (every member, every message of its groups)", String(r.expected)],
-      ["connections / drops / failed connection attempts", `${c.connects} / ${c.drops} / ${r.failedConnects}`],
-      ["**lost**: (device, conversation, seq) never received, after the final sync", `**${r.lost}**`],
-      ["**duplicated**: a seq a socket had already delivered, or at/below its sync cursor", `**${c.duplicates}**`],
-      ["log: sent clientIds missing / stored twice / seqs not 1…n", `${r.logMissing} / ${r.logDuplicates} / ${r.logGaps}`],
-      ["acks with another seq than the log's, or than an earlier ack of the same clientId", `${r.ackWrong} / ${c.ackMismatches}`],
-      ["re-delivered because the device's cursor (below a gap) asked again", String(c.askedAgain)],
-      ["out of order on one socket: before its `synced` / after", `${c.outOfOrderBeforeSynced} / ${c.outOfOrder}`],
-      ["`sync_truncated` received / ranges paged over HTTP", `${c.truncated} / ${r.paged}`],
-      ["message frames after the device closed the socket (ignored) / duplicates among them", `${c.afterClose} / ${c.duplicatesAfterClose}`],
-      ["error frames; closes by the server", `${rec(c.errors)}; ${rec(c.serverCloses)}`],
-    ]),
+    table(
+      ["what", "count"],
+      [
+        ["messages on the logs / sent / acks received", `${r.messages} / ${c.sent} / ${c.acks}`],
+        ["deliveries expected (every member, every message of its groups)", String(r.expected)],
+        ["connections / drops / failed connection attempts", `${c.connects} / ${c.drops} / ${r.failedConnects}`],
+        ["**lost**: (device, conversation, seq) never received, after the final sync", `**${r.lost}**`],
+        ["**duplicated**: a seq a socket had already delivered, or at/below its sync cursor", `**${c.duplicates}**`],
+        [
+          "log: sent clientIds missing / stored twice / seqs not 1…n",
+          `${r.logMissing} / ${r.logDuplicates} / ${r.logGaps}`,
+        ],
+        [
+          "acks with another seq than the log's, or than an earlier ack of the same clientId",
+          `${r.ackWrong} / ${c.ackMismatches}`,
+        ],
+        ["re-delivered because the device's cursor (below a gap) asked again", String(c.askedAgain)],
+        ["out of order on one socket: before its `synced` / after", `${c.outOfOrderBeforeSynced} / ${c.outOfOrder}`],
+        ["`sync_truncated` received / ranges paged over HTTP", `${c.truncated} / ${r.paged}`],
+        [
+          "message frames after the device closed the socket (ignored) / duplicates among them",
+          `${c.afterClose} / ${c.duplicatesAfterClose}`,
+        ],
+        ["error frames; closes by the server", `${rec(c.errors)}; ${rec(c.serverCloses)}`],
+      ],
+    ),
     "",
     `Soak goal (zero lost, zero duplicated, log and acks consistent): ${met ? "met" : "**NOT met**"}.`,
   ];
 }
 
-export function report(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[], soakResult: SoakResult | null, m: Machine, s: RealtimeSettings, notes: string[]) {
+export function report(
+  lat: LatencyRound[],
+  cold: ColdSample[],
+  held: HeldRound[],
+  soakResult: SoakResult | null,
+  m: Machine,
+  s: RealtimeSettings,
+  notes: string[],
+) {
   const { lines, met } = compare(rows(lat, cold, held, s));
   const allGoalsMet = met && (soakResult === null || soakMet(soakResult));
   const markdown = [
@@ -276,7 +421,10 @@ export function report(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[
       ? [
           "Per target, median over rounds (min–max), per delivery; last = send → last recipient; ack = send → sender's `ack`.",
           "",
-          table(["target", "deliveries", "p50 ms", "p90 ms", "p99 ms", "last p50 ms", "ack p50 ms", "timeouts + errors"], targetRows(lat, s)),
+          table(
+            ["target", "deliveries", "p50 ms", "p90 ms", "p99 ms", "last p50 ms", "ack p50 ms", "timeouts + errors"],
+            targetRows(lat, s),
+          ),
           "",
           `The harness's event loop, longest stall per round: ${lat.map((r) => `${Math.round(r.clientMaxDelayMs)} ms`).join(", ")}.`,
           "",
@@ -286,7 +434,19 @@ export function report(lat: LatencyRound[], cold: ColdSample[], held: HeldRound[
       ? [
           "Sockets held: fills until a socket fails to open twice, 1 s apart (or workerd exits); memory and fds per socket from workerd's /proc figures (last sample before the failure).",
           "",
-          table(["target", "held", "how the fill ended", "KiB per socket", "fds per socket", "upgrades/s", "opened on a retry", "answering a ping after"], heldRows(held)),
+          table(
+            [
+              "target",
+              "held",
+              "how the fill ended",
+              "KiB per socket",
+              "fds per socket",
+              "upgrades/s",
+              "opened on a retry",
+              "answering a ping after",
+            ],
+            heldRows(held),
+          ),
           "",
         ]
       : []),

@@ -28,7 +28,8 @@ let dropScratch: () => void = () => undefined;
 function int(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
   return n;
 }
 
@@ -46,33 +47,69 @@ interface Options extends RealtimeSettings {
 function parse(): Options {
   const { values: v } = parseArgs({
     options: {
-      rounds: { type: "string" }, "held-rounds": { type: "string" }, messages: { type: "string" }, "fan-messages": { type: "string" },
-      users: { type: "string" }, pairs: { type: "string" }, fanout: { type: "string" }, "soak-seconds": { type: "string" },
-      "soak-clients": { type: "string" }, "max-sockets": { type: "string" }, "held-users": { type: "string" }, skip: { type: "string" },
-      "no-build": { type: "boolean", default: false }, bundle: { type: "string" }, keep: { type: "boolean", default: false },
-      scratch: { type: "string" }, strict: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      "held-rounds": { type: "string" },
+      messages: { type: "string" },
+      "fan-messages": { type: "string" },
+      users: { type: "string" },
+      pairs: { type: "string" },
+      fanout: { type: "string" },
+      "soak-seconds": { type: "string" },
+      "soak-clients": { type: "string" },
+      "max-sockets": { type: "string" },
+      "held-users": { type: "string" },
+      skip: { type: "string" },
+      "no-build": { type: "boolean", default: false },
+      bundle: { type: "string" },
+      keep: { type: "boolean", default: false },
+      scratch: { type: "string" },
+      strict: { type: "boolean", default: false },
     },
     strict: true,
   });
   const sizes = (v.fanout ?? "100,1000").split(",").map((x) => int("fanout", x.trim(), 0, 2, 5000));
-  const skip = new Set((v.skip ?? "").split(",").map((x) => x.trim()).filter(Boolean));
-  for (const k of skip) if (!["latency", "cold", "soak", "held"].includes(k)) throw new Error(`--skip takes latency, cold, soak, held; got ${k}`);
+  const skip = new Set(
+    (v.skip ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+  for (const k of skip)
+    if (!["latency", "cold", "soak", "held"].includes(k))
+      throw new Error(`--skip takes latency, cold, soak, held; got ${k}`);
   const pairs = int("pairs", v.pairs, 32, 1, 500);
   const clients = int("soak-clients", v["soak-clients"], 30, 2, 1000);
   const heldUsers = int("held-users", v["held-users"], 1000, 1, 5000);
   // Enough users for the largest group, the pairs, the soak's devices and the sockets-held fills (of the phases that run).
-  const needed = Math.max(2 * pairs, ...(skip.has("latency") ? [] : sizes), skip.has("soak") ? 0 : clients, skip.has("held") ? 0 : heldUsers);
+  const needed = Math.max(
+    2 * pairs,
+    ...(skip.has("latency") ? [] : sizes),
+    skip.has("soak") ? 0 : clients,
+    skip.has("held") ? 0 : heldUsers,
+  );
   const users = int("users", v.users, needed, 2, 5000);
-  if (users < needed) throw new Error(`--users must be at least ${needed} (the largest group, the pairs, the soak's devices and --held-users)`);
+  if (users < needed)
+    throw new Error(
+      `--users must be at least ${needed} (the largest group, the pairs, the soak's devices and --held-users)`,
+    );
   return {
     rounds: int("rounds", v.rounds, 5, 1, 20),
     heldRounds: int("held-rounds", v["held-rounds"], 3, 1, 10),
     messages: int("messages", v.messages, 1000, 10, 100_000),
     fanMessages: int("fan-messages", v["fan-messages"], 50, 5, 10_000),
-    users, pairs, sizes,
+    users,
+    pairs,
+    sizes,
     heldUsers,
     cold: !skip.has("cold"),
-    soak: { clients, groups: 3, seconds: int("soak-seconds", v["soak-seconds"], 60, 5, 3600), sendEveryMs: 500, dropEveryMs: 4000, maxOfflineMs: 1500 },
+    soak: {
+      clients,
+      groups: 3,
+      seconds: int("soak-seconds", v["soak-seconds"], 60, 5, 3600),
+      sendEveryMs: 500,
+      dropEveryMs: 4000,
+      maxOfflineMs: 1500,
+    },
     maxSockets: int("max-sockets", v["max-sockets"], 15_000, 10, 100_000),
     skip,
     build: !v["no-build"] && v.bundle === undefined,
@@ -94,7 +131,9 @@ function logNotes(workerdLog: string, libsqlLog: string): string[] {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const notes = [...counts].slice(0, 8).map(([k, n]) => `workerd logged ${n}× ${k}`);
-  const server = readFileSync(libsqlLog, "utf8").split("\n").filter((l) => /internal error/i.test(l));
+  const server = readFileSync(libsqlLog, "utf8")
+    .split("\n")
+    .filter((l) => /internal error/i.test(l));
   if (server.length > 0) notes.push(`the libSQL server logged ${server.length} internal errors, first: ${server[0]}`);
   return notes;
 }
@@ -117,9 +156,16 @@ async function main(): Promise<number> {
       runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
     }
     if (!existsSync(o.bundle)) throw new Error(`${o.bundle} is missing: run without --no-build`);
-    const stack = await startRealtimeStack(root, scratch, o.bundle, { users: o.users, pairs: o.pairs, groupSizes: o.skip.has("latency") ? [] : o.sizes });
+    const stack = await startRealtimeStack(root, scratch, o.bundle, {
+      users: o.users,
+      pairs: o.pairs,
+      groupSizes: o.skip.has("latency") ? [] : o.sizes,
+    });
     const phases: Phases = { stack, settings: o, maxSockets: o.maxSockets, heldUsers: o.heldUsers };
-    const loadNow = () => loadavg().map((l) => l.toFixed(2)).join(" / ");
+    const loadNow = () =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" / ");
     const load = loadNow();
 
     const { rounds: lat, cold } = o.skip.has("latency") ? { rounds: [], cold: [] } : await latencyRounds(phases);
@@ -127,7 +173,9 @@ async function main(): Promise<number> {
     if (!o.skip.has("soak")) {
       progress(`soak: ${o.soak.clients} devices, ${o.soak.seconds} s`);
       soakResult = await soak(stack, o.soak);
-      progress(`soak: ${soakResult.messages} messages, ${soakResult.counts.connects} connections, lost ${soakResult.lost}, duplicated ${soakResult.counts.duplicates}`);
+      progress(
+        `soak: ${soakResult.messages} messages, ${soakResult.counts.connects} connections, lost ${soakResult.lost}, duplicated ${soakResult.counts.duplicates}`,
+      );
     }
     const held: HeldRound[] = [];
     if (!o.skip.has("held")) for (let i = 0; i < o.heldRounds; i++) held.push(await heldRound(phases, i));
@@ -136,7 +184,8 @@ async function main(): Promise<number> {
     await stopAll();
     const notes = logNotes(stack.servers.workerdLog, stack.servers.libsqlLog);
     if (o.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${o.bundle} (not dist/index.js)`);
-    if (o.scratchParent !== resolve(tmpdir())) notes.push(`scratch directory (Durable Object storage, databases) under ${o.scratchParent}`);
+    if (o.scratchParent !== resolve(tmpdir()))
+      notes.push(`scratch directory (Durable Object storage, databases) under ${o.scratchParent}`);
     const { markdown, allGoalsMet } = report(lat, cold, held, soakResult, machine(root, load, loadAfter), o, notes);
     process.stdout.write(`\n${markdown}`);
     const results = join(root, "bench/results");

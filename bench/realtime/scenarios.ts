@@ -28,7 +28,11 @@ export interface ScenarioSet {
 let ids = 0;
 
 /** Opens `n` sockets through `open`, `concurrency` at a time, in index order. */
-async function openMany(n: number, open: (i: number, onFrame: (d: Buffer, at: bigint) => void) => Promise<WebSocket>, concurrency = 32): Promise<WebSocket[]> {
+async function openMany(
+  n: number,
+  open: (i: number, onFrame: (d: Buffer, at: bigint) => void) => Promise<WebSocket>,
+  concurrency = 32,
+): Promise<WebSocket[]> {
   const out: WebSocket[] = new Array<WebSocket>(n);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -38,17 +42,23 @@ async function openMany(n: number, open: (i: number, onFrame: (d: Buffer, at: bi
   return out;
 }
 
-const sendFrame = (conversationId: string, tag: string): string => JSON.stringify({ type: "send", clientId: tag, conversationId, body: { text: tag } });
+const sendFrame = (conversationId: string, tag: string): string =>
+  JSON.stringify({ type: "send", clientId: tag, conversationId, body: { text: tag } });
 
 export async function openScenarios(stack: RealtimeStack, sizes: number[]): Promise<ScenarioSet> {
   const canopyUsers = Math.max(...sizes, 2 * stack.pairs.length);
-  const canopy = await openMany(canopyUsers, (i, onFrame) => connect(stack.canopyUrl, { headers: userHeaders(stack.users[i]!), onFrame }));
-  const bare = (path: string) => (_: number, onFrame: (d: Buffer, at: bigint) => void) => connect(`${stack.bareUrl}${path}`, { onFrame });
+  const canopy = await openMany(canopyUsers, (i, onFrame) =>
+    connect(stack.canopyUrl, { headers: userHeaders(stack.users[i]!), onFrame }),
+  );
+  const bare = (path: string) => (_: number, onFrame: (d: Buffer, at: bigint) => void) =>
+    connect(`${stack.bareUrl}${path}`, { onFrame });
   const echo = await openMany(stack.pairs.length, (i, onFrame) => bare(`/echo/echo-${i}`)(i, onFrame));
   const relay = await openMany(2 * stack.pairs.length, (i, onFrame) => bare(`/broadcast/relay-${i >> 1}`)(i, onFrame));
   const stored = await openMany(stack.pairs.length, (i, onFrame) => bare(`/stored/stored-${i}`)(i, onFrame));
   // The architecture's floor: pair k's users are BareHub objects p<k>-0 and p<k>-1 sharing BareLog pair-<k>.
-  const arch = await openMany(2 * stack.pairs.length, (i, onFrame) => bare(`/arch/pair-${i >> 1}/p${i >> 1}-${i & 1}`)(i, onFrame));
+  const arch = await openMany(2 * stack.pairs.length, (i, onFrame) =>
+    bare(`/arch/pair-${i >> 1}/p${i >> 1}-${i & 1}`)(i, onFrame),
+  );
   const sockets = [...canopy, ...echo, ...relay, ...stored, ...arch];
 
   const pairs = stack.pairs;
@@ -60,7 +70,13 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
       recipients: 1,
       needAck: true,
     },
-    echo: { name: "bare echo", senders: echo, frame: (_: number, tag: string) => barePayload(tag), recipients: 1, needAck: false },
+    echo: {
+      name: "bare echo",
+      senders: echo,
+      frame: (_: number, tag: string) => barePayload(tag),
+      recipients: 1,
+      needAck: false,
+    },
     arch: {
       name: "bare hub → log → hub",
       senders: pairs.map((_, k) => arch[2 * k]!),
@@ -68,7 +84,13 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
       recipients: 1,
       needAck: false,
     },
-    stored: { name: "bare stored echo", senders: stored, frame: (_: number, tag: string) => barePayload(tag), recipients: 1, needAck: false },
+    stored: {
+      name: "bare stored echo",
+      senders: stored,
+      frame: (_: number, tag: string) => barePayload(tag),
+      recipients: 1,
+      needAck: false,
+    },
     relay: {
       name: "bare relay",
       senders: pairs.map((_, k) => relay[2 * k]!),
@@ -88,9 +110,27 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
     sockets.push(...room, ...archRoom);
     const k = Math.min(FAN_SENDERS, n);
     fanOut.set(n, {
-      canopy: { name: `canopy group of ${n}`, senders: canopy.slice(0, k), frame: (_, tag) => sendFrame(group.id, tag), recipients: n - 1, needAck: true },
-      bare: { name: `bare broadcast to ${n}`, senders: room.slice(0, k), frame: (_, tag) => barePayload(tag), recipients: n - 1, needAck: false },
-      arch: { name: `bare hubs fan-out to ${n}`, senders: archRoom.slice(0, k), frame: (_, tag) => barePayload(tag), recipients: n - 1, needAck: false },
+      canopy: {
+        name: `canopy group of ${n}`,
+        senders: canopy.slice(0, k),
+        frame: (_, tag) => sendFrame(group.id, tag),
+        recipients: n - 1,
+        needAck: true,
+      },
+      bare: {
+        name: `bare broadcast to ${n}`,
+        senders: room.slice(0, k),
+        frame: (_, tag) => barePayload(tag),
+        recipients: n - 1,
+        needAck: false,
+      },
+      arch: {
+        name: `bare hubs fan-out to ${n}`,
+        senders: archRoom.slice(0, k),
+        frame: (_, tag) => barePayload(tag),
+        recipients: n - 1,
+        needAck: false,
+      },
     });
   }
   return { oneToOne, fanOut, sockets };

@@ -61,8 +61,20 @@ export class SoakClient {
   /** Every clientId sent, with its conversation and acked seq (0 until acked). */
   readonly sends = new Map<string, { conversationId: string; seq: number }>();
   readonly counts: SoakCounts = {
-    sent: 0, acks: 0, connects: 0, drops: 0, serverCloses: {}, duplicates: 0, askedAgain: 0, outOfOrderBeforeSynced: 0, outOfOrder: 0,
-    truncated: 0, afterClose: 0, duplicatesAfterClose: 0, errors: {}, ackMismatches: 0,
+    sent: 0,
+    acks: 0,
+    connects: 0,
+    drops: 0,
+    serverCloses: {},
+    duplicates: 0,
+    askedAgain: 0,
+    outOfOrderBeforeSynced: 0,
+    outOfOrder: 0,
+    truncated: 0,
+    afterClose: 0,
+    duplicatesAfterClose: 0,
+    errors: {},
+    ackMismatches: 0,
   };
   private ws: WebSocket | null = null;
   private sock: SocketState | null = null;

@@ -51,12 +51,30 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const exp = (mean: number): number => -mean * Math.log(1 - Math.random());
 
 /** A conversation's log after `after`, up to `upTo` (inclusive), over HTTP. */
-async function readLog(origin: string, u: RtUser, conversationId: string, after = 0, upTo = Infinity): Promise<{ seq: number; text: string }[]> {
+async function readLog(
+  origin: string,
+  u: RtUser,
+  conversationId: string,
+  after = 0,
+  upTo = Infinity,
+): Promise<{ seq: number; text: string }[]> {
   const out: { seq: number; text: string }[] = [];
   for (let cursor = after; cursor < upTo; ) {
-    const page = LogPage.parse(await api(origin, u, "GET", `/v1/conversations/${conversationId}/messages?after=${cursor}&limit=100`, undefined, 200));
+    const page = LogPage.parse(
+      await api(
+        origin,
+        u,
+        "GET",
+        `/v1/conversations/${conversationId}/messages?after=${cursor}&limit=100`,
+        undefined,
+        200,
+      ),
+    );
     for (const m of page.items) {
-      const text = typeof m.body === "object" && m.body !== null && "text" in m.body && typeof m.body.text === "string" ? m.body.text : "";
+      const text =
+        typeof m.body === "object" && m.body !== null && "text" in m.body && typeof m.body.text === "string"
+          ? m.body.text
+          : "";
       if (m.seq <= upTo) out.push({ seq: m.seq, text });
     }
     if (page.nextCursor === null || page.items.length === 0) break;
@@ -122,7 +140,8 @@ async function settle(stack: RealtimeStack, clients: SoakClient[], failed: { n: 
   let paged = 0;
   for (const c of clients) {
     for (const p of c.toPage.splice(0)) {
-      for (const m of await readLog(stack.servers.workerOrigin, c.user, p.conversationId, p.after, p.upTo)) c.add(p.conversationId, m.seq);
+      for (const m of await readLog(stack.servers.workerOrigin, c.user, p.conversationId, p.after, p.upTo))
+        c.add(p.conversationId, m.seq);
       paged++;
     }
   }
@@ -139,13 +158,26 @@ export async function soak(stack: RealtimeStack, o: SoakOptions): Promise<SoakRe
     const members = users.filter((_, i) => o.groups === 1 || i % o.groups !== g);
     groups.push(await createGroup(origin, members, `soak ${g}`));
   }
-  const clients = users.map((u) => new SoakClient(u, groups.filter((g) => g.members.includes(u)).map((g) => g.id), stack.canopyUrl));
+  const clients = users.map(
+    (u) =>
+      new SoakClient(
+        u,
+        groups.filter((g) => g.members.includes(u)).map((g) => g.id),
+        stack.canopyUrl,
+      ),
+  );
   const failed = { n: 0 };
   const t0 = Date.now();
   await Promise.all(clients.map((c) => life(c, t0 + o.seconds * 1000, o, failed)));
   const paged = await settle(stack, clients, failed);
 
-  let messages = 0, expected = 0, lost = 0, logMissing = 0, logDuplicates = 0, logGaps = 0, ackWrong = 0;
+  let messages = 0,
+    expected = 0,
+    lost = 0,
+    logMissing = 0,
+    logDuplicates = 0,
+    logGaps = 0,
+    ackWrong = 0;
   const sent = new Map<string, { conversationId: string; seq: number }>();
   for (const c of clients) for (const [id, s] of c.sends) sent.set(id, s);
   for (const g of groups) {
@@ -169,7 +201,20 @@ export async function soak(stack: RealtimeStack, o: SoakOptions): Promise<SoakRe
   }
   const counts = clients.map((c) => c.counts).reduce(sum);
   for (const c of clients) c.drop(false);
-  return { options: o, messages, expected, lost, logMissing, logDuplicates, logGaps, ackWrong, paged, counts, failedConnects: failed.n, seconds: (Date.now() - t0) / 1000 };
+  return {
+    options: o,
+    messages,
+    expected,
+    lost,
+    logMissing,
+    logDuplicates,
+    logGaps,
+    ackWrong,
+    paged,
+    counts,
+    failedConnects: failed.n,
+    seconds: (Date.now() - t0) / 1000,
+  };
 }
 
 function addRecords(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -180,9 +225,19 @@ function addRecords(a: Record<string, number>, b: Record<string, number>): Recor
 
 function sum(a: SoakCounts, b: SoakCounts): SoakCounts {
   return {
-    sent: a.sent + b.sent, acks: a.acks + b.acks, connects: a.connects + b.connects, drops: a.drops + b.drops,
-    serverCloses: addRecords(a.serverCloses, b.serverCloses), duplicates: a.duplicates + b.duplicates, askedAgain: a.askedAgain + b.askedAgain,
-    outOfOrderBeforeSynced: a.outOfOrderBeforeSynced + b.outOfOrderBeforeSynced, outOfOrder: a.outOfOrder + b.outOfOrder, truncated: a.truncated + b.truncated,
-    afterClose: a.afterClose + b.afterClose, duplicatesAfterClose: a.duplicatesAfterClose + b.duplicatesAfterClose, errors: addRecords(a.errors, b.errors), ackMismatches: a.ackMismatches + b.ackMismatches,
+    sent: a.sent + b.sent,
+    acks: a.acks + b.acks,
+    connects: a.connects + b.connects,
+    drops: a.drops + b.drops,
+    serverCloses: addRecords(a.serverCloses, b.serverCloses),
+    duplicates: a.duplicates + b.duplicates,
+    askedAgain: a.askedAgain + b.askedAgain,
+    outOfOrderBeforeSynced: a.outOfOrderBeforeSynced + b.outOfOrderBeforeSynced,
+    outOfOrder: a.outOfOrder + b.outOfOrder,
+    truncated: a.truncated + b.truncated,
+    afterClose: a.afterClose + b.afterClose,
+    duplicatesAfterClose: a.duplicatesAfterClose + b.duplicatesAfterClose,
+    errors: addRecords(a.errors, b.errors),
+    ackMismatches: a.ackMismatches + b.ackMismatches,
   };
 }

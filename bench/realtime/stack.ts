@@ -52,14 +52,17 @@ export interface RealtimeStack {
 /** The bare Worker as the ES module workerd loads (transpiled from bare-worker.ts). */
 function bareModule(): string {
   const source = readFileSync(new URL("./bare-worker.ts", import.meta.url), "utf8");
-  const out = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } });
+  const out = ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
+  });
   return out.outputText;
 }
 
 /** The `sub` claim of an access token (the user id); the token was just issued by the Worker. */
 function subjectOf(token: string): string {
   const payload: unknown = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
-  if (typeof payload !== "object" || payload === null || !("sub" in payload) || typeof payload.sub !== "string") throw new Error("token without sub");
+  if (typeof payload !== "object" || payload === null || !("sub" in payload) || typeof payload.sub !== "string")
+    throw new Error("token without sub");
   return payload.sub;
 }
 
@@ -69,7 +72,14 @@ export function userHeaders(u: RtUser): Record<string, string> {
 }
 
 /** An API call as `u`; throws unless the status is `expected`; answers the parsed body (or null). */
-export async function api(origin: string, u: RtUser, method: string, path: string, body: unknown, expected: number): Promise<unknown> {
+export async function api(
+  origin: string,
+  u: RtUser,
+  method: string,
+  path: string,
+  body: unknown,
+  expected: number,
+): Promise<unknown> {
   const res = await fetch(`${origin}${path}`, {
     method,
     headers: { ...userHeaders(u), ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -77,12 +87,16 @@ export async function api(origin: string, u: RtUser, method: string, path: strin
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
-  if (res.status !== expected) throw new Error(`${method} ${path} as ${u.username}: expected ${expected}, got ${res.status} ${text.slice(0, 300)}`);
+  if (res.status !== expected)
+    throw new Error(
+      `${method} ${path} as ${u.username}: expected ${expected}, got ${res.status} ${text.slice(0, 300)}`,
+    );
   return text ? (JSON.parse(text) as unknown) : null;
 }
 
 function idOf(v: unknown): string {
-  if (typeof v !== "object" || v === null || !("id" in v) || typeof v.id !== "string") throw new Error(`expected an id in ${JSON.stringify(v).slice(0, 200)}`);
+  if (typeof v !== "object" || v === null || !("id" in v) || typeof v.id !== "string")
+    throw new Error(`expected an id in ${JSON.stringify(v).slice(0, 200)}`);
   return v.id;
 }
 
@@ -90,7 +104,14 @@ function idOf(v: unknown): string {
 export async function createGroup(origin: string, members: RtUser[], name: string): Promise<Group> {
   const [owner, ...rest] = members;
   if (!owner) throw new Error("a group needs an owner");
-  const created = await api(origin, owner, "POST", "/v1/conversations", { type: "group", name, memberIds: rest.map((u) => u.userId) }, 201);
+  const created = await api(
+    origin,
+    owner,
+    "POST",
+    "/v1/conversations",
+    { type: "group", name, memberIds: rest.map((u) => u.userId) },
+    201,
+  );
   return { id: idOf(created), members };
 }
 
@@ -108,23 +129,41 @@ export interface StackOptions {
   groupSizes: number[];
 }
 
-export async function startRealtimeStack(root: string, scratch: string, bundle: string, o: StackOptions): Promise<RealtimeStack> {
+export async function startRealtimeStack(
+  root: string,
+  scratch: string,
+  bundle: string,
+  o: StackOptions,
+): Promise<RealtimeStack> {
   const servers = await startServers(root, scratch, bundle, {
     source: bareModule(),
     moduleName: "bare.js",
-    durableObjects: [{ binding: "ROOM", className: "BareRoom" }, { binding: "HUB", className: "BareHub" }, { binding: "LOG", className: "BareLog" }],
+    durableObjects: [
+      { binding: "ROOM", className: "BareRoom" },
+      { binding: "HUB", className: "BareHub" },
+      { binding: "LOG", className: "BareLog" },
+    ],
     queueSink: true,
   });
   if (!servers.extraOrigin) throw new Error("the bare Worker has no origin");
   const origin = servers.workerOrigin;
   progress(`creating tenant '${TENANT}' through the admin API`);
-  await postJson(`${origin}/admin/v1/tenants`, servers.adminToken, { slug: TENANT, name: "Realtime bench", config: TENANT_CONFIG }, 201);
+  await postJson(
+    `${origin}/admin/v1/tenants`,
+    servers.adminToken,
+    { slug: TENANT, name: "Realtime bench", config: TENANT_CONFIG },
+    201,
+  );
 
   progress(`registering ${o.users} users (PBKDF2 per registration)`);
   const t0 = Date.now();
   const names = Array.from({ length: o.users }, (_, i) => `rt-${i + 1}`);
   const sessions = await registerUsers(origin, TENANT, names);
-  const users = sessions.map((s) => ({ username: s.username, userId: subjectOf(s.accessToken), accessToken: s.accessToken }));
+  const users = sessions.map((s) => ({
+    username: s.username,
+    userId: subjectOf(s.accessToken),
+    accessToken: s.accessToken,
+  }));
   progress(`registered ${users.length} users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   const pairs: Pair[] = [];

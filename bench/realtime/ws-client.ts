@@ -49,7 +49,14 @@ export function connect(url: string, o: ConnectOptions = {}): Promise<WebSocket>
     ws.on("unexpected-response", (req, res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => reject(new ConnectError(`upgrade refused: ${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`, res.statusCode)));
+      res.on("end", () =>
+        reject(
+          new ConnectError(
+            `upgrade refused: ${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`,
+            res.statusCode,
+          ),
+        ),
+      );
       res.on("error", (err) => reject(new ConnectError(err.message, res.statusCode)));
       req.destroy();
     });
@@ -81,7 +88,8 @@ export function closeSocket(ws: WebSocket, timeoutMs = 2000): Promise<void> {
 
 /** Closes many sockets, `concurrency` at a time. */
 export async function closeAll(sockets: WebSocket[], concurrency = 256): Promise<void> {
-  for (let i = 0; i < sockets.length; i += concurrency) await Promise.all(sockets.slice(i, i + concurrency).map((ws) => closeSocket(ws)));
+  for (let i = 0; i < sockets.length; i += concurrency)
+    await Promise.all(sockets.slice(i, i + concurrency).map((ws) => closeSocket(ws)));
 }
 
 /** The server frames the benchmark reads (docs/realtime.md); others are ignored. */
@@ -95,9 +103,20 @@ export const MessageFrameSchema = z.object({
 });
 const ServerFrameSchema = z.discriminatedUnion("type", [
   MessageFrameSchema,
-  z.object({ type: z.literal("ack"), clientId: z.string(), conversationId: z.string(), seq: z.number().int().min(1), messageId: z.string() }),
+  z.object({
+    type: z.literal("ack"),
+    clientId: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int().min(1),
+    messageId: z.string(),
+  }),
   z.object({ type: z.literal("synced"), cursors: z.record(z.string(), z.number().int()) }),
-  z.object({ type: z.literal("sync_truncated"), conversationId: z.string(), fromSeq: z.number().int(), latestSeq: z.number().int() }),
+  z.object({
+    type: z.literal("sync_truncated"),
+    conversationId: z.string(),
+    fromSeq: z.number().int(),
+    latestSeq: z.number().int(),
+  }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string(), clientId: z.string().optional() }),
   z.object({ type: z.literal("closed"), reason: z.string() }),
 ]);

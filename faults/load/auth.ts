@@ -41,11 +41,19 @@ export class AuthLoad {
     chainUsers: User[],
     private readonly retryMs: number,
   ) {
-    this.chains = chainUsers.map((user) => ({ user, token: user.refreshToken, ops: 0, rotations: 0, broken: null, retried: 0 }));
+    this.chains = chainUsers.map((user) => ({
+      user,
+      token: user.refreshToken,
+      ops: 0,
+      rotations: 0,
+      broken: null,
+      retried: 0,
+    }));
   }
 
   start(loops: Loops, refreshIntervalMs: number, registerIntervalMs: number): void {
-    for (const chain of this.chains) loops.spawn(`refresh ${chain.user.username}`, refreshIntervalMs, () => this.rotate(chain));
+    for (const chain of this.chains)
+      loops.spawn(`refresh ${chain.user.username}`, refreshIntervalMs, () => this.rotate(chain));
     if (registerIntervalMs > 0) loops.spawn("register", registerIntervalMs, () => this.register());
   }
 
@@ -53,7 +61,14 @@ export class AuthLoad {
   async rotate(chain: Chain): Promise<void> {
     if (chain.broken) return;
     chain.ops++;
-    const { last, attempts } = await callWithRetry(this.api, "auth.refresh", "POST", "/v1/auth/refresh", { body: { refreshToken: chain.token }, freshAddress: true }, Date.now() + this.retryMs);
+    const { last, attempts } = await callWithRetry(
+      this.api,
+      "auth.refresh",
+      "POST",
+      "/v1/auth/refresh",
+      { body: { refreshToken: chain.token }, freshAddress: true },
+      Date.now() + this.retryMs,
+    );
     if (attempts.length > 1) chain.retried++;
     const next = field(last.json, "refreshToken");
     if (last.status === 200 && next) {
@@ -67,8 +82,21 @@ export class AuthLoad {
   private async register(): Promise<void> {
     const username = `late${++this.n}`;
     const body = { username, password: PASSWORD, device: { id: `late-${username}`, platform: "faults" } };
-    const { last, attempts } = await callWithRetry(this.api, "auth.register", "POST", "/v1/auth/register", { body, freshAddress: true }, Date.now() + this.retryMs);
+    const { last, attempts } = await callWithRetry(
+      this.api,
+      "auth.register",
+      "POST",
+      "/v1/auth/register",
+      { body, freshAddress: true },
+      Date.now() + this.retryMs,
+    );
     const answerLost = last.status === 409 && attempts.slice(0, -1).some((a) => a.status === null || a.status === 503);
-    this.registrations.push({ username, acked: last.status === 201, answerLost, outcome: last.status === null ? `no answer (${last.error})` : String(last.status), attempts: attempts.length });
+    this.registrations.push({
+      username,
+      acked: last.status === 201,
+      answerLost,
+      outcome: last.status === null ? `no answer (${last.error})` : String(last.status),
+      attempts: attempts.length,
+    });
   }
 }

@@ -21,7 +21,8 @@ export interface GraphOp {
   endedAt: number;
 }
 
-const outcomeOf = (s: number | null, error: string | null): string => (s === null ? `no answer (${error ?? "?"})` : String(s));
+const outcomeOf = (s: number | null, error: string | null): string =>
+  s === null ? `no answer (${error ?? "?"})` : String(s);
 
 export class GraphLoad {
   readonly ops: GraphOp[] = [];
@@ -35,7 +36,8 @@ export class GraphLoad {
     private readonly everyone: User[],
     private readonly retryMs: number,
   ) {
-    for (let i = 0; i < pool.length; i++) for (let j = i + 1; j < pool.length; j++) this.pairs.push([pool[i]!, pool[j]!]);
+    for (let i = 0; i < pool.length; i++)
+      for (let j = i + 1; j < pool.length; j++) this.pairs.push([pool[i]!, pool[j]!]);
   }
 
   start(loops: Loops, friendIntervalMs: number, followIntervalMs: number): void {
@@ -50,20 +52,49 @@ export class GraphLoad {
     const deadline = Date.now() + this.retryMs;
     const startedAt = Date.now();
     if (this.friends.has(key)) {
-      const { last } = await callWithRetry(this.api, "friends.remove", "DELETE", `/v1/friends/${b.userId}`, { token: a.accessToken }, deadline);
+      const { last } = await callWithRetry(
+        this.api,
+        "friends.remove",
+        "DELETE",
+        `/v1/friends/${b.userId}`,
+        { token: a.accessToken },
+        deadline,
+      );
       // A 404 after an earlier attempt that got no answer or a 503 means that attempt removed it.
       const acked = last.status === 204 || (last.status === 404 && field(last.json, "code") === "friend_not_found");
       if (acked) this.friends.delete(key);
-      this.ops.push({ kind: "unfriend", a, b, acked, outcome: outcomeOf(last.status, last.error), startedAt, endedAt: Date.now() });
+      this.ops.push({
+        kind: "unfriend",
+        a,
+        b,
+        acked,
+        outcome: outcomeOf(last.status, last.error),
+        startedAt,
+        endedAt: Date.now(),
+      });
       return;
     }
-    const req = await callWithRetry(this.api, "friends.request", "POST", "/v1/friends/requests", { token: a.accessToken, body: { toUserId: b.userId } }, deadline);
+    const req = await callWithRetry(
+      this.api,
+      "friends.request",
+      "POST",
+      "/v1/friends/requests",
+      { token: a.accessToken, body: { toUserId: b.userId } },
+      deadline,
+    );
     const requestId = field(req.last.json, "id");
     let acked = req.last.status === 201 && field(req.last.json, "status") === "accepted";
     let outcome = outcomeOf(req.last.status, req.last.error);
     if (!acked && req.last.status === 409 && field(req.last.json, "code") === "already_friends") acked = true;
     if (!acked && req.last.status === 201 && requestId) {
-      const acc = await callWithRetry(this.api, "friends.accept", "POST", `/v1/friends/requests/${requestId}/accept`, { token: b.accessToken }, deadline);
+      const acc = await callWithRetry(
+        this.api,
+        "friends.accept",
+        "POST",
+        `/v1/friends/requests/${requestId}/accept`,
+        { token: b.accessToken },
+        deadline,
+      );
       acked = acc.last.status === 204;
       outcome = outcomeOf(acc.last.status, acc.last.error);
     }
@@ -76,7 +107,22 @@ export class GraphLoad {
     const b = pick(this.everyone.filter((u) => u !== a));
     const on = Math.random() < 0.6;
     const startedAt = Date.now();
-    const { last } = await callWithRetry(this.api, on ? "follow.put" : "follow.delete", on ? "PUT" : "DELETE", `/v1/users/${b.userId}/follow`, { token: a.accessToken }, Date.now() + this.retryMs);
-    this.ops.push({ kind: on ? "follow" : "unfollow", a, b, acked: last.status === 200, outcome: outcomeOf(last.status, last.error), startedAt, endedAt: Date.now() });
+    const { last } = await callWithRetry(
+      this.api,
+      on ? "follow.put" : "follow.delete",
+      on ? "PUT" : "DELETE",
+      `/v1/users/${b.userId}/follow`,
+      { token: a.accessToken },
+      Date.now() + this.retryMs,
+    );
+    this.ops.push({
+      kind: on ? "follow" : "unfollow",
+      a,
+      b,
+      acked: last.status === 200,
+      outcome: outcomeOf(last.status, last.error),
+      startedAt,
+      endedAt: Date.now(),
+    });
   }
 }

@@ -51,14 +51,24 @@ export function startLoad(api: Api, world: World, wsUrl: string, p: LoadProfile)
   const auth = new AuthLoad(api, world.chains, p.retryMs);
   const totp = new TotpLoad(api, world.totp, p.retryMs);
   // HTTP sends share the first half of the pairs' conversations with the sockets.
-  const misc = new MiscLoad(api, world.ownerToken, world.pairs.slice(0, Math.max(1, Math.floor(world.pairs.length / 2))), p.retryMs);
+  const misc = new MiscLoad(
+    api,
+    world.ownerToken,
+    world.pairs.slice(0, Math.max(1, Math.floor(world.pairs.length / 2))),
+    p.retryMs,
+  );
   for (const s of senders) s.start();
   graph.start(loops, p.friendIntervalMs, p.followIntervalMs);
   auth.start(loops, p.refreshIntervalMs, p.registerIntervalMs);
   totp.start(loops);
   misc.start(loops, p.httpSendIntervalMs, p.announceIntervalMs);
   return {
-    senders, graph, auth, totp, misc, loops,
+    senders,
+    graph,
+    auth,
+    totp,
+    misc,
+    loops,
     async stop() {
       for (const s of senders) s.stopSending();
       await loops.stop();

@@ -132,7 +132,14 @@ export class SocketSender {
     if (!ws || ws.readyState !== ws.OPEN) return;
     rec.sends++;
     rec.lastSentAt = Date.now();
-    ws.send(JSON.stringify({ type: "send", clientId: rec.clientId, conversationId: rec.conversationId, body: { text: rec.clientId } }));
+    ws.send(
+      JSON.stringify({
+        type: "send",
+        clientId: rec.clientId,
+        conversationId: rec.conversationId,
+        body: { text: rec.clientId },
+      }),
+    );
   }
 
   /** One frame per tick at most: an overdue re-send first, else a new message when one is due. */
@@ -145,8 +152,16 @@ export class SocketSender {
     this.nextNew = now + this.intervalMs;
     const clientId = `${this.user.username}-ws-${++this.n}`;
     const rec: SendRecord = {
-      clientId, conversationId: this.conversationId, senderId: this.user.userId, via: "ws",
-      firstSentAt: now, lastSentAt: 0, sends: 0, ack: null, ackMismatch: null, refused: null,
+      clientId,
+      conversationId: this.conversationId,
+      senderId: this.user.userId,
+      via: "ws",
+      firstSentAt: now,
+      lastSentAt: 0,
+      sends: 0,
+      ack: null,
+      ackMismatch: null,
+      refused: null,
     };
     this.records.set(clientId, rec);
     this.send(rec);

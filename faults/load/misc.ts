@@ -41,23 +41,42 @@ export class MiscLoad {
     const clientId = `${p.b.username}-http-${++this.n}`;
     const now = Date.now();
     const rec: SendRecord = {
-      clientId, conversationId: p.conversationId, senderId: p.b.userId, via: "http",
-      firstSentAt: now, lastSentAt: now, sends: 0, ack: null, ackMismatch: null, refused: null,
+      clientId,
+      conversationId: p.conversationId,
+      senderId: p.b.userId,
+      via: "http",
+      firstSentAt: now,
+      lastSentAt: now,
+      sends: 0,
+      ack: null,
+      ackMismatch: null,
+      refused: null,
     };
     this.httpSends.set(clientId, rec);
-    const { last, attempts } = await callWithRetry(this.api, "messages.post", "POST", `/v1/conversations/${p.conversationId}/messages`,
-      { token: p.b.accessToken, body: { clientId, body: { text: clientId } } }, Date.now() + this.retryMs);
+    const { last, attempts } = await callWithRetry(
+      this.api,
+      "messages.post",
+      "POST",
+      `/v1/conversations/${p.conversationId}/messages`,
+      { token: p.b.accessToken, body: { clientId, body: { text: clientId } } },
+      Date.now() + this.retryMs,
+    );
     rec.sends = attempts.length;
     rec.lastSentAt = last.startedAt;
     const seq = typeof last.json === "object" && last.json !== null && "seq" in last.json ? Number(last.json.seq) : NaN;
     const messageId = field(last.json, "messageId");
-    if ((last.status === 201 || last.status === 200) && Number.isInteger(seq) && messageId) recordAck(rec, seq, messageId);
-    else if (last.status !== null && last.status >= 400 && last.status < 500) rec.refused = `${last.status} ${last.body}`;
+    if ((last.status === 201 || last.status === 200) && Number.isInteger(seq) && messageId)
+      recordAck(rec, seq, messageId);
+    else if (last.status !== null && last.status >= 400 && last.status < 500)
+      rec.refused = `${last.status} ${last.body}`;
   }
 
   private async announce(): Promise<void> {
     const title = `fault announcement ${++this.a}`;
-    const r = await this.api.call("announce", "POST", "/v1/admin/announcements", { token: this.ownerToken, body: { title } });
+    const r = await this.api.call("announce", "POST", "/v1/admin/announcements", {
+      token: this.ownerToken,
+      body: { title },
+    });
     this.announcements.push({ title, status: r.status, announcementId: field(r.json, "id"), at: r.startedAt });
   }
 }

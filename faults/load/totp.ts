@@ -46,7 +46,14 @@ export class TotpLoad {
     const now = await totpNow(u.secret);
     // One settled burst per step and user; the enabling code's step is already spent.
     if (now.step <= Math.max(u.enabledStep, this.done.get(u.userId) ?? 0)) return;
-    const login = await callWithRetry(this.api, "totp.login", "POST", "/v1/auth/login", { body: { identifier: u.username, password: PASSWORD }, freshAddress: true }, Date.now() + this.retryMs);
+    const login = await callWithRetry(
+      this.api,
+      "totp.login",
+      "POST",
+      "/v1/auth/login",
+      { body: { identifier: u.username, password: PASSWORD }, freshAddress: true },
+      Date.now() + this.retryMs,
+    );
     const mfaToken = field(login.last.json, "mfaToken");
     if (!mfaToken) return;
     this.figures.logins++;
@@ -54,7 +61,13 @@ export class TotpLoad {
     const previous = await totpNow(u.secret, Date.now() - 30_000);
     const codes = [...Array.from({ length: BURST_CURRENT }, () => current), previous];
     const answers: { step: number; a: Answer }[] = await Promise.all(
-      codes.map(async (c) => ({ step: c.step, a: await this.api.call("totp.verify", "POST", "/v1/auth/mfa/verify", { body: { mfaToken, code: c.code }, freshAddress: true }) })),
+      codes.map(async (c) => ({
+        step: c.step,
+        a: await this.api.call("totp.verify", "POST", "/v1/auth/mfa/verify", {
+          body: { mfaToken, code: c.code },
+          freshAddress: true,
+        }),
+      })),
     );
     let settled = false;
     for (const { step, a } of answers) {

@@ -30,7 +30,14 @@ export async function verifyChains(api: Api, chains: Chain[]): Promise<Check> {
       fail(c, `${ch.user.username}: lineage broken: ${ch.broken}`);
       continue;
     }
-    const { last } = await callWithRetry(api, "verify.refresh", "POST", "/v1/auth/refresh", { body: { refreshToken: ch.token }, freshAddress: true }, Date.now() + 30_000);
+    const { last } = await callWithRetry(
+      api,
+      "verify.refresh",
+      "POST",
+      "/v1/auth/refresh",
+      { body: { refreshToken: ch.token }, freshAddress: true },
+      Date.now() + 30_000,
+    );
     const next = field(last.json, "refreshToken");
     if (last.status === 200 && next) {
       ch.token = next;
@@ -54,11 +61,28 @@ export function checkLineagesInStorage(c: Check, chains: Chain[], hubs: ObjectFi
       fail(c, `${ch.user.username}: no hub storage found`);
       continue;
     }
-    const session = hub.db.rows(z.object({ revoked_at: z.number().nullable(), revoked_reason: z.string().nullable() }), "SELECT revoked_at, revoked_reason FROM sessions WHERE id = ?", ch.user.sessionId)[0];
-    if (!session || session.revoked_at !== null) fail(c, `${ch.user.username}: session ${ch.user.sessionId} is ${session ? `revoked (${session.revoked_reason})` : "missing"} in its hub`);
-    const unused = hub.db.rows(z.object({ hash: z.string() }), "SELECT hash FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL", ch.user.sessionId);
-    if (unused.length !== 1) fail(c, `${ch.user.username}: ${unused.length} unused refresh tokens in session ${ch.user.sessionId} (one lineage means exactly 1)`);
-    else if (unused[0]!.hash !== sha256(ch.token)) fail(c, `${ch.user.username}: the unused refresh token in storage is not the client's newest one`);
+    const session = hub.db.rows(
+      z.object({ revoked_at: z.number().nullable(), revoked_reason: z.string().nullable() }),
+      "SELECT revoked_at, revoked_reason FROM sessions WHERE id = ?",
+      ch.user.sessionId,
+    )[0];
+    if (!session || session.revoked_at !== null)
+      fail(
+        c,
+        `${ch.user.username}: session ${ch.user.sessionId} is ${session ? `revoked (${session.revoked_reason})` : "missing"} in its hub`,
+      );
+    const unused = hub.db.rows(
+      z.object({ hash: z.string() }),
+      "SELECT hash FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL",
+      ch.user.sessionId,
+    );
+    if (unused.length !== 1)
+      fail(
+        c,
+        `${ch.user.username}: ${unused.length} unused refresh tokens in session ${ch.user.sessionId} (one lineage means exactly 1)`,
+      );
+    else if (unused[0]!.hash !== sha256(ch.token))
+      fail(c, `${ch.user.username}: the unused refresh token in storage is not the client's newest one`);
   }
 }
 
@@ -67,27 +91,49 @@ export function verifyTotp(accepted: TotpAcceptance[], verifications: number): C
   c.attempted = verifications;
   c.acknowledged = accepted.length;
   const byStep = new Map<string, TotpAcceptance[]>();
-  for (const a of accepted) byStep.set(`${a.user.username}@${a.step}`, [...(byStep.get(`${a.user.username}@${a.step}`) ?? []), a]);
-  for (const [k, list] of byStep) if (list.length > 1) fail(c, `${k}: accepted ${list.length} times (sessions ${list.map((a) => a.sessionId).join(", ")})`);
+  for (const a of accepted)
+    byStep.set(`${a.user.username}@${a.step}`, [...(byStep.get(`${a.user.username}@${a.step}`) ?? []), a]);
+  for (const [k, list] of byStep)
+    if (list.length > 1)
+      fail(c, `${k}: accepted ${list.length} times (sessions ${list.map((a) => a.sessionId).join(", ")})`);
   c.found = byStep.size;
   c.notes.push(`distinct (user, step) accepted: ${byStep.size}`);
   return c;
 }
 
 /** Storage half: sessions opened after enrolment ≤ steps claimed ≥ acceptances seen by the client. */
-export function checkTotpInStorage(c: Check, users: TotpUser[], accepted: TotpAcceptance[], tenant: Sqlite, hubs: ObjectFile[]): void {
+export function checkTotpInStorage(
+  c: Check,
+  users: TotpUser[],
+  accepted: TotpAcceptance[],
+  tenant: Sqlite,
+  hubs: ObjectFile[],
+): void {
   for (const u of users) {
-    const row = tenant.rows(z.object({ totp_last_step: z.number() }), "SELECT totp_last_step FROM users WHERE id = ?", u.userId)[0];
+    const row = tenant.rows(
+      z.object({ totp_last_step: z.number() }),
+      "SELECT totp_last_step FROM users WHERE id = ?",
+      u.userId,
+    )[0];
     const hub = hubs.find((h) => hubUser(h) === u.userId);
     if (!row || !hub) {
       fail(c, `${u.username}: user row or hub storage missing`);
       continue;
     }
     const claimed = row.totp_last_step - u.enabledStep;
-    const sessions = hub.db.rows(z.object({ n: z.number() }), "SELECT count(*) AS n FROM sessions WHERE created_at > ?", u.enabledAt)[0]!.n;
+    const sessions = hub.db.rows(
+      z.object({ n: z.number() }),
+      "SELECT count(*) AS n FROM sessions WHERE created_at > ?",
+      u.enabledAt,
+    )[0]!.n;
     const seen = accepted.filter((a) => a.user === u).length;
-    if (sessions > claimed) fail(c, `${u.username}: ${sessions} sessions opened after enrolment but the step advanced only ${claimed} times: a step was accepted twice`);
-    if (seen > sessions) fail(c, `${u.username}: ${seen} acceptances answered but only ${sessions} sessions in the hub`);
+    if (sessions > claimed)
+      fail(
+        c,
+        `${u.username}: ${sessions} sessions opened after enrolment but the step advanced only ${claimed} times: a step was accepted twice`,
+      );
+    if (seen > sessions)
+      fail(c, `${u.username}: ${seen} acceptances answered but only ${sessions} sessions in the hub`);
     c.notes.push(`${u.username}: steps claimed ${claimed}, sessions opened ${sessions}, acceptances answered ${seen}`);
   }
 }
@@ -101,14 +147,26 @@ export async function verifyRegistrations(api: Api, regs: Registration[]): Promi
     const claimed = r.acked || r.answerLost;
     if (claimed) c.acknowledged++;
     if (r.answerLost) lostAnswers++;
-    const { last } = await callWithRetry(api, "verify.login", "POST", "/v1/auth/login", { body: { identifier: r.username, password: PASSWORD }, freshAddress: true }, Date.now() + 30_000);
+    const { last } = await callWithRetry(
+      api,
+      "verify.login",
+      "POST",
+      "/v1/auth/login",
+      { body: { identifier: r.username, password: PASSWORD }, freshAddress: true },
+      Date.now() + 30_000,
+    );
     const signsIn = last.status === 200;
     if (claimed && signsIn) c.found++;
     else if (claimed) {
       c.lost++;
-      fail(c, `${r.username} (answer ${r.outcome} after ${r.attempts} attempts) cannot sign in: ${last.status ?? last.error} ${last.body}`);
+      fail(
+        c,
+        `${r.username} (answer ${r.outcome} after ${r.attempts} attempts) cannot sign in: ${last.status ?? last.error} ${last.body}`,
+      );
     } else if (signsIn) unknownCreated++;
   }
-  c.notes.push(`created though the answer was lost (409 on the retry): ${lostAnswers}; created though the client gave up: ${unknownCreated}`);
+  c.notes.push(
+    `created though the answer was lost (409 on the retry): ${lostAnswers}; created though the client gave up: ${unknownCreated}`,
+  );
   return c;
 }

@@ -32,5 +32,8 @@ export function countBy<T>(list: readonly T[], key: (x: T) => string): Map<strin
 }
 
 export function describeCounts(m: Map<string, number>): string {
-  return [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(", ");
+  return [...m]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(", ");
 }

@@ -21,11 +21,26 @@ import type { User } from "../world";
 import { check, countBy, describeCounts, fail, type Check } from "./check";
 import type { LogEntry } from "./messages";
 
-const Row = z.object({ id: z.string(), type: z.string(), created_at: z.number(), published_at: z.number().nullable(), claimed_until: z.number().nullable() });
+const Row = z.object({
+  id: z.string(),
+  type: z.string(),
+  created_at: z.number(),
+  published_at: z.number().nullable(),
+  claimed_until: z.number().nullable(),
+});
 /** Event types the statistics consumer applies with a marker (src/workers/statistics/consumer.ts). */
-const STATISTICS_MARKED = new Set(["user.registered", "user.deleted", "session.created", "session.refreshed", "connection.opened", "connection.closed", "message.created"]);
+const STATISTICS_MARKED = new Set([
+  "user.registered",
+  "user.deleted",
+  "session.created",
+  "session.refreshed",
+  "connection.opened",
+  "connection.closed",
+  "message.created",
+]);
 
-const count = (b: QueueBroker, tally: "published" | "acked", queue: string, id: string): number => b[tally].get(queue)?.get(id) ?? 0;
+const count = (b: QueueBroker, tally: "published" | "acked", queue: string, id: string): number =>
+  b[tally].get(queue)?.get(id) ?? 0;
 
 export function verifyOutbox(broker: QueueBroker, tenant: Sqlite, now: number): Check {
   const c = check("tenant outbox: every recorded event published");
@@ -38,7 +53,10 @@ export function verifyOutbox(broker: QueueBroker, tenant: Sqlite, now: number): 
       if (r.claimed_until !== null && r.claimed_until > now) leased++;
       else {
         c.lost++;
-        fail(c, `outbox row ${r.id} (${r.type}, created ${new Date(r.created_at).toISOString()}) is unpublished and unclaimed after the drain`);
+        fail(
+          c,
+          `outbox row ${r.id} (${r.type}, created ${new Date(r.created_at).toISOString()}) is unpublished and unclaimed after the drain`,
+        );
       }
       continue;
     }
@@ -53,7 +71,12 @@ export function verifyOutbox(broker: QueueBroker, tenant: Sqlite, now: number): 
   return c;
 }
 
-export function verifyObjectEvents(broker: QueueBroker, logs: Map<string, LogEntry[]>, objects: { className: string; files: ObjectFile[] }[], doDir: string): Check {
+export function verifyObjectEvents(
+  broker: QueueBroker,
+  logs: Map<string, LogEntry[]>,
+  objects: { className: string; files: ObjectFile[] }[],
+  doDir: string,
+): Check {
   const c = check("Durable Object outboxes: one message.created per log entry, nothing unsent");
   const bySeq = new Map<string, Set<string>>();
   for (const e of broker.events.values()) {
@@ -77,7 +100,8 @@ export function verifyObjectEvents(broker: QueueBroker, logs: Map<string, LogEnt
       } else fail(c, `${conversationId} seq ${e.seq} was recorded as ${ids} events: ${[...bySeq.get(k)!].join(", ")}`);
     }
   }
-  for (const k of bySeq.keys()) if (!entries.has(k) && logs.has(k.split("#")[0]!)) fail(c, `message.created for ${k}, which the log does not have`);
+  for (const k of bySeq.keys())
+    if (!entries.has(k) && logs.has(k.split("#")[0]!)) fail(c, `message.created for ${k}, which the log does not have`);
   c.acknowledged = c.found;
   let heldSent = 0;
   for (const { className, files } of objects) {
@@ -85,12 +109,17 @@ export function verifyObjectEvents(broker: QueueBroker, logs: Map<string, LogEnt
     for (const f of files) {
       for (const row of objectOutbox(f)) {
         if (broker.events.has(row.id)) heldSent++;
-        else if (scheduled.has(f.actorId)) c.notes.push(`${className} ${f.actorId.slice(0, 12)}… holds unsent ${row.type} ${row.id}, alarm set (pending)`);
+        else if (scheduled.has(f.actorId))
+          c.notes.push(
+            `${className} ${f.actorId.slice(0, 12)}… holds unsent ${row.type} ${row.id}, alarm set (pending)`,
+          );
         else fail(c, `${className} ${f.actorId} holds unsent ${row.type} ${row.id} with no alarm to send it`);
       }
     }
   }
-  c.notes.push(`events from objects seen by the queues: ${[...broker.events.values()].filter((e) => /\/(users|conversations)\//.test(e.source)).length}; sent rows not yet deleted: ${heldSent}`);
+  c.notes.push(
+    `events from objects seen by the queues: ${[...broker.events.values()].filter((e) => /\/(users|conversations)\//.test(e.source)).length}; sent rows not yet deleted: ${heldSent}`,
+  );
   return c;
 }
 
@@ -104,7 +133,12 @@ export interface GroundTruth {
   logins: number;
 }
 
-export function verifyConsumers(broker: QueueBroker, tenant: Sqlite, logs: Map<string, LogEntry[]>, truth: GroundTruth): Check {
+export function verifyConsumers(
+  broker: QueueBroker,
+  tenant: Sqlite,
+  logs: Map<string, LogEntry[]>,
+  truth: GroundTruth,
+): Check {
   const c = check("consumers: every publication consumed, effects applied exactly once");
   const unconsumed: string[] = [];
   for (const [queue, ids] of broker.published) {
@@ -112,27 +146,49 @@ export function verifyConsumers(broker: QueueBroker, tenant: Sqlite, logs: Map<s
       c.attempted += n;
       const acked = count(broker, "acked", queue, id);
       c.acknowledged += acked;
-      if (acked === 0 && queue !== "canopy-dlq") unconsumed.push(`${queue} ${broker.events.get(id)?.type ?? "?"} ${id}`);
+      if (acked === 0 && queue !== "canopy-dlq")
+        unconsumed.push(`${queue} ${broker.events.get(id)?.type ?? "?"} ${id}`);
     }
   }
   // The totals first: the examples below are capped.
   const dlq = broker.published.get("canopy-dlq")?.size ?? 0;
   if (dlq || broker.figures.deadLettered) {
     const by = broker.deadLetteredBy;
-    fail(c, `dead letters: ${broker.figures.deadLettered} messages moved to canopy-dlq after max_retries failed deliveries (${by.run} last failed with the whole consumer run, ${by.message} by their own retry), ${dlq} distinct events reached canopy-dlq in all; their effects never happened (replayable from the platform DB)`);
+    fail(
+      c,
+      `dead letters: ${broker.figures.deadLettered} messages moved to canopy-dlq after max_retries failed deliveries (${by.run} last failed with the whole consumer run, ${by.message} by their own retry), ${dlq} distinct events reached canopy-dlq in all; their effects never happened (replayable from the platform DB)`,
+    );
   }
   const runs = broker.failedRuns;
   if (runs.length) {
     const span = `${new Date(runs[0]!.at).toISOString().slice(11, 19)}–${new Date(runs[runs.length - 1]!.at).toISOString().slice(11, 19)}`;
-    c.notes.push(`consumer runs that threw (whole batch retried at once, every message's attempt count up): ${runs.length}, ${span}, outcomes ${describeCounts(countBy(runs, (r) => `${r.queue} ${r.outcome}`))}`);
+    c.notes.push(
+      `consumer runs that threw (whole batch retried at once, every message's attempt count up): ${runs.length}, ${span}, outcomes ${describeCounts(countBy(runs, (r) => `${r.queue} ${r.outcome}`))}`,
+    );
   }
-  if (unconsumed.length) fail(c, `${unconsumed.length} publications were never consumed successfully, e.g. ${unconsumed.slice(0, 5).join("; ")}`);
-  const markers = new Set(tenant.rows(z.object({ event_id: z.string() }), "SELECT event_id FROM processed_events WHERE consumer = 'statistics'").map((r) => r.event_id));
+  if (unconsumed.length)
+    fail(
+      c,
+      `${unconsumed.length} publications were never consumed successfully, e.g. ${unconsumed.slice(0, 5).join("; ")}`,
+    );
+  const markers = new Set(
+    tenant
+      .rows(z.object({ event_id: z.string() }), "SELECT event_id FROM processed_events WHERE consumer = 'statistics'")
+      .map((r) => r.event_id),
+  );
   for (const id of broker.acked.get("canopy-statistics")?.keys() ?? []) {
     const e = broker.events.get(id);
-    if (e && STATISTICS_MARKED.has(e.type) && !markers.has(id)) fail(c, `statistics consumed ${e.type} ${id} but left no marker`);
+    if (e && STATISTICS_MARKED.has(e.type) && !markers.has(id))
+      fail(c, `statistics consumed ${e.type} ${id} but left no marker`);
   }
-  const stats = new Map(tenant.rows(z.object({ metric: z.string(), n: z.number() }), "SELECT metric, sum(value) AS n FROM stats_daily GROUP BY metric").map((r) => [r.metric, r.n]));
+  const stats = new Map(
+    tenant
+      .rows(
+        z.object({ metric: z.string(), n: z.number() }),
+        "SELECT metric, sum(value) AS n FROM stats_daily GROUP BY metric",
+      )
+      .map((r) => [r.metric, r.n]),
+  );
   for (const [metric, n] of Object.entries(truth)) {
     const got = stats.get(metric) ?? 0;
     c.found += Math.min(n, got);
@@ -141,12 +197,17 @@ export function verifyConsumers(broker: QueueBroker, tenant: Sqlite, logs: Map<s
       fail(c, `stats_daily ${metric} = ${got}, but storage holds ${n} (each must be counted exactly once)`);
     }
   }
-  const archived = tenant.rows(z.object({ conversation_id: z.string(), n: z.number() }), "SELECT conversation_id, count(*) AS n FROM archived_messages GROUP BY conversation_id");
+  const archived = tenant.rows(
+    z.object({ conversation_id: z.string(), n: z.number() }),
+    "SELECT conversation_id, count(*) AS n FROM archived_messages GROUP BY conversation_id",
+  );
   for (const [conversationId, log] of logs) {
     const n = archived.find((a) => a.conversation_id === conversationId)?.n ?? 0;
     if (n !== log.length) fail(c, `archive of ${conversationId} holds ${n} entries, its log ${log.length}`);
   }
-  c.notes.push(`queue sends ${broker.figures.sends}, consumer runs ${broker.figures.deliveries}, retried ${broker.figures.retries}, offered while workerd was down ${broker.figures.unreachable}`);
+  c.notes.push(
+    `queue sends ${broker.figures.sends}, consumer runs ${broker.figures.deliveries}, retried ${broker.figures.retries}, offered while workerd was down ${broker.figures.unreachable}`,
+  );
   return c;
 }
 
@@ -155,7 +216,10 @@ export function verifyAnnouncements(ops: AnnouncementOp[], tenant: Sqlite, users
   c.attempted = ops.length;
   c.acknowledged = ops.filter((o) => o.status === 202).length;
   const rows = tenant.rows(z.object({ id: z.string(), title: z.string() }), "SELECT id, title FROM announcements");
-  const events = tenant.rows(z.object({ id: z.string(), data: z.string() }), "SELECT id, data FROM outbox WHERE type = 'announcement.created'");
+  const events = tenant.rows(
+    z.object({ id: z.string(), data: z.string() }),
+    "SELECT id, data FROM outbox WHERE type = 'announcement.created'",
+  );
   for (const op of ops.filter((o) => o.status === 202)) {
     if (rows.some((r) => r.title === op.title)) c.found++;
     else {
@@ -165,13 +229,26 @@ export function verifyAnnouncements(ops: AnnouncementOp[], tenant: Sqlite, users
   }
   for (const r of rows) {
     const n = events.filter((e) => e.data.includes(`"${r.id}"`)).length;
-    if (n !== 1) fail(c, `announcement ${r.id} has ${n} announcement.created outbox rows (half-applied write or double record)`);
-    const inbox = new Set(tenant.rows(z.object({ user_id: z.string() }), "SELECT user_id FROM notifications WHERE id > ? AND id < ?", `${r.id}.`, `${r.id}/`).map((x) => x.user_id));
+    if (n !== 1)
+      fail(c, `announcement ${r.id} has ${n} announcement.created outbox rows (half-applied write or double record)`);
+    const inbox = new Set(
+      tenant
+        .rows(
+          z.object({ user_id: z.string() }),
+          "SELECT user_id FROM notifications WHERE id > ? AND id < ?",
+          `${r.id}.`,
+          `${r.id}/`,
+        )
+        .map((x) => x.user_id),
+    );
     const missing = users.filter((u) => !inbox.has(u.userId));
-    if (missing.length) fail(c, `announcement ${r.id}: no inbox entry for ${missing.map((u) => u.username).join(", ")}`);
+    if (missing.length)
+      fail(c, `announcement ${r.id}: no inbox entry for ${missing.map((u) => u.username).join(", ")}`);
   }
   const unanswered = ops.filter((o) => o.status !== 202);
   const storedAnyway = unanswered.filter((o) => rows.some((r) => r.title === o.title)).length;
-  c.notes.push(`not acknowledged: ${unanswered.length} (${storedAnyway} stored anyway: no Idempotency-Key, so a client cannot tell)`);
+  c.notes.push(
+    `not acknowledged: ${unanswered.length} (${storedAnyway} stored anyway: no Idempotency-Key, so a client cannot tell)`,
+  );
   return c;
 }

@@ -14,10 +14,18 @@ import { check, fail, type Check } from "./check";
 
 /** A page of `/v1/friends` (items `{ user, … }`) or of `/following` (public users `{ id, … }`). */
 const Page = z.object({
-  items: z.array(z.union([
-    z.object({ user: z.object({ id: z.string() }).loose() }).loose().transform((i) => i.user.id),
-    z.object({ id: z.string() }).loose().transform((i) => i.id),
-  ])),
+  items: z.array(
+    z.union([
+      z
+        .object({ user: z.object({ id: z.string() }).loose() })
+        .loose()
+        .transform((i) => i.user.id),
+      z
+        .object({ id: z.string() })
+        .loose()
+        .transform((i) => i.id),
+    ]),
+  ),
   nextCursor: z.string().nullable(),
 });
 
@@ -41,7 +49,8 @@ function asymmetries(lists: Map<string, Set<string>>, name: (id: string) => stri
   for (const [a, friends] of lists) {
     for (const b of friends) {
       const back = lists.get(b);
-      if (back && !back.has(a)) out.push(`${name(a)} lists ${name(b)} as a friend, ${name(b)} does not list ${name(a)}`);
+      if (back && !back.has(a))
+        out.push(`${name(a)} lists ${name(b)} as a friend, ${name(b)} does not list ${name(a)}`);
     }
   }
   return out;
@@ -50,7 +59,8 @@ function asymmetries(lists: Map<string, Set<string>>, name: (id: string) => stri
 /** The last operation on each pair (operations of one loop are sequential, so start order is their order). */
 function lastOps(ops: GraphOp[], kinds: GraphOp["kind"][]): Map<string, GraphOp> {
   const m = new Map<string, GraphOp>();
-  for (const op of [...ops].filter((o) => kinds.includes(o.kind)).sort((x, y) => x.startedAt - y.startedAt)) m.set(`${op.a.userId}:${op.b.userId}`, op);
+  for (const op of [...ops].filter((o) => kinds.includes(o.kind)).sort((x, y) => x.startedAt - y.startedAt))
+    m.set(`${op.a.userId}:${op.b.userId}`, op);
   return m;
 }
 
@@ -79,21 +89,33 @@ export async function verifyFriends(api: Api, users: User[], ops: GraphOp[], con
       continue;
     }
     const want = op.kind === "befriend";
-    const both = (lists.get(op.a.userId)?.has(op.b.userId) ?? false) === want && (lists.get(op.b.userId)?.has(op.a.userId) ?? false) === want;
+    const both =
+      (lists.get(op.a.userId)?.has(op.b.userId) ?? false) === want &&
+      (lists.get(op.b.userId)?.has(op.a.userId) ?? false) === want;
     if (both) c.found++;
     else {
       c.lost++;
-      fail(c, `acknowledged ${op.kind} of ${op.a.username} and ${op.b.username} (answer ${op.outcome}) is not what both hubs show`);
+      fail(
+        c,
+        `acknowledged ${op.kind} of ${op.a.username} and ${op.b.username} (answer ${op.outcome}) is not what both hubs show`,
+      );
     }
   }
-  c.notes.push(`pairs checked by their last acknowledged operation: ${c.found + c.lost}; last operation unacknowledged (either state allowed): ${unknown}`);
+  c.notes.push(
+    `pairs checked by their last acknowledged operation: ${c.found + c.lost}; last operation unacknowledged (either state allowed): ${unknown}`,
+  );
   return c;
 }
 
-export async function verifyFollows(api: Api, users: User[], ops: GraphOp[]): Promise<{ check: Check; following: Map<string, Set<string>> }> {
+export async function verifyFollows(
+  api: Api,
+  users: User[],
+  ops: GraphOp[],
+): Promise<{ check: Check; following: Map<string, Set<string>> }> {
   const c = check("follows: acknowledged follows and unfollows present");
   const following = new Map<string, Set<string>>();
-  for (const u of users) following.set(u.userId, await pages(api, "verify.following", `/v1/users/${u.userId}/following`, u.accessToken));
+  for (const u of users)
+    following.set(u.userId, await pages(api, "verify.following", `/v1/users/${u.userId}/following`, u.accessToken));
   const followOps = ops.filter((o) => o.kind === "follow" || o.kind === "unfollow");
   c.attempted = followOps.length;
   c.acknowledged = followOps.filter((o) => o.acked).length;
@@ -103,7 +125,10 @@ export async function verifyFollows(api: Api, users: User[], ops: GraphOp[]): Pr
     if (has === (op.kind === "follow")) c.found++;
     else {
       c.lost++;
-      fail(c, `acknowledged ${op.kind} ${op.a.username} → ${op.b.username} (answer ${op.outcome}) is not what /following shows`);
+      fail(
+        c,
+        `acknowledged ${op.kind} ${op.a.username} → ${op.b.username} (answer ${op.outcome}) is not what /following shows`,
+      );
     }
   }
   return { check: c, following };

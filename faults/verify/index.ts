@@ -33,7 +33,13 @@ export interface ApiPhase {
 
 const TenantView = z.object({ database: z.object({ name: z.string() }) }).loose();
 
-export async function verifyThroughApi(api: Api, adminToken: string, world: World, load: Load, convergeMs: number): Promise<ApiPhase> {
+export async function verifyThroughApi(
+  api: Api,
+  adminToken: string,
+  world: World,
+  load: Load,
+  convergeMs: number,
+): Promise<ApiPhase> {
   const socketSends = load.senders.flatMap((s) => [...s.records.values()]);
   const messages = await verifyMessages(api, world.pairs, socketSends, [...load.misc.httpSends.values()]);
   const friends = await verifyFriends(api, world.users, load.graph.ops, convergeMs);
@@ -41,10 +47,23 @@ export async function verifyThroughApi(api: Api, adminToken: string, world: Worl
   const chains = await verifyChains(api, load.auth.chains);
   const regs = await verifyRegistrations(api, load.auth.registrations);
   const totp = verifyTotp(load.totp.accepted, load.totp.figures.verifications);
-  const t = await callWithRetry(api, "verify.tenant", "GET", `/admin/v1/tenants/${TENANT}`, { headers: { authorization: `Bearer ${adminToken}` } }, Date.now() + 30_000);
+  const t = await callWithRetry(
+    api,
+    "verify.tenant",
+    "GET",
+    `/admin/v1/tenants/${TENANT}`,
+    { headers: { authorization: `Bearer ${adminToken}` } },
+    Date.now() + 30_000,
+  );
   const dbName = TenantView.parse(t.last.json).database.name;
-  if (load.loops.crashes.length) friends.notes.push(`load steps that threw: ${load.loops.crashes.slice(0, 5).join("; ")}`);
-  return { checks: [...messages.checks, friends, follows.check, chains, totp, regs], logs: messages.logs, following: follows.following, dbName };
+  if (load.loops.crashes.length)
+    friends.notes.push(`load steps that threw: ${load.loops.crashes.slice(0, 5).join("; ")}`);
+  return {
+    checks: [...messages.checks, friends, follows.check, chains, totp, regs],
+    logs: messages.logs,
+    following: follows.following,
+    dbName,
+  };
 }
 
 /** Lines of the Worker's logs that say something went wrong outside a request's answer. */
@@ -60,9 +79,17 @@ function logCheck(stack: FaultStack): Check {
   }
   c.attempted = unhandled.length;
   for (const l of unhandled) fail(c, `workerd: ${l}`, 6);
-  if (uncaught.length) c.notes.push(`workerd "uncaught" lines (background work, not answers): ${describeCounts(countBy(uncaught, (l) => l.replace(/[0-9a-z]{26}/g, "…").slice(0, 120)))}`);
-  const internal = stack.libsql.logFiles().flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => /internal error/i.test(l)));
-  if (internal.length) c.notes.push(`libSQL server internal errors: ${internal.length}, first: ${internal[0]!.slice(0, 200)}`);
+  if (uncaught.length)
+    c.notes.push(
+      `workerd "uncaught" lines (background work, not answers): ${describeCounts(countBy(uncaught, (l) => l.replace(/[0-9a-z]{26}/g, "…").slice(0, 120)))}`,
+    );
+  const internal = stack.libsql.logFiles().flatMap((f) =>
+    readFileSync(f, "utf8")
+      .split("\n")
+      .filter((l) => /internal error/i.test(l)),
+  );
+  if (internal.length)
+    c.notes.push(`libSQL server internal errors: ${internal.length}, first: ${internal[0]!.slice(0, 200)}`);
   return c;
 }
 
@@ -95,11 +122,26 @@ export function verifyFromStorage(i: StoragePhaseInput): { checks: Check[]; perW
       ...i.api.checks,
       verifyAtomicWrites(tenant, i.api.following),
       verifyOutbox(stack.broker, tenant, Date.now()),
-      verifyObjectEvents(stack.broker, i.api.logs, [{ className: "UserHub", files: hubs }, { className: "Conversation", files: convs }], stack.doDir),
+      verifyObjectEvents(
+        stack.broker,
+        i.api.logs,
+        [
+          { className: "UserHub", files: hubs },
+          { className: "Conversation", files: convs },
+        ],
+        stack.doDir,
+      ),
       verifyConsumers(stack.broker, tenant, i.api.logs, {
         messages: [...i.api.logs.values()].reduce((n, log) => n + log.filter((e) => e.kind === "text").length, 0),
         registrations: tenant.rows(z.object({ n: z.number() }), "SELECT count(*) AS n FROM users")[0]!.n,
-        logins: hubs.reduce((n, h) => n + (h.db.hasTable("sessions") ? h.db.rows(z.object({ n: z.number() }), "SELECT count(*) AS n FROM sessions")[0]!.n : 0), 0),
+        logins: hubs.reduce(
+          (n, h) =>
+            n +
+            (h.db.hasTable("sessions")
+              ? h.db.rows(z.object({ n: z.number() }), "SELECT count(*) AS n FROM sessions")[0]!.n
+              : 0),
+          0,
+        ),
       }),
       verifyAnnouncements(load.misc.announcements, tenant, world.users),
       verifyWebhooks(stack.broker, stack.receiver, tenant, world.webhookId, i.subscribedAt),

@@ -11,7 +11,9 @@ import type { SendRecord } from "../load/messages";
 import type { Pair } from "../world";
 import { check, fail, type Check } from "./check";
 
-const Entry = z.object({ seq: z.number(), messageId: z.string(), senderId: z.string(), kind: z.string(), body: z.unknown() }).loose();
+const Entry = z
+  .object({ seq: z.number(), messageId: z.string(), senderId: z.string(), kind: z.string(), body: z.unknown() })
+  .loose();
 const Page = z.object({ items: z.array(Entry), nextCursor: z.string().nullable() });
 export type LogEntry = z.infer<typeof Entry>;
 
@@ -24,8 +26,16 @@ const textOf = (body: unknown): string | undefined => {
 export async function readLog(api: Api, pair: Pair): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
   for (let after = 0; ; ) {
-    const { last } = await callWithRetry(api, "verify.history", "GET", `/v1/conversations/${pair.conversationId}/messages?after=${after}&limit=100`, { token: pair.a.accessToken }, Date.now() + 30_000);
-    if (last.status !== 200) throw new Error(`reading ${pair.conversationId}: ${last.status ?? last.error} ${last.body}`);
+    const { last } = await callWithRetry(
+      api,
+      "verify.history",
+      "GET",
+      `/v1/conversations/${pair.conversationId}/messages?after=${after}&limit=100`,
+      { token: pair.a.accessToken },
+      Date.now() + 30_000,
+    );
+    if (last.status !== 200)
+      throw new Error(`reading ${pair.conversationId}: ${last.status ?? last.error} ${last.body}`);
     const page = Page.parse(last.json);
     out.push(...page.items);
     if (!page.nextCursor || !page.items.length) return out;
@@ -50,10 +60,14 @@ function checkSends(name: string, sends: SendRecord[], logs: Map<string, LogEntr
     }
     c.acknowledged++;
     const at = log.find((e) => e.seq === r.ack!.seq);
-    if (at && at.messageId === r.ack.messageId && textOf(at.body) === r.clientId && at.senderId === r.senderId) c.found++;
+    if (at && at.messageId === r.ack.messageId && textOf(at.body) === r.clientId && at.senderId === r.senderId)
+      c.found++;
     else {
       c.lost++;
-      fail(c, `acknowledged ${r.clientId} (seq ${r.ack.seq}, ${r.ack.messageId}, ${r.sends} sends) is not in ${r.conversationId}: at that seq ${at ? JSON.stringify(at).slice(0, 200) : "nothing"}`);
+      fail(
+        c,
+        `acknowledged ${r.clientId} (seq ${r.ack.seq}, ${r.ack.messageId}, ${r.sends} sends) is not in ${r.conversationId}: at that seq ${at ? JSON.stringify(at).slice(0, 200) : "nothing"}`,
+      );
     }
   }
   if (storedUnacked) c.notes.push(`stored though never acknowledged (answer lost to a fault): ${storedUnacked}`);
@@ -90,12 +104,21 @@ function checkLogs(logs: Map<string, LogEntry[]>, sent: Set<string>): Check {
   return c;
 }
 
-export async function verifyMessages(api: Api, pairs: Pair[], socketSends: SendRecord[], httpSends: SendRecord[]): Promise<{ checks: Check[]; logs: Map<string, LogEntry[]> }> {
+export async function verifyMessages(
+  api: Api,
+  pairs: Pair[],
+  socketSends: SendRecord[],
+  httpSends: SendRecord[],
+): Promise<{ checks: Check[]; logs: Map<string, LogEntry[]> }> {
   const logs = new Map<string, LogEntry[]>();
   for (const p of pairs) logs.set(p.conversationId, await readLog(api, p));
   const sent = new Set([...socketSends, ...httpSends].map((r) => r.clientId));
   return {
     logs,
-    checks: [checkSends("messages sent over sockets", socketSends, logs), checkSends("messages sent over HTTP", httpSends, logs), checkLogs(logs, sent)],
+    checks: [
+      checkSends("messages sent over sockets", socketSends, logs),
+      checkSends("messages sent over HTTP", httpSends, logs),
+      checkLogs(logs, sent),
+    ],
   };
 }

@@ -34,12 +34,19 @@ function describe(o: Outcome): string {
   return `${o.method} ${o.path} (${o.op}, request id ${o.requestId}, at ${at}) → ${o.status ?? "no answer"}${o.retryAfter ? ` retry-after ${o.retryAfter}` : ""}${o.error ? ` ${o.error}` : ""} ${o.body.slice(0, 160)}`;
 }
 
-export function verifyResponses(outcomes: Outcome[], windows: Window[]): { check: Check; perWindow: WindowFigures[]; statuses: string } {
+export function verifyResponses(
+  outcomes: Outcome[],
+  windows: Window[],
+): { check: Check; perWindow: WindowFigures[]; statuses: string } {
   const c = check("HTTP answers: 503 + Retry-After while a fault lasts, never 500, recovery after the heal");
   c.attempted = outcomes.length;
   // The totals first, by route: the examples below are capped.
   const bad = outcomes.filter((o) => o.status !== null && o.status >= 500 && o.status !== 503);
-  if (bad.length) fail(c, `${bad.length} answers were ${describeCounts(countBy(bad, (o) => String(o.status)))}: ${describeCounts(countBy(bad, (o) => `${o.method} ${o.op}`))}`);
+  if (bad.length)
+    fail(
+      c,
+      `${bad.length} answers were ${describeCounts(countBy(bad, (o) => String(o.status)))}: ${describeCounts(countBy(bad, (o) => `${o.method} ${o.op}`))}`,
+    );
   for (const o of outcomes) {
     const w = windowOf(o, windows);
     if (o.status !== null && o.status >= 200 && o.status < 400) c.acknowledged++;
@@ -47,12 +54,18 @@ export function verifyResponses(outcomes: Outcome[], windows: Window[]): { check
     else if (o.status === 503 && !o.retryAfter) fail(c, `a 503 without Retry-After: ${describe(o)}`);
     else if (o.status === 503 && !w) fail(c, `a 503 outside any fault (or after its heal's grace): ${describe(o)}`);
     else if (o.status === null && o.timedOut) fail(c, `no answer within the client's timeout (a hang): ${describe(o)}`);
-    else if (o.status === null && !(w?.runtimeDown && o.startedAt <= w.healedAt)) fail(c, `no answer though workerd was up: ${describe(o)}`);
+    else if (o.status === null && !(w?.runtimeDown && o.startedAt <= w.healedAt))
+      fail(c, `no answer though workerd was up: ${describe(o)}`);
   }
   const perWindow = windows.map((w): WindowFigures => {
     const during = outcomes.filter((o) => windowOf(o, [w]) === w);
-    const after = outcomes.filter((o) => o.startedAt >= w.healedAt && o.status !== null && o.status >= 200 && o.status < 300).sort((a, b) => a.endedAt - b.endedAt);
-    const rest = countBy(during.filter((o) => o.status !== null && (o.status < 200 || o.status >= 300) && o.status !== 503), (o) => String(o.status));
+    const after = outcomes
+      .filter((o) => o.startedAt >= w.healedAt && o.status !== null && o.status >= 200 && o.status < 300)
+      .sort((a, b) => a.endedAt - b.endedAt);
+    const rest = countBy(
+      during.filter((o) => o.status !== null && (o.status < 200 || o.status >= 300) && o.status !== 503),
+      (o) => String(o.status),
+    );
     return {
       scenario: w.scenario,
       requests: during.length,
@@ -66,7 +79,9 @@ export function verifyResponses(outcomes: Outcome[], windows: Window[]): { check
   for (const w of perWindow) {
     if (w.recoveryS === null) fail(c, `${w.scenario}: no request succeeded after the heal`);
   }
-  const statuses = describeCounts(countBy(outcomes, (o) => (o.status === null ? (o.timedOut ? "hung" : "no answer") : String(o.status))));
+  const statuses = describeCounts(
+    countBy(outcomes, (o) => (o.status === null ? (o.timedOut ? "hung" : "no answer") : String(o.status))),
+  );
   c.notes.push(`all answers: ${statuses}`);
   c.lost = 0;
   c.found = c.acknowledged;

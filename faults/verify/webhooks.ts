@@ -16,13 +16,31 @@ import type { WebhookReceiver } from "../receiver";
 import type { Sqlite } from "../storage";
 import { check, fail, type Check } from "./check";
 
-const Delivery = z.object({ id: z.string(), event_id: z.string(), event_type: z.string(), status: z.string(), attempts: z.number(), recorded: z.number(), next_attempt_at: z.number().nullable() });
+const Delivery = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  recorded: z.number(),
+  next_attempt_at: z.number().nullable(),
+});
 
-export function verifyWebhooks(broker: QueueBroker, receiver: WebhookReceiver, tenant: Sqlite, endpointId: string, subscribedAt: number): Check {
+export function verifyWebhooks(
+  broker: QueueBroker,
+  receiver: WebhookReceiver,
+  tenant: Sqlite,
+  endpointId: string,
+  subscribedAt: number,
+): Check {
   const c = check("webhooks: one message per event, repeats within at-least-once, none lost");
-  const deliveries = tenant.rows(Delivery, `SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at,
+  const deliveries = tenant.rows(
+    Delivery,
+    `SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at,
       (SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = d.id) AS recorded
-    FROM webhook_deliveries d WHERE d.endpoint_id = ?`, endpointId);
+    FROM webhook_deliveries d WHERE d.endpoint_id = ?`,
+    endpointId,
+  );
   const byEvent = new Map(deliveries.map((d) => [d.event_id, d]));
   const arrivals = receiver.arrivals;
   const idsByEvent = new Map<string, Set<string>>();
@@ -44,10 +62,13 @@ export function verifyWebhooks(broker: QueueBroker, receiver: WebhookReceiver, t
   for (const d of deliveries) {
     const n = perId.get(d.id) ?? 0;
     if (n > 1) repeats += n - 1;
-    if (n > Math.max(d.recorded, 1) + 1) fail(c, `delivery ${d.id} (${d.event_type}) arrived ${n}× with ${d.recorded} attempts recorded`);
-    if (d.status === "succeeded" && n === 0) fail(c, `delivery ${d.id} (${d.event_type}) is recorded as succeeded but never arrived`);
+    if (n > Math.max(d.recorded, 1) + 1)
+      fail(c, `delivery ${d.id} (${d.event_type}) arrived ${n}× with ${d.recorded} attempts recorded`);
+    if (d.status === "succeeded" && n === 0)
+      fail(c, `delivery ${d.id} (${d.event_type}) is recorded as succeeded but never arrived`);
     if (d.status === "pending") pending++;
-    if (d.status === "failed") fail(c, `delivery ${d.id} (${d.event_type}) failed for good: the receiver never refuses`);
+    if (d.status === "failed")
+      fail(c, `delivery ${d.id} (${d.event_type}) failed for good: the receiver never refuses`);
   }
   // Events consumed once the endpoint existed must each have a delivery row.
   for (const id of broker.acked.get("canopy-notification")?.keys() ?? []) {
@@ -62,7 +83,9 @@ export function verifyWebhooks(broker: QueueBroker, receiver: WebhookReceiver, t
       fail(c, `event ${id} (${e.type}) was consumed after the endpoint existed but has no delivery`);
     }
   }
-  c.notes.push(`arrivals ${arrivals.length}, repeats of one webhook-id (allowed) ${repeats}, deliveries still pending ${pending}`);
+  c.notes.push(
+    `arrivals ${arrivals.length}, repeats of one webhook-id (allowed) ${repeats}, deliveries still pending ${pending}`,
+  );
   return c;
 }
 

@@ -30,7 +30,10 @@ export const DB_REQUEST_TIMEOUT_MS = 10_000;
  */
 async function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException("The database did not answer in time.", "TimeoutError")), DB_REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("The database did not answer in time.", "TimeoutError")),
+    DB_REQUEST_TIMEOUT_MS,
+  );
   try {
     const res = await fetch(input, { ...init, signal: controller.signal });
     // Hrana answers are small JSON documents: read whole, so a stalled body times out too.

@@ -52,7 +52,10 @@ export async function migrate(db: Client, migrations: readonly Migration[]): Pro
     if (before.has(m.version)) continue;
     const tx = await db.transaction("write");
     try {
-      const rs = await tx.execute({ sql: "SELECT checksum FROM _canopy_migrations WHERE version = ?", args: [m.version] });
+      const rs = await tx.execute({
+        sql: "SELECT checksum FROM _canopy_migrations WHERE version = ?",
+        args: [m.version],
+      });
       const stored = rs.rows[0]?.checksum;
       if (stored !== undefined) {
         checkChecksum(m, String(stored));

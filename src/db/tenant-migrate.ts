@@ -34,7 +34,10 @@ export async function backfillUsernameSkeletons(client: Client): Promise<number>
       const id = String(row.id);
       after = id;
       try {
-        await client.execute({ sql: "UPDATE users SET username_skeleton = ? WHERE id = ?", args: [usernameSkeleton(String(row.username)), id] });
+        await client.execute({
+          sql: "UPDATE users SET username_skeleton = ? WHERE id = ?",
+          args: [usernameSkeleton(String(row.username)), id],
+        });
         filled++;
       } catch (err) {
         log("warn", "username skeleton collides with an earlier user; left unset", { userId: id, error: String(err) });

@@ -10,11 +10,31 @@ import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, r
 import { notifiedMentions } from "./conversation/mentions";
 import { cachedPolicy, PolicyReader } from "./conversation/policy";
 import {
-  appendMessage, conversationMigrations, findByClientId, hasFileMessage, insertMember, latestSeq, loadMembers, messageRange, readMeta,
-  setReadSeq, unreadCount, writeMeta,
+  appendMessage,
+  conversationMigrations,
+  findByClientId,
+  hasFileMessage,
+  insertMember,
+  latestSeq,
+  loadMembers,
+  messageRange,
+  readMeta,
+  setReadSeq,
+  unreadCount,
+  writeMeta,
 } from "./conversation/store";
 import type {
-  ConversationInit, ConversationSummary, ConversationView, ConvResult, MemberRole, MemberView, MembershipChange, MessagePolicy, SendOptions, SendResult, SinceResult,
+  ConversationInit,
+  ConversationSummary,
+  ConversationView,
+  ConvResult,
+  MemberRole,
+  MemberView,
+  MembershipChange,
+  MessagePolicy,
+  SendOptions,
+  SendResult,
+  SinceResult,
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
@@ -46,10 +66,15 @@ export class Conversation extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.fanout = new Fanout(env);
-    this.outbox = new DurableOutbox(ctx, env, () => {
-      const tenantId = this.meta.get("tenantId");
-      return tenantId && this.id ? { tenantId, source: `/tenants/${tenantId}/conversations/${this.id}` } : null;
-    }, alarmBy(ctx.storage));
+    this.outbox = new DurableOutbox(
+      ctx,
+      env,
+      () => {
+        const tenantId = this.meta.get("tenantId");
+        return tenantId && this.id ? { tenantId, source: `/tenants/${tenantId}/conversations/${this.id}` } : null;
+      },
+      alarmBy(ctx.storage),
+    );
     ctx.blockConcurrencyWhile(async () => {
       this.schemaVersion = migrateStorage(ctx.storage, conversationMigrations);
       this.meta = readMeta(ctx.storage.sql);
@@ -69,8 +94,13 @@ export class Conversation extends DurableObject<Env> {
   private view(): ConversationView {
     const m = this.meta;
     return {
-      id: this.id, type: m.get("type") as ConversationView["type"], name: m.get("name") ?? null, ownerId: m.get("ownerId") ?? "",
-      createdAt: Number(m.get("createdAt")), members: [...this.members.values()], lastSeq: latestSeq(this.ctx.storage.sql),
+      id: this.id,
+      type: m.get("type") as ConversationView["type"],
+      name: m.get("name") ?? null,
+      ownerId: m.get("ownerId") ?? "",
+      createdAt: Number(m.get("createdAt")),
+      members: [...this.members.values()],
+      lastSeq: latestSeq(this.ctx.storage.sql),
     };
   }
 
@@ -78,12 +108,24 @@ export class Conversation extends DurableObject<Env> {
   create(init: ConversationInit): { created: boolean; view: ConversationView } {
     if (this.meta.has("id")) return { created: false, view: this.view() };
     const sql = this.ctx.storage.sql;
-    const facts: Record<string, string> = { id: init.id, tenantId: init.tenantId, type: init.type, ownerId: init.ownerId, createdAt: String(init.now) };
+    const facts: Record<string, string> = {
+      id: init.id,
+      tenantId: init.tenantId,
+      type: init.type,
+      ownerId: init.ownerId,
+      createdAt: String(init.now),
+    };
     if (init.name !== null) facts.name = init.name;
     this.ctx.storage.transactionSync(() => {
       writeMeta(sql, facts);
       for (const userId of new Set([init.ownerId, ...init.memberIds])) {
-        insertMember(sql, { userId, role: userId === init.ownerId && init.type === "group" ? "owner" : "member", joinedAt: init.now, readSeq: 0, muted: false });
+        insertMember(sql, {
+          userId,
+          role: userId === init.ownerId && init.type === "group" ? "owner" : "member",
+          joinedAt: init.now,
+          readSeq: 0,
+          muted: false,
+        });
       }
     });
     this.meta = readMeta(sql);
@@ -97,8 +139,16 @@ export class Conversation extends DurableObject<Env> {
     if (!me) return notFound;
     const sql = this.ctx.storage.sql;
     const view = this.view();
-    const last = view.lastSeq ? messageRange(sql, this.id, { after: view.lastSeq - 1, before: view.lastSeq + 1, limit: 1, newest: true })[0] : undefined;
-    return ok({ ...view, lastMessage: last ?? null, readSeq: me.readSeq, unreadCount: unreadCount(sql, userId, me.readSeq), muted: me.muted });
+    const last = view.lastSeq
+      ? messageRange(sql, this.id, { after: view.lastSeq - 1, before: view.lastSeq + 1, limit: 1, newest: true })[0]
+      : undefined;
+    return ok({
+      ...view,
+      lastMessage: last ?? null,
+      readSeq: me.readSeq,
+      unreadCount: unreadCount(sql, userId, me.readSeq),
+      muted: me.muted,
+    });
   }
 
   /** The other member of a direct conversation (undefined for groups). */
@@ -116,7 +166,8 @@ export class Conversation extends DurableObject<Env> {
     if (!this.members.has(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const peer = this.peerOf(userId);
-    const withPeer = (message: MessageView, duplicate: boolean) => ok<SendResult>({ message, duplicate, ...(peer ? { peer } : {}) });
+    const withPeer = (message: MessageView, duplicate: boolean) =>
+      ok<SendResult>({ message, duplicate, ...(peer ? { peer } : {}) });
     const existing = findByClientId(sql, this.id, userId, input.clientId);
     if (existing) return withPeer(existing, true);
     const tenantId = this.meta.get("tenantId") ?? "";
@@ -149,7 +200,19 @@ export class Conversation extends DurableObject<Env> {
       if (again) return withPeer(again, true);
     }
     const message = this.ctx.storage.transactionSync(() =>
-      this.logged(appendMessage(sql, this.id, { id: newId(now), senderId: userId, clientId: input.clientId, kind: input.kind, body: moderated.value, sentAt: now }), traceparent, mentioned.ids));
+      this.logged(
+        appendMessage(sql, this.id, {
+          id: newId(now),
+          senderId: userId,
+          clientId: input.clientId,
+          kind: input.kind,
+          body: moderated.value,
+          sentAt: now,
+        }),
+        traceparent,
+        mentioned.ids,
+      ),
+    );
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
     this.deliver(message, to, userId, exceptConn);
     return withPeer(message, false);
@@ -162,13 +225,26 @@ export class Conversation extends DurableObject<Env> {
    * mention notifies a recipient only, never across a block: see mentioned()).
    */
   private logged(m: MessageView, traceparent?: string, mentioned: string[] = []): MessageView {
-    const recipients = [...this.members.values()].filter((x) => x.userId !== m.senderId && !x.muted).map((x) => x.userId);
+    const recipients = [...this.members.values()]
+      .filter((x) => x.userId !== m.senderId && !x.muted)
+      .map((x) => x.userId);
     // Members and mutes as of the append: one may have left or muted while the send waited.
     const mentions = mentioned.filter((u) => recipients.includes(u));
-    this.outbox.record({
-      type: "message.created", subject: this.id, traceparent,
-      data: { ...m, conversationType: this.meta.get("type"), conversationName: this.meta.get("name") ?? null, recipients, mentioned: mentions },
-    }, Date.parse(m.sentAt));
+    this.outbox.record(
+      {
+        type: "message.created",
+        subject: this.id,
+        traceparent,
+        data: {
+          ...m,
+          conversationType: this.meta.get("type"),
+          conversationName: this.meta.get("name") ?? null,
+          recipients,
+          mentioned: mentions,
+        },
+      },
+      Date.parse(m.sentAt),
+    );
     return m;
   }
 
@@ -181,17 +257,31 @@ export class Conversation extends DurableObject<Env> {
   private deliver(message: MessageView, to: Iterable<string>, senderId: string, exceptConn?: string): void {
     const frame: ServerFrame = { type: "message", ...message };
     this.fanout.send(this.meta.get("tenantId") ?? "", to, JSON.stringify(frame), (u) => ({
-      exceptConn: u === senderId ? exceptConn : undefined, conversationId: this.id, seq: message.seq, muted: this.members.get(u)?.muted ?? false,
+      exceptConn: u === senderId ? exceptConn : undefined,
+      conversationId: this.id,
+      seq: message.seq,
+      muted: this.members.get(u)?.muted ?? false,
     }));
   }
 
   /** The object as the group and edit operations see it: storage, state, and the log's emitter. */
   private get group(): GroupContext {
     return {
-      sql: this.ctx.storage.sql, meta: this.meta, members: this.members,
+      sql: this.ctx.storage.sql,
+      meta: this.meta,
+      members: this.members,
       emit: (actorId: string, kind: LogKind, body: unknown, now: number, alsoTo: string[] = []) => {
         const id = newId(now);
-        const message = this.logged(appendMessage(this.ctx.storage.sql, this.id, { id, senderId: actorId, clientId: `${kind}:${id}`, kind, body, sentAt: now }));
+        const message = this.logged(
+          appendMessage(this.ctx.storage.sql, this.id, {
+            id,
+            senderId: actorId,
+            clientId: `${kind}:${id}`,
+            kind,
+            body,
+            sentAt: now,
+          }),
+        );
         this.deliver(message, new Set([...this.members.keys(), ...alsoTo]), actorId);
         return message;
       },
@@ -236,13 +326,24 @@ export class Conversation extends DurableObject<Env> {
    * Without a policy (socket frames) the object loads the tenant's; the change itself is one
    * synchronous transaction after that await, so it sees the message as it is then.
    */
-  async edit(actor: string, messageId: string, body: unknown, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
+  async edit(
+    actor: string,
+    messageId: string,
+    body: unknown,
+    policy?: MessagePolicy,
+    now = Date.now(),
+  ): Promise<ConvResult<MessageChange>> {
     const p = policy ?? (await this.policies.load(now));
     return this.atomically(() => edit(this.group, actor, messageId, body, p, now));
   }
 
   /** Recalls a message (its sender within the window; group owner/admins always); a `recall` event goes on the log. */
-  async recall(actor: string, messageId: string, policy?: MessagePolicy, now = Date.now()): Promise<ConvResult<MessageChange>> {
+  async recall(
+    actor: string,
+    messageId: string,
+    policy?: MessagePolicy,
+    now = Date.now(),
+  ): Promise<ConvResult<MessageChange>> {
     const p = policy ?? (await this.policies.load(now));
     return this.atomically(() => recall(this.group, actor, messageId, p, now));
   }
@@ -254,11 +355,17 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /** A page of history: `after` pages forward (oldest first), otherwise back from `before`. */
-  history(userId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): ConvResult<{ items: MessageView[]; more: boolean }> {
+  history(
+    userId: string,
+    q: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): ConvResult<{ items: MessageView[]; more: boolean }> {
     if (!this.members.has(userId)) return notFound;
     const forward = q.after !== undefined;
     const rows = messageRange(this.ctx.storage.sql, this.id, {
-      after: q.after ?? 0, before: q.before ?? Number.MAX_SAFE_INTEGER, limit: q.limit + 1, newest: !forward,
+      after: q.after ?? 0,
+      before: q.before ?? Number.MAX_SAFE_INTEGER,
+      limit: q.limit + 1,
+      newest: !forward,
     });
     const more = rows.length > q.limit;
     return ok({ items: more ? (forward ? rows.slice(0, q.limit) : rows.slice(1)) : rows, more });
@@ -270,7 +377,11 @@ export class Conversation extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const latest = latestSeq(sql);
     if (latest - seq > max) return ok({ items: [], latestSeq: latest, truncated: true });
-    return ok({ items: messageRange(sql, this.id, { after: seq, before: latest + 1, limit: max, newest: false }), latestSeq: latest, truncated: false });
+    return ok({
+      items: messageRange(sql, this.id, { after: seq, before: latest + 1, limit: max, newest: false }),
+      latestSeq: latest,
+      truncated: false,
+    });
   }
 
   /** Moves a member's read cursor forward (never back, never past the log) and tells the members. */

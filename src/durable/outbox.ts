@@ -30,10 +30,12 @@ export const OUTBOX_DELETE_AFTER_MS = 1_000;
 export const OUTBOX_RETRY_MS = 30_000;
 
 /** Sets an object's one alarm to `at` unless it is already due sooner (outbox retries, graph retries and presence share it). */
-export const alarmBy = (storage: DurableObjectStorage) => async (at: number): Promise<void> => {
-  const current = await storage.getAlarm();
-  if (current === null || current > at) await storage.setAlarm(at);
-};
+export const alarmBy =
+  (storage: DurableObjectStorage) =>
+  async (at: number): Promise<void> => {
+    const current = await storage.getAlarm();
+    if (current === null || current > at) await storage.setAlarm(at);
+  };
 
 export interface NewEvent {
   type: string;
@@ -43,7 +45,12 @@ export interface NewEvent {
 }
 
 interface Row extends Record<string, SqlStorageValue> {
-  id: string; type: string; subject: string | null; data: string; traceparent: string | null; created_at: number;
+  id: string;
+  type: string;
+  subject: string | null;
+  data: string;
+  traceparent: string | null;
+  created_at: number;
 }
 
 /**
@@ -88,7 +95,12 @@ export class DurableOutbox {
     this.deleteSent();
     this.ctx.storage.sql.exec(
       "INSERT INTO events (id, type, subject, data, traceparent, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      id, e.type, e.subject ?? null, JSON.stringify(e.data), e.traceparent ?? null, now,
+      id,
+      e.type,
+      e.subject ?? null,
+      JSON.stringify(e.data),
+      e.traceparent ?? null,
+      now,
     );
     if (now >= this.backstopUntil) {
       this.backstopUntil = now + OUTBOX_RETRY_MS;
@@ -100,7 +112,12 @@ export class DurableOutbox {
       this.scheduled = true;
       setTimeout(() => {
         this.scheduled = false;
-        this.ctx.waitUntil(this.publish().then(() => undefined, () => undefined));
+        this.ctx.waitUntil(
+          this.publish().then(
+            () => undefined,
+            () => undefined,
+          ),
+        );
       }, OUTBOX_COALESCE_MS);
     }
     return id;
@@ -119,7 +136,10 @@ export class DurableOutbox {
   }
 
   pending(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE published_at IS NULL").one().n - this.sent.size;
+    return (
+      this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE published_at IS NULL").one().n -
+      this.sent.size
+    );
   }
 
   /** Deletes the rows already published (called inside a write that commits anyway, or by the timer). */
@@ -143,18 +163,37 @@ export class DurableOutbox {
     do {
       this.again = false;
       const rows = this.ctx.storage.sql
-        .exec<Row>("SELECT id, type, subject, data, traceparent, created_at FROM events WHERE published_at IS NULL ORDER BY id LIMIT ?", 100 + this.sent.size)
+        .exec<Row>(
+          "SELECT id, type, subject, data, traceparent, created_at FROM events WHERE published_at IS NULL ORDER BY id LIMIT ?",
+          100 + this.sent.size,
+        )
         .toArray()
         .filter((r) => !this.sent.has(r.id))
         .slice(0, 100);
       if (!rows.length) break;
-      const events = rows.map((r): OutboxEvent => ({
-        id: r.id, type: r.type, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown>, time: r.created_at, traceparent: r.traceparent,
-      }));
+      const events = rows.map(
+        (r): OutboxEvent => ({
+          id: r.id,
+          type: r.type,
+          subject: r.subject,
+          data: JSON.parse(r.data) as Record<string, unknown>,
+          time: r.created_at,
+          traceparent: r.traceparent,
+        }),
+      );
       try {
-        await publishEvents(this.env, events.map((e) => toCloudEvent(who.tenantId, who.source, e)));
+        await publishEvents(
+          this.env,
+          events.map((e) => toCloudEvent(who.tenantId, who.source, e)),
+        );
       } catch (err) {
-        console.warn(JSON.stringify({ msg: "durable outbox publish failed; alarm retries", source: who.source, error: String(err) }));
+        console.warn(
+          JSON.stringify({
+            msg: "durable outbox publish failed; alarm retries",
+            source: who.source,
+            error: String(err),
+          }),
+        );
         await this.scheduleRetry(Date.now() + OUTBOX_RETRY_MS);
         return false;
       }

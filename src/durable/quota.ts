@@ -10,7 +10,10 @@ export interface QuotaResult {
 }
 
 const migrations: readonly DoMigration[] = [
-  (sql) => sql.exec("CREATE TABLE usage (metric TEXT NOT NULL, period INTEGER NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (metric, period))"),
+  (sql) =>
+    sql.exec(
+      "CREATE TABLE usage (metric TEXT NOT NULL, period INTEGER NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (metric, period))",
+    ),
 ];
 
 /**
@@ -30,12 +33,16 @@ export class Quota extends DurableObject<Env> {
   consume(metric: string, amount: number, limit: number, periodMs: number, now = Date.now()): QuotaResult {
     const period = Math.floor(now / periodMs) * periodMs;
     const sql = this.ctx.storage.sql;
-    const used = sql.exec<{ used: number }>("SELECT used FROM usage WHERE metric = ? AND period = ?", metric, period).toArray()[0]?.used ?? 0;
+    const used =
+      sql.exec<{ used: number }>("SELECT used FROM usage WHERE metric = ? AND period = ?", metric, period).toArray()[0]
+        ?.used ?? 0;
     const resetsAt = period + periodMs;
     if (amount < 0 || used + amount > limit) return { allowed: false, used, limit, resetsAt };
     sql.exec(
       "INSERT INTO usage (metric, period, used) VALUES (?, ?, ?) ON CONFLICT (metric, period) DO UPDATE SET used = excluded.used",
-      metric, period, used + amount,
+      metric,
+      period,
+      used + amount,
     );
     // Old periods are history nobody reads: keep the table small.
     sql.exec("DELETE FROM usage WHERE metric = ? AND period < ?", metric, period - 31 * 24 * 3600 * 1000);
@@ -45,6 +52,10 @@ export class Quota extends DurableObject<Env> {
   /** Current usage without spending. */
   peek(metric: string, periodMs: number, now = Date.now()): number {
     const period = Math.floor(now / periodMs) * periodMs;
-    return this.ctx.storage.sql.exec<{ used: number }>("SELECT used FROM usage WHERE metric = ? AND period = ?", metric, period).toArray()[0]?.used ?? 0;
+    return (
+      this.ctx.storage.sql
+        .exec<{ used: number }>("SELECT used FROM usage WHERE metric = ? AND period = ?", metric, period)
+        .toArray()[0]?.used ?? 0
+    );
   }
 }

@@ -44,7 +44,13 @@ export function slidingWindow(
     const needed = used + cost - limit;
     const retryAfter = prev > 0 && curr + cost <= limit ? Math.ceil((needed / prev) * windowSeconds) : reset;
     return {
-      result: { allowed: false, limit, remaining: Math.max(0, Math.floor(limit - used)), retryAfter: Math.max(1, retryAfter), reset },
+      result: {
+        allowed: false,
+        limit,
+        remaining: Math.max(0, Math.floor(limit - used)),
+        retryAfter: Math.max(1, retryAfter),
+        reset,
+      },
       next: { start, prev, curr },
     };
   }

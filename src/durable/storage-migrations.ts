@@ -5,7 +5,11 @@
  */
 export type DoMigration = (sql: SqlStorage) => void;
 
-export function migrateStorage(storage: DurableObjectStorage, migrations: readonly DoMigration[], ledger = "_schema"): number {
+export function migrateStorage(
+  storage: DurableObjectStorage,
+  migrations: readonly DoMigration[],
+  ledger = "_schema",
+): number {
   const sql = storage.sql;
   if (!/^[a-z_]+$/.test(ledger)) throw new Error(`bad ledger table name ${ledger}`);
   sql.exec(`CREATE TABLE IF NOT EXISTS ${ledger} (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
@@ -19,7 +23,10 @@ export function migrateStorage(storage: DurableObjectStorage, migrations: readon
     const next = version + 1;
     storage.transactionSync(() => {
       migrations[next - 1]!(sql);
-      sql.exec(`INSERT INTO ${ledger} (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, next);
+      sql.exec(
+        `INSERT INTO ${ledger} (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+        next,
+      );
     });
     version = next;
   }

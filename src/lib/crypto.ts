@@ -28,11 +28,15 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
 const keyCache = new SettledCache<CryptoKey>(16);
 
 function importAesKey(secret: string): Promise<CryptoKey> {
-  return keyCache.get(secret, () => true, () => {
-    const raw = fromBase64url(secret);
-    if (raw.length !== 32) throw new Error("DB_ENCRYPTION_KEY must be 32 bytes, base64url-encoded");
-    return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-  });
+  return keyCache.get(
+    secret,
+    () => true,
+    () => {
+      const raw = fromBase64url(secret);
+      if (raw.length !== 32) throw new Error("DB_ENCRYPTION_KEY must be 32 bytes, base64url-encoded");
+      return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+    },
+  );
 }
 
 /**

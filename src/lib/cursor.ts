@@ -24,16 +24,20 @@ const invalid = () => new AppError("invalid_cursor", "The cursor is not one this
 const macKeys = new SettledCache<CryptoKey>(16);
 
 function macKey(secret: string): Promise<CryptoKey> {
-  return macKeys.get(secret, () => true, async () => {
-    const base = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-    return crypto.subtle.deriveKey(
-      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("canopy cursor v1") },
-      base,
-      { name: "HMAC", hash: "SHA-256", length: 256 },
-      false,
-      ["sign", "verify"],
-    );
-  });
+  return macKeys.get(
+    secret,
+    () => true,
+    async () => {
+      const base = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("canopy cursor v1") },
+        base,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign", "verify"],
+      );
+    },
+  );
 }
 
 async function mac(secret: string, scope: string, payload: string): Promise<Uint8Array> {
@@ -57,7 +61,11 @@ export interface Pager<S extends CursorShape> {
    * A list page from a query that asked for `limit + 1` rows: the first `limit` rows, and the
    * cursor of the last one when there is more (null at the end).
    */
-  page<T>(rows: T[], limit: number, keyOf: (last: T) => CursorKeys<S>): Promise<{ page: T[]; nextCursor: string | null }>;
+  page<T>(
+    rows: T[],
+    limit: number,
+    keyOf: (last: T) => CursorKeys<S>,
+  ): Promise<{ page: T[]; nextCursor: string | null }>;
 }
 
 /** The pager of the list named by `scope` (tenant and route), with the platform's secret. */

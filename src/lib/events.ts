@@ -54,8 +54,15 @@ export type QueueName = "notification" | "statistics" | "ai";
  * count and the message archive; `ai` gets nothing yet (the AI capability adds content types).
  */
 const STATISTICS_TYPES = new Set([
-  "user.registered", "user.deleted", "session.created", "session.refreshed", "message.created",
-  "connection.opened", "connection.closed", "file.uploaded", "file.deleted",
+  "user.registered",
+  "user.deleted",
+  "session.created",
+  "session.refreshed",
+  "message.created",
+  "connection.opened",
+  "connection.closed",
+  "file.uploaded",
+  "file.deleted",
 ]);
 
 export function queuesFor(type: string): QueueName[] {

@@ -73,7 +73,9 @@ export function jsonTextProblem(text: string): string | null {
 }
 
 /** Parses JSON text that passed {@link jsonTextProblem}: the value, or why it was refused. */
-export function parseGuardedJson(text: string): { ok: true; value: unknown } | { ok: false; malformed: boolean; message: string } {
+export function parseGuardedJson(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; malformed: boolean; message: string } {
   const problem = jsonTextProblem(text);
   if (problem) return { ok: false, malformed: false, message: problem };
   try {

@@ -20,7 +20,8 @@ export function checkPasswordPolicy(password: string, identifiers: (string | und
   if (blocklist.has(lower)) throw weak("This password is too common; choose one that is harder to guess.");
   for (const id of identifiers) {
     const local = id?.toLowerCase().split("@")[0];
-    if (local && local.length >= 3 && lower.includes(local)) throw weak("The password must not contain your email or username.");
+    if (local && local.length >= 3 && lower.includes(local))
+      throw weak("The password must not contain your email or username.");
   }
 }
 

@@ -27,12 +27,14 @@ export const MAX_QUERY_CHARS = 200;
 export function searchQuery(raw: string, opts: { lowercase?: boolean } = {}): SearchQuery {
   if (/\p{Cs}/u.test(raw)) throw new AppError("invalid_query", "The search text is not well-formed Unicode.");
   let text = raw.normalize("NFKC");
-  if (CONTROL.test(text.replace(/[\t\n\r]/g, " "))) throw new AppError("invalid_query", "The search text must not contain control characters.");
+  if (CONTROL.test(text.replace(/[\t\n\r]/g, " ")))
+    throw new AppError("invalid_query", "The search text must not contain control characters.");
   text = text.replace(/\s+/gu, " ").trim();
   if (opts.lowercase) text = text.toLowerCase();
   const chars = [...text].length;
   if (chars === 0) throw new AppError("invalid_query", "The search text is empty.");
-  if (chars > MAX_QUERY_CHARS) throw new AppError("invalid_query", `The search text is longer than ${MAX_QUERY_CHARS} characters.`);
+  if (chars > MAX_QUERY_CHARS)
+    throw new AppError("invalid_query", `The search text is longer than ${MAX_QUERY_CHARS} characters.`);
   return {
     text,
     like: `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`,

@@ -31,8 +31,22 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "image/jpeg", extensions: ["jpg", "jpeg", "jpe", "jfif"], magic: [[0, [0xff, 0xd8, 0xff]]] },
   { mime: "image/gif", extensions: ["gif"], magic: [[0, "GIF87a"]] },
   { mime: "image/gif", extensions: ["gif"], magic: [[0, "GIF89a"]] },
-  { mime: "image/webp", extensions: ["webp"], magic: [[0, "RIFF"], [8, "WEBP"]] },
-  { mime: "image/bmp", extensions: ["bmp"], magic: [[0, "BM"], [6, [0, 0, 0, 0]]] },
+  {
+    mime: "image/webp",
+    extensions: ["webp"],
+    magic: [
+      [0, "RIFF"],
+      [8, "WEBP"],
+    ],
+  },
+  {
+    mime: "image/bmp",
+    extensions: ["bmp"],
+    magic: [
+      [0, "BM"],
+      [6, [0, 0, 0, 0]],
+    ],
+  },
   { mime: "image/tiff", extensions: ["tif", "tiff"], magic: [[0, [0x49, 0x49, 0x2a, 0x00]]] },
   { mime: "image/tiff", extensions: ["tif", "tiff"], magic: [[0, [0x4d, 0x4d, 0x00, 0x2a]]] },
   { mime: "application/pdf", extensions: ["pdf"], magic: [[0, "%PDF-"]] },
@@ -48,9 +62,23 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "audio/aac", extensions: ["aac"], magic: [[0, [0xff, 0xf1]]] },
   { mime: "audio/aac", extensions: ["aac"], magic: [[0, [0xff, 0xf9]]] },
   { mime: "audio/ogg", extensions: ["ogg", "oga", "opus"], magic: [[0, "OggS"]] },
-  { mime: "audio/wav", extensions: ["wav"], magic: [[0, "RIFF"], [8, "WAVE"]] },
+  {
+    mime: "audio/wav",
+    extensions: ["wav"],
+    magic: [
+      [0, "RIFF"],
+      [8, "WAVE"],
+    ],
+  },
   { mime: "audio/flac", extensions: ["flac"], magic: [[0, "fLaC"]] },
-  { mime: "video/x-msvideo", extensions: ["avi"], magic: [[0, "RIFF"], [8, "AVI "]] },
+  {
+    mime: "video/x-msvideo",
+    extensions: ["avi"],
+    magic: [
+      [0, "RIFF"],
+      [8, "AVI "],
+    ],
+  },
   // Executables and binaries that must never be mistaken for something harmless.
   { mime: "application/x-msdownload", extensions: ["exe", "dll", "com", "scr", "msi"], magic: [[0, "MZ"]] },
   { mime: "application/x-elf", extensions: ["elf", "so"], magic: [[0, [0x7f, 0x45, 0x4c, 0x46]]] },
@@ -131,7 +159,9 @@ function sniffEbml(bytes: Uint8Array): Sniffed | null {
   if (!matches(bytes, [0, [0x1a, 0x45, 0xdf, 0xa3]])) return null;
   // The DocType element sits in the EBML header, within the first few dozen bytes.
   const head = String.fromCharCode(...bytes.subarray(0, 64));
-  return head.includes("webm") ? { mime: "video/webm", extensions: ["webm"] } : { mime: "video/x-matroska", extensions: ["mkv", "mka"] };
+  return head.includes("webm")
+    ? { mime: "video/webm", extensions: ["webm"] }
+    : { mime: "video/x-matroska", extensions: ["mkv", "mka"] };
 }
 
 /**
@@ -177,7 +207,9 @@ const KNOWN_EXTENSIONS = new Set<string>([
   ...SIGNATURES.flatMap((s) => s.extensions),
   ...Object.values(BRANDS).flatMap((s) => s.extensions),
   ...[MP4, HTML, SVG, XML, TEXT].flatMap((s) => s.extensions),
-  "webm", "mkv", "mka",
+  "webm",
+  "mkv",
+  "mka",
 ]);
 
 /** The lowercased extension of a file name ("" when it has none). */

@@ -22,13 +22,23 @@ export const TenantConfigSchema = z
     allowedOrigins: z.array(origin).max(50).default([]),
     limits: z
       .object({
-        maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(10 * 1024 * 1024)
+          .default(1024 * 1024),
         maxFriends: z.number().int().min(1).max(100_000).default(5000),
         /** Pending friend requests a user may have outgoing, and incoming. */
         maxPendingRequests: z.number().int().min(1).max(10_000).default(200),
         friendRequestTtlDays: z.number().int().min(1).max(365).default(30),
         maxGroupMembers: z.number().int().min(2).max(100_000).default(500),
-        maxUploadBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+        maxUploadBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(100 * 1024 * 1024)
+          .default(10 * 1024 * 1024),
         requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
       })
       .strict()
@@ -71,9 +81,19 @@ export const TenantConfigSchema = z
     messages: z
       .object({
         /** How long after sending its sender may edit a message (0: never). */
-        editWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(900),
+        editWindowSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 86_400)
+          .default(900),
         /** How long after sending its sender may recall a message (0: never; group owner/admins are not limited). */
-        recallWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(120),
+        recallWindowSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 86_400)
+          .default(120),
         /** Whether a direct conversation may start between users who are not friends (blocks still refuse it). */
         directWithStrangers: z.boolean().default(false),
         /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
@@ -91,7 +111,12 @@ export const TenantConfigSchema = z
     realtime: z
       .object({
         /** Largest client frame in bytes of UTF-8; a larger one closes the socket with 1009. */
-        maxFrameBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+        maxFrameBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(64 * 1024),
         /** Client frames per connection per second; one more closes the socket with 1008. */
         framesPerSecond: z.number().int().min(1).max(1000).default(20),
       })

@@ -14,7 +14,18 @@ const MULTILINE = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f${DEC
 const MESSAGE = "must not contain control characters or bidirectional formatting characters";
 
 /** One line of display text, trimmed, `min`–`max` characters. */
-export const lineText = (max: number, min = 1) => z.string().trim().min(min).max(max).refine((v) => !LINE.test(v), MESSAGE);
+export const lineText = (max: number, min = 1) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((v) => !LINE.test(v), MESSAGE);
 
 /** Display text that may span lines (tabs and line breaks allowed), trimmed, at most `max` characters. */
-export const multilineText = (max: number) => z.string().trim().max(max).refine((v) => !MULTILINE.test(v), MESSAGE);
+export const multilineText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((v) => !MULTILINE.test(v), MESSAGE);

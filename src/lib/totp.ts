@@ -24,11 +24,22 @@ export function qrSvg(text: string): string {
  * Checks a code; returns the time step it belongs to, or null. Steps at or before
  * `afterStep` are refused (the caller then claims the step atomically to stop replays).
  */
-export async function verifyTotp(secret: string, code: string, afterStep: number, nowMs = Date.now()): Promise<number | null> {
+export async function verifyTotp(
+  secret: string,
+  code: string,
+  afterStep: number,
+  nowMs = Date.now(),
+): Promise<number | null> {
   if (!/^\d{6}$/.test(code)) return null;
   const result = await verify({
-    secret, token: code, period: PERIOD, digits: 6, algorithm: "sha1",
-    epoch: Math.floor(nowMs / 1000), epochTolerance: [PERIOD, 0], afterTimeStep: afterStep,
+    secret,
+    token: code,
+    period: PERIOD,
+    digits: 6,
+    algorithm: "sha1",
+    epoch: Math.floor(nowMs / 1000),
+    epochTolerance: [PERIOD, 0],
+    afterTimeStep: afterStep,
   });
   return result.valid && "epoch" in result ? Math.floor(result.epoch / PERIOD) : null;
 }
@@ -48,5 +59,10 @@ export function newRecoveryCodes(n = 10): string[] {
 
 /** Recovery codes are stored as SHA-256 of their canonical form (they are random, not passwords). */
 export function hashRecoveryCode(code: string): Promise<string> {
-  return sha256Hex(code.trim().toLowerCase().replace(/[^a-z0-9]/g, ""));
+  return sha256Hex(
+    code
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, ""),
+  );
 }

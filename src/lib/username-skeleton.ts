@@ -10,7 +10,7 @@ import { confusablePairs } from "./confusables.gen";
 
 // Beyond confusables.txt: Cyrillic `м` reads as Latin `m` in the italic and handwriting styles
 // many apps use (the table maps it to a turned w). Prototypes here are already skeletons.
-const SUPPLEMENT: Record<string, string> = { "м": "rn", "М": "rn" };
+const SUPPLEMENT: Record<string, string> = { м: "rn", М: "rn" };
 
 let table: Map<string, string> | undefined;
 function prototypes(): Map<string, string> {
@@ -33,11 +33,20 @@ export function usernameSkeleton(username: string): string {
 }
 
 const SCRIPTS: [name: string, re: RegExp][] = [
-  ["Latin", /\p{Script=Latin}/u], ["Cyrillic", /\p{Script=Cyrillic}/u], ["Greek", /\p{Script=Greek}/u],
-  ["Han", /\p{Script=Han}/u], ["Hiragana", /\p{Script=Hiragana}/u], ["Katakana", /\p{Script=Katakana}/u],
-  ["Hangul", /\p{Script=Hangul}/u], ["Bopomofo", /\p{Script=Bopomofo}/u], ["Arabic", /\p{Script=Arabic}/u],
-  ["Hebrew", /\p{Script=Hebrew}/u], ["Thai", /\p{Script=Thai}/u], ["Devanagari", /\p{Script=Devanagari}/u],
-  ["Armenian", /\p{Script=Armenian}/u], ["Georgian", /\p{Script=Georgian}/u],
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+  ["Han", /\p{Script=Han}/u],
+  ["Hiragana", /\p{Script=Hiragana}/u],
+  ["Katakana", /\p{Script=Katakana}/u],
+  ["Hangul", /\p{Script=Hangul}/u],
+  ["Bopomofo", /\p{Script=Bopomofo}/u],
+  ["Arabic", /\p{Script=Arabic}/u],
+  ["Hebrew", /\p{Script=Hebrew}/u],
+  ["Thai", /\p{Script=Thai}/u],
+  ["Devanagari", /\p{Script=Devanagari}/u],
+  ["Armenian", /\p{Script=Armenian}/u],
+  ["Georgian", /\p{Script=Georgian}/u],
 ];
 const ALLOWED_MIXES = [
   new Set(["Latin", "Han", "Hiragana", "Katakana"]),

@@ -43,7 +43,10 @@ export async function apiKeyPrincipal(db: TenantDb, token: string): Promise<Extr
     throw revoked("The account that created this API key is suspended or deleted.");
   }
   grants.push(creator.roles.flatMap((r) => JSON.parse(r.permissions) as string[]));
-  rank = Math.min(rank, creator.roles.reduce((max, r) => Math.max(max, r.rank), 0));
+  rank = Math.min(
+    rank,
+    creator.roles.reduce((max, r) => Math.max(max, r.rank), 0),
+  );
   await touchApiKey(db, row);
   return { kind: "api_key", keyId: row.id, creatorId, grants, rank };
 }

@@ -24,7 +24,12 @@ const verified = new Map<string, TokenClaims>();
 const MAX_VERIFIED = 10_000;
 
 /** Verifies an access token for this tenant (signature, kind, issuer, audience, tenant, expiry). */
-export async function verifyAccessToken(env: Env, tenant: ResolvedTenant, token: string, now = Date.now()): Promise<TokenClaims> {
+export async function verifyAccessToken(
+  env: Env,
+  tenant: ResolvedTenant,
+  token: string,
+  now = Date.now(),
+): Promise<TokenClaims> {
   const hit = verified.get(token);
   if (hit && hit.exp * 1000 > now && hit.tid === tenant.id) return hit;
   const claims = await verifyToken(token, "access", (kid) => verificationKey(env, tenant, kid), {
@@ -67,12 +72,18 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     } else {
       const claims = await verifyAccessToken(c.env, tenant, token);
       // With the default store, the user's API rate limit rides on the same hub call.
-      const rate = c.env.UPSTASH_REDIS_REST_URL ? undefined : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
+      const rate = c.env.UPSTASH_REDIS_REST_URL
+        ? undefined
+        : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
       const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
       if (!check.ok) {
-        throw new AppError(check.reason === "user_inactive" ? "account_inactive" : "session_revoked", reasons[check.reason] ?? "Sign in again.", {
-          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
-        });
+        throw new AppError(
+          check.reason === "user_inactive" ? "account_inactive" : "session_revoked",
+          reasons[check.reason] ?? "Sign in again.",
+          {
+            headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+          },
+        );
       }
       c.set("principal", { kind: "user", userId: claims.sub, sessionId: claims.sid!, roles: claims.roles ?? [] });
       if (check.rate) c.set("userRate", check.rate);
@@ -84,7 +95,8 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 
 /** The signed-in user (403 for API keys on user-only routes). */
 export function requireUser(p: Principal): Extract<Principal, { kind: "user" }> {
-  if (p.kind !== "user") throw new AppError("user_required", "This route acts for a signed-in user; API keys cannot use it.");
+  if (p.kind !== "user")
+    throw new AppError("user_required", "This route acts for a signed-in user; API keys cannot use it.");
   return p;
 }
 
@@ -99,7 +111,8 @@ export async function callerGrants(db: TenantDb, p: Principal): Promise<string[]
 }
 
 /** True when every list grants the permission. */
-export const grantsAll = (grants: string[][], permission: string): boolean => grants.every((g) => hasPermission(g, permission));
+export const grantsAll = (grants: string[][], permission: string): boolean =>
+  grants.every((g) => hasPermission(g, permission));
 
 /** Requires a `resource:action` permission (see {@link callerGrants}). */
 export function requirePermission(permission: string): MiddlewareHandler<AppEnv> {

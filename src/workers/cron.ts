@@ -41,7 +41,10 @@ const coreSweeps: TenantSweep[] = [
 export async function runCron(env: Env, extra: TenantSweep[] = [], now = Date.now()): Promise<Record<string, number>> {
   const sweeps = [...coreSweeps, ...extra];
   const db = platformDb(env);
-  const totals: Record<string, number> = { idempotencyKeysSwept: await sweepIdempotencyKeys(db, now), tenantsFailed: 0 };
+  const totals: Record<string, number> = {
+    idempotencyKeysSwept: await sweepIdempotencyKeys(db, now),
+    tenantsFailed: 0,
+  };
   const rows = (await allMigratableTenants(db)).filter((r) => r.status === "active" || r.status === "suspended");
   const queue = [...rows];
   const worker = async () => {

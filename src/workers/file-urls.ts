@@ -29,16 +29,20 @@ export const URL_STEP_SECONDS = 900;
 const keys = new SettledCache<CryptoKey>(16);
 
 function urlKey(secret: string): Promise<CryptoKey> {
-  return keys.get(secret, () => true, async () => {
-    const ikm = await crypto.subtle.importKey("raw", fromBase64url(secret), "HKDF", false, ["deriveKey"]);
-    return crypto.subtle.deriveKey(
-      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(LABEL) },
-      ikm,
-      { name: "HMAC", hash: "SHA-256", length: 256 },
-      false,
-      ["sign"],
-    );
-  });
+  return keys.get(
+    secret,
+    () => true,
+    async () => {
+      const ikm = await crypto.subtle.importKey("raw", fromBase64url(secret), "HKDF", false, ["deriveKey"]);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(LABEL) },
+        ikm,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign"],
+      );
+    },
+  );
 }
 
 /** The signature over one (tenant, file, expiry); ids never contain '\n', so fields cannot run together. */
@@ -103,7 +107,10 @@ export const FileSchema = z
     name: z.string(),
     contentType: z.string().openapi({ description: "Sniffed from the bytes, not taken from the client" }),
     size: z.number().int(),
-    sha256: z.string().nullable().openapi({ description: "Hex SHA-256 of the bytes (single uploads; null for multipart)" }),
+    sha256: z
+      .string()
+      .nullable()
+      .openapi({ description: "Hex SHA-256 of the bytes (single uploads; null for multipart)" }),
     createdAt: z.string(),
     url: z.string().openapi({ description: "Signed download URL; no Authorization header needed" }),
     urlExpiresAt: z.string(),
@@ -111,10 +118,24 @@ export const FileSchema = z
   .openapi("File");
 
 /** A file row as the API shows it (FileSchema), with a freshly signed download URL. */
-export async function fileView(secret: string, origin: string, tenantId: string, row: FileRow, now = Date.now()): Promise<z.infer<typeof FileSchema>> {
+export async function fileView(
+  secret: string,
+  origin: string,
+  tenantId: string,
+  row: FileRow,
+  now = Date.now(),
+): Promise<z.infer<typeof FileSchema>> {
   const { url, expiresAt } = await downloadUrl(secret, origin, tenantId, row.id, now);
   return {
-    id: row.id, ownerId: row.ownerId, purpose: row.purpose, name: row.name, contentType: row.contentType, size: row.size,
-    sha256: row.sha256, createdAt: new Date(row.createdAt).toISOString(), url, urlExpiresAt: new Date(expiresAt).toISOString(),
+    id: row.id,
+    ownerId: row.ownerId,
+    purpose: row.purpose,
+    name: row.name,
+    contentType: row.contentType,
+    size: row.size,
+    sha256: row.sha256,
+    createdAt: new Date(row.createdAt).toISOString(),
+    url,
+    urlExpiresAt: new Date(expiresAt).toISOString(),
   };
 }

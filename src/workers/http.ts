@@ -50,9 +50,15 @@ export const ProblemSchema = z
   .openapi("Problem");
 
 /** Response entries for the given error statuses, for createRoute's `responses`. */
-export function problemResponses(...statuses: number[]): Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> {
-  const out: Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> = {};
-  for (const s of statuses) out[s] = { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } };
+export function problemResponses(
+  ...statuses: number[]
+): Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> {
+  const out: Record<
+    number,
+    { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }
+  > = {};
+  for (const s of statuses)
+    out[s] = { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } };
   return out;
 }
 

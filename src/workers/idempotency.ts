@@ -43,4 +43,5 @@ export async function onceByKey<T>(
 }
 
 /** The response header that marks a replayed answer. */
-export const replayedHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
+export const replayedHeader = (replayed: boolean): Record<string, string> =>
+  replayed ? { "idempotent-replayed": "true" } : {};

@@ -42,7 +42,9 @@ async function load(env: Env, tenant: ResolvedTenant, now: number): Promise<Tena
     jwks.push(jwk);
     verifiers.set(r.kid, (await importJWK(jwk, ALG)) as CryptoKey);
   }
-  const privateJwk = JSON.parse(await openSecret(env.DB_ENCRYPTION_KEY, active.privateJwkSealed, `${tenant.id}:${active.kid}`)) as JWK;
+  const privateJwk = JSON.parse(
+    await openSecret(env.DB_ENCRYPTION_KEY, active.privateJwkSealed, `${tenant.id}:${active.kid}`),
+  ) as JWK;
   const privateKey = (await importJWK(privateJwk, ALG)) as CryptoKey;
   return { signer: { kid: active.kid, privateKey }, verifiers, jwks };
 }

@@ -25,10 +25,21 @@ export async function publishTenantOutbox(
   const db = tenantDb(tenant.db);
   let published = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const rows = await claimUnpublished(db, now, { limit: BATCH, leaseMs: OUTBOX_LEASE_MS, createdBefore: now - minAgeMs });
+    const rows = await claimUnpublished(db, now, {
+      limit: BATCH,
+      leaseMs: OUTBOX_LEASE_MS,
+      createdBefore: now - minAgeMs,
+    });
     if (!rows.length) break;
-    await publishEvents(env, rows.map((r) => toCloudEvent(tenant.id, `/tenants/${tenant.id}`, r)));
-    await markPublished(db, rows.map((r) => r.id), Date.now());
+    await publishEvents(
+      env,
+      rows.map((r) => toCloudEvent(tenant.id, `/tenants/${tenant.id}`, r)),
+    );
+    await markPublished(
+      db,
+      rows.map((r) => r.id),
+      Date.now(),
+    );
     published += rows.length;
     if (rows.length < BATCH) break;
   }
@@ -39,6 +50,7 @@ export async function publishTenantOutbox(
 export function publishInBackground(env: Env, tenant: Pick<ResolvedTenant, "id" | "db">): Promise<void> {
   return publishTenantOutbox(env, tenant).then(
     () => undefined,
-    (err: unknown) => log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }),
+    (err: unknown) =>
+      log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }),
   );
 }

@@ -79,7 +79,13 @@ export async function dispatchBatch(
       figures.retried++;
       continue;
     }
-    const fields = { queue: batch.queue, eventId: event.id, type: event.type, tenantId: event.tenantid, traceparent: event.traceparent };
+    const fields = {
+      queue: batch.queue,
+      eventId: event.id,
+      type: event.type,
+      tenantId: event.tenantid,
+      traceparent: event.traceparent,
+    };
     try {
       const handler = platform[event.type];
       const tenant = handler ? null : await resolveTenantById(env, () => platformDb(env), event.tenantid);
@@ -105,8 +111,13 @@ export async function dispatchBatch(
     }
   }
   await recordBatch(platformDb(env), {
-    queue: batch.queue, processed: figures.processed, retried: figures.retried, deadLettered: figures.deadLettered,
-    size: batch.messages.length, lagMs: Math.max(0, now - figures.oldest), at: now,
+    queue: batch.queue,
+    processed: figures.processed,
+    retried: figures.retried,
+    deadLettered: figures.deadLettered,
+    size: batch.messages.length,
+    lagMs: Math.max(0, now - figures.oldest),
+    at: now,
   }).catch((err: unknown) => log("warn", "queue figures not recorded", { queue: batch.queue, error: String(err) }));
 }
 

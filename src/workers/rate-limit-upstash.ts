@@ -59,10 +59,12 @@ export class UpstashRateLimitStore implements RateLimitStore {
   }
 
   async check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`rate limit: limit must be a positive integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`rate limit: limit must be a positive integer, got ${limit}`);
     if (!(windowSeconds > 0)) throw new RangeError(`rate limit: window must be positive, got ${windowSeconds}`);
     // A negative cost is a refund: the library's scripts skip the limit check and decrement.
-    if (!Number.isInteger(cost) || cost === 0) throw new RangeError(`rate limit: cost must be a non-zero integer, got ${cost}`);
+    if (!Number.isInteger(cost) || cost === 0)
+      throw new RangeError(`rate limit: cost must be a non-zero integer, got ${cost}`);
 
     const res = await this.limiter(limit, windowSeconds).limit(key, { rate: cost });
     // Only analytics, deny lists and multi-region sync put work in `pending`; all are off here,
@@ -76,7 +78,13 @@ export class UpstashRateLimitStore implements RateLimitStore {
     if (res.success) return { allowed: true, limit: res.limit, remaining: res.remaining, retryAfter: 0, reset };
     // Upstash's `reset` is the end of the current fixed window: the hint the DO store also gives
     // when the current window alone is full. Never 0 for a denial (clients would retry at once).
-    return { allowed: false, limit: res.limit, remaining: 0, retryAfter: Math.max(1, reset), reset: Math.max(1, reset) };
+    return {
+      allowed: false,
+      limit: res.limit,
+      remaining: 0,
+      retryAfter: Math.max(1, reset),
+      reset: Math.max(1, reset),
+    };
   }
 
   /** The limiter for one limit/window pair, cached per isolate (least recently used dropped first). */

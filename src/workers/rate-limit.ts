@@ -38,7 +38,10 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
  * when configured, else CF-Connecting-IP in production only (Cloudflare sets it and overwrites a
  * client's own; outside Cloudflare anyone can send it). X-Forwarded-For is never trusted.
  */
-export function clientAddress(headers: { header(name: string): string | undefined }, env: Pick<Env, "CLIENT_IP_HEADER" | "ENVIRONMENT">): string {
+export function clientAddress(
+  headers: { header(name: string): string | undefined },
+  env: Pick<Env, "CLIENT_IP_HEADER" | "ENVIRONMENT">,
+): string {
   const name = env.CLIENT_IP_HEADER || (env.ENVIRONMENT === "production" ? "cf-connecting-ip" : "");
   const value = name ? headers.header(name)?.trim() : undefined;
   // Bounded and plain, so a forged header cannot bloat throttle keys or logs.
@@ -54,7 +57,12 @@ export function rateLimitHeaders(policy: string, r: RateLimitResult, windowSecon
 }
 
 /** The 429 every limiter answers. */
-export function tooManyRequests(policy: string, r: RateLimitResult, windowSeconds: number, detail = "Too many requests; retry later."): AppError {
+export function tooManyRequests(
+  policy: string,
+  r: RateLimitResult,
+  windowSeconds: number,
+  detail = "Too many requests; retry later.",
+): AppError {
   return new AppError("rate_limited", detail, {
     headers: { "retry-after": String(Math.max(1, r.retryAfter)), ...rateLimitHeaders(policy, r, windowSeconds) },
   });

@@ -44,19 +44,34 @@ async function ensureMigrated(db: PlatformDb, tenantId: string, loc: TenantDbLoc
 }
 
 /** The tenant for a slug (null if unknown or deleted), cached for TENANT_CACHE_TTL_MS. */
-export function resolveTenant(env: Env, db: () => PlatformDb, slug: string, now = Date.now()): Promise<ResolvedTenant | null> {
+export function resolveTenant(
+  env: Env,
+  db: () => PlatformDb,
+  slug: string,
+  now = Date.now(),
+): Promise<ResolvedTenant | null> {
   return cached(env, db, `s:${slug}`, { slug }, now);
 }
 
 /** The tenant for an id (queue consumers and the cron know tenants by id), cached the same way. */
-export function resolveTenantById(env: Env, db: () => PlatformDb, id: string, now = Date.now()): Promise<ResolvedTenant | null> {
+export function resolveTenantById(
+  env: Env,
+  db: () => PlatformDb,
+  id: string,
+  now = Date.now(),
+): Promise<ResolvedTenant | null> {
   return cached(env, db, `i:${id}`, { id }, now);
 }
 
 function cached(env: Env, db: () => PlatformDb, k: string, key: Key, now: number): Promise<ResolvedTenant | null> {
   const ttl = Number(env.TENANT_CACHE_TTL_MS) || 5000;
   // A failed load throws to its caller and stores nothing: the next request retries.
-  return cache.get(k, (at) => now - at < ttl, () => load(env, db(), key), now);
+  return cache.get(
+    k,
+    (at) => now - at < ttl,
+    () => load(env, db(), key),
+    now,
+  );
 }
 
 /** Drops a tenant from this isolate's cache after an admin change. */

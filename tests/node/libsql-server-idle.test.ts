@@ -4,7 +4,13 @@
  */
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientBuilds, createNamespace, rejectionCode, startTestServer, type TestServer } from "./libsql-server.helpers.js";
+import {
+  clientBuilds,
+  createNamespace,
+  rejectionCode,
+  startTestServer,
+  type TestServer,
+} from "./libsql-server.helpers.js";
 
 const IDLE_MS = 300;
 let ts: TestServer;
@@ -30,7 +36,9 @@ describe("abandoned transactions", () => {
     const started = Date.now();
 
     // These queue behind the open transaction until it expires.
-    const writers = Array.from({ length: 3 }, (_, i) => connect().execute({ sql: "INSERT INTO ledger VALUES (?)", args: [`writer ${i}`] }));
+    const writers = Array.from({ length: 3 }, (_, i) =>
+      connect().execute({ sql: "INSERT INTO ledger VALUES (?)", args: [`writer ${i}`] }),
+    );
     await Promise.all(writers);
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(IDLE_MS - 50);

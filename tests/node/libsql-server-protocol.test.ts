@@ -2,7 +2,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, createNamespace, postHrana, SECRET, startTestServer, type TestServer } from "./libsql-server.helpers.js";
+import {
+  admin,
+  createNamespace,
+  postHrana,
+  SECRET,
+  startTestServer,
+  type TestServer,
+} from "./libsql-server.helpers.js";
 
 let ts: TestServer;
 const execute = (sql: string, extra: Record<string, unknown> = {}) => ({ type: "execute", stmt: { sql, ...extra } });
@@ -38,11 +45,15 @@ describe("admin API", () => {
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: "NAMESPACE_ALREADY_EXISTS" });
 
-    const list = (await (await admin(ts.server, "GET", "/v1/namespaces")).json()) as { namespaces: Array<{ name: string }> };
+    const list = (await (await admin(ts.server, "GET", "/v1/namespaces")).json()) as {
+      namespaces: Array<{ name: string }>;
+    };
     expect(list.namespaces.map((n) => n.name)).toEqual(expect.arrayContaining(["acme", "proto", "other"]));
     expect((await admin(ts.server, "GET", "/v1/namespaces/acme")).status).toBe(200);
 
-    await pipeline("acme", { requests: [execute("CREATE TABLE t (x)"), execute("INSERT INTO t VALUES (1)"), { type: "close" }] });
+    await pipeline("acme", {
+      requests: [execute("CREATE TABLE t (x)"), execute("INSERT INTO t VALUES (1)"), { type: "close" }],
+    });
     const del = await admin(ts.server, "DELETE", "/v1/namespaces/acme");
     expect(del.status).toBe(200);
     for (const suffix of ["", "-wal", "-shm"]) expect(existsSync(join(ts.dataDir, `acme.db${suffix}`))).toBe(false);
@@ -54,7 +65,9 @@ describe("admin API", () => {
 
     // A recreated namespace starts empty.
     await createNamespace(ts.server, "acme");
-    const fresh = await pipeline("acme", { requests: [execute("SELECT count(*) FROM sqlite_master WHERE name = 't'")] });
+    const fresh = await pipeline("acme", {
+      requests: [execute("SELECT count(*) FROM sqlite_master WHERE name = 't'")],
+    });
     expect(fresh.results[0]?.response).toMatchObject({ result: { rows: [[{ type: "integer", value: "0" }]] } });
   });
 
@@ -129,7 +142,11 @@ describe("streams and batons", () => {
     const second = await pipeline("proto", { baton: first.baton, requests: [execute("SELECT 2")] });
     expect(second.baton).not.toBe(first.baton);
 
-    for (const [ns, baton] of [["proto", first.baton], ["proto", "garbage"], ["other", second.baton]] as const) {
+    for (const [ns, baton] of [
+      ["proto", first.baton],
+      ["proto", "garbage"],
+      ["other", second.baton],
+    ] as const) {
       const res = await postHrana(ts.server, ns, "v2/pipeline", { baton, requests: [execute("SELECT 3")] });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ code: "STREAM_EXPIRED" });
@@ -140,10 +157,18 @@ describe("streams and batons", () => {
 
   it("tracks autocommit state and keeps the transaction on its stream", async () => {
     const open = await pipeline("proto", {
-      requests: [{ type: "get_autocommit" }, execute("BEGIN IMMEDIATE"), { type: "get_autocommit" }, execute("CREATE TABLE tx_t (x)")],
+      requests: [
+        { type: "get_autocommit" },
+        execute("BEGIN IMMEDIATE"),
+        { type: "get_autocommit" },
+        execute("CREATE TABLE tx_t (x)"),
+      ],
     });
     expect(open.results.map((r) => r.response?.is_autocommit)).toEqual([true, undefined, false, undefined]);
-    const commit = await pipeline("proto", { baton: open.baton, requests: [execute("COMMIT"), { type: "get_autocommit" }, { type: "close" }] });
+    const commit = await pipeline("proto", {
+      baton: open.baton,
+      requests: [execute("COMMIT"), { type: "get_autocommit" }, { type: "close" }],
+    });
     expect(commit.results[1]?.response?.is_autocommit).toBe(true);
   });
 
@@ -159,7 +184,10 @@ describe("streams and batons", () => {
     expect(res.results[1]?.response).toMatchObject({ result: { rows: [[{ type: "integer", value: "42" }]] } });
     expect(res.results[3]?.error?.code).toBe("SQL_STORE_TOO_LARGE");
     // A reference to an unknown sql_id is a protocol error for the whole request.
-    const missing = await postHrana(ts.server, "proto", "v2/pipeline", { baton: res.baton, requests: [{ type: "execute", stmt: { sql_id: 1 } }] });
+    const missing = await postHrana(ts.server, "proto", "v2/pipeline", {
+      baton: res.baton,
+      requests: [{ type: "execute", stmt: { sql_id: 1 } }],
+    });
     expect(missing.status).toBe(400);
   });
 });
@@ -174,7 +202,16 @@ describe("Hrana requests", () => {
       ],
     });
     expect(res.results[0]?.error?.code).toBe("ARGS_INVALID");
-    expect(res.results[1]?.response).toMatchObject({ result: { rows: [[{ type: "text", value: "x" }, { type: "text", value: "x" }]] } });
+    expect(res.results[1]?.response).toMatchObject({
+      result: {
+        rows: [
+          [
+            { type: "text", value: "x" },
+            { type: "text", value: "x" },
+          ],
+        ],
+      },
+    });
     expect(res.results[2]?.error?.code).toBe("ARGS_BOTH_POSITIONAL_AND_NAMED");
   });
 
@@ -199,17 +236,27 @@ describe("Hrana requests", () => {
         },
       ],
     });
-    const result = res.results[0]?.response?.result as { step_results: unknown[]; step_errors: Array<{ code: string } | null> };
+    const result = res.results[0]?.response?.result as {
+      step_results: unknown[];
+      step_errors: Array<{ code: string } | null>;
+    };
     expect(result.step_results.map((r) => r !== null)).toEqual([true, false, false, true, true, false, true, true]);
     expect(result.step_errors[1]?.code).toBe("SQL_INPUT_ERROR");
   });
 
   it("fails a whole batch on a syntax error before running any step", async () => {
     const res = await pipeline("proto", {
-      requests: [{ type: "batch", batch: { steps: [{ stmt: { sql: "CREATE TABLE never (x)" } }, { stmt: { sql: "SELEC 1" } }] } }],
+      requests: [
+        {
+          type: "batch",
+          batch: { steps: [{ stmt: { sql: "CREATE TABLE never (x)" } }, { stmt: { sql: "SELEC 1" } }] },
+        },
+      ],
     });
     expect(res.results[0]?.error?.code).toBe("SQL_PARSE_ERROR");
-    const check = await pipeline("proto", { requests: [execute("SELECT count(*) FROM sqlite_master WHERE name = 'never'")] });
+    const check = await pipeline("proto", {
+      requests: [execute("SELECT count(*) FROM sqlite_master WHERE name = 'never'")],
+    });
     expect(check.results[0]?.response).toMatchObject({ result: { rows: [[{ type: "integer", value: "0" }]] } });
   });
 

@@ -35,7 +35,10 @@ export async function admin(server: LibsqlServer, method: string, path: string, 
 }
 
 /** Create a namespace through the admin API and return its `{ namespace, url, token }`. */
-export async function createNamespace(server: LibsqlServer, ns: string): Promise<{ namespace: string; url: string; token: string }> {
+export async function createNamespace(
+  server: LibsqlServer,
+  ns: string,
+): Promise<{ namespace: string; url: string; token: string }> {
   const res = await admin(server, "POST", `/v1/namespaces/${ns}/create`);
   if (res.status !== 200) throw new Error(`create ${ns}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as { namespace: string; url: string; token: string };

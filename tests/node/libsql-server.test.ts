@@ -4,7 +4,13 @@
  */
 import { LibsqlError, type Client, type IntMode } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientBuilds, createNamespace, rejectionCode, startTestServer, type TestServer } from "./libsql-server.helpers.js";
+import {
+  clientBuilds,
+  createNamespace,
+  rejectionCode,
+  startTestServer,
+  type TestServer,
+} from "./libsql-server.helpers.js";
 
 let ts: TestServer;
 
@@ -43,7 +49,10 @@ describe.each(clientBuilds)("@libsql/client ($build build)", ({ build, create })
   });
 
   it("reports rowsAffected, lastInsertRowid and column types", async () => {
-    const ins = await db.execute({ sql: "INSERT INTO items (name, qty) VALUES (?, ?), (?, ?)", args: ["a", 1, "b", 2] });
+    const ins = await db.execute({
+      sql: "INSERT INTO items (name, qty) VALUES (?, ?), (?, ?)",
+      args: ["a", 1, "b", 2],
+    });
     expect(ins.rowsAffected).toBe(2);
     expect(ins.lastInsertRowid).toBe(2n);
     const upd = await db.execute("UPDATE items SET qty = qty + 1 WHERE name IN ('a', 'b')");
@@ -88,7 +97,10 @@ describe.each(clientBuilds)("@libsql/client ($build build)", ({ build, create })
   it("rolls back a failing batch and reports the base error code", async () => {
     await db.execute("CREATE TABLE batch_fail (v INTEGER UNIQUE)");
     const err = await db
-      .batch(["INSERT INTO batch_fail VALUES (1)", "INSERT INTO batch_fail VALUES (2)", "INSERT INTO batch_fail VALUES (1)"], "write")
+      .batch(
+        ["INSERT INTO batch_fail VALUES (1)", "INSERT INTO batch_fail VALUES (2)", "INSERT INTO batch_fail VALUES (1)"],
+        "write",
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibsqlError);
     expect((err as LibsqlError).code).toBe("SQLITE_CONSTRAINT");
@@ -115,7 +127,10 @@ describe.each(clientBuilds)("@libsql/client ($build build)", ({ build, create })
   it("keeps 64-bit integers exact in bigint and string int modes", async () => {
     const values = [9223372036854775807n, -9223372036854775808n, 9007199254740993n, -42n];
     await db.execute("CREATE TABLE big_ints (v INTEGER)");
-    await db.batch(values.map((v) => ({ sql: "INSERT INTO big_ints VALUES (?)", args: [v] })), "write");
+    await db.batch(
+      values.map((v) => ({ sql: "INSERT INTO big_ints VALUES (?)", args: [v] })),
+      "write",
+    );
     const asBigint = await connect("bigint").execute("SELECT v, typeof(v) AS t FROM big_ints ORDER BY rowid");
     expect(asBigint.rows.map((r) => r.v)).toEqual(values);
     expect(asBigint.rows.every((r) => r.t === "integer")).toBe(true);
@@ -129,7 +144,10 @@ describe.each(clientBuilds)("@libsql/client ($build build)", ({ build, create })
   it("round-trips blobs", async () => {
     const bytes = new Uint8Array(256).map((_, i) => i ^ 0xab);
     await db.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
-    await db.execute({ sql: "INSERT INTO blobs (b) VALUES (?), (?), (?)", args: [bytes, bytes.buffer, new Uint8Array(0)] });
+    await db.execute({
+      sql: "INSERT INTO blobs (b) VALUES (?), (?), (?)",
+      args: [bytes, bytes.buffer, new Uint8Array(0)],
+    });
     const rs = await db.execute("SELECT b, typeof(b) AS t FROM blobs ORDER BY id");
     for (const [i, expected] of [bytes, bytes, new Uint8Array(0)].entries()) {
       const b = rs.rows[i]?.b;
@@ -164,7 +182,10 @@ describe.each(clientBuilds)("@libsql/client ($build build)", ({ build, create })
   it("runs executeMultiple and migrate", async () => {
     await db.executeMultiple("CREATE TABLE multi (a); INSERT INTO multi VALUES (1); INSERT INTO multi VALUES (2);");
     expect((await db.execute("SELECT count(*) AS n FROM multi")).rows[0]?.n).toBe(2);
-    await db.migrate(["CREATE TABLE parent (id INTEGER PRIMARY KEY)", "CREATE TABLE child (p INTEGER REFERENCES parent(id))"]);
+    await db.migrate([
+      "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+      "CREATE TABLE child (p INTEGER REFERENCES parent(id))",
+    ]);
     // migrate() switches foreign keys off for its batch only; they are back on afterwards.
     expect(await rejectionCode(db.execute("INSERT INTO child VALUES (99)"))).toBe("SQLITE_CONSTRAINT");
   });

@@ -20,13 +20,24 @@ afterAll(async () => {
 /** The three ways a client may talk: auto-pipelined (the default), one command per request, plain JSON. */
 const clients = {
   "auto-pipelining, base64": () => new Redis({ url: upstash.url, token: upstash.token, enableTelemetry: false }),
-  "single commands, base64": () => new Redis({ url: upstash.url, token: upstash.token, enableTelemetry: false, enableAutoPipelining: false }),
+  "single commands, base64": () =>
+    new Redis({ url: upstash.url, token: upstash.token, enableTelemetry: false, enableAutoPipelining: false }),
   "single commands, plain JSON": () =>
-    new Redis({ url: upstash.url, token: upstash.token, enableTelemetry: false, enableAutoPipelining: false, responseEncoding: false }),
+    new Redis({
+      url: upstash.url,
+      token: upstash.token,
+      enableTelemetry: false,
+      enableAutoPipelining: false,
+      responseEncoding: false,
+    }),
 };
 
 const post = (path: string, body: unknown, token = upstash.token) =>
-  fetch(`${upstash.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  fetch(`${upstash.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
 
 describe.each(Object.entries(clients))("@upstash/redis through the adapter (%s)", (_, make) => {
   it("set / get / incr, with unicode and JSON values", async () => {
@@ -96,7 +107,9 @@ describe("REST surface", () => {
       expect((await post(path, [["PING"]], "nope")).status).toBe(401);
       expect((await fetch(`${upstash.url}${path}`, { method: "POST", body: '["PING"]' })).status).toBe(401);
     }
-    expect((await fetch(`${upstash.url}/?_token=${upstash.token}`, { method: "POST", body: '["PING"]' })).status).toBe(200);
+    expect((await fetch(`${upstash.url}/?_token=${upstash.token}`, { method: "POST", body: '["PING"]' })).status).toBe(
+      200,
+    );
   });
 
   it("400 with { error } for a failing single command; 200 with per-command errors for a pipeline", async () => {
@@ -105,7 +118,11 @@ describe("REST surface", () => {
     expect(await res.json()).toEqual({ error: expect.stringMatching(/^ERR unknown command/) });
     const pipe = await post("/pipeline", [["SET", "rest:a", "1"], ["NOSUCHCOMMAND"], ["INCR", "rest:a"]]);
     expect(pipe.status).toBe(200);
-    expect(await pipe.json()).toEqual([{ result: "OK" }, { error: expect.stringMatching(/unknown command/) }, { result: 2 }]);
+    expect(await pipe.json()).toEqual([
+      { result: "OK" },
+      { error: expect.stringMatching(/unknown command/) },
+      { result: 2 },
+    ]);
   });
 
   it("discards a transaction with an unknown command as a whole (400), runs none of it", async () => {
@@ -118,10 +135,13 @@ describe("REST surface", () => {
 
   it("base64-encodes every string but a top-level OK when asked to", async () => {
     const headers = { authorization: `Bearer ${upstash.token}`, "upstash-encoding": "base64" };
-    const call = async (body: unknown) => (await fetch(upstash.url, { method: "POST", headers, body: JSON.stringify(body) })).json();
+    const call = async (body: unknown) =>
+      (await fetch(upstash.url, { method: "POST", headers, body: JSON.stringify(body) })).json();
     expect(await call(["SET", "b64", "é"])).toEqual({ result: "OK" });
     expect(await call(["GET", "b64"])).toEqual({ result: Buffer.from("é").toString("base64") });
-    expect(await call(["EVAL", "return {1, 'OK'}", "0"])).toEqual({ result: [1, Buffer.from("OK").toString("base64")] });
+    expect(await call(["EVAL", "return {1, 'OK'}", "0"])).toEqual({
+      result: [1, Buffer.from("OK").toString("base64")],
+    });
   });
 
   it("refuses commands that would break the shared connection", async () => {

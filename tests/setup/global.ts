@@ -51,7 +51,9 @@ function oathtoolCodes(): { secret: string; codes: { epoch: number; code: string
   const epochs = [59, 1111111109, 1234567890, 2000000000, Math.floor(Date.now() / 1000)];
   const codes = epochs.map((epoch) => {
     const at = new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const code = execFileSync("oathtool", ["--totp", "--base32", "--digits=6", `--now=${at}`, secret], { encoding: "utf8" }).trim();
+    const code = execFileSync("oathtool", ["--totp", "--base32", "--digits=6", `--now=${at}`, secret], {
+      encoding: "utf8",
+    }).trim();
     return { epoch, code };
   });
   return { secret, codes };

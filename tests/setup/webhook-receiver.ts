@@ -74,7 +74,9 @@ export async function startWebhookReceiver(): Promise<{ url: string; close: () =
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
       s.requests.push({ method: req.method ?? "", headers, body, status, at: Date.now() });
       if (status >= 300 && status < 400) res.setHeader("location", `${url.pathname}/redirected`);
-      res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : `failing on purpose (${status})`);
+      res
+        .writeHead(status, { "content-type": "text/plain" })
+        .end(status < 300 ? "ok" : `failing on purpose (${status})`);
     })().catch((err: unknown) => json(res, 500, { error: String(err) }));
   });
 
@@ -82,9 +84,10 @@ export async function startWebhookReceiver(): Promise<{ url: string; close: () =
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -18,7 +18,8 @@ const PERMITTED: Record<Rank, Action[]> = {
 
 async function act(who: Who, action: Action, targetId: string, targetRoles: string[]): Promise<Response> {
   if (action === "delete") return call(`/v1/admin/users/${targetId}`, { method: "DELETE", ...who });
-  if (action === "roles") return call(`/v1/admin/users/${targetId}/roles`, { method: "PUT", ...who, json: { roles: targetRoles } });
+  if (action === "roles")
+    return call(`/v1/admin/users/${targetId}/roles`, { method: "PUT", ...who, json: { roles: targetRoles } });
   return call(`/v1/admin/users/${targetId}/${action}`, { method: "POST", ...who });
 }
 
@@ -41,7 +42,11 @@ describe("role ranks", () => {
     const t = await tenantWithOwner();
     slug = t.tenant.slug;
     owner = as(slug, t.owner);
-    const ops = await call("/v1/admin/roles", { method: "POST", ...owner, json: { name: "ops", rank: 60, permissions: ["users:*", "roles:assign"] } });
+    const ops = await call("/v1/admin/roles", {
+      method: "POST",
+      ...owner,
+      json: { name: "ops", rank: 60, permissions: ["users:*", "roles:assign"] },
+    });
     expect(ops.status, await ops.clone().text()).toBe(201);
     expect((await ops.json<{ rank: number }>()).rank).toBe(60);
     for (const r of Object.keys(RANK) as Rank[]) actors[r] = (await userWith(r)).who;
@@ -70,28 +75,103 @@ describe("role ranks", () => {
   it("nobody grants, creates, edits or deletes a role at or above their own rank", async () => {
     const admin = actors.admin;
     const member = await userWith("member");
-    await expectProblem(await call(`/v1/admin/users/${member.id}/roles`, { method: "PUT", ...admin, json: { roles: ["admin", "member"] } }), 403, "rank_too_low");
-    const toOwner = await call(`/v1/admin/users/${member.id}/roles`, { method: "PUT", ...admin, json: { roles: ["owner", "member"] } });
+    await expectProblem(
+      await call(`/v1/admin/users/${member.id}/roles`, {
+        method: "PUT",
+        ...admin,
+        json: { roles: ["admin", "member"] },
+      }),
+      403,
+      "rank_too_low",
+    );
+    const toOwner = await call(`/v1/admin/users/${member.id}/roles`, {
+      method: "PUT",
+      ...admin,
+      json: { roles: ["owner", "member"] },
+    });
     expect(toOwner.status).toBe(403);
-    expect((await call(`/v1/admin/users/${member.id}/roles`, { method: "PUT", ...admin, json: { roles: ["moderator", "member"] } })).status).toBe(200);
-    await expectProblem(await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "vice", rank: 90, permissions: [] } }), 403, "rank_too_low");
-    await expectProblem(await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "peer", rank: 80, permissions: [] } }), 403, "rank_too_low");
-    expect((await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "helper", rank: 20, permissions: ["users:read"] } })).status).toBe(201);
-    const high = await (await call("/v1/admin/roles", { method: "POST", ...owner, json: { name: "deputy", rank: 90, permissions: ["users:read"] } })).json<{ id: string }>();
-    await expectProblem(await call(`/v1/admin/roles/${high.id}`, { method: "PATCH", ...admin, json: { description: "mine now" } }), 403, "rank_too_low");
+    expect(
+      (
+        await call(`/v1/admin/users/${member.id}/roles`, {
+          method: "PUT",
+          ...admin,
+          json: { roles: ["moderator", "member"] },
+        })
+      ).status,
+    ).toBe(200);
+    await expectProblem(
+      await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "vice", rank: 90, permissions: [] } }),
+      403,
+      "rank_too_low",
+    );
+    await expectProblem(
+      await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "peer", rank: 80, permissions: [] } }),
+      403,
+      "rank_too_low",
+    );
+    expect(
+      (
+        await call("/v1/admin/roles", {
+          method: "POST",
+          ...admin,
+          json: { name: "helper", rank: 20, permissions: ["users:read"] },
+        })
+      ).status,
+    ).toBe(201);
+    const high = await (
+      await call("/v1/admin/roles", {
+        method: "POST",
+        ...owner,
+        json: { name: "deputy", rank: 90, permissions: ["users:read"] },
+      })
+    ).json<{ id: string }>();
+    await expectProblem(
+      await call(`/v1/admin/roles/${high.id}`, { method: "PATCH", ...admin, json: { description: "mine now" } }),
+      403,
+      "rank_too_low",
+    );
     await expectProblem(await call(`/v1/admin/roles/${high.id}`, { method: "DELETE", ...admin }), 403, "rank_too_low");
-    const low = await (await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "intern", rank: 5, permissions: [] } })).json<{ id: string }>();
-    await expectProblem(await call(`/v1/admin/roles/${low.id}`, { method: "PATCH", ...admin, json: { rank: 85 } }), 403, "rank_too_low");
-    await expectProblem(await call("/v1/admin/roles/admin", { method: "PATCH", ...owner, json: { rank: 99 } }), 409, "system_role");
-    await expectProblem(await call("/v1/admin/roles", { method: "POST", ...owner, json: { name: "god", rank: 100, permissions: [] } }), 400, "validation_failed");
+    const low = await (
+      await call("/v1/admin/roles", { method: "POST", ...admin, json: { name: "intern", rank: 5, permissions: [] } })
+    ).json<{ id: string }>();
+    await expectProblem(
+      await call(`/v1/admin/roles/${low.id}`, { method: "PATCH", ...admin, json: { rank: 85 } }),
+      403,
+      "rank_too_low",
+    );
+    await expectProblem(
+      await call("/v1/admin/roles/admin", { method: "PATCH", ...owner, json: { rank: 99 } }),
+      409,
+      "system_role",
+    );
+    await expectProblem(
+      await call("/v1/admin/roles", { method: "POST", ...owner, json: { name: "god", rank: 100, permissions: [] } }),
+      400,
+      "validation_failed",
+    );
     // One's own roles may be given up, not raised.
     const ops = await userWith("ops");
-    await expectProblem(await call(`/v1/admin/users/${ops.id}/roles`, { method: "PUT", ...ops.who, json: { roles: ["ops", "deputy", "member"] } }), 403, "rank_too_low");
-    expect((await call(`/v1/admin/users/${ops.id}/roles`, { method: "PUT", ...ops.who, json: { roles: ["member"] } })).status).toBe(200);
+    await expectProblem(
+      await call(`/v1/admin/users/${ops.id}/roles`, {
+        method: "PUT",
+        ...ops.who,
+        json: { roles: ["ops", "deputy", "member"] },
+      }),
+      403,
+      "rank_too_low",
+    );
+    expect(
+      (await call(`/v1/admin/users/${ops.id}/roles`, { method: "PUT", ...ops.who, json: { roles: ["member"] } }))
+        .status,
+    ).toBe(200);
   });
 
   it("an API key acts with its creator's rank", async () => {
-    const res = await call("/v1/admin/api-keys", { method: "POST", ...actors.admin, json: { name: "ops-bot", permissions: ["users:suspend", "users:read"] } });
+    const res = await call("/v1/admin/api-keys", {
+      method: "POST",
+      ...actors.admin,
+      json: { name: "ops-bot", permissions: ["users:suspend", "users:read"] },
+    });
     expect(res.status, await res.clone().text()).toBe(201);
     const key = { tenant: slug, headers: { authorization: `Bearer ${(await res.json<{ key: string }>()).key}` } };
     const peer = await userWith("admin");
@@ -104,24 +184,45 @@ describe("role ranks", () => {
     const t = await tenantWithOwner();
     const o1 = as(t.tenant.slug, t.owner);
     const me = await (await call("/v1/me", o1)).json<{ id: string }>();
-    await expectProblem(await call(`/v1/admin/users/${me.id}/roles`, { method: "PUT", ...o1, json: { roles: ["member"] } }), 409, "last_owner");
+    await expectProblem(
+      await call(`/v1/admin/users/${me.id}/roles`, { method: "PUT", ...o1, json: { roles: ["member"] } }),
+      409,
+      "last_owner",
+    );
     await expectProblem(await call(`/v1/admin/users/${me.id}`, { method: "DELETE", ...o1 }), 409, "last_owner");
     // A second owner, then both demote each other at once: at least one owner stays.
     const u = await registerUser(t.tenant.slug);
-    expect((await call(`/v1/admin/users/${u.userId}/roles`, { method: "PUT", ...o1, json: { roles: ["owner"] } })).status).toBe(200);
+    expect(
+      (await call(`/v1/admin/users/${u.userId}/roles`, { method: "PUT", ...o1, json: { roles: ["owner"] } })).status,
+    ).toBe(200);
     const o2 = as(t.tenant.slug, u);
     const [a, b] = await Promise.all([
       call(`/v1/admin/users/${u.userId}/roles`, { method: "PUT", ...o1, json: { roles: ["member"] } }),
       call(`/v1/admin/users/${me.id}/roles`, { method: "PUT", ...o2, json: { roles: ["member"] } }),
     ]);
     expect([a.status, b.status].filter((s) => s === 200).length).toBeLessThanOrEqual(1);
-    const list = await (await call("/v1/admin/users?limit=100", o1.headers.authorization && a.status === 200 ? o1 : o2)).json<{ items: { roles: string[]; status: string }[] }>();
-    expect(list.items.filter((x) => x.roles.includes("owner") && x.status === "active").length).toBeGreaterThanOrEqual(1);
+    const list = await (
+      await call("/v1/admin/users?limit=100", o1.headers.authorization && a.status === 200 ? o1 : o2)
+    ).json<{ items: { roles: string[]; status: string }[] }>();
+    expect(list.items.filter((x) => x.roles.includes("owner") && x.status === "active").length).toBeGreaterThanOrEqual(
+      1,
+    );
     // Suspending the other owner leaves this one the last active owner: suspending it is refused.
-    const survivor = a.status === 200 ? { who: o1, id: me.id, other: u.userId } : { who: o2, id: u.userId, other: me.id };
+    const survivor =
+      a.status === 200 ? { who: o1, id: me.id, other: u.userId } : { who: o2, id: u.userId, other: me.id };
     if (a.status !== 200 && b.status !== 200) {
-      expect((await call(`/v1/admin/users/${survivor.other}/suspend`, { method: "POST", ...survivor.who })).status).toBe(200);
+      expect(
+        (await call(`/v1/admin/users/${survivor.other}/suspend`, { method: "POST", ...survivor.who })).status,
+      ).toBe(200);
     }
-    await expectProblem(await call(`/v1/admin/users/${survivor.id}/roles`, { method: "PUT", ...survivor.who, json: { roles: ["member"] } }), 409, "last_owner");
+    await expectProblem(
+      await call(`/v1/admin/users/${survivor.id}/roles`, {
+        method: "PUT",
+        ...survivor.who,
+        json: { roles: ["member"] },
+      }),
+      409,
+      "last_owner",
+    );
   });
 });

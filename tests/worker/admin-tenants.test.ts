@@ -18,7 +18,12 @@ describe("tenant lifecycle through the admin API", () => {
 
     const mig = await call(`/admin/v1/tenants/${t.slug}/migrations`, { admin: true });
     expect(mig.status).toBe(200);
-    const status = await mig.json<{ version: number; latest: number; pending: unknown[]; applied: { version: number }[] }>();
+    const status = await mig.json<{
+      version: number;
+      latest: number;
+      pending: unknown[];
+      applied: { version: number }[];
+    }>();
     expect(status.version).toBe(status.latest);
     expect(status.pending).toEqual([]);
     expect(status.applied.map((a) => a.version)).toEqual([...Array(status.latest).keys()].map((i) => i + 1));
@@ -30,12 +35,18 @@ describe("tenant lifecycle through the admin API", () => {
 
   it("refuses a duplicate slug", async () => {
     const t = await createTenant();
-    await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: t.slug, name: "x" } }), 409, "tenant_exists");
+    await expectProblem(
+      await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: t.slug, name: "x" } }),
+      409,
+      "tenant_exists",
+    );
   });
 
   it("lets exactly one of two racing creates of the same slug win", async () => {
     const slug = uniqueSlug("race");
-    const [a, b] = await Promise.all([0, 1].map(() => call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug, name: "Race" } })));
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug, name: "Race" } })),
+    );
     expect([a!.status, b!.status].sort()).toEqual([201, 409]);
   });
 
@@ -49,31 +60,76 @@ describe("tenant lifecycle through the admin API", () => {
     ["too long", "a".repeat(41)],
     ["dots", "a.b.c"],
   ])("rejects an invalid slug (%s)", async (_why, slug) => {
-    const body = await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug, name: "x" } }), 400, "validation_failed");
+    const body = await expectProblem(
+      await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug, name: "x" } }),
+      400,
+      "validation_failed",
+    );
     expect(body.detail).toContain("slug");
   });
 
   it("rejects unknown fields, bad config and malformed JSON", async () => {
-    await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: uniqueSlug(), name: "x", status: "active" } }), 400, "validation_failed");
     await expectProblem(
-      await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: uniqueSlug(), name: "x", config: { allowedOrigins: ["javascript:alert(1)"] } } }),
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        json: { slug: uniqueSlug(), name: "x", status: "active" },
+      }),
       400,
       "validation_failed",
     );
     await expectProblem(
-      await call("/admin/v1/tenants", { method: "POST", admin: true, body: '{"slug": "x",', headers: { "content-type": "application/json" } }),
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        json: { slug: uniqueSlug(), name: "x", config: { allowedOrigins: ["javascript:alert(1)"] } },
+      }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        body: '{"slug": "x",',
+        headers: { "content-type": "application/json" },
+      }),
       400,
       "malformed_json",
     );
-    await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, body: "slug=x", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
+    await expectProblem(
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        body: "slug=x",
+        headers: { "content-type": "text/plain" },
+      }),
+      415,
+      "unsupported_media_type",
+    );
   });
 
   it("rejects an oversized body with 413, with or without Content-Length", async () => {
     const big = JSON.stringify({ slug: uniqueSlug(), name: "x".repeat(2 * 1024 * 1024) });
-    await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, body: big, headers: { "content-type": "application/json" } }), 413, "body_too_large");
+    await expectProblem(
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        body: big,
+        headers: { "content-type": "application/json" },
+      }),
+      413,
+      "body_too_large",
+    );
     const stream = new Blob([big]).stream();
     await expectProblem(
-      await call("/admin/v1/tenants", { method: "POST", admin: true, body: stream, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit),
+      await call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        body: stream,
+        headers: { "content-type": "application/json" },
+        duplex: "half",
+      } as RequestInit),
       413,
       "body_too_large",
     );
@@ -83,7 +139,11 @@ describe("tenant lifecycle through the admin API", () => {
     const created = [await createTenant(), await createTenant(), await createTenant()];
     const got = await call(`/admin/v1/tenants/${created[0]!.slug}`, { admin: true });
     expect((await got.json<TenantJson>()).id).toBe(created[0]!.id);
-    await expectProblem(await call(`/admin/v1/tenants/${uniqueSlug("nope")}`, { admin: true }), 404, "tenant_not_found");
+    await expectProblem(
+      await call(`/admin/v1/tenants/${uniqueSlug("nope")}`, { admin: true }),
+      404,
+      "tenant_not_found",
+    );
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -105,7 +165,8 @@ describe("tenant lifecycle through the admin API", () => {
   it("updates name, plan and a partial config; the public info follows", async () => {
     const t = await createTenant({ config: { features: { a: true, b: true } } });
     const res = await call(`/admin/v1/tenants/${t.slug}`, {
-      method: "PATCH", admin: true,
+      method: "PATCH",
+      admin: true,
       json: { name: "Renamed", config: { features: { b: null, c: false }, limits: { maxBodyBytes: 4096 } } },
     });
     expect(res.status).toBe(200);
@@ -116,10 +177,22 @@ describe("tenant lifecycle through the admin API", () => {
     const info = await (await call("/v1/tenant", { tenant: t.slug })).json<{ name: string }>();
     expect(info.name).toBe("Renamed");
 
-    await expectProblem(await call(`/admin/v1/tenants/${t.slug}`, { method: "PATCH", admin: true, json: {} }), 400, "validation_failed");
-    await expectProblem(await call(`/admin/v1/tenants/${t.slug}`, { method: "PATCH", admin: true, json: { plan: "gold" } }), 400, "validation_failed");
     await expectProblem(
-      await call(`/admin/v1/tenants/${t.slug}`, { method: "PATCH", admin: true, json: { config: { limits: { maxBodyBytes: -1 } } } }),
+      await call(`/admin/v1/tenants/${t.slug}`, { method: "PATCH", admin: true, json: {} }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await call(`/admin/v1/tenants/${t.slug}`, { method: "PATCH", admin: true, json: { plan: "gold" } }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await call(`/admin/v1/tenants/${t.slug}`, {
+        method: "PATCH",
+        admin: true,
+        json: { config: { limits: { maxBodyBytes: -1 } } },
+      }),
       400,
       "validation_failed",
     );
@@ -138,16 +211,30 @@ describe("tenant lifecycle through the admin API", () => {
 
   it("soft-deletes (routes 404, slug stays taken), then purges (database gone, slug free)", async () => {
     const t = await createTenant();
-    await expectProblem(await call(`/admin/v1/tenants/${t.slug}/purge`, { method: "POST", admin: true }), 409, "tenant_not_deleted");
+    await expectProblem(
+      await call(`/admin/v1/tenants/${t.slug}/purge`, { method: "POST", admin: true }),
+      409,
+      "tenant_not_deleted",
+    );
     const d = await call(`/admin/v1/tenants/${t.slug}`, { method: "DELETE", admin: true });
     expect((await d.json<TenantJson>()).status).toBe("deleted");
     await expectProblem(await call("/v1/tenant", { tenant: t.slug }), 404, "tenant_not_found");
-    await expectProblem(await call(`/admin/v1/tenants/${t.slug}/resume`, { method: "POST", admin: true }), 409, "tenant_deleted");
-    await expectProblem(await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: t.slug, name: "again" } }), 409, "tenant_exists");
+    await expectProblem(
+      await call(`/admin/v1/tenants/${t.slug}/resume`, { method: "POST", admin: true }),
+      409,
+      "tenant_deleted",
+    );
+    await expectProblem(
+      await call("/admin/v1/tenants", { method: "POST", admin: true, json: { slug: t.slug, name: "again" } }),
+      409,
+      "tenant_exists",
+    );
 
     expect((await call(`/admin/v1/tenants/${t.slug}/purge`, { method: "POST", admin: true })).status).toBe(204);
     await expectProblem(await call(`/admin/v1/tenants/${t.slug}`, { admin: true }), 404, "tenant_not_found");
-    const list = await fetch(`${env.LIBSQL_ADMIN_URL}/v1/namespaces`, { headers: { authorization: `Bearer ${env.LIBSQL_ADMIN_TOKEN}` } });
+    const list = await fetch(`${env.LIBSQL_ADMIN_URL}/v1/namespaces`, {
+      headers: { authorization: `Bearer ${env.LIBSQL_ADMIN_TOKEN}` },
+    });
     expect(await list.text()).not.toContain(t.database.name);
     const again = await createTenant({ slug: t.slug });
     expect(again.id).not.toBe(t.id);

@@ -20,7 +20,11 @@ describe("API keys answer to their creator", () => {
     slug = t.tenant.slug;
     owner = as(slug, t.owner);
     ownerId = (await (await call("/v1/me", owner)).json<{ id: string }>()).id;
-    const ops = await call("/v1/admin/roles", { method: "POST", ...owner, json: { name: "readers", rank: 30, permissions: ["users:read"] } });
+    const ops = await call("/v1/admin/roles", {
+      method: "POST",
+      ...owner,
+      json: { name: "readers", rank: 30, permissions: ["users:read"] },
+    });
     expect(ops.status, await ops.clone().text()).toBe(201);
   });
 
@@ -46,9 +50,17 @@ describe("API keys answer to their creator", () => {
     const victim = await registerUser(slug);
     return [
       await call("/v1/admin/users", key),
-      await call("/v1/admin/roles", { method: "POST", ...key, json: { name: `r${crypto.randomUUID().slice(0, 6)}`, rank: 79, permissions: ["users:*"] } }),
+      await call("/v1/admin/roles", {
+        method: "POST",
+        ...key,
+        json: { name: `r${crypto.randomUUID().slice(0, 6)}`, rank: 79, permissions: ["users:*"] },
+      }),
       await call(`/v1/admin/users/${creatorId}/roles`, { method: "PUT", ...key, json: { roles: ["admin", "member"] } }),
-      await call("/v1/admin/api-keys", { method: "POST", ...key, json: { name: "child", permissions: ["users:read"] } }),
+      await call("/v1/admin/api-keys", {
+        method: "POST",
+        ...key,
+        json: { name: "child", permissions: ["users:read"] },
+      }),
       await call(`/v1/admin/users/${victim.userId}/suspend`, { method: "POST", ...key }),
     ];
   }
@@ -64,7 +76,10 @@ describe("API keys answer to their creator", () => {
     expect(suspend!.status).toBeLessThan(300);
   });
 
-  for (const [change, roles] of [["demoted to member", ["member"]], ["re-roled to a reader", ["readers", "member"]]] as const) {
+  for (const [change, roles] of [
+    ["demoted to member", ["member"]],
+    ["re-roled to a reader", ["readers", "member"]],
+  ] as const) {
     it(`with its creator ${change}, the key loses what the creator lost (403)`, async () => {
       const { key, adminId } = await adminWithKey();
       await setRoles(adminId, [...roles]);
@@ -81,20 +96,31 @@ describe("API keys answer to their creator", () => {
   it("with its creator suspended or deleted, the key and the keys it minted are refused (401 api_key_revoked)", async () => {
     for (const change of ["suspend", "delete"] as const) {
       const { key, adminId } = await adminWithKey();
-      const childRes = await call("/v1/admin/api-keys", { method: "POST", ...key, json: { name: "child", permissions: ["users:read"] } });
+      const childRes = await call("/v1/admin/api-keys", {
+        method: "POST",
+        ...key,
+        json: { name: "child", permissions: ["users:read"] },
+      });
       expect(childRes.status).toBe(201);
       const child = { tenant: slug, headers: bearer((await childRes.json<{ key: string }>()).key) };
       expect((await call("/v1/admin/users", child)).status).toBe(200);
-      const res = change === "suspend"
-        ? await call(`/v1/admin/users/${adminId}/suspend`, { method: "POST", ...owner })
-        : await call(`/v1/admin/users/${adminId}`, { method: "DELETE", ...owner });
+      const res =
+        change === "suspend"
+          ? await call(`/v1/admin/users/${adminId}/suspend`, { method: "POST", ...owner })
+          : await call(`/v1/admin/users/${adminId}`, { method: "DELETE", ...owner });
       expect(res.status, await res.clone().text()).toBeLessThan(300);
       for (const res of await operations(key, adminId)) await expectProblem(res, 401, "api_key_revoked");
       await expectProblem(await call("/v1/admin/users", child), 401, "api_key_revoked");
       if (change === "suspend") {
         // The key cannot resume its own creator, and comes back only when the owner does.
-        await expectProblem(await call(`/v1/admin/users/${adminId}/resume`, { method: "POST", ...key }), 401, "api_key_revoked");
-        expect((await call(`/v1/admin/users/${adminId}/resume`, { method: "POST", ...owner })).status).toBeLessThan(300);
+        await expectProblem(
+          await call(`/v1/admin/users/${adminId}/resume`, { method: "POST", ...key }),
+          401,
+          "api_key_revoked",
+        );
+        expect((await call(`/v1/admin/users/${adminId}/resume`, { method: "POST", ...owner })).status).toBeLessThan(
+          300,
+        );
         expect((await call("/v1/admin/users", key)).status).toBe(200);
       }
     }
@@ -102,33 +128,69 @@ describe("API keys answer to their creator", () => {
 
   it("a key minted by a key never outlives or outranks its parent", async () => {
     const { key } = await adminWithKey();
-    const res = await call("/v1/admin/api-keys", { method: "POST", ...key, json: { name: "child", permissions: ["users:read", "roles:write"] } });
+    const res = await call("/v1/admin/api-keys", {
+      method: "POST",
+      ...key,
+      json: { name: "child", permissions: ["users:read", "roles:write"] },
+    });
     const child = await res.json<{ id: string; key: string; createdBy: string }>();
     expect(child.createdBy).toMatch(/^key:/);
     const childWho = { tenant: slug, headers: bearer(child.key) };
-    await expectProblem(await call("/v1/admin/api-keys", { method: "POST", ...childWho, json: { name: "grand", permissions: ["users:*"] } }), 403, "forbidden");
+    await expectProblem(
+      await call("/v1/admin/api-keys", {
+        method: "POST",
+        ...childWho,
+        json: { name: "grand", permissions: ["users:*"] },
+      }),
+      403,
+      "forbidden",
+    );
     expect((await call("/v1/admin/users", childWho)).status).toBe(200);
     // Revoking the parent takes the child with it.
-    expect((await call(`/v1/admin/api-keys/${child.createdBy.slice(4)}`, { method: "DELETE", ...owner })).status).toBe(204);
+    expect((await call(`/v1/admin/api-keys/${child.createdBy.slice(4)}`, { method: "DELETE", ...owner })).status).toBe(
+      204,
+    );
     await expectProblem(await call("/v1/admin/users", childWho), 401, "api_key_revoked");
   });
 
   it("lists each key's creator; revoking a key needs a rank above its creator's", async () => {
-    const ownerKey = await call("/v1/admin/api-keys", { method: "POST", ...owner, json: { name: "root", permissions: ["*"] } });
+    const ownerKey = await call("/v1/admin/api-keys", {
+      method: "POST",
+      ...owner,
+      json: { name: "root", permissions: ["*"] },
+    });
     const ownerKeyId = (await ownerKey.json<{ id: string }>()).id;
     const { admin, adminId, keyId } = await adminWithKey();
-    const listed = await (await call("/v1/admin/api-keys?limit=100", owner)).json<{ items: { id: string; createdBy: string }[] }>();
+    const listed = await (await call("/v1/admin/api-keys?limit=100", owner)).json<{
+      items: { id: string; createdBy: string }[];
+    }>();
     expect(listed.items.find((k) => k.id === ownerKeyId)?.createdBy).toBe(ownerId);
     expect(listed.items.find((k) => k.id === keyId)?.createdBy).toBe(adminId);
     // The admin may not suspend the owner, so it may not revoke the owner's key either.
-    await expectProblem(await call(`/v1/admin/users/${ownerId}/suspend`, { method: "POST", ...admin }), 403, "rank_too_low");
-    await expectProblem(await call(`/v1/admin/api-keys/${ownerKeyId}`, { method: "DELETE", ...admin }), 403, "rank_too_low");
+    await expectProblem(
+      await call(`/v1/admin/users/${ownerId}/suspend`, { method: "POST", ...admin }),
+      403,
+      "rank_too_low",
+    );
+    await expectProblem(
+      await call(`/v1/admin/api-keys/${ownerKeyId}`, { method: "DELETE", ...admin }),
+      403,
+      "rank_too_low",
+    );
     // A peer admin may not revoke this admin's key; the creator and the owner may.
     const peer = await adminWithKey();
-    await expectProblem(await call(`/v1/admin/api-keys/${keyId}`, { method: "DELETE", ...peer.admin }), 403, "rank_too_low");
+    await expectProblem(
+      await call(`/v1/admin/api-keys/${keyId}`, { method: "DELETE", ...peer.admin }),
+      403,
+      "rank_too_low",
+    );
     expect((await call(`/v1/admin/api-keys/${keyId}`, { method: "DELETE", ...admin })).status).toBe(204);
     expect((await call(`/v1/admin/api-keys/${peer.keyId}`, { method: "DELETE", ...owner })).status).toBe(204);
     expect((await call(`/v1/admin/api-keys/${ownerKeyId}`, { method: "DELETE", ...owner })).status).toBe(204);
-    await expectProblem(await call(`/v1/admin/api-keys/${ownerKeyId}`, { method: "DELETE", ...owner }), 404, "api_key_not_found");
+    await expectProblem(
+      await call(`/v1/admin/api-keys/${ownerKeyId}`, { method: "DELETE", ...owner }),
+      404,
+      "api_key_not_found",
+    );
   });
 });

@@ -9,7 +9,12 @@ describe("register, login, me", () => {
     expect(u.tokens).toMatchObject({ expiresIn: 600 });
     expect(u.tokens.refreshToken).toMatch(/^rt1\./);
     const me = await call("/v1/me", { tenant: t.slug, headers: bearer(u.tokens.accessToken) });
-    expect(await me.json()).toMatchObject({ email: u.email.toLowerCase(), username: u.username, roles: ["member"], mfaEnabled: false });
+    expect(await me.json()).toMatchObject({
+      email: u.email.toLowerCase(),
+      username: u.username,
+      roles: ["member"],
+      mfaEnabled: false,
+    });
   });
 
   it("logs in by email or username, case-insensitively", async () => {

@@ -23,13 +23,22 @@ async function tally(responses: Response[]): Promise<Record<number, number>> {
   return counts;
 }
 
-const burst = (n: number, one: (i: number) => Promise<Response>) => Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+const burst = (n: number, one: (i: number) => Promise<Response>) =>
+  Promise.all(Array.from({ length: n }, (_, i) => one(i)));
 
 describe("counted limits under bursts", () => {
   it("20 parallel wrong TOTP codes on one mfaToken: at most maxMfaFailures (5) are judged", async () => {
     const { t, u } = await mfaUser();
     const token = await mfaToken(t.slug, u.username, u.password);
-    const counts = await tally(await burst(20, (i) => call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: token, code: String(100000 + i) } })));
+    const counts = await tally(
+      await burst(20, (i) =>
+        call("/v1/auth/mfa/verify", {
+          method: "POST",
+          tenant: t.slug,
+          json: { mfaToken: token, code: String(100000 + i) },
+        }),
+      ),
+    );
     expect(counts[401] ?? 0).toBeLessThanOrEqual(5);
     expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(20);
     expect(counts[429]).toBeGreaterThanOrEqual(15);
@@ -47,7 +56,16 @@ describe("counted limits under bursts", () => {
   it("12 parallel wrong current passwords on /v1/auth/password: at most 5 are judged", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
-    const counts = await tally(await burst(12, (i) => call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { currentPassword: `wrong-password-${i}`, newPassword: `Another-${crypto.randomUUID()}` } })));
+    const counts = await tally(
+      await burst(12, (i) =>
+        call("/v1/auth/password", {
+          method: "POST",
+          tenant: t.slug,
+          headers: bearer(u.tokens.accessToken),
+          json: { currentPassword: `wrong-password-${i}`, newPassword: `Another-${crypto.randomUUID()}` },
+        }),
+      ),
+    );
     expect(counts[401] ?? 0).toBeLessThanOrEqual(5);
     expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(12);
   });
@@ -56,7 +74,8 @@ describe("counted limits under bursts", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
     const ip = { "cf-connecting-ip": "203.0.113.10" };
-    for (let i = 0; i < 4; i++) await expectProblem(await login(t.slug, u.username, `wrong-${i}-password`, ip), 401, "invalid_credentials");
+    for (let i = 0; i < 4; i++)
+      await expectProblem(await login(t.slug, u.username, `wrong-${i}-password`, ip), 401, "invalid_credentials");
     expect((await login(t.slug, u.username, u.password, ip)).status).toBe(200);
     await expectProblem(await login(t.slug, u.username, "wrong-5-password", ip), 401, "invalid_credentials");
     await expectProblem(await login(t.slug, u.username, u.password, ip), 429, "rate_limited");
@@ -67,8 +86,10 @@ describe("routes that check a password or a code share the user's buckets", () =
   it("MFA disable and new recovery codes: wrong passwords stop at 5, and a right password with a wrong code answers the same", async () => {
     const { t, u } = await mfaUser();
     const h = bearer(u.tokens.accessToken);
-    const disable = (password: string, c: string) => call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password, code: c } });
-    const regen = (password: string, c: string) => call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password, code: c } });
+    const disable = (password: string, c: string) =>
+      call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password, code: c } });
+    const regen = (password: string, c: string) =>
+      call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password, code: c } });
     // No oracle: a wrong password and a right password with a wrong code give one answer.
     const a = await expectProblem(await disable("wrong-password-0", "123456"), 401, "invalid_credentials");
     const b = await expectProblem(await disable(u.password, "123456"), 401, "invalid_credentials");
@@ -85,34 +106,109 @@ describe("routes that check a password or a code share the user's buckets", () =
     const { t, u, secret } = await mfaUser();
     const h = bearer(u.tokens.accessToken);
     const token = await mfaToken(t.slug, u.username, u.password);
-    for (let i = 0; i < 3; i++) await expectProblem(await call("/v1/auth/mfa/verify", { method: "POST", tenant: t.slug, json: { mfaToken: token, code: String(200000 + i) } }), 401, "invalid_mfa_code");
-    const counts = await tally(await burst(10, (i) => call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: String(300000 + i) } })));
+    for (let i = 0; i < 3; i++)
+      await expectProblem(
+        await call("/v1/auth/mfa/verify", {
+          method: "POST",
+          tenant: t.slug,
+          json: { mfaToken: token, code: String(200000 + i) },
+        }),
+        401,
+        "invalid_mfa_code",
+      );
+    const counts = await tally(
+      await burst(10, (i) =>
+        call("/v1/auth/mfa/recovery-codes", {
+          method: "POST",
+          tenant: t.slug,
+          headers: h,
+          json: { password: u.password, code: String(300000 + i) },
+        }),
+      ),
+    );
     expect(counts[401] ?? 0).toBeLessThanOrEqual(2);
     expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(10);
     // Locked for codes everywhere: even a right code waits.
-    await expectProblem(await call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: await code(secret) } }), 429, "rate_limited");
+    await expectProblem(
+      await call("/v1/auth/mfa/totp/disable", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { password: u.password, code: await code(secret) },
+      }),
+      429,
+      "rate_limited",
+    );
   });
 
   it("a locked password change locks MFA disable too (one password bucket per user)", async () => {
     const { t, u } = await mfaUser();
     const h = bearer(u.tokens.accessToken);
     for (let i = 0; i < 5; i++) {
-      const res = await call("/v1/auth/password", { method: "POST", tenant: t.slug, headers: h, json: { currentPassword: `wrong-password-${i}`, newPassword: `Another-${crypto.randomUUID()}` } });
+      const res = await call("/v1/auth/password", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { currentPassword: `wrong-password-${i}`, newPassword: `Another-${crypto.randomUUID()}` },
+      });
       await expectProblem(res, 401, "invalid_credentials");
     }
-    await expectProblem(await call("/v1/auth/mfa/totp/disable", { method: "POST", tenant: t.slug, headers: h, json: { password: "wrong-password-9", code: "123456" } }), 429, "rate_limited");
-    await expectProblem(await call("/v1/auth/mfa/recovery-codes", { method: "POST", tenant: t.slug, headers: h, json: { password: "wrong-password-9", code: "123456" } }), 429, "rate_limited");
+    await expectProblem(
+      await call("/v1/auth/mfa/totp/disable", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { password: "wrong-password-9", code: "123456" },
+      }),
+      429,
+      "rate_limited",
+    );
+    await expectProblem(
+      await call("/v1/auth/mfa/recovery-codes", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { password: "wrong-password-9", code: "123456" },
+      }),
+      429,
+      "rate_limited",
+    );
   });
 
   it("enabling MFA needs the password: a bearer token alone cannot turn it on", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
     const h = bearer(u.tokens.accessToken);
-    const setup = await (await call("/v1/auth/mfa/totp/setup", { method: "POST", tenant: t.slug, headers: h })).json<{ secret: string }>();
-    await expectProblem(await call("/v1/auth/mfa/totp/enable", { method: "POST", tenant: t.slug, headers: h, json: { code: await code(setup.secret) } }), 400, "validation_failed");
-    await expectProblem(await call("/v1/auth/mfa/totp/enable", { method: "POST", tenant: t.slug, headers: h, json: { password: "wrong-password-1", code: await code(setup.secret) } }), 401, "invalid_credentials");
+    const setup = await (await call("/v1/auth/mfa/totp/setup", { method: "POST", tenant: t.slug, headers: h })).json<{
+      secret: string;
+    }>();
+    await expectProblem(
+      await call("/v1/auth/mfa/totp/enable", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { code: await code(setup.secret) },
+      }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await call("/v1/auth/mfa/totp/enable", {
+        method: "POST",
+        tenant: t.slug,
+        headers: h,
+        json: { password: "wrong-password-1", code: await code(setup.secret) },
+      }),
+      401,
+      "invalid_credentials",
+    );
     expect((await login(t.slug, u.username, u.password)).status).toBe(200); // still no MFA
-    const ok = await call("/v1/auth/mfa/totp/enable", { method: "POST", tenant: t.slug, headers: h, json: { password: u.password, code: await code(setup.secret) } });
+    const ok = await call("/v1/auth/mfa/totp/enable", {
+      method: "POST",
+      tenant: t.slug,
+      headers: h,
+      json: { password: u.password, code: await code(setup.secret) },
+    });
     expect(ok.status, await ok.clone().text()).toBe(200);
   });
 });

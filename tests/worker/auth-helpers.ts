@@ -17,17 +17,35 @@ export const password = () => `Canopy-${crypto.randomUUID()}`;
 export async function registerUser(tenant: string, extra: Record<string, unknown> = {}) {
   const id = `${Date.now().toString(36)}${(n++).toString(36)}${crypto.randomUUID().slice(0, 4)}`;
   const creds = { email: `u${id}@example.test`, username: `u${id}`, password: password(), ...extra };
-  const res = await call("/v1/auth/register", { method: "POST", tenant, json: creds, headers: { "cf-connecting-ip": `10.0.${n % 250}.1` } });
+  const res = await call("/v1/auth/register", {
+    method: "POST",
+    tenant,
+    json: creds,
+    headers: { "cf-connecting-ip": `10.0.${n % 250}.1` },
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   const tokens = await res.json<Tokens>();
-  const me = await (await call("/v1/me", { tenant, headers: { authorization: `Bearer ${tokens.accessToken}` } })).json<{ id: string }>();
+  const me = await (await call("/v1/me", { tenant, headers: { authorization: `Bearer ${tokens.accessToken}` } })).json<{
+    id: string;
+  }>();
   return { ...creds, tokens, userId: me.id };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-export async function login(tenant: string, identifier: string, pw: string, headers: Record<string, string> = {}, device?: Record<string, string>) {
-  return call("/v1/auth/login", { method: "POST", tenant, json: { identifier, password: pw, ...(device ? { device } : {}) }, headers });
+export async function login(
+  tenant: string,
+  identifier: string,
+  pw: string,
+  headers: Record<string, string> = {},
+  device?: Record<string, string>,
+) {
+  return call("/v1/auth/login", {
+    method: "POST",
+    tenant,
+    json: { identifier, password: pw, ...(device ? { device } : {}) },
+    headers,
+  });
 }
 
 /** A tenant created with an owner account, and the owner signed in. */
@@ -48,13 +66,21 @@ export const as = (tenant: string, u: { tokens: Tokens }) => ({ tenant, headers:
 /** Makes two users friends (request + accept). */
 export async function befriend(tenant: string, a: RegisteredUser, b: RegisteredUser): Promise<void> {
   const { call } = await import("./helpers");
-  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(tenant, a), json: { toUserId: b.userId } })).json<{ id: string }>();
+  const { id } = await (
+    await call("/v1/friends/requests", { method: "POST", ...as(tenant, a), json: { toUserId: b.userId } })
+  ).json<{ id: string }>();
   expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(tenant, b) })).status).toBe(204);
 }
 
 /** Signs a user in on another device. */
 export async function secondDevice(tenant: string, u: RegisteredUser): Promise<Tokens> {
-  const res = await login(tenant, u.username, u.password, {}, { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" });
+  const res = await login(
+    tenant,
+    u.username,
+    u.password,
+    {},
+    { id: `dev-${crypto.randomUUID()}`, name: "Phone", platform: "ios" },
+  );
   expect(res.status).toBe(200);
   return res.json<Tokens>();
 }

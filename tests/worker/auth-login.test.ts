@@ -7,7 +7,8 @@ const ip = (n: number) => ({ "cf-connecting-ip": `198.51.100.${n}` });
 describe("registration", () => {
   it("enforces the password policy (length, blocklist, own identifiers) without composition rules", async () => {
     const t = await createTenant();
-    const reg = (pw: string, username = `u${crypto.randomUUID().slice(0, 8)}`) => call("/v1/auth/register", { method: "POST", tenant: t.slug, json: { username, password: pw } });
+    const reg = (pw: string, username = `u${crypto.randomUUID().slice(0, 8)}`) =>
+      call("/v1/auth/register", { method: "POST", tenant: t.slug, json: { username, password: pw } });
     await expectProblem(await reg("short"), 400, "weak_password");
     await expectProblem(await reg("password123"), 400, "weak_password");
     await expectProblem(await reg("iloveyou2"), 400, "weak_password");
@@ -21,8 +22,16 @@ describe("registration", () => {
   it("answers every identifier conflict the same way", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
-    const byEmail = await call("/v1/auth/register", { method: "POST", tenant: t.slug, json: { email: u.email.toUpperCase(), password: password() } });
-    const byName = await call("/v1/auth/register", { method: "POST", tenant: t.slug, json: { username: u.username, password: password() } });
+    const byEmail = await call("/v1/auth/register", {
+      method: "POST",
+      tenant: t.slug,
+      json: { email: u.email.toUpperCase(), password: password() },
+    });
+    const byName = await call("/v1/auth/register", {
+      method: "POST",
+      tenant: t.slug,
+      json: { username: u.username, password: password() },
+    });
     const a = await expectProblem(byEmail, 409, "account_unavailable");
     const b = await expectProblem(byName, 409, "account_unavailable");
     expect(a.detail).toBe(b.detail);
@@ -30,19 +39,44 @@ describe("registration", () => {
 
   it("rejects malformed and hostile bodies with 4xx, never 500", async () => {
     const t = await createTenant();
-    const post = (body: string, type = "application/json") => call("/v1/auth/register", { method: "POST", tenant: t.slug, body, headers: { "content-type": type } });
+    const post = (body: string, type = "application/json") =>
+      call("/v1/auth/register", { method: "POST", tenant: t.slug, body, headers: { "content-type": type } });
     await expectProblem(await post("{"), 400, "malformed_json");
     await expectProblem(await post("[]"), 400, "validation_failed");
     await expectProblem(await post(JSON.stringify({ password: password() })), 400, "validation_failed");
-    await expectProblem(await post(JSON.stringify({ email: "not-an-email", password: password() })), 400, "validation_failed");
-    await expectProblem(await post(JSON.stringify({ username: "ok_name", password: password(), role: "owner" })), 400, "validation_failed");
-    await expectProblem(await post(JSON.stringify({ username: "ok_name", password: password() }), "text/plain"), 415, "unsupported_media_type");
-    await expectProblem(await post(JSON.stringify({ username: "x".repeat(5000), password: "y".repeat(2 * 1024 * 1024) })), 413, "body_too_large");
+    await expectProblem(
+      await post(JSON.stringify({ email: "not-an-email", password: password() })),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await post(JSON.stringify({ username: "ok_name", password: password(), role: "owner" })),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await post(JSON.stringify({ username: "ok_name", password: password() }), "text/plain"),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      await post(JSON.stringify({ username: "x".repeat(5000), password: "y".repeat(2 * 1024 * 1024) })),
+      413,
+      "body_too_large",
+    );
   });
 
   it("is refused when the tenant closed registration", async () => {
     const t = await createTenant({ config: { signIn: { registration: "closed" } } });
-    await expectProblem(await call("/v1/auth/register", { method: "POST", tenant: t.slug, json: { username: "someone", password: password() } }), 403, "registration_closed");
+    await expectProblem(
+      await call("/v1/auth/register", {
+        method: "POST",
+        tenant: t.slug,
+        json: { username: "someone", password: password() },
+      }),
+      403,
+      "registration_closed",
+    );
   });
 });
 
@@ -60,9 +94,18 @@ describe("login", () => {
   it("locks an (account, address) pair out after repeated failures; spoofed forwarding headers do not help", async () => {
     const t = await createTenant({ config: { auth: { maxFailures: 3, lockoutSeconds: 60 } } });
     const u = await registerUser(t.slug);
-    for (let i = 0; i < 3; i++) await expectProblem(await login(t.slug, u.username, "wrong-password", { ...ip(10), "x-forwarded-for": `203.0.113.${i}` }), 401, "invalid_credentials");
+    for (let i = 0; i < 3; i++)
+      await expectProblem(
+        await login(t.slug, u.username, "wrong-password", { ...ip(10), "x-forwarded-for": `203.0.113.${i}` }),
+        401,
+        "invalid_credentials",
+      );
     // Even the right password is refused from that address, whatever forwarding headers claim.
-    const locked = await login(t.slug, u.username, u.password, { ...ip(10), "x-forwarded-for": "1.2.3.4", "x-real-ip": "5.6.7.8" });
+    const locked = await login(t.slug, u.username, u.password, {
+      ...ip(10),
+      "x-forwarded-for": "1.2.3.4",
+      "x-real-ip": "5.6.7.8",
+    });
     await expectProblem(locked, 429, "rate_limited");
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(locked.headers.get("ratelimit-policy")).toContain("q=3");
@@ -74,12 +117,15 @@ describe("login", () => {
   });
 
   it("the victim is not locked out by an attacker: another address signs in; a known device signs in through a global flood", async () => {
-    const t = await createTenant({ config: { auth: { maxFailures: 3, accountFailuresPerMinute: 6, lockoutSeconds: 60 } } });
+    const t = await createTenant({
+      config: { auth: { maxFailures: 3, accountFailuresPerMinute: 6, lockoutSeconds: 60 } },
+    });
     const victim = await registerUser(t.slug);
     const device = victim.tokens.deviceToken!;
     expect(device).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     // The attacker, from one address, exhausts its pair's budget: only that address is locked.
-    for (let i = 0; i < 3; i++) await expectProblem(await login(t.slug, victim.username, "guess-1", ip(66)), 401, "invalid_credentials");
+    for (let i = 0; i < 3; i++)
+      await expectProblem(await login(t.slug, victim.username, "guess-1", ip(66)), 401, "invalid_credentials");
     await expectProblem(await login(t.slug, victim.username, victim.password, ip(66)), 429, "rate_limited");
     expect((await login(t.slug, victim.username, victim.password, ip(1))).status).toBe(200);
     // The attacker rotates addresses: the account's global backoff refuses new devices for under a minute…
@@ -88,34 +134,64 @@ describe("login", () => {
     await expectProblem(slowed, 429, "rate_limited");
     expect(Number(slowed.headers.get("retry-after"))).toBeLessThanOrEqual(60);
     // …but the victim's own device, which signed in before, is not locked by failures from elsewhere.
-    const res = await call("/v1/auth/login", { method: "POST", tenant: t.slug, headers: ip(66), json: { identifier: victim.username, password: victim.password, deviceToken: device } });
+    const res = await call("/v1/auth/login", {
+      method: "POST",
+      tenant: t.slug,
+      headers: ip(66),
+      json: { identifier: victim.username, password: victim.password, deviceToken: device },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     expect((await res.json<{ deviceToken?: string }>()).deviceToken).toBeTruthy();
   });
 
   it("a device token helps only its own account and only with the right password; wrong guesses on it lock it alone", async () => {
-    const t = await createTenant({ config: { auth: { maxFailures: 2, accountFailuresPerMinute: 3, lockoutSeconds: 60 } } });
+    const t = await createTenant({
+      config: { auth: { maxFailures: 2, accountFailuresPerMinute: 3, lockoutSeconds: 60 } },
+    });
     const [victim, attacker] = [await registerUser(t.slug), await registerUser(t.slug)];
     const withDevice = (who: typeof victim, pw: string, deviceToken: string, at = 70) =>
-      call("/v1/auth/login", { method: "POST", tenant: t.slug, headers: ip(at), json: { identifier: who.username, password: pw, deviceToken } });
+      call("/v1/auth/login", {
+        method: "POST",
+        tenant: t.slug,
+        headers: ip(at),
+        json: { identifier: who.username, password: pw, deviceToken },
+      });
     // The attacker's own (valid) device token does not exempt guesses at the victim's account.
     for (let i = 0; i < 3; i++) await withDevice(victim, `guess-${i}`, attacker.tokens.deviceToken!, 80 + i);
-    await expectProblem(await withDevice(victim, victim.password, attacker.tokens.deviceToken!, 90), 429, "rate_limited");
+    await expectProblem(
+      await withDevice(victim, victim.password, attacker.tokens.deviceToken!, 90),
+      429,
+      "rate_limited",
+    );
     // Nor does a device token of the same-looking account in another tenant (other keys, issuer).
     const elsewhere = await createTenant();
     const twin = await registerUser(elsewhere.slug, { username: victim.username, email: victim.email });
     await expectProblem(await withDevice(victim, victim.password, twin.tokens.deviceToken!, 92), 429, "rate_limited");
     // A forged token is simply not trusted.
-    await expectProblem(await withDevice(victim, victim.password, `${victim.tokens.deviceToken!.slice(0, -4)}AAAA`, 91), 429, "rate_limited");
+    await expectProblem(
+      await withDevice(victim, victim.password, `${victim.tokens.deviceToken!.slice(0, -4)}AAAA`, 91),
+      429,
+      "rate_limited",
+    );
     // The victim's token still opens; wrong passwords on it count against that token alone.
     expect((await withDevice(victim, victim.password, victim.tokens.deviceToken!)).status).toBe(200);
-    for (let i = 0; i < 2; i++) await expectProblem(await withDevice(victim, "nope-nope", victim.tokens.deviceToken!), 401, "invalid_credentials");
+    for (let i = 0; i < 2; i++)
+      await expectProblem(
+        await withDevice(victim, "nope-nope", victim.tokens.deviceToken!),
+        401,
+        "invalid_credentials",
+      );
     await expectProblem(await withDevice(victim, victim.password, victim.tokens.deviceToken!), 429, "rate_limited");
   });
 
   it("throttles one address spraying many accounts", async () => {
     const t = await createTenant({ config: { auth: { maxFailuresPerAddress: 4, lockoutSeconds: 60 } } });
-    for (let i = 0; i < 4; i++) await expectProblem(await login(t.slug, `spray${i}@example.test`, "Password1!", ip(50)), 401, "invalid_credentials");
+    for (let i = 0; i < 4; i++)
+      await expectProblem(
+        await login(t.slug, `spray${i}@example.test`, "Password1!", ip(50)),
+        401,
+        "invalid_credentials",
+      );
     await expectProblem(await login(t.slug, "spray9@example.test", "Password1!", ip(50)), 429, "rate_limited");
     expect((await login(t.slug, "spray9@example.test", "Password1!", ip(51))).status).toBe(401);
   });
@@ -124,12 +200,32 @@ describe("login", () => {
     const { tenantWithOwner } = await import("./auth-helpers");
     const { tenant: t, owner } = await tenantWithOwner();
     const u = await registerUser(t.slug);
-    const s = await call(`/v1/admin/users/${u.userId}/suspend`, { method: "POST", tenant: t.slug, headers: bearer(owner.tokens.accessToken) });
+    const s = await call(`/v1/admin/users/${u.userId}/suspend`, {
+      method: "POST",
+      tenant: t.slug,
+      headers: bearer(owner.tokens.accessToken),
+    });
     expect(s.status).toBe(200);
-    await expectProblem(await call("/v1/me", { tenant: t.slug, headers: bearer(u.tokens.accessToken) }), 401, "account_inactive");
+    await expectProblem(
+      await call("/v1/me", { tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
+      401,
+      "account_inactive",
+    );
     await expectProblem(await login(t.slug, u.username, u.password), 403, "account_suspended");
-    await expectProblem(await call("/v1/auth/refresh", { method: "POST", tenant: t.slug, json: { refreshToken: u.tokens.refreshToken } }), 401, "invalid_refresh_token");
-    expect((await call(`/v1/admin/users/${u.userId}/resume`, { method: "POST", tenant: t.slug, headers: bearer(owner.tokens.accessToken) })).status).toBe(200);
+    await expectProblem(
+      await call("/v1/auth/refresh", { method: "POST", tenant: t.slug, json: { refreshToken: u.tokens.refreshToken } }),
+      401,
+      "invalid_refresh_token",
+    );
+    expect(
+      (
+        await call(`/v1/admin/users/${u.userId}/resume`, {
+          method: "POST",
+          tenant: t.slug,
+          headers: bearer(owner.tokens.accessToken),
+        })
+      ).status,
+    ).toBe(200);
     expect((await login(t.slug, u.username, u.password)).status).toBe(200);
   });
 });

@@ -1,4 +1,12 @@
-import { base64url, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
+import {
+  base64url,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import { describe, expect, it } from "vitest";
 import { bearer, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
@@ -22,9 +30,13 @@ describe("access token verification", () => {
 
     await expectProblem(await me(`${enc({ ...header, alg: "none" })}.${p}.`), 401, "invalid_token");
 
-    const jwks = await (await call("/.well-known/jwks.json", { tenant: t.slug })).json<{ keys: Record<string, string>[] }>();
+    const jwks = await (await call("/.well-known/jwks.json", { tenant: t.slug })).json<{
+      keys: Record<string, string>[];
+    }>();
     const hsKey = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
-    const confused = await new SignJWT(payload).setProtectedHeader({ alg: "HS256", kid: header.kid!, typ: "at+jwt" }).sign(hsKey);
+    const confused = await new SignJWT(payload)
+      .setProtectedHeader({ alg: "HS256", kid: header.kid!, typ: "at+jwt" })
+      .sign(hsKey);
     await expectProblem(await me(confused), 401, "invalid_token");
 
     await expectProblem(await me(`${h}.${enc({ ...payload, sub: "someone-else" })}.${s}`), 401, "invalid_token");
@@ -33,8 +45,14 @@ describe("access token verification", () => {
     // A token signed by the attacker's own key, pointing at it through jwk / jku / an unknown kid.
     const attacker = await generateKeyPair("ES256");
     const attackerJwk = await exportJWK(attacker.publicKey);
-    for (const extra of [{ jwk: attackerJwk }, { jku: "https://evil.test/jwks.json" }, { kid: "not-a-key-of-this-tenant" }]) {
-      const forged = await new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: header.kid!, typ: "at+jwt", ...extra }).sign(attacker.privateKey);
+    for (const extra of [
+      { jwk: attackerJwk },
+      { jku: "https://evil.test/jwks.json" },
+      { kid: "not-a-key-of-this-tenant" },
+    ]) {
+      const forged = await new SignJWT(payload)
+        .setProtectedHeader({ alg: "ES256", kid: header.kid!, typ: "at+jwt", ...extra })
+        .sign(attacker.privateKey);
       await expectProblem(await me(forged), 401, "invalid_token");
     }
   });
@@ -58,10 +76,18 @@ describe("access token verification", () => {
     const { tenant: t, owner: o } = await tenantWithOwner();
     const owner = o.tokens;
     const jwks = await (await call("/.well-known/jwks.json", { tenant: t.slug })).json<{ keys: [] }>();
-    const { payload } = await jwtVerify(owner.accessToken, createLocalJWKSet(jwks), { issuer: `canopy:tenant:${t.id}`, audience: `canopy:tenant:${t.id}:api`, typ: "at+jwt" });
+    const { payload } = await jwtVerify(owner.accessToken, createLocalJWKSet(jwks), {
+      issuer: `canopy:tenant:${t.id}`,
+      audience: `canopy:tenant:${t.id}:api`,
+      typ: "at+jwt",
+    });
     expect(payload.roles).toContain("owner");
 
-    const rot = await call("/v1/admin/signing-keys/rotate", { method: "POST", tenant: t.slug, headers: bearer(owner.accessToken) });
+    const rot = await call("/v1/admin/signing-keys/rotate", {
+      method: "POST",
+      tenant: t.slug,
+      headers: bearer(owner.accessToken),
+    });
     expect(rot.status).toBe(200);
     const { kid } = await rot.json<{ kid: string }>();
     // The old token keeps working; the JWKS now has both keys; new tokens use the new kid.

@@ -3,15 +3,35 @@ import { bearer, registerUser } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
-interface Conv { id: string; name: string | null; ownerId: string; members: { userId: string; role: string }[]; muted: boolean; unreadCount: number }
-interface Msg { seq: number; messageId: string; senderId: string; kind: string; body: unknown; editedAt?: string; recalled?: true }
+interface Conv {
+  id: string;
+  name: string | null;
+  ownerId: string;
+  members: { userId: string; role: string }[];
+  muted: boolean;
+  unreadCount: number;
+}
+interface Msg {
+  seq: number;
+  messageId: string;
+  senderId: string;
+  kind: string;
+  body: unknown;
+  editedAt?: string;
+  recalled?: true;
+}
 
 const as = (t: string, u: U) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
-const post = (t: string, u: U, id: string, json: unknown) => call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json });
-const add = (t: string, u: U, id: string, userIds: string[]) => call(`/v1/conversations/${id}/members`, { method: "POST", ...as(t, u), json: { userIds } });
-const remove = (t: string, u: U, id: string, who: string) => call(`/v1/conversations/${id}/members/${who}`, { method: "DELETE", ...as(t, u) });
-const patchMember = (t: string, u: U, id: string, who: string, json: unknown) => call(`/v1/conversations/${id}/members/${who}`, { method: "PATCH", ...as(t, u), json });
-const history = async (t: string, u: U, id: string) => (await (await call(`/v1/conversations/${id}/messages?limit=100`, as(t, u))).json<{ items: Msg[] }>()).items;
+const post = (t: string, u: U, id: string, json: unknown) =>
+  call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json });
+const add = (t: string, u: U, id: string, userIds: string[]) =>
+  call(`/v1/conversations/${id}/members`, { method: "POST", ...as(t, u), json: { userIds } });
+const remove = (t: string, u: U, id: string, who: string) =>
+  call(`/v1/conversations/${id}/members/${who}`, { method: "DELETE", ...as(t, u) });
+const patchMember = (t: string, u: U, id: string, who: string, json: unknown) =>
+  call(`/v1/conversations/${id}/members/${who}`, { method: "PATCH", ...as(t, u), json });
+const history = async (t: string, u: U, id: string) =>
+  (await (await call(`/v1/conversations/${id}/messages?limit=100`, as(t, u))).json<{ items: Msg[] }>()).items;
 const role = (c: Conv, u: U) => c.members.find((m) => m.userId === u.userId)?.role;
 
 async function setup(n: number, config: Record<string, unknown> = {}) {
@@ -22,7 +42,11 @@ async function setup(n: number, config: Record<string, unknown> = {}) {
 }
 
 async function group(t: string, owner: U, members: U[]): Promise<string> {
-  const res = await call("/v1/conversations", { method: "POST", ...as(t, owner), json: { type: "group", name: "g", memberIds: members.map((m) => m.userId) } });
+  const res = await call("/v1/conversations", {
+    method: "POST",
+    ...as(t, owner),
+    json: { type: "group", name: "g", memberIds: members.map((m) => m.userId) },
+  });
   expect(res.status).toBe(201);
   return (await res.json<{ id: string }>()).id;
 }
@@ -47,7 +71,10 @@ describe("group management", () => {
     expect(list.items.map((c) => c.id)).toEqual([id]);
     expect((await call(`/v1/conversations/${id}/messages`, as(t, x))).status).toBe(200);
     const events = (await history(t, x, id)).filter((e) => e.kind === "system").map((e) => e.body);
-    expect(events).toEqual([{ event: "role_changed", userId: a.userId, role: "admin" }, { event: "members_added", userIds: [x.userId] }]);
+    expect(events).toEqual([
+      { event: "role_changed", userId: a.userId, role: "admin" },
+      { event: "members_added", userIds: [x.userId] },
+    ]);
     // Events do not count as unread.
     expect((await (await call(`/v1/conversations/${id}`, as(t, m))).json<Conv>()).unreadCount).toBe(0);
   });
@@ -65,7 +92,11 @@ describe("group management", () => {
     await expectProblem(await remove(t, o, id, x.userId), 404, "member_not_found");
     await expectProblem(await patchMember(t, o, id, o.userId, { role: "member" }), 409, "owner_must_transfer");
     await expectProblem(await patchMember(t, m, id, m.userId, { role: "owner" }), 403, "insufficient_role");
-    await expectProblem(await call(`/v1/conversations/${id}`, { method: "PATCH", ...as(t, m), json: { name: "mine" } }), 403, "insufficient_role");
+    await expectProblem(
+      await call(`/v1/conversations/${id}`, { method: "PATCH", ...as(t, m), json: { name: "mine" } }),
+      403,
+      "insufficient_role",
+    );
     expect((await remove(t, a1, id, m.userId)).status).toBe(204);
     await expectProblem(await call(`/v1/conversations/${id}`, as(t, m)), 404, "conversation_not_found");
     expect((await (await call("/v1/conversations", as(t, m))).json<{ items: Conv[] }>()).items).toEqual([]);
@@ -75,8 +106,12 @@ describe("group management", () => {
     expect((await renamed.json<Conv>()).name).toBe("renamed");
     const events = (await history(t, o, id)).map((e) => [e.kind, (e.body as { event: string }).event]);
     expect(events).toEqual([
-      ["system", "role_changed"], ["system", "role_changed"], ["system", "member_removed"], ["system", "role_changed"],
-      ["system", "member_removed"], ["system", "renamed"],
+      ["system", "role_changed"],
+      ["system", "role_changed"],
+      ["system", "member_removed"],
+      ["system", "role_changed"],
+      ["system", "member_removed"],
+      ["system", "renamed"],
     ]);
     const seqs = (await history(t, o, id)).map((e) => e.seq);
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
@@ -123,9 +158,13 @@ describe("group management", () => {
     expect((await post(t, o, id, { clientId: "1", body: { text: "hi" } })).status).toBe(201);
     expect((await history(t, m, id)).map((e) => e.kind)).toEqual(["text"]);
 
-    const { id: fid } = await (await call("/v1/friends/requests", { method: "POST", ...as(t, o), json: { toUserId: x.userId } })).json<{ id: string }>();
+    const { id: fid } = await (
+      await call("/v1/friends/requests", { method: "POST", ...as(t, o), json: { toUserId: x.userId } })
+    ).json<{ id: string }>();
     expect((await call(`/v1/friends/requests/${fid}/accept`, { method: "POST", ...as(t, x) })).status).toBe(204);
-    const d = await (await call("/v1/conversations", { method: "POST", ...as(t, o), json: { type: "direct", userId: x.userId } })).json<{ id: string }>();
+    const d = await (
+      await call("/v1/conversations", { method: "POST", ...as(t, o), json: { type: "direct", userId: x.userId } })
+    ).json<{ id: string }>();
     await expectProblem(await add(t, o, d.id, [m.userId]), 409, "not_a_group");
     await expectProblem(await remove(t, o, d.id, "me"), 409, "not_a_group");
     expect((await patchMember(t, x, d.id, "me", { muted: true })).status).toBe(200);

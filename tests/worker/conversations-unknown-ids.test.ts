@@ -7,7 +7,8 @@ import { connect } from "./socket-helpers";
 const digits = "0123456789abcdefghijklmnopqrstuvwxyz";
 const randomOf = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => digits[b % 36]).join("");
 /** Well-formed conversation ids nobody created: groups (`g_`) and direct pairs (`d_`). */
-const randomIds = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 ? `g_${randomOf(26)}` : `d_${randomOf(32)}`));
+const randomIds = (n: number) =>
+  Array.from({ length: n }, (_, i) => (i % 2 ? `g_${randomOf(26)}` : `d_${randomOf(32)}`));
 
 /** The ids of Conversation objects that have storage now. */
 const stored = async () => new Set((await listDurableObjectIds(env.CONVERSATION)).map((id) => id.toString()));
@@ -19,12 +20,17 @@ describe("conversation ids a client names", () => {
     const t = tenant.slug;
     const [a, b, outsider] = [await registerUser(t), await registerUser(t), await registerUser(t)];
     await befriend(t, a, b);
-    const created = await call("/v1/conversations", { method: "POST", ...as(t, a), json: { type: "direct", userId: b.userId } });
+    const created = await call("/v1/conversations", {
+      method: "POST",
+      ...as(t, a),
+      json: { type: "direct", userId: b.userId },
+    });
     expect(created.status, await created.clone().text()).toBe(201);
     const { id: real } = await created.json<{ id: string }>();
     const ids = randomIds(21);
 
-    for (const id of ids.slice(0, 11)) await expectProblem(await call(`/v1/conversations/${id}`, as(t, a)), 404, "conversation_not_found");
+    for (const id of ids.slice(0, 11))
+      await expectProblem(await call(`/v1/conversations/${id}`, as(t, a)), 404, "conversation_not_found");
     const [one] = ids;
     const routes: [string, string, unknown?][] = [
       ["POST", `/v1/conversations/${one}/messages`, { clientId: "c1", body: { text: "hi" } }],
@@ -38,7 +44,8 @@ describe("conversation ids a client names", () => {
       ["PATCH", `/v1/conversations/${one}/members/me`, { muted: true }],
       ["DELETE", `/v1/conversations/${one}/members/me`],
     ];
-    for (const [method, path, json] of routes) await expectProblem(await call(path, { method, ...as(t, a), json }), 404, "conversation_not_found");
+    for (const [method, path, json] of routes)
+      await expectProblem(await call(path, { method, ...as(t, a), json }), 404, "conversation_not_found");
     // A real conversation the caller is not in answers the same: no oracle for which ids exist.
     await expectProblem(await call(`/v1/conversations/${real}`, as(t, outsider)), 404, "conversation_not_found");
 
@@ -56,13 +63,29 @@ describe("conversation ids a client names", () => {
       { type: "typing", conversationId: last },
       { type: "edit", conversationId: last, messageId: "m1", body: { text: "x" }, clientId: "e1" },
       { type: "recall", conversationId: last, messageId: "m1" },
-    ]) sock.send(frame);
-    await sock.until(() => sock.frames.filter((f) => f.type === "error").length === rest.length + 5, "five more errors");
+    ])
+      sock.send(frame);
+    await sock.until(
+      () => sock.frames.filter((f) => f.type === "error").length === rest.length + 5,
+      "five more errors",
+    );
     expect(sock.frames.filter((f) => f.type === "error").slice(rest.length)).toEqual([
-      { type: "error", code: "conversation_not_found", message: "No such conversation.", clientId: "s1", conversationId: last },
+      {
+        type: "error",
+        code: "conversation_not_found",
+        message: "No such conversation.",
+        clientId: "s1",
+        conversationId: last,
+      },
       { type: "error", code: "conversation_not_found", message: "No such conversation.", conversationId: last },
       { type: "error", code: "conversation_not_found", message: "No such conversation.", conversationId: last },
-      { type: "error", code: "conversation_not_found", message: "No such conversation.", clientId: "e1", conversationId: last },
+      {
+        type: "error",
+        code: "conversation_not_found",
+        message: "No such conversation.",
+        clientId: "e1",
+        conversationId: last,
+      },
       { type: "error", code: "conversation_not_found", message: "No such conversation.", conversationId: last },
     ]);
     // The member's own conversation still works on the same socket and over HTTP.

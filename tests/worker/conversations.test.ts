@@ -4,15 +4,35 @@ import { call, createTenant, expectProblem } from "./helpers";
 import { connect } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
-interface Conv { id: string; type: string; name: string | null; ownerId: string; members: { userId: string; role: string }[]; lastSeq: number; lastMessage: { seq: number; body: unknown } | null; unreadCount: number; readSeq: number }
-interface Msg { seq: number; messageId: string; senderId: string; kind: string; body: unknown; sentAt: string }
+interface Conv {
+  id: string;
+  type: string;
+  name: string | null;
+  ownerId: string;
+  members: { userId: string; role: string }[];
+  lastSeq: number;
+  lastMessage: { seq: number; body: unknown } | null;
+  unreadCount: number;
+  readSeq: number;
+}
+interface Msg {
+  seq: number;
+  messageId: string;
+  senderId: string;
+  kind: string;
+  body: unknown;
+  sentAt: string;
+}
 
 const as = (t: string, u: U) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
 const create = (t: string, u: U, json: unknown) => call("/v1/conversations", { method: "POST", ...as(t, u), json });
-const post = (t: string, u: U, id: string, json: unknown) => call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json });
+const post = (t: string, u: U, id: string, json: unknown) =>
+  call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json });
 
 async function befriend(t: string, a: U, b: U) {
-  const { id } = await (await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: b.userId } })).json<{ id: string }>();
+  const { id } = await (
+    await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: b.userId } })
+  ).json<{ id: string }>();
   expect((await call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })).status).toBe(204);
 }
 
@@ -26,7 +46,10 @@ async function users(n: number, config: Record<string, unknown> = {}) {
 
 describe("conversations over HTTP", () => {
   it("direct conversations are between friends, one per pair whoever starts them; blocks look like no user", async () => {
-    const { t, list: [a, b, c] } = await users(3);
+    const {
+      t,
+      list: [a, b, c],
+    } = await users(3);
     await expectProblem(await create(t, a, { type: "direct", userId: b.userId }), 403, "not_friends");
     await befriend(t, a, b);
     const first = await create(t, a, { type: "direct", userId: b.userId });
@@ -38,7 +61,11 @@ describe("conversations over HTTP", () => {
     expect(again.status).toBe(200);
     expect((await again.json<Conv>()).id).toBe(conv.id);
     await expectProblem(await create(t, a, { type: "direct", userId: a.userId }), 400, "cannot_message_self");
-    await expectProblem(await create(t, a, { type: "direct", userId: "01nosuchuser0000000000000" }), 404, "user_not_found");
+    await expectProblem(
+      await create(t, a, { type: "direct", userId: "01nosuchuser0000000000000" }),
+      404,
+      "user_not_found",
+    );
     await befriend(t, a, c);
     expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t, c) })).status).toBeLessThan(300);
     await expectProblem(await create(t, a, { type: "direct", userId: c.userId }), 404, "user_not_found");
@@ -47,7 +74,10 @@ describe("conversations over HTTP", () => {
   });
 
   it("a tenant may allow direct conversations between strangers; blocks still refuse them, other tenants' users stay unknown", async () => {
-    const { t, list: [a, b, c] } = await users(3, { messages: { directWithStrangers: true } });
+    const {
+      t,
+      list: [a, b, c],
+    } = await users(3, { messages: { directWithStrangers: true } });
     const res = await create(t, a, { type: "direct", userId: b.userId });
     expect(res.status).toBe(201);
     const conv = await res.json<Conv>();
@@ -60,14 +90,25 @@ describe("conversations over HTTP", () => {
   });
 
   it("a direct conversation whose friendship ended refuses sends like it refuses being created: 403 not_friends over HTTP and the socket", async () => {
-    const { t, list: [a, b] } = await users(2);
+    const {
+      t,
+      list: [a, b],
+    } = await users(2);
     await befriend(t, a, b);
     const { id } = await (await create(t, a, { type: "direct", userId: b.userId })).json<Conv>();
     expect((await post(t, a, id, { clientId: "before", body: { text: "hi" } })).status).toBe(201);
     expect((await call(`/v1/friends/${a.userId}`, { method: "DELETE", ...as(t, b) })).status).toBe(204);
     await expectProblem(await create(t, a, { type: "direct", userId: b.userId }), 403, "not_friends");
-    await expectProblem(await post(t, a, id, { clientId: "after-a", body: { text: "still there?" } }), 403, "not_friends");
-    await expectProblem(await post(t, b, id, { clientId: "after-b", body: { text: "still there?" } }), 403, "not_friends");
+    await expectProblem(
+      await post(t, a, id, { clientId: "after-a", body: { text: "still there?" } }),
+      403,
+      "not_friends",
+    );
+    await expectProblem(
+      await post(t, b, id, { clientId: "after-b", body: { text: "still there?" } }),
+      403,
+      "not_friends",
+    );
     const sa = await connect(t, { token: a.tokens.accessToken });
     sa.send({ type: "send", clientId: "sock-a", conversationId: id, body: { text: "over the socket" } });
     expect(await sa.frame("error")).toMatchObject({ code: "not_friends", clientId: "sock-a", conversationId: id });
@@ -80,7 +121,10 @@ describe("conversations over HTTP", () => {
   });
 
   it("a tenant allowing strangers lets them keep messaging, over HTTP and the socket", async () => {
-    const { t, list: [a, b] } = await users(2, { messages: { directWithStrangers: true } });
+    const {
+      t,
+      list: [a, b],
+    } = await users(2, { messages: { directWithStrangers: true } });
     await befriend(t, a, b);
     const { id } = await (await create(t, a, { type: "direct", userId: b.userId })).json<Conv>();
     expect((await call(`/v1/friends/${a.userId}`, { method: "DELETE", ...as(t, b) })).status).toBe(204);
@@ -92,11 +136,26 @@ describe("conversations over HTTP", () => {
   });
 
   it("groups: owner is the creator, members must exist, size is capped by the tenant", async () => {
-    const { t, list: [a, b, c] } = await users(3, { limits: { maxGroupMembers: 2 } });
-    await expectProblem(await create(t, a, { type: "group", name: "big", memberIds: [b.userId, c.userId] }), 422, "group_too_large");
-    await expectProblem(await create(t, a, { type: "group", name: "ghost", memberIds: ["01nosuchuser0000000000000"] }), 404, "user_not_found");
+    const {
+      t,
+      list: [a, b, c],
+    } = await users(3, { limits: { maxGroupMembers: 2 } });
+    await expectProblem(
+      await create(t, a, { type: "group", name: "big", memberIds: [b.userId, c.userId] }),
+      422,
+      "group_too_large",
+    );
+    await expectProblem(
+      await create(t, a, { type: "group", name: "ghost", memberIds: ["01nosuchuser0000000000000"] }),
+      404,
+      "user_not_found",
+    );
     const other = await users(1);
-    await expectProblem(await create(t, a, { type: "group", name: "x", memberIds: [other.list[0]!.userId] }), 404, "user_not_found");
+    await expectProblem(
+      await create(t, a, { type: "group", name: "x", memberIds: [other.list[0]!.userId] }),
+      404,
+      "user_not_found",
+    );
     const res = await create(t, a, { type: "group", name: "pair", memberIds: [b.userId, b.userId] });
     expect(res.status).toBe(201);
     const g = await res.json<Conv>();
@@ -105,12 +164,19 @@ describe("conversations over HTTP", () => {
     expect(g.members).toHaveLength(2);
     expect((await call(`/v1/conversations/${g.id}`, as(t, b))).status).toBe(200);
     await expectProblem(await call(`/v1/conversations/${g.id}`, as(t, c)), 404, "conversation_not_found");
-    await expectProblem(await call(`/v1/conversations/${g.id}`, as(other.t, other.list[0]!)), 404, "conversation_not_found");
+    await expectProblem(
+      await call(`/v1/conversations/${g.id}`, as(other.t, other.list[0]!)),
+      404,
+      "conversation_not_found",
+    );
     await expectProblem(await call("/v1/conversations/nonsense", as(t, a)), 400, "validation_failed");
   });
 
   it("messages: gap-free seqs, idempotent clientIds, history pages both ways, non-members refused", async () => {
-    const { t, list: [a, b, x] } = await users(3);
+    const {
+      t,
+      list: [a, b, x],
+    } = await users(3);
     const g = await (await create(t, a, { type: "group", name: "g", memberIds: [b.userId] })).json<Conv>();
     const seqs = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
@@ -123,14 +189,31 @@ describe("conversations over HTTP", () => {
     const retry = await post(t, b, g.id, { clientId: "c0", body: { text: "m0" } });
     expect(retry.status).toBe(200);
     expect((await retry.json<Msg>()).seq).toBe(seqs[0]);
-    const custom = await (await post(t, a, g.id, { clientId: "j", kind: "custom", body: { card: { title: "hi" } } })).json<Msg>();
+    const custom = await (
+      await post(t, a, g.id, { clientId: "j", kind: "custom", body: { card: { title: "hi" } } })
+    ).json<Msg>();
     expect(custom).toMatchObject({ seq: 13, kind: "custom", body: { card: { title: "hi" } }, senderId: a.userId });
-    await expectProblem(await post(t, a, g.id, { clientId: "big", body: { text: "x".repeat(5000) } }), 400, "validation_failed");
-    await expectProblem(await post(t, a, g.id, { clientId: "bigc", kind: "custom", body: { blob: "x".repeat(17_000) } }), 400, "validation_failed");
-    await expectProblem(await post(t, a, g.id, { clientId: "arr", kind: "custom", body: [1, 2] }), 400, "validation_failed");
+    await expectProblem(
+      await post(t, a, g.id, { clientId: "big", body: { text: "x".repeat(5000) } }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await post(t, a, g.id, { clientId: "bigc", kind: "custom", body: { blob: "x".repeat(17_000) } }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await post(t, a, g.id, { clientId: "arr", kind: "custom", body: [1, 2] }),
+      400,
+      "validation_failed",
+    );
     await expectProblem(await post(t, x, g.id, { clientId: "n", body: { text: "hi" } }), 404, "conversation_not_found");
 
-    const page = (q: string) => call(`/v1/conversations/${g.id}/messages${q}`, as(t, b)).then((r) => r.json<{ items: Msg[]; nextCursor: string | null }>());
+    const page = (q: string) =>
+      call(`/v1/conversations/${g.id}/messages${q}`, as(t, b)).then((r) =>
+        r.json<{ items: Msg[]; nextCursor: string | null }>(),
+      );
     const newest = await page("?limit=5");
     expect(newest.items.map((m) => m.seq)).toEqual([9, 10, 11, 12, 13]);
     expect(newest.nextCursor).toBe("9");
@@ -147,16 +230,25 @@ describe("conversations over HTTP", () => {
   });
 
   it("the caller's list has last message and unread counts; read moves the cursor forward only", async () => {
-    const { t, list: [a, b, c] } = await users(3);
+    const {
+      t,
+      list: [a, b, c],
+    } = await users(3);
     const g1 = await (await create(t, a, { type: "group", name: "one", memberIds: [b.userId] })).json<Conv>();
     const g2 = await (await create(t, a, { type: "group", name: "two", memberIds: [b.userId, c.userId] })).json<Conv>();
     for (let i = 0; i < 3; i++) await post(t, a, g1.id, { clientId: `x${i}`, body: { text: `m${i}` } });
     await post(t, b, g1.id, { clientId: "mine", body: { text: "mine" } });
-    const list = async (u: U, q = "") => (await call(`/v1/conversations${q}`, as(t, u))).json<{ items: Conv[]; nextCursor: string | null }>();
+    const list = async (u: U, q = "") =>
+      (await call(`/v1/conversations${q}`, as(t, u))).json<{ items: Conv[]; nextCursor: string | null }>();
     const mine = await list(b);
     expect(mine.items.map((i) => i.id).sort()).toEqual([g1.id, g2.id].sort());
     const one = mine.items.find((i) => i.id === g1.id)!;
-    expect(one).toMatchObject({ lastSeq: 4, unreadCount: 3, readSeq: 0, lastMessage: { seq: 4, body: { text: "mine" } } });
+    expect(one).toMatchObject({
+      lastSeq: 4,
+      unreadCount: 3,
+      readSeq: 0,
+      lastMessage: { seq: 4, body: { text: "mine" } },
+    });
     expect((await list(c)).items.map((i) => i.id)).toEqual([g2.id]);
     const p1 = await list(b, "?limit=1");
     expect(p1.items).toHaveLength(1);
@@ -164,12 +256,17 @@ describe("conversations over HTTP", () => {
     expect([p1.items[0]!.id, p2.items[0]!.id].sort()).toEqual([g1.id, g2.id].sort());
     expect(p2.nextCursor).toBeNull();
 
-    const read = (seq: number) => call(`/v1/conversations/${g1.id}/read`, { method: "POST", ...as(t, b), json: { seq } });
+    const read = (seq: number) =>
+      call(`/v1/conversations/${g1.id}/read`, { method: "POST", ...as(t, b), json: { seq } });
     expect(await (await read(2)).json()).toEqual({ seq: 2 });
     expect(await (await read(1)).json()).toEqual({ seq: 2 });
     expect((await (await call(`/v1/conversations/${g1.id}`, as(t, b))).json<Conv>()).unreadCount).toBe(1);
     expect(await (await read(99)).json()).toEqual({ seq: 4 });
     expect((await (await call(`/v1/conversations/${g1.id}`, as(t, b))).json<Conv>()).unreadCount).toBe(0);
-    await expectProblem(await call(`/v1/conversations/${g1.id}/read`, { method: "POST", ...as(t, c), json: { seq: 1 } }), 404, "conversation_not_found");
+    await expectProblem(
+      await call(`/v1/conversations/${g1.id}/read`, { method: "POST", ...as(t, c), json: { seq: 1 } }),
+      404,
+      "conversation_not_found",
+    );
   });
 });

@@ -14,12 +14,20 @@ describe("a Durable Object's outbox", () => {
     const [a, b] = [await registerUser(tenant.slug), await registerUser(tenant.slug)];
     const id = await group(tenant.slug, a, [b]);
     const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenant.id, id)));
-    const burst = await Promise.all([1, 2, 3, 4, 5].map((i) =>
-      call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(tenant.slug, a), json: { clientId: `c${i}`, body: { text: `m${i}` } } })));
+    const burst = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        call(`/v1/conversations/${id}/messages`, {
+          method: "POST",
+          ...as(tenant.slug, a),
+          json: { clientId: `c${i}`, body: { text: `m${i}` } },
+        }),
+      ),
+    );
     expect(burst.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-    const count = () => runInDurableObject(stub, (_o, state) => ({
-      events: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
-    }));
+    const count = () =>
+      runInDurableObject(stub, (_o, state) => ({
+        events: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
+      }));
     // Unpublished rows wait in the table (at most the coalescing window), then go out and are deleted.
     const end = Date.now() + 5000;
     while ((await count()).events > 0 && Date.now() < end) await pause(OUTBOX_COALESCE_MS);

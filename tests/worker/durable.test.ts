@@ -48,7 +48,10 @@ describe("Durable Object storage migrations", () => {
   it("run once, survive re-runs and refuse a schema newer than the code", async () => {
     const q = stub(env.QUOTA, crypto.randomUUID(), "m-1");
     await runInDurableObject(q, (_obj, state) => {
-      const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE t (x)"), (sql: SqlStorage) => sql.exec("INSERT INTO t VALUES (1)")];
+      const steps = [
+        (sql: SqlStorage) => sql.exec("CREATE TABLE t (x)"),
+        (sql: SqlStorage) => sql.exec("INSERT INTO t VALUES (1)"),
+      ];
       expect(migrateStorage(state.storage, steps, "_test_schema")).toBe(2);
       expect(migrateStorage(state.storage, steps, "_test_schema")).toBe(2);
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM t").one().n).toBe(1);
@@ -59,7 +62,10 @@ describe("Durable Object storage migrations", () => {
   it("roll back a failing step with its version bump", async () => {
     const q = stub(env.QUOTA, crypto.randomUUID(), "m-2");
     await runInDurableObject(q, (_obj, state) => {
-      const steps = [(sql: SqlStorage) => sql.exec("CREATE TABLE ok (x)"), (sql: SqlStorage) => sql.exec("CREATE TABLE broken (")];
+      const steps = [
+        (sql: SqlStorage) => sql.exec("CREATE TABLE ok (x)"),
+        (sql: SqlStorage) => sql.exec("CREATE TABLE broken ("),
+      ];
       expect(() => migrateStorage(state.storage, steps, "_test_schema")).toThrow();
       const v = state.storage.sql.exec<{ version: number }>("SELECT version FROM _test_schema").toArray()[0]?.version;
       expect(v).toBe(1);

@@ -41,7 +41,11 @@ describe("the error renderer and the runtime's transient failures", () => {
   });
 
   it("keeps anything else a 500 without internals, flags that are not true included", async () => {
-    for (const err of [new Error("bug"), runtimeError({ retryable: false }), Object.assign(new Error("x"), { retryable: "yes" })]) {
+    for (const err of [
+      new Error("bug"),
+      runtimeError({ retryable: false }),
+      Object.assign(new Error("x"), { retryable: "yes" }),
+    ]) {
       const res = await appThrowing(err).request("/boom");
       expect(res.status).toBe(500);
       const body = await res.json<{ code: string; detail: string }>();
@@ -66,7 +70,15 @@ describe("a tenant database that cannot be reached", () => {
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
     await updateTenant(db, row.id, { dbUrl: "http://127.0.0.1:9/dev/nowhere/" });
     forgetTenant(t.slug, row.id);
-    for (const res of [await call("/v1/me", as(t.slug, u)), await call("/v1/users?q=abc", as(t.slug, u)), await call("/v1/auth/login", { method: "POST", tenant: t.slug, json: { identifier: u.username, password: u.password } })]) {
+    for (const res of [
+      await call("/v1/me", as(t.slug, u)),
+      await call("/v1/users?q=abc", as(t.slug, u)),
+      await call("/v1/auth/login", {
+        method: "POST",
+        tenant: t.slug,
+        json: { identifier: u.username, password: u.password },
+      }),
+    ]) {
       await expectProblem(res, 503, "service_unavailable");
       expect(res.headers.get("retry-after")).toBe("2");
     }

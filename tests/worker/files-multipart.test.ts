@@ -5,22 +5,47 @@ import { bearer, registerUser } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
 
 const MiB = 1024 * 1024;
-const PNG = fromBase64url("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg");
+const PNG = fromBase64url(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg",
+);
 const PDF = new TextEncoder().encode("%PDF-1.7\n%%EOF\n");
 const ZIP = new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
 
-interface Upload { uploadId: string; partSize: number; partCount: number }
-interface FileJson { id: string; size: number; contentType: string; name: string; sha256: string | null; url: string }
+interface Upload {
+  uploadId: string;
+  partSize: number;
+  partCount: number;
+}
+interface FileJson {
+  id: string;
+  size: number;
+  contentType: string;
+  name: string;
+  sha256: string | null;
+  url: string;
+}
 
 async function setup() {
   const t = await createTenant();
   const [alice, bob] = await Promise.all([registerUser(t.slug), registerUser(t.slug)]);
   const as = (u: { tokens: { accessToken: string } }) => ({
-    start: (json: Record<string, unknown>) => call("/v1/files/uploads", { method: "POST", tenant: t.slug, json, headers: bearer(u.tokens.accessToken) }),
+    start: (json: Record<string, unknown>) =>
+      call("/v1/files/uploads", { method: "POST", tenant: t.slug, json, headers: bearer(u.tokens.accessToken) }),
     part: (id: string, n: number | string, body: Uint8Array) =>
-      call(`/v1/files/uploads/${id}/parts/${n}`, { method: "PUT", tenant: t.slug, body, headers: { ...bearer(u.tokens.accessToken), "content-type": "application/octet-stream" } }),
-    complete: (id: string) => call(`/v1/files/uploads/${id}/complete`, { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
-    abort: (id: string) => call(`/v1/files/uploads/${id}`, { method: "DELETE", tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
+      call(`/v1/files/uploads/${id}/parts/${n}`, {
+        method: "PUT",
+        tenant: t.slug,
+        body,
+        headers: { ...bearer(u.tokens.accessToken), "content-type": "application/octet-stream" },
+      }),
+    complete: (id: string) =>
+      call(`/v1/files/uploads/${id}/complete`, {
+        method: "POST",
+        tenant: t.slug,
+        headers: bearer(u.tokens.accessToken),
+      }),
+    abort: (id: string) =>
+      call(`/v1/files/uploads/${id}`, { method: "DELETE", tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
     get: (id: string) => call(`/v1/files/${id}`, { tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
   });
   return { t, alice: as(alice), bob: as(bob) };
@@ -41,7 +66,9 @@ describe("files: multipart uploads", () => {
     const data = new Uint8Array(5 * MiB + 1000);
     for (let i = 0; i < data.length; i += 4096) data[i] = i % 251;
     data.set(PNG.subarray(0, 16));
-    const up = await started(await alice.start({ purpose: "attachment", name: "big.png", size: data.length, contentType: "image/png" }));
+    const up = await started(
+      await alice.start({ purpose: "attachment", name: "big.png", size: data.length, contentType: "image/png" }),
+    );
     expect(up).toMatchObject({ partSize: 5 * MiB, partCount: 2 });
 
     await expectProblem(await alice.complete(up.uploadId), 409, "upload_incomplete");
@@ -55,10 +82,18 @@ describe("files: multipart uploads", () => {
     const done = await alice.complete(up.uploadId);
     expect(done.status, await done.clone().text()).toBe(201);
     const f = await done.json<FileJson>();
-    expect(f).toMatchObject({ id: up.uploadId, size: data.length, contentType: "image/png", name: "big.png", sha256: null });
+    expect(f).toMatchObject({
+      id: up.uploadId,
+      size: data.length,
+      contentType: "image/png",
+      name: "big.png",
+      sha256: null,
+    });
     expect((await alice.get(f.id)).status).toBe(200);
 
-    const edge = await exports.default.fetch(new Request(f.url, { headers: { range: `bytes=${5 * MiB - 2}-${5 * MiB + 1}` } }));
+    const edge = await exports.default.fetch(
+      new Request(f.url, { headers: { range: `bytes=${5 * MiB - 2}-${5 * MiB + 1}` } }),
+    );
     expect(edge.status).toBe(206);
     expect(new Uint8Array(await edge.arrayBuffer())).toEqual(data.subarray(5 * MiB - 2, 5 * MiB + 2));
     const whole = await exports.default.fetch(new Request(f.url));
@@ -87,7 +122,9 @@ describe("files: multipart uploads", () => {
 
   it("sniff the type from part 1 and refuse what the purpose or the declaration rules out", async () => {
     const { alice } = await setup();
-    const declared = await started(await alice.start({ purpose: "attachment", name: "pic", size: PDF.length, contentType: "image/png" }));
+    const declared = await started(
+      await alice.start({ purpose: "attachment", name: "pic", size: PDF.length, contentType: "image/png" }),
+    );
     await expectProblem(await alice.part(declared.uploadId, 1, PDF), 415, "unsupported_file_type");
     const named = await started(await alice.start({ purpose: "attachment", name: "pic.png", size: ZIP.length }));
     await expectProblem(await alice.part(named.uploadId, 1, ZIP), 415, "unsupported_file_type");
@@ -95,13 +132,25 @@ describe("files: multipart uploads", () => {
     await expectProblem(await alice.part(avatar.uploadId, 1, PDF), 415, "unsupported_file_type");
     // A part that failed its check was not stored: the upload cannot complete.
     await expectProblem(await alice.complete(avatar.uploadId), 409, "upload_incomplete");
-    await expectProblem(await alice.start({ purpose: "avatar", name: "me.pdf", size: 10, contentType: "application/pdf" }), 415, "unsupported_file_type");
+    await expectProblem(
+      await alice.start({ purpose: "avatar", name: "me.pdf", size: 10, contentType: "application/pdf" }),
+      415,
+      "unsupported_file_type",
+    );
   });
 
   it("refuse sizes over the purpose's or tenant's limit when the upload starts", async () => {
     const { alice } = await setup();
-    await expectProblem(await alice.start({ purpose: "attachment", name: "a.zip", size: 10 * MiB + 1 }), 413, "file_too_large");
-    await expectProblem(await alice.start({ purpose: "avatar", name: "a.png", size: 2 * MiB + 1 }), 413, "file_too_large");
+    await expectProblem(
+      await alice.start({ purpose: "attachment", name: "a.zip", size: 10 * MiB + 1 }),
+      413,
+      "file_too_large",
+    );
+    await expectProblem(
+      await alice.start({ purpose: "avatar", name: "a.png", size: 2 * MiB + 1 }),
+      413,
+      "file_too_large",
+    );
     await expectProblem(await alice.start({ purpose: "attachment", name: "a.zip", size: 0 }), 400, "validation_failed");
     await expectProblem(await alice.start({ purpose: "nope", name: "a.zip", size: 10 }), 400, "validation_failed");
   });

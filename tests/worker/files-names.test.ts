@@ -8,7 +8,13 @@ import { group, type Frame } from "./socket-helpers";
 // used to miss (docs/files.md, "File names" and "Purposes, types and sizes").
 
 type U = Awaited<ReturnType<typeof registerUser>>;
-interface FileJson { id: string; name: string; contentType: string; size: number; url: string }
+interface FileJson {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  url: string;
+}
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const TEXT = utf8("quarterly numbers, nothing else\n");
@@ -22,14 +28,21 @@ function upload(t: string, u: U, bytes: Uint8Array, name: string, fields: Record
   return call("/v1/files", { method: "POST", ...as(t, u), body: form });
 }
 
-async function uploaded(t: string, u: U, bytes: Uint8Array, name: string, fields: Record<string, string> = {}): Promise<FileJson> {
+async function uploaded(
+  t: string,
+  u: U,
+  bytes: Uint8Array,
+  name: string,
+  fields: Record<string, string> = {},
+): Promise<FileJson> {
   const res = await upload(t, u, bytes, name, fields);
   expect(res.status, await res.clone().text()).toBe(201);
   return res.json();
 }
 
 const download = (url: string) => exports.default.fetch(new Request(url));
-const startUpload = (t: string, u: U, json: Record<string, unknown>) => call("/v1/files/uploads", { method: "POST", ...as(t, u), json });
+const startUpload = (t: string, u: U, json: Record<string, unknown>) =>
+  call("/v1/files/uploads", { method: "POST", ...as(t, u), json });
 
 async function setup() {
   const t = (await createTenant()).slug;
@@ -43,15 +56,23 @@ describe("file names", () => {
     // Shown as "reportfdp.txt" by anything that honours the override.
     const f = await uploaded(t, alice, PDF, "report\u202Etxt.pdf");
     expect(f.name).toBe("reporttxt.pdf");
-    const g = await uploaded(t, alice, TEXT, "x.pdf", { name: "\u2067notes\u2069\u200F \u061C\u200E(v2)\u202A.txt\u202C" });
+    const g = await uploaded(t, alice, TEXT, "x.pdf", {
+      name: "\u2067notes\u2069\u200F \u061C\u200E(v2)\u202A.txt\u202C",
+    });
     expect(g.name).toBe("notes (v2).txt");
 
     const res = await download(f.url);
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="reporttxt.pdf"; filename*=UTF-8''reporttxt.pdf`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="reporttxt.pdf"; filename*=UTF-8''reporttxt.pdf`,
+    );
     await res.arrayBuffer();
 
     const id = await group(t, alice, [bob]);
-    const sent = await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, alice), json: { clientId: "n1", kind: "file", body: { fileId: f.id } } });
+    const sent = await call(`/v1/conversations/${id}/messages`, {
+      method: "POST",
+      ...as(t, alice),
+      json: { clientId: "n1", kind: "file", body: { fileId: f.id } },
+    });
     expect(sent.status, await sent.clone().text()).toBe(201);
     expect((await sent.json<Frame>()).body).toMatchObject({ name: "reporttxt.pdf" });
     const seen = await call(`/v1/conversations/${id}/files/${f.id}`, as(t, bob));
@@ -60,14 +81,43 @@ describe("file names", () => {
 
   it("executable and script extensions are refused with 415, whatever hides them", async () => {
     const { t, alice } = await setup();
-    for (const name of ["invoice\u202Efdp.hta", "run.bat", "RUN.BAT", "setup.exe.", "a.ps1 ", "payload.js", "x.vbs", "x.lnk", "x.scr", "x.msi", "x.reg", "x.cmd", "x.wsf", "x.jse", "x.url", ".hta"]) {
+    for (const name of [
+      "invoice\u202Efdp.hta",
+      "run.bat",
+      "RUN.BAT",
+      "setup.exe.",
+      "a.ps1 ",
+      "payload.js",
+      "x.vbs",
+      "x.lnk",
+      "x.scr",
+      "x.msi",
+      "x.reg",
+      "x.cmd",
+      "x.wsf",
+      "x.jse",
+      "x.url",
+      ".hta",
+    ]) {
       const p = await expectProblem(await upload(t, alice, TEXT, name), 415, "unsupported_file_type");
       expect(p.detail, name).toMatch(/extension/);
     }
     // The `name` field is checked the same way, and so is a multipart upload, before any byte is sent.
-    await expectProblem(await upload(t, alice, TEXT, "notes.txt", { name: "notes.txt.cmd" }), 415, "unsupported_file_type");
-    await expectProblem(await startUpload(t, alice, { purpose: "attachment", name: "invoice\u202Efdp.hta", size: 100 }), 415, "unsupported_file_type");
-    await expectProblem(await startUpload(t, alice, { purpose: "attachment", name: "run.bat", size: 100 }), 415, "unsupported_file_type");
+    await expectProblem(
+      await upload(t, alice, TEXT, "notes.txt", { name: "notes.txt.cmd" }),
+      415,
+      "unsupported_file_type",
+    );
+    await expectProblem(
+      await startUpload(t, alice, { purpose: "attachment", name: "invoice\u202Efdp.hta", size: 100 }),
+      415,
+      "unsupported_file_type",
+    );
+    await expectProblem(
+      await startUpload(t, alice, { purpose: "attachment", name: "run.bat", size: 100 }),
+      415,
+      "unsupported_file_type",
+    );
     expect((await (await call("/v1/files", as(t, alice))).json<{ items: unknown[] }>()).items).toEqual([]);
     // A dangerous extension that is not the last one does nothing on any system: kept.
     expect((await uploaded(t, alice, TEXT, "run.bat.txt")).name).toBe("run.bat.txt");
@@ -87,7 +137,14 @@ describe("file names", () => {
 describe("markup in text files", () => {
   it("text that opens with markup is refused, self-closing and unlisted tags included", async () => {
     const { t, alice } = await setup();
-    for (const body of ["<svg/onload=alert(1)>", "<img src=x onerror=alert(1)>", "\n  <script/src=//evil.example></script>", "<iframe/src=javascript:alert(1)>", "<body onload=alert(1)>", "<x onmouseover=alert(1)>hover</x>"]) {
+    for (const body of [
+      "<svg/onload=alert(1)>",
+      "<img src=x onerror=alert(1)>",
+      "\n  <script/src=//evil.example></script>",
+      "<iframe/src=javascript:alert(1)>",
+      "<body onload=alert(1)>",
+      "<x onmouseover=alert(1)>hover</x>",
+    ]) {
       await expectProblem(await upload(t, alice, utf8(body), "notes.txt"), 415, "unsupported_file_type");
     }
   });
@@ -111,10 +168,20 @@ describe("markup in text files", () => {
   it("a multipart upload of text with markup may declare text/plain and completes as application/octet-stream", async () => {
     const { t, alice } = await setup();
     const body = utf8("# Readme\n\n<p align=center><img src=logo.png></p>\n");
-    const up = await startUpload(t, alice, { purpose: "attachment", name: "README.md", size: body.length, contentType: "text/plain" });
+    const up = await startUpload(t, alice, {
+      purpose: "attachment",
+      name: "README.md",
+      size: body.length,
+      contentType: "text/plain",
+    });
     expect(up.status, await up.clone().text()).toBe(201);
     const { uploadId } = await up.json<{ uploadId: string }>();
-    const part = await call(`/v1/files/uploads/${uploadId}/parts/1`, { method: "PUT", tenant: t, headers: { ...as(t, alice).headers, "content-type": "application/octet-stream" }, body });
+    const part = await call(`/v1/files/uploads/${uploadId}/parts/1`, {
+      method: "PUT",
+      tenant: t,
+      headers: { ...as(t, alice).headers, "content-type": "application/octet-stream" },
+      body,
+    });
     expect(part.status, await part.clone().text()).toBe(200);
     const done = await call(`/v1/files/uploads/${uploadId}/complete`, { method: "POST", ...as(t, alice) });
     expect(done.status, await done.clone().text()).toBe(201);

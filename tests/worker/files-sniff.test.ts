@@ -43,7 +43,11 @@ describe("sniff", () => {
     ["text with an img further on", utf8("hello <img src=x onerror=alert(1)>"), "application/octet-stream"],
     ["text with svg further on", utf8("see:\n<svg/onload=alert(1)>"), "application/octet-stream"],
     ["text with a handler on any tag", utf8("click <my-el data-x=1 onclick=alert(1)>"), "application/octet-stream"],
-    ["text with an xml stylesheet further on", utf8('notes\n<?xml-stylesheet href="x.xsl"?>'), "application/octet-stream"],
+    [
+      "text with an xml stylesheet further on",
+      utf8('notes\n<?xml-stylesheet href="x.xsl"?>'),
+      "application/octet-stream",
+    ],
     ["text with comparisons", utf8("if (a<b && c > d) x = a <b; // <3 < 4\n"), "text/plain"],
     ["text with e-mail style brackets", utf8("From: Ann <ann@example.com>\n"), "text/plain"],
     ["binary", bytes([0, 1, 2, 3, 4]), null],
@@ -73,7 +77,8 @@ describe("files helpers", () => {
     expect(parseRange("bytes=-5", 100)).toEqual({ offset: 95, length: 5 });
     expect(parseRange("bytes=50-500", 100)).toEqual({ offset: 50, length: 50 });
     expect(parseRange("bytes=-500", 100)).toEqual({ offset: 0, length: 100 });
-    for (const h of [undefined, "bytes=100-", "bytes=5-1", "bytes=-0", "bytes=0-1,3-4", "items=0-1", "bytes=-"]) expect(parseRange(h, 100)).toBeNull();
+    for (const h of [undefined, "bytes=100-", "bytes=5-1", "bytes=-0", "bytes=0-1,3-4", "items=0-1", "bytes=-"])
+      expect(parseRange(h, 100)).toBeNull();
   });
 
   it("clean file names", () => {
@@ -97,9 +102,26 @@ describe("files helpers", () => {
   });
 
   it("know which extensions run when opened", () => {
-    for (const n of ["run.bat", "RUN.BAT", "a.hta", ".hta", "x.exe", "x.js", "x.ps1", "x.lnk", "x.scr", "x.msi", "x.jar", "x.command", "x.desktop", "x.html", "x.svg"]) {
+    for (const n of [
+      "run.bat",
+      "RUN.BAT",
+      "a.hta",
+      ".hta",
+      "x.exe",
+      "x.js",
+      "x.ps1",
+      "x.lnk",
+      "x.scr",
+      "x.msi",
+      "x.jar",
+      "x.command",
+      "x.desktop",
+      "x.html",
+      "x.svg",
+    ]) {
       expect(runsWhenOpened(n), n).toBe(true);
     }
-    for (const n of ["run.bat.txt", "notes.txt", "photo.png", "report.docx", "archive", ".bashrc", "x.py.pdf"]) expect(runsWhenOpened(n), n).toBe(false);
+    for (const n of ["run.bat.txt", "notes.txt", "photo.png", "report.docx", "archive", ".bashrc", "x.py.pdf"])
+      expect(runsWhenOpened(n), n).toBe(false);
   });
 });

@@ -6,10 +6,18 @@ import { call, createTenant, expectProblem } from "./helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 const as = (t: string, u: U) => ({ tenant: t, headers: bearer(u.tokens.accessToken) });
-const friendIds = async (t: string, u: U) => (await (await call("/v1/friends", as(t, u))).json<{ items: { user: { id: string } }[] }>()).items.map((f) => f.user.id);
+const friendIds = async (t: string, u: U) =>
+  (await (await call("/v1/friends", as(t, u))).json<{ items: { user: { id: string } }[] }>()).items.map(
+    (f) => f.user.id,
+  );
 const pending = async (t: string, u: U, direction: string) =>
-  (await (await call(`/v1/friends/requests?direction=${direction}`, as(t, u))).json<{ items: { id: string; user: { id: string } }[] }>()).items;
-const request = (t: string, from: U, to: U, message = "hi") => call("/v1/friends/requests", { method: "POST", ...as(t, from), json: { toUserId: to.userId, message } });
+  (
+    await (
+      await call(`/v1/friends/requests?direction=${direction}`, as(t, u))
+    ).json<{ items: { id: string; user: { id: string } }[] }>()
+  ).items;
+const request = (t: string, from: U, to: U, message = "hi") =>
+  call("/v1/friends/requests", { method: "POST", ...as(t, from), json: { toUserId: to.userId, message } });
 
 async function pair() {
   const t = await createTenant();
@@ -37,7 +45,9 @@ describe("friend requests", () => {
   it("ten concurrent accepts of one request make one friendship", async () => {
     const { t, a, b } = await pair();
     const { id } = await (await request(t, a, b)).json<{ id: string }>();
-    const res = await Promise.all(Array.from({ length: 10 }, () => call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })));
+    const res = await Promise.all(
+      Array.from({ length: 10 }, () => call(`/v1/friends/requests/${id}/accept`, { method: "POST", ...as(t, b) })),
+    );
     expect(res.map((r) => r.status)).toEqual(Array(10).fill(204));
     expect(await friendIds(t, a)).toEqual([b.userId]);
     expect(await friendIds(t, b)).toEqual([a.userId]);
@@ -55,14 +65,26 @@ describe("friend requests", () => {
     const { t, a, b } = await pair();
     const c = await registerUser(t);
     const r1 = (await (await request(t, a, b)).json<{ id: string }>()).id;
-    await expectProblem(await call(`/v1/friends/requests/${r1}/accept`, { method: "POST", ...as(t, c) }), 404, "friend_request_not_found");
-    await expectProblem(await call(`/v1/friends/requests/${r1}/accept`, { method: "POST", ...as(t, a) }), 404, "friend_request_not_found");
+    await expectProblem(
+      await call(`/v1/friends/requests/${r1}/accept`, { method: "POST", ...as(t, c) }),
+      404,
+      "friend_request_not_found",
+    );
+    await expectProblem(
+      await call(`/v1/friends/requests/${r1}/accept`, { method: "POST", ...as(t, a) }),
+      404,
+      "friend_request_not_found",
+    );
     expect((await call(`/v1/friends/requests/${r1}/reject`, { method: "POST", ...as(t, b) })).status).toBe(204);
     expect(await pending(t, a, "outgoing")).toEqual([]);
     const r2 = (await (await request(t, a, b)).json<{ id: string }>()).id;
     expect((await call(`/v1/friends/requests/${r2}`, { method: "DELETE", ...as(t, a) })).status).toBe(204);
     expect(await pending(t, b, "incoming")).toEqual([]);
-    await expectProblem(await call(`/v1/friends/requests/${r2}/accept`, { method: "POST", ...as(t, b) }), 409, "friend_request_closed");
+    await expectProblem(
+      await call(`/v1/friends/requests/${r2}/accept`, { method: "POST", ...as(t, b) }),
+      409,
+      "friend_request_closed",
+    );
   });
 
   it("follows the recipient's privacy: nobody refuses, anyone accepts at once; self, unknown and other tenants' users refused", async () => {
@@ -72,10 +94,18 @@ describe("friend requests", () => {
     await call("/v1/me/settings", { method: "PUT", ...as(t, b), json: { privacy: { friendRequests: "anyone" } } });
     expect(await (await request(t, a, b)).json()).toMatchObject({ status: "accepted" });
     expect(await friendIds(t, b)).toEqual([a.userId]);
-    await expectProblem(await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: a.userId } }), 400, "cannot_befriend_self");
+    await expectProblem(
+      await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: a.userId } }),
+      400,
+      "cannot_befriend_self",
+    );
     const other = await createTenant();
     const stranger = await registerUser(other.slug);
-    await expectProblem(await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: stranger.userId } }), 404, "user_not_found");
+    await expectProblem(
+      await call("/v1/friends/requests", { method: "POST", ...as(t, a), json: { toUserId: stranger.userId } }),
+      404,
+      "user_not_found",
+    );
   });
 });
 
@@ -84,17 +114,33 @@ describe("friends, groups and blocks", () => {
     const { t, a, b } = await pair();
     await call("/v1/me/settings", { method: "PUT", ...as(t, b), json: { privacy: { friendRequests: "anyone" } } });
     await request(t, a, b);
-    const g = await (await call("/v1/friends/groups", { method: "POST", ...as(t, a), json: { name: "Work" } })).json<{ id: string }>();
-    const p = await call(`/v1/friends/${b.userId}`, { method: "PATCH", ...as(t, a), json: { remark: "Bobby", groupId: g.id } });
+    const g = await (await call("/v1/friends/groups", { method: "POST", ...as(t, a), json: { name: "Work" } })).json<{
+      id: string;
+    }>();
+    const p = await call(`/v1/friends/${b.userId}`, {
+      method: "PATCH",
+      ...as(t, a),
+      json: { remark: "Bobby", groupId: g.id },
+    });
     expect(await p.json()).toMatchObject({ remark: "Bobby", groupId: g.id, user: { id: b.userId } });
-    expect((await (await call(`/v1/friends?groupId=${g.id}`, as(t, a))).json<{ items: unknown[] }>()).items).toHaveLength(1);
-    await expectProblem(await call(`/v1/friends/${b.userId}`, { method: "PATCH", ...as(t, a), json: { groupId: "nope" } }), 404, "friend_group_not_found");
+    expect(
+      (await (await call(`/v1/friends?groupId=${g.id}`, as(t, a))).json<{ items: unknown[] }>()).items,
+    ).toHaveLength(1);
+    await expectProblem(
+      await call(`/v1/friends/${b.userId}`, { method: "PATCH", ...as(t, a), json: { groupId: "nope" } }),
+      404,
+      "friend_group_not_found",
+    );
     expect((await call(`/v1/friends/groups/${g.id}`, { method: "DELETE", ...as(t, a) })).status).toBe(204);
     expect(await (await call("/v1/friends", as(t, a))).json()).toMatchObject({ items: [{ groupId: null }] });
     expect((await call(`/v1/friends/${b.userId}`, { method: "DELETE", ...as(t, a) })).status).toBe(204);
     expect(await friendIds(t, a)).toEqual([]);
     expect(await friendIds(t, b)).toEqual([]);
-    await expectProblem(await call(`/v1/friends/${b.userId}`, { method: "DELETE", ...as(t, a) }), 404, "friend_not_found");
+    await expectProblem(
+      await call(`/v1/friends/${b.userId}`, { method: "DELETE", ...as(t, a) }),
+      404,
+      "friend_not_found",
+    );
   });
 
   it("blocking ends the friendship and pending requests, hides the profile and search, and stops requests", async () => {
@@ -113,7 +159,11 @@ describe("friends, groups and blocks", () => {
     await expectProblem(await call(`/v1/users/${a.userId}`, as(t, b)), 404, "user_not_found");
     const search = await (await call(`/v1/users?q=${a.username}`, as(t, b))).json<{ items: unknown[] }>();
     expect(search.items).toEqual([]);
-    await expectProblem(await call(`/v1/users/${a.userId}/follow`, { method: "PUT", ...as(t, b) }), 404, "user_not_found");
+    await expectProblem(
+      await call(`/v1/users/${a.userId}/follow`, { method: "PUT", ...as(t, b) }),
+      404,
+      "user_not_found",
+    );
     const list = await (await call("/v1/blocks", as(t, a))).json<{ items: { user: { id: string } }[] }>();
     expect(list.items.map((x) => x.user.id).sort()).toEqual([b.userId, c.userId].sort());
     await expectProblem(await request(t, a, b), 403, "user_blocked");
@@ -131,10 +181,33 @@ describe("crash between the two hubs' writes", () => {
     // A wrote its side and the message for B, then "crashed" before delivering it.
     await runInDurableObject(hubA, (_obj, state) => {
       const now = Date.now();
-      state.storage.sql.exec("INSERT INTO meta (key, value) VALUES ('tenantId', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", tenantId);
-      state.storage.sql.exec("INSERT INTO friend_requests (id, direction, peer_id, message, created_at, expires_at, status) VALUES (?, 'out', ?, 'hi', ?, ?, 'pending')", requestId, b.userId, now, now + 86_400_000);
-      const msg = { op: "request", requestId, message: "hi", createdAt: now, expiresAt: now + 86_400_000, autoAccept: false, maxFriends: 5000, maxPending: 200 };
-      state.storage.sql.exec("INSERT INTO peer_outbox (peer_id, message, created_at) VALUES (?, ?, ?)", b.userId, JSON.stringify(msg), now);
+      state.storage.sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('tenantId', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        tenantId,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO friend_requests (id, direction, peer_id, message, created_at, expires_at, status) VALUES (?, 'out', ?, 'hi', ?, ?, 'pending')",
+        requestId,
+        b.userId,
+        now,
+        now + 86_400_000,
+      );
+      const msg = {
+        op: "request",
+        requestId,
+        message: "hi",
+        createdAt: now,
+        expiresAt: now + 86_400_000,
+        autoAccept: false,
+        maxFriends: 5000,
+        maxPending: 200,
+      };
+      state.storage.sql.exec(
+        "INSERT INTO peer_outbox (peer_id, message, created_at) VALUES (?, ?, ?)",
+        b.userId,
+        JSON.stringify(msg),
+        now,
+      );
     });
     expect(await pending(t, b, "incoming")).toEqual([]);
     // A retry alarm an hour out; runDurableObjectAlarm fires it now.
@@ -144,6 +217,8 @@ describe("crash between the two hubs' writes", () => {
     // And the accept converges back to A the same way (delivered inline here).
     expect((await call(`/v1/friends/requests/${requestId}/accept`, { method: "POST", ...as(t, b) })).status).toBe(204);
     expect(await friendIds(t, a)).toEqual([b.userId]);
-    await runInDurableObject(hubA, (_obj, state) => expect(state.storage.sql.exec("SELECT count(*) AS n FROM peer_outbox").one().n).toBe(0));
+    await runInDurableObject(hubA, (_obj, state) =>
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM peer_outbox").one().n).toBe(0),
+    );
   });
 });

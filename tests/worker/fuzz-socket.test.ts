@@ -44,7 +44,16 @@ async function ok<T>(res: Promise<Response>, what: string): Promise<T> {
 }
 
 const message = async (slug: string, u: User, conversationId: string) =>
-  (await ok<{ messageId: string }>(call(`/v1/conversations/${conversationId}/messages`, { method: "POST", ...as(slug, u), json: { clientId: crypto.randomUUID(), body: { text: "fuzz" } } }), "message")).messageId;
+  (
+    await ok<{ messageId: string }>(
+      call(`/v1/conversations/${conversationId}/messages`, {
+        method: "POST",
+        ...as(slug, u),
+        json: { clientId: crypto.randomUUID(), body: { text: "fuzz" } },
+      }),
+      "message",
+    )
+  ).messageId;
 
 async function upload(slug: string, u: User): Promise<string> {
   const form = new FormData();
@@ -58,14 +67,27 @@ async function upload(slug: string, u: User): Promise<string> {
  * carol alice is not in, and another tenant's group: with messages and files in each.
  */
 async function fixtures(): Promise<{ slug: string; alice: User; fx: FrameFixtures }> {
-  const t = await tenantWithOwner({ realtime: { framesPerSecond: FRAMES_PER_SECOND }, limits: { requestsPerMinute: 1_000_000 } });
+  const t = await tenantWithOwner({
+    realtime: { framesPerSecond: FRAMES_PER_SECOND },
+    limits: { requestsPerMinute: 1_000_000 },
+  });
   const slug = t.tenant.slug;
   const [alice, bob, carol] = await Promise.all([registerUser(slug), registerUser(slug), registerUser(slug)]);
   await befriend(slug, alice!, bob!);
-  const direct = (await ok<{ id: string }>(call("/v1/conversations", { method: "POST", ...as(slug, alice!), json: { type: "direct", userId: bob!.userId } }), "direct")).id;
+  const direct = (
+    await ok<{ id: string }>(
+      call("/v1/conversations", { method: "POST", ...as(slug, alice!), json: { type: "direct", userId: bob!.userId } }),
+      "direct",
+    )
+  ).id;
   const crew = await group(slug, alice!, [bob!]);
   const notIn = await group(slug, bob!, [carol!], "not alice's");
-  const own = [await message(slug, alice!, direct), await message(slug, alice!, direct), await message(slug, alice!, crew), await message(slug, alice!, crew)];
+  const own = [
+    await message(slug, alice!, direct),
+    await message(slug, alice!, direct),
+    await message(slug, alice!, crew),
+    await message(slug, alice!, crew),
+  ];
   // Bob's message in the direct conversation only: in the group alice owns, she may recall his.
   const others = [await message(slug, bob!, direct)];
   const elsewhere = await message(slug, bob!, notIn);
@@ -81,11 +103,21 @@ async function fixtures(): Promise<{ slug: string; alice: User; fx: FrameFixture
     messages: [...own, ...others, elsewhere, foreignMessage].map((id) => ({ id })),
     files: [files.own, files.others].map((id) => ({ id })),
   };
-  const maxFrameBytes = (t.tenant.config as { realtime?: { maxFrameBytes?: number } }).realtime?.maxFrameBytes ?? 64 * 1024;
+  const maxFrameBytes =
+    (t.tenant.config as { realtime?: { maxFrameBytes?: number } }).realtime?.maxFrameBytes ?? 64 * 1024;
   return {
     slug,
     alice: alice!,
-    fx: { mine: [direct, crew], peer: bob!.userId, notIn, foreign, messages: { own, others, elsewhere, foreign: foreignMessage }, files, pools, maxFrameBytes },
+    fx: {
+      mine: [direct, crew],
+      peer: bob!.userId,
+      notIn,
+      foreign,
+      messages: { own, others, elsewhere, foreign: foreignMessage },
+      files,
+      pools,
+      maxFrameBytes,
+    },
   };
 }
 
@@ -104,20 +136,41 @@ describe(`fuzz: hostile WebSocket frames (seed ${settings.seed}, ${settings.runs
   let world: Awaited<ReturnType<typeof fixtures>>;
 
   beforeAll(async () => {
-    if (settings.random) console.log(`fuzz-socket: random seed ${settings.seed} (replay with FUZZ_SEED=${settings.seed})`);
+    if (settings.random)
+      console.log(`fuzz-socket: random seed ${settings.seed} (replay with FUZZ_SEED=${settings.seed})`);
     world = await fixtures();
   }, 60_000);
 
-  it("no close but at the size cap, never 1011; bad frames get error frames; other conversations stay out of reach; the socket stays usable", async () => {
-    const { fx } = world;
-    const cases: FrameCase[] = frameSweepArbs(fx).flatMap((s) => fc.sample(s.arbitrary, { seed: seedFor(settings.seed, `socket ${s.key}`), numRuns: 1 }));
-    cases.push(...fc.sample(frameCaseArb(fx), { seed: seedFor(settings.seed, "socket"), numRuns: settings.runs * FRAMES_PER_RUN }));
-    const r = await new FrameRunner(world.slug, world.alice.tokens.accessToken, fx, FRAMES_PER_SECOND).run(cases);
-    console.log(`fuzz-socket: ${r.frames} frames (${cases.length} cases), ${r.capCloses} closes at the size cap, ${r.failures.length} failures, seed ${settings.seed}`);
-    console.log(`fuzz-socket: answers ${Object.entries(r.answers).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-    if (r.soft.length) console.log(`fuzz-socket: accepted without an error (allowed, noted):\n  ${[...new Set(r.soft)].join("\n  ")}`);
-    if (r.failures.length === 0) return;
-    const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz-socket.test.ts`;
-    throw new Error(`${r.failures.length} answers broke the protocol (seed ${settings.seed}):\n\n${r.failures.map((f) => describeFailure(f, replay)).join("\n\n")}`);
-  }, 120_000 + settings.runs * FRAMES_PER_RUN * 1_000);
+  it(
+    "no close but at the size cap, never 1011; bad frames get error frames; other conversations stay out of reach; the socket stays usable",
+    async () => {
+      const { fx } = world;
+      const cases: FrameCase[] = frameSweepArbs(fx).flatMap((s) =>
+        fc.sample(s.arbitrary, { seed: seedFor(settings.seed, `socket ${s.key}`), numRuns: 1 }),
+      );
+      cases.push(
+        ...fc.sample(frameCaseArb(fx), {
+          seed: seedFor(settings.seed, "socket"),
+          numRuns: settings.runs * FRAMES_PER_RUN,
+        }),
+      );
+      const r = await new FrameRunner(world.slug, world.alice.tokens.accessToken, fx, FRAMES_PER_SECOND).run(cases);
+      console.log(
+        `fuzz-socket: ${r.frames} frames (${cases.length} cases), ${r.capCloses} closes at the size cap, ${r.failures.length} failures, seed ${settings.seed}`,
+      );
+      console.log(
+        `fuzz-socket: answers ${Object.entries(r.answers)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
+      if (r.soft.length)
+        console.log(`fuzz-socket: accepted without an error (allowed, noted):\n  ${[...new Set(r.soft)].join("\n  ")}`);
+      if (r.failures.length === 0) return;
+      const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz-socket.test.ts`;
+      throw new Error(
+        `${r.failures.length} answers broke the protocol (seed ${settings.seed}):\n\n${r.failures.map((f) => describeFailure(f, replay)).join("\n\n")}`,
+      );
+    },
+    120_000 + settings.runs * FRAMES_PER_RUN * 1_000,
+  );
 });

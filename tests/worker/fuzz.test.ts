@@ -57,7 +57,9 @@ const undocumented: Operation[] = [
 // Deletes run after everything else, purges last, so the fixtures they remove serve the other
 // operations first (document order would delete the webhook before its deliveries are read).
 const rank = (op: Operation) => (op.path.endsWith("/purge") ? 2 : op.method === "DELETE" ? 1 : 0);
-const operations = [...operationsOf(doc), ...undocumented.filter((u) => UPGRADE_ONLY.has(opKey(u)))].sort((a, b) => rank(a) - rank(b));
+const operations = [...operationsOf(doc), ...undocumented.filter((u) => UPGRADE_ONLY.has(opKey(u)))].sort(
+  (a, b) => rank(a) - rank(b),
+);
 
 // Generous: a slow case is a few hundred ms (tenant provisioning, 1 MiB bodies); a hang still fails.
 const timeout = 60_000 + settings.runs * 2_000;
@@ -74,7 +76,11 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
   afterAll(() => {
     const soft = totals.observations.map((o) => `  ${o.status} ${o.op}: ${o.soft} (${o.label})`);
     console.log(`fuzz: ${totals.requests} requests, ${totals.failures} failures, seed ${settings.seed}`);
-    console.log(`fuzz: 2xx answers by identity: ${Object.entries(totals.passed).map(([who, n]) => `${who} ${n}`).join(", ")}`);
+    console.log(
+      `fuzz: 2xx answers by identity: ${Object.entries(totals.passed)
+        .map(([who, n]) => `${who} ${n}`)
+        .join(", ")}`,
+    );
     if (soft.length) console.log(`fuzz: accepted with 2xx (allowed, noted):\n${[...new Set(soft)].join("\n")}`);
   });
 
@@ -84,20 +90,24 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
   });
 
   for (const op of operations) {
-    it(`${opKey(op)}: no 5xx, errors as problem+json, no 2xx for invalid input or unauthorised callers`, async () => {
-      if (isPlatformRoute(op) && op.path.includes("{slug}")) await replenishTenants(world);
-      const r = await fuzzOperation(op, world, resolve, settings);
-      totals.requests += r.requests;
-      totals.failures += r.failures.length;
-      totals.observations.push(...r.observations);
-      for (const [who, n] of Object.entries(r.passed)) totals.passed[who] = (totals.passed[who] ?? 0) + n;
-      if (r.failures.length === 0) return;
-      const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
-      const groups = grouped(r.failures);
-      throw new Error(
-        `${r.failures.length} of ${r.requests} answers broke the properties (seed ${settings.seed}; answers ${JSON.stringify(r.statuses)}):\n\n` +
-          groups.map((g) => describeFailure(g.first, g.count, replay)).join("\n\n"),
-      );
-    }, timeout);
+    it(
+      `${opKey(op)}: no 5xx, errors as problem+json, no 2xx for invalid input or unauthorised callers`,
+      async () => {
+        if (isPlatformRoute(op) && op.path.includes("{slug}")) await replenishTenants(world);
+        const r = await fuzzOperation(op, world, resolve, settings);
+        totals.requests += r.requests;
+        totals.failures += r.failures.length;
+        totals.observations.push(...r.observations);
+        for (const [who, n] of Object.entries(r.passed)) totals.passed[who] = (totals.passed[who] ?? 0) + n;
+        if (r.failures.length === 0) return;
+        const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
+        const groups = grouped(r.failures);
+        throw new Error(
+          `${r.failures.length} of ${r.requests} answers broke the properties (seed ${settings.seed}; answers ${JSON.stringify(r.statuses)}):\n\n` +
+            groups.map((g) => describeFailure(g.first, g.count, replay)).join("\n\n"),
+        );
+      },
+      timeout,
+    );
   }
 });

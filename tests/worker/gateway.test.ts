@@ -7,11 +7,15 @@ describe("gateway chain", () => {
   it("keeps a sane X-Request-Id, replaces an insane one, and generates one otherwise", async () => {
     const kept = await call("/healthz", { headers: { "x-request-id": "req-12345678" } });
     expect(kept.headers.get("x-request-id")).toBe("req-12345678");
-    const replaced = await call("/healthz", { headers: { "x-request-id": "bad id\" with quotes" } });
+    const replaced = await call("/healthz", { headers: { "x-request-id": 'bad id" with quotes' } });
     expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await call("/healthz");
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    const problem = await expectProblem(await call("/nope", { headers: { "x-request-id": "trace-me-please" } }), 404, "route_not_found");
+    const problem = await expectProblem(
+      await call("/nope", { headers: { "x-request-id": "trace-me-please" } }),
+      404,
+      "route_not_found",
+    );
     expect(problem.requestId).toBe("trace-me-please");
   });
 
@@ -58,7 +62,11 @@ describe("gateway chain", () => {
     const ok = await call("/v1/tenant", { tenant: t.slug, headers: { origin: "https://app.acme.test" } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.acme.test");
-    await expectProblem(await call("/v1/tenant", { tenant: t.slug, headers: { origin: "https://evil.test" } }), 403, "origin_not_allowed");
+    await expectProblem(
+      await call("/v1/tenant", { tenant: t.slug, headers: { origin: "https://evil.test" } }),
+      403,
+      "origin_not_allowed",
+    );
     const preflight = await exports.default.fetch(
       new Request(`http://${t.slug}.localhost/v1/tenant`, {
         method: "OPTIONS",
@@ -71,7 +79,12 @@ describe("gateway chain", () => {
 
   it("applies the tenant's body limit to tenant routes", async () => {
     const t = await createTenant({ config: { limits: { maxBodyBytes: 2048 } } });
-    const res = await call("/v1/tenant", { method: "POST", tenant: t.slug, body: "x".repeat(4096), headers: { "content-type": "application/json" } });
+    const res = await call("/v1/tenant", {
+      method: "POST",
+      tenant: t.slug,
+      body: "x".repeat(4096),
+      headers: { "content-type": "application/json" },
+    });
     await expectProblem(res, 413, "body_too_large");
   });
 
@@ -81,21 +94,52 @@ describe("gateway chain", () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: "ok", checks: { platformDb: { ok: true } } });
 
-    const doc = await (await call("/openapi.json")).json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    const doc = await (await call("/openapi.json")).json<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    }>();
     expect(doc.openapi).toBe("3.1.0");
     const expected: [string, string][] = [
-      ["/admin/v1/tenants", "post"], ["/admin/v1/tenants", "get"], ["/admin/v1/tenants/{slug}", "get"],
-      ["/admin/v1/tenants/{slug}", "patch"], ["/admin/v1/tenants/{slug}", "delete"],
-      ["/admin/v1/tenants/{slug}/suspend", "post"], ["/admin/v1/tenants/{slug}/resume", "post"],
-      ["/admin/v1/tenants/{slug}/migrations", "get"], ["/v1/tenant", "get"], ["/healthz", "get"], ["/readyz", "get"],
-      ["/v1/auth/register", "post"], ["/v1/auth/login", "post"], ["/v1/auth/mfa/verify", "post"], ["/v1/auth/refresh", "post"],
-      ["/v1/auth/logout", "post"], ["/v1/auth/password", "post"], ["/v1/auth/sessions", "get"], ["/v1/auth/sessions/{id}", "delete"],
-      ["/v1/auth/sessions/revoke-others", "post"], ["/v1/auth/mfa/totp/setup", "post"], ["/v1/auth/mfa/totp/enable", "post"],
-      ["/v1/auth/mfa/totp/disable", "post"], ["/v1/auth/mfa/recovery-codes", "post"], ["/v1/me", "get"], ["/.well-known/jwks.json", "get"],
-      ["/v1/admin/users", "get"], ["/v1/admin/users/{id}/suspend", "post"], ["/v1/admin/users/{id}/resume", "post"],
-      ["/v1/admin/users/{id}/force-logout", "post"], ["/v1/admin/users/{id}", "delete"], ["/v1/admin/roles", "get"], ["/v1/admin/roles", "post"],
-      ["/v1/admin/roles/{id}", "patch"], ["/v1/admin/roles/{id}", "delete"], ["/v1/admin/users/{id}/roles", "put"],
-      ["/v1/admin/api-keys", "get"], ["/v1/admin/api-keys", "post"], ["/v1/admin/api-keys/{id}", "delete"], ["/v1/admin/signing-keys/rotate", "post"],
+      ["/admin/v1/tenants", "post"],
+      ["/admin/v1/tenants", "get"],
+      ["/admin/v1/tenants/{slug}", "get"],
+      ["/admin/v1/tenants/{slug}", "patch"],
+      ["/admin/v1/tenants/{slug}", "delete"],
+      ["/admin/v1/tenants/{slug}/suspend", "post"],
+      ["/admin/v1/tenants/{slug}/resume", "post"],
+      ["/admin/v1/tenants/{slug}/migrations", "get"],
+      ["/v1/tenant", "get"],
+      ["/healthz", "get"],
+      ["/readyz", "get"],
+      ["/v1/auth/register", "post"],
+      ["/v1/auth/login", "post"],
+      ["/v1/auth/mfa/verify", "post"],
+      ["/v1/auth/refresh", "post"],
+      ["/v1/auth/logout", "post"],
+      ["/v1/auth/password", "post"],
+      ["/v1/auth/sessions", "get"],
+      ["/v1/auth/sessions/{id}", "delete"],
+      ["/v1/auth/sessions/revoke-others", "post"],
+      ["/v1/auth/mfa/totp/setup", "post"],
+      ["/v1/auth/mfa/totp/enable", "post"],
+      ["/v1/auth/mfa/totp/disable", "post"],
+      ["/v1/auth/mfa/recovery-codes", "post"],
+      ["/v1/me", "get"],
+      ["/.well-known/jwks.json", "get"],
+      ["/v1/admin/users", "get"],
+      ["/v1/admin/users/{id}/suspend", "post"],
+      ["/v1/admin/users/{id}/resume", "post"],
+      ["/v1/admin/users/{id}/force-logout", "post"],
+      ["/v1/admin/users/{id}", "delete"],
+      ["/v1/admin/roles", "get"],
+      ["/v1/admin/roles", "post"],
+      ["/v1/admin/roles/{id}", "patch"],
+      ["/v1/admin/roles/{id}", "delete"],
+      ["/v1/admin/users/{id}/roles", "put"],
+      ["/v1/admin/api-keys", "get"],
+      ["/v1/admin/api-keys", "post"],
+      ["/v1/admin/api-keys/{id}", "delete"],
+      ["/v1/admin/signing-keys/rotate", "post"],
       ["/v1/auth/whoami", "get"],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeTruthy();
@@ -109,7 +153,12 @@ describe("gateway chain", () => {
 describe("security headers", () => {
   it("every answer carries HSTS, nosniff, no referrer and refuses framing; API answers allow no content", async () => {
     const t = await createTenant();
-    for (const res of [await call("/healthz"), await call("/v1/tenant", { tenant: t.slug }), await call("/nope"), await call("/v1/me", { tenant: t.slug })]) {
+    for (const res of [
+      await call("/healthz"),
+      await call("/v1/tenant", { tenant: t.slug }),
+      await call("/nope"),
+      await call("/v1/me", { tenant: t.slug }),
+    ]) {
       expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d{8,}; includeSubDomains$/);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
@@ -148,7 +197,14 @@ describe("client address", () => {
     expect(clientAddress(h, { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("203.0.113.7");
     expect(clientAddress(h, { ENVIRONMENT: "development", CLIENT_IP_HEADER: "" })).toBe("unknown");
     expect(clientAddress(h, { ENVIRONMENT: "development", CLIENT_IP_HEADER: "x-real-ip" })).toBe("198.51.100.9");
-    expect(clientAddress(req({ "cf-connecting-ip": "<script>".repeat(20) }), { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("unknown");
-    expect(clientAddress(req({ "cf-connecting-ip": "2001:db8::1" }), { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("2001:db8::1");
+    expect(
+      clientAddress(req({ "cf-connecting-ip": "<script>".repeat(20) }), {
+        ENVIRONMENT: "production",
+        CLIENT_IP_HEADER: "",
+      }),
+    ).toBe("unknown");
+    expect(
+      clientAddress(req({ "cf-connecting-ip": "2001:db8::1" }), { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" }),
+    ).toBe("2001:db8::1");
   });
 });

@@ -3,7 +3,10 @@ import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
 /** Calls the Worker's own fetch handler, as a client on the network would. */
-export function call(path: string, init: RequestInit & { tenant?: string; admin?: boolean; json?: unknown } = {}): Promise<Response> {
+export function call(
+  path: string,
+  init: RequestInit & { tenant?: string; admin?: boolean; json?: unknown } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.tenant) headers.set("x-tenant", init.tenant);
   if (init.admin) headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
@@ -36,13 +39,21 @@ export interface TenantJson {
 /** Creates a tenant through the admin API and returns it. */
 export async function createTenant(body: Record<string, unknown> = {}): Promise<TenantJson> {
   const slug = (body.slug as string | undefined) ?? uniqueSlug();
-  const res = await call("/admin/v1/tenants", { method: "POST", admin: true, json: { name: `Tenant ${slug}`, ...body, slug } });
+  const res = await call("/admin/v1/tenants", {
+    method: "POST",
+    admin: true,
+    json: { name: `Tenant ${slug}`, ...body, slug },
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return res.json();
 }
 
 /** Asserts a problem+json response with the given status and code, and returns its body. */
-export async function expectProblem(res: Response, status: number, code: string): Promise<{ detail: string; requestId: string; errors?: unknown[] }> {
+export async function expectProblem(
+  res: Response,
+  status: number,
+  code: string,
+): Promise<{ detail: string; requestId: string; errors?: unknown[] }> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("content-type")).toContain("application/problem+json");

@@ -70,9 +70,22 @@ describe("Idempotency-Key on announcements", () => {
     const { tenantWithOwner, registerUser, as } = await import("./auth-helpers");
     const { tenant, owner } = await tenantWithOwner();
     const admin = await registerUser(tenant.slug);
-    expect((await call(`/v1/admin/users/${admin.userId}/roles`, { method: "PUT", ...as(tenant.slug, owner), json: { roles: ["admin", "member"] } })).status).toBe(200);
+    expect(
+      (
+        await call(`/v1/admin/users/${admin.userId}/roles`, {
+          method: "PUT",
+          ...as(tenant.slug, owner),
+          json: { roles: ["admin", "member"] },
+        })
+      ).status,
+    ).toBe(200);
     const announce = (who: typeof owner | typeof admin, key: string, title: string) =>
-      call("/v1/admin/announcements", { method: "POST", tenant: tenant.slug, headers: { ...as(tenant.slug, who).headers, "idempotency-key": key }, json: { title } });
+      call("/v1/admin/announcements", {
+        method: "POST",
+        tenant: tenant.slug,
+        headers: { ...as(tenant.slug, who).headers, "idempotency-key": key },
+        json: { title },
+      });
     const key = crypto.randomUUID();
     const racing = await Promise.all(Array.from({ length: 4 }, () => announce(owner, key, "Maintenance tonight")));
     const stored = racing.filter((r) => r.status === 202);
@@ -80,12 +93,17 @@ describe("Idempotency-Key on announcements", () => {
     const retry = await announce(owner, key, "Maintenance tonight");
     expect(retry.status).toBe(202);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
-    const ids = new Set([...(await Promise.all(stored.map((r) => r.json<{ id: string }>()))).map((a) => a.id), (await retry.json<{ id: string }>()).id]);
+    const ids = new Set([
+      ...(await Promise.all(stored.map((r) => r.json<{ id: string }>()))).map((a) => a.id),
+      (await retry.json<{ id: string }>()).id,
+    ]);
     expect(ids.size).toBe(1);
     await expectProblem(await announce(owner, key, "Something else"), 422, "idempotency_key_reused");
     // The same key from another caller is another request.
     expect((await announce(admin, key, "Maintenance tonight")).status).toBe(202);
-    const list = await (await call("/v1/admin/announcements?limit=100", as(tenant.slug, owner))).json<{ items: unknown[] }>();
+    const list = await (await call("/v1/admin/announcements?limit=100", as(tenant.slug, owner))).json<{
+      items: unknown[];
+    }>();
     expect(list.items).toHaveLength(2);
   });
 });

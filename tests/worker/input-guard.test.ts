@@ -42,7 +42,12 @@ describe("request bodies", () => {
   });
 
   const send = (body: BodyInit, who = alice, id = conversationId) =>
-    call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(slug, who), body, headers: { ...as(slug, who).headers, "content-type": "application/json" } });
+    call(`/v1/conversations/${id}/messages`, {
+      method: "POST",
+      ...as(slug, who),
+      body,
+      headers: { ...as(slug, who).headers, "content-type": "application/json" },
+    });
 
   it("deeply nested JSON is a 400 invalid_body on message routes, before any membership check", async () => {
     const body = (n: number) => `{"clientId":"c1","kind":"custom","body":{"v":${deep(n)}}}`;
@@ -57,14 +62,42 @@ describe("request bodies", () => {
   it("NUL characters and lone surrogates in any JSON string are refused", async () => {
     await expectProblem(await send('{"clientId":"c2","body":{"text":"hi\\u0000there"}}'), 400, "invalid_body");
     await expectProblem(await send('{"clientId":"c3","body":{"text":"\\ud800"}}'), 400, "invalid_body");
-    await expectProblem(await call("/v1/auth/login", { method: "POST", tenant: slug, body: '{"identifier":"a\\u0000","password":"x"}', headers: { "content-type": "application/json" } }), 400, "invalid_body");
+    await expectProblem(
+      await call("/v1/auth/login", {
+        method: "POST",
+        tenant: slug,
+        body: '{"identifier":"a\\u0000","password":"x"}',
+        headers: { "content-type": "application/json" },
+      }),
+      400,
+      "invalid_body",
+    );
   });
 
   it("invalid UTF-8 in a JSON body is a 400, never stored as replacement characters", async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"clientId":"c4","body":{"text":"a'), 0xff, 0xfe, ...new TextEncoder().encode('"}}')]);
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{"clientId":"c4","body":{"text":"a'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"}}'),
+    ]);
     await expectProblem(await send(bytes), 400, "invalid_body");
-    const overlong = new Uint8Array([...new TextEncoder().encode('{"nickname":"'), 0xc0, 0xaf, ...new TextEncoder().encode('"}')]);
-    await expectProblem(await call("/v1/me", { method: "PATCH", ...as(slug, alice), body: overlong, headers: { ...as(slug, alice).headers, "content-type": "application/json" } }), 400, "invalid_body");
+    const overlong = new Uint8Array([
+      ...new TextEncoder().encode('{"nickname":"'),
+      0xc0,
+      0xaf,
+      ...new TextEncoder().encode('"}'),
+    ]);
+    await expectProblem(
+      await call("/v1/me", {
+        method: "PATCH",
+        ...as(slug, alice),
+        body: overlong,
+        headers: { ...as(slug, alice).headers, "content-type": "application/json" },
+      }),
+      400,
+      "invalid_body",
+    );
     const me = await (await call("/v1/me", as(slug, alice))).json<{ nickname: string }>();
     expect(me.nickname).not.toContain("\ufffd");
   });
@@ -81,7 +114,12 @@ describe("request bodies", () => {
       },
     });
     const res = await exports.default.fetch(
-      new Request("http://api.test/v1/auth/login", { method: "POST", body: stream, headers: { "x-tenant": slug, "content-type": "application/json" }, duplex: "half" } as RequestInit),
+      new Request("http://api.test/v1/auth/login", {
+        method: "POST",
+        body: stream,
+        headers: { "x-tenant": slug, "content-type": "application/json" },
+        duplex: "half",
+      } as RequestInit),
     );
     await expectProblem(res, 413, "body_too_large");
     expect(sent).toBeLessThan(32);
@@ -95,13 +133,19 @@ describe("request bodies", () => {
       start: (c) => c.enqueue(chunk), // one byte, then nothing
       cancel: () => void cancelled++,
     });
-    await expect(readBounded(stalls, 1024, -1, { idleMs: 50, totalMs: null })).rejects.toMatchObject({ status: 408, code: "body_timeout" });
+    await expect(readBounded(stalls, 1024, -1, { idleMs: 50, totalMs: null })).rejects.toMatchObject({
+      status: 408,
+      code: "body_timeout",
+    });
     let open = true;
     const trickles = new ReadableStream<Uint8Array>({
       pull: (c) => new Promise<void>((r) => setTimeout(() => r(open ? c.enqueue(chunk) : undefined), 10)),
       cancel: () => void (cancelled++, (open = false)),
     });
-    await expect(readBounded(trickles, 1024 * 1024, -1, { idleMs: 1000, totalMs: 150 })).rejects.toMatchObject({ status: 408, code: "body_timeout" });
+    await expect(readBounded(trickles, 1024 * 1024, -1, { idleMs: 1000, totalMs: 150 })).rejects.toMatchObject({
+      status: 408,
+      code: "body_timeout",
+    });
     expect(cancelled).toBe(2);
     const whole = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(chunk), c.enqueue(chunk), c.close()) });
     expect(await readBounded(whole, 2, -1, { idleMs: 50, totalMs: 100 })).toEqual(new Uint8Array([120, 120]));
@@ -114,7 +158,9 @@ describe("request bodies", () => {
 
   it("socket frames go through the same guard: a deep or NUL frame gets an error frame, the socket stays", async () => {
     const s = await connect(slug, { token: alice.tokens.accessToken });
-    s.send(`{"type":"send","conversationId":"${conversationId}","clientId":"w1","kind":"custom","body":{"v":${deep(5000)}}}`);
+    s.send(
+      `{"type":"send","conversationId":"${conversationId}","clientId":"w1","kind":"custom","body":{"v":${deep(5000)}}}`,
+    );
     await s.frame("error", (f) => typeof f.message === "string" && /nest/.test(f.message));
     s.send(`{"type":"send","conversationId":"${conversationId}","clientId":"w2","body":{"text":"a\\u0000"}}`);
     await s.frame("error", (f) => typeof f.message === "string" && /NUL/.test(f.message));
@@ -127,9 +173,15 @@ describe("request bodies", () => {
 describe("search queries", () => {
   it("the search normaliser refuses control characters and lone surrogates, and escapes LIKE and FTS syntax", () => {
     for (const q of ["\u0000", "abc\u0000def", "\u0001", "ab\u001bc", "\u007f", "\u0085", "\ud800x", "   "]) {
-      expect(() => searchQuery(q), JSON.stringify(q)).toThrow(expect.objectContaining({ status: 400, code: "invalid_query" }));
+      expect(() => searchQuery(q), JSON.stringify(q)).toThrow(
+        expect.objectContaining({ status: 400, code: "invalid_query" }),
+      );
     }
-    expect(searchQuery("  Ａｂｃ  de ", { lowercase: true })).toEqual({ text: "abc de", like: "%abc de%", phrase: '"abc de"' });
+    expect(searchQuery("  Ａｂｃ  de ", { lowercase: true })).toEqual({
+      text: "abc de",
+      like: "%abc de%",
+      phrase: '"abc de"',
+    });
     expect(searchQuery('50%_"x"')).toEqual({ text: '50%_"x"', like: '%50\\%\\_"x"%', phrase: '"50%_""x"""' });
     expect(searchQuery("日本").phrase).toBeNull();
   });
@@ -158,7 +210,15 @@ describe("display text", () => {
     const t = await tenantWithOwner();
     const u = await registerUser(t.tenant.slug);
     const patch = (json: Record<string, unknown>) => call("/v1/me", { method: "PATCH", ...as(t.tenant.slug, u), json });
-    for (const nickname of ["evil\u202Egnp.exe", "a\u2066b", "zero\u200Bwidth", "line\nbreak", "bell\u0007", "c1\u0085", "b\uFEFFom"]) {
+    for (const nickname of [
+      "evil\u202Egnp.exe",
+      "a\u2066b",
+      "zero\u200Bwidth",
+      "line\nbreak",
+      "bell\u0007",
+      "c1\u0085",
+      "b\uFEFFom",
+    ]) {
       await expectProblem(await patch({ nickname }), 400, "validation_failed");
     }
     for (const nickname of ["👨‍👩‍👧 family", "张伟", "क्‍ष", "<b>bold</b>"]) {
@@ -168,7 +228,19 @@ describe("display text", () => {
     }
     expect((await patch({ bio: "line one\nline two\ttabbed" })).status).toBe(200);
     await expectProblem(await patch({ bio: "a\u202Db" }), 400, "validation_failed");
-    await expectProblem(await call("/v1/admin/announcements", { method: "POST", ...as(t.tenant.slug, t.owner), json: { title: "Sale\u202E%05" } }), 400, "validation_failed");
-    await expectProblem(await call("/v1/friends/groups", { method: "POST", ...as(t.tenant.slug, u), json: { name: "x\u0000" } }), 400, "invalid_body");
+    await expectProblem(
+      await call("/v1/admin/announcements", {
+        method: "POST",
+        ...as(t.tenant.slug, t.owner),
+        json: { title: "Sale\u202E%05" },
+      }),
+      400,
+      "validation_failed",
+    );
+    await expectProblem(
+      await call("/v1/friends/groups", { method: "POST", ...as(t.tenant.slug, u), json: { name: "x\u0000" } }),
+      400,
+      "invalid_body",
+    );
   });
 });

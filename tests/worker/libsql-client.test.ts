@@ -7,7 +7,9 @@ import { LocalProvisioner } from "../../src/db/provisioner/local";
  * The local libSQL server driven from inside workerd by the web build of @libsql/client: the
  * exact client and runtime the Worker uses in production against Turso.
  */
-async function freshDb(intMode: "number" | "bigint" | "string" = "number"): Promise<{ client: () => Client; drop: () => Promise<void> }> {
+async function freshDb(
+  intMode: "number" | "bigint" | "string" = "number",
+): Promise<{ client: () => Client; drop: () => Promise<void> }> {
   const p = new LocalProvisioner({ adminUrl: env.LIBSQL_ADMIN_URL, adminToken: env.LIBSQL_ADMIN_TOKEN });
   const db = await p.create(`w-${crypto.randomUUID().slice(0, 8)}`);
   return { client: () => createClient({ url: db.url, authToken: db.token, intMode }), drop: () => p.destroy(db.name) };
@@ -29,7 +31,10 @@ describe("@libsql/client (web) inside workerd against the local server", () => {
     expect(new Uint8Array(rs.rows[0]!.b as ArrayBuffer)).toEqual(bytes);
     expect(rs.rows[1]!.big).toBe(-big);
     expect(rs.rows[1]!.b).toBeNull();
-    const batch = await c.batch(["INSERT INTO t (s) VALUES ('a')", "INSERT INTO t (s) VALUES ('b')", "SELECT count(*) AS n FROM t"], "write");
+    const batch = await c.batch(
+      ["INSERT INTO t (s) VALUES ('a')", "INSERT INTO t (s) VALUES ('b')", "SELECT count(*) AS n FROM t"],
+      "write",
+    );
     expect(batch[2]!.rows[0]!.n).toBe(4n);
     await db.drop();
   });
@@ -44,7 +49,9 @@ describe("@libsql/client (web) inside workerd against the local server", () => {
     const tx2 = await c.transaction("write");
     await tx2.execute("INSERT INTO t (v) VALUES ('gone')");
     await tx2.rollback();
-    await expect(c.batch(["INSERT INTO t (v) VALUES ('x')", "INSERT INTO t (v) VALUES ('kept')"], "write")).rejects.toThrow();
+    await expect(
+      c.batch(["INSERT INTO t (v) VALUES ('x')", "INSERT INTO t (v) VALUES ('kept')"], "write"),
+    ).rejects.toThrow();
     const rs = await c.execute("SELECT v FROM t ORDER BY v");
     expect(rs.rows.map((r) => r.v)).toEqual(["kept"]);
     await db.drop();
@@ -68,7 +75,9 @@ describe("@libsql/client (web) inside workerd against the local server", () => {
     const db = await freshDb();
     const c = db.client();
     await c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)");
-    await c.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO t (s) SELECT printf('row-%05d', i) FROM n");
+    await c.execute(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO t (s) SELECT printf('row-%05d', i) FROM n",
+    );
     const rs = await c.execute("SELECT id, s FROM t ORDER BY id");
     expect(rs.rows).toHaveLength(20000);
     expect(rs.rows[19999]!.s).toBe("row-20000");

@@ -47,11 +47,25 @@ describe("list cursors on the paged routes", () => {
     alice = as(slug, a!);
     bob = as(slug, b!);
     for (const friend of [b!, c!, d!]) await befriend(slug, a!, friend);
-    for (const blocked of [e!, f!]) expect((await call(`/v1/blocks/${blocked.userId}`, { method: "PUT", ...alice })).status).toBe(204);
-    for (const from of [b!, c!]) expect((await call("/v1/friends/requests", { method: "POST", ...as(slug, from), json: { toUserId: g!.userId } })).status).toBe(201);
-    for (const fan of [b!, c!, d!]) expect((await call(`/v1/users/${a!.userId}/follow`, { method: "PUT", ...as(slug, fan) })).status).toBe(200);
-    for (const peer of [b!, c!]) expect((await call("/v1/conversations", { method: "POST", ...alice, json: { type: "direct", userId: peer.userId } })).status).toBeLessThan(300);
-    for (const name of ["k1", "k2"]) expect((await call("/v1/admin/api-keys", { method: "POST", ...owner, json: { name, permissions: ["users:read"] } })).status).toBe(201);
+    for (const blocked of [e!, f!])
+      expect((await call(`/v1/blocks/${blocked.userId}`, { method: "PUT", ...alice })).status).toBe(204);
+    for (const from of [b!, c!])
+      expect(
+        (await call("/v1/friends/requests", { method: "POST", ...as(slug, from), json: { toUserId: g!.userId } }))
+          .status,
+      ).toBe(201);
+    for (const fan of [b!, c!, d!])
+      expect((await call(`/v1/users/${a!.userId}/follow`, { method: "PUT", ...as(slug, fan) })).status).toBe(200);
+    for (const peer of [b!, c!])
+      expect(
+        (await call("/v1/conversations", { method: "POST", ...alice, json: { type: "direct", userId: peer.userId } }))
+          .status,
+      ).toBeLessThan(300);
+    for (const name of ["k1", "k2"])
+      expect(
+        (await call("/v1/admin/api-keys", { method: "POST", ...owner, json: { name, permissions: ["users:read"] } }))
+          .status,
+      ).toBe(201);
     lists = [
       { path: "/v1/friends", who: alice, arity: 1 },
       { path: "/v1/friends/requests?direction=incoming", who: as(slug, g!), arity: 2 },
@@ -80,15 +94,26 @@ describe("list cursors on the paged routes", () => {
       const sep = l.path.includes("?") ? "&" : "?";
       const [payload, mac] = issued[i]!.split(".");
       const forged = [
-        "garbage", "A".repeat(200), `${payload}`, `${payload}.`, `.${mac}`, `${payload}.${mac}.x`,
+        "garbage",
+        "A".repeat(200),
+        `${payload}`,
+        `${payload}.`,
+        `.${mac}`,
+        `${payload}.${mac}.x`,
         // Well-formed arrays of the wrong content, unsigned or with another payload's mac.
-        b64(l.arity === 1 ? [1, "x"] : ["x"]), b64([{ nested: true }]), `${b64(l.arity === 1 ? [123] : ["x", "y"])}.${mac}`,
+        b64(l.arity === 1 ? [1, "x"] : ["x"]),
+        b64([{ nested: true }]),
+        `${b64(l.arity === 1 ? [123] : ["x", "y"])}.${mac}`,
         `${b64(l.arity === 1 ? ["zzzzzzzzzzzzzzzzzzzzzzzzzz"] : [0, "zzzzzzzzzzzzzzzzzzzzzzzzzz"])}.${mac}`,
         // A genuine cursor of another list (same shape or not) does not work here.
         issued[(i + 1) % lists.length]!,
       ];
       for (const cursor of forged) {
-        await expectProblem(await call(`${l.path}${sep}limit=1&cursor=${encodeURIComponent(cursor)}`, l.who), 400, "invalid_cursor");
+        await expectProblem(
+          await call(`${l.path}${sep}limit=1&cursor=${encodeURIComponent(cursor)}`, l.who),
+          400,
+          "invalid_cursor",
+        );
       }
       // Longer than any cursor this API issues: the query schema refuses it first.
       await expectProblem(await call(`${l.path}${sep}cursor=${"A".repeat(201)}`, l.who), 400, "validation_failed");

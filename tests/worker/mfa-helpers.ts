@@ -10,11 +10,20 @@ export const code = (secret: string, atMs = Date.now()) => generate({ secret, ep
 export async function mfaUser(config: Record<string, unknown> = {}) {
   const t = await createTenant({ config });
   const u = await registerUser(t.slug);
-  const setup = await call("/v1/auth/mfa/totp/setup", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken) });
+  const setup = await call("/v1/auth/mfa/totp/setup", {
+    method: "POST",
+    tenant: t.slug,
+    headers: bearer(u.tokens.accessToken),
+  });
   expect(setup.status).toBe(200);
   const s = await setup.json<{ secret: string; otpauthUri: string; qrSvg: string }>();
   // The code is from the previous 30-s step, so the login step after it can use the current one.
-  const enable = await call("/v1/auth/mfa/totp/enable", { method: "POST", tenant: t.slug, headers: bearer(u.tokens.accessToken), json: { password: u.password, code: await code(s.secret, Date.now() - 30_000) } });
+  const enable = await call("/v1/auth/mfa/totp/enable", {
+    method: "POST",
+    tenant: t.slug,
+    headers: bearer(u.tokens.accessToken),
+    json: { password: u.password, code: await code(s.secret, Date.now() - 30_000) },
+  });
   expect(enable.status, await enable.clone().text()).toBe(200);
   const { recoveryCodes } = await enable.json<{ recoveryCodes: string[] }>();
   return { t, u, secret: s.secret, setup: s, recoveryCodes };

@@ -5,8 +5,18 @@ import { migrate, MigrationError, type Migration } from "../../src/db/migrator";
 import { LocalProvisioner } from "../../src/db/provisioner/local";
 
 const set: Migration[] = [
-  { version: 1, name: "a", sql: "CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a (id) VALUES (1);", checksum: "c1" },
-  { version: 2, name: "b", sql: "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));", checksum: "c2" },
+  {
+    version: 1,
+    name: "a",
+    sql: "CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a (id) VALUES (1);",
+    checksum: "c1",
+  },
+  {
+    version: 2,
+    name: "b",
+    sql: "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));",
+    checksum: "c2",
+  },
   { version: 3, name: "c", sql: "ALTER TABLE b ADD COLUMN note TEXT;", checksum: "c3" },
 ];
 
@@ -47,9 +57,14 @@ describe("migration runner", () => {
 
   it("rolls back a failing migration whole and keeps the earlier ones", async () => {
     const db = await freshDb();
-    const broken: Migration[] = [set[0]!, { version: 2, name: "bad", sql: "CREATE TABLE ok_part (x);\nCREATE TABLE a (dup);", checksum: "bad" }];
+    const broken: Migration[] = [
+      set[0]!,
+      { version: 2, name: "bad", sql: "CREATE TABLE ok_part (x);\nCREATE TABLE a (dup);", checksum: "bad" },
+    ];
     await expect(migrate(db.client(), broken)).rejects.toThrow();
-    const tables = await db.client().execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'ok_part'");
+    const tables = await db
+      .client()
+      .execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'ok_part'");
     expect(tables.rows).toHaveLength(0);
     expect(await migrate(db.client(), set)).toEqual({ version: 3, applied: [2, 3] });
     await db.drop();
@@ -87,11 +102,27 @@ describe("lazy tenant migration", () => {
     const slug = `old-${id.slice(-6)}`;
     const now = Date.now();
     await insertTenant(pdb, {
-      id, slug, name: "Old", status: "active", plan: "free", dbProvider: "local", dbName: db.name, dbUrl: db.url,
-      dbTokenSealed: await sealSecret(env.DB_ENCRYPTION_KEY, db.token, id), config: "{}", createdAt: now, updatedAt: now, suspendedAt: null, deletedAt: null,
+      id,
+      slug,
+      name: "Old",
+      status: "active",
+      plan: "free",
+      dbProvider: "local",
+      dbName: db.name,
+      dbUrl: db.url,
+      dbTokenSealed: await sealSecret(env.DB_ENCRYPTION_KEY, db.token, id),
+      config: "{}",
+      createdAt: now,
+      updatedAt: now,
+      suspendedAt: null,
+      deletedAt: null,
     });
     await recordTenantVersion(pdb, id, 1);
-    const res = await call("/v1/auth/register", { method: "POST", tenant: slug, json: { username: "first-user", password: "correct horse staple 47" } });
+    const res = await call("/v1/auth/register", {
+      method: "POST",
+      tenant: slug,
+      json: { username: "first-user", password: "correct horse staple 47" },
+    });
     expect(res.status, await res.clone().text()).toBe(201);
     expect(await recordedTenantVersion(pdb, id)).toBe(tenantMigrations.length);
   });

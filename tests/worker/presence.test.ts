@@ -28,7 +28,10 @@ async function connect(t: string, token: string) {
   };
   const presence = (userId?: string) => frames.filter((f) => f.type === "presence" && (!userId || f.userId === userId));
   return {
-    ws, frames, until, presence,
+    ws,
+    frames,
+    until,
+    presence,
     send: (f: unknown) => ws.send(JSON.stringify(f)),
     snapshot: () => until(() => frames.find((f) => f.type === "presence_snapshot"), "presence_snapshot"),
     close: () => ws.close(1000, "bye"),
@@ -36,8 +39,6 @@ async function connect(t: string, token: string) {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
-
-
 
 const hubOf = (tenantId: string, u: U) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, u.userId)));
 
@@ -51,7 +52,12 @@ async function expireGrace(tenantId: string, u: U): Promise<void> {
 }
 
 const offlineDue = (tenantId: string, u: U) =>
-  runInDurableObject(hubOf(tenantId, u), (_obj, state) => state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'presence.offlineDue'").toArray()[0]?.value ?? null);
+  runInDurableObject(
+    hubOf(tenantId, u),
+    (_obj, state) =>
+      state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'presence.offlineDue'").toArray()[0]
+        ?.value ?? null,
+  );
 
 async function setup(n = 2) {
   const t = await createTenant();
@@ -68,7 +74,11 @@ const presenceOf = async (t: string, viewer: U, target: U) => {
 
 describe("presence", () => {
   it("a friend connecting is announced online once across devices; offline after the grace, with lastSeenAt", async () => {
-    const { t, tenantId, users: [a, b] } = await setup();
+    const {
+      t,
+      tenantId,
+      users: [a, b],
+    } = await setup();
     await befriend(t, a!, b!);
     const sb = await connect(t, b!.tokens.accessToken);
     expect((await sb.snapshot()).friends).toEqual([]);
@@ -89,13 +99,19 @@ describe("presence", () => {
     await settle();
     expect(await offlineDue(tenantId, a!)).toBeNull();
     sa2.close();
-    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(await offlineDue(tenantId, a!)).not.toBeNull();
     expect(sb.presence(a!.userId)).toHaveLength(1);
     await expireGrace(tenantId, a!);
     await sb.until(() => sb.presence(a!.userId).length === 2, "offline");
     const off = sb.presence(a!.userId)[1]!;
-    expect(off).toMatchObject({ type: "presence", userId: a!.userId, status: "offline", lastSeenAt: expect.any(String) });
+    expect(off).toMatchObject({
+      type: "presence",
+      userId: a!.userId,
+      status: "offline",
+      lastSeenAt: expect.any(String),
+    });
     expect(Date.now() - Date.parse(off.lastSeenAt as string)).toBeLessThan(30_000);
     expect(await presenceOf(t, b!, a!)).toEqual({ status: "offline", lastSeenAt: off.lastSeenAt });
     // The alarm running again announces nothing more.
@@ -105,14 +121,19 @@ describe("presence", () => {
   });
 
   it("a reconnect within the grace announces nothing; away is announced when every device is away", async () => {
-    const { t, tenantId, users: [a, b] } = await setup();
+    const {
+      t,
+      tenantId,
+      users: [a, b],
+    } = await setup();
     await befriend(t, a!, b!);
     const sb = await connect(t, b!.tokens.accessToken);
     const a2 = await secondDevice(t, a!);
     const sa = await connect(t, a!.tokens.accessToken);
     await sb.until(() => sb.presence(a!.userId).length === 1, "online");
     sa.close();
-    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(await offlineDue(tenantId, a!)).not.toBeNull();
     const again = await connect(t, a!.tokens.accessToken);
     await again.snapshot();
@@ -137,17 +158,26 @@ describe("presence", () => {
     // presence_sync answers a snapshot; a bad presence frame is an error frame.
     sb.send({ type: "presence_sync" });
     await sb.until(() => sb.frames.filter((f) => f.type === "presence_snapshot").length === 2, "second snapshot");
-    expect(sb.frames.filter((f) => f.type === "presence_snapshot")[1]!.friends).toEqual([{ userId: a!.userId, status: "online", lastSeenAt: null }]);
+    expect(sb.frames.filter((f) => f.type === "presence_snapshot")[1]!.friends).toEqual([
+      { userId: a!.userId, status: "online", lastSeenAt: null },
+    ]);
     sb.send({ type: "presence", status: "invisible" });
     await sb.until(() => sb.frames.find((f) => f.type === "error"), "error");
     expect(sb.frames.find((f) => f.type === "error")).toMatchObject({ code: "invalid_frame" });
   });
 
   it("privacy nobody: no frames, no snapshot entry, and GET /v1/users/{id} presence is null", async () => {
-    const { t, tenantId, users: [a, b, c] } = await setup(3);
+    const {
+      t,
+      tenantId,
+      users: [a, b, c],
+    } = await setup(3);
     await befriend(t, a!, b!);
     await befriend(t, c!, b!);
-    expect((await call("/v1/me/settings", { method: "PUT", ...as(t, a!), json: { privacy: { presence: "nobody" } } })).status).toBe(200);
+    expect(
+      (await call("/v1/me/settings", { method: "PUT", ...as(t, a!), json: { privacy: { presence: "nobody" } } }))
+        .status,
+    ).toBe(200);
     const sb = await connect(t, b!.tokens.accessToken);
     await sb.snapshot();
     const sa = await connect(t, a!.tokens.accessToken);
@@ -159,9 +189,14 @@ describe("presence", () => {
     expect(await presenceOf(t, b!, a!)).toBeNull();
     sb.send({ type: "presence_sync" });
     await sb.until(() => sb.frames.filter((f) => f.type === "presence_snapshot").length === 2, "snapshot");
-    expect((sb.frames.filter((f) => f.type === "presence_snapshot")[1]!.friends as { userId: string }[]).map((f) => f.userId)).toEqual([c!.userId]);
+    expect(
+      (sb.frames.filter((f) => f.type === "presence_snapshot")[1]!.friends as { userId: string }[]).map(
+        (f) => f.userId,
+      ),
+    ).toEqual([c!.userId]);
     sa.close();
-    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (await offlineDue(tenantId, a!)) === null; i++)
+      await new Promise((r) => setTimeout(r, 10));
     await expireGrace(tenantId, a!);
     await settle();
     expect(sb.presence(a!.userId)).toEqual([]);
@@ -171,13 +206,19 @@ describe("presence", () => {
     // Turning it back to friends while online announces the current status.
     const sa2 = await connect(t, a!.tokens.accessToken);
     await sa2.snapshot();
-    expect((await call("/v1/me/settings", { method: "PUT", ...as(t, a!), json: { privacy: { presence: "friends" } } })).status).toBe(200);
+    expect(
+      (await call("/v1/me/settings", { method: "PUT", ...as(t, a!), json: { privacy: { presence: "friends" } } }))
+        .status,
+    ).toBe(200);
     await sb.until(() => sb.presence(a!.userId).length === 1, "online after opt-in");
     expect(await presenceOf(t, b!, a!)).toEqual({ status: "online", lastSeenAt: expect.any(String) });
   });
 
   it("non-friends get nothing (privacy friends), but see GET presence with privacy everyone", async () => {
-    const { t, users: [a, b, c] } = await setup(3);
+    const {
+      t,
+      users: [a, b, c],
+    } = await setup(3);
     await befriend(t, a!, c!);
     const sb = await connect(t, b!.tokens.accessToken);
     const sc = await connect(t, c!.tokens.accessToken);
@@ -195,14 +236,21 @@ describe("presence", () => {
   });
 
   it("a blocked user gets nothing, either way", async () => {
-    const { t, users: [a, b, c, d] } = await setup(4);
+    const {
+      t,
+      users: [a, b, c, d],
+    } = await setup(4);
     await befriend(t, a!, b!);
     await befriend(t, a!, c!);
     await befriend(t, a!, d!);
     await call("/v1/me/settings", { method: "PUT", ...as(t, a!), json: { privacy: { presence: "everyone" } } });
     expect((await call(`/v1/blocks/${b!.userId}`, { method: "PUT", ...as(t, a!) })).status).toBe(204); // a blocks b
     expect((await call(`/v1/blocks/${a!.userId}`, { method: "PUT", ...as(t, d!) })).status).toBe(204); // d blocks a
-    const [sb, sc, sd] = await Promise.all([connect(t, b!.tokens.accessToken), connect(t, c!.tokens.accessToken), connect(t, d!.tokens.accessToken)]);
+    const [sb, sc, sd] = await Promise.all([
+      connect(t, b!.tokens.accessToken),
+      connect(t, c!.tokens.accessToken),
+      connect(t, d!.tokens.accessToken),
+    ]);
     await Promise.all([sb.snapshot(), sc.snapshot(), sd.snapshot()]);
     const sa = await connect(t, a!.tokens.accessToken);
     await sc.until(() => sc.presence(a!.userId).length === 1, "c gets it");

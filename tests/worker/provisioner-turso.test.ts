@@ -24,7 +24,12 @@ function fakeTurso(opts: { token: string; org: string; failTokens?: boolean }) {
       if (!body.name || !/^[a-z0-9-]{1,64}$/.test(body.name)) return json(400, { error: "invalid name" });
       if (!body.group) return json(400, { error: "group is required" });
       if (dbs.has(body.name)) return json(409, { error: "database already exists" });
-      const db = { Name: body.name, DbId: crypto.randomUUID(), Hostname: `${body.name}-${opts.org}.turso.io`, group: body.group };
+      const db = {
+        Name: body.name,
+        DbId: crypto.randomUUID(),
+        Hostname: `${body.name}-${opts.org}.turso.io`,
+        group: body.group,
+      };
       dbs.set(body.name, db);
       return json(200, { database: { DbId: db.DbId, Hostname: db.Hostname, Name: db.Name } });
     }
@@ -45,15 +50,28 @@ function fakeTurso(opts: { token: string; org: string; failTokens?: boolean }) {
 }
 
 const make = (fake: ReturnType<typeof fakeTurso>, token = "api-token") =>
-  new TursoProvisioner({ apiUrl: "https://api.turso.test", apiToken: token, organization: "acme-org", group: "eu", fetch: fake.fetch });
+  new TursoProvisioner({
+    apiUrl: "https://api.turso.test",
+    apiToken: token,
+    organization: "acme-org",
+    group: "eu",
+    fetch: fake.fetch,
+  });
 
 describe("Turso provisioner against a fake of the Platform API", () => {
   it("creates a database in the group and mints a full-access database token", async () => {
     const fake = fakeTurso({ token: "api-token", org: "acme-org" });
     const db = await make(fake).create("t-abc");
-    expect(db).toEqual({ provider: "turso", name: "t-abc", url: "https://t-abc-acme-org.turso.io", token: "jwt-for-t-abc-full-access" });
+    expect(db).toEqual({
+      provider: "turso",
+      name: "t-abc",
+      url: "https://t-abc-acme-org.turso.io",
+      token: "jwt-for-t-abc-full-access",
+    });
     expect(fake.dbs.get("t-abc")?.group).toBe("eu");
-    expect(fake.calls).toContain("POST /v1/organizations/acme-org/databases/t-abc/auth/tokens?expiration=never&authorization=full-access");
+    expect(fake.calls).toContain(
+      "POST /v1/organizations/acme-org/databases/t-abc/auth/tokens?expiration=never&authorization=full-access",
+    );
   });
 
   it("adopts an existing database on retry (409) instead of failing", async () => {
@@ -76,7 +94,9 @@ describe("Turso provisioner against a fake of the Platform API", () => {
 
   it("surfaces auth and server failures as ProvisioningError with the status", async () => {
     const fake = fakeTurso({ token: "api-token", org: "acme-org" });
-    const err = await make(fake, "wrong").create("t-x").catch((e: unknown) => e);
+    const err = await make(fake, "wrong")
+      .create("t-x")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProvisioningError);
     expect((err as ProvisioningError).status).toBe(401);
     const failing = fakeTurso({ token: "api-token", org: "acme-org", failTokens: true });

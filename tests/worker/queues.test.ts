@@ -4,7 +4,13 @@ import { describe, expect, it, vi } from "vitest";
 import { call } from "./helpers";
 
 const event = (id: string) => ({
-  specversion: "1.0", id, source: "/tenants/t1", type: "user.registered", tenantid: "t1", time: new Date().toISOString(), data: {},
+  specversion: "1.0",
+  id,
+  source: "/tenants/t1",
+  type: "user.registered",
+  tenantid: "t1",
+  time: new Date().toISOString(),
+  data: {},
 });
 
 describe("queue dispatch", () => {
@@ -20,11 +26,16 @@ describe("queue dispatch", () => {
     expect(result.explicitAcks).toEqual(["m1"]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m2"]);
     // The invalid one really went to the dead-letter queue: its consumer stored it, with the reason.
-    await vi.waitFor(async () => {
-      const list = await (await call("/admin/v1/dead-letters?status=pending&limit=100", { admin: true })).json<{ items: { body: unknown; reason: string }[] }>();
-      const dead = list.items.find((d) => JSON.stringify(d.body).includes(marker));
-      expect(dead, "the invalid envelope in the dead-letter store").toBeTruthy();
-      expect(dead!.reason.length).toBeGreaterThan(0);
-    }, { timeout: 15_000, interval: 250 });
+    await vi.waitFor(
+      async () => {
+        const list = await (await call("/admin/v1/dead-letters?status=pending&limit=100", { admin: true })).json<{
+          items: { body: unknown; reason: string }[];
+        }>();
+        const dead = list.items.find((d) => JSON.stringify(d.body).includes(marker));
+        expect(dead, "the invalid envelope in the dead-letter store").toBeTruthy();
+        expect(dead!.reason.length).toBeGreaterThan(0);
+      },
+      { timeout: 15_000, interval: 250 },
+    );
   });
 });

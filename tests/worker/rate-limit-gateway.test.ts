@@ -17,17 +17,30 @@ describe("gateway rate limiting", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     // Per user: another user of the same tenant still has budget.
     const v = await registerUser(t.slug);
-    expect((await call("/v1/auth/sessions", { tenant: t.slug, headers: bearer(v.tokens.accessToken) })).status).toBe(200);
+    expect((await call("/v1/auth/sessions", { tenant: t.slug, headers: bearer(v.tokens.accessToken) })).status).toBe(
+      200,
+    );
   });
 
   it("limits unauthenticated auth routes per client address", async () => {
     const t = await createTenant();
-    const hit = (ip: string) => call("/v1/auth/login", { method: "POST", tenant: t.slug, json: { identifier: "x@example.test", password: "whatever-pass" }, headers: { "cf-connecting-ip": ip } });
+    const hit = (ip: string) =>
+      call("/v1/auth/login", {
+        method: "POST",
+        tenant: t.slug,
+        json: { identifier: "x@example.test", password: "whatever-pass" },
+        headers: { "cf-connecting-ip": ip },
+      });
     // 30 per minute per address; the account lockout (5) answers 429 first for one identifier,
     // so spread the identifier: the address budget is what runs out here.
     const statuses: number[] = [];
     for (let i = 0; i < 31; i++) {
-      const r = await call("/v1/auth/login", { method: "POST", tenant: t.slug, json: { identifier: `user${i}@example.test`, password: "whatever-pass" }, headers: { "cf-connecting-ip": "192.0.2.7" } });
+      const r = await call("/v1/auth/login", {
+        method: "POST",
+        tenant: t.slug,
+        json: { identifier: `user${i}@example.test`, password: "whatever-pass" },
+        headers: { "cf-connecting-ip": "192.0.2.7" },
+      });
       statuses.push(r.status);
     }
     expect(statuses.at(-1)).toBe(429);

@@ -68,10 +68,17 @@ describe("per-tenant frame caps", () => {
 
   it("a config change applies to new sockets; an open socket keeps the caps it opened with", async () => {
     const { slug, s: before, token } = await socketIn({});
-    const res = await call(`/admin/v1/tenants/${slug}`, { method: "PATCH", admin: true, json: { config: { realtime: { maxFrameBytes: 2048 } } } });
+    const res = await call(`/admin/v1/tenants/${slug}`, {
+      method: "PATCH",
+      admin: true,
+      json: { config: { realtime: { maxFrameBytes: 2048 } } },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     // Merged one level deep: the other key keeps its value.
-    expect((await res.json<{ config: { realtime: unknown } }>()).config.realtime).toEqual({ maxFrameBytes: 2048, framesPerSecond: 20 });
+    expect((await res.json<{ config: { realtime: unknown } }>()).config.realtime).toEqual({
+      maxFrameBytes: 2048,
+      framesPerSecond: 20,
+    });
     await new Promise((r) => setTimeout(r, 1100)); // the Worker's tenant cache (TENANT_CACHE_TTL_MS = 1 s in tests)
     const after = await connect(slug, { token });
     before.send(padded(3 * 1024));
@@ -81,12 +88,30 @@ describe("per-tenant frame caps", () => {
   });
 
   it("the config is validated: 1 KiB ≤ maxFrameBytes ≤ 1 MiB, 1 ≤ framesPerSecond ≤ 1000, no unknown keys", async () => {
-    const create = (realtime: unknown) => call("/admin/v1/tenants", { method: "POST", admin: true, json: { name: "x", slug: uniqueSlug(), config: { realtime } } });
-    for (const bad of [{ maxFrameBytes: 1023 }, { maxFrameBytes: 1024 * 1024 + 1 }, { framesPerSecond: 0 }, { framesPerSecond: 1001 }, { framesPerSecond: 2.5 }, { burst: 3 }]) {
+    const create = (realtime: unknown) =>
+      call("/admin/v1/tenants", {
+        method: "POST",
+        admin: true,
+        json: { name: "x", slug: uniqueSlug(), config: { realtime } },
+      });
+    for (const bad of [
+      { maxFrameBytes: 1023 },
+      { maxFrameBytes: 1024 * 1024 + 1 },
+      { framesPerSecond: 0 },
+      { framesPerSecond: 1001 },
+      { framesPerSecond: 2.5 },
+      { burst: 3 },
+    ]) {
       await expectProblem(await create(bad), 400, "validation_failed");
     }
     const t = await createTenant({ config: { realtime: { framesPerSecond: 1000 } } });
-    expect((t.config as unknown as { realtime: unknown }).realtime).toEqual({ maxFrameBytes: 65536, framesPerSecond: 1000 });
-    expect(((await createTenant()).config as unknown as { realtime: unknown }).realtime).toEqual({ maxFrameBytes: 65536, framesPerSecond: 20 });
+    expect((t.config as unknown as { realtime: unknown }).realtime).toEqual({
+      maxFrameBytes: 65536,
+      framesPerSecond: 1000,
+    });
+    expect(((await createTenant()).config as unknown as { realtime: unknown }).realtime).toEqual({
+      maxFrameBytes: 65536,
+      framesPerSecond: 20,
+    });
   });
 });

@@ -12,8 +12,10 @@ async function setup(config: Record<string, unknown> = {}) {
   const id = await group(t, o, [m, x]);
   const o2 = await secondDevice(t, o);
   const [so, so2, sm, sx] = await Promise.all([
-    connect(t, { token: o.tokens.accessToken }), connect(t, { token: o2.accessToken }),
-    connect(t, { token: m.tokens.accessToken }), connect(t, { token: x.tokens.accessToken }),
+    connect(t, { token: o.tokens.accessToken }),
+    connect(t, { token: o2.accessToken }),
+    connect(t, { token: m.tokens.accessToken }),
+    connect(t, { token: x.tokens.accessToken }),
   ]);
   return { t, o, m, x, id, so, so2, sm, sx };
 }
@@ -35,16 +37,31 @@ describe("edit and recall over the socket", () => {
     const ack = await sendText(sm, id, "helo");
     sm.send({ type: "edit", conversationId: id, messageId: ack.messageId, body: { text: "hello" }, clientId: "e1" });
     const edited = await sm.frame("edited");
-    expect(edited).toEqual({ type: "edited", conversationId: id, messageId: ack.messageId, seq: (ack.seq as number) + 1, clientId: "e1" });
+    expect(edited).toEqual({
+      type: "edited",
+      conversationId: id,
+      messageId: ack.messageId,
+      seq: (ack.seq as number) + 1,
+      clientId: "e1",
+    });
     for (const s of [so, so2, sm, sx]) {
       const entry = await s.frame("message", (f) => f.kind === "edit");
-      expect(entry).toMatchObject({ conversationId: id, seq: edited.seq, senderId: m.userId, body: { messageId: ack.messageId, body: { text: "hello" } } });
+      expect(entry).toMatchObject({
+        conversationId: id,
+        seq: edited.seq,
+        senderId: m.userId,
+        body: { messageId: ack.messageId, body: { text: "hello" } },
+      });
     }
     // Without a clientId the answer has none; history shows the latest body.
     sm.send({ type: "edit", conversationId: id, messageId: ack.messageId, body: { text: "hello!" } });
     expect(Object.keys(await nth(sm, "edited", 2)).sort()).toEqual(["conversationId", "messageId", "seq", "type"]);
     const [original] = await history(t, o, id);
-    expect(original).toMatchObject({ messageId: ack.messageId, body: { text: "hello!" }, editedAt: expect.any(String) });
+    expect(original).toMatchObject({
+      messageId: ack.messageId,
+      body: { text: "hello!" },
+      editedAt: expect.any(String),
+    });
   });
 
   it("edit refusals carry the HTTP codes, the clientId and the conversation; the socket stays open", async () => {
@@ -65,9 +82,17 @@ describe("edit and recall over the socket", () => {
     expect(await errorFor(sm, "spam")).toMatchObject({ code: "message_blocked" });
     // Malformed frames: no messageId, an extra field, a bad conversation id.
     sm.send({ type: "edit", conversationId: id, body: { text: "x" }, clientId: "noid" });
-    sm.send({ type: "edit", conversationId: id, messageId: ack.messageId, body: { text: "x" }, clientId: "extra", seq: 1 });
+    sm.send({
+      type: "edit",
+      conversationId: id,
+      messageId: ack.messageId,
+      body: { text: "x" },
+      clientId: "extra",
+      seq: 1,
+    });
     sm.send({ type: "recall", conversationId: "g_nope", messageId: ack.messageId, clientId: "badconv" });
-    for (const c of ["noid", "extra", "badconv"]) expect(await errorFor(sm, c)).toMatchObject({ code: "invalid_frame" });
+    for (const c of ["noid", "extra", "badconv"])
+      expect(await errorFor(sm, c)).toMatchObject({ code: "invalid_frame" });
     // Another tenant's user sees no conversation under this id.
     const other = await createTenant();
     const stranger = await registerUser(other.slug);
@@ -96,15 +121,27 @@ describe("edit and recall over the socket", () => {
     expect(await errorFor(sx, "r2")).toMatchObject({ code: "not_message_sender" });
     so.send({ type: "recall", conversationId: id, messageId: ack.messageId, clientId: "r3" });
     const recalled = await so.frame("recalled");
-    expect(recalled).toEqual({ type: "recalled", conversationId: id, messageId: ack.messageId, seq: (ack.seq as number) + 1, clientId: "r3" });
-    expect(await sm.frame("message", (f) => f.kind === "recall")).toMatchObject({ seq: recalled.seq, senderId: o.userId, body: { messageId: ack.messageId } });
+    expect(recalled).toEqual({
+      type: "recalled",
+      conversationId: id,
+      messageId: ack.messageId,
+      seq: (ack.seq as number) + 1,
+      clientId: "r3",
+    });
+    expect(await sm.frame("message", (f) => f.kind === "recall")).toMatchObject({
+      seq: recalled.seq,
+      senderId: o.userId,
+      body: { messageId: ack.messageId },
+    });
     so.send({ type: "recall", conversationId: id, messageId: ack.messageId, clientId: "r4" });
     expect(await errorFor(so, "r4")).toMatchObject({ code: "message_recalled" });
     sm.send({ type: "edit", conversationId: id, messageId: ack.messageId, body: { text: "back" }, clientId: "r5" });
     expect(await errorFor(sm, "r5")).toMatchObject({ code: "message_recalled" });
     expect((await history(t, m, id))[0]).toMatchObject({ body: null, recalled: true });
     // Removed: the conversation is gone for x, over the socket too.
-    expect((await call(`/v1/conversations/${id}/members/${x.userId}`, { method: "DELETE", ...as(t, o) })).status).toBe(204);
+    expect((await call(`/v1/conversations/${id}/members/${x.userId}`, { method: "DELETE", ...as(t, o) })).status).toBe(
+      204,
+    );
     const mine = await sendText(so, id, "after");
     sx.send({ type: "recall", conversationId: id, messageId: mine.messageId, clientId: "gone" });
     expect(await errorFor(sx, "gone")).toMatchObject({ code: "conversation_not_found" });
@@ -115,14 +152,21 @@ describe("the tenant's policy in socket sends", () => {
   it("a moderation change reaches socket sends within the cache TTL plus one send; the refused one is not stored", async () => {
     const { t, o, id, sm } = await setup();
     await sendText(sm, id, "spam is fine for now");
-    const res = await call(`/admin/v1/tenants/${t}`, { method: "PATCH", admin: true, json: { config: { messages: { moderation: { mode: "block", words: ["spam"] } } } } });
+    const res = await call(`/admin/v1/tenants/${t}`, {
+      method: "PATCH",
+      admin: true,
+      json: { config: { messages: { moderation: { mode: "block", words: ["spam"] } } } },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     await new Promise((r) => setTimeout(r, 1100)); // TENANT_CACHE_TTL_MS = 1 s in tests
     // The first send after the TTL may still see the old policy (it starts the refresh); the next ones see the new one.
     const stored = (await history(t, o, id)).length;
     const first = crypto.randomUUID();
     sm.send({ type: "send", clientId: first, conversationId: id, body: { text: "spam again" } });
-    await sm.until(() => sm.frames.find((f) => f.clientId === first && (f.type === "ack" || f.type === "error")), "an answer");
+    await sm.until(
+      () => sm.frames.find((f) => f.clientId === first && (f.type === "ack" || f.type === "error")),
+      "an answer",
+    );
     await new Promise((r) => setTimeout(r, 200));
     const second = crypto.randomUUID();
     sm.send({ type: "send", clientId: second, conversationId: id, body: { text: "more spam" } });

@@ -5,8 +5,22 @@ import { call, createTenant, expectProblem } from "./helpers";
 import { connect, group, type Frame } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
-interface Msg { seq: number; messageId: string; kind: string; body: unknown }
-interface FileJson { id: string; ownerId: string; name: string; contentType: string; size: number; purpose: string; url: string; urlExpiresAt: string }
+interface Msg {
+  seq: number;
+  messageId: string;
+  kind: string;
+  body: unknown;
+}
+interface FileJson {
+  id: string;
+  ownerId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  purpose: string;
+  url: string;
+  urlExpiresAt: string;
+}
 
 const PDF = new TextEncoder().encode("%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
 
@@ -21,13 +35,20 @@ async function upload(t: string, u: U, name = "plan.pdf", purpose = "attachment"
 
 const post = (t: string, u: U, id: string, body: unknown, clientId: string = crypto.randomUUID()) =>
   call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json: { clientId, kind: "file", body } });
-const attachment = (t: string, u: U, id: string, fileId: string) => call(`/v1/conversations/${id}/files/${fileId}`, as(t, u));
-const recall = (t: string, u: U, id: string, mid: string) => call(`/v1/conversations/${id}/messages/${mid}`, { method: "DELETE", ...as(t, u) });
+const attachment = (t: string, u: U, id: string, fileId: string) =>
+  call(`/v1/conversations/${id}/files/${fileId}`, as(t, u));
+const recall = (t: string, u: U, id: string, mid: string) =>
+  call(`/v1/conversations/${id}/messages/${mid}`, { method: "DELETE", ...as(t, u) });
 
 /** A tenant with a group of alice (owner), bob and carol; dave is a user outside it. */
 async function setup(config: Record<string, unknown> = {}) {
   const t = (await createTenant({ config })).slug;
-  const [alice, bob, carol, dave] = [await registerUser(t), await registerUser(t), await registerUser(t), await registerUser(t)];
+  const [alice, bob, carol, dave] = [
+    await registerUser(t),
+    await registerUser(t),
+    await registerUser(t),
+    await registerUser(t),
+  ];
   const id = await group(t, alice, [bob, carol]);
   return { t, alice, bob, carol, dave, id };
 }
@@ -38,18 +59,38 @@ describe("file messages", () => {
     const f = await upload(t, alice);
     const sb = await connect(t, { token: bob.tokens.accessToken });
     const sa = await connect(t, { token: alice.tokens.accessToken });
-    sa.send({ type: "send", clientId: "f1", conversationId: id, kind: "file", body: { fileId: f.id, caption: "the plan" } });
+    sa.send({
+      type: "send",
+      clientId: "f1",
+      conversationId: id,
+      kind: "file",
+      body: { fileId: f.id, caption: "the plan" },
+    });
     const ack = await sa.frame("ack");
     const m = await sb.frame("message", (x) => x.seq === ack.seq);
-    const stored = { fileId: f.id, caption: "the plan", name: "plan.pdf", contentType: "application/pdf", size: PDF.length };
+    const stored = {
+      fileId: f.id,
+      caption: "the plan",
+      name: "plan.pdf",
+      contentType: "application/pdf",
+      size: PDF.length,
+    };
     expect(m).toMatchObject({ kind: "file", senderId: alice.userId, body: stored });
     // Over HTTP too (201, then 200 for the retried clientId); no caption is fine.
     const res = await post(t, alice, id, { fileId: f.id }, "f2");
     expect(res.status).toBe(201);
-    expect((await res.json<Frame>()).body).toEqual({ fileId: f.id, name: "plan.pdf", contentType: "application/pdf", size: PDF.length });
+    expect((await res.json<Frame>()).body).toEqual({
+      fileId: f.id,
+      name: "plan.pdf",
+      contentType: "application/pdf",
+      size: PDF.length,
+    });
     expect((await post(t, alice, id, { fileId: f.id }, "f2")).status).toBe(200);
     // File messages count as unread for the others.
-    const conv = await (await call(`/v1/conversations/${id}`, as(t, bob))).json<{ unreadCount: number; lastMessage: Frame }>();
+    const conv = await (await call(`/v1/conversations/${id}`, as(t, bob))).json<{
+      unreadCount: number;
+      lastMessage: Frame;
+    }>();
     expect(conv).toMatchObject({ unreadCount: 2, lastMessage: { kind: "file" } });
   });
 
@@ -58,12 +99,24 @@ describe("file messages", () => {
     const mine = await upload(t, alice);
     const bobs = await upload(t, bob, "bob.pdf");
     await expectProblem(await post(t, alice, id, { fileId: "not-a-file-id" }), 400, "validation_failed");
-    await expectProblem(await post(t, alice, id, { fileId: mine.id, caption: "x".repeat(1001) }), 400, "validation_failed");
+    await expectProblem(
+      await post(t, alice, id, { fileId: mine.id, caption: "x".repeat(1001) }),
+      400,
+      "validation_failed",
+    );
     // The client cannot supply the file's facts: they come from the row.
-    await expectProblem(await post(t, alice, id, { fileId: mine.id, name: "evil.exe", size: 1 }), 400, "validation_failed");
+    await expectProblem(
+      await post(t, alice, id, { fileId: mine.id, name: "evil.exe", size: 1 }),
+      400,
+      "validation_failed",
+    );
     await expectProblem(await post(t, alice, id, { fileId: "0".repeat(26) }), 404, "file_not_found");
     await expectProblem(await post(t, alice, id, { fileId: bobs.id }), 422, "not_file_owner");
-    const started = await call("/v1/files/uploads", { method: "POST", ...as(t, alice), json: { purpose: "attachment", name: "big.pdf", size: 6 * 1024 * 1024 } });
+    const started = await call("/v1/files/uploads", {
+      method: "POST",
+      ...as(t, alice),
+      json: { purpose: "attachment", name: "big.pdf", size: 6 * 1024 * 1024 },
+    });
     const { uploadId } = await started.json<{ uploadId: string }>();
     await expectProblem(await post(t, alice, id, { fileId: uploadId }), 422, "file_not_ready");
     expect((await call(`/v1/files/${mine.id}`, { method: "DELETE", ...as(t, alice) })).status).toBe(204);
@@ -83,7 +136,11 @@ describe("file messages", () => {
       return e.length === 3 && Object.fromEntries(e.map((f) => [f.clientId, f.code]));
     }, "3 errors");
     expect(codes).toEqual({ a: "not_file_owner", b: "invalid_frame", c: "file_not_found" });
-    expect((await (await call(`/v1/conversations/${id}/messages`, as(t, alice))).json<{ items: Frame[] }>()).items.map((i) => i.kind)).toEqual([]);
+    expect(
+      (await (await call(`/v1/conversations/${id}/messages`, as(t, alice))).json<{ items: Frame[] }>()).items.map(
+        (i) => i.kind,
+      ),
+    ).toEqual([]);
   });
 
   it("members download the attachment through the conversation; others, recalled and deleted files get 404", async () => {
@@ -113,10 +170,19 @@ describe("file messages", () => {
     const stranger = await registerUser(other.slug);
     await expectProblem(await attachment(other.slug, stranger, id, f.id), 404, "conversation_not_found");
     // The caption can be edited; the file cannot change.
-    const edit = (body: unknown) => call(`/v1/conversations/${id}/messages/${sent.messageId}`, { method: "PATCH", ...as(t, alice), json: { body } });
+    const edit = (body: unknown) =>
+      call(`/v1/conversations/${id}/messages/${sent.messageId}`, { method: "PATCH", ...as(t, alice), json: { body } });
     const edited = await (await edit({ fileId: f.id, caption: "v2" })).json<{ message: Frame }>();
-    expect(edited.message.body).toEqual({ fileId: f.id, caption: "v2", name: "plan.pdf", contentType: "application/pdf", size: PDF.length });
-    expect((await (await edit({ fileId: f.id })).json<{ message: Frame }>()).message.body).not.toHaveProperty("caption");
+    expect(edited.message.body).toEqual({
+      fileId: f.id,
+      caption: "v2",
+      name: "plan.pdf",
+      contentType: "application/pdf",
+      size: PDF.length,
+    });
+    expect((await (await edit({ fileId: f.id })).json<{ message: Frame }>()).message.body).not.toHaveProperty(
+      "caption",
+    );
     const another = await upload(t, alice, "other.pdf");
     await expectProblem(await edit({ fileId: another.id }), 400, "validation_failed");
     // Recalled: access goes with the message (while another message with the file keeps it).

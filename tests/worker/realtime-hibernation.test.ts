@@ -13,7 +13,8 @@ import { connect, group, nth } from "./socket-helpers";
  * the object is not running, which shows what did NOT wake it.
  */
 const hubOf = (tenantId: string, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(`${tenantId}:${userId}`));
-const conversationOf = (tenantId: string, id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(`${tenantId}:${id}`));
+const conversationOf = (tenantId: string, id: string) =>
+  env.CONVERSATION.get(env.CONVERSATION.idFromName(`${tenantId}:${id}`));
 
 describe("hibernation: evicted objects, live sockets", () => {
   it("an evicted hub delivers to its sockets, and their attachments (connection id, caps) survive", async () => {
@@ -22,17 +23,29 @@ describe("hibernation: evicted objects, live sockets", () => {
     const id = await group(t.slug, a, [b]);
     const a2 = await secondDevice(t.slug, a);
     const [sa, sa2, sb] = await Promise.all([
-      connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: a2.accessToken }), connect(t.slug, { token: b.tokens.accessToken }),
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: a2.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
     ]);
     const hubA = hubOf(t.id, a.userId);
-    const attachments = async () => runInDurableObject(hubA, (_hub, state) => state.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment).hub).sort((x, y) => x.connId.localeCompare(y.connId)));
+    const attachments = async () =>
+      runInDurableObject(hubA, (_hub, state) =>
+        state
+          .getWebSockets()
+          .map((ws) => (ws.deserializeAttachment() as SocketAttachment).hub)
+          .sort((x, y) => x.connId.localeCompare(y.connId)),
+      );
     const before = await attachments();
     expect(before).toHaveLength(2);
 
     await evictDurableObject(hubA);
     await evictDurableObject(hubOf(t.id, b.userId));
     // Delivery into an evicted hub: the conversation's RPC wakes it; it finds the sockets again.
-    const posted = await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, b), json: { clientId: "b1", body: { text: "wake up" } } });
+    const posted = await call(`/v1/conversations/${id}/messages`, {
+      method: "POST",
+      ...as(t.slug, b),
+      json: { clientId: "b1", body: { text: "wake up" } },
+    });
     expect(posted.status).toBe(201);
     await sa.until(() => sa.messages(id).length === 1, "message on sa");
     await sa2.until(() => sa2.messages(id).length === 1, "message on sa2");
@@ -54,7 +67,10 @@ describe("hibernation: evicted objects, live sockets", () => {
     // A sync from the last seen seq (1: its own message 2 only came as an ack) answers from storage.
     sa.send({ type: "sync", cursors: { [id]: 1 } });
     expect(await sa.frame("synced")).toEqual({ type: "synced", cursors: { [id]: 2 } });
-    expect(sa.messages(id).map((m) => [m.seq, m.senderId])).toEqual([[1, b.userId], [2, a.userId]]);
+    expect(sa.messages(id).map((m) => [m.seq, m.senderId])).toEqual([
+      [1, b.userId],
+      [2, a.userId],
+    ]);
   });
 
   it("a ping is answered while the hub is evicted, without waking it", async () => {
@@ -77,7 +93,11 @@ describe("hibernation: evicted objects, live sockets", () => {
     const t = await createTenant();
     const [a, b, c] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];
     const id = await group(t.slug, a, [b, c]);
-    const [sa, sb, sc] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken }), connect(t.slug, { token: c.tokens.accessToken })]);
+    const [sa, sb, sc] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+      connect(t.slug, { token: c.tokens.accessToken }),
+    ]);
     const conv = conversationOf(t.id, id);
     for (let i = 1; i <= 3; i++) {
       sa.send({ type: "send", clientId: `m${i}`, conversationId: id, body: { text: `m${i}` } });
@@ -94,7 +114,12 @@ describe("hibernation: evicted objects, live sockets", () => {
     sa.send({ type: "send", clientId: "m1", conversationId: id, body: { text: "m1" } });
     expect(await nth(sa, "ack", 4)).toMatchObject({ clientId: "m1", seq: 1 });
     await evictDurableObject(conv);
-    sa.send({ type: "edit", conversationId: id, messageId: (await nth(sa, "ack", 1)).messageId, body: { text: "m1!" } });
+    sa.send({
+      type: "edit",
+      conversationId: id,
+      messageId: (await nth(sa, "ack", 1)).messageId,
+      body: { text: "m1!" },
+    });
     expect(await sa.frame("edited")).toMatchObject({ seq: 5 });
     await sc.until(() => sc.messages(id).length === 5, "edit entry on sc");
   });

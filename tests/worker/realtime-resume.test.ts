@@ -6,7 +6,11 @@ import { connect, group } from "./socket-helpers";
 type U = Awaited<ReturnType<typeof registerUser>>;
 
 const post = (t: string, u: U, id: string, i: number) =>
-  call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t, u), json: { clientId: `k${i}`, body: { text: `m${i}` } } });
+  call(`/v1/conversations/${id}/messages`, {
+    method: "POST",
+    ...as(t, u),
+    json: { clientId: `k${i}`, body: { text: `m${i}` } },
+  });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("resume order on a new socket", () => {
@@ -28,7 +32,9 @@ describe("resume order on a new socket", () => {
     await pause(100);
     expect(sb.messages(id).map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
     // The held frame went out before `synced`, with the synced ones.
-    const types = sb.frames.filter((f) => f.type === "message" || f.type === "synced").map((f) => (f.type === "message" ? `m${String(f.seq)}` : f.type));
+    const types = sb.frames
+      .filter((f) => f.type === "message" || f.type === "synced")
+      .map((f) => (f.type === "message" ? `m${String(f.seq)}` : f.type));
     expect(types.slice(0, 5)).toEqual(["m1", "m2", "m3", "m4", "synced"]);
   });
 

@@ -10,20 +10,23 @@ import { connect, type Frame, type Sock } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 
-
-
-
-
-
 async function group(t: string, owner: U, members: U[]): Promise<string> {
-  const res = await call("/v1/conversations", { method: "POST", ...as(t, owner), json: { type: "group", name: "crew", memberIds: members.map((m) => m.userId) } });
+  const res = await call("/v1/conversations", {
+    method: "POST",
+    ...as(t, owner),
+    json: { type: "group", name: "crew", memberIds: members.map((m) => m.userId) },
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json<{ id: string }>()).id;
 }
 
 async function direct(t: string, a: U, b: U): Promise<string> {
   await befriend(t, a, b);
-  const res = await call("/v1/conversations", { method: "POST", ...as(t, a), json: { type: "direct", userId: b.userId } });
+  const res = await call("/v1/conversations", {
+    method: "POST",
+    ...as(t, a),
+    json: { type: "direct", userId: b.userId },
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json<{ id: string }>()).id;
 }
@@ -47,17 +50,39 @@ describe("connecting", () => {
     s.send({ type: "ping" });
     await s.frame("pong");
     const up = { upgrade: "websocket" };
-    await expectProblem(await call(`/v1/realtime?ticket=${ticket}`, { tenant: t.slug, headers: up }), 401, "ticket_used");
+    await expectProblem(
+      await call(`/v1/realtime?ticket=${ticket}`, { tenant: t.slug, headers: up }),
+      401,
+      "ticket_used",
+    );
     await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: up }), 401, "unauthenticated");
-    await expectProblem(await call("/v1/realtime?ticket=not.a.jwt", { tenant: t.slug, headers: up }), 401, "invalid_token");
+    await expectProblem(
+      await call("/v1/realtime?ticket=not.a.jwt", { tenant: t.slug, headers: up }),
+      401,
+      "invalid_token",
+    );
     // An access token is not a ticket, and a ticket is not an access token.
-    await expectProblem(await call(`/v1/realtime?ticket=${u.tokens.accessToken}`, { tenant: t.slug, headers: up }), 401, "invalid_token");
-    const t2 = (await (await call("/v1/realtime/tickets", { method: "POST", ...as(t.slug, u) })).json<{ ticket: string }>()).ticket;
+    await expectProblem(
+      await call(`/v1/realtime?ticket=${u.tokens.accessToken}`, { tenant: t.slug, headers: up }),
+      401,
+      "invalid_token",
+    );
+    const t2 = (
+      await (await call("/v1/realtime/tickets", { method: "POST", ...as(t.slug, u) })).json<{ ticket: string }>()
+    ).ticket;
     await expectProblem(await call("/v1/me", { tenant: t.slug, headers: bearer(t2) }), 401, "invalid_token");
     // Another tenant does not accept this tenant's ticket or token.
     const other = await createTenant();
-    await expectProblem(await call(`/v1/realtime?ticket=${t2}`, { tenant: other.slug, headers: up }), 401, "invalid_token");
-    await expectProblem(await call("/v1/realtime", { tenant: other.slug, headers: { ...up, ...bearer(u.tokens.accessToken) } }), 401, "invalid_token");
+    await expectProblem(
+      await call(`/v1/realtime?ticket=${t2}`, { tenant: other.slug, headers: up }),
+      401,
+      "invalid_token",
+    );
+    await expectProblem(
+      await call("/v1/realtime", { tenant: other.slug, headers: { ...up, ...bearer(u.tokens.accessToken) } }),
+      401,
+      "invalid_token",
+    );
     // The unused ticket still works where it belongs.
     await connect(t.slug, { ticket: t2 });
   });
@@ -70,7 +95,11 @@ describe("connecting", () => {
     const claims = { sub: u.userId, tid: t.id, sid: u.tokens.sessionId };
     const opts = { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 30 };
     const old = await signToken(keys.signer, "ticket", claims, { ...opts, now: Date.now() - 60_000 });
-    const body = await expectProblem(await call(`/v1/realtime?ticket=${old}`, { tenant: t.slug, headers: { upgrade: "websocket" } }), 401, "invalid_token");
+    const body = await expectProblem(
+      await call(`/v1/realtime?ticket=${old}`, { tenant: t.slug, headers: { upgrade: "websocket" } }),
+      401,
+      "invalid_token",
+    );
     expect(body.detail).toContain("expired");
     await connect(t.slug, { ticket: await signToken(keys.signer, "ticket", claims, opts) });
   });
@@ -79,20 +108,39 @@ describe("connecting", () => {
     const t = await createTenant({ config: { allowedOrigins: ["https://app.example.com"] } });
     const u = await registerUser(t.slug);
     const h = { upgrade: "websocket", ...bearer(u.tokens.accessToken) };
-    await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: { ...h, origin: "https://evil.example" } }), 403, "origin_not_allowed");
+    await expectProblem(
+      await call("/v1/realtime", { tenant: t.slug, headers: { ...h, origin: "https://evil.example" } }),
+      403,
+      "origin_not_allowed",
+    );
     await connect(t.slug, { token: u.tokens.accessToken }, { origin: "https://app.example.com" });
   });
 
   it("client identity headers cannot be forged; a revoked session's token cannot connect", async () => {
     const t = await createTenant();
     const [a, b, c] = [await registerUser(t.slug), await registerUser(t.slug), await registerUser(t.slug)];
-    const s = await connect(t.slug, { token: a.tokens.accessToken }, { "x-canopy-hub-user": b.userId, "x-canopy-hub-session": b.tokens.sessionId });
+    const s = await connect(
+      t.slug,
+      { token: a.tokens.accessToken },
+      { "x-canopy-hub-user": b.userId, "x-canopy-hub-session": b.tokens.sessionId },
+    );
     // The socket is a's, not b's: a message in a group of a and c (b not in it) reaches it.
     const id = await group(t.slug, a, [c]);
-    await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, c), json: { clientId: "c1", body: text(1) } });
+    await call(`/v1/conversations/${id}/messages`, {
+      method: "POST",
+      ...as(t.slug, c),
+      json: { clientId: "c1", body: text(1) },
+    });
     await s.until(() => s.messages(id).length === 1, "message");
     expect((await call("/v1/auth/logout", { method: "POST", ...as(t.slug, a) })).status).toBeLessThan(300);
-    await expectProblem(await call("/v1/realtime", { tenant: t.slug, headers: { upgrade: "websocket", ...bearer(a.tokens.accessToken) } }), 401, "session_revoked");
+    await expectProblem(
+      await call("/v1/realtime", {
+        tenant: t.slug,
+        headers: { upgrade: "websocket", ...bearer(a.tokens.accessToken) },
+      }),
+      401,
+      "session_revoked",
+    );
   });
 });
 
@@ -105,11 +153,23 @@ describe("frames", () => {
     await s.until(() => s.frames.filter((f) => f.type === "error").length === 1);
     s.send({ type: "dance" });
     s.send({ type: "send", clientId: "x1", conversationId: "g_nope", body: text(1) });
-    s.send({ type: "send", clientId: "x2", conversationId: "g_0123456789abcdefghjkmnpqrs", kind: "text", body: { text: "" } });
+    s.send({
+      type: "send",
+      clientId: "x2",
+      conversationId: "g_0123456789abcdefghjkmnpqrs",
+      kind: "text",
+      body: { text: "" },
+    });
     s.send({ type: "send", clientId: "x3", conversationId: "g_0123456789abcdefghjkmnpqrs", body: text(1) });
     await s.until(() => s.frames.filter((f) => f.type === "error").length === 5, "5 errors");
     const errors = s.frames.filter((f) => f.type === "error");
-    expect(errors.map((e) => e.code)).toEqual(["invalid_frame", "invalid_frame", "invalid_frame", "invalid_frame", "conversation_not_found"]);
+    expect(errors.map((e) => e.code)).toEqual([
+      "invalid_frame",
+      "invalid_frame",
+      "invalid_frame",
+      "invalid_frame",
+      "conversation_not_found",
+    ]);
     expect(errors.slice(2).map((e) => e.clientId)).toEqual(["x1", "x2", "x3"]);
     s.send({ type: "ping" });
     await s.frame("pong");
@@ -134,8 +194,11 @@ describe("delivery", () => {
     const a2 = await secondDevice(t.slug, a);
     const b2 = await secondDevice(t.slug, b);
     const [sa1, sa2, sb1, sb2, sc] = await Promise.all([
-      connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: a2.accessToken }),
-      connect(t.slug, { token: b.tokens.accessToken }), connect(t.slug, { token: b2.accessToken }), connect(t.slug, { token: c.tokens.accessToken }),
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: a2.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+      connect(t.slug, { token: b2.accessToken }),
+      connect(t.slug, { token: c.tokens.accessToken }),
     ]);
     // Concurrent senders on three sockets.
     for (let i = 1; i <= 10; i++) {
@@ -146,7 +209,8 @@ describe("delivery", () => {
     await sa1.until(() => sa1.frames.filter((f) => f.type === "ack").length === 10, "10 acks");
     const acks = sa1.frames.filter((f) => f.type === "ack");
     expect(acks.map((f) => f.clientId)).toEqual(Array.from({ length: 10 }, (_, i) => `a${i + 1}`));
-    for (const ack of acks) expect(ack).toMatchObject({ conversationId: id, seq: expect.any(Number), messageId: expect.any(String) });
+    for (const ack of acks)
+      expect(ack).toMatchObject({ conversationId: id, seq: expect.any(Number), messageId: expect.any(String) });
     const all = Array.from({ length: 30 }, (_, i) => i + 1);
     // Every device but the sending one sees each message; each in seq order with no gap.
     await sb2.until(() => sb2.messages(id).length === 30, "sb2 all");
@@ -159,7 +223,13 @@ describe("delivery", () => {
     const seqsOf = (s: Sock) => s.messages(id).map((f) => f.seq as number);
     for (const s of [sa1, sb1, sc]) expect(seqsOf(s)).toEqual([...seqsOf(s)].sort((x, y) => x - y));
     const m = sb2.messages(id).find((f) => f.senderId === b.userId)!;
-    expect(m).toMatchObject({ type: "message", kind: "custom", body: { n: 1 }, sentAt: expect.any(String), messageId: expect.any(String) });
+    expect(m).toMatchObject({
+      type: "message",
+      kind: "custom",
+      body: { n: 1 },
+      sentAt: expect.any(String),
+      messageId: expect.any(String),
+    });
     expect(sa2.messages(id).find((f) => f.senderId === a.userId)).toMatchObject({ kind: "text", body: { text: "m1" } });
   });
 
@@ -167,11 +237,18 @@ describe("delivery", () => {
     const t = await createTenant();
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await direct(t.slug, a, b);
-    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    const [sa, sb] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+    ]);
     for (let i = 0; i < 3; i++) sa.send({ type: "send", clientId: "same", conversationId: id, body: text(1) });
     await sa.until(() => sa.frames.filter((f) => f.type === "ack").length === 3, "3 acks");
     expect(new Set(sa.frames.filter((f) => f.type === "ack").map((f) => `${f.seq}/${f.messageId}`)).size).toBe(1);
-    const http = await call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, a), json: { clientId: "same", body: text(1) } });
+    const http = await call(`/v1/conversations/${id}/messages`, {
+      method: "POST",
+      ...as(t.slug, a),
+      json: { clientId: "same", body: text(1) },
+    });
     expect(http.status).toBe(200);
     expect(await http.json()).toMatchObject({ seq: 1 });
     sa.send({ type: "send", clientId: "next", conversationId: id, body: text(2) });
@@ -183,7 +260,12 @@ describe("delivery", () => {
     const t = await createTenant();
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await direct(t.slug, a, b);
-    const post = (i: number) => call(`/v1/conversations/${id}/messages`, { method: "POST", ...as(t.slug, a), json: { clientId: `k${i}`, body: text(i) } });
+    const post = (i: number) =>
+      call(`/v1/conversations/${id}/messages`, {
+        method: "POST",
+        ...as(t.slug, a),
+        json: { clientId: `k${i}`, body: text(i) },
+      });
     let sb = await connect(t.slug, { token: b.tokens.accessToken });
     for (let i = 1; i <= 3; i++) await post(i);
     await sb.until(() => sb.messages(id).length === 3, "3 live");
@@ -200,12 +282,19 @@ describe("delivery", () => {
     expect(sb.frames.find((f) => f.type === "synced")).toMatchObject({ cursors: { [id]: expect.any(Number) } });
     // Up to date: nothing; unknown conversations: an error frame, the rest still answered.
     await sync(sb, { [id]: 9, g_0123456789abcdefghjkmnpqrs: 0 });
-    expect(sb.frames.filter((f) => f.type === "error").map((f) => f.conversationId)).toEqual(["g_0123456789abcdefghjkmnpqrs"]);
+    expect(sb.frames.filter((f) => f.type === "error").map((f) => f.conversationId)).toEqual([
+      "g_0123456789abcdefghjkmnpqrs",
+    ]);
     expect(sb.messages(id)).toHaveLength(6);
     for (let i = 10; i <= 211; i++) await post(i);
     const sc = await connect(t.slug, { token: b.tokens.accessToken });
     await sync(sc, { [id]: 5 });
-    expect(sc.frames.find((f) => f.type === "sync_truncated")).toEqual({ type: "sync_truncated", conversationId: id, fromSeq: 6, latestSeq: 211 });
+    expect(sc.frames.find((f) => f.type === "sync_truncated")).toEqual({
+      type: "sync_truncated",
+      conversationId: id,
+      fromSeq: 6,
+      latestSeq: 211,
+    });
     expect(sc.messages(id)).toHaveLength(0);
   }, 60_000);
 
@@ -213,7 +302,10 @@ describe("delivery", () => {
     const t = await createTenant();
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await direct(t.slug, a, b);
-    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    const [sa, sb] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+    ]);
     for (const s of [sa, sb]) s.send({ type: "presence_sync" });
     sa.send({ type: "send", clientId: "a1", conversationId: id, body: text(1) });
     sb.send({ type: "send", clientId: "b1", conversationId: id, body: text(2) });
@@ -239,7 +331,10 @@ describe("delivery", () => {
     const sx = await connect(t.slug, { token: x.tokens.accessToken });
     sx.send({ type: "send", clientId: "intrude", conversationId: id, body: text(1) });
     expect(await sx.frame("error")).toMatchObject({ code: "conversation_not_found", clientId: "intrude" });
-    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    const [sa, sb] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+    ]);
     expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t.slug, b) })).status).toBeLessThan(300);
     sa.send({ type: "send", clientId: "a1", conversationId: id, body: text(1) });
     sb.send({ type: "send", clientId: "b1", conversationId: id, body: text(1) });
@@ -258,7 +353,10 @@ describe("delivery", () => {
     const t = await createTenant();
     const a = await registerUser(t.slug);
     const a2 = await secondDevice(t.slug, a);
-    const [s1, s2] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: a2.accessToken })]);
+    const [s1, s2] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: a2.accessToken }),
+    ]);
     expect((await call(`/v1/auth/sessions/${a2.sessionId}`, { method: "DELETE", ...as(t.slug, a) })).status).toBe(204);
     expect(await s2.frame("closed")).toEqual({ type: "closed", reason: "revoked" });
     expect((await s2.closed()).code).toBe(4001);
@@ -270,7 +368,10 @@ describe("delivery", () => {
     const t = await createTenant();
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await direct(t.slug, a, b);
-    const [sa, sb] = await Promise.all([connect(t.slug, { token: a.tokens.accessToken }), connect(t.slug, { token: b.tokens.accessToken })]);
+    const [sa, sb] = await Promise.all([
+      connect(t.slug, { token: a.tokens.accessToken }),
+      connect(t.slug, { token: b.tokens.accessToken }),
+    ]);
     sa.send({ type: "send", clientId: "1", conversationId: id, body: text(1) });
     await sb.until(() => sb.messages(id).length === 1);
     sb.send({ type: "read", conversationId: id, seq: 5 });

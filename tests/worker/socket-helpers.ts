@@ -5,9 +5,16 @@ import { call } from "./helpers";
 export type Frame = { type: string; [k: string]: unknown };
 
 /** A client socket through the Worker's own fetch; frames are collected as they arrive. */
-export async function connect(t: string, auth: { token?: string; ticket?: string }, headers: Record<string, string> = {}) {
+export async function connect(
+  t: string,
+  auth: { token?: string; ticket?: string },
+  headers: Record<string, string> = {},
+) {
   const path = auth.ticket ? `/v1/realtime?ticket=${encodeURIComponent(auth.ticket)}` : "/v1/realtime";
-  const res = await call(path, { tenant: t, headers: { upgrade: "websocket", ...(auth.token ? bearer(auth.token) : {}), ...headers } });
+  const res = await call(path, {
+    tenant: t,
+    headers: { upgrade: "websocket", ...(auth.token ? bearer(auth.token) : {}), ...headers },
+  });
   expect(res.status, res.status === 101 ? "" : await res.text()).toBe(101);
   const ws = res.webSocket!;
   const frames: Frame[] = [];
@@ -24,16 +31,22 @@ export async function connect(t: string, auth: { token?: string; ticket?: string
     for (;;) {
       const v = probe();
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(frames)} closed=${JSON.stringify(closedWith)}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; got ${JSON.stringify(frames)} closed=${JSON.stringify(closedWith)}`,
+        );
       await new Promise((r) => setTimeout(r, 5));
     }
   };
   return {
-    ws, frames,
+    ws,
+    frames,
     send: (f: unknown) => ws.send(typeof f === "string" ? f : JSON.stringify(f)),
     until,
-    frame: (type: string, match: (f: Frame) => boolean = () => true) => until(() => frames.find((f) => f.type === type && match(f)), type),
-    messages: (conversationId: string) => frames.filter((f) => f.type === "message" && f.conversationId === conversationId),
+    frame: (type: string, match: (f: Frame) => boolean = () => true) =>
+      until(() => frames.find((f) => f.type === type && match(f)), type),
+    messages: (conversationId: string) =>
+      frames.filter((f) => f.type === "message" && f.conversationId === conversationId),
     closed: () => until(() => closedWith, "close"),
     /** How the socket closed, if it has (without waiting). */
     closeInfo: () => closedWith,
@@ -45,10 +58,19 @@ type User = { userId: string; tokens: { accessToken: string } };
 
 /** Creates a group owned by `owner` with `members`; returns its id. */
 export async function group(t: string, owner: User, members: User[], name = "crew"): Promise<string> {
-  const res = await call("/v1/conversations", { method: "POST", tenant: t, headers: bearer(owner.tokens.accessToken), json: { type: "group", name, memberIds: members.map((m) => m.userId) } });
+  const res = await call("/v1/conversations", {
+    method: "POST",
+    tenant: t,
+    headers: bearer(owner.tokens.accessToken),
+    json: { type: "group", name, memberIds: members.map((m) => m.userId) },
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json<{ id: string }>()).id;
 }
 
 /** Resolves once `s` got `n` frames of `type` (counting from the start of the socket). */
-export const nth = (s: Sock, type: string, n: number) => s.until(() => s.frames.filter((f) => f.type === type).length >= n && s.frames.filter((f) => f.type === type)[n - 1], `${n} × ${type}`);
+export const nth = (s: Sock, type: string, n: number) =>
+  s.until(
+    () => s.frames.filter((f) => f.type === type).length >= n && s.frames.filter((f) => f.type === type)[n - 1],
+    `${n} × ${type}`,
+  );

@@ -55,7 +55,8 @@ describe("day ranges", () => {
 
   it("answers the probe's ranges beyond year 9999 and before year 1 with 400 invalid_range", async () => {
     const { tenant, owner } = await tenantWithOwner();
-    const get = (q: string) => call(`/v1/admin/stats?${q}`, { tenant: tenant.slug, headers: bearer(owner.tokens.accessToken) });
+    const get = (q: string) =>
+      call(`/v1/admin/stats?${q}`, { tenant: tenant.slug, headers: bearer(owner.tokens.accessToken) });
     await expectProblem(await get("from=9999-12-01&to=9999-12-31"), 400, "invalid_range");
     await expectProblem(await get("from=0000-01-01&granularity=week"), 400, "invalid_range");
     await expectProblem(await get("from=1999-12-31&to=2000-01-02"), 400, "invalid_range");
@@ -65,7 +66,11 @@ describe("day ranges", () => {
     expect((await get(`from=2199-12-01&to=${LAST_DAY}&granularity=month`)).status).toBe(200);
     const admin = (path: string) => call(path, { admin: true });
     await expectProblem(await admin("/admin/v1/usage?from=9999-12-01&to=9999-12-31"), 400, "invalid_range");
-    await expectProblem(await admin(`/admin/v1/tenants/${tenant.slug}/usage?from=0000-01-01&granularity=week`), 400, "invalid_range");
+    await expectProblem(
+      await admin(`/admin/v1/tenants/${tenant.slug}/usage?from=0000-01-01&granularity=week`),
+      400,
+      "invalid_range",
+    );
   });
 
   it("every route that takes a range answers any pair of days and granularity with 200 or a 400 problem", async () => {

@@ -28,7 +28,14 @@ describe("tenant suspension and deletion end live sockets", () => {
     await bystander.frame("pong");
     expect(bystander.frames.some((f) => f.type === "closed")).toBe(false);
 
-    await expectProblem(await call("/v1/realtime", { tenant: tenant.slug, headers: { upgrade: "websocket", authorization: `Bearer ${bob.tokens.accessToken}` } }), 403, "tenant_suspended");
+    await expectProblem(
+      await call("/v1/realtime", {
+        tenant: tenant.slug,
+        headers: { upgrade: "websocket", authorization: `Bearer ${bob.tokens.accessToken}` },
+      }),
+      403,
+      "tenant_suspended",
+    );
     expect((await call(`/admin/v1/tenants/${tenant.slug}/resume`, { method: "POST", admin: true })).status).toBe(200);
     // The tenant cache of this isolate was cleared by the admin call: connecting works again.
     const again = await connect(tenant.slug, { token: bob.tokens.accessToken });

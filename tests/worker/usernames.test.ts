@@ -9,7 +9,12 @@ import { password } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
 
 const register = (slug: string, username: string, n: number) =>
-  call("/v1/auth/register", { method: "POST", tenant: slug, json: { username, password: password() }, headers: { "cf-connecting-ip": `10.9.0.${n}` } });
+  call("/v1/auth/register", {
+    method: "POST",
+    tenant: slug,
+    json: { username, password: password() },
+    headers: { "cf-connecting-ip": `10.9.0.${n}` },
+  });
 
 describe("look-alike usernames (UTS #39 skeletons)", () => {
   it("skeletons make confusable characters coincide; scripts may not be mixed", () => {

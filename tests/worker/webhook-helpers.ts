@@ -31,7 +31,10 @@ export async function received(path: string): Promise<Received[]> {
 
 /** Makes the receiver answer `status` to the next `n` requests on `path`. */
 export async function failNext(path: string, n: number, status = 503): Promise<void> {
-  const res = await fetch(`${receiver}/__control${path}`, { method: "POST", body: JSON.stringify({ failNext: n, status }) });
+  const res = await fetch(`${receiver}/__control${path}`, {
+    method: "POST",
+    body: JSON.stringify({ failNext: n, status }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -61,10 +64,20 @@ export interface DeliveryJson {
   lastResponseStatus: number | null;
   lastError: string | null;
   payload?: { type: string; timestamp: string; data: { id: string; type: string; data: unknown } };
-  attemptLog?: { n: number; trigger: string; attemptedAt: string; responseStatus: number | null; error: string | null }[];
+  attemptLog?: {
+    n: number;
+    trigger: string;
+    attemptedAt: string;
+    responseStatus: number | null;
+    error: string | null;
+  }[];
 }
 
-export async function createEndpoint(slug: string, who: Auth, json: Record<string, unknown>): Promise<EndpointJson & { secret: string }> {
+export async function createEndpoint(
+  slug: string,
+  who: Auth,
+  json: Record<string, unknown>,
+): Promise<EndpointJson & { secret: string }> {
   const res = await call("/v1/admin/webhooks", { method: "POST", ...as(slug, who), json });
   expect(res.status, await res.clone().text()).toBe(201);
   return res.json();
@@ -83,12 +96,23 @@ export async function delivery(slug: string, who: Auth, endpointId: string, id: 
 }
 
 export const cloudEvent = (tenantId: string, type: string, data: Record<string, unknown>, id = newId()) => ({
-  specversion: "1.0", id, source: `/tenants/${tenantId}`, type, subject: "s1", tenantid: tenantId, time: new Date().toISOString(), datacontenttype: "application/json", data,
+  specversion: "1.0",
+  id,
+  source: `/tenants/${tenantId}`,
+  type,
+  subject: "s1",
+  tenantid: tenantId,
+  time: new Date().toISOString(),
+  datacontenttype: "application/json",
+  data,
 });
 
 /** Hands events to the Worker's queue handler as the notification queue would. */
 export async function deliverEvents(bodies: unknown[]) {
-  const batch = createMessageBatch<unknown>("canopy-notification", bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch<unknown>(
+    "canopy-notification",
+    bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);

@@ -139,7 +139,8 @@ describe("webhook URL policy", () => {
     expect(production === null, `production: ${production}`).toBe(verdict === "public");
     expect(development === null, `development: ${development}`).toBe(verdict !== "never");
     // Staging, a typo or an unset variable is treated like production (fail closed).
-    for (const other of ["staging", "", "Development"]) expect(urlProblem(url, other) === null).toBe(verdict === "public");
+    for (const other of ["staging", "", "Development"])
+      expect(urlProblem(url, other) === null).toBe(verdict === "public");
   });
 
   it("outside development, only https", () => {
@@ -149,11 +150,19 @@ describe("webhook URL policy", () => {
   });
 
   it("syntax is checked apart from where the URL points", () => {
-    for (const url of ["ftp://example.com/", "/relative", "example.com/x", "https://u:p@example.com/", "https://example.com/#x", "https://[::1/"]) {
+    for (const url of [
+      "ftp://example.com/",
+      "/relative",
+      "example.com/x",
+      "https://u:p@example.com/",
+      "https://example.com/#x",
+      "https://[::1/",
+    ]) {
       expect(urlSyntaxProblem(url), url).not.toBeNull();
       expect(urlProblem(url, "development"), url).not.toBeNull();
     }
-    for (const url of ["https://169.254.169.254/", "https://127.0.0.1.nip.io/", "https://example.com/"]) expect(urlSyntaxProblem(url)).toBeNull();
+    for (const url of ["https://169.254.169.254/", "https://127.0.0.1.nip.io/", "https://example.com/"])
+      expect(urlSyntaxProblem(url)).toBeNull();
   });
 });
 
@@ -166,7 +175,21 @@ describe("webhook host parsing", () => {
     expect(parseIpv6("FE80::A:b")).toEqual([0xfe80, 0, 0, 0, 0, 0, 0xa, 0xb]);
     expect(parseIpv6("::ffff:1.2.3.4")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
     expect(parseIpv6("0:0:0:0:0:ffff:169.254.169.254")).toEqual([0, 0, 0, 0, 0, 0xffff, 0xa9fe, 0xa9fe]);
-    for (const bad of ["", ":", ":::", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8", "12345::", "::ffff:1.2.3", "::1.2.3.4:5", "::ffff:01.2.3.4", "fe80::1%eth0", "::g"]) {
+    for (const bad of [
+      "",
+      ":",
+      ":::",
+      "1::2::3",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7::8",
+      "12345::",
+      "::ffff:1.2.3",
+      "::1.2.3.4:5",
+      "::ffff:01.2.3.4",
+      "fe80::1%eth0",
+      "::g",
+    ]) {
       expect(parseIpv6(bad), bad).toBeNull();
     }
     expect(parseIpv4("256.0.0.1")).toBeNull();
@@ -176,7 +199,15 @@ describe("webhook host parsing", () => {
   it("finds the IPv4 address each embedding form carries", () => {
     const v4 = (text: string) => embeddedIpv4(parseIpv6(text)!);
     const ip = parseIpv4("192.168.1.1")!;
-    for (const form of ["::192.168.1.1", "::ffff:192.168.1.1", "::ffff:0:192.168.1.1", "64:ff9b::192.168.1.1", "64:ff9b:1::192.168.1.1", "2002:c0a8:101:1::1"]) expect(v4(form), form).toBe(ip);
+    for (const form of [
+      "::192.168.1.1",
+      "::ffff:192.168.1.1",
+      "::ffff:0:192.168.1.1",
+      "64:ff9b::192.168.1.1",
+      "64:ff9b:1::192.168.1.1",
+      "2002:c0a8:101:1::1",
+    ])
+      expect(v4(form), form).toBe(ip);
     expect(v4("2001:0:4136:e378:8000:63bf:3f57:fefe")).toBe(ip); // Teredo: client XOR ffff:ffff
     expect(v4("2606:4700::1111")).toBeNull();
     expect(v4("fd00::c0a8:101")).toBeNull();

@@ -38,7 +38,12 @@ function notFound(ns: string): HttpError {
 }
 
 /** Handle `/v1/namespaces…`; returns false if the path is not an admin route. */
-export async function handleAdmin(ctx: AdminContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+export async function handleAdmin(
+  ctx: AdminContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
   const method = req.method ?? "GET";
   if (path === "/v1/namespaces" || path === "/v1/namespaces/") {
     if (method !== "GET") throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here`);

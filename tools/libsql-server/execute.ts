@@ -36,11 +36,15 @@ function prepareStep(stmt: HranaStmt, sqls: SqlStore): PreparedStep {
   const sql = resolveSql(stmt.sql, stmt.sql_id, sqls);
   const info = analyzeSql(sql);
   if (info.statementCount === 0) throw new StmtError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
-  if (info.statementCount > 1) throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
+  if (info.statementCount > 1)
+    throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
   const args = (stmt.args ?? []).map(decodeValue);
   const namedArgs = stmt.named_args ?? [];
   if (args.length > 0 && namedArgs.length > 0) {
-    throw new StmtError("ARGS_BOTH_POSITIONAL_AND_NAMED", "Specifying both positional and named arguments is not supported");
+    throw new StmtError(
+      "ARGS_BOTH_POSITIONAL_AND_NAMED",
+      "Specifying both positional and named arguments is not supported",
+    );
   }
   const named = namedArgs.length > 0 ? new Map(namedArgs.map((a) => [a.name, decodeValue(a.value)])) : null;
   return { sql, info, args, named, wantRows: stmt.want_rows ?? true };
@@ -167,7 +171,8 @@ function evalCond(cond: BatchCond, ok: boolean[], autocommit: boolean): boolean 
 
 function checkCondSteps(cond: BatchCond, stepIndex: number): void {
   if (cond.type === "ok" || cond.type === "error") {
-    if (cond.step >= stepIndex) throw protocolError(`Batch condition refers to step ${cond.step}, not before step ${stepIndex}`);
+    if (cond.step >= stepIndex)
+      throw protocolError(`Batch condition refers to step ${cond.step}, not before step ${stepIndex}`);
   } else if (cond.type === "not") {
     checkCondSteps(cond.cond, stepIndex);
   } else if (cond.type === "and" || cond.type === "or") {
@@ -241,7 +246,8 @@ export function executeSequence(db: NamespaceDb, sql: string): void {
 export function describeSql(db: NamespaceDb, sql: string): DescribeResult {
   const info = analyzeSql(sql);
   if (info.statementCount === 0) throw new StmtError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
-  if (info.statementCount > 1) throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
+  if (info.statementCount > 1)
+    throw new StmtError("SQL_MANY_STATEMENTS", "SQL string contains more than one statement");
   let stmt;
   try {
     stmt = db.prepare(sql, false); // fresh, so the columns reflect the current schema

@@ -14,7 +14,8 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   for await (const chunk of req) {
     const buf = chunk instanceof Buffer ? chunk : Buffer.from(String(chunk));
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -37,7 +38,11 @@ export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, { 
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new HttpError(400, "INVALID_JSON", `Could not parse JSON request body: ${err instanceof Error ? err.message : String(err)}`);
+      throw new HttpError(
+        400,
+        "INVALID_JSON",
+        `Could not parse JSON request body: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
   const parsed = schema.safeParse(json);

@@ -5,7 +5,14 @@
 import type { NamespaceDb } from "./database.js";
 import { protocolError, StmtError } from "./errors.js";
 import { describeSql, executeBatch, executeSequence, executeStmt, resolveSql } from "./execute.js";
-import type { BatchResult, HranaBatch, PipelineRespBody, StreamRequest, StreamResponse, StreamResult } from "./hrana.js";
+import type {
+  BatchResult,
+  HranaBatch,
+  PipelineRespBody,
+  StreamRequest,
+  StreamResponse,
+  StreamResult,
+} from "./hrana.js";
 import type { Stream, StreamManager } from "./streams.js";
 
 // sqld's limits on stored SQL texts per stream (the client stays below them when it can).
@@ -33,10 +40,16 @@ function handleRequest(stream: Stream, req: StreamRequest): StreamResponse {
     case "store_sql":
       if (sqls.has(req.sql_id)) throw protocolError(`SQL text with id ${req.sql_id} already exists`);
       if (sqls.size >= MAX_STORED_SQL) {
-        throw new StmtError("SQL_STORE_TOO_MANY", `The server already stores ${sqls.size} SQL texts, it cannot store more`);
+        throw new StmtError(
+          "SQL_STORE_TOO_MANY",
+          `The server already stores ${sqls.size} SQL texts, it cannot store more`,
+        );
       }
       if (Buffer.byteLength(req.sql) > MAX_STORED_SQL_BYTES) {
-        throw new StmtError("SQL_STORE_TOO_LARGE", `The statement is too large to be stored: ${Buffer.byteLength(req.sql)} B/5.0 KB`);
+        throw new StmtError(
+          "SQL_STORE_TOO_LARGE",
+          `The statement is too large to be stored: ${Buffer.byteLength(req.sql)} B/5.0 KB`,
+        );
       }
       sqls.set(req.sql_id, req.sql);
       return { type: "store_sql" };
@@ -100,7 +113,11 @@ function cursorEntries(result: BatchResult | StmtError): unknown[] {
     } else if (res !== null) {
       entries.push({ type: "step_begin", step, cols: res.cols });
       for (const row of res.rows) entries.push({ type: "row", row });
-      entries.push({ type: "step_end", affected_row_count: res.affected_row_count, last_insert_rowid: res.last_insert_rowid });
+      entries.push({
+        type: "step_end",
+        affected_row_count: res.affected_row_count,
+        last_insert_rowid: res.last_insert_rowid,
+      });
     }
   });
   return entries;

@@ -65,7 +65,13 @@ function unauthorized(): HttpError {
   return new HttpError(401, "UNAUTHORIZED", "Unauthorized: missing or invalid bearer token");
 }
 
-async function handleHrana(ctx: Context, req: IncomingMessage, res: ServerResponse, ns: string, rest: string): Promise<void> {
+async function handleHrana(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ns: string,
+  rest: string,
+): Promise<void> {
   const method = req.method ?? "GET";
   const route = rest.replace(/\/+$/, "") || "/";
   const known = ["/", "/v2", "/v3", "/v2/pipeline", "/v3/pipeline", "/v3/cursor"];
@@ -154,7 +160,8 @@ export async function startServer(opts: ServerOptions): Promise<LibsqlServer> {
   });
 
   const { port } = server.address() as AddressInfo;
-  const shownHost = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const shownHost =
+    host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   ctx.origin = `http://${shownHost}:${port}`;
   let closing: Promise<void> | undefined;
 

@@ -18,10 +18,41 @@ interface Prepared {
  * Transactions go through /multi-exec instead.
  */
 const REFUSED = new Set([
-  "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "SWAPDB", "HELLO", "AUTH", "RESET", "QUIT",
-  "CLIENT", "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-  "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-  "SHUTDOWN", "DEBUG", "REPLICAOF", "SLAVEOF", "SYNC", "PSYNC",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "WATCH",
+  "UNWATCH",
+  "SELECT",
+  "SWAPDB",
+  "HELLO",
+  "AUTH",
+  "RESET",
+  "QUIT",
+  "CLIENT",
+  "MONITOR",
+  "SUBSCRIBE",
+  "PSUBSCRIBE",
+  "SSUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PUNSUBSCRIBE",
+  "SUNSUBSCRIBE",
+  "BLPOP",
+  "BRPOP",
+  "BRPOPLPUSH",
+  "BLMOVE",
+  "BLMPOP",
+  "BZPOPMIN",
+  "BZPOPMAX",
+  "BZMPOP",
+  "WAIT",
+  "WAITAOF",
+  "SHUTDOWN",
+  "DEBUG",
+  "REPLICAOF",
+  "SLAVEOF",
+  "SYNC",
+  "PSYNC",
 ]);
 
 const same = (reply: RespValue): RespValue => reply;
@@ -60,7 +91,11 @@ export async function runSingle(redis: RedisClient, shas: ScriptShas, command: r
 }
 
 /** Commands in order, not atomic; refused commands answer an error in their own slot. */
-export async function runPipeline(redis: RedisClient, shas: ScriptShas, commands: readonly (readonly string[])[]): Promise<RespValue[]> {
+export async function runPipeline(
+  redis: RedisClient,
+  shas: ScriptShas,
+  commands: readonly (readonly string[])[],
+): Promise<RespValue[]> {
   const prepared = commands.map((command) => prepare(command, shas));
   const runnable = prepared.filter((p): p is Prepared => !(p instanceof RespError));
   const replies = runnable.length > 0 ? await redis.send(runnable.map((p) => p.args)) : [];

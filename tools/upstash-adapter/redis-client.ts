@@ -32,7 +32,9 @@ export class RedisClient {
   async send(commands: readonly (readonly string[])[]): Promise<RespValue[]> {
     const socket = await this.connect();
     // Register the waiters and write in the same synchronous step, so their order is the write order.
-    const replies = commands.map((_) => new Promise<RespValue>((resolve, reject) => this.waiters.push({ resolve, reject })));
+    const replies = commands.map(
+      (_) => new Promise<RespValue>((resolve, reject) => this.waiters.push({ resolve, reject })),
+    );
     socket.write(Buffer.concat(commands.map(encodeCommand)));
     return Promise.all(replies);
   }

@@ -38,7 +38,8 @@ async function readText(req: IncomingMessage): Promise<string> {
 
 /** One command: a non-empty array of strings, numbers or booleans (the client serialises the rest). */
 function toCommand(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) throw new RequestError(400, "ERR a command must be a non-empty JSON array");
+  if (!Array.isArray(value) || value.length === 0)
+    throw new RequestError(400, "ERR a command must be a non-empty JSON array");
   return value.map((arg: unknown) => {
     if (typeof arg === "string") return arg;
     if (typeof arg === "number" || typeof arg === "boolean") return String(arg);
@@ -63,6 +64,7 @@ export async function readCommand(req: IncomingMessage): Promise<string[]> {
 /** `POST /pipeline` and `/multi-exec` body: `[["SET", "k", "v"], ["GET", "k"]]`. */
 export async function readCommands(req: IncomingMessage): Promise<string[][]> {
   const value = await readJson(req);
-  if (!Array.isArray(value) || value.length === 0) throw new RequestError(400, "ERR expected a non-empty JSON array of commands");
+  if (!Array.isArray(value) || value.length === 0)
+    throw new RequestError(400, "ERR expected a non-empty JSON array of commands");
   return value.map(toCommand);
 }

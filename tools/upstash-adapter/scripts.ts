@@ -27,7 +27,10 @@ export function rewriteScript(script: string): string {
   const [engine = "#!lua", ...options] = shebang.trim().split(/\s+/);
   const kept = options.flatMap((option) => {
     if (!option.startsWith("flags=")) return [option];
-    const flags = option.slice("flags=".length).split(",").filter((flag) => REDIS_FLAGS.has(flag));
+    const flags = option
+      .slice("flags=".length)
+      .split(",")
+      .filter((flag) => REDIS_FLAGS.has(flag));
     return flags.length > 0 ? [`flags=${flags.join(",")}`] : [];
   });
   const fixed = [engine, ...kept].join(" ");

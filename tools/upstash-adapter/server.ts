@@ -54,8 +54,10 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   const url = new URL(req.url ?? "/", "http://adapter.invalid");
   if (!authorized(req, url, ctx.token)) throw new RequestError(401, "Unauthorized: invalid or missing auth token");
   const route = url.pathname.replace(/\/+$/, "") || "/";
-  if (!["/", "/pipeline", "/multi-exec"].includes(route)) throw new RequestError(404, `ERR no route for ${route} in the local Upstash adapter`);
-  if (req.method !== "POST") throw new RequestError(405, `ERR method ${req.method ?? "?"} not allowed; the adapter takes POST only`);
+  if (!["/", "/pipeline", "/multi-exec"].includes(route))
+    throw new RequestError(404, `ERR no route for ${route} in the local Upstash adapter`);
+  if (req.method !== "POST")
+    throw new RequestError(405, `ERR method ${req.method ?? "?"} not allowed; the adapter takes POST only`);
   const base64 = (req.headers["upstash-encoding"] ?? "").toString().toLowerCase() === "base64";
 
   if (route === "/") {
@@ -65,17 +67,29 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   const commands = await readCommands(req);
   if (route === "/pipeline") {
     const replies = await runPipeline(ctx.redis, ctx.shas, commands);
-    return send(res, 200, replies.map((r) => toReply(r, base64)));
+    return send(
+      res,
+      200,
+      replies.map((r) => toReply(r, base64)),
+    );
   }
   const replies = await runTransaction(ctx.redis, ctx.shas, commands);
   if (replies instanceof RespError) return send(res, 400, { error: replies.message });
-  send(res, 200, replies.map((r) => toReply(r, base64)));
+  send(
+    res,
+    200,
+    replies.map((r) => toReply(r, base64)),
+  );
 }
 
 /** Start the adapter; resolves once it listens. */
 export async function startUpstashAdapter(options: UpstashAdapterOptions): Promise<UpstashAdapter> {
   const host = options.host ?? "127.0.0.1";
-  const ctx: Context = { redis: new RedisClient(options.redisPort, options.redisHost), shas: new ScriptShas(), token: options.token };
+  const ctx: Context = {
+    redis: new RedisClient(options.redisPort, options.redisHost),
+    shas: new ScriptShas(),
+    token: options.token,
+  };
   const server = createServer((req, res) => {
     handle(ctx, req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();

@@ -6,7 +6,12 @@ export type NewDeadLetter = Omit<DeadLetterRow, "replayedAt" | "replayCount">;
 
 /** Stores dead letters; one row per dead-letter message id, so a redelivery is a no-op. */
 export async function insertDeadLetters(db: PlatformDb, rows: NewDeadLetter[]): Promise<void> {
-  if (rows.length) await db.insert(deadLetters).values(rows.map((r) => ({ ...r, replayCount: 0 }))).onConflictDoNothing().run();
+  if (rows.length)
+    await db
+      .insert(deadLetters)
+      .values(rows.map((r) => ({ ...r, replayCount: 0 })))
+      .onConflictDoNothing()
+      .run();
 }
 
 export interface DeadLetterFilter {
@@ -25,7 +30,13 @@ export async function listDeadLetters(db: PlatformDb, f: DeadLetterFilter): Prom
   if (f.status === "pending") conds.push(isNull(deadLetters.replayedAt));
   if (f.status === "replayed") conds.push(isNotNull(deadLetters.replayedAt));
   if (f.before) conds.push(lt(deadLetters.id, f.before));
-  return db.select().from(deadLetters).where(and(...conds)).orderBy(desc(deadLetters.id)).limit(f.limit).all();
+  return db
+    .select()
+    .from(deadLetters)
+    .where(and(...conds))
+    .orderBy(desc(deadLetters.id))
+    .limit(f.limit)
+    .all();
 }
 
 export async function findDeadLetter(db: PlatformDb, id: string): Promise<DeadLetterRow | undefined> {
@@ -66,8 +77,14 @@ export async function recordBatch(db: PlatformDb, b: BatchFigures): Promise<void
   await db
     .insert(queueStats)
     .values({
-      queue: b.queue, processed: b.processed, retried: b.retried, deadLettered: b.deadLettered,
-      lastBatchAt: b.at, lastBatchSize: b.size, lastLagMs: b.lagMs, maxLagMs: b.lagMs,
+      queue: b.queue,
+      processed: b.processed,
+      retried: b.retried,
+      deadLettered: b.deadLettered,
+      lastBatchAt: b.at,
+      lastBatchSize: b.size,
+      lastLagMs: b.lagMs,
+      maxLagMs: b.lagMs,
     })
     .onConflictDoUpdate({
       target: queueStats.queue,

@@ -64,6 +64,10 @@ export async function recordTenantVersion(db: PlatformDb, tenantId: string, vers
 
 /** The tenant DB version a runner last recorded (0 if none). */
 export async function recordedTenantVersion(db: PlatformDb, tenantId: string): Promise<number> {
-  const row = await db.select({ v: tenantMigrations.version }).from(tenantMigrations).where(eq(tenantMigrations.tenantId, tenantId)).get();
+  const row = await db
+    .select({ v: tenantMigrations.version })
+    .from(tenantMigrations)
+    .where(eq(tenantMigrations.tenantId, tenantId))
+    .get();
   return row?.v ?? 0;
 }

@@ -36,7 +36,11 @@ export class LocalProvisioner implements Provisioner {
     let res = await this.call("POST", `/v1/namespaces/${encodeURIComponent(name)}/create`);
     // 409: it exists (an earlier attempt got this far); adopt it, as the interface promises.
     if (res.status === 409) res = await this.call("GET", `/v1/namespaces/${encodeURIComponent(name)}`);
-    if (!res.ok) throw new ProvisioningError(`local libSQL: creating namespace ${name} failed: ${await describeFailure(res)}`, res.status);
+    if (!res.ok)
+      throw new ProvisioningError(
+        `local libSQL: creating namespace ${name} failed: ${await describeFailure(res)}`,
+        res.status,
+      );
     const body = Created.safeParse(await res.json());
     if (!body.success) throw new ProvisioningError(`local libSQL: unexpected create response for ${name}`);
     return { provider: "local", name, url: body.data.url, token: body.data.token };
@@ -45,6 +49,9 @@ export class LocalProvisioner implements Provisioner {
   async destroy(name: string): Promise<void> {
     const res = await this.call("DELETE", `/v1/namespaces/${encodeURIComponent(name)}`);
     if (res.ok || res.status === 404) return;
-    throw new ProvisioningError(`local libSQL: deleting namespace ${name} failed: ${await describeFailure(res)}`, res.status);
+    throw new ProvisioningError(
+      `local libSQL: deleting namespace ${name} failed: ${await describeFailure(res)}`,
+      res.status,
+    );
   }
 }

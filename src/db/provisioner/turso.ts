@@ -47,7 +47,8 @@ export class TursoProvisioner implements Provisioner {
     let res = await this.call("POST", "/databases", { name, group: this.opts.group });
     // 409: the database exists already (an earlier attempt got this far); adopt it.
     if (res.status === 409) res = await this.call("GET", `/databases/${encodeURIComponent(name)}`);
-    if (!res.ok) throw new ProvisioningError(`Turso: creating database ${name} failed: ${await describeFailure(res)}`, res.status);
+    if (!res.ok)
+      throw new ProvisioningError(`Turso: creating database ${name} failed: ${await describeFailure(res)}`, res.status);
     const db = DatabaseResponse.safeParse(await res.json());
     if (!db.success) throw new ProvisioningError(`Turso: unexpected database response for ${name}`);
 
@@ -55,7 +56,11 @@ export class TursoProvisioner implements Provisioner {
       "POST",
       `/databases/${encodeURIComponent(name)}/auth/tokens?expiration=never&authorization=full-access`,
     );
-    if (!tokenRes.ok) throw new ProvisioningError(`Turso: minting a token for ${name} failed: ${await describeFailure(tokenRes)}`, tokenRes.status);
+    if (!tokenRes.ok)
+      throw new ProvisioningError(
+        `Turso: minting a token for ${name} failed: ${await describeFailure(tokenRes)}`,
+        tokenRes.status,
+      );
     const token = TokenResponse.safeParse(await tokenRes.json());
     if (!token.success) throw new ProvisioningError(`Turso: unexpected token response for ${name}`);
 

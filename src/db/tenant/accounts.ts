@@ -24,18 +24,38 @@ export function isConstraintViolation(err: unknown): boolean {
  * answers the same 409, so a
  * conflict costs the same time and says the same thing whichever identifier is taken.
  */
-export async function createAccount(db: TenantDb, input: NewAccount, roleIds: string[], traceparent?: string): Promise<UserRow> {
+export async function createAccount(
+  db: TenantDb,
+  input: NewAccount,
+  roleIds: string[],
+  traceparent?: string,
+): Promise<UserRow> {
   const now = Date.now();
   const row: UserRow = {
-    id: newId(now), email: input.email ? canonical(input.email) : null, username: input.username ? canonical(input.username) : null,
+    id: newId(now),
+    email: input.email ? canonical(input.email) : null,
+    username: input.username ? canonical(input.username) : null,
     usernameSkeleton: input.username ? usernameSkeleton(canonical(input.username)) : null,
-    phone: input.phone ?? null, passwordHash: await hashPassword(input.password), status: "active", totpSecretSealed: null,
-    mfaEnabled: false, totpLastStep: 0, createdAt: now, updatedAt: now, deletedAt: null,
+    phone: input.phone ?? null,
+    passwordHash: await hashPassword(input.password),
+    status: "active",
+    totpSecretSealed: null,
+    mfaEnabled: false,
+    totpLastStep: 0,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
   };
   try {
-    await insertUser(db, row, roleIds, { type: "user.registered", subject: row.id, data: { userId: row.id, roles: roleIds }, traceparent });
+    await insertUser(db, row, roleIds, {
+      type: "user.registered",
+      subject: row.id,
+      data: { userId: row.id, roles: roleIds },
+      traceparent,
+    });
   } catch (err) {
-    if (isConstraintViolation(err)) throw new AppError("account_unavailable", "An account cannot be created with these details.");
+    if (isConstraintViolation(err))
+      throw new AppError("account_unavailable", "An account cannot be created with these details.");
     throw err;
   }
   return row;

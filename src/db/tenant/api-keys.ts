@@ -16,14 +16,27 @@ export async function insertApiKey(db: TenantDb, row: ApiKeyRow): Promise<void> 
   await db.insert(apiKeys).values(row).run();
 }
 
-export async function listApiKeys(db: TenantDb, q: { before?: string | undefined; limit: number }): Promise<ApiKeyRow[]> {
+export async function listApiKeys(
+  db: TenantDb,
+  q: { before?: string | undefined; limit: number },
+): Promise<ApiKeyRow[]> {
   const conds = [isNull(apiKeys.revokedAt)];
   if (q.before) conds.push(lt(apiKeys.id, q.before));
-  return db.select().from(apiKeys).where(and(...conds)).orderBy(desc(apiKeys.id)).limit(q.limit).all();
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(...conds))
+    .orderBy(desc(apiKeys.id))
+    .limit(q.limit)
+    .all();
 }
 
 export async function revokeApiKey(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
-  const res = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run();
+  const res = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .run();
   return res.rowsAffected === 1;
 }
 
@@ -31,7 +44,10 @@ export async function revokeApiKey(db: TenantDb, id: string, now = Date.now()): 
  * The account an API key answers to, as it is now: its status and roles (one query). Undefined
  * when no such user exists.
  */
-export async function keyCreator(db: TenantDb, userId: string): Promise<{ status: UserRow["status"]; roles: RoleRow[] } | undefined> {
+export async function keyCreator(
+  db: TenantDb,
+  userId: string,
+): Promise<{ status: UserRow["status"]; roles: RoleRow[] } | undefined> {
   const rows = await db
     .select({ status: users.status, role: roles })
     .from(users)

@@ -18,7 +18,12 @@ const ORIGINAL_KINDS = new Set(["text", "custom", "file"]);
 /** What search indexes of a body: a text's text, a file's caption. */
 function searchable(kind: string, body: unknown): string | null {
   if (!body || typeof body !== "object") return null;
-  const v = kind === "text" ? (body as { text?: unknown }).text : kind === "file" ? (body as { caption?: unknown }).caption : undefined;
+  const v =
+    kind === "text"
+      ? (body as { text?: unknown }).text
+      : kind === "file"
+        ? (body as { caption?: unknown }).caption
+        : undefined;
   return typeof v === "string" && v ? v : null;
 }
 
@@ -29,7 +34,10 @@ function searchable(kind: string, body: unknown): string | null {
  */
 export async function archiveEntry(db: TenantDb, e: ArchivedEntry): Promise<void> {
   const isChange = e.kind === "edit" || e.kind === "recall";
-  const refId = isChange && e.body && typeof e.body === "object" ? String((e.body as { messageId?: unknown }).messageId ?? "") || null : null;
+  const refId =
+    isChange && e.body && typeof e.body === "object"
+      ? String((e.body as { messageId?: unknown }).messageId ?? "") || null
+      : null;
   const text = ORIGINAL_KINDS.has(e.kind) ? searchable(e.kind, e.body) : null;
   const target = refId ?? (ORIGINAL_KINDS.has(e.kind) ? e.id : null);
   const statements = [
@@ -38,7 +46,8 @@ export async function archiveEntry(db: TenantDb, e: ArchivedEntry): Promise<void
       ON CONFLICT DO NOTHING`),
   ];
   if (target) {
-    statements.push(db.run(sql`
+    statements.push(
+      db.run(sql`
       UPDATE archived_messages SET
         edited_at = coalesce((SELECT max(x.sent_at) FROM archived_messages x WHERE x.ref_id = ${target} AND x.kind = 'edit'), edited_at),
         recalled_at = (SELECT min(x.sent_at) FROM archived_messages x WHERE x.ref_id = ${target} AND x.kind = 'recall'),
@@ -46,22 +55,32 @@ export async function archiveEntry(db: TenantDb, e: ArchivedEntry): Promise<void
           WHEN EXISTS (SELECT 1 FROM archived_messages x WHERE x.ref_id = ${target} AND x.kind = 'recall') THEN NULL
           ELSE coalesce((SELECT json_extract(x.body, '$.body') FROM archived_messages x WHERE x.ref_id = ${target} AND x.kind = 'edit' ORDER BY x.seq DESC LIMIT 1), body)
         END
-      WHERE id = ${target} AND kind IN ('text', 'custom', 'file')`));
-    statements.push(db.run(sql`
+      WHERE id = ${target} AND kind IN ('text', 'custom', 'file')`),
+    );
+    statements.push(
+      db.run(sql`
       UPDATE archived_messages SET text = CASE
           WHEN body IS NULL THEN NULL
           WHEN kind = 'text' THEN json_extract(body, '$.text')
           WHEN kind = 'file' THEN json_extract(body, '$.caption')
           ELSE NULL END
-      WHERE id = ${target}`));
+      WHERE id = ${target}`),
+    );
   }
   const [first, ...rest] = statements;
   await db.batch([first!, ...rest]);
 }
 
 export interface ArchivedRow {
-  conversation_id: string; seq: number; id: string; sender_id: string; kind: string; body: string | null; sent_at: number;
-  edited_at: number | null; recalled_at: number | null;
+  conversation_id: string;
+  seq: number;
+  id: string;
+  sender_id: string;
+  kind: string;
+  body: string | null;
+  sent_at: number;
+  edited_at: number | null;
+  recalled_at: number | null;
 }
 
 /**
@@ -74,7 +93,9 @@ export async function searchMessages(
   q: { text: SearchQuery; conversationId?: string | undefined; before?: [number, string] | undefined; limit: number },
 ): Promise<ArchivedRow[]> {
   const conv = q.conversationId ? sql`AND m.conversation_id = ${q.conversationId}` : sql``;
-  const page = q.before ? sql`AND (m.sent_at < ${q.before[0]} OR (m.sent_at = ${q.before[0]} AND m.id < ${q.before[1]}))` : sql``;
+  const page = q.before
+    ? sql`AND (m.sent_at < ${q.before[0]} OR (m.sent_at = ${q.before[0]} AND m.id < ${q.before[1]}))`
+    : sql``;
   const member = sql`JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ${userId}`;
   const cols = sql`m.conversation_id, m.seq, m.id, m.sender_id, m.kind, m.body, m.sent_at, m.edited_at, m.recalled_at`;
   const phrase = q.text.phrase;
@@ -103,7 +124,12 @@ export async function conversationExists(db: TenantDb, conversationId: string): 
 }
 
 /** A conversation's archived log in seq order, a page at a time (export). */
-export async function exportPage(db: TenantDb, conversationId: string, afterSeq: number, limit: number): Promise<ArchivedRow[]> {
+export async function exportPage(
+  db: TenantDb,
+  conversationId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<ArchivedRow[]> {
   return db.all<ArchivedRow>(sql`
     SELECT conversation_id, seq, id, sender_id, kind, body, sent_at, edited_at, recalled_at FROM archived_messages
     WHERE conversation_id = ${conversationId} AND seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`);

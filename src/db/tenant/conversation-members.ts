@@ -7,7 +7,11 @@ import type { TenantDb } from "../client";
  * object would be created (a SQLite file per id) by the mere call, even to say "no such
  * conversation". One indexed read for up to a sync frame's 100 ids.
  */
-export async function listedConversations(db: TenantDb, userId: string, conversationIds: string[]): Promise<Set<string>> {
+export async function listedConversations(
+  db: TenantDb,
+  userId: string,
+  conversationIds: string[],
+): Promise<Set<string>> {
   if (conversationIds.length === 0) return new Set();
   const rows = await db.all<{ id: string }>(sql`
     SELECT conversation_id AS id FROM conversation_members WHERE user_id = ${userId} AND conversation_id IN ${conversationIds}`);

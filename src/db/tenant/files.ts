@@ -21,7 +21,11 @@ export async function insertUpload(db: TenantDb, row: FileRow): Promise<void> {
 }
 
 /** One page of a user's ready files, newest first; ids are time-ordered so `before` is a cursor. */
-export async function listOwnFiles(db: TenantDb, ownerId: string, opts: { purpose?: string | undefined; before?: string | undefined; limit: number }): Promise<FileRow[]> {
+export async function listOwnFiles(
+  db: TenantDb,
+  ownerId: string,
+  opts: { purpose?: string | undefined; before?: string | undefined; limit: number },
+): Promise<FileRow[]> {
   return db
     .select()
     .from(files)
@@ -42,9 +46,18 @@ export async function listOwnFiles(db: TenantDb, ownerId: string, opts: { purpos
  * Marks a ready file deleted and writes `file.deleted`, once: the status check and the event
  * share a transaction, so two concurrent deletes emit one event. False when it was not ready.
  */
-export async function markFileDeleted(db: TenantDb, id: string, event: DomainEvent, now = Date.now()): Promise<boolean> {
+export async function markFileDeleted(
+  db: TenantDb,
+  id: string,
+  event: DomainEvent,
+  now = Date.now(),
+): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const res = await tx.update(files).set({ status: "deleted", deletedAt: now }).where(and(eq(files.id, id), eq(files.status, "ready"))).run();
+    const res = await tx
+      .update(files)
+      .set({ status: "deleted", deletedAt: now })
+      .where(and(eq(files.id, id), eq(files.status, "ready")))
+      .run();
     if (res.rowsAffected === 0) return false;
     await outboxInsert(tx as unknown as TenantDb, event, now).run();
     return true;
@@ -52,17 +65,35 @@ export async function markFileDeleted(db: TenantDb, id: string, event: DomainEve
 }
 
 /** Records (or replaces, when re-sent) a received part; the first part also fixes the type. */
-export async function recordPart(db: TenantDb, fileId: string, part: { number: number; etag: string; size: number }, contentType?: string): Promise<void> {
+export async function recordPart(
+  db: TenantDb,
+  fileId: string,
+  part: { number: number; etag: string; size: number },
+  contentType?: string,
+): Promise<void> {
   const upsert = db
     .insert(fileParts)
     .values({ fileId, partNumber: part.number, etag: part.etag, size: part.size })
-    .onConflictDoUpdate({ target: [fileParts.fileId, fileParts.partNumber], set: { etag: part.etag, size: part.size } });
+    .onConflictDoUpdate({
+      target: [fileParts.fileId, fileParts.partNumber],
+      set: { etag: part.etag, size: part.size },
+    });
   if (contentType === undefined) await upsert.run();
-  else await db.batch([upsert, db.update(files).set({ contentType }).where(and(eq(files.id, fileId), eq(files.status, "uploading")))]);
+  else
+    await db.batch([
+      upsert,
+      db
+        .update(files)
+        .set({ contentType })
+        .where(and(eq(files.id, fileId), eq(files.status, "uploading"))),
+    ]);
 }
 
 /** The parts received so far, in order. */
-export async function partsOf(db: TenantDb, fileId: string): Promise<{ partNumber: number; etag: string; size: number }[]> {
+export async function partsOf(
+  db: TenantDb,
+  fileId: string,
+): Promise<{ partNumber: number; etag: string; size: number }[]> {
   return db
     .select({ partNumber: fileParts.partNumber, etag: fileParts.etag, size: fileParts.size })
     .from(fileParts)
@@ -75,9 +106,19 @@ export async function partsOf(db: TenantDb, fileId: string): Promise<{ partNumbe
  * Turns a finished upload into a ready file and writes `file.uploaded`, once (same transaction).
  * The part rows are no longer needed. False when the upload was no longer in progress.
  */
-export async function markUploadReady(db: TenantDb, id: string, size: number, event: DomainEvent, now = Date.now()): Promise<boolean> {
+export async function markUploadReady(
+  db: TenantDb,
+  id: string,
+  size: number,
+  event: DomainEvent,
+  now = Date.now(),
+): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const res = await tx.update(files).set({ status: "ready", size, uploadId: null }).where(and(eq(files.id, id), eq(files.status, "uploading"))).run();
+    const res = await tx
+      .update(files)
+      .set({ status: "ready", size, uploadId: null })
+      .where(and(eq(files.id, id), eq(files.status, "uploading")))
+      .run();
     if (res.rowsAffected === 0) return false;
     await tx.delete(fileParts).where(eq(fileParts.fileId, id)).run();
     await outboxInsert(tx as unknown as TenantDb, event, now).run();
@@ -88,7 +129,10 @@ export async function markUploadReady(db: TenantDb, id: string, size: number, ev
 /** Ends an aborted upload: the row is kept as deleted (no event: no file ever existed). */
 export async function markUploadAborted(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
   const [res] = await db.batch([
-    db.update(files).set({ status: "deleted", deletedAt: now }).where(and(eq(files.id, id), eq(files.status, "uploading"))),
+    db
+      .update(files)
+      .set({ status: "deleted", deletedAt: now })
+      .where(and(eq(files.id, id), eq(files.status, "uploading"))),
     db.delete(fileParts).where(eq(fileParts.fileId, id)),
   ]);
   return res.rowsAffected > 0;

@@ -63,14 +63,36 @@ export function upsertNotification(db: TenantDb, n: NewNotification) {
 }
 
 export interface RawRow {
-  id: string; user_id: string; type: string; group_key: string | null; actor_id: string | null; title: string; body: string;
-  data: string; count: number; created_at: number; updated_at: number; read_at: number | null; delivered_via: string | null;
+  id: string;
+  user_id: string;
+  type: string;
+  group_key: string | null;
+  actor_id: string | null;
+  title: string;
+  body: string;
+  data: string;
+  count: number;
+  created_at: number;
+  updated_at: number;
+  read_at: number | null;
+  delivered_via: string | null;
 }
 
 export function fromRaw(r: RawRow): NotificationRow {
   return {
-    id: r.id, userId: r.user_id, type: r.type, groupKey: r.group_key, actorId: r.actor_id, title: r.title, body: r.body, data: r.data,
-    count: r.count, createdAt: r.created_at, updatedAt: r.updated_at, readAt: r.read_at, deliveredVia: r.delivered_via,
+    id: r.id,
+    userId: r.user_id,
+    type: r.type,
+    groupKey: r.group_key,
+    actorId: r.actor_id,
+    title: r.title,
+    body: r.body,
+    data: r.data,
+    count: r.count,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    readAt: r.read_at,
+    deliveredVia: r.delivered_via,
   };
 }
 
@@ -79,29 +101,56 @@ export async function setDeliveredVia(db: TenantDb, id: string, via: "realtime" 
 }
 
 /** Newest activity first; `before` is the [updatedAt, id] of the previous page's last row. */
-export async function listNotifications(db: TenantDb, userId: string, q: { before?: [number, string] | undefined; limit: number; unreadOnly: boolean }): Promise<NotificationRow[]> {
+export async function listNotifications(
+  db: TenantDb,
+  userId: string,
+  q: { before?: [number, string] | undefined; limit: number; unreadOnly: boolean },
+): Promise<NotificationRow[]> {
   const conds = [eq(notifications.userId, userId)];
   if (q.unreadOnly) conds.push(isNull(notifications.readAt));
   if (q.before) {
     const [t, id] = q.before;
     conds.push(or(lt(notifications.updatedAt, t), and(eq(notifications.updatedAt, t), lt(notifications.id, id)))!);
   }
-  return db.select().from(notifications).where(and(...conds)).orderBy(desc(notifications.updatedAt), desc(notifications.id)).limit(q.limit).all();
+  return db
+    .select()
+    .from(notifications)
+    .where(and(...conds))
+    .orderBy(desc(notifications.updatedAt), desc(notifications.id))
+    .limit(q.limit)
+    .all();
 }
 
 export async function unreadCount(db: TenantDb, userId: string): Promise<number> {
-  const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`);
+  const [row] = await db.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`,
+  );
   return row?.n ?? 0;
 }
 
 /** Marks one of the user's notifications read (idempotent); undefined when it is not theirs. */
-export async function markRead(db: TenantDb, userId: string, id: string, now: number): Promise<NotificationRow | undefined> {
-  await db.update(notifications).set({ readAt: now }).where(and(eq(notifications.id, id), eq(notifications.userId, userId), isNull(notifications.readAt)));
-  return db.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.userId, userId))).get();
+export async function markRead(
+  db: TenantDb,
+  userId: string,
+  id: string,
+  now: number,
+): Promise<NotificationRow | undefined> {
+  await db
+    .update(notifications)
+    .set({ readAt: now })
+    .where(and(eq(notifications.id, id), eq(notifications.userId, userId), isNull(notifications.readAt)));
+  return db
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.id, id), eq(notifications.userId, userId)))
+    .get();
 }
 
 export async function markAllRead(db: TenantDb, userId: string, now: number): Promise<number> {
-  const r = await db.update(notifications).set({ readAt: now }).where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
+  const r = await db
+    .update(notifications)
+    .set({ readAt: now })
+    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
   return r.rowsAffected;
 }
 
@@ -123,7 +172,9 @@ export async function mutedTypesOf(db: TenantDb, userIds: string[]): Promise<Map
 }
 
 export async function setMutedTypes(db: TenantDb, userId: string, muted: string[], now: number): Promise<void> {
-  await db.insert(notificationPrefs).values({ userId, muted: JSON.stringify(muted), updatedAt: now })
+  await db
+    .insert(notificationPrefs)
+    .values({ userId, muted: JSON.stringify(muted), updatedAt: now })
     .onConflictDoUpdate({ target: notificationPrefs.userId, set: { muted: JSON.stringify(muted), updatedAt: now } });
 }
 
@@ -145,7 +196,12 @@ export function fanOutAnnouncement(db: TenantDb, a: AnnouncementRow, data: Recor
 }
 
 /** The recipients of an announcement, a page at a time (for realtime delivery after the fan-out). */
-export async function announcementRecipients(db: TenantDb, announcementId: string, after: string, limit: number): Promise<string[]> {
+export async function announcementRecipients(
+  db: TenantDb,
+  announcementId: string,
+  after: string,
+  limit: number,
+): Promise<string[]> {
   const rows = await db.all<{ user_id: string }>(sql`
     SELECT user_id FROM notifications WHERE id > ${`${announcementId}.${after}`} AND id < ${`${announcementId}/`} ORDER BY id LIMIT ${limit}`);
   return rows.map((r) => r.user_id);

@@ -41,7 +41,11 @@ interface ClaimedRow {
  * one statement, and returns them oldest first. A row whose lease ran out (its publisher died
  * between claim and confirm) is claimable again.
  */
-export async function claimUnpublished(db: TenantDb, now: number, opts: { limit: number; leaseMs: number; createdBefore: number }): Promise<OutboxEvent[]> {
+export async function claimUnpublished(
+  db: TenantDb,
+  now: number,
+  opts: { limit: number; leaseMs: number; createdBefore: number },
+): Promise<OutboxEvent[]> {
   const rows = await db.all<ClaimedRow>(sql`
     UPDATE outbox SET claimed_until = ${now + opts.leaseMs}
     WHERE id IN (
@@ -50,7 +54,14 @@ export async function claimUnpublished(db: TenantDb, now: number, opts: { limit:
       ORDER BY created_at, id LIMIT ${opts.limit})
     RETURNING id, type, subject, data, traceparent, created_at`);
   return rows
-    .map((r) => ({ id: r.id, type: r.type, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown>, time: r.created_at, traceparent: r.traceparent }))
+    .map((r) => ({
+      id: r.id,
+      type: r.type,
+      subject: r.subject,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      time: r.created_at,
+      traceparent: r.traceparent,
+    }))
     .sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
 }
 
@@ -60,8 +71,13 @@ export async function markPublished(db: TenantDb, ids: string[], now: number): P
 }
 
 /** Backlog facts for operators: unpublished rows and the age of the oldest. */
-export async function outboxBacklog(db: TenantDb, now: number): Promise<{ unpublished: number; oldestAgeMs: number | null }> {
-  const [row] = await db.all<{ n: number; oldest: number | null }>(sql`SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL`);
+export async function outboxBacklog(
+  db: TenantDb,
+  now: number,
+): Promise<{ unpublished: number; oldestAgeMs: number | null }> {
+  const [row] = await db.all<{ n: number; oldest: number | null }>(
+    sql`SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL`,
+  );
   return { unpublished: row?.n ?? 0, oldestAgeMs: row?.oldest == null ? null : now - row.oldest };
 }
 

@@ -14,24 +14,41 @@ export async function settingsOf(db: TenantDb, userId: string): Promise<UserSett
   return UserSettingsSchema.parse(row ? JSON.parse(row.value) : {});
 }
 
-export type ProfilePatch = Partial<Pick<ProfileRow, "nickname" | "avatarFileId" | "bio" | "locale" | "gender" | "birthday" | "region">>;
+export type ProfilePatch = Partial<
+  Pick<ProfileRow, "nickname" | "avatarFileId" | "bio" | "locale" | "gender" | "birthday" | "region">
+>;
 
 /** Updates profile fields, the search entry and the `profile.updated` event in one batch. */
 export async function updateProfile(db: TenantDb, user: UserRow, patch: ProfilePatch, now = Date.now()): Promise<void> {
   const ops = [
-    db.update(profiles).set({ ...patch, updatedAt: now }).where(eq(profiles.userId, user.id)),
-    outboxInsert(db, { type: "profile.updated", subject: user.id, data: { userId: user.id, fields: Object.keys(patch) } }, now),
+    db
+      .update(profiles)
+      .set({ ...patch, updatedAt: now })
+      .where(eq(profiles.userId, user.id)),
+    outboxInsert(
+      db,
+      { type: "profile.updated", subject: user.id, data: { userId: user.id, fields: Object.keys(patch) } },
+      now,
+    ),
   ] as const;
   if (patch.nickname === undefined) return void (await db.batch(ops));
   await db.batch([...ops, db.run(sql`UPDATE user_search SET nickname = ${patch.nickname} WHERE user_id = ${user.id}`)]);
 }
 
-export async function updateSettings(db: TenantDb, userId: string, patch: UserSettingsPatch, now = Date.now()): Promise<UserSettings> {
+export async function updateSettings(
+  db: TenantDb,
+  userId: string,
+  patch: UserSettingsPatch,
+  now = Date.now(),
+): Promise<UserSettings> {
   const next = mergeSettings(await settingsOf(db, userId), patch);
   await db
     .insert(userSettings)
     .values({ userId, value: JSON.stringify(next), searchable: next.privacy.searchable, updatedAt: now })
-    .onConflictDoUpdate({ target: userSettings.userId, set: { value: JSON.stringify(next), searchable: next.privacy.searchable, updatedAt: now } })
+    .onConflictDoUpdate({
+      target: userSettings.userId,
+      set: { value: JSON.stringify(next), searchable: next.privacy.searchable, updatedAt: now },
+    })
     .run();
   return next;
 }
@@ -41,13 +58,19 @@ export async function blockedEitherWay(db: TenantDb, a: string, b: string): Prom
   const row = await db
     .select({ n: count() })
     .from(blocks)
-    .where(or(and(eq(blocks.blockerId, a), eq(blocks.blockedId, b)), and(eq(blocks.blockerId, b), eq(blocks.blockedId, a))))
+    .where(
+      or(and(eq(blocks.blockerId, a), eq(blocks.blockedId, b)), and(eq(blocks.blockerId, b), eq(blocks.blockedId, a))),
+    )
     .get();
   return (row?.n ?? 0) > 0;
 }
 
 export async function hasBlocked(db: TenantDb, blocker: string, blocked: string): Promise<boolean> {
-  const row = await db.select({ n: count() }).from(blocks).where(and(eq(blocks.blockerId, blocker), eq(blocks.blockedId, blocked))).get();
+  const row = await db
+    .select({ n: count() })
+    .from(blocks)
+    .where(and(eq(blocks.blockerId, blocker), eq(blocks.blockedId, blocked)))
+    .get();
   return (row?.n ?? 0) > 0;
 }
 
@@ -60,11 +83,18 @@ export async function followCounts(db: TenantDb, userId: string): Promise<{ foll
 }
 
 /** Follow rows newest first, cursor on (created_at, id). */
-export async function followPage(db: TenantDb, userId: string, side: "followers" | "following", limit: number, before?: [number, string]) {
+export async function followPage(
+  db: TenantDb,
+  userId: string,
+  side: "followers" | "following",
+  limit: number,
+  before?: [number, string],
+) {
   const mine = side === "followers" ? follows.followeeId : follows.followerId;
   const other = side === "followers" ? follows.followerId : follows.followeeId;
   const conds = [eq(mine, userId)];
-  if (before) conds.push(or(lt(follows.createdAt, before[0]), and(eq(follows.createdAt, before[0]), lt(other, before[1])))!);
+  if (before)
+    conds.push(or(lt(follows.createdAt, before[0]), and(eq(follows.createdAt, before[0]), lt(other, before[1])))!);
   return db
     .select({ userId: other, username: users.username, createdAt: follows.createdAt, profile: profiles })
     .from(follows)
@@ -108,18 +138,33 @@ export async function searchProfiles(db: TenantDb, searcher: string, q: SearchQu
 /** Follows idempotently: a retry inserts nothing and emits no second `follow.created`. */
 export async function follow(db: TenantDb, follower: string, followee: string, now = Date.now()): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const res = await tx.insert(follows).values({ followerId: follower, followeeId: followee, createdAt: now }).onConflictDoNothing().run();
+    const res = await tx
+      .insert(follows)
+      .values({ followerId: follower, followeeId: followee, createdAt: now })
+      .onConflictDoNothing()
+      .run();
     if (res.rowsAffected === 0) return false;
-    await outboxInsert(tx as unknown as TenantDb, { type: "follow.created", subject: followee, data: { followerId: follower, followeeId: followee } }, now).run();
+    await outboxInsert(
+      tx as unknown as TenantDb,
+      { type: "follow.created", subject: followee, data: { followerId: follower, followeeId: followee } },
+      now,
+    ).run();
     return true;
   });
 }
 
 export async function unfollow(db: TenantDb, follower: string, followee: string, now = Date.now()): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const res = await tx.delete(follows).where(and(eq(follows.followerId, follower), eq(follows.followeeId, followee))).run();
+    const res = await tx
+      .delete(follows)
+      .where(and(eq(follows.followerId, follower), eq(follows.followeeId, followee)))
+      .run();
     if (res.rowsAffected === 0) return false;
-    await outboxInsert(tx as unknown as TenantDb, { type: "follow.removed", subject: followee, data: { followerId: follower, followeeId: followee } }, now).run();
+    await outboxInsert(
+      tx as unknown as TenantDb,
+      { type: "follow.removed", subject: followee, data: { followerId: follower, followeeId: followee } },
+      now,
+    ).run();
     return true;
   });
 }
@@ -127,21 +172,49 @@ export async function unfollow(db: TenantDb, follower: string, followee: string,
 /** Erases a deleted user's profile content and search entry (the row stays for references). */
 export async function eraseProfile(db: TenantDb, userId: string, now = Date.now()): Promise<void> {
   await db.batch([
-    db.update(profiles).set({ nickname: "", avatarFileId: null, bio: "", locale: "", gender: "", birthday: null, region: "", updatedAt: now }).where(eq(profiles.userId, userId)),
+    db
+      .update(profiles)
+      .set({
+        nickname: "",
+        avatarFileId: null,
+        bio: "",
+        locale: "",
+        gender: "",
+        birthday: null,
+        region: "",
+        updatedAt: now,
+      })
+      .where(eq(profiles.userId, userId)),
     db.run(sql`DELETE FROM user_search WHERE user_id = ${userId}`),
     db.delete(follows).where(or(eq(follows.followerId, userId), eq(follows.followeeId, userId))),
   ]);
 }
 
 /** Mirrors a block (or its removal) into the tenant DB, idempotently. */
-export async function setBlockMirror(db: TenantDb, blocker: string, blocked: string, on: boolean, now = Date.now()): Promise<void> {
+export async function setBlockMirror(
+  db: TenantDb,
+  blocker: string,
+  blocked: string,
+  on: boolean,
+  now = Date.now(),
+): Promise<void> {
   if (on) {
     await db.batch([
       db.insert(blocks).values({ blockerId: blocker, blockedId: blocked, createdAt: now }).onConflictDoNothing(),
       // Blocking also ends follows both ways (blocks apply to follows).
-      db.delete(follows).where(or(and(eq(follows.followerId, blocker), eq(follows.followeeId, blocked)), and(eq(follows.followerId, blocked), eq(follows.followeeId, blocker)))),
+      db
+        .delete(follows)
+        .where(
+          or(
+            and(eq(follows.followerId, blocker), eq(follows.followeeId, blocked)),
+            and(eq(follows.followerId, blocked), eq(follows.followeeId, blocker)),
+          ),
+        ),
     ]);
   } else {
-    await db.delete(blocks).where(and(eq(blocks.blockerId, blocker), eq(blocks.blockedId, blocked))).run();
+    await db
+      .delete(blocks)
+      .where(and(eq(blocks.blockerId, blocker), eq(blocks.blockedId, blocked)))
+      .run();
   }
 }

@@ -11,7 +11,12 @@ export async function replaceRecoveryCodes(db: TenantDb, userId: string, hashes:
 }
 
 /** Uses a code once: the conditional UPDATE matches for exactly one of any racing callers. */
-export async function useRecoveryCode(db: TenantDb, userId: string, codeHash: string, now = Date.now()): Promise<boolean> {
+export async function useRecoveryCode(
+  db: TenantDb,
+  userId: string,
+  codeHash: string,
+  now = Date.now(),
+): Promise<boolean> {
   const res = await recoveryCodeClaim(db, userId, codeHash, now).run();
   return res.rowsAffected === 1;
 }

@@ -4,7 +4,13 @@ import type { TenantDb } from "../client";
 import { roles, userRoles, users, type RoleRow } from "./schema";
 
 export async function listRoles(db: TenantDb, q: { after?: string | undefined; limit: number }): Promise<RoleRow[]> {
-  return db.select().from(roles).where(q.after ? gt(roles.name, q.after) : undefined).orderBy(asc(roles.name)).limit(q.limit).all();
+  return db
+    .select()
+    .from(roles)
+    .where(q.after ? gt(roles.name, q.after) : undefined)
+    .orderBy(asc(roles.name))
+    .limit(q.limit)
+    .all();
 }
 
 export async function findRole(db: TenantDb, id: string): Promise<RoleRow | undefined> {
@@ -20,8 +26,17 @@ export async function insertRole(db: TenantDb, row: RoleRow): Promise<void> {
   await db.insert(roles).values(row).run();
 }
 
-export async function updateRole(db: TenantDb, id: string, patch: Partial<Pick<RoleRow, "name" | "description" | "permissions" | "rank">>): Promise<RoleRow | undefined> {
-  return db.update(roles).set({ ...patch, updatedAt: Date.now() }).where(eq(roles.id, id)).returning().get();
+export async function updateRole(
+  db: TenantDb,
+  id: string,
+  patch: Partial<Pick<RoleRow, "name" | "description" | "permissions" | "rank">>,
+): Promise<RoleRow | undefined> {
+  return db
+    .update(roles)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(eq(roles.id, id))
+    .returning()
+    .get();
 }
 
 export async function deleteRole(db: TenantDb, id: string): Promise<void> {

@@ -23,7 +23,12 @@ export async function verifyingKeys(db: TenantDb, retiredAfter: number): Promise
  * Creates a new ES256 key pair and makes it the signing key; the previous active keys are
  * retired in the same batch (they keep verifying until their tokens expire).
  */
-export async function rotateSigningKey(db: TenantDb, sealKey: string, tenantId: string, now = Date.now()): Promise<string> {
+export async function rotateSigningKey(
+  db: TenantDb,
+  sealKey: string,
+  tenantId: string,
+  now = Date.now(),
+): Promise<string> {
   const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
   const kid = newId(now);
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
@@ -31,7 +36,9 @@ export async function rotateSigningKey(db: TenantDb, sealKey: string, tenantId: 
   const sealed = await sealSecret(sealKey, JSON.stringify(privateJwk), `${tenantId}:${kid}`);
   await db.batch([
     db.update(signingKeys).set({ retiredAt: now }).where(isNull(signingKeys.retiredAt)),
-    db.insert(signingKeys).values({ kid, alg: ALG, publicJwk: JSON.stringify(publicJwk), privateJwkSealed: sealed, createdAt: now }),
+    db
+      .insert(signingKeys)
+      .values({ kid, alg: ALG, publicJwk: JSON.stringify(publicJwk), privateJwkSealed: sealed, createdAt: now }),
   ]);
   return kid;
 }

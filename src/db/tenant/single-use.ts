@@ -13,7 +13,12 @@ export type Redemption = "redeemed" | "claim_failed" | "token_used";
  * the whole batch back, claim included. So of any number of racing redemptions of one token,
  * exactly one commits, and a losing racer does not burn its code.
  */
-export async function redeemOnce(db: TenantDb, claim: BatchItem<"sqlite">, jti: string, expiresAt: number): Promise<Redemption> {
+export async function redeemOnce(
+  db: TenantDb,
+  claim: BatchItem<"sqlite">,
+  jti: string,
+  expiresAt: number,
+): Promise<Redemption> {
   try {
     const [claimed] = await db.batch([
       claim,

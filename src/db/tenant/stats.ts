@@ -18,8 +18,16 @@ export const activeUsers = sqliteTable(
 
 /** The daily counters (metric names as stored). */
 export const COUNTERS = [
-  "registrations", "logins", "messages", "connections_opened", "connections_closed",
-  "files_uploaded", "files_deleted", "bytes_uploaded", "bytes_deleted", "users_deleted",
+  "registrations",
+  "logins",
+  "messages",
+  "connections_opened",
+  "connections_closed",
+  "files_uploaded",
+  "files_deleted",
+  "bytes_uploaded",
+  "bytes_deleted",
+  "users_deleted",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counters = Record<Counter, number>;
@@ -42,8 +50,13 @@ export function rollupStatements(db: TenantDb, r: Rollup): BatchItem<"sqlite">[]
   for (const [metric, delta] of Object.entries(r.counters)) {
     if (!delta) continue;
     out.push(
-      db.insert(statsDaily).values({ day: r.day, metric, value: delta })
-        .onConflictDoUpdate({ target: [statsDaily.day, statsDaily.metric], set: { value: sql`${statsDaily.value} + excluded.value` } }),
+      db
+        .insert(statsDaily)
+        .values({ day: r.day, metric, value: delta })
+        .onConflictDoUpdate({
+          target: [statsDaily.day, statsDaily.metric],
+          set: { value: sql`${statsDaily.value} + excluded.value` },
+        }),
     );
   }
   if (r.activeUser) out.push(db.insert(activeUsers).values({ day: r.day, userId: r.activeUser }).onConflictDoNothing());
@@ -64,14 +77,24 @@ const PERIOD_OF_DAY: Record<Granularity, string> = {
 };
 
 /** Counter sums per period start and metric over [from, to] (days inclusive). */
-export async function countersByPeriod(db: TenantDb, from: string, to: string, g: Granularity): Promise<{ period: string; metric: string; value: number }[]> {
+export async function countersByPeriod(
+  db: TenantDb,
+  from: string,
+  to: string,
+  g: Granularity,
+): Promise<{ period: string; metric: string; value: number }[]> {
   return db.all(sql`
     SELECT ${sql.raw(PERIOD_OF_DAY[g])} AS period, metric, sum(value) AS value FROM stats_daily
     WHERE day BETWEEN ${from} AND ${to} GROUP BY 1, 2`);
 }
 
 /** Distinct active users per period start over [from, to]. */
-export async function activeByPeriod(db: TenantDb, from: string, to: string, g: Granularity): Promise<{ period: string; n: number }[]> {
+export async function activeByPeriod(
+  db: TenantDb,
+  from: string,
+  to: string,
+  g: Granularity,
+): Promise<{ period: string; n: number }[]> {
   return db.all(sql`
     SELECT ${sql.raw(PERIOD_OF_DAY[g])} AS period, count(DISTINCT user_id) AS n FROM active_users
     WHERE day BETWEEN ${from} AND ${to} GROUP BY 1`);
@@ -81,7 +104,10 @@ export async function activeByPeriod(db: TenantDb, from: string, to: string, g: 
 export async function distinctActive(db: TenantDb, ranges: [from: string, to: string][]): Promise<number[]> {
   if (!ranges.length) return [];
   const columns = sql.join(
-    ranges.map(([from, to], i) => sql`(SELECT count(DISTINCT user_id) FROM active_users WHERE day BETWEEN ${from} AND ${to}) AS ${sql.raw(`r${i}`)}`),
+    ranges.map(
+      ([from, to], i) =>
+        sql`(SELECT count(DISTINCT user_id) FROM active_users WHERE day BETWEEN ${from} AND ${to}) AS ${sql.raw(`r${i}`)}`,
+    ),
     sql`, `,
   );
   const [row] = await db.all<Record<string, number>>(sql`SELECT ${columns}`);
@@ -90,18 +116,23 @@ export async function distinctActive(db: TenantDb, ranges: [from: string, to: st
 
 /** Every counter summed over all days before `day` (exclusive): the base of the running gauges. */
 export async function countersBefore(db: TenantDb, day: string): Promise<Counters> {
-  const rows = await db.all<{ metric: string; value: number }>(sql`SELECT metric, sum(value) AS value FROM stats_daily WHERE day < ${day} GROUP BY metric`);
+  const rows = await db.all<{ metric: string; value: number }>(
+    sql`SELECT metric, sum(value) AS value FROM stats_daily WHERE day < ${day} GROUP BY metric`,
+  );
   return addRows(zeroCounters(), rows);
 }
 
 /** Every counter summed over [from, to]. */
 export async function countersBetween(db: TenantDb, from: string, to: string): Promise<Counters> {
-  const rows = await db.all<{ metric: string; value: number }>(sql`SELECT metric, sum(value) AS value FROM stats_daily WHERE day BETWEEN ${from} AND ${to} GROUP BY metric`);
+  const rows = await db.all<{ metric: string; value: number }>(
+    sql`SELECT metric, sum(value) AS value FROM stats_daily WHERE day BETWEEN ${from} AND ${to} GROUP BY metric`,
+  );
   return addRows(zeroCounters(), rows);
 }
 
 /** Adds `{metric, value}` rows into counters; metrics this code does not know are ignored. */
 export function addRows(into: Counters, rows: { metric: string; value: number }[]): Counters {
-  for (const r of rows) if ((COUNTERS as readonly string[]).includes(r.metric)) into[r.metric as Counter] += Number(r.value);
+  for (const r of rows)
+    if ((COUNTERS as readonly string[]).includes(r.metric)) into[r.metric as Counter] += Number(r.value);
   return into;
 }

@@ -10,7 +10,11 @@ export const canonical = (s: string) => s.normalize("NFKC").trim().toLowerCase()
 
 export async function findUserByIdentifier(db: TenantDb, identifier: string): Promise<UserRow | undefined> {
   const id = canonical(identifier);
-  return db.select().from(users).where(or(eq(users.email, id), eq(users.username, id), eq(users.phone, id))).get();
+  return db
+    .select()
+    .from(users)
+    .where(or(eq(users.email, id), eq(users.username, id), eq(users.phone, id)))
+    .get();
 }
 
 export async function findUserById(db: TenantDb, id: string): Promise<UserRow | undefined> {
@@ -27,21 +31,44 @@ export async function insertUser(db: TenantDb, row: UserRow, roleIds: string[], 
   await db.batch([
     db.insert(users).values(row),
     // The profile, settings and search entry are created with the account, in the same batch.
-    db.insert(profiles).values({ userId: row.id, nickname, bio: "", locale: "", gender: "", region: "", updatedAt: row.createdAt }),
-    db.insert(userSettings).values({ userId: row.id, value: JSON.stringify(settings), searchable: settings.privacy.searchable, updatedAt: row.createdAt }),
-    db.run(sql`INSERT INTO user_search (user_id, username, nickname) VALUES (${row.id}, ${row.username ?? ""}, ${nickname})`),
+    db
+      .insert(profiles)
+      .values({ userId: row.id, nickname, bio: "", locale: "", gender: "", region: "", updatedAt: row.createdAt }),
+    db.insert(userSettings).values({
+      userId: row.id,
+      value: JSON.stringify(settings),
+      searchable: settings.privacy.searchable,
+      updatedAt: row.createdAt,
+    }),
+    db.run(
+      sql`INSERT INTO user_search (user_id, username, nickname) VALUES (${row.id}, ${row.username ?? ""}, ${nickname})`,
+    ),
     ...roleIds.map((roleId) => db.insert(userRoles).values({ userId: row.id, roleId })),
     outboxInsert(db, event, row.createdAt),
   ]);
 }
 
-export async function updateUser(db: TenantDb, id: string, patch: Partial<Omit<UserRow, "id" | "createdAt">>): Promise<void> {
-  await db.update(users).set({ ...patch, updatedAt: Date.now() }).where(eq(users.id, id)).run();
+export async function updateUser(
+  db: TenantDb,
+  id: string,
+  patch: Partial<Omit<UserRow, "id" | "createdAt">>,
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(eq(users.id, id))
+    .run();
 }
 
 /** The user's roles (names and permissions), read fresh so a demotion applies to the next request. */
 export async function rolesOfUser(db: TenantDb, userId: string): Promise<RoleRow[]> {
-  return db.select({ r: roles }).from(userRoles).innerJoin(roles, eq(roles.id, userRoles.roleId)).where(eq(userRoles.userId, userId)).all().then((rows) => rows.map((x) => x.r));
+  return db
+    .select({ r: roles })
+    .from(userRoles)
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(eq(userRoles.userId, userId))
+    .all()
+    .then((rows) => rows.map((x) => x.r));
 }
 
 /**
@@ -55,22 +82,42 @@ export async function claimTotpStep(db: TenantDb, userId: string, step: number):
 
 /** The UPDATE of {@link claimTotpStep}, for a batch (it changes one row or none). */
 export function totpStepClaim(db: TenantDb, userId: string, step: number) {
-  return db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), lt(users.totpLastStep, step)));
+  return db
+    .update(users)
+    .set({ totpLastStep: step })
+    .where(and(eq(users.id, userId), lt(users.totpLastStep, step)));
 }
 
 /** Tenant-admin search: by email/username prefix or substring, newest first, cursor on id. */
-export async function searchUsers(db: TenantDb, q: { text?: SearchQuery | undefined; before?: string | undefined; limit: number }): Promise<UserRow[]> {
+export async function searchUsers(
+  db: TenantDb,
+  q: { text?: SearchQuery | undefined; before?: string | undefined; limit: number },
+): Promise<UserRow[]> {
   const conds = [sql`${users.status} != 'deleted'`];
   if (q.text) {
     const pattern = q.text.like;
-    conds.push(or(sql`${users.email} LIKE ${pattern} ESCAPE '\\'`, sql`${users.username} LIKE ${pattern} ESCAPE '\\'`, eq(users.id, q.text.text))!);
+    conds.push(
+      or(
+        sql`${users.email} LIKE ${pattern} ESCAPE '\\'`,
+        sql`${users.username} LIKE ${pattern} ESCAPE '\\'`,
+        eq(users.id, q.text.text),
+      )!,
+    );
   }
   if (q.before) conds.push(lt(users.id, q.before));
-  return db.select().from(users).where(and(...conds)).orderBy(desc(users.id)).limit(q.limit).all();
+  return db
+    .select()
+    .from(users)
+    .where(and(...conds))
+    .orderBy(desc(users.id))
+    .limit(q.limit)
+    .all();
 }
 
 export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]> {
-  return (await db.select({ id: userRoles.roleId }).from(userRoles).where(eq(userRoles.userId, userId)).all()).map((r) => r.id);
+  return (await db.select({ id: userRoles.roleId }).from(userRoles).where(eq(userRoles.userId, userId)).all()).map(
+    (r) => r.id,
+  );
 }
 
 /**
@@ -78,14 +125,22 @@ export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]>
  * ones inserted, so a role the user keeps is never momentarily gone (the last-owner trigger
  * would rightly refuse that).
  */
-export async function setUserRoles(db: TenantDb, userId: string, roleIds: string[], event: DomainEvent, currentIds?: string[]): Promise<void> {
+export async function setUserRoles(
+  db: TenantDb,
+  userId: string,
+  roleIds: string[],
+  event: DomainEvent,
+  currentIds?: string[],
+): Promise<void> {
   // The caller may already hold the current roles (it checked them): no second read then.
   const current = currentIds ?? (await roleIdsOf(db, userId));
   const removed = current.filter((id) => !roleIds.includes(id));
   const added = roleIds.filter((id) => !current.includes(id));
   await db.batch([
     outboxInsert(db, event),
-    ...(removed.length ? [db.delete(userRoles).where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, removed)))] : []),
+    ...(removed.length
+      ? [db.delete(userRoles).where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, removed)))]
+      : []),
     ...added.map((roleId) => db.insert(userRoles).values({ userId, roleId }).onConflictDoNothing()),
   ]);
 }
@@ -93,4 +148,3 @@ export async function setUserRoles(db: TenantDb, userId: string, roleIds: string
 export async function rolesByIds(db: TenantDb, ids: string[]): Promise<RoleRow[]> {
   return ids.length ? db.select().from(roles).where(inArray(roles.id, ids)).all() : [];
 }
-

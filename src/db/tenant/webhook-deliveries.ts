@@ -54,10 +54,12 @@ export interface NewDelivery {
  */
 export async function insertDeliveries(db: TenantDb, rows: NewDelivery[], now: number): Promise<WebhookDeliveryRow[]> {
   if (!rows.length) return [];
-  return db.insert(webhookDeliveries)
+  return db
+    .insert(webhookDeliveries)
     .values(rows.map((r) => ({ ...r, status: "pending" as const, attempts: 0, createdAt: now, updatedAt: now })))
     .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] })
-    .returning().all();
+    .returning()
+    .all();
 }
 
 /**
@@ -66,18 +68,46 @@ export async function insertDeliveries(db: TenantDb, rows: NewDelivery[], now: n
  * later one while these are in flight, does not pick them again. A claimer that dies leaves
  * them due again once the lease runs out.
  */
-export async function claimDue(db: TenantDb, now: number, opts: { limit: number; leaseMs: number }): Promise<WebhookDeliveryRow[]> {
-  const due = db.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
+export async function claimDue(
+  db: TenantDb,
+  now: number,
+  opts: { limit: number; leaseMs: number },
+): Promise<WebhookDeliveryRow[]> {
+  const due = db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now), eq(webhookEndpoints.status, "enabled")))
-    .orderBy(asc(webhookDeliveries.nextAttemptAt)).limit(opts.limit);
-  return db.update(webhookDeliveries).set({ nextAttemptAt: now + opts.leaseMs }).where(inArray(webhookDeliveries.id, due)).returning().all();
+    .where(
+      and(
+        eq(webhookDeliveries.status, "pending"),
+        lte(webhookDeliveries.nextAttemptAt, now),
+        eq(webhookEndpoints.status, "enabled"),
+      ),
+    )
+    .orderBy(asc(webhookDeliveries.nextAttemptAt))
+    .limit(opts.limit);
+  return db
+    .update(webhookDeliveries)
+    .set({ nextAttemptAt: now + opts.leaseMs })
+    .where(inArray(webhookDeliveries.id, due))
+    .returning()
+    .all();
 }
 
 /** Claims one delivery of an endpoint for a manual attempt (whatever its status). */
-export async function claimForManualRetry(db: TenantDb, endpointId: string, id: string, now: number, leaseMs: number): Promise<WebhookDeliveryRow | undefined> {
-  return db.update(webhookDeliveries).set({ status: "pending", nextAttemptAt: now + leaseMs, updatedAt: now })
-    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.endpointId, endpointId))).returning().get();
+export async function claimForManualRetry(
+  db: TenantDb,
+  endpointId: string,
+  id: string,
+  now: number,
+  leaseMs: number,
+): Promise<WebhookDeliveryRow | undefined> {
+  return db
+    .update(webhookDeliveries)
+    .set({ status: "pending", nextAttemptAt: now + leaseMs, updatedAt: now })
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.endpointId, endpointId)))
+    .returning()
+    .get();
 }
 
 export interface AttemptOutcome {
@@ -98,34 +128,79 @@ export interface AttemptOutcome {
  * (numbered from the delivery's own counter, so two attempts never share a number) and the
  * endpoint's failure run. Answers the delivery as it now is and, for a failure, the run.
  */
-export async function recordAttempt(db: TenantDb, o: AttemptOutcome): Promise<{ delivery: WebhookDeliveryRow | undefined; run: { consecutiveFailures: number; failingSince: number | null; status: string } | undefined }> {
+export async function recordAttempt(
+  db: TenantDb,
+  o: AttemptOutcome,
+): Promise<{
+  delivery: WebhookDeliveryRow | undefined;
+  run: { consecutiveFailures: number; failingSince: number | null; status: string } | undefined;
+}> {
   const status = o.ok ? "succeeded" : o.nextAttemptAt === null ? "failed" : "pending";
   const [updated, , run] = await db.batch([
-    db.update(webhookDeliveries).set({
-      status, attempts: sql`${webhookDeliveries.attempts} + 1`, nextAttemptAt: o.ok ? null : o.nextAttemptAt, lastAttemptAt: o.at,
-      lastResponseStatus: o.responseStatus, lastError: o.error, lastDurationMs: o.durationMs, updatedAt: o.at,
-    }).where(eq(webhookDeliveries.id, o.deliveryId)).returning(),
+    db
+      .update(webhookDeliveries)
+      .set({
+        status,
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        nextAttemptAt: o.ok ? null : o.nextAttemptAt,
+        lastAttemptAt: o.at,
+        lastResponseStatus: o.responseStatus,
+        lastError: o.error,
+        lastDurationMs: o.durationMs,
+        updatedAt: o.at,
+      })
+      .where(eq(webhookDeliveries.id, o.deliveryId))
+      .returning(),
     db.run(sql`INSERT INTO webhook_attempts (delivery_id, n, trigger, attempted_at, response_status, error, duration_ms)
       SELECT id, attempts, ${o.trigger}, ${o.at}, ${o.responseStatus}, ${o.error}, ${o.durationMs} FROM webhook_deliveries WHERE id = ${o.deliveryId}`),
-    o.ok ? endpointSucceeded(db, o.endpointId, o.at).returning({ consecutiveFailures: webhookEndpoints.consecutiveFailures, failingSince: webhookEndpoints.failingSince, status: webhookEndpoints.status }) : endpointFailed(db, o.endpointId, o.at),
+    o.ok
+      ? endpointSucceeded(db, o.endpointId, o.at).returning({
+          consecutiveFailures: webhookEndpoints.consecutiveFailures,
+          failingSince: webhookEndpoints.failingSince,
+          status: webhookEndpoints.status,
+        })
+      : endpointFailed(db, o.endpointId, o.at),
   ]);
   return { delivery: updated[0], run: run[0] };
 }
 
 /** Newest first, optionally of one status; `before` is the previous page's last id. */
-export async function listDeliveries(db: TenantDb, endpointId: string, q: { status?: WebhookDeliveryRow["status"] | undefined; before?: string | undefined; limit: number }): Promise<WebhookDeliveryRow[]> {
+export async function listDeliveries(
+  db: TenantDb,
+  endpointId: string,
+  q: { status?: WebhookDeliveryRow["status"] | undefined; before?: string | undefined; limit: number },
+): Promise<WebhookDeliveryRow[]> {
   const conds = [eq(webhookDeliveries.endpointId, endpointId)];
   if (q.status) conds.push(eq(webhookDeliveries.status, q.status));
   if (q.before) conds.push(lt(webhookDeliveries.id, q.before));
-  return db.select().from(webhookDeliveries).where(and(...conds)).orderBy(desc(webhookDeliveries.id)).limit(q.limit).all();
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(...conds))
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(q.limit)
+    .all();
 }
 
-export async function findDelivery(db: TenantDb, endpointId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
-  return db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.endpointId, endpointId))).get();
+export async function findDelivery(
+  db: TenantDb,
+  endpointId: string,
+  id: string,
+): Promise<WebhookDeliveryRow | undefined> {
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.endpointId, endpointId)))
+    .get();
 }
 
 export async function attemptsOf(db: TenantDb, deliveryId: string): Promise<WebhookAttemptRow[]> {
-  return db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(asc(webhookAttempts.n)).all();
+  return db
+    .select()
+    .from(webhookAttempts)
+    .where(eq(webhookAttempts.deliveryId, deliveryId))
+    .orderBy(asc(webhookAttempts.n))
+    .all();
 }
 
 /**
@@ -134,7 +209,9 @@ export async function attemptsOf(db: TenantDb, deliveryId: string): Promise<Webh
  */
 export async function pruneDeliveries(db: TenantDb, before: number): Promise<number> {
   const [, res] = await db.batch([
-    db.run(sql`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE created_at < ${before})`),
+    db.run(
+      sql`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE created_at < ${before})`,
+    ),
     db.run(sql`DELETE FROM webhook_deliveries WHERE created_at < ${before}`),
   ]);
   return res.rowsAffected;

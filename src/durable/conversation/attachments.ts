@@ -20,17 +20,22 @@ export interface FileInput {
   caption?: string | undefined;
 }
 
-
 /**
  * Checks the file a message references in the tenant DB and answers the body to store: the file
  * must exist and not be deleted (`file_not_found`), be the sender's own upload (`not_file_owner`:
  * a member may only share what they uploaded; file ids are unguessable, so this reveals no more
  * than the sender already holds), and be completely uploaded (`file_not_ready`).
  */
-export async function checkFile(env: Env, tenantId: string, senderId: string, body: FileInput): Promise<ConvResult<FileBody>> {
+export async function checkFile(
+  env: Env,
+  tenantId: string,
+  senderId: string,
+  body: FileInput,
+): Promise<ConvResult<FileBody>> {
   const loc = await loadTenantDb(env, tenantId);
   const row = loc ? await findFile(tenantDb(loc), body.fileId) : undefined;
-  if (!row || row.status === "deleted") return refuse("file_not_found", "No such file: upload it with POST /v1/files first.");
+  if (!row || row.status === "deleted")
+    return refuse("file_not_found", "No such file: upload it with POST /v1/files first.");
   if (row.ownerId !== senderId) return refuse("not_file_owner", "Only your own uploads can be sent.");
   if (row.status !== "ready") return refuse("file_not_ready", "The file's upload is not complete yet.");
   const stored: FileBody = { fileId: row.id, name: row.name, contentType: row.contentType, size: row.size };

@@ -30,7 +30,12 @@ export function directRefusal(r: Relation, strangersAllowed: boolean): DirectRef
  * for with the send (socket frames) when it names this peer, or asked of the hub.
  */
 export async function directRule(
-  env: Env, tenantId: string, userId: string, peer: string | undefined, policy: MessagePolicy, vouched?: ({ peer: string } & Relation) | undefined,
+  env: Env,
+  tenantId: string,
+  userId: string,
+  peer: string | undefined,
+  policy: MessagePolicy,
+  vouched?: ({ peer: string } & Relation) | undefined,
 ): Promise<ConvResult<never> | null> {
   if (!peer) return null;
   const r = vouched?.peer === peer ? vouched : await hubOf(env, tenantId, userId).relation(peer);

@@ -48,7 +48,14 @@ function target(ctx: GroupContext, messageId: string): MessageView | undefined {
  * Replaces a message's body: its sender only, within `editWindowSeconds`, moderated like a send.
  * A file message takes a body of its kind with the same fileId: only its caption changes.
  */
-export function edit(ctx: GroupContext, actor: string, messageId: string, body: unknown, policy: MessagePolicy, now: number): ConvResult<MessageChange> {
+export function edit(
+  ctx: GroupContext,
+  actor: string,
+  messageId: string,
+  body: unknown,
+  policy: MessagePolicy,
+  now: number,
+): ConvResult<MessageChange> {
   if (!ctx.members.has(actor)) return notFound;
   const m = target(ctx, messageId);
   if (!m) return noMessage;
@@ -58,7 +65,8 @@ export function edit(ctx: GroupContext, actor: string, messageId: string, body: 
     return refuse("edit_window_expired", `Messages can be edited for ${policy.editWindowSeconds} s after sending.`);
   }
   const parsed = BodyOfKind.safeParse({ kind: m.kind, body });
-  if (!parsed.success) return refuse("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  if (!parsed.success)
+    return refuse("validation_failed", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const next = m.kind === "file" ? editedFileBody(m.body as FileBody, parsed.data.body as FileInput) : ok(body);
   if (!next.ok) return next;
   const moderated = moderate(policy, m.kind as MessageKind, next.value);
@@ -72,7 +80,13 @@ export function edit(ctx: GroupContext, actor: string, messageId: string, body: 
  * Recalls a message: its sender within `recallWindowSeconds`, or a group's owner/admins at any
  * time. The body is dropped for good; history shows `recalled: true` with a null body.
  */
-export function recall(ctx: GroupContext, actor: string, messageId: string, policy: MessagePolicy, now: number): ConvResult<MessageChange> {
+export function recall(
+  ctx: GroupContext,
+  actor: string,
+  messageId: string,
+  policy: MessagePolicy,
+  now: number,
+): ConvResult<MessageChange> {
   const me = ctx.members.get(actor);
   if (!me) return notFound;
   const m = target(ctx, messageId);
@@ -81,7 +95,10 @@ export function recall(ctx: GroupContext, actor: string, messageId: string, poli
   if (m.senderId !== actor && !moderator) return notSender;
   if (m.recalled) return wasRecalled;
   if (!moderator && !within(m, policy.recallWindowSeconds, now)) {
-    return refuse("recall_window_expired", `Messages can be recalled for ${policy.recallWindowSeconds} s after sending.`);
+    return refuse(
+      "recall_window_expired",
+      `Messages can be recalled for ${policy.recallWindowSeconds} s after sending.`,
+    );
   }
   markRecalled(ctx.sql, messageId, now);
   const event = ctx.emit(actor, "recall", { messageId }, now);

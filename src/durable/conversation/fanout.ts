@@ -33,7 +33,12 @@ export class Fanout {
     return stub;
   }
 
-  send(tenantId: string, userIds: Iterable<string>, frame: string, opts: (userId: string) => DeliverOptions): Promise<void>[] {
+  send(
+    tenantId: string,
+    userIds: Iterable<string>,
+    frame: string,
+    opts: (userId: string) => DeliverOptions,
+  ): Promise<void>[] {
     const done: Promise<void>[] = [];
     for (const userId of userIds) {
       const prev = this.chains.get(userId) ?? Promise.resolve();

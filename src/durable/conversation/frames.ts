@@ -37,13 +37,17 @@ export const FileIdSchema = z.string().regex(/^[0-9a-hjkmnp-tv-z]{26}$/, "not a 
 export const MAX_CAPTION_CHARS = 1000;
 
 /** Text: `{ text, mentions? }`; mentions are user ids a notification goes to even in muted conversations. */
-const TextBodySchema = z.object({ text: z.string().trim().min(1).max(4000), mentions: z.array(z.string().min(1).max(64)).max(50).optional() }).strict();
+const TextBodySchema = z
+  .object({ text: z.string().trim().min(1).max(4000), mentions: z.array(z.string().min(1).max(64)).max(50).optional() })
+  .strict();
 const CustomBodySchema = z.record(z.string(), z.unknown());
 /**
  * File: `{ fileId, caption? }`, one of the sender's own ready uploads. The object stores it
  * enriched with the file's `name`, `contentType` and `size` (see conversation/attachments.ts).
  */
-const FileBodySchema = z.object({ fileId: FileIdSchema, caption: z.string().trim().min(1).max(MAX_CAPTION_CHARS).optional() }).strict();
+const FileBodySchema = z
+  .object({ fileId: FileIdSchema, caption: z.string().trim().min(1).max(MAX_CAPTION_CHARS).optional() })
+  .strict();
 const BODY_SCHEMAS = { text: TextBodySchema, custom: CustomBodySchema, file: FileBodySchema } as const;
 
 const bodyBytes = (body: unknown) => new TextEncoder().encode(JSON.stringify(body)).length;
@@ -59,7 +63,8 @@ export const MessageInputShape = {
 export function checkBody(v: { kind: MessageKind; body: unknown }, ctx: z.RefinementCtx): void {
   const parsed = BODY_SCHEMAS[v.kind].safeParse(v.body);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: ["body", ...issue.path.map(String)], message: issue.message });
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: "custom", path: ["body", ...issue.path.map(String)], message: issue.message });
   } else if (bodyBytes(v.body) > MAX_BODY_BYTES) {
     ctx.addIssue({ code: "custom", path: ["body"], message: `must be at most ${MAX_BODY_BYTES} bytes of JSON` });
   }
@@ -70,15 +75,35 @@ export type MessageInput = z.infer<typeof MessageInputSchema>;
 
 /** Every frame a client may send. Unknown types and extra fields are rejected. */
 export const ClientFrameSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("send"), conversationId: ConversationIdSchema, ...MessageInputShape }).strict().superRefine(checkBody),
-  z.object({ type: z.literal("sync"), cursors: z.record(ConversationIdSchema, z.number().int().min(0)) }).strict()
+  z
+    .object({ type: z.literal("send"), conversationId: ConversationIdSchema, ...MessageInputShape })
+    .strict()
+    .superRefine(checkBody),
+  z
+    .object({ type: z.literal("sync"), cursors: z.record(ConversationIdSchema, z.number().int().min(0)) })
+    .strict()
     .refine((v) => Object.keys(v.cursors).length <= 100, "at most 100 conversations per sync"),
   z.object({ type: z.literal("read"), conversationId: ConversationIdSchema, seq: z.number().int().min(0) }).strict(),
   z.object({ type: z.literal("typing"), conversationId: ConversationIdSchema }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
   // Edit and recall (same rules as HTTP PATCH/DELETE …/messages/{messageId}); clientId is only echoed back.
-  z.object({ type: z.literal("edit"), conversationId: ConversationIdSchema, messageId: MessageIdSchema, body: z.unknown(), clientId: ClientIdSchema.optional() }).strict(),
-  z.object({ type: z.literal("recall"), conversationId: ConversationIdSchema, messageId: MessageIdSchema, clientId: ClientIdSchema.optional() }).strict(),
+  z
+    .object({
+      type: z.literal("edit"),
+      conversationId: ConversationIdSchema,
+      messageId: MessageIdSchema,
+      body: z.unknown(),
+      clientId: ClientIdSchema.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("recall"),
+      conversationId: ConversationIdSchema,
+      messageId: MessageIdSchema,
+      clientId: ClientIdSchema.optional(),
+    })
+    .strict(),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 

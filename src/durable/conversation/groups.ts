@@ -29,7 +29,13 @@ function member(ctx: GroupContext, userId: string, roles?: MemberRole[]): Check 
 }
 
 /** Adds members (owner/admins), within the tenant's group size; existing members are skipped. */
-export function addMembers(ctx: GroupContext, actor: string, userIds: string[], max: number, now: number): ConvResult<MembershipChange> {
+export function addMembers(
+  ctx: GroupContext,
+  actor: string,
+  userIds: string[],
+  max: number,
+  now: number,
+): ConvResult<MembershipChange> {
   const c = member(ctx, actor, ["owner", "admin"]);
   if (!c.ok) return c;
   const added = [...new Set(userIds)].filter((u) => !ctx.members.has(u));
@@ -47,7 +53,12 @@ export function addMembers(ctx: GroupContext, actor: string, userIds: string[], 
 }
 
 /** Removes a member: the owner removes anyone; admins remove plain members only. */
-export function removeMember(ctx: GroupContext, actor: string, target: string, now: number): ConvResult<MembershipChange> {
+export function removeMember(
+  ctx: GroupContext,
+  actor: string,
+  target: string,
+  now: number,
+): ConvResult<MembershipChange> {
   if (actor === target) return leave(ctx, actor, now);
   const c = member(ctx, actor, ["owner", "admin"]);
   if (!c.ok) return c;
@@ -100,7 +111,13 @@ export function rename(ctx: GroupContext, actor: string, name: string, now: numb
  * Changes a member's role (owner only): `admin`/`member` promotes or demotes; `owner` transfers
  * ownership, the previous owner becoming an admin. The owner cannot demote itself (transfer first).
  */
-export function changeRole(ctx: GroupContext, actor: string, target: string, role: MemberRole, now: number): ConvResult<MembershipChange> {
+export function changeRole(
+  ctx: GroupContext,
+  actor: string,
+  target: string,
+  role: MemberRole,
+  now: number,
+): ConvResult<MembershipChange> {
   const c = member(ctx, actor, ["owner"]);
   if (!c.ok) return c;
   const t = ctx.members.get(target);
@@ -115,7 +132,10 @@ export function changeRole(ctx: GroupContext, actor: string, target: string, rol
   }
   setRole(ctx.sql, target, role);
   t.role = role;
-  const event = role === "owner" ? { event: "owner_transferred", from: actor, to: target } : { event: "role_changed", userId: target, role };
+  const event =
+    role === "owner"
+      ? { event: "owner_transferred", from: actor, to: target }
+      : { event: "role_changed", userId: target, role };
   ctx.emit(actor, "system", event, now);
   return ok(none);
 }

@@ -25,7 +25,12 @@ export function mentionable(members: ReadonlyMap<string, MemberView>, senderId: 
  * asked (one call, only when a message mentions such members). `asked` says the send waited.
  */
 export async function notifiedMentions(
-  env: Env, tenantId: string, members: ReadonlyMap<string, MemberView>, userId: string, input: MessageInput, vouched: string[] | undefined,
+  env: Env,
+  tenantId: string,
+  members: ReadonlyMap<string, MemberView>,
+  userId: string,
+  input: MessageInput,
+  vouched: string[] | undefined,
 ): Promise<{ ids: string[]; asked: boolean }> {
   const candidates = mentionable(members, userId, mentionsIn(input.kind, input.body));
   if (candidates.length === 0) return { ids: [], asked: false };

@@ -47,7 +47,10 @@ function cached(env: Env, tenantId: string, now: number): TenantFacts | undefine
   if (!refreshing.has(tenantId)) {
     refreshing.add(tenantId);
     read(env, tenantId)
-      .then((v) => cache.set(tenantId, v, Date.now()), () => undefined)
+      .then(
+        (v) => cache.set(tenantId, v, Date.now()),
+        () => undefined,
+      )
       .finally(() => refreshing.delete(tenantId));
   }
   return hit.value;

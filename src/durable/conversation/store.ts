@@ -30,43 +30,81 @@ export const conversationMigrations: readonly DoMigration[] = [
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {
-  seq: number; id: string; sender_id: string; client_id: string; kind: string; body: string; sent_at: number;
-  edited_at: number | null; recalled_at: number | null;
+  seq: number;
+  id: string;
+  sender_id: string;
+  client_id: string;
+  kind: string;
+  body: string;
+  sent_at: number;
+  edited_at: number | null;
+  recalled_at: number | null;
 }
 
-const view = (conversationId: string) => (r: MessageRow): MessageView => {
-  const v: MessageView = {
-    conversationId, seq: r.seq, messageId: r.id, senderId: r.sender_id, kind: r.kind as LogKind,
-    body: r.recalled_at === null ? (JSON.parse(r.body) as unknown) : null, sentAt: new Date(r.sent_at).toISOString(),
+const view =
+  (conversationId: string) =>
+  (r: MessageRow): MessageView => {
+    const v: MessageView = {
+      conversationId,
+      seq: r.seq,
+      messageId: r.id,
+      senderId: r.sender_id,
+      kind: r.kind as LogKind,
+      body: r.recalled_at === null ? (JSON.parse(r.body) as unknown) : null,
+      sentAt: new Date(r.sent_at).toISOString(),
+    };
+    if (r.edited_at !== null) v.editedAt = new Date(r.edited_at).toISOString();
+    if (r.recalled_at !== null) v.recalled = true;
+    return v;
   };
-  if (r.edited_at !== null) v.editedAt = new Date(r.edited_at).toISOString();
-  if (r.recalled_at !== null) v.recalled = true;
-  return v;
-};
 
 export function readMeta(sql: SqlStorage): Map<string, string> {
-  return new Map(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
+  return new Map(
+    sql
+      .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+      .toArray()
+      .map((r) => [r.key, r.value]),
+  );
 }
 
 export function writeMeta(sql: SqlStorage, entries: Record<string, string>): void {
   for (const [k, v] of Object.entries(entries)) {
-    sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", k, v);
+    sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      k,
+      v,
+    );
   }
 }
 
 export function loadMembers(sql: SqlStorage): Map<string, MemberView> {
-  const rows = sql.exec<{ user_id: string; role: string; joined_at: number; read_seq: number; muted: number }>(
-    "SELECT * FROM members ORDER BY joined_at, user_id",
-  ).toArray();
-  return new Map(rows.map((r) => [r.user_id, {
-    userId: r.user_id, role: r.role as MemberRole, joinedAt: r.joined_at, readSeq: r.read_seq, muted: r.muted === 1,
-  }]));
+  const rows = sql
+    .exec<{ user_id: string; role: string; joined_at: number; read_seq: number; muted: number }>(
+      "SELECT * FROM members ORDER BY joined_at, user_id",
+    )
+    .toArray();
+  return new Map(
+    rows.map((r) => [
+      r.user_id,
+      {
+        userId: r.user_id,
+        role: r.role as MemberRole,
+        joinedAt: r.joined_at,
+        readSeq: r.read_seq,
+        muted: r.muted === 1,
+      },
+    ]),
+  );
 }
 
 export function insertMember(sql: SqlStorage, m: MemberView): void {
   sql.exec(
     "INSERT OR IGNORE INTO members (user_id, role, joined_at, read_seq, muted) VALUES (?, ?, ?, ?, ?)",
-    m.userId, m.role, m.joinedAt, m.readSeq, m.muted ? 1 : 0,
+    m.userId,
+    m.role,
+    m.joinedAt,
+    m.readSeq,
+    m.muted ? 1 : 0,
   );
 }
 
@@ -107,28 +145,51 @@ export function latestSeq(sql: SqlStorage): number {
 }
 
 /** The message a sender already stored under this client id (a retried send). */
-export function findByClientId(sql: SqlStorage, conversationId: string, senderId: string, clientId: string): MessageView | undefined {
-  const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE sender_id = ? AND client_id = ?", senderId, clientId).toArray()[0];
+export function findByClientId(
+  sql: SqlStorage,
+  conversationId: string,
+  senderId: string,
+  clientId: string,
+): MessageView | undefined {
+  const row = sql
+    .exec<MessageRow>("SELECT * FROM messages WHERE sender_id = ? AND client_id = ?", senderId, clientId)
+    .toArray()[0];
   return row ? view(conversationId)(row) : undefined;
 }
 
 export function appendMessage(
-  sql: SqlStorage, conversationId: string, m: { id: string; senderId: string; clientId: string; kind: LogKind; body: unknown; sentAt: number },
+  sql: SqlStorage,
+  conversationId: string,
+  m: { id: string; senderId: string; clientId: string; kind: LogKind; body: unknown; sentAt: number },
 ): MessageView {
   const row = sql
     .exec<MessageRow>(
       "INSERT INTO messages (id, sender_id, client_id, kind, body, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-      m.id, m.senderId, m.clientId, m.kind, JSON.stringify(m.body), m.sentAt,
+      m.id,
+      m.senderId,
+      m.clientId,
+      m.kind,
+      JSON.stringify(m.body),
+      m.sentAt,
     )
     .one();
   return view(conversationId)(row);
 }
 
 /** Messages with after < seq < before, ascending; `newest` takes the page next to `before`. */
-export function messageRange(sql: SqlStorage, conversationId: string, q: { after: number; before: number; limit: number; newest: boolean }): MessageView[] {
+export function messageRange(
+  sql: SqlStorage,
+  conversationId: string,
+  q: { after: number; before: number; limit: number; newest: boolean },
+): MessageView[] {
   const order = q.newest ? "DESC" : "ASC";
   const rows = sql
-    .exec<MessageRow>(`SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ${order} LIMIT ?`, q.after, q.before, q.limit)
+    .exec<MessageRow>(
+      `SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ${order} LIMIT ?`,
+      q.after,
+      q.before,
+      q.limit,
+    )
     .toArray();
   if (q.newest) rows.reverse();
   return rows.map(view(conversationId));
@@ -136,13 +197,23 @@ export function messageRange(sql: SqlStorage, conversationId: string, q: { after
 
 /** Whether a file message, not recalled, references this file (recalling it withdraws members' access). */
 export function hasFileMessage(sql: SqlStorage, fileId: string): boolean {
-  return sql.exec("SELECT 1 FROM messages WHERE kind = 'file' AND json_extract(body, '$.fileId') = ? AND recalled_at IS NULL LIMIT 1", fileId).toArray().length > 0;
+  return (
+    sql
+      .exec(
+        "SELECT 1 FROM messages WHERE kind = 'file' AND json_extract(body, '$.fileId') = ? AND recalled_at IS NULL LIMIT 1",
+        fileId,
+      )
+      .toArray().length > 0
+  );
 }
 
 /** Messages (text, custom and file, not recalled) after the read cursor that others sent; events do not count. */
 export function unreadCount(sql: SqlStorage, userId: string, readSeq: number): number {
-  return sql.exec<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND kind IN ('text', 'custom', 'file') AND recalled_at IS NULL",
-    readSeq, userId,
-  ).one().n;
+  return sql
+    .exec<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND kind IN ('text', 'custom', 'file') AND recalled_at IS NULL",
+      readSeq,
+      userId,
+    )
+    .one().n;
 }

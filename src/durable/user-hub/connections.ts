@@ -4,7 +4,9 @@ import type { RecordEvent } from "./sessions";
 /** Storage of the connection log: the hub's open sockets by connection id. */
 export const connectionMigrations: readonly DoMigration[] = [
   (sql) => {
-    sql.exec("CREATE TABLE open_conns (conn_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, opened_at INTEGER NOT NULL)");
+    sql.exec(
+      "CREATE TABLE open_conns (conn_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, opened_at INTEGER NOT NULL)",
+    );
   },
 ];
 
@@ -23,17 +25,39 @@ export class ConnectionLog {
   ) {}
 
   opened(connId: string, sessionId: string, now = Date.now()): void {
-    this.sql.exec("INSERT INTO open_conns (conn_id, session_id, opened_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", connId, sessionId, now);
-    this.record({ type: "connection.opened", subject: this.userId(), data: { userId: this.userId(), connId, sessionId } }, now);
+    this.sql.exec(
+      "INSERT INTO open_conns (conn_id, session_id, opened_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      connId,
+      sessionId,
+      now,
+    );
+    this.record(
+      { type: "connection.opened", subject: this.userId(), data: { userId: this.userId(), connId, sessionId } },
+      now,
+    );
   }
 
   closed(connId: string, now = Date.now()): void {
-    const row = this.sql.exec<{ session_id: string; opened_at: number }>("DELETE FROM open_conns WHERE conn_id = ? RETURNING session_id, opened_at", connId).toArray()[0];
+    const row = this.sql
+      .exec<{ session_id: string; opened_at: number }>(
+        "DELETE FROM open_conns WHERE conn_id = ? RETURNING session_id, opened_at",
+        connId,
+      )
+      .toArray()[0];
     if (!row) return;
-    this.record({
-      type: "connection.closed", subject: this.userId(),
-      data: { userId: this.userId(), connId, sessionId: row.session_id, durationMs: Math.max(0, now - row.opened_at) },
-    }, now);
+    this.record(
+      {
+        type: "connection.closed",
+        subject: this.userId(),
+        data: {
+          userId: this.userId(),
+          connId,
+          sessionId: row.session_id,
+          durationMs: Math.max(0, now - row.opened_at),
+        },
+      },
+      now,
+    );
   }
 
   /** Closes the rows of sockets the runtime no longer holds. */

@@ -8,7 +8,9 @@ export const graphMigrations: readonly DoMigration[] = [
       message TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
       status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected', 'cancelled', 'refused')))`);
     sql.exec(`CREATE INDEX friend_requests_peer ON friend_requests (peer_id, status)`);
-    sql.exec(`CREATE TABLE friends (peer_id TEXT PRIMARY KEY, remark TEXT NOT NULL DEFAULT '', group_id TEXT, created_at INTEGER NOT NULL)`);
+    sql.exec(
+      `CREATE TABLE friends (peer_id TEXT PRIMARY KEY, remark TEXT NOT NULL DEFAULT '', group_id TEXT, created_at INTEGER NOT NULL)`,
+    );
     sql.exec(`CREATE TABLE friend_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE blocks (peer_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`);
     // Reverse edges: who blocked this user (kept so checks are local).
@@ -46,16 +48,33 @@ export class GraphStore {
   }
   pendingWith(peer: string, direction: "in" | "out", now: number): RequestRow | undefined {
     return this.sql
-      .exec<RequestRow>("SELECT * FROM friend_requests WHERE peer_id = ? AND direction = ? AND status = 'pending' AND expires_at > ?", peer, direction, now)
+      .exec<RequestRow>(
+        "SELECT * FROM friend_requests WHERE peer_id = ? AND direction = ? AND status = 'pending' AND expires_at > ?",
+        peer,
+        direction,
+        now,
+      )
       .toArray()[0];
   }
   pendingCount(direction: "in" | "out", now: number): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM friend_requests WHERE direction = ? AND status = 'pending' AND expires_at > ?", direction, now).one().n;
+    return this.sql
+      .exec<{ n: number }>(
+        "SELECT count(*) AS n FROM friend_requests WHERE direction = ? AND status = 'pending' AND expires_at > ?",
+        direction,
+        now,
+      )
+      .one().n;
   }
   insertRequest(r: RequestRow): void {
     this.sql.exec(
       "INSERT INTO friend_requests (id, direction, peer_id, message, created_at, expires_at, status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-      r.id, r.direction, r.peer_id, r.message, r.created_at, r.expires_at, r.status,
+      r.id,
+      r.direction,
+      r.peer_id,
+      r.message,
+      r.created_at,
+      r.expires_at,
+      r.status,
     );
   }
   setStatus(id: string, status: string): void {
@@ -74,7 +93,11 @@ export class GraphStore {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM friends").one().n;
   }
   addFriend(peer: string, now: number): void {
-    this.sql.exec("INSERT INTO friends (peer_id, created_at) VALUES (?, ?) ON CONFLICT (peer_id) DO NOTHING", peer, now);
+    this.sql.exec(
+      "INSERT INTO friends (peer_id, created_at) VALUES (?, ?) ON CONFLICT (peer_id) DO NOTHING",
+      peer,
+      now,
+    );
   }
   removeFriend(peer: string): boolean {
     return this.sql.exec("DELETE FROM friends WHERE peer_id = ?", peer).rowsWritten > 0;
@@ -86,6 +109,11 @@ export class GraphStore {
     return this.sql.exec("SELECT 1 FROM blocked_by WHERE peer_id = ?", peer).toArray().length > 0;
   }
   enqueue(peer: string, message: unknown, now: number): void {
-    this.sql.exec("INSERT INTO peer_outbox (peer_id, message, created_at) VALUES (?, ?, ?)", peer, JSON.stringify(message), now);
+    this.sql.exec(
+      "INSERT INTO peer_outbox (peer_id, message, created_at) VALUES (?, ?, ?)",
+      peer,
+      JSON.stringify(message),
+      now,
+    );
   }
 }

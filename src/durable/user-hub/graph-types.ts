@@ -1,6 +1,15 @@
 /** Shapes of the friend graph's RPCs between routes and hubs, and between two users' hubs. */
 export type PeerMessage =
-  | { op: "request"; requestId: string; message: string; createdAt: number; expiresAt: number; autoAccept: boolean; maxFriends: number; maxPending: number }
+  | {
+      op: "request";
+      requestId: string;
+      message: string;
+      createdAt: number;
+      expiresAt: number;
+      autoAccept: boolean;
+      maxFriends: number;
+      maxPending: number;
+    }
   | { op: "accepted"; requestId: string }
   | { op: "rejected"; requestId: string }
   | { op: "cancelled"; requestId: string }
@@ -29,8 +38,15 @@ export interface SendRequestInput extends GraphIdentity {
 }
 
 export type GraphError =
-  | "already_friends" | "you_blocked" | "not_found" | "friend_limit" | "pending_limit"
-  | "request_not_found" | "request_not_pending" | "not_friends" | "group_not_found";
+  | "already_friends"
+  | "you_blocked"
+  | "not_found"
+  | "friend_limit"
+  | "pending_limit"
+  | "request_not_found"
+  | "request_not_pending"
+  | "not_friends"
+  | "group_not_found";
 
 export type GraphResult<T> = { ok: true; value: T } | { ok: false; error: GraphError };
 

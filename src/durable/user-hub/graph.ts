@@ -45,25 +45,53 @@ export class FriendGraph {
     if (s.blocks(i.to)) return Promise.resolve(fail("you_blocked"));
     if (s.isFriend(i.to)) return Promise.resolve(fail("already_friends"));
     const incoming = s.pendingWith(i.to, "in", i.now);
-    if (incoming) return this.accept(i, incoming.id, i.maxFriends, i.now).then((r) => (r.ok ? ok({ status: "accepted" as const, requestId: incoming.id }) : r));
+    if (incoming)
+      return this.accept(i, incoming.id, i.maxFriends, i.now).then((r) =>
+        r.ok ? ok({ status: "accepted" as const, requestId: incoming.id }) : r,
+      );
     const existing = s.pendingWith(i.to, "out", i.now);
     if (existing) return Promise.resolve(ok({ status: "pending" as const, requestId: existing.id }));
     if (s.friendCount() >= i.maxFriends) return Promise.resolve(fail("friend_limit"));
     if (s.pendingCount("out", i.now) >= i.maxPending) return Promise.resolve(fail("pending_limit"));
-    const msg: PeerMessage = { op: "request", requestId: i.requestId, message: i.message, createdAt: i.now, expiresAt: i.now + i.ttlMs, autoAccept: i.autoAccept, maxFriends: i.maxFriends, maxPending: i.maxPending };
+    const msg: PeerMessage = {
+      op: "request",
+      requestId: i.requestId,
+      message: i.message,
+      createdAt: i.now,
+      expiresAt: i.now + i.ttlMs,
+      autoAccept: i.autoAccept,
+      maxFriends: i.maxFriends,
+      maxPending: i.maxPending,
+    };
     this.storage.transactionSync(() => {
-      s.insertRequest({ id: i.requestId, direction: "out", peer_id: i.to, message: i.message, created_at: i.now, expires_at: msg.expiresAt, status: "pending" });
+      s.insertRequest({
+        id: i.requestId,
+        direction: "out",
+        peer_id: i.to,
+        message: i.message,
+        created_at: i.now,
+        expires_at: msg.expiresAt,
+        status: "pending",
+      });
       s.enqueue(i.to, msg, i.now);
       this.event("friend.requested", { userId: i.userId, toUserId: i.to, requestId: i.requestId }, i.now);
     });
     return this.flush(i).then(() => {
       const row = s.request(i.requestId);
       if (row?.status === "refused") return fail<{ status: "pending" | "accepted"; requestId: string }>("not_found");
-      return ok({ status: row?.status === "accepted" ? ("accepted" as const) : ("pending" as const), requestId: i.requestId });
+      return ok({
+        status: row?.status === "accepted" ? ("accepted" as const) : ("pending" as const),
+        requestId: i.requestId,
+      });
     });
   }
 
-  async accept(me: GraphIdentity, requestId: string, maxFriends: number, now: number): Promise<GraphResult<{ friendId: string }>> {
+  async accept(
+    me: GraphIdentity,
+    requestId: string,
+    maxFriends: number,
+    now: number,
+  ): Promise<GraphResult<{ friendId: string }>> {
     const r = this.store.request(requestId);
     if (!r || r.direction !== "in") return fail("request_not_found");
     if (r.status === "accepted") return ok({ friendId: r.peer_id }); // a retry, or a racing accept
@@ -78,7 +106,12 @@ export class FriendGraph {
   }
 
   /** Rejects an incoming request, or cancels an outgoing one. */
-  async close(me: GraphIdentity, requestId: string, how: "rejected" | "cancelled", now: number): Promise<GraphResult<null>> {
+  async close(
+    me: GraphIdentity,
+    requestId: string,
+    how: "rejected" | "cancelled",
+    now: number,
+  ): Promise<GraphResult<null>> {
     const r = this.store.request(requestId);
     if (!r || r.direction !== (how === "rejected" ? "in" : "out")) return fail("request_not_found");
     if (r.status === how) return ok(null);
@@ -130,7 +163,8 @@ export class FriendGraph {
           const known = s.request(msg.requestId);
           if (s.blocks(from)) result = "refused";
           else if (s.isFriend(from)) result = "accepted";
-          else if (known) result = known.status === "accepted" ? "accepted" : known.status === "pending" ? "pending" : "refused";
+          else if (known)
+            result = known.status === "accepted" ? "accepted" : known.status === "pending" ? "pending" : "refused";
           else if (s.pendingWith(from, "out", now) || msg.autoAccept) {
             // Mutual requests, or a recipient who accepts anyone: one friendship, no pending left.
             if (s.friendCount() >= msg.maxFriends) result = "refused_limit";
@@ -142,7 +176,11 @@ export class FriendGraph {
           } else if (s.pendingCount("in", now) >= msg.maxPending) result = "refused_limit";
           else {
             s.insertRequest(incoming(msg, from, "pending"));
-            this.event("friend.request.received", { userId: me, fromUserId: from, requestId: msg.requestId, message: msg.message }, now);
+            this.event(
+              "friend.request.received",
+              { userId: me, fromUserId: from, requestId: msg.requestId, message: msg.message },
+              now,
+            );
             result = "pending";
           }
           break;
@@ -162,7 +200,11 @@ export class FriendGraph {
           s.removeFriend(from);
           break;
         case "blocked":
-          this.storage.sql.exec("INSERT INTO blocked_by (peer_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", from, now);
+          this.storage.sql.exec(
+            "INSERT INTO blocked_by (peer_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            from,
+            now,
+          );
           s.removeFriend(from);
           s.closePendingWith(from, "cancelled");
           break;
@@ -179,7 +221,11 @@ export class FriendGraph {
    * refused). On failure the message stays queued and the alarm retries with backoff.
    */
   async flush(me: GraphIdentity, now = Date.now()): Promise<void> {
-    const rows = this.storage.sql.exec<{ id: number; peer_id: string; message: string; attempts: number }>("SELECT id, peer_id, message, attempts FROM peer_outbox ORDER BY id").toArray();
+    const rows = this.storage.sql
+      .exec<{ id: number; peer_id: string; message: string; attempts: number }>(
+        "SELECT id, peer_id, message, attempts FROM peer_outbox ORDER BY id",
+      )
+      .toArray();
     for (const row of rows) {
       const msg = JSON.parse(row.message) as PeerMessage;
       let result: PeerResult;
@@ -205,5 +251,13 @@ export class FriendGraph {
 }
 
 function incoming(msg: Extract<PeerMessage, { op: "request" }>, from: string, status: string): RequestRow {
-  return { id: msg.requestId, direction: "in", peer_id: from, message: msg.message, created_at: msg.createdAt, expires_at: msg.expiresAt, status };
+  return {
+    id: msg.requestId,
+    direction: "in",
+    peer_id: from,
+    message: msg.message,
+    created_at: msg.createdAt,
+    expires_at: msg.expiresAt,
+    status,
+  };
 }

@@ -3,12 +3,41 @@ import { slidingWindow, type RateLimitResult, type WindowState } from "../slidin
 import { doName } from "../names";
 import { migrateStorage } from "../storage-migrations";
 import { FriendGraph } from "./graph";
-import { editGroup, listBlocks, listFriends, listGroups, listRequests, updateFriend, type GroupEdit } from "./graph-lists";
-import { graphMigrations } from "./graph-store";
-import type { FriendGroupView, FriendRequestView, FriendView, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import {
-  findRefreshToken, hashRefreshToken, insertSession, isUsable, loadLiveSessions, markRevoked, newRefreshToken,
-  hubEventSource, hubOutboxMigrations, parseRefreshToken, sessionMigrations, storeRefreshToken, toEvict, type SessionState,
+  editGroup,
+  listBlocks,
+  listFriends,
+  listGroups,
+  listRequests,
+  updateFriend,
+  type GroupEdit,
+} from "./graph-lists";
+import { graphMigrations } from "./graph-store";
+import type {
+  FriendGroupView,
+  FriendRequestView,
+  FriendView,
+  GraphIdentity,
+  GraphResult,
+  PeerMessage,
+  PeerResult,
+  SendRequestInput,
+} from "./graph-types";
+import {
+  findRefreshToken,
+  hashRefreshToken,
+  insertSession,
+  isUsable,
+  loadLiveSessions,
+  markRevoked,
+  newRefreshToken,
+  hubEventSource,
+  hubOutboxMigrations,
+  parseRefreshToken,
+  sessionMigrations,
+  storeRefreshToken,
+  toEvict,
+  type SessionState,
 } from "./sessions";
 import { alarmBy, DurableOutbox, OUTBOX_PUBLISHED_CLEANUP } from "../outbox";
 import { HubPresence } from "./presence";
@@ -49,16 +78,48 @@ export class UserHub extends DurableObject<Env> {
     this.outbox = new DurableOutbox(ctx, env, () => hubEventSource(ctx.storage.sql, this.userId), alarmBy(ctx.storage));
     this.graph = new FriendGraph(
       ctx.storage,
-      (tenantId, to, from, msg) => env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
+      (tenantId, to, from, msg) =>
+        env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
       alarmBy(ctx.storage),
       (e, now) => this.outbox.record(e, now),
     );
-    this.presence = new HubPresence(ctx, env, () => this.userId, (peer) => this.relation(peer), (frame) => this.sockets.deliver(frame), alarmBy(ctx.storage));
-    const connections = new ConnectionLog(ctx.storage.sql, (e, now) => this.outbox.record(e, now), () => this.userId);
-    this.sockets = new HubSockets(ctx, env, () => this.userId, (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null), this.presence, connections, (peer) => this.relation(peer));
+    this.presence = new HubPresence(
+      ctx,
+      env,
+      () => this.userId,
+      (peer) => this.relation(peer),
+      (frame) => this.sockets.deliver(frame),
+      alarmBy(ctx.storage),
+    );
+    const connections = new ConnectionLog(
+      ctx.storage.sql,
+      (e, now) => this.outbox.record(e, now),
+      () => this.userId,
+    );
+    this.sockets = new HubSockets(
+      ctx,
+      env,
+      () => this.userId,
+      (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null),
+      this.presence,
+      connections,
+      (peer) => this.relation(peer),
+    );
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, [...sessionMigrations, ...graphMigrations, ...socketMigrations, ...hubOutboxMigrations, ...connectionMigrations, OUTBOX_PUBLISHED_CLEANUP]);
-      const meta = new Map(ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, r.value]));
+      migrateStorage(ctx.storage, [
+        ...sessionMigrations,
+        ...graphMigrations,
+        ...socketMigrations,
+        ...hubOutboxMigrations,
+        ...connectionMigrations,
+        OUTBOX_PUBLISHED_CLEANUP,
+      ]);
+      const meta = new Map(
+        ctx.storage.sql
+          .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+          .toArray()
+          .map((r) => [r.key, r.value]),
+      );
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.userId = meta.get("userId") ?? "";
       this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
@@ -67,7 +128,11 @@ export class UserHub extends DurableObject<Env> {
   }
 
   private setMeta(key: string, value: string): void {
-    this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 
   private revoke(id: string, reason: RevokeReason, now: number): void {
@@ -81,24 +146,43 @@ export class UserHub extends DurableObject<Env> {
   private live = (now: number): SessionState[] => [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
 
   // ---- realtime (sockets.ts): the upgrade the Worker authenticated, frames, delivery ----
-  override fetch(req: Request): Response { return this.sockets.upgrade(req); }
-  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> { return this.sockets.message(ws, raw); }
-  override webSocketClose(ws: WebSocket): void { this.sockets.forget(ws); }
-  override webSocketError(ws: WebSocket): void { this.sockets.forget(ws); }
+  override fetch(req: Request): Response {
+    return this.sockets.upgrade(req);
+  }
+  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    return this.sockets.message(ws, raw);
+  }
+  override webSocketClose(ws: WebSocket): void {
+    this.sockets.forget(ws);
+  }
+  override webSocketError(ws: WebSocket): void {
+    this.sockets.forget(ws);
+  }
   /** Writes a frame to the user's sockets (called by conversations' fan-out). */
-  deliver(frame: string, opts: DeliverOptions = {}): number { return this.sockets.deliver(frame, opts); }
+  deliver(frame: string, opts: DeliverOptions = {}): number {
+    return this.sockets.deliver(frame, opts);
+  }
   /** Ends every socket with a final `closed` frame (tenant suspended or deleted); returns how many. */
   closeSockets(reason: string): number {
     const sockets = this.ctx.getWebSockets();
-    for (const sessionId of new Set(sockets.map((ws) => this.ctx.getTags(ws)[0] ?? ""))) this.sockets.closeSession(sessionId, reason);
+    for (const sessionId of new Set(sockets.map((ws) => this.ctx.getTags(ws)[0] ?? "")))
+      this.sockets.closeSession(sessionId, reason);
     return sockets.length;
   }
   /** How many sockets the user holds (0 = offline), for push decisions. */
-  connectedDevices(): number { return this.ctx.getWebSockets().length; }
+  connectedDevices(): number {
+    return this.ctx.getWebSockets().length;
+  }
   // ---- presence (presence.ts): a friend's change arriving, what a viewer may see, the privacy setting ----
-  deliverPresence(from: string, frame: string): number { return this.presence.receive(from, frame); }
-  presenceFor(viewer: string, privacy?: PresencePrivacy): PresenceView | null { return this.presence.viewFor(viewer, privacy); }
-  setPresencePrivacy(privacy: PresencePrivacy): void { this.presence.setPrivacy(privacy); }
+  deliverPresence(from: string, frame: string): number {
+    return this.presence.receive(from, frame);
+  }
+  presenceFor(viewer: string, privacy?: PresencePrivacy): PresenceView | null {
+    return this.presence.viewFor(viewer, privacy);
+  }
+  setPresencePrivacy(privacy: PresencePrivacy): void {
+    this.presence.setPrivacy(privacy);
+  }
 
   /** Opens a session for a device (one per device: a second sign-in replaces the first). */
   async createSession(n: NewSession): Promise<CreateResult> {
@@ -110,16 +194,32 @@ export class UserHub extends DurableObject<Env> {
     for (const id of evicted) this.revoke(id, "evicted", n.now);
 
     const state: SessionState = {
-      id: n.sessionId, deviceId: n.device.id, deviceName: n.device.name, platform: n.device.platform, ip: n.ip,
-      userAgent: n.userAgent, createdAt: n.now, lastUsedAt: n.now, expiresAt: n.now + n.policy.absoluteMs,
-      idleMs: n.policy.idleMs, revokedAt: null, persistedUse: n.now,
+      id: n.sessionId,
+      deviceId: n.device.id,
+      deviceName: n.device.name,
+      platform: n.device.platform,
+      ip: n.ip,
+      userAgent: n.userAgent,
+      createdAt: n.now,
+      lastUsedAt: n.now,
+      expiresAt: n.now + n.policy.absoluteMs,
+      idleMs: n.policy.idleMs,
+      revokedAt: null,
+      persistedUse: n.now,
     };
     const refreshToken = newRefreshToken(n.userId, n.sessionId);
     const hash = await hashRefreshToken(refreshToken);
     this.ctx.storage.transactionSync(() => {
       insertSession(this.ctx.storage.sql, state);
       storeRefreshToken(this.ctx.storage.sql, hash, n.sessionId, n.now);
-      this.outbox.record({ type: "session.created", subject: n.userId, data: { userId: n.userId, sessionId: n.sessionId, platform: n.device.platform } }, n.now);
+      this.outbox.record(
+        {
+          type: "session.created",
+          subject: n.userId,
+          data: { userId: n.userId, sessionId: n.sessionId, platform: n.device.platform },
+        },
+        n.now,
+      );
     });
     this.sessions.set(n.sessionId, state);
     return { ok: true, refreshToken, evicted };
@@ -144,7 +244,8 @@ export class UserHub extends DurableObject<Env> {
     if (usable !== "ok") return { ok: false, reason: usable };
 
     if (row.used_at !== null) {
-      if (now - row.used_at <= REFRESH_GRACE_MS && row.successor) return { ok: true, sessionId: session.id, refreshToken: row.successor };
+      if (now - row.used_at <= REFRESH_GRACE_MS && row.successor)
+        return { ok: true, sessionId: session.id, refreshToken: row.successor };
       this.revoke(session.id, "reuse_detected", now);
       return { ok: false, reason: "reused" };
     }
@@ -154,9 +255,15 @@ export class UserHub extends DurableObject<Env> {
       sql.exec("UPDATE refresh_tokens SET used_at = ?, successor = ? WHERE hash = ?", now, successor, hash);
       storeRefreshToken(sql, successorHash, session.id, now);
       // Successors are only needed during their grace window: do not keep live tokens at rest.
-      sql.exec("UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND used_at < ?", now - REFRESH_GRACE_MS);
+      sql.exec(
+        "UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND used_at < ?",
+        now - REFRESH_GRACE_MS,
+      );
       sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, session.id);
-      this.outbox.record({ type: "session.refreshed", subject: parsed.userId, data: { userId: parsed.userId, sessionId: session.id } }, now);
+      this.outbox.record(
+        { type: "session.refreshed", subject: parsed.userId, data: { userId: parsed.userId, sessionId: session.id } },
+        now,
+      );
     });
     session.lastUsedAt = now;
     session.persistedUse = now;
@@ -269,13 +376,22 @@ export class UserHub extends DurableObject<Env> {
     await this.outbox.publish();
   }
 
-  friends(limit: number, after?: string, groupId?: string): FriendView[] { return listFriends(this.ctx.storage.sql, limit, after, groupId); }
+  friends(limit: number, after?: string, groupId?: string): FriendView[] {
+    return listFriends(this.ctx.storage.sql, limit, after, groupId);
+  }
 
-  friendRequests(direction: "in" | "out", limit: number, before?: [number, string], now = Date.now()): FriendRequestView[] {
+  friendRequests(
+    direction: "in" | "out",
+    limit: number,
+    before?: [number, string],
+    now = Date.now(),
+  ): FriendRequestView[] {
     return listRequests(this.ctx.storage.sql, direction, now, limit, before);
   }
 
-  blockList(limit: number, after?: string): { userId: string; since: number }[] { return listBlocks(this.ctx.storage.sql, limit, after); }
+  blockList(limit: number, after?: string): { userId: string; since: number }[] {
+    return listBlocks(this.ctx.storage.sql, limit, after);
+  }
 
   /** Whether this user is friends with / blocks / is blocked by `peer` (for other services' checks). */
   relation(peer: string): { friend: boolean; blocks: boolean; blockedBy: boolean } {
@@ -284,13 +400,20 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** Which of `peers` this user blocks or is blocked by (a message's mentions notify none of them). */
-  blockedAmong(peers: string[]): string[] { return peers.filter((p) => this.graph.store.blocks(p) || this.graph.store.blockedBy(p)); }
+  blockedAmong(peers: string[]): string[] {
+    return peers.filter((p) => this.graph.store.blocks(p) || this.graph.store.blockedBy(p));
+  }
 
-  updateFriend(peer: string, patch: { remark?: string | undefined; groupId?: string | null | undefined }): GraphResult<FriendView> {
+  updateFriend(
+    peer: string,
+    patch: { remark?: string | undefined; groupId?: string | null | undefined },
+  ): GraphResult<FriendView> {
     return updateFriend(this.ctx.storage, peer, patch);
   }
 
-  friendGroups(): FriendGroupView[] { return listGroups(this.ctx.storage.sql); }
+  friendGroups(): FriendGroupView[] {
+    return listGroups(this.ctx.storage.sql);
+  }
 
   /** Creates, renames or deletes a friend group (deleting ungroups its friends). */
   editGroup(op: GroupEdit, now = Date.now()): GraphResult<FriendGroupView | null> {

@@ -2,11 +2,22 @@ import { doName } from "../names";
 import type { UserHub } from "./index";
 import type { SocketAttachment } from "./sockets-types";
 import {
-  OFFLINE_GRACE_MS, type FriendPresence, type PresenceFrame, type PresenceHooks, type PresencePrivacy, type PresenceStatus, type PresenceView,
+  OFFLINE_GRACE_MS,
+  type FriendPresence,
+  type PresenceFrame,
+  type PresenceHooks,
+  type PresencePrivacy,
+  type PresenceStatus,
+  type PresenceView,
 } from "./presence-types";
 
 const PRIVACIES: readonly string[] = ["everyone", "friends", "nobody"];
-const KEY = { status: "presence.status", lastSeenAt: "presence.lastSeenAt", offlineDue: "presence.offlineDue", privacy: "presence.privacy" } as const;
+const KEY = {
+  status: "presence.status",
+  lastSeenAt: "presence.lastSeenAt",
+  offlineDue: "presence.offlineDue",
+  privacy: "presence.privacy",
+} as const;
 type Relation = { friend: boolean; blocks: boolean; blockedBy: boolean };
 
 /**
@@ -30,12 +41,18 @@ export class HubPresence implements PresenceHooks {
   ) {}
 
   private get(key: string): string | undefined {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]
+      ?.value;
   }
 
   private set(key: string, value: string | null): void {
     if (value === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = ?", key);
-    else this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    else
+      this.ctx.storage.sql.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        key,
+        value,
+      );
   }
 
   private privacy(): PresencePrivacy {
@@ -62,7 +79,9 @@ export class HubPresence implements PresenceHooks {
   /** Friends who may hear of this user's presence (blocks either way excluded). */
   private audience(): string[] {
     return this.ctx.storage.sql
-      .exec<{ peer_id: string }>("SELECT peer_id FROM friends WHERE peer_id NOT IN (SELECT peer_id FROM blocks) AND peer_id NOT IN (SELECT peer_id FROM blocked_by)")
+      .exec<{ peer_id: string }>(
+        "SELECT peer_id FROM friends WHERE peer_id NOT IN (SELECT peer_id FROM blocks) AND peer_id NOT IN (SELECT peer_id FROM blocked_by)",
+      )
       .toArray()
       .map((r) => r.peer_id);
   }
@@ -77,7 +96,9 @@ export class HubPresence implements PresenceHooks {
     if (!force && status === this.announced()) return;
     this.set(KEY.status, status);
     if (this.privacy() === "nobody" && !force) return;
-    this.fanOut(JSON.stringify({ type: "presence", userId: this.userId(), status, ...(lastSeenAt ? { lastSeenAt } : {}) }));
+    this.fanOut(
+      JSON.stringify({ type: "presence", userId: this.userId(), status, ...(lastSeenAt ? { lastSeenAt } : {}) }),
+    );
   }
 
   private fanOut(frame: string): void {
@@ -140,7 +161,8 @@ export class HubPresence implements PresenceHooks {
     this.set(KEY.privacy, privacy);
     const status = this.announced();
     if (status === "offline") return;
-    if (privacy === "nobody") this.fanOut(JSON.stringify({ type: "presence", userId: this.userId(), status: "offline" }));
+    if (privacy === "nobody")
+      this.fanOut(JSON.stringify({ type: "presence", userId: this.userId(), status: "offline" }));
     else if (before === "nobody") this.announce(status, null, true);
   }
 
@@ -166,7 +188,8 @@ export class HubPresence implements PresenceHooks {
     const views = await Promise.allSettled(peers.map((p) => this.hub(p)?.presenceFor(me)));
     const friends: FriendPresence[] = [];
     views.forEach((v, i) => {
-      if (v.status === "fulfilled" && v.value && v.value.status !== "offline") friends.push({ userId: peers[i]!, status: v.value.status, lastSeenAt: v.value.lastSeenAt });
+      if (v.status === "fulfilled" && v.value && v.value.status !== "offline")
+        friends.push({ userId: peers[i]!, status: v.value.status, lastSeenAt: v.value.lastSeenAt });
     });
     try {
       ws.send(JSON.stringify({ type: "presence_snapshot", friends }));

@@ -39,19 +39,39 @@ export interface SessionState extends SessionView {
 }
 
 interface SessionRow extends Record<string, SqlStorageValue> {
-  id: string; device_id: string; device_name: string; platform: string; ip: string; user_agent: string;
-  created_at: number; last_used_at: number; expires_at: number; idle_ms: number; revoked_at: number | null;
+  id: string;
+  device_id: string;
+  device_name: string;
+  platform: string;
+  ip: string;
+  user_agent: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  idle_ms: number;
+  revoked_at: number | null;
 }
 
 export function loadLiveSessions(sql: SqlStorage, now: number): Map<string, SessionState> {
-  const rows = sql.exec<SessionRow>("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ?", now).toArray();
+  const rows = sql
+    .exec<SessionRow>("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ?", now)
+    .toArray();
   return new Map(
     rows.map((r) => [
       r.id,
       {
-        id: r.id, deviceId: r.device_id, deviceName: r.device_name, platform: r.platform, ip: r.ip, userAgent: r.user_agent,
-        createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, idleMs: r.idle_ms,
-        revokedAt: r.revoked_at, persistedUse: r.last_used_at,
+        id: r.id,
+        deviceId: r.device_id,
+        deviceName: r.device_name,
+        platform: r.platform,
+        ip: r.ip,
+        userAgent: r.user_agent,
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+        expiresAt: r.expires_at,
+        idleMs: r.idle_ms,
+        revokedAt: r.revoked_at,
+        persistedUse: r.last_used_at,
       },
     ]),
   );
@@ -61,13 +81,34 @@ export function insertSession(sql: SqlStorage, s: SessionState): void {
   sql.exec(
     `INSERT INTO sessions (id, device_id, device_name, platform, ip, user_agent, created_at, last_used_at, expires_at, idle_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    s.id, s.deviceId, s.deviceName, s.platform, s.ip, s.userAgent, s.createdAt, s.lastUsedAt, s.expiresAt, s.idleMs,
+    s.id,
+    s.deviceId,
+    s.deviceName,
+    s.platform,
+    s.ip,
+    s.userAgent,
+    s.createdAt,
+    s.lastUsedAt,
+    s.expiresAt,
+    s.idleMs,
   );
 }
 
 /** Marks a session revoked and records a session.revoked event in the same storage write. */
-export function markRevoked(sql: SqlStorage, record: RecordEvent, id: string, reason: RevokeReason, now: number, userId: string): void {
-  sql.exec("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL", now, reason, id);
+export function markRevoked(
+  sql: SqlStorage,
+  record: RecordEvent,
+  id: string,
+  reason: RevokeReason,
+  now: number,
+  userId: string,
+): void {
+  sql.exec(
+    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+    now,
+    reason,
+    id,
+  );
   record({ type: "session.revoked", subject: userId, data: { userId, sessionId: id, reason } }, now);
 }
 
@@ -134,5 +175,7 @@ interface RefreshRow extends Record<string, SqlStorageValue> {
 }
 
 export function findRefreshToken(sql: SqlStorage, hash: string): RefreshRow | undefined {
-  return sql.exec<RefreshRow>("SELECT session_id, used_at, successor FROM refresh_tokens WHERE hash = ?", hash).toArray()[0];
+  return sql
+    .exec<RefreshRow>("SELECT session_id, used_at, successor FROM refresh_tokens WHERE hash = ?", hash)
+    .toArray()[0];
 }

@@ -45,7 +45,9 @@ function parse(raw: string | ArrayBuffer): { ok: true; value: unknown } | { ok: 
   if (typeof raw !== "string") return { ok: false, message: "Frames are JSON text; binary frames are not accepted." };
   // The same guard as HTTP bodies: depth, NUL and lone surrogates are refused before parsing.
   const parsed = parseGuardedJson(raw);
-  return parsed.ok ? parsed : { ok: false, message: parsed.malformed ? "The frame is not valid JSON." : parsed.message };
+  return parsed.ok
+    ? parsed
+    : { ok: false, message: parsed.malformed ? "The frame is not valid JSON." : parsed.message };
 }
 
 /** True when an object in `v` has an own `__proto__` key (JSON.parse makes them own keys). */
@@ -72,15 +74,35 @@ export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
   // holding one would be answered as if it were not there: refused instead, wherever it is.
   if (hasProtoKey(json.value)) {
     const clientId = clientIdOf(json.value);
-    return { ok: false, error: { type: "error", code: "invalid_frame", message: "__proto__ is not allowed as a key.", ...(clientId ? { clientId } : {}) } };
+    return {
+      ok: false,
+      error: {
+        type: "error",
+        code: "invalid_frame",
+        message: "__proto__ is not allowed as a key.",
+        ...(clientId ? { clientId } : {}),
+      },
+    };
   }
-  const type = typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
-  const parsed = typeof type === "string" && PRESENCE_FRAME_TYPES.includes(type) ? PresenceFrameSchema.safeParse(json.value) : ClientFrameSchema.safeParse(json.value);
+  const type =
+    typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
+  const parsed =
+    typeof type === "string" && PRESENCE_FRAME_TYPES.includes(type)
+      ? PresenceFrameSchema.safeParse(json.value)
+      : ClientFrameSchema.safeParse(json.value);
   if (parsed.success) return { ok: true, frame: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
   const clientId = clientIdOf(json.value);
-  return { ok: false, error: { type: "error", code: "invalid_frame", message: `${where}${issue?.message ?? "invalid frame"}`, ...(clientId ? { clientId } : {}) } };
+  return {
+    ok: false,
+    error: {
+      type: "error",
+      code: "invalid_frame",
+      message: `${where}${issue?.message ?? "invalid frame"}`,
+      ...(clientId ? { clientId } : {}),
+    },
+  };
 }
 
 /** Handles one parsed client frame. A bad frame gets its error frame; the socket stays up. */
@@ -102,13 +124,28 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
       const { conversationId, clientId, kind, body } = frame;
       const senderAlone = ctx.alone();
       const mentions = mentionsIn(kind, body);
-      const r = plain<SendResult>(await ctx.conversation(conversationId).send(ctx.userId, { clientId, kind, body }, {
-        exceptConn: ctx.connId, relation: ctx.vouch(conversationId), senderAlone, blockedMentions: mentions.length ? ctx.blockedAmong(mentions) : [],
-      }));
+      const r = plain<SendResult>(
+        await ctx.conversation(conversationId).send(
+          ctx.userId,
+          { clientId, kind, body },
+          {
+            exceptConn: ctx.connId,
+            relation: ctx.vouch(conversationId),
+            senderAlone,
+            blockedMentions: mentions.length ? ctx.blockedAmong(mentions) : [],
+          },
+        ),
+      );
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
       if (r.value.peer) ctx.remember(conversationId, r.value.peer);
       if (senderAlone && !r.value.duplicate) ctx.deliverOwn(r.value.message);
-      return ctx.send({ type: "ack", clientId, conversationId, seq: r.value.message.seq, messageId: r.value.message.messageId });
+      return ctx.send({
+        type: "ack",
+        clientId,
+        conversationId,
+        seq: r.value.message.seq,
+        messageId: r.value.message.messageId,
+      });
     }
     case "read": {
       const r = await ctx.conversation(frame.conversationId).read(ctx.userId, frame.seq);
@@ -127,11 +164,21 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
       // The object loads the tenant's windows and moderation itself (the hub has no tenant config).
       const { conversationId, messageId, clientId } = frame;
       const stub = ctx.conversation(conversationId);
-      const r = plain<MessageChange>(frame.type === "edit" ? await stub.edit(ctx.userId, messageId, frame.body) : await stub.recall(ctx.userId, messageId));
+      const r = plain<MessageChange>(
+        frame.type === "edit"
+          ? await stub.edit(ctx.userId, messageId, frame.body)
+          : await stub.recall(ctx.userId, messageId),
+      );
       const echo = clientId ? { clientId } : {};
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), ...echo, conversationId });
       // Every member's devices, this one included, get the log entry as a `message` frame.
-      return ctx.send({ type: frame.type === "edit" ? "edited" : "recalled", conversationId, messageId, seq: r.value.event.seq, ...echo });
+      return ctx.send({
+        type: frame.type === "edit" ? "edited" : "recalled",
+        conversationId,
+        messageId,
+        seq: r.value.event.seq,
+        ...echo,
+      });
     }
   }
 }
@@ -143,7 +190,11 @@ async function sync(ctx: FrameContext, cursors: Record<string, number>): Promise
   await ctx.sync(ids, async () => {
     // Asked in parallel, answered in the order the client listed them; ids not listed for the user are not asked.
     const listed = await ctx.listed(ids);
-    const results = await Promise.all(ids.map(async (id) => (listed.has(id) ? plain<SinceResult>(await ctx.conversation(id).since(ctx.userId, cursors[id]!)) : unlisted)));
+    const results = await Promise.all(
+      ids.map(async (id) =>
+        listed.has(id) ? plain<SinceResult>(await ctx.conversation(id).since(ctx.userId, cursors[id]!)) : unlisted,
+      ),
+    );
     const upTo = new Map<string, number>();
     ids.forEach((id, i) => {
       const r = results[i]!;
@@ -151,7 +202,12 @@ async function sync(ctx: FrameContext, cursors: Record<string, number>): Promise
       latest[id] = r.value.latestSeq;
       upTo.set(id, r.value.latestSeq);
       if (r.value.truncated) {
-        ctx.send({ type: "sync_truncated", conversationId: id, fromSeq: cursors[id]! + 1, latestSeq: r.value.latestSeq });
+        ctx.send({
+          type: "sync_truncated",
+          conversationId: id,
+          fromSeq: cursors[id]! + 1,
+          latestSeq: r.value.latestSeq,
+        });
       } else {
         for (const item of r.value.items) ctx.deliverSynced(item);
       }

@@ -42,7 +42,8 @@ interface SocketState {
   recent: Map<string, number[]>;
 }
 
-const problem = (code: ErrorCode, detail: string) => Response.json({ code, detail }, { status: errorRegistry[code].status });
+const problem = (code: ErrorCode, detail: string) =>
+  Response.json({ code, detail }, { status: errorRegistry[code].status });
 
 /**
  * The user's WebSockets, terminated in the UserHub with the hibernation API. Every device of
@@ -77,17 +78,23 @@ export class HubSockets {
    * itself; the session is checked live here, and a ticket's id is spent here (one-time use).
    */
   upgrade(req: Request, now = Date.now()): Response {
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return problem("upgrade_required", "Expected a WebSocket upgrade.");
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return problem("upgrade_required", "Expected a WebSocket upgrade.");
     const h = (k: keyof typeof HUB_HEADERS) => req.headers.get(HUB_HEADERS[k]);
     const [tenantId, userId, sessionId] = [h("tenant"), h("user"), h("session")];
-    if (!tenantId || !userId || !sessionId || userId !== this.userId()) return problem("unauthenticated", "Sign in again.");
+    if (!tenantId || !userId || !sessionId || userId !== this.userId())
+      return problem("unauthenticated", "Sign in again.");
     const session = this.sessionLive(sessionId);
     if (!session) return problem("session_revoked", "The session is no longer valid.");
     const jti = h("ticketId");
     if (jti) {
       const sql = this.ctx.storage.sql;
       sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", now);
-      const spent = sql.exec("INSERT INTO used_tickets (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING", jti, Number(h("ticketExp") ?? now + 60_000));
+      const spent = sql.exec(
+        "INSERT INTO used_tickets (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
+        jti,
+        Number(h("ticketExp") ?? now + 60_000),
+      );
       if (spent.rowsWritten === 0) return problem("ticket_used", "The ticket was already used.");
     }
     const pair = new WebSocketPair();
@@ -95,7 +102,10 @@ export class HubSockets {
     this.ctx.acceptWebSocket(pair[1], [sessionId, connTag(connId)]);
     const attachment: SocketAttachment = {
       hub: {
-        tenantId, sessionId, deviceId: session.deviceId, connId,
+        tenantId,
+        sessionId,
+        deviceId: session.deviceId,
+        connId,
         framesPerSecond: Number(h("framesPerSecond")) || FRAMES_PER_SECOND,
         maxFrameBytes: Number(h("maxFrameBytes")) || MAX_FRAME_BYTES,
       },
@@ -112,7 +122,12 @@ export class HubSockets {
   async message(ws: WebSocket, raw: string | ArrayBuffer, now = Date.now()): Promise<void> {
     const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
     if (!att) return ws.close(CLOSE.policy, "unknown connection");
-    const bytes = typeof raw === "string" ? (raw.length * 3 <= att.maxFrameBytes ? raw.length : new TextEncoder().encode(raw).length) : raw.byteLength;
+    const bytes =
+      typeof raw === "string"
+        ? raw.length * 3 <= att.maxFrameBytes
+          ? raw.length
+          : new TextEncoder().encode(raw).length
+        : raw.byteLength;
     if (bytes > att.maxFrameBytes) return ws.close(CLOSE.tooLarge, `frames are limited to ${att.maxFrameBytes} bytes`);
     const state = this.state(ws);
     if (!state) return;
@@ -126,9 +141,13 @@ export class HubSockets {
     if (held.length && !(parsed.ok && parsed.frame.type === "sync")) this.release(ws, held);
     const carried = parsed.ok && parsed.frame.type === "sync" ? held : [];
     const ctx: FrameContext = {
-      userId: this.userId(), connId: att.connId,
+      userId: this.userId(),
+      connId: att.connId,
       listed: (ids) => this.memberships.listed(att.tenantId, ids),
-      conversation: (id) => this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(doName(att.tenantId, id))) as DurableObjectStub<Conversation>,
+      conversation: (id) =>
+        this.env.CONVERSATION.get(
+          this.env.CONVERSATION.idFromName(doName(att.tenantId, id)),
+        ) as DurableObjectStub<Conversation>,
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
@@ -136,17 +155,24 @@ export class HubSockets {
         const peer = this.peers.get(id);
         return peer === undefined ? undefined : { peer, ...this.relationWith(peer) };
       },
-      blockedAmong: (ids) => ids.filter((u) => {
-        const r = this.relationWith(u);
-        return r.blocks || r.blockedBy;
-      }),
+      blockedAmong: (ids) =>
+        ids.filter((u) => {
+          const r = this.relationWith(u);
+          return r.blocks || r.blockedBy;
+        }),
       remember: (id, peer) => {
         if (this.peers.size >= PEERS_MAX) this.peers.clear();
         this.peers.set(id, peer);
       },
       alone: () => this.ctx.getWebSockets().length === 1,
-      deliverOwn: (item) => this.deliver(JSON.stringify({ type: "message", ...item }), { exceptConn: att.connId, conversationId: item.conversationId, seq: item.seq }),
-      deliverSynced: (item) => this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
+      deliverOwn: (item) =>
+        this.deliver(JSON.stringify({ type: "message", ...item }), {
+          exceptConn: att.connId,
+          conversationId: item.conversationId,
+          seq: item.seq,
+        }),
+      deliverSynced: (item) =>
+        this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
     await handleFrame(ctx, parsed);
   }
@@ -209,12 +235,19 @@ export class HubSockets {
    * carried over), then releases what was held minus what the sync already sent: the device sees
    * each seq once, in order. A socket that closes meanwhile gets nothing more.
    */
-  private async sync(ws: WebSocket, conversations: string[], run: () => Promise<Map<string, number>>, carried: Held[]): Promise<void> {
+  private async sync(
+    ws: WebSocket,
+    conversations: string[],
+    run: () => Promise<Map<string, number>>,
+    carried: Held[],
+  ): Promise<void> {
     const state = this.state(ws);
     if (!state) return;
     // Carried frames of other conversations keep theirs held too, or a newer live one would pass them.
     const ids = new Set([...conversations, ...carried.flatMap((h) => (h.conversationId ? [h.conversationId] : []))]);
-    const sync = state.sync ? { conversations: new Set([...state.sync.conversations, ...ids]), queue: state.sync.queue } : { conversations: ids, queue: [] as Held[] };
+    const sync = state.sync
+      ? { conversations: new Set([...state.sync.conversations, ...ids]), queue: state.sync.queue }
+      : { conversations: ids, queue: [] as Held[] };
     sync.queue.push(...carried);
     state.sync = sync;
     let upTo = new Map<string, number>();
@@ -230,7 +263,9 @@ export class HubSockets {
 
   /** The connection ids of the sockets the runtime holds (for the connection log's reconciliation). */
   liveConnIds(): Set<string> {
-    const ids = this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId);
+    const ids = this.ctx
+      .getWebSockets()
+      .map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId);
     return new Set(ids.filter((id): id is string => !!id));
   }
 
@@ -244,7 +279,9 @@ export class HubSockets {
       if (!att || att.connId === opts.exceptConn) continue;
       n++;
       const state = this.states.get(ws);
-      const held = !opts.conversationId ? undefined : state?.opening ?? (state?.sync?.conversations.has(opts.conversationId) ? state.sync : undefined);
+      const held = !opts.conversationId
+        ? undefined
+        : (state?.opening ?? (state?.sync?.conversations.has(opts.conversationId) ? state.sync : undefined));
       if (held) {
         held.queue.push({ frame, conversationId: opts.conversationId, seq: opts.seq });
       } else if (opts.conversationId && opts.seq !== undefined) {

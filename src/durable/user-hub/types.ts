@@ -41,7 +41,9 @@ export interface SessionView {
   expiresAt: number;
 }
 
-export type CreateResult = { ok: true; refreshToken: string; evicted: string[] } | { ok: false; reason: "session_limit" | "user_inactive" };
+export type CreateResult =
+  | { ok: true; refreshToken: string; evicted: string[] }
+  | { ok: false; reason: "session_limit" | "user_inactive" };
 
 export type RefreshResult =
   | { ok: true; sessionId: string; refreshToken: string }
@@ -51,4 +53,14 @@ export type CheckResult =
   | { ok: true; rate?: RateLimitResult }
   | { ok: false; reason: "unknown" | "revoked" | "expired" | "user_inactive" };
 
-export type RevokeReason = "logout" | "revoked" | "revoked_others" | "password_changed" | "reuse_detected" | "evicted" | "replaced" | "force_logout" | "user_suspended" | "user_deleted";
+export type RevokeReason =
+  | "logout"
+  | "revoked"
+  | "revoked_others"
+  | "password_changed"
+  | "reuse_detected"
+  | "evicted"
+  | "replaced"
+  | "force_logout"
+  | "user_suspended"
+  | "user_deleted";

@@ -25,24 +25,41 @@ const tenantResponse = jsonResponse(TenantSchema, "The tenant");
 
 adminRoutes.openapi(
   createRoute({
-    method: "post", path: "/tenants", tags, security, summary: "Create a tenant (provisions and migrates its database)",
-    request: { headers: IdempotencyHeaderSchema, body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } } },
+    method: "post",
+    path: "/tenants",
+    tags,
+    security,
+    summary: "Create a tenant (provisions and migrates its database)",
+    request: {
+      headers: IdempotencyHeaderSchema,
+      body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } },
+    },
     responses: { 201: jsonResponse(TenantSchema, "Created"), ...errors, ...problemResponses(422, 502) },
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const answer = await onceByKey(c.env, "admin:create-tenant", c.req.valid("header")["idempotency-key"], input, async () => {
-      const view = svc.toView(await svc.createTenant(c.env, platformDb(c.env), input));
-      forgetTenant(view.slug);
-      return { status: 201, body: view };
-    });
+    const answer = await onceByKey(
+      c.env,
+      "admin:create-tenant",
+      c.req.valid("header")["idempotency-key"],
+      input,
+      async () => {
+        const view = svc.toView(await svc.createTenant(c.env, platformDb(c.env), input));
+        forgetTenant(view.slug);
+        return { status: 201, body: view };
+      },
+    );
     return c.json(answer.body, 201, replayedHeader(answer.replayed));
   },
 );
 
 adminRoutes.openapi(
   createRoute({
-    method: "get", path: "/tenants", tags, security, summary: "List tenants, newest first",
+    method: "get",
+    path: "/tenants",
+    tags,
+    security,
+    summary: "List tenants, newest first",
     request: { query: PageQuerySchema.extend({ status: TenantStatusSchema.optional() }) },
     responses: { 200: jsonResponse(pageSchema(TenantSchema), "A page of tenants"), ...errors },
   }),
@@ -51,7 +68,11 @@ adminRoutes.openapi(
 
 adminRoutes.openapi(
   createRoute({
-    method: "get", path: "/tenants/{slug}", tags, security, summary: "Get a tenant",
+    method: "get",
+    path: "/tenants/{slug}",
+    tags,
+    security,
+    summary: "Get a tenant",
     request: { params: SlugParamSchema },
     responses: { 200: tenantResponse, ...errors },
   }),
@@ -60,8 +81,15 @@ adminRoutes.openapi(
 
 adminRoutes.openapi(
   createRoute({
-    method: "patch", path: "/tenants/{slug}", tags, security, summary: "Update name, plan or config (partial)",
-    request: { params: SlugParamSchema, body: { required: true, content: { "application/json": { schema: UpdateTenantSchema } } } },
+    method: "patch",
+    path: "/tenants/{slug}",
+    tags,
+    security,
+    summary: "Update name, plan or config (partial)",
+    request: {
+      params: SlugParamSchema,
+      body: { required: true, content: { "application/json": { schema: UpdateTenantSchema } } },
+    },
     responses: { 200: tenantResponse, ...errors },
   }),
   async (c) => {
@@ -77,7 +105,15 @@ for (const [path, to, summary] of [
   ["/tenants/{slug}/resume", "active", "Resume a suspended tenant"],
 ] as const) {
   adminRoutes.openapi(
-    createRoute({ method: "post", path, tags, security, summary, request: { params: SlugParamSchema }, responses: { 200: tenantResponse, ...errors } }),
+    createRoute({
+      method: "post",
+      path,
+      tags,
+      security,
+      summary,
+      request: { params: SlugParamSchema },
+      responses: { 200: tenantResponse, ...errors },
+    }),
     async (c) => {
       const { slug } = c.req.valid("param");
       const row = await svc.setTenantStatus(platformDb(c.env), slug, to);
@@ -90,7 +126,11 @@ for (const [path, to, summary] of [
 
 adminRoutes.openapi(
   createRoute({
-    method: "delete", path: "/tenants/{slug}", tags, security, summary: "Soft-delete a tenant (the database is kept until purge)",
+    method: "delete",
+    path: "/tenants/{slug}",
+    tags,
+    security,
+    summary: "Soft-delete a tenant (the database is kept until purge)",
     request: { params: SlugParamSchema },
     responses: { 200: tenantResponse, ...errors },
   }),
@@ -105,7 +145,11 @@ adminRoutes.openapi(
 
 adminRoutes.openapi(
   createRoute({
-    method: "post", path: "/tenants/{slug}/purge", tags, security, summary: "Permanently remove a deleted tenant and its database",
+    method: "post",
+    path: "/tenants/{slug}/purge",
+    tags,
+    security,
+    summary: "Permanently remove a deleted tenant and its database",
     request: { params: SlugParamSchema },
     responses: { 204: { description: "Purged" }, ...errors },
   }),
@@ -123,10 +167,15 @@ for (const [method, summary] of [
 ] as const) {
   adminRoutes.openapi(
     createRoute({
-      method, path: "/tenants/{slug}/migrations", tags, security, summary,
+      method,
+      path: "/tenants/{slug}/migrations",
+      tags,
+      security,
+      summary,
       request: { params: SlugParamSchema },
       responses: { 200: jsonResponse(MigrationStatusSchema, "Migration status"), ...errors },
     }),
-    async (c) => c.json(await svc.migrationStatus(c.env, platformDb(c.env), c.req.valid("param").slug, method === "post"), 200),
+    async (c) =>
+      c.json(await svc.migrationStatus(c.env, platformDb(c.env), c.req.valid("param").slug, method === "post"), 200),
   );
 }

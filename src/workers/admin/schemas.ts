@@ -4,15 +4,36 @@ import { TenantConfigPatchSchema, TenantConfigSchema } from "../../lib/tenant-co
 
 /** Slugs double as host labels (<slug>.<base domain>), so they follow DNS label rules. */
 export const RESERVED_SLUGS = new Set([
-  "admin", "api", "app", "www", "docs", "status", "platform", "internal", "system", "root",
-  "mail", "static", "cdn", "assets", "auth", "login", "canopy", "dev", "test", "localhost",
+  "admin",
+  "api",
+  "app",
+  "www",
+  "docs",
+  "status",
+  "platform",
+  "internal",
+  "system",
+  "root",
+  "mail",
+  "static",
+  "cdn",
+  "assets",
+  "auth",
+  "login",
+  "canopy",
+  "dev",
+  "test",
+  "localhost",
 ]);
 
 export const SlugSchema = z
   .string()
   .min(3)
   .max(40)
-  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be 3–40 lowercase letters, digits or '-', start with a letter and not end with '-'")
+  .regex(
+    /^[a-z][a-z0-9-]*[a-z0-9]$/,
+    "must be 3–40 lowercase letters, digits or '-', start with a letter and not end with '-'",
+  )
   .refine((s) => !s.includes("--"), "must not contain '--'")
   .refine((s) => !RESERVED_SLUGS.has(s), "is reserved")
   .openapi({ example: "acme" });
@@ -26,7 +47,10 @@ export const CreateTenantSchema = z
     plan: PlanSchema.default("free"),
     config: TenantConfigPatchSchema.optional(),
     /** The tenant's first account, holding the `owner` role. */
-    owner: z.object({ email: z.email().max(254), password: z.string().min(1).max(512) }).strict().optional(),
+    owner: z
+      .object({ email: z.email().max(254), password: z.string().min(1).max(512) })
+      .strict()
+      .optional(),
   })
   .strict()
   .openapi("CreateTenant");
@@ -70,5 +94,9 @@ export const MigrationStatusSchema = z
   })
   .openapi("MigrationStatus");
 
-export const SlugParamSchema = z.object({ slug: z.string().max(64).openapi({ param: { name: "slug", in: "path" } }) });
-
+export const SlugParamSchema = z.object({
+  slug: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "slug", in: "path" } }),
+});

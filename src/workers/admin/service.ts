@@ -26,7 +26,6 @@ import { mergeConfig, parseStoredConfig, TenantConfigSchema, type TenantConfigPa
 import type { TenantView } from "./schemas";
 import { iso, isoOrNull } from "../../lib/time";
 
-
 /** The admin API's view of a tenant row: never the database credential. */
 export function toView(row: TenantRow): TenantView {
   return {
@@ -64,21 +63,40 @@ export interface CreateTenantInput {
  * migrate it, write its public info, then mark it active. A failure undoes what was done, so the
  * slug is free again and the call can be retried.
  */
-export async function createTenant(env: Env, db: PlatformDb, input: CreateTenantInput, provisioner: Provisioner = provisionerFor(env)): Promise<TenantRow> {
+export async function createTenant(
+  env: Env,
+  db: PlatformDb,
+  input: CreateTenantInput,
+  provisioner: Provisioner = provisionerFor(env),
+): Promise<TenantRow> {
   const config = mergeConfig(TenantConfigSchema.parse({}), input.config ?? {});
   if (input.owner) checkPasswordPolicy(input.owner.password, [input.owner.email]);
   const now = Date.now();
   const id = newId(now);
   const row: TenantRow = {
-    id, slug: input.slug, name: input.name, status: "provisioning", plan: input.plan,
-    dbProvider: provisioner.provider, dbName: `t-${id}`, dbUrl: null, dbTokenSealed: null,
-    config: JSON.stringify(config), createdAt: now, updatedAt: now, suspendedAt: null, deletedAt: null,
+    id,
+    slug: input.slug,
+    name: input.name,
+    status: "provisioning",
+    plan: input.plan,
+    dbProvider: provisioner.provider,
+    dbName: `t-${id}`,
+    dbUrl: null,
+    dbTokenSealed: null,
+    config: JSON.stringify(config),
+    createdAt: now,
+    updatedAt: now,
+    suspendedAt: null,
+    deletedAt: null,
   };
   try {
     await insertTenant(db, row);
   } catch (err) {
     if (await findTenantBySlug(db, input.slug)) {
-      throw new AppError("tenant_exists", `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`);
+      throw new AppError(
+        "tenant_exists",
+        `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`,
+      );
     }
     throw err;
   }
@@ -98,11 +116,18 @@ export async function createTenant(env: Env, db: PlatformDb, input: CreateTenant
     log("error", "tenant provisioning failed", { tenant: input.slug, error: String(err) });
     await provisioner.destroy(row.dbName).catch(() => undefined);
     await deleteTenantRow(db, id).catch(() => undefined);
-    throw new AppError("provisioning_failed", "The tenant's database could not be provisioned; nothing was kept, retry later.");
+    throw new AppError(
+      "provisioning_failed",
+      "The tenant's database could not be provisioned; nothing was kept, retry later.",
+    );
   }
 }
 
-export async function listTenants(db: PlatformDb, pg: Pager<"id">, q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined }) {
+export async function listTenants(
+  db: PlatformDb,
+  pg: Pager<"id">,
+  q: { limit: number; cursor?: string | undefined; status?: TenantStatus | undefined },
+) {
   const before = (await pg.after(q.cursor))?.[0];
   const rows = await listTenantRows(db, { limit: q.limit + 1, before, status: q.status });
   const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
@@ -118,7 +143,9 @@ export async function updateTenantDetails(
 ): Promise<TenantRow> {
   const row = await getTenant(db, slug);
   if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed.");
-  const config = patch.config ? mergeConfig(parseStoredConfig(row.config), patch.config) : parseStoredConfig(row.config);
+  const config = patch.config
+    ? mergeConfig(parseStoredConfig(row.config), patch.config)
+    : parseStoredConfig(row.config);
   const updated = (await updateTenant(db, row.id, {
     ...(patch.name !== undefined ? { name: patch.name } : {}),
     ...(patch.plan !== undefined ? { plan: patch.plan } : {}),
@@ -130,20 +157,35 @@ export async function updateTenantDetails(
 }
 
 /** Moves a tenant between active, suspended and deleted, with the allowed transitions only. */
-export async function setTenantStatus(db: PlatformDb, slug: string, to: "active" | "suspended" | "deleted"): Promise<TenantRow> {
+export async function setTenantStatus(
+  db: PlatformDb,
+  slug: string,
+  to: "active" | "suspended" | "deleted",
+): Promise<TenantRow> {
   const row = await getTenant(db, slug);
   if (row.status === to) return row;
-  if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed; purge it or keep it.");
+  if (row.status === "deleted")
+    throw new AppError("tenant_deleted", "A deleted tenant cannot be changed; purge it or keep it.");
   const now = Date.now();
   const patch =
-    to === "suspended" ? { status: to, suspendedAt: now } : to === "deleted" ? { status: to, deletedAt: now } : { status: to, suspendedAt: null };
+    to === "suspended"
+      ? { status: to, suspendedAt: now }
+      : to === "deleted"
+        ? { status: to, deletedAt: now }
+        : { status: to, suspendedAt: null };
   return (await updateTenant(db, row.id, patch))!;
 }
 
 /** Permanently removes a soft-deleted tenant and its database. */
-export async function purgeTenant(env: Env, db: PlatformDb, slug: string, provisioner: Provisioner = provisionerFor(env)): Promise<void> {
+export async function purgeTenant(
+  env: Env,
+  db: PlatformDb,
+  slug: string,
+  provisioner: Provisioner = provisionerFor(env),
+): Promise<void> {
   const row = await getTenant(db, slug);
-  if (row.status !== "deleted") throw new AppError("tenant_not_deleted", "Only a deleted tenant can be purged; DELETE it first.");
+  if (row.status !== "deleted")
+    throw new AppError("tenant_not_deleted", "Only a deleted tenant can be purged; DELETE it first.");
   await provisioner.destroy(row.dbName);
   await deleteTenantRow(db, row.id);
 }
@@ -160,6 +202,10 @@ export async function migrationStatus(env: Env, db: PlatformDb, slug: string, ap
     version,
     latest: tenantMigrationSet.length,
     pending: tenantMigrationSet.filter((m) => m.version > version).map((m) => ({ version: m.version, name: m.name })),
-    applied: rs.rows.map((r) => ({ version: Number(r.version), name: String(r.name), appliedAt: new Date(Number(r.applied_at)).toISOString() })),
+    applied: rs.rows.map((r) => ({
+      version: Number(r.version),
+      name: String(r.name),
+      appliedAt: new Date(Number(r.applied_at)).toISOString(),
+    })),
   };
 }

@@ -13,10 +13,20 @@ const PAGE = 100;
 const PARALLEL = 20;
 
 /** Queues the closing of a tenant's sockets; the consumer below does the work, with retries. */
-export async function requestSocketClose(env: Env, tenantId: string, reason: "tenant_suspended" | "tenant_deleted"): Promise<void> {
+export async function requestSocketClose(
+  env: Env,
+  tenantId: string,
+  reason: "tenant_suspended" | "tenant_deleted",
+): Promise<void> {
   const now = Date.now();
   await env.NOTIFICATION_QUEUE.send(
-    toCloudEvent(tenantId, "/platform/tenants", { id: newId(now), type: TENANT_CLOSED, subject: tenantId, data: { reason }, time: now }),
+    toCloudEvent(tenantId, "/platform/tenants", {
+      id: newId(now),
+      type: TENANT_CLOSED,
+      subject: tenantId,
+      data: { reason },
+      time: now,
+    }),
     { contentType: "json" },
   );
 }
@@ -28,16 +38,23 @@ export async function requestSocketClose(env: Env, tenantId: string, reason: "te
  * a retry closes nothing twice. Users are visited a page at a time, 20 hubs at once.
  */
 export async function closeTenantSockets(event: CloudEvent, env: Env): Promise<void> {
-  const reason = (event.data as { reason?: unknown } | undefined)?.reason === "tenant_deleted" ? "tenant_deleted" : "tenant_suspended";
+  const reason =
+    (event.data as { reason?: unknown } | undefined)?.reason === "tenant_deleted"
+      ? "tenant_deleted"
+      : "tenant_suspended";
   const row = await findTenantById(platformDb(env), event.tenantid);
   if (!row || !row.dbUrl) return;
   if (row.status === "active") return; // resumed meanwhile: nothing to close
   const db = tenantDb(await tenantDbLocation(env, row));
   let closed = 0;
   for (let after = ""; ; ) {
-    const ids = (await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${PAGE}`)).map((r) => r.id);
+    const ids = (
+      await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${PAGE}`)
+    ).map((r) => r.id);
     for (let i = 0; i < ids.length; i += PARALLEL) {
-      const counts = await Promise.all(ids.slice(i, i + PARALLEL).map((id) => userHub(env, row.id, id).closeSockets(reason)));
+      const counts = await Promise.all(
+        ids.slice(i, i + PARALLEL).map((id) => userHub(env, row.id, id).closeSockets(reason)),
+      );
       closed += counts.reduce((a, b) => a + b, 0);
     }
     if (ids.length < PAGE) break;

@@ -15,20 +15,40 @@ const mw = signedIn();
 
 accountRoutes.openapi(
   createRoute({
-    method: "get", path: "/me", tags: ["Account"], security, summary: "The signed-in user", middleware: mw,
+    method: "get",
+    path: "/me",
+    tags: ["Account"],
+    security,
+    summary: "The signed-in user",
+    middleware: mw,
     responses: { 200: jsonResponse(MeSchema, "The user"), ...problemResponses(401, 403) },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
     const db = tenantDb(c.get("tenant").db);
-    const [user, roles, profile] = await Promise.all([findUserById(db, p.userId), rolesOfUser(db, p.userId), profileOf(db, p.userId)]);
+    const [user, roles, profile] = await Promise.all([
+      findUserById(db, p.userId),
+      rolesOfUser(db, p.userId),
+      profileOf(db, p.userId),
+    ]);
     if (!user) throw new AppError("account_inactive", "The account no longer exists.");
     return c.json(
       {
-        id: user.id, email: user.email, username: user.username, phone: user.phone, status: user.status,
-        roles: roles.map((r) => r.name), mfaEnabled: user.mfaEnabled, createdAt: iso(user.createdAt),
-        nickname: profile?.nickname ?? "", avatarFileId: profile?.avatarFileId ?? null, bio: profile?.bio ?? "",
-        locale: profile?.locale ?? "", gender: profile?.gender ?? "", birthday: profile?.birthday ?? null, region: profile?.region ?? "",
+        id: user.id,
+        email: user.email,
+        username: user.username,
+        phone: user.phone,
+        status: user.status,
+        roles: roles.map((r) => r.name),
+        mfaEnabled: user.mfaEnabled,
+        createdAt: iso(user.createdAt),
+        nickname: profile?.nickname ?? "",
+        avatarFileId: profile?.avatarFileId ?? null,
+        bio: profile?.bio ?? "",
+        locale: profile?.locale ?? "",
+        gender: profile?.gender ?? "",
+        birthday: profile?.birthday ?? null,
+        region: profile?.region ?? "",
       },
       200,
     );
@@ -37,16 +57,30 @@ accountRoutes.openapi(
 
 accountRoutes.openapi(
   createRoute({
-    method: "get", path: "/auth/sessions", tags: ["Account"], security, summary: "This user's live sessions, most recently used first", middleware: mw,
-    responses: { 200: jsonResponse(z.object({ items: z.array(SessionSchema), nextCursor: z.null() }), "Sessions"), ...problemResponses(401) },
+    method: "get",
+    path: "/auth/sessions",
+    tags: ["Account"],
+    security,
+    summary: "This user's live sessions, most recently used first",
+    middleware: mw,
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(SessionSchema), nextCursor: z.null() }), "Sessions"),
+      ...problemResponses(401),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
     const sessions = await userHub(c.env, c.get("tenant").id, p.userId).listSessions();
     // A user has at most maxSessions (≤ 100) sessions: one page always holds them all.
     const items = sessions.map((s) => ({
-      id: s.id, current: s.id === p.sessionId, device: { id: s.deviceId, name: s.deviceName, platform: s.platform },
-      ip: s.ip, userAgent: s.userAgent, createdAt: iso(s.createdAt), lastUsedAt: iso(s.lastUsedAt), expiresAt: iso(s.expiresAt),
+      id: s.id,
+      current: s.id === p.sessionId,
+      device: { id: s.deviceId, name: s.deviceName, platform: s.platform },
+      ip: s.ip,
+      userAgent: s.userAgent,
+      createdAt: iso(s.createdAt),
+      lastUsedAt: iso(s.lastUsedAt),
+      expiresAt: iso(s.expiresAt),
     }));
     return c.json({ items, nextCursor: null }, 200);
   },
@@ -54,7 +88,12 @@ accountRoutes.openapi(
 
 accountRoutes.openapi(
   createRoute({
-    method: "delete", path: "/auth/sessions/{id}", tags: ["Account"], security, summary: "Sign out one of this user's sessions", middleware: mw,
+    method: "delete",
+    path: "/auth/sessions/{id}",
+    tags: ["Account"],
+    security,
+    summary: "Sign out one of this user's sessions",
+    middleware: mw,
     request: { params: z.object({ id: z.string().max(64) }) },
     responses: { 204: { description: "Signed out" }, ...problemResponses(401, 404) },
   }),
@@ -69,8 +108,16 @@ accountRoutes.openapi(
 
 accountRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/sessions/revoke-others", tags: ["Account"], security, summary: "Sign out every other session of this user", middleware: mw,
-    responses: { 200: jsonResponse(z.object({ revoked: z.number().int() }), "Count of sessions signed out"), ...problemResponses(401) },
+    method: "post",
+    path: "/auth/sessions/revoke-others",
+    tags: ["Account"],
+    security,
+    summary: "Sign out every other session of this user",
+    middleware: mw,
+    responses: {
+      200: jsonResponse(z.object({ revoked: z.number().int() }), "Count of sessions signed out"),
+      ...problemResponses(401),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -81,9 +128,23 @@ accountRoutes.openapi(
 
 accountRoutes.openapi(
   createRoute({
-    method: "get", path: "/auth/whoami", tags: ["Account"], security, summary: "Who this credential is (token introspection, no database read)", middleware: mw,
+    method: "get",
+    path: "/auth/whoami",
+    tags: ["Account"],
+    security,
+    summary: "Who this credential is (token introspection, no database read)",
+    middleware: mw,
     responses: {
-      200: jsonResponse(z.object({ kind: z.enum(["user", "api_key"]), tenantId: z.string(), userId: z.string().nullable(), sessionId: z.string().nullable(), keyId: z.string().nullable() }), "The caller"),
+      200: jsonResponse(
+        z.object({
+          kind: z.enum(["user", "api_key"]),
+          tenantId: z.string(),
+          userId: z.string().nullable(),
+          sessionId: z.string().nullable(),
+          keyId: z.string().nullable(),
+        }),
+        "The caller",
+      ),
       ...problemResponses(401),
     },
   }),

@@ -11,18 +11,30 @@ import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
  */
 export async function issueDeviceToken(env: Env, tenant: ResolvedTenant, userId: string): Promise<string> {
   const keys = await tenantKeys(env, tenant);
-  return signToken(keys.signer, "device", { sub: userId, tid: tenant.id }, {
-    issuer: issuerOf(tenant),
-    audience: audienceOf(tenant),
-    ttlSeconds: tenant.config.auth.deviceTrustDays * 86_400,
-  });
+  return signToken(
+    keys.signer,
+    "device",
+    { sub: userId, tid: tenant.id },
+    {
+      issuer: issuerOf(tenant),
+      audience: audienceOf(tenant),
+      ttlSeconds: tenant.config.auth.deviceTrustDays * 86_400,
+    },
+  );
 }
 
 /** The user and token id a deviceToken vouches for, or null when it is absent, forged, expired or foreign. */
-export async function trustedDevice(env: Env, tenant: ResolvedTenant, token: string | undefined): Promise<{ userId: string; id: string } | null> {
+export async function trustedDevice(
+  env: Env,
+  tenant: ResolvedTenant,
+  token: string | undefined,
+): Promise<{ userId: string; id: string } | null> {
   if (!token) return null;
   try {
-    const claims = await verifyToken(token, "device", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
+    const claims = await verifyToken(token, "device", (kid) => verificationKey(env, tenant, kid), {
+      issuer: issuerOf(tenant),
+      audience: audienceOf(tenant),
+    });
     return claims.tid === tenant.id ? { userId: claims.sub, id: claims.jti } : null;
   } catch {
     // An invalid device token is no reason to refuse a sign-in: it is simply not trusted.

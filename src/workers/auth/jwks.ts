@@ -9,9 +9,12 @@ export const jwksRoutes = createRouter();
 
 jwksRoutes.openapi(
   createRoute({
-    method: "get", path: "/.well-known/jwks.json", tags: ["Auth"],
+    method: "get",
+    path: "/.well-known/jwks.json",
+    tags: ["Auth"],
     summary: "The tenant's token verification keys (ES256)",
-    description: "Tokens carry iss `canopy:tenant:<id>` and aud `canopy:tenant:<id>:api`; verify with any JOSE library.",
+    description:
+      "Tokens carry iss `canopy:tenant:<id>` and aud `canopy:tenant:<id>:api`; verify with any JOSE library.",
     responses: { 200: jsonResponse(JwksSchema, "JWK set"), ...problemResponses(403, 404) },
   }),
   async (c) => {

@@ -14,7 +14,12 @@ const mw = signedIn();
 
 mfaRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/totp/setup", tags, security, summary: "Start TOTP enrolment", middleware: mw,
+    method: "post",
+    path: "/auth/mfa/totp/setup",
+    tags,
+    security,
+    summary: "Start TOTP enrolment",
+    middleware: mw,
     responses: { 200: jsonResponse(TotpSetupSchema, "Secret, otpauth URI and QR code"), ...problemResponses(401, 409) },
   }),
   async (c) => c.json(await setupTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId), 200),
@@ -22,40 +27,72 @@ mfaRoutes.openapi(
 
 mfaRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/totp/enable", tags, security, summary: "Confirm enrolment with the password and a code; returns recovery codes once", middleware: mw,
+    method: "post",
+    path: "/auth/mfa/totp/enable",
+    tags,
+    security,
+    summary: "Confirm enrolment with the password and a code; returns recovery codes once",
+    middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
     responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409, 429) },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
-    return c.json({ recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, password, code) }, 200);
+    return c.json(
+      {
+        recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, password, code),
+      },
+      200,
+    );
   },
 );
 
 mfaRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/totp/disable", tags, security, summary: "Disable TOTP (password and a current code required)", middleware: mw,
+    method: "post",
+    path: "/auth/mfa/totp/disable",
+    tags,
+    security,
+    summary: "Disable TOTP (password and a current code required)",
+    middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
     responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409, 429) },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
     const tenant = c.get("tenant");
-    await disableTotp(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x));
+    await disableTotp(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) =>
+      checkSecondFactor(c.env, tenant, u, x),
+    );
     return c.body(null, 204);
   },
 );
 
 mfaRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/recovery-codes", tags, security, summary: "Replace the recovery codes (password and a current code required)", middleware: mw,
+    method: "post",
+    path: "/auth/mfa/recovery-codes",
+    tags,
+    security,
+    summary: "Replace the recovery codes (password and a current code required)",
+    middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
-    responses: { 200: jsonResponse(RecoveryCodesSchema, "New recovery codes"), ...problemResponses(400, 401, 403, 409, 429) },
+    responses: {
+      200: jsonResponse(RecoveryCodesSchema, "New recovery codes"),
+      ...problemResponses(400, 401, 403, 409, 429),
+    },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
     const tenant = c.get("tenant");
-    const codes = await regenerateRecoveryCodes(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x));
+    const codes = await regenerateRecoveryCodes(
+      c.env,
+      tenant,
+      requireUser(c.get("principal")).userId,
+      password,
+      code,
+      (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x),
+    );
     return c.json({ recoveryCodes: codes }, 200);
   },
 );

@@ -27,9 +27,12 @@ async function loadUser(tenant: ResolvedTenant, userId: string): Promise<UserRow
 /** Starts TOTP enrolment: a fresh 160-bit secret, pending until a code proves the app has it. */
 export async function setupTotp(env: Env, tenant: ResolvedTenant, userId: string) {
   const user = await loadUser(tenant, userId);
-  if (user.mfaEnabled) throw new AppError("mfa_already_enabled", "TOTP is already enabled; disable it first to enrol a new device.");
+  if (user.mfaEnabled)
+    throw new AppError("mfa_already_enabled", "TOTP is already enabled; disable it first to enrol a new device.");
   const secret = newTotpSecret();
-  await updateUser(tenantDb(tenant.db), userId, { totpSecretSealed: await sealSecret(env.DB_ENCRYPTION_KEY, secret, secretContext(tenant, userId)) });
+  await updateUser(tenantDb(tenant.db), userId, {
+    totpSecretSealed: await sealSecret(env.DB_ENCRYPTION_KEY, secret, secretContext(tenant, userId)),
+  });
   const otpauthUri = totpUri(secret, tenant.name, user.email ?? user.username ?? userId);
   return { secret, otpauthUri, qrSvg: qrSvg(otpauthUri) };
 }
@@ -47,7 +50,14 @@ async function issueRecoveryCodes(db: TenantDb, userId: string): Promise<string[
  * 401 `invalid_credentials`, so a stolen access token cannot tell a right password from a wrong
  * one by the answer; the failure counts in the bucket of what was wrong.
  */
-async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: UserRow, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {
+async function assertPasswordAndCode(
+  env: Env,
+  tenant: ResolvedTenant,
+  user: UserRow,
+  password: string,
+  code: string,
+  check: (u: UserRow, c: string) => Promise<boolean>,
+): Promise<void> {
   const throttle = new AuthThrottle(rateLimitStore(env), tenant);
   const subjects = [passwordSubject(tenant, user.id), mfaSubject(tenant, user.id)];
   await throttle.judge(subjects, async (fail) => {
@@ -64,7 +74,13 @@ async function assertPasswordAndCode(env: Env, tenant: ResolvedTenant, user: Use
 }
 
 /** Completes enrolment with the password and a valid code; answers the 10 recovery codes (shown once). */
-export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string): Promise<string[]> {
+export async function enableTotp(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  password: string,
+  code: string,
+): Promise<string[]> {
   const user = await loadUser(tenant, userId);
   if (user.mfaEnabled) throw new AppError("mfa_already_enabled", "TOTP is already enabled.");
   const db = tenantDb(tenant.db);
@@ -77,7 +93,14 @@ export async function enableTotp(env: Env, tenant: ResolvedTenant, userId: strin
   return issueRecoveryCodes(db, userId);
 }
 
-export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<void> {
+export async function disableTotp(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  password: string,
+  code: string,
+  check: (u: UserRow, c: string) => Promise<boolean>,
+): Promise<void> {
   const user = await loadUser(tenant, userId);
   if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
@@ -86,7 +109,14 @@ export async function disableTotp(env: Env, tenant: ResolvedTenant, userId: stri
   await deleteRecoveryCodes(db, userId);
 }
 
-export async function regenerateRecoveryCodes(env: Env, tenant: ResolvedTenant, userId: string, password: string, code: string, check: (u: UserRow, c: string) => Promise<boolean>): Promise<string[]> {
+export async function regenerateRecoveryCodes(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  password: string,
+  code: string,
+  check: (u: UserRow, c: string) => Promise<boolean>,
+): Promise<string[]> {
   const user = await loadUser(tenant, userId);
   if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);

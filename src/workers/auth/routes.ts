@@ -4,7 +4,15 @@ import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../http";
 import { clientAddress, rateLimit } from "../rate-limit";
-import { LoginSchema, MfaRequiredSchema, MfaVerifySchema, PasswordChangeSchema, RefreshSchema, RegisterSchema, TokensSchema } from "./schemas";
+import {
+  LoginSchema,
+  MfaRequiredSchema,
+  MfaVerifySchema,
+  PasswordChangeSchema,
+  RefreshSchema,
+  RegisterSchema,
+  TokensSchema,
+} from "./schemas";
 import * as svc from "./service";
 
 /** Sign-up, sign-in, MFA step, token refresh, logout and password change: /v1/auth/*. */
@@ -17,11 +25,19 @@ const client = (c: Context<AppEnv>): svc.Client => ({
   traceparent: traceparentOf(c),
 });
 const security = [{ bearer: [] }];
-authRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+authRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+});
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/register", tags, summary: "Create an account and sign in", middleware: [rateLimit("auth")],
+    method: "post",
+    path: "/auth/register",
+    tags,
+    summary: "Create an account and sign in",
+    middleware: [rateLimit("auth")],
     request: { body: jsonBody(RegisterSchema) },
     responses: { 201: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 403, 409, 429) },
   }),
@@ -30,10 +46,17 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/login", tags, summary: "Sign in with email or username and password", middleware: [rateLimit("auth")],
+    method: "post",
+    path: "/auth/login",
+    tags,
+    summary: "Sign in with email or username and password",
+    middleware: [rateLimit("auth")],
     request: { body: jsonBody(LoginSchema) },
     responses: {
-      200: { description: "Signed in, or an MFA step is required", content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } } },
+      200: {
+        description: "Signed in, or an MFA step is required",
+        content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } },
+      },
       ...problemResponses(400, 401, 403, 429, 503),
     },
   }),
@@ -45,7 +68,11 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/mfa/verify", tags, summary: "Complete an MFA sign-in with a TOTP or recovery code", middleware: [rateLimit("auth")],
+    method: "post",
+    path: "/auth/mfa/verify",
+    tags,
+    summary: "Complete an MFA sign-in with a TOTP or recovery code",
+    middleware: [rateLimit("auth")],
     request: { body: jsonBody(MfaVerifySchema) },
     responses: { 200: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 401, 429) },
   }),
@@ -54,7 +81,11 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/refresh", tags, summary: "Rotate a refresh token (single use) for a new token pair", middleware: [rateLimit("auth")],
+    method: "post",
+    path: "/auth/refresh",
+    tags,
+    summary: "Rotate a refresh token (single use) for a new token pair",
+    middleware: [rateLimit("auth")],
     request: { body: jsonBody(RefreshSchema) },
     responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses(400, 401, 429) },
   }),
@@ -63,7 +94,12 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/logout", tags, security, summary: "Sign out this session", middleware: signedIn(),
+    method: "post",
+    path: "/auth/logout",
+    tags,
+    security,
+    summary: "Sign out this session",
+    middleware: signedIn(),
     responses: { 204: { description: "Signed out" }, ...problemResponses(401) },
   }),
   async (c) => {
@@ -75,7 +111,12 @@ authRoutes.openapi(
 
 authRoutes.openapi(
   createRoute({
-    method: "post", path: "/auth/password", tags, security, summary: "Change the password; other sessions are signed out", middleware: signedIn(),
+    method: "post",
+    path: "/auth/password",
+    tags,
+    security,
+    summary: "Change the password; other sessions are signed out",
+    middleware: signedIn(),
     request: { body: jsonBody(PasswordChangeSchema) },
     responses: { 204: { description: "Changed" }, ...problemResponses(400, 401, 403, 429) },
   }),

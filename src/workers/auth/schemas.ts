@@ -8,12 +8,18 @@ export const DeviceSchema = z
   .object({
     id: z.string().min(1).max(128),
     name: lineText(128, 0).default(""),
-    platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, "lowercase letters, digits, '-' or '_'").default("web"),
+    platform: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/, "lowercase letters, digits, '-' or '_'")
+      .default("web"),
   })
   .openapi("Device");
 
 // Length is checked in full by the password policy; this only bounds the work per request.
-const Password = z.string().min(1).max(MAX_PASSWORD * 4);
+const Password = z
+  .string()
+  .min(1)
+  .max(MAX_PASSWORD * 4);
 
 export const RegisterSchema = z
   .object({
@@ -24,12 +30,18 @@ export const RegisterSchema = z
       .regex(/^[\p{L}\p{N}_.-]{3,32}$/u, "3–32 letters, digits, '_', '.', '-'")
       .refine(singleScript, "must not mix scripts (e.g. Latin with Cyrillic)")
       .optional(),
-    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +14155550100").optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "E.164, e.g. +14155550100")
+      .optional(),
     password: Password,
     device: DeviceSchema.optional(),
   })
   .strict()
-  .refine((v) => v.email !== undefined || v.username !== undefined, { message: "email or username is required", path: ["email"] })
+  .refine((v) => v.email !== undefined || v.username !== undefined, {
+    message: "email or username is required",
+    path: ["email"],
+  })
   .openapi("Register");
 
 export const LoginSchema = z
@@ -37,15 +49,31 @@ export const LoginSchema = z
     identifier: z.string().trim().min(1).max(254),
     password: Password,
     device: DeviceSchema.optional(),
-    deviceToken: z.string().max(2048).optional().openapi({ description: "The deviceToken of an earlier sign-in on this device" }),
+    deviceToken: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({ description: "The deviceToken of an earlier sign-in on this device" }),
   })
   .strict()
   .openapi("Login");
 
-export const MfaVerifySchema = z.object({ mfaToken: z.string().min(1).max(4096), code: z.string().trim().min(6).max(32) }).strict().openapi("MfaVerify");
-export const RefreshSchema = z.object({ refreshToken: z.string().min(1).max(512) }).strict().openapi("Refresh");
-export const PasswordChangeSchema = z.object({ currentPassword: Password, newPassword: Password }).strict().openapi("PasswordChange");
-export const PasswordAndCodeSchema = z.object({ password: Password, code: z.string().trim().min(6).max(32) }).strict().openapi("PasswordAndCode");
+export const MfaVerifySchema = z
+  .object({ mfaToken: z.string().min(1).max(4096), code: z.string().trim().min(6).max(32) })
+  .strict()
+  .openapi("MfaVerify");
+export const RefreshSchema = z
+  .object({ refreshToken: z.string().min(1).max(512) })
+  .strict()
+  .openapi("Refresh");
+export const PasswordChangeSchema = z
+  .object({ currentPassword: Password, newPassword: Password })
+  .strict()
+  .openapi("PasswordChange");
+export const PasswordAndCodeSchema = z
+  .object({ password: Password, code: z.string().trim().min(6).max(32) })
+  .strict()
+  .openapi("PasswordAndCode");
 
 export const TokensSchema = z
   .object({
@@ -54,12 +82,15 @@ export const TokensSchema = z
     expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
     sessionId: z.string(),
     deviceToken: z.string().optional().openapi({
-      description: "On sign-in (not refresh): keep it on the device and send it with later sign-ins; failed attempts elsewhere then never lock this device out",
+      description:
+        "On sign-in (not refresh): keep it on the device and send it with later sign-ins; failed attempts elsewhere then never lock this device out",
     }),
   })
   .openapi("Tokens");
 
-export const MfaRequiredSchema = z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }).openapi("MfaRequired");
+export const MfaRequiredSchema = z
+  .object({ mfaRequired: z.literal(true), mfaToken: z.string() })
+  .openapi("MfaRequired");
 
 export const SessionSchema = z
   .object({
@@ -94,5 +125,7 @@ export const MeSchema = z
   })
   .openapi("Me");
 
-export const TotpSetupSchema = z.object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() }).openapi("TotpSetup");
+export const TotpSetupSchema = z
+  .object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() })
+  .openapi("TotpSetup");
 export const RecoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) }).openapi("RecoveryCodes");

@@ -43,8 +43,15 @@ export interface RegisterInput {
 }
 
 /** Creates an account (role `member`) and its first session. */
-export async function register(env: Env, tenant: ResolvedTenant, input: RegisterInput, client: Client, roleIds = ["member"]): Promise<{ userId: string; tokens: Tokens }> {
-  if (tenant.config.signIn.registration !== "open") throw new AppError("registration_closed", "This app does not accept new accounts.");
+export async function register(
+  env: Env,
+  tenant: ResolvedTenant,
+  input: RegisterInput,
+  client: Client,
+  roleIds = ["member"],
+): Promise<{ userId: string; tokens: Tokens }> {
+  if (tenant.config.signIn.registration !== "open")
+    throw new AppError("registration_closed", "This app does not accept new accounts.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
   const user = await createAccount(tenantDb(tenant.db), input, roleIds, client.traceparent);
   return { userId: user.id, tokens: await startSession(env, tenant, user.id, defaultDevice(input.device), client) };
@@ -58,7 +65,12 @@ export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mf
  * the (account, address) pair's hard lockout, the address's spraying limit, and the account's
  * global per-minute backoff.
  */
-function loginSubjects(tenant: ResolvedTenant, identifier: string, ip: string, device: { id: string } | null): Subject[] {
+function loginSubjects(
+  tenant: ResolvedTenant,
+  identifier: string,
+  ip: string,
+  device: { id: string } | null,
+): Subject[] {
   const a = tenant.config.auth;
   if (device) return [["login-device", device.id, a.maxFailures]];
   const account = canonical(identifier);
@@ -73,13 +85,26 @@ function loginSubjects(tenant: ResolvedTenant, identifier: string, ip: string, d
 export async function login(
   env: Env,
   tenant: ResolvedTenant,
-  input: { identifier: string; password: string; device?: Partial<DeviceInfo> | undefined; deviceToken?: string | undefined },
+  input: {
+    identifier: string;
+    password: string;
+    device?: Partial<DeviceInfo> | undefined;
+    deviceToken?: string | undefined;
+  },
   client: Client,
 ): Promise<LoginResult> {
   const db = tenantDb(tenant.db);
-  const [found, known] = await Promise.all([findUserByIdentifier(db, input.identifier), trustedDevice(env, tenant, input.deviceToken)]);
+  const [found, known] = await Promise.all([
+    findUserByIdentifier(db, input.identifier),
+    trustedDevice(env, tenant, input.deviceToken),
+  ]);
   // A device token counts only for the account it was issued to.
-  const subjects = loginSubjects(tenant, input.identifier, client.ip, known && found && known.userId === found.id ? known : null);
+  const subjects = loginSubjects(
+    tenant,
+    input.identifier,
+    client.ip,
+    known && found && known.userId === found.id ? known : null,
+  );
   const check = await new AuthThrottle(rateLimitStore(env), tenant).judge(subjects, async (fail) => {
     if (!found || found.status === "deleted") {
       await burnPasswordCheck(input.password);
@@ -99,36 +124,59 @@ export async function login(
   const device = defaultDevice(input.device);
   if (user.mfaEnabled) {
     const keys = await tenantKeys(env, tenant);
-    const mfaToken = await signToken(keys.signer, "mfa", { sub: user.id, tid: tenant.id, device }, { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 300 });
+    const mfaToken = await signToken(
+      keys.signer,
+      "mfa",
+      { sub: user.id, tid: tenant.id, device },
+      { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 300 },
+    );
     return { kind: "mfa", mfaToken };
   }
   return { kind: "tokens", tokens: await startSession(env, tenant, user.id, device, client) };
 }
 
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
-export async function verifyMfa(env: Env, tenant: ResolvedTenant, input: { mfaToken: string; code: string }, client: Client): Promise<Tokens> {
-  const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
-  const db = tenantDb(tenant.db);
-  const open = await new AuthThrottle(rateLimitStore(env), tenant).judge([mfaSubject(tenant, claims.sub)], async (fail) => {
-    const user = await findUserById(db, claims.sub);
-    if (!user || user.status !== "active" || !user.mfaEnabled) throw new AppError("invalid_token", "The MFA token is no longer valid.");
-    // Read what opening the session needs first, so a database failure spends neither code nor token.
-    const open = await prepareSession(env, tenant, user.id);
-    // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
-    const claim = await secondFactorClaim(env, tenant, user, input.code, db);
-    const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
-    if (outcome === "token_used") throw new AppError("invalid_token", "The MFA token was already used; sign in again.");
-    if (outcome === "claim_failed") {
-      fail();
-      throw new AppError("invalid_mfa_code", "The code is wrong, expired or already used.");
-    }
-    return open;
+export async function verifyMfa(
+  env: Env,
+  tenant: ResolvedTenant,
+  input: { mfaToken: string; code: string },
+  client: Client,
+): Promise<Tokens> {
+  const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), {
+    issuer: issuerOf(tenant),
+    audience: audienceOf(tenant),
   });
+  const db = tenantDb(tenant.db);
+  const open = await new AuthThrottle(rateLimitStore(env), tenant).judge(
+    [mfaSubject(tenant, claims.sub)],
+    async (fail) => {
+      const user = await findUserById(db, claims.sub);
+      if (!user || user.status !== "active" || !user.mfaEnabled)
+        throw new AppError("invalid_token", "The MFA token is no longer valid.");
+      // Read what opening the session needs first, so a database failure spends neither code nor token.
+      const open = await prepareSession(env, tenant, user.id);
+      // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
+      const claim = await secondFactorClaim(env, tenant, user, input.code, db);
+      const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
+      if (outcome === "token_used")
+        throw new AppError("invalid_token", "The MFA token was already used; sign in again.");
+      if (outcome === "claim_failed") {
+        fail();
+        throw new AppError("invalid_mfa_code", "The code is wrong, expired or already used.");
+      }
+      return open;
+    },
+  );
   return open(defaultDevice(claims.device as Partial<DeviceInfo> | undefined), client);
 }
 
 /** A current TOTP code (claimed atomically, so never accepted twice) or a recovery code. */
-export async function checkSecondFactor(env: Env, tenant: ResolvedTenant, user: UserRow, code: string): Promise<boolean> {
+export async function checkSecondFactor(
+  env: Env,
+  tenant: ResolvedTenant,
+  user: UserRow,
+  code: string,
+): Promise<boolean> {
   const claim = await secondFactorClaim(env, tenant, user, code, tenantDb(tenant.db));
   return claim !== null && (await claim.update.run()).rowsAffected === 1;
 }
@@ -139,7 +187,13 @@ export async function checkSecondFactor(env: Env, tenant: ResolvedTenant, user: 
  * TOTP code is wrong outright. (Wrapped in an object: a query builder is thenable, and an async
  * function returning one would run it.)
  */
-async function secondFactorClaim(env: Env, tenant: ResolvedTenant, user: UserRow, code: string, db: TenantDb): Promise<{ update: ReturnType<typeof totpStepClaim> | ReturnType<typeof recoveryCodeClaim> } | null> {
+async function secondFactorClaim(
+  env: Env,
+  tenant: ResolvedTenant,
+  user: UserRow,
+  code: string,
+  db: TenantDb,
+): Promise<{ update: ReturnType<typeof totpStepClaim> | ReturnType<typeof recoveryCodeClaim> } | null> {
   if (/^\d{6}$/.test(code)) {
     const step = await verifyTotp(await openTotpSecret(env, tenant, user), code, user.totpLastStep);
     return step === null ? null : { update: totpStepClaim(db, user.id, step) };
@@ -152,16 +206,33 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
   const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
   // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
   const sign = m ? await accessTokenSigner(env, tenant, m[1]!) : undefined;
-  const res = m ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken) : { ok: false as const, reason: "invalid" as const };
+  const res = m
+    ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken)
+    : { ok: false as const, reason: "invalid" as const };
   if (!res.ok) {
-    const detail = res.reason === "reused" ? "The refresh token was already used; the session has been signed out." : "The refresh token is invalid or expired.";
+    const detail =
+      res.reason === "reused"
+        ? "The refresh token was already used; the session has been signed out."
+        : "The refresh token is invalid or expired.";
     throw new AppError(res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
   }
-  return { accessToken: await sign!(res.sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId: res.sessionId };
+  return {
+    accessToken: await sign!(res.sessionId),
+    refreshToken: res.refreshToken,
+    expiresIn: tenant.config.session.accessTokenTtlSeconds,
+    sessionId: res.sessionId,
+  };
 }
 
 /** Changes the password (current one required) and signs out every other session. */
-export async function changePassword(env: Env, tenant: ResolvedTenant, userId: string, sessionId: string, current: string, next: string): Promise<void> {
+export async function changePassword(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  sessionId: string,
+  current: string,
+  next: string,
+): Promise<void> {
   const db = tenantDb(tenant.db);
   const user = await findUserById(db, userId);
   if (!user) throw new AppError("user_not_found", "The account no longer exists.");

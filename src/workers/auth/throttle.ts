@@ -10,10 +10,18 @@ export type Subject = [kind: string, subject: string, limit: number, windowSecon
  * The per-user bucket of every signed-in route that checks the account's password (password
  * change, MFA enable and disable, new recovery codes): one bucket, so locking one locks them all.
  */
-export const passwordSubject = (tenant: ResolvedTenant, userId: string): Subject => ["password", userId, tenant.config.auth.maxFailures];
+export const passwordSubject = (tenant: ResolvedTenant, userId: string): Subject => [
+  "password",
+  userId,
+  tenant.config.auth.maxFailures,
+];
 
 /** The per-user second-factor bucket: sign-in's MFA step and every signed-in route that checks a code. */
-export const mfaSubject = (tenant: ResolvedTenant, userId: string): Subject => ["mfa", userId, tenant.config.auth.maxMfaFailures];
+export const mfaSubject = (tenant: ResolvedTenant, userId: string): Subject => [
+  "mfa",
+  userId,
+  tenant.config.auth.maxMfaFailures,
+];
 
 /** Marks the buckets whose attempt failed (all of them without `kind`): their units stay spent. */
 export type Fail = (kind?: string) => void;
@@ -45,7 +53,9 @@ export class AuthThrottle {
       return await this.store.check(this.key(kind, subject), limit, this.window(s), cost);
     } catch (err) {
       log("error", "auth limiter unavailable; failing closed", { tenant: this.tenant.slug, error: String(err) });
-      throw new AppError("auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", { headers: { "retry-after": "5" } });
+      throw new AppError("auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", {
+        headers: { "retry-after": "5" },
+      });
     }
   }
 
@@ -53,7 +63,9 @@ export class AuthThrottle {
   private async refund(subjects: Subject[]): Promise<void> {
     await Promise.all(
       subjects.map((s) =>
-        this.call(s, -1).catch((err: unknown) => log("warn", "auth limiter refund lost", { tenant: this.tenant.slug, kind: s[0], error: String(err) })),
+        this.call(s, -1).catch((err: unknown) =>
+          log("warn", "auth limiter refund lost", { tenant: this.tenant.slug, kind: s[0], error: String(err) }),
+        ),
       ),
     );
   }
@@ -65,14 +77,26 @@ export class AuthThrottle {
    * `run` settles, whether it returned or threw (a database error is not a failed guess).
    */
   async judge<T>(subjects: Subject[], run: (fail: Fail) => Promise<T>): Promise<T> {
-    const verdicts = await Promise.all(subjects.map((s) => this.call(s, 1).then((r) => ({ s, r }), (err: unknown) => ({ s, err }))));
+    const verdicts = await Promise.all(
+      subjects.map((s) =>
+        this.call(s, 1).then(
+          (r) => ({ s, r }),
+          (err: unknown) => ({ s, err }),
+        ),
+      ),
+    );
     const taken = verdicts.flatMap((v) => ("r" in v && v.r.allowed ? [v.s] : []));
     const problem = verdicts.find((v) => "err" in v || !v.r.allowed);
     if (problem) {
       await this.refund(taken);
       if ("err" in problem) throw problem.err;
       const r = problem.r;
-      throw tooManyRequests(problem.s[0], { ...r, retryAfter: Math.max(1, r.retryAfter) }, this.window(problem.s), "Too many failed attempts; try again later.");
+      throw tooManyRequests(
+        problem.s[0],
+        { ...r, retryAfter: Math.max(1, r.retryAfter) },
+        this.window(problem.s),
+        "Too many failed attempts; try again later.",
+      );
     }
     const failed = new Set<string>();
     try {

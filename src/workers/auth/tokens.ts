@@ -37,15 +37,24 @@ export function sessionPolicy(tenant: ResolvedTenant): SessionPolicy {
  * commit a session or a rotation in the hub, so a database that is down turns into a 503 with
  * nothing spent: the refresh token still works, no session exists that the client never got.
  */
-export async function accessTokenSigner(env: Env, tenant: ResolvedTenant, userId: string): Promise<(sessionId: string) => Promise<string>> {
+export async function accessTokenSigner(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+): Promise<(sessionId: string) => Promise<string>> {
   const [roleRows, keys] = await Promise.all([rolesOfUser(tenantDb(tenant.db), userId), tenantKeys(env, tenant)]);
   const roles = roleRows.map((r) => r.name);
   return (sessionId) =>
-    signToken(keys.signer, "access", { sub: userId, tid: tenant.id, sid: sessionId, roles }, {
-      issuer: issuerOf(tenant),
-      audience: audienceOf(tenant),
-      ttlSeconds: tenant.config.session.accessTokenTtlSeconds,
-    });
+    signToken(
+      keys.signer,
+      "access",
+      { sub: userId, tid: tenant.id, sid: sessionId, roles },
+      {
+        issuer: issuerOf(tenant),
+        audience: audienceOf(tenant),
+        ttlSeconds: tenant.config.session.accessTokenTtlSeconds,
+      },
+    );
 }
 
 /** Opens a device session in the user's hub and returns the token pair. */
@@ -64,8 +73,15 @@ export async function startSession(
  * function it answers opens the session in the hub and signs. A caller that spends something
  * before the session opens (MFA spends a code) prepares before spending.
  */
-export async function prepareSession(env: Env, tenant: ResolvedTenant, userId: string): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
-  const [sign, deviceToken] = await Promise.all([accessTokenSigner(env, tenant, userId), issueDeviceToken(env, tenant, userId)]);
+export async function prepareSession(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
+  const [sign, deviceToken] = await Promise.all([
+    accessTokenSigner(env, tenant, userId),
+    issueDeviceToken(env, tenant, userId),
+  ]);
   return (device, client) => openSession(env, tenant, userId, device, client, sign, deviceToken);
 }
 
@@ -80,12 +96,25 @@ async function openSession(
 ): Promise<Tokens> {
   const sessionId = newId();
   const res = await userHub(env, tenant.id, userId).createSession({
-    tenantId: tenant.id, userId, sessionId, device, ip: client.ip, userAgent: client.userAgent.slice(0, 256),
-    policy: sessionPolicy(tenant), now: Date.now(),
+    tenantId: tenant.id,
+    userId,
+    sessionId,
+    device,
+    ip: client.ip,
+    userAgent: client.userAgent.slice(0, 256),
+    policy: sessionPolicy(tenant),
+    now: Date.now(),
   });
   if (!res.ok) {
-    if (res.reason === "session_limit") throw new AppError("session_limit", "The session limit is reached; sign out on another device first.");
+    if (res.reason === "session_limit")
+      throw new AppError("session_limit", "The session limit is reached; sign out on another device first.");
     throw new AppError("account_suspended", "The account is suspended.");
   }
-  return { accessToken: await sign(sessionId), refreshToken: res.refreshToken, expiresIn: tenant.config.session.accessTokenTtlSeconds, sessionId, deviceToken };
+  return {
+    accessToken: await sign(sessionId),
+    refreshToken: res.refreshToken,
+    expiresIn: tenant.config.session.accessTokenTtlSeconds,
+    sessionId,
+    deviceToken,
+  };
 }

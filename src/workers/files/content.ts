@@ -41,14 +41,20 @@ function disposition(contentType: string, stored: string): string {
 
 contentRoutes.openapi(
   createRoute({
-    method: "get", path: "/files/{id}/content", tags: ["Files"], summary: "Download a file through its signed URL (no Authorization header)",
+    method: "get",
+    path: "/files/{id}/content",
+    tags: ["Files"],
+    summary: "Download a file through its signed URL (no Authorization header)",
     request: {
       params: FileParamsSchema,
       // Checked by the handler, so a missing or mangled signature is a 403 like a forged one.
       query: z.object({ exp: z.string().max(32).optional(), sig: z.string().max(128).optional() }),
     },
     responses: {
-      200: { description: "The file's bytes", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+      200: {
+        description: "The file's bytes",
+        content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+      },
       206: { description: "The requested byte range" },
       ...problemResponses(403, 404),
     },
@@ -59,8 +65,10 @@ contentRoutes.openapi(
     const s = filesScope(c);
     // The signature is checked before the database is touched: forged URLs cost one HMAC.
     const verdict = await verifyDownload(c.env.DB_ENCRYPTION_KEY, s.tenant.id, id, exp, sig);
-    if (verdict === "invalid") throw new AppError("invalid_signature", "The download URL's signature is not valid for this file.");
-    if (verdict === "expired") throw new AppError("url_expired", "The download URL has expired; fetch the file again for a fresh one.");
+    if (verdict === "invalid")
+      throw new AppError("invalid_signature", "The download URL's signature is not valid for this file.");
+    if (verdict === "expired")
+      throw new AppError("url_expired", "The download URL has expired; fetch the file again for a fresh one.");
     const row = await findFile(s.db, id);
     if (!row || row.status !== "ready") throw new AppError("file_not_found", "No such file.");
     const range = parseRange(c.req.header("range"), row.size);

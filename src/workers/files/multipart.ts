@@ -1,4 +1,12 @@
-import { findFile, insertUpload, markUploadAborted, markUploadReady, partsOf, recordPart, type FileRow } from "../../db/tenant/files";
+import {
+  findFile,
+  insertUpload,
+  markUploadAborted,
+  markUploadReady,
+  partsOf,
+  recordPart,
+  type FileRow,
+} from "../../db/tenant/files";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
@@ -34,7 +42,8 @@ const partCountOf = (row: FileRow) => Math.ceil(row.size / row.partSize!);
 /** The caller's own upload in progress, else 404 (other users' uploads look missing). */
 async function ownedUpload(s: FilesScope, ownerId: string, uploadId: string): Promise<FileRow> {
   const row = await findFile(s.db, uploadId);
-  if (!row || row.ownerId !== ownerId || row.status !== "uploading" || !row.uploadId || !row.partSize) throw uploadNotFound();
+  if (!row || row.ownerId !== ownerId || row.status !== "uploading" || !row.uploadId || !row.partSize)
+    throw uploadNotFound();
   return row;
 }
 
@@ -42,7 +51,11 @@ async function ownedUpload(s: FilesScope, ownerId: string, uploadId: string): Pr
  * Starts an upload: the declared size is checked against the purpose's cap now (and each part
  * against it later), a declared type against the purpose; the real type comes from part 1.
  */
-export async function startUpload(s: FilesScope, ownerId: string, input: { purpose: Purpose; name: string; size: number; contentType?: string | undefined }) {
+export async function startUpload(
+  s: FilesScope,
+  ownerId: string,
+  input: { purpose: Purpose; name: string; size: number; contentType?: string | undefined },
+) {
   checkSize(input.purpose, input.size, s.tenant.config);
   if (input.contentType !== undefined) checkDeclaredType(input.purpose, input.contentType);
   // Before R2 hears of the upload: a refused name leaves nothing behind.
@@ -52,8 +65,19 @@ export async function startUpload(s: FilesScope, ownerId: string, input: { purpo
   const mpu = await s.env.FILES.createMultipartUpload(key, { customMetadata: { tenantId: s.tenant.id, ownerId } });
   // Until part 1 arrives, content_type holds the declared type (or ""), which part 1 must match.
   const row: FileRow = {
-    id, ownerId, purpose: input.purpose, name, contentType: input.contentType ?? "", size: input.size,
-    r2Key: key, sha256: null, status: "uploading", uploadId: mpu.uploadId, partSize: PART_SIZE, createdAt: Date.now(), deletedAt: null,
+    id,
+    ownerId,
+    purpose: input.purpose,
+    name,
+    contentType: input.contentType ?? "",
+    size: input.size,
+    r2Key: key,
+    sha256: null,
+    status: "uploading",
+    uploadId: mpu.uploadId,
+    partSize: PART_SIZE,
+    createdAt: Date.now(),
+    deletedAt: null,
   };
   try {
     await insertUpload(s.db, row);
@@ -71,7 +95,8 @@ export async function startUpload(s: FilesScope, ownerId: string, input: { purpo
 export async function putPart(s: FilesScope, ownerId: string, uploadId: string, n: number, req: Request) {
   const row = await ownedUpload(s, ownerId, uploadId);
   const count = partCountOf(row);
-  if (n > count) throw new AppError("invalid_part_number", `This upload has ${count} part(s); part ${n} does not exist.`);
+  if (n > count)
+    throw new AppError("invalid_part_number", `This upload has ${count} part(s); part ${n} does not exist.`);
   const expected = n < count ? row.partSize! : row.size - row.partSize! * (count - 1);
   const mismatch = (got: number) =>
     got > expected
@@ -82,7 +107,10 @@ export async function putPart(s: FilesScope, ownerId: string, uploadId: string, 
   if (declared !== null && Number(declared) !== expected) throw mismatch(Number(declared));
   const bytes = new Uint8Array(await req.arrayBuffer());
   if (bytes.length !== expected) throw mismatch(bytes.length);
-  const contentType = n === 1 ? contentTypeOf(row.purpose as Purpose, row.name, bytes.subarray(0, SNIFF_BYTES), row.contentType || undefined) : undefined;
+  const contentType =
+    n === 1
+      ? contentTypeOf(row.purpose as Purpose, row.name, bytes.subarray(0, SNIFF_BYTES), row.contentType || undefined)
+      : undefined;
   const mpu = s.env.FILES.resumeMultipartUpload(row.r2Key, row.uploadId!);
   const part = await r2Call(() => mpu.uploadPart(n, bytes));
   await recordPart(s.db, row.id, { number: n, etag: part.etag, size: bytes.length }, contentType);
@@ -95,7 +123,11 @@ export async function completeUpload(s: FilesScope, ownerId: string, uploadId: s
   const parts = await partsOf(s.db, row.id);
   const have = new Set(parts.map((p) => p.partNumber));
   const missing = Array.from({ length: partCountOf(row) }, (_, i) => i + 1).filter((n) => !have.has(n));
-  if (missing.length > 0) throw new AppError("upload_incomplete", `Parts still missing: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}.`);
+  if (missing.length > 0)
+    throw new AppError(
+      "upload_incomplete",
+      `Parts still missing: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}.`,
+    );
   // Part 1 is recorded only after its type was sniffed and accepted, so contentType is final here.
   const mpu = s.env.FILES.resumeMultipartUpload(row.r2Key, row.uploadId!);
   const obj = await r2Call(() => mpu.complete(parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag }))));

@@ -54,13 +54,17 @@ export function maxBytesFor(purpose: Purpose, config: TenantConfig): number {
 export function checkSize(purpose: Purpose, size: number, config: TenantConfig): void {
   if (size <= 0) throw new AppError("empty_file", "The file is empty.");
   const max = maxBytesFor(purpose, config);
-  if (size > max) throw new AppError("file_too_large", `A ${purpose} may be at most ${max} bytes; this file has ${size}.`);
+  if (size > max)
+    throw new AppError("file_too_large", `A ${purpose} may be at most ${max} bytes; this file has ${size}.`);
 }
 
 /** 415 `unsupported_file_type` unless a declared type is one the purpose accepts. */
 export function checkDeclaredType(purpose: Purpose, declared: string): void {
   if (!POLICIES[purpose].types.includes(declared)) {
-    throw new AppError("unsupported_file_type", `A ${purpose} cannot be ${declared}; accepted: ${POLICIES[purpose].types.join(", ")}.`);
+    throw new AppError(
+      "unsupported_file_type",
+      `A ${purpose} cannot be ${declared}; accepted: ${POLICIES[purpose].types.join(", ")}.`,
+    );
   }
 }
 
@@ -74,7 +78,10 @@ export function contentTypeOf(purpose: Purpose, name: string, head: Uint8Array, 
   if (!found) throw new AppError("unsupported_file_type", "The file's type could not be recognised from its content.");
   checkDeclaredType(purpose, found.mime);
   if (nameContradicts(name, found)) {
-    throw new AppError("unsupported_file_type", `The content is ${found.mime}, which does not match the name '${name}'.`);
+    throw new AppError(
+      "unsupported_file_type",
+      `The content is ${found.mime}, which does not match the name '${name}'.`,
+    );
   }
   if (declared !== undefined && declared !== found.mime && declared !== found.declaredAs) {
     throw new AppError("unsupported_file_type", `The content is ${found.mime}, not the declared ${declared}.`);

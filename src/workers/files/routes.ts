@@ -22,7 +22,10 @@ const tags = ["Files"];
 function requireMultipart(): MiddlewareHandler<AppEnv> {
   return async function requireMultipart(c, next) {
     if (!/^multipart\/form-data\s*;/i.test(c.req.header("content-type") ?? "")) {
-      throw new AppError("unsupported_media_type", "Send the file as multipart/form-data with a 'file' part and a 'purpose' field.");
+      throw new AppError(
+        "unsupported_media_type",
+        "Send the file as multipart/form-data with a 'file' part and a 'purpose' field.",
+      );
     }
     await next();
   };
@@ -30,8 +33,13 @@ function requireMultipart(): MiddlewareHandler<AppEnv> {
 
 fileRoutes.openapi(
   createRoute({
-    method: "post", path: "/files", tags, security, middleware: [...mw, requireMultipart()],
-    summary: "Upload a file in one request (up to the tenant's limits.maxUploadBytes; see /files/uploads for larger ones)",
+    method: "post",
+    path: "/files",
+    tags,
+    security,
+    middleware: [...mw, requireMultipart()],
+    summary:
+      "Upload a file in one request (up to the tenant's limits.maxUploadBytes; see /files/uploads for larger ones)",
     request: { body: { required: true, content: { "multipart/form-data": { schema: UploadFormSchema } } } },
     responses: { 201: jsonResponse(FileSchema, "The stored file"), ...problemResponses(400, 401, 413, 415) },
   }),
@@ -45,7 +53,12 @@ fileRoutes.openapi(
 
 fileRoutes.openapi(
   createRoute({
-    method: "get", path: "/files", tags, security, middleware: mw, summary: "The caller's own files, newest first",
+    method: "get",
+    path: "/files",
+    tags,
+    security,
+    middleware: mw,
+    summary: "The caller's own files, newest first",
     request: { query: ListQuerySchema },
     responses: { 200: jsonResponse(pageSchema(FileSchema), "A page of files"), ...problemResponses(400, 401) },
   }),
@@ -57,7 +70,11 @@ fileRoutes.openapi(
 
 fileRoutes.openapi(
   createRoute({
-    method: "get", path: "/files/{id}", tags, security, middleware: mw,
+    method: "get",
+    path: "/files/{id}",
+    tags,
+    security,
+    middleware: mw,
     summary: "A file's metadata and a fresh signed download URL (own files; avatars of anyone in the tenant)",
     request: { params: FileParamsSchema },
     responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404) },
@@ -71,7 +88,12 @@ fileRoutes.openapi(
 
 fileRoutes.openapi(
   createRoute({
-    method: "delete", path: "/files/{id}", tags, security, middleware: mw, summary: "Delete one of the caller's files",
+    method: "delete",
+    path: "/files/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Delete one of the caller's files",
     request: { params: FileParamsSchema },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
   }),

@@ -8,7 +8,9 @@ const FileIdSchema = z.string().min(1).max(64);
 
 export const FileParamsSchema = z.object({ id: FileIdSchema });
 
-const Purpose = z.enum(PURPOSES).openapi({ description: "What the file is for: decides accepted types, size cap and visibility" });
+const Purpose = z
+  .enum(PURPOSES)
+  .openapi({ description: "What the file is for: decides accepted types, size cap and visibility" });
 
 /** A file as the API shows it (shared with the realtime service's attachments). */
 export { FileSchema } from "../file-urls";
@@ -25,7 +27,12 @@ export const UploadFormSchema = z
     purpose: Purpose,
     // A text field like any JSON string: NUL is refused, as everywhere (security.md). Other
     // control characters and path segments are cleaned from file names (policy.ts cleanName).
-    name: z.string().min(1).max(255).refine((v) => !v.includes("\u0000"), "must not contain NUL characters").optional()
+    name: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((v) => !v.includes("\u0000"), "must not contain NUL characters")
+      .optional()
       .openapi({ description: "Overrides the part's file name" }),
   })
   .openapi("FileUpload");

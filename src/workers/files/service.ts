@@ -44,7 +44,14 @@ export function uploadedEvent(s: FilesScope, row: FileRow): DomainEvent {
   return {
     type: "file.uploaded",
     subject: row.id,
-    data: { fileId: row.id, ownerId: row.ownerId, purpose: row.purpose, contentType: row.contentType, size: row.size, name: row.name },
+    data: {
+      fileId: row.id,
+      ownerId: row.ownerId,
+      purpose: row.purpose,
+      contentType: row.contentType,
+      size: row.size,
+      name: row.name,
+    },
     traceparent: s.traceparent,
   };
 }
@@ -59,22 +66,43 @@ export function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
  * written; the bytes go to R2 first so a ready row never points at missing bytes, and the row
  * and its event are one batch. If the batch fails, the object is removed again.
  */
-export async function uploadFile(s: FilesScope, ownerId: string, input: { file: File; purpose: Purpose; name?: string | undefined }): Promise<FileRow> {
+export async function uploadFile(
+  s: FilesScope,
+  ownerId: string,
+  input: { file: File; purpose: Purpose; name?: string | undefined },
+): Promise<FileRow> {
   checkSize(input.purpose, input.file.size, s.tenant.config);
   const name = storedName(input.name ?? input.file.name);
   // Only the head is copied out for sniffing; the hash streams and R2 takes the Blob itself,
   // so the file is not copied again in memory.
-  const contentType = contentTypeOf(input.purpose, name, new Uint8Array(await input.file.slice(0, SNIFF_BYTES).arrayBuffer()));
+  const contentType = contentTypeOf(
+    input.purpose,
+    name,
+    new Uint8Array(await input.file.slice(0, SNIFF_BYTES).arrayBuffer()),
+  );
   const hasher = new crypto.DigestStream("SHA-256");
   await input.file.stream().pipeTo(hasher);
   const digest = new Uint8Array(await hasher.digest);
   const id = newId();
   const row: FileRow = {
-    id, ownerId, purpose: input.purpose, name, contentType, size: input.file.size, r2Key: r2KeyOf(s.tenant.id, id),
-    sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""), status: "ready",
-    uploadId: null, partSize: null, createdAt: Date.now(), deletedAt: null,
+    id,
+    ownerId,
+    purpose: input.purpose,
+    name,
+    contentType,
+    size: input.file.size,
+    r2Key: r2KeyOf(s.tenant.id, id),
+    sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    status: "ready",
+    uploadId: null,
+    partSize: null,
+    createdAt: Date.now(),
+    deletedAt: null,
   };
-  await s.env.FILES.put(row.r2Key, input.file, { httpMetadata: { contentType }, customMetadata: { tenantId: s.tenant.id, ownerId } });
+  await s.env.FILES.put(row.r2Key, input.file, {
+    httpMetadata: { contentType },
+    customMetadata: { tenantId: s.tenant.id, ownerId },
+  });
   try {
     await insertReadyFile(s.db, row, uploadedEvent(s, row));
   } catch (err) {
@@ -100,7 +128,12 @@ export async function visibleFile(s: FilesScope, userId: string, id: string): Pr
 export async function deleteFile(s: FilesScope, userId: string, id: string): Promise<void> {
   const row = await findFile(s.db, id);
   if (!row || row.ownerId !== userId || row.status !== "ready") throw notFound();
-  const event: DomainEvent = { type: "file.deleted", subject: id, data: { fileId: id, ownerId: userId, purpose: row.purpose, size: row.size }, traceparent: s.traceparent };
+  const event: DomainEvent = {
+    type: "file.deleted",
+    subject: id,
+    data: { fileId: id, ownerId: userId, purpose: row.purpose, size: row.size },
+    traceparent: s.traceparent,
+  };
   if (!(await markFileDeleted(s.db, id, event))) throw notFound();
   try {
     await s.env.FILES.delete(row.r2Key);
@@ -110,7 +143,12 @@ export async function deleteFile(s: FilesScope, userId: string, id: string): Pro
 }
 
 /** One page of the user's own ready files, newest first. */
-export async function listFiles(s: FilesScope, userId: string, pg: Pager<"id">, q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined }) {
+export async function listFiles(
+  s: FilesScope,
+  userId: string,
+  pg: Pager<"id">,
+  q: { purpose?: Purpose | undefined; limit: number; cursor?: string | undefined },
+) {
   const before = (await pg.after(q.cursor))?.[0];
   const rows = await listOwnFiles(s.db, userId, { purpose: q.purpose, before, limit: q.limit + 1 });
   const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);

@@ -2,7 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 import { abortUpload, completeUpload, putPart, startUpload } from "./multipart";
-import { FileSchema, PartParamsSchema, PartSchema, UploadInitSchema, UploadParamsSchema, UploadSchema } from "./schemas";
+import {
+  FileSchema,
+  PartParamsSchema,
+  PartSchema,
+  UploadInitSchema,
+  UploadParamsSchema,
+  UploadSchema,
+} from "./schemas";
 import { fileJson, filesScope } from "./service";
 
 /** Multipart uploads for files larger than one request should carry: /v1/files/uploads*. */
@@ -13,9 +20,17 @@ const tags = ["Files"];
 
 uploadRoutes.openapi(
   createRoute({
-    method: "post", path: "/files/uploads", tags, security, middleware: mw, summary: "Start a multipart upload",
+    method: "post",
+    path: "/files/uploads",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Start a multipart upload",
     request: { body: { required: true, content: { "application/json": { schema: UploadInitSchema } } } },
-    responses: { 201: jsonResponse(UploadSchema, "Upload started; send the parts"), ...problemResponses(400, 401, 413, 415) },
+    responses: {
+      201: jsonResponse(UploadSchema, "Upload started; send the parts"),
+      ...problemResponses(400, 401, 413, 415),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -25,13 +40,20 @@ uploadRoutes.openapi(
 
 uploadRoutes.openapi(
   createRoute({
-    method: "put", path: "/files/uploads/{uploadId}/parts/{n}", tags, security, middleware: mw,
+    method: "put",
+    path: "/files/uploads/{uploadId}/parts/{n}",
+    tags,
+    security,
+    middleware: mw,
     summary: "Send part n (1-based) as the raw body: exactly partSize bytes, the last part the rest",
     request: {
       params: PartParamsSchema,
       body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
     },
-    responses: { 200: jsonResponse(PartSchema, "Part stored (a re-sent part replaces the earlier one)"), ...problemResponses(400, 401, 404, 413, 415) },
+    responses: {
+      200: jsonResponse(PartSchema, "Part stored (a re-sent part replaces the earlier one)"),
+      ...problemResponses(400, 401, 404, 413, 415),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -42,7 +64,12 @@ uploadRoutes.openapi(
 
 uploadRoutes.openapi(
   createRoute({
-    method: "post", path: "/files/uploads/{uploadId}/complete", tags, security, middleware: mw, summary: "Complete a multipart upload",
+    method: "post",
+    path: "/files/uploads/{uploadId}/complete",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Complete a multipart upload",
     request: { params: UploadParamsSchema },
     responses: { 201: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404, 409) },
   }),
@@ -56,7 +83,12 @@ uploadRoutes.openapi(
 
 uploadRoutes.openapi(
   createRoute({
-    method: "delete", path: "/files/uploads/{uploadId}", tags, security, middleware: mw, summary: "Abort a multipart upload",
+    method: "delete",
+    path: "/files/uploads/{uploadId}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Abort a multipart upload",
     request: { params: UploadParamsSchema },
     responses: { 204: { description: "Aborted" }, ...problemResponses(401, 404) },
   }),

@@ -17,7 +17,12 @@ const mw = signedIn();
 
 blockRoutes.openapi(
   createRoute({
-    method: "get", path: "/blocks", tags, security, middleware: mw, summary: "Users you blocked",
+    method: "get",
+    path: "/blocks",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Users you blocked",
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(BlockSchema), "Blocked users"), ...problemResponses(400, 401) },
   }),
@@ -28,7 +33,10 @@ blockRoutes.openapi(
     const after = (await pg.after(q.cursor))?.[0];
     const rows = await userHub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
     const { page, nextCursor } = await pg.page(rows, q.limit, (b) => [b.userId]);
-    const peer = await peers(tenantDb(tenant.db), page.map((b) => b.userId));
+    const peer = await peers(
+      tenantDb(tenant.db),
+      page.map((b) => b.userId),
+    );
     return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor }, 200);
   },
 );
@@ -36,7 +44,11 @@ blockRoutes.openapi(
 for (const method of ["put", "delete"] as const) {
   blockRoutes.openapi(
     createRoute({
-      method, path: "/blocks/{userId}", tags, security, middleware: mw,
+      method,
+      path: "/blocks/{userId}",
+      tags,
+      security,
+      middleware: mw,
       summary: method === "put" ? "Block a user (idempotent)" : "Unblock a user (idempotent)",
       request: { params: UserIdParam },
       responses: { 204: { description: "Done" }, ...problemResponses(400, 401, 404) },

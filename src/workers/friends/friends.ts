@@ -4,7 +4,14 @@ import { newId } from "../../lib/ids";
 import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { peers, unwrap } from "./graph";
-import { FriendGroupSchema, FriendGroupWriteSchema, FriendPatchSchema, FriendSchema, IdParam, UserIdParam } from "./schemas";
+import {
+  FriendGroupSchema,
+  FriendGroupWriteSchema,
+  FriendPatchSchema,
+  FriendSchema,
+  IdParam,
+  UserIdParam,
+} from "./schemas";
 import { iso } from "../../lib/time";
 
 /** Friends and friend groups: /v1/friends*, /v1/friends/groups*. */
@@ -12,11 +19,19 @@ export const friendRoutes = createRouter();
 const tags = ["Friends"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-const me = (c: { get(k: "tenant"): { id: string }; get(k: "principal"): Parameters<typeof requireUser>[0] }) => ({ tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId });
+const me = (c: { get(k: "tenant"): { id: string }; get(k: "principal"): Parameters<typeof requireUser>[0] }) => ({
+  tenantId: c.get("tenant").id,
+  userId: requireUser(c.get("principal")).userId,
+});
 
 friendRoutes.openapi(
   createRoute({
-    method: "get", path: "/friends", tags, security, middleware: mw, summary: "Friends, by user id",
+    method: "get",
+    path: "/friends",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Friends, by user id",
     request: { query: PageQuerySchema.extend({ groupId: z.string().max(64).optional() }) },
     responses: { 200: jsonResponse(pageSchema(FriendSchema), "Friends"), ...problemResponses(400, 401) },
   }),
@@ -27,23 +42,36 @@ friendRoutes.openapi(
     const after = (await pg.after(q.cursor))?.[0];
     const rows = await userHub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
     const { page, nextCursor } = await pg.page(rows, q.limit, (f) => [f.userId]);
-    const peer = await peers(tenantDb(c.get("tenant").db), page.map((f) => f.userId));
-    return c.json({
-      items: page.map((f) => ({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) })),
-      nextCursor,
-    }, 200);
+    const peer = await peers(
+      tenantDb(c.get("tenant").db),
+      page.map((f) => f.userId),
+    );
+    return c.json(
+      {
+        items: page.map((f) => ({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) })),
+        nextCursor,
+      },
+      200,
+    );
   },
 );
 
 friendRoutes.openapi(
   createRoute({
-    method: "patch", path: "/friends/{userId}", tags, security, middleware: mw, summary: "Set a friend's remark or group",
+    method: "patch",
+    path: "/friends/{userId}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Set a friend's remark or group",
     request: { params: UserIdParam, body: jsonBody(FriendPatchSchema) },
     responses: { 200: jsonResponse(FriendSchema, "The friend"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
     const who = me(c);
-    const f = unwrap(await userHub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")));
+    const f = unwrap(
+      await userHub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")),
+    );
     const peer = await peers(tenantDb(c.get("tenant").db), [f.userId]);
     return c.json({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) }, 200);
   },
@@ -51,7 +79,12 @@ friendRoutes.openapi(
 
 friendRoutes.openapi(
   createRoute({
-    method: "delete", path: "/friends/{userId}", tags, security, middleware: mw, summary: "Remove a friend (both sides)",
+    method: "delete",
+    path: "/friends/{userId}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Remove a friend (both sides)",
     request: { params: UserIdParam },
     responses: { 204: { description: "Removed" }, ...problemResponses(401, 404) },
   }),
@@ -64,8 +97,16 @@ friendRoutes.openapi(
 
 friendRoutes.openapi(
   createRoute({
-    method: "get", path: "/friends/groups", tags, security, middleware: mw, summary: "Friend groups (at most 100)",
-    responses: { 200: jsonResponse(z.object({ items: z.array(FriendGroupSchema), nextCursor: z.null() }), "Groups"), ...problemResponses(401) },
+    method: "get",
+    path: "/friends/groups",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Friend groups (at most 100)",
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(FriendGroupSchema), nextCursor: z.null() }), "Groups"),
+      ...problemResponses(401),
+    },
   }),
   async (c) => {
     const who = me(c);
@@ -76,33 +117,60 @@ friendRoutes.openapi(
 
 friendRoutes.openapi(
   createRoute({
-    method: "post", path: "/friends/groups", tags, security, middleware: mw, summary: "Create a friend group",
+    method: "post",
+    path: "/friends/groups",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Create a friend group",
     request: { body: jsonBody(FriendGroupWriteSchema) },
     responses: { 201: jsonResponse(FriendGroupSchema, "Created"), ...problemResponses(400, 401, 409) },
   }),
   async (c) => {
     const who = me(c);
-    const g = unwrap(await userHub(c.env, who.tenantId, who.userId).editGroup({ kind: "create", id: newId(), name: c.req.valid("json").name }))!;
+    const g = unwrap(
+      await userHub(c.env, who.tenantId, who.userId).editGroup({
+        kind: "create",
+        id: newId(),
+        name: c.req.valid("json").name,
+      }),
+    )!;
     return c.json({ ...g, createdAt: iso(g.createdAt) }, 201);
   },
 );
 
 friendRoutes.openapi(
   createRoute({
-    method: "patch", path: "/friends/groups/{id}", tags, security, middleware: mw, summary: "Rename a friend group",
+    method: "patch",
+    path: "/friends/groups/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Rename a friend group",
     request: { params: IdParam, body: jsonBody(FriendGroupWriteSchema) },
     responses: { 200: jsonResponse(FriendGroupSchema, "Renamed"), ...problemResponses(400, 401, 404) },
   }),
   async (c) => {
     const who = me(c);
-    const g = unwrap(await userHub(c.env, who.tenantId, who.userId).editGroup({ kind: "rename", id: c.req.valid("param").id, name: c.req.valid("json").name }))!;
+    const g = unwrap(
+      await userHub(c.env, who.tenantId, who.userId).editGroup({
+        kind: "rename",
+        id: c.req.valid("param").id,
+        name: c.req.valid("json").name,
+      }),
+    )!;
     return c.json({ ...g, createdAt: iso(g.createdAt) }, 200);
   },
 );
 
 friendRoutes.openapi(
   createRoute({
-    method: "delete", path: "/friends/groups/{id}", tags, security, middleware: mw, summary: "Delete a friend group (its friends become ungrouped)",
+    method: "delete",
+    path: "/friends/groups/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Delete a friend group (its friends become ungrouped)",
     request: { params: IdParam },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
   }),

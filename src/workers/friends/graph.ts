@@ -32,7 +32,12 @@ export interface Peer {
 export async function peers(db: TenantDb, ids: string[]): Promise<(id: string) => Peer> {
   const rows = ids.length
     ? await db
-        .select({ id: users.id, username: users.username, nickname: profiles.nickname, avatarFileId: profiles.avatarFileId })
+        .select({
+          id: users.id,
+          username: users.username,
+          nickname: profiles.nickname,
+          avatarFileId: profiles.avatarFileId,
+        })
         .from(users)
         .innerJoin(profiles, eq(profiles.userId, users.id))
         .where(inArray(users.id, ids))

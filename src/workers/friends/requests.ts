@@ -19,11 +19,18 @@ const DAY = 86_400_000;
 
 friendRequestRoutes.openapi(
   createRoute({
-    method: "post", path: "/friends/requests", tags, security, middleware: mw,
+    method: "post",
+    path: "/friends/requests",
+    tags,
+    security,
+    middleware: mw,
     summary: "Send a friend request (mutual requests become a friendship; retries are idempotent)",
     request: { body: { required: true, content: { "application/json": { schema: FriendRequestCreateSchema } } } },
     responses: {
-      201: jsonResponse(z.object({ id: z.string(), status: z.enum(["pending", "accepted"]) }), "Sent, or already friends now"),
+      201: jsonResponse(
+        z.object({ id: z.string(), status: z.enum(["pending", "accepted"]) }),
+        "Sent, or already friends now",
+      ),
       ...problemResponses(400, 401, 403, 404, 409),
     },
   }),
@@ -40,8 +47,16 @@ friendRequestRoutes.openapi(
     const l = tenant.config.limits;
     const r = unwrap(
       await userHub(c.env, tenant.id, me).sendFriendRequest({
-        tenantId: tenant.id, userId: me, to: toUserId, requestId: newId(), message, autoAccept: policy === "anyone",
-        maxFriends: l.maxFriends, maxPending: l.maxPendingRequests, ttlMs: l.friendRequestTtlDays * DAY, now: Date.now(),
+        tenantId: tenant.id,
+        userId: me,
+        to: toUserId,
+        requestId: newId(),
+        message,
+        autoAccept: policy === "anyone",
+        maxFriends: l.maxFriends,
+        maxPending: l.maxPendingRequests,
+        ttlMs: l.friendRequestTtlDays * DAY,
+        now: Date.now(),
       }),
     );
     return c.json({ id: r.requestId, status: r.status }, 201);
@@ -50,7 +65,12 @@ friendRequestRoutes.openapi(
 
 friendRequestRoutes.openapi(
   createRoute({
-    method: "get", path: "/friends/requests", tags, security, middleware: mw, summary: "Pending friend requests, newest first",
+    method: "get",
+    path: "/friends/requests",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Pending friend requests, newest first",
     request: { query: PageQuerySchema.extend({ direction: z.enum(["incoming", "outgoing"]).default("incoming") }) },
     responses: { 200: jsonResponse(pageSchema(FriendRequestSchema), "Requests"), ...problemResponses(400, 401) },
   }),
@@ -60,13 +80,31 @@ friendRequestRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
-    const rows = await userHub(c.env, tenant.id, me).friendRequests(q.direction === "incoming" ? "in" : "out", q.limit + 1, before);
+    const rows = await userHub(c.env, tenant.id, me).friendRequests(
+      q.direction === "incoming" ? "in" : "out",
+      q.limit + 1,
+      before,
+    );
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
-    const peer = await peers(tenantDb(tenant.db), page.map((r) => r.userId));
-    return c.json({
-      items: page.map((r) => ({ id: r.id, direction: r.direction, user: peer(r.userId), message: r.message, status: r.status, createdAt: iso(r.createdAt), expiresAt: iso(r.expiresAt) })),
-      nextCursor,
-    }, 200);
+    const peer = await peers(
+      tenantDb(tenant.db),
+      page.map((r) => r.userId),
+    );
+    return c.json(
+      {
+        items: page.map((r) => ({
+          id: r.id,
+          direction: r.direction,
+          user: peer(r.userId),
+          message: r.message,
+          status: r.status,
+          createdAt: iso(r.createdAt),
+          expiresAt: iso(r.expiresAt),
+        })),
+        nextCursor,
+      },
+      200,
+    );
   },
 );
 
@@ -78,12 +116,22 @@ const actions = [
 
 for (const [method, path, summary] of actions) {
   friendRequestRoutes.openapi(
-    createRoute({ method, path, tags, security, middleware: mw, summary, request: { params: IdParam }, responses: { 204: { description: "Done" }, ...problemResponses(401, 404, 409) } }),
+    createRoute({
+      method,
+      path,
+      tags,
+      security,
+      middleware: mw,
+      summary,
+      request: { params: IdParam },
+      responses: { 204: { description: "Done" }, ...problemResponses(401, 404, 409) },
+    }),
     async (c) => {
       const me = { tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId };
       const hub = userHub(c.env, me.tenantId, me.userId);
       const id = c.req.valid("param").id;
-      if (path.endsWith("accept")) unwrap(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));
+      if (path.endsWith("accept"))
+        unwrap(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));
       else unwrap(await hub.closeFriendRequest(me, id, path.endsWith("reject") ? "rejected" : "cancelled"));
       return c.body(null, 204);
     },

@@ -1,9 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { lineText, multilineText } from "../../lib/text";
 
-export const FriendRequestCreateSchema = z.object({ toUserId: z.string().min(1).max(64), message: multilineText(200).default("") }).strict().openapi("FriendRequestCreate");
+export const FriendRequestCreateSchema = z
+  .object({ toUserId: z.string().min(1).max(64), message: multilineText(200).default("") })
+  .strict()
+  .openapi("FriendRequestCreate");
 
-const Peer = z.object({ id: z.string(), username: z.string().nullable(), nickname: z.string(), avatarFileId: z.string().nullable() });
+const Peer = z.object({
+  id: z.string(),
+  username: z.string().nullable(),
+  nickname: z.string(),
+  avatarFileId: z.string().nullable(),
+});
 
 export const FriendRequestSchema = z
   .object({
@@ -27,8 +35,13 @@ export const FriendPatchSchema = z
   .refine((v) => v.remark !== undefined || v.groupId !== undefined, "nothing to update")
   .openapi("FriendPatch");
 
-export const FriendGroupSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string().datetime() }).openapi("FriendGroup");
-export const FriendGroupWriteSchema = z.object({ name: lineText(32) }).strict().openapi("FriendGroupWrite");
+export const FriendGroupSchema = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string().datetime() })
+  .openapi("FriendGroup");
+export const FriendGroupWriteSchema = z
+  .object({ name: lineText(32) })
+  .strict()
+  .openapi("FriendGroupWrite");
 export const BlockSchema = z.object({ user: Peer, since: z.string().datetime() }).openapi("Block");
 export const IdParam = z.object({ id: z.string().min(1).max(64) });
 export const UserIdParam = z.object({ userId: z.string().min(1).max(64) });

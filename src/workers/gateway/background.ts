@@ -22,7 +22,12 @@ export const DEAD_LETTER_QUEUE = "canopy-dlq";
 
 export async function handleQueue(batch: MessageBatch, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return storeDeadLetters(batch, env);
-  return dispatchBatch(batch, env, consumers, batch.queue === "canopy-notification" ? { [TENANT_CLOSED]: closeTenantSockets } : {});
+  return dispatchBatch(
+    batch,
+    env,
+    consumers,
+    batch.queue === "canopy-notification" ? { [TENANT_CLOSED]: closeTenantSockets } : {},
+  );
 }
 
 /** The minute cron with every sweep; `now` is injectable so tests can move the clock. */

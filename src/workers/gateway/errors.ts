@@ -12,7 +12,10 @@ function fromHttpException(err: HTTPException): AppError {
   if (err.status === 413) return new AppError("body_too_large", "The request body is too large.");
   if (err.status === 415) return new AppError("unsupported_media_type", "Send the body as application/json.");
   // Hono throws nothing else on our routes; should it, the closest registered code answers.
-  const code = ({ 401: "unauthenticated", 404: "route_not_found", 405: "method_not_allowed", 429: "rate_limited" } as const)[err.status as 401] ?? "bad_request";
+  const code =
+    ({ 401: "unauthenticated", 404: "route_not_found", 405: "method_not_allowed", 429: "rate_limited" } as const)[
+      err.status as 401
+    ] ?? "bad_request";
   return new AppError(code, err.message || "The request could not be processed.");
 }
 
@@ -32,19 +35,30 @@ function fromRuntime(err: unknown): AppError | null {
   if (!(err instanceof Error)) return null;
   const flags = err as Error & { overloaded?: unknown; retryable?: unknown };
   if (flags.overloaded === true) {
-    return new AppError("overloaded", "This part of the service is overloaded; retry later.", { headers: { "retry-after": "10" } });
+    return new AppError("overloaded", "This part of the service is overloaded; retry later.", {
+      headers: { "retry-after": "10" },
+    });
   }
   if (flags.retryable === true) {
-    return new AppError("temporarily_unavailable", "This part of the service is briefly unavailable; retry shortly.", { headers: { "retry-after": "1" } });
+    return new AppError("temporarily_unavailable", "This part of the service is briefly unavailable; retry shortly.", {
+      headers: { "retry-after": "1" },
+    });
   }
   return null;
 }
 
 // libSQL client codes of a database that could not be reached or answered with a server error
 // (@libsql/client maps Hrana's HttpServerError to SERVER_ERROR, a dead stream to HRANA_CLOSED_ERROR).
-const DB_UNAVAILABLE_CODES = new Set(["SERVER_ERROR", "HRANA_CLOSED_ERROR", "HRANA_WEBSOCKET_ERROR", "STREAM_EXPIRED", "SQLITE_BUSY"]);
+const DB_UNAVAILABLE_CODES = new Set([
+  "SERVER_ERROR",
+  "HRANA_CLOSED_ERROR",
+  "HRANA_WEBSOCKET_ERROR",
+  "STREAM_EXPIRED",
+  "SQLITE_BUSY",
+]);
 // What fetch throws when the connection fails, is reset or times out (workerd and Node wordings).
-const NETWORK_FAILURE = /network connection lost|fetch failed|connection (refused|reset|closed)|econn(refused|reset)|timed? ?out|disconnected/i;
+const NETWORK_FAILURE =
+  /network connection lost|fetch failed|connection (refused|reset|closed)|econn(refused|reset)|timed? ?out|disconnected/i;
 
 /**
  * A database (or another service over the network) that is down, unreachable, hung or reset is
@@ -54,8 +68,15 @@ const NETWORK_FAILURE = /network connection lost|fetch failed|connection (refuse
  */
 function fromNetwork(err: unknown): AppError | null {
   for (const { code, name, message } of errorChain(err)) {
-    if ((typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) || name === "TimeoutError" || name === "AbortError" || NETWORK_FAILURE.test(message)) {
-      return new AppError("service_unavailable", "A backing service did not answer; retry shortly.", { headers: { "retry-after": "2" } });
+    if (
+      (typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) ||
+      name === "TimeoutError" ||
+      name === "AbortError" ||
+      NETWORK_FAILURE.test(message)
+    ) {
+      return new AppError("service_unavailable", "A backing service did not answer; retry shortly.", {
+        headers: { "retry-after": "2" },
+      });
     }
   }
   return null;
@@ -69,14 +90,21 @@ function fromNetwork(err: unknown): AppError | null {
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof AppError) return problemResponse(c, err);
   if (err instanceof HTTPException) return problemResponse(c, fromHttpException(err));
-  const context = { requestId: c.get("requestId"), traceId: c.get("traceId"), error: err instanceof Error ? err.message : String(err) };
+  const context = {
+    requestId: c.get("requestId"),
+    traceId: c.get("traceId"),
+    error: err instanceof Error ? err.message : String(err),
+  };
   const transient = fromRuntime(err) ?? fromNetwork(err);
   if (transient) {
     log("warn", "transient runtime error", { ...context, code: transient.code });
     return problemResponse(c, transient);
   }
   log("error", "unhandled error", { ...context, stack: err instanceof Error ? err.stack : undefined });
-  return problemResponse(c, new AppError("internal_error", "Something went wrong on our side; quote the request id when reporting it."));
+  return problemResponse(
+    c,
+    new AppError("internal_error", "Something went wrong on our side; quote the request id when reporting it."),
+  );
 };
 
 /**
@@ -96,9 +124,13 @@ export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
     if (allow.length > 0) {
       return problemResponse(
         c,
-        new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}.`, {
-          headers: { allow: allow.join(", ") },
-        }),
+        new AppError(
+          "method_not_allowed",
+          `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}.`,
+          {
+            headers: { allow: allow.join(", ") },
+          },
+        ),
       );
     }
     return problemResponse(c, new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));

@@ -14,14 +14,26 @@ const ReadySchema = z
 export const healthRoutes = createRouter();
 
 healthRoutes.openapi(
-  createRoute({ method: "get", path: "/healthz", tags: ["Operations"], summary: "Liveness: the Worker runs", responses: { 200: jsonResponse(HealthSchema, "Alive") } }),
+  createRoute({
+    method: "get",
+    path: "/healthz",
+    tags: ["Operations"],
+    summary: "Liveness: the Worker runs",
+    responses: { 200: jsonResponse(HealthSchema, "Alive") },
+  }),
   (c) => c.json({ status: "ok" as const }, 200),
 );
 
 healthRoutes.openapi(
   createRoute({
-    method: "get", path: "/readyz", tags: ["Operations"], summary: "Readiness: the platform database answers",
-    responses: { 200: jsonResponse(ReadySchema, "Ready"), 503: jsonResponse(ReadySchema, "A dependency is unreachable") },
+    method: "get",
+    path: "/readyz",
+    tags: ["Operations"],
+    summary: "Readiness: the platform database answers",
+    responses: {
+      200: jsonResponse(ReadySchema, "Ready"),
+      503: jsonResponse(ReadySchema, "A dependency is unreachable"),
+    },
   }),
   async (c) => {
     const start = performance.now();
@@ -34,7 +46,11 @@ healthRoutes.openapi(
       ]);
       check = { ok: true, latencyMs: Math.round(performance.now() - start) };
     } catch (err) {
-      check = { ok: false, latencyMs: Math.round(performance.now() - start), error: err instanceof Error ? err.message : String(err) };
+      check = {
+        ok: false,
+        latencyMs: Math.round(performance.now() - start),
+        error: err instanceof Error ? err.message : String(err),
+      };
     }
     const body = { status: check.ok ? ("ok" as const) : ("unavailable" as const), checks: { platformDb: check } };
     return c.json(body, check.ok ? 200 : 503);

@@ -24,6 +24,12 @@ export const archiveConsumer: Consumer = async (event, tenant) => {
   if (!d.success) throw new PoisonError(`bad data for message.created: ${d.error.issues[0]?.message ?? "invalid"}`);
   const e = d.data;
   await archiveEntry(tenantDb(tenant.db), {
-    conversationId: e.conversationId, seq: e.seq, id: e.messageId, senderId: e.senderId, kind: e.kind, body: e.body ?? null, sentAt: Date.parse(e.sentAt),
+    conversationId: e.conversationId,
+    seq: e.seq,
+    id: e.messageId,
+    senderId: e.senderId,
+    kind: e.kind,
+    body: e.body ?? null,
+    sentAt: Date.parse(e.sentAt),
   });
 };

@@ -14,35 +14,68 @@ const ConversationId = z.string().regex(/^[dg]_[0-9a-z]{20,40}$/, "not a convers
 
 const ArchivedMessageSchema = z
   .object({
-    conversationId: z.string(), seq: z.number().int(), messageId: z.string(), senderId: z.string(), kind: z.string(),
-    body: z.unknown(), sentAt: z.string(), editedAt: z.string().nullable(), recalledAt: z.string().nullable(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    messageId: z.string(),
+    senderId: z.string(),
+    kind: z.string(),
+    body: z.unknown(),
+    sentAt: z.string(),
+    editedAt: z.string().nullable(),
+    recalledAt: z.string().nullable(),
   })
   .openapi("ArchivedMessage");
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const view = (r: ArchivedRow) => ({
-  conversationId: r.conversation_id, seq: r.seq, messageId: r.id, senderId: r.sender_id, kind: r.kind,
-  body: r.body === null ? null : (JSON.parse(r.body) as unknown), sentAt: new Date(r.sent_at).toISOString(), editedAt: iso(r.edited_at), recalledAt: iso(r.recalled_at),
+  conversationId: r.conversation_id,
+  seq: r.seq,
+  messageId: r.id,
+  senderId: r.sender_id,
+  kind: r.kind,
+  body: r.body === null ? null : (JSON.parse(r.body) as unknown),
+  sentAt: new Date(r.sent_at).toISOString(),
+  editedAt: iso(r.edited_at),
+  recalledAt: iso(r.recalled_at),
 });
 
 messageArchiveRoutes.openapi(
   createRoute({
-    method: "get", path: "/messages/search", tags, security, middleware: signedIn(),
-    summary: "Search the text of messages in your conversations, newest first (the archive lags live delivery by seconds)",
+    method: "get",
+    path: "/messages/search",
+    tags,
+    security,
+    middleware: signedIn(),
+    summary:
+      "Search the text of messages in your conversations, newest first (the archive lags live delivery by seconds)",
     request: {
       query: PageQuerySchema.extend({
-        q: z.string().trim().min(1).max(200).openapi({ description: "Substring to find; 3+ characters use the full-text index" }),
+        q: z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .openapi({ description: "Substring to find; 3+ characters use the full-text index" }),
         conversationId: ConversationId.optional(),
       }),
     },
-    responses: { 200: jsonResponse(z.object({ items: z.array(ArchivedMessageSchema), nextCursor: z.string().nullable() }), "Matches"), ...problemResponses(400, 401) },
+    responses: {
+      200: jsonResponse(
+        z.object({ items: z.array(ArchivedMessageSchema), nextCursor: z.string().nullable() }),
+        "Matches",
+      ),
+      ...problemResponses(400, 401),
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
     const rows = await searchMessages(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, {
-      text: searchQuery(q.q), conversationId: q.conversationId, before, limit: q.limit + 1,
+      text: searchQuery(q.q),
+      conversationId: q.conversationId,
+      before,
+      limit: q.limit + 1,
     });
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.sent_at, r.id]);
     return c.json({ items: page.map(view), nextCursor }, 200);
@@ -53,10 +86,18 @@ const EXPORT_PAGE = 500;
 
 messageArchiveRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/conversations/{id}/export", tags, security, middleware: withPermission("messages:export"),
-    summary: "Export a conversation's archived log as NDJSON (one entry per line, in seq order, edits and recalls included)",
+    method: "get",
+    path: "/admin/conversations/{id}/export",
+    tags,
+    security,
+    middleware: withPermission("messages:export"),
+    summary:
+      "Export a conversation's archived log as NDJSON (one entry per line, in seq order, edits and recalls included)",
     request: { params: z.object({ id: ConversationId }) },
-    responses: { 200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" }, ...problemResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" },
+      ...problemResponses(400, 401, 403, 404),
+    },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
@@ -74,6 +115,9 @@ messageArchiveRoutes.openapi(
         after = rows[rows.length - 1]!.seq;
       },
     });
-    return c.body(body, 200, { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": `attachment; filename="${id}.ndjson"` });
+    return c.body(body, 200, {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "content-disposition": `attachment; filename="${id}.ndjson"`,
+    });
   },
 );

@@ -1,7 +1,13 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantDb } from "../../db/client";
-import { announcementRecipients, announcements, fanOutAnnouncement, notifications, type NotificationRow } from "../../db/tenant/notifications";
+import {
+  announcementRecipients,
+  announcements,
+  fanOutAnnouncement,
+  notifications,
+  type NotificationRow,
+} from "../../db/tenant/notifications";
 import { applyOnce } from "../../db/tenant/processed";
 import type { ResolvedTenant } from "../context";
 import { PoisonError, type CloudEvent } from "../queues";
@@ -16,7 +22,13 @@ type Announce = (env: Env, tenant: ResolvedTenant, db: TenantDb, rows: Notificat
  * with the event's marker), then the recipients are told a page at a time. A redelivery after
  * a crash in the telling pages only re-tells rows that were never delivered.
  */
-export async function announcementConsumer(event: CloudEvent, tenant: ResolvedTenant, env: Env, db: TenantDb, tell: Announce): Promise<void> {
+export async function announcementConsumer(
+  event: CloudEvent,
+  tenant: ResolvedTenant,
+  env: Env,
+  db: TenantDb,
+  tell: Announce,
+): Promise<void> {
   const parsed = z.object({ announcementId: z.string().min(1) }).safeParse(event.data);
   if (!parsed.success) throw new PoisonError("bad data for announcement.created: announcementId missing");
   const a = await db.select().from(announcements).where(eq(announcements.id, parsed.data.announcementId)).get();
@@ -26,8 +38,19 @@ export async function announcementConsumer(event: CloudEvent, tenant: ResolvedTe
   for (let after = ""; ; ) {
     const userIds = await announcementRecipients(db, a.id, after, PAGE);
     if (!userIds.length) break;
-    const rows = await db.select().from(notifications)
-      .where(and(inArray(notifications.id, userIds.map((u) => `${a.id}.${u}`)), sql`${notifications.deliveredVia} IS NULL`)).all();
+    const rows = await db
+      .select()
+      .from(notifications)
+      .where(
+        and(
+          inArray(
+            notifications.id,
+            userIds.map((u) => `${a.id}.${u}`),
+          ),
+          sql`${notifications.deliveredVia} IS NULL`,
+        ),
+      )
+      .all();
     if (rows.length) await tell(env, tenant, db, rows);
     after = userIds[userIds.length - 1]!;
     if (userIds.length < PAGE) break;
@@ -44,7 +67,12 @@ export async function adminNoticeDrafts(db: TenantDb, event: CloudEvent): Promis
     SELECT DISTINCT ur.user_id FROM user_roles ur JOIN users u ON u.id = ur.user_id
     WHERE ur.role_id IN ('owner', 'admin') AND u.status = 'active' LIMIT 50`);
   return admins.map((r) => ({
-    userId: r.user_id, type: "webhook_disabled" as const, groupKey: `webhook:${d.data.endpointId}`, actorId: null,
-    title: "A webhook endpoint was disabled", body: `${d.data.url}${d.data.reason ? `: ${d.data.reason}` : ""}`, data: d.data,
+    userId: r.user_id,
+    type: "webhook_disabled" as const,
+    groupKey: `webhook:${d.data.endpointId}`,
+    actorId: null,
+    title: "A webhook endpoint was disabled",
+    body: `${d.data.url}${d.data.reason ? `: ${d.data.reason}` : ""}`,
+    data: d.data,
   }));
 }

@@ -1,7 +1,15 @@
 import { inArray, sql } from "drizzle-orm";
 import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
-import { fromRaw, mutedTypesOf, notifications, unreadCount, upsertNotification, type NotificationRow, type RawRow } from "../../db/tenant/notifications";
+import {
+  fromRaw,
+  mutedTypesOf,
+  notifications,
+  unreadCount,
+  upsertNotification,
+  type NotificationRow,
+  type RawRow,
+} from "../../db/tenant/notifications";
 import { applyOnceReturning } from "../../db/tenant/processed";
 import { newId } from "../../lib/ids";
 import { userHub } from "../authn";
@@ -26,7 +34,9 @@ async function displayNames(db: TenantDb, ids: string[]): Promise<Map<string, st
 async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draft[]): Promise<Draft[]> {
   const muted = await mutedTypesOf(db, [...new Set(drafts.map((d) => d.userId))]);
   const wanted = drafts.filter((d) => !muted.get(d.userId)?.includes(d.type));
-  const online = await Promise.all(wanted.map((d) => (d.onlyIfOffline ? userHub(env, tenant.id, d.userId).connectedDevices() : Promise.resolve(0))));
+  const online = await Promise.all(
+    wanted.map((d) => (d.onlyIfOffline ? userHub(env, tenant.id, d.userId).connectedDevices() : Promise.resolve(0))),
+  );
   return wanted.filter((_, i) => online[i] === 0);
 }
 
@@ -37,35 +47,68 @@ async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draf
 export async function announce(env: Env, tenant: ResolvedTenant, db: TenantDb, rows: NotificationRow[]): Promise<void> {
   const via: Record<"realtime" | "push", string[]> = { realtime: [], push: [] };
   const push = pushProvider(env);
-  await Promise.all(rows.map(async (row) => {
-    const view = notificationView(row);
-    const unread = await unreadCount(db, row.userId);
-    const live = await userHub(env, tenant.id, row.userId).deliver(JSON.stringify({ type: "notification", notification: view, unreadCount: unread }));
-    if (live > 0) return void via.realtime.push(row.id);
-    await push.send({ tenantId: tenant.id, userId: row.userId, notificationId: row.id, type: row.type, title: view.title, body: view.body, badge: unread, data: view.data });
-    via.push.push(row.id);
-  }));
+  await Promise.all(
+    rows.map(async (row) => {
+      const view = notificationView(row);
+      const unread = await unreadCount(db, row.userId);
+      const live = await userHub(env, tenant.id, row.userId).deliver(
+        JSON.stringify({ type: "notification", notification: view, unreadCount: unread }),
+      );
+      if (live > 0) return void via.realtime.push(row.id);
+      await push.send({
+        tenantId: tenant.id,
+        userId: row.userId,
+        notificationId: row.id,
+        type: row.type,
+        title: view.title,
+        body: view.body,
+        badge: unread,
+        data: view.data,
+      });
+      via.push.push(row.id);
+    }),
+  );
   for (const [how, ids] of Object.entries(via)) {
     if (ids.length) await db.update(notifications).set({ deliveredVia: how }).where(inArray(notifications.id, ids));
   }
 }
 
-async function applyDrafts(env: Env, event: CloudEvent, tenant: ResolvedTenant, db: TenantDb, all: Draft[]): Promise<void> {
+async function applyDrafts(
+  env: Env,
+  event: CloudEvent,
+  tenant: ResolvedTenant,
+  db: TenantDb,
+  all: Draft[],
+): Promise<void> {
   const drafts = await keep(env, tenant, db, all);
   if (!drafts.length) return;
   const names = await displayNames(db, [...new Set(drafts.map((d) => d.actorId).filter((x): x is string => !!x))]);
   const now = Date.now();
   const statements = drafts.map((d) => {
     const actor = (d.actorId && names.get(d.actorId)) || "Someone";
-    const data = d.collapsedTitle ? { ...d.data, collapsedTitle: d.collapsedTitle.replaceAll("{actor}", actor) } : d.data;
+    const data = d.collapsedTitle
+      ? { ...d.data, collapsedTitle: d.collapsedTitle.replaceAll("{actor}", actor) }
+      : d.data;
     return upsertNotification(db, {
-      id: newId(now), userId: d.userId, type: d.type, groupKey: d.groupKey, actorId: d.actorId,
-      title: d.title.replaceAll("{actor}", actor), body: d.body, data, now,
+      id: newId(now),
+      userId: d.userId,
+      type: d.type,
+      groupKey: d.groupKey,
+      actorId: d.actorId,
+      title: d.title.replaceAll("{actor}", actor),
+      body: d.body,
+      data,
+      now,
     });
   });
   const results = await applyOnceReturning(db, CONSUMER, event.id, statements, now);
   if (!results) return;
-  await announce(env, tenant, db, results.flatMap((r) => (r as RawRow[]).map(fromRaw)));
+  await announce(
+    env,
+    tenant,
+    db,
+    results.flatMap((r) => (r as RawRow[]).map(fromRaw)),
+  );
 }
 
 /** The notification queue's inbox consumer (tenant webhooks are another consumer on the same queue). */

@@ -1,12 +1,26 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { tenantDb } from "../../db/tenant-db";
-import { deleteNotification, listNotifications, markAllRead, markRead, mutedTypes, setMutedTypes, unreadCount } from "../../db/tenant/notifications";
+import {
+  deleteNotification,
+  listNotifications,
+  markAllRead,
+  markRead,
+  mutedTypes,
+  setMutedTypes,
+  unreadCount,
+} from "../../db/tenant/notifications";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn, userHub } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonBody, jsonResponse, problemResponses, pagerFor } from "../http";
-import { NotificationIdParamSchema, NotificationPageSchema, NotificationQuerySchema, NotificationSchema, PreferencesSchema } from "./schemas";
+import {
+  NotificationIdParamSchema,
+  NotificationPageSchema,
+  NotificationQuerySchema,
+  NotificationSchema,
+  PreferencesSchema,
+} from "./schemas";
 import { notificationView } from "./view";
 
 /** The signed-in user's inbox: /v1/notifications*. */
@@ -15,16 +29,26 @@ const tags = ["Notifications"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
 const notFound = () => new AppError("notification_not_found", "No such notification.");
-const me = (c: Context<AppEnv>) => ({ userId: requireUser(c.get("principal")).userId, db: tenantDb(c.get("tenant").db) });
+const me = (c: Context<AppEnv>) => ({
+  userId: requireUser(c.get("principal")).userId,
+  db: tenantDb(c.get("tenant").db),
+});
 
 /** Tells the user's other devices that the badge changed (read state is per user, not per device). */
 async function badgeChanged(c: Context<AppEnv>, userId: string, unread: number, ids: string[] | "all"): Promise<void> {
-  await userHub(c.env, c.get("tenant").id, userId).deliver(JSON.stringify({ type: "notifications_read", ids, unreadCount: unread })).catch(() => 0);
+  await userHub(c.env, c.get("tenant").id, userId)
+    .deliver(JSON.stringify({ type: "notifications_read", ids, unreadCount: unread }))
+    .catch(() => 0);
 }
 
 notificationRoutes.openapi(
   createRoute({
-    method: "get", path: "/notifications", tags, security, middleware: mw, summary: "The inbox, most recent activity first, with the unread count",
+    method: "get",
+    path: "/notifications",
+    tags,
+    security,
+    middleware: mw,
+    summary: "The inbox, most recent activity first, with the unread count",
     request: { query: NotificationQuerySchema },
     responses: { 200: jsonResponse(NotificationPageSchema, "A page of notifications"), ...problemResponses(400, 401) },
   }),
@@ -33,7 +57,10 @@ notificationRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
-    const [rows, unread] = await Promise.all([listNotifications(db, userId, { before, limit: q.limit + 1, unreadOnly: q.unread === "true" }), unreadCount(db, userId)]);
+    const [rows, unread] = await Promise.all([
+      listNotifications(db, userId, { before, limit: q.limit + 1, unreadOnly: q.unread === "true" }),
+      unreadCount(db, userId),
+    ]);
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.updatedAt, r.id]);
     return c.json({ items: page.map(notificationView), nextCursor, unreadCount: unread }, 200);
   },
@@ -41,7 +68,12 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "get", path: "/notifications/unread-count", tags, security, middleware: mw, summary: "The number of unread notifications (the badge)",
+    method: "get",
+    path: "/notifications/unread-count",
+    tags,
+    security,
+    middleware: mw,
+    summary: "The number of unread notifications (the badge)",
     responses: { 200: jsonResponse(z.object({ count: z.number().int() }), "Unread count"), ...problemResponses(401) },
   }),
   async (c) => {
@@ -52,8 +84,16 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "post", path: "/notifications/read-all", tags, security, middleware: mw, summary: "Mark every notification read",
-    responses: { 200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many changed"), ...problemResponses(401) },
+    method: "post",
+    path: "/notifications/read-all",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Mark every notification read",
+    responses: {
+      200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many changed"),
+      ...problemResponses(401),
+    },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -65,7 +105,12 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "post", path: "/notifications/{id}/read", tags, security, middleware: mw, summary: "Mark one notification read (idempotent)",
+    method: "post",
+    path: "/notifications/{id}/read",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Mark one notification read (idempotent)",
     request: { params: NotificationIdParamSchema },
     responses: { 200: jsonResponse(NotificationSchema, "The notification"), ...problemResponses(401, 404) },
   }),
@@ -80,7 +125,12 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "delete", path: "/notifications/{id}", tags, security, middleware: mw, summary: "Delete a notification",
+    method: "delete",
+    path: "/notifications/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Delete a notification",
     request: { params: NotificationIdParamSchema },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
   }),
@@ -93,7 +143,12 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "get", path: "/notifications/preferences", tags, security, middleware: mw, summary: "Muted notification types",
+    method: "get",
+    path: "/notifications/preferences",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Muted notification types",
     responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(401) },
   }),
   async (c) => {
@@ -104,7 +159,12 @@ notificationRoutes.openapi(
 
 notificationRoutes.openapi(
   createRoute({
-    method: "put", path: "/notifications/preferences", tags, security, middleware: mw, summary: "Replace the muted notification types",
+    method: "put",
+    path: "/notifications/preferences",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Replace the muted notification types",
     request: { body: jsonBody(PreferencesSchema) },
     responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(400, 401) },
   }),

@@ -12,7 +12,10 @@ export const NotificationSchema = z
     title: z.string(),
     body: z.string(),
     actorId: z.string().nullable(),
-    count: z.number().int().openapi({ description: "Events this entry stands for: a burst collapses into one entry while unread" }),
+    count: z
+      .number()
+      .int()
+      .openapi({ description: "Events this entry stands for: a burst collapses into one entry while unread" }),
     data: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -31,7 +34,12 @@ export const NotificationQuerySchema = PageQuerySchema.extend({
 export const NotificationIdParamSchema = z.object({ id: z.string().min(1).max(80) });
 
 export const PreferencesSchema = z
-  .object({ muted: z.array(NotificationTypeSchema).max(NOTIFICATION_TYPES.length).openapi({ description: "Types that create no inbox entry and no push" }) })
+  .object({
+    muted: z
+      .array(NotificationTypeSchema)
+      .max(NOTIFICATION_TYPES.length)
+      .openapi({ description: "Types that create no inbox entry and no push" }),
+  })
   .strict()
   .openapi("NotificationPreferences");
 
@@ -39,10 +47,22 @@ export const AnnouncementInputSchema = z
   .object({
     title: lineText(200),
     body: multilineText(4000).default(""),
-    role: z.string().min(1).max(64).optional().openapi({ description: "Only users holding this role; absent = every active user" }),
+    role: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "Only users holding this role; absent = every active user" }),
   })
   .strict();
 
 export const AnnouncementSchema = z
-  .object({ id: z.string(), title: z.string(), body: z.string(), role: z.string().nullable(), createdBy: z.string().nullable(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    title: z.string(),
+    body: z.string(),
+    role: z.string().nullable(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+  })
   .openapi("Announcement");

@@ -18,9 +18,18 @@ export interface NotificationView {
 /** Renders a row: a collapsed burst shows its collapsed title with the count filled in. */
 export function notificationView(r: NotificationRow): NotificationView {
   const { collapsedTitle, ...data } = JSON.parse(r.data) as Record<string, unknown> & { collapsedTitle?: string };
-  const title = r.count > 1 && typeof collapsedTitle === "string" ? collapsedTitle.replaceAll("{count}", String(r.count)) : r.title;
+  const title =
+    r.count > 1 && typeof collapsedTitle === "string" ? collapsedTitle.replaceAll("{count}", String(r.count)) : r.title;
   return {
-    id: r.id, type: r.type, title, body: r.body, actorId: r.actorId, count: r.count, data,
-    createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString(), readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(),
+    id: r.id,
+    type: r.type,
+    title,
+    body: r.body,
+    actorId: r.actorId,
+    count: r.count,
+    data,
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+    readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(),
   };
 }

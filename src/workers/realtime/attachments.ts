@@ -21,8 +21,13 @@ const noFile = () => new AppError("file_not_found", "No such file in this conver
 
 attachmentRoutes.openapi(
   createRoute({
-    method: "get", path: "/conversations/{id}/files/{fileId}", tags: ["Conversations"], security: [{ bearer: [] }], middleware: signedIn(),
-    summary: "A file sent in the conversation, for its members: metadata and a fresh signed download URL (same shape as GET /v1/files/{id})",
+    method: "get",
+    path: "/conversations/{id}/files/{fileId}",
+    tags: ["Conversations"],
+    security: [{ bearer: [] }],
+    middleware: signedIn(),
+    summary:
+      "A file sent in the conversation, for its members: metadata and a fresh signed download URL (same shape as GET /v1/files/{id})",
     request: { params: AttachmentParam },
     responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404) },
   }),
@@ -36,6 +41,9 @@ attachmentRoutes.openapi(
     // A file deleted by its owner since is gone for everyone.
     const row = await findFile(tenantDb(tenant.db), fileId);
     if (!row || row.status !== "ready") throw noFile();
-    return c.json(await fileView(c.env.DB_ENCRYPTION_KEY, tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN), tenant.id, row), 200);
+    return c.json(
+      await fileView(c.env.DB_ENCRYPTION_KEY, tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN), tenant.id, row),
+      200,
+    );
   },
 );

@@ -20,7 +20,11 @@ export const realtimeRoutes = createRouter();
 
 realtimeRoutes.openapi(
   createRoute({
-    method: "post", path: "/realtime/tickets", tags: ["Realtime"], security: [{ bearer: [] }], middleware: signedIn(),
+    method: "post",
+    path: "/realtime/tickets",
+    tags: ["Realtime"],
+    security: [{ bearer: [] }],
+    middleware: signedIn(),
     summary: "A one-time, 30-second ticket to open a WebSocket from a browser (GET /v1/realtime?ticket=…)",
     responses: { 201: jsonResponse(TicketSchema, "The ticket"), ...problemResponses(401, 403) },
   }),
@@ -28,25 +32,44 @@ realtimeRoutes.openapi(
     const tenant = c.get("tenant");
     const p = requireUser(c.get("principal"));
     const keys = await tenantKeys(c.env, tenant);
-    const ticket = await signToken(keys.signer, "ticket", { sub: p.userId, tid: tenant.id, sid: p.sessionId }, {
-      issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: TICKET_TTL_SECONDS,
-    });
+    const ticket = await signToken(
+      keys.signer,
+      "ticket",
+      { sub: p.userId, tid: tenant.id, sid: p.sessionId },
+      {
+        issuer: issuerOf(tenant),
+        audience: audienceOf(tenant),
+        ttlSeconds: TICKET_TTL_SECONDS,
+      },
+    );
     return c.json({ ticket, expiresIn: TICKET_TTL_SECONDS }, 201);
   },
 );
 
 /** The verified identity of an upgrade: a ticket (spent by the hub) or a bearer access token. */
-async function credential(env: Env, tenant: ResolvedTenant, req: Request): Promise<{ claims: TokenClaims; ticket: boolean }> {
+async function credential(
+  env: Env,
+  tenant: ResolvedTenant,
+  req: Request,
+): Promise<{ claims: TokenClaims; ticket: boolean }> {
   const ticket = new URL(req.url).searchParams.get("ticket");
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
   if (ticket) {
-    const claims = await verifyToken(ticket, "ticket", (kid) => verificationKey(env, tenant, kid), { issuer: issuerOf(tenant), audience: audienceOf(tenant) });
+    const claims = await verifyToken(ticket, "ticket", (kid) => verificationKey(env, tenant, kid), {
+      issuer: issuerOf(tenant),
+      audience: audienceOf(tenant),
+    });
     return { claims, ticket: true };
   }
-  if (bearer && !bearer.startsWith("ck_")) return { claims: await verifyAccessToken(env, tenant, bearer), ticket: false };
-  throw new AppError("unauthenticated", "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.", {
-    headers: { "www-authenticate": 'Bearer realm="canopy"' },
-  });
+  if (bearer && !bearer.startsWith("ck_"))
+    return { claims: await verifyAccessToken(env, tenant, bearer), ticket: false };
+  throw new AppError(
+    "unauthenticated",
+    "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.",
+    {
+      headers: { "www-authenticate": 'Bearer realm="canopy"' },
+    },
+  );
 }
 
 /**
@@ -58,8 +81,10 @@ async function credential(env: Env, tenant: ResolvedTenant, req: Request): Promi
 realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   const tenant = c.get("tenant");
   const { claims, ticket } = await credential(c.env, tenant, c.req.raw);
-  if (claims.tid !== tenant.id || typeof claims.sid !== "string") throw new AppError("invalid_token", "The credential was not issued for this tenant.");
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError("upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket).");
+  if (claims.tid !== tenant.id || typeof claims.sid !== "string")
+    throw new AppError("invalid_token", "The credential was not issued for this tenant.");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new AppError("upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket).");
   const headers = new Headers({ upgrade: "websocket" });
   headers.set(HUB_HEADERS.tenant, tenant.id);
   headers.set(HUB_HEADERS.user, claims.sub);
@@ -73,11 +98,18 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
     headers.set(HUB_HEADERS.ticketId, claims.jti);
     headers.set(HUB_HEADERS.ticketExp, String(claims.exp * 1000 + 60_000));
   }
-  const res = await userHub(c.env, tenant.id, claims.sub).fetch(new Request("https://hub.internal/connect", { headers }));
+  const res = await userHub(c.env, tenant.id, claims.sub).fetch(
+    new Request("https://hub.internal/connect", { headers }),
+  );
   if (res.status !== 101 || !res.webSocket) {
     // The hub answers a problem with a registered code (src/durable/user-hub/sockets.ts).
-    const body = await res.json<{ code?: string; detail?: string }>().catch(() => ({ code: undefined, detail: undefined }));
-    throw new AppError(body.code && isErrorCode(body.code) ? body.code : "internal_error", body.detail ?? "The connection was refused.");
+    const body = await res
+      .json<{ code?: string; detail?: string }>()
+      .catch(() => ({ code: undefined, detail: undefined }));
+    throw new AppError(
+      body.code && isErrorCode(body.code) ? body.code : "internal_error",
+      body.detail ?? "The connection was refused.",
+    );
   }
   // A fresh response: the hub's has immutable headers, and the middleware adds its own.
   return new Response(null, { status: 101, webSocket: res.webSocket });

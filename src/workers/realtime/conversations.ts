@@ -19,11 +19,16 @@ const me = (c: Context<AppEnv>) => ({ tenant: c.get("tenant"), userId: requireUs
 
 conversationRoutes.openapi(
   createRoute({
-    method: "post", path: "/conversations", tags, security, middleware: mw,
+    method: "post",
+    path: "/conversations",
+    tags,
+    security,
+    middleware: mw,
     summary: "Start a direct conversation with a friend (idempotent) or create a group",
     request: { body: jsonBody(ConversationCreateSchema) },
     responses: {
-      200: jsonResponse(ConversationSchema, "The existing direct conversation"), 201: jsonResponse(ConversationSchema, "Created"),
+      200: jsonResponse(ConversationSchema, "The existing direct conversation"),
+      201: jsonResponse(ConversationSchema, "Created"),
       ...problemResponses(400, 401, 403, 404, 422),
     },
   }),
@@ -36,7 +41,11 @@ conversationRoutes.openapi(
 
 conversationRoutes.openapi(
   createRoute({
-    method: "get", path: "/conversations", tags, security, middleware: mw,
+    method: "get",
+    path: "/conversations",
+    tags,
+    security,
+    middleware: mw,
     summary: "The caller's conversations (newest joined first) with last message and unread count",
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(ConversationSchema), "Conversations"), ...problemResponses(400, 401) },
@@ -49,17 +58,29 @@ conversationRoutes.openapi(
     const rows = await conversationsOf(tenant.db, userId, q.limit + 1, before);
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.joinedAt, r.id]);
     // One call per conversation on the page, in parallel; one the user has left is skipped.
-    const summaries = await Promise.all(page.map(async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>));
-    return c.json({
-      items: summaries.flatMap((s) => (s.ok ? [conversationJson(s.value)] : [])),
-      nextCursor,
-    }, 200);
+    const summaries = await Promise.all(
+      page.map(
+        async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>,
+      ),
+    );
+    return c.json(
+      {
+        items: summaries.flatMap((s) => (s.ok ? [conversationJson(s.value)] : [])),
+        nextCursor,
+      },
+      200,
+    );
   },
 );
 
 conversationRoutes.openapi(
   createRoute({
-    method: "get", path: "/conversations/{id}", tags, security, middleware: mw, summary: "A conversation the caller is a member of",
+    method: "get",
+    path: "/conversations/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "A conversation the caller is a member of",
     request: { params: ConversationParam },
     responses: { 200: jsonResponse(ConversationSchema, "The conversation"), ...problemResponses(401, 404) },
   }),

@@ -5,7 +5,14 @@ import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
-import { ConversationParam, ConversationPatchSchema, ConversationSchema, MemberParam, MemberPatchSchema, MembersAddSchema } from "./schemas";
+import {
+  ConversationParam,
+  ConversationPatchSchema,
+  ConversationSchema,
+  MemberParam,
+  MemberPatchSchema,
+  MembersAddSchema,
+} from "./schemas";
 import { conversationJson, memberConversation, requireUnblocked, requireUsers, unwrap } from "./service";
 import { indexMembers, unindexMembers } from "./store";
 
@@ -23,14 +30,23 @@ const target = async (c: Context<AppEnv>, id: string) => {
   const userId = requireUser(c.get("principal")).userId;
   return { tenant: c.get("tenant"), stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, id };
 };
-const summary = async (t: Awaited<ReturnType<typeof target>>) => conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
+const summary = async (t: Awaited<ReturnType<typeof target>>) =>
+  conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
 
 memberRoutes.openapi(
   createRoute({
-    method: "post", path: "/conversations/{id}/members", tags, security, middleware: mw,
-    summary: "Add members to a group (owner/admins): active users of the tenant who does not block the adder, nor is blocked by them",
+    method: "post",
+    path: "/conversations/{id}/members",
+    tags,
+    security,
+    middleware: mw,
+    summary:
+      "Add members to a group (owner/admins): active users of the tenant who does not block the adder, nor is blocked by them",
     request: { params: ConversationParam, body: jsonBody(MembersAddSchema) },
-    responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409, 422) },
+    responses: {
+      200: jsonResponse(ConversationSchema, "The group now"),
+      ...problemResponses(400, 401, 403, 404, 409, 422),
+    },
   }),
   async (c) => {
     const t = await target(c, c.req.valid("param").id);
@@ -39,7 +55,8 @@ memberRoutes.openapi(
     const me = unwrap<ConversationSummary>(await t.stub.get(t.userId));
     if (me.type !== "group") throw new AppError("not_a_group", "Direct conversations have no group management.");
     const role = me.members.find((m) => m.userId === t.userId)?.role;
-    if (role !== "owner" && role !== "admin") throw new AppError("insufficient_role", "Your role in this group does not allow this.");
+    if (role !== "owner" && role !== "admin")
+      throw new AppError("insufficient_role", "Your role in this group does not allow this.");
     const present = new Set(me.members.map((m) => m.userId));
     const fresh = [...new Set(c.req.valid("json").userIds)].filter((u) => !present.has(u));
     if (fresh.length > 0) {
@@ -51,15 +68,25 @@ memberRoutes.openapi(
     // Rows for everyone named who is a member now, not only those just added: the index gates
     // every call by id (memberConversation), so a retry must repair a row a failed write left out.
     const named = new Set(c.req.valid("json").userIds);
-    await indexMembers(t.tenant.db, t.id, after.members.map((m) => m.userId).filter((u) => named.has(u)), now);
+    await indexMembers(
+      t.tenant.db,
+      t.id,
+      after.members.map((m) => m.userId).filter((u) => named.has(u)),
+      now,
+    );
     return c.json(after, 200);
   },
 );
 
 memberRoutes.openapi(
   createRoute({
-    method: "delete", path: "/conversations/{id}/members/{userId}", tags, security, middleware: mw,
-    summary: "Remove a member (owner: every member; admins: plain members), or leave with `me` (an owner's group passes to the oldest admin, else the oldest member)",
+    method: "delete",
+    path: "/conversations/{id}/members/{userId}",
+    tags,
+    security,
+    middleware: mw,
+    summary:
+      "Remove a member (owner: every member; admins: plain members), or leave with `me` (an owner's group passes to the oldest admin, else the oldest member)",
     request: { params: MemberParam },
     responses: { 204: { description: "Removed" }, ...problemResponses(401, 403, 404, 409) },
   }),
@@ -67,7 +94,9 @@ memberRoutes.openapi(
     const { id, userId: who } = c.req.valid("param");
     const t = await target(c, id);
     const member = who === "me" ? t.userId : who;
-    const change = unwrap<MembershipChange>(member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member));
+    const change = unwrap<MembershipChange>(
+      member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member),
+    );
     await unindexMembers(t.tenant.db, t.id, change.removed);
     return c.body(null, 204);
   },
@@ -75,10 +104,18 @@ memberRoutes.openapi(
 
 memberRoutes.openapi(
   createRoute({
-    method: "patch", path: "/conversations/{id}/members/{userId}", tags, security, middleware: mw,
-    summary: "`{ role }` (owner only): promote to admin, demote to member, or transfer ownership with `owner`; `{ muted }` on `me`: mute notifications",
+    method: "patch",
+    path: "/conversations/{id}/members/{userId}",
+    tags,
+    security,
+    middleware: mw,
+    summary:
+      "`{ role }` (owner only): promote to admin, demote to member, or transfer ownership with `owner`; `{ muted }` on `me`: mute notifications",
     request: { params: MemberParam, body: jsonBody(MemberPatchSchema) },
-    responses: { 200: jsonResponse(ConversationSchema, "The conversation now"), ...problemResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(ConversationSchema, "The conversation now"),
+      ...problemResponses(400, 401, 403, 404, 409),
+    },
   }),
   async (c) => {
     const { id, userId: who } = c.req.valid("param");
@@ -100,7 +137,12 @@ memberRoutes.openapi(
 
 memberRoutes.openapi(
   createRoute({
-    method: "patch", path: "/conversations/{id}", tags, security, middleware: mw, summary: "Rename a group (owner/admins)",
+    method: "patch",
+    path: "/conversations/{id}",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Rename a group (owner/admins)",
     request: { params: ConversationParam, body: jsonBody(ConversationPatchSchema) },
     responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409) },
   }),

@@ -7,7 +7,14 @@ import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, traceparentOf } from "../http";
 import {
-  ConversationParam, HistoryQuerySchema, MessageChangeSchema, MessageCreateSchema, MessageEditSchema, MessageParam, MessageSchema, ReadSchema,
+  ConversationParam,
+  HistoryQuerySchema,
+  MessageChangeSchema,
+  MessageCreateSchema,
+  MessageEditSchema,
+  MessageParam,
+  MessageSchema,
+  ReadSchema,
 } from "./schemas";
 import { memberConversation, unwrap } from "./service";
 
@@ -19,32 +26,50 @@ const mw = signedIn();
 /** The caller, the tenant's policy and the conversation (refused before its object is addressed unless the caller is listed in it). */
 const target = async (c: Context<AppEnv>, id: string) => {
   const userId = requireUser(c.get("principal")).userId;
-  return { stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, policy: policyOf(c.get("tenant").config) };
+  return {
+    stub: await memberConversation(c.env, c.get("tenant"), userId, id),
+    userId,
+    policy: policyOf(c.get("tenant").config),
+  };
 };
 
 messageRoutes.openapi(
   createRoute({
-    method: "post", path: "/conversations/{id}/messages", tags, security, middleware: mw,
+    method: "post",
+    path: "/conversations/{id}/messages",
+    tags,
+    security,
+    middleware: mw,
     summary: "Send a message (same semantics as the socket's send frame: a retried clientId answers the original)",
     request: { params: ConversationParam, body: jsonBody(MessageCreateSchema) },
     responses: {
-      200: jsonResponse(MessageSchema, "A retry: the message stored earlier"), 201: jsonResponse(MessageSchema, "Stored and delivered"),
+      200: jsonResponse(MessageSchema, "A retry: the message stored earlier"),
+      201: jsonResponse(MessageSchema, "Stored and delivered"),
       ...problemResponses(400, 401, 403, 404, 422),
     },
   }),
   async (c) => {
     const { stub, userId, policy } = await target(c, c.req.valid("param").id);
-    const r = unwrap<SendResult>(await stub.send(userId, c.req.valid("json"), { policy, traceparent: traceparentOf(c) }));
+    const r = unwrap<SendResult>(
+      await stub.send(userId, c.req.valid("json"), { policy, traceparent: traceparentOf(c) }),
+    );
     return c.json(r.message, r.duplicate ? 200 : 201);
   },
 );
 
 messageRoutes.openapi(
   createRoute({
-    method: "get", path: "/conversations/{id}/messages", tags, security, middleware: mw,
+    method: "get",
+    path: "/conversations/{id}/messages",
+    tags,
+    security,
+    middleware: mw,
     summary: "History in seq order: the newest page, or older with ?before=<seq>, or newer with ?after=<seq>",
     request: { params: ConversationParam, query: HistoryQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(MessageSchema), "Messages, ascending seq"), ...problemResponses(400, 401, 404) },
+    responses: {
+      200: jsonResponse(pageSchema(MessageSchema), "Messages, ascending seq"),
+      ...problemResponses(400, 401, 404),
+    },
   }),
   async (c) => {
     const { stub, userId } = await target(c, c.req.valid("param").id);
@@ -58,7 +83,11 @@ messageRoutes.openapi(
 
 messageRoutes.openapi(
   createRoute({
-    method: "post", path: "/conversations/{id}/read", tags, security, middleware: mw,
+    method: "post",
+    path: "/conversations/{id}/read",
+    tags,
+    security,
+    middleware: mw,
     summary: "Move the caller's read cursor forward (unread counts follow; members' devices get a read frame)",
     request: { params: ConversationParam, body: jsonBody(ReadSchema) },
     responses: { 200: jsonResponse(ReadSchema, "The read cursor now"), ...problemResponses(400, 401, 404) },
@@ -71,10 +100,18 @@ messageRoutes.openapi(
 
 messageRoutes.openapi(
   createRoute({
-    method: "patch", path: "/conversations/{id}/messages/{messageId}", tags, security, middleware: mw,
-    summary: "Edit a message (its sender, within messages.editWindowSeconds; moderated like a send): an `edit` event goes on the log",
+    method: "patch",
+    path: "/conversations/{id}/messages/{messageId}",
+    tags,
+    security,
+    middleware: mw,
+    summary:
+      "Edit a message (its sender, within messages.editWindowSeconds; moderated like a send): an `edit` event goes on the log",
     request: { params: MessageParam, body: jsonBody(MessageEditSchema) },
-    responses: { 200: jsonResponse(MessageChangeSchema, "The message as history now shows it, and the event"), ...problemResponses(400, 401, 403, 404, 409, 422) },
+    responses: {
+      200: jsonResponse(MessageChangeSchema, "The message as history now shows it, and the event"),
+      ...problemResponses(400, 401, 403, 404, 409, 422),
+    },
   }),
   async (c) => {
     const { id, messageId } = c.req.valid("param");
@@ -85,10 +122,18 @@ messageRoutes.openapi(
 
 messageRoutes.openapi(
   createRoute({
-    method: "delete", path: "/conversations/{id}/messages/{messageId}", tags, security, middleware: mw,
-    summary: "Recall a message (its sender within messages.recallWindowSeconds; group owner/admins any time): a `recall` event goes on the log",
+    method: "delete",
+    path: "/conversations/{id}/messages/{messageId}",
+    tags,
+    security,
+    middleware: mw,
+    summary:
+      "Recall a message (its sender within messages.recallWindowSeconds; group owner/admins any time): a `recall` event goes on the log",
     request: { params: MessageParam },
-    responses: { 200: jsonResponse(MessageChangeSchema, "The recalled message (body null) and the event"), ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(MessageChangeSchema, "The recalled message (body null) and the event"),
+      ...problemResponses(401, 403, 404, 409),
+    },
   }),
   async (c) => {
     const { id, messageId } = c.req.valid("param");

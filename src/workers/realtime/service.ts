@@ -26,7 +26,12 @@ const noConversation = () => new AppError("conversation_not_found", "No such con
  * existence nor membership), and leaves nothing stored. The object still decides: a row only
  * says the object exists (one left behind by a failed removal is refused there).
  */
-export async function memberConversation(env: Env, tenant: ResolvedTenant, userId: string, id: string): Promise<DurableObjectStub<Conversation>> {
+export async function memberConversation(
+  env: Env,
+  tenant: ResolvedTenant,
+  userId: string,
+  id: string,
+): Promise<DurableObjectStub<Conversation>> {
   if (!(await listedConversations(tenantDb(tenant.db), userId, [id])).has(id)) throw noConversation();
   return conversationOf(env, tenant.id, id);
 }
@@ -41,7 +46,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The JSON shape of a conversation summary (a member's mute flag is private: only the caller's own, at the top). */
 export function conversationJson(s: ConversationSummary) {
-  return { ...s, createdAt: iso(s.createdAt), members: s.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: iso(m.joinedAt), readSeq: m.readSeq })) };
+  return {
+    ...s,
+    createdAt: iso(s.createdAt),
+    members: s.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: iso(m.joinedAt), readSeq: m.readSeq })),
+  };
 }
 
 /** The id of the direct conversation of two users: the same whoever starts it. */
@@ -54,7 +63,11 @@ const noUser = () => new AppError("user_not_found", "No such user.");
 
 /** Active users among `ids` of this tenant; any other id is refused as an unknown user. */
 export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
-  const rows = await tenantDb(tenant.db).select({ id: users.id, status: users.status }).from(users).where(inArray(users.id, ids)).all();
+  const rows = await tenantDb(tenant.db)
+    .select({ id: users.id, status: users.status })
+    .from(users)
+    .where(inArray(users.id, ids))
+    .all();
   const active = new Set(rows.filter((r) => r.status === "active").map((r) => r.id));
   if (ids.some((id) => !active.has(id))) throw noUser();
 }
@@ -64,9 +77,17 @@ export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promi
  * direct conversation (`strangersAllowed` given: the tenant's `messages.directWithStrangers`),
  * the rule every send into it applies too (conversation/direct.ts): not friends is 403.
  */
-export async function requireUnblocked(env: Env, tenant: ResolvedTenant, me: string, peers: string[], strangersAllowed = true): Promise<void> {
+export async function requireUnblocked(
+  env: Env,
+  tenant: ResolvedTenant,
+  me: string,
+  peers: string[],
+  strangersAllowed = true,
+): Promise<void> {
   const hub = userHub(env, tenant.id, me);
-  const refusals = (await Promise.all(peers.map((p) => hub.relation(p)))).map((r) => directRefusal(r, strangersAllowed));
+  const refusals = (await Promise.all(peers.map((p) => hub.relation(p)))).map((r) =>
+    directRefusal(r, strangersAllowed),
+  );
   if (refusals.includes("blocked")) throw noUser();
   if (refusals.includes("not_friends")) throw new AppError("not_friends", "Direct conversations are between friends.");
 }
@@ -79,7 +100,13 @@ export type CreateInput = { type: "direct"; userId: string } | { type: "group"; 
  * one per pair; or a group owned by its creator, within the tenant's
  * group size limit.
  */
-export async function createConversation(env: Env, tenant: ResolvedTenant, me: string, input: CreateInput, now = Date.now()) {
+export async function createConversation(
+  env: Env,
+  tenant: ResolvedTenant,
+  me: string,
+  input: CreateInput,
+  now = Date.now(),
+) {
   let id: string;
   let memberIds: string[];
   if (input.type === "direct") {
@@ -98,7 +125,15 @@ export async function createConversation(env: Env, tenant: ResolvedTenant, me: s
     id = `g_${newId(now)}`;
   }
   const stub = conversationOf(env, tenant.id, id);
-  const { created } = await stub.create({ tenantId: tenant.id, id, type: input.type, name: input.type === "group" ? input.name : null, ownerId: me, memberIds, now });
+  const { created } = await stub.create({
+    tenantId: tenant.id,
+    id,
+    type: input.type,
+    name: input.type === "group" ? input.name : null,
+    ownerId: me,
+    memberIds,
+    now,
+  });
   await indexConversation(tenant.db, { id, type: input.type, createdBy: me, memberIds, now });
   return { created, summary: unwrap<ConversationSummary>(await stub.get(me)) };
 }

@@ -5,10 +5,16 @@ import { tenantClient } from "../../db/tenant-db";
  * The per-user conversation index in the tenant DB (migrations/tenant/0005). Raw SQL over the
  * tenant client: the rows are two small tables this service alone reads and writes.
  */
-export async function indexConversation(loc: TenantDbLocation, c: { id: string; type: string; createdBy: string; memberIds: string[]; now: number }): Promise<void> {
+export async function indexConversation(
+  loc: TenantDbLocation,
+  c: { id: string; type: string; createdBy: string; memberIds: string[]; now: number },
+): Promise<void> {
   await tenantClient(loc).batch(
     [
-      { sql: "INSERT INTO conversations (id, type, created_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", args: [c.id, c.type, c.createdBy, c.now] },
+      {
+        sql: "INSERT INTO conversations (id, type, created_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        args: [c.id, c.type, c.createdBy, c.now],
+      },
       ...c.memberIds.map((userId) => ({
         sql: "INSERT INTO conversation_members (user_id, conversation_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         args: [userId, c.id, c.now],
@@ -19,7 +25,12 @@ export async function indexConversation(loc: TenantDbLocation, c: { id: string; 
 }
 
 /** A page of a user's conversations, newest joined first; `before` is the last row of the previous page. */
-export async function conversationsOf(loc: TenantDbLocation, userId: string, limit: number, before?: [number, string]): Promise<{ id: string; joinedAt: number }[]> {
+export async function conversationsOf(
+  loc: TenantDbLocation,
+  userId: string,
+  limit: number,
+  before?: [number, string],
+): Promise<{ id: string; joinedAt: number }[]> {
   const rs = before
     ? await tenantClient(loc).execute({
         sql: `SELECT conversation_id, joined_at FROM conversation_members WHERE user_id = ? AND (joined_at, conversation_id) < (?, ?)
@@ -34,7 +45,12 @@ export async function conversationsOf(loc: TenantDbLocation, userId: string, lim
 }
 
 /** Index rows for members added to a conversation (idempotent). */
-export async function indexMembers(loc: TenantDbLocation, conversationId: string, userIds: string[], now: number): Promise<void> {
+export async function indexMembers(
+  loc: TenantDbLocation,
+  conversationId: string,
+  userIds: string[],
+  now: number,
+): Promise<void> {
   if (userIds.length === 0) return;
   await tenantClient(loc).batch(
     userIds.map((userId) => ({
@@ -49,7 +65,10 @@ export async function indexMembers(loc: TenantDbLocation, conversationId: string
 export async function unindexMembers(loc: TenantDbLocation, conversationId: string, userIds: string[]): Promise<void> {
   if (userIds.length === 0) return;
   await tenantClient(loc).batch(
-    userIds.map((userId) => ({ sql: "DELETE FROM conversation_members WHERE user_id = ? AND conversation_id = ?", args: [userId, conversationId] })),
+    userIds.map((userId) => ({
+      sql: "DELETE FROM conversation_members WHERE user_id = ? AND conversation_id = ?",
+      args: [userId, conversationId],
+    })),
     "write",
   );
 }

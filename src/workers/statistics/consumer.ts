@@ -19,7 +19,9 @@ function parse<T>(schema: z.ZodType<T>, type: string, data: unknown): T {
   const r = schema.safeParse(data);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new PoisonError(`${type}: invalid data (${i ? `${i.path.join(".") || "(root)"} ${i.message}` : "bad shape"})`);
+    throw new PoisonError(
+      `${type}: invalid data (${i ? `${i.path.join(".") || "(root)"} ${i.message}` : "bad shape"})`,
+    );
   }
   return r.data;
 }

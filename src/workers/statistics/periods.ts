@@ -78,7 +78,8 @@ export const MAX_PERIODS = 2000;
 export function periodsOf(from: string, to: string, g: Granularity): Period[] {
   const out: Period[] = [];
   for (let key = periodStart(from, g); key <= to; ) {
-    if (out.length >= MAX_PERIODS) throw new AppError("invalid_range", `The range holds more than ${MAX_PERIODS} periods.`);
+    if (out.length >= MAX_PERIODS)
+      throw new AppError("invalid_range", `The range holds more than ${MAX_PERIODS} periods.`);
     const next = nextPeriodStart(key, g);
     const last = addDays(next, -1);
     out.push({ key, label: periodLabel(key, g), start: key < from ? from : key, end: last > to ? to : last });

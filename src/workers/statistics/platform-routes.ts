@@ -6,7 +6,15 @@ import { AppError } from "../../lib/errors";
 import type { AppEnv, ResolvedTenant } from "../context";
 import { createRouter, jsonResponse, problemResponses, pagerFor } from "../http";
 import { resolveTenantById } from "../tenant-cache";
-import { SlugParamSchema, TenantUsageQuerySchema, TenantUsageReportSchema, UsagePageSchema, UsageQuerySchema, type UsageItem, type UsagePage } from "./schemas";
+import {
+  SlugParamSchema,
+  TenantUsageQuerySchema,
+  TenantUsageReportSchema,
+  UsagePageSchema,
+  UsageQuerySchema,
+  type UsageItem,
+  type UsagePage,
+} from "./schemas";
 import { resolveRange, statsReport, usageFigures } from "./service";
 
 /** Tenant databases read at once while building a usage page. */
@@ -22,7 +30,11 @@ const security = [{ adminToken: [] }];
 
 usageRoutes.openapi(
   createRoute({
-    method: "get", path: "/usage", tags, security, summary: "Usage of every tenant over a range of UTC days, newest tenants first",
+    method: "get",
+    path: "/usage",
+    tags,
+    security,
+    summary: "Usage of every tenant over a range of UTC days, newest tenants first",
     request: { query: UsageQuerySchema },
     responses: { 200: jsonResponse(UsagePageSchema, "A page of tenants' usage"), ...problemResponses(400, 401) },
   }),
@@ -60,9 +72,16 @@ usageRoutes.openapi(
 
 usageRoutes.openapi(
   createRoute({
-    method: "get", path: "/tenants/{slug}/usage", tags, security, summary: "One tenant's statistics, as its admins see them",
+    method: "get",
+    path: "/tenants/{slug}/usage",
+    tags,
+    security,
+    summary: "One tenant's statistics, as its admins see them",
     request: { params: SlugParamSchema, query: TenantUsageQuerySchema },
-    responses: { 200: jsonResponse(TenantUsageReportSchema, "The tenant's statistics"), ...problemResponses(400, 401, 404) },
+    responses: {
+      200: jsonResponse(TenantUsageReportSchema, "The tenant's statistics"),
+      ...problemResponses(400, 401, 404),
+    },
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
@@ -75,4 +94,10 @@ usageRoutes.openapi(
   },
 );
 
-const identity = (t: ResolvedTenant) => ({ tenantId: t.id, slug: t.slug, name: t.name, status: t.status, plan: t.plan });
+const identity = (t: ResolvedTenant) => ({
+  tenantId: t.id,
+  slug: t.slug,
+  name: t.name,
+  status: t.status,
+  plan: t.plan,
+});

@@ -10,7 +10,11 @@ export const statsRoutes = createRouter();
 
 statsRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/stats", tags: ["Tenant admin"], security: [{ bearer: [] }], middleware: withPermission("stats:read"),
+    method: "get",
+    path: "/admin/stats",
+    tags: ["Tenant admin"],
+    security: [{ bearer: [] }],
+    middleware: withPermission("stats:read"),
     summary: "Usage statistics: a series per day, ISO week or month (UTC), totals, and levels as of `to`",
     request: { query: StatsQuerySchema },
     responses: { 200: jsonResponse(StatsReportSchema, "Statistics"), ...problemResponses(400, 401, 403) },

@@ -10,13 +10,18 @@ const DaySchema = z
 export const GranularitySchema = z.enum(["day", "week", "month"]);
 
 const RangeQuery = {
-  from: DaySchema.optional().openapi({ description: "First UTC day, inclusive (default: 29 days before `to`)", example: "2024-03-01" }),
+  from: DaySchema.optional().openapi({
+    description: "First UTC day, inclusive (default: 29 days before `to`)",
+    example: "2024-03-01",
+  }),
   to: DaySchema.optional().openapi({ description: "Last UTC day, inclusive (default: today)", example: "2024-03-31" }),
 };
 
 export const StatsQuerySchema = z.object({
   ...RangeQuery,
-  granularity: GranularitySchema.default("day").openapi({ description: "day, week (ISO weeks, Monday first) or month" }),
+  granularity: GranularitySchema.default("day").openapi({
+    description: "day, week (ISO weeks, Monday first) or month",
+  }),
 });
 
 export const UsageQuerySchema = PageQuerySchema.extend(RangeQuery);
@@ -47,10 +52,20 @@ const StockFields = {
   bytesStored: n(),
 };
 
-const Dau = { dau: n(), wau: n().openapi({ description: "Distinct active users in the 7 days ending `asOf`" }), mau: n().openapi({ description: "… in the 30 days ending `asOf`" }) };
+const Dau = {
+  dau: n(),
+  wau: n().openapi({ description: "Distinct active users in the 7 days ending `asOf`" }),
+  mau: n().openapi({ description: "… in the 30 days ending `asOf`" }),
+};
 
 export const SeriesPointSchema = z
-  .object({ period: z.string().openapi({ example: "2024-W10" }), start: z.string(), end: z.string(), ...FlowFields, ...StockFields })
+  .object({
+    period: z.string().openapi({ example: "2024-W10" }),
+    start: z.string(),
+    end: z.string(),
+    ...FlowFields,
+    ...StockFields,
+  })
   .openapi("StatsPeriod");
 
 export const StatsReportSchema = z
@@ -60,15 +75,25 @@ export const StatsReportSchema = z
     granularity: GranularitySchema,
     timeZone: z.literal("UTC"),
     series: z.array(SeriesPointSchema),
-    totals: z.object(FlowFields).openapi({ description: "Sums over the range; activeUsers is distinct over the whole range" }),
-    gauges: z.object({ asOf: z.string(), ...StockFields, ...Dau }).openapi({ description: "Levels at the end of `to`" }),
+    totals: z
+      .object(FlowFields)
+      .openapi({ description: "Sums over the range; activeUsers is distinct over the whole range" }),
+    gauges: z
+      .object({ asOf: z.string(), ...StockFields, ...Dau })
+      .openapi({ description: "Levels at the end of `to`" }),
   })
   .openapi("StatsReport");
 
 export const UsageItemSchema = z
   .object({
-    tenantId: z.string(), slug: z.string(), name: z.string(), status: z.enum(["active", "suspended"]), plan: z.string(),
-    ...FlowFields, ...StockFields, ...Dau,
+    tenantId: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    status: z.enum(["active", "suspended"]),
+    plan: z.string(),
+    ...FlowFields,
+    ...StockFields,
+    ...Dau,
   })
   .openapi("TenantUsage");
 
@@ -84,7 +109,9 @@ export const UsagePageSchema = z
   })
   .openapi("UsagePage");
 
-export const TenantUsageReportSchema = StatsReportSchema.extend({ tenantId: z.string(), slug: z.string() }).openapi("TenantUsageReport");
+export const TenantUsageReportSchema = StatsReportSchema.extend({ tenantId: z.string(), slug: z.string() }).openapi(
+  "TenantUsageReport",
+);
 
 export const SlugParamSchema = z.object({ slug: z.string().min(1).max(40) });
 

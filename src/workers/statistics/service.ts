@@ -1,7 +1,14 @@
 import type { TenantDb } from "../../db/client";
 import {
-  activeByPeriod, addRows, countersBefore, countersBetween, countersByPeriod, distinctActive, zeroCounters,
-  type Counters, type Granularity,
+  activeByPeriod,
+  addRows,
+  countersBefore,
+  countersBetween,
+  countersByPeriod,
+  distinctActive,
+  zeroCounters,
+  type Counters,
+  type Granularity,
 } from "../../db/tenant/stats";
 import { AppError } from "../../lib/errors";
 import { addDays, assertSupportedDay, dayOf, daysInRange, periodsOf } from "./periods";
@@ -24,7 +31,10 @@ export interface StatsRange {
  * Fills defaults (the 30 days ending today, UTC) and enforces the supported days
  * (FIRST_DAY … LAST_DAY), from ≤ to and the range limit: 400 `invalid_range` otherwise.
  */
-export function resolveRange(q: { from?: string | undefined; to?: string | undefined; granularity?: Granularity | undefined }, now = Date.now()): StatsRange {
+export function resolveRange(
+  q: { from?: string | undefined; to?: string | undefined; granularity?: Granularity | undefined },
+  now = Date.now(),
+): StatsRange {
   const granularity = q.granularity ?? "day";
   if (q.to) assertSupportedDay("to", q.to);
   if (q.from) assertSupportedDay("from", q.from);
@@ -35,7 +45,10 @@ export function resolveRange(q: { from?: string | undefined; to?: string | undef
   if (from > to) throw new AppError("invalid_range", `from (${from}) must be on or before to (${to}).`);
   const max = MAX_DAYS[granularity];
   if (daysInRange(from, to) > max) {
-    throw new AppError("invalid_range", `The range spans ${daysInRange(from, to)} days; at most ${max} with granularity=${granularity}.`);
+    throw new AppError(
+      "invalid_range",
+      `The range spans ${daysInRange(from, to)} days; at most ${max} with granularity=${granularity}.`,
+    );
   }
   return { from, to, granularity };
 }
@@ -65,7 +78,10 @@ const stocks = (running: Counters) => ({
 /** The DAU/WAU/MAU windows ending `day`, plus any extra ranges, as distinct counts. */
 async function activeWindows(db: TenantDb, day: string, extra: [string, string][] = []) {
   const [dau = 0, wau = 0, mau = 0, ...rest] = await distinctActive(db, [
-    [day, day], [addDays(day, -(WEEK - 1)), day], [addDays(day, -(MONTH - 1)), day], ...extra,
+    [day, day],
+    [addDays(day, -(WEEK - 1)), day],
+    [addDays(day, -(MONTH - 1)), day],
+    ...extra,
   ]);
   return { dau, wau, mau, rest };
 }
@@ -92,7 +108,11 @@ export async function statsReport(db: TenantDb, r: StatsRange): Promise<StatsRep
     return { period: p.label, start: p.start, end: p.end, ...flows(c, active.get(p.key) ?? 0), ...stocks(running) };
   });
   return {
-    from: r.from, to: r.to, granularity: r.granularity, timeZone: "UTC", series,
+    from: r.from,
+    to: r.to,
+    granularity: r.granularity,
+    timeZone: "UTC",
+    series,
     totals: flows(total, windows.rest[0] ?? 0),
     gauges: { asOf: r.to, ...stocks(running), dau: windows.dau, wau: windows.wau, mau: windows.mau },
   };
@@ -105,5 +125,11 @@ export async function usageFigures(db: TenantDb, from: string, to: string): Prom
     countersBefore(db, addDays(to, 1)),
     activeWindows(db, to, [[from, to]]),
   ]);
-  return { ...flows(inRange, windows.rest[0] ?? 0), ...stocks(through), dau: windows.dau, wau: windows.wau, mau: windows.mau };
+  return {
+    ...flows(inRange, windows.rest[0] ?? 0),
+    ...stocks(through),
+    dau: windows.dau,
+    wau: windows.wau,
+    mau: windows.mau,
+  };
 }

@@ -22,20 +22,33 @@ const security = [{ bearer: [] }];
 const mw = withPermission;
 
 const keyView = (k: ApiKeyRow) => ({
-  id: k.id, name: k.name, permissions: JSON.parse(k.permissions) as string[], createdBy: k.createdBy, rank: k.rank,
-  createdAt: iso(k.createdAt), lastUsedAt: isoOrNull(k.lastUsedAt),
+  id: k.id,
+  name: k.name,
+  permissions: JSON.parse(k.permissions) as string[],
+  createdBy: k.createdBy,
+  rank: k.rank,
+  createdAt: iso(k.createdAt),
+  lastUsedAt: isoOrNull(k.lastUsedAt),
 });
 
 adminKeyRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/api-keys", tags, security, summary: "List live API keys (never their secrets)", middleware: mw("api-keys:read"),
+    method: "get",
+    path: "/admin/api-keys",
+    tags,
+    security,
+    summary: "List live API keys (never their secrets)",
+    middleware: mw("api-keys:read"),
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(ApiKeySchema), "API keys"), ...problemResponses(400, 401, 403) },
   }),
   async (c) => {
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
-    const rows = await listApiKeys(tenantDb(c.get("tenant").db), { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const rows = await listApiKeys(tenantDb(c.get("tenant").db), {
+      before: (await pg.after(q.cursor))?.[0],
+      limit: q.limit + 1,
+    });
     const { page, nextCursor } = await pg.page(rows, q.limit, (k) => [k.id]);
     const items = page.map(keyView);
     return c.json({ items, nextCursor }, 200);
@@ -44,7 +57,12 @@ adminKeyRoutes.openapi(
 
 adminKeyRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/api-keys", tags, security, summary: "Create an API key scoped to permissions; the key is shown once", middleware: mw("api-keys:write"),
+    method: "post",
+    path: "/admin/api-keys",
+    tags,
+    security,
+    summary: "Create an API key scoped to permissions; the key is shown once",
+    middleware: mw("api-keys:write"),
     request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
     responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403) },
   }),
@@ -57,8 +75,15 @@ adminKeyRoutes.openapi(
     const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
     const p = c.get("principal");
     const row: ApiKeyRow = {
-      id, name: body.name, keyHash: await sha256Hex(secret), permissions: JSON.stringify(body.permissions),
-      createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`, rank: await rankOf(db, p), createdAt: now, lastUsedAt: null, revokedAt: null,
+      id,
+      name: body.name,
+      keyHash: await sha256Hex(secret),
+      permissions: JSON.stringify(body.permissions),
+      createdBy: p.kind === "user" ? p.userId : `key:${p.keyId}`,
+      rank: await rankOf(db, p),
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
     };
     await insertApiKey(db, row);
     return c.json({ ...keyView(row), key: `ck_${id}_${secret}` }, 201);
@@ -67,7 +92,12 @@ adminKeyRoutes.openapi(
 
 adminKeyRoutes.openapi(
   createRoute({
-    method: "delete", path: "/admin/api-keys/{id}", tags, security, summary: "Revoke an API key (immediately); needs a rank above the key's creator's", middleware: mw("api-keys:write"),
+    method: "delete",
+    path: "/admin/api-keys/{id}",
+    tags,
+    security,
+    summary: "Revoke an API key (immediately); needs a rank above the key's creator's",
+    middleware: mw("api-keys:write"),
     request: { params: IdParamSchema },
     responses: { 204: { description: "Revoked" }, ...problemResponses(401, 403, 404) },
   }),
@@ -87,7 +117,12 @@ adminKeyRoutes.openapi(
 
 adminKeyRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/signing-keys/rotate", tags, security, summary: "Start signing with a new key; the old one verifies until its tokens expire", middleware: mw("signing-keys:rotate"),
+    method: "post",
+    path: "/admin/signing-keys/rotate",
+    tags,
+    security,
+    summary: "Start signing with a new key; the old one verifies until its tokens expire",
+    middleware: mw("signing-keys:rotate"),
     responses: { 200: jsonResponse(z.object({ kid: z.string() }), "The new key id"), ...problemResponses(401, 403) },
   }),
   async (c) => {

@@ -28,11 +28,22 @@ export async function rankOf(db: TenantDb, p: Principal): Promise<number> {
 const above = (actor: number, target: number) => actor > target || actor === OWNER_RANK;
 
 /** 403 `rank_too_low` unless the caller outranks the target user (or is the target). */
-export async function assertOutranks(db: TenantDb, p: Principal, targetUserId: string, targetRoles?: RoleRow[]): Promise<void> {
+export async function assertOutranks(
+  db: TenantDb,
+  p: Principal,
+  targetUserId: string,
+  targetRoles?: RoleRow[],
+): Promise<void> {
   if (p.kind === "user" && p.userId === targetUserId) return;
-  const [mine, theirs] = await Promise.all([rankOf(db, p), targetRoles ? highestRank(targetRoles) : rolesOfUser(db, targetUserId).then(highestRank)]);
+  const [mine, theirs] = await Promise.all([
+    rankOf(db, p),
+    targetRoles ? highestRank(targetRoles) : rolesOfUser(db, targetUserId).then(highestRank),
+  ]);
   if (!above(mine, theirs)) {
-    throw new AppError("rank_too_low", `Your highest role (rank ${mine}) does not outrank this user's (rank ${theirs}).`);
+    throw new AppError(
+      "rank_too_low",
+      `Your highest role (rank ${mine}) does not outrank this user's (rank ${theirs}).`,
+    );
   }
 }
 
@@ -40,6 +51,9 @@ export async function assertOutranks(db: TenantDb, p: Principal, targetUserId: s
 export function assertRanksBelow(mine: number, roles: Pick<RoleRow, "name" | "rank">[]): void {
   const beyond = roles.filter((r) => !(r.rank < mine || mine === OWNER_RANK));
   if (beyond.length) {
-    throw new AppError("rank_too_low", `Roles at or above your rank (${mine}) are out of your reach: ${beyond.map((r) => `${r.name} (${r.rank})`).join(", ")}.`);
+    throw new AppError(
+      "rank_too_low",
+      `Roles at or above your rank (${mine}) are out of your reach: ${beyond.map((r) => `${r.name} (${r.rank})`).join(", ")}.`,
+    );
   }
 }

@@ -19,14 +19,22 @@ const taken = (name: string) => new AppError("role_exists", `A role named '${nam
 
 adminRoleRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/roles", tags, security, summary: "List roles by name", middleware: mw("roles:read"),
+    method: "get",
+    path: "/admin/roles",
+    tags,
+    security,
+    summary: "List roles by name",
+    middleware: mw("roles:read"),
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(RoleSchema), "Roles"), ...problemResponses(400, 401, 403) },
   }),
   async (c) => {
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
-    const rows = await listRoles(tenantDb(c.get("tenant").db), { after: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const rows = await listRoles(tenantDb(c.get("tenant").db), {
+      after: (await pg.after(q.cursor))?.[0],
+      limit: q.limit + 1,
+    });
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.name]);
     return c.json({ items: page.map(roleView), nextCursor }, 200);
   },
@@ -34,7 +42,12 @@ adminRoleRoutes.openapi(
 
 adminRoleRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/roles", tags, security, summary: "Create a custom role", middleware: mw("roles:write"),
+    method: "post",
+    path: "/admin/roles",
+    tags,
+    security,
+    summary: "Create a custom role",
+    middleware: mw("roles:write"),
     request: { body: jsonBody(CreateRoleSchema) },
     responses: { 201: jsonResponse(RoleSchema, "Created"), ...problemResponses(400, 401, 403, 409) },
   }),
@@ -44,7 +57,16 @@ adminRoleRoutes.openapi(
     await assertGrantable(db, c.get("principal"), body.permissions);
     assertRanksBelow(await rankOf(db, c.get("principal")), [{ name: body.name, rank: body.rank }]);
     const now = Date.now();
-    const row = { id: newId(now), name: body.name, description: body.description, permissions: JSON.stringify(body.permissions), rank: body.rank, system: false, createdAt: now, updatedAt: now };
+    const row = {
+      id: newId(now),
+      name: body.name,
+      description: body.description,
+      permissions: JSON.stringify(body.permissions),
+      rank: body.rank,
+      system: false,
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       await insertRole(db, row);
     } catch (err) {
@@ -57,7 +79,12 @@ adminRoleRoutes.openapi(
 
 adminRoleRoutes.openapi(
   createRoute({
-    method: "patch", path: "/admin/roles/{id}", tags, security, summary: "Rename a role or change its permissions (applies on the next request)", middleware: mw("roles:write"),
+    method: "patch",
+    path: "/admin/roles/{id}",
+    tags,
+    security,
+    summary: "Rename a role or change its permissions (applies on the next request)",
+    middleware: mw("roles:write"),
     request: { params: IdParamSchema, body: jsonBody(UpdateRoleSchema) },
     responses: { 200: jsonResponse(RoleSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
@@ -71,7 +98,11 @@ adminRoleRoutes.openapi(
     }
     const mine = await rankOf(db, c.get("principal"));
     assertRanksBelow(mine, [role, ...(body.rank !== undefined ? [{ name: role.name, rank: body.rank }] : [])]);
-    if (body.permissions) await assertGrantable(db, c.get("principal"), [...body.permissions, ...(JSON.parse(role.permissions) as string[])]);
+    if (body.permissions)
+      await assertGrantable(db, c.get("principal"), [
+        ...body.permissions,
+        ...(JSON.parse(role.permissions) as string[]),
+      ]);
     try {
       const updated = await updateRole(db, role.id, {
         ...(body.name !== undefined ? { name: body.name } : {}),
@@ -89,7 +120,12 @@ adminRoleRoutes.openapi(
 
 adminRoleRoutes.openapi(
   createRoute({
-    method: "delete", path: "/admin/roles/{id}", tags, security, summary: "Delete a custom role (its holders lose it)", middleware: mw("roles:write"),
+    method: "delete",
+    path: "/admin/roles/{id}",
+    tags,
+    security,
+    summary: "Delete a custom role (its holders lose it)",
+    middleware: mw("roles:write"),
     request: { params: IdParamSchema },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
   }),

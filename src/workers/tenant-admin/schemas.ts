@@ -24,7 +24,10 @@ export const RoleSchema = z
     name: z.string(),
     description: z.string(),
     permissions: z.array(z.string()),
-    rank: z.number().int().openapi({ description: "owner 100, admin 80, moderator 50, member 0, custom 1–99: who may act on whom" }),
+    rank: z
+      .number()
+      .int()
+      .openapi({ description: "owner 100, admin 80, moderator 50, member 0, custom 1–99: who may act on whom" }),
     system: z.boolean(),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
@@ -33,19 +36,37 @@ export const RoleSchema = z
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/, "2–32 lowercase letters, digits, '_' or '-'");
 
-const Rank = z.number().int().min(CUSTOM_RANKS.min).max(CUSTOM_RANKS.max).openapi({ description: "1–99 and below your own rank" });
+const Rank = z
+  .number()
+  .int()
+  .min(CUSTOM_RANKS.min)
+  .max(CUSTOM_RANKS.max)
+  .openapi({ description: "1–99 and below your own rank" });
 
 export const CreateRoleSchema = z
-  .object({ name: RoleName, description: multilineText(200).default(""), permissions: z.array(PermissionSchema).max(100), rank: Rank.default(CUSTOM_RANKS.default) })
+  .object({
+    name: RoleName,
+    description: multilineText(200).default(""),
+    permissions: z.array(PermissionSchema).max(100),
+    rank: Rank.default(CUSTOM_RANKS.default),
+  })
   .strict()
   .openapi("CreateRole");
 
 export const UpdateRoleSchema = z
-  .object({ name: RoleName.optional(), description: multilineText(200).optional(), permissions: z.array(PermissionSchema).max(100).optional(), rank: Rank.optional() })
+  .object({
+    name: RoleName.optional(),
+    description: multilineText(200).optional(),
+    permissions: z.array(PermissionSchema).max(100).optional(),
+    rank: Rank.optional(),
+  })
   .strict()
   .openapi("UpdateRole");
 
-export const SetRolesSchema = z.object({ roles: z.array(RoleName).max(20) }).strict().openapi("SetUserRoles");
+export const SetRolesSchema = z
+  .object({ roles: z.array(RoleName).max(20) })
+  .strict()
+  .openapi("SetUserRoles");
 
 export const ApiKeySchema = z
   .object({
@@ -53,15 +74,21 @@ export const ApiKeySchema = z
     name: z.string(),
     permissions: z.array(z.string()),
     createdBy: z.string().nullable().openapi({
-      description: "Who made the key: a user id, or `key:<id>` for a key minted with another key. The key acts within what that user (at the end of the chain) holds now.",
+      description:
+        "Who made the key: a user id, or `key:<id>` for a key minted with another key. The key acts within what that user (at the end of the chain) holds now.",
     }),
-    rank: z.number().int().openapi({ description: "The creator's rank when the key was made; the key acts with the lower of it and its creator's rank now" }),
+    rank: z.number().int().openapi({
+      description:
+        "The creator's rank when the key was made; the key acts with the lower of it and its creator's rank now",
+    }),
     createdAt: z.string().datetime(),
     lastUsedAt: z.string().datetime().nullable(),
   })
   .openapi("ApiKey");
 
-export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("CreatedApiKey");
+export const CreatedApiKeySchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: "Shown once; store it now" }),
+}).openapi("CreatedApiKey");
 
 export const CreateApiKeySchema = z
   .object({ name: lineText(100), permissions: z.array(PermissionSchema).min(1).max(100) })

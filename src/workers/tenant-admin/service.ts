@@ -6,18 +6,29 @@ import { callerGrants, grantsAll } from "../authn";
 import type { Principal } from "../context";
 import { iso } from "../../lib/time";
 
-
 export function userView(u: UserRow, roles: RoleRow[]) {
   return {
-    id: u.id, email: u.email, username: u.username, phone: u.phone, status: u.status,
-    roles: roles.map((r) => r.name), mfaEnabled: u.mfaEnabled, createdAt: iso(u.createdAt),
+    id: u.id,
+    email: u.email,
+    username: u.username,
+    phone: u.phone,
+    status: u.status,
+    roles: roles.map((r) => r.name),
+    mfaEnabled: u.mfaEnabled,
+    createdAt: iso(u.createdAt),
   };
 }
 
 export function roleView(r: RoleRow) {
   return {
-    id: r.id, name: r.name, description: r.description, permissions: JSON.parse(r.permissions) as string[], rank: r.rank,
-    system: r.system, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt),
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    permissions: JSON.parse(r.permissions) as string[],
+    rank: r.rank,
+    system: r.system,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
   };
 }
 
@@ -28,7 +39,8 @@ export function roleView(r: RoleRow) {
 export async function assertGrantable(db: TenantDb, p: Principal, permissions: string[]): Promise<void> {
   const grants = await callerGrants(db, p);
   const beyond = permissions.filter((perm) => !grantsAll(grants, perm));
-  if (beyond.length) throw new AppError("privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
+  if (beyond.length)
+    throw new AppError("privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
 }
 
 /** A target user of this tenant that is not deleted, or 404 (also for ids of other tenants). */

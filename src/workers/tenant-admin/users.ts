@@ -20,7 +20,8 @@ export const adminUserRoutes = createRouter();
 const tags = ["Tenant admin"];
 const security = [{ bearer: [] }];
 const mw = withPermission;
-const lastOwner = () => new AppError("last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
+const lastOwner = () =>
+  new AppError("last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
 
 /** Runs a change the last-owner triggers may refuse (a race the pre-check could not see): 409. */
 async function keepingAnOwner<T>(change: () => Promise<T>): Promise<T> {
@@ -34,7 +35,12 @@ async function keepingAnOwner<T>(change: () => Promise<T>): Promise<T> {
 
 adminUserRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/users", tags, security, summary: "Search users by email, username or id", middleware: mw("users:read"),
+    method: "get",
+    path: "/admin/users",
+    tags,
+    security,
+    summary: "Search users by email, username or id",
+    middleware: mw("users:read"),
     request: { query: PageQuerySchema.extend({ q: z.string().max(100).optional() }) },
     responses: { 200: jsonResponse(pageSchema(AdminUserSchema), "Users"), ...problemResponses(400, 401, 403) },
   }),
@@ -42,7 +48,11 @@ adminUserRoutes.openapi(
     const q = c.req.valid("query");
     const db = tenantDb(c.get("tenant").db);
     const pg = pagerFor(c, "id");
-    const rows = await searchUsers(db, { text: q.q === undefined ? undefined : searchQuery(q.q, { lowercase: true }), before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const rows = await searchUsers(db, {
+      text: q.q === undefined ? undefined : searchQuery(q.q, { lowercase: true }),
+      before: (await pg.after(q.cursor))?.[0],
+      limit: q.limit + 1,
+    });
     const { page, nextCursor } = await pg.page(rows, q.limit, (u) => [u.id]);
     const items = await Promise.all(page.map(async (u) => userView(u, await rolesOfUser(db, u.id))));
     return c.json({ items, nextCursor }, 200);
@@ -51,7 +61,11 @@ adminUserRoutes.openapi(
 
 const statusRoute = (action: "suspend" | "resume") =>
   createRoute({
-    method: "post", path: `/admin/users/{id}/${action}`, tags, security, middleware: mw("users:suspend"),
+    method: "post",
+    path: `/admin/users/{id}/${action}`,
+    tags,
+    security,
+    middleware: mw("users:suspend"),
     summary: action === "suspend" ? "Suspend a user: every session ends now" : "Resume a suspended user",
     request: { params: IdParamSchema },
     responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(401, 403, 404, 409) },
@@ -64,13 +78,18 @@ for (const action of ["suspend", "resume"] as const) {
     const user = await targetUser(db, c.req.valid("param").id);
     const status = action === "suspend" ? "suspended" : "active";
     const p = c.get("principal");
-    if (p.kind === "user" && p.userId === user.id) throw new AppError("cannot_suspend_self", "You cannot suspend yourself.");
+    if (p.kind === "user" && p.userId === user.id)
+      throw new AppError("cannot_suspend_self", "You cannot suspend yourself.");
     const roles = await rolesOfUser(db, user.id);
     await assertOutranks(db, p, user.id, roles);
     await keepingAnOwner(() =>
       db.batch([
         db.update(users).set({ status, updatedAt: Date.now() }).where(eq(users.id, user.id)),
-        outboxInsert(db, { type: action === "suspend" ? "user.suspended" : "user.resumed", subject: user.id, data: { userId: user.id } }),
+        outboxInsert(db, {
+          type: action === "suspend" ? "user.suspended" : "user.resumed",
+          subject: user.id,
+          data: { userId: user.id },
+        }),
       ]),
     );
     // The hub mirrors the status: the user's live sessions fail on their very next request.
@@ -81,9 +100,17 @@ for (const action of ["suspend", "resume"] as const) {
 
 adminUserRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/users/{id}/force-logout", tags, security, summary: "End every session of a user", middleware: mw("users:logout"),
+    method: "post",
+    path: "/admin/users/{id}/force-logout",
+    tags,
+    security,
+    summary: "End every session of a user",
+    middleware: mw("users:logout"),
     request: { params: IdParamSchema },
-    responses: { 200: jsonResponse(z.object({ revoked: z.number().int() }), "Sessions ended"), ...problemResponses(401, 403, 404) },
+    responses: {
+      200: jsonResponse(z.object({ revoked: z.number().int() }), "Sessions ended"),
+      ...problemResponses(401, 403, 404),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");
@@ -96,7 +123,12 @@ adminUserRoutes.openapi(
 
 adminUserRoutes.openapi(
   createRoute({
-    method: "delete", path: "/admin/users/{id}", tags, security, summary: "Delete a user: identifiers and secrets erased, sessions ended", middleware: mw("users:delete"),
+    method: "delete",
+    path: "/admin/users/{id}",
+    tags,
+    security,
+    summary: "Delete a user: identifiers and secrets erased, sessions ended",
+    middleware: mw("users:delete"),
     request: { params: IdParamSchema },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
   }),
@@ -106,9 +138,22 @@ adminUserRoutes.openapi(
     const user = await targetUser(db, c.req.valid("param").id);
     const roles = await rolesOfUser(db, user.id);
     await assertOutranks(db, c.get("principal"), user.id, roles);
-    if (user.status === "active" && roles.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
+    if (user.status === "active" && roles.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1)
+      throw lastOwner();
     // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
-    await keepingAnOwner(() => updateUser(db, user.id, { email: null, username: null, usernameSkeleton: null, phone: null, passwordHash: "!", totpSecretSealed: null, mfaEnabled: false, status: "deleted", deletedAt: Date.now() }));
+    await keepingAnOwner(() =>
+      updateUser(db, user.id, {
+        email: null,
+        username: null,
+        usernameSkeleton: null,
+        phone: null,
+        passwordHash: "!",
+        totpSecretSealed: null,
+        mfaEnabled: false,
+        status: "deleted",
+        deletedAt: Date.now(),
+      }),
+    );
     await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
     await eraseProfile(db, user.id);
     await userHub(c.env, tenant.id, user.id).setStatus("deleted");
@@ -118,8 +163,16 @@ adminUserRoutes.openapi(
 
 adminUserRoutes.openapi(
   createRoute({
-    method: "put", path: "/admin/users/{id}/roles", tags, security, summary: "Replace a user's roles (by name)", middleware: mw("roles:assign"),
-    request: { params: IdParamSchema, body: { required: true, content: { "application/json": { schema: SetRolesSchema } } } },
+    method: "put",
+    path: "/admin/users/{id}/roles",
+    tags,
+    security,
+    summary: "Replace a user's roles (by name)",
+    middleware: mw("roles:assign"),
+    request: {
+      params: IdParamSchema,
+      body: { required: true, content: { "application/json": { schema: SetRolesSchema } } },
+    },
     responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(400, 401, 403, 404, 409) },
   }),
   async (c) => {
@@ -137,10 +190,23 @@ adminUserRoutes.openapi(
     const added = wanted.filter((r) => !current.some((x) => x.id === r.id));
     const removed = current.filter((r) => !wanted.some((x) => x.id === r.id));
     const self = p.kind === "user" && p.userId === user.id;
-    await assertGrantable(db, p, [...added, ...removed].flatMap((r) => JSON.parse(r.permissions) as string[]));
+    await assertGrantable(
+      db,
+      p,
+      [...added, ...removed].flatMap((r) => JSON.parse(r.permissions) as string[]),
+    );
     assertRanksBelow(await rankOf(db, p), self ? added : [...added, ...removed]);
-    if (user.status === "active" && removed.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1) throw lastOwner();
-    await keepingAnOwner(() => setUserRoles(db, user.id, wanted.map((r) => r.id), { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } }, current.map((r) => r.id)));
+    if (user.status === "active" && removed.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1)
+      throw lastOwner();
+    await keepingAnOwner(() =>
+      setUserRoles(
+        db,
+        user.id,
+        wanted.map((r) => r.id),
+        { type: "user.roles_changed", subject: user.id, data: { userId: user.id, roles: names } },
+        current.map((r) => r.id),
+      ),
+    );
     return c.json(userView(user, wanted), 200);
   },
 );

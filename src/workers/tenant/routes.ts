@@ -11,24 +11,32 @@ export const tenantRoutes = createRouter();
 
 tenantRoutes.openapi(
   createRoute({
-    method: "get", path: "/tenant", tags: ["Tenant"],
+    method: "get",
+    path: "/tenant",
+    tags: ["Tenant"],
     summary: "Public bootstrap info for client apps (name, features, sign-in options)",
-    description: "Read from the tenant's own database. Address the tenant by host (<slug>.<base domain>) or the X-Tenant header.",
+    description:
+      "Read from the tenant's own database. Address the tenant by host (<slug>.<base domain>) or the X-Tenant header.",
     responses: { 200: jsonResponse(TenantInfoSchema, "Tenant info"), ...problemResponses(403, 404) },
   }),
   async (c) => {
     const tenant = c.get("tenant");
     const info = await readPublicInfo(tenantDb(tenant.db));
-    if (!info) throw new AppError("tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
+    if (!info)
+      throw new AppError("tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
     return c.json({ id: tenant.id, slug: tenant.slug, ...info }, 200);
   },
 );
 
-const TimeSchema = z.object({ now: z.number().int().openapi({ description: "Server time, epoch milliseconds" }) }).openapi("ServerTime");
+const TimeSchema = z
+  .object({ now: z.number().int().openapi({ description: "Server time, epoch milliseconds" }) })
+  .openapi("ServerTime");
 
 tenantRoutes.openapi(
   createRoute({
-    method: "get", path: "/time", tags: ["Tenant"],
+    method: "get",
+    path: "/time",
+    tags: ["Tenant"],
     summary: "Server time, for client clock-skew correction (TOTP, message timestamps)",
     responses: { 200: jsonResponse(TimeSchema, "Server time"), ...problemResponses(403, 404) },
   }),

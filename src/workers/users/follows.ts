@@ -18,10 +18,17 @@ const notFound = () => new AppError("user_not_found", "No such user.");
 for (const method of ["put", "delete"] as const) {
   followRoutes.openapi(
     createRoute({
-      method, path: "/users/{id}/follow", tags, security, middleware: mw,
+      method,
+      path: "/users/{id}/follow",
+      tags,
+      security,
+      middleware: mw,
       summary: method === "put" ? "Follow a user (idempotent)" : "Unfollow a user (idempotent)",
       request: { params: UserIdParamSchema },
-      responses: { 200: jsonResponse(z.object({ following: z.boolean() }), "State after the call"), ...problemResponses(400, 401, 404) },
+      responses: {
+        200: jsonResponse(z.object({ following: z.boolean() }), "State after the call"),
+        ...problemResponses(400, 401, 404),
+      },
     }),
     async (c) => {
       const me = requireUser(c.get("principal")).userId;
@@ -45,7 +52,11 @@ for (const method of ["put", "delete"] as const) {
 for (const side of ["followers", "following"] as const) {
   followRoutes.openapi(
     createRoute({
-      method: "get", path: `/users/{id}/${side}`, tags, security, middleware: mw,
+      method: "get",
+      path: `/users/{id}/${side}`,
+      tags,
+      security,
+      middleware: mw,
       summary: side === "followers" ? "Who follows this user, newest first" : "Whom this user follows, newest first",
       request: { params: UserIdParamSchema, query: PageQuerySchema },
       responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Users"), ...problemResponses(400, 401, 404) },
@@ -56,15 +67,19 @@ for (const side of ["followers", "following"] as const) {
       const q = c.req.valid("query");
       const db = tenantDb(c.get("tenant").db);
       const target = await findUserById(db, id);
-      if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id)))) throw notFound();
+      if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id))))
+        throw notFound();
       const pg = pagerFor(c, "time-id");
       const before = await pg.after(q.cursor);
       const rows = await followPage(db, id, side, q.limit + 1, before);
       const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.userId]);
-      return c.json({
-        items: page.map((r) => publicUser({ id: r.userId, username: r.username }, r.profile)),
-        nextCursor,
-      }, 200);
+      return c.json(
+        {
+          items: page.map((r) => publicUser({ id: r.userId, username: r.username }, r.profile)),
+          nextCursor,
+        },
+        200,
+      );
     },
   );
 }

@@ -1,13 +1,27 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { blockedEitherWay, followCounts, profileOf, searchProfiles, settingsOf, updateProfile, updateSettings } from "../../db/tenant/profiles";
+import {
+  blockedEitherWay,
+  followCounts,
+  profileOf,
+  searchProfiles,
+  settingsOf,
+  updateProfile,
+  updateSettings,
+} from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
 import { requireUser, userHub, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
-import { ProfilePatchSchema, PublicUserSchema, SettingsPatchSchema, SettingsSchema, UserIdParamSchema } from "./schemas";
+import {
+  ProfilePatchSchema,
+  PublicUserSchema,
+  SettingsPatchSchema,
+  SettingsSchema,
+  UserIdParamSchema,
+} from "./schemas";
 import { ownProfile, presenceView, publicUser } from "./views";
 
 /** Profiles, settings, user lookup and search: /v1/me (PATCH), /v1/me/settings, /v1/users*. */
@@ -19,9 +33,17 @@ const notFound = () => new AppError("user_not_found", "No such user.");
 
 userRoutes.openapi(
   createRoute({
-    method: "patch", path: "/me", tags, security, summary: "Update the signed-in user's profile (partial)", middleware: mw,
+    method: "patch",
+    path: "/me",
+    tags,
+    security,
+    summary: "Update the signed-in user's profile (partial)",
+    middleware: mw,
     request: { body: jsonBody(ProfilePatchSchema) },
-    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"), ...problemResponses(400, 401, 403) },
+    responses: {
+      200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"),
+      ...problemResponses(400, 401, 403),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -31,8 +53,11 @@ userRoutes.openapi(
     if (!user) throw notFound();
     if (patch.avatarFileId) {
       // Only the user's own, finished avatar upload can become the avatar.
-      const ok = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM files WHERE id = ${patch.avatarFileId} AND owner_id = ${p.userId} AND purpose = 'avatar' AND status = 'ready'`);
-      if (!ok || Number(ok.n) === 0) throw new AppError("invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
+      const ok = await db.get<{ n: number }>(
+        sql`SELECT count(*) AS n FROM files WHERE id = ${patch.avatarFileId} AND owner_id = ${p.userId} AND purpose = 'avatar' AND status = 'ready'`,
+      );
+      if (!ok || Number(ok.n) === 0)
+        throw new AppError("invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
     }
     await updateProfile(db, user, patch);
     return c.json(ownProfile((await profileOf(db, p.userId))!), 200);
@@ -41,7 +66,12 @@ userRoutes.openapi(
 
 userRoutes.openapi(
   createRoute({
-    method: "get", path: "/me/settings", tags, security, summary: "Privacy and notification settings", middleware: mw,
+    method: "get",
+    path: "/me/settings",
+    tags,
+    security,
+    summary: "Privacy and notification settings",
+    middleware: mw,
     responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(401) },
   }),
   async (c) => c.json(await settingsOf(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId), 200),
@@ -49,7 +79,12 @@ userRoutes.openapi(
 
 userRoutes.openapi(
   createRoute({
-    method: "put", path: "/me/settings", tags, security, summary: "Change settings; omitted fields keep their values", middleware: mw,
+    method: "put",
+    path: "/me/settings",
+    tags,
+    security,
+    summary: "Change settings; omitted fields keep their values",
+    middleware: mw,
     request: { body: jsonBody(SettingsPatchSchema) },
     responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(400, 401) },
   }),
@@ -64,7 +99,12 @@ userRoutes.openapi(
 
 userRoutes.openapi(
   createRoute({
-    method: "get", path: "/users/{id}", tags, security, summary: "A user's public profile (404 if they blocked you, as for no user)", middleware: mw,
+    method: "get",
+    path: "/users/{id}",
+    tags,
+    security,
+    summary: "A user's public profile (404 if they blocked you, as for no user)",
+    middleware: mw,
     request: { params: UserIdParamSchema },
     responses: { 200: jsonResponse(PublicUserSchema, "The user"), ...problemResponses(401, 404) },
   }),
@@ -73,7 +113,13 @@ userRoutes.openapi(
     const db = tenantDb(c.get("tenant").db);
     const id = c.req.valid("param").id;
     const [user, profile] = await Promise.all([findUserById(db, id), profileOf(db, id)]);
-    if (!user || !profile || user.status !== "active" || (id !== p.userId && (await blockedEitherWay(db, id, p.userId)))) throw notFound();
+    if (
+      !user ||
+      !profile ||
+      user.status !== "active" ||
+      (id !== p.userId && (await blockedEitherWay(db, id, p.userId)))
+    )
+      throw notFound();
     const [counts, settings] = await Promise.all([followCounts(db, id), settingsOf(db, id)]);
     // The target's hub applies its privacy (from the tenant DB) and the friend/block relation.
     const presence = await userHub(c.env, c.get("tenant").id, id).presenceFor(p.userId, settings.privacy.presence);
@@ -83,7 +129,12 @@ userRoutes.openapi(
 
 userRoutes.openapi(
   createRoute({
-    method: "get", path: "/users", tags, security, summary: "Search users by username or nickname (substring; CJK included)", middleware: mw,
+    method: "get",
+    path: "/users",
+    tags,
+    security,
+    summary: "Search users by username or nickname (substring; CJK included)",
+    middleware: mw,
     request: { query: PageQuerySchema.extend({ q: z.string().trim().min(1).max(64) }) },
     responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Matches"), ...problemResponses(400, 401) },
   }),
@@ -92,7 +143,13 @@ userRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
     const after = (await pg.after(q.cursor))?.[0];
-    const rows = await searchProfiles(tenantDb(c.get("tenant").db), p.userId, searchQuery(q.q, { lowercase: true }), q.limit + 1, after);
+    const rows = await searchProfiles(
+      tenantDb(c.get("tenant").db),
+      p.userId,
+      searchQuery(q.q, { lowercase: true }),
+      q.limit + 1,
+      after,
+    );
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.user.id]);
     return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor }, 200);
   },

@@ -8,7 +8,11 @@ export const ProfilePatchSchema = z
     nickname: lineText(64).optional(),
     avatarFileId: z.string().min(1).max(64).nullable().optional(),
     bio: multilineText(500).optional(),
-    locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "a BCP 47 tag like en or zh-Hans-CN").or(z.literal("")).optional(),
+    locale: z
+      .string()
+      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "a BCP 47 tag like en or zh-Hans-CN")
+      .or(z.literal(""))
+      .optional(),
     gender: lineText(32, 0).optional(),
     birthday: z.iso.date().nullable().optional(),
     region: lineText(64, 0).optional(),
@@ -30,7 +34,10 @@ export const PublicUserSchema = z
     following: z.number().int().optional(),
     /** GET /v1/users/{id} only: null when the user's privacy hides it from the viewer. */
     presence: z
-      .object({ status: z.enum(["online", "away", "offline"]), lastSeenAt: z.string().nullable().describe("When the last device disconnected (ISO 8601)") })
+      .object({
+        status: z.enum(["online", "away", "offline"]),
+        lastSeenAt: z.string().nullable().describe("When the last device disconnected (ISO 8601)"),
+      })
       .nullable()
       .optional()
       .openapi("Presence"),

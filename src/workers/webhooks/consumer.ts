@@ -31,7 +31,11 @@ export const webhookConsumer: Consumer = async (event, tenant, env) => {
   const now = Date.now();
   const payload = payloadOf(event);
   const rows = endpoints.map((e) => ({
-    id: newId(now), endpointId: e.id, eventId: event.id, eventType: event.type, payload,
+    id: newId(now),
+    endpointId: e.id,
+    eventId: event.id,
+    eventType: event.type,
+    payload,
     // Claimed (leased) by this consumer when it attempts now; due at once for the sweep otherwise.
     nextAttemptAt: e.consecutiveFailures === 0 ? now + LEASE_MS : now,
   }));
@@ -39,8 +43,10 @@ export const webhookConsumer: Consumer = async (event, tenant, env) => {
   const healthy = new Map(endpoints.filter((e) => e.consecutiveFailures === 0).map((e) => [e.id, e]));
   // Attempt failures are recorded, not thrown: only a database error fails the event, and its
   // redelivery then leaves the already-created deliveries to the sweep.
-  await Promise.all(created.flatMap((d) => {
-    const endpoint = healthy.get(d.endpointId);
-    return endpoint ? [attemptDelivery(env, tenant, db, endpoint, d, "event", now)] : [];
-  }));
+  await Promise.all(
+    created.flatMap((d) => {
+      const endpoint = healthy.get(d.endpointId);
+      return endpoint ? [attemptDelivery(env, tenant, db, endpoint, d, "event", now)] : [];
+    }),
+  );
 };

@@ -31,14 +31,23 @@ export const secretContext = (tenantId: string, endpointId: string) => `${tenant
  */
 export function payloadOf(event: Pick<CloudEvent, "id" | "type" | "subject" | "time" | "data">): string {
   const time = event.time ?? new Date().toISOString();
-  return JSON.stringify({ type: event.type, timestamp: time, data: { id: event.id, type: event.type, subject: event.subject ?? null, time, data: event.data ?? null } });
+  return JSON.stringify({
+    type: event.type,
+    timestamp: time,
+    data: { id: event.id, type: event.type, subject: event.subject ?? null, time, data: event.data ?? null },
+  });
 }
 
 /**
  * When to try again after `attemptsMade` attempts, or null when none are left. Exponential
  * steps with ±10 % jitter, so the deliveries of one outage do not all come back at the same second.
  */
-export function nextAttemptAt(attemptsMade: number, maxAttempts: number, now: number, random = Math.random()): number | null {
+export function nextAttemptAt(
+  attemptsMade: number,
+  maxAttempts: number,
+  now: number,
+  random = Math.random(),
+): number | null {
   if (attemptsMade >= maxAttempts) return null;
   const step = BACKOFF_SECONDS[Math.min(Math.max(attemptsMade, 1), BACKOFF_SECONDS.length) - 1]!;
   return now + Math.round(step * 1000 * (0.9 + 0.2 * random));
@@ -74,14 +83,26 @@ async function send(url: string, headers: Record<string, string>, body: string):
     const ok = res.status >= 200 && res.status < 300;
     const snippet = await bodySnippet(res);
     const location = res.headers.get("location");
-    const error = ok ? null
-      : res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed${location ? ` (to ${location})` : ""}`
-      : `HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`;
-    return { ok, responseStatus: res.status, error: error?.slice(0, MAX_ERROR_CHARS) ?? null, durationMs: Date.now() - started };
+    const error = ok
+      ? null
+      : res.status >= 300 && res.status < 400
+        ? `HTTP ${res.status}: redirects are not followed${location ? ` (to ${location})` : ""}`
+        : `HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`;
+    return {
+      ok,
+      responseStatus: res.status,
+      error: error?.slice(0, MAX_ERROR_CHARS) ?? null,
+      durationMs: Date.now() - started,
+    };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
     const error = timedOut ? `timed out after ${ATTEMPT_TIMEOUT_MS / 1000} s` : `request failed: ${String(err)}`;
-    return { ok: false, responseStatus: null, error: error.slice(0, MAX_ERROR_CHARS), durationMs: Date.now() - started };
+    return {
+      ok: false,
+      responseStatus: null,
+      error: error.slice(0, MAX_ERROR_CHARS),
+      durationMs: Date.now() - started,
+    };
   }
 }
 
@@ -94,37 +115,105 @@ async function send(url: string, headers: Record<string, string>, body: string):
  * `webhook-timestamp` header is always the real time of sending, since receivers compare it
  * with their own clock.
  */
-export async function attemptDelivery(env: Env, tenant: Tenant, db: TenantDb, endpoint: WebhookEndpointRow, delivery: WebhookDeliveryRow, trigger: AttemptTrigger, now = Date.now()): Promise<{ delivery: WebhookDeliveryRow | undefined; disabled: boolean }> {
+export async function attemptDelivery(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  endpoint: WebhookEndpointRow,
+  delivery: WebhookDeliveryRow,
+  trigger: AttemptTrigger,
+  now = Date.now(),
+): Promise<{ delivery: WebhookDeliveryRow | undefined; disabled: boolean }> {
   const problem = urlProblem(endpoint.url, env.ENVIRONMENT);
   let result: SendResult;
   if (problem) {
     result = { ok: false, responseStatus: null, error: problem, durationMs: 0 };
   } else {
     const sealed = await signingSecrets(db, endpoint.id, now);
-    const secrets = await Promise.all(sealed.map((s) => openSecret(env.DB_ENCRYPTION_KEY, s.sealed, secretContext(tenant.id, endpoint.id))));
+    const secrets = await Promise.all(
+      sealed.map((s) => openSecret(env.DB_ENCRYPTION_KEY, s.sealed, secretContext(tenant.id, endpoint.id))),
+    );
     const headers = await signatureHeaders(secrets, delivery.id, Math.floor(Date.now() / 1000), delivery.payload);
     result = await send(endpoint.url, headers, delivery.payload);
   }
   const attempt = delivery.attempts + 1;
   const next = result.ok ? null : nextAttemptAt(attempt, endpoint.maxAttempts, now);
-  const { delivery: updated, run } = await recordAttempt(db, { deliveryId: delivery.id, endpointId: endpoint.id, trigger, at: now, ...result, nextAttemptAt: next });
-  log(result.ok ? "info" : "warn", "webhook attempt", {
-    tenantId: tenant.id, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType,
-    trigger, attempt, ok: result.ok, status: result.responseStatus, durationMs: result.durationMs, error: result.error,
-    nextAttemptAt: next === null ? null : iso(next), gaveUp: !result.ok && next === null,
+  const { delivery: updated, run } = await recordAttempt(db, {
+    deliveryId: delivery.id,
+    endpointId: endpoint.id,
+    trigger,
+    at: now,
+    ...result,
+    nextAttemptAt: next,
   });
-  if (!result.ok && run && run.status === "enabled" && run.consecutiveFailures >= DISABLE_AFTER_FAILURES && run.failingSince !== null && now - run.failingSince >= DISABLE_AFTER_MS) {
-    return { delivery: updated, disabled: await disableForFailures(env, tenant, db, endpoint, run.consecutiveFailures, run.failingSince, result.error, now) };
+  log(result.ok ? "info" : "warn", "webhook attempt", {
+    tenantId: tenant.id,
+    endpointId: endpoint.id,
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    trigger,
+    attempt,
+    ok: result.ok,
+    status: result.responseStatus,
+    durationMs: result.durationMs,
+    error: result.error,
+    nextAttemptAt: next === null ? null : iso(next),
+    gaveUp: !result.ok && next === null,
+  });
+  if (
+    !result.ok &&
+    run &&
+    run.status === "enabled" &&
+    run.consecutiveFailures >= DISABLE_AFTER_FAILURES &&
+    run.failingSince !== null &&
+    now - run.failingSince >= DISABLE_AFTER_MS
+  ) {
+    return {
+      delivery: updated,
+      disabled: await disableForFailures(
+        env,
+        tenant,
+        db,
+        endpoint,
+        run.consecutiveFailures,
+        run.failingSince,
+        result.error,
+        now,
+      ),
+    };
   }
   return { delivery: updated, disabled: false };
 }
 
-async function disableForFailures(env: Env, tenant: Tenant, db: TenantDb, endpoint: WebhookEndpointRow, failures: number, since: number, lastError: string | null, now: number): Promise<boolean> {
-  const reason = `${failures} consecutive failed attempts since ${iso(since)}${lastError ? `; last: ${lastError}` : ""}`.slice(0, MAX_ERROR_CHARS);
-  const data = { endpointId: endpoint.id, url: endpoint.url, reason, consecutiveFailures: failures, failingSince: iso(since) };
-  if (!(await disableEndpoint(db, endpoint.id, reason, { type: "webhook.disabled", subject: endpoint.id, data }, now))) return false;
+async function disableForFailures(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  endpoint: WebhookEndpointRow,
+  failures: number,
+  since: number,
+  lastError: string | null,
+  now: number,
+): Promise<boolean> {
+  const reason =
+    `${failures} consecutive failed attempts since ${iso(since)}${lastError ? `; last: ${lastError}` : ""}`.slice(
+      0,
+      MAX_ERROR_CHARS,
+    );
+  const data = {
+    endpointId: endpoint.id,
+    url: endpoint.url,
+    reason,
+    consecutiveFailures: failures,
+    failingSince: iso(since),
+  };
+  if (!(await disableEndpoint(db, endpoint.id, reason, { type: "webhook.disabled", subject: endpoint.id, data }, now)))
+    return false;
   log("warn", "webhook endpoint disabled", { tenantId: tenant.id, endpointId: endpoint.id, reason });
   // The notice goes out now rather than at the next sweep (which catches it if this fails).
-  await publishTenantOutbox(env, tenant, now).catch((err: unknown) => log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }));
+  await publishTenantOutbox(env, tenant, now).catch((err: unknown) =>
+    log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }),
+  );
   return true;
 }

@@ -4,7 +4,13 @@ import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../authn";
 import { createRouter, jsonResponse, pageSchema, problemResponses, pagerFor } from "../http";
-import { DeliveryDetailSchema, DeliveryParamSchema, DeliveryQuerySchema, DeliverySchema, EndpointParamSchema } from "./schemas";
+import {
+  DeliveryDetailSchema,
+  DeliveryParamSchema,
+  DeliveryQuerySchema,
+  DeliverySchema,
+  EndpointParamSchema,
+} from "./schemas";
 import { deliveryDetail, deliveryView, loadEndpoint, retryDelivery, sendTest } from "./service";
 
 /** A webhook endpoint's messages: /v1/admin/webhooks/{id}/deliveries*, /v1/admin/webhooks/{id}/test. */
@@ -14,7 +20,12 @@ const security = [{ bearer: [] }];
 
 webhookDeliveryRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/webhooks/{id}/deliveries", tags, security, summary: "List an endpoint's deliveries, newest first", middleware: withPermission("webhooks:read"),
+    method: "get",
+    path: "/admin/webhooks/{id}/deliveries",
+    tags,
+    security,
+    summary: "List an endpoint's deliveries, newest first",
+    middleware: withPermission("webhooks:read"),
     request: { params: EndpointParamSchema, query: DeliveryQuerySchema },
     responses: { 200: jsonResponse(pageSchema(DeliverySchema), "Deliveries"), ...problemResponses(400, 401, 403, 404) },
   }),
@@ -24,7 +35,11 @@ webhookDeliveryRoutes.openapi(
     const db = tenantDb(c.get("tenant").db);
     await loadEndpoint(db, id);
     const pg = pagerFor(c, "id");
-    const rows = await listDeliveries(db, id, { status: q.status, before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
+    const rows = await listDeliveries(db, id, {
+      status: q.status,
+      before: (await pg.after(q.cursor))?.[0],
+      limit: q.limit + 1,
+    });
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     return c.json({ items: page.map(deliveryView), nextCursor }, 200);
   },
@@ -32,7 +47,12 @@ webhookDeliveryRoutes.openapi(
 
 webhookDeliveryRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/webhooks/{id}/deliveries/{deliveryId}", tags, security, summary: "A delivery with its body and every attempt", middleware: withPermission("webhooks:read"),
+    method: "get",
+    path: "/admin/webhooks/{id}/deliveries/{deliveryId}",
+    tags,
+    security,
+    summary: "A delivery with its body and every attempt",
+    middleware: withPermission("webhooks:read"),
     request: { params: DeliveryParamSchema },
     responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...problemResponses(401, 403, 404) },
   }),
@@ -47,10 +67,17 @@ webhookDeliveryRoutes.openapi(
 
 webhookDeliveryRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/webhooks/{id}/deliveries/{deliveryId}/retry", tags, security,
-    summary: "Send a delivery again now (same webhook-id); answers it after the attempt", middleware: withPermission("webhooks:write"),
+    method: "post",
+    path: "/admin/webhooks/{id}/deliveries/{deliveryId}/retry",
+    tags,
+    security,
+    summary: "Send a delivery again now (same webhook-id); answers it after the attempt",
+    middleware: withPermission("webhooks:write"),
     request: { params: DeliveryParamSchema },
-    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery after the attempt"), ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(DeliveryDetailSchema, "The delivery after the attempt"),
+      ...problemResponses(401, 403, 404, 409),
+    },
   }),
   async (c) => {
     const { id, deliveryId } = c.req.valid("param");
@@ -61,10 +88,17 @@ webhookDeliveryRoutes.openapi(
 
 webhookDeliveryRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/webhooks/{id}/test", tags, security,
-    summary: "Send a webhook.test message to the endpoint now; answers the delivery after the attempt", middleware: withPermission("webhooks:write"),
+    method: "post",
+    path: "/admin/webhooks/{id}/test",
+    tags,
+    security,
+    summary: "Send a webhook.test message to the endpoint now; answers the delivery after the attempt",
+    middleware: withPermission("webhooks:write"),
     request: { params: EndpointParamSchema },
-    responses: { 200: jsonResponse(DeliveryDetailSchema, "The test delivery after its first attempt"), ...problemResponses(401, 403, 404) },
+    responses: {
+      200: jsonResponse(DeliveryDetailSchema, "The test delivery after its first attempt"),
+      ...problemResponses(401, 403, 404),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");

@@ -54,7 +54,8 @@ export function parseIpv4(text: string): number | null {
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 }
 
-const inCidr = (ip: number, [base, bits]: Cidr) => bits === 0 || ip >>> (32 - bits) === parseIpv4(base)! >>> (32 - bits);
+const inCidr = (ip: number, [base, bits]: Cidr) =>
+  bits === 0 || ip >>> (32 - bits) === parseIpv4(base)! >>> (32 - bits);
 
 export function ipv4Class(ip: number): HostClass {
   if (FORBIDDEN_V4.some((c) => inCidr(ip, c))) return "forbidden";
@@ -130,12 +131,34 @@ export function ipv6Class(g: number[]): HostClass {
 }
 
 // Names a cloud resolves to its metadata service.
-const METADATA_NAMES = new Set(["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"]);
+const METADATA_NAMES = new Set([
+  "metadata",
+  "metadata.google.internal",
+  "metadata.goog",
+  "instance-data",
+  "instance-data.ec2.internal",
+]);
 
 // Public wildcard-DNS services: `10.0.0.1.nip.io` resolves to 10.0.0.1, `*.lvh.me` to
 // 127.0.0.1, rbndr.us and 1u.ms alternate answers (DNS rebinding). A name under one of them
 // says nothing about where it resolves, so they are refused with every subdomain.
-const WILDCARD_DNS = ["nip.io", "sslip.io", "xip.io", "xip.name", "localtest.me", "lvh.me", "vcap.me", "traefik.me", "lacolhost.com", "localhost.direct", "fuf.me", "rbndr.us", "1u.ms", "rebind.it", "rebind.network"];
+const WILDCARD_DNS = [
+  "nip.io",
+  "sslip.io",
+  "xip.io",
+  "xip.name",
+  "localtest.me",
+  "lvh.me",
+  "vcap.me",
+  "traefik.me",
+  "lacolhost.com",
+  "localhost.direct",
+  "fuf.me",
+  "rbndr.us",
+  "1u.ms",
+  "rebind.it",
+  "rebind.network",
+];
 
 // Names that only resolve inside a network: RFC 6761 localhost, mDNS .local, ICANN's private-use
 // .internal, RFC 8375 home.arpa.

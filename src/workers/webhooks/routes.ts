@@ -6,7 +6,14 @@ import { withPermission } from "../authn";
 import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { webhookDeliveryRoutes } from "./delivery-routes";
 import {
-  CreatedEndpointSchema, CreateEndpointSchema, DEFAULT_OVERLAP_SECONDS, EndpointParamSchema, EndpointSchema, RotatedSecretSchema, RotateSecretSchema, UpdateEndpointSchema,
+  CreatedEndpointSchema,
+  CreateEndpointSchema,
+  DEFAULT_OVERLAP_SECONDS,
+  EndpointParamSchema,
+  EndpointSchema,
+  RotatedSecretSchema,
+  RotateSecretSchema,
+  UpdateEndpointSchema,
 } from "./schemas";
 import { createEndpoint, endpointView, loadEndpoint, patchEndpoint, rotateEndpointSecret } from "./service";
 
@@ -17,7 +24,12 @@ const security = [{ bearer: [] }];
 
 webhookRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/webhooks", tags, security, summary: "List webhook endpoints, newest first", middleware: withPermission("webhooks:read"),
+    method: "get",
+    path: "/admin/webhooks",
+    tags,
+    security,
+    summary: "List webhook endpoints, newest first",
+    middleware: withPermission("webhooks:read"),
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(EndpointSchema), "Endpoints"), ...problemResponses(400, 401, 403) },
   }),
@@ -28,15 +40,21 @@ webhookRoutes.openapi(
     const rows = await listEndpoints(db, { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
     const now = Date.now();
-    const items = await Promise.all(page.map(async (e) => endpointView(e, overlapEnd(await signingSecrets(db, e.id, now)))));
+    const items = await Promise.all(
+      page.map(async (e) => endpointView(e, overlapEnd(await signingSecrets(db, e.id, now)))),
+    );
     return c.json({ items, nextCursor }, 200);
   },
 );
 
 webhookRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/webhooks", tags, security,
-    summary: "Subscribe a URL to event types; the signing secret is shown once", middleware: withPermission("webhooks:write"),
+    method: "post",
+    path: "/admin/webhooks",
+    tags,
+    security,
+    summary: "Subscribe a URL to event types; the signing secret is shown once",
+    middleware: withPermission("webhooks:write"),
     request: { body: jsonBody(CreateEndpointSchema) },
     responses: { 201: jsonResponse(CreatedEndpointSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413) },
   }),
@@ -48,7 +66,12 @@ webhookRoutes.openapi(
 
 webhookRoutes.openapi(
   createRoute({
-    method: "get", path: "/admin/webhooks/{id}", tags, security, summary: "A webhook endpoint (never its secret)", middleware: withPermission("webhooks:read"),
+    method: "get",
+    path: "/admin/webhooks/{id}",
+    tags,
+    security,
+    summary: "A webhook endpoint (never its secret)",
+    middleware: withPermission("webhooks:read"),
     request: { params: EndpointParamSchema },
     responses: { 200: jsonResponse(EndpointSchema, "The endpoint"), ...problemResponses(401, 403, 404) },
   }),
@@ -57,38 +80,60 @@ webhookRoutes.openapi(
 
 webhookRoutes.openapi(
   createRoute({
-    method: "patch", path: "/admin/webhooks/{id}", tags, security,
-    summary: "Change the URL, event types, description, attempts; disable, or enable again (clears the failure run)", middleware: withPermission("webhooks:write"),
+    method: "patch",
+    path: "/admin/webhooks/{id}",
+    tags,
+    security,
+    summary: "Change the URL, event types, description, attempts; disable, or enable again (clears the failure run)",
+    middleware: withPermission("webhooks:write"),
     request: { params: EndpointParamSchema, body: jsonBody(UpdateEndpointSchema) },
     responses: { 200: jsonResponse(EndpointSchema, "The endpoint"), ...problemResponses(400, 401, 403, 404, 413) },
   }),
-  async (c) => c.json(await patchEndpoint(c.env, tenantDb(c.get("tenant").db), c.req.valid("param").id, c.req.valid("json")), 200),
+  async (c) =>
+    c.json(await patchEndpoint(c.env, tenantDb(c.get("tenant").db), c.req.valid("param").id, c.req.valid("json")), 200),
 );
 
 webhookRoutes.openapi(
   createRoute({
-    method: "delete", path: "/admin/webhooks/{id}", tags, security, summary: "Delete an endpoint with its secrets and deliveries", middleware: withPermission("webhooks:write"),
+    method: "delete",
+    path: "/admin/webhooks/{id}",
+    tags,
+    security,
+    summary: "Delete an endpoint with its secrets and deliveries",
+    middleware: withPermission("webhooks:write"),
     request: { params: EndpointParamSchema },
     responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404) },
   }),
   async (c) => {
-    if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id))) throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
+    if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id)))
+      throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
     return c.body(null, 204);
   },
 );
 
 webhookRoutes.openapi(
   createRoute({
-    method: "post", path: "/admin/webhooks/{id}/rotate-secret", tags, security,
-    summary: "Start signing with a new secret (shown once); the previous ones sign alongside for expiresInSeconds (default 24 h)", middleware: withPermission("webhooks:write"),
-    request: { params: EndpointParamSchema, body: { required: false, content: { "application/json": { schema: RotateSecretSchema } } } },
+    method: "post",
+    path: "/admin/webhooks/{id}/rotate-secret",
+    tags,
+    security,
+    summary:
+      "Start signing with a new secret (shown once); the previous ones sign alongside for expiresInSeconds (default 24 h)",
+    middleware: withPermission("webhooks:write"),
+    request: {
+      params: EndpointParamSchema,
+      body: { required: false, content: { "application/json": { schema: RotateSecretSchema } } },
+    },
     responses: { 200: jsonResponse(RotatedSecretSchema, "The new secret"), ...problemResponses(400, 401, 403, 404) },
   }),
   async (c) => {
     const tenant = c.get("tenant");
     // Without a JSON body the validator hands over {} (defaults not applied): the default overlap then.
     const overlap = (c.req.valid("json") as { expiresInSeconds?: number }).expiresInSeconds ?? DEFAULT_OVERLAP_SECONDS;
-    return c.json(await rotateEndpointSecret(c.env, tenant, tenantDb(tenant.db), c.req.valid("param").id, overlap), 200);
+    return c.json(
+      await rotateEndpointSecret(c.env, tenant, tenantDb(tenant.db), c.req.valid("param").id, overlap),
+      200,
+    );
   },
 );
 

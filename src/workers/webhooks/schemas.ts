@@ -13,7 +13,10 @@ export const MAX_OVERLAP_SECONDS = 7 * 86_400;
 export const EventTypePatternSchema = z
   .string()
   .max(128)
-  .regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "must be an event type (user.registered), a prefix wildcard (friend.*) or *")
+  .regex(
+    /^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/,
+    "must be an event type (user.registered), a prefix wildcard (friend.*) or *",
+  )
   .openapi({ example: "friend.*" });
 
 const UrlSchema = z
@@ -21,7 +24,9 @@ const UrlSchema = z
   .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
   // Syntax only here; where the URL may point (which depends on the environment) is checked by
   // the service, which knows where it runs, and answered as webhook_url_not_allowed.
-  .refine((v) => urlSyntaxProblem(v) === null, { message: "must be an absolute http(s) URL without credentials or fragment" })
+  .refine((v) => urlSyntaxProblem(v) === null, {
+    message: "must be an absolute http(s) URL without credentials or fragment",
+  })
   .openapi({ example: "https://example.com/webhooks/canopy" });
 
 const EventTypesSchema = z
@@ -29,9 +34,15 @@ const EventTypesSchema = z
   .min(1)
   .max(MAX_EVENT_TYPES)
   .transform((list) => [...new Set(list)])
-  .openapi({ description: "Event types to receive: exact types, prefix wildcards such as friend.*, or * for every type" });
+  .openapi({
+    description: "Event types to receive: exact types, prefix wildcards such as friend.*, or * for every type",
+  });
 
-const MaxAttemptsSchema = z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT)
+const MaxAttemptsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_ATTEMPTS_LIMIT)
   .openapi({ description: `Attempts per message before it is given up (first one included), 1–${MAX_ATTEMPTS_LIMIT}` });
 
 export const CreateEndpointSchema = z
@@ -50,7 +61,10 @@ export const UpdateEndpointSchema = z
     eventTypes: EventTypesSchema.optional(),
     description: multilineText(500).optional(),
     maxAttempts: MaxAttemptsSchema.optional(),
-    enabled: z.boolean().optional().openapi({ description: "false disables the endpoint; true re-enables it and clears its failure run" }),
+    enabled: z
+      .boolean()
+      .optional()
+      .openapi({ description: "false disables the endpoint; true re-enables it and clears its failure run" }),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, { message: "send at least one field to change" })
@@ -66,10 +80,16 @@ export const EndpointSchema = z
     disabledReason: z.string().nullable(),
     disabledAt: z.string().nullable(),
     maxAttempts: z.number().int(),
-    consecutiveFailures: z.number().int().openapi({ description: "Failed attempts in a row (any message); a success resets it" }),
+    consecutiveFailures: z
+      .number()
+      .int()
+      .openapi({ description: "Failed attempts in a row (any message); a success resets it" }),
     failingSince: z.string().nullable(),
     lastSuccessAt: z.string().nullable(),
-    previousSecretExpiresAt: z.string().nullable().openapi({ description: "Until then, rotated-out secrets still sign alongside the current one" }),
+    previousSecretExpiresAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "Until then, rotated-out secrets still sign alongside the current one" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -81,14 +101,22 @@ export const CreatedEndpointSchema = EndpointSchema.extend({
 
 export const RotateSecretSchema = z
   .object({
-    expiresInSeconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(DEFAULT_OVERLAP_SECONDS)
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_OVERLAP_SECONDS)
+      .default(DEFAULT_OVERLAP_SECONDS)
       .openapi({ description: "How long the previous secrets keep signing alongside the new one; 0 stops them now" }),
   })
   .strict()
   .openapi("RotateWebhookSecret");
 
 export const RotatedSecretSchema = z
-  .object({ secret: z.string().openapi({ description: "The new signing secret, shown only now" }), previousSecretExpiresAt: z.string().nullable() })
+  .object({
+    secret: z.string().openapi({ description: "The new signing secret, shown only now" }),
+    previousSecretExpiresAt: z.string().nullable(),
+  })
   .openapi("RotatedWebhookSecret");
 
 export const DeliveryStatusSchema = z.enum(["pending", "succeeded", "failed"]);

@@ -33,7 +33,9 @@ export function secretKey(secret: string): Uint8Array<ArrayBuffer> {
 
 /** One `v1,<base64>` signature of a message. */
 export async function signature(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", secretKey(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", secretKey(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestamp}.${body}`));
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
@@ -43,7 +45,12 @@ export async function signature(secret: string, id: string, timestamp: number, b
  * first). `timestamp` is in unix seconds: receivers reject messages outside their tolerance
  * (five minutes in the reference libraries), which is what makes a captured request useless later.
  */
-export async function signatureHeaders(secrets: string[], id: string, timestamp: number, body: string): Promise<Record<string, string>> {
+export async function signatureHeaders(
+  secrets: string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<Record<string, string>> {
   if (!secrets.length) throw new Error("no signing secret");
   const signatures = await Promise.all(secrets.map((s) => signature(s, id, timestamp, body)));
   return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signatures.join(" ") };

@@ -22,7 +22,12 @@ export const webhookSweep: TenantSweep = async (env, tenant, now) => {
   const figures: Record<string, number> = {};
   if (due.length) {
     const endpointIds = [...new Set(due.map((d) => d.endpointId))];
-    const endpoints = new Map((await db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, endpointIds)).all()).map((e) => [e.id, e]));
+    const endpoints = new Map(
+      (await db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, endpointIds)).all()).map((e) => [
+        e.id,
+        e,
+      ]),
+    );
     const queue: WebhookDeliveryRow[] = [...due];
     let succeeded = 0;
     const worker = async () => {

@@ -32,7 +32,8 @@ export function urlSyntaxProblem(raw: string): string | null {
     return "The URL is not an absolute URL.";
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "The URL must use http or https.";
-  if (url.username || url.password) return "The URL must not contain credentials; use the signature to authenticate Canopy.";
+  if (url.username || url.password)
+    return "The URL must not contain credentials; use the signature to authenticate Canopy.";
   if (url.hash) return "The URL must not contain a fragment.";
   return null;
 }
@@ -47,9 +48,11 @@ export function urlProblem(raw: string, environment: string): string | null {
   if (syntax) return syntax;
   const url = new URL(raw);
   const where = hostClass(url.hostname);
-  if (where === "forbidden") return "Webhook URLs must not point at link-local addresses, cloud metadata services or wildcard-DNS names (such as nip.io) that can resolve anywhere.";
+  if (where === "forbidden")
+    return "Webhook URLs must not point at link-local addresses, cloud metadata services or wildcard-DNS names (such as nip.io) that can resolve anywhere.";
   if (LOCAL_ENVIRONMENTS.has(environment)) return null;
   if (url.protocol !== "https:") return "Webhook URLs must use https.";
-  if (where === "local") return "Webhook URLs must point at a public host, not a loopback, private or reserved address or an internal name.";
+  if (where === "local")
+    return "Webhook URLs must point at a public host, not a loopback, private or reserved address or an internal name.";
   return null;
 }

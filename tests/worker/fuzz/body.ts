@@ -21,7 +21,15 @@ export function slotsOf(schema: JsonSchema, value: unknown, resolve: Resolve): S
   return out;
 }
 
-function walk(schema: JsonSchema, value: unknown, path: (string | number)[], name: string, resolve: Resolve, out: Slot[], depth: number): void {
+function walk(
+  schema: JsonSchema,
+  value: unknown,
+  path: (string | number)[],
+  name: string,
+  resolve: Resolve,
+  out: Slot[],
+  depth: number,
+): void {
   if (depth > 8) return;
   let s = resolve(schema);
   const branches = s.oneOf ?? s.anyOf;
@@ -63,15 +71,18 @@ export function deleteAt(root: unknown, path: (string | number)[]): unknown {
   if (path.length === 0) return undefined;
   const copy: unknown = structuredClone(root);
   let node: unknown = copy;
-  for (const key of path.slice(0, -1)) node = typeof node === "object" && node !== null ? (node as Record<string | number, unknown>)[key] : undefined;
-  if (typeof node === "object" && node !== null) delete (node as Record<string | number, unknown>)[path[path.length - 1]!];
+  for (const key of path.slice(0, -1))
+    node = typeof node === "object" && node !== null ? (node as Record<string | number, unknown>)[key] : undefined;
+  if (typeof node === "object" && node !== null)
+    delete (node as Record<string | number, unknown>)[path[path.length - 1]!];
   return copy;
 }
 
 /** The value at `path`, if any. */
 export function getAt(root: unknown, path: (string | number)[]): unknown {
   let node = root;
-  for (const key of path) node = typeof node === "object" && node !== null ? (node as Record<string | number, unknown>)[key] : undefined;
+  for (const key of path)
+    node = typeof node === "object" && node !== null ? (node as Record<string | number, unknown>)[key] : undefined;
   return node;
 }
 

@@ -30,20 +30,41 @@ const where = (s: Slot | undefined) => (s && s.path.length ? s.path.join(".") : 
 export function isWrongFor(op: Operation, contentType: string): boolean {
   const media = contentType.split(";")[0]!.trim().toLowerCase();
   if (declaresJson(op) && /^application\/([\w.-]+\+)?json$/.test(media)) return false;
-  if (declaresForm(op) && (media === "multipart/form-data" || media === "application/x-www-form-urlencoded")) return false;
+  if (declaresForm(op) && (media === "multipart/form-data" || media === "application/x-www-form-urlencoded"))
+    return false;
   return !(op.body?.contentTypes ?? []).includes(media);
 }
 
 /** Applies the case's body mutation to its baseline body. */
-export function buildBody(op: Operation, base: Baseline, m: Mutation, world: World, resolve: Resolve, limit: number): BuiltBody {
+export function buildBody(
+  op: Operation,
+  base: Baseline,
+  m: Mutation,
+  world: World,
+  resolve: Resolve,
+  limit: number,
+): BuiltBody {
   if (!op.body) {
     if (m.kind !== "unexpected-body") return { reasons: [] };
-    return { body: utf8(JSON.stringify(m.value)), contentType: "application/json", reasons: [], detail: "a body on a route that takes none" };
+    return {
+      body: utf8(JSON.stringify(m.value)),
+      contentType: "application/json",
+      reasons: [],
+      detail: "a body on a route that takes none",
+    };
   }
   if (m.kind === "content-type") {
-    const ct = pick(WRONG_CONTENT_TYPES.filter((t) => isWrongFor(op, t)), m.variant);
+    const ct = pick(
+      WRONG_CONTENT_TYPES.filter((t) => isWrongFor(op, t)),
+      m.variant,
+    );
     const wrong = declaresJson(op) || declaresForm(op);
-    return { body: utf8(JSON.stringify(base.body ?? {})), contentType: ct, reasons: wrong ? [`content-type ${ct} on a route declaring ${op.body.contentTypes.join(", ")}`] : [], detail: ct };
+    return {
+      body: utf8(JSON.stringify(base.body ?? {})),
+      contentType: ct,
+      reasons: wrong ? [`content-type ${ct} on a route declaring ${op.body.contentTypes.join(", ")}`] : [],
+      detail: ct,
+    };
   }
   if (m.kind === "no-body") {
     // Without a content type the validators see `{}` (hono's json target, the form target).
@@ -52,10 +73,21 @@ export function buildBody(op: Operation, base: Baseline, m: Mutation, world: Wor
   }
   if (declaresJson(op)) return jsonBody(op, base.body, m, world, resolve, limit);
   if (declaresForm(op)) return formBody(op, base.body as Record<string, string>, m, resolve);
-  return { body: base.body instanceof Uint8Array ? base.body : new Uint8Array(0), contentType: op.body.contentTypes[0] ?? "application/octet-stream", reasons: [] };
+  return {
+    body: base.body instanceof Uint8Array ? base.body : new Uint8Array(0),
+    contentType: op.body.contentTypes[0] ?? "application/octet-stream",
+    reasons: [],
+  };
 }
 
-function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, resolve: Resolve, limit: number): BuiltBody {
+function jsonBody(
+  op: Operation,
+  start: unknown,
+  m: Mutation,
+  world: World,
+  resolve: Resolve,
+  limit: number,
+): BuiltBody {
   const schema = op.body!.schema;
   const slots = slotsOf(schema, start, resolve);
   const strings = slots.filter((s) => stringy(s, resolve));
@@ -68,13 +100,19 @@ function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, reso
 
   switch (m.kind) {
     case "extra-field": {
-      const s = choose(slots.filter((x) => isObject(getAt(value, x.path))), m.slot);
+      const s = choose(
+        slots.filter((x) => isObject(getAt(value, x.path))),
+        m.slot,
+      );
       if (s) value = setAt(value, [...s.path, m.key], m.value);
       detail = `${where(s)}.${m.key}`;
       break;
     }
     case "missing-required": {
-      const s = choose(slots.filter((x) => x.present && x.path.length > 0), m.slot);
+      const s = choose(
+        slots.filter((x) => x.present && x.path.length > 0),
+        m.slot,
+      );
       if (s) value = deleteAt(value, s.path);
       detail = where(s);
       break;
@@ -94,7 +132,11 @@ function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, reso
     case "huge-array": {
       const s = choose(slots, m.slot)!;
       const cur = getAt(value, s.path);
-      value = setAt(value, s.path, new Array<unknown>(HUGE_ARRAY).fill(Array.isArray(cur) && cur.length ? cur[0] : cur ?? "x"));
+      value = setAt(
+        value,
+        s.path,
+        new Array<unknown>(HUGE_ARRAY).fill(Array.isArray(cur) && cur.length ? cur[0] : (cur ?? "x")),
+      );
       detail = where(s);
       break;
     }
@@ -110,13 +152,16 @@ function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, reso
     case "lone-surrogate": {
       const s = choose(strings, m.slot);
       if (!s) break;
-      const ch = m.kind === "nul" ? "\u0000" : m.kind === "control" ? pick(CONTROL, m.char) : m.high ? "\ud800" : "\udc00";
+      const ch =
+        m.kind === "nul" ? "\u0000" : m.kind === "control" ? pick(CONTROL, m.char) : m.high ? "\ud800" : "\udc00";
       const cur = getAt(value, s.path);
       const text = typeof cur === "string" && cur.length ? cur : "fuzz";
       const at = m.kind === "nul" ? m.at % (text.length + 1) : Math.floor(text.length / 2);
       value = setAt(value, s.path, text.slice(0, at) + ch + text.slice(at));
       if (m.kind === "nul") reasons.push(`NUL in string field ${where(s)}`);
-      else soft = m.kind === "control" ? `control character ${JSON.stringify(ch)}` : "lone surrogate (escaped in the JSON)";
+      else
+        soft =
+          m.kind === "control" ? `control character ${JSON.stringify(ch)}` : "lone surrogate (escaped in the JSON)";
       detail = where(s);
       break;
     }
@@ -127,15 +172,22 @@ function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, reso
       const bytes = Uint8Array.from(pick(INVALID_UTF8, m.seq));
       const fragment = concat(utf8('"fz'), bytes, utf8('zz"'));
       raw = path.length ? spliced(value, path, fragment) : fragment;
-      reasons.push(`invalid UTF-8 (${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}) in ${path.join(".") || "(root)"}`);
+      reasons.push(
+        `invalid UTF-8 (${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}) in ${path.join(".") || "(root)"}`,
+      );
       detail = path.join(".") || "(root)";
       break;
     }
     case "foreign-reference": {
-      const s = choose(slots.filter((x) => isReferenceField(x.name) && stringy(x, resolve)), m.slot);
+      const s = choose(
+        slots.filter((x) => isReferenceField(x.name) && stringy(x, resolve)),
+        m.slot,
+      );
       if (!s) break;
       const kind = kindOf("", s.name.endsWith("Ids") ? s.name.slice(0, -1) : s.name);
-      const id = m.unknown ? unknownId(world.local, kind, m.salt) : foreignId(world.foreign, kind, m.pick) ?? unknownId(world.local, kind, m.salt);
+      const id = m.unknown
+        ? unknownId(world.local, kind, m.salt)
+        : (foreignId(world.foreign, kind, m.pick) ?? unknownId(world.local, kind, m.salt));
       value = setAt(value, s.path, id);
       reasons.push(`${where(s)} is ${m.unknown ? "an id of nothing" : "another tenant's id"}`);
       detail = `${where(s)} = ${id}`;
@@ -157,7 +209,12 @@ function jsonBody(op: Operation, start: unknown, m: Mutation, world: World, reso
     if (v) reasons.push(`schema: ${v}`);
   }
   if (body && body.length > limit) reasons.push(`body of ${body.length} bytes over the limit of ${limit}`);
-  return { ...(body ? { body, contentType: "application/json" } : {}), reasons, ...(soft ? { soft } : {}), ...(detail ? { detail } : {}) };
+  return {
+    ...(body ? { body, contentType: "application/json" } : {}),
+    reasons,
+    ...(soft ? { soft } : {}),
+    ...(detail ? { detail } : {}),
+  };
 }
 
 function formBody(op: Operation, start: Record<string, string>, m: Mutation, resolve: Resolve): BuiltBody {
@@ -167,7 +224,11 @@ function formBody(op: Operation, start: Record<string, string>, m: Mutation, res
   if (m.kind === "malformed-form") {
     // A multipart body cut off inside its first part: no closing boundary, no file.
     const text = `--fuzz\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nattachment\r\n--fuzz\r\nContent-Disposition: form-data; name="file"; filename="a`;
-    return { body: utf8(text.slice(0, 40 + (Math.abs(m.salt) % (text.length - 40)))), contentType: "multipart/form-data; boundary=fuzz", reasons: ["malformed multipart body"] };
+    return {
+      body: utf8(text.slice(0, 40 + (Math.abs(m.salt) % (text.length - 40)))),
+      contentType: "multipart/form-data; boundary=fuzz",
+      reasons: ["malformed multipart body"],
+    };
   }
   const keys = Object.keys(fields);
   if (m.kind === "missing-required" && keys.length) {

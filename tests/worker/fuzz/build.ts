@@ -4,7 +4,16 @@ import type { Case } from "./cases";
 import type { Mutation } from "./mutations";
 import { forgedCursor, HEADER_GARBAGE, PATH_GARBAGE, pick, QUERY_GARBAGE, RAW_QUERY, TENANT_GARBAGE } from "./hostile";
 import { addressFor, authorizationFor, authReason, isActor, type IdentityName } from "./identities";
-import { isIdempotentDelete, needsPermission, needsTenant, pathPattern, typesOf, type Operation, type Parameter, type Resolve } from "./openapi";
+import {
+  isIdempotentDelete,
+  needsPermission,
+  needsTenant,
+  pathPattern,
+  typesOf,
+  type Operation,
+  type Parameter,
+  type Resolve,
+} from "./openapi";
 import { foreignId, isNumericParam, kindOf, notTheCallers, poolFor, unknownId, type Item } from "./pools";
 import { paramViolation } from "./schema-check";
 import type { World } from "./world";
@@ -46,7 +55,8 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
 
   const path: Record<string, PathValue> = {};
   for (const p of pathParams) path[p.name] = originOf(op, p, c.base.path[p.name] ?? "x", world, resolve);
-  if (m.kind.startsWith("path-") && pathParams.length) detail = mutatePath(op, pick(pathParams, "param" in m ? m.param : 0), path, m, world, c.identity);
+  if (m.kind.startsWith("path-") && pathParams.length)
+    detail = mutatePath(op, pick(pathParams, "param" in m ? m.param : 0), path, m, world, c.identity);
 
   const query = new Map(Object.entries(c.base.query));
   let rawTail = "";
@@ -88,7 +98,14 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
       reasons.push(`path ${p.name} is ${v.origin === "foreign" ? "another tenant's id" : "an id of nothing"}`);
     }
     // Only where the caller is authenticated: a signed URL (public) opens its file for anyone.
-    if (v.origin === "local" && v.item && isActor(c.identity) && op.security.length > 0 && !needsPermission(op) && notTheCallers(v.item, c.identity, op.method)) {
+    if (
+      v.origin === "local" &&
+      v.item &&
+      isActor(c.identity) &&
+      op.security.length > 0 &&
+      !needsPermission(op) &&
+      notTheCallers(v.item, c.identity, op.method)
+    ) {
       reasons.push(`path ${p.name} is another user's private object`);
     }
   }
@@ -106,7 +123,9 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
   }
   if (queryParams.some((p) => p.name === "sig")) {
     const id = path[pathParams[0]?.name ?? ""]?.value;
-    const genuine = (world.local.files ?? []).some((f) => f.id === id && f.signed?.exp === query.get("exp") && f.signed?.sig === query.get("sig"));
+    const genuine = (world.local.files ?? []).some(
+      (f) => f.id === id && f.signed?.exp === query.get("exp") && f.signed?.sig === query.get("sig"),
+    );
     if (!genuine) reasons.push("a download URL this API did not sign");
   }
 
@@ -124,7 +143,16 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
     reasons.length = 0;
     label += " (URL parsing moved it to another route)";
   }
-  return { identity: c.identity, method: op.method, url, headers, ...(built.body ? { body: built.body } : {}), reasons, ...(built.soft ? { soft: built.soft } : {}), label };
+  return {
+    identity: c.identity,
+    method: op.method,
+    url,
+    headers,
+    ...(built.body ? { body: built.body } : {}),
+    reasons,
+    ...(built.soft ? { soft: built.soft } : {}),
+    label,
+  };
 }
 
 /** Where a baseline's path value comes from: a fixture (with its owners), an alias, or nowhere. */
@@ -135,17 +163,29 @@ function originOf(op: Operation, p: Parameter, value: string, world: World, reso
   return item ? { value, origin: "local", item } : { value, origin: "unknown" };
 }
 
-function mutatePath(op: Operation, p: Parameter, path: Record<string, PathValue>, m: Mutation, world: World, identity: IdentityName): string {
+function mutatePath(
+  op: Operation,
+  p: Parameter,
+  path: Record<string, PathValue>,
+  m: Mutation,
+  world: World,
+  identity: IdentityName,
+): string {
   const kind = kindOf(op.path, p.name);
   const numeric = path[p.name]!.origin === "numeric";
   if (m.kind === "path-garbage") {
-    const g = pick(PATH_GARBAGE.filter((x) => x.value !== "me"), m.variant);
+    const g = pick(
+      PATH_GARBAGE.filter((x) => x.value !== "me"),
+      m.variant,
+    );
     path[p.name] = { value: g.value, origin: numeric ? "numeric" : "garbage", ...(g.raw ? { raw: true } : {}) };
   } else if (m.kind === "path-unknown-id" && !numeric) {
     path[p.name] = { value: unknownId(world.local, kind, m.salt), origin: "unknown" };
   } else if (m.kind === "path-foreign-id" && !numeric) {
     const id = kind === "tenants" ? undefined : foreignId(world.foreign, kind, m.pick);
-    path[p.name] = id ? { value: id, origin: "foreign" } : { value: unknownId(world.local, kind, m.pick), origin: "unknown" };
+    path[p.name] = id
+      ? { value: id, origin: "foreign" }
+      : { value: unknownId(world.local, kind, m.pick), origin: "unknown" };
   } else if (m.kind === "path-not-mine" && !numeric && isActor(identity)) {
     const others = poolFor(world.local, op.path, kind).filter((i) => notTheCallers(i, identity, op.method));
     if (others.length) {

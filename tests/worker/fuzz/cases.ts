@@ -31,9 +31,13 @@ const ADMINS: readonly IdentityName[] = ["owner", "admin", "apiKey"];
 /** Random cases of an operation: any identity (weighted), any applicable mutation. */
 export function caseArb(op: Operation, pools: Pools, ctx: ValueContext): fc.Arbitrary<Case> {
   const weights = identityWeights(op);
-  const identity = fc.oneof(...IDENTITIES.filter((i) => weights[i] > 0).map((i) => ({ arbitrary: fc.constant(i), weight: weights[i] })));
+  const identity = fc.oneof(
+    ...IDENTITIES.filter((i) => weights[i] > 0).map((i) => ({ arbitrary: fc.constant(i), weight: weights[i] })),
+  );
   const mutation = fc.oneof(...mutationClasses(op));
-  return identity.chain((who) => fc.record({ identity: fc.constant(who), forgery: n, base: baselineArb(op, pools, ctx, who), mutation }));
+  return identity.chain((who) =>
+    fc.record({ identity: fc.constant(who), forgery: n, base: baselineArb(op, pools, ctx, who), mutation }),
+  );
 }
 
 /**
@@ -43,15 +47,40 @@ export function caseArb(op: Operation, pools: Pools, ctx: ValueContext): fc.Arbi
  * then a baseline from every other identity the operation gets: every run tries every class and
  * every caller on every operation.
  */
-export function sweepArbs(op: Operation, pools: Pools, ctx: ValueContext): { kind: string; arbitrary: fc.Arbitrary<Case> }[] {
+export function sweepArbs(
+  op: Operation,
+  pools: Pools,
+  ctx: ValueContext,
+): { kind: string; arbitrary: fc.Arbitrary<Case> }[] {
   const classes = mutationClasses(op).map((m, i) => {
-    const who: IdentityName = isPlatformRoute(op) ? "platform" : op.security.length === 0 ? "anonymous" : needsPermission(op) ? pick(ADMINS, i) : i % 2 ? pick(ADMINS.slice(0, 2), i >> 1) : "member";
-    return { kind: m.kind, arbitrary: fc.record({ identity: fc.constant(who), forgery: n, base: baselineArb(op, pools, ctx, who), mutation: m.arbitrary }) };
+    const who: IdentityName = isPlatformRoute(op)
+      ? "platform"
+      : op.security.length === 0
+        ? "anonymous"
+        : needsPermission(op)
+          ? pick(ADMINS, i)
+          : i % 2
+            ? pick(ADMINS.slice(0, 2), i >> 1)
+            : "member";
+    return {
+      kind: m.kind,
+      arbitrary: fc.record({
+        identity: fc.constant(who),
+        forgery: n,
+        base: baselineArb(op, pools, ctx, who),
+        mutation: m.arbitrary,
+      }),
+    };
   });
   const weights = identityWeights(op);
   const callers = IDENTITIES.filter((who) => weights[who] > 0).map((who) => ({
     kind: `as ${who}`,
-    arbitrary: fc.record({ identity: fc.constant(who), forgery: n, base: baselineArb(op, pools, ctx, who), mutation: fc.constant<Mutation>({ kind: "baseline" }) }),
+    arbitrary: fc.record({
+      identity: fc.constant(who),
+      forgery: n,
+      base: baselineArb(op, pools, ctx, who),
+      mutation: fc.constant<Mutation>({ kind: "baseline" }),
+    }),
   }));
   return [...classes, ...callers];
 }
@@ -74,7 +103,11 @@ function baselineArb(op: Operation, pools: Pools, ctx: ValueContext, who: Identi
     if (p.in === "path") {
       const kind = kindOf(op.path, p.name);
       const ids = forCaller(poolFor(pools, op.path, kind), who).map((i) => i.id);
-      const values = isNumericParam(typesOf(s)?.[0]) ? valueArb(s, ctx, p.name).map(String) : ids.length ? fc.constantFrom(...ids) : ctx.ids(kind);
+      const values = isNumericParam(typesOf(s)?.[0])
+        ? valueArb(s, ctx, p.name).map(String)
+        : ids.length
+          ? fc.constantFrom(...ids)
+          : ctx.ids(kind);
       // A parameter documented as taking `me` gets it too.
       pathModel[p.name] = /`me`/.test(s.description ?? "") ? fc.oneof(values, fc.constant("me")) : values;
     } else if (p.in === "query") {
@@ -104,8 +137,14 @@ function baselineArb(op: Operation, pools: Pools, ctx: ValueContext, who: Identi
 function signedBaseline(op: Operation, pools: Pools): fc.Arbitrary<Baseline> | undefined {
   const idParam = op.parameters.find((p) => p.in === "path");
   const signed = (pools.files ?? []).filter((f) => f.signed);
-  if (!idParam || !op.parameters.some((p) => p.in === "query" && p.name === "sig") || signed.length === 0) return undefined;
-  return fc.constantFrom(...signed).map((f) => ({ path: { [idParam.name]: f.id }, query: { exp: f.signed!.exp, sig: f.signed!.sig }, headers: {}, body: undefined }));
+  if (!idParam || !op.parameters.some((p) => p.in === "query" && p.name === "sig") || signed.length === 0)
+    return undefined;
+  return fc.constantFrom(...signed).map((f) => ({
+    path: { [idParam.name]: f.id },
+    query: { exp: f.signed!.exp, sig: f.signed!.sig },
+    headers: {},
+    body: undefined,
+  }));
 }
 
 function bodyArb(op: Operation, ctx: ValueContext): fc.Arbitrary<unknown> {
@@ -122,4 +161,3 @@ function bodyArb(op: Operation, ctx: ValueContext): fc.Arbitrary<unknown> {
   }
   return fc.uint8Array({ minLength: 1, maxLength: 64 });
 }
-

@@ -1,5 +1,18 @@
 import { deleteAt, getAt, setAt, slotsOf, spliced, type Slot } from "./body";
-import { ANY_FRAME, BODIES, CONVERSATION_ID, FRAME_SCHEMAS, HUGE, MAX_BODY_BYTES, NOT_OBJECTS, NUMBERS, resolve, UNKNOWN_TYPES, type FrameCase, type FrameFixtures } from "./frames";
+import {
+  ANY_FRAME,
+  BODIES,
+  CONVERSATION_ID,
+  FRAME_SCHEMAS,
+  HUGE,
+  MAX_BODY_BYTES,
+  NOT_OBJECTS,
+  NUMBERS,
+  resolve,
+  UNKNOWN_TYPES,
+  type FrameCase,
+  type FrameFixtures,
+} from "./frames";
 import { CONTROL, deepJson, INVALID_UTF8, malformedJson, pick, WRONG_TYPES } from "./hostile";
 import type { JsonSchema } from "./openapi";
 import { unknownId } from "./pools";
@@ -47,7 +60,9 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
   let soft: string | undefined;
   let detail = "";
   const slots = slotsOf(slotSchema(c.type, c.base), c.base, resolve);
-  const strings = slots.filter((s) => typeof getAt(c.base, s.path) === "string" || (resolve(s.schema).type === "string" && s.path.length > 0));
+  const strings = slots.filter(
+    (s) => typeof getAt(c.base, s.path) === "string" || (resolve(s.schema).type === "string" && s.path.length > 0),
+  );
   const choose = (list: Slot[], i: number) => (list.length ? pick(list, i) : undefined);
 
   switch (m.kind) {
@@ -60,13 +75,19 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
       break;
     }
     case "missing-required": {
-      const s = choose(slots.filter((x) => x.present && x.path.length > 0), m.slot);
+      const s = choose(
+        slots.filter((x) => x.present && x.path.length > 0),
+        m.slot,
+      );
       if (s) value = deleteAt(value, s.path);
       detail = where(s);
       break;
     }
     case "extra-field": {
-      const s = choose(slots.filter((x) => isObject(getAt(value, x.path))), m.slot);
+      const s = choose(
+        slots.filter((x) => isObject(getAt(value, x.path))),
+        m.slot,
+      );
       if (s) value = setAt(value, [...s.path, m.key], m.value);
       detail = `${where(s)}.${m.key}`;
       break;
@@ -79,7 +100,9 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
     }
     case "deep-json": {
       const s = choose(slots, m.slot)!;
-      raw = new TextDecoder().decode(s.path.length ? spliced(value, s.path, utf8(deepJson(5000, m.shape))) : utf8(deepJson(5000, m.shape)));
+      raw = new TextDecoder().decode(
+        s.path.length ? spliced(value, s.path, utf8(deepJson(5000, m.shape))) : utf8(deepJson(5000, m.shape)),
+      );
       invalid.push(`JSON nested 5000 deep at ${where(s)}`);
       detail = `${m.shape} at ${where(s)}`;
       break;
@@ -88,7 +111,8 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
     case "control":
     case "lone-surrogate": {
       const s = choose(strings, m.slot) ?? slots.find((x) => x.path[0] === "type")!;
-      const ch = m.kind === "nul" ? "\u0000" : m.kind === "control" ? pick(CONTROL, m.char) : m.high ? "\ud800" : "\udc00";
+      const ch =
+        m.kind === "nul" ? "\u0000" : m.kind === "control" ? pick(CONTROL, m.char) : m.high ? "\ud800" : "\udc00";
       const cur = getAt(value, s.path);
       const text = typeof cur === "string" && cur.length ? cur : "fuzz";
       const at = m.kind === "nul" ? m.at % (text.length + 1) : Math.floor(text.length / 2);
@@ -101,17 +125,37 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
       break;
     }
     case "conversation": {
-      const id = m.whose === "foreign" ? fx.foreign : m.whose === "not-in" ? fx.notIn : unknownId(fx.pools, "conversations", m.salt);
+      const id =
+        m.whose === "foreign"
+          ? fx.foreign
+          : m.whose === "not-in"
+            ? fx.notIn
+            : unknownId(fx.pools, "conversations", m.salt);
       if (c.type === "sync") value = { ...c.base, cursors: { ...(c.base.cursors as object), [id]: 0 } };
       else if ("conversationId" in c.base) value = { ...c.base, conversationId: id };
       detail = value === c.base ? "(no conversation: a baseline)" : `${m.whose} conversation ${id}`;
       break;
     }
     case "message": {
-      const id = m.whose === "others" ? pick(fx.messages.others, m.salt) : m.whose === "elsewhere" ? fx.messages.elsewhere : m.whose === "foreign" ? fx.messages.foreign : unknownId(fx.pools, "messages", m.salt);
+      const id =
+        m.whose === "others"
+          ? pick(fx.messages.others, m.salt)
+          : m.whose === "elsewhere"
+            ? fx.messages.elsewhere
+            : m.whose === "foreign"
+              ? fx.messages.foreign
+              : unknownId(fx.pools, "messages", m.salt);
       if ("messageId" in c.base) value = { ...c.base, messageId: id };
-      else if (c.type === "send") value = { ...c.base, kind: "file", body: { fileId: m.whose === "others" ? fx.files.others : unknownId(fx.pools, "files", m.salt) } };
-      detail = value === c.base ? "(no message or file: a baseline)" : `${m.whose} ${"messageId" in c.base ? `message ${id}` : "file"}`;
+      else if (c.type === "send")
+        value = {
+          ...c.base,
+          kind: "file",
+          body: { fileId: m.whose === "others" ? fx.files.others : unknownId(fx.pools, "files", m.salt) },
+        };
+      detail =
+        value === c.base
+          ? "(no message or file: a baseline)"
+          : `${m.whose} ${"messageId" in c.base ? `message ${id}` : "file"}`;
       break;
     }
     case "number": {
@@ -153,7 +197,10 @@ export function buildFrame(c: FrameCase, fx: FrameFixtures): BuiltFrame {
     case "many-cursors": {
       // 100 cursors are allowed (those not the user's get an error each), 101 are not.
       const count = m.extra ? 101 : 100;
-      const ids = [...fx.mine, ...Array.from({ length: count - fx.mine.length }, (_, i) => unknownId(fx.pools, "conversations", i))];
+      const ids = [
+        ...fx.mine,
+        ...Array.from({ length: count - fx.mine.length }, (_, i) => unknownId(fx.pools, "conversations", i)),
+      ];
       value = { type: "sync", cursors: Object.fromEntries(ids.map((id) => [id, 0])) };
       if (m.extra) invalid.push("more than 100 cursors");
       detail = `${count} cursors`;
@@ -184,7 +231,8 @@ function frameViolations(f: Record<string, unknown>): string[] {
   const out: string[] = [];
   const v = violation(ANY_FRAME, f, resolve);
   if (v) return [`schema: ${v}`];
-  if (typeof f.conversationId === "string" && !CONVERSATION_ID.test(f.conversationId)) out.push("conversationId is not a conversation id");
+  if (typeof f.conversationId === "string" && !CONVERSATION_ID.test(f.conversationId))
+    out.push("conversationId is not a conversation id");
   if (isObject(f.cursors)) {
     const keys = Object.keys(f.cursors);
     if (keys.some((k) => !CONVERSATION_ID.test(k))) out.push("a cursor key is not a conversation id");

@@ -29,9 +29,25 @@ export const ANY_FRAME: JsonSchema = { oneOf: Object.values(FRAME_SCHEMAS) };
 // Message bodies, by kind, as docs/realtime.md states them (the frame schema has `body: unknown`
 // and checks the body in a refinement that JSON Schema cannot carry).
 export const BODIES: Record<string, JsonSchema> = {
-  text: { type: "object", properties: { text: { type: "string", minLength: 1, maxLength: 4000 }, mentions: { type: "array", items: { type: "string", minLength: 1, maxLength: 64 }, maxItems: 50 } }, required: ["text"], additionalProperties: false },
+  text: {
+    type: "object",
+    properties: {
+      text: { type: "string", minLength: 1, maxLength: 4000 },
+      mentions: { type: "array", items: { type: "string", minLength: 1, maxLength: 64 }, maxItems: 50 },
+    },
+    required: ["text"],
+    additionalProperties: false,
+  },
   custom: { type: "object" },
-  file: { type: "object", properties: { fileId: { type: "string", minLength: 26, maxLength: 26 }, caption: { type: "string", minLength: 1, maxLength: 1000 } }, required: ["fileId"], additionalProperties: false },
+  file: {
+    type: "object",
+    properties: {
+      fileId: { type: "string", minLength: 26, maxLength: 26 },
+      caption: { type: "string", minLength: 1, maxLength: 1000 },
+    },
+    required: ["fileId"],
+    additionalProperties: false,
+  },
 };
 /** A message body's cap, in bytes of JSON. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -90,7 +106,22 @@ export const HUGE = [5_000, 20_000, 70_000, 300_000];
 /** Numbers for `seq` and sync cursors: negative, fractional, past 2^53, past every seq, zero. */
 export const NUMBERS = [-1, -0, 1.5, 2 ** 53, 2 ** 53 + 2, 1e308, Number.MAX_SAFE_INTEGER, 0, 4_294_967_296, -1e308];
 /** `type` values no client frame has (server frame types among them). */
-export const UNKNOWN_TYPES: unknown[] = ["SEND", "send ", "Ping", "admin", "__proto__", "", "presence_snapshot", "message", "ack", "error", "closed", 1, null, ["send"]];
+export const UNKNOWN_TYPES: unknown[] = [
+  "SEND",
+  "send ",
+  "Ping",
+  "admin",
+  "__proto__",
+  "",
+  "presence_snapshot",
+  "message",
+  "ack",
+  "error",
+  "closed",
+  1,
+  null,
+  ["send"],
+];
 /** Frames that are JSON but not a frame object. */
 export const NOT_OBJECTS = ["null", "[]", "1", '"ping"', "true", '[{"type":"ping"}]', "{}", '{"type":{"type":"ping"}}'];
 
@@ -98,41 +129,143 @@ const n = fc.nat({ max: 1_000_000 });
 const salt = fc.integer();
 
 /** The mutation classes with their generators and how often random cases draw them. */
-export const FRAME_MUTATIONS: { kind: FrameMutation["kind"]; arbitrary: fc.Arbitrary<FrameMutation>; weight: number }[] = [
+export const FRAME_MUTATIONS: {
+  kind: FrameMutation["kind"];
+  arbitrary: fc.Arbitrary<FrameMutation>;
+  weight: number;
+}[] = [
   { kind: "baseline", weight: 5, arbitrary: fc.constant({ kind: "baseline" }) },
-  { kind: "wrong-type", weight: 3, arbitrary: fc.record({ kind: fc.constant("wrong-type"), slot: n, value: fc.nat(WRONG_TYPES.length * 10) }) },
+  {
+    kind: "wrong-type",
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("wrong-type"), slot: n, value: fc.nat(WRONG_TYPES.length * 10) }),
+  },
   { kind: "missing-required", weight: 2, arbitrary: fc.record({ kind: fc.constant("missing-required"), slot: n }) },
-  { kind: "extra-field", weight: 2, arbitrary: fc.record({ kind: fc.constant("extra-field"), slot: n, key: fc.constantFrom("__proto__", "constructor", "userId", "senderId", "tenantId", "seq", "zz"), value: fc.jsonValue({ maxDepth: 1 }) }) },
-  { kind: "huge-string", weight: 1, arbitrary: fc.record({ kind: fc.constant("huge-string"), slot: n, size: fc.nat(HUGE.length * 10) }) },
-  { kind: "deep-json", weight: 1, arbitrary: fc.record({ kind: fc.constant("deep-json"), slot: n, shape: fc.constantFrom("array" as const, "object" as const) }) },
+  {
+    kind: "extra-field",
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("extra-field"),
+      slot: n,
+      key: fc.constantFrom("__proto__", "constructor", "userId", "senderId", "tenantId", "seq", "zz"),
+      value: fc.jsonValue({ maxDepth: 1 }),
+    }),
+  },
+  {
+    kind: "huge-string",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("huge-string"), slot: n, size: fc.nat(HUGE.length * 10) }),
+  },
+  {
+    kind: "deep-json",
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deep-json"),
+      slot: n,
+      shape: fc.constantFrom("array" as const, "object" as const),
+    }),
+  },
   { kind: "nul", weight: 1, arbitrary: fc.record({ kind: fc.constant("nul"), slot: n, at: n }) },
-  { kind: "control", weight: 1, arbitrary: fc.record({ kind: fc.constant("control"), slot: n, char: fc.nat(CONTROL.length * 10) }) },
-  { kind: "lone-surrogate", weight: 1, arbitrary: fc.record({ kind: fc.constant("lone-surrogate"), slot: n, high: fc.boolean() }) },
-  { kind: "conversation", weight: 3, arbitrary: fc.record({ kind: fc.constant("conversation"), whose: fc.constantFrom("unknown" as const, "foreign" as const, "not-in" as const), salt }) },
-  { kind: "message", weight: 2, arbitrary: fc.record({ kind: fc.constant("message"), whose: fc.constantFrom("others" as const, "elsewhere" as const, "foreign" as const, "unknown" as const), salt }) },
-  { kind: "number", weight: 2, arbitrary: fc.record({ kind: fc.constant("number"), value: fc.nat(NUMBERS.length * 10) }) },
-  { kind: "unknown-type", weight: 1, arbitrary: fc.record({ kind: fc.constant("unknown-type"), variant: fc.nat(UNKNOWN_TYPES.length * 10) }) },
-  { kind: "not-object", weight: 1, arbitrary: fc.record({ kind: fc.constant("not-object"), variant: fc.nat(NOT_OBJECTS.length * 10) }) },
-  { kind: "malformed-json", weight: 1, arbitrary: fc.record({ kind: fc.constant("malformed-json"), variant: n, salt }) },
-  { kind: "binary", weight: 1, arbitrary: fc.record({ kind: fc.constant("binary"), variant: fc.nat((INVALID_UTF8.length + 1) * 10) }) },
+  {
+    kind: "control",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("control"), slot: n, char: fc.nat(CONTROL.length * 10) }),
+  },
+  {
+    kind: "lone-surrogate",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("lone-surrogate"), slot: n, high: fc.boolean() }),
+  },
+  {
+    kind: "conversation",
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("conversation"),
+      whose: fc.constantFrom("unknown" as const, "foreign" as const, "not-in" as const),
+      salt,
+    }),
+  },
+  {
+    kind: "message",
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("message"),
+      whose: fc.constantFrom("others" as const, "elsewhere" as const, "foreign" as const, "unknown" as const),
+      salt,
+    }),
+  },
+  {
+    kind: "number",
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("number"), value: fc.nat(NUMBERS.length * 10) }),
+  },
+  {
+    kind: "unknown-type",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("unknown-type"), variant: fc.nat(UNKNOWN_TYPES.length * 10) }),
+  },
+  {
+    kind: "not-object",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("not-object"), variant: fc.nat(NOT_OBJECTS.length * 10) }),
+  },
+  {
+    kind: "malformed-json",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("malformed-json"), variant: n, salt }),
+  },
+  {
+    kind: "binary",
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("binary"), variant: fc.nat((INVALID_UTF8.length + 1) * 10) }),
+  },
   { kind: "oversize", weight: 1, arbitrary: fc.record({ kind: fc.constant("oversize"), variant: fc.nat(30) }) },
   { kind: "many-cursors", weight: 1, arbitrary: fc.record({ kind: fc.constant("many-cursors"), extra: fc.boolean() }) },
 ];
 
 /** How often random cases draw each frame type. */
-const TYPE_WEIGHTS: Record<string, number> = { send: 4, edit: 2, recall: 1, sync: 2, read: 2, typing: 1, ping: 1, presence: 1, presence_sync: 1 };
+const TYPE_WEIGHTS: Record<string, number> = {
+  send: 4,
+  edit: 2,
+  recall: 1,
+  sync: 2,
+  read: 2,
+  typing: 1,
+  ping: 1,
+  presence: 1,
+  presence_sync: 1,
+};
 
 /** A valid-looking frame of a type: the schema's values, real ids, a body that fits its kind. */
 export function frameArb(type: string, fx: FrameFixtures): fc.Arbitrary<Record<string, unknown>> {
-  const ids = (kind: string | undefined) => fc.constantFrom(...(kind === "messages" ? [...fx.messages.own, ...fx.messages.others] : fx.mine));
-  const base = valueArb(FRAME_SCHEMAS[type]!, { resolve, ids: (k) => ids(k), receiverUrl: "" }) as fc.Arbitrary<Record<string, unknown>>;
-  const text = fc.record({ text: fc.stringMatching(/^[a-z][a-z0-9 ]{0,30}$/), mentions: fc.constantFrom([], [fx.peer]) }, { requiredKeys: ["text"] });
+  const ids = (kind: string | undefined) =>
+    fc.constantFrom(...(kind === "messages" ? [...fx.messages.own, ...fx.messages.others] : fx.mine));
+  const base = valueArb(FRAME_SCHEMAS[type]!, { resolve, ids: (k) => ids(k), receiverUrl: "" }) as fc.Arbitrary<
+    Record<string, unknown>
+  >;
+  const text = fc.record(
+    { text: fc.stringMatching(/^[a-z][a-z0-9 ]{0,30}$/), mentions: fc.constantFrom([], [fx.peer]) },
+    { requiredKeys: ["text"] },
+  );
   switch (type) {
     case "send": {
       const body = fc.oneof(
         { weight: 4, arbitrary: text.map((b) => ({ kind: "text", body: b })) },
-        { weight: 2, arbitrary: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }).map((b) => ({ kind: "custom", body: b })) },
-        { weight: 2, arbitrary: fc.record({ fileId: fc.constant(fx.files.own), caption: fc.stringMatching(/^[a-z]{1,20}$/) }, { requiredKeys: ["fileId"] }).map((b) => ({ kind: "file", body: b })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+            .map((b) => ({ kind: "custom", body: b })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .record(
+              { fileId: fc.constant(fx.files.own), caption: fc.stringMatching(/^[a-z]{1,20}$/) },
+              { requiredKeys: ["fileId"] },
+            )
+            .map((b) => ({ kind: "file", body: b })),
+        },
       );
       return fc.tuple(base, body, fc.boolean(), fc.uuid()).map(([f, b, implicit, clientId]) => {
         const out: Record<string, unknown> = { ...f, clientId, body: b.body };
@@ -144,7 +277,13 @@ export function frameArb(type: string, fx: FrameFixtures): fc.Arbitrary<Record<s
     case "edit":
       return fc.tuple(base, text).map(([f, body]) => ({ ...f, body }));
     case "sync":
-      return fc.tuple(base, fc.subarray(fx.mine), fc.array(fc.nat(20), { minLength: fx.mine.length, maxLength: fx.mine.length })).map(([f, convs, seqs]) => ({ ...f, cursors: Object.fromEntries(convs.map((c, i) => [c, seqs[i]!])) }));
+      return fc
+        .tuple(
+          base,
+          fc.subarray(fx.mine),
+          fc.array(fc.nat(20), { minLength: fx.mine.length, maxLength: fx.mine.length }),
+        )
+        .map(([f, convs, seqs]) => ({ ...f, cursors: Object.fromEntries(convs.map((c, i) => [c, seqs[i]!])) }));
     default:
       return base;
   }
@@ -160,6 +299,9 @@ export function frameCaseArb(fx: FrameFixtures): fc.Arbitrary<FrameCase> {
 /** The sweep: every mutation class on every frame type, so each run tries each pair once. */
 export function frameSweepArbs(fx: FrameFixtures): { key: string; arbitrary: fc.Arbitrary<FrameCase> }[] {
   return FRAME_MUTATIONS.flatMap((m) =>
-    FRAME_TYPES.map((t) => ({ key: `${t}#${m.kind}`, arbitrary: fc.record({ type: fc.constant(t), base: frameArb(t, fx), mutation: m.arbitrary }) })),
+    FRAME_TYPES.map((t) => ({
+      key: `${t}#${m.kind}`,
+      arbitrary: fc.record({ type: fc.constant(t), base: frameArb(t, fx), mutation: m.arbitrary }),
+    })),
   );
 }

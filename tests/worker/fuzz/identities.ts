@@ -10,10 +10,29 @@ import type { World } from "./world";
  * permission), an API key the owner created with every permission (`*`) or with `users:read`
  * only, or the platform admin.
  */
-export type IdentityName = "anonymous" | "forged" | "foreign" | "member" | "admin" | "owner" | "apiKey" | "narrowKey" | "platform";
+export type IdentityName =
+  | "anonymous"
+  | "forged"
+  | "foreign"
+  | "member"
+  | "admin"
+  | "owner"
+  | "apiKey"
+  | "narrowKey"
+  | "platform";
 
 /** Every identity, in a fixed order (weights pick among them). */
-export const IDENTITIES: readonly IdentityName[] = ["anonymous", "forged", "foreign", "member", "admin", "owner", "apiKey", "narrowKey", "platform"];
+export const IDENTITIES: readonly IdentityName[] = [
+  "anonymous",
+  "forged",
+  "foreign",
+  "member",
+  "admin",
+  "owner",
+  "apiKey",
+  "narrowKey",
+  "platform",
+];
 
 /** The identities with a live session of the fuzz tenant. */
 export const isActor = (i: IdentityName): i is ActorName => i === "owner" || i === "admin" || i === "member";
@@ -42,16 +61,23 @@ const KEY_ROUTES = new Set(["GET /v1/auth/whoami"]);
 
 /** How often each identity sends a case, by kind of route: mostly callers who get past auth. */
 export function identityWeights(op: Operation): Record<IdentityName, number> {
-  if (isPlatformRoute(op)) return { platform: 8, anonymous: 1, forged: 2, foreign: 0, member: 1, admin: 0, owner: 1, apiKey: 1, narrowKey: 0 };
-  if (op.security.length === 0) return { anonymous: 4, forged: 1, foreign: 1, member: 2, admin: 0, owner: 2, apiKey: 1, narrowKey: 0, platform: 0 };
-  if (needsPermission(op)) return { owner: 5, admin: 6, apiKey: 4, narrowKey: 2, member: 2, anonymous: 1, forged: 2, foreign: 1, platform: 1 };
+  if (isPlatformRoute(op))
+    return { platform: 8, anonymous: 1, forged: 2, foreign: 0, member: 1, admin: 0, owner: 1, apiKey: 1, narrowKey: 0 };
+  if (op.security.length === 0)
+    return { anonymous: 4, forged: 1, foreign: 1, member: 2, admin: 0, owner: 2, apiKey: 1, narrowKey: 0, platform: 0 };
+  if (needsPermission(op))
+    return { owner: 5, admin: 6, apiKey: 4, narrowKey: 2, member: 2, anonymous: 1, forged: 2, foreign: 1, platform: 1 };
   return { member: 8, owner: 5, admin: 3, apiKey: 1, narrowKey: 1, anonymous: 1, forged: 2, foreign: 1, platform: 1 };
 }
 
 const text = new TextEncoder();
 const b64json = (v: unknown) => base64url(text.encode(JSON.stringify(v)));
 
-function claimsOf(token: string): { header: Record<string, unknown>; payload: Record<string, unknown>; signature: string } {
+function claimsOf(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signature: string;
+} {
   const [h = "", p = "", signature = ""] = token.split(".");
   const decode = (part: string): Record<string, unknown> => {
     try {
@@ -77,7 +103,8 @@ function forgeries(world: World): (() => string)[] {
   const [, keyId = "", secret = ""] = /^ck_([^_]+)_(.+)$/.exec(key) ?? [];
   const flip = (s: string) => `${s.slice(0, -1)}${s.endsWith("A") ? "B" : "A"}`;
   return [
-    () => `Bearer ${b64json({ alg: "HS256", typ: "JWT" })}.${b64json({ sub: "x" })}.${base64url(crypto.getRandomValues(new Uint8Array(32)))}`,
+    () =>
+      `Bearer ${b64json({ alg: "HS256", typ: "JWT" })}.${b64json({ sub: "x" })}.${base64url(crypto.getRandomValues(new Uint8Array(32)))}`,
     () => `Bearer ${b64json({ ...real.header, alg: "none" })}.${b64json(escalated)}.`,
     () => `Bearer ${b64json(real.header)}.${b64json(escalated)}.${real.signature}`,
     () => `Bearer ${member.tokens.refreshToken}`,
@@ -98,7 +125,12 @@ function forgeries(world: World): (() => string)[] {
 }
 
 /** The Authorization header a case sends, or none. */
-export function authorizationFor(world: World, identity: IdentityName, forgery: number, op: Operation): string | undefined {
+export function authorizationFor(
+  world: World,
+  identity: IdentityName,
+  forgery: number,
+  op: Operation,
+): string | undefined {
   switch (identity) {
     case "anonymous":
       return undefined;
@@ -117,7 +149,11 @@ export function authorizationFor(world: World, identity: IdentityName, forgery: 
     case "forged": {
       const list = forgeries(world);
       // On the platform API, a valid tenant token or API key is as wrong as a forged one.
-      if (isPlatformRoute(op)) list.push(() => `Bearer ${world.actors.owner.tokens.accessToken}`, () => `Bearer ${world.keys.apiKey.token}`);
+      if (isPlatformRoute(op))
+        list.push(
+          () => `Bearer ${world.actors.owner.tokens.accessToken}`,
+          () => `Bearer ${world.keys.apiKey.token}`,
+        );
       return pick(list, forgery)();
     }
   }
@@ -127,11 +163,15 @@ export function authorizationFor(world: World, identity: IdentityName, forgery: 
 export function authReason(identity: IdentityName, op: Operation): string | null {
   if (op.security.length === 0) return null;
   if (isPlatformRoute(op)) return identity === "platform" ? null : `${identity} caller on a platform admin route`;
-  if (isActor(identity)) return identity === "member" && needsPermission(op) ? "a member without permissions on a tenant-admin route" : null;
+  if (isActor(identity))
+    return identity === "member" && needsPermission(op) ? "a member without permissions on a tenant-admin route" : null;
   if (identity === "narrowKey" && needsPermission(op) && !NARROW_KEY_ROUTES.has(opKey(op))) {
     return `an API key scoped to ${KEY_PERMISSIONS.narrowKey.join(", ")} on a tenant-admin route needing another permission`;
   }
-  if (isKey(identity)) return needsPermission(op) || KEY_ROUTES.has(opKey(op)) ? null : "an API key on a route that acts for a signed-in user";
+  if (isKey(identity))
+    return needsPermission(op) || KEY_ROUTES.has(opKey(op))
+      ? null
+      : "an API key on a route that acts for a signed-in user";
   return `${identity} caller on a route that needs a signed-in user`;
 }
 

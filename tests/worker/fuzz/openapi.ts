@@ -94,9 +94,20 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
         path,
         summary: raw.summary ?? "",
         security: (raw.security ?? []).flatMap((s) => Object.keys(s)),
-        parameters: (raw.parameters ?? []).map((p) => ({ name: p.name, in: p.in, required: p.required === true, schema: p.schema ?? {} })),
+        parameters: (raw.parameters ?? []).map((p) => ({
+          name: p.name,
+          in: p.in,
+          required: p.required === true,
+          schema: p.schema ?? {},
+        })),
         ...(raw.requestBody
-          ? { body: { required: raw.requestBody.required === true, contentTypes, schema: content[contentTypes[0] ?? ""]?.schema ?? {} } }
+          ? {
+              body: {
+                required: raw.requestBody.required === true,
+                contentTypes,
+                schema: content[contentTypes[0] ?? ""]?.schema ?? {},
+              },
+            }
           : {}),
         responses: Object.keys(raw.responses ?? {}),
       });
@@ -146,9 +157,11 @@ export const needsTenant = (op: Operation) => op.path.startsWith("/v1/") || op.p
 export const needsPermission = (op: Operation) => op.path.startsWith("/v1/admin/");
 
 /** Whether the operation declares a JSON body (application/json or a +json type). */
-export const declaresJson = (op: Operation) => (op.body?.contentTypes ?? []).some((t) => /^application\/([\w.-]+\+)?json$/i.test(t));
+export const declaresJson = (op: Operation) =>
+  (op.body?.contentTypes ?? []).some((t) => /^application\/([\w.-]+\+)?json$/i.test(t));
 /** Whether the operation declares a multipart or urlencoded form body. */
-export const declaresForm = (op: Operation) => (op.body?.contentTypes ?? []).some((t) => t === "multipart/form-data" || t === "application/x-www-form-urlencoded");
+export const declaresForm = (op: Operation) =>
+  (op.body?.contentTypes ?? []).some((t) => t === "multipart/form-data" || t === "application/x-www-form-urlencoded");
 
 /**
  * Deletes documented as idempotent ("Unfollow a user (idempotent)"): a well-formed id of nothing

@@ -1,7 +1,12 @@
 import type { Plan } from "./build";
 
 /** What the suite holds every answer to. */
-export type FailureKind = "5xx" | "not problem+json" | "2xx for invalid or unauthorised input" | "unexpected status" | "threw";
+export type FailureKind =
+  | "5xx"
+  | "not problem+json"
+  | "2xx for invalid or unauthorised input"
+  | "unexpected status"
+  | "threw";
 
 /** An answer as the oracle sees it. */
 export interface Answer {
@@ -18,7 +23,8 @@ export interface Answer {
 export function judge(plan: Plan, a: Answer): { kind: FailureKind; why: string }[] {
   const out: { kind: FailureKind; why: string }[] = [];
   if (a.status >= 500) out.push({ kind: "5xx", why: `status ${a.status}` });
-  else if (a.status < 200 || (a.status >= 300 && a.status < 400)) out.push({ kind: "unexpected status", why: `status ${a.status}` });
+  else if (a.status < 200 || (a.status >= 300 && a.status < 400))
+    out.push({ kind: "unexpected status", why: `status ${a.status}` });
   if (a.status >= 400) {
     const bad = problemShape(a);
     if (bad) out.push({ kind: "not problem+json", why: bad });

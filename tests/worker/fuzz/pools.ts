@@ -107,7 +107,7 @@ export const isNumericParam = (type: string | undefined) => type === "integer" |
  * permissions.
  */
 export function poolFor(pools: Pools, path: string, kind: Kind | undefined): Item[] {
-  const all = kind ? pools[kind] ?? [] : Object.values(pools).flat();
+  const all = kind ? (pools[kind] ?? []) : Object.values(pools).flat();
   if (kind === "users" && path.startsWith("/v1/admin/")) return all.filter((i) => i.victim);
   return all;
 }
@@ -130,7 +130,11 @@ const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
  */
 export function unknownId(pools: Pools, kind: Kind | undefined, salt: number): string {
   const rnd = prng(salt);
-  const known = new Set(Object.values(pools).flat().map((i) => i.id.toLowerCase()));
+  const known = new Set(
+    Object.values(pools)
+      .flat()
+      .map((i) => i.id.toLowerCase()),
+  );
   const models = (kind ? pools[kind] : undefined) ?? [];
   const model = models.length ? models[Math.floor(rnd() * models.length)]!.id : "0".repeat(26);
   const keep = Math.max(model.lastIndexOf("_"), model.lastIndexOf("-")) + 1;
@@ -138,7 +142,13 @@ export function unknownId(pools: Pools, kind: Kind | undefined, salt: number): s
     let out = model.slice(0, keep);
     for (const ch of model.slice(keep)) {
       const r = Math.floor(rnd() * 32);
-      out += /[0-9]/.test(ch) ? String(r % 10) : /[a-z]/.test(ch) ? CROCKFORD[10 + (r % 22)] : /[A-Z]/.test(ch) ? CROCKFORD[10 + (r % 22)]!.toUpperCase() : ch;
+      out += /[0-9]/.test(ch)
+        ? String(r % 10)
+        : /[a-z]/.test(ch)
+          ? CROCKFORD[10 + (r % 22)]
+          : /[A-Z]/.test(ch)
+            ? CROCKFORD[10 + (r % 22)]!.toUpperCase()
+            : ch;
     }
     if (!known.has(out.toLowerCase())) return out;
   }
@@ -150,4 +160,3 @@ export function foreignId(foreign: Pools, kind: Kind | undefined, pick: number):
   const list = own.length ? own : Object.values(foreign).flat();
   return list.length ? list[pick % list.length]!.id : undefined;
 }
-

@@ -24,7 +24,9 @@ function bodyPreview(body: Plan["body"]): string {
   if (body === undefined) return "(none)";
   if (body instanceof FormData) {
     const parts: string[] = [];
-    body.forEach((v, k) => parts.push(`${k}=${typeof v === "string" ? JSON.stringify(truncate(v, 60)) : `<file ${v.size} bytes>`}`));
+    body.forEach((v, k) =>
+      parts.push(`${k}=${typeof v === "string" ? JSON.stringify(truncate(v, 60)) : `<file ${v.size} bytes>`}`),
+    );
     return `multipart form: ${parts.join(", ")}`;
   }
   const text = new TextDecoder().decode(body);
@@ -34,7 +36,8 @@ function bodyPreview(body: Plan["body"]): string {
 function headersPreview(plan: Plan): string {
   const shown: Record<string, string> = {};
   // Credentials are named, not shown: they include the platform admin token and near-misses of it.
-  for (const [k, v] of Object.entries(plan.headers)) shown[k] = k === "authorization" ? `<${plan.identity} credential>` : truncate(v, 80);
+  for (const [k, v] of Object.entries(plan.headers))
+    shown[k] = k === "authorization" ? `<${plan.identity} credential>` : truncate(v, 80);
   return JSON.stringify(shown);
 }
 

@@ -36,25 +36,49 @@ const DEAD_KEY = new Set(["invalid_api_key", "api_key_revoked"]);
  * each through the Worker's fetch one at a time, and judges every answer. Failures are collected,
  * not thrown, so one run reports every class it finds.
  */
-export async function fuzzOperation(op: Operation, world: World, resolve: Resolve, settings: FuzzSettings): Promise<OpResult> {
+export async function fuzzOperation(
+  op: Operation,
+  world: World,
+  resolve: Resolve,
+  settings: FuzzSettings,
+): Promise<OpResult> {
   const ids = (kind: Kind | undefined) => {
     const pool = (kind ? world.local[kind] : Object.values(world.local).flat()) ?? [];
-    return pool.length ? fc.constantFrom(...pool.map((i) => i.id)) : fc.integer().map((s) => unknownId(world.local, kind, s));
+    return pool.length
+      ? fc.constantFrom(...pool.map((i) => i.id))
+      : fc.integer().map((s) => unknownId(world.local, kind, s));
   };
   const ctx = { resolve, ids, receiverUrl: world.receiverUrl };
   // First one case per mutation class (each with its own seed), then the random ones.
-  const cases: Case[] = sweepArbs(op, world.local, ctx).flatMap((s) => fc.sample(s.arbitrary, { seed: seedFor(settings.seed, `${opKey(op)}#${s.kind}`), numRuns: 1 }));
-  cases.push(...fc.sample(caseArb(op, world.local, ctx), { seed: seedFor(settings.seed, opKey(op)), numRuns: settings.runs }));
+  const cases: Case[] = sweepArbs(op, world.local, ctx).flatMap((s) =>
+    fc.sample(s.arbitrary, { seed: seedFor(settings.seed, `${opKey(op)}#${s.kind}`), numRuns: 1 }),
+  );
+  cases.push(
+    ...fc.sample(caseArb(op, world.local, ctx), { seed: seedFor(settings.seed, opKey(op)), numRuns: settings.runs }),
+  );
   const result: OpResult = { requests: 0, failures: [], observations: [], statuses: {}, passed: {} };
 
   for (const [index, c] of cases.entries()) {
     const plan = planOf(op, c, world, resolve, counter.next++);
     let answer: Answer;
     try {
-      const res = await exports.default.fetch(new Request(plan.url, { method: plan.method, headers: plan.headers, ...(plan.body ? { body: plan.body } : {}) }));
+      const res = await exports.default.fetch(
+        new Request(plan.url, {
+          method: plan.method,
+          headers: plan.headers,
+          ...(plan.body ? { body: plan.body } : {}),
+        }),
+      );
       answer = { status: res.status, contentType: res.headers.get("content-type") ?? "", text: await res.text() };
     } catch (err) {
-      result.failures.push({ kind: "threw", why: String(err), op: opKey(op), plan, answer: { status: 0, contentType: "", text: String(err) }, index });
+      result.failures.push({
+        kind: "threw",
+        why: String(err),
+        op: opKey(op),
+        plan,
+        answer: { status: 0, contentType: "", text: String(err) },
+        index,
+      });
       continue;
     }
     result.requests++;
@@ -62,9 +86,12 @@ export async function fuzzOperation(op: Operation, world: World, resolve: Resolv
     result.statuses[cls] = (result.statuses[cls] ?? 0) + 1;
     if (cls === "2xx") result.passed[plan.identity] = (result.passed[plan.identity] ?? 0) + 1;
     for (const f of judge(plan, answer)) result.failures.push({ ...f, op: opKey(op), plan, answer, index });
-    if (plan.soft && answer.status < 300 && plan.reasons.length === 0) result.observations.push({ op: opKey(op), soft: plan.soft, status: answer.status, label: plan.label });
-    if (isActor(plan.identity) && answer.status === 401 && DEAD.has(codeOf(answer) ?? "")) await revive(world.tenant.slug, world.actors[plan.identity]);
-    if (isKey(plan.identity) && answer.status === 401 && DEAD_KEY.has(codeOf(answer) ?? "")) await renewKey(world, plan.identity);
+    if (plan.soft && answer.status < 300 && plan.reasons.length === 0)
+      result.observations.push({ op: opKey(op), soft: plan.soft, status: answer.status, label: plan.label });
+    if (isActor(plan.identity) && answer.status === 401 && DEAD.has(codeOf(answer) ?? ""))
+      await revive(world.tenant.slug, world.actors[plan.identity]);
+    if (isKey(plan.identity) && answer.status === 401 && DEAD_KEY.has(codeOf(answer) ?? ""))
+      await renewKey(world, plan.identity);
   }
   return result;
 }

@@ -27,13 +27,16 @@ export function violation(schema: JsonSchema, value: unknown, resolve: Resolve, 
   if (types && !types.some((t) => hasType(t, value))) return `${where}: not ${types.join("|")}`;
 
   if (typeof value === "string") {
-    if (s.maxLength !== undefined && [...value.trim()].length > s.maxLength) return `${where}: longer than ${s.maxLength}`;
+    if (s.maxLength !== undefined && [...value.trim()].length > s.maxLength)
+      return `${where}: longer than ${s.maxLength}`;
     if (s.minLength !== undefined && value.length < s.minLength) return `${where}: shorter than ${s.minLength}`;
   } else if (typeof value === "number") {
     if (s.minimum !== undefined && value < s.minimum) return `${where}: below ${s.minimum}`;
     if (s.maximum !== undefined && value > s.maximum) return `${where}: above ${s.maximum}`;
-    if (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum) return `${where}: not above ${s.exclusiveMinimum}`;
-    if (s.exclusiveMaximum !== undefined && value >= s.exclusiveMaximum) return `${where}: not below ${s.exclusiveMaximum}`;
+    if (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum)
+      return `${where}: not above ${s.exclusiveMinimum}`;
+    if (s.exclusiveMaximum !== undefined && value >= s.exclusiveMaximum)
+      return `${where}: not below ${s.exclusiveMaximum}`;
   } else if (Array.isArray(value)) {
     if (s.maxItems !== undefined && value.length > s.maxItems) return `${where}: more than ${s.maxItems} items`;
     if (s.minItems !== undefined && value.length < s.minItems) return `${where}: fewer than ${s.minItems} items`;

@@ -46,7 +46,10 @@ const BATCH = 8;
 const MAX_FAILURES = 25;
 
 const preview = (b: BuiltFrame) => {
-  const text = typeof b.data === "string" ? b.data : `<binary ${[...b.data.slice(0, 24)].map((x) => x.toString(16).padStart(2, "0")).join(" ")}${b.data.length > 24 ? " …" : ""}>`;
+  const text =
+    typeof b.data === "string"
+      ? b.data
+      : `<binary ${[...b.data.slice(0, 24)].map((x) => x.toString(16).padStart(2, "0")).join(" ")}${b.data.length > 24 ? " …" : ""}>`;
   return `${JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text)} (${b.bytes} bytes)`;
 };
 const validClientId = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= 64;
@@ -108,12 +111,16 @@ export class FrameRunner {
 
   private async wait(from: number, match: (f: Frame) => boolean, ms = 5000): Promise<Waited> {
     try {
-      return await this.sock.until<Waited>(() => {
-        const frame = this.sock.frames.slice(from).find(match);
-        if (frame) return { frame };
-        const closed = this.sock.closeInfo();
-        return closed ? { closed } : undefined;
-      }, "an answer", ms);
+      return await this.sock.until<Waited>(
+        () => {
+          const frame = this.sock.frames.slice(from).find(match);
+          if (frame) return { frame };
+          const closed = this.sock.closeInfo();
+          return closed ? { closed } : undefined;
+        },
+        "an answer",
+        ms,
+      );
     } catch {
       return { timeout: true };
     }
@@ -121,7 +128,14 @@ export class FrameRunner {
 
   private fail(why: string, label: string, index: number, sent: string, from: number): void {
     const closed = this.sock.closeInfo();
-    this.result.failures.push({ why, label, index, sent, answers: this.sock.frames.slice(from, from + 8), ...(closed ? { closed } : {}) });
+    this.result.failures.push({
+      why,
+      label,
+      index,
+      sent,
+      answers: this.sock.frames.slice(from, from + 8),
+      ...(closed ? { closed } : {}),
+    });
   }
 
   private async exchange(b: BuiltFrame, index: number): Promise<void> {
@@ -134,8 +148,22 @@ export class FrameRunner {
     if (b.bytes > this.fx.maxFrameBytes) {
       // The documented cap: the socket closes with 1009, and a new one is opened.
       const w = await this.wait(from, () => false);
-      if (!("closed" in w)) this.fail(`a ${b.bytes}-byte frame over the ${this.fx.maxFrameBytes}-byte cap did not close the socket`, b.label, index, sent, from);
-      else if (w.closed.code !== CLOSE_TOO_LARGE) this.fail(`a frame over the cap closed the socket with ${w.closed.code}, not ${CLOSE_TOO_LARGE}`, b.label, index, sent, from);
+      if (!("closed" in w))
+        this.fail(
+          `a ${b.bytes}-byte frame over the ${this.fx.maxFrameBytes}-byte cap did not close the socket`,
+          b.label,
+          index,
+          sent,
+          from,
+        );
+      else if (w.closed.code !== CLOSE_TOO_LARGE)
+        this.fail(
+          `a frame over the cap closed the socket with ${w.closed.code}, not ${CLOSE_TOO_LARGE}`,
+          b.label,
+          index,
+          sent,
+          from,
+        );
       else this.result.capCloses++;
       return this.open();
     }
@@ -157,7 +185,10 @@ export class FrameRunner {
     }
     const closed = this.sock.closeInfo();
     if (closed) {
-      const allowed = closed.code === CLOSE_POLICY && /too many frames/.test(closed.reason) && this.sentOnSocket > this.framesPerSecond;
+      const allowed =
+        closed.code === CLOSE_POLICY &&
+        /too many frames/.test(closed.reason) &&
+        this.sentOnSocket > this.framesPerSecond;
       if (!allowed) this.fail(`the socket closed with ${closed.code} '${closed.reason}'`, b.label, index, sent, from);
       await this.open();
     }
@@ -171,7 +202,8 @@ export class FrameRunner {
       return {
         what: `error invalid_frame (${b.invalid[0]})`,
         match: (x) => x.type === "error" && x.code === "invalid_frame",
-        check: (x) => (echo !== undefined && x.clientId !== echo ? `the error did not echo clientId ${JSON.stringify(echo)}` : null),
+        check: (x) =>
+          echo !== undefined && x.clientId !== echo ? `the error did not echo clientId ${JSON.stringify(echo)}` : null,
       };
     }
     if (!f) return null;
@@ -180,7 +212,8 @@ export class FrameRunner {
       return {
         what: `error conversation_not_found for ${conv}, a conversation the user is not in`,
         match: (x) => x.type === "error" && x.conversationId === conv && (echo === undefined || x.clientId === echo),
-        check: (x) => (x.code === "conversation_not_found" ? null : `code ${String(x.code)}, not conversation_not_found`),
+        check: (x) =>
+          x.code === "conversation_not_found" ? null : `code ${String(x.code)}, not conversation_not_found`,
       };
     }
     switch (f.type) {
@@ -190,7 +223,10 @@ export class FrameRunner {
         return {
           what: "ack or error for the send",
           match: (x) => (x.type === "ack" || x.type === "error") && x.clientId === echo,
-          check: (x) => (x.type === "ack" && foreignFile ? `a file message with a file that is not the sender's (${String(body.fileId)}) was acked` : null),
+          check: (x) =>
+            x.type === "ack" && foreignFile
+              ? `a file message with a file that is not the sender's (${String(body.fileId)}) was acked`
+              : null,
         };
       }
       case "edit":
@@ -201,11 +237,16 @@ export class FrameRunner {
         const done = f.type === "edit" ? "edited" : "recalled";
         return {
           what: `${done} or error`,
-          match: (x) => (x.type === done || x.type === "error") && x.conversationId === conv && (echo === undefined || x.clientId === echo),
+          match: (x) =>
+            (x.type === done || x.type === "error") &&
+            x.conversationId === conv &&
+            (echo === undefined || x.clientId === echo),
           check: (x) => {
             if (x.type !== done) return null;
             if (!own) return `${done} a message that is not the user's (${String(f.messageId)})`;
-            return f.type === "edit" && !isObject(f.body) ? `edited with a body that is no object (${JSON.stringify(f.body)})` : null;
+            return f.type === "edit" && !isObject(f.body)
+              ? `edited with a body that is no object (${JSON.stringify(f.body)})`
+              : null;
           },
         };
       }
@@ -218,8 +259,12 @@ export class FrameRunner {
             const cursors = isObject(x.cursors) ? x.cursors : {};
             const missing = asked.filter((id) => this.mine.has(id) && !(id in cursors));
             if (missing.length) return `synced lacks the user's conversations ${missing.join(", ")}`;
-            const unanswered = asked.filter((id) => !this.mine.has(id) && !since.some((y) => y.type === "error" && y.conversationId === id));
-            return unanswered.length ? `no error for ${unanswered.length} conversations the user is not in (${unanswered[0]})` : null;
+            const unanswered = asked.filter(
+              (id) => !this.mine.has(id) && !since.some((y) => y.type === "error" && y.conversationId === id),
+            );
+            return unanswered.length
+              ? `no error for ${unanswered.length} conversations the user is not in (${unanswered[0]})`
+              : null;
           },
         };
       }
@@ -236,16 +281,23 @@ export class FrameRunner {
   private async probe(index: number): Promise<void> {
     const from = this.sock.frames.length;
     const clientId = `probe-${index}-${crypto.randomUUID()}`;
-    const send = JSON.stringify({ type: "send", conversationId: this.fx.mine[0], clientId, body: { text: "still here" } });
+    const send = JSON.stringify({
+      type: "send",
+      conversationId: this.fx.mine[0],
+      clientId,
+      body: { text: "still here" },
+    });
     const label = `liveness after case #${index}`;
     if (!this.send('{"type":"ping"}') || !this.send(send)) {
       this.fail("the socket refused the liveness probe", label, -1, send, from);
       return this.open();
     }
     const pong = await this.wait(from, (x) => x.type === "pong");
-    if (!("frame" in pong)) this.fail("a ping after a batch of hostile frames got no pong", label, -1, '{"type":"ping"}', from);
+    if (!("frame" in pong))
+      this.fail("a ping after a batch of hostile frames got no pong", label, -1, '{"type":"ping"}', from);
     const ack = await this.wait(from, (x) => (x.type === "ack" || x.type === "error") && x.clientId === clientId);
-    if (!("frame" in ack) || ack.frame.type !== "ack") this.fail("a valid send after a batch of hostile frames got no ack", label, -1, send, from);
+    if (!("frame" in ack) || ack.frame.type !== "ack")
+      this.fail("a valid send after a batch of hostile frames got no ack", label, -1, send, from);
     if (this.sock.closeInfo()) await this.open();
   }
 
@@ -254,8 +306,16 @@ export class FrameRunner {
     for (const s of this.sockets) {
       for (const f of s.frames) {
         const scoped = SCOPED.has(f.type) && typeof f.conversationId === "string" && !this.mine.has(f.conversationId);
-        const synced = f.type === "synced" && isObject(f.cursors) && Object.keys(f.cursors).some((id) => !this.mine.has(id));
-        if (scoped || synced) this.result.failures.push({ why: `a ${f.type} frame about a conversation the user is not in`, label: "leak", index: -1, sent: "", answers: [f] });
+        const synced =
+          f.type === "synced" && isObject(f.cursors) && Object.keys(f.cursors).some((id) => !this.mine.has(id));
+        if (scoped || synced)
+          this.result.failures.push({
+            why: `a ${f.type} frame about a conversation the user is not in`,
+            label: "leak",
+            index: -1,
+            sent: "",
+            answers: [f],
+          });
       }
     }
   }

@@ -12,7 +12,9 @@ export interface ValueContext {
 }
 
 const DATE = /^\^\\d\{4\}-\\d\{2\}-\\d\{2\}\$$/;
-const day = fc.date({ min: new Date("2024-01-01"), max: new Date("2027-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const day = fc
+  .date({ min: new Date("2024-01-01"), max: new Date("2027-12-31"), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 
 /**
  * A valid-looking value for a schema: within its types, enums, lengths, ranges and required
@@ -31,7 +33,10 @@ export function valueArb(schema: JsonSchema, ctx: ValueContext, name = "", depth
   if (!types) return anyJson();
   const concrete = types.filter((t) => t !== "null");
   const arbs = concrete.map((t) => ofType(t, s, ctx, name, depth));
-  if (types.includes("null")) return arbs.length ? fc.oneof({ arbitrary: fc.oneof(...arbs), weight: 4 }, { arbitrary: fc.constant(null), weight: 1 }) : fc.constant(null);
+  if (types.includes("null"))
+    return arbs.length
+      ? fc.oneof({ arbitrary: fc.oneof(...arbs), weight: 4 }, { arbitrary: fc.constant(null), weight: 1 })
+      : fc.constant(null);
   return arbs.length ? fc.oneof(...arbs) : fc.constant(null);
 }
 
@@ -40,7 +45,10 @@ export function valueArb(schema: JsonSchema, ctx: ValueContext, name = "", depth
  * and a custom message alike, else small JSON.
  */
 function anyJson(): fc.Arbitrary<unknown> {
-  return fc.oneof({ arbitrary: fc.record({ text: fc.stringMatching(/^[a-z][a-z0-9 ]{0,19}$/) }), weight: 3 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 });
+  return fc.oneof(
+    { arbitrary: fc.record({ text: fc.stringMatching(/^[a-z][a-z0-9 ]{0,19}$/) }), weight: 3 },
+    { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 },
+  );
 }
 
 function ofType(t: JsonType, s: JsonSchema, ctx: ValueContext, name: string, depth: number): fc.Arbitrary<unknown> {
@@ -74,7 +82,8 @@ function objectArb(s: JsonSchema, ctx: ValueContext, depth: number): fc.Arbitrar
   const keys = Object.keys(props);
   if (keys.length === 0) {
     if (s.additionalProperties === false) return fc.constant({});
-    const value = typeof s.additionalProperties === "object" ? valueArb(s.additionalProperties, ctx, "", depth + 1) : anyJson();
+    const value =
+      typeof s.additionalProperties === "object" ? valueArb(s.additionalProperties, ctx, "", depth + 1) : anyJson();
     return fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), value, { maxKeys: 2 });
   }
   const model: Record<string, fc.Arbitrary<unknown>> = {};
@@ -84,17 +93,27 @@ function objectArb(s: JsonSchema, ctx: ValueContext, depth: number): fc.Arbitrar
 
 function stringArb(s: JsonSchema, ctx: ValueContext, name: string): fc.Arbitrary<string> {
   if (isReferenceField(name)) return ctx.ids(kindOf("", name));
-  if (name === "url" || s.format === "uri" || s.format === "url") return fc.constantFrom(`${ctx.receiverUrl}/hooks/fuzz`, "https://example.com/canopy");
+  if (name === "url" || s.format === "uri" || s.format === "url")
+    return fc.constantFrom(`${ctx.receiverUrl}/hooks/fuzz`, "https://example.com/canopy");
   if (/password/i.test(name)) return fc.stringMatching(/^[A-Za-z0-9]{10,20}$/).map((p) => `Fz-${p}-7q!`);
   if (s.format === "email") return fc.stringMatching(/^[a-z0-9]{4,12}$/).map((u) => `${u}@example.test`);
   if (s.format === "date" || (s.pattern && DATE.test(s.pattern))) return day;
-  if (s.format === "date-time") return fc.date({ noInvalidDate: true, min: new Date("2020-01-01"), max: new Date("2030-01-01") }).map((d) => d.toISOString());
+  if (s.format === "date-time")
+    return fc
+      .date({ noInvalidDate: true, min: new Date("2020-01-01"), max: new Date("2030-01-01") })
+      .map((d) => d.toISOString());
   const min = Math.max(s.minLength ?? 1, 0);
   const max = Math.max(min, Math.min(s.maxLength ?? 32, 32));
   const fits = (v: string) => v.length >= min && v.length <= (s.maxLength ?? Infinity);
   const patterned = s.pattern ? matching(s.pattern) : undefined;
   if (patterned) return patterned.filter(fits);
-  return fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,30}$/).map((v) => v.slice(0, max)).filter(fits), fc.string({ minLength: min, maxLength: max }));
+  return fc.oneof(
+    fc
+      .stringMatching(/^[a-z0-9][a-z0-9_.-]{0,30}$/)
+      .map((v) => v.slice(0, max))
+      .filter(fits),
+    fc.string({ minLength: min, maxLength: max }),
+  );
 }
 
 /**

@@ -43,7 +43,9 @@ export interface World {
 }
 
 // A real 1×1 PNG, for avatars and attachments.
-export const PNG = fromBase64url("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg");
+export const PNG = fromBase64url(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg",
+);
 
 let ip = 0;
 /**
@@ -53,12 +55,16 @@ let ip = 0;
 export async function revive(slug: string, actor: Actor): Promise<void> {
   if ((await call("/v1/auth/whoami", who(slug, actor))).status === 200) return;
   const res = await login(slug, actor.identifier, actor.password, { "cf-connecting-ip": addressFor(0xf0000 + ip++) });
-  if (res.status !== 200) throw new Error(`fuzz fixture: could not sign ${actor.identifier} in again: ${res.status} ${await res.text()}`);
+  if (res.status !== 200)
+    throw new Error(`fuzz fixture: could not sign ${actor.identifier} in again: ${res.status} ${await res.text()}`);
   actor.tokens = await res.json<Tokens>();
 }
 
 type Who = { tenant: string; headers: Record<string, string> };
-const who = (slug: string, a: { tokens: Tokens }): Who => ({ tenant: slug, headers: { authorization: `Bearer ${a.tokens.accessToken}` } });
+const who = (slug: string, a: { tokens: Tokens }): Who => ({
+  tenant: slug,
+  headers: { authorization: `Bearer ${a.tokens.accessToken}` },
+});
 
 async function ok<T>(res: Promise<Response>, what: string): Promise<T> {
   const r = await res;
@@ -71,27 +77,62 @@ async function ok<T>(res: Promise<Response>, what: string): Promise<T> {
  * admin, when given, is a user like the owner and the member (never a victim) with a session
  * and a friend group of its own.
  */
-async function populate(slug: string, owner: Actor, member: Actor, victims: Actor[], actorOf: (a: Actor) => ActorName | undefined, admin?: Actor): Promise<Pools> {
+async function populate(
+  slug: string,
+  owner: Actor,
+  member: Actor,
+  victims: Actor[],
+  actorOf: (a: Actor) => ActorName | undefined,
+  admin?: Actor,
+): Promise<Pools> {
   const as = (a: Actor) => who(slug, a);
   const owned = (...as_: Actor[]): ActorName[] => as_.flatMap((a) => actorOf(a) ?? []);
   const [v1, v2, v3] = victims as [Actor, Actor, Actor];
   const identities = admin ? [owner, admin, member] : [owner, member];
   const pools: Required<Pools> = {
     users: identities.map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
-    conversations: [], messages: [], files: [], uploads: [], roles: [], apiKeys: [], webhooks: [], deliveries: [],
-    friendRequests: [], friendGroups: [], notifications: [], sessions: [], deadLetters: [], tenants: [],
+    conversations: [],
+    messages: [],
+    files: [],
+    uploads: [],
+    roles: [],
+    apiKeys: [],
+    webhooks: [],
+    deliveries: [],
+    friendRequests: [],
+    friendGroups: [],
+    notifications: [],
+    sessions: [],
+    deadLetters: [],
+    tenants: [],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
   // The graph: owner and member are friends; pending requests in and out of the member's hub and
   // between two victims; the member follows the owner.
   const req = async (from: Actor, to: Actor) =>
-    (await ok<{ id: string }>(call("/v1/friends/requests", { method: "POST", ...as(from), json: { toUserId: to.userId } }), "friend request")).id;
-  await ok(call(`/v1/friends/requests/${await req(owner, member)}/accept`, { method: "POST", ...as(member) }), "accept");
-  for (const [from, to] of [[v2, member], [member, v3], [v2, v3]] as const) pools.friendRequests.push({ id: await req(from, to), owners: owned(from, to) });
+    (
+      await ok<{ id: string }>(
+        call("/v1/friends/requests", { method: "POST", ...as(from), json: { toUserId: to.userId } }),
+        "friend request",
+      )
+    ).id;
+  await ok(
+    call(`/v1/friends/requests/${await req(owner, member)}/accept`, { method: "POST", ...as(member) }),
+    "accept",
+  );
+  for (const [from, to] of [
+    [v2, member],
+    [member, v3],
+    [v2, v3],
+  ] as const)
+    pools.friendRequests.push({ id: await req(from, to), owners: owned(from, to) });
   await ok(call(`/v1/users/${owner.userId}/follow`, { method: "PUT", ...as(member) }), "follow");
   for (const a of [...identities, v1]) {
-    const g = await ok<{ id: string }>(call("/v1/friends/groups", { method: "POST", ...as(a), json: { name: "fuzz group" } }), "friend group");
+    const g = await ok<{ id: string }>(
+      call("/v1/friends/groups", { method: "POST", ...as(a), json: { name: "fuzz group" } }),
+      "friend group",
+    );
     pools.friendGroups.push({ id: g.id, owners: owned(a) });
   }
 
@@ -101,7 +142,10 @@ async function populate(slug: string, owner: Actor, member: Actor, victims: Acto
     const form = new FormData();
     form.set("file", new Blob([PNG], { type: "image/png" }), "fuzz.png");
     form.set("purpose", purpose);
-    const f = await ok<{ id: string; url: string }>(call("/v1/files", { method: "POST", ...as(a), body: form }), "upload");
+    const f = await ok<{ id: string; url: string }>(
+      call("/v1/files", { method: "POST", ...as(a), body: form }),
+      "upload",
+    );
     const q = new URL(f.url).searchParams;
     return { id: f.id, signed: { exp: q.get("exp") ?? "", sig: q.get("sig") ?? "" } };
   };
@@ -111,7 +155,14 @@ async function populate(slug: string, owner: Actor, member: Actor, victims: Acto
   pools.files.push({ ...(await upload(member, "avatar")), owners: owned(member), readableByAll: true });
   pools.files.push({ ...(await upload(v1, "attachment")), owners: [] });
   for (const a of [member, v1]) {
-    const u = await ok<{ uploadId: string }>(call("/v1/files/uploads", { method: "POST", ...as(a), json: { purpose: "attachment", name: "fuzz.bin", size: 10 } }), "multipart upload");
+    const u = await ok<{ uploadId: string }>(
+      call("/v1/files/uploads", {
+        method: "POST",
+        ...as(a),
+        json: { purpose: "attachment", name: "fuzz.bin", size: 10 },
+      }),
+      "multipart upload",
+    );
     pools.uploads.push({ id: u.uploadId, owners: owned(a) });
   }
 
@@ -119,38 +170,77 @@ async function populate(slug: string, owner: Actor, member: Actor, victims: Acto
   const conversation = async (a: Actor, json: unknown, members: Actor[]) => {
     const c = await ok<{ id: string }>(call("/v1/conversations", { method: "POST", ...as(a), json }), "conversation");
     pools.conversations.push({ id: c.id, owners: owned(...members) });
-    const m = await ok<{ messageId: string }>(call(`/v1/conversations/${c.id}/messages`, { method: "POST", ...as(a), json: { clientId: crypto.randomUUID(), body: { text: "fuzz" } } }), "message");
+    const m = await ok<{ messageId: string }>(
+      call(`/v1/conversations/${c.id}/messages`, {
+        method: "POST",
+        ...as(a),
+        json: { clientId: crypto.randomUUID(), body: { text: "fuzz" } },
+      }),
+      "message",
+    );
     pools.messages.push({ id: m.messageId, owners: owned(...members) });
     return c.id;
   };
   const direct = await conversation(owner, { type: "direct", userId: member.userId }, [owner, member]);
-  await ok(call(`/v1/conversations/${direct}/messages`, { method: "POST", ...as(owner), json: { clientId: crypto.randomUUID(), kind: "file", body: { fileId: shared.id } } }), "file message");
-  await conversation(owner, { type: "group", name: "fuzz group", memberIds: [member.userId, v1.userId] }, [owner, member, v1]);
+  await ok(
+    call(`/v1/conversations/${direct}/messages`, {
+      method: "POST",
+      ...as(owner),
+      json: { clientId: crypto.randomUUID(), kind: "file", body: { fileId: shared.id } },
+    }),
+    "file message",
+  );
+  await conversation(owner, { type: "group", name: "fuzz group", memberIds: [member.userId, v1.userId] }, [
+    owner,
+    member,
+    v1,
+  ]);
   await conversation(v1, { type: "group", name: "victims", memberIds: [v2.userId] }, [v1, v2]);
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
   // `member` and `admin` roles are left out: changing their permissions would make the member an
   // admin, or the admin a member.
-  const role = await ok<{ id: string }>(call("/v1/admin/roles", { method: "POST", ...as(owner), json: { name: "fuzz-role", permissions: ["users:read"] } }), "role");
+  const role = await ok<{ id: string }>(
+    call("/v1/admin/roles", { method: "POST", ...as(owner), json: { name: "fuzz-role", permissions: ["users:read"] } }),
+    "role",
+  );
   pools.roles.push({ id: role.id }, { id: "owner" }, { id: "moderator" });
-  const key = await ok<{ id: string }>(call("/v1/admin/api-keys", { method: "POST", ...as(owner), json: { name: "fuzz", permissions: ["users:read"] } }), "api key");
+  const key = await ok<{ id: string }>(
+    call("/v1/admin/api-keys", { method: "POST", ...as(owner), json: { name: "fuzz", permissions: ["users:read"] } }),
+    "api key",
+  );
   pools.apiKeys.push({ id: key.id });
-  const hook = await ok<{ id: string }>(call("/v1/admin/webhooks", { method: "POST", ...as(owner), json: { url: `${inject("webhookReceiver").url}/hooks/fuzz-${slug}`, eventTypes: ["webhook.test"] } }), "webhook");
+  const hook = await ok<{ id: string }>(
+    call("/v1/admin/webhooks", {
+      method: "POST",
+      ...as(owner),
+      json: { url: `${inject("webhookReceiver").url}/hooks/fuzz-${slug}`, eventTypes: ["webhook.test"] },
+    }),
+    "webhook",
+  );
   pools.webhooks.push({ id: hook.id });
-  const delivery = await ok<{ id: string }>(call(`/v1/admin/webhooks/${hook.id}/test`, { method: "POST", ...as(owner) }), "webhook test");
+  const delivery = await ok<{ id: string }>(
+    call(`/v1/admin/webhooks/${hook.id}/test`, { method: "POST", ...as(owner) }),
+    "webhook test",
+  );
   pools.deliveries.push({ id: delivery.id });
   await ok(call("/v1/admin/announcements", { method: "POST", ...as(owner), json: { title: "fuzz" } }), "announcement");
   return pools;
 }
 
 /** Waits (briefly) for the queue consumers to write notifications, and adds them to the pools. */
-async function collectNotifications(slug: string, pools: Pools, actors: [Actor, ActorName | undefined][]): Promise<void> {
+async function collectNotifications(
+  slug: string,
+  pools: Pools,
+  actors: [Actor, ActorName | undefined][],
+): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     let found = 0;
     for (const [a, name] of actors) {
       const page = await ok<{ items: { id: string }[] }>(call("/v1/notifications", who(slug, a)), "notifications");
       for (const n of page.items) {
-        if (!(pools.notifications ??= []).some((i) => i.id === n.id)) pools.notifications.push({ id: n.id, owners: name ? [name] : [] });
+        if (!(pools.notifications ??= []).some((i) => i.id === n.id))
+          pools.notifications.push({ id: n.id, owners: name ? [name] : [] });
       }
       found += page.items.length;
     }
@@ -161,7 +251,14 @@ async function collectNotifications(slug: string, pools: Pools, actors: [Actor, 
 
 /** Creates an API key as the owner (who holds `*`); the key acts with the owner's rank. */
 async function createKey(slug: string, owner: Actor, name: KeyName): Promise<ApiKey> {
-  const k = await ok<{ id: string; key: string }>(call("/v1/admin/api-keys", { method: "POST", ...who(slug, owner), json: { name: `fuzz ${name}`, permissions: KEY_PERMISSIONS[name] } }), "api key");
+  const k = await ok<{ id: string; key: string }>(
+    call("/v1/admin/api-keys", {
+      method: "POST",
+      ...who(slug, owner),
+      json: { name: `fuzz ${name}`, permissions: KEY_PERMISSIONS[name] },
+    }),
+    "api key",
+  );
   return { id: k.id, token: k.key };
 }
 
@@ -170,13 +267,21 @@ async function createKey(slug: string, owner: Actor, name: KeyName): Promise<Api
  * so later cases still test a live key. The owner signs in again first if it has to.
  */
 export async function renewKey(world: World, name: KeyName): Promise<void> {
-  const res = await call("/v1/auth/whoami", { tenant: world.tenant.slug, headers: { authorization: `Bearer ${world.keys[name].token}` } });
+  const res = await call("/v1/auth/whoami", {
+    tenant: world.tenant.slug,
+    headers: { authorization: `Bearer ${world.keys[name].token}` },
+  });
   if (res.status === 200) return;
   await revive(world.tenant.slug, world.actors.owner);
   world.keys[name] = await createKey(world.tenant.slug, world.actors.owner, name);
 }
 
-const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promise<Actor> => ({ userId: user.userId, identifier: user.email, password: user.password, tokens: user.tokens });
+const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promise<Actor> => ({
+  userId: user.userId,
+  identifier: user.email,
+  password: user.password,
+  tokens: user.tokens,
+});
 
 /**
  * The fuzz tenant (a very high `requestsPerMinute`, a lenient sign-in lockout so random
@@ -185,29 +290,55 @@ const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promis
  * suspend, delete and purge.
  */
 export async function buildWorld(): Promise<World> {
-  const config = { limits: { requestsPerMinute: 1_000_000 }, auth: { maxFailures: 100, maxFailuresPerAddress: 10_000 } };
+  const config = {
+    limits: { requestsPerMinute: 1_000_000 },
+    auth: { maxFailures: 100, maxFailuresPerAddress: 10_000 },
+  };
   const t = await tenantWithOwner(config);
   const slug = t.tenant.slug;
   const me = await ok<{ id: string }>(call("/v1/me", who(slug, t.owner)), "me");
   const owner: Actor = { userId: me.id, identifier: t.owner.email, password: t.owner.password, tokens: t.owner.tokens };
-  const [member, admin, ...victims] = await Promise.all([0, 1, 2, 3, 4].map(async () => actorFrom(await registerUser(slug))));
+  const [member, admin, ...victims] = await Promise.all(
+    [0, 1, 2, 3, 4].map(async () => actorFrom(await registerUser(slug))),
+  );
   // The admin is made one by the owner, then signs in for real: its token is one a client of an
   // admin would hold.
-  await ok(call(`/v1/admin/users/${admin!.userId}/roles`, { method: "PUT", ...who(slug, owner), json: { roles: ["member", "admin"] } }), "admin role");
-  admin!.tokens = await ok<Tokens>(login(slug, admin!.identifier, admin!.password, { "cf-connecting-ip": addressFor(0xf8000) }), "admin sign-in");
-  const actorOf = (a: Actor): ActorName | undefined => (a === owner ? "owner" : a === admin ? "admin" : a === member ? "member" : undefined);
+  await ok(
+    call(`/v1/admin/users/${admin!.userId}/roles`, {
+      method: "PUT",
+      ...who(slug, owner),
+      json: { roles: ["member", "admin"] },
+    }),
+    "admin role",
+  );
+  admin!.tokens = await ok<Tokens>(
+    login(slug, admin!.identifier, admin!.password, { "cf-connecting-ip": addressFor(0xf8000) }),
+    "admin sign-in",
+  );
+  const actorOf = (a: Actor): ActorName | undefined =>
+    a === owner ? "owner" : a === admin ? "admin" : a === member ? "member" : undefined;
   const local = await populate(slug, owner, member!, victims, actorOf, admin);
   const keys = { apiKey: await createKey(slug, owner, "apiKey"), narrowKey: await createKey(slug, owner, "narrowKey") };
 
   const o = await tenantWithOwner();
   const oMe = await ok<{ id: string }>(call("/v1/me", who(o.tenant.slug, o.owner)), "me");
-  const foreignOwner: Actor = { userId: oMe.id, identifier: o.owner.email, password: o.owner.password, tokens: o.owner.tokens };
-  const [oMember, ...oVictims] = await Promise.all([0, 1, 2, 3].map(async () => actorFrom(await registerUser(o.tenant.slug))));
+  const foreignOwner: Actor = {
+    userId: oMe.id,
+    identifier: o.owner.email,
+    password: o.owner.password,
+    tokens: o.owner.tokens,
+  };
+  const [oMember, ...oVictims] = await Promise.all(
+    [0, 1, 2, 3].map(async () => actorFrom(await registerUser(o.tenant.slug))),
+  );
   // Nothing of the second tenant is an identity of the suite.
   const foreign = await populate(o.tenant.slug, foreignOwner, oMember!, oVictims, () => undefined);
   foreign.roles = foreign.roles?.filter((r) => !["owner", "admin", "moderator"].includes(r.id));
 
-  await collectNotifications(slug, local, [[owner, "owner"], [member!, "member"]]);
+  await collectNotifications(slug, local, [
+    [owner, "owner"],
+    [member!, "member"],
+  ]);
   await collectNotifications(o.tenant.slug, foreign, [[foreignOwner, undefined]]);
 
   for (let i = 0; i < 2; i++) (local.tenants ??= []).push({ id: (await createTenant()).slug });

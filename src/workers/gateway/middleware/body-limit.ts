@@ -21,7 +21,8 @@ function isUpload(method: string, path: string): boolean {
   return (method === "POST" || method === "PUT") && UPLOAD_ROUTE.test(path);
 }
 
-const tooLarge = (maxSize: number) => new AppError("body_too_large", `The request body exceeds the limit of ${maxSize} bytes.`);
+const tooLarge = (maxSize: number) =>
+  new AppError("body_too_large", `The request body exceeds the limit of ${maxSize} bytes.`);
 const timedOut = () => new AppError("body_timeout", "The request body arrived too slowly; send it whole and promptly.");
 
 /**
@@ -83,7 +84,9 @@ export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
   if (c.req.method === "GET" || c.req.method === "HEAD" || !raw.body) return next();
   const limits = c.get("tenant")?.config.limits;
   const maxSize = limits
-    ? isUpload(c.req.method, c.req.path) ? limits.maxUploadBytes + UPLOAD_FRAMING_BYTES : limits.maxBodyBytes
+    ? isUpload(c.req.method, c.req.path)
+      ? limits.maxUploadBytes + UPLOAD_FRAMING_BYTES
+      : limits.maxBodyBytes
     : Number(c.env.MAX_BODY_BYTES) || 1024 * 1024;
   const declaredHeader = raw.headers.get("content-length");
   const declared = declaredHeader === null ? -1 : Number(declaredHeader);
@@ -91,7 +94,10 @@ export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
   const json = JSON_MEDIA.test((raw.headers.get("content-type") ?? "").split(";")[0]!.trim());
   if (!json && declared >= 0 && !raw.headers.has("transfer-encoding")) return next();
 
-  const bytes = await readBounded(raw.body, maxSize, declared, { idleMs: BODY_IDLE_TIMEOUT_MS, totalMs: json ? JSON_BODY_TIMEOUT_MS : null });
+  const bytes = await readBounded(raw.body, maxSize, declared, {
+    idleMs: BODY_IDLE_TIMEOUT_MS,
+    totalMs: json ? JSON_BODY_TIMEOUT_MS : null,
+  });
   if (json) {
     let text: string;
     try {

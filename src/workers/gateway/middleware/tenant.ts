@@ -48,7 +48,11 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
   return async function tenantScope(c, next) {
     // The URL carries the host the client addressed (workerd fills it from the Host header).
     const slug = tenantSlugOf(hostOf(c.req.url), c.req.header("x-tenant"), c.env.BASE_DOMAIN);
-    if (!slug) throw new AppError("tenant_not_found", "No tenant in the request: use <tenant>.<base domain> or the X-Tenant header.");
+    if (!slug)
+      throw new AppError(
+        "tenant_not_found",
+        "No tenant in the request: use <tenant>.<base domain> or the X-Tenant header.",
+      );
     const resolved = await resolveTenant(c.env, () => platformDb(c.env), slug);
     if (!resolved) throw new AppError("tenant_not_found", `No tenant '${slug}'.`);
     c.set("tenant", resolved);
@@ -58,6 +62,7 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
     await limitBody(c, next);
     if (cors) for (const [k, v] of Object.entries(cors.headers)) c.res.headers.set(k, v);
     // A successful write may have committed outbox rows: publish them once the response is out.
-    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) afterResponse(c, publishInBackground(c.env, resolved));
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400)
+      afterResponse(c, publishInBackground(c.env, resolved));
   };
 }
