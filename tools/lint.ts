@@ -2,13 +2,16 @@
  * `npm run lint`: the rules the type checker does not enforce.
  * - Imports flow one way: workers → durable, db → lib; nothing imports a service's folder but
  *   the gateway that mounts it.
- * - docs/errors.md is what the error registry generates.
+ * - docs/errors.md is what the error registry generates; docs/openapi.json what the routes render
+ *   (package.json's lint script then runs Redocly on it).
  * - No `any`, no `process.env` in Worker code, no files past 300 lines (500 under src/durable/,
  *   as STYLE.md allows Durable Objects).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { errorsDocIsCurrent } from "./errors-doc";
+import { openApiDocIsCurrent } from "./openapi-doc";
+import { openApiDocIsCurrent } from "./openapi-doc";
 import { root } from "./local-state";
 
 // STYLE.md: split a file past about 300 lines, a Durable Object's past about 500.
@@ -57,6 +60,8 @@ for (const file of walk(join(root, "src"))) {
   }
 }
 
+if (!(await openApiDocIsCurrent()))
+  problems.push("docs/openapi.json: stale; run npm run docs:openapi (rendered from the routes)");
 if (!errorsDocIsCurrent())
   problems.push("docs/errors.md: stale; run npm run docs:errors (it is generated from src/lib/error-codes.ts)");
 

@@ -54,6 +54,7 @@ adminEventRoutes.openapi(
   createRoute({
     method: "get",
     path: "/queues",
+    operationId: "listQueues",
     tags,
     security,
     summary: "Consumer figures per queue (processed, retried, dead-lettered, lag) and pending dead letters",
@@ -99,6 +100,7 @@ adminEventRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dead-letters",
+    operationId: "listDeadLetters",
     tags,
     security,
     summary: "Dead letters, newest first",
@@ -136,6 +138,7 @@ adminEventRoutes.openapi(
   createRoute({
     method: "post",
     path: "/dead-letters/{id}/replay",
+    operationId: "replayDeadLetter",
     tags,
     security,
     summary:
@@ -165,6 +168,7 @@ adminEventRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants/{slug}/outbox",
+    operationId: "getTenantOutbox",
     tags,
     security,
     summary: "A tenant's unpublished events (the cron sweeper republishes them)",

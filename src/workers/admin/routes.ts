@@ -27,6 +27,7 @@ adminRoutes.openapi(
   createRoute({
     method: "post",
     path: "/tenants",
+    operationId: "createTenant",
     tags,
     security,
     summary: "Create a tenant (provisions and migrates its database)",
@@ -57,6 +58,7 @@ adminRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants",
+    operationId: "listTenants",
     tags,
     security,
     summary: "List tenants, newest first",
@@ -70,6 +72,7 @@ adminRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants/{slug}",
+    operationId: "getTenant",
     tags,
     security,
     summary: "Get a tenant",
@@ -83,6 +86,7 @@ adminRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/tenants/{slug}",
+    operationId: "updateTenant",
     tags,
     security,
     summary: "Update name, plan or config (partial)",
@@ -100,14 +104,15 @@ adminRoutes.openapi(
   },
 );
 
-for (const [path, to, summary] of [
-  ["/tenants/{slug}/suspend", "suspended", "Suspend a tenant: its routes answer 403 tenant_suspended"],
-  ["/tenants/{slug}/resume", "active", "Resume a suspended tenant"],
+for (const [path, to, operationId, summary] of [
+  ["/tenants/{slug}/suspend", "suspended", "suspendTenant", "Suspend a tenant: its routes answer 403 tenant_suspended"],
+  ["/tenants/{slug}/resume", "active", "resumeTenant", "Resume a suspended tenant"],
 ] as const) {
   adminRoutes.openapi(
     createRoute({
       method: "post",
       path,
+      operationId,
       tags,
       security,
       summary,
@@ -128,6 +133,7 @@ adminRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/tenants/{slug}",
+    operationId: "deleteTenant",
     tags,
     security,
     summary: "Soft-delete a tenant (the database is kept until purge)",
@@ -147,6 +153,7 @@ adminRoutes.openapi(
   createRoute({
     method: "post",
     path: "/tenants/{slug}/purge",
+    operationId: "purgeTenant",
     tags,
     security,
     summary: "Permanently remove a deleted tenant and its database",
@@ -169,6 +176,7 @@ for (const [method, summary] of [
     createRoute({
       method,
       path: "/tenants/{slug}/migrations",
+      operationId: method === "get" ? "getTenantMigrations" : "migrateTenant",
       tags,
       security,
       summary,

@@ -17,6 +17,7 @@ accountRoutes.openapi(
   createRoute({
     method: "get",
     path: "/me",
+    operationId: "getMe",
     tags: ["Account"],
     security,
     summary: "The signed-in user",
@@ -59,6 +60,7 @@ accountRoutes.openapi(
   createRoute({
     method: "get",
     path: "/auth/sessions",
+    operationId: "listSessions",
     tags: ["Account"],
     security,
     summary: "This user's live sessions, most recently used first",
@@ -90,6 +92,7 @@ accountRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/auth/sessions/{id}",
+    operationId: "revokeSession",
     tags: ["Account"],
     security,
     summary: "Sign out one of this user's sessions",
@@ -110,6 +113,7 @@ accountRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/sessions/revoke-others",
+    operationId: "revokeOtherSessions",
     tags: ["Account"],
     security,
     summary: "Sign out every other session of this user",
@@ -130,6 +134,7 @@ accountRoutes.openapi(
   createRoute({
     method: "get",
     path: "/auth/whoami",
+    operationId: "whoAmI",
     tags: ["Account"],
     security,
     summary: "Who this credential is (token introspection, no database read)",

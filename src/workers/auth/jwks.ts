@@ -11,6 +11,8 @@ jwksRoutes.openapi(
   createRoute({
     method: "get",
     path: "/.well-known/jwks.json",
+    operationId: "getJwks",
+    security: [],
     tags: ["Auth"],
     summary: "The tenant's token verification keys (ES256)",
     description:

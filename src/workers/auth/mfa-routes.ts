@@ -16,6 +16,7 @@ mfaRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/mfa/totp/setup",
+    operationId: "setUpTotp",
     tags,
     security,
     summary: "Start TOTP enrolment",
@@ -29,6 +30,7 @@ mfaRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/mfa/totp/enable",
+    operationId: "enableTotp",
     tags,
     security,
     summary: "Confirm enrolment with the password and a code; returns recovery codes once",
@@ -51,6 +53,7 @@ mfaRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/mfa/totp/disable",
+    operationId: "disableTotp",
     tags,
     security,
     summary: "Disable TOTP (password and a current code required)",
@@ -72,6 +75,7 @@ mfaRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/mfa/recovery-codes",
+    operationId: "regenerateRecoveryCodes",
     tags,
     security,
     summary: "Replace the recovery codes (password and a current code required)",

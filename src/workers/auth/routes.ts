@@ -35,6 +35,8 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/register",
+    operationId: "register",
+    security: [],
     tags,
     summary: "Create an account and sign in",
     middleware: [rateLimit("auth")],
@@ -48,6 +50,8 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/login",
+    operationId: "login",
+    security: [],
     tags,
     summary: "Sign in with email or username and password",
     middleware: [rateLimit("auth")],
@@ -70,6 +74,8 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/mfa/verify",
+    operationId: "verifyMfa",
+    security: [],
     tags,
     summary: "Complete an MFA sign-in with a TOTP or recovery code",
     middleware: [rateLimit("auth")],
@@ -83,6 +89,8 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/refresh",
+    operationId: "refreshTokens",
+    security: [],
     tags,
     summary: "Rotate a refresh token (single use) for a new token pair",
     middleware: [rateLimit("auth")],
@@ -96,6 +104,7 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/logout",
+    operationId: "logout",
     tags,
     security,
     summary: "Sign out this session",
@@ -113,6 +122,7 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/password",
+    operationId: "changePassword",
     tags,
     security,
     summary: "Change the password; other sessions are signed out",

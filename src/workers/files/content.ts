@@ -43,6 +43,8 @@ contentRoutes.openapi(
   createRoute({
     method: "get",
     path: "/files/{id}/content",
+    operationId: "downloadFile",
+    security: [],
     tags: ["Files"],
     summary: "Download a file through its signed URL (no Authorization header)",
     request: {

@@ -35,6 +35,7 @@ fileRoutes.openapi(
   createRoute({
     method: "post",
     path: "/files",
+    operationId: "uploadFile",
     tags,
     security,
     middleware: [...mw, requireMultipart()],
@@ -55,6 +56,7 @@ fileRoutes.openapi(
   createRoute({
     method: "get",
     path: "/files",
+    operationId: "listFiles",
     tags,
     security,
     middleware: mw,
@@ -72,6 +74,7 @@ fileRoutes.openapi(
   createRoute({
     method: "get",
     path: "/files/{id}",
+    operationId: "getFile",
     tags,
     security,
     middleware: mw,
@@ -90,6 +93,7 @@ fileRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/files/{id}",
+    operationId: "deleteFile",
     tags,
     security,
     middleware: mw,

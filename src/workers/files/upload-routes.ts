@@ -22,6 +22,7 @@ uploadRoutes.openapi(
   createRoute({
     method: "post",
     path: "/files/uploads",
+    operationId: "startUpload",
     tags,
     security,
     middleware: mw,
@@ -42,6 +43,7 @@ uploadRoutes.openapi(
   createRoute({
     method: "put",
     path: "/files/uploads/{uploadId}/parts/{n}",
+    operationId: "uploadPart",
     tags,
     security,
     middleware: mw,
@@ -66,6 +68,7 @@ uploadRoutes.openapi(
   createRoute({
     method: "post",
     path: "/files/uploads/{uploadId}/complete",
+    operationId: "completeUpload",
     tags,
     security,
     middleware: mw,
@@ -85,6 +88,7 @@ uploadRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/files/uploads/{uploadId}",
+    operationId: "abortUpload",
     tags,
     security,
     middleware: mw,

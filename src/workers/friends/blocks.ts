@@ -19,6 +19,7 @@ blockRoutes.openapi(
   createRoute({
     method: "get",
     path: "/blocks",
+    operationId: "listBlocks",
     tags,
     security,
     middleware: mw,
@@ -46,6 +47,7 @@ for (const method of ["put", "delete"] as const) {
     createRoute({
       method,
       path: "/blocks/{userId}",
+      operationId: method === "put" ? "blockUser" : "unblockUser",
       tags,
       security,
       middleware: mw,

@@ -28,6 +28,7 @@ friendRoutes.openapi(
   createRoute({
     method: "get",
     path: "/friends",
+    operationId: "listFriends",
     tags,
     security,
     middleware: mw,
@@ -60,6 +61,7 @@ friendRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/friends/{userId}",
+    operationId: "updateFriend",
     tags,
     security,
     middleware: mw,
@@ -81,6 +83,7 @@ friendRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/friends/{userId}",
+    operationId: "removeFriend",
     tags,
     security,
     middleware: mw,
@@ -99,6 +102,7 @@ friendRoutes.openapi(
   createRoute({
     method: "get",
     path: "/friends/groups",
+    operationId: "listFriendGroups",
     tags,
     security,
     middleware: mw,
@@ -119,6 +123,7 @@ friendRoutes.openapi(
   createRoute({
     method: "post",
     path: "/friends/groups",
+    operationId: "createFriendGroup",
     tags,
     security,
     middleware: mw,
@@ -143,6 +148,7 @@ friendRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/friends/groups/{id}",
+    operationId: "updateFriendGroup",
     tags,
     security,
     middleware: mw,
@@ -167,6 +173,7 @@ friendRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/friends/groups/{id}",
+    operationId: "deleteFriendGroup",
     tags,
     security,
     middleware: mw,

@@ -21,6 +21,7 @@ friendRequestRoutes.openapi(
   createRoute({
     method: "post",
     path: "/friends/requests",
+    operationId: "sendFriendRequest",
     tags,
     security,
     middleware: mw,
@@ -67,6 +68,7 @@ friendRequestRoutes.openapi(
   createRoute({
     method: "get",
     path: "/friends/requests",
+    operationId: "listFriendRequests",
     tags,
     security,
     middleware: mw,
@@ -109,16 +111,17 @@ friendRequestRoutes.openapi(
 );
 
 const actions = [
-  ["post", "/friends/requests/{id}/accept", "Accept an incoming request (idempotent)"],
-  ["post", "/friends/requests/{id}/reject", "Reject an incoming request"],
-  ["delete", "/friends/requests/{id}", "Cancel an outgoing request"],
+  ["post", "/friends/requests/{id}/accept", "acceptFriendRequest", "Accept an incoming request (idempotent)"],
+  ["post", "/friends/requests/{id}/reject", "rejectFriendRequest", "Reject an incoming request"],
+  ["delete", "/friends/requests/{id}", "cancelFriendRequest", "Cancel an outgoing request"],
 ] as const;
 
-for (const [method, path, summary] of actions) {
+for (const [method, path, operationId, summary] of actions) {
   friendRequestRoutes.openapi(
     createRoute({
       method,
       path,
+      operationId,
       tags,
       security,
       middleware: mw,

@@ -8,6 +8,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
     info: {
       title: "Canopy API",
       version: "0.1.0",
+      license: { name: "Proprietary", url: "https://canopy.dev/terms" },
       description:
         "Multi-tenant backend for B2B2C apps. Tenant routes are addressed by host (<slug>.<base domain>) or the X-Tenant header; errors are RFC 9457 problem+json.",
     },

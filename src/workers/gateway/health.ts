@@ -17,6 +17,8 @@ healthRoutes.openapi(
   createRoute({
     method: "get",
     path: "/healthz",
+    operationId: "getHealth",
+    security: [],
     tags: ["Operations"],
     summary: "Liveness: the Worker runs",
     responses: { 200: jsonResponse(HealthSchema, "Alive") },
@@ -28,6 +30,8 @@ healthRoutes.openapi(
   createRoute({
     method: "get",
     path: "/readyz",
+    operationId: "getReadiness",
+    security: [],
     tags: ["Operations"],
     summary: "Readiness: the platform database answers",
     responses: {

@@ -43,6 +43,7 @@ messageArchiveRoutes.openapi(
   createRoute({
     method: "get",
     path: "/messages/search",
+    operationId: "searchMessages",
     tags,
     security,
     middleware: signedIn(),
@@ -88,6 +89,7 @@ messageArchiveRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/conversations/{id}/export",
+    operationId: "exportConversation",
     tags,
     security,
     middleware: withPermission("messages:export"),

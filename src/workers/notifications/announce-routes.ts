@@ -31,6 +31,7 @@ announcementRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/announcements",
+    operationId: "createAnnouncement",
     tags,
     security,
     middleware: withPermission("notifications:announce"),
@@ -84,6 +85,7 @@ announcementRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/announcements",
+    operationId: "listAnnouncements",
     tags,
     security,
     middleware: withPermission("notifications:announce"),

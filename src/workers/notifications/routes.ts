@@ -45,6 +45,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/notifications",
+    operationId: "listNotifications",
     tags,
     security,
     middleware: mw,
@@ -70,6 +71,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/notifications/unread-count",
+    operationId: "getUnreadNotificationCount",
     tags,
     security,
     middleware: mw,
@@ -86,6 +88,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "post",
     path: "/notifications/read-all",
+    operationId: "markAllNotificationsRead",
     tags,
     security,
     middleware: mw,
@@ -107,6 +110,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "post",
     path: "/notifications/{id}/read",
+    operationId: "markNotificationRead",
     tags,
     security,
     middleware: mw,
@@ -127,6 +131,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/notifications/{id}",
+    operationId: "deleteNotification",
     tags,
     security,
     middleware: mw,
@@ -145,6 +150,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/notifications/preferences",
+    operationId: "getNotificationPreferences",
     tags,
     security,
     middleware: mw,
@@ -161,6 +167,7 @@ notificationRoutes.openapi(
   createRoute({
     method: "put",
     path: "/notifications/preferences",
+    operationId: "setNotificationPreferences",
     tags,
     security,
     middleware: mw,

@@ -23,6 +23,7 @@ attachmentRoutes.openapi(
   createRoute({
     method: "get",
     path: "/conversations/{id}/files/{fileId}",
+    operationId: "getConversationFile",
     tags: ["Conversations"],
     security: [{ bearer: [] }],
     middleware: signedIn(),

@@ -22,6 +22,7 @@ realtimeRoutes.openapi(
   createRoute({
     method: "post",
     path: "/realtime/tickets",
+    operationId: "createRealtimeTicket",
     tags: ["Realtime"],
     security: [{ bearer: [] }],
     middleware: signedIn(),

@@ -21,6 +21,7 @@ conversationRoutes.openapi(
   createRoute({
     method: "post",
     path: "/conversations",
+    operationId: "createConversation",
     tags,
     security,
     middleware: mw,
@@ -43,6 +44,7 @@ conversationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/conversations",
+    operationId: "listConversations",
     tags,
     security,
     middleware: mw,
@@ -77,6 +79,7 @@ conversationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/conversations/{id}",
+    operationId: "getConversation",
     tags,
     security,
     middleware: mw,

@@ -37,6 +37,7 @@ memberRoutes.openapi(
   createRoute({
     method: "post",
     path: "/conversations/{id}/members",
+    operationId: "addConversationMembers",
     tags,
     security,
     middleware: mw,
@@ -82,6 +83,7 @@ memberRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/conversations/{id}/members/{userId}",
+    operationId: "removeConversationMember",
     tags,
     security,
     middleware: mw,
@@ -106,6 +108,7 @@ memberRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/conversations/{id}/members/{userId}",
+    operationId: "updateConversationMember",
     tags,
     security,
     middleware: mw,
@@ -139,6 +142,7 @@ memberRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/conversations/{id}",
+    operationId: "updateConversation",
     tags,
     security,
     middleware: mw,

@@ -37,6 +37,7 @@ messageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/conversations/{id}/messages",
+    operationId: "sendMessage",
     tags,
     security,
     middleware: mw,
@@ -61,6 +62,7 @@ messageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/conversations/{id}/messages",
+    operationId: "listMessages",
     tags,
     security,
     middleware: mw,
@@ -85,6 +87,7 @@ messageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/conversations/{id}/read",
+    operationId: "markConversationRead",
     tags,
     security,
     middleware: mw,
@@ -102,6 +105,7 @@ messageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/conversations/{id}/messages/{messageId}",
+    operationId: "editMessage",
     tags,
     security,
     middleware: mw,
@@ -124,6 +128,7 @@ messageRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/conversations/{id}/messages/{messageId}",
+    operationId: "recallMessage",
     tags,
     security,
     middleware: mw,

@@ -32,6 +32,7 @@ usageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/usage",
+    operationId: "listTenantUsage",
     tags,
     security,
     summary: "Usage of every tenant over a range of UTC days, newest tenants first",
@@ -74,6 +75,7 @@ usageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants/{slug}/usage",
+    operationId: "getTenantUsage",
     tags,
     security,
     summary: "One tenant's statistics, as its admins see them",

@@ -12,6 +12,7 @@ statsRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/stats",
+    operationId: "getStats",
     tags: ["Tenant admin"],
     security: [{ bearer: [] }],
     middleware: withPermission("stats:read"),

@@ -35,6 +35,7 @@ adminKeyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/api-keys",
+    operationId: "listApiKeys",
     tags,
     security,
     summary: "List live API keys (never their secrets)",
@@ -59,6 +60,7 @@ adminKeyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/api-keys",
+    operationId: "createApiKey",
     tags,
     security,
     summary: "Create an API key scoped to permissions; the key is shown once",
@@ -94,6 +96,7 @@ adminKeyRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/admin/api-keys/{id}",
+    operationId: "revokeApiKey",
     tags,
     security,
     summary: "Revoke an API key (immediately); needs a rank above the key's creator's",
@@ -119,6 +122,7 @@ adminKeyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/signing-keys/rotate",
+    operationId: "rotateSigningKey",
     tags,
     security,
     summary: "Start signing with a new key; the old one verifies until its tokens expire",

@@ -21,6 +21,7 @@ adminRoleRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/roles",
+    operationId: "listRoles",
     tags,
     security,
     summary: "List roles by name",
@@ -44,6 +45,7 @@ adminRoleRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/roles",
+    operationId: "createRole",
     tags,
     security,
     summary: "Create a custom role",
@@ -81,6 +83,7 @@ adminRoleRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/admin/roles/{id}",
+    operationId: "updateRole",
     tags,
     security,
     summary: "Rename a role or change its permissions (applies on the next request)",
@@ -122,6 +125,7 @@ adminRoleRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/admin/roles/{id}",
+    operationId: "deleteRole",
     tags,
     security,
     summary: "Delete a custom role (its holders lose it)",

@@ -37,6 +37,7 @@ adminUserRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/users",
+    operationId: "listUsers",
     tags,
     security,
     summary: "Search users by email, username or id",
@@ -63,6 +64,7 @@ const statusRoute = (action: "suspend" | "resume") =>
   createRoute({
     method: "post",
     path: `/admin/users/{id}/${action}`,
+    operationId: action === "suspend" ? "suspendUser" : "resumeUser",
     tags,
     security,
     middleware: mw("users:suspend"),
@@ -102,6 +104,7 @@ adminUserRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/users/{id}/force-logout",
+    operationId: "forceLogoutUser",
     tags,
     security,
     summary: "End every session of a user",
@@ -125,6 +128,7 @@ adminUserRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/admin/users/{id}",
+    operationId: "deleteUser",
     tags,
     security,
     summary: "Delete a user: identifiers and secrets erased, sessions ended",
@@ -165,6 +169,7 @@ adminUserRoutes.openapi(
   createRoute({
     method: "put",
     path: "/admin/users/{id}/roles",
+    operationId: "setUserRoles",
     tags,
     security,
     summary: "Replace a user's roles (by name)",

@@ -13,6 +13,8 @@ tenantRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenant",
+    operationId: "getTenantInfo",
+    security: [],
     tags: ["Tenant"],
     summary: "Public bootstrap info for client apps (name, features, sign-in options)",
     description:
@@ -36,6 +38,8 @@ tenantRoutes.openapi(
   createRoute({
     method: "get",
     path: "/time",
+    operationId: "getServerTime",
+    security: [],
     tags: ["Tenant"],
     summary: "Server time, for client clock-skew correction (TOTP, message timestamps)",
     responses: { 200: jsonResponse(TimeSchema, "Server time"), ...problemResponses(403, 404) },

@@ -20,6 +20,7 @@ for (const method of ["put", "delete"] as const) {
     createRoute({
       method,
       path: "/users/{id}/follow",
+      operationId: method === "put" ? "followUser" : "unfollowUser",
       tags,
       security,
       middleware: mw,
@@ -54,6 +55,7 @@ for (const side of ["followers", "following"] as const) {
     createRoute({
       method: "get",
       path: `/users/{id}/${side}`,
+      operationId: side === "followers" ? "listFollowers" : "listFollowing",
       tags,
       security,
       middleware: mw,

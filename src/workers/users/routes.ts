@@ -35,6 +35,7 @@ userRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/me",
+    operationId: "updateMe",
     tags,
     security,
     summary: "Update the signed-in user's profile (partial)",
@@ -68,6 +69,7 @@ userRoutes.openapi(
   createRoute({
     method: "get",
     path: "/me/settings",
+    operationId: "getMySettings",
     tags,
     security,
     summary: "Privacy and notification settings",
@@ -81,6 +83,7 @@ userRoutes.openapi(
   createRoute({
     method: "put",
     path: "/me/settings",
+    operationId: "setMySettings",
     tags,
     security,
     summary: "Change settings; omitted fields keep their values",
@@ -101,6 +104,7 @@ userRoutes.openapi(
   createRoute({
     method: "get",
     path: "/users/{id}",
+    operationId: "getUser",
     tags,
     security,
     summary: "A user's public profile (404 if they blocked you, as for no user)",
@@ -131,6 +135,7 @@ userRoutes.openapi(
   createRoute({
     method: "get",
     path: "/users",
+    operationId: "searchUsers",
     tags,
     security,
     summary: "Search users by username or nickname (substring; CJK included)",

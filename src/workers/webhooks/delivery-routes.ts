@@ -22,6 +22,7 @@ webhookDeliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/webhooks/{id}/deliveries",
+    operationId: "listWebhookDeliveries",
     tags,
     security,
     summary: "List an endpoint's deliveries, newest first",
@@ -49,6 +50,7 @@ webhookDeliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/webhooks/{id}/deliveries/{deliveryId}",
+    operationId: "getWebhookDelivery",
     tags,
     security,
     summary: "A delivery with its body and every attempt",
@@ -69,6 +71,7 @@ webhookDeliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/webhooks/{id}/deliveries/{deliveryId}/retry",
+    operationId: "retryWebhookDelivery",
     tags,
     security,
     summary: "Send a delivery again now (same webhook-id); answers it after the attempt",
@@ -90,6 +93,7 @@ webhookDeliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/webhooks/{id}/test",
+    operationId: "testWebhook",
     tags,
     security,
     summary: "Send a webhook.test message to the endpoint now; answers the delivery after the attempt",

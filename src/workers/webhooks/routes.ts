@@ -26,6 +26,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/webhooks",
+    operationId: "listWebhooks",
     tags,
     security,
     summary: "List webhook endpoints, newest first",
@@ -51,6 +52,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/webhooks",
+    operationId: "createWebhook",
     tags,
     security,
     summary: "Subscribe a URL to event types; the signing secret is shown once",
@@ -68,6 +70,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/admin/webhooks/{id}",
+    operationId: "getWebhook",
     tags,
     security,
     summary: "A webhook endpoint (never its secret)",
@@ -82,6 +85,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/admin/webhooks/{id}",
+    operationId: "updateWebhook",
     tags,
     security,
     summary: "Change the URL, event types, description, attempts; disable, or enable again (clears the failure run)",
@@ -97,6 +101,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/admin/webhooks/{id}",
+    operationId: "deleteWebhook",
     tags,
     security,
     summary: "Delete an endpoint with its secrets and deliveries",
@@ -115,6 +120,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/admin/webhooks/{id}/rotate-secret",
+    operationId: "rotateWebhookSecret",
     tags,
     security,
     summary:
