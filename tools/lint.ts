@@ -2,6 +2,7 @@
  * `npm run lint`: the rules the type checker does not enforce.
  * - Imports flow one way: workers → durable, db → lib; nothing imports a service's folder but
  *   the gateway that mounts it.
+ * - No import circle in src/, type-only imports included.
  * - docs/errors.md is what the error registry generates; docs/openapi.json what the routes render
  *   (package.json's lint script then runs Redocly on it).
  * - No `any`, no `process.env` in Worker code, no files past 300 lines (500 under src/durable/,
@@ -9,8 +10,9 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
 import { errorsDocIsCurrent } from "./errors-doc";
-import { openApiDocIsCurrent } from "./openapi-doc";
+import { importCycles } from "./import-cycles";
 import { openApiDocIsCurrent } from "./openapi-doc";
 import { root } from "./local-state";
 
@@ -39,6 +41,10 @@ const allowed: Record<string, string[]> = {
   "index.ts": ["workers", "durable", "db", "lib"],
 };
 
+/** The file a relative import names (`./x` is `./x.ts` or `./x/index.ts`). */
+const resolveImport = (target: string) => (existsSync(`${target}.ts`) ? `${target}.ts` : join(target, "index.ts"));
+const importsOf = new Map<string, Set<string>>();
+
 for (const file of walk(join(root, "src"))) {
   const rel = relative(root, file);
   if (rel.endsWith(".gen.ts")) continue;
@@ -50,8 +56,11 @@ for (const file of walk(join(root, "src"))) {
   if (/process\.env/.test(text)) problems.push(`${rel}: uses process.env (bindings come from Env)`);
   const from = layer(file);
   const serviceOf = (p: string) => /src\/workers\/([^/]+)\//.exec(p)?.[1];
-  for (const m of text.matchAll(/from\s+"(\.[^"]+)"/g)) {
+  const edges = new Set<string>();
+  importsOf.set(relative(root, file), edges);
+  for (const m of text.matchAll(/(?:from\s+|import\()"(\.[^"]+)"/g)) {
     const target = join(file, "..", m[1]!);
+    edges.add(relative(root, resolveImport(target)));
     const to = layer(target + ".ts");
     if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from} must not import ${to} (${m[1]})`);
     const [a, b] = [serviceOf(file), serviceOf(target + ".ts")];
@@ -59,6 +68,8 @@ for (const file of walk(join(root, "src"))) {
       problems.push(`${rel}: imports another service's folder (${m[1]})`);
   }
 }
+
+for (const cycle of importCycles(importsOf)) problems.push(`import circle: ${cycle.join(" ↔ ")}`);
 
 if (!(await openApiDocIsCurrent()))
   problems.push("docs/openapi.json: stale; run npm run docs:openapi (rendered from the routes)");

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
 import { refuse } from "./protocol/result";
-import { Fanout, hubOf } from "./conversation/fanout";
+import { Fanout } from "./conversation/fanout";
 import { checkFile, type FileInput } from "./conversation/attachments";
 import { directRule } from "./conversation/direct";
 import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
@@ -38,6 +38,7 @@ import type {
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
+import { hubStub } from "./protocol/stubs";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";

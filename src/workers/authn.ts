@@ -2,8 +2,6 @@ import type { MiddlewareHandler } from "hono";
 import { tenantDb } from "../db/tenant-db";
 import type { TenantDb } from "../db/client";
 import { rolesOfUser } from "../db/tenant/users";
-import { doName } from "../durable/names";
-import type { UserHub } from "../durable/user-hub";
 import { AppError } from "../lib/errors";
 import { verifyToken, type TokenClaims } from "../lib/jwt";
 import { hasPermission } from "../lib/permissions";
@@ -11,11 +9,9 @@ import { apiKeyPrincipal } from "./api-key-principal";
 import type { AppEnv, Principal, ResolvedTenant } from "./context";
 import { audienceOf, issuerOf, verificationKey } from "./keys";
 import { rateLimit } from "./rate-limit";
+import { hubStub } from "../durable/protocol/stubs";
 
 /** The user's hub: sessions, sockets, presence. */
-export function userHub(env: Env, tenantId: string, userId: string): DurableObjectStub<UserHub> {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
-}
 
 // Verified access tokens, per isolate: a client reuses its token for its whole lifetime, so the
 // signature is checked once per isolate, not on every request. Revocation is not cached: the
@@ -75,7 +71,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const rate = c.env.UPSTASH_REDIS_REST_URL
         ? undefined
         : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
-      const check = await userHub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
+      const check = await hubStub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
       if (!check.ok) {
         throw new AppError(
           check.reason === "user_inactive" ? "account_inactive" : "session_revoked",

@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
+import { errorRegistry, type ErrorCode } from "../lib/error-codes";
 import { AppError, type FieldIssue } from "../lib/errors";
 import type { Context } from "hono";
 import { routePath } from "hono/route";
@@ -49,16 +50,23 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
-/** Response entries for the given error statuses, for createRoute's `responses`. */
-export function problemResponses(
-  ...statuses: number[]
-): Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> {
-  const out: Record<
-    number,
-    { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }
-  > = {};
-  for (const s of statuses)
-    out[s] = { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } };
+/**
+ * Response entries for the codes a route's handler can refuse with, by status, for createRoute's
+ * `responses`. The codes of the chain in front of it (authentication, body reading, tenancy …)
+ * are added to the document by the gateway (gateway/problem-docs.ts), so a route names only its own.
+ */
+export function problemResponses(...codes: ErrorCode[]) {
+  const out: Record<number, { description: string; content: { "application/problem+json": { schema: z.ZodType } } }> =
+    {};
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorRegistry[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  for (const [status, list] of byStatus) {
+    const schema = ProblemSchema.extend({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]) });
+    out[status] = { description: list.join(", "), content: { "application/problem+json": { schema } } };
+  }
   return out;
 }
 

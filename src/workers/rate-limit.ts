@@ -6,18 +6,10 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
 import type { AppEnv } from "./context";
+import type { RateLimitStore } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
 
-/**
- * Where rate-limit counters live. `key` is already tenant-prefixed by the caller
- * (`<tenantId>:<subject>:<route class>`). Implementations must be atomic per key: two
- * concurrent checks can never both take the last unit.
- */
-export interface RateLimitStore {
-  readonly name: "durable-object" | "upstash";
-  /** Takes `cost` units (default 1) if they fit; a negative cost hands units back and is always allowed. */
-  check(key: string, limit: number, windowSeconds: number, cost?: number): Promise<RateLimitResult>;
-}
+export type { RateLimitStore } from "./rate-limit-store";
 
 /**
  * The default store: one RateLimiter Durable Object per key (named by the key, so one hot key

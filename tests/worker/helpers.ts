@@ -1,9 +1,13 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { assertDocumentedProblem } from "./documented-problems";
 
-/** Calls the Worker's own fetch handler, as a client on the network would. */
-export function call(
+/**
+ * Calls the Worker's own fetch handler, as a client on the network would. A problem answer must
+ * be one /openapi.json documents for the operation (documented-problems.ts).
+ */
+export async function call(
   path: string,
   init: RequestInit & { tenant?: string; admin?: boolean; json?: unknown } = {},
 ): Promise<Response> {
@@ -15,7 +19,9 @@ export function call(
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`http://api.test${path}`, { ...init, headers, body }));
+  const res = await exports.default.fetch(new Request(`http://api.test${path}`, { ...init, headers, body }));
+  await assertDocumentedProblem(init.method ?? "GET", path, res);
+  return res;
 }
 
 /** A slug no other test uses. */

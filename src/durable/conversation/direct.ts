@@ -1,13 +1,7 @@
+import type { Relation } from "../protocol/relation";
 import { refuse } from "../protocol/result";
-import { hubOf } from "./fanout";
+import { hubStub } from "../protocol/stubs";
 import type { ConvResult, MessagePolicy } from "./types";
-
-/** Two users' relation as the first one's hub holds it (UserHub.relation). */
-export interface Relation {
-  friend: boolean;
-  blocks: boolean;
-  blockedBy: boolean;
-}
 
 /** Why two users may not message each other directly. */
 export type DirectRefusal = "blocked" | "not_friends";
@@ -38,7 +32,7 @@ export async function directRule(
   vouched?: ({ peer: string } & Relation) | undefined,
 ): Promise<ConvResult<never> | null> {
   if (!peer) return null;
-  const r = vouched?.peer === peer ? vouched : await hubOf(env, tenantId, userId).relation(peer);
+  const r = vouched?.peer === peer ? vouched : await hubStub(env, tenantId, userId).relation(peer);
   const refusal = directRefusal(r, policy.directWithStrangers);
   if (refusal === "blocked") return refuse("user_blocked", "Messages between you and this user are blocked.");
   if (refusal === "not_friends") return refuse("not_friends", "Direct conversations are between friends.");

@@ -1,11 +1,6 @@
-import type { UserHub } from "../user-hub";
 import { doName } from "../names";
+import { type HubStub, hubStub } from "../protocol/stubs";
 import type { DeliverOptions } from "./types";
-
-/** A member's hub, addressed from a Durable Object (the Worker's helper lives in workers/). */
-export function hubOf(env: Env, tenantId: string, userId: string): DurableObjectStub<UserHub> {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
-}
 
 /** Hub stubs a conversation keeps (the largest groups' members). */
 const STUBS_MAX = 10_000;
@@ -19,16 +14,16 @@ const STUBS_MAX = 10_000;
 export class Fanout {
   private readonly chains = new Map<string, Promise<void>>();
   /** Members' hub stubs, kept between messages (an id is a hash of the name); dropped after a failure. */
-  private readonly stubs = new Map<string, DurableObjectStub<UserHub>>();
+  private readonly stubs = new Map<string, HubStub>();
 
   constructor(private readonly env: Env) {}
 
-  private hub(tenantId: string, userId: string): DurableObjectStub<UserHub> {
+  private hub(tenantId: string, userId: string): HubStub {
     const key = doName(tenantId, userId);
     let stub = this.stubs.get(key);
     if (!stub) {
       if (this.stubs.size >= STUBS_MAX) this.stubs.clear();
-      this.stubs.set(key, (stub = hubOf(this.env, tenantId, userId)));
+      this.stubs.set(key, (stub = hubStub(this.env, tenantId, userId)));
     }
     return stub;
   }

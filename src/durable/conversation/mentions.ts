@@ -1,6 +1,6 @@
-import { hubOf } from "./fanout";
 import type { MessageInput, MessageKind } from "./frames";
 import type { MemberView } from "./types";
+import { hubStub } from "../protocol/stubs";
 
 /** The user ids a message's body mentions (text only; the frame schema caps them at 50). */
 export function mentionsIn(kind: MessageKind, body: unknown): string[] {
@@ -34,6 +34,6 @@ export async function notifiedMentions(
 ): Promise<{ ids: string[]; asked: boolean }> {
   const candidates = mentionable(members, userId, mentionsIn(input.kind, input.body));
   if (candidates.length === 0) return { ids: [], asked: false };
-  const blocked = vouched ?? (await hubOf(env, tenantId, userId).blockedAmong(candidates));
+  const blocked = vouched ?? (await hubStub(env, tenantId, userId).blockedAmong(candidates));
   return { ids: candidates.filter((u) => !blocked.includes(u)), asked: vouched === undefined };
 }

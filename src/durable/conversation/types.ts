@@ -1,5 +1,5 @@
 import type { Result } from "../protocol/result";
-import type { Relation } from "./direct";
+import type { Relation } from "../protocol/relation";
 import type { MessageView } from "./frames";
 
 /** Shapes crossing the Conversation RPC boundary (structured-clonable plain objects). */

@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { slidingWindow, type RateLimitResult, type WindowState } from "../sliding-window";
-import { doName } from "../names";
 import { migrateStorage } from "../storage-migrations";
 import { FriendGraph } from "./graph";
 import {
@@ -47,6 +46,7 @@ import { HubSockets } from "./sockets";
 import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
 import type { DeliverOptions } from "../conversation/types";
+import { hubStub } from "../protocol/stubs";
 
 export type * from "./types";
 export type * from "./graph-types";
@@ -78,8 +78,7 @@ export class UserHub extends DurableObject<Env> {
     this.outbox = new DurableOutbox(ctx, env, () => hubEventSource(ctx.storage.sql, this.userId), alarmBy(ctx.storage));
     this.graph = new FriendGraph(
       ctx.storage,
-      (tenantId, to, from, msg) =>
-        env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, to))).peerMessage(tenantId, to, from, msg),
+      (tenantId, to, from, msg) => hubStub(env, tenantId, to).peerMessage(tenantId, to, from, msg),
       alarmBy(ctx.storage),
       (e, now) => this.outbox.record(e, now),
     );

@@ -1,5 +1,4 @@
-import { doName } from "../names";
-import type { UserHub } from "./index";
+import type { Relation } from "../protocol/relation";
 import type { SocketAttachment } from "./sockets-types";
 import {
   OFFLINE_GRACE_MS,
@@ -10,6 +9,7 @@ import {
   type PresenceStatus,
   type PresenceView,
 } from "./presence-types";
+import { hubStub, type HubStub } from "../protocol/stubs";
 
 const PRIVACIES: readonly string[] = ["everyone", "friends", "nobody"];
 const KEY = {
@@ -18,7 +18,6 @@ const KEY = {
   offlineDue: "presence.offlineDue",
   privacy: "presence.privacy",
 } as const;
-type Relation = { friend: boolean; blocks: boolean; blockedBy: boolean };
 
 /**
  * The user's presence across devices, derived from the hub's live sockets (`getWebSockets()`,
@@ -86,9 +85,9 @@ export class HubPresence implements PresenceHooks {
       .map((r) => r.peer_id);
   }
 
-  private hub(peer: string): DurableObjectStub<UserHub> | null {
+  private hub(peer: string): HubStub | null {
     const tenantId = this.get("tenantId");
-    return tenantId ? this.env.USER_HUB.get(this.env.USER_HUB.idFromName(doName(tenantId, peer))) : null;
+    return tenantId ? hubStub(this.env, tenantId, peer) : null;
   }
 
   /** Records and fans out a change of the announced status. */

@@ -1,6 +1,6 @@
 import { refuse, type Refusal } from "../protocol/result";
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
-import type { Relation } from "../conversation/direct";
+import type { Relation } from "../protocol/relation";
 import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
 import { mentionsIn } from "../conversation/mentions";
 import { parseGuardedJson } from "../../lib/json-guard";

@@ -1,14 +1,13 @@
 import { errorRegistry, type ErrorCode } from "../../lib/error-codes";
-import type { Conversation } from "../conversation";
 import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
-import type { Relation } from "../conversation/direct";
+import type { Relation } from "../protocol/relation";
 import type { DeliverOptions } from "../conversation/types";
-import { doName } from "../names";
 import type { ConnectionLog } from "./connections";
 import { HubMemberships } from "./memberships";
 import type { PresenceHooks } from "./presence-types";
 import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
+import { conversationStub } from "../protocol/stubs";
 
 /** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
 const RECENT_MAX = 256;
@@ -144,10 +143,7 @@ export class HubSockets {
       userId: this.userId(),
       connId: att.connId,
       listed: (ids) => this.memberships.listed(att.tenantId, ids),
-      conversation: (id) =>
-        this.env.CONVERSATION.get(
-          this.env.CONVERSATION.idFromName(doName(att.tenantId, id)),
-        ) as DurableObjectStub<Conversation>,
+      conversation: (id) => conversationStub(this.env, att.tenantId, id),
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence.frame(ws, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),

@@ -77,7 +77,6 @@ adminEventRoutes.openapi(
         }),
         "Queue figures",
       ),
-      ...problemResponses(401),
     },
   }),
   async (c) => {
@@ -113,7 +112,6 @@ adminEventRoutes.openapi(
     },
     responses: {
       200: jsonResponse(pageSchema(DeadLetterSchema), "A page of dead letters"),
-      ...problemResponses(400, 401),
     },
   }),
   async (c) => {
@@ -146,7 +144,7 @@ adminEventRoutes.openapi(
     request: { params: IdParam },
     responses: {
       200: jsonResponse(z.object({ deadLetter: DeadLetterSchema, replayedTo: z.array(z.string()) }), "Replayed"),
-      ...problemResponses(401, 404, 409),
+      ...problemResponses("dead_letter_not_found", "not_replayable"),
     },
   }),
   async (c) => {
@@ -175,7 +173,7 @@ adminEventRoutes.openapi(
     request: { params: SlugParamSchema },
     responses: {
       200: jsonResponse(z.object({ unpublished: z.number(), oldestAgeMs: z.number().nullable() }), "Outbox backlog"),
-      ...problemResponses(401, 404),
+      ...problemResponses("tenant_not_found"),
     },
   }),
   async (c) => {

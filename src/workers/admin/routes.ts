@@ -20,7 +20,7 @@ adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
 
 const tags = ["Platform admin"];
 const security = [{ adminToken: [] }];
-const errors = problemResponses(400, 401, 404, 409, 413);
+const notFound = problemResponses("tenant_not_found");
 const tenantResponse = jsonResponse(TenantSchema, "The tenant");
 
 adminRoutes.openapi(
@@ -35,7 +35,10 @@ adminRoutes.openapi(
       headers: IdempotencyHeaderSchema,
       body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } },
     },
-    responses: { 201: jsonResponse(TenantSchema, "Created"), ...errors, ...problemResponses(422, 502) },
+    responses: {
+      201: jsonResponse(TenantSchema, "Created"),
+      ...problemResponses("tenant_exists", "provisioning_failed"),
+    },
   }),
   async (c) => {
     const input = c.req.valid("json");
@@ -63,7 +66,7 @@ adminRoutes.openapi(
     security,
     summary: "List tenants, newest first",
     request: { query: PageQuerySchema.extend({ status: TenantStatusSchema.optional() }) },
-    responses: { 200: jsonResponse(pageSchema(TenantSchema), "A page of tenants"), ...errors },
+    responses: { 200: jsonResponse(pageSchema(TenantSchema), "A page of tenants") },
   }),
   async (c) => c.json(await svc.listTenants(platformDb(c.env), pagerFor(c, "id"), c.req.valid("query")), 200),
 );
@@ -77,7 +80,7 @@ adminRoutes.openapi(
     security,
     summary: "Get a tenant",
     request: { params: SlugParamSchema },
-    responses: { 200: tenantResponse, ...errors },
+    responses: { 200: tenantResponse, ...notFound },
   }),
   async (c) => c.json(svc.toView(await svc.getTenant(platformDb(c.env), c.req.valid("param").slug)), 200),
 );
@@ -94,7 +97,7 @@ adminRoutes.openapi(
       params: SlugParamSchema,
       body: { required: true, content: { "application/json": { schema: UpdateTenantSchema } } },
     },
-    responses: { 200: tenantResponse, ...errors },
+    responses: { 200: tenantResponse, ...problemResponses("tenant_not_found", "tenant_deleted") },
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
@@ -117,7 +120,7 @@ for (const [path, to, operationId, summary] of [
       security,
       summary,
       request: { params: SlugParamSchema },
-      responses: { 200: tenantResponse, ...errors },
+      responses: { 200: tenantResponse, ...problemResponses("tenant_not_found", "tenant_deleted") },
     }),
     async (c) => {
       const { slug } = c.req.valid("param");
@@ -138,7 +141,7 @@ adminRoutes.openapi(
     security,
     summary: "Soft-delete a tenant (the database is kept until purge)",
     request: { params: SlugParamSchema },
-    responses: { 200: tenantResponse, ...errors },
+    responses: { 200: tenantResponse, ...notFound },
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
@@ -158,7 +161,7 @@ adminRoutes.openapi(
     security,
     summary: "Permanently remove a deleted tenant and its database",
     request: { params: SlugParamSchema },
-    responses: { 204: { description: "Purged" }, ...errors },
+    responses: { 204: { description: "Purged" }, ...problemResponses("tenant_not_found", "tenant_not_deleted") },
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
@@ -181,7 +184,7 @@ for (const [method, summary] of [
       security,
       summary,
       request: { params: SlugParamSchema },
-      responses: { 200: jsonResponse(MigrationStatusSchema, "Migration status"), ...errors },
+      responses: { 200: jsonResponse(MigrationStatusSchema, "Migration status"), ...notFound },
     }),
     async (c) =>
       c.json(await svc.migrationStatus(c.env, platformDb(c.env), c.req.valid("param").slug, method === "post"), 200),

@@ -5,7 +5,7 @@ import { tenantDb, tenantDbLocation } from "../../db/tenant-db";
 import { toCloudEvent, type CloudEvent } from "../../lib/events";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
-import { userHub } from "../authn";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** The event that asks every hub of a tenant to end its sockets (suspension or deletion). */
 export const TENANT_CLOSED = "tenant.closed";
@@ -53,7 +53,7 @@ export async function closeTenantSockets(event: CloudEvent, env: Env): Promise<v
     ).map((r) => r.id);
     for (let i = 0; i < ids.length; i += PARALLEL) {
       const counts = await Promise.all(
-        ids.slice(i, i + PARALLEL).map((id) => userHub(env, row.id, id).closeSockets(reason)),
+        ids.slice(i, i + PARALLEL).map((id) => hubStub(env, row.id, id).closeSockets(reason)),
       );
       closed += counts.reduce((a, b) => a + b, 0);
     }

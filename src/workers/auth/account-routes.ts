@@ -3,10 +3,11 @@ import { tenantDb } from "../../db/tenant-db";
 import { profileOf } from "../../db/tenant/profiles";
 import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { requireUser, userHub, signedIn } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 import { MeSchema, SessionSchema } from "./schemas";
 import { iso } from "../../lib/time";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** The signed-in user's account and device sessions: /v1/me, /v1/auth/sessions*. */
 export const accountRoutes = createRouter();
@@ -22,7 +23,7 @@ accountRoutes.openapi(
     security,
     summary: "The signed-in user",
     middleware: mw,
-    responses: { 200: jsonResponse(MeSchema, "The user"), ...problemResponses(401, 403) },
+    responses: { 200: jsonResponse(MeSchema, "The user"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -67,12 +68,12 @@ accountRoutes.openapi(
     middleware: mw,
     responses: {
       200: jsonResponse(z.object({ items: z.array(SessionSchema), nextCursor: z.null() }), "Sessions"),
-      ...problemResponses(401),
+      ...problemResponses("user_required"),
     },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const sessions = await userHub(c.env, c.get("tenant").id, p.userId).listSessions();
+    const sessions = await hubStub(c.env, c.get("tenant").id, p.userId).listSessions();
     // A user has at most maxSessions (≤ 100) sessions: one page always holds them all.
     const items = sessions.map((s) => ({
       id: s.id,
@@ -98,12 +99,12 @@ accountRoutes.openapi(
     summary: "Sign out one of this user's sessions",
     middleware: mw,
     request: { params: z.object({ id: z.string().max(64) }) },
-    responses: { 204: { description: "Signed out" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Signed out" }, ...problemResponses("user_required", "session_not_found") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
     // Sessions are looked up in this user's own hub: another user's session id is simply unknown.
-    const ok = await userHub(c.env, c.get("tenant").id, p.userId).revokeSession(c.req.valid("param").id, "revoked");
+    const ok = await hubStub(c.env, c.get("tenant").id, p.userId).revokeSession(c.req.valid("param").id, "revoked");
     if (!ok) throw new AppError("session_not_found", "No such session.");
     return c.body(null, 204);
   },
@@ -120,12 +121,12 @@ accountRoutes.openapi(
     middleware: mw,
     responses: {
       200: jsonResponse(z.object({ revoked: z.number().int() }), "Count of sessions signed out"),
-      ...problemResponses(401),
+      ...problemResponses("user_required"),
     },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const revoked = await userHub(c.env, c.get("tenant").id, p.userId).revokeAll("revoked_others", p.sessionId);
+    const revoked = await hubStub(c.env, c.get("tenant").id, p.userId).revokeAll("revoked_others", p.sessionId);
     return c.json({ revoked }, 200);
   },
 );
@@ -150,7 +151,6 @@ accountRoutes.openapi(
         }),
         "The caller",
       ),
-      ...problemResponses(401),
     },
   }),
   (c) => {

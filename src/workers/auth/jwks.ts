@@ -17,7 +17,7 @@ jwksRoutes.openapi(
     summary: "The tenant's token verification keys (ES256)",
     description:
       "Tokens carry iss `canopy:tenant:<id>` and aud `canopy:tenant:<id>:api`; verify with any JOSE library.",
-    responses: { 200: jsonResponse(JwksSchema, "JWK set"), ...problemResponses(403, 404) },
+    responses: { 200: jsonResponse(JwksSchema, "JWK set") },
   }),
   async (c) => {
     const keys = await tenantKeys(c.env, c.get("tenant"));

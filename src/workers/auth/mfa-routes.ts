@@ -21,7 +21,10 @@ mfaRoutes.openapi(
     security,
     summary: "Start TOTP enrolment",
     middleware: mw,
-    responses: { 200: jsonResponse(TotpSetupSchema, "Secret, otpauth URI and QR code"), ...problemResponses(401, 409) },
+    responses: {
+      200: jsonResponse(TotpSetupSchema, "Secret, otpauth URI and QR code"),
+      ...problemResponses("user_required", "user_not_found", "mfa_already_enabled"),
+    },
   }),
   async (c) => c.json(await setupTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId), 200),
 );
@@ -36,7 +39,16 @@ mfaRoutes.openapi(
     summary: "Confirm enrolment with the password and a code; returns recovery codes once",
     middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
-    responses: { 200: jsonResponse(RecoveryCodesSchema, "Recovery codes"), ...problemResponses(400, 401, 409, 429) },
+    responses: {
+      200: jsonResponse(RecoveryCodesSchema, "Recovery codes"),
+      ...problemResponses(
+        "invalid_credentials",
+        "user_required",
+        "user_not_found",
+        "mfa_already_enabled",
+        "mfa_not_set_up",
+      ),
+    },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
@@ -59,7 +71,10 @@ mfaRoutes.openapi(
     summary: "Disable TOTP (password and a current code required)",
     middleware: mw,
     request: { body: jsonBody(PasswordAndCodeSchema) },
-    responses: { 204: { description: "Disabled" }, ...problemResponses(400, 401, 403, 409, 429) },
+    responses: {
+      204: { description: "Disabled" },
+      ...problemResponses("invalid_credentials", "user_required", "user_not_found", "mfa_not_enabled"),
+    },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
@@ -83,7 +98,7 @@ mfaRoutes.openapi(
     request: { body: jsonBody(PasswordAndCodeSchema) },
     responses: {
       200: jsonResponse(RecoveryCodesSchema, "New recovery codes"),
-      ...problemResponses(400, 401, 403, 409, 429),
+      ...problemResponses("invalid_credentials", "user_required", "user_not_found", "mfa_not_enabled"),
     },
   }),
   async (c) => {

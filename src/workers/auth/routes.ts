@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requireUser, signedIn, userHub } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../http";
 import { clientAddress, rateLimit } from "../rate-limit";
@@ -14,6 +14,7 @@ import {
   TokensSchema,
 } from "./schemas";
 import * as svc from "./service";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Sign-up, sign-in, MFA step, token refresh, logout and password change: /v1/auth/*. */
 export const authRoutes = createRouter();
@@ -41,7 +42,10 @@ authRoutes.openapi(
     summary: "Create an account and sign in",
     middleware: [rateLimit("auth")],
     request: { body: jsonBody(RegisterSchema) },
-    responses: { 201: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 403, 409, 429) },
+    responses: {
+      201: jsonResponse(TokensSchema, "Signed in"),
+      ...problemResponses("weak_password", "registration_closed", "account_unavailable"),
+    },
   }),
   async (c) => c.json((await svc.register(c.env, c.get("tenant"), c.req.valid("json"), client(c))).tokens, 201),
 );
@@ -61,7 +65,7 @@ authRoutes.openapi(
         description: "Signed in, or an MFA step is required",
         content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } },
       },
-      ...problemResponses(400, 401, 403, 429, 503),
+      ...problemResponses("invalid_credentials", "account_suspended", "session_limit"),
     },
   }),
   async (c) => {
@@ -80,7 +84,10 @@ authRoutes.openapi(
     summary: "Complete an MFA sign-in with a TOTP or recovery code",
     middleware: [rateLimit("auth")],
     request: { body: jsonBody(MfaVerifySchema) },
-    responses: { 200: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 401, 429) },
+    responses: {
+      200: jsonResponse(TokensSchema, "Signed in"),
+      ...problemResponses("invalid_mfa_code", "invalid_token"),
+    },
   }),
   async (c) => c.json(await svc.verifyMfa(c.env, c.get("tenant"), c.req.valid("json"), client(c)), 200),
 );
@@ -95,7 +102,7 @@ authRoutes.openapi(
     summary: "Rotate a refresh token (single use) for a new token pair",
     middleware: [rateLimit("auth")],
     request: { body: jsonBody(RefreshSchema) },
-    responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses(400, 401, 429) },
+    responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses("invalid_refresh_token") },
   }),
   async (c) => c.json(await svc.refresh(c.env, c.get("tenant"), c.req.valid("json").refreshToken), 200),
 );
@@ -109,11 +116,11 @@ authRoutes.openapi(
     security,
     summary: "Sign out this session",
     middleware: signedIn(),
-    responses: { 204: { description: "Signed out" }, ...problemResponses(401) },
+    responses: { 204: { description: "Signed out" }, ...problemResponses("user_required") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    await userHub(c.env, c.get("tenant").id, p.userId).revokeSession(p.sessionId, "logout");
+    await hubStub(c.env, c.get("tenant").id, p.userId).revokeSession(p.sessionId, "logout");
     return c.body(null, 204);
   },
 );
@@ -128,7 +135,10 @@ authRoutes.openapi(
     summary: "Change the password; other sessions are signed out",
     middleware: signedIn(),
     request: { body: jsonBody(PasswordChangeSchema) },
-    responses: { 204: { description: "Changed" }, ...problemResponses(400, 401, 403, 429) },
+    responses: {
+      204: { description: "Changed" },
+      ...problemResponses("weak_password", "invalid_credentials", "user_required"),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));

@@ -13,13 +13,14 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from "../../lib/passw
 import { checkPasswordPolicy } from "../../lib/password-policy";
 import { hashRecoveryCode, verifyTotp } from "../../lib/totp";
 import type { ResolvedTenant } from "../context";
-import { userHub } from "../authn";
+
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
 import { rateLimitStore } from "../rate-limit";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
 import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
+import { hubStub } from "../../durable/protocol/stubs";
 
 export interface Client {
   ip: string;
@@ -207,7 +208,7 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
   // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
   const sign = m ? await accessTokenSigner(env, tenant, m[1]!) : undefined;
   const res = m
-    ? await userHub(env, tenant.id, m[1]!).refresh(refreshToken)
+    ? await hubStub(env, tenant.id, m[1]!).refresh(refreshToken)
     : { ok: false as const, reason: "invalid" as const };
   if (!res.ok) {
     const detail =
@@ -244,5 +245,5 @@ export async function changePassword(
   });
   checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);
   await updateUser(db, userId, { passwordHash: await hashPassword(next) });
-  await userHub(env, tenant.id, userId).revokeAll("password_changed", sessionId);
+  await hubStub(env, tenant.id, userId).revokeAll("password_changed", sessionId);
 }

@@ -5,9 +5,10 @@ import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { signToken } from "../../lib/jwt";
 import type { ResolvedTenant } from "../context";
-import { userHub } from "../authn";
+
 import { audienceOf, issuerOf, tenantKeys } from "../keys";
 import { issueDeviceToken } from "./device-trust";
+import { hubStub } from "../../durable/protocol/stubs";
 
 export interface Tokens {
   accessToken: string;
@@ -95,7 +96,7 @@ async function openSession(
   deviceToken: string,
 ): Promise<Tokens> {
   const sessionId = newId();
-  const res = await userHub(env, tenant.id, userId).createSession({
+  const res = await hubStub(env, tenant.id, userId).createSession({
     tenantId: tenant.id,
     userId,
     sessionId,

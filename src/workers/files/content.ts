@@ -58,7 +58,7 @@ contentRoutes.openapi(
         content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
       },
       206: { description: "The requested byte range" },
-      ...problemResponses(403, 404),
+      ...problemResponses("invalid_signature", "url_expired", "file_not_found"),
     },
   }),
   async (c) => {

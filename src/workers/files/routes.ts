@@ -42,7 +42,10 @@ fileRoutes.openapi(
     summary:
       "Upload a file in one request (up to the tenant's limits.maxUploadBytes; see /files/uploads for larger ones)",
     request: { body: { required: true, content: { "multipart/form-data": { schema: UploadFormSchema } } } },
-    responses: { 201: jsonResponse(FileSchema, "The stored file"), ...problemResponses(400, 401, 413, 415) },
+    responses: {
+      201: jsonResponse(FileSchema, "The stored file"),
+      ...problemResponses("bad_request", "empty_file", "user_required", "file_too_large", "unsupported_file_type"),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -62,7 +65,7 @@ fileRoutes.openapi(
     middleware: mw,
     summary: "The caller's own files, newest first",
     request: { query: ListQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(FileSchema), "A page of files"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(pageSchema(FileSchema), "A page of files"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -80,7 +83,7 @@ fileRoutes.openapi(
     middleware: mw,
     summary: "A file's metadata and a fresh signed download URL (own files; avatars of anyone in the tenant)",
     request: { params: FileParamsSchema },
-    responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404) },
+    responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses("user_required", "file_not_found") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -99,7 +102,7 @@ fileRoutes.openapi(
     middleware: mw,
     summary: "Delete one of the caller's files",
     request: { params: FileParamsSchema },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Deleted" }, ...problemResponses("user_required", "file_not_found") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));

@@ -30,7 +30,7 @@ uploadRoutes.openapi(
     request: { body: { required: true, content: { "application/json": { schema: UploadInitSchema } } } },
     responses: {
       201: jsonResponse(UploadSchema, "Upload started; send the parts"),
-      ...problemResponses(400, 401, 413, 415),
+      ...problemResponses("user_required", "file_too_large", "unsupported_file_type"),
     },
   }),
   async (c) => {
@@ -54,7 +54,14 @@ uploadRoutes.openapi(
     },
     responses: {
       200: jsonResponse(PartSchema, "Part stored (a re-sent part replaces the earlier one)"),
-      ...problemResponses(400, 401, 404, 413, 415),
+      ...problemResponses(
+        "invalid_part_number",
+        "part_size_mismatch",
+        "user_required",
+        "upload_not_found",
+        "part_too_large",
+        "unsupported_file_type",
+      ),
     },
   }),
   async (c) => {
@@ -74,7 +81,10 @@ uploadRoutes.openapi(
     middleware: mw,
     summary: "Complete a multipart upload",
     request: { params: UploadParamsSchema },
-    responses: { 201: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404, 409) },
+    responses: {
+      201: jsonResponse(FileSchema, "The file"),
+      ...problemResponses("user_required", "upload_not_found", "upload_incomplete"),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -94,7 +104,7 @@ uploadRoutes.openapi(
     middleware: mw,
     summary: "Abort a multipart upload",
     request: { params: UploadParamsSchema },
-    responses: { 204: { description: "Aborted" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Aborted" }, ...problemResponses("user_required", "upload_not_found") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));

@@ -3,11 +3,12 @@ import { setBlockMirror } from "../../db/tenant/profiles";
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { requireUser, userHub, signedIn } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { peers } from "./graph";
 import { BlockSchema, UserIdParam } from "./schemas";
 import { iso } from "../../lib/time";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Block list: /v1/blocks*. Blocking ends a friendship and pending requests, both ways. */
 export const blockRoutes = createRouter();
@@ -25,14 +26,14 @@ blockRoutes.openapi(
     middleware: mw,
     summary: "Users you blocked",
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(BlockSchema), "Blocked users"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(pageSchema(BlockSchema), "Blocked users"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const tenant = c.get("tenant");
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
     const after = (await pg.after(q.cursor))?.[0];
-    const rows = await userHub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
+    const rows = await hubStub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
     const { page, nextCursor } = await pg.page(rows, q.limit, (b) => [b.userId]);
     const peer = await peers(
       tenantDb(tenant.db),
@@ -53,7 +54,10 @@ for (const method of ["put", "delete"] as const) {
       middleware: mw,
       summary: method === "put" ? "Block a user (idempotent)" : "Unblock a user (idempotent)",
       request: { params: UserIdParam },
-      responses: { 204: { description: "Done" }, ...problemResponses(400, 401, 404) },
+      responses: {
+        204: { description: "Done" },
+        ...problemResponses("cannot_block_self", "user_required", "user_not_found"),
+      },
     }),
     async (c) => {
       const tenant = c.get("tenant");
@@ -65,7 +69,7 @@ for (const method of ["put", "delete"] as const) {
       if (!(await findUserById(db, peer))) throw new AppError("user_not_found", "No such user.");
       // The hub is the source of truth; the tenant DB mirror (for search and profile filters)
       // follows. Both are idempotent, so a failure between them is repaired by retrying.
-      await userHub(c.env, tenant.id, me).setBlock({ tenantId: tenant.id, userId: me }, peer, method === "put");
+      await hubStub(c.env, tenant.id, me).setBlock({ tenantId: tenant.id, userId: me }, peer, method === "put");
       await setBlockMirror(db, me, peer, method === "put");
       return c.body(null, 204);
     },

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { newId } from "../../lib/ids";
-import { requireUser, userHub, signedIn } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import { peers, unwrap } from "./graph";
 import {
@@ -13,6 +13,7 @@ import {
   UserIdParam,
 } from "./schemas";
 import { iso } from "../../lib/time";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Friends and friend groups: /v1/friends*, /v1/friends/groups*. */
 export const friendRoutes = createRouter();
@@ -34,14 +35,14 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Friends, by user id",
     request: { query: PageQuerySchema.extend({ groupId: z.string().max(64).optional() }) },
-    responses: { 200: jsonResponse(pageSchema(FriendSchema), "Friends"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(pageSchema(FriendSchema), "Friends"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const who = me(c);
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
     const after = (await pg.after(q.cursor))?.[0];
-    const rows = await userHub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
+    const rows = await hubStub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
     const { page, nextCursor } = await pg.page(rows, q.limit, (f) => [f.userId]);
     const peer = await peers(
       tenantDb(c.get("tenant").db),
@@ -67,12 +68,15 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Set a friend's remark or group",
     request: { params: UserIdParam, body: jsonBody(FriendPatchSchema) },
-    responses: { 200: jsonResponse(FriendSchema, "The friend"), ...problemResponses(400, 401, 404) },
+    responses: {
+      200: jsonResponse(FriendSchema, "The friend"),
+      ...problemResponses("user_required", "friend_group_not_found", "friend_not_found"),
+    },
   }),
   async (c) => {
     const who = me(c);
     const f = unwrap(
-      await userHub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")),
+      await hubStub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")),
     );
     const peer = await peers(tenantDb(c.get("tenant").db), [f.userId]);
     return c.json({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) }, 200);
@@ -89,11 +93,11 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Remove a friend (both sides)",
     request: { params: UserIdParam },
-    responses: { 204: { description: "Removed" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Removed" }, ...problemResponses("user_required", "friend_not_found") },
   }),
   async (c) => {
     const who = me(c);
-    unwrap(await userHub(c.env, who.tenantId, who.userId).removeFriend(who, c.req.valid("param").userId));
+    unwrap(await hubStub(c.env, who.tenantId, who.userId).removeFriend(who, c.req.valid("param").userId));
     return c.body(null, 204);
   },
 );
@@ -109,12 +113,12 @@ friendRoutes.openapi(
     summary: "Friend groups (at most 100)",
     responses: {
       200: jsonResponse(z.object({ items: z.array(FriendGroupSchema), nextCursor: z.null() }), "Groups"),
-      ...problemResponses(401),
+      ...problemResponses("user_required"),
     },
   }),
   async (c) => {
     const who = me(c);
-    const groups = await userHub(c.env, who.tenantId, who.userId).friendGroups();
+    const groups = await hubStub(c.env, who.tenantId, who.userId).friendGroups();
     return c.json({ items: groups.map((g) => ({ ...g, createdAt: iso(g.createdAt) })), nextCursor: null }, 200);
   },
 );
@@ -129,12 +133,12 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Create a friend group",
     request: { body: jsonBody(FriendGroupWriteSchema) },
-    responses: { 201: jsonResponse(FriendGroupSchema, "Created"), ...problemResponses(400, 401, 409) },
+    responses: { 201: jsonResponse(FriendGroupSchema, "Created"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const who = me(c);
     const g = unwrap(
-      await userHub(c.env, who.tenantId, who.userId).editGroup({
+      await hubStub(c.env, who.tenantId, who.userId).editGroup({
         kind: "create",
         id: newId(),
         name: c.req.valid("json").name,
@@ -154,12 +158,15 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Rename a friend group",
     request: { params: IdParam, body: jsonBody(FriendGroupWriteSchema) },
-    responses: { 200: jsonResponse(FriendGroupSchema, "Renamed"), ...problemResponses(400, 401, 404) },
+    responses: {
+      200: jsonResponse(FriendGroupSchema, "Renamed"),
+      ...problemResponses("user_required", "friend_group_not_found"),
+    },
   }),
   async (c) => {
     const who = me(c);
     const g = unwrap(
-      await userHub(c.env, who.tenantId, who.userId).editGroup({
+      await hubStub(c.env, who.tenantId, who.userId).editGroup({
         kind: "rename",
         id: c.req.valid("param").id,
         name: c.req.valid("json").name,
@@ -179,11 +186,11 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Delete a friend group (its friends become ungrouped)",
     request: { params: IdParam },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Deleted" }, ...problemResponses("user_required", "friend_group_not_found") },
   }),
   async (c) => {
     const who = me(c);
-    unwrap(await userHub(c.env, who.tenantId, who.userId).editGroup({ kind: "delete", id: c.req.valid("param").id }));
+    unwrap(await hubStub(c.env, who.tenantId, who.userId).editGroup({ kind: "delete", id: c.req.valid("param").id }));
     return c.body(null, 204);
   },
 );

@@ -4,11 +4,12 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { requireUser, userHub, signedIn } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { peers, unwrap } from "./graph";
 import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
 import { iso } from "../../lib/time";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Friend requests: /v1/friends/requests*. The graph lives in each user's hub (UserHub). */
 export const friendRequestRoutes = createRouter();
@@ -32,7 +33,16 @@ friendRequestRoutes.openapi(
         z.object({ id: z.string(), status: z.enum(["pending", "accepted"]) }),
         "Sent, or already friends now",
       ),
-      ...problemResponses(400, 401, 403, 404, 409),
+      ...problemResponses(
+        "cannot_befriend_self",
+        "friend_requests_closed",
+        "user_blocked",
+        "user_required",
+        "user_not_found",
+        "already_friends",
+        "friend_limit",
+        "pending_limit",
+      ),
     },
   }),
   async (c) => {
@@ -47,7 +57,7 @@ friendRequestRoutes.openapi(
     if (policy === "nobody") throw new AppError("friend_requests_closed", "This user does not accept friend requests.");
     const l = tenant.config.limits;
     const r = unwrap(
-      await userHub(c.env, tenant.id, me).sendFriendRequest({
+      await hubStub(c.env, tenant.id, me).sendFriendRequest({
         tenantId: tenant.id,
         userId: me,
         to: toUserId,
@@ -74,7 +84,7 @@ friendRequestRoutes.openapi(
     middleware: mw,
     summary: "Pending friend requests, newest first",
     request: { query: PageQuerySchema.extend({ direction: z.enum(["incoming", "outgoing"]).default("incoming") }) },
-    responses: { 200: jsonResponse(pageSchema(FriendRequestSchema), "Requests"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(pageSchema(FriendRequestSchema), "Requests"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const me = requireUser(c.get("principal")).userId;
@@ -82,7 +92,7 @@ friendRequestRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
-    const rows = await userHub(c.env, tenant.id, me).friendRequests(
+    const rows = await hubStub(c.env, tenant.id, me).friendRequests(
       q.direction === "incoming" ? "in" : "out",
       q.limit + 1,
       before,
@@ -127,11 +137,20 @@ for (const [method, path, operationId, summary] of actions) {
       middleware: mw,
       summary,
       request: { params: IdParam },
-      responses: { 204: { description: "Done" }, ...problemResponses(401, 404, 409) },
+      responses: {
+        204: { description: "Done" },
+        ...problemResponses(
+          "user_required",
+          "friend_request_not_found",
+          "friend_request_closed",
+          "friend_limit",
+          "user_not_found",
+        ),
+      },
     }),
     async (c) => {
       const me = { tenantId: c.get("tenant").id, userId: requireUser(c.get("principal")).userId };
-      const hub = userHub(c.env, me.tenantId, me.userId);
+      const hub = hubStub(c.env, me.tenantId, me.userId);
       const id = c.req.valid("param").id;
       if (path.endsWith("accept"))
         unwrap(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));

@@ -19,8 +19,9 @@ function fromHttpException(err: HTTPException): AppError {
   return new AppError(code, err.message || "The request could not be processed.");
 }
 
-/** Renders an AppError as problem+json, with its extra headers. */
+/** Renders an AppError as problem+json, with its extra headers; the request's log line gets its code. */
 export function problemResponse(c: Context<AppEnv>, err: AppError): Response {
+  c.set("logFields", { ...c.get("logFields"), code: err.code });
   const body = JSON.stringify(toProblem(err, c.get("requestId") ?? "unknown"));
   const headers = new Headers({ "content-type": "application/problem+json", ...err.extra.headers });
   return new Response(body, { status: err.status, headers });

@@ -65,7 +65,7 @@ messageArchiveRoutes.openapi(
         z.object({ items: z.array(ArchivedMessageSchema), nextCursor: z.string().nullable() }),
         "Matches",
       ),
-      ...problemResponses(400, 401),
+      ...problemResponses("user_required"),
     },
   }),
   async (c) => {
@@ -98,7 +98,7 @@ messageArchiveRoutes.openapi(
     request: { params: z.object({ id: ConversationId }) },
     responses: {
       200: { description: "NDJSON (application/x-ndjson): one ArchivedMessage per line" },
-      ...problemResponses(400, 401, 403, 404),
+      ...problemResponses("forbidden", "conversation_not_found"),
     },
   }),
   async (c) => {

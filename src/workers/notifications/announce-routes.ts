@@ -40,7 +40,7 @@ announcementRoutes.openapi(
     request: { headers: IdempotencyHeaderSchema, body: jsonBody(AnnouncementInputSchema) },
     responses: {
       202: jsonResponse(AnnouncementSchema, "Accepted: inbox entries follow within seconds"),
-      ...problemResponses(400, 401, 403, 404, 409, 413, 422),
+      ...problemResponses("unknown_role", "forbidden"),
     },
   }),
   async (c) => {
@@ -93,7 +93,7 @@ announcementRoutes.openapi(
     request: { query: PageQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(AnnouncementSchema), "A page of announcements"),
-      ...problemResponses(400, 401, 403),
+      ...problemResponses("forbidden"),
     },
   }),
   async (c) => {

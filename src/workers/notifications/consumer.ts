@@ -12,13 +12,14 @@ import {
 } from "../../db/tenant/notifications";
 import { applyOnceReturning } from "../../db/tenant/processed";
 import { newId } from "../../lib/ids";
-import { userHub } from "../authn";
+
 import type { ResolvedTenant } from "../context";
 import type { CloudEvent, Consumer } from "../queues";
 import { announcementConsumer, adminNoticeDrafts } from "./announce";
 import { draftsFor, type Draft } from "./compose";
 import { pushProvider } from "./push";
 import { notificationView } from "./view";
+import { hubStub } from "../../durable/protocol/stubs";
 
 export const CONSUMER = "notifications";
 
@@ -35,7 +36,7 @@ async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draf
   const muted = await mutedTypesOf(db, [...new Set(drafts.map((d) => d.userId))]);
   const wanted = drafts.filter((d) => !muted.get(d.userId)?.includes(d.type));
   const online = await Promise.all(
-    wanted.map((d) => (d.onlyIfOffline ? userHub(env, tenant.id, d.userId).connectedDevices() : Promise.resolve(0))),
+    wanted.map((d) => (d.onlyIfOffline ? hubStub(env, tenant.id, d.userId).connectedDevices() : Promise.resolve(0))),
   );
   return wanted.filter((_, i) => online[i] === 0);
 }
@@ -51,7 +52,7 @@ export async function announce(env: Env, tenant: ResolvedTenant, db: TenantDb, r
     rows.map(async (row) => {
       const view = notificationView(row);
       const unread = await unreadCount(db, row.userId);
-      const live = await userHub(env, tenant.id, row.userId).deliver(
+      const live = await hubStub(env, tenant.id, row.userId).deliver(
         JSON.stringify({ type: "notification", notification: view, unreadCount: unread }),
       );
       if (live > 0) return void via.realtime.push(row.id);

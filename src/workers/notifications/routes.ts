@@ -11,7 +11,7 @@ import {
   unreadCount,
 } from "../../db/tenant/notifications";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn, userHub } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import type { AppEnv } from "../context";
 import { createRouter, jsonBody, jsonResponse, problemResponses, pagerFor } from "../http";
 import {
@@ -22,6 +22,7 @@ import {
   PreferencesSchema,
 } from "./schemas";
 import { notificationView } from "./view";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** The signed-in user's inbox: /v1/notifications*. */
 export const notificationRoutes = createRouter();
@@ -36,7 +37,7 @@ const me = (c: Context<AppEnv>) => ({
 
 /** Tells the user's other devices that the badge changed (read state is per user, not per device). */
 async function badgeChanged(c: Context<AppEnv>, userId: string, unread: number, ids: string[] | "all"): Promise<void> {
-  await userHub(c.env, c.get("tenant").id, userId)
+  await hubStub(c.env, c.get("tenant").id, userId)
     .deliver(JSON.stringify({ type: "notifications_read", ids, unreadCount: unread }))
     .catch(() => 0);
 }
@@ -51,7 +52,10 @@ notificationRoutes.openapi(
     middleware: mw,
     summary: "The inbox, most recent activity first, with the unread count",
     request: { query: NotificationQuerySchema },
-    responses: { 200: jsonResponse(NotificationPageSchema, "A page of notifications"), ...problemResponses(400, 401) },
+    responses: {
+      200: jsonResponse(NotificationPageSchema, "A page of notifications"),
+      ...problemResponses("user_required"),
+    },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -76,7 +80,10 @@ notificationRoutes.openapi(
     security,
     middleware: mw,
     summary: "The number of unread notifications (the badge)",
-    responses: { 200: jsonResponse(z.object({ count: z.number().int() }), "Unread count"), ...problemResponses(401) },
+    responses: {
+      200: jsonResponse(z.object({ count: z.number().int() }), "Unread count"),
+      ...problemResponses("user_required"),
+    },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -95,7 +102,7 @@ notificationRoutes.openapi(
     summary: "Mark every notification read",
     responses: {
       200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many changed"),
-      ...problemResponses(401),
+      ...problemResponses("user_required"),
     },
   }),
   async (c) => {
@@ -116,7 +123,10 @@ notificationRoutes.openapi(
     middleware: mw,
     summary: "Mark one notification read (idempotent)",
     request: { params: NotificationIdParamSchema },
-    responses: { 200: jsonResponse(NotificationSchema, "The notification"), ...problemResponses(401, 404) },
+    responses: {
+      200: jsonResponse(NotificationSchema, "The notification"),
+      ...problemResponses("user_required", "notification_not_found"),
+    },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -137,7 +147,7 @@ notificationRoutes.openapi(
     middleware: mw,
     summary: "Delete a notification",
     request: { params: NotificationIdParamSchema },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 404) },
+    responses: { 204: { description: "Deleted" }, ...problemResponses("user_required", "notification_not_found") },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -155,7 +165,7 @@ notificationRoutes.openapi(
     security,
     middleware: mw,
     summary: "Muted notification types",
-    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(401) },
+    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const { userId, db } = me(c);
@@ -173,7 +183,7 @@ notificationRoutes.openapi(
     middleware: mw,
     summary: "Replace the muted notification types",
     request: { body: jsonBody(PreferencesSchema) },
-    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(PreferencesSchema, "Preferences"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const { userId, db } = me(c);

@@ -30,7 +30,10 @@ attachmentRoutes.openapi(
     summary:
       "A file sent in the conversation, for its members: metadata and a fresh signed download URL (same shape as GET /v1/files/{id})",
     request: { params: AttachmentParam },
-    responses: { 200: jsonResponse(FileSchema, "The file"), ...problemResponses(401, 404) },
+    responses: {
+      200: jsonResponse(FileSchema, "The file"),
+      ...problemResponses("user_required", "conversation_not_found", "file_not_found"),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");

@@ -5,12 +5,13 @@ import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
 import { isErrorCode } from "../../lib/error-codes";
 import { AppError } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
-import { requireUser, signedIn, userHub, verifyAccessToken } from "../authn";
+import { requireUser, signedIn, verifyAccessToken } from "../authn";
 import type { ResolvedTenant } from "../context";
 import { createRouter, jsonResponse, problemResponses } from "../http";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
 import { rateLimit } from "../rate-limit";
 import { TicketSchema } from "./schemas";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** WebSocket tickets live this long, and are spent on first use. */
 export const TICKET_TTL_SECONDS = 30;
@@ -27,7 +28,10 @@ realtimeRoutes.openapi(
     security: [{ bearer: [] }],
     middleware: signedIn(),
     summary: "A one-time, 30-second ticket to open a WebSocket from a browser (GET /v1/realtime?ticket=…)",
-    responses: { 201: jsonResponse(TicketSchema, "The ticket"), ...problemResponses(401, 403) },
+    responses: {
+      201: jsonResponse(TicketSchema, "The ticket"),
+      ...problemResponses("upgrade_required", "user_required"),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");
@@ -99,7 +103,7 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
     headers.set(HUB_HEADERS.ticketId, claims.jti);
     headers.set(HUB_HEADERS.ticketExp, String(claims.exp * 1000 + 60_000));
   }
-  const res = await userHub(c.env, tenant.id, claims.sub).fetch(
+  const res = await hubStub(c.env, tenant.id, claims.sub).fetch(
     new Request("https://hub.internal/connect", { headers }),
   );
   if (res.status !== 101 || !res.webSocket) {

@@ -7,8 +7,9 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
-import { conversationJson, conversationOf, createConversation, memberConversation, unwrap } from "./service";
+import { conversationJson, createConversation, memberConversation, unwrap } from "./service";
 import { conversationsOf } from "./store";
+import { conversationStub } from "../../durable/protocol/stubs";
 
 /** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts, attachments in attachments.ts. */
 export const conversationRoutes = createRouter();
@@ -30,7 +31,7 @@ conversationRoutes.openapi(
     responses: {
       200: jsonResponse(ConversationSchema, "The existing direct conversation"),
       201: jsonResponse(ConversationSchema, "Created"),
-      ...problemResponses(400, 401, 403, 404, 422),
+      ...problemResponses("cannot_message_self", "not_friends", "user_required", "user_not_found", "group_too_large"),
     },
   }),
   async (c) => {
@@ -50,7 +51,10 @@ conversationRoutes.openapi(
     middleware: mw,
     summary: "The caller's conversations (newest joined first) with last message and unread count",
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(ConversationSchema), "Conversations"), ...problemResponses(400, 401) },
+    responses: {
+      200: jsonResponse(pageSchema(ConversationSchema), "Conversations"),
+      ...problemResponses("user_required"),
+    },
   }),
   async (c) => {
     const { tenant, userId } = me(c);
@@ -62,7 +66,7 @@ conversationRoutes.openapi(
     // One call per conversation on the page, in parallel; one the user has left is skipped.
     const summaries = await Promise.all(
       page.map(
-        async (r) => (await conversationOf(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>,
+        async (r) => (await conversationStub(c.env, tenant.id, r.id).get(userId)) as ConvResult<ConversationSummary>,
       ),
     );
     return c.json(
@@ -85,7 +89,10 @@ conversationRoutes.openapi(
     middleware: mw,
     summary: "A conversation the caller is a member of",
     request: { params: ConversationParam },
-    responses: { 200: jsonResponse(ConversationSchema, "The conversation"), ...problemResponses(401, 404) },
+    responses: {
+      200: jsonResponse(ConversationSchema, "The conversation"),
+      ...problemResponses("user_required", "conversation_not_found"),
+    },
   }),
   async (c) => {
     const { tenant, userId } = me(c);

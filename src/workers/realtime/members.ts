@@ -46,7 +46,14 @@ memberRoutes.openapi(
     request: { params: ConversationParam, body: jsonBody(MembersAddSchema) },
     responses: {
       200: jsonResponse(ConversationSchema, "The group now"),
-      ...problemResponses(400, 401, 403, 404, 409, 422),
+      ...problemResponses(
+        "insufficient_role",
+        "user_required",
+        "conversation_not_found",
+        "user_not_found",
+        "not_a_group",
+        "group_too_large",
+      ),
     },
   }),
   async (c) => {
@@ -90,7 +97,16 @@ memberRoutes.openapi(
     summary:
       "Remove a member (owner: every member; admins: plain members), or leave with `me` (an owner's group passes to the oldest admin, else the oldest member)",
     request: { params: MemberParam },
-    responses: { 204: { description: "Removed" }, ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      204: { description: "Removed" },
+      ...problemResponses(
+        "insufficient_role",
+        "user_required",
+        "conversation_not_found",
+        "member_not_found",
+        "not_a_group",
+      ),
+    },
   }),
   async (c) => {
     const { id, userId: who } = c.req.valid("param");
@@ -117,7 +133,7 @@ memberRoutes.openapi(
     request: { params: MemberParam, body: jsonBody(MemberPatchSchema) },
     responses: {
       200: jsonResponse(ConversationSchema, "The conversation now"),
-      ...problemResponses(400, 401, 403, 404, 409),
+      ...problemResponses("insufficient_role", "not_yourself", "conversation_not_found", "owner_must_transfer"),
     },
   }),
   async (c) => {
@@ -148,7 +164,10 @@ memberRoutes.openapi(
     middleware: mw,
     summary: "Rename a group (owner/admins)",
     request: { params: ConversationParam, body: jsonBody(ConversationPatchSchema) },
-    responses: { 200: jsonResponse(ConversationSchema, "The group now"), ...problemResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(ConversationSchema, "The group now"),
+      ...problemResponses("insufficient_role", "user_required", "conversation_not_found", "not_a_group"),
+    },
   }),
   async (c) => {
     const t = await target(c, c.req.valid("param").id);

@@ -46,7 +46,16 @@ messageRoutes.openapi(
     responses: {
       200: jsonResponse(MessageSchema, "A retry: the message stored earlier"),
       201: jsonResponse(MessageSchema, "Stored and delivered"),
-      ...problemResponses(400, 401, 403, 404, 422),
+      ...problemResponses(
+        "not_friends",
+        "user_blocked",
+        "user_required",
+        "conversation_not_found",
+        "file_not_found",
+        "file_not_ready",
+        "message_blocked",
+        "not_file_owner",
+      ),
     },
   }),
   async (c) => {
@@ -70,7 +79,7 @@ messageRoutes.openapi(
     request: { params: ConversationParam, query: HistoryQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(MessageSchema), "Messages, ascending seq"),
-      ...problemResponses(400, 401, 404),
+      ...problemResponses("user_required", "conversation_not_found"),
     },
   }),
   async (c) => {
@@ -93,7 +102,10 @@ messageRoutes.openapi(
     middleware: mw,
     summary: "Move the caller's read cursor forward (unread counts follow; members' devices get a read frame)",
     request: { params: ConversationParam, body: jsonBody(ReadSchema) },
-    responses: { 200: jsonResponse(ReadSchema, "The read cursor now"), ...problemResponses(400, 401, 404) },
+    responses: {
+      200: jsonResponse(ReadSchema, "The read cursor now"),
+      ...problemResponses("user_required", "conversation_not_found"),
+    },
   }),
   async (c) => {
     const { stub, userId } = await target(c, c.req.valid("param").id);
@@ -114,7 +126,15 @@ messageRoutes.openapi(
     request: { params: MessageParam, body: jsonBody(MessageEditSchema) },
     responses: {
       200: jsonResponse(MessageChangeSchema, "The message as history now shows it, and the event"),
-      ...problemResponses(400, 401, 403, 404, 409, 422),
+      ...problemResponses(
+        "not_message_sender",
+        "user_required",
+        "conversation_not_found",
+        "message_not_found",
+        "edit_window_expired",
+        "message_recalled",
+        "message_blocked",
+      ),
     },
   }),
   async (c) => {
@@ -137,7 +157,14 @@ messageRoutes.openapi(
     request: { params: MessageParam },
     responses: {
       200: jsonResponse(MessageChangeSchema, "The recalled message (body null) and the event"),
-      ...problemResponses(401, 403, 404, 409),
+      ...problemResponses(
+        "not_message_sender",
+        "user_required",
+        "conversation_not_found",
+        "message_not_found",
+        "message_recalled",
+        "recall_window_expired",
+      ),
     },
   }),
   async (c) => {

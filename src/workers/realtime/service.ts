@@ -4,18 +4,15 @@ import { listedConversations } from "../../db/tenant/conversation-members";
 import { users } from "../../db/tenant/schema";
 import type { Conversation, ConversationSummary, ConvResult } from "../../durable/conversation";
 import { directRefusal } from "../../durable/conversation/direct";
-import { doName } from "../../durable/names";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { userHub } from "../authn";
+
 import type { ResolvedTenant } from "../context";
 import { indexConversation } from "./store";
+import { conversationStub, hubStub } from "../../durable/protocol/stubs";
 
 /** A conversation's Durable Object; the name carries the tenant, so ids never cross tenants. */
-export function conversationOf(env: Env, tenantId: string, id: string): DurableObjectStub<Conversation> {
-  return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
-}
 
 const noConversation = () => new AppError("conversation_not_found", "No such conversation.");
 
@@ -33,7 +30,7 @@ export async function memberConversation(
   id: string,
 ): Promise<DurableObjectStub<Conversation>> {
   if (!(await listedConversations(tenantDb(tenant.db), userId, [id])).has(id)) throw noConversation();
-  return conversationOf(env, tenant.id, id);
+  return conversationStub(env, tenant.id, id);
 }
 
 /** The value of a conversation call, or its refusal as the API's error (the same code a socket gets). */
@@ -84,7 +81,7 @@ export async function requireUnblocked(
   peers: string[],
   strangersAllowed = true,
 ): Promise<void> {
-  const hub = userHub(env, tenant.id, me);
+  const hub = hubStub(env, tenant.id, me);
   const refusals = (await Promise.all(peers.map((p) => hub.relation(p)))).map((r) =>
     directRefusal(r, strangersAllowed),
   );
@@ -124,7 +121,7 @@ export async function createConversation(
     await requireUnblocked(env, tenant, me, others);
     id = `g_${newId(now)}`;
   }
-  const stub = conversationOf(env, tenant.id, id);
+  const stub = conversationStub(env, tenant.id, id);
   const { created } = await stub.create({
     tenantId: tenant.id,
     id,

@@ -37,7 +37,7 @@ usageRoutes.openapi(
     security,
     summary: "Usage of every tenant over a range of UTC days, newest tenants first",
     request: { query: UsageQuerySchema },
-    responses: { 200: jsonResponse(UsagePageSchema, "A page of tenants' usage"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(UsagePageSchema, "A page of tenants' usage"), ...problemResponses("invalid_range") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -82,7 +82,7 @@ usageRoutes.openapi(
     request: { params: SlugParamSchema, query: TenantUsageQuerySchema },
     responses: {
       200: jsonResponse(TenantUsageReportSchema, "The tenant's statistics"),
-      ...problemResponses(400, 401, 404),
+      ...problemResponses("invalid_range", "tenant_not_found"),
     },
   }),
   async (c) => {

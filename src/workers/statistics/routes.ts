@@ -18,7 +18,10 @@ statsRoutes.openapi(
     middleware: withPermission("stats:read"),
     summary: "Usage statistics: a series per day, ISO week or month (UTC), totals, and levels as of `to`",
     request: { query: StatsQuerySchema },
-    responses: { 200: jsonResponse(StatsReportSchema, "Statistics"), ...problemResponses(400, 401, 403) },
+    responses: {
+      200: jsonResponse(StatsReportSchema, "Statistics"),
+      ...problemResponses("invalid_range", "forbidden"),
+    },
   }),
   async (c) => c.json(await statsReport(tenantDb(c.get("tenant").db), resolveRange(c.req.valid("query"))), 200),
 );

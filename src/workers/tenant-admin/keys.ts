@@ -41,7 +41,7 @@ adminKeyRoutes.openapi(
     summary: "List live API keys (never their secrets)",
     middleware: mw("api-keys:read"),
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(ApiKeySchema), "API keys"), ...problemResponses(400, 401, 403) },
+    responses: { 200: jsonResponse(pageSchema(ApiKeySchema), "API keys"), ...problemResponses("forbidden") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -66,7 +66,10 @@ adminKeyRoutes.openapi(
     summary: "Create an API key scoped to permissions; the key is shown once",
     middleware: mw("api-keys:write"),
     request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
-    responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403) },
+    responses: {
+      201: jsonResponse(CreatedApiKeySchema, "Created"),
+      ...problemResponses("forbidden", "privilege_escalation"),
+    },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -102,7 +105,10 @@ adminKeyRoutes.openapi(
     summary: "Revoke an API key (immediately); needs a rank above the key's creator's",
     middleware: mw("api-keys:write"),
     request: { params: IdParamSchema },
-    responses: { 204: { description: "Revoked" }, ...problemResponses(401, 403, 404) },
+    responses: {
+      204: { description: "Revoked" },
+      ...problemResponses("forbidden", "rank_too_low", "api_key_not_found"),
+    },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
@@ -127,7 +133,7 @@ adminKeyRoutes.openapi(
     security,
     summary: "Start signing with a new key; the old one verifies until its tokens expire",
     middleware: mw("signing-keys:rotate"),
-    responses: { 200: jsonResponse(z.object({ kid: z.string() }), "The new key id"), ...problemResponses(401, 403) },
+    responses: { 200: jsonResponse(z.object({ kid: z.string() }), "The new key id"), ...problemResponses("forbidden") },
   }),
   async (c) => {
     const tenant = c.get("tenant");

@@ -27,7 +27,7 @@ adminRoleRoutes.openapi(
     summary: "List roles by name",
     middleware: mw("roles:read"),
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(RoleSchema), "Roles"), ...problemResponses(400, 401, 403) },
+    responses: { 200: jsonResponse(pageSchema(RoleSchema), "Roles"), ...problemResponses("forbidden") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -51,7 +51,10 @@ adminRoleRoutes.openapi(
     summary: "Create a custom role",
     middleware: mw("roles:write"),
     request: { body: jsonBody(CreateRoleSchema) },
-    responses: { 201: jsonResponse(RoleSchema, "Created"), ...problemResponses(400, 401, 403, 409) },
+    responses: {
+      201: jsonResponse(RoleSchema, "Created"),
+      ...problemResponses("forbidden", "privilege_escalation", "rank_too_low", "role_exists"),
+    },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -89,7 +92,10 @@ adminRoleRoutes.openapi(
     summary: "Rename a role or change its permissions (applies on the next request)",
     middleware: mw("roles:write"),
     request: { params: IdParamSchema, body: jsonBody(UpdateRoleSchema) },
-    responses: { 200: jsonResponse(RoleSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(RoleSchema, "Updated"),
+      ...problemResponses("forbidden", "privilege_escalation", "rank_too_low", "role_not_found", "system_role"),
+    },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);
@@ -131,7 +137,10 @@ adminRoleRoutes.openapi(
     summary: "Delete a custom role (its holders lose it)",
     middleware: mw("roles:write"),
     request: { params: IdParamSchema },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      204: { description: "Deleted" },
+      ...problemResponses("forbidden", "rank_too_low", "role_not_found", "system_role"),
+    },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);

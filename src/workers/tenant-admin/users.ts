@@ -8,12 +8,13 @@ import { findRolesByName } from "../../db/tenant/roles";
 import { eraseProfile } from "../../db/tenant/profiles";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
-import { userHub, withPermission } from "../authn";
+import { withPermission } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
 import { assertOutranks, assertRanksBelow, rankOf } from "./ranks";
 import { assertGrantable, targetUser, userView } from "./service";
 import { eq } from "drizzle-orm";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Tenant administration of users: /v1/admin/users*. */
 export const adminUserRoutes = createRouter();
@@ -43,7 +44,7 @@ adminUserRoutes.openapi(
     summary: "Search users by email, username or id",
     middleware: mw("users:read"),
     request: { query: PageQuerySchema.extend({ q: z.string().max(100).optional() }) },
-    responses: { 200: jsonResponse(pageSchema(AdminUserSchema), "Users"), ...problemResponses(400, 401, 403) },
+    responses: { 200: jsonResponse(pageSchema(AdminUserSchema), "Users"), ...problemResponses("forbidden") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -70,7 +71,10 @@ const statusRoute = (action: "suspend" | "resume") =>
     middleware: mw("users:suspend"),
     summary: action === "suspend" ? "Suspend a user: every session ends now" : "Resume a suspended user",
     request: { params: IdParamSchema },
-    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(AdminUserSchema, "The user"),
+      ...problemResponses("forbidden", "rank_too_low", "user_not_found", "cannot_suspend_self"),
+    },
   });
 
 for (const action of ["suspend", "resume"] as const) {
@@ -95,7 +99,7 @@ for (const action of ["suspend", "resume"] as const) {
       ]),
     );
     // The hub mirrors the status: the user's live sessions fail on their very next request.
-    await userHub(c.env, tenant.id, user.id).setStatus(status);
+    await hubStub(c.env, tenant.id, user.id).setStatus(status);
     return c.json(userView({ ...user, status }, roles), 200);
   });
 }
@@ -112,7 +116,7 @@ adminUserRoutes.openapi(
     request: { params: IdParamSchema },
     responses: {
       200: jsonResponse(z.object({ revoked: z.number().int() }), "Sessions ended"),
-      ...problemResponses(401, 403, 404),
+      ...problemResponses("forbidden", "rank_too_low", "user_not_found"),
     },
   }),
   async (c) => {
@@ -120,7 +124,7 @@ adminUserRoutes.openapi(
     const db = tenantDb(tenant.db);
     const user = await targetUser(db, c.req.valid("param").id);
     await assertOutranks(db, c.get("principal"), user.id);
-    return c.json({ revoked: await userHub(c.env, tenant.id, user.id).revokeAll("force_logout") }, 200);
+    return c.json({ revoked: await hubStub(c.env, tenant.id, user.id).revokeAll("force_logout") }, 200);
   },
 );
 
@@ -134,7 +138,10 @@ adminUserRoutes.openapi(
     summary: "Delete a user: identifiers and secrets erased, sessions ended",
     middleware: mw("users:delete"),
     request: { params: IdParamSchema },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409) },
+    responses: {
+      204: { description: "Deleted" },
+      ...problemResponses("forbidden", "rank_too_low", "user_not_found", "last_owner"),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");
@@ -160,7 +167,7 @@ adminUserRoutes.openapi(
     );
     await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
     await eraseProfile(db, user.id);
-    await userHub(c.env, tenant.id, user.id).setStatus("deleted");
+    await hubStub(c.env, tenant.id, user.id).setStatus("deleted");
     return c.body(null, 204);
   },
 );
@@ -178,7 +185,17 @@ adminUserRoutes.openapi(
       params: IdParamSchema,
       body: { required: true, content: { "application/json": { schema: SetRolesSchema } } },
     },
-    responses: { 200: jsonResponse(AdminUserSchema, "The user"), ...problemResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: jsonResponse(AdminUserSchema, "The user"),
+      ...problemResponses(
+        "unknown_role",
+        "forbidden",
+        "privilege_escalation",
+        "rank_too_low",
+        "user_not_found",
+        "last_owner",
+      ),
+    },
   }),
   async (c) => {
     const db = tenantDb(c.get("tenant").db);

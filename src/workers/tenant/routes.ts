@@ -19,7 +19,7 @@ tenantRoutes.openapi(
     summary: "Public bootstrap info for client apps (name, features, sign-in options)",
     description:
       "Read from the tenant's own database. Address the tenant by host (<slug>.<base domain>) or the X-Tenant header.",
-    responses: { 200: jsonResponse(TenantInfoSchema, "Tenant info"), ...problemResponses(403, 404) },
+    responses: { 200: jsonResponse(TenantInfoSchema, "Tenant info"), ...problemResponses("tenant_not_ready") },
   }),
   async (c) => {
     const tenant = c.get("tenant");
@@ -42,7 +42,7 @@ tenantRoutes.openapi(
     security: [],
     tags: ["Tenant"],
     summary: "Server time, for client clock-skew correction (TOTP, message timestamps)",
-    responses: { 200: jsonResponse(TimeSchema, "Server time"), ...problemResponses(403, 404) },
+    responses: { 200: jsonResponse(TimeSchema, "Server time") },
   }),
   (c) => c.json({ now: Date.now() }, 200),
 );

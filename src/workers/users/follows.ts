@@ -28,7 +28,7 @@ for (const method of ["put", "delete"] as const) {
       request: { params: UserIdParamSchema },
       responses: {
         200: jsonResponse(z.object({ following: z.boolean() }), "State after the call"),
-        ...problemResponses(400, 401, 404),
+        ...problemResponses("cannot_follow_self", "user_required", "user_not_found"),
       },
     }),
     async (c) => {
@@ -61,7 +61,10 @@ for (const side of ["followers", "following"] as const) {
       middleware: mw,
       summary: side === "followers" ? "Who follows this user, newest first" : "Whom this user follows, newest first",
       request: { params: UserIdParamSchema, query: PageQuerySchema },
-      responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Users"), ...problemResponses(400, 401, 404) },
+      responses: {
+        200: jsonResponse(pageSchema(PublicUserSchema), "Users"),
+        ...problemResponses("user_required", "user_not_found"),
+      },
     }),
     async (c) => {
       const me = requireUser(c.get("principal")).userId;

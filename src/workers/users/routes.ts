@@ -13,7 +13,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
-import { requireUser, userHub, signedIn } from "../authn";
+import { requireUser, signedIn } from "../authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
 import {
   ProfilePatchSchema,
@@ -23,6 +23,7 @@ import {
   UserIdParamSchema,
 } from "./schemas";
 import { ownProfile, presenceView, publicUser } from "./views";
+import { hubStub } from "../../durable/protocol/stubs";
 
 /** Profiles, settings, user lookup and search: /v1/me (PATCH), /v1/me/settings, /v1/users*. */
 export const userRoutes = createRouter();
@@ -43,7 +44,7 @@ userRoutes.openapi(
     request: { body: jsonBody(ProfilePatchSchema) },
     responses: {
       200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"),
-      ...problemResponses(400, 401, 403),
+      ...problemResponses("invalid_avatar", "user_required"),
     },
   }),
   async (c) => {
@@ -74,7 +75,7 @@ userRoutes.openapi(
     security,
     summary: "Privacy and notification settings",
     middleware: mw,
-    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(401) },
+    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses("user_required") },
   }),
   async (c) => c.json(await settingsOf(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId), 200),
 );
@@ -89,13 +90,13 @@ userRoutes.openapi(
     summary: "Change settings; omitted fields keep their values",
     middleware: mw,
     request: { body: jsonBody(SettingsPatchSchema) },
-    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
     const settings = await updateSettings(tenantDb(c.get("tenant").db), p.userId, c.req.valid("json"));
     // The hub fans out presence per this setting: tell it now, not at the next connection.
-    await userHub(c.env, c.get("tenant").id, p.userId).setPresencePrivacy(settings.privacy.presence);
+    await hubStub(c.env, c.get("tenant").id, p.userId).setPresencePrivacy(settings.privacy.presence);
     return c.json(settings, 200);
   },
 );
@@ -110,7 +111,10 @@ userRoutes.openapi(
     summary: "A user's public profile (404 if they blocked you, as for no user)",
     middleware: mw,
     request: { params: UserIdParamSchema },
-    responses: { 200: jsonResponse(PublicUserSchema, "The user"), ...problemResponses(401, 404) },
+    responses: {
+      200: jsonResponse(PublicUserSchema, "The user"),
+      ...problemResponses("user_required", "user_not_found"),
+    },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
@@ -126,7 +130,7 @@ userRoutes.openapi(
       throw notFound();
     const [counts, settings] = await Promise.all([followCounts(db, id), settingsOf(db, id)]);
     // The target's hub applies its privacy (from the tenant DB) and the friend/block relation.
-    const presence = await userHub(c.env, c.get("tenant").id, id).presenceFor(p.userId, settings.privacy.presence);
+    const presence = await hubStub(c.env, c.get("tenant").id, id).presenceFor(p.userId, settings.privacy.presence);
     return c.json({ ...publicUser(user, profile, counts), presence: presenceView(presence) }, 200);
   },
 );
@@ -141,7 +145,7 @@ userRoutes.openapi(
     summary: "Search users by username or nickname (substring; CJK included)",
     middleware: mw,
     request: { query: PageQuerySchema.extend({ q: z.string().trim().min(1).max(64) }) },
-    responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Matches"), ...problemResponses(400, 401) },
+    responses: { 200: jsonResponse(pageSchema(PublicUserSchema), "Matches"), ...problemResponses("user_required") },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));

@@ -28,7 +28,10 @@ webhookDeliveryRoutes.openapi(
     summary: "List an endpoint's deliveries, newest first",
     middleware: withPermission("webhooks:read"),
     request: { params: EndpointParamSchema, query: DeliveryQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(DeliverySchema), "Deliveries"), ...problemResponses(400, 401, 403, 404) },
+    responses: {
+      200: jsonResponse(pageSchema(DeliverySchema), "Deliveries"),
+      ...problemResponses("forbidden", "webhook_endpoint_not_found"),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -56,7 +59,10 @@ webhookDeliveryRoutes.openapi(
     summary: "A delivery with its body and every attempt",
     middleware: withPermission("webhooks:read"),
     request: { params: DeliveryParamSchema },
-    responses: { 200: jsonResponse(DeliveryDetailSchema, "The delivery"), ...problemResponses(401, 403, 404) },
+    responses: {
+      200: jsonResponse(DeliveryDetailSchema, "The delivery"),
+      ...problemResponses("forbidden", "webhook_delivery_not_found"),
+    },
   }),
   async (c) => {
     const { id, deliveryId } = c.req.valid("param");
@@ -79,7 +85,12 @@ webhookDeliveryRoutes.openapi(
     request: { params: DeliveryParamSchema },
     responses: {
       200: jsonResponse(DeliveryDetailSchema, "The delivery after the attempt"),
-      ...problemResponses(401, 403, 404, 409),
+      ...problemResponses(
+        "forbidden",
+        "webhook_delivery_not_found",
+        "webhook_endpoint_not_found",
+        "webhook_endpoint_disabled",
+      ),
     },
   }),
   async (c) => {
@@ -101,7 +112,7 @@ webhookDeliveryRoutes.openapi(
     request: { params: EndpointParamSchema },
     responses: {
       200: jsonResponse(DeliveryDetailSchema, "The test delivery after its first attempt"),
-      ...problemResponses(401, 403, 404),
+      ...problemResponses("forbidden", "webhook_endpoint_not_found"),
     },
   }),
   async (c) => {

@@ -32,7 +32,7 @@ webhookRoutes.openapi(
     summary: "List webhook endpoints, newest first",
     middleware: withPermission("webhooks:read"),
     request: { query: PageQuerySchema },
-    responses: { 200: jsonResponse(pageSchema(EndpointSchema), "Endpoints"), ...problemResponses(400, 401, 403) },
+    responses: { 200: jsonResponse(pageSchema(EndpointSchema), "Endpoints"), ...problemResponses("forbidden") },
   }),
   async (c) => {
     const q = c.req.valid("query");
@@ -58,7 +58,10 @@ webhookRoutes.openapi(
     summary: "Subscribe a URL to event types; the signing secret is shown once",
     middleware: withPermission("webhooks:write"),
     request: { body: jsonBody(CreateEndpointSchema) },
-    responses: { 201: jsonResponse(CreatedEndpointSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413) },
+    responses: {
+      201: jsonResponse(CreatedEndpointSchema, "Created"),
+      ...problemResponses("webhook_url_not_allowed", "forbidden", "webhook_endpoint_limit"),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");
@@ -76,7 +79,10 @@ webhookRoutes.openapi(
     summary: "A webhook endpoint (never its secret)",
     middleware: withPermission("webhooks:read"),
     request: { params: EndpointParamSchema },
-    responses: { 200: jsonResponse(EndpointSchema, "The endpoint"), ...problemResponses(401, 403, 404) },
+    responses: {
+      200: jsonResponse(EndpointSchema, "The endpoint"),
+      ...problemResponses("forbidden", "webhook_endpoint_not_found"),
+    },
   }),
   async (c) => c.json((await loadEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id)).view, 200),
 );
@@ -91,7 +97,10 @@ webhookRoutes.openapi(
     summary: "Change the URL, event types, description, attempts; disable, or enable again (clears the failure run)",
     middleware: withPermission("webhooks:write"),
     request: { params: EndpointParamSchema, body: jsonBody(UpdateEndpointSchema) },
-    responses: { 200: jsonResponse(EndpointSchema, "The endpoint"), ...problemResponses(400, 401, 403, 404, 413) },
+    responses: {
+      200: jsonResponse(EndpointSchema, "The endpoint"),
+      ...problemResponses("webhook_url_not_allowed", "forbidden", "webhook_endpoint_not_found"),
+    },
   }),
   async (c) =>
     c.json(await patchEndpoint(c.env, tenantDb(c.get("tenant").db), c.req.valid("param").id, c.req.valid("json")), 200),
@@ -107,7 +116,7 @@ webhookRoutes.openapi(
     summary: "Delete an endpoint with its secrets and deliveries",
     middleware: withPermission("webhooks:write"),
     request: { params: EndpointParamSchema },
-    responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404) },
+    responses: { 204: { description: "Deleted" }, ...problemResponses("forbidden", "webhook_endpoint_not_found") },
   }),
   async (c) => {
     if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id)))
@@ -130,7 +139,10 @@ webhookRoutes.openapi(
       params: EndpointParamSchema,
       body: { required: false, content: { "application/json": { schema: RotateSecretSchema } } },
     },
-    responses: { 200: jsonResponse(RotatedSecretSchema, "The new secret"), ...problemResponses(400, 401, 403, 404) },
+    responses: {
+      200: jsonResponse(RotatedSecretSchema, "The new secret"),
+      ...problemResponses("forbidden", "webhook_endpoint_not_found"),
+    },
   }),
   async (c) => {
     const tenant = c.get("tenant");

@@ -6,6 +6,7 @@ export type FailureKind =
   | "not problem+json"
   | "2xx for invalid or unauthorised input"
   | "unexpected status"
+  | "undocumented problem"
   | "threw";
 
 /** An answer as the oracle sees it. */

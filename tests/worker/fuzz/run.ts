@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { assertDocumentedProblem } from "../documented-problems";
 import fc from "fast-check";
 import { planOf } from "./build";
 import { caseArb, sweepArbs, type Case } from "./cases";
@@ -86,6 +87,16 @@ export async function fuzzOperation(
     result.statuses[cls] = (result.statuses[cls] ?? 0) + 1;
     if (cls === "2xx") result.passed[plan.identity] = (result.passed[plan.identity] ?? 0) + 1;
     for (const f of judge(plan, answer)) result.failures.push({ ...f, op: opKey(op), plan, answer, index });
+    // The answer's code must be one /openapi.json lists for this operation and status.
+    if (answer.status >= 400 && answer.status < 600) {
+      const problem = new Response(answer.text, {
+        status: answer.status,
+        headers: { "content-type": answer.contentType },
+      });
+      await assertDocumentedProblem(plan.method, plan.url, problem).catch((err: unknown) =>
+        result.failures.push({ kind: "undocumented problem", why: String(err), op: opKey(op), plan, answer, index }),
+      );
+    }
     if (plan.soft && answer.status < 300 && plan.reasons.length === 0)
       result.observations.push({ op: opKey(op), soft: plan.soft, status: answer.status, label: plan.label });
     if (isActor(plan.identity) && answer.status === 401 && DEAD.has(codeOf(answer) ?? ""))

@@ -1,0 +1,19 @@
+import { doName } from "../names";
+
+/**
+ * The one stub factory: every Durable Object is addressed by a name that carries the tenant id
+ * (names.ts). Stub types come from the bindings (the generated Env names each class), so no
+ * object's folder imports another's, and the Worker and the objects address them the same way.
+ */
+export type HubStub = ReturnType<Env["USER_HUB"]["get"]>;
+export type ConversationStub = ReturnType<Env["CONVERSATION"]["get"]>;
+
+/** A user's hub: sessions, sockets, presence, friend graph. */
+export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: string): HubStub {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
+}
+
+/** A conversation's object: its ordered log, members and fan-out. */
+export function conversationStub(env: Pick<Env, "CONVERSATION">, tenantId: string, id: string): ConversationStub {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
+}
