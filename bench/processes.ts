@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { answersOk, StopWaiting, waitUntil } from "../tools/wait";
 
 export interface Managed {
   readonly name: string;
@@ -25,14 +26,16 @@ export interface StartOptions {
   logFile: string;
   /** Ready once this line appears in the log file; its first capture group is returned. */
   readyLine?: RegExp;
-  /** Ready once a GET of this URL answers 2xx. */
+  /** Ready once a GET of this URL answers 2xx. With neither, ready once spawned. */
   readyUrl?: string;
+  /** The deadline of the whole wait for readiness. */
   timeoutMs: number;
 }
 
 const running = new Set<Managed>();
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** How long one readiness probe (a GET of the ready URL) may take. */
+const READY_ATTEMPT_MS = 2_000;
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -67,29 +70,36 @@ function tail(file: string, lines = 20): string {
   }
 }
 
+/** Waits for the ready line or URL; fails at once if the process exits, with the log's tail either way. */
 async function waitReady(m: Managed, opts: StartOptions): Promise<string> {
-  const deadline = Date.now() + opts.timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited(m.child)) {
-      throw new Error(
-        `${m.name} exited (code ${m.child.exitCode}, signal ${m.child.signalCode}) before it was ready:\n${tail(m.logFile)}`,
-      );
-    }
-    if (opts.readyLine) {
-      const hit = opts.readyLine.exec(readFileSync(m.logFile, "utf8"));
-      if (hit) return hit[1] ?? hit[0];
-    } else if (opts.readyUrl) {
-      try {
-        const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.ok) return opts.readyUrl;
-      } catch {
-        // not listening yet
+  const { readyLine, readyUrl } = opts;
+  const ok = readyUrl ? answersOk(readyUrl) : undefined;
+  const what = readyUrl
+    ? `${m.name} at ${readyUrl}`
+    : `${m.name} (a line matching ${String(readyLine)} in ${m.logFile})`;
+  return waitUntil(
+    what,
+    async (signal) => {
+      if (exited(m.child))
+        throw new StopWaiting(
+          new Error(
+            `${m.name} exited (code ${m.child.exitCode}, signal ${m.child.signalCode}) before it was ready:\n${tail(m.logFile)}`,
+          ),
+        );
+      if (readyLine) {
+        const hit = readyLine.exec(readFileSync(m.logFile, "utf8"));
+        return hit ? (hit[1] ?? hit[0]) : undefined;
       }
-    }
-    await sleep(100);
-  }
-  throw new Error(`${m.name} was not ready within ${opts.timeoutMs} ms:\n${tail(m.logFile)}`);
+      if (ok && readyUrl) return (await ok(signal)) && readyUrl;
+      return "started"; // nothing to wait for
+    },
+    {
+      attemptMs: READY_ATTEMPT_MS,
+      deadlineMs: opts.timeoutMs,
+      intervalMs: 100,
+      detail: () => `${m.logFile} ends:\n${tail(m.logFile)}`,
+    },
+  );
 }
 
 /** Starts a process in its own group and waits until it is ready; returns it and the ready match. */

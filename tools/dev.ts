@@ -8,23 +8,25 @@ import { writeVars } from "./dotenv";
 import { startServer } from "./libsql-server/server";
 import { devVarsPath, libsqlDir, localSecrets, root, wranglerDir } from "./local-state";
 import { bootstrapPlatform } from "./platform-bootstrap";
+import { answersOk, StopWaiting, waitUntil } from "./wait";
 
 const port = Number(process.env.PORT ?? 8787);
 const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8081);
 const api = `http://localhost:${port}`;
 
-async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not become ready within ${ms / 1000} s`);
+/** Waits until `url` answers 2xx; fails at once if wrangler exits, and after `ms` with the last error. */
+async function waitForWrangler(url: string, ms: number, child: ChildProcess): Promise<void> {
+  const ok = answersOk(url);
+  await waitUntil(
+    `wrangler dev at ${url}`,
+    (signal) => {
+      if (child.exitCode !== null)
+        throw new StopWaiting(new Error(`wrangler dev exited with code ${child.exitCode} before ${url} answered`));
+      return ok(signal);
+    },
+    // The first start bundles the Worker and starts workerd: minutes on a slow machine.
+    { attemptMs: 5_000, deadlineMs: ms, intervalMs: 500 },
+  );
 }
 
 async function ensureDemoTenant(adminToken: string): Promise<string> {
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop(0));
   wrangler.on("exit", (code) => void stop(code ?? 1));
 
-  await waitFor(`${api}/readyz`, 180_000, wrangler);
+  await waitForWrangler(`${api}/readyz`, 180_000, wrangler);
   // wrangler dev does not fire cron triggers by itself: fire the minute cron (outbox sweeper,
   // webhook retries, housekeeping) as production would.
   const cron = setInterval(() => void fetch(`${api}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined), 60_000);

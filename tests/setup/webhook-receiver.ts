@@ -80,7 +80,14 @@ export async function startWebhookReceiver(): Promise<{ url: string; close: () =
     })().catch((err: unknown) => json(res, 500, { error: String(err) }));
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A failed listen rejects (it would otherwise leave the set-up waiting for ever).
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

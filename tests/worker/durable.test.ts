@@ -66,7 +66,7 @@ describe("Durable Object storage migrations", () => {
         (sql: SqlStorage) => sql.exec("CREATE TABLE ok (x)"),
         (sql: SqlStorage) => sql.exec("CREATE TABLE broken ("),
       ];
-      expect(() => migrateStorage(state.storage, steps, "_test_schema")).toThrow();
+      expect(() => migrateStorage(state.storage, steps, "_test_schema")).toThrow(/incomplete input/);
       const v = state.storage.sql.exec<{ version: number }>("SELECT version FROM _test_schema").toArray()[0]?.version;
       expect(v).toBe(1);
     });

@@ -21,7 +21,7 @@
  * Replay: FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run --project worker tests/worker/fuzz-socket.test.ts
  */
 import fc from "fast-check";
-import { beforeAll, describe, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { as, befriend, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call } from "./helpers";
 import { group } from "./socket-helpers";
@@ -165,11 +165,19 @@ describe(`fuzz: hostile WebSocket frames (seed ${settings.seed}, ${settings.runs
       );
       if (r.soft.length)
         console.log(`fuzz-socket: accepted without an error (allowed, noted):\n  ${[...new Set(r.soft)].join("\n  ")}`);
-      if (r.failures.length === 0) return;
-      const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz-socket.test.ts`;
-      throw new Error(
-        `${r.failures.length} answers broke the protocol (seed ${settings.seed}):\n\n${r.failures.map((f) => describeFailure(f, replay)).join("\n\n")}`,
-      );
+      if (r.failures.length > 0) {
+        const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz-socket.test.ts`;
+        throw new Error(
+          `${r.failures.length} answers broke the protocol (seed ${settings.seed}):\n\n${r.failures.map((f) => describeFailure(f, replay)).join("\n\n")}`,
+        );
+      }
+      // No failures must mean frames were sent and answered: the sweep (a case per mutation
+      // class and frame type), every random case, and a ping and a send after each batch.
+      expect(cases.length, "cases generated").toBeGreaterThan(settings.runs * FRAMES_PER_RUN);
+      expect(r.frames, "frames sent").toBeGreaterThan(cases.length);
+      const judged = Object.values(r.answers).reduce((n, k) => n + k, 0);
+      expect(judged + r.capCloses, "cases judged (by their answer or a close at the size cap)").toBe(cases.length);
+      expect(judged - (r.answers["(none expected)"] ?? 0), "cases answered by the hub").toBeGreaterThan(0);
     },
     120_000 + settings.runs * FRAMES_PER_RUN * 1_000,
   );

@@ -63,7 +63,13 @@ const operations = [...operationsOf(doc), ...undocumented.filter((u) => UPGRADE_
 
 // Generous: a slow case is a few hundred ms (tenant provisioning, 1 MiB bodies); a hang still fails.
 const timeout = 60_000 + settings.runs * 2_000;
-const totals = { requests: 0, failures: 0, observations: [] as Observation[], passed: {} as Record<string, number> };
+const totals = {
+  operations: 0,
+  requests: 0,
+  failures: 0,
+  observations: [] as Observation[],
+  passed: {} as Record<string, number>,
+};
 
 describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${settings.seed}, ${settings.runs} cases each)`, () => {
   let world: World;
@@ -95,19 +101,29 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
       async () => {
         if (isPlatformRoute(op) && op.path.includes("{slug}")) await replenishTenants(world);
         const r = await fuzzOperation(op, world, resolve, settings);
+        totals.operations++;
         totals.requests += r.requests;
         totals.failures += r.failures.length;
         totals.observations.push(...r.observations);
         for (const [who, n] of Object.entries(r.passed)) totals.passed[who] = (totals.passed[who] ?? 0) + n;
-        if (r.failures.length === 0) return;
-        const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
-        const groups = grouped(r.failures);
-        throw new Error(
-          `${r.failures.length} of ${r.requests} answers broke the properties (seed ${settings.seed}; answers ${JSON.stringify(r.statuses)}):\n\n` +
-            groups.map((g) => describeFailure(g.first, g.count, replay)).join("\n\n"),
-        );
+        if (r.failures.length > 0) {
+          const replay = `FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.runs} npx vitest run --project worker tests/worker/fuzz.test.ts -t '${opKey(op)}'`;
+          const groups = grouped(r.failures);
+          throw new Error(
+            `${r.failures.length} of ${r.requests} answers broke the properties (seed ${settings.seed}; answers ${JSON.stringify(r.statuses)}):\n\n` +
+              groups.map((g) => describeFailure(g.first, g.count, replay)).join("\n\n"),
+          );
+        }
+        // No failures must mean cases were sent: at least one of the sweep and every random one.
+        expect(r.requests, "requests sent for this operation").toBeGreaterThan(settings.runs);
       },
       timeout,
     );
   }
+
+  // Last in the file, so it sees every operation's count (a `-t` replay of one operation skips it).
+  it("sent every operation its cases", () => {
+    expect(totals.operations).toBe(operations.length);
+    expect(totals.requests).toBeGreaterThanOrEqual(operations.length * (settings.runs + 1));
+  });
 });

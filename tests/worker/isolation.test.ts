@@ -1,4 +1,5 @@
 import { env } from "cloudflare:test";
+import { LibsqlError } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
 import { platformDb } from "../../src/db/client";
 import { findTenantBySlug } from "../../src/db/platform/tenants";
@@ -28,17 +29,25 @@ describe("tenant isolation", () => {
     const [a, b] = [await createTenant(), await createTenant()];
     const la = (await locationOf(a.slug)).loc;
     const lb = (await locationOf(b.slug)).loc;
+    // Refused by the server's auth check (not, say, a missing table or a network error).
     const forged = tenantClient({ url: lb.url, token: la.token });
-    await expect(forged.execute("SELECT * FROM settings")).rejects.toThrow();
+    const forgedError = await forged.execute("SELECT * FROM settings").catch((e: unknown) => e);
+    expect(forgedError).toBeInstanceOf(LibsqlError);
+    expect((forgedError as LibsqlError).code).toBe("UNAUTHORIZED");
     const anonymous = tenantClient({ url: lb.url, token: "" });
-    await expect(anonymous.execute("SELECT 1")).rejects.toThrow();
+    const anonymousError = await anonymous.execute("SELECT 1").catch((e: unknown) => e);
+    expect(anonymousError).toBeInstanceOf(LibsqlError);
+    expect((anonymousError as LibsqlError).code).toBe("UNAUTHORIZED");
   });
 
   it("a sealed credential copied onto another tenant's row does not open", async () => {
     const [a, b] = [await createTenant(), await createTenant()];
     const ra = (await locationOf(a.slug)).row;
     const rb = (await locationOf(b.slug)).row;
-    await expect(openSecret(env.DB_ENCRYPTION_KEY, ra.dbTokenSealed!, rb.id)).rejects.toThrow();
+    // AES-GCM's authentication check fails: the row id is bound in as additional data.
+    await expect(openSecret(env.DB_ENCRYPTION_KEY, ra.dbTokenSealed!, rb.id)).rejects.toMatchObject({
+      name: "OperationError",
+    });
     await expect(openSecret(env.DB_ENCRYPTION_KEY, ra.dbTokenSealed!, ra.id)).resolves.toBeTypeOf("string");
   });
 });

@@ -49,9 +49,11 @@ describe("@libsql/client (web) inside workerd against the local server", () => {
     const tx2 = await c.transaction("write");
     await tx2.execute("INSERT INTO t (v) VALUES ('gone')");
     await tx2.rollback();
-    await expect(
-      c.batch(["INSERT INTO t (v) VALUES ('x')", "INSERT INTO t (v) VALUES ('kept')"], "write"),
-    ).rejects.toThrow();
+    const failed = await c
+      .batch(["INSERT INTO t (v) VALUES ('x')", "INSERT INTO t (v) VALUES ('kept')"], "write")
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(LibsqlError);
+    expect((failed as LibsqlError).code).toBe("SQLITE_CONSTRAINT");
     const rs = await c.execute("SELECT v FROM t ORDER BY v");
     expect(rs.rows.map((r) => r.v)).toEqual(["kept"]);
     await db.drop();

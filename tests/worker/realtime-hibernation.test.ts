@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { SocketAttachment } from "../../src/durable/user-hub/sockets-types";
 import { as, registerUser, secondDevice } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
-import { connect, group, nth } from "./socket-helpers";
+import { connect, group, nth, readMarker } from "./socket-helpers";
 
 /**
  * `evictDurableObject` (from @cloudflare/vitest-plugin) tears an object's instance down the way
@@ -57,7 +57,8 @@ describe("hibernation: evicted objects, live sockets", () => {
     const ack = await sa.frame("ack");
     await sb.until(() => sb.messages(id).some((m) => m.seq === ack.seq), "a1 on sb");
     await sa2.until(() => sa2.messages(id).some((m) => m.seq === ack.seq), "a1 on sa2");
-    await new Promise((r) => setTimeout(r, 100));
+    // a1 on sa would be written before b's read frame for it (same chain into a's hub).
+    await readMarker(t.slug, b, id, ack.seq as number, [sa]);
     expect(sa.messages(id).map((m) => m.seq)).toEqual([1]);
 
     // The tenant's 2 KiB cap came from the attachment, not the 64 KiB default.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { as, registerUser } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
-import { connect, group } from "./socket-helpers";
+import { connect, group, readMarker } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 
@@ -11,7 +11,6 @@ const post = (t: string, u: U, id: string, i: number) =>
     ...as(t, u),
     json: { clientId: `k${i}`, body: { text: `m${i}` } },
   });
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("resume order on a new socket", () => {
   it("a live message arriving before the device's sync waits for it: the device sees 1…n in order, once", async () => {
@@ -20,16 +19,17 @@ describe("resume order on a new socket", () => {
     const id = await group(t.slug, a, [b]);
     for (let i = 1; i <= 3; i++) await post(t.slug, a, id, i);
     const sb = await connect(t.slug, { token: b.tokens.accessToken });
-    // Seq 4 reaches the hub between the upgrade and the client's first frame.
+    // Seq 4 reaches the hub between the upgrade and the client's first frame: b's read frame,
+    // which is never held, comes after it on the same chain, so seq 4 is in the hub and held.
     expect((await post(t.slug, a, id, 4)).status).toBe(201);
-    await pause(100);
+    await readMarker(t.slug, b, id, 4, [sb]);
     expect(sb.messages(id)).toHaveLength(0);
     sb.send({ type: "sync", cursors: { [id]: 0 } });
     await sb.frame("synced");
     await sb.until(() => sb.messages(id).length === 4, "seqs 1..4");
     await post(t.slug, a, id, 5);
     await sb.until(() => sb.messages(id).length === 5, "seq 5");
-    await pause(100);
+    await readMarker(t.slug, b, id, 5, [sb]);
     expect(sb.messages(id).map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
     // The held frame went out before `synced`, with the synced ones.
     const types = sb.frames
@@ -44,7 +44,7 @@ describe("resume order on a new socket", () => {
     const [g1, g2] = [await group(t.slug, a, [b]), await group(t.slug, a, [b])];
     const sb = await connect(t.slug, { token: b.tokens.accessToken });
     await post(t.slug, a, g2, 1);
-    await pause(50);
+    await readMarker(t.slug, b, g2, 1, [sb]); // g2's seq 1 is held in the hub now
     sb.send({ type: "sync", cursors: { [g1]: 0 } });
     await post(t.slug, a, g2, 2);
     await sb.until(() => sb.messages(g2).length === 2, "g2 1..2");
@@ -58,7 +58,7 @@ describe("resume order on a new socket", () => {
     const talker = await connect(t.slug, { token: b.tokens.accessToken });
     const silent = await connect(t.slug, { token: b.tokens.accessToken });
     await post(t.slug, a, id, 1);
-    await pause(100);
+    await readMarker(t.slug, b, id, 1, [talker, silent]);
     expect(talker.messages(id).length + silent.messages(id).length).toBe(0);
     talker.send({ type: "typing", conversationId: id });
     await talker.until(() => talker.messages(id).length === 1, "released by the first frame");
@@ -83,7 +83,7 @@ describe("resume order on a new socket", () => {
     await next.frame("synced");
     await post(t.slug, a, id, 7);
     await next.until(() => next.messages(id).length === 4, "4..7");
-    await pause(100);
+    await readMarker(t.slug, b, id, 7, [next]);
     expect(next.messages(id).map((f) => f.seq)).toEqual([4, 5, 6, 7]);
   });
 });

@@ -6,7 +6,7 @@ import { audienceOf, issuerOf, tenantKeys } from "../../src/workers/keys";
 import { resolveTenant } from "../../src/workers/tenant-cache";
 import { bearer, login, registerUser, type Tokens, as, befriend, secondDevice } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
-import { connect, type Frame, type Sock } from "./socket-helpers";
+import { connect, readMarker, type Frame, type Sock } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 
@@ -277,7 +277,8 @@ describe("delivery", () => {
     await sync(sb, { [id]: 3 });
     await racing;
     await sb.until(() => sb.messages(id).length === 6, "4..9");
-    await new Promise((r) => setTimeout(r, 100));
+    // A doubled 8 or 9 would be written before b's read frame for 9 (same chain into b's hub).
+    await readMarker(t.slug, b, id, 9, [sb]);
     expect(sb.messages(id).map((f) => f.seq)).toEqual([4, 5, 6, 7, 8, 9]);
     expect(sb.frames.find((f) => f.type === "synced")).toMatchObject({ cursors: { [id]: expect.any(Number) } });
     // Up to date: nothing; unknown conversations: an error frame, the rest still answered.
@@ -379,7 +380,11 @@ describe("delivery", () => {
     sb.send({ type: "typing", conversationId: id });
     sb.send({ type: "typing", conversationId: id });
     expect(await sa.frame("typing")).toEqual({ type: "typing", conversationId: id, userId: b.userId });
-    await new Promise((r) => setTimeout(r, 100));
+    // The marker: b's next message reaches the conversation after both typing frames (one socket,
+    // one hub, in order), and a's read of it goes to both members after anything the typing sent.
+    sb.send({ type: "send", clientId: "2", conversationId: id, body: text(2) });
+    expect(await sb.frame("ack")).toMatchObject({ clientId: "2", seq: 2 });
+    await readMarker(t.slug, a, id, 2, [sa, sb]);
     expect(sa.frames.filter((f) => f.type === "typing")).toHaveLength(1);
     expect(sb.frames.filter((f) => f.type === "typing")).toHaveLength(0);
   });

@@ -74,3 +74,33 @@ export const nth = (s: Sock, type: string, n: number) =>
     () => s.frames.filter((f) => f.type === type).length >= n && s.frames.filter((f) => f.type === type)[n - 1],
     `${n} × ${type}`,
   );
+
+/**
+ * The marker for "nothing else arrived": `reader` marks `seq` read over HTTP, and each socket
+ * in `socks` waits for the `read` frame it causes. A conversation delivers to each member's hub
+ * through one ordered chain (src/durable/conversation/fanout.ts), and a hub never holds `read`
+ * frames back, so once a socket has the frame, every frame the conversation sent that member
+ * before it has been written to the socket: a check made then cannot pass merely because a
+ * wrong frame is still on its way. `seq` must be past the reader's read cursor (or no frame goes out).
+ */
+export async function readMarker(t: string, reader: User, conversationId: string, seq: number, socks: Sock[]) {
+  const res = await call(`/v1/conversations/${conversationId}/read`, {
+    method: "POST",
+    tenant: t,
+    headers: bearer(reader.tokens.accessToken),
+    json: { seq },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await Promise.all(
+    socks.map((s) =>
+      s.until(
+        () =>
+          s.frames.find(
+            (f) =>
+              f.type === "read" && f.conversationId === conversationId && f.userId === reader.userId && f.seq === seq,
+          ),
+        `the read marker (${reader.userId} at ${seq})`,
+      ),
+    ),
+  );
+}

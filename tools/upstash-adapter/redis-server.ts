@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { StopWaiting, waitUntil } from "../wait.js";
 import { RedisClient } from "./redis-client.js";
 
 /** A running redis-server. */
@@ -25,6 +26,9 @@ export interface RedisServerOptions {
 export const REDIS_MISSING =
   "redis-server is not installed; the Upstash rate-limit adapter needs it. Install it with `apt-get install redis-server` (CI installs it).";
 
+/** redis-server exited before it answered (the port was taken, a bad argument): worth another start. */
+class ExitedEarly extends Error {}
+
 /** Ask the OS for a free loopback port. Another process could take it first: callers retry. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,8 +41,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null
@@ -56,24 +58,45 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Resolve once the server answers PING; reject if the process dies or the deadline passes. */
-async function waitReady(child: ChildProcess, port: number, deadline: number, output: () => string): Promise<void> {
+/**
+ * Resolve once the server answers PING (each PING gets a second); reject at once if the process
+ * dies, and with what it printed once `readyTimeoutMs` has passed.
+ */
+async function waitReady(
+  child: ChildProcess,
+  port: number,
+  readyTimeoutMs: number,
+  output: () => string,
+): Promise<void> {
   let failure: Error | undefined;
   child.once("error", (err: NodeJS.ErrnoException) => {
     failure = err.code === "ENOENT" ? new Error(REDIS_MISSING) : err;
   });
   child.once("exit", (code, signal) => {
-    failure ??= new Error(`redis-server exited (${signal ?? code}) before it was ready:\n${output()}`);
+    failure ??= new ExitedEarly(`redis-server exited (${signal ?? code}) before it was ready:\n${output()}`);
   });
-  while (Date.now() < deadline) {
-    if (failure) throw failure;
-    const client = new RedisClient(port);
-    const reply = await client.send([["PING"]]).catch(() => undefined);
-    await client.close();
-    if (reply?.[0] === "PONG") return;
-    await sleep(50);
-  }
-  throw failure ?? new Error(`redis-server did not answer PING on port ${port}:\n${output()}`);
+  await waitUntil(
+    `redis-server on 127.0.0.1:${port}`,
+    async (signal) => {
+      if (failure) throw new StopWaiting(failure);
+      const client = new RedisClient(port);
+      // An abandoned attempt closes its connection, which rejects its PING.
+      signal.addEventListener("abort", () => void client.close());
+      try {
+        const reply = await client.send([["PING"]]);
+        if (reply[0] !== "PONG") throw new Error(`PING answered ${String(reply[0])}`);
+        return true;
+      } finally {
+        await client.close();
+      }
+    },
+    {
+      attemptMs: 1_000,
+      deadlineMs: readyTimeoutMs,
+      intervalMs: 50,
+      detail: () => `redis-server's output:\n${output()}`,
+    },
+  );
 }
 
 async function startOnce(bin: string, readyTimeoutMs: number): Promise<RedisServer> {
@@ -86,7 +109,7 @@ async function startOnce(bin: string, readyTimeoutMs: number): Promise<RedisServ
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   try {
-    await waitReady(child, port, Date.now() + readyTimeoutMs, () => log);
+    await waitReady(child, port, readyTimeoutMs, () => log);
   } catch (err) {
     await stopChild(child);
     throw err;
@@ -94,7 +117,11 @@ async function startOnce(bin: string, readyTimeoutMs: number): Promise<RedisServ
   return { port, stop: () => stopChild(child) };
 }
 
-/** Start redis-server on a free loopback port; retries when another process grabbed the port. */
+/**
+ * Start redis-server on a free loopback port; starts it again (up to three times) when it exited
+ * at once, as it does when another process grabbed the port. One that does not answer within
+ * `readyTimeoutMs` is not retried: that would triple the wait.
+ */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = options.bin ?? "redis-server";
   let lastError: unknown;
@@ -102,7 +129,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     try {
       return await startOnce(bin, options.readyTimeoutMs ?? 10_000);
     } catch (err) {
-      if (err instanceof Error && err.message === REDIS_MISSING) throw err;
+      if (!(err instanceof ExitedEarly)) throw err;
       lastError = err;
     }
   }
