@@ -61,7 +61,7 @@ export const FULL: Profile = {
     settleMs: 15_000,
   },
   timing: { leadMs: 5000, tailMs: 10_000, graceMs: 3000 },
-  // Retries keep the consumer's own delays (5 s, 10 s … 80 s: src/workers/queues.ts), so a
+  // Retries keep the consumer's own delays (5 s, 10 s … 80 s: src/workers/events/queues.ts), so a
   // message gets production's retry window; draining may take that long after the last fault.
   drainMaxMs: 200_000,
   drainMinMs: 35_000,

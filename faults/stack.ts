@@ -122,7 +122,7 @@ export async function startFaultStack(
         MAX_BODY_BYTES: "1048576",
         TENANT_CACHE_TTL_MS: "5000",
         // The load gives each sign-in its own address (the auth routes' per-address limit):
-        // the Worker reads it from the header the edge would set (src/workers/rate-limit.ts).
+        // the Worker reads it from the header the edge would set (src/workers/gateway/middleware/rate-limit.ts).
         CLIENT_IP_HEADER: "cf-connecting-ip",
       },
     }),

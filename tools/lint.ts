@@ -1,7 +1,8 @@
 /**
  * `npm run lint`: the rules the type checker does not enforce.
  * - Imports flow one way: workers → durable, db → lib; nothing imports a service's folder but
- *   the gateway that mounts it.
+ *   the assembly (gateway/app.ts, gateway/background.ts); services share code through the named folders
+ *   (SHARED_FOLDERS), and src/workers/ holds no loose file.
  * - No import circle in src/, type-only imports included.
  * - docs/errors.md is what the error registry generates; docs/openapi.json what the routes render
  *   (package.json's lint script then runs Redocly on it).
@@ -32,6 +33,14 @@ const layer = (file: string): string => {
   const rel = relative(join(root, "src"), file);
   return rel.split("/")[0] === "workers" ? "workers" : (rel.split("/")[0] ?? "");
 };
+/**
+ * The folders under src/workers/ that hold shared code, which any service may import; every other
+ * folder is a service, which no other service imports. The assembly files (the HTTP app, the queue
+ * consumers and cron sweeps) import the services they mount.
+ */
+const SHARED_FOLDERS = new Set(["gateway", "tenancy", "events", "file-links"]);
+const ASSEMBLY = new Set(["src/workers/gateway/app.ts", "src/workers/gateway/background.ts"]);
+
 // Which layers each layer may import.
 const allowed: Record<string, string[]> = {
   lib: ["lib"],
@@ -54,6 +63,8 @@ for (const file of walk(join(root, "src"))) {
   if (lines > max) problems.push(`${rel}: ${lines} lines (split files past ${max})`);
   if (/(:|as)\s*any\b|<any>/.test(text)) problems.push(`${rel}: uses 'any'`);
   if (/process\.env/.test(text)) problems.push(`${rel}: uses process.env (bindings come from Env)`);
+  if (/^src\/workers\/[^/]+\.ts$/.test(rel))
+    problems.push(`${rel}: a loose file at src/workers/ root; shared code lives in ${[...SHARED_FOLDERS].join(", ")}`);
   const from = layer(file);
   const serviceOf = (p: string) => /src\/workers\/([^/]+)\//.exec(p)?.[1];
   const edges = new Set<string>();
@@ -64,8 +75,10 @@ for (const file of walk(join(root, "src"))) {
     const to = layer(target + ".ts");
     if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from} must not import ${to} (${m[1]})`);
     const [a, b] = [serviceOf(file), serviceOf(target + ".ts")];
-    if (b && a !== b && a !== "gateway" && rel !== "src/index.ts")
-      problems.push(`${rel}: imports another service's folder (${m[1]})`);
+    if (b && a !== b && !SHARED_FOLDERS.has(b) && !ASSEMBLY.has(rel) && rel !== "src/index.ts")
+      problems.push(
+        `${rel}: imports another service's folder (${m[1]}); services share code through ${[...SHARED_FOLDERS].join(", ")}`,
+      );
   }
 }
 

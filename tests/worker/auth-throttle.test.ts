@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TenantConfigSchema } from "../../src/lib/tenant-config";
 import { AppError } from "../../src/lib/errors";
 import { AuthThrottle } from "../../src/workers/auth/throttle";
-import { UpstashRateLimitStore } from "../../src/workers/rate-limit-upstash";
+import { UpstashRateLimitStore } from "../../src/workers/gateway/middleware/rate-limit-upstash";
 import { bearer, registerUser } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { AppEnv } from "../../src/workers/context";
+import type { AppEnv } from "../../src/workers/gateway/context";
 import { onError } from "../../src/workers/gateway/errors";
 
 /** An error as the runtime raises it for a Durable Object call (flags per Cloudflare's error handling). */
@@ -60,7 +60,7 @@ describe("a tenant database that cannot be reached", () => {
     const { env } = await import("cloudflare:test");
     const { platformDb } = await import("../../src/db/client");
     const { findTenantBySlug, updateTenant } = await import("../../src/db/platform/tenants");
-    const { forgetTenant } = await import("../../src/workers/tenant-cache");
+    const { forgetTenant } = await import("../../src/workers/tenancy/tenant-cache");
     const { registerUser, as } = await import("./auth-helpers");
     const { createTenant, call, expectProblem } = await import("./helpers");
     const t = await createTenant();

@@ -7,7 +7,7 @@ import { findTenantBySlug } from "../../src/db/platform/tenants";
 import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { outbox } from "../../src/db/tenant/schema";
 import { fromBase64url } from "../../src/lib/ids";
-import { downloadUrl, signDownload } from "../../src/workers/files/signing";
+import { downloadUrl, signDownload } from "../../src/workers/file-links/file-urls";
 import { bearer, registerUser } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
 

@@ -192,7 +192,7 @@ describe("security headers", () => {
 describe("client address", () => {
   const req = (h: Record<string, string>) => ({ header: (n: string) => h[n.toLowerCase()] });
   it("comes from CF-Connecting-IP in production only, from CLIENT_IP_HEADER when configured, never from X-Forwarded-For", async () => {
-    const { clientAddress } = await import("../../src/workers/rate-limit");
+    const { clientAddress } = await import("../../src/workers/gateway/middleware/rate-limit");
     const h = req({ "cf-connecting-ip": "203.0.113.7", "x-forwarded-for": "1.2.3.4", "x-real-ip": "198.51.100.9" });
     expect(clientAddress(h, { ENVIRONMENT: "production", CLIENT_IP_HEADER: "" })).toBe("203.0.113.7");
     expect(clientAddress(h, { ENVIRONMENT: "development", CLIENT_IP_HEADER: "" })).toBe("unknown");

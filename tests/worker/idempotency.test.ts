@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { platformDb } from "../../src/db/client";
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_TTL_MS } from "../../src/db/platform/idempotency";
-import { runCron } from "../../src/workers/cron";
+import { runCron } from "../../src/workers/events/cron";
 import { call, expectProblem, uniqueSlug, type TenantJson } from "./helpers";
 
 const create = (slug: string, key: string, name = "Idem") =>

@@ -4,7 +4,7 @@
  */
 import { Redis as NodeRedis, type UpstashResponse } from "@upstash/redis";
 import { describe, expect, inject, it } from "vitest";
-import { UpstashRateLimitStore, upstashStoreFromEnv } from "../../src/workers/rate-limit-upstash";
+import { UpstashRateLimitStore, upstashStoreFromEnv } from "../../src/workers/gateway/middleware/rate-limit-upstash";
 
 // Mirrors tests/setup/global.ts, which is outside this (worker) TypeScript project.
 const upstash = inject("upstash");

@@ -12,8 +12,8 @@ import { tenantDb } from "../../db/tenant-db";
 import { outboxBacklog } from "../../db/tenant/outbox";
 import { AppError } from "../../lib/errors";
 import { CloudEventSchema, queueBinding, queuesFor, type QueueName } from "../../lib/events";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
-import { resolveTenant } from "../tenant-cache";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../gateway/http";
+import { resolveTenant } from "../tenancy/tenant-cache";
 import { SlugParamSchema } from "./schemas";
 
 /** The event pipeline as operators see it: /admin/v1/queues, /admin/v1/dead-letters*, tenant outbox backlog (behind the gateway's admin check). */

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { platformDb } from "../../db/client";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../http";
-import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../idempotency";
-import { forgetTenant } from "../tenant-cache";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
+import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../gateway/middleware/idempotency";
+import { forgetTenant } from "../tenancy/tenant-cache";
 import { requestSocketClose } from "./sockets";
 import {
   CreateTenantSchema,

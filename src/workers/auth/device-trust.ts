@@ -1,6 +1,6 @@
 import { signToken, verifyToken } from "../../lib/jwt";
-import type { ResolvedTenant } from "../context";
-import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
+import type { ResolvedTenant } from "../gateway/context";
+import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
 
 /**
  * Device trust for the sign-in throttle (OWASP's "device cookie" pattern): every completed

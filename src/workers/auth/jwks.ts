@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, jsonResponse, problemResponses } from "../http";
-import { tenantKeys } from "../keys";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
+import { tenantKeys } from "../tenancy/signing-keys";
 
 const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");
 

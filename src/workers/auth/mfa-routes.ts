@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/tenant/schema";
-import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, problemResponses, jsonBody } from "../gateway/http";
 import { disableTotp, enableTotp, regenerateRecoveryCodes, setupTotp } from "./mfa";
 import { PasswordAndCodeSchema, RecoveryCodesSchema, TotpSetupSchema } from "./schemas";
 import { checkSecondFactor } from "./service";

@@ -7,8 +7,8 @@ import { openSecret, sealSecret } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { verifyPassword } from "../../lib/password";
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, qrSvg, totpUri, verifyTotp } from "../../lib/totp";
-import type { ResolvedTenant } from "../context";
-import { rateLimitStore } from "../rate-limit";
+import type { ResolvedTenant } from "../gateway/context";
+import { rateLimitStore } from "../gateway/middleware/rate-limit";
 import { AuthThrottle, mfaSubject, passwordSubject } from "./throttle";
 
 const secretContext = (tenant: ResolvedTenant, userId: string) => `${tenant.id}:totp:${userId}`;

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../http";
-import { clientAddress, rateLimit } from "../rate-limit";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../gateway/http";
+import { clientAddress, rateLimit } from "../gateway/middleware/rate-limit";
 import {
   LoginSchema,
   MfaRequiredSchema,

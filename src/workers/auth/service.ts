@@ -12,10 +12,10 @@ import { signToken, verifyToken } from "../../lib/jwt";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../../lib/password";
 import { checkPasswordPolicy } from "../../lib/password-policy";
 import { hashRecoveryCode, verifyTotp } from "../../lib/totp";
-import type { ResolvedTenant } from "../context";
+import type { ResolvedTenant } from "../gateway/context";
 
-import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
-import { rateLimitStore } from "../rate-limit";
+import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
+import { rateLimitStore } from "../gateway/middleware/rate-limit";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";

@@ -1,7 +1,8 @@
 import { AppError } from "../../lib/errors";
 import { log } from "../../lib/log";
-import type { ResolvedTenant } from "../context";
-import { tooManyRequests, type RateLimitStore } from "../rate-limit";
+import type { ResolvedTenant } from "../gateway/context";
+import { tooManyRequests } from "../gateway/middleware/rate-limit";
+import type { RateLimitStore } from "../gateway/middleware/rate-limit-store";
 
 /** One failure bucket: what it counts, whose, how many failures it allows, over what window (default: the lockout). */
 export type Subject = [kind: string, subject: string, limit: number, windowSeconds?: number];

@@ -4,9 +4,9 @@ import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { signToken } from "../../lib/jwt";
-import type { ResolvedTenant } from "../context";
+import type { ResolvedTenant } from "../gateway/context";
 
-import { audienceOf, issuerOf, tenantKeys } from "../keys";
+import { audienceOf, issuerOf, tenantKeys } from "../tenancy/signing-keys";
 import { issueDeviceToken } from "./device-trust";
 import { hubStub } from "../../durable/protocol/stubs";
 

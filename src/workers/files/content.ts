@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { findFile } from "../../db/tenant/files";
 import { AppError } from "../../lib/errors";
-import { verifyDownload } from "../file-urls";
-import { createRouter, problemResponses } from "../http";
+import { verifyDownload } from "../file-links/file-urls";
+import { createRouter, problemResponses } from "../gateway/http";
 import { cleanName } from "./names";
 import { isInline } from "./policy";
 import { FileParamsSchema } from "./schemas";

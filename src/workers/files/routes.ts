@@ -1,11 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, pageSchema, pagerFor, problemResponses } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import { createRouter, jsonResponse, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { contentRoutes } from "./content";
-import { FileParamsSchema, FileSchema, ListQuerySchema, UploadFormSchema } from "./schemas";
+import { FileSchema } from "../file-links/file-urls";
+import { FileParamsSchema, ListQuerySchema, UploadFormSchema } from "./schemas";
 import { deleteFile, fileJson, filesScope, listFiles, uploadFile, visibleFile } from "./service";
 import { uploadRoutes } from "./upload-routes";
 

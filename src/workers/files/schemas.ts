@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PageQuerySchema } from "../http";
+import { PageQuerySchema } from "../gateway/http";
 import { PURPOSES } from "./policy";
 
 // Any string up to 64 characters: an id that is not one of ours is simply unknown (404), not a
@@ -13,7 +13,6 @@ const Purpose = z
   .openapi({ description: "What the file is for: decides accepted types, size cap and visibility" });
 
 /** A file as the API shows it (shared with the realtime service's attachments). */
-export { FileSchema } from "../file-urls";
 
 /**
  * The multipart form of `POST /v1/files`. The `file` part's bytes are checked by the service

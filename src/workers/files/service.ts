@@ -8,9 +8,9 @@ import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
 import { log } from "../../lib/log";
-import type { AppEnv, ResolvedTenant } from "../context";
-import { fileView, tenantOrigin } from "../file-urls";
-import { traceparentOf } from "../http";
+import type { AppEnv, ResolvedTenant } from "../gateway/context";
+import { fileView, tenantOrigin } from "../file-links/file-urls";
+import { traceparentOf } from "../gateway/http";
 import { storedName } from "./names";
 import { canView, checkSize, contentTypeOf, type Purpose } from "./policy";
 

@@ -1,15 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { abortUpload, completeUpload, putPart, startUpload } from "./multipart";
-import {
-  FileSchema,
-  PartParamsSchema,
-  PartSchema,
-  UploadInitSchema,
-  UploadParamsSchema,
-  UploadSchema,
-} from "./schemas";
+import { FileSchema } from "../file-links/file-urls";
+import { PartParamsSchema, PartSchema, UploadInitSchema, UploadParamsSchema, UploadSchema } from "./schemas";
 import { fileJson, filesScope } from "./service";
 
 /** Multipart uploads for files larger than one request should carry: /v1/files/uploads*. */

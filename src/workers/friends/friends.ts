@@ -1,8 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { newId } from "../../lib/ids";
-import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import {
+  createRouter,
+  jsonResponse,
+  PageQuerySchema,
+  pageSchema,
+  problemResponses,
+  jsonBody,
+  pagerFor,
+} from "../gateway/http";
 import { peers, unwrap } from "./graph";
 import {
   FriendGroupSchema,

@@ -1,8 +1,8 @@
 import { closeTenantSockets, TENANT_CLOSED } from "../admin/sockets";
-import { runCron, type TenantSweep } from "../cron";
+import { runCron, type TenantSweep } from "../events/cron";
 import { archiveConsumer } from "../messages/archive";
 import { notificationConsumer } from "../notifications/consumer";
-import { allOf, dispatchBatch, storeDeadLetters, type Consumer } from "../queues";
+import { allOf, dispatchBatch, storeDeadLetters, type Consumer } from "../events/queues";
 import { statisticsConsumer } from "../statistics/consumer";
 import { webhookConsumer } from "../webhooks/consumer";
 import { webhookSweep } from "../webhooks/sweep";

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "./context";
 import { documentProblems, type ProblemDocument } from "./problem-docs";
 
 const config = (origin: string) => ({

@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorChain, toProblem } from "../../lib/errors";
 import { log } from "../../lib/log";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "./context";
 
 /** Maps what Hono itself throws (malformed JSON and the like) onto our error codes. */
 function fromHttpException(err: HTTPException): AppError {

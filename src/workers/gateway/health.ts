@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { platformDb } from "../../db/client";
-import { createRouter, jsonResponse } from "../http";
+import { createRouter, jsonResponse } from "./http";
 
 const HealthSchema = z.object({ status: z.enum(["ok", "unavailable"]) }).openapi("Health");
 const ReadySchema = z

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { tenantDb } from "../../db/tenant-db";
 import { archiveEntry } from "../../db/tenant/archive";
-import { PoisonError, type Consumer } from "../queues";
+import { PoisonError, type Consumer } from "../events/queues";
 
 const Entry = z.object({
   conversationId: z.string().min(1),

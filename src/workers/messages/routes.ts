@@ -3,8 +3,8 @@ import { tenantDb } from "../../db/tenant-db";
 import { conversationExists, exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
-import { requireUser, signedIn, withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, problemResponses, pagerFor } from "../http";
+import { requireUser, signedIn, withPermission } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, PageQuerySchema, problemResponses, pagerFor } from "../gateway/http";
 
 /** Search over the message archive (members only) and conversation export (admins): /v1/messages/search, /v1/admin/conversations/{id}/export. */
 export const messageArchiveRoutes = createRouter();

@@ -6,7 +6,7 @@ import { outboxInsert } from "../../db/tenant/outbox";
 import { findRolesByName } from "../../db/tenant/roles";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { withPermission } from "../authn";
+import { withPermission } from "../gateway/middleware/authn";
 import {
   createRouter,
   jsonBody,
@@ -16,9 +16,9 @@ import {
   problemResponses,
   traceparentOf,
   pagerFor,
-} from "../http";
+} from "../gateway/http";
 import { AnnouncementInputSchema, AnnouncementSchema } from "./schemas";
-import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../idempotency";
+import { IdempotencyHeaderSchema, onceByKey, replayedHeader } from "../gateway/middleware/idempotency";
 
 /** Tenant admin announcements: /v1/admin/announcements (permission notifications:announce). */
 export const announcementRoutes = createRouter();

@@ -9,8 +9,8 @@ import {
   type NotificationRow,
 } from "../../db/tenant/notifications";
 import { applyOnce } from "../../db/tenant/processed";
-import type { ResolvedTenant } from "../context";
-import { PoisonError, type CloudEvent } from "../queues";
+import type { ResolvedTenant } from "../gateway/context";
+import { PoisonError, type CloudEvent } from "../events/queues";
 import type { Draft } from "./compose";
 
 const PAGE = 100;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PoisonError, type CloudEvent } from "../queues";
+import { PoisonError, type CloudEvent } from "../events/queues";
 
 /** Notification types users see and can mute. */
 export const NOTIFICATION_TYPES = [

@@ -13,8 +13,8 @@ import {
 import { applyOnceReturning } from "../../db/tenant/processed";
 import { newId } from "../../lib/ids";
 
-import type { ResolvedTenant } from "../context";
-import type { CloudEvent, Consumer } from "../queues";
+import type { ResolvedTenant } from "../gateway/context";
+import type { CloudEvent, Consumer } from "../events/queues";
 import { announcementConsumer, adminNoticeDrafts } from "./announce";
 import { draftsFor, type Draft } from "./compose";
 import { pushProvider } from "./push";

@@ -11,9 +11,9 @@ import {
   unreadCount,
 } from "../../db/tenant/notifications";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonBody, jsonResponse, problemResponses, pagerFor } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import { createRouter, jsonBody, jsonResponse, problemResponses, pagerFor } from "../gateway/http";
 import {
   NotificationIdParamSchema,
   NotificationPageSchema,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { lineText, multilineText } from "../../lib/text";
-import { PageQuerySchema } from "../http";
+import { PageQuerySchema } from "../gateway/http";
 import { NOTIFICATION_TYPES } from "./compose";
 
 export const NotificationTypeSchema = z.enum(NOTIFICATION_TYPES);

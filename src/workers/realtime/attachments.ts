@@ -3,9 +3,9 @@ import { tenantDb } from "../../db/tenant-db";
 import { findFile } from "../../db/tenant/files";
 import { ConversationIdSchema } from "../../durable/conversation/frames";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn } from "../authn";
-import { FileSchema, fileView, tenantOrigin } from "../file-urls";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { FileSchema, fileView, tenantOrigin } from "../file-links/file-urls";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { memberConversation, unwrap } from "./service";
 
 /**

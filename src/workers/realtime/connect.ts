@@ -5,11 +5,11 @@ import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
 import { isErrorCode } from "../../lib/error-codes";
 import { AppError } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
-import { requireUser, signedIn, verifyAccessToken } from "../authn";
-import type { ResolvedTenant } from "../context";
-import { createRouter, jsonResponse, problemResponses } from "../http";
-import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../keys";
-import { rateLimit } from "../rate-limit";
+import { requireUser, signedIn, verifyAccessToken } from "../gateway/middleware/authn";
+import type { ResolvedTenant } from "../gateway/context";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
+import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
+import { rateLimit } from "../gateway/middleware/rate-limit";
 import { TicketSchema } from "./schemas";
 import { hubStub } from "../../durable/protocol/stubs";
 

@@ -1,9 +1,17 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, ConvResult } from "../../durable/conversation";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import {
+  createRouter,
+  jsonResponse,
+  PageQuerySchema,
+  pageSchema,
+  problemResponses,
+  jsonBody,
+  pagerFor,
+} from "../gateway/http";
 import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";

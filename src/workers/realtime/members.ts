@@ -2,9 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, MembershipChange } from "../../durable/conversation";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, problemResponses, jsonBody } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import { createRouter, jsonResponse, problemResponses, jsonBody } from "../gateway/http";
 import {
   ConversationParam,
   ConversationPatchSchema,

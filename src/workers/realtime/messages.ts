@@ -3,9 +3,9 @@ import type { Context } from "hono";
 import type { MessageChange, SendResult } from "../../durable/conversation";
 import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
-import { requireUser, signedIn } from "../authn";
-import type { AppEnv } from "../context";
-import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, traceparentOf } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import type { AppEnv } from "../gateway/context";
+import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, traceparentOf } from "../gateway/http";
 import {
   ConversationParam,
   HistoryQuerySchema,

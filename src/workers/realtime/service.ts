@@ -8,7 +8,7 @@ import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 
-import type { ResolvedTenant } from "../context";
+import type { ResolvedTenant } from "../gateway/context";
 import { indexConversation } from "./store";
 import { conversationStub, hubStub } from "../../durable/protocol/stubs";
 

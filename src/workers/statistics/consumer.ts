@@ -2,7 +2,7 @@ import { z } from "zod";
 import { tenantDb } from "../../db/tenant-db";
 import { applyOnce } from "../../db/tenant/processed";
 import { rollupStatements, type Rollup } from "../../db/tenant/stats";
-import { PoisonError, type Consumer } from "../queues";
+import { PoisonError, type Consumer } from "../events/queues";
 import { dayOf } from "./periods";
 
 const Id = z.string().min(1).max(128);

@@ -3,9 +3,9 @@ import { platformDb } from "../../db/client";
 import { findTenantBySlug, listTenantRows } from "../../db/platform/tenants";
 import { tenantDb } from "../../db/tenant-db";
 import { AppError } from "../../lib/errors";
-import type { AppEnv, ResolvedTenant } from "../context";
-import { createRouter, jsonResponse, problemResponses, pagerFor } from "../http";
-import { resolveTenantById } from "../tenant-cache";
+import type { AppEnv, ResolvedTenant } from "../gateway/context";
+import { createRouter, jsonResponse, problemResponses, pagerFor } from "../gateway/http";
+import { resolveTenantById } from "../tenancy/tenant-cache";
 import {
   SlugParamSchema,
   TenantUsageQuerySchema,

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
-import { withPermission } from "../authn";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { withPermission } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { StatsQuerySchema, StatsReportSchema } from "./schemas";
 import { resolveRange, statsReport } from "./service";
 

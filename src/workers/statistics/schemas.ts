@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PageQuerySchema } from "../http";
+import { PageQuerySchema } from "../gateway/http";
 import { isCalendarDay } from "./periods";
 
 const DaySchema = z

@@ -4,8 +4,16 @@ import { isConstraintViolation } from "../../db/tenant/accounts";
 import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { withPermission } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
+import { withPermission } from "../gateway/middleware/authn";
+import {
+  createRouter,
+  jsonResponse,
+  PageQuerySchema,
+  pageSchema,
+  problemResponses,
+  jsonBody,
+  pagerFor,
+} from "../gateway/http";
 import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
 import { assertRanksBelow, rankOf } from "./ranks";
 import { assertGrantable, roleView } from "./service";

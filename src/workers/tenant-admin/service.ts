@@ -2,8 +2,8 @@ import type { TenantDb } from "../../db/client";
 import type { RoleRow, UserRow } from "../../db/tenant/schema";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { callerGrants, grantsAll } from "../authn";
-import type { Principal } from "../context";
+import { callerGrants, grantsAll } from "../gateway/middleware/authn";
+import type { Principal } from "../gateway/context";
 import { iso } from "../../lib/time";
 
 export function userView(u: UserRow, roles: RoleRow[]) {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { PublicTenantInfoSchema, readPublicInfo } from "../../db/tenant/settings";
 import { AppError } from "../../lib/errors";
-import { createRouter, jsonResponse, problemResponses } from "../http";
+import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 
 const TenantInfoSchema = PublicTenantInfoSchema.extend({ id: z.string(), slug: z.string() }).openapi("TenantInfo");
 

@@ -3,8 +3,8 @@ import { blockedEitherWay, follow, followPage, unfollow } from "../../db/tenant/
 import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../gateway/http";
 import { PublicUserSchema, UserIdParamSchema } from "./schemas";
 import { publicUser } from "./views";
 

@@ -13,8 +13,16 @@ import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
-import { requireUser, signedIn } from "../authn";
-import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, jsonBody, pagerFor } from "../http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import {
+  createRouter,
+  jsonResponse,
+  PageQuerySchema,
+  pageSchema,
+  problemResponses,
+  jsonBody,
+  pagerFor,
+} from "../gateway/http";
 import {
   ProfilePatchSchema,
   PublicUserSchema,

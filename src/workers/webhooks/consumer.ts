@@ -2,7 +2,7 @@ import { tenantDb } from "../../db/tenant-db";
 import { insertDeliveries } from "../../db/tenant/webhook-deliveries";
 import { enabledEndpoints, type WebhookEndpointRow } from "../../db/tenant/webhooks";
 import { newId } from "../../lib/ids";
-import type { Consumer } from "../queues";
+import type { Consumer } from "../events/queues";
 import { attemptDelivery, LEASE_MS, payloadOf } from "./deliver";
 
 /** Whether a type matches a pattern: the exact type, `*`, or a prefix wildcard (`friend.*` matches `friend.request.received`). */

@@ -5,8 +5,8 @@ import { openSecret } from "../../lib/crypto";
 import type { CloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
 import { iso } from "../../lib/time";
-import type { ResolvedTenant } from "../context";
-import { publishTenantOutbox } from "../outbox-publisher";
+import type { ResolvedTenant } from "../gateway/context";
+import { publishTenantOutbox } from "../events/outbox-publisher";
 import { signatureHeaders } from "./sign";
 import { urlProblem } from "./url";
 

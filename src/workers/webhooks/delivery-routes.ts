@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries";
 import { AppError } from "../../lib/errors";
-import { withPermission } from "../authn";
-import { createRouter, jsonResponse, pageSchema, problemResponses, pagerFor } from "../http";
+import { withPermission } from "../gateway/middleware/authn";
+import { createRouter, jsonResponse, pageSchema, problemResponses, pagerFor } from "../gateway/http";
 import {
   DeliveryDetailSchema,
   DeliveryParamSchema,

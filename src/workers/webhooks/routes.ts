@@ -2,8 +2,16 @@ import { createRoute } from "@hono/zod-openapi";
 import { tenantDb } from "../../db/tenant-db";
 import { deleteEndpoint, listEndpoints, overlapEnd, signingSecrets } from "../../db/tenant/webhooks";
 import { AppError } from "../../lib/errors";
-import { withPermission } from "../authn";
-import { createRouter, jsonBody, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../http";
+import { withPermission } from "../gateway/middleware/authn";
+import {
+  createRouter,
+  jsonBody,
+  jsonResponse,
+  PageQuerySchema,
+  pageSchema,
+  problemResponses,
+  pagerFor,
+} from "../gateway/http";
 import { webhookDeliveryRoutes } from "./delivery-routes";
 import {
   CreatedEndpointSchema,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { lineText, multilineText } from "../../lib/text";
-import { PageQuerySchema } from "../http";
+import { PageQuerySchema } from "../gateway/http";
 import { MAX_URL_LENGTH, urlSyntaxProblem } from "./url";
 
 export const MAX_EVENT_TYPES = 50;

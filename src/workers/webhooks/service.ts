@@ -20,7 +20,7 @@ import { sealSecret } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { iso, isoOrNull } from "../../lib/time";
-import type { ResolvedTenant } from "../context";
+import type { ResolvedTenant } from "../gateway/context";
 import { attemptDelivery, LEASE_MS, payloadOf, secretContext } from "./deliver";
 import { newWebhookSecret } from "./sign";
 import { urlProblem } from "./url";

@@ -2,7 +2,7 @@ import { inArray } from "drizzle-orm";
 import { tenantDb } from "../../db/tenant-db";
 import { claimDue, pruneDeliveries, type WebhookDeliveryRow } from "../../db/tenant/webhook-deliveries";
 import { webhookEndpoints } from "../../db/tenant/webhooks";
-import type { TenantSweep } from "../cron";
+import type { TenantSweep } from "../events/cron";
 import { attemptDelivery, LEASE_MS } from "./deliver";
 
 /** Due retries attempted per tenant per minute; the rest wait for the next minute (oldest due first). */

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
 import { log } from "../../../lib/log";
-import type { AppEnv } from "../../context";
+import type { AppEnv } from "../context";
 
 /**
  * One JSON line per request: time, level, request id, trace id, tenant, route, status, duration.

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { AppError } from "../../../lib/errors";
 import { jsonTextProblem } from "../../../lib/json-guard";
-import type { AppEnv } from "../../context";
+import type { AppEnv } from "../context";
 
 // The routes whose body is file bytes: `POST /v1/files` (multipart form) and the parts of a
 // multipart upload. They get the tenant's upload limit instead of the JSON body limit; the files

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { AppError } from "../../../lib/errors";
-import type { AppEnv } from "../../context";
+import type { AppEnv } from "../context";
 
 const ALLOW_HEADERS = "authorization, content-type, idempotency-key, x-request-id, x-tenant, traceparent";
 const EXPOSE_HEADERS = "x-request-id, traceparent, retry-after, ratelimit, ratelimit-policy";

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../../lib/errors";
-import type { AppEnv } from "../../context";
+import type { AppEnv } from "../context";
 import { problemResponse } from "../errors";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";

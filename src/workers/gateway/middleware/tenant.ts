@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { platformDb } from "../../../db/client";
 import { AppError } from "../../../lib/errors";
-import type { AppEnv } from "../../context";
-import { publishInBackground } from "../../outbox-publisher";
-import { resolveTenant } from "../../tenant-cache";
+import type { AppEnv } from "../context";
+import { publishInBackground } from "../../events/outbox-publisher";
+import { resolveTenant } from "../../tenancy/tenant-cache";
 import { limitBody } from "./body-limit";
 import { corsFor } from "./cors";
 

@@ -1,9 +1,9 @@
-import type { TenantDb } from "../db/client";
-import { findApiKey, keyCreator, touchApiKey } from "../db/tenant/api-keys";
-import type { ApiKeyRow } from "../db/tenant/schema";
-import { constantTimeEqual, sha256Hex } from "../lib/crypto";
-import { AppError } from "../lib/errors";
-import type { Principal } from "./context";
+import type { TenantDb } from "../../../db/client";
+import { findApiKey, keyCreator, touchApiKey } from "../../../db/tenant/api-keys";
+import type { ApiKeyRow } from "../../../db/tenant/schema";
+import { constantTimeEqual, sha256Hex } from "../../../lib/crypto";
+import { AppError } from "../../../lib/errors";
+import type { Principal } from "../context";
 
 /** How many keys may stand between a key and the user who answers for it (a key minted by a key …). */
 const MAX_KEY_CHAIN = 4;

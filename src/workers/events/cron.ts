@@ -1,14 +1,14 @@
-import { platformDb } from "../db/client";
-import { sweepIdempotencyKeys } from "../db/platform/idempotency";
-import { allMigratableTenants } from "../db/platform/tenants";
-import { tenantDb } from "../db/tenant-db";
-import { prunePublished } from "../db/tenant/outbox";
-import { pruneProcessed } from "../db/tenant/processed";
-import { pruneConsumedTokens } from "../db/tenant/single-use";
-import { log } from "../lib/log";
-import type { ResolvedTenant } from "./context";
+import { platformDb } from "../../db/client";
+import { sweepIdempotencyKeys } from "../../db/platform/idempotency";
+import { allMigratableTenants } from "../../db/platform/tenants";
+import { tenantDb } from "../../db/tenant-db";
+import { prunePublished } from "../../db/tenant/outbox";
+import { pruneProcessed } from "../../db/tenant/processed";
+import { pruneConsumedTokens } from "../../db/tenant/single-use";
+import { log } from "../../lib/log";
+import type { ResolvedTenant } from "../gateway/context";
 import { publishTenantOutbox } from "./outbox-publisher";
-import { resolveTenantById } from "./tenant-cache";
+import { resolveTenantById } from "../tenancy/tenant-cache";
 
 /** Rows younger than this are left to the request that wrote them (it publishes right after). */
 export const SWEEP_MIN_AGE_MS = 10_000;

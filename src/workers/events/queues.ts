@@ -1,9 +1,9 @@
-import { platformDb } from "../db/client";
-import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../db/platform/events";
-import { CloudEventSchema, type CloudEvent } from "../lib/events";
-import { log } from "../lib/log";
-import type { ResolvedTenant } from "./context";
-import { resolveTenantById } from "./tenant-cache";
+import { platformDb } from "../../db/client";
+import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../../db/platform/events";
+import { CloudEventSchema, type CloudEvent } from "../../lib/events";
+import { log } from "../../lib/log";
+import type { ResolvedTenant } from "../gateway/context";
+import { resolveTenantById } from "../tenancy/tenant-cache";
 
 export { CloudEventSchema, type CloudEvent };
 

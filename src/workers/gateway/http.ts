@@ -1,10 +1,10 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { errorRegistry, type ErrorCode } from "../lib/error-codes";
-import { AppError, type FieldIssue } from "../lib/errors";
+import { errorRegistry, type ErrorCode } from "../../lib/error-codes";
+import { AppError, type FieldIssue } from "../../lib/errors";
 import type { Context } from "hono";
 import { routePath } from "hono/route";
-import { pager, type CursorShape, type Pager } from "../lib/cursor";
+import { pager, type CursorShape, type Pager } from "../../lib/cursor";
 import type { AppEnv, ResolvedTenant } from "./context";
 
 /** The W3C traceparent of this request's span, for events and calls it causes. */

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { platformDb } from "../db/client";
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/platform/idempotency";
-import { sha256Hex } from "../lib/crypto";
+import { platformDb } from "../../../db/client";
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../../db/platform/idempotency";
+import { sha256Hex } from "../../../lib/crypto";
 
 /** The `Idempotency-Key` request header of non-repeatable POSTs (docs/errors.md, idempotency). */
 export const IdempotencyHeaderSchema = z.object({

@@ -1,15 +1,12 @@
-import type { RateLimiter } from "../durable/rate-limiter";
-import type { RateLimitResult } from "../durable/sliding-window";
+import type { RateLimiter } from "../../../durable/rate-limiter";
+import type { RateLimitResult } from "../../../durable/sliding-window";
 
-export type { RateLimitResult } from "../durable/sliding-window";
 import type { MiddlewareHandler } from "hono";
-import { AppError } from "../lib/errors";
-import { log } from "../lib/log";
-import type { AppEnv } from "./context";
+import { AppError } from "../../../lib/errors";
+import { log } from "../../../lib/log";
+import type { AppEnv } from "../context";
 import type { RateLimitStore } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
-
-export type { RateLimitStore } from "./rate-limit-store";
 
 /**
  * The default store: one RateLimiter Durable Object per key (named by the key, so one hot key

@@ -1,15 +1,15 @@
 import type { MiddlewareHandler } from "hono";
-import { tenantDb } from "../db/tenant-db";
-import type { TenantDb } from "../db/client";
-import { rolesOfUser } from "../db/tenant/users";
-import { AppError } from "../lib/errors";
-import { verifyToken, type TokenClaims } from "../lib/jwt";
-import { hasPermission } from "../lib/permissions";
+import { tenantDb } from "../../../db/tenant-db";
+import type { TenantDb } from "../../../db/client";
+import { rolesOfUser } from "../../../db/tenant/users";
+import { AppError } from "../../../lib/errors";
+import { verifyToken, type TokenClaims } from "../../../lib/jwt";
+import { hasPermission } from "../../../lib/permissions";
 import { apiKeyPrincipal } from "./api-key-principal";
-import type { AppEnv, Principal, ResolvedTenant } from "./context";
-import { audienceOf, issuerOf, verificationKey } from "./keys";
+import type { AppEnv, Principal, ResolvedTenant } from "../context";
+import { audienceOf, issuerOf, verificationKey } from "../../tenancy/signing-keys";
 import { rateLimit } from "./rate-limit";
-import { hubStub } from "../durable/protocol/stubs";
+import { hubStub } from "../../../durable/protocol/stubs";
 
 /** The user's hub: sessions, sockets, presence. */
 

@@ -1,10 +1,10 @@
 import { importJWK, type JWK } from "jose";
-import { tenantDb } from "../db/tenant-db";
-import { rotateSigningKey, verifyingKeys } from "../db/tenant/signing-keys";
-import { openSecret } from "../lib/crypto";
-import { ALG, type SigningKey } from "../lib/jwt";
-import { SettledCache } from "../lib/settled-cache";
-import type { ResolvedTenant } from "./context";
+import { tenantDb } from "../../db/tenant-db";
+import { rotateSigningKey, verifyingKeys } from "../../db/tenant/signing-keys";
+import { openSecret } from "../../lib/crypto";
+import { ALG, type SigningKey } from "../../lib/jwt";
+import { SettledCache } from "../../lib/settled-cache";
+import type { ResolvedTenant } from "../gateway/context";
 
 /** A tenant's keys as imported in this isolate. */
 export interface TenantKeys {

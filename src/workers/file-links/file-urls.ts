@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import type { FileRow } from "../db/tenant/files";
-import { constantTimeEqual } from "../lib/crypto";
-import { base64url, fromBase64url } from "../lib/ids";
-import { SettledCache } from "../lib/settled-cache";
+import type { FileRow } from "../../db/tenant/files";
+import { constantTimeEqual } from "../../lib/crypto";
+import { base64url, fromBase64url } from "../../lib/ids";
+import { SettledCache } from "../../lib/settled-cache";
 
 /**
  * How files are shown and downloaded, shared by the files service (its own routes) and the

@@ -1,4 +1,4 @@
-import type { RateLimitResult } from "../durable/sliding-window";
+import type { RateLimitResult } from "../../../durable/sliding-window";
 
 /**
  * Where rate-limit counters live. `key` is already tenant-prefixed by the caller

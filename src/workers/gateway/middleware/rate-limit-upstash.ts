@@ -1,6 +1,6 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
-import type { RateLimitResult } from "../durable/sliding-window";
+import type { RateLimitResult } from "../../../durable/sliding-window";
 import type { RateLimitStore } from "./rate-limit-store";
 
 /** What the Upstash console calls UPSTASH_REDIS_REST_URL / _TOKEN. */

@@ -1,11 +1,16 @@
-import type { PlatformDb } from "../db/client";
-import { migrateTenant } from "../db/tenant-migrate";
-import { tenantMigrations } from "../db/migrations.gen";
-import { findTenantById, findTenantBySlug, recordedTenantVersion, recordTenantVersion } from "../db/platform/tenants";
-import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../db/tenant-db";
-import { parseStoredConfig } from "../lib/tenant-config";
-import { SettledCache } from "../lib/settled-cache";
-import type { ResolvedTenant } from "./context";
+import type { PlatformDb } from "../../db/client";
+import { migrateTenant } from "../../db/tenant-migrate";
+import { tenantMigrations } from "../../db/migrations.gen";
+import {
+  findTenantById,
+  findTenantBySlug,
+  recordedTenantVersion,
+  recordTenantVersion,
+} from "../../db/platform/tenants";
+import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../../db/tenant-db";
+import { parseStoredConfig } from "../../lib/tenant-config";
+import { SettledCache } from "../../lib/settled-cache";
+import type { ResolvedTenant } from "../gateway/context";
 
 // Per-isolate cache of resolved tenants. Bounded in size and time: a suspension made through
 // another isolate takes effect within the TTL; one made through this isolate at once (forget()).

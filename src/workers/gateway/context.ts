@@ -1,5 +1,5 @@
-import type { RateLimitResult } from "../durable/sliding-window";
-import type { TenantConfig } from "../lib/tenant-config";
+import type { RateLimitResult } from "../../durable/sliding-window";
+import type { TenantConfig } from "../../lib/tenant-config";
 
 /** A tenant as the gateway resolved it for this request (database credential already opened). */
 export interface ResolvedTenant {

@@ -1,8 +1,8 @@
-import { tenantDb } from "../db/tenant-db";
-import { claimUnpublished, markPublished } from "../db/tenant/outbox";
-import { publishEvents, toCloudEvent } from "../lib/events";
-import { log } from "../lib/log";
-import type { ResolvedTenant } from "./context";
+import { tenantDb } from "../../db/tenant-db";
+import { claimUnpublished, markPublished } from "../../db/tenant/outbox";
+import { publishEvents, toCloudEvent } from "../../lib/events";
+import { log } from "../../lib/log";
+import type { ResolvedTenant } from "../gateway/context";
 
 /** How long a claimed row is reserved for its publisher before another may take it. */
 export const OUTBOX_LEASE_MS = 30_000;
