@@ -136,61 +136,57 @@ export const TenantConfigSchema = z
 
 export type TenantConfig = z.infer<typeof TenantConfigSchema>;
 
-/** A deep-partial config, as accepted by create and PATCH. */
-export const TenantConfigPatchSchema = z
-  .object({
-    allowedOrigins: TenantConfigSchema.shape.allowedOrigins.unwrap().optional(),
-    limits: TenantConfigSchema.shape.limits.unwrap().partial().optional(),
-    session: TenantConfigSchema.shape.session.unwrap().partial().optional(),
-    auth: TenantConfigSchema.shape.auth.unwrap().partial().optional(),
-    features: z.record(FEATURE_NAME, z.boolean().nullable()).refine(fewFeatures, FEW_FEATURES).optional(),
-    signIn: TenantConfigSchema.shape.signIn.unwrap().partial().optional(),
-    messages: z
-      .object({
-        editWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.editWindowSeconds.unwrap().optional(),
-        recallWindowSeconds: TenantConfigSchema.shape.messages.unwrap().shape.recallWindowSeconds.unwrap().optional(),
-        directWithStrangers: z.boolean().optional(),
-        moderation: TenantConfigSchema.shape.messages.unwrap().shape.moderation.unwrap().partial().optional(),
-      })
-      .strict()
-      .optional(),
-    realtime: z
-      .object({
-        maxFrameBytes: TenantConfigSchema.shape.realtime.unwrap().shape.maxFrameBytes.unwrap().optional(),
-        framesPerSecond: TenantConfigSchema.shape.realtime.unwrap().shape.framesPerSecond.unwrap().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
-export type TenantConfigPatch = z.infer<typeof TenantConfigPatchSchema>;
+/** A deep-partial config, as accepted by create and PATCH; a feature set to null is removed. */
+export type TenantConfigPatch = Omit<DeepPartial<TenantConfig>, "features"> & {
+  features?: Record<string, boolean | null>;
+};
 
 /**
- * Applies a partial patch: objects (`realtime` included) merge one level deep (`messages.moderation` two); a feature set to null is removed;
- * `allowedOrigins` is replaced whole. The result is validated again by the caller's parse.
+ * The PATCH form of a config object, derived from the schema so every section has one: every
+ * field optional and *no default filled in* (a default in a parsed patch would overwrite the
+ * stored value: `{ limits: { maxFriends: 5 } }` reset every other limit before), nested objects
+ * the same way, unknown fields refused.
+ */
+function patchOf(schema: z.ZodObject): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    let f = field as z.ZodType;
+    while (f instanceof z.ZodDefault || f instanceof z.ZodPrefault) f = f.unwrap() as z.ZodType;
+    shape[key] = (f instanceof z.ZodObject ? patchOf(f) : f).optional();
+  }
+  return z.object(shape).strict();
+}
+
+export const TenantConfigPatchSchema = patchOf(TenantConfigSchema).extend({
+  features: z.record(FEATURE_NAME, z.boolean().nullable()).refine(fewFeatures, FEW_FEATURES).optional(),
+}) as unknown as z.ZodType<TenantConfigPatch>;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `patch` laid over `base`: objects merge at every depth, arrays and values replace, `null` removes a key. */
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch === undefined ? base : patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (v !== undefined) out[k] = deepMerge(base[k], v);
+  }
+  return out;
+}
+
+/**
+ * Applies a partial patch, the same way for every section, so a section added to the schema
+ * needs nothing here and a PATCH of one section never resets another: objects merge at every
+ * depth (`messages.moderation.mode` keeps the word list), arrays (`allowedOrigins`) are replaced
+ * whole, a key set to `null` (a feature flag) is removed. The result is validated again.
  */
 export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): TenantConfig {
-  const features: Record<string, boolean> = { ...base.features };
-  for (const [k, v] of Object.entries(patch.features ?? {})) {
-    if (v === null) delete features[k];
-    else features[k] = v;
-  }
-  return TenantConfigSchema.parse({
-    allowedOrigins: patch.allowedOrigins ?? base.allowedOrigins,
-    limits: { ...base.limits, ...patch.limits },
-    session: { ...base.session, ...patch.session },
-    auth: { ...base.auth, ...patch.auth },
-    features,
-    signIn: { ...base.signIn, ...patch.signIn },
-    // Merged two levels deep: a patch of `messages.moderation.mode` keeps the word list.
-    messages: {
-      ...base.messages,
-      ...patch.messages,
-      moderation: { ...base.messages.moderation, ...patch.messages?.moderation },
-    },
-    realtime: { ...base.realtime, ...patch.realtime },
-  });
+  return TenantConfigSchema.parse(deepMerge(base, patch));
 }
 
 /** Parses a stored config, tolerating fields added since it was written (defaults fill them). */

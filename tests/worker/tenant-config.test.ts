@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import {
+  mergeConfig,
+  TenantConfigPatchSchema,
+  TenantConfigSchema,
+  type TenantConfig,
+  type TenantConfigPatch,
+} from "../../src/lib/tenant-config";
+
+/**
+ * A config PATCH of one section never resets another: a config with a non-default value in every
+ * section, patched one section at a time, keeps every other section as it was. A section added to
+ * the schema fails the first test until this fixture gives it a value of its own.
+ */
+const defaults = TenantConfigSchema.parse({});
+const custom: TenantConfig = TenantConfigSchema.parse({
+  allowedOrigins: ["https://app.example"],
+  limits: { maxFriends: 123, requestsPerMinute: 77 },
+  session: { maxSessions: 3, accessTokenTtlSeconds: 300 },
+  auth: { maxFailures: 7, lockoutSeconds: 600 },
+  features: { beta: true, darkMode: false },
+  messages: { editWindowSeconds: 60, directWithStrangers: true, moderation: { mode: "mask", words: ["spam"] } },
+  realtime: { framesPerSecond: 5 },
+  signIn: { registration: "closed" },
+});
+
+/** A patch that changes one field of one section (and nothing else). */
+const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
+  allowedOrigins: { allowedOrigins: ["https://other.example"] },
+  limits: { limits: { maxFriends: 5 } },
+  session: { session: { maxSessions: 9 } },
+  auth: { auth: { maxMfaFailures: 9 } },
+  features: { features: { beta: null, extra: true } },
+  messages: { messages: { moderation: { mode: "block" } } },
+  realtime: { realtime: { maxFrameBytes: 4096 } },
+  signIn: { signIn: { registration: "open" } },
+};
+
+describe("tenant config merge", () => {
+  it("the fixture and the patches cover every section of the schema", () => {
+    const sections = Object.keys(TenantConfigSchema.shape).sort();
+    expect(Object.keys(patches).sort()).toEqual(sections);
+    for (const s of sections) {
+      expect(custom[s as keyof TenantConfig], `section ${s} needs a non-default value`).not.toEqual(
+        defaults[s as keyof TenantConfig],
+      );
+      expect(TenantConfigPatchSchema.safeParse(patches[s as keyof TenantConfig]).success, s).toBe(true);
+    }
+  });
+
+  it("a PATCH of one section keeps every other section, at every depth", () => {
+    for (const [section, patch] of Object.entries(patches) as [keyof TenantConfig, TenantConfigPatch][]) {
+      const merged = mergeConfig(custom, TenantConfigPatchSchema.parse(patch));
+      for (const other of Object.keys(patches) as (keyof TenantConfig)[]) {
+        if (other !== section) expect(merged[other], `${section} patch kept ${other}`).toEqual(custom[other]);
+      }
+      expect(merged[section]).not.toEqual(custom[section]);
+    }
+  });
+
+  it("merges objects field by field, replaces arrays, removes a feature set to null", () => {
+    const merged = mergeConfig(custom, TenantConfigPatchSchema.parse({ messages: { moderation: { mode: "block" } } }));
+    expect(merged.messages).toEqual({ ...custom.messages, moderation: { mode: "block", words: ["spam"] } });
+    expect(mergeConfig(custom, { allowedOrigins: [] }).allowedOrigins).toEqual([]);
+    expect(mergeConfig(custom, { features: { beta: null } }).features).toEqual({ darkMode: false });
+    expect(mergeConfig(custom, {})).toEqual(custom);
+  });
+});
