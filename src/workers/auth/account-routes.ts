@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { profileOf } from "../../db/tenant/profiles";
 import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
@@ -27,7 +26,7 @@ accountRoutes.openapi(
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const [user, roles, profile] = await Promise.all([
       findUserById(db, p.userId),
       rolesOfUser(db, p.userId),

@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { setBlockMirror } from "../../db/tenant/profiles";
-import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -36,7 +35,7 @@ blockRoutes.openapi(
     const rows = await hubStub(c.env, tenant.id, requireUser(c.get("principal")).userId).blockList(q.limit + 1, after);
     const { page, nextCursor } = await pg.page(rows, q.limit, (b) => [b.userId]);
     const peer = await peers(
-      tenantDb(tenant.db),
+      c.get("db"),
       page.map((b) => b.userId),
     );
     return c.json({ items: page.map((b) => ({ user: peer(b.userId), since: iso(b.since) })), nextCursor }, 200);
@@ -64,7 +63,7 @@ for (const method of ["put", "delete"] as const) {
       const me = requireUser(c.get("principal")).userId;
       const peer = c.req.valid("param").userId;
       if (peer === me) throw new AppError("cannot_block_self", "You cannot block yourself.");
-      const db = tenantDb(tenant.db);
+      const db = c.get("db");
       // Both ways idempotent for a real user; an id that names nobody in this tenant is a 404.
       if (!(await findUserById(db, peer))) throw new AppError("user_not_found", "No such user.");
       // The hub is the source of truth; the tenant DB mirror (for search and profile filters)

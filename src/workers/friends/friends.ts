@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { newId } from "../../lib/ids";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import {
@@ -53,7 +52,7 @@ friendRoutes.openapi(
     const rows = await hubStub(c.env, who.tenantId, who.userId).friends(q.limit + 1, after, q.groupId);
     const { page, nextCursor } = await pg.page(rows, q.limit, (f) => [f.userId]);
     const peer = await peers(
-      tenantDb(c.get("tenant").db),
+      c.get("db"),
       page.map((f) => f.userId),
     );
     return c.json(
@@ -86,7 +85,7 @@ friendRoutes.openapi(
     const f = unwrap(
       await hubStub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")),
     );
-    const peer = await peers(tenantDb(c.get("tenant").db), [f.userId]);
+    const peer = await peers(c.get("db"), [f.userId]);
     return c.json({ user: peer(f.userId), remark: f.remark, groupId: f.groupId, since: iso(f.since) }, 200);
   },
 );

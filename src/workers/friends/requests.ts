@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
-import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -50,7 +49,7 @@ friendRequestRoutes.openapi(
     const tenant = c.get("tenant");
     const { toUserId, message } = c.req.valid("json");
     if (toUserId === me) throw new AppError("cannot_befriend_self", "You cannot send yourself a friend request.");
-    const db = tenantDb(tenant.db);
+    const db = c.get("db");
     const target = await findUserById(db, toUserId);
     if (!target || target.status !== "active") throw new AppError("user_not_found", "No such user.");
     const policy = (await settingsOf(db, toUserId)).privacy.friendRequests;
@@ -99,7 +98,7 @@ friendRequestRoutes.openapi(
     );
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
     const peer = await peers(
-      tenantDb(tenant.db),
+      c.get("db"),
       page.map((r) => r.userId),
     );
     return c.json(

@@ -1,3 +1,4 @@
+import type { TenantDb } from "../../db/client";
 import type { RateLimitResult } from "../../durable/sliding-window";
 import type { TenantConfig } from "../../lib/tenant-config";
 
@@ -28,6 +29,11 @@ declare module "hono" {
     traceId: string;
     spanId: string;
     tenant: ResolvedTenant;
+    /**
+     * The request's tenant database handle, made once by tenantScope and used by every step of
+     * the request (authentication, permission checks, the handler).
+     */
+    db: TenantDb;
     principal: Principal;
     /** The user's API rate-limit verdict, when authentication already spent it (one hub call). */
     userRate: RateLimitResult;

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { conversationExists, exportPage, searchMessages, type ArchivedRow } from "../../db/tenant/archive";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
@@ -72,7 +71,7 @@ messageArchiveRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
-    const rows = await searchMessages(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId, {
+    const rows = await searchMessages(c.get("db"), requireUser(c.get("principal")).userId, {
       text: searchQuery(q.q),
       conversationId: q.conversationId,
       before,
@@ -102,7 +101,7 @@ messageArchiveRoutes.openapi(
     },
   }),
   async (c) => {
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const id = c.req.valid("param").id;
     // Checked before the stream starts: afterwards the status is already sent.
     if (!(await conversationExists(db, id))) throw new AppError("conversation_not_found", "No such conversation.");

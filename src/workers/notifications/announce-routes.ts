@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { desc, lt } from "drizzle-orm";
-import { tenantDb } from "../../db/tenant-db";
 import { announcements, type AnnouncementRow } from "../../db/tenant/notifications";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { findRolesByName } from "../../db/tenant/roles";
@@ -45,7 +44,7 @@ announcementRoutes.openapi(
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     if (input.role && !(await findRolesByName(db, [input.role])).length)
       throw new AppError("unknown_role", `No role '${input.role}'.`);
     const p = c.get("principal");
@@ -100,7 +99,8 @@ announcementRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
     const before = (await pg.after(q.cursor))?.[0];
-    const rows = await tenantDb(c.get("tenant").db)
+    const rows = await c
+      .get("db")
       .select()
       .from(announcements)
       .where(before ? lt(announcements.id, before) : undefined)

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { tenantDb } from "../../db/tenant-db";
 import {
   deleteNotification,
   listNotifications,
@@ -32,7 +31,7 @@ const mw = signedIn();
 const notFound = () => new AppError("notification_not_found", "No such notification.");
 const me = (c: Context<AppEnv>) => ({
   userId: requireUser(c.get("principal")).userId,
-  db: tenantDb(c.get("tenant").db),
+  db: c.get("db"),
 });
 
 /** Tells the user's other devices that the badge changed (read state is per user, not per device). */

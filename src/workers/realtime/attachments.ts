@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { findFile } from "../../db/tenant/files";
 import { ConversationIdSchema } from "../../durable/conversation/frames";
 import { AppError } from "../../lib/errors";
@@ -43,7 +42,7 @@ attachmentRoutes.openapi(
     const stub = await memberConversation(c.env, tenant, userId, id);
     if (!unwrap<boolean>(await stub.hasFile(userId, fileId))) throw noFile();
     // A file deleted by its owner since is gone for everyone.
-    const row = await findFile(tenantDb(tenant.db), fileId);
+    const row = await findFile(c.get("db"), fileId);
     if (!row || row.status !== "ready") throw noFile();
     return c.json(
       await fileView(c.env.DB_ENCRYPTION_KEY, tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN), tenant.id, row),

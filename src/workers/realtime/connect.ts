@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
-import { tenantDb } from "../../db/tenant-db";
 import { HUB_HEADERS } from "../../durable/user-hub/sockets-types";
 import { isErrorCode } from "../../lib/error-codes";
 import { AppError } from "../../lib/errors";
@@ -98,7 +97,7 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   headers.set(HUB_HEADERS.maxFrameBytes, String(tenant.config.realtime.maxFrameBytes));
   headers.set(HUB_HEADERS.framesPerSecond, String(tenant.config.realtime.framesPerSecond));
   // Who may see this user's presence (tenant DB); the hub keeps it for its fan-out.
-  headers.set(HUB_HEADERS.presencePrivacy, (await settingsOf(tenantDb(tenant.db), claims.sub)).privacy.presence);
+  headers.set(HUB_HEADERS.presencePrivacy, (await settingsOf(c.get("db"), claims.sub)).privacy.presence);
   if (ticket) {
     headers.set(HUB_HEADERS.ticketId, claims.jti);
     headers.set(HUB_HEADERS.ticketExp, String(claims.exp * 1000 + 60_000));

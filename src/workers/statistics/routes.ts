@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { withPermission } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { StatsQuerySchema, StatsReportSchema } from "./schemas";
@@ -23,5 +22,5 @@ statsRoutes.openapi(
       ...problemResponses("invalid_range", "forbidden"),
     },
   }),
-  async (c) => c.json(await statsReport(tenantDb(c.get("tenant").db), resolveRange(c.req.valid("query"))), 200),
+  async (c) => c.json(await statsReport(c.get("db"), resolveRange(c.req.valid("query"))), 200),
 );

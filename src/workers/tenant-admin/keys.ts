@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../../db/tenant/api-keys";
 import type { ApiKeyRow } from "../../db/tenant/schema";
 import { rotateSigningKey } from "../../db/tenant/signing-keys";
@@ -46,7 +45,7 @@ adminKeyRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
-    const rows = await listApiKeys(tenantDb(c.get("tenant").db), {
+    const rows = await listApiKeys(c.get("db"), {
       before: (await pg.after(q.cursor))?.[0],
       limit: q.limit + 1,
     });
@@ -73,7 +72,7 @@ adminKeyRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     await assertGrantable(db, c.get("principal"), body.permissions);
     const now = Date.now();
     const id = newId(now);
@@ -111,7 +110,7 @@ adminKeyRoutes.openapi(
     },
   }),
   async (c) => {
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const p = c.get("principal");
     const key = await findApiKey(db, c.req.valid("param").id);
     if (!key || key.revokedAt !== null) throw new AppError("api_key_not_found", "No such live API key.");
@@ -137,7 +136,7 @@ adminKeyRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    const kid = await rotateSigningKey(tenantDb(tenant.db), c.env.DB_ENCRYPTION_KEY, tenant.id);
+    const kid = await rotateSigningKey(c.get("db"), c.env.DB_ENCRYPTION_KEY, tenant.id);
     forgetKeys(tenant.id);
     return c.json({ kid }, 200);
   },

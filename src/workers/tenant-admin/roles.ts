@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { isConstraintViolation } from "../../db/tenant/accounts";
 import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
 import { AppError } from "../../lib/errors";
@@ -40,7 +39,7 @@ adminRoleRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
-    const rows = await listRoles(tenantDb(c.get("tenant").db), {
+    const rows = await listRoles(c.get("db"), {
       after: (await pg.after(q.cursor))?.[0],
       limit: q.limit + 1,
     });
@@ -66,7 +65,7 @@ adminRoleRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     await assertGrantable(db, c.get("principal"), body.permissions);
     assertRanksBelow(await rankOf(db, c.get("principal")), [{ name: body.name, rank: body.rank }]);
     const now = Date.now();
@@ -106,7 +105,7 @@ adminRoleRoutes.openapi(
     },
   }),
   async (c) => {
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const role = await findRole(db, c.req.valid("param").id);
     if (!role) throw new AppError("role_not_found", "No such role.");
     const body = c.req.valid("json");
@@ -151,7 +150,7 @@ adminRoleRoutes.openapi(
     },
   }),
   async (c) => {
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const role = await findRole(db, c.req.valid("param").id);
     if (!role) throw new AppError("role_not_found", "No such role.");
     if (role.system) throw new AppError("system_role", "System roles cannot be deleted.");

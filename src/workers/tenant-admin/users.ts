@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { activeHolders, isLastOwnerAbort } from "../../db/tenant/roles";
 import { users } from "../../db/tenant/schema";
-import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
 import { eraseProfile } from "../../db/tenant/profiles";
@@ -48,7 +47,7 @@ adminUserRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const pg = pagerFor(c, "id");
     const rows = await searchUsers(db, {
       text: q.q === undefined ? undefined : searchQuery(q.q, { lowercase: true }),
@@ -80,7 +79,7 @@ const statusRoute = (action: "suspend" | "resume") =>
 for (const action of ["suspend", "resume"] as const) {
   adminUserRoutes.openapi(statusRoute(action), async (c) => {
     const tenant = c.get("tenant");
-    const db = tenantDb(tenant.db);
+    const db = c.get("db");
     const user = await targetUser(db, c.req.valid("param").id);
     const status = action === "suspend" ? "suspended" : "active";
     const p = c.get("principal");
@@ -121,7 +120,7 @@ adminUserRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    const db = tenantDb(tenant.db);
+    const db = c.get("db");
     const user = await targetUser(db, c.req.valid("param").id);
     await assertOutranks(db, c.get("principal"), user.id);
     return c.json({ revoked: await hubStub(c.env, tenant.id, user.id).revokeAll("force_logout") }, 200);
@@ -145,7 +144,7 @@ adminUserRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    const db = tenantDb(tenant.db);
+    const db = c.get("db");
     const user = await targetUser(db, c.req.valid("param").id);
     const roles = await rolesOfUser(db, user.id);
     await assertOutranks(db, c.get("principal"), user.id, roles);
@@ -198,7 +197,7 @@ adminUserRoutes.openapi(
     },
   }),
   async (c) => {
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const user = await targetUser(db, c.req.valid("param").id);
     const names = [...new Set(c.req.valid("json").roles)];
     const wanted = await findRolesByName(db, names);

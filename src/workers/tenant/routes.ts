@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { PublicTenantInfoSchema, readPublicInfo } from "../../db/tenant/settings";
 import { AppError } from "../../lib/errors";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
@@ -23,7 +22,7 @@ tenantRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    const info = await readPublicInfo(tenantDb(tenant.db));
+    const info = await readPublicInfo(c.get("db"));
     if (!info)
       throw new AppError("tenant_not_ready", "The tenant's database has no public info yet; run its migrations.");
     return c.json({ id: tenant.id, slug: tenant.slug, ...info }, 200);

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { blockedEitherWay, follow, followPage, unfollow } from "../../db/tenant/profiles";
-import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -34,7 +33,7 @@ for (const method of ["put", "delete"] as const) {
     async (c) => {
       const me = requireUser(c.get("principal")).userId;
       const id = c.req.valid("param").id;
-      const db = tenantDb(c.get("tenant").db);
+      const db = c.get("db");
       if (id === me) throw new AppError("cannot_follow_self", "You cannot follow yourself.");
       const target = await findUserById(db, id);
       if (method === "delete") {
@@ -70,7 +69,7 @@ for (const side of ["followers", "following"] as const) {
       const me = requireUser(c.get("principal")).userId;
       const id = c.req.valid("param").id;
       const q = c.req.valid("query");
-      const db = tenantDb(c.get("tenant").db);
+      const db = c.get("db");
       const target = await findUserById(db, id);
       if (!target || target.status !== "active" || (id !== me && (await blockedEitherWay(db, me, id))))
         throw notFound();

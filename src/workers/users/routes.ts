@@ -9,7 +9,6 @@ import {
   updateProfile,
   updateSettings,
 } from "../../db/tenant/profiles";
-import { tenantDb } from "../../db/tenant-db";
 import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
@@ -57,7 +56,7 @@ userRoutes.openapi(
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const patch = c.req.valid("json");
     const user = await findUserById(db, p.userId);
     if (!user) throw notFound();
@@ -85,7 +84,7 @@ userRoutes.openapi(
     middleware: mw,
     responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...problemResponses("user_required") },
   }),
-  async (c) => c.json(await settingsOf(tenantDb(c.get("tenant").db), requireUser(c.get("principal")).userId), 200),
+  async (c) => c.json(await settingsOf(c.get("db"), requireUser(c.get("principal")).userId), 200),
 );
 
 userRoutes.openapi(
@@ -102,7 +101,7 @@ userRoutes.openapi(
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const settings = await updateSettings(tenantDb(c.get("tenant").db), p.userId, c.req.valid("json"));
+    const settings = await updateSettings(c.get("db"), p.userId, c.req.valid("json"));
     // The hub fans out presence per this setting: tell it now, not at the next connection.
     await hubStub(c.env, c.get("tenant").id, p.userId).setPresencePrivacy(settings.privacy.presence);
     return c.json(settings, 200);
@@ -126,7 +125,7 @@ userRoutes.openapi(
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const id = c.req.valid("param").id;
     const [user, profile] = await Promise.all([findUserById(db, id), profileOf(db, id)]);
     if (
@@ -160,13 +159,7 @@ userRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "id");
     const after = (await pg.after(q.cursor))?.[0];
-    const rows = await searchProfiles(
-      tenantDb(c.get("tenant").db),
-      p.userId,
-      searchQuery(q.q, { lowercase: true }),
-      q.limit + 1,
-      after,
-    );
+    const rows = await searchProfiles(c.get("db"), p.userId, searchQuery(q.q, { lowercase: true }), q.limit + 1, after);
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.user.id]);
     return c.json({ items: page.map((r) => publicUser(r.user, r.profile)), nextCursor }, 200);
   },

@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { findDelivery, listDeliveries } from "../../db/tenant/webhook-deliveries";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../gateway/middleware/authn";
@@ -36,7 +35,7 @@ webhookDeliveryRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     await loadEndpoint(db, id);
     const pg = pagerFor(c, "id");
     const rows = await listDeliveries(db, id, {
@@ -66,7 +65,7 @@ webhookDeliveryRoutes.openapi(
   }),
   async (c) => {
     const { id, deliveryId } = c.req.valid("param");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const d = await findDelivery(db, id, deliveryId);
     if (!d) throw new AppError("webhook_delivery_not_found", "No such delivery for this endpoint.");
     return c.json(await deliveryDetail(db, d), 200);
@@ -96,7 +95,7 @@ webhookDeliveryRoutes.openapi(
   async (c) => {
     const { id, deliveryId } = c.req.valid("param");
     const tenant = c.get("tenant");
-    return c.json(await retryDelivery(c.env, tenant, tenantDb(tenant.db), id, deliveryId), 200);
+    return c.json(await retryDelivery(c.env, tenant, c.get("db"), id, deliveryId), 200);
   },
 );
 
@@ -117,6 +116,6 @@ webhookDeliveryRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    return c.json(await sendTest(c.env, tenant, tenantDb(tenant.db), c.req.valid("param").id), 200);
+    return c.json(await sendTest(c.env, tenant, c.get("db"), c.req.valid("param").id), 200);
   },
 );

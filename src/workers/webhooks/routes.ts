@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { tenantDb } from "../../db/tenant-db";
 import { deleteEndpoint, listEndpoints, overlapEnd, signingSecrets } from "../../db/tenant/webhooks";
 import { AppError } from "../../lib/errors";
 import { withPermission } from "../gateway/middleware/authn";
@@ -44,7 +43,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const db = tenantDb(c.get("tenant").db);
+    const db = c.get("db");
     const pg = pagerFor(c, "id");
     const rows = await listEndpoints(db, { before: (await pg.after(q.cursor))?.[0], limit: q.limit + 1 });
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.id]);
@@ -73,7 +72,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const tenant = c.get("tenant");
-    return c.json(await createEndpoint(c.env, tenant, tenantDb(tenant.db), c.req.valid("json")), 201);
+    return c.json(await createEndpoint(c.env, tenant, c.get("db"), c.req.valid("json")), 201);
   },
 );
 
@@ -92,7 +91,7 @@ webhookRoutes.openapi(
       ...problemResponses("forbidden", "webhook_endpoint_not_found"),
     },
   }),
-  async (c) => c.json((await loadEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id)).view, 200),
+  async (c) => c.json((await loadEndpoint(c.get("db"), c.req.valid("param").id)).view, 200),
 );
 
 webhookRoutes.openapi(
@@ -110,8 +109,7 @@ webhookRoutes.openapi(
       ...problemResponses("webhook_url_not_allowed", "forbidden", "webhook_endpoint_not_found"),
     },
   }),
-  async (c) =>
-    c.json(await patchEndpoint(c.env, tenantDb(c.get("tenant").db), c.req.valid("param").id, c.req.valid("json")), 200),
+  async (c) => c.json(await patchEndpoint(c.env, c.get("db"), c.req.valid("param").id, c.req.valid("json")), 200),
 );
 
 webhookRoutes.openapi(
@@ -127,7 +125,7 @@ webhookRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...problemResponses("forbidden", "webhook_endpoint_not_found") },
   }),
   async (c) => {
-    if (!(await deleteEndpoint(tenantDb(c.get("tenant").db), c.req.valid("param").id)))
+    if (!(await deleteEndpoint(c.get("db"), c.req.valid("param").id)))
       throw new AppError("webhook_endpoint_not_found", "No such webhook endpoint.");
     return c.body(null, 204);
   },
@@ -156,10 +154,7 @@ webhookRoutes.openapi(
     const tenant = c.get("tenant");
     // Without a JSON body the validator hands over {} (defaults not applied): the default overlap then.
     const overlap = (c.req.valid("json") as { expiresInSeconds?: number }).expiresInSeconds ?? DEFAULT_OVERLAP_SECONDS;
-    return c.json(
-      await rotateEndpointSecret(c.env, tenant, tenantDb(tenant.db), c.req.valid("param").id, overlap),
-      200,
-    );
+    return c.json(await rotateEndpointSecret(c.env, tenant, c.get("db"), c.req.valid("param").id, overlap), 200);
   },
 );
 

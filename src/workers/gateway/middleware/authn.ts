@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from "hono";
-import { tenantDb } from "../../../db/tenant-db";
 import type { TenantDb } from "../../../db/client";
 import { rolesOfUser } from "../../../db/tenant/users";
 import { AppError } from "../../../lib/errors";
@@ -64,7 +63,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const tenant = c.get("tenant");
     const token = m[1]!;
     if (token.startsWith("ck_")) {
-      c.set("principal", await apiKeyPrincipal(tenantDb(tenant.db), token));
+      c.set("principal", await apiKeyPrincipal(c.get("db"), token));
     } else {
       const claims = await verifyAccessToken(c.env, tenant, token);
       // With the default store, the user's API rate limit rides on the same hub call.
@@ -113,7 +112,7 @@ export const grantsAll = (grants: string[][], permission: string): boolean =>
 /** Requires a `resource:action` permission (see {@link callerGrants}). */
 export function requirePermission(permission: string): MiddlewareHandler<AppEnv> {
   return async function requirePermission(c, next) {
-    const grants = await callerGrants(tenantDb(c.get("tenant").db), c.get("principal"));
+    const grants = await callerGrants(c.get("db"), c.get("principal"));
     if (!grantsAll(grants, permission)) throw new AppError("forbidden", `Missing permission ${permission}.`);
     await next();
   };
