@@ -3,6 +3,7 @@
  * - Imports flow one way: workers → durable, db → lib; nothing imports a service's folder but
  *   the assembly (gateway/app.ts, gateway/background.ts); services share code through the named folders
  *   (SHARED_FOLDERS), and src/workers/ holds no loose file.
+ * - SQL lives under src/db/: no raw SQL in src/workers/.
  * - No import circle in src/, type-only imports included.
  * - docs/errors.md is what the error registry generates; docs/openapi.json what the routes render
  *   (package.json's lint script then runs Redocly on it).
@@ -62,6 +63,8 @@ for (const file of walk(join(root, "src"))) {
   const max = rel.startsWith("src/durable/") ? MAX_DURABLE_LINES : MAX_LINES;
   if (lines > max) problems.push(`${rel}: ${lines} lines (split files past ${max})`);
   if (/(:|as)\s*any\b|<any>/.test(text)) problems.push(`${rel}: uses 'any'`);
+  if (rel.startsWith("src/workers/") && /\bsql`|\.execute\(/.test(text))
+    problems.push(`${rel}: SQL in a service; queries live under src/db/`);
   if (/process\.env/.test(text)) problems.push(`${rel}: uses process.env (bindings come from Env)`);
   if (/^src\/workers\/[^/]+\.ts$/.test(rel))
     problems.push(`${rel}: a loose file at src/workers/ root; shared code lives in ${[...SHARED_FOLDERS].join(", ")}`);

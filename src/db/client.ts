@@ -53,3 +53,8 @@ export function platformDb(env: { PLATFORM_DB_URL: string; PLATFORM_DB_TOKEN?: s
 export function tenantDrizzle(client: Client): TenantDb {
   return drizzle(client, { schema: tenantSchema });
 }
+
+/** One round trip to a database (readiness probes). */
+export async function ping(db: { $client: Client }): Promise<void> {
+  await db.$client.execute("SELECT 1");
+}

@@ -45,3 +45,11 @@ export async function backfillUsernameSkeletons(client: Client): Promise<number>
     }
   }
 }
+
+/** The migrations a tenant database has applied, oldest first (its `_canopy_migrations` ledger). */
+export async function appliedMigrations(
+  client: Client,
+): Promise<{ version: number; name: string; appliedAt: number }[]> {
+  const rs = await client.execute("SELECT version, name, applied_at FROM _canopy_migrations ORDER BY version");
+  return rs.rows.map((r) => ({ version: Number(r.version), name: String(r.name), appliedAt: Number(r.applied_at) }));
+}

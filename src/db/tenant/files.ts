@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import type { TenantDb } from "../client";
 import { outboxInsert, type DomainEvent } from "./outbox";
 import { fileParts, files, type FileRow } from "./schema";
@@ -136,4 +136,12 @@ export async function markUploadAborted(db: TenantDb, id: string, now = Date.now
     db.delete(fileParts).where(eq(fileParts.fileId, id)),
   ]);
   return res.rowsAffected > 0;
+}
+
+/** True when `fileId` is `ownerId`'s own finished avatar upload. */
+export async function isOwnReadyAvatar(db: TenantDb, fileId: string, ownerId: string): Promise<boolean> {
+  const row = await db.get<{ n: number }>(
+    sql`SELECT count(*) AS n FROM files WHERE id = ${fileId} AND owner_id = ${ownerId} AND purpose = 'avatar' AND status = 'ready'`,
+  );
+  return Number(row?.n ?? 0) > 0;
 }

@@ -148,3 +148,26 @@ export async function setUserRoles(
 export async function rolesByIds(db: TenantDb, ids: string[]): Promise<RoleRow[]> {
   return ids.length ? db.select().from(roles).where(inArray(roles.id, ids)).all() : [];
 }
+
+/** A page of user ids after `after`, in id order (for sweeps over every user). */
+export async function userIdsAfter(db: TenantDb, after: string, limit: number): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${limit}`);
+  return rows.map((r) => r.id);
+}
+
+/** How users are named to others: nickname, else username, else "Someone". */
+export async function displayNames(db: TenantDb, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.all<{ id: string; name: string }>(sql`
+    SELECT u.id AS id, coalesce(nullif(p.nickname, ''), u.username, 'Someone') AS name
+    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id IN ${ids}`);
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Active owners and admins (at most `limit`), who receive the tenant's operational notices. */
+export async function activeAdminIds(db: TenantDb, limit: number): Promise<string[]> {
+  const rows = await db.all<{ user_id: string }>(sql`
+    SELECT DISTINCT ur.user_id FROM user_roles ur JOIN users u ON u.id = ur.user_id
+    WHERE ur.role_id IN ('owner', 'admin') AND u.status = 'active' LIMIT ${limit}`);
+  return rows.map((r) => r.user_id);
+}

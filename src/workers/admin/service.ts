@@ -1,6 +1,6 @@
 import type { PlatformDb } from "../../db/client";
 import { currentVersion } from "../../db/migrator";
-import { migrateTenant } from "../../db/tenant-migrate";
+import { migrateTenant, appliedMigrations } from "../../db/tenant-migrate";
 import { tenantMigrations as tenantMigrationSet } from "../../db/migrations.gen";
 import { provisionerFor, type Provisioner } from "../../db/provisioner";
 import type { TenantRow, TenantStatus } from "../../db/platform/schema";
@@ -196,16 +196,12 @@ export async function migrationStatus(env: Env, db: PlatformDb, slug: string, ap
   const client = tenantClient(await tenantDbLocation(env, row));
   if (apply) await recordTenantVersion(db, row.id, (await migrateTenant(client, tenantMigrationSet)).version);
   const version = await currentVersion(client);
-  const rs = await client.execute("SELECT version, name, applied_at FROM _canopy_migrations ORDER BY version");
+  const applied = await appliedMigrations(client);
   return {
     tenant: row.slug,
     version,
     latest: tenantMigrationSet.length,
     pending: tenantMigrationSet.filter((m) => m.version > version).map((m) => ({ version: m.version, name: m.name })),
-    applied: rs.rows.map((r) => ({
-      version: Number(r.version),
-      name: String(r.name),
-      appliedAt: new Date(Number(r.applied_at)).toISOString(),
-    })),
+    applied: applied.map((m) => ({ version: m.version, name: m.name, appliedAt: new Date(m.appliedAt).toISOString() })),
   };
 }

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { userIdsAfter } from "../../db/tenant/users";
 import { platformDb } from "../../db/client";
 import { findTenantById } from "../../db/platform/tenants";
 import { tenantDb, tenantDbLocation } from "../../db/tenant-db";
@@ -48,9 +48,7 @@ export async function closeTenantSockets(event: CloudEvent, env: Env): Promise<v
   const db = tenantDb(await tenantDbLocation(env, row));
   let closed = 0;
   for (let after = ""; ; ) {
-    const ids = (
-      await db.all<{ id: string }>(sql`SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${PAGE}`)
-    ).map((r) => r.id);
+    const ids = await userIdsAfter(db, after, PAGE);
     for (let i = 0; i < ids.length; i += PARALLEL) {
       const counts = await Promise.all(
         ids.slice(i, i + PARALLEL).map((id) => hubStub(env, row.id, id).closeSockets(reason)),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { platformDb } from "../../db/client";
+import { ping, platformDb } from "../../db/client";
 import { createRouter, jsonResponse } from "./http";
 
 const HealthSchema = z.object({ status: z.enum(["ok", "unavailable"]) }).openapi("Health");
@@ -45,7 +45,7 @@ healthRoutes.openapi(
     try {
       // Bounded: a hung database must turn into a 503, not a hung probe.
       await Promise.race([
-        platformDb(c.env).$client.execute("SELECT 1"),
+        ping(platformDb(c.env)),
         new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 2000 ms")), 2000)),
       ]);
       check = { ok: true, latencyMs: Math.round(performance.now() - start) };

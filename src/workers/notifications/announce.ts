@@ -1,4 +1,5 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { activeAdminIds } from "../../db/tenant/users";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantDb } from "../../db/client";
 import {
@@ -47,7 +48,7 @@ export async function announcementConsumer(
             notifications.id,
             userIds.map((u) => `${a.id}.${u}`),
           ),
-          sql`${notifications.deliveredVia} IS NULL`,
+          isNull(notifications.deliveredVia),
         ),
       )
       .all();
@@ -63,11 +64,9 @@ const WebhookDisabled = z.object({ endpointId: z.string(), url: z.string(), reas
 export async function adminNoticeDrafts(db: TenantDb, event: CloudEvent): Promise<Draft[]> {
   const d = WebhookDisabled.safeParse(event.data);
   if (!d.success) throw new PoisonError("bad data for webhook.disabled");
-  const admins = await db.all<{ user_id: string }>(sql`
-    SELECT DISTINCT ur.user_id FROM user_roles ur JOIN users u ON u.id = ur.user_id
-    WHERE ur.role_id IN ('owner', 'admin') AND u.status = 'active' LIMIT 50`);
-  return admins.map((r) => ({
-    userId: r.user_id,
+  const admins = await activeAdminIds(db, 50);
+  return admins.map((userId) => ({
+    userId,
     type: "webhook_disabled" as const,
     groupKey: `webhook:${d.data.endpointId}`,
     actorId: null,

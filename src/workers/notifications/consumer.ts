@@ -1,4 +1,5 @@
-import { inArray, sql } from "drizzle-orm";
+import { displayNames } from "../../db/tenant/users";
+import { inArray } from "drizzle-orm";
 import type { TenantDb } from "../../db/client";
 import { tenantDb } from "../../db/tenant-db";
 import {
@@ -22,14 +23,6 @@ import { notificationView } from "./view";
 import { hubStub } from "../../durable/protocol/stubs";
 
 export const CONSUMER = "notifications";
-
-async function displayNames(db: TenantDb, ids: string[]): Promise<Map<string, string>> {
-  if (!ids.length) return new Map();
-  const rows = await db.all<{ id: string; name: string }>(sql`
-    SELECT u.id AS id, coalesce(nullif(p.nickname, ''), u.username, 'Someone') AS name
-    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id IN ${ids}`);
-  return new Map(rows.map((r) => [r.id, r.name]));
-}
 
 /** Drops drafts for muted types and, for messages, for users with a device online (they saw it live). */
 async function keep(env: Env, tenant: ResolvedTenant, db: TenantDb, drafts: Draft[]): Promise<Draft[]> {

@@ -16,7 +16,7 @@ import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
 import { conversationJson, createConversation, memberConversation, unwrap } from "./service";
-import { conversationsOf } from "./store";
+import { conversationsOf } from "../../db/tenant/conversation-members";
 import { conversationStub } from "../../durable/protocol/stubs";
 
 /** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts, attachments in attachments.ts. */
@@ -69,7 +69,7 @@ conversationRoutes.openapi(
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
     const before = await pg.after(q.cursor);
-    const rows = await conversationsOf(tenant.db, userId, q.limit + 1, before);
+    const rows = await conversationsOf(c.get("db"), userId, q.limit + 1, before);
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.joinedAt, r.id]);
     // One call per conversation on the page, in parallel; one the user has left is skipped.
     const summaries = await Promise.all(

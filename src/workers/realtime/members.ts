@@ -14,7 +14,7 @@ import {
   MembersAddSchema,
 } from "./schemas";
 import { conversationJson, memberConversation, requireUnblocked, requireUsers, unwrap } from "./service";
-import { indexMembers, unindexMembers } from "./store";
+import { indexMembers, unindexMembers } from "../../db/tenant/conversation-members";
 
 /**
  * Group management: /v1/conversations/{id} (rename) and /v1/conversations/{id}/members/… (add,
@@ -77,7 +77,7 @@ memberRoutes.openapi(
     // every call by id (memberConversation), so a retry must repair a row a failed write left out.
     const named = new Set(c.req.valid("json").userIds);
     await indexMembers(
-      t.tenant.db,
+      c.get("db"),
       t.id,
       after.members.map((m) => m.userId).filter((u) => named.has(u)),
       now,
@@ -115,7 +115,7 @@ memberRoutes.openapi(
     const change = unwrap<MembershipChange>(
       member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member),
     );
-    await unindexMembers(t.tenant.db, t.id, change.removed);
+    await unindexMembers(c.get("db"), t.id, change.removed);
     return c.body(null, 204);
   },
 );

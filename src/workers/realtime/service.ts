@@ -1,6 +1,6 @@
 import { inArray } from "drizzle-orm";
 import { tenantDb } from "../../db/tenant-db";
-import { listedConversations } from "../../db/tenant/conversation-members";
+import { indexConversation, listedConversations } from "../../db/tenant/conversation-members";
 import { users } from "../../db/tenant/schema";
 import type { Conversation, ConversationSummary, ConvResult } from "../../durable/conversation";
 import { directRefusal } from "../../durable/conversation/direct";
@@ -9,7 +9,6 @@ import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 
 import type { ResolvedTenant } from "../gateway/context";
-import { indexConversation } from "./store";
 import { conversationStub, hubStub } from "../../durable/protocol/stubs";
 
 /** A conversation's Durable Object; the name carries the tenant, so ids never cross tenants. */
@@ -131,6 +130,6 @@ export async function createConversation(
     memberIds,
     now,
   });
-  await indexConversation(tenant.db, { id, type: input.type, createdBy: me, memberIds, now });
+  await indexConversation(tenantDb(tenant.db), { id, type: input.type, createdBy: me, memberIds, now });
   return { created, summary: unwrap<ConversationSummary>(await stub.get(me)) };
 }

@@ -1,5 +1,5 @@
+import { isOwnReadyAvatar } from "../../db/tenant/files";
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
 import {
   blockedEitherWay,
   followCounts,
@@ -62,10 +62,7 @@ userRoutes.openapi(
     if (!user) throw notFound();
     if (patch.avatarFileId) {
       // Only the user's own, finished avatar upload can become the avatar.
-      const ok = await db.get<{ n: number }>(
-        sql`SELECT count(*) AS n FROM files WHERE id = ${patch.avatarFileId} AND owner_id = ${p.userId} AND purpose = 'avatar' AND status = 'ready'`,
-      );
-      if (!ok || Number(ok.n) === 0)
+      if (!(await isOwnReadyAvatar(db, patch.avatarFileId, p.userId)))
         throw new AppError("invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
     }
     await updateProfile(db, user, patch);
