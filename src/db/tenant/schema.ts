@@ -159,3 +159,71 @@ export const fileParts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.fileId, t.partNumber] })],
 );
+
+/** The per-user conversation index (migrations/tenant/0005); the Conversation objects hold the rest. */
+export const conversations = sqliteTable("conversations", {
+  id: text("id").primaryKey(),
+  type: text("type", { enum: ["direct", "group"] }).notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const conversationMembers = sqliteTable(
+  "conversation_members",
+  {
+    userId: text("user_id").notNull(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    joinedAt: integer("joined_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conversationId] })],
+);
+
+/** Single-use tokens already redeemed (an mfaToken's jti), kept until they expire. */
+export const consumedTokens = sqliteTable("consumed_tokens", {
+  jti: text("jti").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** Events a queue consumer has handled (idempotency markers, pruned after 30 days). */
+export const processedEvents = sqliteTable(
+  "processed_events",
+  {
+    consumer: text("consumer").notNull(),
+    eventId: text("event_id").notNull(),
+    processedAt: integer("processed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+);
+
+/** The searchable archive of messages (current body; NULL once recalled). */
+export const archivedMessages = sqliteTable(
+  "archived_messages",
+  {
+    conversationId: text("conversation_id").notNull(),
+    seq: integer("seq").notNull(),
+    id: text("id").notNull(),
+    senderId: text("sender_id").notNull(),
+    kind: text("kind").notNull(),
+    refId: text("ref_id"),
+    body: text("body"),
+    text: text("text"),
+    sentAt: integer("sent_at").notNull(),
+    editedAt: integer("edited_at"),
+    recalledAt: integer("recalled_at"),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq] })],
+);
+
+/**
+ * FTS5 tables (trigram), declared for their columns only: they are created by their migrations
+ * (drizzle cannot express a virtual table) and queried through src/lib/search-query.ts's MATCH
+ * and LIKE patterns.
+ */
+export const archivedMessagesFts = sqliteTable("archived_messages_fts", { text: text("text") });
+export const userSearch = sqliteTable("user_search", {
+  userId: text("user_id"),
+  username: text("username"),
+  nickname: text("nickname"),
+});
