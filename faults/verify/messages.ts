@@ -39,7 +39,8 @@ export async function readLog(api: Api, pair: Pair): Promise<LogEntry[]> {
     const page = Page.parse(last.json);
     out.push(...page.items);
     if (!page.nextCursor || !page.items.length) return out;
-    after = Number(page.nextCursor);
+    // Continue after the last seq read (the nextCursor is an opaque signed cursor).
+    after = page.items[page.items.length - 1]!.seq;
   }
 }
 

@@ -10,9 +10,16 @@ import { SettledCache } from "./settled-cache";
  * list's shape. Anything else is 400 `invalid_cursor`, never a 500 and never a 200.
  */
 
-/** The sort keys of a list: one id-like string, or a time and an id. */
-export type CursorShape = "id" | "time-id";
-export type CursorKeys<S extends CursorShape> = S extends "id" ? [string] : [number, string];
+/**
+ * The sort keys of a list: one id-like string; a time and an id; or a sequence number and the
+ * direction the list pages in (a conversation's history pages back or forward).
+ */
+export type CursorShape = "id" | "time-id" | "seq";
+export type CursorKeys<S extends CursorShape> = S extends "id"
+  ? [string]
+  : S extends "seq"
+    ? [number, "before" | "after"]
+    : [number, string];
 
 const MAC_BYTES = 16;
 const MAX_KEY_CHARS = 128;
@@ -50,6 +57,7 @@ function fits<S extends CursorShape>(shape: S, keys: unknown): keys is CursorKey
   const id = keys[keys.length - 1];
   const idOk = typeof id === "string" && id.length > 0 && id.length <= MAX_KEY_CHARS;
   if (shape === "id") return keys.length === 1 && idOk;
+  if (shape === "seq") return keys.length === 2 && Number.isSafeInteger(keys[0]) && (id === "before" || id === "after");
   return keys.length === 2 && Number.isSafeInteger(keys[0]) && idOk;
 }
 
@@ -66,6 +74,8 @@ export interface Pager<S extends CursorShape> {
     limit: number,
     keyOf: (last: T) => CursorKeys<S>,
   ): Promise<{ page: T[]; nextCursor: string | null }>;
+  /** The signed cursor of these keys (for lists that page by something other than their rows). */
+  cursor(keys: CursorKeys<S>): Promise<string>;
 }
 
 /** The pager of the list named by `scope` (tenant and route), with the platform's secret. */
@@ -93,8 +103,11 @@ export function pager<S extends CursorShape>(secret: string, scope: string, shap
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       if (rows.length <= limit || last === undefined) return { page, nextCursor: null };
-      const payload = base64url(encoder.encode(JSON.stringify(keyOf(last))));
-      return { page, nextCursor: `${payload}.${base64url(await mac(secret, scope, payload))}` };
+      return { page, nextCursor: await this.cursor(keyOf(last)) };
+    },
+    async cursor(keys) {
+      const payload = base64url(encoder.encode(JSON.stringify(keys)));
+      return `${payload}.${base64url(await mac(secret, scope, payload))}`;
     },
   };
 }

@@ -216,16 +216,24 @@ describe("conversations over HTTP", () => {
       );
     const newest = await page("?limit=5");
     expect(newest.items.map((m) => m.seq)).toEqual([9, 10, 11, 12, 13]);
-    expect(newest.nextCursor).toBe("9");
-    const older = await page(`?limit=5&before=${newest.nextCursor}`);
+    // The signed cursor pages on in the direction it was issued for, like every other list.
+    const older = await page(`?limit=5&cursor=${newest.nextCursor}`);
     expect(older.items.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
-    const oldest = await page(`?limit=5&before=${older.nextCursor}`);
+    const oldest = await page(`?limit=5&cursor=${older.nextCursor}`);
     expect(oldest).toMatchObject({ nextCursor: null });
     expect(oldest.items.map((m) => m.seq)).toEqual([1, 2, 3]);
     const forward = await page("?after=10&limit=2");
     expect(forward.items.map((m) => m.seq)).toEqual([11, 12]);
-    expect(forward.nextCursor).toBe("12");
+    const onward = await page(`?limit=2&cursor=${forward.nextCursor}`);
+    expect(onward.items.map((m) => m.seq)).toEqual([13]);
+    expect(onward.nextCursor).toBeNull();
     expect((await page("?after=12&limit=2")).nextCursor).toBeNull();
+    // before/after stay as aliases that start anywhere; a forged cursor or two starts are refused.
+    expect((await page("?before=9&limit=5")).items.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
+    const get = (q: string) => call(`/v1/conversations/${g.id}/messages${q}`, as(t, b));
+    await expectProblem(await get("?cursor=9"), 400, "invalid_cursor");
+    await expectProblem(await get(`?cursor=${newest.nextCursor}x`), 400, "invalid_cursor");
+    await expectProblem(await get(`?cursor=${newest.nextCursor}&before=9`), 400, "validation_failed");
     await expectProblem(await call(`/v1/conversations/${g.id}/messages`, as(t, x)), 404, "conversation_not_found");
   });
 

@@ -5,7 +5,15 @@ import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import type { AppEnv } from "../gateway/context";
-import { createRouter, jsonResponse, pageSchema, problemResponses, jsonBody, traceparentOf } from "../gateway/http";
+import {
+  createRouter,
+  jsonResponse,
+  pageSchema,
+  pagerFor,
+  problemResponses,
+  jsonBody,
+  traceparentOf,
+} from "../gateway/http";
 import {
   ConversationParam,
   HistoryQuerySchema,
@@ -75,7 +83,8 @@ messageRoutes.openapi(
     tags,
     security,
     middleware: mw,
-    summary: "History in seq order: the newest page, or older with ?before=<seq>, or newer with ?after=<seq>",
+    summary:
+      "History in seq order: the newest page, then ?cursor=<nextCursor> for older ones (or newer ones after ?after=<seq>); ?before=<seq> and ?after=<seq> start anywhere",
     request: { params: ConversationParam, query: HistoryQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(MessageSchema), "Messages, ascending seq"),
@@ -84,11 +93,16 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { stub, userId } = await target(c, c.req.valid("param").id);
-    const q = c.req.valid("query");
+    const { cursor, ...q } = c.req.valid("query");
+    // A signed cursor names the seq to continue from and the direction (like every other list).
+    const pg = pagerFor(c, "seq");
+    const from = await pg.after(cursor);
+    if (from) q[from[1]] = from[0];
     const { items, more } = unwrap<{ items: MessageView[]; more: boolean }>(await stub.history(userId, q));
     // Paging forward continues after the last item; paging back continues before the first.
-    const edge = q.after !== undefined ? items[items.length - 1] : items[0];
-    return c.json({ items, nextCursor: more && edge ? String(edge.seq) : null }, 200);
+    const direction = q.after !== undefined ? "after" : "before";
+    const edge = direction === "after" ? items[items.length - 1] : items[0];
+    return c.json({ items, nextCursor: more && edge ? await pg.cursor([edge.seq, direction]) : null }, 200);
   },
 );
 

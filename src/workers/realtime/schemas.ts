@@ -52,16 +52,30 @@ export const ConversationSchema = z
 
 export const MessageCreateSchema = z.object(MessageInputShape).strict().superRefine(checkBody).openapi("MessageCreate");
 
-export const HistoryQuerySchema = z.object({
-  before: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .openapi({ description: "Messages with a smaller seq (default: the newest)" }),
-  after: z.coerce.number().int().min(0).optional().openapi({ description: "Messages with a larger seq, oldest first" }),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
+export const HistoryQuerySchema = z
+  .object({
+    cursor: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "The previous page's nextCursor: continues in the same direction" }),
+    before: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "Alias: messages with a smaller seq (default: the newest)" }),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "Alias: messages with a larger seq, oldest first" }),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .refine((q) => [q.cursor, q.before, q.after].filter((v) => v !== undefined).length <= 1, {
+    message: "give at most one of cursor, before and after",
+  });
 
 export const ReadSchema = z
   .object({ seq: z.number().int().min(0) })
