@@ -51,6 +51,8 @@ const changelog = `## Changelog
 - \`account_inactive\` is 401 only (the token's user was suspended or deleted). A suspension that
   lands while a sign-in opens its session answers 403 \`account_suspended\`, like the sign-in
   itself (was 403 \`account_inactive\`).
+- A 101st friend group is 409 \`friend_group_limit\` (was 409 \`friend_limit\`, "The friend limit is
+  reached", which named the wrong limit).
 - \`file_not_found\` is 404 everywhere: sending a file message whose file does not exist was 422.
 - Refusals of a conversation over a socket carry the code HTTP answers: an invalid message body
   the conversation refuses (editing a file message's file) is \`validation_failed\`, was

@@ -97,6 +97,7 @@ export const serviceErrorGroups = {
     already_friends: e(409, "Already friends", "You are already friends."),
     friend_request_closed: e(409, "Friend request closed", "The friend request is no longer pending."),
     friend_limit: e(409, "Friend limit", "The tenant's friend limit is reached."),
+    friend_group_limit: e(409, "Friend group limit", "A user has at most 100 friend groups."),
     pending_limit: e(409, "Pending limit", "Too many pending friend requests."),
   },
   "Conversations and messages": {

@@ -1,3 +1,4 @@
+import { graphRefusals } from "./graph-refusals";
 import type { FriendGroupView, FriendRequestView, FriendView, GraphResult } from "./graph-types";
 
 /** Read-side queries of the friend graph, cursor-paginated. */
@@ -82,9 +83,9 @@ export function updateFriend(
         peer,
       )
       .toArray()[0];
-  if (!row()) return { ok: false, error: "not_friends" };
+  if (!row()) return graphRefusals.not_friends;
   if (patch.groupId && !sql.exec("SELECT 1 FROM friend_groups WHERE id = ?", patch.groupId).toArray().length)
-    return { ok: false, error: "group_not_found" };
+    return graphRefusals.group_not_found;
   if (patch.remark !== undefined) sql.exec("UPDATE friends SET remark = ? WHERE peer_id = ?", patch.remark, peer);
   if (patch.groupId !== undefined) sql.exec("UPDATE friends SET group_id = ? WHERE peer_id = ?", patch.groupId, peer);
   const f = row()!;
@@ -99,14 +100,14 @@ export function editGroup(
 ): GraphResult<FriendGroupView | null> {
   const sql = storage.sql;
   if (op.kind === "create") {
-    if (listGroups(sql).length >= 100) return { ok: false, error: "friend_limit" };
+    if (listGroups(sql).length >= 100) return graphRefusals.group_limit;
     sql.exec("INSERT INTO friend_groups (id, name, created_at) VALUES (?, ?, ?)", op.id, op.name, now);
     return { ok: true, value: { id: op.id, name: op.name, createdAt: now } };
   }
   const exists = sql
     .exec<{ created_at: number }>("SELECT created_at FROM friend_groups WHERE id = ?", op.id)
     .toArray()[0];
-  if (!exists) return { ok: false, error: "group_not_found" };
+  if (!exists) return graphRefusals.group_not_found;
   if (op.kind === "rename") {
     sql.exec("UPDATE friend_groups SET name = ? WHERE id = ?", op.name, op.id);
     return { ok: true, value: { id: op.id, name: op.name, createdAt: exists.created_at } };

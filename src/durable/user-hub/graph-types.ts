@@ -1,3 +1,4 @@
+import type { Result } from "../protocol/result";
 /** Shapes of the friend graph's RPCs between routes and hubs, and between two users' hubs. */
 export type PeerMessage =
   | {
@@ -37,18 +38,8 @@ export interface SendRequestInput extends GraphIdentity {
   now: number;
 }
 
-export type GraphError =
-  | "already_friends"
-  | "you_blocked"
-  | "not_found"
-  | "friend_limit"
-  | "pending_limit"
-  | "request_not_found"
-  | "request_not_pending"
-  | "not_friends"
-  | "group_not_found";
-
-export type GraphResult<T> = { ok: true; value: T } | { ok: false; error: GraphError };
+/** A graph call's result (the one Durable Object result shape; refusals in graph-refusals.ts). */
+export type GraphResult<T> = Result<T>;
 
 export interface FriendRequestView {
   id: string;

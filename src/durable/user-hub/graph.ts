@@ -1,11 +1,12 @@
 import { GraphStore, type RequestRow } from "./graph-store";
-import type { GraphError, GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
+import { graphRefusals, type GraphRefusal } from "./graph-refusals";
+import type { GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import type { RecordEvent } from "./sessions";
 
 /** Delivers a message to another user's hub; throws if that hub cannot be reached. */
 export type Deliver = (tenantId: string, to: string, from: string, msg: PeerMessage) => Promise<PeerResult>;
 
-const fail = <T>(error: GraphError): GraphResult<T> => ({ ok: false, error });
+const fail = <T>(why: GraphRefusal): GraphResult<T> => graphRefusals[why];
 const ok = <T>(value: T): GraphResult<T> => ({ ok: true, value });
 
 /**

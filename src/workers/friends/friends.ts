@@ -10,7 +10,7 @@ import {
   jsonBody,
   pagerFor,
 } from "../gateway/http";
-import { peers, unwrap } from "./graph";
+import { peers } from "./graph";
 import {
   FriendGroupSchema,
   FriendGroupWriteSchema,
@@ -21,6 +21,7 @@ import {
 } from "./schemas";
 import { iso } from "../../lib/time";
 import { hubStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 /** Friends and friend groups: /v1/friends*, /v1/friends/groups*. */
 export const friendRoutes = createRouter();
@@ -82,7 +83,7 @@ friendRoutes.openapi(
   }),
   async (c) => {
     const who = me(c);
-    const f = unwrap(
+    const f = valueOf(
       await hubStub(c.env, who.tenantId, who.userId).updateFriend(c.req.valid("param").userId, c.req.valid("json")),
     );
     const peer = await peers(c.get("db"), [f.userId]);
@@ -104,7 +105,7 @@ friendRoutes.openapi(
   }),
   async (c) => {
     const who = me(c);
-    unwrap(await hubStub(c.env, who.tenantId, who.userId).removeFriend(who, c.req.valid("param").userId));
+    valueOf(await hubStub(c.env, who.tenantId, who.userId).removeFriend(who, c.req.valid("param").userId));
     return c.body(null, 204);
   },
 );
@@ -140,11 +141,14 @@ friendRoutes.openapi(
     middleware: mw,
     summary: "Create a friend group",
     request: { body: jsonBody(FriendGroupWriteSchema) },
-    responses: { 201: jsonResponse(FriendGroupSchema, "Created"), ...problemResponses("user_required") },
+    responses: {
+      201: jsonResponse(FriendGroupSchema, "Created"),
+      ...problemResponses("user_required", "friend_group_limit"),
+    },
   }),
   async (c) => {
     const who = me(c);
-    const g = unwrap(
+    const g = valueOf(
       await hubStub(c.env, who.tenantId, who.userId).editGroup({
         kind: "create",
         id: newId(),
@@ -172,7 +176,7 @@ friendRoutes.openapi(
   }),
   async (c) => {
     const who = me(c);
-    const g = unwrap(
+    const g = valueOf(
       await hubStub(c.env, who.tenantId, who.userId).editGroup({
         kind: "rename",
         id: c.req.valid("param").id,
@@ -197,7 +201,7 @@ friendRoutes.openapi(
   }),
   async (c) => {
     const who = me(c);
-    unwrap(await hubStub(c.env, who.tenantId, who.userId).editGroup({ kind: "delete", id: c.req.valid("param").id }));
+    valueOf(await hubStub(c.env, who.tenantId, who.userId).editGroup({ kind: "delete", id: c.req.valid("param").id }));
     return c.body(null, 204);
   },
 );

@@ -5,10 +5,11 @@ import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../gateway/http";
-import { peers, unwrap } from "./graph";
+import { peers } from "./graph";
 import { FriendRequestCreateSchema, FriendRequestSchema, IdParam } from "./schemas";
 import { iso } from "../../lib/time";
 import { hubStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 /** Friend requests: /v1/friends/requests*. The graph lives in each user's hub (UserHub). */
 export const friendRequestRoutes = createRouter();
@@ -55,7 +56,7 @@ friendRequestRoutes.openapi(
     const policy = (await settingsOf(db, toUserId)).privacy.friendRequests;
     if (policy === "nobody") throw new AppError("friend_requests_closed", "This user does not accept friend requests.");
     const l = tenant.config.limits;
-    const r = unwrap(
+    const r = valueOf(
       await hubStub(c.env, tenant.id, me).sendFriendRequest({
         tenantId: tenant.id,
         userId: me,
@@ -152,8 +153,8 @@ for (const [method, path, operationId, summary] of actions) {
       const hub = hubStub(c.env, me.tenantId, me.userId);
       const id = c.req.valid("param").id;
       if (path.endsWith("accept"))
-        unwrap(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));
-      else unwrap(await hub.closeFriendRequest(me, id, path.endsWith("reject") ? "rejected" : "cancelled"));
+        valueOf(await hub.acceptFriendRequest(me, id, c.get("tenant").config.limits.maxFriends));
+      else valueOf(await hub.closeFriendRequest(me, id, path.endsWith("reject") ? "rejected" : "cancelled"));
       return c.body(null, 204);
     },
   );

@@ -5,7 +5,8 @@ import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { FileSchema, fileView, tenantOrigin } from "../file-links/file-urls";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
-import { memberConversation, unwrap } from "./service";
+import { memberConversation } from "./service";
+import { valueOf } from "../gateway/results";
 
 /**
  * Attachments of conversations: `GET /v1/conversations/{id}/files/{fileId}`. The files service
@@ -40,7 +41,7 @@ attachmentRoutes.openapi(
     const { id, fileId } = c.req.valid("param");
     // The conversation decides (a non-member gets conversation_not_found); a recalled message no longer grants access.
     const stub = await memberConversation(c.env, tenant, userId, id);
-    if (!unwrap<boolean>(await stub.hasFile(userId, fileId))) throw noFile();
+    if (!valueOf<boolean>(await stub.hasFile(userId, fileId))) throw noFile();
     // A file deleted by its owner since is gone for everyone.
     const row = await findFile(c.get("db"), fileId);
     if (!row || row.status !== "ready") throw noFile();

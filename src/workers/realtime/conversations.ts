@@ -15,9 +15,10 @@ import {
 import { attachmentRoutes } from "./attachments";
 import { memberRoutes } from "./members";
 import { ConversationCreateSchema, ConversationParam, ConversationSchema } from "./schemas";
-import { conversationJson, createConversation, memberConversation, unwrap } from "./service";
+import { conversationJson, createConversation, memberConversation } from "./service";
 import { conversationsOf } from "../../db/tenant/conversation-members";
 import { conversationStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 /** Conversations: /v1/conversations, /v1/conversations/{id}; group management in members.ts, attachments in attachments.ts. */
 export const conversationRoutes = createRouter();
@@ -105,7 +106,7 @@ conversationRoutes.openapi(
   async (c) => {
     const { tenant, userId } = me(c);
     const stub = await memberConversation(c.env, tenant, userId, c.req.valid("param").id);
-    const s = unwrap<ConversationSummary>(await stub.get(userId));
+    const s = valueOf<ConversationSummary>(await stub.get(userId));
     return c.json(conversationJson(s), 200);
   },
 );

@@ -13,8 +13,9 @@ import {
   MemberPatchSchema,
   MembersAddSchema,
 } from "./schemas";
-import { conversationJson, memberConversation, requireUnblocked, requireUsers, unwrap } from "./service";
+import { conversationJson, memberConversation, requireUnblocked, requireUsers } from "./service";
 import { indexMembers, unindexMembers } from "../../db/tenant/conversation-members";
+import { valueOf } from "../gateway/results";
 
 /**
  * Group management: /v1/conversations/{id} (rename) and /v1/conversations/{id}/members/… (add,
@@ -31,7 +32,7 @@ const target = async (c: Context<AppEnv>, id: string) => {
   return { tenant: c.get("tenant"), stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, id };
 };
 const summary = async (t: Awaited<ReturnType<typeof target>>) =>
-  conversationJson(unwrap<ConversationSummary>(await t.stub.get(t.userId)));
+  conversationJson(valueOf<ConversationSummary>(await t.stub.get(t.userId)));
 
 memberRoutes.openapi(
   createRoute({
@@ -60,7 +61,7 @@ memberRoutes.openapi(
     const t = await target(c, c.req.valid("param").id);
     const now = Date.now();
     // Membership and role first, so a non-member learns nothing about the users named.
-    const me = unwrap<ConversationSummary>(await t.stub.get(t.userId));
+    const me = valueOf<ConversationSummary>(await t.stub.get(t.userId));
     if (me.type !== "group") throw new AppError("not_a_group", "Direct conversations have no group management.");
     const role = me.members.find((m) => m.userId === t.userId)?.role;
     if (role !== "owner" && role !== "admin")
@@ -71,7 +72,7 @@ memberRoutes.openapi(
       await requireUsers(t.tenant, fresh);
       await requireUnblocked(c.env, t.tenant, t.userId, fresh);
     }
-    unwrap<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
+    valueOf<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
     const after = await summary(t);
     // Rows for everyone named who is a member now, not only those just added: the index gates
     // every call by id (memberConversation), so a retry must repair a row a failed write left out.
@@ -112,7 +113,7 @@ memberRoutes.openapi(
     const { id, userId: who } = c.req.valid("param");
     const t = await target(c, id);
     const member = who === "me" ? t.userId : who;
-    const change = unwrap<MembershipChange>(
+    const change = valueOf<MembershipChange>(
       member === t.userId ? await t.stub.leave(t.userId) : await t.stub.removeMember(t.userId, member),
     );
     await unindexMembers(c.get("db"), t.id, change.removed);
@@ -143,12 +144,12 @@ memberRoutes.openapi(
     const patch = c.req.valid("json");
     if (patch.muted !== undefined) {
       if (member !== t.userId) {
-        unwrap(await t.stub.get(t.userId));
+        valueOf(await t.stub.get(t.userId));
         throw new AppError("not_yourself", "Members mute conversations for themselves only.");
       }
-      unwrap(await t.stub.mute(t.userId, patch.muted));
+      valueOf(await t.stub.mute(t.userId, patch.muted));
     } else if (patch.role !== undefined) {
-      unwrap(await t.stub.setRole(t.userId, member, patch.role));
+      valueOf(await t.stub.setRole(t.userId, member, patch.role));
     }
     return c.json(await summary(t), 200);
   },
@@ -171,7 +172,7 @@ memberRoutes.openapi(
   }),
   async (c) => {
     const t = await target(c, c.req.valid("param").id);
-    unwrap(await t.stub.rename(t.userId, c.req.valid("json").name));
+    valueOf(await t.stub.rename(t.userId, c.req.valid("json").name));
     return c.json(await summary(t), 200);
   },
 );

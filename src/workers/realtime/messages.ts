@@ -24,7 +24,8 @@ import {
   MessageSchema,
   ReadSchema,
 } from "./schemas";
-import { memberConversation, unwrap } from "./service";
+import { memberConversation } from "./service";
+import { valueOf } from "../gateway/results";
 
 /** Messages and read cursors: /v1/conversations/{id}/messages, /v1/conversations/{id}/read. */
 export const messageRoutes = createRouter();
@@ -68,7 +69,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { stub, userId, policy } = await target(c, c.req.valid("param").id);
-    const r = unwrap<SendResult>(
+    const r = valueOf<SendResult>(
       await stub.send(userId, c.req.valid("json"), { policy, traceparent: traceparentOf(c) }),
     );
     return c.json(r.message, r.duplicate ? 200 : 201);
@@ -98,7 +99,7 @@ messageRoutes.openapi(
     const pg = pagerFor(c, "seq");
     const from = await pg.after(cursor);
     if (from) q[from[1]] = from[0];
-    const { items, more } = unwrap<{ items: MessageView[]; more: boolean }>(await stub.history(userId, q));
+    const { items, more } = valueOf<{ items: MessageView[]; more: boolean }>(await stub.history(userId, q));
     // Paging forward continues after the last item; paging back continues before the first.
     const direction = q.after !== undefined ? "after" : "before";
     const edge = direction === "after" ? items[items.length - 1] : items[0];
@@ -123,7 +124,7 @@ messageRoutes.openapi(
   }),
   async (c) => {
     const { stub, userId } = await target(c, c.req.valid("param").id);
-    return c.json(unwrap(await stub.read(userId, c.req.valid("json").seq)), 200);
+    return c.json(valueOf(await stub.read(userId, c.req.valid("json").seq)), 200);
   },
 );
 
@@ -154,7 +155,7 @@ messageRoutes.openapi(
   async (c) => {
     const { id, messageId } = c.req.valid("param");
     const { stub, userId, policy } = await target(c, id);
-    return c.json(unwrap<MessageChange>(await stub.edit(userId, messageId, c.req.valid("json").body, policy)), 200);
+    return c.json(valueOf<MessageChange>(await stub.edit(userId, messageId, c.req.valid("json").body, policy)), 200);
   },
 );
 
@@ -184,6 +185,6 @@ messageRoutes.openapi(
   async (c) => {
     const { id, messageId } = c.req.valid("param");
     const { stub, userId, policy } = await target(c, id);
-    return c.json(unwrap<MessageChange>(await stub.recall(userId, messageId, policy)), 200);
+    return c.json(valueOf<MessageChange>(await stub.recall(userId, messageId, policy)), 200);
   },
 );

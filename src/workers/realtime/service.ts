@@ -10,6 +10,7 @@ import { newId } from "../../lib/ids";
 
 import type { ResolvedTenant } from "../gateway/context";
 import { conversationStub, hubStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 /** A conversation's Durable Object; the name carries the tenant, so ids never cross tenants. */
 
@@ -30,12 +31,6 @@ export async function memberConversation(
 ): Promise<DurableObjectStub<Conversation>> {
   if (!(await listedConversations(tenantDb(tenant.db), userId, [id])).has(id)) throw noConversation();
   return conversationStub(env, tenant.id, id);
-}
-
-/** The value of a conversation call, or its refusal as the API's error (the same code a socket gets). */
-export function unwrap<T>(r: ConvResult<T>): T {
-  if (r.ok) return r.value;
-  throw new AppError(r.code, r.detail);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -131,5 +126,5 @@ export async function createConversation(
     now,
   });
   await indexConversation(tenantDb(tenant.db), { id, type: input.type, createdBy: me, memberIds, now });
-  return { created, summary: unwrap<ConversationSummary>(await stub.get(me)) };
+  return { created, summary: valueOf<ConversationSummary>(await stub.get(me)) };
 }
