@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { TenantConfigSchema } from "../../src/lib/tenant-config";
 import { AppError } from "../../src/lib/errors";
 import { AuthThrottle } from "../../src/workers/auth/throttle";
@@ -25,6 +25,37 @@ describe("sign-in limiter", () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).status).toBe(503);
     expect((err as AppError).code).toBe("auth_unavailable");
+  });
+});
+
+describe("sign-in limiter on Upstash", () => {
+  it("counts a failed attempt, hands a right one back, and judges at most the limit of a burst", async () => {
+    const upstash = inject("upstash");
+    const store = new UpstashRateLimitStore({ url: upstash.url, token: upstash.token });
+    const id = `t-${crypto.randomUUID().slice(0, 8)}`;
+    const tenant = {
+      id,
+      slug: id,
+      name: "T",
+      status: "active" as const,
+      plan: "free",
+      config: TenantConfigSchema.parse({}),
+      db: { url: "", token: "" },
+    };
+    const throttle = new AuthThrottle(store, tenant);
+    const bucket: [string, string, number] = ["login-account", "someone", 3];
+    // Right attempts hand their unit back: any number of them passes.
+    for (let i = 0; i < 5; i++) expect(await throttle.judge([bucket], async () => "right")).toBe("right");
+    const wrong = () =>
+      throttle
+        .judge([bucket], async (fail) => {
+          fail();
+          throw new AppError("invalid_credentials", "wrong");
+        })
+        .catch((e: unknown) => (e as AppError).code);
+    const outcomes = await Promise.all(Array.from({ length: 10 }, wrong));
+    expect(outcomes.filter((o) => o === "invalid_credentials")).toHaveLength(3);
+    expect(outcomes.filter((o) => o === "rate_limited")).toHaveLength(7);
   });
 });
 

@@ -54,6 +54,16 @@ describe("UpstashRateLimitStore", () => {
     expect((await store.check(k, 1, HOUR)).allowed).toBe(false);
   });
 
+  it("hands units back with a negative cost (the sign-in throttle's refund), never below empty", async () => {
+    const k = key("refund");
+    for (let i = 0; i < 5; i++) expect((await store.check(k, 5, HOUR)).allowed).toBe(true);
+    expect((await store.check(k, 5, HOUR)).allowed).toBe(false);
+    expect((await store.check(k, 5, HOUR, -1)).allowed).toBe(true);
+    expect(await store.check(k, 5, HOUR)).toMatchObject({ allowed: true, remaining: 0 });
+    expect((await store.check(k, 5, HOUR)).allowed).toBe(false);
+    await expect(store.check(k, 5, HOUR, 0)).rejects.toThrow(/non-zero integer/);
+  });
+
   it("charges cost > 1", async () => {
     const k = key("upload");
     expect(await store.check(k, 10, HOUR, 4)).toMatchObject({ allowed: true, remaining: 6 });
