@@ -33,9 +33,9 @@ describe("refresh tokens", () => {
     expect(first.ok).toBe(true);
     // The attacker (or a stale client) replays the old token after the grace window.
     const replay = await hub.refresh(u.tokens.refreshToken, Date.now() + REFRESH_GRACE_MS + 1000);
-    expect(replay).toEqual({ ok: false, reason: "reused" });
+    expect(replay).toMatchObject({ ok: false, code: "refresh_token_reused" });
     // The legitimate successor no longer works either, nor the access token: the family is gone.
-    if (first.ok) await expectProblem(await refresh(t.slug, first.refreshToken), 401, "invalid_refresh_token");
+    if (first.ok) await expectProblem(await refresh(t.slug, first.value.refreshToken), 401, "invalid_refresh_token");
     await expectProblem(
       await call("/v1/me", { tenant: t.slug, headers: bearer(u.tokens.accessToken) }),
       401,

@@ -46,6 +46,7 @@ import { HubSockets } from "./sockets";
 import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
 import type { DeliverOptions } from "../conversation/types";
+import { ok, refuse } from "../protocol/result";
 import { hubStub } from "../protocol/stubs";
 
 export type * from "./types";
@@ -62,6 +63,9 @@ const TOUCH_PERSIST_MS = 60_000;
  * per-request check is a map lookup; every change is written to SQLite storage first.
  * The realtime capability adds the user's sockets and presence here.
  */
+/** Every refresh that cannot go on answers alike: it tells nothing about why. */
+const badRefresh = refuse("invalid_refresh_token", "The refresh token is invalid or expired.");
+
 export class UserHub extends DurableObject<Env> {
   private sessions = new Map<string, SessionState>();
   private status: "active" | "suspended" | "deleted" = "active";
@@ -186,10 +190,11 @@ export class UserHub extends DurableObject<Env> {
   /** Opens a session for a device (one per device: a second sign-in replaces the first). */
   async createSession(n: NewSession): Promise<CreateResult> {
     this.identify(n);
-    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    if (this.status !== "active") return refuse("account_suspended", "The account is suspended.");
     for (const s of this.live(n.now)) if (s.deviceId === n.device.id) this.revoke(s.id, "replaced", n.now);
     const evicted = toEvict(this.live(n.now), n);
-    if (evicted === "refuse") return { ok: false, reason: "session_limit" };
+    if (evicted === "refuse")
+      return refuse("session_limit", "The session limit is reached; sign out on another device first.");
     for (const id of evicted) this.revoke(id, "evicted", n.now);
 
     const state: SessionState = {
@@ -221,7 +226,7 @@ export class UserHub extends DurableObject<Env> {
       );
     });
     this.sessions.set(n.sessionId, state);
-    return { ok: true, refreshToken, evicted };
+    return ok({ refreshToken, evicted });
   }
 
   /**
@@ -231,22 +236,19 @@ export class UserHub extends DurableObject<Env> {
    */
   async refresh(token: string, now = Date.now()): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
-    if (!parsed) return { ok: false, reason: "invalid" };
+    if (!parsed) return badRefresh;
     const sql = this.ctx.storage.sql;
     const hash = await hashRefreshToken(token);
     const row = findRefreshToken(sql, hash);
-    if (!row || row.session_id !== parsed.sessionId) return { ok: false, reason: "invalid" };
-    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    if (!row || row.session_id !== parsed.sessionId || this.status !== "active") return badRefresh;
     const session = this.sessions.get(row.session_id);
-    if (!session) return { ok: false, reason: "revoked" };
-    const usable = isUsable(session, now);
-    if (usable !== "ok") return { ok: false, reason: usable };
+    if (!session || isUsable(session, now) !== "ok") return badRefresh;
 
     if (row.used_at !== null) {
       if (now - row.used_at <= REFRESH_GRACE_MS && row.successor)
-        return { ok: true, sessionId: session.id, refreshToken: row.successor };
+        return ok({ sessionId: session.id, refreshToken: row.successor });
       this.revoke(session.id, "reuse_detected", now);
-      return { ok: false, reason: "reused" };
+      return refuse("refresh_token_reused", "The refresh token was already used; the session has been signed out.");
     }
     const successor = newRefreshToken(parsed.userId, session.id);
     const successorHash = await hashRefreshToken(successor);
@@ -266,7 +268,7 @@ export class UserHub extends DurableObject<Env> {
     });
     session.lastUsedAt = now;
     session.persistedUse = now;
-    return { ok: true, sessionId: session.id, refreshToken: successor };
+    return ok({ sessionId: session.id, refreshToken: successor });
   }
 
   /**
@@ -276,11 +278,15 @@ export class UserHub extends DurableObject<Env> {
    * hub starts a fresh minute, which errs on the side of the user.
    */
   check(sessionId: string, now = Date.now(), rate?: { limit: number; windowSeconds: number }): CheckResult {
-    if (this.status !== "active") return { ok: false, reason: "user_inactive" };
+    if (this.status !== "active") return refuse("account_inactive", "The account is suspended or deleted.");
     const s = this.sessions.get(sessionId);
-    if (!s) return { ok: false, reason: "unknown" };
+    if (!s) return refuse("session_revoked", "The session does not exist.");
     const usable = isUsable(s, now);
-    if (usable !== "ok") return { ok: false, reason: usable };
+    if (usable !== "ok")
+      return refuse(
+        "session_revoked",
+        usable === "expired" ? "The session has expired." : "The session was signed out.",
+      );
     let result: RateLimitResult | undefined;
     if (rate) {
       const { result: r, next } = slidingWindow(this.apiWindow, rate.limit, rate.windowSeconds, 1, now);
@@ -292,7 +298,7 @@ export class UserHub extends DurableObject<Env> {
       s.persistedUse = now;
       this.ctx.storage.sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = ?", now, sessionId);
     }
-    return result ? { ok: true, rate: result } : { ok: true };
+    return ok(result ? { rate: result } : {});
   }
 
   listSessions(now = Date.now()): SessionView[] {

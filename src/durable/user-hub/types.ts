@@ -1,3 +1,4 @@
+import type { Result } from "../protocol/result";
 import type { RateLimitResult } from "../sliding-window";
 
 /** Shapes crossing the UserHub RPC boundary (structured-clonable plain objects). */
@@ -41,17 +42,10 @@ export interface SessionView {
   expiresAt: number;
 }
 
-export type CreateResult =
-  | { ok: true; refreshToken: string; evicted: string[] }
-  | { ok: false; reason: "session_limit" | "user_inactive" };
-
-export type RefreshResult =
-  | { ok: true; sessionId: string; refreshToken: string }
-  | { ok: false; reason: "invalid" | "reused" | "expired" | "revoked" | "user_inactive" };
-
-export type CheckResult =
-  | { ok: true; rate?: RateLimitResult }
-  | { ok: false; reason: "unknown" | "revoked" | "expired" | "user_inactive" };
+/** Session calls answer in the one Durable Object result shape, refusing with registry codes. */
+export type CreateResult = Result<{ refreshToken: string; evicted: string[] }>;
+export type RefreshResult = Result<{ sessionId: string; refreshToken: string }>;
+export type CheckResult = Result<{ rate?: RateLimitResult }>;
 
 export type RevokeReason =
   | "logout"

@@ -21,6 +21,7 @@ import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
 import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
 import { hubStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 export interface Client {
   ip: string;
@@ -207,16 +208,8 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
   const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
   // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
   const sign = m ? await accessTokenSigner(env, tenant, m[1]!) : undefined;
-  const res = m
-    ? await hubStub(env, tenant.id, m[1]!).refresh(refreshToken)
-    : { ok: false as const, reason: "invalid" as const };
-  if (!res.ok) {
-    const detail =
-      res.reason === "reused"
-        ? "The refresh token was already used; the session has been signed out."
-        : "The refresh token is invalid or expired.";
-    throw new AppError(res.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token", detail);
-  }
+  if (!m) throw new AppError("invalid_refresh_token", "The refresh token is invalid or expired.");
+  const res = valueOf(await hubStub(env, tenant.id, m[1]!).refresh(refreshToken));
   return {
     accessToken: await sign!(res.sessionId),
     refreshToken: res.refreshToken,

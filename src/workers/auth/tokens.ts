@@ -9,6 +9,7 @@ import type { ResolvedTenant } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys } from "../tenancy/signing-keys";
 import { issueDeviceToken } from "./device-trust";
 import { hubStub } from "../../durable/protocol/stubs";
+import { valueOf } from "../gateway/results";
 
 export interface Tokens {
   accessToken: string;
@@ -106,14 +107,10 @@ async function openSession(
     policy: sessionPolicy(tenant),
     now: Date.now(),
   });
-  if (!res.ok) {
-    if (res.reason === "session_limit")
-      throw new AppError("session_limit", "The session limit is reached; sign out on another device first.");
-    throw new AppError("account_suspended", "The account is suspended.");
-  }
+  const { refreshToken } = valueOf(res);
   return {
     accessToken: await sign(sessionId),
-    refreshToken: res.refreshToken,
+    refreshToken,
     expiresIn: tenant.config.session.accessTokenTtlSeconds,
     sessionId,
     deviceToken,

@@ -40,13 +40,6 @@ export async function verifyAccessToken(
   return claims;
 }
 
-const reasons: Record<string, string> = {
-  revoked: "The session was signed out.",
-  expired: "The session has expired.",
-  unknown: "The session does not exist.",
-  user_inactive: "The account is suspended or deleted.",
-};
-
 /**
  * Requires `Authorization: Bearer <access token | API key>`. For users, the token is verified
  * (cached) and the session is checked live in the user's hub, so a revoked session, a suspended
@@ -72,16 +65,12 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         : { limit: tenant.config.limits.requestsPerMinute, windowSeconds: 60 };
       const check = await hubStub(c.env, tenant.id, claims.sub).check(claims.sid!, Date.now(), rate);
       if (!check.ok) {
-        throw new AppError(
-          check.reason === "user_inactive" ? "account_inactive" : "session_revoked",
-          reasons[check.reason] ?? "Sign in again.",
-          {
-            headers: { "www-authenticate": 'Bearer error="invalid_token"' },
-          },
-        );
+        throw new AppError(check.code, check.detail, {
+          headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        });
       }
       c.set("principal", { kind: "user", userId: claims.sub, sessionId: claims.sid!, roles: claims.roles ?? [] });
-      if (check.rate) c.set("userRate", check.rate);
+      if (check.value.rate) c.set("userRate", check.value.rate);
       c.set("logFields", { ...c.get("logFields"), user: claims.sub });
     }
     await next();
