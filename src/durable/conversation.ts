@@ -38,7 +38,6 @@ import type {
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
-import { hubStub } from "./protocol/stubs";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";

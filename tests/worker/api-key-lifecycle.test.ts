@@ -153,6 +153,25 @@ describe("API keys answer to their creator", () => {
     await expectProblem(await call("/v1/admin/users", childWho), 401, "api_key_revoked");
   });
 
+  it("a key may revoke its sibling (same creator) but not a peer admin's key", async () => {
+    const mine = await adminWithKey();
+    const sibling = await call("/v1/admin/api-keys", {
+      method: "POST",
+      ...mine.admin,
+      json: { name: "sib", permissions: ["users:read"] },
+    });
+    const siblingId = (await sibling.json<{ id: string }>()).id;
+    const peer = await adminWithKey();
+    await expectProblem(
+      await call(`/v1/admin/api-keys/${peer.keyId}`, { method: "DELETE", ...mine.key }),
+      403,
+      "rank_too_low",
+    );
+    expect((await call(`/v1/admin/api-keys/${siblingId}`, { method: "DELETE", ...mine.key })).status).toBe(204);
+    expect((await call(`/v1/admin/api-keys/${mine.keyId}`, { method: "DELETE", ...mine.key })).status).toBe(204);
+    await expectProblem(await call("/v1/admin/users", mine.key), 401, "invalid_api_key");
+  });
+
   it("lists each key's creator; revoking a key needs a rank above its creator's", async () => {
     const ownerKey = await call("/v1/admin/api-keys", {
       method: "POST",

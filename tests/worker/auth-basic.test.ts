@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bearer, login, registerUser, type Tokens } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant } from "./helpers";
 
 describe("register, login, me", () => {
   it("registers, answers the token pair, and /v1/me shows the user with the member role", async () => {

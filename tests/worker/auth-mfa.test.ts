@@ -1,8 +1,8 @@
 import { describe, expect, it, inject } from "vitest";
 import { verifyTotp } from "../../src/lib/totp";
-import { bearer, login, registerUser, type Tokens } from "./auth-helpers";
+import { bearer, login, type Tokens } from "./auth-helpers";
 import { code, mfaToken, mfaUser } from "./mfa-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, expectProblem } from "./helpers";
 
 describe("TOTP MFA", () => {
   it("sets up with a 160-bit secret, an otpauth URI and an SVG QR code; enabling returns 10 recovery codes", async () => {

@@ -2,8 +2,6 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { doName } from "../../src/durable/names";
 import { migrateStorage } from "../../src/durable/storage-migrations";
-import type { Quota } from "../../src/durable/quota";
-import type { RateLimiter } from "../../src/durable/rate-limiter";
 
 const stub = <T extends Rpc.DurableObjectBranded>(ns: DurableObjectNamespace<T>, tenantId: string, ...name: string[]) =>
   ns.get(ns.idFromName(doName(tenantId, ...name)));

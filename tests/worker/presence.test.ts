@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { doName } from "../../src/durable/names";
-import { bearer, login, registerUser, type Tokens, as, befriend, secondDevice } from "./auth-helpers";
+import { bearer, registerUser, as, befriend, secondDevice } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 
 type Frame = { type: string; [k: string]: unknown };

@@ -4,9 +4,9 @@ import { platformDb } from "../../src/db/client";
 import { signToken } from "../../src/lib/jwt";
 import { audienceOf, issuerOf, tenantKeys } from "../../src/workers/tenancy/signing-keys";
 import { resolveTenant } from "../../src/workers/tenancy/tenant-cache";
-import { bearer, login, registerUser, type Tokens, as, befriend, secondDevice } from "./auth-helpers";
+import { bearer, registerUser, as, befriend, secondDevice } from "./auth-helpers";
 import { call, createTenant, expectProblem } from "./helpers";
-import { connect, readMarker, type Frame, type Sock } from "./socket-helpers";
+import { connect, readMarker, type Sock } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
 

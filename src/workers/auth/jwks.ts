@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
+import { createRouter, jsonResponse } from "../gateway/http";
 import { tenantKeys } from "../tenancy/signing-keys";
 
 const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");

@@ -1,7 +1,6 @@
 import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
-import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { signToken } from "../../lib/jwt";
 import type { ResolvedTenant } from "../gateway/context";

@@ -1,7 +1,6 @@
 import { eq, inArray } from "drizzle-orm";
 import type { TenantDb } from "../../db/client";
 import { profiles, users } from "../../db/tenant/schema";
-import { AppError } from "../../lib/errors";
 
 export interface Peer {
   id: string;

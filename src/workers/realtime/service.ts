@@ -2,7 +2,7 @@ import { inArray } from "drizzle-orm";
 import { tenantDb } from "../../db/tenant-db";
 import { indexConversation, listedConversations } from "../../db/tenant/conversation-members";
 import { users } from "../../db/tenant/schema";
-import type { Conversation, ConversationSummary, ConvResult } from "../../durable/conversation";
+import type { Conversation, ConversationSummary } from "../../durable/conversation";
 import { directRefusal } from "../../durable/conversation/direct";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";

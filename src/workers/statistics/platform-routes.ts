@@ -3,7 +3,7 @@ import { platformDb } from "../../db/client";
 import { findTenantBySlug, listTenantRows } from "../../db/platform/tenants";
 import { tenantDb } from "../../db/tenant-db";
 import { AppError } from "../../lib/errors";
-import type { AppEnv, ResolvedTenant } from "../gateway/context";
+import type { ResolvedTenant } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses, pagerFor } from "../gateway/http";
 import { resolveTenantById } from "../tenancy/tenant-cache";
 import {

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { lineText, multilineText } from "../../lib/text";
+import { multilineText } from "../../lib/text";
 import { PageQuerySchema } from "../gateway/http";
 import { MAX_URL_LENGTH, urlSyntaxProblem } from "./url";
 

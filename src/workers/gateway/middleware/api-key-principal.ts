@@ -27,17 +27,12 @@ export async function apiKeyPrincipal(db: TenantDb, token: string): Promise<Extr
   if (!m || !row || row.revokedAt !== null || !(await constantTimeEqual(await sha256Hex(m[2]!), row.keyHash))) {
     throw new AppError("invalid_api_key", "The API key is invalid or revoked.");
   }
-  const grants: string[][] = [JSON.parse(row.permissions) as string[]];
-  let rank = row.rank;
-  let link: ApiKeyRow = row;
-  for (let hop = 0; link.createdBy?.startsWith("key:"); hop++) {
-    const parent = hop < MAX_KEY_CHAIN ? await findApiKey(db, link.createdBy.slice(4)) : undefined;
-    if (!parent || parent.revokedAt !== null) throw revoked("The API key that created this key has been revoked.");
-    grants.push(JSON.parse(parent.permissions) as string[]);
-    rank = Math.min(rank, parent.rank);
-    link = parent;
+  const { chain, creatorId } = await keyChain(db, row);
+  if (chain.some((k) => k.revokedAt !== null) || (chain.length > 1 && !creatorId)) {
+    throw revoked("The API key that created this key has been revoked.");
   }
-  const creatorId = link.createdBy;
+  const grants = chain.map((k) => JSON.parse(k.permissions) as string[]);
+  let rank = Math.min(...chain.map((k) => k.rank));
   const creator = creatorId ? await keyCreator(db, creatorId) : undefined;
   if (!creatorId || !creator || creator.status !== "active") {
     throw revoked("The account that created this API key is suspended or deleted.");
@@ -51,11 +46,22 @@ export async function apiKeyPrincipal(db: TenantDb, token: string): Promise<Extr
   return { kind: "api_key", keyId: row.id, creatorId, grants, rank };
 }
 
+/**
+ * A key and the keys that minted it, nearest first, and the user at the end of that chain
+ * (undefined when a key in it is gone or the chain is longer than MAX_KEY_CHAIN).
+ */
+async function keyChain(db: TenantDb, row: ApiKeyRow): Promise<{ chain: ApiKeyRow[]; creatorId: string | undefined }> {
+  const chain = [row];
+  for (let link = row; link.createdBy?.startsWith("key:"); ) {
+    const parent = chain.length <= MAX_KEY_CHAIN ? await findApiKey(db, link.createdBy.slice(4)) : undefined;
+    if (!parent) return { chain, creatorId: undefined };
+    chain.push(parent);
+    link = parent;
+  }
+  return { chain, creatorId: chain.at(-1)!.createdBy ?? undefined };
+}
+
 /** The user who answers for a key: its creator, or the user at the end of a chain of keys. */
 export async function keyOwner(db: TenantDb, row: ApiKeyRow): Promise<string | undefined> {
-  let link: ApiKeyRow | undefined = row;
-  for (let hop = 0; link?.createdBy?.startsWith("key:"); hop++) {
-    link = hop < MAX_KEY_CHAIN ? await findApiKey(db, link.createdBy.slice(4)) : undefined;
-  }
-  return link?.createdBy ?? undefined;
+  return (await keyChain(db, row)).creatorId;
 }
