@@ -48,26 +48,28 @@ export function toCloudEvent(tenantId: string, source: string, e: OutboxEvent): 
 
 export type QueueName = "notification" | "statistics" | "ai";
 
+/** The event types a queue's consumers take: a list, or every type. */
+export interface QueueRoute {
+  queue: QueueName;
+  types: readonly string[] | "all";
+}
+
+let routes: QueueRoute[] = [];
+
 /**
- * Which queues an event type goes to. Every event reaches `notification`, whose consumer also
- * drives tenant webhooks (a tenant may subscribe to any type). `statistics` gets what its rollups
- * count and the message archive; `ai` gets nothing yet (the AI capability adds content types).
+ * Sets which queues each event type goes to, from what the services' consumers take
+ * (src/workers/gateway/services.ts does, once, from the list of service modules). An event goes
+ * to every queue with a consumer for its type, and to no queue nobody reads.
  */
-const STATISTICS_TYPES = new Set([
-  "user.registered",
-  "user.deleted",
-  "session.created",
-  "session.refreshed",
-  "message.created",
-  "connection.opened",
-  "connection.closed",
-  "file.uploaded",
-  "file.deleted",
-]);
+export function installQueueRoutes(list: QueueRoute[]): void {
+  routes = list;
+}
 
 export function queuesFor(type: string): QueueName[] {
-  const queues: QueueName[] = ["notification"];
-  if (STATISTICS_TYPES.has(type)) queues.push("statistics");
+  const queues: QueueName[] = [];
+  for (const r of routes) {
+    if ((r.types === "all" || r.types.includes(type)) && !queues.includes(r.queue)) queues.push(r.queue);
+  }
   return queues;
 }
 

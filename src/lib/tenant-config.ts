@@ -2,7 +2,9 @@ import { z } from "zod";
 
 /**
  * A tenant's configuration, stored as JSON on the tenant row and validated on every write.
- * Every field has a default so `{}` is a complete config and PATCHes can be partial.
+ * Every field has a default so `{}` is a complete config and PATCHes can be partial. The gateway's
+ * part is here; each service declares its own part in its module (src/workers/<service>/config.ts),
+ * and the list of modules installs them all (src/workers/gateway/services.ts).
  */
 const origin = z
   .string()
@@ -17,124 +19,53 @@ const MAX_FEATURES = 200;
 const fewFeatures = (v: Record<string, unknown>) => Object.keys(v).length <= MAX_FEATURES;
 const FEW_FEATURES = `at most ${MAX_FEATURES} feature flags`;
 
-export const TenantConfigSchema = z
-  .object({
-    allowedOrigins: z.array(origin).max(50).default([]),
-    limits: z
-      .object({
-        maxBodyBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(10 * 1024 * 1024)
-          .default(1024 * 1024),
-        maxFriends: z.number().int().min(1).max(100_000).default(5000),
-        /** Pending friend requests a user may have outgoing, and incoming. */
-        maxPendingRequests: z.number().int().min(1).max(10_000).default(200),
-        friendRequestTtlDays: z.number().int().min(1).max(365).default(30),
-        maxGroupMembers: z.number().int().min(2).max(100_000).default(500),
-        maxUploadBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(100 * 1024 * 1024)
-          .default(10 * 1024 * 1024),
-        requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
-      })
-      .strict()
-      .prefault({}),
-    session: z
-      .object({
-        accessTokenTtlSeconds: z.number().int().min(60).max(86_400).default(600),
-        refreshIdleDays: z.number().int().min(1).max(365).default(30),
-        refreshAbsoluteDays: z.number().int().min(1).max(730).default(90),
-        /** Most live sessions per user, and per platform (e.g. { ios: 1, desktop: 1 } like IM apps). */
-        maxSessions: z.number().int().min(1).max(100).default(10),
-        perPlatform: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), z.number().int().min(1).max(100)).default({}),
-        overflow: z.enum(["evict_oldest", "refuse"]).default("evict_oldest"),
-      })
-      .strict()
-      .prefault({}),
-    auth: z
-      .object({
-        /**
-         * Failed sign-ins per account from one client address (or on one trusted device) within
-         * the lockout window before that pair is locked out; other addresses are not.
-         */
-        maxFailures: z.number().int().min(1).max(100).default(5),
-        /**
-         * Failed sign-ins per account per minute from untrusted devices, all addresses together:
-         * the slower global backoff (Retry-After under a minute), never a long lockout.
-         */
-        accountFailuresPerMinute: z.number().int().min(1).max(1000).default(10),
-        /** How long a device that signed in stays trusted (its deviceToken), so failures elsewhere never lock it out. */
-        deviceTrustDays: z.number().int().min(1).max(365).default(90),
-        /** Failed sign-ins per client address within the window. */
-        maxFailuresPerAddress: z.number().int().min(1).max(10_000).default(50),
-        lockoutSeconds: z.number().int().min(10).max(86_400).default(900),
-        /** Failed MFA codes per account within the lockout window. */
-        maxMfaFailures: z.number().int().min(1).max(100).default(5),
-      })
-      .strict()
-      .prefault({}),
-    features: z.record(FEATURE_NAME, z.boolean()).refine(fewFeatures, FEW_FEATURES).default({}),
-    messages: z
-      .object({
-        /** How long after sending its sender may edit a message (0: never). */
-        editWindowSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(30 * 86_400)
-          .default(900),
-        /** How long after sending its sender may recall a message (0: never; group owner/admins are not limited). */
-        recallWindowSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(30 * 86_400)
-          .default(120),
-        /** Whether a direct conversation may start between users who are not friends (blocks still refuse it). */
-        directWithStrangers: z.boolean().default(false),
-        /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
-        moderation: z
-          .object({
-            mode: z.enum(["off", "block", "mask"]).default("off"),
-            words: z.array(z.string().trim().min(1).max(100)).max(2000).default([]),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict()
-      .prefault({}),
-    /** Caps on each WebSocket connection, read when it opens (src/workers/realtime/connect.ts). */
-    realtime: z
-      .object({
-        /** Largest client frame in bytes of UTF-8; a larger one closes the socket with 1009. */
-        maxFrameBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(1024 * 1024)
-          .default(64 * 1024),
-        /** Client frames per connection per second; one more closes the socket with 1008. */
-        framesPerSecond: z.number().int().min(1).max(1000).default(20),
-      })
-      .strict()
-      .prefault({}),
-    signIn: z
-      .object({
-        password: z.boolean().default(true),
-        username: z.boolean().default(true),
-        email: z.boolean().default(true),
-        registration: z.enum(["open", "closed"]).default("open"),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+/** One service's part of the tenant config: sections of its own, and fields it adds to `limits`. */
+export interface ConfigPart {
+  sections?: Record<string, z.ZodType>;
+  limits?: Record<string, z.ZodType>;
+}
 
-export type TenantConfig = z.infer<typeof TenantConfigSchema>;
+/**
+ * The limits every tenant has. A service adds its own by augmenting this interface beside its
+ * config part (src/workers/<service>/config.ts), the way Hono's context variables are typed.
+ */
+export interface TenantLimits {
+  maxBodyBytes: number;
+  requestsPerMinute: number;
+}
+
+/** A tenant's configuration; services add their sections by augmenting this interface. */
+export interface TenantConfig {
+  allowedOrigins: string[];
+  limits: TenantLimits;
+  features: Record<string, boolean>;
+}
+
+/** The types a config part adds to {@link TenantConfig}, for its augmentation. */
+export type SectionsOf<P extends ConfigPart> = {
+  [K in keyof NonNullable<P["sections"]>]: z.output<NonNullable<P["sections"]>[K]>;
+};
+/** The types a config part adds to {@link TenantLimits}, for its augmentation. */
+export type LimitsOf<P extends ConfigPart> = {
+  [K in keyof NonNullable<P["limits"]>]: z.output<NonNullable<P["limits"]>[K]>;
+};
+
+/** The gateway's part: origins for CORS, the body limit, the request rate, feature flags. */
+const corePart = {
+  sections: {
+    allowedOrigins: z.array(origin).max(50).default([]),
+    features: z.record(FEATURE_NAME, z.boolean()).refine(fewFeatures, FEW_FEATURES).default({}),
+  },
+  limits: {
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(1024 * 1024),
+    requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
+  },
+} satisfies ConfigPart;
 
 type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
@@ -161,9 +92,60 @@ function patchOf(schema: z.ZodObject): z.ZodObject {
   return z.object(shape).strict();
 }
 
-export const TenantConfigPatchSchema = patchOf(TenantConfigSchema).extend({
-  features: z.record(FEATURE_NAME, z.boolean().nullable()).refine(fewFeatures, FEW_FEATURES).optional(),
-}) as unknown as z.ZodType<TenantConfigPatch>;
+interface Assembled {
+  schema: z.ZodObject;
+  patch: z.ZodObject;
+}
+
+/** The parts in order, each key once: a section or limit declared twice is a wiring mistake. */
+function assemble(parts: ConfigPart[]): Assembled {
+  const sections: Record<string, z.ZodType> = {};
+  const limits: Record<string, z.ZodType> = {};
+  for (const part of [corePart, ...parts]) {
+    for (const [into, from] of [
+      [sections, part.sections],
+      [limits, part.limits],
+    ] as const) {
+      for (const [key, field] of Object.entries(from ?? {})) {
+        if (key in into || key === "limits") throw new Error(`tenant config: ${key} is declared twice`);
+        into[key] = field;
+      }
+    }
+  }
+  const { allowedOrigins, features, ...rest } = sections;
+  const schema = z
+    .object({ allowedOrigins, limits: z.object(limits).strict().prefault({}), features, ...rest } as Record<
+      string,
+      z.ZodType
+    >)
+    .strict();
+  const patch = patchOf(schema).extend({
+    features: z.record(FEATURE_NAME, z.boolean().nullable()).refine(fewFeatures, FEW_FEATURES).optional(),
+  });
+  return { schema, patch };
+}
+
+let assembled: Assembled | undefined;
+
+/**
+ * Sets the config from the services' parts (src/workers/gateway/services.ts does, once, from
+ * the list of service modules); until then only the gateway's part is known.
+ */
+export function installConfigParts(parts: ConfigPart[]): void {
+  assembled = assemble(parts);
+}
+
+const current = (): Assembled => (assembled ??= assemble([]));
+
+/** The whole config schema: every field has a default, so `{}` is a complete config. */
+export const tenantConfigSchema = (): z.ZodType<TenantConfig> => current().schema as unknown as z.ZodType<TenantConfig>;
+
+/** The PATCH schema: every field optional, no defaults, a feature set to null removes it. */
+export const tenantConfigPatchSchema = (): z.ZodType<TenantConfigPatch> =>
+  current().patch as unknown as z.ZodType<TenantConfigPatch>;
+
+/** The config of a tenant that set nothing. */
+export const defaultTenantConfig = (): TenantConfig => tenantConfigSchema().parse({});
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -180,16 +162,16 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 }
 
 /**
- * Applies a partial patch, the same way for every section, so a section added to the schema
+ * Applies a partial patch, the same way for every section, so a section added by a service
  * needs nothing here and a PATCH of one section never resets another: objects merge at every
  * depth (`messages.moderation.mode` keeps the word list), arrays (`allowedOrigins`) are replaced
  * whole, a key set to `null` (a feature flag) is removed. The result is validated again.
  */
 export function mergeConfig(base: TenantConfig, patch: TenantConfigPatch): TenantConfig {
-  return TenantConfigSchema.parse(deepMerge(base, patch));
+  return tenantConfigSchema().parse(deepMerge(base, patch));
 }
 
 /** Parses a stored config, tolerating fields added since it was written (defaults fill them). */
 export function parseStoredConfig(json: string): TenantConfig {
-  return TenantConfigSchema.parse(JSON.parse(json));
+  return tenantConfigSchema().parse(JSON.parse(json));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
-import { TenantConfigSchema } from "../../src/lib/tenant-config";
+import { defaultTenantConfig } from "../../src/lib/tenant-config";
+import "../../src/workers/gateway/services";
 import { AppError } from "../../src/lib/errors";
 import { AuthThrottle } from "../../src/workers/auth/throttle";
 import { UpstashRateLimitStore } from "../../src/workers/gateway/middleware/rate-limit-upstash";
@@ -16,7 +17,7 @@ describe("sign-in limiter", () => {
       name: "T",
       status: "active" as const,
       plan: "free",
-      config: TenantConfigSchema.parse({}),
+      config: defaultTenantConfig(),
       db: { url: "", token: "" },
     };
     const err = await new AuthThrottle(store, tenant)
@@ -39,7 +40,7 @@ describe("sign-in limiter on Upstash", () => {
       name: "T",
       status: "active" as const,
       plan: "free",
-      config: TenantConfigSchema.parse({}),
+      config: defaultTenantConfig(),
       db: { url: "", token: "" },
     };
     const throttle = new AuthThrottle(store, tenant);

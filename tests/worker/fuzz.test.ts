@@ -29,8 +29,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UPGRADE_ONLY } from "./fuzz/build";
-import { isPlatformRoute, opKey, operationsOf, resolverOf, type OpenApiDoc, type Operation } from "./fuzz/openapi";
+import {
+  isPlatformRoute,
+  opKey,
+  operationsOf,
+  resolverOf,
+  typesOf,
+  type OpenApiDoc,
+  type Operation,
+} from "./fuzz/openapi";
 import { describeFailure, grouped, type Observation } from "./fuzz/report";
+import { declaredKinds, isNumericParam, kindOf, type Kind } from "./fuzz/pools";
 import { fuzzOperation } from "./fuzz/run";
 import { fuzzSettings } from "./fuzz/settings";
 import { buildWorld, replenishTenants, type World } from "./fuzz/world";
@@ -93,6 +102,23 @@ describe(`fuzz: hostile requests to every operation of /openapi.json (seed ${set
   it("reads the operations from the Worker's own document", () => {
     expect(operations.length).toBeGreaterThan(50);
     expect(operations.some((o) => o.body)).toBe(true);
+  });
+
+  it("knows every kind of id the services declare, and the kind of every path parameter", () => {
+    // A service that owns objects declares their kind of id in its module (fuzzIds); the world
+    // must create some (so baselines reach its handlers), and every id in a path must map to one.
+    const declared = declaredKinds();
+    expect(new Set(declared).size, "a kind declared by two services").toBe(declared.length);
+    expect([...declared].sort()).toEqual(Object.keys(world.local).sort());
+    for (const kind of declared) expect(world.local[kind as Kind]?.length, `fixtures of ${kind}`).toBeGreaterThan(0);
+    const unmapped = operations.flatMap((op) =>
+      op.parameters
+        .filter(
+          (p) => p.in === "path" && !isNumericParam(typesOf(resolve(p.schema ?? {}))?.[0]) && !kindOf(op.path, p.name),
+        )
+        .map((p) => `${opKey(op)} {${p.name}}`),
+    );
+    expect(unmapped, "path parameters no module's fuzzIds names").toEqual([]);
   });
 
   for (const op of operations) {

@@ -1,21 +1,37 @@
 import { describe, expect, it } from "vitest";
+import type { z } from "zod";
 import {
+  defaultTenantConfig,
+  installConfigParts,
   mergeConfig,
-  TenantConfigPatchSchema,
-  TenantConfigSchema,
+  tenantConfigPatchSchema,
+  tenantConfigSchema,
   type TenantConfig,
   type TenantConfigPatch,
 } from "../../src/lib/tenant-config";
+import { services } from "../../src/workers/gateway/services";
+
+const TenantConfigSchema = tenantConfigSchema() as unknown as z.ZodObject;
+const TenantConfigPatchSchema = tenantConfigPatchSchema();
 
 /**
  * A config PATCH of one section never resets another: a config with a non-default value in every
- * section, patched one section at a time, keeps every other section as it was. A section added to
- * the schema fails the first test until this fixture gives it a value of its own.
+ * section and every limit, patched one section (or one service's limit) at a time, keeps every
+ * other one as it was. A section or limit a service adds fails the first test until this fixture
+ * gives it a value of its own.
  */
-const defaults = TenantConfigSchema.parse({});
-const custom: TenantConfig = TenantConfigSchema.parse({
+const defaults = defaultTenantConfig();
+const custom: TenantConfig = tenantConfigSchema().parse({
   allowedOrigins: ["https://app.example"],
-  limits: { maxFriends: 123, requestsPerMinute: 77 },
+  limits: {
+    maxBodyBytes: 2048,
+    requestsPerMinute: 77,
+    maxFriends: 123,
+    maxPendingRequests: 9,
+    friendRequestTtlDays: 3,
+    maxGroupMembers: 40,
+    maxUploadBytes: 4096,
+  },
   session: { maxSessions: 3, accessTokenTtlSeconds: 300 },
   auth: { maxFailures: 7, lockoutSeconds: 600 },
   features: { beta: true, darkMode: false },
@@ -45,6 +61,26 @@ describe("tenant config merge", () => {
         defaults[s as keyof TenantConfig],
       );
       expect(TenantConfigPatchSchema.safeParse(patches[s as keyof TenantConfig]).success, s).toBe(true);
+    }
+  });
+
+  it("is the gateway's part and each service's, in the order of the list, each key once", () => {
+    const sections = services.flatMap((s) => Object.keys(s.config?.sections ?? {}));
+    const limits = services.flatMap((s) => Object.keys(s.config?.limits ?? {}));
+    expect(Object.keys(TenantConfigSchema.shape)).toEqual(["allowedOrigins", "limits", "features", ...sections]);
+    expect(Object.keys(defaults.limits)).toEqual(["maxBodyBytes", "requestsPerMinute", ...limits]);
+    const twice = services.find((s) => s.config?.limits)!.config!;
+    expect(() => installConfigParts([twice, twice])).toThrow(/declared twice/);
+    installConfigParts(services.flatMap((s) => (s.config ? [s.config] : [])));
+  });
+
+  it("every limit, whichever service added it, patched alone keeps the others", () => {
+    const limits = Object.keys(defaults.limits) as (keyof TenantConfig["limits"])[];
+    for (const key of limits) {
+      expect(custom.limits[key], `limit ${key} needs a non-default value`).not.toBe(defaults.limits[key]);
+      const merged = mergeConfig(custom, TenantConfigPatchSchema.parse({ limits: { [key]: defaults.limits[key] } }));
+      for (const other of limits)
+        expect(merged.limits[other], `${key} patch`).toBe(other === key ? defaults.limits[key] : custom.limits[other]);
     }
   });
 

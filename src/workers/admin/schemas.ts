@@ -1,6 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { lineText } from "../../lib/text";
-import { TenantConfigPatchSchema, TenantConfigSchema } from "../../lib/tenant-config";
+import { tenantConfigPatchSchema, tenantConfigSchema } from "../../lib/tenant-config";
+
+// Lazy: the config is assembled from the list of service modules, after this module loads.
+const TenantConfigSchema = z.lazy(tenantConfigSchema);
+const TenantConfigPatchSchema = z.lazy(tenantConfigPatchSchema);
 
 /** Slugs double as host labels (<slug>.<base domain>), so they follow DNS label rules. */
 export const RESERVED_SLUGS = new Set([

@@ -22,7 +22,7 @@ import type { Pager } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
-import { mergeConfig, parseStoredConfig, TenantConfigSchema, type TenantConfigPatch } from "../../lib/tenant-config";
+import { defaultTenantConfig, mergeConfig, parseStoredConfig, type TenantConfigPatch } from "../../lib/tenant-config";
 import type { TenantView } from "./schemas";
 import { iso, isoOrNull } from "../../lib/time";
 
@@ -69,7 +69,7 @@ export async function createTenant(
   input: CreateTenantInput,
   provisioner: Provisioner = provisionerFor(env),
 ): Promise<TenantRow> {
-  const config = mergeConfig(TenantConfigSchema.parse({}), input.config ?? {});
+  const config = mergeConfig(defaultTenantConfig(), input.config ?? {});
   if (input.owner) checkPasswordPolicy(input.owner.password, [input.owner.email]);
   const now = Date.now();
   const id = newId(now);

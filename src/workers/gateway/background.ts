@@ -1,33 +1,43 @@
-import { closeTenantSockets, TENANT_CLOSED } from "../admin/sockets";
-import { runCron, type TenantSweep } from "../events/cron";
-import { archiveConsumer } from "../messages/archive";
-import { notificationConsumer } from "../notifications/consumer";
-import { allOf, dispatchBatch, storeDeadLetters, type Consumer } from "../events/queues";
-import { statisticsConsumer } from "../statistics/consumer";
-import { webhookConsumer } from "../webhooks/consumer";
-import { webhookSweep } from "../webhooks/sweep";
+import { runCron } from "../events/cron";
+import { allOf, dispatchBatch, storeDeadLetters, type Consumer, type PlatformHandlers } from "../events/queues";
+import type { QueueName } from "../../lib/events";
+import { services } from "./services";
 
 /**
- * The Worker's non-HTTP entry points, assembled like the HTTP app: which consumer serves which
- * queue, and which per-tenant sweeps the minute cron runs beyond the core ones.
+ * The Worker's non-HTTP entry points, assembled from the list of services like the HTTP app:
+ * which consumers serve which queue (in list order; each is idempotent on its own marker, so a
+ * retry after a later one failed is harmless), which platform events each queue handles, and
+ * which per-tenant sweeps the minute cron runs beyond the core ones.
  */
-export const consumers: Partial<Record<string, Consumer>> = {
-  "canopy-notification": allOf(notificationConsumer, webhookConsumer),
-  "canopy-statistics": allOf(statisticsConsumer, archiveConsumer),
-};
+const queueName = (q: QueueName) => `canopy-${q}`;
 
-export const tenantSweeps: TenantSweep[] = [webhookSweep];
+function consumersByQueue(): Partial<Record<string, Consumer>> {
+  const lists = new Map<string, Consumer[]>();
+  for (const s of services) {
+    for (const c of s.consumers ?? [])
+      lists.set(queueName(c.queue), [...(lists.get(queueName(c.queue)) ?? []), c.consume]);
+  }
+  return Object.fromEntries([...lists].map(([queue, list]) => [queue, allOf(...list)]));
+}
+
+function platformHandlers(): Partial<Record<string, PlatformHandlers>> {
+  const out: Partial<Record<string, PlatformHandlers>> = {};
+  for (const s of services) {
+    for (const p of s.platformEvents ?? [])
+      out[queueName(p.queue)] = { ...out[queueName(p.queue)], [p.type]: p.handle };
+  }
+  return out;
+}
+
+const consumers = consumersByQueue();
+const platform = platformHandlers();
+const tenantSweeps = services.flatMap((s) => s.sweeps ?? []);
 
 export const DEAD_LETTER_QUEUE = "canopy-dlq";
 
 export async function handleQueue(batch: MessageBatch, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return storeDeadLetters(batch, env);
-  return dispatchBatch(
-    batch,
-    env,
-    consumers,
-    batch.queue === "canopy-notification" ? { [TENANT_CLOSED]: closeTenantSockets } : {},
-  );
+  return dispatchBatch(batch, env, consumers, platform[batch.queue] ?? {});
 }
 
 /** The minute cron with every sweep; `now` is injectable so tests can move the clock. */

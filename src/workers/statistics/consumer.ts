@@ -45,6 +45,9 @@ const effects: Record<string, (data: unknown, type: string) => Effect> = {
   "file.deleted": (d, t) => ({ counters: { files_deleted: 1, bytes_deleted: parse(FileData, t, d).size } }),
 };
 
+/** The event types the statistics consumer counts (the rest never reach its queue). */
+export const COUNTED_EVENT_TYPES = Object.keys(effects);
+
 /**
  * The statistics queue's consumer: each event's rollup is applied exactly once, on the UTC day
  * of the event's own `time` (so a late redelivery lands on the right day), in one transaction

@@ -1,3 +1,4 @@
+import { services } from "../../../src/workers/gateway/services";
 import { prng } from "./hostile";
 
 /**
@@ -8,7 +9,10 @@ import { prng } from "./hostile";
 /** The signed-in identities whose objects the oracle tracks. */
 export type ActorName = "owner" | "admin" | "member";
 
-/** Kinds of object the fixtures create ids of. */
+/**
+ * Kinds of object the fixtures (world.ts) create ids of: the kinds the service modules declare
+ * (`fuzzIds` in src/workers/<service>/module.ts). The fuzz test fails when the two differ.
+ */
 export type Kind =
   | "users"
   | "conversations"
@@ -45,39 +49,18 @@ export interface Item {
 /** Fixture ids by kind. */
 export type Pools = Partial<Record<Kind, Item[]>>;
 
-const BY_PARAM: Record<string, Kind> = {
-  slug: "tenants",
-  userId: "users",
-  toUserId: "users",
-  userIds: "users",
-  memberIds: "users",
-  memberId: "users",
-  fileId: "files",
-  avatarFileId: "files",
-  messageId: "messages",
-  deliveryId: "deliveries",
-  uploadId: "uploads",
-  conversationId: "conversations",
-  groupId: "friendGroups",
-};
+/** Which kind of id a path parameter or body field holds, and a collection segment names, by the modules. */
+const BY_PARAM: Record<string, Kind> = {};
+const BY_SEGMENT: Record<string, Kind> = {};
+for (const s of services) {
+  for (const [kind, ids] of Object.entries(s.fuzzIds ?? {})) {
+    for (const p of ids.params ?? []) BY_PARAM[p] = kind as Kind;
+    for (const seg of ids.segments ?? []) BY_SEGMENT[seg] = kind as Kind;
+  }
+}
 
-const BY_SEGMENT: Record<string, Kind> = {
-  users: "users",
-  conversations: "conversations",
-  messages: "messages",
-  files: "files",
-  uploads: "uploads",
-  roles: "roles",
-  "api-keys": "apiKeys",
-  webhooks: "webhooks",
-  deliveries: "deliveries",
-  requests: "friendRequests",
-  groups: "friendGroups",
-  notifications: "notifications",
-  sessions: "sessions",
-  "dead-letters": "deadLetters",
-  tenants: "tenants",
-};
+/** Every kind some service declares. */
+export const declaredKinds = (): string[] => services.flatMap((s) => Object.keys(s.fuzzIds ?? {}));
 
 /**
  * The kind of id a path parameter or body field holds: by its name (`userId`, `fileId`, …), else

@@ -1,4 +1,6 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { inject } from "vitest";
+import worker from "../../../src/index";
 import { login, registerUser, tenantWithOwner, type Tokens } from "../auth-helpers";
 import { call, createTenant } from "../helpers";
 import { addressFor, KEY_PERMISSIONS, type KeyName } from "./identities";
@@ -284,6 +286,28 @@ const actorFrom = async (user: Awaited<ReturnType<typeof registerUser>>): Promis
 });
 
 /**
+ * A dead letter of the tenant, as the queue leaves one when an event's retries run out, so the
+ * dead-letter routes get a real id (its replay publishes an event no consumer acts on).
+ */
+async function storeDeadLetter(tenantId: string): Promise<void> {
+  const event = {
+    specversion: "1.0",
+    id: crypto.randomUUID(),
+    source: "fuzz",
+    type: "fuzz.exhausted",
+    tenantid: tenantId,
+    time: new Date().toISOString(),
+    data: {},
+  };
+  const batch = createMessageBatch<unknown>("canopy-dlq", [
+    { id: `fuzz-${event.id}`, timestamp: new Date(), attempts: 6, body: event },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  await getQueueResult(batch, ctx);
+}
+
+/**
  * The fuzz tenant (a very high `requestsPerMinute`, a lenient sign-in lockout so random
  * passwords never lock an account) with its owner, an admin, a member, three victims and two API
  * keys; a second tenant with the same objects; two tenants the platform admin routes may
@@ -342,6 +366,7 @@ export async function buildWorld(): Promise<World> {
   await collectNotifications(o.tenant.slug, foreign, [[foreignOwner, undefined]]);
 
   for (let i = 0; i < 2; i++) (local.tenants ??= []).push({ id: (await createTenant()).slug });
+  await storeDeadLetter(t.tenant.id);
   const dead = await ok<{ items: { id: string }[] }>(call("/admin/v1/dead-letters", { admin: true }), "dead letters");
   local.deadLetters = dead.items.map((d): Item => ({ id: d.id }));
 

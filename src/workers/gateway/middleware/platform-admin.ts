@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
-import { constantTimeEqual } from "../../lib/crypto";
-import { AppError } from "../../lib/errors";
-import type { AppEnv } from "../gateway/context";
+import { constantTimeEqual } from "../../../lib/crypto";
+import { AppError } from "../../../lib/errors";
+import type { AppEnv } from "../context";
 
 /**
  * Platform admin authentication: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { ConfigPart, LimitsOf, SectionsOf } from "../../lib/tenant-config";
+
+/**
+ * The realtime service's part of the tenant config: message rules (applied by the Conversation
+ * object, src/durable/conversation/policy.ts), socket caps, and the group size limit.
+ */
+export const realtimeConfig = {
+  sections: {
+    messages: z
+      .object({
+        /** How long after sending its sender may edit a message (0: never). */
+        editWindowSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 86_400)
+          .default(900),
+        /** How long after sending its sender may recall a message (0: never; group owner/admins are not limited). */
+        recallWindowSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 86_400)
+          .default(120),
+        /** Whether a direct conversation may start between users who are not friends (blocks still refuse it). */
+        directWithStrangers: z.boolean().default(false),
+        /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
+        moderation: z
+          .object({
+            mode: z.enum(["off", "block", "mask"]).default("off"),
+            words: z.array(z.string().trim().min(1).max(100)).max(2000).default([]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Caps on each WebSocket connection, read when it opens (src/workers/realtime/connect.ts). */
+    realtime: z
+      .object({
+        /** Largest client frame in bytes of UTF-8; a larger one closes the socket with 1009. */
+        maxFrameBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(64 * 1024),
+        /** Client frames per connection per second; one more closes the socket with 1008. */
+        framesPerSecond: z.number().int().min(1).max(1000).default(20),
+      })
+      .strict()
+      .prefault({}),
+  },
+  limits: {
+    maxGroupMembers: z.number().int().min(2).max(100_000).default(500),
+  },
+} satisfies ConfigPart;
+
+declare module "../../lib/tenant-config" {
+  interface TenantConfig extends SectionsOf<typeof realtimeConfig> {}
+  interface TenantLimits extends LimitsOf<typeof realtimeConfig> {}
+}
