@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { platformDb } from "../../src/db/client";
+import { tenantDb } from "../../src/db/tenant-db";
 import { signToken } from "../../src/lib/jwt";
 import { audienceOf, issuerOf, tenantKeys } from "../../src/workers/tenancy/signing-keys";
 import { resolveTenant } from "../../src/workers/tenancy/tenant-cache";
@@ -91,7 +92,7 @@ describe("connecting", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
     const tenant = (await resolveTenant(env, () => platformDb(env), t.slug))!;
-    const keys = await tenantKeys(env, tenant);
+    const keys = await tenantKeys({ env, tenant, db: tenantDb(tenant.db) });
     const claims = { sub: u.userId, tid: t.id, sid: u.tokens.sessionId };
     const opts = { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 30 };
     const old = await signToken(keys.signer, "ticket", claims, { ...opts, now: Date.now() - 60_000 });

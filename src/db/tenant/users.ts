@@ -171,3 +171,14 @@ export async function activeAdminIds(db: TenantDb, limit: number): Promise<strin
     WHERE ur.role_id IN ('owner', 'admin') AND u.status = 'active' LIMIT ${limit}`);
   return rows.map((r) => r.user_id);
 }
+
+/** Which of `ids` are active users of the tenant. */
+export async function activeUserIds(db: TenantDb, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(inArray(users.id, ids), eq(users.status, "active")))
+    .all();
+  return new Set(rows.map((r) => r.id));
+}

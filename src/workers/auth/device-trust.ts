@@ -1,5 +1,5 @@
 import { signToken, verifyToken } from "../../lib/jwt";
-import type { ResolvedTenant } from "../gateway/context";
+import type { TenantScope } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
 
 /**
@@ -9,8 +9,9 @@ import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/si
  * attacker guessing the password) never lock that device out. It grants nothing else: the
  * password, and MFA when enabled, are still required.
  */
-export async function issueDeviceToken(env: Env, tenant: ResolvedTenant, userId: string): Promise<string> {
-  const keys = await tenantKeys(env, tenant);
+export async function issueDeviceToken(s: TenantScope, userId: string): Promise<string> {
+  const { tenant } = s;
+  const keys = await tenantKeys(s);
   return signToken(
     keys.signer,
     "device",
@@ -25,13 +26,13 @@ export async function issueDeviceToken(env: Env, tenant: ResolvedTenant, userId:
 
 /** The user and token id a deviceToken vouches for, or null when it is absent, forged, expired or foreign. */
 export async function trustedDevice(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   token: string | undefined,
 ): Promise<{ userId: string; id: string } | null> {
   if (!token) return null;
+  const { tenant } = s;
   try {
-    const claims = await verifyToken(token, "device", (kid) => verificationKey(env, tenant, kid), {
+    const claims = await verifyToken(token, "device", (kid) => verificationKey(s, kid), {
       issuer: issuerOf(tenant),
       audience: audienceOf(tenant),
     });

@@ -1,3 +1,4 @@
+import { scopeOf } from "../gateway/context";
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, jsonResponse } from "../gateway/http";
 import { tenantKeys } from "../tenancy/signing-keys";
@@ -20,7 +21,7 @@ jwksRoutes.openapi(
     responses: { 200: jsonResponse(JwksSchema, "JWK set") },
   }),
   async (c) => {
-    const keys = await tenantKeys(c.env, c.get("tenant"));
+    const keys = await tenantKeys(scopeOf(c));
     return c.json({ keys: keys.jwks as Record<string, unknown>[] }, 200, { "cache-control": "public, max-age=300" });
   },
 );

@@ -1,3 +1,4 @@
+import { scopeOf } from "../gateway/context";
 import { createRoute } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/tenant/schema";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -26,7 +27,7 @@ mfaRoutes.openapi(
       ...problemResponses("user_required", "user_not_found", "mfa_already_enabled"),
     },
   }),
-  async (c) => c.json(await setupTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId), 200),
+  async (c) => c.json(await setupTotp(scopeOf(c), requireUser(c.get("principal")).userId), 200),
 );
 
 mfaRoutes.openapi(
@@ -54,7 +55,7 @@ mfaRoutes.openapi(
     const { password, code } = c.req.valid("json");
     return c.json(
       {
-        recoveryCodes: await enableTotp(c.env, c.get("tenant"), requireUser(c.get("principal")).userId, password, code),
+        recoveryCodes: await enableTotp(scopeOf(c), requireUser(c.get("principal")).userId, password, code),
       },
       200,
     );
@@ -78,9 +79,9 @@ mfaRoutes.openapi(
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
-    const tenant = c.get("tenant");
-    await disableTotp(c.env, tenant, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) =>
-      checkSecondFactor(c.env, tenant, u, x),
+    const s = scopeOf(c);
+    await disableTotp(s, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) =>
+      checkSecondFactor(s, u, x),
     );
     return c.body(null, 204);
   },
@@ -103,14 +104,13 @@ mfaRoutes.openapi(
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
-    const tenant = c.get("tenant");
+    const s = scopeOf(c);
     const codes = await regenerateRecoveryCodes(
-      c.env,
-      tenant,
+      s,
       requireUser(c.get("principal")).userId,
       password,
       code,
-      (u: UserRow, x: string) => checkSecondFactor(c.env, tenant, u, x),
+      (u: UserRow, x: string) => checkSecondFactor(s, u, x),
     );
     return c.json({ recoveryCodes: codes }, 200);
   },

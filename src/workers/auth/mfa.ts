@@ -1,5 +1,4 @@
 import type { TenantDb } from "../../db/client";
-import { tenantDb } from "../../db/tenant-db";
 import { deleteRecoveryCodes, replaceRecoveryCodes } from "../../db/tenant/recovery-codes";
 import type { UserRow } from "../../db/tenant/schema";
 import { claimTotpStep, findUserById, updateUser } from "../../db/tenant/users";
@@ -7,7 +6,7 @@ import { openSecret, sealSecret } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { verifyPassword } from "../../lib/password";
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, qrSvg, totpUri, verifyTotp } from "../../lib/totp";
-import type { ResolvedTenant } from "../gateway/context";
+import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { rateLimitStore } from "../gateway/middleware/rate-limit";
 import { AuthThrottle, mfaSubject, passwordSubject } from "./throttle";
 
@@ -18,19 +17,19 @@ export async function openTotpSecret(env: Env, tenant: ResolvedTenant, user: Use
   return openSecret(env.DB_ENCRYPTION_KEY, user.totpSecretSealed, secretContext(tenant, user.id));
 }
 
-async function loadUser(tenant: ResolvedTenant, userId: string): Promise<UserRow> {
-  const user = await findUserById(tenantDb(tenant.db), userId);
+async function loadUser(db: TenantDb, userId: string): Promise<UserRow> {
+  const user = await findUserById(db, userId);
   if (!user || user.status !== "active") throw new AppError("user_not_found", "The account no longer exists.");
   return user;
 }
 
 /** Starts TOTP enrolment: a fresh 160-bit secret, pending until a code proves the app has it. */
-export async function setupTotp(env: Env, tenant: ResolvedTenant, userId: string) {
-  const user = await loadUser(tenant, userId);
+export async function setupTotp({ env, tenant, db }: TenantScope, userId: string) {
+  const user = await loadUser(db, userId);
   if (user.mfaEnabled)
     throw new AppError("mfa_already_enabled", "TOTP is already enabled; disable it first to enrol a new device.");
   const secret = newTotpSecret();
-  await updateUser(tenantDb(tenant.db), userId, {
+  await updateUser(db, userId, {
     totpSecretSealed: await sealSecret(env.DB_ENCRYPTION_KEY, secret, secretContext(tenant, userId)),
   });
   const otpauthUri = totpUri(secret, tenant.name, user.email ?? user.username ?? userId);
@@ -75,15 +74,13 @@ async function assertPasswordAndCode(
 
 /** Completes enrolment with the password and a valid code; answers the 10 recovery codes (shown once). */
 export async function enableTotp(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   userId: string,
   password: string,
   code: string,
 ): Promise<string[]> {
-  const user = await loadUser(tenant, userId);
+  const user = await loadUser(db, userId);
   if (user.mfaEnabled) throw new AppError("mfa_already_enabled", "TOTP is already enabled.");
-  const db = tenantDb(tenant.db);
   const secret = await openTotpSecret(env, tenant, user);
   await assertPasswordAndCode(env, tenant, user, password, code, async (u, c) => {
     const step = await verifyTotp(secret, c, u.totpLastStep);
@@ -94,31 +91,28 @@ export async function enableTotp(
 }
 
 export async function disableTotp(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   userId: string,
   password: string,
   code: string,
   check: (u: UserRow, c: string) => Promise<boolean>,
 ): Promise<void> {
-  const user = await loadUser(tenant, userId);
+  const user = await loadUser(db, userId);
   if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
-  const db = tenantDb(tenant.db);
   await updateUser(db, userId, { mfaEnabled: false, totpSecretSealed: null });
   await deleteRecoveryCodes(db, userId);
 }
 
 export async function regenerateRecoveryCodes(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   userId: string,
   password: string,
   code: string,
   check: (u: UserRow, c: string) => Promise<boolean>,
 ): Promise<string[]> {
-  const user = await loadUser(tenant, userId);
+  const user = await loadUser(db, userId);
   if (!user.mfaEnabled) throw new AppError("mfa_not_enabled", "TOTP is not enabled.");
   await assertPasswordAndCode(env, tenant, user, password, code, check);
-  return issueRecoveryCodes(tenantDb(tenant.db), userId);
+  return issueRecoveryCodes(db, userId);
 }

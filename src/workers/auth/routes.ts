@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
-import type { AppEnv } from "../gateway/context";
+import { scopeOf, type AppEnv } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses, jsonBody, traceparentOf } from "../gateway/http";
 import { clientAddress, rateLimit } from "../gateway/middleware/rate-limit";
 import {
@@ -47,7 +47,7 @@ authRoutes.openapi(
       ...problemResponses("weak_password", "registration_closed", "account_unavailable"),
     },
   }),
-  async (c) => c.json((await svc.register(c.env, c.get("tenant"), c.req.valid("json"), client(c))).tokens, 201),
+  async (c) => c.json((await svc.register(scopeOf(c), c.req.valid("json"), client(c))).tokens, 201),
 );
 
 authRoutes.openapi(
@@ -69,7 +69,7 @@ authRoutes.openapi(
     },
   }),
   async (c) => {
-    const r = await svc.login(c.env, c.get("tenant"), c.req.valid("json"), client(c));
+    const r = await svc.login(scopeOf(c), c.req.valid("json"), client(c));
     return c.json(r.kind === "mfa" ? { mfaRequired: true as const, mfaToken: r.mfaToken } : r.tokens, 200);
   },
 );
@@ -89,7 +89,7 @@ authRoutes.openapi(
       ...problemResponses("invalid_mfa_code", "invalid_token"),
     },
   }),
-  async (c) => c.json(await svc.verifyMfa(c.env, c.get("tenant"), c.req.valid("json"), client(c)), 200),
+  async (c) => c.json(await svc.verifyMfa(scopeOf(c), c.req.valid("json"), client(c)), 200),
 );
 
 authRoutes.openapi(
@@ -104,7 +104,7 @@ authRoutes.openapi(
     request: { body: jsonBody(RefreshSchema) },
     responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses("invalid_refresh_token") },
   }),
-  async (c) => c.json(await svc.refresh(c.env, c.get("tenant"), c.req.valid("json").refreshToken), 200),
+  async (c) => c.json(await svc.refresh(scopeOf(c), c.req.valid("json").refreshToken), 200),
 );
 
 authRoutes.openapi(
@@ -143,7 +143,7 @@ authRoutes.openapi(
   async (c) => {
     const p = requireUser(c.get("principal"));
     const body = c.req.valid("json");
-    await svc.changePassword(c.env, c.get("tenant"), p.userId, p.sessionId, body.currentPassword, body.newPassword);
+    await svc.changePassword(scopeOf(c), p.userId, p.sessionId, body.currentPassword, body.newPassword);
     return c.body(null, 204);
   },
 );

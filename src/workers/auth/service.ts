@@ -1,4 +1,3 @@
-import { tenantDb } from "../../db/tenant-db";
 import { createAccount } from "../../db/tenant/accounts";
 import type { TenantDb } from "../../db/client";
 import { recoveryCodeClaim } from "../../db/tenant/recovery-codes";
@@ -12,8 +11,7 @@ import { signToken, verifyToken } from "../../lib/jwt";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../../lib/password";
 import { checkPasswordPolicy } from "../../lib/password-policy";
 import { hashRecoveryCode, verifyTotp } from "../../lib/totp";
-import type { ResolvedTenant } from "../gateway/context";
-
+import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
 import { rateLimitStore } from "../gateway/middleware/rate-limit";
 import { openTotpSecret } from "./mfa";
@@ -46,17 +44,17 @@ export interface RegisterInput {
 
 /** Creates an account (role `member`) and its first session. */
 export async function register(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   input: RegisterInput,
   client: Client,
   roleIds = ["member"],
 ): Promise<{ userId: string; tokens: Tokens }> {
+  const { tenant } = s;
   if (tenant.config.signIn.registration !== "open")
     throw new AppError("registration_closed", "This app does not accept new accounts.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
-  const user = await createAccount(tenantDb(tenant.db), input, roleIds, client.traceparent);
-  return { userId: user.id, tokens: await startSession(env, tenant, user.id, defaultDevice(input.device), client) };
+  const user = await createAccount(s.db, input, roleIds, client.traceparent);
+  return { userId: user.id, tokens: await startSession(s, user.id, defaultDevice(input.device), client) };
 }
 
 export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mfaToken: string };
@@ -85,8 +83,7 @@ function loginSubjects(
 
 /** Password sign-in, throttled per (account, address), per address, per account and per trusted device. */
 export async function login(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   input: {
     identifier: string;
     password: string;
@@ -95,10 +92,10 @@ export async function login(
   },
   client: Client,
 ): Promise<LoginResult> {
-  const db = tenantDb(tenant.db);
+  const { env, tenant, db } = s;
   const [found, known] = await Promise.all([
     findUserByIdentifier(db, input.identifier),
-    trustedDevice(env, tenant, input.deviceToken),
+    trustedDevice(s, input.deviceToken),
   ]);
   // A device token counts only for the account it was issued to.
   const subjects = loginSubjects(
@@ -125,7 +122,7 @@ export async function login(
   if (check.needsRehash) await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
   const device = defaultDevice(input.device);
   if (user.mfaEnabled) {
-    const keys = await tenantKeys(env, tenant);
+    const keys = await tenantKeys(s);
     const mfaToken = await signToken(
       keys.signer,
       "mfa",
@@ -134,21 +131,20 @@ export async function login(
     );
     return { kind: "mfa", mfaToken };
   }
-  return { kind: "tokens", tokens: await startSession(env, tenant, user.id, device, client) };
+  return { kind: "tokens", tokens: await startSession(s, user.id, device, client) };
 }
 
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
 export async function verifyMfa(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   input: { mfaToken: string; code: string },
   client: Client,
 ): Promise<Tokens> {
-  const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(env, tenant, kid), {
+  const { env, tenant, db } = s;
+  const claims = await verifyToken(input.mfaToken, "mfa", (kid) => verificationKey(s, kid), {
     issuer: issuerOf(tenant),
     audience: audienceOf(tenant),
   });
-  const db = tenantDb(tenant.db);
   const open = await new AuthThrottle(rateLimitStore(env), tenant).judge(
     [mfaSubject(tenant, claims.sub)],
     async (fail) => {
@@ -156,7 +152,7 @@ export async function verifyMfa(
       if (!user || user.status !== "active" || !user.mfaEnabled)
         throw new AppError("invalid_token", "The MFA token is no longer valid.");
       // Read what opening the session needs first, so a database failure spends neither code nor token.
-      const open = await prepareSession(env, tenant, user.id);
+      const open = await prepareSession(s, user.id);
       // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
       const claim = await secondFactorClaim(env, tenant, user, input.code, db);
       const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";
@@ -174,12 +170,11 @@ export async function verifyMfa(
 
 /** A current TOTP code (claimed atomically, so never accepted twice) or a recovery code. */
 export async function checkSecondFactor(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   user: UserRow,
   code: string,
 ): Promise<boolean> {
-  const claim = await secondFactorClaim(env, tenant, user, code, tenantDb(tenant.db));
+  const claim = await secondFactorClaim(env, tenant, user, code, db);
   return claim !== null && (await claim.update.run()).rowsAffected === 1;
 }
 
@@ -204,10 +199,11 @@ async function secondFactorClaim(
 }
 
 /** Rotates a refresh token and signs a fresh access token. */
-export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: string): Promise<Tokens> {
+export async function refresh(s: TenantScope, refreshToken: string): Promise<Tokens> {
+  const { env, tenant } = s;
   const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
   // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
-  const sign = m ? await accessTokenSigner(env, tenant, m[1]!) : undefined;
+  const sign = m ? await accessTokenSigner(s, m[1]!) : undefined;
   if (!m) throw new AppError("invalid_refresh_token", "The refresh token is invalid or expired.");
   const res = valueOf(await hubStub(env, tenant.id, m[1]!).refresh(refreshToken));
   return {
@@ -220,14 +216,12 @@ export async function refresh(env: Env, tenant: ResolvedTenant, refreshToken: st
 
 /** Changes the password (current one required) and signs out every other session. */
 export async function changePassword(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   userId: string,
   sessionId: string,
   current: string,
   next: string,
 ): Promise<void> {
-  const db = tenantDb(tenant.db);
   const user = await findUserById(db, userId);
   if (!user) throw new AppError("user_not_found", "The account no longer exists.");
   await new AuthThrottle(rateLimitStore(env), tenant).judge([passwordSubject(tenant, userId)], async (fail) => {

@@ -1,10 +1,8 @@
-import { tenantDb } from "../../db/tenant-db";
 import { rolesOfUser } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
 import { newId } from "../../lib/ids";
 import { signToken } from "../../lib/jwt";
-import type { ResolvedTenant } from "../gateway/context";
-
+import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys } from "../tenancy/signing-keys";
 import { issueDeviceToken } from "./device-trust";
 import { hubStub } from "../../durable/protocol/stubs";
@@ -39,11 +37,11 @@ export function sessionPolicy(tenant: ResolvedTenant): SessionPolicy {
  * nothing spent: the refresh token still works, no session exists that the client never got.
  */
 export async function accessTokenSigner(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   userId: string,
 ): Promise<(sessionId: string) => Promise<string>> {
-  const [roleRows, keys] = await Promise.all([rolesOfUser(tenantDb(tenant.db), userId), tenantKeys(env, tenant)]);
+  const { tenant } = s;
+  const [roleRows, keys] = await Promise.all([rolesOfUser(s.db, userId), tenantKeys(s)]);
   const roles = roleRows.map((r) => r.name);
   return (sessionId) =>
     signToken(
@@ -60,13 +58,12 @@ export async function accessTokenSigner(
 
 /** Opens a device session in the user's hub and returns the token pair. */
 export async function startSession(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   userId: string,
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
 ): Promise<Tokens> {
-  return (await prepareSession(env, tenant, userId))(device, client);
+  return (await prepareSession(s, userId))(device, client);
 }
 
 /**
@@ -75,20 +72,15 @@ export async function startSession(
  * before the session opens (MFA spends a code) prepares before spending.
  */
 export async function prepareSession(
-  env: Env,
-  tenant: ResolvedTenant,
+  s: TenantScope,
   userId: string,
 ): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
-  const [sign, deviceToken] = await Promise.all([
-    accessTokenSigner(env, tenant, userId),
-    issueDeviceToken(env, tenant, userId),
-  ]);
-  return (device, client) => openSession(env, tenant, userId, device, client, sign, deviceToken);
+  const [sign, deviceToken] = await Promise.all([accessTokenSigner(s, userId), issueDeviceToken(s, userId)]);
+  return (device, client) => openSession(s, userId, device, client, sign, deviceToken);
 }
 
 async function openSession(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant }: TenantScope,
   userId: string,
   device: DeviceInfo,
   client: { ip: string; userAgent: string },

@@ -6,7 +6,7 @@ import { prunePublished } from "../../db/tenant/outbox";
 import { pruneProcessed } from "../../db/tenant/processed";
 import { pruneConsumedTokens } from "../../db/tenant/single-use";
 import { log } from "../../lib/log";
-import type { ResolvedTenant } from "../gateway/context";
+import type { TenantScope } from "../gateway/context";
 import { publishTenantOutbox } from "./outbox-publisher";
 import { resolveTenantById } from "../tenancy/tenant-cache";
 
@@ -16,15 +16,19 @@ const KEEP_PUBLISHED_MS = 7 * 86_400_000;
 const KEEP_PROCESSED_MS = 30 * 86_400_000;
 const CONCURRENCY = 8;
 
-/** Per-tenant work of the minute cron; capabilities hand theirs in from src/index.ts (webhook retries, …). */
-export type TenantSweep = (env: Env, tenant: ResolvedTenant, now: number) => Promise<Record<string, number>>;
+/**
+ * Per-tenant work of the minute cron (services declare theirs in their modules: webhook retries,
+ * …). Every sweep of one tenant's visit shares one database handle.
+ */
+export type TenantSweep = (s: TenantScope, now: number) => Promise<Record<string, number>>;
 
 const coreSweeps: TenantSweep[] = [
-  async (env, tenant, now) => ({ outboxRepublished: await publishTenantOutbox(env, tenant, now, SWEEP_MIN_AGE_MS) }),
-  async (_env, tenant, now): Promise<Record<string, number>> => {
+  async ({ env, tenant, db }, now) => ({
+    outboxRepublished: await publishTenantOutbox(env, tenant, db, now, SWEEP_MIN_AGE_MS),
+  }),
+  async ({ db }, now): Promise<Record<string, number>> => {
     // Pruning is hourly: the minute cron only needs to catch unpublished events.
     if (new Date(now).getUTCMinutes() !== 0) return {};
-    const db = tenantDb(tenant.db);
     return {
       outboxPruned: await prunePublished(db, now - KEEP_PUBLISHED_MS),
       markersPruned: await pruneProcessed(db, now - KEEP_PROCESSED_MS),
@@ -52,8 +56,9 @@ export async function runCron(env: Env, extra: TenantSweep[] = [], now = Date.no
       try {
         const tenant = await resolveTenantById(env, () => db, row.id, now);
         if (!tenant) continue;
+        const scope: TenantScope = { env, tenant, db: tenantDb(tenant.db) };
         for (const sweep of sweeps) {
-          for (const [k, v] of Object.entries(await sweep(env, tenant, now))) totals[k] = (totals[k] ?? 0) + v;
+          for (const [k, v] of Object.entries(await sweep(scope, now))) totals[k] = (totals[k] ?? 0) + v;
         }
       } catch (err) {
         totals.tenantsFailed = (totals.tenantsFailed ?? 0) + 1;

@@ -1,4 +1,4 @@
-import { tenantDb } from "../../db/tenant-db";
+import type { TenantDb } from "../../db/client";
 import { claimUnpublished, markPublished } from "../../db/tenant/outbox";
 import { publishEvents, toCloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
@@ -18,11 +18,11 @@ const MAX_ROUNDS = 20;
  */
 export async function publishTenantOutbox(
   env: Env,
-  tenant: Pick<ResolvedTenant, "id" | "db">,
+  tenant: Pick<ResolvedTenant, "id">,
+  db: TenantDb,
   now = Date.now(),
   minAgeMs = 0,
 ): Promise<number> {
-  const db = tenantDb(tenant.db);
   let published = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const rows = await claimUnpublished(db, now, {
@@ -47,8 +47,8 @@ export async function publishTenantOutbox(
 }
 
 /** The background publish after a request that may have written outbox rows; failures wait for the sweeper. */
-export function publishInBackground(env: Env, tenant: Pick<ResolvedTenant, "id" | "db">): Promise<void> {
-  return publishTenantOutbox(env, tenant).then(
+export function publishInBackground(env: Env, tenant: Pick<ResolvedTenant, "id">, db: TenantDb): Promise<void> {
+  return publishTenantOutbox(env, tenant, db).then(
     () => undefined,
     (err: unknown) =>
       log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }),

@@ -2,7 +2,8 @@ import { platformDb } from "../../db/client";
 import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../../db/platform/events";
 import { CloudEventSchema, type CloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
-import type { ResolvedTenant } from "../gateway/context";
+import type { TenantScope } from "../gateway/context";
+import { tenantDb } from "../../db/tenant-db";
 import { resolveTenantById } from "../tenancy/tenant-cache";
 
 export { CloudEventSchema, type CloudEvent };
@@ -13,7 +14,7 @@ export { CloudEventSchema, type CloudEvent };
  * error retries it later with backoff, and after the queue's max_retries the queue itself
  * moves it to the dead-letter queue.
  */
-export type Consumer = (event: CloudEvent, tenant: ResolvedTenant, env: Env) => Promise<void>;
+export type Consumer = (event: CloudEvent, s: TenantScope) => Promise<void>;
 
 export class PoisonError extends Error {}
 
@@ -23,8 +24,8 @@ export class PoisonError extends Error {}
  * ones recognise the repeat and do nothing.
  */
 export function allOf(...list: Consumer[]): Consumer {
-  return async (event, tenant, env) => {
-    for (const c of list) await c(event, tenant, env);
+  return async (event, s) => {
+    for (const c of list) await c(event, s);
   };
 }
 
@@ -94,7 +95,8 @@ export async function dispatchBatch(
       } else if (!tenant) {
         log("info", "event of an unknown or deleted tenant dropped", fields);
       } else {
-        await consumer(event, tenant, env);
+        // One database handle for the event, shared by every consumer of its queue.
+        await consumer(event, { env, tenant, db: tenantDb(tenant.db) });
       }
       msg.ack();
       figures.processed++;

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import type { TenantDb } from "../../db/client";
-import { tenantDb } from "../../db/tenant-db";
 import { findFile, insertReadyFile, listOwnFiles, markFileDeleted, type FileRow } from "../../db/tenant/files";
 import type { DomainEvent } from "../../db/tenant/outbox";
 import type { Pager } from "../../lib/cursor";
@@ -28,7 +27,7 @@ export function filesScope(c: Context<AppEnv>): FilesScope {
   return {
     env: c.env,
     tenant,
-    db: tenantDb(tenant.db),
+    db: c.get("db"),
     origin: tenantOrigin(c.req.url, tenant.slug, c.env.BASE_DOMAIN),
     traceparent: traceparentOf(c),
   };

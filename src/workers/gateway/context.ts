@@ -43,3 +43,25 @@ declare module "hono" {
 }
 
 export type AppEnv = { Bindings: Env };
+
+/**
+ * What a service function needs of the request it serves: the bindings, the tenant, and the
+ * request's one database handle (never a handle of its own). Queue consumers and sweeps, which
+ * have no request, make one scope per event or tenant the same way.
+ */
+export interface TenantScope {
+  env: Env;
+  tenant: ResolvedTenant;
+  db: TenantDb;
+}
+
+/** The scope of a tenant route's request (tenantScope set the tenant and its handle). */
+export const scopeOf = (c: {
+  env: Env;
+  get(key: "tenant"): ResolvedTenant;
+  get(key: "db"): TenantDb;
+}): TenantScope => ({
+  env: c.env,
+  tenant: c.get("tenant"),
+  db: c.get("db"),
+});

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { tenantDb } from "../../db/tenant-db";
 import { archiveEntry } from "../../db/tenant/archive";
 import { PoisonError, type Consumer } from "../events/queues";
 
@@ -18,12 +17,12 @@ const Entry = z.object({
  * search and export. Idempotent by construction (keyed by conversation and seq), so it needs no
  * marker; it rides on the statistics queue, whose batches suit bulk copying.
  */
-export const archiveConsumer: Consumer = async (event, tenant) => {
+export const archiveConsumer: Consumer = async (event, { db }) => {
   if (event.type !== "message.created") return;
   const d = Entry.safeParse(event.data);
   if (!d.success) throw new PoisonError(`bad data for message.created: ${d.error.issues[0]?.message ?? "invalid"}`);
   const e = d.data;
-  await archiveEntry(tenantDb(tenant.db), {
+  await archiveEntry(db, {
     conversationId: e.conversationId,
     seq: e.seq,
     id: e.messageId,

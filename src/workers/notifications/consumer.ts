@@ -1,7 +1,6 @@
 import { displayNames } from "../../db/tenant/users";
 import { inArray } from "drizzle-orm";
 import type { TenantDb } from "../../db/client";
-import { tenantDb } from "../../db/tenant-db";
 import {
   fromRaw,
   mutedTypesOf,
@@ -106,8 +105,7 @@ async function applyDrafts(
 }
 
 /** The notification queue's inbox consumer (tenant webhooks are another consumer on the same queue). */
-export const notificationConsumer: Consumer = async (event, tenant, env) => {
-  const db = tenantDb(tenant.db);
+export const notificationConsumer: Consumer = async (event, { env, tenant, db }) => {
   if (event.type === "announcement.created") return announcementConsumer(event, tenant, env, db, announce);
   const drafts = event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event);
   if (drafts.length) await applyDrafts(env, event, tenant, db, drafts);

@@ -7,6 +7,7 @@ import { FileSchema, fileView, tenantOrigin } from "../file-links/file-urls";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { memberConversation } from "./service";
 import { valueOf } from "../gateway/results";
+import { scopeOf } from "../gateway/context";
 
 /**
  * Attachments of conversations: `GET /v1/conversations/{id}/files/{fileId}`. The files service
@@ -40,7 +41,7 @@ attachmentRoutes.openapi(
     const userId = requireUser(c.get("principal")).userId;
     const { id, fileId } = c.req.valid("param");
     // The conversation decides (a non-member gets conversation_not_found); a recalled message no longer grants access.
-    const stub = await memberConversation(c.env, tenant, userId, id);
+    const stub = await memberConversation(scopeOf(c), userId, id);
     if (!valueOf<boolean>(await stub.hasFile(userId, fileId))) throw noFile();
     // A file deleted by its owner since is gone for everyone.
     const row = await findFile(c.get("db"), fileId);

@@ -5,7 +5,7 @@ import { isErrorCode } from "../../lib/error-codes";
 import { AppError } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";
 import { requireUser, signedIn, verifyAccessToken } from "../gateway/middleware/authn";
-import type { ResolvedTenant } from "../gateway/context";
+import { scopeOf, type TenantScope } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
 import { rateLimit } from "../gateway/middleware/rate-limit";
@@ -35,7 +35,7 @@ realtimeRoutes.openapi(
   async (c) => {
     const tenant = c.get("tenant");
     const p = requireUser(c.get("principal"));
-    const keys = await tenantKeys(c.env, tenant);
+    const keys = await tenantKeys(scopeOf(c));
     const ticket = await signToken(
       keys.signer,
       "ticket",
@@ -51,22 +51,18 @@ realtimeRoutes.openapi(
 );
 
 /** The verified identity of an upgrade: a ticket (spent by the hub) or a bearer access token. */
-async function credential(
-  env: Env,
-  tenant: ResolvedTenant,
-  req: Request,
-): Promise<{ claims: TokenClaims; ticket: boolean }> {
+async function credential(s: TenantScope, req: Request): Promise<{ claims: TokenClaims; ticket: boolean }> {
+  const { tenant } = s;
   const ticket = new URL(req.url).searchParams.get("ticket");
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
   if (ticket) {
-    const claims = await verifyToken(ticket, "ticket", (kid) => verificationKey(env, tenant, kid), {
+    const claims = await verifyToken(ticket, "ticket", (kid) => verificationKey(s, kid), {
       issuer: issuerOf(tenant),
       audience: audienceOf(tenant),
     });
     return { claims, ticket: true };
   }
-  if (bearer && !bearer.startsWith("ck_"))
-    return { claims: await verifyAccessToken(env, tenant, bearer), ticket: false };
+  if (bearer && !bearer.startsWith("ck_")) return { claims: await verifyAccessToken(s, bearer), ticket: false };
   throw new AppError(
     "unauthenticated",
     "Open the socket with ?ticket=<ticket> or Authorization: Bearer <access token>.",
@@ -84,7 +80,7 @@ async function credential(
  */
 realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   const tenant = c.get("tenant");
-  const { claims, ticket } = await credential(c.env, tenant, c.req.raw);
+  const { claims, ticket } = await credential(scopeOf(c), c.req.raw);
   if (claims.tid !== tenant.id || typeof claims.sid !== "string")
     throw new AppError("invalid_token", "The credential was not issued for this tenant.");
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket")

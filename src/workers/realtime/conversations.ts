@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ConversationSummary, ConvResult } from "../../durable/conversation";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
-import type { AppEnv } from "../gateway/context";
+import { scopeOf, type AppEnv } from "../gateway/context";
 import {
   createRouter,
   jsonResponse,
@@ -44,8 +44,8 @@ conversationRoutes.openapi(
     },
   }),
   async (c) => {
-    const { tenant, userId } = me(c);
-    const { created, summary } = await createConversation(c.env, tenant, userId, c.req.valid("json"));
+    const { userId } = me(c);
+    const { created, summary } = await createConversation(scopeOf(c), userId, c.req.valid("json"));
     return c.json(conversationJson(summary), created ? 201 : 200);
   },
 );
@@ -104,8 +104,8 @@ conversationRoutes.openapi(
     },
   }),
   async (c) => {
-    const { tenant, userId } = me(c);
-    const stub = await memberConversation(c.env, tenant, userId, c.req.valid("param").id);
+    const { userId } = me(c);
+    const stub = await memberConversation(scopeOf(c), userId, c.req.valid("param").id);
     const s = valueOf<ConversationSummary>(await stub.get(userId));
     return c.json(conversationJson(s), 200);
   },

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { ConversationSummary, MembershipChange } from "../../durable/conversation";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
-import type { AppEnv } from "../gateway/context";
+import { scopeOf, type AppEnv } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses, jsonBody } from "../gateway/http";
 import {
   ConversationParam,
@@ -29,7 +29,8 @@ const mw = signedIn();
 /** The caller and the conversation (refused before its object is addressed unless the caller is listed in it). */
 const target = async (c: Context<AppEnv>, id: string) => {
   const userId = requireUser(c.get("principal")).userId;
-  return { tenant: c.get("tenant"), stub: await memberConversation(c.env, c.get("tenant"), userId, id), userId, id };
+  const s = scopeOf(c);
+  return { scope: s, tenant: s.tenant, stub: await memberConversation(s, userId, id), userId, id };
 };
 const summary = async (t: Awaited<ReturnType<typeof target>>) =>
   conversationJson(valueOf<ConversationSummary>(await t.stub.get(t.userId)));
@@ -69,8 +70,8 @@ memberRoutes.openapi(
     const present = new Set(me.members.map((m) => m.userId));
     const fresh = [...new Set(c.req.valid("json").userIds)].filter((u) => !present.has(u));
     if (fresh.length > 0) {
-      await requireUsers(t.tenant, fresh);
-      await requireUnblocked(c.env, t.tenant, t.userId, fresh);
+      await requireUsers(t.scope, fresh);
+      await requireUnblocked(t.scope, t.userId, fresh);
     }
     valueOf<MembershipChange>(await t.stub.addMembers(t.userId, fresh, t.tenant.config.limits.maxGroupMembers, now));
     const after = await summary(t);

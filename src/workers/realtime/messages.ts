@@ -4,7 +4,7 @@ import type { MessageChange, SendResult } from "../../durable/conversation";
 import { policyOf } from "../../durable/conversation/policy";
 import type { MessageView } from "../../durable/conversation/frames";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
-import type { AppEnv } from "../gateway/context";
+import { scopeOf, type AppEnv } from "../gateway/context";
 import {
   createRouter,
   jsonResponse,
@@ -36,7 +36,7 @@ const mw = signedIn();
 const target = async (c: Context<AppEnv>, id: string) => {
   const userId = requireUser(c.get("principal")).userId;
   return {
-    stub: await memberConversation(c.env, c.get("tenant"), userId, id),
+    stub: await memberConversation(scopeOf(c), userId, id),
     userId,
     policy: policyOf(c.get("tenant").config),
   };

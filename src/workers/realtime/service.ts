@@ -1,14 +1,12 @@
-import { inArray } from "drizzle-orm";
-import { tenantDb } from "../../db/tenant-db";
 import { indexConversation, listedConversations } from "../../db/tenant/conversation-members";
-import { users } from "../../db/tenant/schema";
+import { activeUserIds } from "../../db/tenant/users";
 import type { Conversation, ConversationSummary } from "../../durable/conversation";
 import { directRefusal } from "../../durable/conversation/direct";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 
-import type { ResolvedTenant } from "../gateway/context";
+import type { TenantScope } from "../gateway/context";
 import { conversationStub, hubStub } from "../../durable/protocol/stubs";
 import { valueOf } from "../gateway/results";
 
@@ -24,12 +22,11 @@ const noConversation = () => new AppError("conversation_not_found", "No such con
  * says the object exists (one left behind by a failed removal is refused there).
  */
 export async function memberConversation(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant, db }: TenantScope,
   userId: string,
   id: string,
 ): Promise<DurableObjectStub<Conversation>> {
-  if (!(await listedConversations(tenantDb(tenant.db), userId, [id])).has(id)) throw noConversation();
+  if (!(await listedConversations(db, userId, [id])).has(id)) throw noConversation();
   return conversationStub(env, tenant.id, id);
 }
 
@@ -53,13 +50,8 @@ export async function directId(a: string, b: string): Promise<string> {
 const noUser = () => new AppError("user_not_found", "No such user.");
 
 /** Active users among `ids` of this tenant; any other id is refused as an unknown user. */
-export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promise<void> {
-  const rows = await tenantDb(tenant.db)
-    .select({ id: users.id, status: users.status })
-    .from(users)
-    .where(inArray(users.id, ids))
-    .all();
-  const active = new Set(rows.filter((r) => r.status === "active").map((r) => r.id));
+export async function requireUsers({ db }: TenantScope, ids: string[]): Promise<void> {
+  const active = await activeUserIds(db, ids);
   if (ids.some((id) => !active.has(id))) throw noUser();
 }
 
@@ -69,8 +61,7 @@ export async function requireUsers(tenant: ResolvedTenant, ids: string[]): Promi
  * the rule every send into it applies too (conversation/direct.ts): not friends is 403.
  */
 export async function requireUnblocked(
-  env: Env,
-  tenant: ResolvedTenant,
+  { env, tenant }: TenantScope,
   me: string,
   peers: string[],
   strangersAllowed = true,
@@ -91,19 +82,14 @@ export type CreateInput = { type: "direct"; userId: string } | { type: "group"; 
  * one per pair; or a group owned by its creator, within the tenant's
  * group size limit.
  */
-export async function createConversation(
-  env: Env,
-  tenant: ResolvedTenant,
-  me: string,
-  input: CreateInput,
-  now = Date.now(),
-) {
+export async function createConversation(s: TenantScope, me: string, input: CreateInput, now = Date.now()) {
+  const { env, tenant } = s;
   let id: string;
   let memberIds: string[];
   if (input.type === "direct") {
     if (input.userId === me) throw new AppError("cannot_message_self", "A direct conversation needs another user.");
-    await requireUsers(tenant, [input.userId]);
-    await requireUnblocked(env, tenant, me, [input.userId], tenant.config.messages.directWithStrangers);
+    await requireUsers(s, [input.userId]);
+    await requireUnblocked(s, me, [input.userId], tenant.config.messages.directWithStrangers);
     id = await directId(me, input.userId);
     memberIds = [me, input.userId];
   } else {
@@ -111,8 +97,8 @@ export async function createConversation(
     const max = tenant.config.limits.maxGroupMembers;
     if (memberIds.length > max) throw new AppError("group_too_large", `A group has at most ${max} members.`);
     const others = memberIds.filter((u) => u !== me);
-    await requireUsers(tenant, others);
-    await requireUnblocked(env, tenant, me, others);
+    await requireUsers(s, others);
+    await requireUnblocked(s, me, others);
     id = `g_${newId(now)}`;
   }
   const stub = conversationStub(env, tenant.id, id);
@@ -125,6 +111,6 @@ export async function createConversation(
     memberIds,
     now,
   });
-  await indexConversation(tenantDb(tenant.db), { id, type: input.type, createdBy: me, memberIds, now });
+  await indexConversation(s.db, { id, type: input.type, createdBy: me, memberIds, now });
   return { created, summary: valueOf<ConversationSummary>(await stub.get(me)) };
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { tenantDb } from "../../db/tenant-db";
 import { applyOnce } from "../../db/tenant/processed";
 import { rollupStatements, type Rollup } from "../../db/tenant/stats";
 import { PoisonError, type Consumer } from "../events/queues";
@@ -54,11 +53,10 @@ export const COUNTED_EVENT_TYPES = Object.keys(effects);
  * with its (statistics, event id) marker. Types it does not count are acknowledged untouched;
  * a counted type with unusable data goes to the dead-letter queue.
  */
-export const statisticsConsumer: Consumer = async (event, tenant) => {
+export const statisticsConsumer: Consumer = async (event, { db }) => {
   const effect = effects[event.type];
   if (!effect) return;
   if (!event.time) throw new PoisonError(`${event.type}: no time, so no day to count it on`);
   const rollup: Rollup = { day: dayOf(Date.parse(event.time)), ...effect(event.data, event.type) };
-  const db = tenantDb(tenant.db);
   await applyOnce(db, "statistics", event.id, rollupStatements(db, rollup));
 };

@@ -1,10 +1,9 @@
 import { importJWK, type JWK } from "jose";
-import { tenantDb } from "../../db/tenant-db";
 import { rotateSigningKey, verifyingKeys } from "../../db/tenant/signing-keys";
 import { openSecret } from "../../lib/crypto";
 import { ALG, type SigningKey } from "../../lib/jwt";
 import { SettledCache } from "../../lib/settled-cache";
-import type { ResolvedTenant } from "../gateway/context";
+import type { ResolvedTenant, TenantScope } from "../gateway/context";
 
 /** A tenant's keys as imported in this isolate. */
 export interface TenantKeys {
@@ -24,8 +23,7 @@ const cache = new SettledCache<TenantKeys>();
 export const issuerOf = (t: Pick<ResolvedTenant, "id">) => `canopy:tenant:${t.id}`;
 export const audienceOf = (t: Pick<ResolvedTenant, "id">) => `canopy:tenant:${t.id}:api`;
 
-async function load(env: Env, tenant: ResolvedTenant, now: number): Promise<TenantKeys> {
-  const db = tenantDb(tenant.db);
+async function load({ env, tenant, db }: TenantScope, now: number): Promise<TenantKeys> {
   // A retired key verifies for as long as the longest token it may have signed (+1 min skew).
   const retiredAfter = now - tenant.config.session.accessTokenTtlSeconds * 1000 - 60_000;
   let rows = await verifyingKeys(db, retiredAfter);
@@ -49,16 +47,16 @@ async function load(env: Env, tenant: ResolvedTenant, now: number): Promise<Tena
   return { signer: { kid: active.kid, privateKey }, verifiers, jwks };
 }
 
-/** The tenant's keys, cached per isolate. */
-export function tenantKeys(env: Env, tenant: ResolvedTenant, now = Date.now(), force = false): Promise<TenantKeys> {
+/** The tenant's keys, cached per isolate (a miss reads them through the request's handle). */
+export function tenantKeys(s: TenantScope, now = Date.now(), force = false): Promise<TenantKeys> {
   const fresh = (loadedAt: number) => now - loadedAt < (force ? RELOAD_MIN_MS : TTL_MS);
-  return cache.get(tenant.id, fresh, () => load(env, tenant, now), now);
+  return cache.get(s.tenant.id, fresh, () => load(s, now), now);
 }
 
 /** The verification key for a kid, reloading once if it is unknown (rotation elsewhere). */
-export async function verificationKey(env: Env, tenant: ResolvedTenant, kid: string): Promise<CryptoKey | undefined> {
-  const keys = await tenantKeys(env, tenant);
-  return keys.verifiers.get(kid) ?? (await tenantKeys(env, tenant, Date.now(), true)).verifiers.get(kid);
+export async function verificationKey(s: TenantScope, kid: string): Promise<CryptoKey | undefined> {
+  const keys = await tenantKeys(s);
+  return keys.verifiers.get(kid) ?? (await tenantKeys(s, Date.now(), true)).verifiers.get(kid);
 }
 
 /** Drops a tenant's keys from this isolate (after a rotation). */

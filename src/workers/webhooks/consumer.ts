@@ -1,4 +1,3 @@
-import { tenantDb } from "../../db/tenant-db";
 import { insertDeliveries } from "../../db/tenant/webhook-deliveries";
 import { enabledEndpoints, type WebhookEndpointRow } from "../../db/tenant/webhooks";
 import { newId } from "../../lib/ids";
@@ -24,8 +23,7 @@ export const subscribed = (endpoint: WebhookEndpointRow, type: string): boolean 
  * nothing, leaving retries to the sweep: a receiver sees one message per event and endpoint,
  * retried under one `webhook-id`.
  */
-export const webhookConsumer: Consumer = async (event, tenant, env) => {
-  const db = tenantDb(tenant.db);
+export const webhookConsumer: Consumer = async (event, { env, tenant, db }) => {
   const endpoints = (await enabledEndpoints(db)).filter((e) => subscribed(e, event.type));
   if (!endpoints.length) return;
   const now = Date.now();

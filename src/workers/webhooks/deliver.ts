@@ -212,7 +212,7 @@ async function disableForFailures(
     return false;
   log("warn", "webhook endpoint disabled", { tenantId: tenant.id, endpointId: endpoint.id, reason });
   // The notice goes out now rather than at the next sweep (which catches it if this fails).
-  await publishTenantOutbox(env, tenant, now).catch((err: unknown) =>
+  await publishTenantOutbox(env, tenant, db, now).catch((err: unknown) =>
     log("warn", "outbox publish failed; the sweeper will retry", { tenantId: tenant.id, error: String(err) }),
   );
   return true;

@@ -1,5 +1,4 @@
 import { inArray } from "drizzle-orm";
-import { tenantDb } from "../../db/tenant-db";
 import { claimDue, pruneDeliveries, type WebhookDeliveryRow } from "../../db/tenant/webhook-deliveries";
 import { webhookEndpoints } from "../../db/tenant/webhooks";
 import type { TenantSweep } from "../events/cron";
@@ -16,8 +15,7 @@ const KEEP_DELIVERIES_MS = 30 * 86_400_000;
  * of enabled endpoints), attempts them a few at a time, and once an hour drops deliveries
  * older than 30 days. `now` is the cron's clock, so tests move time instead of sleeping.
  */
-export const webhookSweep: TenantSweep = async (env, tenant, now) => {
-  const db = tenantDb(tenant.db);
+export const webhookSweep: TenantSweep = async ({ env, tenant, db }, now) => {
   const due = await claimDue(db, now, { limit: SWEEP_BATCH, leaseMs: LEASE_MS });
   const figures: Record<string, number> = {};
   if (due.length) {

@@ -5,7 +5,7 @@ import { AppError } from "../../../lib/errors";
 import { verifyToken, type TokenClaims } from "../../../lib/jwt";
 import { hasPermission } from "../../../lib/permissions";
 import { apiKeyPrincipal } from "./api-key-principal";
-import type { AppEnv, Principal, ResolvedTenant } from "../context";
+import { scopeOf, type AppEnv, type Principal, type TenantScope } from "../context";
 import { audienceOf, issuerOf, verificationKey } from "../../tenancy/signing-keys";
 import { rateLimit } from "./rate-limit";
 import { hubStub } from "../../../durable/protocol/stubs";
@@ -19,15 +19,11 @@ const verified = new Map<string, TokenClaims>();
 const MAX_VERIFIED = 10_000;
 
 /** Verifies an access token for this tenant (signature, kind, issuer, audience, tenant, expiry). */
-export async function verifyAccessToken(
-  env: Env,
-  tenant: ResolvedTenant,
-  token: string,
-  now = Date.now(),
-): Promise<TokenClaims> {
+export async function verifyAccessToken(s: TenantScope, token: string, now = Date.now()): Promise<TokenClaims> {
+  const { tenant } = s;
   const hit = verified.get(token);
   if (hit && hit.exp * 1000 > now && hit.tid === tenant.id) return hit;
-  const claims = await verifyToken(token, "access", (kid) => verificationKey(env, tenant, kid), {
+  const claims = await verifyToken(token, "access", (kid) => verificationKey(s, kid), {
     issuer: issuerOf(tenant),
     audience: audienceOf(tenant),
     now,
@@ -58,7 +54,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (token.startsWith("ck_")) {
       c.set("principal", await apiKeyPrincipal(c.get("db"), token));
     } else {
-      const claims = await verifyAccessToken(c.env, tenant, token);
+      const claims = await verifyAccessToken(scopeOf(c), token);
       // With the default store, the user's API rate limit rides on the same hub call.
       const rate = c.env.UPSTASH_REDIS_REST_URL
         ? undefined

@@ -65,6 +65,6 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
     if (cors) for (const [k, v] of Object.entries(cors.headers)) c.res.headers.set(k, v);
     // A successful write may have committed outbox rows: publish them once the response is out.
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400)
-      afterResponse(c, publishInBackground(c.env, resolved));
+      afterResponse(c, publishInBackground(c.env, resolved, c.get("db")));
   };
 }
