@@ -17,6 +17,7 @@ export default defineConfig({
           cloudflareTest(async ({ inject }) => {
             const libsql = inject("libsql");
             const secrets = inject("secrets");
+            const mail = inject("mail");
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
@@ -32,6 +33,10 @@ export default defineConfig({
                   TENANT_CACHE_TTL_MS: "1000",
                   // Tests stand where Cloudflare's edge does: they set CF-Connecting-IP themselves.
                   CLIENT_IP_HEADER: "cf-connecting-ip",
+                  // Mail goes through the real Resend transport to the local catcher (global setup).
+                  MAIL_TRANSPORT: "resend",
+                  MAIL_API_URL: mail.url,
+                  MAIL_API_KEY: mail.token,
                   // The fuzz suite's knobs (npm run fuzz): process.env does not reach workerd.
                   // Unset, tests/worker/fuzz.test.ts runs a fixed seed and a bounded number of runs.
                   FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",

@@ -14,6 +14,7 @@
  * directory, both reused by every restart.
  */
 import { randomBytes } from "node:crypto";
+import { startMailCatcher } from "../tools/mail-catcher/server";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootstrapPlatform } from "../tools/platform-bootstrap";
@@ -92,6 +93,8 @@ export async function startFaultStack(
   const queuePorts = await broker.listen();
   const receiver = new WebhookReceiver();
   const receiverUrl = await receiver.listen();
+  // Sign-ups mail a verification: the local catcher stands where the mail provider would.
+  const mail = await startMailCatcher({ port: 0, token: randomBytes(16).toString("base64url") });
 
   const workerdDir = join(scratch, "workerd");
   const doDir = join(workerdDir, "do");
@@ -124,6 +127,11 @@ export async function startFaultStack(
         // The load gives each sign-in its own address (the auth routes' per-address limit):
         // the Worker reads it from the header the edge would set (src/workers/gateway/middleware/rate-limit.ts).
         CLIENT_IP_HEADER: "cf-connecting-ip",
+        TENANT_ORIGIN: "http://{slug}.localhost:8787",
+        MAIL_TRANSPORT: "resend",
+        MAIL_FROM: "Canopy <no-reply@localhost>",
+        MAIL_API_URL: mail.url,
+        MAIL_API_KEY: mail.token,
       },
     }),
   );
@@ -165,7 +173,7 @@ export async function startFaultStack(
     async close() {
       await workerd.stop();
       await libsql.stop();
-      await Promise.all([proxy.close(), broker.close(), receiver.close()]);
+      await Promise.all([proxy.close(), broker.close(), receiver.close(), mail.close()]);
     },
   };
 }

@@ -1,17 +1,21 @@
 /**
- * `npm run dev`: the local libSQL server, the platform database, `wrangler dev` and a ready
- * `demo` tenant, with one Ctrl-C to stop everything. State lives in .canopy/ (npm run reset).
+ * `npm run dev`: the local libSQL server, the platform database, the local mail catcher,
+ * `wrangler dev` and a ready `demo` tenant, with one Ctrl-C to stop everything. State lives in
+ * .canopy/ (npm run reset); caught mail lives in memory until the next start.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { writeVars } from "./dotenv";
 import { startServer } from "./libsql-server/server";
+import { startMailCatcher, type MailCatcher } from "./mail-catcher/server";
 import { devVarsPath, libsqlDir, localSecrets, root, wranglerDir } from "./local-state";
 import { bootstrapPlatform } from "./platform-bootstrap";
 import { answersOk, StopWaiting, waitUntil } from "./wait";
 
 const port = Number(process.env.PORT ?? 8787);
 const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8081);
+const mailPort = Number(process.env.MAIL_PORT ?? 8025);
 const api = `http://localhost:${port}`;
 
 /** Waits until `url` answers 2xx; fails at once if wrangler exits, and after `ms` with the last error. */
@@ -42,9 +46,28 @@ async function ensureDemoTenant(adminToken: string): Promise<string> {
   return "created";
 }
 
+/**
+ * The mail catcher the Worker's Resend transport delivers to; it prints each message's links
+ * here. A fresh token each start: the inbox does not outlive the process anyway.
+ */
+async function startMail(): Promise<MailCatcher> {
+  try {
+    return await startMailCatcher({ port: mailPort, token: randomBytes(24).toString("base64url"), log: true });
+  } catch (err) {
+    const taken = (err as { code?: unknown }).code === "EADDRINUSE";
+    throw new Error(
+      taken
+        ? `The mail catcher's port ${mailPort} is taken (another npm run dev?); stop that or set MAIL_PORT.`
+        : `The mail catcher did not start on port ${mailPort}: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const secrets = localSecrets();
   mkdirSync(libsqlDir, { recursive: true });
+  // First, so a taken port fails the start before anything else is running.
+  const mail = await startMail();
   const server = await startServer({ port: libsqlPort, dataDir: libsqlDir, secret: secrets.libsqlSecret });
   const platform = await bootstrapPlatform(server.origin, secrets.libsqlSecret);
   writeVars(
@@ -57,6 +80,10 @@ async function main(): Promise<void> {
       LIBSQL_ADMIN_URL: server.origin,
       LIBSQL_ADMIN_TOKEN: secrets.libsqlSecret,
       DB_PROVISIONER: "local",
+      // The real Resend transport, pointed at the local catcher (docs/mail.md).
+      MAIL_TRANSPORT: "resend",
+      MAIL_API_URL: mail.url,
+      MAIL_API_KEY: mail.token,
     },
     "Written by `npm run dev` (git-ignored). Secrets persist in .canopy/secrets.json; `npm run reset` wipes both.",
   );
@@ -89,6 +116,7 @@ async function main(): Promise<void> {
       }
     }
     await server.close();
+    await mail.close();
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -107,12 +135,15 @@ async function main(): Promise<void> {
     libSQL server  ${server.origin}   (data in .canopy/libsql; platform DB ${platform.url})
     demo tenant    ${demo}
     admin token    ${secrets.adminToken}   (also in .dev.vars as ADMIN_TOKEN)
+    mail inbox     ${api}/admin/v1/dev/mail   (admin token; every mail is also printed here with its links)
+    mail catcher   ${mail.url}   (the Worker's Resend transport delivers here; MAIL_PORT moves it)
 
   Try:
     curl -H 'X-Tenant: demo' ${api}/v1/tenant
     curl -H 'Authorization: Bearer ${secrets.adminToken}' ${api}/admin/v1/tenants
     curl -X POST -H 'Authorization: Bearer ${secrets.adminToken}' -H 'content-type: application/json' \\
          -d '{"slug":"acme","name":"Acme"}' ${api}/admin/v1/tenants
+    curl -H 'Authorization: Bearer ${secrets.adminToken}' '${api}/admin/v1/dev/mail?to=you@example.com'
 
   Ctrl-C stops everything; state persists across restarts (npm run reset wipes it).
 `);

@@ -43,6 +43,11 @@ every operation and status, the codes that operation can answer (an \`enum\` on 
  */
 const changelog = `## Changelog
 
+**Accounts by email.** New codes: \`invalid_email_token\` (400), \`email_required\` (400),
+\`email_unchanged\` (400), \`email_not_verified\` (403), \`sign_in_method_disabled\` (403),
+\`email_already_verified\` (409), \`email_taken\` (409). A sign-in whose password was checked
+before the account's password was reset or changed answers 401 \`invalid_credentials\`.
+
 **Error registry (one status per code).** Codes that answered with two statuses now answer one:
 - \`user_blocked\` is 403 everywhere: a friend request to someone you blocked was 409.
 - \`role_not_found\` is 404 only (the role in the path). Naming a role that does not exist in a

@@ -66,3 +66,19 @@ export async function openSecret(keySecret: string, sealed: string, context: str
   );
   return new TextDecoder().decode(pt);
 }
+
+const hmacKeys = new SettledCache<CryptoKey>(16);
+
+/**
+ * HMAC-SHA256 of `text` under a secret, hex: for low-entropy secrets stored at rest (a 6-digit
+ * emailed code), which a plain hash would not protect from a brute force of a leaked table.
+ */
+export async function hmacHex(keySecret: string, text: string): Promise<string> {
+  const key = await hmacKeys.get(
+    keySecret,
+    () => true,
+    () => crypto.subtle.importKey("raw", encoder.encode(keySecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

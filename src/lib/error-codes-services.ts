@@ -62,6 +62,25 @@ export const serviceErrorGroups = {
     mfa_already_enabled: e(409, "MFA already enabled", "TOTP is already enabled."),
     mfa_not_enabled: e(409, "MFA not enabled", "TOTP is not enabled."),
     mfa_not_set_up: e(409, "MFA not set up", "Enabling TOTP before setting it up."),
+    invalid_email_token: e(
+      400,
+      "Invalid emailed link or code",
+      "An emailed link or code that is wrong, expired, already used, ended by a newer one, or of another account or tenant.",
+    ),
+    email_required: e(400, "Email required", "The flow needs an email address the account does not have."),
+    email_unchanged: e(400, "Email unchanged", "The new address is the account's current one."),
+    email_not_verified: e(
+      403,
+      "Email not verified",
+      "The tenant requires a verified email to sign in (`signIn.emailVerification: required`).",
+    ),
+    sign_in_method_disabled: e(403, "Sign-in method disabled", "The tenant has not enabled this sign-in method."),
+    email_already_verified: e(409, "Email already verified", "The account's address is verified already."),
+    email_taken: e(
+      409,
+      "Email taken",
+      "Another account uses the address (checked when a change is confirmed or undone).",
+    ),
     role_exists: e(409, "Role exists", "A role with this name exists."),
     system_role: e(409, "System role", "System roles keep their names and ranks and cannot be deleted."),
     cannot_suspend_self: e(

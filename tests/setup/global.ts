@@ -4,7 +4,9 @@
  * secrets through `provide` (read by vitest.config.ts for the Miniflare bindings and by tests
  * through `inject`). Also starts a throwaway redis-server behind the local Upstash REST adapter
  * (tools/upstash-adapter) for the Upstash rate-limit store's tests (`inject("upstash")`), and a
- * recording webhook receiver for the webhook tests (`inject("webhookReceiver")`).
+ * recording webhook receiver for the webhook tests (`inject("webhookReceiver")`), and the local
+ * mail catcher (tools/mail-catcher) that the Worker's Resend transport delivers to
+ * (`inject("mail")`: its URL and token, which vitest.config.ts passes as MAIL_API_URL/_KEY).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { bootstrapPlatform } from "../../tools/platform-bootstrap";
 import { startServer } from "../../tools/libsql-server/server";
+import { startMailCatcher } from "../../tools/mail-catcher/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -33,8 +36,13 @@ export default async function setup(project: TestProject) {
   // The webhook tests' receiver: a plain HTTP server outside the system (tests/setup/webhook-receiver.ts).
   const webhookReceiver = await startWebhookReceiver();
   project.provide("webhookReceiver", { url: webhookReceiver.url });
+  // Mail leaves the Worker through the real Resend transport and lands here; tests read it back
+  // by recipient (each test its own address), so parallel tests never see each other's mail.
+  const mail = await startMailCatcher({ port: 0, token: randomBytes(24).toString("base64url") });
+  project.provide("mail", { url: mail.url, token: mail.token });
 
   return async () => {
+    await mail.close();
     await webhookReceiver.close();
     await stopLibsql();
     // Stops the adapter and redis-server; a live child process would keep vitest from exiting.

@@ -11,5 +11,7 @@ declare module "vitest" {
     oathtool: { secret: string; codes: { epoch: number; code: string }[] };
     /** The recording webhook receiver (tests/setup/webhook-receiver.ts): base URL, no trailing slash. */
     webhookReceiver: { url: string };
+    /** The local mail catcher (tools/mail-catcher): MAIL_API_URL (no trailing slash) and MAIL_API_KEY. */
+    mail: { url: string; token: string };
   }
 }

@@ -38,6 +38,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   messages: { editWindowSeconds: 60, directWithStrangers: true, moderation: { mode: "mask", words: ["spam"] } },
   realtime: { framesPerSecond: 5 },
   signIn: { registration: "closed" },
+  email: { brandColor: "#112233" },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -50,6 +51,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   messages: { messages: { moderation: { mode: "block" } } },
   realtime: { realtime: { maxFrameBytes: 4096 } },
   signIn: { signIn: { registration: "open" } },
+  email: { email: { fromName: "Acme" } },
 };
 
 describe("tenant config merge", () => {

@@ -45,6 +45,7 @@ export async function createAccount(
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
+    emailVerifiedAt: null,
   };
   try {
     await insertUser(db, row, roleIds, {

@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { inArray, sql, type SQL } from "drizzle-orm";
 import type { OutboxEvent } from "../../lib/events";
 import { newId } from "../../lib/ids";
 import type { TenantDb } from "../client";
@@ -25,6 +25,18 @@ export function outboxInsert(db: TenantDb, e: DomainEvent, now = Date.now()) {
     traceparent: e.traceparent ?? null,
     createdAt: now,
   });
+}
+
+/**
+ * {@link outboxInsert} that writes the row only if `condition` holds when it runs (an SQL boolean
+ * over the same transaction's state): for an event that must exist if and only if a guarded
+ * change in the same batch applied.
+ */
+export function outboxInsertIf(db: TenantDb, e: DomainEvent, condition: SQL, now = Date.now()) {
+  return db.run(sql`
+    INSERT INTO outbox (id, type, subject, data, traceparent, created_at)
+    SELECT ${newId(now)}, ${e.type}, ${e.subject ?? null}, ${JSON.stringify(e.data)}, ${e.traceparent ?? null}, ${now}
+    WHERE ${condition}`);
 }
 
 interface ClaimedRow {

@@ -22,6 +22,8 @@ export const users = sqliteTable("users", {
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
   deletedAt: integer("deleted_at"),
+  /** When the email address was proven (migrations/tenant/0013); null: unproven. */
+  emailVerifiedAt: integer("email_verified_at"),
 });
 export type UserRow = typeof users.$inferSelect;
 
@@ -226,4 +228,43 @@ export const userSearch = sqliteTable("user_search", {
   userId: text("user_id"),
   username: text("username"),
   nickname: text("nickname"),
+});
+
+/** Email challenges: verification, reset, sign-in code, change and undo (migrations/tenant/0013). */
+export const emailChallenges = sqliteTable("email_challenges", {
+  id: text("id").primaryKey(),
+  eventId: text("event_id").notNull(),
+  purpose: text("purpose", {
+    enum: ["verify_email", "password_reset", "sign_in_code", "email_change", "email_undo"],
+  }).notNull(),
+  userId: text("user_id").notNull(),
+  email: text("email").notNull(),
+  tokenHash: text("token_hash"),
+  codeHash: text("code_hash"),
+  sealed: text("sealed"),
+  data: text("data"),
+  attempts: integer("attempts").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+  sentAt: integer("sent_at"),
+  createdAt: integer("created_at").notNull(),
+});
+export type EmailChallengeRow = typeof emailChallenges.$inferSelect;
+export type EmailPurpose = EmailChallengeRow["purpose"];
+
+/** Notifications waiting for a user's next email digest. */
+export const emailDigestItems = sqliteTable(
+  "email_digest_items",
+  {
+    userId: text("user_id").notNull(),
+    notificationId: text("notification_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.notificationId] })],
+);
+
+/** When each user's last email digest went out. */
+export const emailDigestSent = sqliteTable("email_digest_sent", {
+  userId: text("user_id").primaryKey(),
+  sentAt: integer("sent_at").notNull(),
 });

@@ -182,3 +182,12 @@ export async function activeUserIds(db: TenantDb, ids: string[]): Promise<Set<st
     .all();
   return new Set(rows.map((r) => r.id));
 }
+
+/** The account whose email is `email` (canonical form), if any. */
+export function findUserByEmail(db: TenantDb, email: string): Promise<UserRow | undefined> {
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.email, canonical(email)))
+    .get();
+}

@@ -66,9 +66,18 @@ const TOUCH_PERSIST_MS = 60_000;
 /** Every refresh that cannot go on answers alike: it tells nothing about why. */
 const badRefresh = refuse("invalid_refresh_token", "The refresh token is invalid or expired.");
 
+/** Revocations that mean the credentials changed: sign-ins checked before them are refused. */
+const CREDENTIAL_CHANGES: ReadonlySet<RevokeReason> = new Set([
+  "password_changed",
+  "password_reset",
+  "email_change_undone",
+]);
+
 export class UserHub extends DurableObject<Env> {
   private sessions = new Map<string, SessionState>();
   private status: "active" | "suspended" | "deleted" = "active";
+  /** When the account's credentials last changed (revokeAll for a password or an undone email change). */
+  private credentialsChangedAt = 0;
   private userId = "";
   private apiWindow: WindowState | undefined;
   private readonly graph: FriendGraph;
@@ -124,6 +133,7 @@ export class UserHub extends DurableObject<Env> {
           .map((r) => [r.key, r.value]),
       );
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
+      this.credentialsChangedAt = Number(meta.get("credentialsChangedAt") ?? 0);
       this.userId = meta.get("userId") ?? "";
       this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
       connections.reconcile(this.sockets.liveConnIds());
@@ -191,6 +201,9 @@ export class UserHub extends DurableObject<Env> {
   async createSession(n: NewSession): Promise<CreateResult> {
     this.identify(n);
     if (this.status !== "active") return refuse("account_suspended", "The account is suspended.");
+    // Equal counts as before: clocks here are coarse, and a refused sign-in only has to be retried.
+    if (n.checkedAt !== undefined && n.checkedAt <= this.credentialsChangedAt)
+      return refuse("invalid_credentials", "The credentials changed while signing in; sign in again.");
     for (const s of this.live(n.now)) if (s.deviceId === n.device.id) this.revoke(s.id, "replaced", n.now);
     const evicted = toEvict(this.live(n.now), n);
     if (evicted === "refuse")
@@ -316,6 +329,10 @@ export class UserHub extends DurableObject<Env> {
 
   /** Revokes every session but `keep`; returns how many ended. */
   revokeAll(reason: RevokeReason, keep?: string, now = Date.now()): number {
+    if (CREDENTIAL_CHANGES.has(reason)) {
+      this.credentialsChangedAt = Math.max(this.credentialsChangedAt, now);
+      this.setMeta("credentialsChangedAt", String(this.credentialsChangedAt));
+    }
     let n = 0;
     for (const id of [...this.sessions.keys()]) {
       if (id === keep) continue;

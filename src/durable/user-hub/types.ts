@@ -28,6 +28,13 @@ export interface NewSession {
   userAgent: string;
   policy: SessionPolicy;
   now: number;
+  /**
+   * When the credential that opens this session was checked (the password read, the emailed
+   * code spent). A session whose credential was checked before the account's credentials last
+   * changed (a password reset or change, an undone change of email) is refused, so a sign-in
+   * racing a reset cannot keep a session opened with the old password.
+   */
+  checkedAt?: number | undefined;
 }
 
 export interface SessionView {
@@ -52,6 +59,8 @@ export type RevokeReason =
   | "revoked"
   | "revoked_others"
   | "password_changed"
+  | "password_reset"
+  | "email_change_undone"
   | "reuse_detected"
   | "evicted"
   | "replaced"

@@ -1,4 +1,5 @@
 import type { ServiceModule } from "../gateway/module";
+import { devMailRoutes } from "./dev-mail-routes";
 import { adminEventRoutes } from "./events-routes";
 import { adminRoutes } from "./routes";
 import { closeTenantSockets, TENANT_CLOSED } from "./sockets";
@@ -9,6 +10,7 @@ export const adminModule: ServiceModule = {
   routes: [
     { base: "/admin/v1", router: adminRoutes },
     { base: "/admin/v1", router: adminEventRoutes },
+    { base: "/admin/v1", router: devMailRoutes },
   ],
   platformEvents: [{ queue: "notification", type: TENANT_CLOSED, handle: closeTenantSockets }],
   emits: [TENANT_CLOSED],

@@ -22,9 +22,31 @@ import type { Pager } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
-import { defaultTenantConfig, mergeConfig, parseStoredConfig, type TenantConfigPatch } from "../../lib/tenant-config";
+import {
+  defaultTenantConfig,
+  mergeConfig,
+  parseStoredConfig,
+  type TenantConfig,
+  type TenantConfigPatch,
+} from "../../lib/tenant-config";
+import { ZodError } from "zod";
+import { validationError } from "../gateway/http";
 import type { TenantView } from "./schemas";
 import { iso, isoOrNull } from "../../lib/time";
+
+/**
+ * A patch laid over a config. Some limits hold only for the merged whole (the number of feature
+ * flags, of template locales, the templates' total size), so the merge can refuse what the patch
+ * alone passed: that is the caller's invalid input (400 validation_failed), not a server error.
+ */
+function mergedConfig(base: TenantConfig, patch: TenantConfigPatch): TenantConfig {
+  try {
+    return mergeConfig(base, patch);
+  } catch (err) {
+    if (err instanceof ZodError) throw validationError(err, "config (once merged)");
+    throw err;
+  }
+}
 
 /** The admin API's view of a tenant row: never the database credential. */
 export function toView(row: TenantRow): TenantView {
@@ -69,7 +91,7 @@ export async function createTenant(
   input: CreateTenantInput,
   provisioner: Provisioner = provisionerFor(env),
 ): Promise<TenantRow> {
-  const config = mergeConfig(defaultTenantConfig(), input.config ?? {});
+  const config = mergedConfig(defaultTenantConfig(), input.config ?? {});
   if (input.owner) checkPasswordPolicy(input.owner.password, [input.owner.email]);
   const now = Date.now();
   const id = newId(now);
@@ -144,7 +166,7 @@ export async function updateTenantDetails(
   const row = await getTenant(db, slug);
   if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed.");
   const config = patch.config
-    ? mergeConfig(parseStoredConfig(row.config), patch.config)
+    ? mergedConfig(parseStoredConfig(row.config), patch.config)
     : parseStoredConfig(row.config);
   const updated = (await updateTenant(db, row.id, {
     ...(patch.name !== undefined ? { name: patch.name } : {}),

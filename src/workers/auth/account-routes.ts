@@ -37,6 +37,7 @@ accountRoutes.openapi(
       {
         id: user.id,
         email: user.email,
+        emailVerified: user.emailVerifiedAt !== null,
         username: user.username,
         phone: user.phone,
         status: user.status,

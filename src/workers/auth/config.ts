@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ConfigPart, SectionsOf } from "../../lib/tenant-config";
+import { emailSection } from "../mail/config";
 
-/** The auth service's part of the tenant config: sessions, sign-in throttling, sign-in methods. */
+/** The auth service's part of the tenant config: sessions, sign-in throttling, sign-in methods, emails. */
 export const authConfig = {
   sections: {
     session: z
@@ -35,6 +36,12 @@ export const authConfig = {
         lockoutSeconds: z.number().int().min(10).max(86_400).default(900),
         /** Failed MFA codes per account within the lockout window. */
         maxMfaFailures: z.number().int().min(1).max(100).default(5),
+        /** How long a link or code sent by email stays good (verification, reset, sign-in code). */
+        emailTokenMinutes: z.number().int().min(5).max(1440).default(15),
+        /** Wrong emailed codes per account (reset, sign-in, verification) within the lockout window. */
+        maxEmailCodeFailures: z.number().int().min(1).max(100).default(5),
+        /** Password resets and sign-in codes one address may ask for within an hour (per account and per client address). */
+        emailRequestsPerHour: z.number().int().min(1).max(1000).default(5),
       })
       .strict()
       .prefault({}),
@@ -44,9 +51,27 @@ export const authConfig = {
         username: z.boolean().default(true),
         email: z.boolean().default(true),
         registration: z.enum(["open", "closed"]).default("open"),
+        /**
+         * Whether an account's email must be proven: `off` (no verification email), `optional`
+         * (sent; unverified accounts still sign in), `required` (unverified accounts cannot sign in).
+         */
+        emailVerification: z.enum(["off", "optional", "required"]).default("optional"),
+        /** Passwordless sign-in with a code sent by email. */
+        emailCode: z.boolean().default(false),
+        /**
+         * The tenant's app, where emailed links point (`<appUrl>/reset-password?token=…`); never
+         * a host the request named. Unset: the tenant's API origin, which serves minimal pages.
+         */
+        appUrl: z
+          .url({ protocol: /^https?$/ })
+          .max(500)
+          .refine((u) => !u.includes("?") && !u.includes("#"), "must have no query or fragment")
+          .optional(),
       })
       .strict()
       .prefault({}),
+    /** The tenant's emails: brand colour, sender name, template overrides (docs/mail-templates.md). */
+    email: emailSection,
   },
 } satisfies ConfigPart;
 

@@ -12,6 +12,7 @@ import {
   RefreshSchema,
   RegisterSchema,
   TokensSchema,
+  VerificationPendingSchema,
 } from "./schemas";
 import * as svc from "./service";
 import { hubStub } from "../../durable/protocol/stubs";
@@ -40,14 +41,22 @@ authRoutes.openapi(
     security: [],
     tags,
     summary: "Create an account and sign in",
+    description:
+      "With `signIn.emailVerification: required` the account is created without a session (202): " +
+      "the client signs in once the emailed link or code has verified the address.",
     middleware: [rateLimit("auth")],
     request: { body: jsonBody(RegisterSchema) },
     responses: {
       201: jsonResponse(TokensSchema, "Signed in"),
-      ...problemResponses("weak_password", "registration_closed", "account_unavailable"),
+      202: jsonResponse(VerificationPendingSchema, "Created; verify the email address, then sign in"),
+      ...problemResponses("weak_password", "registration_closed", "account_unavailable", "email_required"),
     },
   }),
-  async (c) => c.json((await svc.register(scopeOf(c), c.req.valid("json"), client(c))).tokens, 201),
+  async (c) => {
+    const { userId, tokens } = await svc.register(scopeOf(c), c.req.valid("json"), client(c));
+    if (!tokens) return c.json({ userId, emailVerification: "required" as const }, 202);
+    return c.json(tokens, 201);
+  },
 );
 
 authRoutes.openapi(
@@ -65,7 +74,7 @@ authRoutes.openapi(
         description: "Signed in, or an MFA step is required",
         content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } },
       },
-      ...problemResponses("invalid_credentials", "account_suspended", "session_limit"),
+      ...problemResponses("invalid_credentials", "account_suspended", "session_limit", "email_not_verified"),
     },
   }),
   async (c) => {

@@ -88,6 +88,10 @@ export const TokensSchema = z
   })
   .openapi("Tokens");
 
+export const VerificationPendingSchema = z
+  .object({ userId: z.string(), emailVerification: z.literal("required") })
+  .openapi("VerificationPending");
+
 export const MfaRequiredSchema = z
   .object({ mfaRequired: z.literal(true), mfaToken: z.string() })
   .openapi("MfaRequired");
@@ -109,6 +113,7 @@ export const MeSchema = z
   .object({
     id: z.string(),
     email: z.string().nullable(),
+    emailVerified: z.boolean().openapi({ description: "Whether the address was proven by an emailed link or code" }),
     username: z.string().nullable(),
     phone: z.string().nullable(),
     status: z.string(),

@@ -48,12 +48,17 @@ export async function register(
   input: RegisterInput,
   client: Client,
   roleIds = ["member"],
-): Promise<{ userId: string; tokens: Tokens }> {
+): Promise<{ userId: string; tokens: Tokens | null }> {
   const { tenant } = s;
   if (tenant.config.signIn.registration !== "open")
     throw new AppError("registration_closed", "This app does not accept new accounts.");
+  const required = tenant.config.signIn.emailVerification === "required";
+  if (required && !input.email)
+    throw new AppError("email_required", "This app requires a verified email address: register with one.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
   const user = await createAccount(s.db, input, roleIds, client.traceparent);
+  // With verification required, the session waits for the address to be proven (a sign-in then).
+  if (required) return { userId: user.id, tokens: null };
   return { userId: user.id, tokens: await startSession(s, user.id, defaultDevice(input.device), client) };
 }
 
@@ -93,6 +98,8 @@ export async function login(
   client: Client,
 ): Promise<LoginResult> {
   const { env, tenant, db } = s;
+  // Before the password hash is read: a reset that lands after this refuses the session (the hub).
+  const checkedAt = Date.now();
   const [found, known] = await Promise.all([
     findUserByIdentifier(db, input.identifier),
     trustedDevice(s, input.deviceToken),
@@ -118,9 +125,28 @@ export async function login(
     return { ...check, user: found };
   });
   const user = check.user;
+  if (check.needsRehash && user.status === "active")
+    await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
+  return signInUser(s, user, input.device, client, checkedAt);
+}
+
+/**
+ * What every first factor leads to once it is proven (a password, an emailed code): refused for a
+ * suspended account or, when the tenant requires it, an unverified address; an MFA step when TOTP
+ * is on; else a session. `checkedAt`: when the first factor was checked (see NewSession).
+ */
+export async function signInUser(
+  s: TenantScope,
+  user: UserRow,
+  requested: Partial<DeviceInfo> | undefined,
+  client: Client,
+  checkedAt: number,
+): Promise<LoginResult> {
+  const { tenant } = s;
   if (user.status === "suspended") throw new AppError("account_suspended", "The account is suspended.");
-  if (check.needsRehash) await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
-  const device = defaultDevice(input.device);
+  if (tenant.config.signIn.emailVerification === "required" && user.email && user.emailVerifiedAt === null)
+    throw new AppError("email_not_verified", "Verify your email address first: use the link or code we sent.");
+  const device = defaultDevice(requested);
   if (user.mfaEnabled) {
     const keys = await tenantKeys(s);
     const mfaToken = await signToken(
@@ -131,7 +157,7 @@ export async function login(
     );
     return { kind: "mfa", mfaToken };
   }
-  return { kind: "tokens", tokens: await startSession(s, user.id, device, client) };
+  return { kind: "tokens", tokens: await startSession(s, user.id, device, client, checkedAt) };
 }
 
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
@@ -152,7 +178,8 @@ export async function verifyMfa(
       if (!user || user.status !== "active" || !user.mfaEnabled)
         throw new AppError("invalid_token", "The MFA token is no longer valid.");
       // Read what opening the session needs first, so a database failure spends neither code nor token.
-      const open = await prepareSession(s, user.id);
+      // The first factor was checked when the mfaToken was issued.
+      const open = await prepareSession(s, user.id, claims.iat * 1000);
       // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
       const claim = await secondFactorClaim(env, tenant, user, input.code, db);
       const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";

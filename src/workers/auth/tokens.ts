@@ -62,8 +62,9 @@ export async function startSession(
   userId: string,
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
+  checkedAt?: number,
 ): Promise<Tokens> {
-  return (await prepareSession(s, userId))(device, client);
+  return (await prepareSession(s, userId, checkedAt))(device, client);
 }
 
 /**
@@ -74,9 +75,10 @@ export async function startSession(
 export async function prepareSession(
   s: TenantScope,
   userId: string,
+  checkedAt?: number,
 ): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
   const [sign, deviceToken] = await Promise.all([accessTokenSigner(s, userId), issueDeviceToken(s, userId)]);
-  return (device, client) => openSession(s, userId, device, client, sign, deviceToken);
+  return (device, client) => openSession(s, userId, device, client, sign, deviceToken, checkedAt);
 }
 
 async function openSession(
@@ -86,6 +88,7 @@ async function openSession(
   client: { ip: string; userAgent: string },
   sign: (sessionId: string) => Promise<string>,
   deviceToken: string,
+  checkedAt?: number,
 ): Promise<Tokens> {
   const sessionId = newId();
   const res = await hubStub(env, tenant.id, userId).createSession({
@@ -97,6 +100,7 @@ async function openSession(
     userAgent: client.userAgent.slice(0, 256),
     policy: sessionPolicy(tenant),
     now: Date.now(),
+    checkedAt,
   });
   const { refreshToken } = valueOf(res);
   return {

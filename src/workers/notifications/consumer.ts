@@ -17,6 +17,7 @@ import type { ResolvedTenant } from "../gateway/context";
 import type { CloudEvent, Consumer } from "../events/queues";
 import { announcementConsumer, adminNoticeDrafts } from "./announce";
 import { draftsFor, type Draft } from "./compose";
+import { mailNotifications } from "./email";
 import { pushProvider } from "./push";
 import { notificationView } from "./view";
 import { hubStub } from "../../durable/protocol/stubs";
@@ -95,18 +96,20 @@ async function applyDrafts(
     });
   });
   const results = await applyOnceReturning(db, CONSUMER, event.id, statements, now);
+  // A repeat: the first delivery stored the rows and told (and mailed) their users.
   if (!results) return;
-  await announce(
-    env,
-    tenant,
-    db,
-    results.flatMap((r) => (r as RawRow[]).map(fromRaw)),
-  );
+  const rows = results.flatMap((r) => (r as RawRow[]).map(fromRaw));
+  await announce(env, tenant, db, rows);
+  await mailNotifications({ env, tenant, db }, event.id, rows);
 }
 
 /** The notification queue's inbox consumer (tenant webhooks are another consumer on the same queue). */
 export const notificationConsumer: Consumer = async (event, { env, tenant, db }) => {
-  if (event.type === "announcement.created") return announcementConsumer(event, tenant, env, db, announce);
+  if (event.type === "announcement.created")
+    return announcementConsumer(event, tenant, env, db, async (env, tenant, db, rows) => {
+      await announce(env, tenant, db, rows);
+      await mailNotifications({ env, tenant, db }, event.id, rows);
+    });
   const drafts = event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event);
   if (drafts.length) await applyDrafts(env, event, tenant, db, drafts);
 };

@@ -1,0 +1,192 @@
+import { z } from "zod";
+import { challengesForEvent, markChallengeSent } from "../../db/tenant/email-challenges";
+import type { EmailChallengeRow, UserRow } from "../../db/tenant/schema";
+import { findUserByEmail, findUserById } from "../../db/tenant/users";
+import type { CloudEvent } from "../../lib/events";
+import { PoisonError, type Consumer } from "../events/queues";
+import type { TenantScope } from "../gateway/context";
+import { sendUserMail } from "../mail/send";
+import { UNDO_HOURS } from "./email-change";
+import { EMAIL_EVENTS } from "./email-flows";
+import { newChallenge, openChallenge } from "./email-secrets";
+
+/** The events this consumer turns into mail (the auth module routes them to the notification queue). */
+export const EMAIL_CONSUMER_TYPES = [
+  "user.registered",
+  EMAIL_EVENTS.verificationRequested,
+  EMAIL_EVENTS.resetRequested,
+  EMAIL_EVENTS.codeRequested,
+  EMAIL_EVENTS.changeRequested,
+  EMAIL_EVENTS.passwordChanged,
+] as const;
+
+const ByUser = z.object({ userId: z.string().min(1) });
+const ByEmail = z.object({ email: z.string().min(1) });
+const Change = z.object({ userId: z.string().min(1), newEmail: z.string().min(1) });
+
+function dataOf<T>(schema: z.ZodType<T>, event: CloudEvent): T {
+  const r = schema.safeParse(event.data);
+  if (!r.success) throw new PoisonError(`bad data for ${event.type}: ${r.error.issues[0]?.message ?? "invalid"}`);
+  return r.data;
+}
+
+/** Where the tenant's app takes links: its configured app URL, else the API origin's own pages. */
+function linkTo(s: TenantScope, page: string, token: string): string {
+  const origin = (s.env.TENANT_ORIGIN || "http://{slug}.localhost:8787").replace("{slug}", s.tenant.slug);
+  const base = s.tenant.config.signIn.appUrl ?? `${origin}/v1/auth/pages`;
+  return `${base.replace(/\/+$/, "")}/${page}?token=${encodeURIComponent(token)}`;
+}
+
+const minutes = (s: TenantScope) => s.tenant.config.auth.emailTokenMinutes;
+
+/**
+ * Makes (or, for a redelivered event, finds) the event's challenges and sends each mail that has
+ * not gone out; a challenge whose mail went out has no sealed copy left, so nothing repeats.
+ */
+async function challengeAndSend(
+  s: TenantScope,
+  user: UserRow,
+  fresh: EmailChallengeRow[],
+  send: (row: EmailChallengeRow, secret: { token: string; code: string }) => Promise<void>,
+): Promise<void> {
+  for (const row of await challengesForEvent(s.db, fresh)) {
+    const secret = await openChallenge(s.env, s.tenant.id, row);
+    if (!secret || row.userId !== user.id) continue;
+    await send(row, secret);
+    await markChallengeSent(s.db, row.id, Date.now());
+  }
+}
+
+async function verification(s: TenantScope, event: CloudEvent, userId: string): Promise<void> {
+  const user = await findUserById(s.db, userId);
+  if (!user?.email || user.status !== "active" || user.emailVerifiedAt !== null) return;
+  if (s.tenant.config.signIn.emailVerification === "off") return;
+  const ttlMs = minutes(s) * 60_000;
+  const fresh = await newChallenge(s.env, s.tenant.id, {
+    eventId: event.id,
+    purpose: "verify_email",
+    userId: user.id,
+    email: user.email,
+    ttlMs,
+    code: true,
+  });
+  await challengeAndSend(s, user, [fresh], (row, { token, code }) =>
+    sendUserMail(
+      s,
+      user,
+      row.email,
+      "verify_email",
+      { link: linkTo(s, "verify-email", token), code, expiresMinutes: minutes(s) },
+      `${event.id}:${row.purpose}`,
+    ),
+  );
+}
+
+/** A reset or sign-in code for an address: an unknown or inactive account gets no mail. */
+async function byAddress(s: TenantScope, event: CloudEvent, purpose: "password_reset" | "sign_in_code") {
+  const user = await findUserByEmail(s.db, dataOf(ByEmail, event).email);
+  if (!user?.email || user.status !== "active") return;
+  if (purpose === "sign_in_code" && !s.tenant.config.signIn.emailCode) return;
+  const fresh = await newChallenge(s.env, s.tenant.id, {
+    eventId: event.id,
+    purpose,
+    userId: user.id,
+    email: user.email,
+    ttlMs: minutes(s) * 60_000,
+    code: true,
+  });
+  await challengeAndSend(s, user, [fresh], (row, { token, code }) => {
+    const key = `${event.id}:${row.purpose}`;
+    const expiresMinutes = minutes(s);
+    return purpose === "password_reset"
+      ? sendUserMail(
+          s,
+          user,
+          row.email,
+          "password_reset",
+          { link: linkTo(s, "reset-password", token), code, expiresMinutes },
+          key,
+        )
+      : sendUserMail(s, user, row.email, "sign_in_code", { code, expiresMinutes }, key);
+  });
+}
+
+/** A change of address: a confirmation link to the new one, a notice with an undo link to the old one. */
+async function change(s: TenantScope, event: CloudEvent): Promise<void> {
+  const { userId, newEmail } = dataOf(Change, event);
+  const user = await findUserById(s.db, userId);
+  if (!user || user.status !== "active") return;
+  const data = { oldEmail: user.email, newEmail };
+  const confirm = await newChallenge(s.env, s.tenant.id, {
+    eventId: event.id,
+    purpose: "email_change",
+    userId,
+    email: newEmail,
+    ttlMs: 24 * 3_600_000,
+    code: false,
+    data,
+  });
+  // The undo goes to the old address; an account that had none has nobody to warn.
+  const undo = user.email
+    ? [
+        await newChallenge(s.env, s.tenant.id, {
+          eventId: event.id,
+          purpose: "email_undo",
+          userId,
+          email: user.email,
+          ttlMs: UNDO_HOURS * 3_600_000,
+          code: false,
+          data,
+        }),
+      ]
+    : [];
+  // A taken address is not told apart here: its owner gets the link, which fails at confirmation.
+  await challengeAndSend(s, user, [confirm, ...undo], (row, { token }) =>
+    row.purpose === "email_change"
+      ? sendUserMail(
+          s,
+          user,
+          row.email,
+          "email_change_confirm",
+          { newEmail, link: linkTo(s, "confirm-email-change", token), expiresMinutes: 24 * 60 },
+          `${event.id}:${row.purpose}`,
+        )
+      : sendUserMail(
+          s,
+          user,
+          row.email,
+          "email_change_notice",
+          { newEmail, undoLink: linkTo(s, "undo-email-change", token), undoHours: UNDO_HOURS },
+          `${event.id}:${row.purpose}`,
+        ),
+  );
+}
+
+/** The security notice after a password reset or change (repeats are bounded by the provider key). */
+async function passwordChanged(s: TenantScope, event: CloudEvent): Promise<void> {
+  const user = await findUserById(s.db, dataOf(ByUser, event).userId);
+  if (!user?.email || user.status === "deleted") return;
+  const time = `${new Date(event.time ? Date.parse(event.time) : Date.now()).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  await sendUserMail(s, user, user.email, "password_changed", { time }, `${event.id}:password_changed`);
+}
+
+/**
+ * The auth service's mail: each event that asks for one becomes its challenges (stored hashed,
+ * keyed by the event so a redelivery makes none) and its mail, sent through the tenant's
+ * templates. Types it does not know are left alone (it shares the notification queue).
+ */
+export const authEmailConsumer: Consumer = async (event, s) => {
+  switch (event.type) {
+    case "user.registered":
+    case EMAIL_EVENTS.verificationRequested:
+      return verification(s, event, dataOf(ByUser, event).userId);
+    case EMAIL_EVENTS.resetRequested:
+      return byAddress(s, event, "password_reset");
+    case EMAIL_EVENTS.codeRequested:
+      return byAddress(s, event, "sign_in_code");
+    case EMAIL_EVENTS.changeRequested:
+      return change(s, event);
+    case EMAIL_EVENTS.passwordChanged:
+      return passwordChanged(s, event);
+  }
+};

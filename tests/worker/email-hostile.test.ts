@@ -1,0 +1,141 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { platformDb } from "../../src/db/client";
+import { findTenantBySlug } from "../../src/db/platform/tenants";
+import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
+import { emailChallenges } from "../../src/db/tenant/schema";
+import { newId } from "../../src/lib/ids";
+import { login, password, registerUser } from "./auth-helpers";
+import { call, createTenant, expectProblem } from "./helpers";
+import { codeOf, freshAddress, inbox, linkToken, mailTo } from "./mail-helpers";
+import { mfaUser } from "./mfa-helpers";
+
+const post = (tenant: string, path: string, json: unknown) => call(path, { method: "POST", tenant, json });
+const dbOf = async (slug: string) => {
+  const row = (await findTenantBySlug(platformDb(env), slug))!;
+  return { id: row.id, db: tenantDb(await tenantDbLocation(env, row)) };
+};
+
+describe("email flows under attack", () => {
+  it("an expired link is refused, and so is its code", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("expired") });
+    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    const mail = await mailTo(u.email, /reset/i);
+    // The clock moves: the challenge's expiry is set into the past, as 15 minutes later.
+    const { db } = await dbOf(t.slug);
+    await db
+      .update(emailChallenges)
+      .set({ expiresAt: Date.now() - 1 })
+      .where(eq(emailChallenges.userId, u.userId))
+      .run();
+    await expectProblem(
+      await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
+      400,
+      "invalid_email_token",
+    );
+    await expectProblem(
+      await post(t.slug, "/v1/auth/password/reset/confirm", {
+        email: u.email,
+        code: codeOf(mail),
+        newPassword: password(),
+      }),
+      400,
+      "invalid_email_token",
+    );
+    expect((await login(t.slug, u.email, u.password)).status).toBe(200);
+  });
+
+  it("two confirmations racing with one link: exactly one sets its password", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("racing") });
+    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    const token = linkToken(await mailTo(u.email, /reset/i));
+    const passwords = [password(), password(), password()];
+    const answers = await Promise.all(
+      passwords.map((p) => post(t.slug, "/v1/auth/password/reset/confirm", { token, newPassword: p })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([204, 400, 400]);
+    const winner = passwords[answers.findIndex((a) => a.status === 204)]!;
+    const signIns = await Promise.all(passwords.map((p) => login(t.slug, u.email, p)));
+    expect(signIns.map((r) => r.status)).toEqual(passwords.map((p) => (p === winner ? 200 : 401)));
+  });
+
+  it("a reset keeps MFA: the next sign-in still asks for the second factor", async () => {
+    const { t, u } = await mfaUser();
+    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    const fresh = password();
+    const r = await post(t.slug, "/v1/auth/password/reset/confirm", {
+      token: linkToken(await mailTo(u.email, /reset/i)),
+      newPassword: fresh,
+    });
+    expect(r.status).toBe(204);
+    const signIn = await login(t.slug, u.email, fresh);
+    expect(await signIn.json()).toMatchObject({ mfaRequired: true });
+  });
+
+  it("a redelivered request event makes no second challenge and no second mail", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("redelivered") });
+    await mailTo(u.email, /confirm/i);
+    const { id, db } = await dbOf(t.slug);
+    const event = {
+      specversion: "1.0",
+      id: newId(),
+      source: `/tenants/${id}`,
+      type: "auth.password_reset_requested",
+      tenantid: id,
+      time: new Date().toISOString(),
+      datacontenttype: "application/json",
+      data: { email: u.email },
+    };
+    for (let i = 0; i < 2; i++) {
+      const batch = createMessageBatch("canopy-notification", [
+        { id: `m${i}-${event.id}`, timestamp: new Date(), attempts: i + 1, body: event },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+    }
+    const rows = await db.select().from(emailChallenges).where(eq(emailChallenges.eventId, event.id)).all();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.sealed).toBeNull();
+    expect((await inbox(u.email)).filter((m) => /reset/i.test(m.subject))).toHaveLength(1);
+  });
+
+  it("known and unknown addresses: the same answer, and timing within a loose bound", async () => {
+    const t = await createTenant({ config: { auth: { emailRequestsPerHour: 1000 } } });
+    const u = await registerUser(t.slug, { email: freshAddress("timing") });
+    const time = async (email: string) => {
+      const started = performance.now();
+      const res = await call("/v1/auth/password/reset", {
+        method: "POST",
+        tenant: t.slug,
+        json: { email },
+        headers: { "cf-connecting-ip": `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` },
+      });
+      const body = await res.text();
+      return { ms: performance.now() - started, status: res.status, body };
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const a = await time(u.email);
+      const b = await time(freshAddress("nobody"));
+      expect([a.status, a.body]).toEqual([b.status, b.body]);
+      known.push(a.ms);
+      unknown.push(b.ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    // The request path never reads the account, so both take the same work; the bound is loose
+    // because workerd's clock only advances on I/O and the machine is shared.
+    const ratio = median(known) / Math.max(median(unknown), 0.5);
+    console.log(
+      `reset request: known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms (medians of 9)`,
+    );
+    expect(ratio, `known ${median(known)} ms vs unknown ${median(unknown)} ms`).toBeLessThan(3);
+    expect(ratio).toBeGreaterThan(1 / 3);
+  });
+});
