@@ -84,6 +84,8 @@ async function main(): Promise<void> {
       MAIL_TRANSPORT: "resend",
       MAIL_API_URL: mail.url,
       MAIL_API_KEY: mail.token,
+      // Emailed links open this Worker's pages on the port it really listens on.
+      TENANT_ORIGIN: `http://{slug}.localhost:${port}`,
     },
     "Written by `npm run dev` (git-ignored). Secrets persist in .canopy/secrets.json; `npm run reset` wipes both.",
   );
