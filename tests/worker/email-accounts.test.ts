@@ -181,6 +181,31 @@ describe("change of email", () => {
   });
 });
 
+describe("security notices", () => {
+  it("a password change mails the account's address, like a reset", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("changed") });
+    const next = password();
+    const r = await call("/v1/auth/password", {
+      method: "POST",
+      ...as(t.slug, u),
+      json: { currentPassword: u.password, newPassword: next },
+    });
+    expect(r.status, await r.clone().text()).toBe(204);
+    const notice = await mailTo(u.email, /password was changed/);
+    expect(notice.text).toMatch(/UTC/);
+    // A wrong current password changes nothing and mails nothing (a later reset is the marker).
+    await call("/v1/auth/password", {
+      method: "POST",
+      ...as(t.slug, u),
+      json: { currentPassword: password(), newPassword: password() },
+    });
+    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await mailTo(u.email, /Reset your/);
+    expect((await inbox(u.email)).filter((m) => /password was changed/.test(m.subject))).toHaveLength(1);
+  });
+});
+
 describe("mail content", () => {
   it("escapes HTML in a user's name in the HTML part", async () => {
     const t = await createTenant();

@@ -191,3 +191,12 @@ export function findUserByEmail(db: TenantDb, email: string): Promise<UserRow | 
     .where(eq(users.email, canonical(email)))
     .get();
 }
+
+/** Sets a password and writes its event (the "password changed" notice) in one transaction. */
+export async function setPassword(db: TenantDb, id: string, passwordHash: string, event: DomainEvent): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)),
+    outboxInsert(db, event, now),
+  ]);
+}

@@ -2,7 +2,14 @@ import { createAccount } from "../../db/tenant/accounts";
 import type { TenantDb } from "../../db/client";
 import { recoveryCodeClaim } from "../../db/tenant/recovery-codes";
 import { redeemOnce } from "../../db/tenant/single-use";
-import { canonical, findUserById, findUserByIdentifier, totpStepClaim, updateUser } from "../../db/tenant/users";
+import {
+  canonical,
+  findUserById,
+  findUserByIdentifier,
+  setPassword,
+  totpStepClaim,
+  updateUser,
+} from "../../db/tenant/users";
 import type { UserRow } from "../../db/tenant/schema";
 import type { DeviceInfo } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
@@ -14,6 +21,7 @@ import { hashRecoveryCode, verifyTotp } from "../../lib/totp";
 import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys, verificationKey } from "../tenancy/signing-keys";
 import { rateLimitStore } from "../gateway/middleware/rate-limit";
+import { EMAIL_EVENTS } from "./email-flows";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
@@ -258,6 +266,11 @@ export async function changePassword(
     }
   });
   checkPasswordPolicy(next, [user.email ?? undefined, user.username ?? undefined]);
-  await updateUser(db, userId, { passwordHash: await hashPassword(next) });
+  // With its security notice, like a reset (the email consumer mails it).
+  await setPassword(db, userId, await hashPassword(next), {
+    type: EMAIL_EVENTS.passwordChanged,
+    subject: userId,
+    data: { userId, reason: "change" },
+  });
   await hubStub(env, tenant.id, userId).revokeAll("password_changed", sessionId);
 }
