@@ -181,6 +181,15 @@ export const serviceErrorGroups = {
       "The bytes are of a type the purpose does not accept, or the name's extension runs when opened (files.md).",
     ),
   },
+  Content: {
+    invalid_media: e(400, "Invalid media", "`mediaFileIds` names a file that is not one of your finished uploads."),
+    post_not_found: e(
+      404,
+      "Post not found",
+      "Unknown or deleted post, or one the viewer may not see (visibility, draft, blocks either way).",
+    ),
+    post_edit_conflict: e(409, "Post edit conflict", "Another edit of the post came first; read it again and retry."),
+  },
   "Notifications and webhooks": {
     notification_not_found: e(404, "Notification not found", "No such notification for this user."),
     webhook_url_not_allowed: e(

@@ -39,6 +39,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   realtime: { framesPerSecond: 5 },
   signIn: { registration: "closed" },
   email: { brandColor: "#112233" },
+  content: { maxPostChars: 5000 },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -52,6 +53,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   realtime: { realtime: { maxFrameBytes: 4096 } },
   signIn: { signIn: { registration: "open" } },
   email: { email: { fromName: "Acme" } },
+  content: { content: { maxPostChars: 300 } },
 };
 
 describe("tenant config merge", () => {

@@ -268,3 +268,6 @@ export const emailDigestSent = sqliteTable("email_digest_sent", {
   userId: text("user_id").primaryKey(),
   sentAt: integer("sent_at").notNull(),
 });
+
+// Content (posts) lives beside this file; re-exported so the one tenant schema holds every table.
+export * from "./schema-content";

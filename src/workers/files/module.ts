@@ -9,7 +9,7 @@ export const filesModule: ServiceModule = {
   emits: ["file.uploaded", "file.deleted"],
   config: filesConfig,
   fuzzIds: {
-    files: { params: ["fileId", "avatarFileId"], segments: ["files"] },
+    files: { params: ["fileId", "avatarFileId", "mediaFileIds"], segments: ["files"] },
     uploads: { params: ["uploadId"], segments: ["uploads"] },
   },
 };

@@ -2,6 +2,7 @@ import { installQueueRoutes } from "../../lib/events";
 import { installConfigParts } from "../../lib/tenant-config";
 import { adminModule } from "../admin/module";
 import { authModule } from "../auth/module";
+import { contentModule } from "../content/module";
 import { filesModule } from "../files/module";
 import { friendsModule } from "../friends/module";
 import { messagesModule } from "../messages/module";
@@ -26,6 +27,7 @@ export const services: readonly ServiceModule[] = [
   authModule,
   tenantAdminModule,
   usersModule,
+  contentModule,
   friendsModule,
   filesModule,
   realtimeModule,

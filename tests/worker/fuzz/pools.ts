@@ -15,6 +15,7 @@ export type ActorName = "owner" | "admin" | "member";
  */
 export type Kind =
   | "users"
+  | "posts"
   | "conversations"
   | "messages"
   | "files"

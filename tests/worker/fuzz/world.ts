@@ -93,6 +93,7 @@ async function populate(
   const identities = admin ? [owner, admin, member] : [owner, member];
   const pools: Required<Pools> = {
     users: identities.map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
+    posts: [],
     conversations: [],
     messages: [],
     files: [],
@@ -198,6 +199,21 @@ async function populate(
     v1,
   ]);
   await conversation(v1, { type: "group", name: "victims", memberIds: [v2.userId] }, [v1, v2]);
+
+  // Posts: the member's public one (anyone may read it), the member's private one and a victim's;
+  // owners and admins hold posts:moderate, so they may delete any of them.
+  const post = async (a: Actor, json: unknown) =>
+    (await ok<{ id: string }>(call("/v1/posts", { method: "POST", ...as(a), json }), "post")).id;
+  const moderators = identities.filter((a) => a !== member);
+  pools.posts.push(
+    {
+      id: await post(member, { body: "fuzz", tags: ["fuzz"] }),
+      owners: owned(member, ...moderators),
+      readableByAll: true,
+    },
+    { id: await post(member, { body: "mine", visibility: "private" }), owners: owned(member, ...moderators) },
+    { id: await post(v1, { body: "theirs", visibility: "followers" }), owners: owned(...moderators) },
+  );
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
   // `member` and `admin` roles are left out: changing their permissions would make the member an

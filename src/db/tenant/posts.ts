@@ -1,0 +1,142 @@
+import { and, count, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import type { TenantDb } from "../client";
+import { outboxInsert } from "./outbox";
+import { files, follows, posts, postTags, profiles, type PostRow, type PostVisibility } from "./schema";
+
+export type { PostRow, PostVisibility } from "./schema";
+
+/** A post by id, not deleted (a deleted post is gone for everyone). */
+export async function findPost(db: TenantDb, id: string): Promise<PostRow | undefined> {
+  return db
+    .select()
+    .from(posts)
+    .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
+    .get();
+}
+
+/** How many of these distinct file ids are the owner's finished uploads (any purpose). */
+export async function ownReadyFiles(db: TenantDb, ownerId: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const row = await db
+    .select({ n: count() })
+    .from(files)
+    .where(and(inArray(files.id, ids), eq(files.ownerId, ownerId), eq(files.status, "ready")))
+    .get();
+  return row?.n ?? 0;
+}
+
+/** True when `follower` follows `followee`. */
+export async function isFollowing(db: TenantDb, follower: string, followee: string): Promise<boolean> {
+  const row = await db
+    .select({ n: count() })
+    .from(follows)
+    .where(and(eq(follows.followerId, follower), eq(follows.followeeId, followee)))
+    .get();
+  return (row?.n ?? 0) > 0;
+}
+
+/** The tag rows of a post: one per tag while it is published, none otherwise. */
+function tagRows(db: TenantDb, post: PostRow) {
+  const tags = JSON.parse(post.tags) as string[];
+  const clear = db.delete(postTags).where(eq(postTags.postId, post.id));
+  if (post.status !== "published" || post.deletedAt !== null || !post.publishedAt || tags.length === 0) return [clear];
+  return [
+    clear,
+    db.insert(postTags).values(tags.map((tag) => ({ tag, postId: post.id, publishedAt: post.publishedAt! }))),
+  ];
+}
+
+const publishedEvent = (post: PostRow) => ({
+  type: "post.published",
+  subject: post.authorId,
+  data: { postId: post.id, authorId: post.authorId, visibility: post.visibility },
+});
+
+/** Inserts a post, its tags and (when published) `post.published`, in one batch. */
+export async function insertPost(db: TenantDb, post: PostRow): Promise<void> {
+  const event = post.status === "published" ? [outboxInsert(db, publishedEvent(post), post.createdAt)] : [];
+  await db.batch([db.insert(posts).values(post), ...tagRows(db, post), ...event]);
+}
+
+/**
+ * Writes an edited post (`next`); the first publication of a draft emits `post.published` in the
+ * same batch. The update only applies to the row as it was read (`updated_at` unchanged), so two
+ * concurrent edits cannot both publish it: false when another write came first.
+ */
+export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow): Promise<boolean> {
+  const firstPublish = prev.publishedAt === null && next.publishedAt !== null;
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as TenantDb;
+    const res = await t
+      .update(posts)
+      .set(next)
+      .where(and(eq(posts.id, prev.id), eq(posts.updatedAt, prev.updatedAt), isNull(posts.deletedAt)))
+      .run();
+    if (res.rowsAffected === 0) return false;
+    for (const op of tagRows(t, next)) await op.run();
+    if (firstPublish) await outboxInsert(t, publishedEvent(next), next.updatedAt).run();
+    return true;
+  });
+}
+
+/** Soft-deletes a post and drops its tag rows; false when it was deleted already. */
+export async function deletePost(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
+  const [res] = await db.batch([
+    db
+      .update(posts)
+      .set({ deletedAt: now })
+      .where(and(eq(posts.id, id), isNull(posts.deletedAt))),
+    db.delete(postTags).where(eq(postTags.postId, id)),
+  ]);
+  return res.rowsAffected > 0;
+}
+
+/**
+ * One page of an author's posts, newest first, cursor on (created_at, id): the given statuses
+ * and visibilities only, never deleted ones.
+ */
+export async function authorPostPage(
+  db: TenantDb,
+  authorId: string,
+  filter: { statuses: PostRow["status"][]; visibilities: PostVisibility[] },
+  limit: number,
+  before?: [number, string],
+): Promise<PostRow[]> {
+  return db
+    .select()
+    .from(posts)
+    .where(
+      and(
+        eq(posts.authorId, authorId),
+        isNull(posts.deletedAt),
+        inArray(posts.status, filter.statuses),
+        inArray(posts.visibility, filter.visibilities),
+        before
+          ? or(lt(posts.createdAt, before[0]), and(eq(posts.createdAt, before[0]), lt(posts.id, before[1])))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(posts.createdAt), desc(posts.id))
+    .limit(limit)
+    .all();
+}
+
+export interface PostAuthor {
+  id: string;
+  nickname: string;
+  avatarFileId: string | null;
+}
+
+/** The display fields of the authors of a page of posts, in one query (a vanished one shows blank). */
+export async function authorsOf(db: TenantDb, ids: string[]): Promise<(id: string) => PostAuthor> {
+  const unique = [...new Set(ids)];
+  const rows = unique.length
+    ? await db
+        .select({ id: profiles.userId, nickname: profiles.nickname, avatarFileId: profiles.avatarFileId })
+        .from(profiles)
+        .where(inArray(profiles.userId, unique))
+        .all()
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return (id) => byId.get(id) ?? { id, nickname: "", avatarFileId: null };
+}

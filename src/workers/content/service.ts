@@ -1,0 +1,84 @@
+import { authorsOf, insertPost, ownReadyFiles, updatePost, type PostRow } from "../../db/tenant/posts";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import type { TenantScope } from "../gateway/context";
+import type { PostCreate, PostPatch } from "./schemas";
+import { postView } from "./views";
+
+/** The tenant's body limit (`content.maxPostChars`), counted in characters, not UTF-16 units. */
+function checkBody({ tenant }: TenantScope, body: string | undefined): void {
+  if (body === undefined) return;
+  const max = tenant.config.content.maxPostChars;
+  if ([...body].length > max)
+    throw new AppError("validation_failed", `Invalid body: body is longer than ${max} characters`, {
+      errors: [{ path: "body", message: `at most ${max} characters (this tenant's content.maxPostChars)` }],
+    });
+}
+
+/** Media must be the author's own finished uploads: someone else's, a deleted or an unfinished file is refused. */
+async function checkMedia({ db }: TenantScope, authorId: string, ids: string[] | undefined): Promise<void> {
+  if (!ids?.length) return;
+  if ((await ownReadyFiles(db, authorId, ids)) !== ids.length)
+    throw new AppError("invalid_media", "mediaFileIds must be your own finished uploads.");
+}
+
+/** A post as the API answers it, with its author's display fields. */
+export async function viewOf({ db }: TenantScope, post: PostRow) {
+  return postView(post, (await authorsOf(db, [post.authorId]))(post.authorId));
+}
+
+/** Creates a post (and its `post.published` when published) after the tenant's checks. */
+export async function createPost(scope: TenantScope, authorId: string, input: PostCreate, now = Date.now()) {
+  checkBody(scope, input.body);
+  await checkMedia(scope, authorId, input.mediaFileIds);
+  const published = input.status === "published";
+  const post: PostRow = {
+    id: newId(now),
+    authorId,
+    title: input.title ?? "",
+    body: input.body,
+    tags: JSON.stringify(input.tags ?? []),
+    media: JSON.stringify(input.mediaFileIds ?? []),
+    visibility: input.visibility,
+    status: input.status,
+    createdAt: now,
+    updatedAt: now,
+    editedAt: null,
+    publishedAt: published ? now : null,
+    deletedAt: null,
+    likeCount: 0,
+    commentCount: 0,
+    bookmarkCount: 0,
+  };
+  await insertPost(scope.db, post);
+  return post;
+}
+
+/**
+ * Edits the author's post: `createdAt` stays, `updatedAt` and `editedAt` move; a draft that becomes
+ * published gets its `publishedAt` (once). A published post may go back to draft (it leaves
+ * every list but its author's). A concurrent edit that came first answers 409 `post_edit_conflict`.
+ */
+export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPatch, now = Date.now()) {
+  checkBody(scope, patch.body);
+  await checkMedia(scope, prev.authorId, patch.mediaFileIds);
+  // Strictly later than the read, so the write's `updated_at` guard tells edits apart.
+  const at = Math.max(now, prev.updatedAt + 1);
+  // A removed or held post keeps its status: only moderators change it (a later stage).
+  const status = prev.status === "draft" || prev.status === "published" ? (patch.status ?? prev.status) : prev.status;
+  const next: PostRow = {
+    ...prev,
+    title: patch.title ?? prev.title,
+    body: patch.body ?? prev.body,
+    tags: patch.tags ? JSON.stringify(patch.tags) : prev.tags,
+    media: patch.mediaFileIds ? JSON.stringify(patch.mediaFileIds) : prev.media,
+    visibility: patch.visibility ?? prev.visibility,
+    status,
+    updatedAt: at,
+    editedAt: at,
+    publishedAt: prev.publishedAt ?? (status === "published" ? at : null),
+  };
+  if (!(await updatePost(scope.db, prev, next)))
+    throw new AppError("post_edit_conflict", "The post changed while this edit was made; read it again.");
+  return next;
+}
