@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { platformDb } from "../../src/db/client";
 import { findTenantBySlug } from "../../src/db/platform/tenants";
@@ -103,6 +103,44 @@ describe("email flows under attack", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.sealed).toBeNull();
     expect((await inbox(u.email)).filter((m) => /reset/i.test(m.subject))).toHaveLength(1);
+  });
+
+  it("a mail the provider refuses for good is dropped, and the event's other consumers go on", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("refused") });
+    const { id } = await dbOf(t.slug);
+    const event = {
+      specversion: "1.0",
+      id: newId(),
+      source: `/tenants/${id}`,
+      type: "user.password_changed",
+      tenantid: id,
+      time: new Date().toISOString(),
+      datacontenttype: "application/json",
+      data: { userId: u.userId, reason: "change" },
+    };
+    // A marker that is dead-lettered for sure: an announcement event without its announcement.
+    const marker = { ...event, id: newId(), type: "announcement.created", data: {} };
+    const batch = createMessageBatch("canopy-notification", [
+      { id: `m-${event.id}`, timestamp: new Date(), attempts: 1, body: event },
+      { id: `m-${marker.id}`, timestamp: new Date(), attempts: 1, body: marker },
+    ]);
+    const ctx = createExecutionContext();
+    // Mail not configured (no key): a refusal retrying cannot fix.
+    await worker.queue(batch, { ...env, MAIL_API_KEY: "" }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.retryMessages).toEqual([]);
+    const dead = async () =>
+      (
+        await (
+          await call(`/admin/v1/dead-letters?tenantId=${id}`, { admin: true })
+        ).json<{
+          items: { eventId: string | null }[];
+        }>()
+      ).items.map((d) => d.eventId);
+    await vi.waitFor(async () => expect(await dead()).toContain(marker.id), { timeout: 15_000, interval: 300 });
+    expect(await dead()).not.toContain(event.id);
   });
 
   it("known and unknown addresses: the same answer, and timing within a loose bound", async () => {

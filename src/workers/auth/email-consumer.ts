@@ -3,6 +3,7 @@ import { challengesForEvent, markChallengeSent } from "../../db/tenant/email-cha
 import type { EmailChallengeRow, UserRow } from "../../db/tenant/schema";
 import { findUserByEmail, findUserById } from "../../db/tenant/users";
 import type { CloudEvent } from "../../lib/events";
+import { log } from "../../lib/log";
 import { PoisonError, type Consumer } from "../events/queues";
 import type { TenantScope } from "../gateway/context";
 import { sendUserMail } from "../mail/send";
@@ -52,8 +53,25 @@ async function challengeAndSend(
   for (const row of await challengesForEvent(s.db, fresh)) {
     const secret = await openChallenge(s.env, s.tenant.id, row);
     if (!secret || row.userId !== user.id) continue;
-    await send(row, secret);
-    await markChallengeSent(s.db, row.id, Date.now());
+    if (await delivered(s, send(row, secret))) await markChallengeSent(s.db, row.id, Date.now());
+  }
+}
+
+/**
+ * Waits for a send. A refusal retrying cannot fix (sendUserMail's PoisonError: a bad key, an
+ * unverified sender, mail not configured) is logged and dropped here rather than dead-lettering
+ * the event: the event is shared with the notification queue's other consumers (the inbox,
+ * webhooks), which must not be held up by a mail that cannot go. Transient failures still throw,
+ * so the queue retries (the challenge keeps its sealed copy and the same mail goes again).
+ */
+async function delivered(s: TenantScope, sending: Promise<void>): Promise<boolean> {
+  try {
+    await sending;
+    return true;
+  } catch (err) {
+    if (!(err instanceof PoisonError)) throw err;
+    log("error", "mail not sent and dropped", { tenantId: s.tenant.id, error: err.message });
+    return false;
   }
 }
 
@@ -167,7 +185,7 @@ async function passwordChanged(s: TenantScope, event: CloudEvent): Promise<void>
   const user = await findUserById(s.db, dataOf(ByUser, event).userId);
   if (!user?.email || user.status === "deleted") return;
   const time = `${new Date(event.time ? Date.parse(event.time) : Date.now()).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  await sendUserMail(s, user, user.email, "password_changed", { time }, `${event.id}:password_changed`);
+  await delivered(s, sendUserMail(s, user, user.email, "password_changed", { time }, `${event.id}:password_changed`));
 }
 
 /**
