@@ -33,3 +33,25 @@ export const postTags = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tag, t.postId] })],
 );
+
+/** Who liked a post (migrations/tenant/0015): one row per (post, user). */
+export const postLikes = sqliteTable(
+  "post_likes",
+  {
+    postId: text("post_id").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.userId] })],
+);
+
+/** Who bookmarked a post: one row per (post, user). */
+export const postBookmarks = sqliteTable(
+  "post_bookmarks",
+  {
+    postId: text("post_id").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.userId] })],
+);

@@ -1,12 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authorPostPage, authorsOf, type PostRow, type PostVisibility } from "../../db/tenant/posts";
+import { authorPostPage, type PostRow, type PostVisibility } from "../../db/tenant/posts";
 import { AppError } from "../../lib/errors";
 import { type AppEnv, scopeOf } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { MyPostsQuerySchema, PostIdParamSchema, PostSchema } from "./schemas";
-import { postView } from "./views";
+import { viewsOf } from "./service";
 import { audienceOf } from "./visibility";
 
 /** Lists of posts: /v1/users/{id}/posts (what the viewer may see), /v1/me/posts (one's own, drafts too). */
@@ -22,12 +22,12 @@ async function authorPage(
   filter: { statuses: PostRow["status"][]; visibilities: PostVisibility[] },
   q: { limit: number; cursor?: string | undefined },
 ) {
-  const db = c.get("db");
+  const scope = scopeOf(c);
+  const db = scope.db;
   const pg = pagerFor(c, "time-id");
   const rows = await authorPostPage(db, authorId, filter, q.limit + 1, await pg.after(q.cursor));
   const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
-  const author = await authorsOf(db, [authorId]);
-  return { items: page.map((p) => postView(p, author(p.authorId))), nextCursor };
+  return { items: await viewsOf(scope, requireUser(c.get("principal")).userId, page), nextCursor };
 }
 
 postListRoutes.openapi(

@@ -35,7 +35,7 @@ postRoutes.openapi(
     const me = requireUser(c.get("principal")).userId;
     const scope = scopeOf(c);
     const post = await createPost(scope, me, c.req.valid("json"));
-    return c.json(await viewOf(scope, post), 201);
+    return c.json(await viewOf(scope, me, post), 201);
   },
 );
 
@@ -59,7 +59,7 @@ postRoutes.openapi(
     const scope = scopeOf(c);
     const post = await findPost(scope.db, c.req.valid("param").id);
     if (!post || !(await maySee(scope, me, post))) throw postNotFound();
-    return c.json(await viewOf(scope, post), 200);
+    return c.json(await viewOf(scope, me, post), 200);
   },
 );
 
@@ -85,7 +85,7 @@ postRoutes.openapi(
     if (!post || !(await maySee(scope, me, post))) throw postNotFound();
     if (post.authorId !== me) throw new AppError("forbidden", "Only its author may edit a post.");
     const next = await editPost(scope, post, c.req.valid("json"));
-    return c.json(await viewOf(scope, next), 200);
+    return c.json(await viewOf(scope, me, next), 200);
   },
 );
 

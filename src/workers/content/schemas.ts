@@ -82,3 +82,7 @@ export const PostSchema = z
 
 export const PostIdParamSchema = z.object({ id: z.string().min(1).max(64) });
 export const MyPostsQuerySchema = PageQuerySchema.extend({ status: z.enum(STATUSES).optional() });
+
+export const PostLikerSchema = z
+  .object({ userId: z.string(), nickname: z.string(), likedAt: z.string() })
+  .openapi("PostLiker");

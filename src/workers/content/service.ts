@@ -1,4 +1,5 @@
 import { authorsOf, insertPost, ownReadyFiles, updatePost, type PostRow } from "../../db/tenant/posts";
+import { viewerMarks } from "../../db/tenant/post-reactions";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
@@ -22,9 +23,25 @@ async function checkMedia({ db }: TenantScope, authorId: string, ids: string[] |
     throw new AppError("invalid_media", "mediaFileIds must be your own finished uploads.");
 }
 
-/** A post as the API answers it, with its author's display fields. */
-export async function viewOf({ db }: TenantScope, post: PostRow) {
-  return postView(post, (await authorsOf(db, [post.authorId]))(post.authorId));
+/**
+ * Posts as the API answers them to a viewer: their authors' display fields and the viewer's own
+ * likes and bookmarks, in one query each for the whole page (not one per post).
+ */
+export async function viewsOf({ db }: TenantScope, viewer: string, list: PostRow[]) {
+  const ids = list.map((p) => p.id);
+  const [author, marks] = await Promise.all([
+    authorsOf(
+      db,
+      list.map((p) => p.authorId),
+    ),
+    viewerMarks(db, viewer, ids),
+  ]);
+  return list.map((p) => postView(p, author(p.authorId), marks(p.id)));
+}
+
+/** One post as the API answers it to a viewer (see {@link viewsOf}). */
+export async function viewOf(scope: TenantScope, viewer: string, post: PostRow) {
+  return (await viewsOf(scope, viewer, [post]))[0]!;
 }
 
 /** Creates a post (and its `post.published` when published) after the tenant's checks. */

@@ -4,11 +4,17 @@ import { iso, isoOrNull } from "../../lib/time";
 /** Where a client reads a file's metadata and a fresh download link (files.md). */
 const fileUrl = (id: string) => `/v1/files/${id}`;
 
+/** A viewer's own marks on a post. */
+export interface ViewerMarks {
+  liked: boolean;
+  bookmarked: boolean;
+}
+
 /**
- * A post as the API answers it. Counters and the viewer's own marks come with the likes,
- * comments and bookmarks stage; until then they are 0 and false.
+ * A post as the API answers it: the counters are the post row's (kept exact by
+ * db/tenant/post-reactions.ts), the viewer's marks come from the caller (viewerMarks).
  */
-export function postView(p: PostRow, author: PostAuthor) {
+export function postView(p: PostRow, author: PostAuthor, viewer: ViewerMarks) {
   return {
     id: p.id,
     authorId: p.authorId,
@@ -28,6 +34,6 @@ export function postView(p: PostRow, author: PostAuthor) {
     editedAt: isoOrNull(p.editedAt),
     publishedAt: isoOrNull(p.publishedAt),
     counts: { likes: p.likeCount, comments: p.commentCount, bookmarks: p.bookmarkCount },
-    viewer: { liked: false, bookmarked: false },
+    viewer: { liked: viewer.liked, bookmarked: viewer.bookmarked },
   };
 }

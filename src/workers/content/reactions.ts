@@ -1,0 +1,120 @@
+import { createRoute } from "@hono/zod-openapi";
+import { bookmarkPage, likerPage, type Reaction, setReaction } from "../../db/tenant/post-reactions";
+import { findPost, type PostRow, type PostVisibility } from "../../db/tenant/posts";
+import { iso } from "../../lib/time";
+import { scopeOf } from "../gateway/context";
+import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { PostIdParamSchema, PostLikerSchema, PostSchema } from "./schemas";
+import { viewOf, viewsOf } from "./service";
+import { audienceOf, maySee, postNotFound } from "./visibility";
+
+/**
+ * Likes and bookmarks: PUT/DELETE /v1/posts/{id}/like and /bookmark (idempotent, answer the post
+ * as it is after the change), GET /v1/posts/{id}/likes, GET /v1/me/bookmarks.
+ */
+export const reactionRoutes = createRouter();
+const tags = ["Posts"];
+const security = [{ bearer: [] }];
+const mw = signedIn();
+
+/** PUT (on) and DELETE (off) of one reaction; only on a post the viewer may see, else 404. */
+function reactionRoute(kind: Reaction, method: "put" | "delete") {
+  const on = method === "put";
+  reactionRoutes.openapi(
+    createRoute({
+      method,
+      path: `/posts/{id}/${kind}`,
+      operationId: `${on ? "" : "un"}${kind}Post`,
+      tags,
+      security,
+      middleware: mw,
+      summary: `${on ? "Add" : "Remove"} the caller's ${kind} (idempotent); answers the post`,
+      request: { params: PostIdParamSchema },
+      responses: {
+        200: jsonResponse(PostSchema, "The post after the change"),
+        ...problemResponses("post_not_found", "user_required"),
+      },
+    }),
+    async (c) => {
+      const me = requireUser(c.get("principal")).userId;
+      const scope = scopeOf(c);
+      const id = c.req.valid("param").id;
+      const post = await findPost(scope.db, id);
+      if (!post || !(await maySee(scope, me, post))) throw postNotFound();
+      await setReaction(scope.db, kind, id, me, on);
+      // Read again for the counters as committed (other users' likes included).
+      const after = (await findPost(scope.db, id)) ?? post;
+      return c.json(await viewOf(scope, me, after), 200);
+    },
+  );
+}
+reactionRoute("like", "put");
+reactionRoute("like", "delete");
+reactionRoute("bookmark", "put");
+reactionRoute("bookmark", "delete");
+
+reactionRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/posts/{id}/likes",
+    operationId: "listPostLikes",
+    tags,
+    security,
+    middleware: mw,
+    summary: "Who liked a post, newest like first",
+    request: { params: PostIdParamSchema, query: PageQuerySchema },
+    responses: {
+      200: jsonResponse(pageSchema(PostLikerSchema), "Likes"),
+      ...problemResponses("post_not_found", "user_required"),
+    },
+  }),
+  async (c) => {
+    const me = requireUser(c.get("principal")).userId;
+    const scope = scopeOf(c);
+    const q = c.req.valid("query");
+    const post = await findPost(scope.db, c.req.valid("param").id);
+    if (!post || !(await maySee(scope, me, post))) throw postNotFound();
+    const pg = pagerFor(c, "time-id");
+    const rows = await likerPage(scope.db, post.id, q.limit + 1, await pg.after(q.cursor));
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.at, r.userId]);
+    const items = page.map((r) => ({ userId: r.userId, nickname: r.nickname ?? "", likedAt: iso(r.at) }));
+    return c.json({ items, nextCursor }, 200);
+  },
+);
+
+reactionRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/me/bookmarks",
+    operationId: "listMyBookmarks",
+    tags,
+    security,
+    middleware: mw,
+    summary: "The caller's bookmarked posts they may still see, newest bookmark first",
+    description:
+      "Posts the caller may no longer see (deleted, hidden, blocked) are left out, so a page may hold fewer than `limit` items while `nextCursor` is set.",
+    request: { query: PageQuerySchema },
+    responses: {
+      200: jsonResponse(pageSchema(PostSchema), "Posts"),
+      ...problemResponses("user_required"),
+    },
+  }),
+  async (c) => {
+    const me = requireUser(c.get("principal")).userId;
+    const scope = scopeOf(c);
+    const q = c.req.valid("query");
+    const pg = pagerFor(c, "time-id");
+    const rows = await bookmarkPage(scope.db, me, q.limit + 1, await pg.after(q.cursor));
+    const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.at, r.post.id]);
+    // One audience check per distinct author on the page, not one per post.
+    const authors = [...new Set(page.map((r) => r.post.authorId))];
+    const audiences = new Map<string, PostVisibility[] | null>(
+      await Promise.all(authors.map(async (a) => [a, await audienceOf(scope, me, a)] as const)),
+    );
+    const visible = (p: PostRow) =>
+      p.authorId === me || (p.status === "published" && (audiences.get(p.authorId)?.includes(p.visibility) ?? false));
+    const posts = page.map((r) => r.post).filter(visible);
+    return c.json({ items: await viewsOf(scope, me, posts), nextCursor }, 200);
+  },
+);
