@@ -189,6 +189,17 @@ export const serviceErrorGroups = {
       "Unknown or deleted post, or one the viewer may not see (visibility, draft, blocks either way).",
     ),
     post_edit_conflict: e(409, "Post edit conflict", "Another edit of the post came first; read it again and retry."),
+    query_too_broad: e(
+      400,
+      "Query too broad",
+      "A search with no searchable word (only punctuation or symbols), or matching more documents than the tenant's `search.maxHits`.",
+    ),
+    comment_not_found: e(
+      404,
+      "Comment not found",
+      "Unknown or deleted comment, or one on a post the viewer may not see (or by a user blocked either way).",
+    ),
+    post_not_published: e(409, "Post not published", "Comments open once the post is published (not on a draft)."),
   },
   "Notifications and webhooks": {
     notification_not_found: e(404, "Notification not found", "No such notification for this user."),

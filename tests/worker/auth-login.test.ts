@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bearer, login, password, registerUser } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, tenantDbOf } from "./helpers";
 
 const ip = (n: number) => ({ "cf-connecting-ip": `198.51.100.${n}` });
 
@@ -232,15 +232,11 @@ describe("login", () => {
 
 describe("password hashes", () => {
   it("are upgraded to the current parameters on the next successful login", async () => {
-    const { env } = await import("cloudflare:test");
-    const { platformDb } = await import("../../src/db/client");
-    const { findTenantBySlug } = await import("../../src/db/platform/tenants");
-    const { tenantDb, tenantDbLocation } = await import("../../src/db/tenant-db");
     const { findUserById, updateUser } = await import("../../src/db/tenant/users");
     const { hashPassword, PBKDF2_ITERATIONS } = await import("../../src/lib/password");
     const t = await createTenant();
     const u = await registerUser(t.slug);
-    const db = tenantDb(await tenantDbLocation(env, (await findTenantBySlug(platformDb(env), t.slug))!));
+    const { db } = await tenantDbOf(t.slug);
     await updateUser(db, u.userId, { passwordHash: await hashPassword(u.password, 1000) });
     expect((await login(t.slug, u.username, u.password)).status).toBe(200);
     expect((await findUserById(db, u.userId))!.passwordHash).toContain(`$i=${PBKDF2_ITERATIONS}$`);

@@ -1,10 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { as, bearer, login, password, registerUser, type Tokens } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, postJson } from "./helpers";
 import { codeOf, freshAddress, inbox, linkToken, mailTo } from "./mail-helpers";
 
-const post = (tenant: string, path: string, json?: unknown, headers: Record<string, string> = {}) =>
-  call(path, { method: "POST", tenant, ...(json === undefined ? {} : { json }), headers });
 const me = async (tenant: string, accessToken: string) =>
   (await call("/v1/me", { tenant, headers: bearer(accessToken) })).json<{ email: string; emailVerified: boolean }>();
 
@@ -14,22 +12,22 @@ describe("email verification", () => {
     const u = await registerUser(t.slug, { email: freshAddress("verify") });
     expect((await me(t.slug, u.tokens.accessToken)).emailVerified).toBe(false);
     const mail = await mailTo(u.email, /verify|confirm/i);
-    const ok = await post(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) });
+    const ok = await postJson(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) });
     expect(ok.status, await ok.clone().text()).toBe(200);
     expect(await ok.json()).toEqual({ emailVerified: true });
     expect((await me(t.slug, u.tokens.accessToken)).emailVerified).toBe(true);
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) }),
+      await postJson(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) }),
       400,
       "invalid_email_token",
     );
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/verify", { email: u.email, code: codeOf(mail) }),
+      await postJson(t.slug, "/v1/auth/email/verify", { email: u.email, code: codeOf(mail) }),
       400,
       "invalid_email_token",
     );
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken)),
+      await postJson(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken)),
       409,
       "email_already_verified",
     );
@@ -39,11 +37,11 @@ describe("email verification", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("resend") });
     await mailTo(u.email, /verify|confirm/i);
-    await expectProblem(await post(t.slug, "/v1/auth/email/verify/resend"), 401, "unauthenticated");
-    const r = await post(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken));
+    await expectProblem(await postJson(t.slug, "/v1/auth/email/verify/resend"), 401, "unauthenticated");
+    const r = await postJson(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken));
     expect(r.status, await r.clone().text()).toBe(202);
     const second = await mailTo(u.email, /verify|confirm/i, 2);
-    const ok = await post(t.slug, "/v1/auth/email/verify", { email: u.email, code: codeOf(second) });
+    const ok = await postJson(t.slug, "/v1/auth/email/verify", { email: u.email, code: codeOf(second) });
     expect(ok.status, await ok.clone().text()).toBe(200);
   });
 
@@ -51,11 +49,11 @@ describe("email verification", () => {
     const t = await createTenant({ config: { signIn: { emailVerification: "required" } } });
     const email = freshAddress("required");
     const pw = password();
-    const reg = await post(t.slug, "/v1/auth/register", { email, password: pw });
+    const reg = await postJson(t.slug, "/v1/auth/register", { email, password: pw });
     expect(reg.status, await reg.clone().text()).toBe(202);
     expect(await reg.json()).toMatchObject({ emailVerification: "required" });
     await expectProblem(
-      await post(t.slug, "/v1/auth/register", { username: "nomail_user", password: password() }),
+      await postJson(t.slug, "/v1/auth/register", { username: "nomail_user", password: password() }),
       400,
       "email_required",
     );
@@ -63,7 +61,7 @@ describe("email verification", () => {
     // A wrong password still answers as a wrong password: the refusal tells nothing before it.
     await expectProblem(await login(t.slug, email, password()), 401, "invalid_credentials");
     const mail = await mailTo(email, /verify|confirm/i);
-    expect((await post(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) })).status).toBe(200);
+    expect((await postJson(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) })).status).toBe(200);
     expect((await login(t.slug, email, pw)).status).toBe(200);
   });
 
@@ -71,11 +69,11 @@ describe("email verification", () => {
     const t = await createTenant({ config: { signIn: { emailVerification: "off" } } });
     const u = await registerUser(t.slug, { email: freshAddress("off") });
     // A marker: a reset asked after registering arrives, so the verification would have too.
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     await mailTo(u.email, /reset/i);
     expect((await inbox(u.email)).filter((m) => /verify|confirm/i.test(m.subject))).toEqual([]);
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken)),
+      await postJson(t.slug, "/v1/auth/email/verify/resend", undefined, bearer(u.tokens.accessToken)),
       403,
       "sign_in_method_disabled",
     );
@@ -86,7 +84,7 @@ describe("sign-in with an emailed code", () => {
   it("is refused unless the tenant enables it", async () => {
     const t = await createTenant();
     await expectProblem(
-      await post(t.slug, "/v1/auth/email-code", { email: freshAddress() }),
+      await postJson(t.slug, "/v1/auth/email-code", { email: freshAddress() }),
       403,
       "sign_in_method_disabled",
     );
@@ -95,22 +93,22 @@ describe("sign-in with an emailed code", () => {
   it("signs in once with the code, answers unknown addresses alike, and verifies the address", async () => {
     const t = await createTenant({ config: { signIn: { emailCode: true } } });
     const u = await registerUser(t.slug, { email: freshAddress("otp") });
-    const unknown = await post(t.slug, "/v1/auth/email-code", { email: freshAddress("ghost") });
-    const known = await post(t.slug, "/v1/auth/email-code", { email: u.email });
+    const unknown = await postJson(t.slug, "/v1/auth/email-code", { email: freshAddress("ghost") });
+    const known = await postJson(t.slug, "/v1/auth/email-code", { email: u.email });
     expect([unknown.status, known.status]).toEqual([202, 202]);
     expect(await unknown.json()).toEqual(await known.json());
     const code = codeOf(await mailTo(u.email, /code/i));
-    const signIn = await post(t.slug, "/v1/auth/email-code/verify", { email: u.email, code });
+    const signIn = await postJson(t.slug, "/v1/auth/email-code/verify", { email: u.email, code });
     expect(signIn.status, await signIn.clone().text()).toBe(200);
     const tokens = await signIn.json<Tokens>();
     expect((await me(t.slug, tokens.accessToken)).emailVerified).toBe(true);
     await expectProblem(
-      await post(t.slug, "/v1/auth/email-code/verify", { email: u.email, code }),
+      await postJson(t.slug, "/v1/auth/email-code/verify", { email: u.email, code }),
       400,
       "invalid_email_token",
     );
     await expectProblem(
-      await post(t.slug, "/v1/auth/email-code/verify", { email: freshAddress("ghost"), code: "123456" }),
+      await postJson(t.slug, "/v1/auth/email-code/verify", { email: freshAddress("ghost"), code: "123456" }),
       400,
       "invalid_email_token",
     );
@@ -147,18 +145,18 @@ describe("change of email", () => {
     expect(notice.text).toContain(next);
     expect((await me(t.slug, u.tokens.accessToken)).email).toBe(u.email);
 
-    const done = await post(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) });
+    const done = await postJson(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) });
     expect(done.status, await done.clone().text()).toBe(200);
     expect(await me(t.slug, u.tokens.accessToken)).toMatchObject({ email: next, emailVerified: true });
     expect((await login(t.slug, next, u.password)).status).toBe(200);
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) }),
+      await postJson(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) }),
       400,
       "invalid_email_token",
     );
 
     // The old address undoes it, and every session ends (whoever changed it may hold one).
-    const undo = await post(t.slug, "/v1/auth/email/change/undo", { token: linkToken(notice) });
+    const undo = await postJson(t.slug, "/v1/auth/email/change/undo", { token: linkToken(notice) });
     expect(undo.status, await undo.clone().text()).toBe(200);
     expect(await undo.json()).toEqual({ email: u.email });
     await expectProblem(await call("/v1/me", as(t.slug, u)), 401, "session_revoked");
@@ -173,7 +171,7 @@ describe("change of email", () => {
     const confirm = await mailTo(next, /confirm|new/i);
     await registerUser(t.slug, { email: next });
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) }),
+      await postJson(t.slug, "/v1/auth/email/change/confirm", { token: linkToken(confirm) }),
       409,
       "email_taken",
     );
@@ -200,7 +198,7 @@ describe("security notices", () => {
       ...as(t.slug, u),
       json: { currentPassword: password(), newPassword: password() },
     });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     await mailTo(u.email, /Reset your/);
     expect((await inbox(u.email)).filter((m) => /password was changed/.test(m.subject))).toHaveLength(1);
   });
@@ -217,7 +215,7 @@ describe("mail content", () => {
       json: { nickname: evil, locale: "es-MX" },
     });
     expect(patched.status, await patched.clone().text()).toBe(200);
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const mail = await mailTo(u.email, /Restablece/);
     expect(mail.html).not.toContain("<img src=x");
     expect(mail.html).toContain("&lt;img src=x onerror=alert(1)&gt;");

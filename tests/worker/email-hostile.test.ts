@@ -2,42 +2,34 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { emailChallenges } from "../../src/db/tenant/schema";
 import { newId } from "../../src/lib/ids";
-import { login, password, registerUser } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { as, bearer, login, password, registerUser } from "./auth-helpers";
+import { call, createTenant, expectProblem, postJson, tenantDbOf } from "./helpers";
 import { codeOf, freshAddress, inbox, linkToken, mailTo } from "./mail-helpers";
 import { mfaUser } from "./mfa-helpers";
-
-const post = (tenant: string, path: string, json: unknown) => call(path, { method: "POST", tenant, json });
-const dbOf = async (slug: string) => {
-  const row = (await findTenantBySlug(platformDb(env), slug))!;
-  return { id: row.id, db: tenantDb(await tenantDbLocation(env, row)) };
-};
+import { cloudEvent, deliverEvents } from "./webhook-helpers";
 
 describe("email flows under attack", () => {
   it("an expired link is refused, and so is its code", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("expired") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const mail = await mailTo(u.email, /reset/i);
     // The clock moves: the challenge's expiry is set into the past, as 15 minutes later.
-    const { db } = await dbOf(t.slug);
+    const { db } = await tenantDbOf(t.slug);
     await db
       .update(emailChallenges)
       .set({ expiresAt: Date.now() - 1 })
       .where(eq(emailChallenges.userId, u.userId))
       .run();
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
       400,
       "invalid_email_token",
     );
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", {
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", {
         email: u.email,
         code: codeOf(mail),
         newPassword: password(),
@@ -51,11 +43,11 @@ describe("email flows under attack", () => {
   it("two confirmations racing with one link: exactly one sets its password", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("racing") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const token = linkToken(await mailTo(u.email, /reset/i));
     const passwords = [password(), password(), password()];
     const answers = await Promise.all(
-      passwords.map((p) => post(t.slug, "/v1/auth/password/reset/confirm", { token, newPassword: p })),
+      passwords.map((p) => postJson(t.slug, "/v1/auth/password/reset/confirm", { token, newPassword: p })),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([204, 400, 400]);
     const winner = passwords[answers.findIndex((a) => a.status === 204)]!;
@@ -63,11 +55,45 @@ describe("email flows under attack", () => {
     expect(signIns.map((r) => r.status)).toEqual(passwords.map((p) => (p === winner ? 200 : 401)));
   });
 
+  it("a reset and a change of address confirmed at once both apply: only the new address and password sign in", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("both") });
+    const next = freshAddress("moved");
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
+    const resetToken = linkToken(await mailTo(u.email, /reset/i));
+    const asked = await postJson(
+      t.slug,
+      "/v1/me/email",
+      { newEmail: next, password: u.password },
+      bearer(u.tokens.accessToken),
+    );
+    expect(asked.status, await asked.clone().text()).toBe(202);
+    const changeToken = linkToken(await mailTo(next, /confirm|new/i));
+    const fresh = password();
+    const [reset, change] = await Promise.all([
+      postJson(t.slug, "/v1/auth/password/reset/confirm", { token: resetToken, newPassword: fresh }),
+      postJson(t.slug, "/v1/auth/email/change/confirm", { token: changeToken }),
+    ]);
+    // Two different challenges, neither ends the other: both apply, in whichever order.
+    expect(reset.status, await reset.clone().text()).toBe(204);
+    expect(change.status, await change.clone().text()).toBe(200);
+    expect(await change.json()).toEqual({ email: next });
+    // The reset signs every session out (its documented contract); only the new pair signs in.
+    await expectProblem(await call("/v1/me", as(t.slug, u)), 401, "session_revoked");
+    await expectProblem(await login(t.slug, u.email, fresh), 401, "invalid_credentials");
+    await expectProblem(await login(t.slug, next, u.password), 401, "invalid_credentials");
+    const signIn = await login(t.slug, next, fresh);
+    expect(signIn.status, await signIn.clone().text()).toBe(200);
+    const { accessToken } = await signIn.json<{ accessToken: string }>();
+    const me = await call("/v1/me", { tenant: t.slug, headers: bearer(accessToken) });
+    expect(await me.json()).toMatchObject({ email: next, emailVerified: true });
+  });
+
   it("a reset keeps MFA: the next sign-in still asks for the second factor", async () => {
     const { t, u } = await mfaUser();
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const fresh = password();
-    const r = await post(t.slug, "/v1/auth/password/reset/confirm", {
+    const r = await postJson(t.slug, "/v1/auth/password/reset/confirm", {
       token: linkToken(await mailTo(u.email, /reset/i)),
       newPassword: fresh,
     });
@@ -80,7 +106,7 @@ describe("email flows under attack", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("redelivered") });
     await mailTo(u.email, /confirm/i);
-    const { id, db } = await dbOf(t.slug);
+    const { id, db } = await tenantDbOf(t.slug);
     const event = {
       specversion: "1.0",
       id: newId(),
@@ -105,10 +131,29 @@ describe("email flows under attack", () => {
     expect((await inbox(u.email)).filter((m) => /reset/i.test(m.subject))).toHaveLength(1);
   });
 
+  it("a reset's queued event ends the sessions opened before it, even if the revoke after the commit never ran", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug, { email: freshAddress("durable") });
+    const { id } = await tenantDbOf(t.slug);
+    // The event a reset writes in its own transaction, delivered as if the hub call after the
+    // commit had failed: nothing else has revoked the registration's session.
+    const event = cloudEvent(id, "user.password_changed", { userId: u.userId, reason: "reset" });
+    await new Promise((r) => setTimeout(r, 5));
+    const later = await login(t.slug, u.email, u.password);
+    const { accessToken } = await later.json<{ accessToken: string }>();
+    expect((await call("/v1/me", as(t.slug, u))).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      // The second delivery is a redelivery: it changes nothing.
+      expect((await deliverEvents([event])).explicitAcks).toHaveLength(1);
+      await expectProblem(await call("/v1/me", as(t.slug, u)), 401, "session_revoked");
+      expect((await call("/v1/me", { tenant: t.slug, headers: bearer(accessToken) })).status).toBe(200);
+    }
+  });
+
   it("a mail the provider refuses for good is dropped, and the event's other consumers go on", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("refused") });
-    const { id } = await dbOf(t.slug);
+    const { id } = await tenantDbOf(t.slug);
     const event = {
       specversion: "1.0",
       id: newId(),

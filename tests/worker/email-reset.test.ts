@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { as, login, password, registerUser } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, postJson } from "./helpers";
 import { codeOf, freshAddress, inbox, linkOf, linkToken, mailTo } from "./mail-helpers";
-
-const post = (tenant: string, path: string, json: unknown, headers: Record<string, string> = {}) =>
-  call(path, { method: "POST", tenant, json, headers });
 
 describe("password reset by email", () => {
   it("answers unknown and known addresses alike, mails only the account, and the link sets the password", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("reset") });
     const unknown = freshAddress("nobody");
-    const a = await post(t.slug, "/v1/auth/password/reset", { email: unknown });
-    const b = await post(t.slug, "/v1/auth/password/reset", { email: u.email.toUpperCase() });
+    const a = await postJson(t.slug, "/v1/auth/password/reset", { email: unknown });
+    const b = await postJson(t.slug, "/v1/auth/password/reset", { email: u.email.toUpperCase() });
     expect(a.status).toBe(202);
     expect(b.status).toBe(202);
     expect(await a.json()).toEqual(await b.json());
@@ -20,7 +17,10 @@ describe("password reset by email", () => {
     const mail = await mailTo(u.email, /reset/i);
     expect(await inbox(unknown)).toEqual([]);
     const fresh = password();
-    const done = await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: fresh });
+    const done = await postJson(t.slug, "/v1/auth/password/reset/confirm", {
+      token: linkToken(mail),
+      newPassword: fresh,
+    });
     expect(done.status, await done.clone().text()).toBe(204);
 
     // Every session ended; the old password no longer works, the new one does.
@@ -29,7 +29,7 @@ describe("password reset by email", () => {
     expect((await login(t.slug, u.email, fresh)).status).toBe(200);
     // The link is single use, and the notice went out.
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
       400,
       "invalid_email_token",
     );
@@ -39,19 +39,23 @@ describe("password reset by email", () => {
   it("takes the emailed code instead of the link; wrong codes are limited", async () => {
     const t = await createTenant({ config: { auth: { maxEmailCodeFailures: 3 } } });
     const u = await registerUser(t.slug, { email: freshAddress("code") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const code = codeOf(await mailTo(u.email, /reset/i));
     const wrong = code === "000000" ? "111111" : "000000";
     for (let i = 0; i < 3; i++) {
       await expectProblem(
-        await post(t.slug, "/v1/auth/password/reset/confirm", { email: u.email, code: wrong, newPassword: password() }),
+        await postJson(t.slug, "/v1/auth/password/reset/confirm", {
+          email: u.email,
+          code: wrong,
+          newPassword: password(),
+        }),
         400,
         "invalid_email_token",
       );
     }
     // The bucket is spent (429), and the challenge itself was burned by the wrong codes.
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", { email: u.email, code, newPassword: password() }),
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", { email: u.email, code, newPassword: password() }),
       429,
       "rate_limited",
     );
@@ -62,10 +66,10 @@ describe("password reset by email", () => {
     const other = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("a") });
     const v = await registerUser(t.slug, { email: freshAddress("b") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const mail = await mailTo(u.email, /reset/i);
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", {
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", {
         email: v.email,
         code: codeOf(mail),
         newPassword: password(),
@@ -74,17 +78,20 @@ describe("password reset by email", () => {
       "invalid_email_token",
     );
     await expectProblem(
-      await post(other.slug, "/v1/auth/password/reset/confirm", { token: linkToken(mail), newPassword: password() }),
+      await postJson(other.slug, "/v1/auth/password/reset/confirm", {
+        token: linkToken(mail),
+        newPassword: password(),
+      }),
       400,
       "invalid_email_token",
     );
     await expectProblem(
-      await post(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) }),
+      await postJson(t.slug, "/v1/auth/email/verify", { token: linkToken(mail) }),
       400,
       "invalid_email_token",
     );
     // Still good for its own purpose and account.
-    const ok = await post(t.slug, "/v1/auth/password/reset/confirm", {
+    const ok = await postJson(t.slug, "/v1/auth/password/reset/confirm", {
       token: linkToken(mail),
       newPassword: password(),
     });
@@ -94,21 +101,21 @@ describe("password reset by email", () => {
   it("a newer reset ends the older one only when used; the password policy applies", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("two") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const first = await mailTo(u.email, /reset/i, 1);
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const second = await mailTo(u.email, /reset/i, 2);
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(second), newPassword: "short" }),
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(second), newPassword: "short" }),
       400,
       "weak_password",
     );
     expect(
-      (await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(second), newPassword: password() }))
+      (await postJson(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(second), newPassword: password() }))
         .status,
     ).toBe(204);
     await expectProblem(
-      await post(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(first), newPassword: password() }),
+      await postJson(t.slug, "/v1/auth/password/reset/confirm", { token: linkToken(first), newPassword: password() }),
       400,
       "invalid_email_token",
     );
@@ -117,7 +124,7 @@ describe("password reset by email", () => {
   it("links point at the tenant's app, never at a host the request named", async () => {
     const t = await createTenant({ config: { signIn: { appUrl: "https://app.example.com/account" } } });
     const u = await registerUser(t.slug, { email: freshAddress("host") });
-    await post(
+    await postJson(
       t.slug,
       "/v1/auth/password/reset",
       { email: u.email },
@@ -135,12 +142,15 @@ describe("password reset by email", () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("race") });
     for (let round = 1; round <= 3; round++) {
-      await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+      await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
       const token = linkToken(await mailTo(u.email, /reset/i, round));
       const old = round === 1 ? u.password : `Canopy-round-${round - 1}-${u.userId}`;
       const [signIn, reset] = await Promise.all([
         login(t.slug, u.email, old),
-        post(t.slug, "/v1/auth/password/reset/confirm", { token, newPassword: `Canopy-round-${round}-${u.userId}` }),
+        postJson(t.slug, "/v1/auth/password/reset/confirm", {
+          token,
+          newPassword: `Canopy-round-${round}-${u.userId}`,
+        }),
       ]);
       expect(reset.status).toBe(204);
       if (signIn.status === 200) {
@@ -161,7 +171,7 @@ describe("the pages emailed links open when the tenant has no app URL", () => {
   it("a reset mail's link opens the tenant's own page, which only talks to this API", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug, { email: freshAddress("page") });
-    await post(t.slug, "/v1/auth/password/reset", { email: u.email });
+    await postJson(t.slug, "/v1/auth/password/reset", { email: u.email });
     const link = linkOf(await mailTo(u.email, /reset/i));
     expect(link.hostname).toBe(`${t.slug}.localhost`);
     expect(link.pathname).toBe("/v1/auth/pages/reset-password");

@@ -2,20 +2,12 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { announcements } from "../../src/db/tenant/notifications";
 import { outboxInsert } from "../../src/db/tenant/outbox";
 import { newId } from "../../src/lib/ids";
 import { runScheduled } from "../../src/workers/gateway/background";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
-import { call, expectProblem } from "./helpers";
-
-async function dbOf(slug: string) {
-  const row = await findTenantBySlug(platformDb(env), slug);
-  return { id: row!.id, db: tenantDb(await tenantDbLocation(env, row!)) };
-}
+import { call, expectProblem, tenantDbOf } from "./helpers";
 
 const cloudEvent = (tenantId: string, type: string, data: Record<string, unknown>, id = newId()) => ({
   specversion: "1.0",
@@ -48,7 +40,7 @@ describe("event pipeline", () => {
   it("a crash between commit and publish still delivers: the cron sweeper republishes what was left", async () => {
     const { tenant } = await tenantWithOwner();
     const alice = await registerUser(tenant.slug);
-    const { db } = await dbOf(tenant.slug);
+    const { db } = await tenantDbOf(tenant.slug);
     // The change and its event commit; the process "dies" before publishing (nobody publishes).
     const now = Date.now();
     const a = {
@@ -91,7 +83,7 @@ describe("event pipeline", () => {
   it("a redelivered event has one effect, in the same batch or a later one", async () => {
     const { tenant } = await tenantWithOwner();
     const [alice, bob] = [await registerUser(tenant.slug), await registerUser(tenant.slug)];
-    const { id } = await dbOf(tenant.slug);
+    const { id } = await tenantDbOf(tenant.slug);
     const e = cloudEvent(id, "friend.request.received", {
       userId: alice.userId,
       fromUserId: bob.userId,
@@ -125,7 +117,7 @@ describe("event pipeline", () => {
   it("poison goes to the dead-letter queue; dead letters are listed and replayed; the queue view shows it", async () => {
     const { tenant } = await tenantWithOwner();
     const alice = await registerUser(tenant.slug);
-    const { id } = await dbOf(tenant.slug);
+    const { id } = await tenantDbOf(tenant.slug);
     const poison = cloudEvent(id, "friend.request.received", { fromUserId: "x" });
     const invalid = { hello: "not a cloudevent" };
     const r = await deliver("canopy-notification", [poison, invalid]);
@@ -186,7 +178,7 @@ describe("event pipeline", () => {
     const a = await tenantWithOwner();
     const b = await tenantWithOwner();
     const bob = await registerUser(b.tenant.slug);
-    const { id: aId } = await dbOf(a.tenant.slug);
+    const { id: aId } = await tenantDbOf(a.tenant.slug);
     // B's user id inside an event of A: A's DB has no such user, B's inbox stays empty.
     const r = await deliver("canopy-notification", [
       cloudEvent(aId, "friend.request.received", {

@@ -2,14 +2,11 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { desc } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { outbox } from "../../src/db/tenant/schema";
 import { fromBase64url } from "../../src/lib/ids";
 import { downloadUrl, signDownload } from "../../src/workers/file-links/file-urls";
 import { bearer, registerUser } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, tenantDbOf } from "./helpers";
 
 // A real 1×1 PNG.
 const PNG = fromBase64url(
@@ -128,13 +125,7 @@ describe("files: upload, metadata, download", () => {
       (await call(`/v1/files/${f.id}`, { method: "DELETE", tenant: t.slug, headers: bearer(alice.tokens.accessToken) }))
         .status,
     ).toBe(204);
-    const row = await findTenantBySlug(platformDb(env), t.slug);
-    const events = await tenantDb(await tenantDbLocation(env, row!))
-      .select()
-      .from(outbox)
-      .orderBy(desc(outbox.id))
-      .limit(5)
-      .all();
+    const events = await (await tenantDbOf(t.slug)).db.select().from(outbox).orderBy(desc(outbox.id)).limit(5).all();
     const mine = events.filter((e) => e.subject === f.id).map((e) => [e.type, JSON.parse(e.data).ownerId]);
     expect(mine).toEqual([
       ["file.deleted", alice.userId],

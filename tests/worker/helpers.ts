@@ -1,6 +1,9 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { platformDb } from "../../src/db/client";
+import { findTenantBySlug } from "../../src/db/platform/tenants";
+import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { assertDocumentedProblem } from "./documented-problems";
 
 /**
@@ -22,6 +25,27 @@ export async function call(
   const res = await exports.default.fetch(new Request(`http://api.test${path}`, { ...init, headers, body }));
   await assertDocumentedProblem(init.method ?? "GET", path, res);
   return res;
+}
+
+/** A tenant's POST with an optional JSON body (none when `json` is undefined). */
+export function postJson(
+  tenant: string,
+  path: string,
+  json?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return call(path, { method: "POST", tenant, ...(json === undefined ? {} : { json }), headers });
+}
+
+/**
+ * A tenant's database, looked up by slug as a test that reads or writes rows needs it: the
+ * drizzle handle, and the platform row and location (URL and opened token) it was made from.
+ */
+export async function tenantDbOf(slug: string) {
+  const row = await findTenantBySlug(platformDb(env), slug);
+  if (!row) throw new Error(`no tenant ${slug}`);
+  const location = await tenantDbLocation(env, row);
+  return { id: row.id, row, location, db: tenantDb(location) };
 }
 
 /** A slug no other test uses. */

@@ -1,11 +1,7 @@
-import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { as, befriend, registerUser, tenantWithOwner, type Tokens } from "./auth-helpers";
-import { call, expectProblem } from "./helpers";
+import { call, expectProblem, tenantDbOf } from "./helpers";
 import { connect } from "./socket-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
@@ -89,8 +85,7 @@ describe("notifications", () => {
       expect(msgs[0]!.body).toBe("hi 3");
     });
     // Bob was offline: the push provider was used.
-    const row = await findTenantBySlug(platformDb(env), tenant.slug);
-    const db = tenantDb(await tenantDbLocation(env, row!));
+    const { db } = await tenantDbOf(tenant.slug);
     const [via] = await db.all<{ delivered_via: string }>(
       sql`SELECT delivered_via FROM notifications WHERE user_id = ${bob.userId} AND type = 'message'`,
     );

@@ -23,7 +23,7 @@ export interface Post {
   updatedAt: string;
   editedAt: string | null;
   publishedAt: string | null;
-  counts: { likes: number; comments: number; bookmarks: number };
+  counts: { likes: number; comments: number; bookmarks: number; views: number };
   viewer: { liked: boolean; bookmarked: boolean };
 }
 const PNG = fromBase64url(
@@ -67,4 +67,9 @@ export async function postTenant() {
   const slug = t.tenant.slug;
   const [author, other] = await Promise.all([registerUser(slug), registerUser(slug)]);
   return { slug, owner: { tokens: t.owner.tokens }, author, other };
+}
+
+/** Up to five new members of a tenant, typed as a 5-tuple so destructured names are never undefined. */
+export async function members(slug: string, n: 1 | 2 | 3 | 4 | 5): Promise<[User, User, User, User, User]> {
+  return (await Promise.all(Array.from({ length: n }, () => registerUser(slug)))) as [User, User, User, User, User];
 }

@@ -40,6 +40,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   signIn: { registration: "closed" },
   email: { brandColor: "#112233" },
   content: { maxPostChars: 5000 },
+  search: { maxHits: 50 },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -54,6 +55,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   signIn: { signIn: { registration: "open" } },
   email: { email: { fromName: "Acme" } },
   content: { content: { maxPostChars: 300 } },
+  search: { search: { maxHits: 7 } },
 };
 
 describe("tenant config merge", () => {

@@ -1,12 +1,9 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantClient, tenantDbLocation } from "../../src/db/tenant-db";
+import { tenantClient } from "../../src/db/tenant-db";
 import { backfillUsernameSkeletons } from "../../src/db/tenant-migrate";
 import { singleScript, usernameSkeleton } from "../../src/lib/username-skeleton";
 import { password } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, tenantDbOf } from "./helpers";
 
 const register = (slug: string, username: string, n: number) =>
   call("/v1/auth/register", {
@@ -49,8 +46,7 @@ describe("look-alike usernames (UTS #39 skeletons)", () => {
   it("the backfill gives existing users their skeletons, so look-alikes of old names are refused too", async () => {
     const t = await createTenant();
     expect((await register(t.slug, "modernfan", 8)).status).toBe(201);
-    const row = await findTenantBySlug(platformDb(env), t.slug);
-    const client = tenantClient(await tenantDbLocation(env, row!));
+    const client = tenantClient((await tenantDbOf(t.slug)).location);
     // As if these accounts predated migration 12: two old names with one skeleton.
     await client.execute("UPDATE users SET username_skeleton = NULL WHERE username = 'modernfan'");
     expect((await register(t.slug, "modemfan", 9)).status).toBe(201);

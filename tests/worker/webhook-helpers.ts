@@ -1,9 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { expect, inject } from "vitest";
 import worker from "../../src/index";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
 import { newId } from "../../src/lib/ids";
 import { as, type Tokens } from "./auth-helpers";
 import { call } from "./helpers";
@@ -116,9 +113,4 @@ export async function deliverEvents(bodies: unknown[]) {
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);
-}
-
-export async function dbOf(slug: string) {
-  const row = await findTenantBySlug(platformDb(env), slug);
-  return tenantDb(await tenantDbLocation(env, row!));
 }

@@ -6,11 +6,10 @@ import { runScheduled } from "../../src/workers/gateway/background";
 import { nextAttemptAt } from "../../src/workers/webhooks/deliver";
 import { urlProblem } from "../../src/workers/webhooks/url";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
-import { call, expectProblem } from "./helpers";
+import { call, expectProblem, tenantDbOf } from "./helpers";
 import {
   cloudEvent,
   createEndpoint,
-  dbOf,
   deliverEvents,
   deliveries,
   delivery,
@@ -143,7 +142,7 @@ describe("webhook delivery", () => {
     expect((await delivery(tenant.slug, owner, ep.id, d2.id)).attemptLog![0]!.trigger).toBe("retry");
     // Not given up: they wait for the endpoint to come back.
     expect(list.map((d) => d.status)).toEqual(["pending", "pending"]);
-    const db = await dbOf(tenant.slug);
+    const { db } = await tenantDbOf(tenant.slug);
     const [row] = await db.all<{ type: string; subject: string; data: string }>(
       sql`SELECT type, subject, data FROM outbox WHERE type = 'webhook.disabled'`,
     );

@@ -4,11 +4,10 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
-import { call, expectProblem } from "./helpers";
+import { call, expectProblem, tenantDbOf } from "./helpers";
 import {
   cloudEvent,
   createEndpoint,
-  dbOf,
   deliverEvents,
   deliveries,
   hook,
@@ -245,7 +244,7 @@ describe("webhook endpoints", () => {
     }>();
     expect(list.items).toHaveLength(20);
     // A refused creation left no secret behind (it would be an orphan).
-    const [row] = await (await dbOf(tenant.slug)).all<{ orphans: number }>(
+    const [row] = await (await tenantDbOf(tenant.slug)).db.all<{ orphans: number }>(
       sql`SELECT count(*) AS orphans FROM webhook_secrets WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)`,
     );
     expect(row!.orphans).toBe(0);

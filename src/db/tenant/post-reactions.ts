@@ -3,38 +3,52 @@ import type { TenantDb } from "../client";
 import { outboxInsertIf } from "./outbox";
 import { postBookmarks, postLikes, posts, profiles } from "./schema";
 
-/** A reaction a user can put on a post once: its table and the post's counter column. */
-export type Reaction = "like" | "bookmark";
-const TABLE = { like: "post_likes", bookmark: "post_bookmarks" } as const;
-const COUNTER = { like: "like_count", bookmark: "bookmark_count" } as const;
+/**
+ * A mark a user can put on a post or comment once: its table (one row per target and user), the
+ * table and counter column it keeps exact, and the event a first mark emits.
+ */
+export type Reaction = "like" | "bookmark" | "comment-like";
+const REACTIONS = {
+  like: { table: "post_likes", key: "post_id", target: "posts", counter: "like_count", event: "post.liked" },
+  bookmark: { table: "post_bookmarks", key: "post_id", target: "posts", counter: "bookmark_count", event: null },
+  "comment-like": {
+    table: "comment_likes",
+    key: "comment_id",
+    target: "comments",
+    counter: "like_count",
+    event: "comment.liked",
+  },
+} as const;
 
 /**
- * Puts (on = true) or takes away a user's like or bookmark, idempotently. One batch: the row
+ * Puts (on = true) or takes away a user's mark on a target, idempotently. One batch: the row
  * insert (OR IGNORE) or delete, then the counter moves only if that changed a row (`changes()`),
  * so parallel and retried requests leave the counter equal to the number of rows. A first like
- * writes `post.liked` to the outbox in the same batch, guarded the same way. True when it changed.
+ * writes its event (`post.liked`, `comment.liked`; `data` plus the user) to the outbox in the
+ * same batch, guarded the same way. True when it changed.
  */
 export async function setReaction(
   db: TenantDb,
   kind: Reaction,
-  postId: string,
+  targetId: string,
   userId: string,
   on: boolean,
+  data: Record<string, unknown>,
   now = Date.now(),
 ): Promise<boolean> {
-  const table = sql.raw(TABLE[kind]);
-  const counter = sql.raw(COUNTER[kind]);
+  const r = REACTIONS[kind];
+  const [table, key, target, counter] = [r.table, r.key, r.target, r.counter].map((n) => sql.raw(n));
   const change = on
-    ? sql`INSERT OR IGNORE INTO ${table} (post_id, user_id, created_at) VALUES (${postId}, ${userId}, ${now})`
-    : sql`DELETE FROM ${table} WHERE post_id = ${postId} AND user_id = ${userId}`;
+    ? sql`INSERT OR IGNORE INTO ${table} (${key}, user_id, created_at) VALUES (${targetId}, ${userId}, ${now})`
+    : sql`DELETE FROM ${table} WHERE ${key} = ${targetId} AND user_id = ${userId}`;
   const delta = on ? 1 : -1;
   const event =
-    on && kind === "like"
-      ? [outboxInsertIf(db, { type: "post.liked", subject: userId, data: { postId, userId } }, sql`changes() = 1`, now)]
+    on && r.event
+      ? [outboxInsertIf(db, { type: r.event, subject: userId, data: { ...data, userId } }, sql`changes() = 1`, now)]
       : [];
   const [res] = await db.batch([
     db.run(change),
-    db.run(sql`UPDATE posts SET ${counter} = ${counter} + ${delta} WHERE id = ${postId} AND changes() = 1`),
+    db.run(sql`UPDATE ${target} SET ${counter} = ${counter} + ${delta} WHERE id = ${targetId} AND changes() = 1`),
     ...event,
   ]);
   return (res as { rowsAffected: number }).rowsAffected === 1;

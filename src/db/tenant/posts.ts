@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
 import { files, follows, posts, postTags, profiles, type PostRow, type PostVisibility } from "./schema";
+import { postIndexOps, unindexOps } from "./search";
 
 export type { PostRow, PostVisibility } from "./schema";
 
@@ -52,10 +53,11 @@ const publishedEvent = (post: PostRow) => ({
   data: { postId: post.id, authorId: post.authorId, visibility: post.visibility },
 });
 
-/** Inserts a post, its tags and (when published) `post.published`, in one batch. */
+/** Inserts a post, its tags, its search index rows and (when published) `post.published`, in one batch. */
 export async function insertPost(db: TenantDb, post: PostRow): Promise<void> {
   const event = post.status === "published" ? [outboxInsert(db, publishedEvent(post), post.createdAt)] : [];
-  await db.batch([db.insert(posts).values(post), ...tagRows(db, post), ...event]);
+  const index = post.status === "published" ? postIndexOps(db, post, post.createdAt) : [];
+  await db.batch([db.insert(posts).values(post), ...tagRows(db, post), ...index, ...event]);
 }
 
 /**
@@ -74,12 +76,15 @@ export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow): Pr
       .run();
     if (res.rowsAffected === 0) return false;
     for (const op of tagRows(t, next)) await op.run();
+    // The search index follows the post in the same transaction: found by its new text at once,
+    // never by its old, and out of the index when it went back to draft.
+    for (const op of postIndexOps(t, next, next.updatedAt)) await op;
     if (firstPublish) await outboxInsert(t, publishedEvent(next), next.updatedAt).run();
     return true;
   });
 }
 
-/** Soft-deletes a post and drops its tag rows; false when it was deleted already. */
+/** Soft-deletes a post and drops its tag and search index rows; false when it was deleted already. */
 export async function deletePost(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
   const [res] = await db.batch([
     db
@@ -87,6 +92,7 @@ export async function deletePost(db: TenantDb, id: string, now = Date.now()): Pr
       .set({ deletedAt: now })
       .where(and(eq(posts.id, id), isNull(posts.deletedAt))),
     db.delete(postTags).where(eq(postTags.postId, id)),
+    ...unindexOps(db, "post", id),
   ]);
   return res.rowsAffected > 0;
 }

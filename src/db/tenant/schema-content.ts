@@ -19,6 +19,8 @@ export const posts = sqliteTable("posts", {
   likeCount: integer("like_count").notNull().default(0),
   commentCount: integer("comment_count").notNull().default(0),
   bookmarkCount: integer("bookmark_count").notNull().default(0),
+  /** Views, at most one per viewer per hour (migrations/tenant/0018). */
+  viewCount: integer("view_count").notNull().default(0),
 });
 export type PostRow = typeof posts.$inferSelect;
 export type PostVisibility = PostRow["visibility"];
@@ -45,6 +47,17 @@ export const postLikes = sqliteTable(
   (t) => [primaryKey({ columns: [t.postId, t.userId] })],
 );
 
+/** Each viewer's last counted view of a post (migrations/tenant/0018). */
+export const postViewers = sqliteTable(
+  "post_viewers",
+  {
+    postId: text("post_id").notNull(),
+    userId: text("user_id").notNull(),
+    countedAt: integer("counted_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.userId] })],
+);
+
 /** Who bookmarked a post: one row per (post, user). */
 export const postBookmarks = sqliteTable(
   "post_bookmarks",
@@ -55,3 +68,39 @@ export const postBookmarks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.postId, t.userId] })],
 );
+
+/**
+ * The search index's documents (migrations/tenant/0017): one row per indexed post or comment;
+ * `docKey` is the rowid of its row in the FTS table (search_fts).
+ */
+export const searchDocs = sqliteTable("search_docs", {
+  docKey: integer("doc_key").primaryKey(),
+  docType: text("doc_type", { enum: ["post", "comment"] }).notNull(),
+  docId: text("doc_id").notNull(),
+  postId: text("post_id").notNull(),
+  indexedAt: integer("indexed_at").notNull(),
+});
+export type SearchDocType = (typeof searchDocs.$inferSelect)["docType"];
+
+/** The FTS5 table (contentless; token text only), for typed joins: only `rowid` is ever read. */
+export const searchFts = sqliteTable("search_fts", {
+  rowid: integer("rowid"),
+  title: text("title"),
+  body: text("body"),
+  tags: text("tags"),
+});
+
+/** The FTS5 table a rebuild fills while queries read search_fts (swapped in by renaming). */
+export const searchFtsNext = sqliteTable("search_fts_next", {
+  rowid: integer("rowid"),
+  title: text("title"),
+  body: text("body"),
+  tags: text("tags"),
+});
+
+/** The index's one state row: a rebuild in progress since, the last one finished at. */
+export const searchState = sqliteTable("search_state", {
+  id: integer("id").primaryKey(),
+  rebuildingSince: integer("rebuilding_since"),
+  lastRebuildAt: integer("last_rebuild_at"),
+});

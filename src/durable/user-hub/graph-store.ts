@@ -108,6 +108,20 @@ export class GraphStore {
   blockedBy(peer: string): boolean {
     return this.sql.exec("SELECT 1 FROM blocked_by WHERE peer_id = ?", peer).toArray().length > 0;
   }
+  /** Every friend's id. */
+  friendIds(): string[] {
+    return this.sql
+      .exec<{ peer_id: string }>("SELECT peer_id FROM friends")
+      .toArray()
+      .map((r) => r.peer_id);
+  }
+  /** Every user blocked either way. */
+  blockedIds(): string[] {
+    return this.sql
+      .exec<{ peer_id: string }>("SELECT peer_id FROM blocks UNION SELECT peer_id FROM blocked_by")
+      .toArray()
+      .map((r) => r.peer_id);
+  }
   enqueue(peer: string, message: unknown, now: number): void {
     this.sql.exec(
       "INSERT INTO peer_outbox (peer_id, message, created_at) VALUES (?, ?, ?)",

@@ -342,6 +342,21 @@ export class UserHub extends DurableObject<Env> {
     return n;
   }
 
+  /**
+   * Revokes the sessions opened at or before `changedAt`, when credentials changed, and refuses
+   * sign-ins checked by then. The queued repeat of a revokeAll that may not have happened (the
+   * reset's outbox event): a redelivery days later must not end the sessions signed in since.
+   */
+  revokeOpenedBefore(reason: RevokeReason, changedAt: number, now = Date.now()): number {
+    if (CREDENTIAL_CHANGES.has(reason) && changedAt > this.credentialsChangedAt) {
+      this.credentialsChangedAt = changedAt;
+      this.setMeta("credentialsChangedAt", String(changedAt));
+    }
+    const stale = [...this.sessions.values()].filter((s) => s.createdAt <= changedAt);
+    for (const s of stale) this.revoke(s.id, reason, now);
+    return stale.length;
+  }
+
   /** Mirrors the account status; a suspended or deleted user loses every session at once. */
   setStatus(status: "active" | "suspended" | "deleted", now = Date.now()): void {
     this.status = status;
@@ -419,6 +434,15 @@ export class UserHub extends DurableObject<Env> {
   relation(peer: string): { friend: boolean; blocks: boolean; blockedBy: boolean } {
     const g = this.graph.store;
     return { friend: g.isFriend(peer), blocks: g.blocks(peer), blockedBy: g.blockedBy(peer) };
+  }
+
+  /**
+   * This user's friends and everyone blocked either way, in one call: what lists of posts need to
+   * apply visibility in SQL (src/db/tenant/feeds.ts).
+   */
+  circle(): { friends: string[]; blocked: string[] } {
+    const g = this.graph.store;
+    return { friends: g.friendIds(), blocked: g.blockedIds() };
   }
 
   /** Which of `peers` this user blocks or is blocked by (a message's mentions notify none of them). */

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { challengesForEvent, markChallengeSent } from "../../db/tenant/email-challenges";
-import type { EmailChallengeRow, UserRow } from "../../db/tenant/schema";
+import type { EmailChallengeRow, EmailPurpose, UserRow } from "../../db/tenant/schema";
 import { findUserByEmail, findUserById } from "../../db/tenant/users";
 import type { CloudEvent } from "../../lib/events";
+import { hubStub } from "../../durable/protocol/stubs";
 import { log } from "../../lib/log";
 import { PoisonError, type Consumer } from "../events/queues";
 import type { TenantScope } from "../gateway/context";
 import { sendUserMail } from "../mail/send";
+import type { MailKind, MailVars } from "../mail/templates";
 import { UNDO_HOURS } from "./email-change";
 import { EMAIL_EVENTS } from "./email-flows";
 import { newChallenge, openChallenge } from "./email-secrets";
@@ -22,6 +24,7 @@ export const EMAIL_CONSUMER_TYPES = [
 ] as const;
 
 const ByUser = z.object({ userId: z.string().min(1) });
+const PasswordChanged = ByUser.extend({ reason: z.enum(["reset", "change"]).optional() });
 const ByEmail = z.object({ email: z.string().min(1) });
 const Change = z.object({ userId: z.string().min(1), newEmail: z.string().min(1) });
 
@@ -40,20 +43,55 @@ function linkTo(s: TenantScope, page: string, token: string): string {
 
 const minutes = (s: TenantScope) => s.tenant.config.auth.emailTokenMinutes;
 
+/** A template and its variables, kept together so each kind gets its own variables. */
+type Mail = { [K in MailKind]: { kind: K; vars: Omit<MailVars[K], "name"> } }[MailKind];
+
+/** What a challenge's mail is made of: its secret, and the new address of an address change. */
+interface MailInput {
+  token: string;
+  code: string;
+  newEmail: string;
+}
+
+/** The mail each kind of challenge sends; its link opens the matching page (email-pages.ts). */
+const MAIL_OF: Record<EmailPurpose, (s: TenantScope, m: MailInput) => Mail> = {
+  verify_email: (s, { token, code }) => ({
+    kind: "verify_email",
+    vars: { link: linkTo(s, "verify-email", token), code, expiresMinutes: minutes(s) },
+  }),
+  password_reset: (s, { token, code }) => ({
+    kind: "password_reset",
+    vars: { link: linkTo(s, "reset-password", token), code, expiresMinutes: minutes(s) },
+  }),
+  sign_in_code: (s, { code }) => ({ kind: "sign_in_code", vars: { code, expiresMinutes: minutes(s) } }),
+  email_change: (s, { token, newEmail }) => ({
+    kind: "email_change_confirm",
+    vars: { newEmail, link: linkTo(s, "confirm-email-change", token), expiresMinutes: 24 * 60 },
+  }),
+  email_undo: (s, { token, newEmail }) => ({
+    kind: "email_change_notice",
+    vars: { newEmail, undoLink: linkTo(s, "undo-email-change", token), undoHours: UNDO_HOURS },
+  }),
+};
+
 /**
  * Makes (or, for a redelivered event, finds) the event's challenges and sends each mail that has
- * not gone out; a challenge whose mail went out has no sealed copy left, so nothing repeats.
+ * not gone out; a challenge whose mail went out has no sealed copy left, so nothing repeats. The
+ * provider's idempotency key is the event and the purpose, the same on every redelivery.
  */
 async function challengeAndSend(
   s: TenantScope,
+  event: CloudEvent,
   user: UserRow,
   fresh: EmailChallengeRow[],
-  send: (row: EmailChallengeRow, secret: { token: string; code: string }) => Promise<void>,
+  newEmail = "",
 ): Promise<void> {
   for (const row of await challengesForEvent(s.db, fresh)) {
     const secret = await openChallenge(s.env, s.tenant.id, row);
     if (!secret || row.userId !== user.id) continue;
-    if (await delivered(s, send(row, secret))) await markChallengeSent(s.db, row.id, Date.now());
+    const { kind, vars } = MAIL_OF[row.purpose](s, { ...secret, newEmail });
+    const sending = sendUserMail(s, user, row.email, kind, vars, `${event.id}:${row.purpose}`);
+    if (await delivered(s, sending)) await markChallengeSent(s.db, row.id, Date.now());
   }
 }
 
@@ -75,29 +113,30 @@ async function delivered(s: TenantScope, sending: Promise<void>): Promise<boolea
   }
 }
 
+/** One challenge with a link and a code, valid for the tenant's emailTokenMinutes, and its mail. */
+async function linkAndCode(
+  s: TenantScope,
+  event: CloudEvent,
+  user: UserRow,
+  email: string,
+  purpose: "verify_email" | "password_reset" | "sign_in_code",
+): Promise<void> {
+  const fresh = await newChallenge(s.env, s.tenant.id, {
+    eventId: event.id,
+    purpose,
+    userId: user.id,
+    email,
+    ttlMs: minutes(s) * 60_000,
+    code: true,
+  });
+  await challengeAndSend(s, event, user, [fresh]);
+}
+
 async function verification(s: TenantScope, event: CloudEvent, userId: string): Promise<void> {
   const user = await findUserById(s.db, userId);
   if (!user?.email || user.status !== "active" || user.emailVerifiedAt !== null) return;
   if (s.tenant.config.signIn.emailVerification === "off") return;
-  const ttlMs = minutes(s) * 60_000;
-  const fresh = await newChallenge(s.env, s.tenant.id, {
-    eventId: event.id,
-    purpose: "verify_email",
-    userId: user.id,
-    email: user.email,
-    ttlMs,
-    code: true,
-  });
-  await challengeAndSend(s, user, [fresh], (row, { token, code }) =>
-    sendUserMail(
-      s,
-      user,
-      row.email,
-      "verify_email",
-      { link: linkTo(s, "verify-email", token), code, expiresMinutes: minutes(s) },
-      `${event.id}:${row.purpose}`,
-    ),
-  );
+  await linkAndCode(s, event, user, user.email, "verify_email");
 }
 
 /** A reset or sign-in code for an address: an unknown or inactive account gets no mail. */
@@ -105,28 +144,7 @@ async function byAddress(s: TenantScope, event: CloudEvent, purpose: "password_r
   const user = await findUserByEmail(s.db, dataOf(ByEmail, event).email);
   if (!user?.email || user.status !== "active") return;
   if (purpose === "sign_in_code" && !s.tenant.config.signIn.emailCode) return;
-  const fresh = await newChallenge(s.env, s.tenant.id, {
-    eventId: event.id,
-    purpose,
-    userId: user.id,
-    email: user.email,
-    ttlMs: minutes(s) * 60_000,
-    code: true,
-  });
-  await challengeAndSend(s, user, [fresh], (row, { token, code }) => {
-    const key = `${event.id}:${row.purpose}`;
-    const expiresMinutes = minutes(s);
-    return purpose === "password_reset"
-      ? sendUserMail(
-          s,
-          user,
-          row.email,
-          "password_reset",
-          { link: linkTo(s, "reset-password", token), code, expiresMinutes },
-          key,
-        )
-      : sendUserMail(s, user, row.email, "sign_in_code", { code, expiresMinutes }, key);
-  });
+  await linkAndCode(s, event, user, user.email, purpose);
 }
 
 /** A change of address: a confirmation link to the new one, a notice with an undo link to the old one. */
@@ -159,32 +177,26 @@ async function change(s: TenantScope, event: CloudEvent): Promise<void> {
       ]
     : [];
   // A taken address is not told apart here: its owner gets the link, which fails at confirmation.
-  await challengeAndSend(s, user, [confirm, ...undo], (row, { token }) =>
-    row.purpose === "email_change"
-      ? sendUserMail(
-          s,
-          user,
-          row.email,
-          "email_change_confirm",
-          { newEmail, link: linkTo(s, "confirm-email-change", token), expiresMinutes: 24 * 60 },
-          `${event.id}:${row.purpose}`,
-        )
-      : sendUserMail(
-          s,
-          user,
-          row.email,
-          "email_change_notice",
-          { newEmail, undoLink: linkTo(s, "undo-email-change", token), undoHours: UNDO_HOURS },
-          `${event.id}:${row.purpose}`,
-        ),
-  );
+  await challengeAndSend(s, event, user, [confirm, ...undo], newEmail);
 }
 
-/** The security notice after a password reset or change (repeats are bounded by the provider key). */
+/**
+ * After a password reset or change: for a reset, the sessions opened before it end again (see
+ * below); then the security notice goes out (repeats are bounded by the provider key).
+ */
 async function passwordChanged(s: TenantScope, event: CloudEvent): Promise<void> {
-  const user = await findUserById(s.db, dataOf(ByUser, event).userId);
+  const { userId, reason } = dataOf(PasswordChanged, event);
+  const changedAt = event.time ? Date.parse(event.time) : Date.now();
+  // The reset revokes every session right after its commit, but that call can fail (the hub
+  // unreachable, the Worker gone) and nothing in the user row makes the hub refuse the old
+  // sessions. This event was written in the reset's own transaction, so it is the durable
+  // second try: a failure here throws and the queue retries. Only sessions opened by the reset's
+  // time end, so a late delivery spares the sign-ins made with the new password. (A password
+  // change keeps the caller's session, which the event does not name, so it is not repeated.)
+  if (reason === "reset") await hubStub(s.env, s.tenant.id, userId).revokeOpenedBefore("password_reset", changedAt);
+  const user = await findUserById(s.db, userId);
   if (!user?.email || user.status === "deleted") return;
-  const time = `${new Date(event.time ? Date.parse(event.time) : Date.now()).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const time = `${new Date(changedAt).toISOString().slice(0, 16).replace("T", " ")} UTC`;
   await delivered(s, sendUserMail(s, user, user.email, "password_changed", { time }, `${event.id}:password_changed`));
 }
 

@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { scopeOf, type AppEnv } from "../gateway/context";
 import { createRouter, jsonBody, jsonResponse, problemResponses, traceparentOf } from "../gateway/http";
@@ -36,15 +36,29 @@ const client = (c: Context<AppEnv>) => ({
 const accepted = jsonResponse(MailAcceptedSchema, "Accepted: a mail goes out if an account can receive it");
 const tokenProblems = ["invalid_email_token", "account_suspended", "auth_unavailable"] as const;
 
-emailRoutes.openapi(
-  createRoute({
+/**
+ * A POST anyone may make, under the auth rate limit: how an address asks for mail and how a
+ * mailed link or code comes back. The keys keep the order the OpenAPI document lists them in.
+ */
+function openPost<R extends Omit<RouteConfig, "method" | "security" | "tags" | "middleware">>(route: R) {
+  const { path, operationId, summary, ...rest } = route;
+  return createRoute({
     method: "post",
-    path: "/auth/password/reset",
-    operationId: "requestPasswordReset",
+    path,
+    operationId,
     security: open,
     tags,
-    summary: "Email a password reset link and code (the same answer whether or not the account exists)",
+    summary,
     middleware: [rateLimit("auth")],
+    ...rest,
+  });
+}
+
+emailRoutes.openapi(
+  openPost({
+    path: "/auth/password/reset",
+    operationId: "requestPasswordReset",
+    summary: "Email a password reset link and code (the same answer whether or not the account exists)",
     request: { body: jsonBody(EmailOnlySchema) },
     responses: { 202: accepted, ...problemResponses("auth_unavailable") },
   }),
@@ -55,14 +69,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/password/reset/confirm",
     operationId: "confirmPasswordReset",
-    security: open,
-    tags,
     summary: "Set a new password with the emailed link token or code; every session is signed out",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(ResetConfirmSchema) },
     responses: { 204: { description: "The password is set" }, ...problemResponses(...tokenProblems, "weak_password") },
   }),
@@ -74,14 +84,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/email/verify",
     operationId: "verifyEmail",
-    security: open,
-    tags,
     summary: "Verify the account's email address with the emailed link token or code",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(EmailProofSchema) },
     responses: { 200: jsonResponse(EmailVerifiedSchema, "Verified"), ...problemResponses(...tokenProblems) },
   }),
@@ -119,14 +125,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/email-code",
     operationId: "requestEmailCode",
-    security: open,
-    tags,
     summary: "Email a sign-in code (signIn.emailCode; the same answer whether or not the account exists)",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(EmailOnlySchema) },
     responses: { 202: accepted, ...problemResponses("sign_in_method_disabled", "auth_unavailable") },
   }),
@@ -137,14 +139,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/email-code/verify",
     operationId: "verifyEmailCode",
-    security: open,
-    tags,
     summary: "Sign in with an emailed code",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(EmailCodeSignInSchema) },
     responses: {
       200: {
@@ -189,14 +187,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/email/change/confirm",
     operationId: "confirmEmailChange",
-    security: open,
-    tags,
     summary: "Apply a change of address with the link sent to the new address",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(TokenOnlySchema) },
     responses: {
       200: jsonResponse(EmailAddressSchema, "The account's address now"),
@@ -207,14 +201,10 @@ emailRoutes.openapi(
 );
 
 emailRoutes.openapi(
-  createRoute({
-    method: "post",
+  openPost({
     path: "/auth/email/change/undo",
     operationId: "undoEmailChange",
-    security: open,
-    tags,
     summary: "Undo a change of address with the link sent to the old address; every session is signed out",
-    middleware: [rateLimit("auth")],
     request: { body: jsonBody(TokenOnlySchema) },
     responses: {
       200: jsonResponse(EmailAddressSchema, "The account's address now"),

@@ -66,5 +66,7 @@ export async function confirmPasswordReset(
   );
   // The time after the commit: a sign-in that read the old password before the commit checked it
   // earlier than this, so the hub refuses its session (`now` is from before the slow hashing).
+  // Should this call fail, the `user.password_changed` event committed above repeats it from the
+  // queue, for the sessions opened by `now` (email-consumer.ts).
   await hubStub(s.env, s.tenant.id, user.id).revokeAll("password_reset", undefined, Date.now());
 }

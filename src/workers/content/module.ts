@@ -1,20 +1,30 @@
 import type { ServiceModule } from "../gateway/module";
+import { commentRoutes } from "./comments";
 import { contentConfig } from "./config";
+import { feedRoutes } from "./feeds";
 import { postListRoutes } from "./lists";
 import { reactionRoutes } from "./reactions";
 import { postRoutes } from "./routes";
+import { searchAdminRoutes } from "./search-admin";
+import { searchRoutes } from "./search";
 
-/** Posts with visibility (docs/content.md); likes and bookmarks (reactions.ts); comments, feeds and search come in later stages. */
+/** Posts with visibility (docs/content.md): likes and bookmarks (reactions.ts), comments, feeds and views, search. */
 export const contentModule: ServiceModule = {
   name: "content",
   routes: [
     { base: "/v1", router: postRoutes },
     { base: "/v1", router: postListRoutes },
     { base: "/v1", router: reactionRoutes },
+    { base: "/v1", router: searchRoutes },
+    { base: "/v1", router: searchAdminRoutes },
+    { base: "/v1", router: commentRoutes },
+    { base: "/v1", router: feedRoutes },
   ],
-  emits: ["post.published", "post.liked"],
+  emits: ["post.published", "post.liked", "comment.created", "comment.liked"],
   config: contentConfig,
   fuzzIds: {
     posts: { params: ["postId"], segments: ["posts"] },
+    comments: { params: ["commentId", "parentId"], segments: ["comments"] },
+    tags: { segments: ["tags"], names: true },
   },
 };

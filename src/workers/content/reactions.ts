@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bookmarkPage, likerPage, type Reaction, setReaction } from "../../db/tenant/post-reactions";
+import { bookmarkPage, likerPage, setReaction } from "../../db/tenant/post-reactions";
 import { findPost, type PostRow, type PostVisibility } from "../../db/tenant/posts";
 import { iso } from "../../lib/time";
 import { scopeOf } from "../gateway/context";
@@ -19,7 +19,7 @@ const security = [{ bearer: [] }];
 const mw = signedIn();
 
 /** PUT (on) and DELETE (off) of one reaction; only on a post the viewer may see, else 404. */
-function reactionRoute(kind: Reaction, method: "put" | "delete") {
+function reactionRoute(kind: "like" | "bookmark", method: "put" | "delete") {
   const on = method === "put";
   reactionRoutes.openapi(
     createRoute({
@@ -42,7 +42,7 @@ function reactionRoute(kind: Reaction, method: "put" | "delete") {
       const id = c.req.valid("param").id;
       const post = await findPost(scope.db, id);
       if (!post || !(await maySee(scope, me, post))) throw postNotFound();
-      await setReaction(scope.db, kind, id, me, on);
+      await setReaction(scope.db, kind, id, me, on, { postId: id });
       // Read again for the counters as committed (other users' likes included).
       const after = (await findPost(scope.db, id)) ?? post;
       return c.json(await viewOf(scope, me, after), 200);

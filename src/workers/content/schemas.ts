@@ -10,8 +10,9 @@ const STATUSES = ["draft", "published"] as const;
  * Tags: at most 10 of at most 32 characters, trimmed and case-folded (lowercase after NFKC, so
  * "Cats", " cats " and "ＣＡＴＳ" are one tag), duplicates dropped.
  */
+const TagSchema = lineText(32).transform((t) => t.normalize("NFKC").toLowerCase());
 const TagsSchema = z
-  .array(lineText(32).transform((t) => t.normalize("NFKC").toLowerCase()))
+  .array(TagSchema)
   .max(10)
   .transform((tags) => [...new Set(tags)])
   .refine((tags) => tags.every((t) => t.length <= 32), "a tag is at most 32 characters")
@@ -75,7 +76,12 @@ export const PostSchema = z
     updatedAt: z.string(),
     editedAt: z.string().nullable(),
     publishedAt: z.string().nullable(),
-    counts: z.object({ likes: z.number().int(), comments: z.number().int(), bookmarks: z.number().int() }),
+    counts: z.object({
+      likes: z.number().int(),
+      comments: z.number().int(),
+      bookmarks: z.number().int(),
+      views: z.number().int().describe("At most one per viewer per hour (POST /v1/posts/{id}/views)"),
+    }),
     viewer: z.object({ liked: z.boolean(), bookmarked: z.boolean() }),
   })
   .openapi("Post");
@@ -86,3 +92,16 @@ export const MyPostsQuerySchema = PageQuerySchema.extend({ status: z.enum(STATUS
 export const PostLikerSchema = z
   .object({ userId: z.string(), nickname: z.string(), likedAt: z.string() })
   .openapi("PostLiker");
+
+/** `/v1/tags/{tag}/posts`: the tag normalised as posts' tags are ("Cats" finds "cats"). */
+export const TagParamSchema = z.object({ tag: TagSchema });
+
+export const PostViewsSchema = z
+  .object({
+    postId: z.string(),
+    views: z.number().int().describe("The post's view count after this call"),
+    counted: z
+      .boolean()
+      .describe("Whether this view counted (at most one per viewer per post per hour; never the author's)"),
+  })
+  .openapi("PostViews");

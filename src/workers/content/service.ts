@@ -66,6 +66,7 @@ export async function createPost(scope: TenantScope, authorId: string, input: Po
     likeCount: 0,
     commentCount: 0,
     bookmarkCount: 0,
+    viewCount: 0,
   };
   await insertPost(scope.db, post);
   return post;

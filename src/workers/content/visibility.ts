@@ -1,3 +1,4 @@
+import type { Circle } from "../../db/tenant/feeds";
 import { isFollowing, type PostRow, type PostVisibility } from "../../db/tenant/posts";
 import { findUserById } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
@@ -36,4 +37,9 @@ export async function maySee(scope: TenantScope, viewer: string, post: PostRow):
   if (viewer === post.authorId) return true;
   if (post.status !== "published") return false;
   return (await audienceOf(scope, viewer, post.authorId))?.includes(post.visibility) ?? false;
+}
+
+/** The viewer's circle for lists that apply visibility in SQL (db/tenant/feeds.ts `visibleTo`): one hub RPC. */
+export async function circleOf({ env, tenant }: TenantScope, viewer: string): Promise<Circle> {
+  return { viewer, ...(await hubStub(env, tenant.id, viewer).circle()) };
 }

@@ -36,6 +36,11 @@ export interface PlatformEventHandler {
 export interface FuzzIdKind {
   params?: readonly string[];
   segments?: readonly string[];
+  /**
+   * The values are names of possibly empty sets (a tag), not ids: an unknown value is a valid
+   * request that finds nothing, not an id of nothing.
+   */
+  names?: boolean;
 }
 
 /**

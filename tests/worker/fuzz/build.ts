@@ -14,7 +14,7 @@ import {
   type Parameter,
   type Resolve,
 } from "./openapi";
-import { foreignId, isNumericParam, kindOf, notTheCallers, poolFor, unknownId, type Item } from "./pools";
+import { foreignId, isNumericParam, kindOf, namesSets, notTheCallers, poolFor, unknownId, type Item } from "./pools";
 import { paramViolation } from "./schema-check";
 import type { World } from "./world";
 
@@ -93,8 +93,9 @@ export function planOf(op: Operation, c: Case, world: World, resolve: Resolve, s
     const v = path[p.name]!;
     const bad = v.raw ? null : paramViolation(p, v.value, resolve);
     if (bad) reasons.push(`path: ${bad}`);
-    if (v.origin === "garbage") reasons.push(`path ${p.name} cannot be an id`);
-    if ((v.origin === "unknown" || v.origin === "foreign") && !isIdempotentDelete(op)) {
+    const named = namesSets(kindOf(op.path, p.name));
+    if (v.origin === "garbage" && !named) reasons.push(`path ${p.name} cannot be an id`);
+    if ((v.origin === "unknown" || v.origin === "foreign") && !isIdempotentDelete(op) && !named) {
       reasons.push(`path ${p.name} is ${v.origin === "foreign" ? "another tenant's id" : "an id of nothing"}`);
     }
     // Only where the caller is authenticated: a signed URL (public) opens its file for anyone.

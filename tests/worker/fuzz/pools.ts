@@ -16,6 +16,8 @@ export type ActorName = "owner" | "admin" | "member";
 export type Kind =
   | "users"
   | "posts"
+  | "comments"
+  | "tags"
   | "conversations"
   | "messages"
   | "files"
@@ -59,6 +61,16 @@ for (const s of services) {
     for (const seg of ids.segments ?? []) BY_SEGMENT[seg] = kind as Kind;
   }
 }
+
+/** Kinds whose values are names of possibly empty sets (a tag): an unknown one is valid input. */
+const NAMES = new Set(
+  services.flatMap((s) =>
+    Object.entries(s.fuzzIds ?? {})
+      .filter(([, k]) => k.names)
+      .map(([n]) => n),
+  ),
+);
+export const namesSets = (kind: Kind | undefined) => kind !== undefined && NAMES.has(kind);
 
 /** Every kind some service declares. */
 export const declaredKinds = (): string[] => services.flatMap((s) => Object.keys(s.fuzzIds ?? {}));

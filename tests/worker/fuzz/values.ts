@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { typesOf, type JsonSchema, type JsonType, type Resolve } from "./openapi";
+import { patternArb } from "./patterns";
 import { isReferenceField, kindOf, type Kind } from "./pools";
 
 /** What value generation needs besides the schema. */
@@ -104,30 +105,16 @@ function stringArb(s: JsonSchema, ctx: ValueContext, name: string): fc.Arbitrary
       .map((d) => d.toISOString());
   const min = Math.max(s.minLength ?? 1, 0);
   const max = Math.max(min, Math.min(s.maxLength ?? 32, 32));
-  const fits = (v: string) => v.length >= min && v.length <= (s.maxLength ?? Infinity);
-  const patterned = s.pattern ? matching(s.pattern) : undefined;
-  if (patterned) return patterned.filter(fits);
+  if (s.pattern) {
+    const patterned = patternArb(s.pattern, min, s.maxLength);
+    if (patterned) return patterned;
+  }
+  if (max === 0) return fc.constant("");
+  // Lengths go into the quantifier, never into a filter: a filter that rejects most values spins.
   return fc.oneof(
-    fc
-      .stringMatching(/^[a-z0-9][a-z0-9_.-]{0,30}$/)
-      .map((v) => v.slice(0, max))
-      .filter(fits),
+    fc.stringMatching(new RegExp(`^[a-z0-9][a-z0-9_.-]{${Math.max(min - 1, 0)},${max - 1}}$`)),
     fc.string({ minLength: min, maxLength: max }),
   );
-}
-
-/**
- * A generator for a document regex. zod renders flagged regexes as `source/flags` (the username
- * pattern ends in `$/u`), so a trailing `/u` is read as the flag. Patterns fast-check cannot
- * generate from fall back to plain strings.
- */
-function matching(pattern: string): fc.Arbitrary<string> | undefined {
-  const unicode = pattern.endsWith("/u");
-  try {
-    return fc.stringMatching(new RegExp(unicode ? pattern.slice(0, -2) : pattern, unicode ? "u" : ""));
-  } catch {
-    return undefined;
-  }
 }
 
 function range(s: JsonSchema): [number, number] {

@@ -94,6 +94,9 @@ async function populate(
   const pools: Required<Pools> = {
     users: identities.map((a) => ({ id: a.userId })).concat(victims.map((v) => ({ id: v.userId, victim: true }))),
     posts: [],
+    comments: [],
+    // The member's public post carries the tag "fuzz" (below).
+    tags: [{ id: "fuzz" }],
     conversations: [],
     messages: [],
     files: [],
@@ -213,6 +216,23 @@ async function populate(
     },
     { id: await post(member, { body: "mine", visibility: "private" }), owners: owned(member, ...moderators) },
     { id: await post(v1, { body: "theirs", visibility: "followers" }), owners: owned(...moderators) },
+  );
+  // Comments: the member's and a victim's on the member's public post (the member, as the post's
+  // author, may delete both), and a victim's on the victim's private post (not pooled: a private
+  // post stays unseen whatever follows or friendships other fuzz cases make).
+  const comment = async (a: Actor, postId: string) =>
+    (
+      await ok<{ id: string }>(
+        call(`/v1/posts/${postId}/comments`, { method: "POST", ...as(a), json: { body: "fuzz comment" } }),
+        "comment",
+      )
+    ).id;
+  const openPost = pools.posts.at(-3)!.id;
+  const theirPost = await post(v1, { body: "their own", visibility: "private" });
+  pools.comments.push(
+    { id: await comment(member, openPost), owners: owned(member, ...moderators), readableByAll: true },
+    { id: await comment(v1, openPost), owners: owned(member, ...moderators), readableByAll: true },
+    { id: await comment(v1, theirPost), owners: owned(...moderators) },
   );
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded

@@ -1,0 +1,127 @@
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { TenantDb } from "../client";
+import { outboxInsert } from "./outbox";
+import { commentLikes, comments, posts, type CommentRow } from "./schema";
+
+export type { CommentRow } from "./schema";
+
+/** The order of a post's top-level comments: by time either way, or most liked first. */
+export type CommentSort = "oldest" | "newest" | "top";
+
+/** A comment by id, deleted ones included (a tombstone still anchors its replies). */
+export async function findComment(db: TenantDb, id: string): Promise<CommentRow | undefined> {
+  return db.select().from(comments).where(eq(comments.id, id)).get();
+}
+
+/**
+ * Inserts a comment with its `comment.created` event, in one batch: the post's comment_count
+ * and (for a reply) the top-level comment's reply_count move with it. `data` is the event's.
+ */
+export async function insertComment(db: TenantDb, row: CommentRow, data: Record<string, unknown>): Promise<void> {
+  const event = outboxInsert(db, { type: "comment.created", subject: row.authorId, data }, row.createdAt);
+  const bumpPost = db
+    .update(posts)
+    .set({ commentCount: sql`${posts.commentCount} + 1` })
+    .where(eq(posts.id, row.postId));
+  const bumpParent = row.parentId
+    ? [
+        db
+          .update(comments)
+          .set({ replyCount: sql`${comments.replyCount} + 1` })
+          .where(eq(comments.id, row.parentId)),
+      ]
+    : [];
+  await db.batch([db.insert(comments).values(row), bumpPost, ...bumpParent, event]);
+}
+
+/**
+ * Soft-deletes a comment; the post's comment_count and (for a reply) its top-level comment's
+ * reply_count go down only if this call deleted it (each statement guarded by `changes()` of
+ * the one before), so a repeated or racing delete decrements once. False when it was gone already.
+ */
+export async function deleteComment(db: TenantDb, c: CommentRow, now = Date.now()): Promise<boolean> {
+  const parent = c.parentId
+    ? [db.run(sql`UPDATE comments SET reply_count = reply_count - 1 WHERE id = ${c.parentId} AND changes() = 1`)]
+    : [];
+  const [res] = await db.batch([
+    db.run(sql`UPDATE comments SET deleted_at = ${now} WHERE id = ${c.id} AND deleted_at IS NULL`),
+    db.run(sql`UPDATE posts SET comment_count = comment_count - 1 WHERE id = ${c.postId} AND changes() = 1`),
+    ...parent,
+  ]);
+  return (res as { rowsAffected: number }).rowsAffected === 1;
+}
+
+/** A top-level comment shows while it lives, or as a tombstone while live replies hang on it. */
+const shown = or(isNull(comments.deletedAt), gt(comments.replyCount, 0));
+
+/** The keyset condition and order of one sort; the cursor is [created_at or like_count, id]. */
+function order(sort: CommentSort, after?: [number, string]): { where: SQL | undefined; by: SQL[] } {
+  const key = sort === "top" ? comments.likeCount : comments.createdAt;
+  const dir = sort === "oldest" ? asc : desc;
+  const past = sort === "oldest" ? gt : lt;
+  const where = after ? or(past(key, after[0]), and(eq(key, after[0]), past(comments.id, after[1]))) : undefined;
+  return { where, by: [dir(key), dir(comments.id)] };
+}
+
+/** One page of a post's top-level comments (tombstones with replies included) in the given order. */
+export async function topLevelPage(
+  db: TenantDb,
+  postId: string,
+  sort: CommentSort,
+  limit: number,
+  after?: [number, string],
+): Promise<CommentRow[]> {
+  const o = order(sort, after);
+  return db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.postId, postId), isNull(comments.parentId), shown, o.where))
+    .orderBy(...o.by)
+    .limit(limit)
+    .all();
+}
+
+/** One page of a top-level comment's live replies, oldest first, cursor on (created_at, id). */
+export async function replyPage(
+  db: TenantDb,
+  parentId: string,
+  limit: number,
+  after?: [number, string],
+): Promise<CommentRow[]> {
+  const o = order("oldest", after);
+  return db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.parentId, parentId), isNotNull(comments.parentId), isNull(comments.deletedAt), o.where))
+    .orderBy(...o.by)
+    .limit(limit)
+    .all();
+}
+
+/** The first `n` live replies of each of these top-level comments, in one round trip. */
+export async function firstReplies(db: TenantDb, parentIds: string[], n: number): Promise<Map<string, CommentRow[]>> {
+  const out = new Map<string, CommentRow[]>();
+  if (parentIds.length === 0) return out;
+  const [first, ...rest] = parentIds.map((id) =>
+    db
+      .select()
+      .from(comments)
+      .where(and(eq(comments.parentId, id), isNull(comments.deletedAt)))
+      .orderBy(asc(comments.createdAt), asc(comments.id))
+      .limit(n),
+  );
+  const pages = await db.batch([first!, ...rest]);
+  parentIds.forEach((id, i) => out.set(id, pages[i] ?? []));
+  return out;
+}
+
+/** Which of these comments the viewer likes. */
+export async function likedComments(db: TenantDb, viewer: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: commentLikes.commentId })
+    .from(commentLikes)
+    .where(and(eq(commentLikes.userId, viewer), inArray(commentLikes.commentId, ids)))
+    .all();
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,108 @@
+import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { TenantDb } from "../client";
+import { posts, postTags, type PostRow } from "./schema";
+
+/**
+ * What a viewer's lists of posts need to apply visibility in SQL: their friends and everyone
+ * blocked either way (both from the viewer's user hub). Follows are read in the query itself.
+ */
+export interface Circle {
+  viewer: string;
+  friends: string[];
+  blocked: string[];
+}
+
+const ids = (list: string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(list)}))`;
+
+/**
+ * The SQL form of the visibility rules (src/workers/content/visibility.ts) for lists: a published,
+ * undeleted post whose author is active and not blocked either way, and whose visibility lets the
+ * viewer in (their own; public; followers if they follow the author; friends if friends).
+ */
+export function visibleTo(c: Circle): SQL {
+  return and(
+    eq(posts.status, "published"),
+    isNull(posts.deletedAt),
+    sql`${posts.authorId} NOT IN ${ids(c.blocked)}`,
+    sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${posts.authorId} AND u.status = 'active')`,
+    or(
+      eq(posts.authorId, c.viewer),
+      eq(posts.visibility, "public"),
+      and(
+        eq(posts.visibility, "followers"),
+        sql`EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${c.viewer} AND f.followee_id = ${posts.authorId})`,
+      ),
+      and(eq(posts.visibility, "friends"), sql`${posts.authorId} IN ${ids(c.friends)}`),
+    ),
+  )!;
+}
+
+/** Keyset "before (published_at, id)" for lists newest first. */
+const before = (at: [number, string] | undefined) =>
+  at ? or(lt(posts.publishedAt, at[0]), and(eq(posts.publishedAt, at[0]), lt(posts.id, at[1]))) : undefined;
+
+/**
+ * One page of the following feed: published posts of the authors the viewer follows and their
+ * own, newest publication first, keyset on (published_at, id), so posts published while someone
+ * pages only ever appear above where they are (no duplicates, no skips).
+ */
+export async function followingPage(db: TenantDb, c: Circle, limit: number, after?: [number, string]) {
+  const authors = sql`(SELECT followee_id FROM follows WHERE follower_id = ${c.viewer} UNION ALL SELECT ${c.viewer})`;
+  return db
+    .select()
+    .from(posts)
+    .where(and(sql`${posts.authorId} IN ${authors}`, visibleTo(c), before(after)))
+    .orderBy(desc(posts.publishedAt), desc(posts.id))
+    .limit(limit)
+    .all();
+}
+
+/** One page of a tag's posts the viewer may see, newest publication first. */
+export async function tagPage(db: TenantDb, c: Circle, tag: string, limit: number, after?: [number, string]) {
+  const rows = await db
+    .select({ post: posts })
+    .from(postTags)
+    .innerJoin(posts, eq(posts.id, postTags.postId))
+    .where(
+      and(
+        eq(postTags.tag, tag),
+        visibleTo(c),
+        after
+          ? or(
+              lt(postTags.publishedAt, after[0]),
+              and(eq(postTags.publishedAt, after[0]), lt(postTags.postId, after[1])),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(postTags.publishedAt), desc(postTags.postId))
+    .limit(limit)
+    .all();
+  return rows.map((r) => r.post);
+}
+
+/** The hot feed's candidates: the most recent `cap` posts the viewer may see published since `since`. */
+export async function hotCandidates(db: TenantDb, c: Circle, since: number, cap: number): Promise<PostRow[]> {
+  return db
+    .select()
+    .from(posts)
+    .where(and(gte(posts.publishedAt, since), visibleTo(c)))
+    .orderBy(desc(posts.publishedAt), desc(posts.id))
+    .limit(cap)
+    .all();
+}
+
+/**
+ * Counts a view of a post by a viewer unless their last counted view is less than `windowMs` old:
+ * one batch, the upsert changes a row only when it counts, and the counter moves only then. True
+ * when this view counted.
+ */
+export async function countView(db: TenantDb, postId: string, viewer: string, windowMs: number, now = Date.now()) {
+  const [res] = await db.batch([
+    db.run(sql`INSERT INTO post_viewers (post_id, user_id, counted_at) VALUES (${postId}, ${viewer}, ${now})
+      ON CONFLICT (post_id, user_id) DO UPDATE SET counted_at = excluded.counted_at
+      WHERE post_viewers.counted_at <= ${now - windowMs}`),
+    db.run(sql`UPDATE posts SET view_count = view_count + 1 WHERE id = ${postId} AND changes() = 1`),
+  ]);
+  return (res as { rowsAffected: number }).rowsAffected === 1;
+}

@@ -1,0 +1,136 @@
+import { type CommentRow, findComment, firstReplies, insertComment, likedComments } from "../../db/tenant/comments";
+import { authorsOf, findPost, type PostRow } from "../../db/tenant/posts";
+import { hubStub } from "../../durable/protocol/stubs";
+import { AppError } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import type { TenantScope } from "../gateway/context";
+import type { CommentCreate } from "./comment-schemas";
+import { commentView } from "./views";
+import { maySee, postNotFound } from "./visibility";
+
+/** How many replies each top-level comment of a list carries. */
+export const FIRST_REPLIES = 3;
+
+export const commentNotFound = () => new AppError("comment_not_found", "No such comment.");
+
+/** The post the viewer may see, or 404 `post_not_found` (never a hint that it exists). */
+export async function visiblePost(scope: TenantScope, viewer: string, postId: string): Promise<PostRow> {
+  const post = await findPost(scope.db, postId);
+  if (!post || !(await maySee(scope, viewer, post))) throw postNotFound();
+  return post;
+}
+
+/** Which of these authors the viewer blocks or is blocked by (their comments are hidden both ways). */
+export async function blockedAuthors(scope: TenantScope, viewer: string, authors: string[]): Promise<Set<string>> {
+  const others = [...new Set(authors)].filter((a) => a !== viewer);
+  if (others.length === 0) return new Set();
+  return new Set(await hubStub(scope.env, scope.tenant.id, viewer).blockedAmong(others));
+}
+
+/**
+ * A comment the viewer may see, with its post: the comment exists and (unless `tombstone`) is not
+ * deleted, its post is one the viewer may see, and no block stands between the viewer and its
+ * author. Anything else is 404 `comment_not_found`.
+ */
+export async function visibleComment(
+  scope: TenantScope,
+  viewer: string,
+  id: string,
+  opts: { tombstone?: boolean } = {},
+): Promise<{ comment: CommentRow; post: PostRow }> {
+  const comment = await findComment(scope.db, id);
+  if (!comment || (comment.deletedAt !== null && !opts.tombstone)) throw commentNotFound();
+  const post = await findPost(scope.db, comment.postId);
+  if (!post || !(await maySee(scope, viewer, post))) throw commentNotFound();
+  if (comment.deletedAt === null && (await blockedAuthors(scope, viewer, [comment.authorId])).size > 0)
+    throw commentNotFound();
+  return { comment, post };
+}
+
+/**
+ * Adds a comment to a published post the author may see. A reply names any live comment of the
+ * same post: a reply to a reply attaches to its top-level comment, with `replyToUserId` the author
+ * of the comment answered.
+ */
+export async function createComment(
+  scope: TenantScope,
+  authorId: string,
+  post: PostRow,
+  input: CommentCreate,
+  now = Date.now(),
+): Promise<CommentRow> {
+  if (post.status !== "published")
+    throw new AppError("post_not_published", "Comments open once the post is published.");
+  let parentId: string | null = null;
+  let replyTo: string | null = null;
+  if (input.parentId !== undefined) {
+    const parent = await findComment(scope.db, input.parentId);
+    const hidden = parent && (await blockedAuthors(scope, authorId, [parent.authorId])).size > 0;
+    if (!parent || parent.postId !== post.id || parent.deletedAt !== null || hidden)
+      throw new AppError("comment_not_found", "parentId is not a comment of this post.");
+    parentId = parent.parentId ?? parent.id;
+    replyTo = parent.authorId;
+  }
+  const row: CommentRow = {
+    id: newId(now),
+    postId: post.id,
+    authorId,
+    parentId,
+    replyToUserId: replyTo,
+    body: input.body,
+    status: "published",
+    createdAt: now,
+    deletedAt: null,
+    likeCount: 0,
+    replyCount: 0,
+  };
+  await insertComment(scope.db, row, {
+    commentId: row.id,
+    postId: post.id,
+    postAuthorId: post.authorId,
+    authorId,
+    parentId,
+    replyToUserId: replyTo,
+  });
+  return row;
+}
+
+/** Comments as the API answers them to a viewer: authors and the viewer's likes, one query each. */
+export async function commentViews(scope: TenantScope, viewer: string, rows: CommentRow[]) {
+  const [author, liked] = await Promise.all([
+    authorsOf(
+      scope.db,
+      rows.map((r) => r.authorId),
+    ),
+    likedComments(
+      scope.db,
+      viewer,
+      rows.map((r) => r.id),
+    ),
+  ]);
+  return rows.map((r) => commentView(r, author(r.authorId), liked.has(r.id)));
+}
+
+/**
+ * A page of top-level comments as threads: each with its first replies, comments by users
+ * blocked either way left out (a tombstone shows no author, so it stays).
+ */
+export async function threadViews(scope: TenantScope, viewer: string, tops: CommentRow[]) {
+  const replies = await firstReplies(
+    scope.db,
+    tops.filter((t) => t.replyCount > 0).map((t) => t.id),
+    FIRST_REPLIES,
+  );
+  const all = [...tops, ...[...replies.values()].flat()];
+  const blocked = await blockedAuthors(
+    scope,
+    viewer,
+    all.filter((c) => c.deletedAt === null).map((c) => c.authorId),
+  );
+  const keep = (c: CommentRow) => c.deletedAt !== null || !blocked.has(c.authorId);
+  const views = new Map((await commentViews(scope, viewer, all.filter(keep))).map((v) => [v.id, v]));
+  return tops.filter(keep).map((t) => ({
+    ...views.get(t.id)!,
+    replies: (replies.get(t.id) ?? []).filter(keep).map((r) => views.get(r.id)!),
+  }));
+}
