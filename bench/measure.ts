@@ -34,6 +34,7 @@ export interface LatencyResult {
   n: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   /** Responses whose status was not the expected one. */
   bad: number;
@@ -75,7 +76,7 @@ export function send(
   r: {
     name: string;
     origin: string;
-    method: "GET" | "POST";
+    method: "GET" | "POST" | "PUT" | "DELETE";
     path: string;
     headers: Record<string, string>;
     body?: string | undefined;
@@ -170,7 +171,14 @@ export async function latency(targets: Target[], n: number, chunk = 100, warm = 
   }
   return samples.map((s, k) => {
     s.sort();
-    return { n, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), bad: bad[k]! };
+    return {
+      n,
+      p50: percentile(s, 50),
+      p90: percentile(s, 90),
+      p95: percentile(s, 95),
+      p99: percentile(s, 99),
+      bad: bad[k]!,
+    };
   });
 }
 

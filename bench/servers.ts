@@ -68,13 +68,15 @@ export async function postJson(
 
 /**
  * Starts the libSQL server and workerd serving `bundle` (and `extra`, if given, on a port of its
- * own); resolves once both answer.
+ * own); resolves once both answer. `options.queueSink` binds the queue producers to the sink
+ * without an extra service (for benchmarks whose writes publish outbox events after the response).
  */
 export async function startServers(
   root: string,
   scratch: string,
   bundle: string,
   extra?: ExtraService,
+  options: { queueSink?: boolean } = {},
 ): Promise<Servers> {
   const secret = randomBytes(24).toString("base64url");
   progress("starting the local libSQL server");
@@ -136,7 +138,9 @@ export async function startServers(
             extra: { modulePath: extra.moduleName, port: extraPort, durableObjects: extra.durableObjects },
             queueSink: extra.queueSink ?? false,
           }
-        : {}),
+        : options.queueSink
+          ? { queueSink: true }
+          : {}),
     }),
   );
   const workerOrigin = `http://127.0.0.1:${workerPort}`;

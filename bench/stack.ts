@@ -16,7 +16,7 @@ import { postJson, progress, startServers, tsx } from "./servers";
 export const TENANT = "bench";
 const ITEMS_NAMESPACE = "bench-items";
 /** The largest API rate limit a tenant may have (no 429s under load), and tokens that outlive the run. */
-const TENANT_CONFIG = { limits: { requestsPerMinute: 1_000_000 }, session: { accessTokenTtlSeconds: 86_400 } };
+export const TENANT_CONFIG = { limits: { requestsPerMinute: 1_000_000 }, session: { accessTokenTtlSeconds: 86_400 } };
 /** Concurrent login loops (one user each) and refresh chains (one user and session each). */
 export const LOGIN_LOOPS = 8;
 export const REFRESH_CHAINS = 16;

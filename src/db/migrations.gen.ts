@@ -124,5 +124,17 @@ export const tenantMigrations: readonly Migration[] = [
     "name": "feeds",
     "sql": "-- Feeds and views (docs/content.md).\n-- A post's views: at most one per viewer per post per hour. post_viewers keeps each viewer's last\n-- counted view; a view counts (view_count + 1, in the same batch) only when the last one counted\n-- is an hour old or more.\nALTER TABLE posts ADD COLUMN view_count INTEGER NOT NULL DEFAULT 0;\nCREATE TABLE post_viewers (\n  post_id TEXT NOT NULL,\n  user_id TEXT NOT NULL,\n  counted_at INTEGER NOT NULL,\n  PRIMARY KEY (post_id, user_id)\n);\n\n-- The following feed reads each followed author's published posts newest first.\nCREATE INDEX posts_author_published ON posts (author_id, published_at, id)\n  WHERE status = 'published' AND deleted_at IS NULL;\n-- The hot feed reads the tenant's recent published posts.\nCREATE INDEX posts_live_published ON posts (published_at, id) WHERE status = 'published' AND deleted_at IS NULL;\n",
     "checksum": "13307c8e8cd7446f"
+  },
+  {
+    "version": 19,
+    "name": "moderation",
+    "sql": "-- Reports and moderation of posts and comments (docs/content.md, \"Reports and moderation\").\n-- One open report per reporter and item (the partial unique index): a second report of the same\n-- item by the same user while the first is open answers the open one. Resolving a report\n-- resolves every open report of the same item with the same outcome.\nCREATE TABLE reports (\n  id TEXT PRIMARY KEY,\n  target_type TEXT NOT NULL CHECK (target_type IN ('post', 'comment')),\n  target_id TEXT NOT NULL,\n  post_id TEXT NOT NULL,\n  reporter_id TEXT NOT NULL,\n  reason TEXT NOT NULL,\n  detail TEXT NOT NULL DEFAULT '',\n  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed', 'actioned')),\n  created_at INTEGER NOT NULL,\n  resolved_at INTEGER,\n  resolved_by TEXT\n);\nCREATE UNIQUE INDEX reports_one_open ON reports (target_type, target_id, reporter_id) WHERE status = 'open';\nCREATE INDEX reports_queue ON reports (status, created_at, id);\nCREATE INDEX reports_target ON reports (target_type, target_id, status);\n\n-- Held and removed posts, for the moderators' queues.\nCREATE INDEX posts_moderation ON posts (status, updated_at, id) WHERE status IN ('under_review', 'removed');\nCREATE INDEX comments_moderation ON comments (status, created_at, id) WHERE status <> 'published';\n",
+    "checksum": "a8092191fa3f85aa"
+  },
+  {
+    "version": 20,
+    "name": "first_likes",
+    "sql": "-- Who ever liked what (docs/content.md, \"Events\"): one row per (kind, target, user), kept when the\n-- like is taken back, so a like after an unlike counts and notifies no one again: \"A and 12\n-- others liked your post\" counts people, and the statistics' likes count first likes.\nCREATE TABLE first_likes (\n  kind TEXT NOT NULL CHECK (kind IN ('post', 'comment')),\n  target_id TEXT NOT NULL,\n  user_id TEXT NOT NULL,\n  created_at INTEGER NOT NULL,\n  PRIMARY KEY (kind, target_id, user_id)\n);\n",
+    "checksum": "8d8b09245cd3d238"
   }
 ];

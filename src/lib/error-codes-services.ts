@@ -200,6 +200,14 @@ export const serviceErrorGroups = {
       "Unknown or deleted comment, or one on a post the viewer may not see (or by a user blocked either way).",
     ),
     post_not_published: e(409, "Post not published", "Comments open once the post is published (not on a draft)."),
+    content_blocked: e(422, "Content blocked", "The post or comment was refused by the tenant's moderation hook."),
+    report_not_found: e(404, "Report not found", "No such report in this tenant."),
+    report_resolved: e(409, "Report resolved", "The report was resolved already (by this or another moderator)."),
+    post_state_conflict: e(
+      409,
+      "Post state conflict",
+      "The moderation action does not apply to the post as it is now (restore needs a removed post, approve a held one).",
+    ),
   },
   "Notifications and webhooks": {
     notification_not_found: e(404, "Notification not found", "No such notification for this user."),

@@ -4,11 +4,11 @@
  * text, case-insensitive, per Unicode code point so CJK and astral characters work). Classifiers
  * (the AI issue) plug in behind the same interface.
  */
-export type ModerationAction = "allow" | "block" | "mask";
+export type ModerationAction = "allow" | "block" | "mask" | "review";
 
 export interface ModerationResult {
   action: ModerationAction;
-  /** The text to store: unchanged for allow/block, with every matched character as `*` for mask. */
+  /** The text to store: unchanged for allow/block/review, with every matched character as `*` for mask. */
   text: string;
 }
 
@@ -16,7 +16,12 @@ export interface Moderator {
   check(text: string): ModerationResult;
 }
 
-export type ModerationMode = "off" | "block" | "mask";
+/**
+ * What a match does: refuse the text, star the match out, or (posts and comments) store it held
+ * for a moderator's approval. A chat message cannot wait for review: the realtime service refuses
+ * it as under `block`.
+ */
+export type ModerationMode = "off" | "block" | "mask" | "review";
 
 /** Lower-cases one code point, keeping it as is when lower-casing would change its length. */
 function fold(ch: string): string {
@@ -122,7 +127,7 @@ export function maskSpans(text: string, spans: readonly [number, number][]): str
 
 const allowAll: Moderator = { check: (text) => ({ action: "allow", text }) };
 
-/** The tenant's word-list moderator: off allows everything; block refuses a match; mask stars it. */
+/** The tenant's word-list moderator: off allows everything; block refuses a match; mask stars it; review holds it. */
 export function wordListModerator(config: { mode: ModerationMode; words: readonly string[] }): Moderator {
   if (config.mode === "off" || config.words.length === 0) return allowAll;
   const matcher = matcherFor(config.words);
@@ -131,7 +136,7 @@ export function wordListModerator(config: { mode: ModerationMode; words: readonl
     check(text) {
       const spans = matcher.spans(text);
       if (spans.length === 0) return { action: "allow", text };
-      return mode === "block" ? { action: "block", text } : { action: "mask", text: maskSpans(text, spans) };
+      return mode === "mask" ? { action: "mask", text: maskSpans(text, spans) } : { action: mode, text };
     },
   };
 }

@@ -11,6 +11,7 @@ export interface Comment {
   authorId: string | null;
   author: { id: string; nickname: string } | null;
   body: string;
+  status: string;
   deleted: boolean;
   createdAt: string;
   counts: { likes: number; replies: number };

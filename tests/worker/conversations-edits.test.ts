@@ -161,6 +161,16 @@ describe("moderation hook", () => {
     expect((await history(t, o, id)).map((i) => i.seq)).toEqual([1, 2]);
   });
 
+  it("review, which holds posts and comments, refuses a chat message like block (it cannot wait)", async () => {
+    const {
+      t,
+      u: [, m],
+      id,
+    } = await setup(2, { messages: { moderation: { mode: "review", words: ["spam"] } } });
+    await expectProblem(await post(t, m, id, { clientId: "a", body: { text: "spam" } }), 422, "message_blocked");
+    expect((await post(t, m, id, { clientId: "b", body: { text: "fine" } })).status).toBe(201);
+  });
+
   it("mask stores the message with matches starred, overlapping and CJK included", async () => {
     const {
       t,

@@ -43,7 +43,7 @@ describe("word matcher (Aho–Corasick)", () => {
     expect(hashWords(["ab", "c"])).not.toBe(hashWords(["a", "bc"]));
   });
 
-  it("moderator modes: off allows, block refuses, mask stars out overlapping matches", () => {
+  it("moderator modes: off allows, block refuses, mask stars out overlapping matches, review holds", () => {
     expect(wordListModerator({ mode: "off", words: ["bad"] }).check("bad")).toEqual({ action: "allow", text: "bad" });
     expect(wordListModerator({ mode: "block", words: ["bad"] }).check("so BAD")).toEqual({
       action: "block",
@@ -56,6 +56,10 @@ describe("word matcher (Aho–Corasick)", () => {
     expect(wordListModerator({ mode: "mask", words: ["abc", "cde"] }).check("xabcdex")).toEqual({
       action: "mask",
       text: "x*****x",
+    });
+    expect(wordListModerator({ mode: "review", words: ["bad"] }).check("a bad one")).toEqual({
+      action: "review",
+      text: "a bad one",
     });
   });
 });

@@ -73,3 +73,15 @@ export async function postTenant() {
 export async function members(slug: string, n: 1 | 2 | 3 | 4 | 5): Promise<[User, User, User, User, User]> {
   return (await Promise.all(Array.from({ length: n }, () => registerUser(slug)))) as [User, User, User, User, User];
 }
+
+/** A member of the tenant made a moderator by its owner. */
+export async function moderator(slug: string, owner: { tokens: User["tokens"] }): Promise<User> {
+  const mod = await registerUser(slug);
+  const res = await call(`/v1/admin/users/${mod.userId}/roles`, {
+    method: "PUT",
+    ...as(slug, owner),
+    json: { roles: ["moderator", "member"] },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return mod;
+}

@@ -66,6 +66,30 @@ describe("likes and bookmarks on posts", () => {
     // Removing what is not there is fine and changes nothing.
     const again = await okPost(await react(slug, other, p.id, "like", "DELETE"));
     expect(again.counts.likes).toBe(0);
+    // Liking again counts again, but tells no one twice: one post.liked per user and post, ever.
+    for (let i = 0; i < 3; i++) {
+      expect((await okPost(await react(slug, other, p.id, "like", "PUT"))).counts.likes).toBe(1);
+      expect((await okPost(await react(slug, other, p.id, "like", "DELETE"))).counts.likes).toBe(0);
+    }
+    expect(await likedEvents(slug, p.id)).toBe(1);
+  });
+
+  it("edits racing likes, comments, bookmarks and views keep every counter exact", async () => {
+    const p = await create(slug, author, { body: "racing" });
+    const fans = await Promise.all(Array.from({ length: 8 }, () => registerUser(slug)));
+    const edits = Array.from({ length: 8 }, (_, i) =>
+      call(`/v1/posts/${p.id}`, { method: "PATCH", ...as(slug, author), json: { body: `edit ${i}` } }),
+    );
+    const marks = fans.flatMap((f) => [
+      react(slug, f, p.id, "like", "PUT"),
+      react(slug, f, p.id, "bookmark", "PUT"),
+      call(`/v1/posts/${p.id}/views`, { method: "POST", ...as(slug, f) }),
+      call(`/v1/posts/${p.id}/comments`, { method: "POST", ...as(slug, f), json: { body: "hi" } }),
+    ]);
+    const results = await Promise.all([...edits, ...marks]);
+    for (const r of results) expect([200, 201, 409]).toContain(r.status);
+    const after = await okPost(await call(`/v1/posts/${p.id}`, as(slug, author)));
+    expect(after.counts).toEqual({ likes: 8, bookmarks: 8, views: 8, comments: 8 });
   });
 
   it("bookmarks: counted, listed newest first, paged, and a deleted post leaves the list", async () => {

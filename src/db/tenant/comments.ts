@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type S
 import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
 import { commentLikes, comments, posts, type CommentRow } from "./schema";
+import { commentIndexOps, unindexOps } from "./search";
 
 export type { CommentRow } from "./schema";
 
@@ -14,8 +15,9 @@ export async function findComment(db: TenantDb, id: string): Promise<CommentRow 
 }
 
 /**
- * Inserts a comment with its `comment.created` event, in one batch: the post's comment_count
- * and (for a reply) the top-level comment's reply_count move with it. `data` is the event's.
+ * Inserts a comment with its `comment.created` event and its search index rows, in one batch: the
+ * post's comment_count and (for a reply) the top-level comment's reply_count move with it. `data`
+ * is the event's.
  */
 export async function insertComment(db: TenantDb, row: CommentRow, data: Record<string, unknown>): Promise<void> {
   const event = outboxInsert(db, { type: "comment.created", subject: row.authorId, data }, row.createdAt);
@@ -31,15 +33,18 @@ export async function insertComment(db: TenantDb, row: CommentRow, data: Record<
           .where(eq(comments.id, row.parentId)),
       ]
     : [];
-  await db.batch([db.insert(comments).values(row), bumpPost, ...bumpParent, event]);
+  const index = commentIndexOps(db, row, row.createdAt);
+  await db.batch([db.insert(comments).values(row), bumpPost, ...bumpParent, ...index, event]);
 }
 
 /**
  * Soft-deletes a comment; the post's comment_count and (for a reply) its top-level comment's
  * reply_count go down only if this call deleted it (each statement guarded by `changes()` of
- * the one before), so a repeated or racing delete decrements once. False when it was gone already.
+ * the one before), so a repeated or racing delete decrements once. Its search index rows go in the
+ * same batch, and `also` (a moderator's status change and the reports it resolves). False when it
+ * was gone already.
  */
-export async function deleteComment(db: TenantDb, c: CommentRow, now = Date.now()): Promise<boolean> {
+export async function deleteComment(db: TenantDb, c: CommentRow, now = Date.now(), also: SQL[] = []): Promise<boolean> {
   const parent = c.parentId
     ? [db.run(sql`UPDATE comments SET reply_count = reply_count - 1 WHERE id = ${c.parentId} AND changes() = 1`)]
     : [];
@@ -47,12 +52,22 @@ export async function deleteComment(db: TenantDb, c: CommentRow, now = Date.now(
     db.run(sql`UPDATE comments SET deleted_at = ${now} WHERE id = ${c.id} AND deleted_at IS NULL`),
     db.run(sql`UPDATE posts SET comment_count = comment_count - 1 WHERE id = ${c.postId} AND changes() = 1`),
     ...parent,
+    ...unindexOps(db, "comment", c.id),
+    ...also.map((q) => db.run(q)),
   ]);
   return (res as { rowsAffected: number }).rowsAffected === 1;
 }
 
 /** A top-level comment shows while it lives, or as a tombstone while live replies hang on it. */
 const shown = or(isNull(comments.deletedAt), gt(comments.replyCount, 0));
+/** A live comment held for review shows to its author only (a tombstone shows nothing of it). */
+const heldFor = (viewer: string) =>
+  or(eq(comments.status, "published"), eq(comments.authorId, viewer), isNotNull(comments.deletedAt));
+/** A live comment shows while its author is active (a suspended or deleted author's are hidden, as their posts are). */
+const activeAuthor = or(
+  isNotNull(comments.deletedAt),
+  sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${comments.authorId} AND u.status = 'active')`,
+);
 
 /** The keyset condition and order of one sort; the cursor is [created_at or like_count, id]. */
 function order(sort: CommentSort, after?: [number, string]): { where: SQL | undefined; by: SQL[] } {
@@ -66,6 +81,7 @@ function order(sort: CommentSort, after?: [number, string]): { where: SQL | unde
 /** One page of a post's top-level comments (tombstones with replies included) in the given order. */
 export async function topLevelPage(
   db: TenantDb,
+  viewer: string,
   postId: string,
   sort: CommentSort,
   limit: number,
@@ -75,7 +91,7 @@ export async function topLevelPage(
   return db
     .select()
     .from(comments)
-    .where(and(eq(comments.postId, postId), isNull(comments.parentId), shown, o.where))
+    .where(and(eq(comments.postId, postId), isNull(comments.parentId), shown, heldFor(viewer), activeAuthor, o.where))
     .orderBy(...o.by)
     .limit(limit)
     .all();
@@ -84,6 +100,7 @@ export async function topLevelPage(
 /** One page of a top-level comment's live replies, oldest first, cursor on (created_at, id). */
 export async function replyPage(
   db: TenantDb,
+  viewer: string,
   parentId: string,
   limit: number,
   after?: [number, string],
@@ -92,21 +109,35 @@ export async function replyPage(
   return db
     .select()
     .from(comments)
-    .where(and(eq(comments.parentId, parentId), isNotNull(comments.parentId), isNull(comments.deletedAt), o.where))
+    .where(
+      and(
+        eq(comments.parentId, parentId),
+        isNotNull(comments.parentId),
+        isNull(comments.deletedAt),
+        heldFor(viewer),
+        activeAuthor,
+        o.where,
+      ),
+    )
     .orderBy(...o.by)
     .limit(limit)
     .all();
 }
 
 /** The first `n` live replies of each of these top-level comments, in one round trip. */
-export async function firstReplies(db: TenantDb, parentIds: string[], n: number): Promise<Map<string, CommentRow[]>> {
+export async function firstReplies(
+  db: TenantDb,
+  viewer: string,
+  parentIds: string[],
+  n: number,
+): Promise<Map<string, CommentRow[]>> {
   const out = new Map<string, CommentRow[]>();
   if (parentIds.length === 0) return out;
   const [first, ...rest] = parentIds.map((id) =>
     db
       .select()
       .from(comments)
-      .where(and(eq(comments.parentId, id), isNull(comments.deletedAt)))
+      .where(and(eq(comments.parentId, id), isNull(comments.deletedAt), heldFor(viewer), activeAuthor))
       .orderBy(asc(comments.createdAt), asc(comments.id))
       .limit(n),
   );
@@ -125,3 +156,34 @@ export async function likedComments(db: TenantDb, viewer: string, ids: string[])
     .all();
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * A held, live comment becomes published and searchable, in one transaction; false (and nothing
+ * indexed) when it was not held any more or was deleted meanwhile.
+ */
+export async function approveComment(db: TenantDb, c: CommentRow, now = Date.now()): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as TenantDb;
+    const res = await t.run(
+      sql`UPDATE comments SET status = 'published' WHERE id = ${c.id} AND status = 'under_review' AND deleted_at IS NULL`,
+    );
+    if (res.rowsAffected !== 1) return false;
+    for (const op of commentIndexOps(t, { ...c, status: "published", deletedAt: null }, now)) await op;
+    return true;
+  });
+}
+
+/** One page of the live comments held for review, oldest first (a moderator's queue). */
+export async function heldCommentPage(db: TenantDb, limit: number, after?: [number, string]): Promise<CommentRow[]> {
+  const o = order("oldest", after);
+  return db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.status, "under_review"), isNull(comments.deletedAt), o.where))
+    .orderBy(...o.by)
+    .limit(limit)
+    .all();
+}
+
+/** The statement marking a comment removed by a moderator (for {@link deleteComment}'s `also`). */
+export const markRemovedSql = (id: string) => sql`UPDATE comments SET status = 'removed' WHERE id = ${id}`;

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { TenantDb } from "../client";
+import { outboxInsertIf } from "./outbox";
 import { posts, postTags, type PostRow } from "./schema";
 
 /**
@@ -81,10 +82,23 @@ export async function tagPage(db: TenantDb, c: Circle, tag: string, limit: numbe
   return rows.map((r) => r.post);
 }
 
-/** The hot feed's candidates: the most recent `cap` posts the viewer may see published since `since`. */
-export async function hotCandidates(db: TenantDb, c: Circle, since: number, cap: number): Promise<PostRow[]> {
+/** What the hot feed ranks a post by. */
+export type HotCandidate = Pick<PostRow, "id" | "publishedAt" | "likeCount" | "commentCount" | "viewCount">;
+
+/**
+ * The hot feed's candidates: the most recent `cap` posts the viewer may see published since
+ * `since`, as their ranking fields only (the page's rows are read afterwards, by id: bodies may be
+ * long).
+ */
+export async function hotCandidates(db: TenantDb, c: Circle, since: number, cap: number): Promise<HotCandidate[]> {
   return db
-    .select()
+    .select({
+      id: posts.id,
+      publishedAt: posts.publishedAt,
+      likeCount: posts.likeCount,
+      commentCount: posts.commentCount,
+      viewCount: posts.viewCount,
+    })
     .from(posts)
     .where(and(gte(posts.publishedAt, since), visibleTo(c)))
     .orderBy(desc(posts.publishedAt), desc(posts.id))
@@ -94,15 +108,18 @@ export async function hotCandidates(db: TenantDb, c: Circle, since: number, cap:
 
 /**
  * Counts a view of a post by a viewer unless their last counted view is less than `windowMs` old:
- * one batch, the upsert changes a row only when it counts, and the counter moves only then. True
- * when this view counted.
+ * one batch, the upsert changes a row only when it counts, and the counter and `post.viewed` move
+ * only then. True when this view counted.
  */
 export async function countView(db: TenantDb, postId: string, viewer: string, windowMs: number, now = Date.now()) {
+  const viewed = { type: "post.viewed", subject: viewer, data: { postId, userId: viewer } };
   const [res] = await db.batch([
     db.run(sql`INSERT INTO post_viewers (post_id, user_id, counted_at) VALUES (${postId}, ${viewer}, ${now})
       ON CONFLICT (post_id, user_id) DO UPDATE SET counted_at = excluded.counted_at
       WHERE post_viewers.counted_at <= ${now - windowMs}`),
     db.run(sql`UPDATE posts SET view_count = view_count + 1 WHERE id = ${postId} AND changes() = 1`),
+    // `post.viewed` (for statistics) exactly when the view counted.
+    outboxInsertIf(db, viewed, sql`changes() = 1`, now),
   ]);
   return (res as { rowsAffected: number }).rowsAffected === 1;
 }

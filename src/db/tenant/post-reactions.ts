@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { TenantDb } from "../client";
 import { outboxInsertIf } from "./outbox";
-import { postBookmarks, postLikes, posts, profiles } from "./schema";
+import { postBookmarks, postLikes, posts, profiles, users } from "./schema";
 
 /**
  * A mark a user can put on a post or comment once: its table (one row per target and user), the
@@ -23,9 +23,10 @@ const REACTIONS = {
 /**
  * Puts (on = true) or takes away a user's mark on a target, idempotently. One batch: the row
  * insert (OR IGNORE) or delete, then the counter moves only if that changed a row (`changes()`),
- * so parallel and retried requests leave the counter equal to the number of rows. A first like
- * writes its event (`post.liked`, `comment.liked`; `data` plus the user) to the outbox in the
- * same batch, guarded the same way. True when it changed.
+ * so parallel and retried requests leave the counter equal to the number of rows. A user's first
+ * like of a target ever (first_likes remembers it across unlikes) writes its event (`post.liked`,
+ * `comment.liked`; `data` plus the user) to the outbox in the same batch, guarded the same way:
+ * taking a like back and giving it again notifies and counts no one twice. True when it changed.
  */
 export async function setReaction(
   db: TenantDb,
@@ -42,9 +43,16 @@ export async function setReaction(
     ? sql`INSERT OR IGNORE INTO ${table} (${key}, user_id, created_at) VALUES (${targetId}, ${userId}, ${now})`
     : sql`DELETE FROM ${table} WHERE ${key} = ${targetId} AND user_id = ${userId}`;
   const delta = on ? 1 : -1;
+  // A like that inserted a row, then (if the user never liked the target before) its first_likes
+  // row, then the event: each guarded by the changes() of the statement before it.
+  const kindOf = r.target === "posts" ? "post" : "comment";
   const event =
     on && r.event
-      ? [outboxInsertIf(db, { type: r.event, subject: userId, data: { ...data, userId } }, sql`changes() = 1`, now)]
+      ? [
+          db.run(sql`INSERT OR IGNORE INTO first_likes (kind, target_id, user_id, created_at)
+            SELECT ${kindOf}, ${targetId}, ${userId}, ${now} WHERE changes() = 1`),
+          outboxInsertIf(db, { type: r.event, subject: userId, data: { ...data, userId } }, sql`changes() = 1`, now),
+        ]
       : [];
   const [res] = await db.batch([
     db.run(change),
@@ -104,15 +112,20 @@ export async function bookmarkPage(db: TenantDb, userId: string, limit: number, 
     .all();
 }
 
-/** One page of who liked a post, newest like first, cursor on (created_at, user_id). */
+/**
+ * One page of who liked a post, newest like first, cursor on (created_at, user_id): active users
+ * only (a suspended or deleted account is not listed; blocks are the caller's to apply).
+ */
 export async function likerPage(db: TenantDb, postId: string, limit: number, before?: [number, string]) {
   return db
     .select({ userId: postLikes.userId, at: postLikes.createdAt, nickname: profiles.nickname })
     .from(postLikes)
     .leftJoin(profiles, eq(profiles.userId, postLikes.userId))
+    .innerJoin(users, eq(users.id, postLikes.userId))
     .where(
       and(
         eq(postLikes.postId, postId),
+        eq(users.status, "active"),
         before
           ? or(
               lt(postLikes.createdAt, before[0]),

@@ -1,8 +1,8 @@
-import { and, count, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { TenantDb } from "../client";
-import { outboxInsert } from "./outbox";
+import { type DomainEvent, outboxInsert } from "./outbox";
 import { files, follows, posts, postTags, profiles, type PostRow, type PostVisibility } from "./schema";
-import { postIndexOps, unindexOps } from "./search";
+import { postIndexOps, unindexOps, unindexPostCommentsOps } from "./search";
 
 export type { PostRow, PostVisibility } from "./schema";
 
@@ -26,6 +26,18 @@ export async function ownReadyFiles(db: TenantDb, ownerId: string, ids: string[]
   return row?.n ?? 0;
 }
 
+/** Undeleted posts by id, in the order of `ids` (missing ones left out). */
+export async function postsByIds(db: TenantDb, ids: string[]): Promise<PostRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(posts)
+    .where(and(inArray(posts.id, ids), isNull(posts.deletedAt)))
+    .all();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** True when `follower` follows `followee`. */
 export async function isFollowing(db: TenantDb, follower: string, followee: string): Promise<boolean> {
   const row = await db
@@ -47,31 +59,55 @@ function tagRows(db: TenantDb, post: PostRow) {
   ];
 }
 
-const publishedEvent = (post: PostRow) => ({
+/** `post.published`; `mentioned`: the users its text mentions who may see it (decided by the caller). */
+const publishedEvent = (post: PostRow, mentioned: string[] = []) => ({
   type: "post.published",
   subject: post.authorId,
-  data: { postId: post.id, authorId: post.authorId, visibility: post.visibility },
+  data: { postId: post.id, authorId: post.authorId, visibility: post.visibility, mentioned },
 });
 
 /** Inserts a post, its tags, its search index rows and (when published) `post.published`, in one batch. */
-export async function insertPost(db: TenantDb, post: PostRow): Promise<void> {
-  const event = post.status === "published" ? [outboxInsert(db, publishedEvent(post), post.createdAt)] : [];
+export async function insertPost(db: TenantDb, post: PostRow, mentioned: string[] = []): Promise<void> {
+  const event = post.status === "published" ? [outboxInsert(db, publishedEvent(post, mentioned), post.createdAt)] : [];
   const index = post.status === "published" ? postIndexOps(db, post, post.createdAt) : [];
   await db.batch([db.insert(posts).values(post), ...tagRows(db, post), ...index, ...event]);
 }
 
 /**
- * Writes an edited post (`next`); the first publication of a draft emits `post.published` in the
- * same batch. The update only applies to the row as it was read (`updated_at` unchanged), so two
- * concurrent edits cannot both publish it: false when another write came first.
+ * What else a post's update writes in its transaction: more outbox events, more statements, and
+ * the users a first publication's `post.published` names as mentioned.
  */
-export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow): Promise<boolean> {
+export interface UpdateAlso {
+  events?: DomainEvent[];
+  statements?: SQL[];
+  mentioned?: string[];
+}
+
+/**
+ * Writes an edited post (`next`); the first publication of a draft emits `post.published` in the
+ * same transaction, as do `also`'s events and statements (a moderator's `post.removed` and the
+ * reports it resolves). The update only applies to the row as it was read (`updated_at`
+ * unchanged), so two concurrent edits cannot both publish it: false when another write came first.
+ */
+export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow, also: UpdateAlso = {}): Promise<boolean> {
   const firstPublish = prev.publishedAt === null && next.publishedAt !== null;
   return db.transaction(async (tx) => {
     const t = tx as unknown as TenantDb;
+    // Only the columns an edit owns: the counters move under likes, comments and views without
+    // touching updated_at, so writing the row as read would lose them.
     const res = await t
       .update(posts)
-      .set(next)
+      .set({
+        title: next.title,
+        body: next.body,
+        tags: next.tags,
+        media: next.media,
+        visibility: next.visibility,
+        status: next.status,
+        updatedAt: next.updatedAt,
+        editedAt: next.editedAt,
+        publishedAt: next.publishedAt,
+      })
       .where(and(eq(posts.id, prev.id), eq(posts.updatedAt, prev.updatedAt), isNull(posts.deletedAt)))
       .run();
     if (res.rowsAffected === 0) return false;
@@ -79,12 +115,14 @@ export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow): Pr
     // The search index follows the post in the same transaction: found by its new text at once,
     // never by its old, and out of the index when it went back to draft.
     for (const op of postIndexOps(t, next, next.updatedAt)) await op;
-    if (firstPublish) await outboxInsert(t, publishedEvent(next), next.updatedAt).run();
+    if (firstPublish) await outboxInsert(t, publishedEvent(next, also.mentioned), next.updatedAt).run();
+    for (const e of also.events ?? []) await outboxInsert(t, e, next.updatedAt).run();
+    for (const q of also.statements ?? []) await t.run(q);
     return true;
   });
 }
 
-/** Soft-deletes a post and drops its tag and search index rows; false when it was deleted already. */
+/** Soft-deletes a post and drops its tag rows and its and its comments' search index rows; false when it was deleted already. */
 export async function deletePost(db: TenantDb, id: string, now = Date.now()): Promise<boolean> {
   const [res] = await db.batch([
     db
@@ -93,6 +131,7 @@ export async function deletePost(db: TenantDb, id: string, now = Date.now()): Pr
       .where(and(eq(posts.id, id), isNull(posts.deletedAt))),
     db.delete(postTags).where(eq(postTags.postId, id)),
     ...unindexOps(db, "post", id),
+    ...unindexPostCommentsOps(db, id),
   ]);
   return res.rowsAffected > 0;
 }
@@ -145,4 +184,28 @@ export async function authorsOf(db: TenantDb, ids: string[]): Promise<(id: strin
     : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return (id) => byId.get(id) ?? { id, nickname: "", avatarFileId: null };
+}
+
+/** One page of the posts held for review or removed, oldest change first (a moderator's queue). */
+export async function heldPostPage(
+  db: TenantDb,
+  status: "under_review" | "removed",
+  limit: number,
+  after?: [number, string],
+): Promise<PostRow[]> {
+  return db
+    .select()
+    .from(posts)
+    .where(
+      and(
+        eq(posts.status, status),
+        isNull(posts.deletedAt),
+        after
+          ? or(gt(posts.updatedAt, after[0]), and(eq(posts.updatedAt, after[0]), gt(posts.id, after[1])))
+          : undefined,
+      ),
+    )
+    .orderBy(asc(posts.updatedAt), asc(posts.id))
+    .limit(limit)
+    .all();
 }

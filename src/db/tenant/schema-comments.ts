@@ -30,3 +30,31 @@ export const commentLikes = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.commentId, t.userId] })],
 );
+
+/** Reports of posts and comments (migrations/tenant/0019): one open report per reporter and item. */
+export const reports = sqliteTable("reports", {
+  id: text("id").primaryKey(),
+  targetType: text("target_type", { enum: ["post", "comment"] }).notNull(),
+  targetId: text("target_id").notNull(),
+  postId: text("post_id").notNull(),
+  reporterId: text("reporter_id").notNull(),
+  reason: text("reason").notNull(),
+  detail: text("detail").notNull(),
+  status: text("status", { enum: ["open", "dismissed", "actioned"] }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  resolvedAt: integer("resolved_at"),
+  resolvedBy: text("resolved_by"),
+});
+export type ReportRow = typeof reports.$inferSelect;
+
+/** Who ever liked a post or comment (migrations/tenant/0020): kept across unlikes. */
+export const firstLikes = sqliteTable(
+  "first_likes",
+  {
+    kind: text("kind", { enum: ["post", "comment"] }).notNull(),
+    targetId: text("target_id").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.targetId, t.userId] })],
+);

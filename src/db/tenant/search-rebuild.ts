@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import type { TenantDb } from "../client";
-import { posts, searchState, type SearchDocType } from "./schema";
-import { postDoc, type SearchDoc } from "./search";
+import { comments, posts, searchState, type SearchDocType } from "./schema";
+import { commentDoc, postDoc, type SearchDoc } from "./search";
 import { indexText } from "./search-tokens";
 
 /**
@@ -36,6 +36,36 @@ export const postSource: RebuildSource = {
     }));
   },
 };
+
+/** Live, published comments of undeleted posts; one (or its post) deleted since it was read is left to that write. */
+export const commentSource: RebuildSource = {
+  type: "comment",
+  async page(db, after, limit) {
+    const rows = await db
+      .select({ comment: comments })
+      .from(comments)
+      .innerJoin(posts, eq(posts.id, comments.postId))
+      .where(
+        and(
+          eq(comments.status, "published"),
+          isNull(comments.deletedAt),
+          isNull(posts.deletedAt),
+          after ? gt(comments.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(comments.id))
+      .limit(limit)
+      .all();
+    return rows.map(({ comment: c }) => ({
+      doc: commentDoc(c),
+      unchanged: sql`EXISTS (SELECT 1 FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ${c.id}
+        AND c.deleted_at IS NULL AND c.status = 'published' AND p.deleted_at IS NULL)`,
+    }));
+  },
+};
+
+/** Every kind of document the index holds, in the order a rebuild reads them. */
+export const rebuildSources = [postSource, commentSource];
 
 /** A rebuild not finished after this long is taken as dead (its Worker was stopped) and may start again. */
 export const REBUILD_STALE_MS = 15 * 60_000;

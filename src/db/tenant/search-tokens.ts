@@ -93,18 +93,24 @@ export function indexText(text: string): string {
 
 const quoted = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
+/** Only the first this many terms of a query count (each one is an index lookup). */
+export const MAX_QUERY_TERMS = 8;
+
 /**
  * The FTS5 MATCH expression of a query's terms, built only from quoted tokens (no user syntax
- * ever reaches MATCH): a word is a prefix query, a CJK run of two or more characters the phrase
- * of its bigrams (adjacent tokens: a substring), a single CJK character a prefix query; terms
- * are ANDed. Null when the query has no term.
+ * ever reaches MATCH): a word is a prefix query (a one-letter word an exact one: a prefix of one
+ * letter would expand to a good part of the vocabulary), a CJK run of two or more characters the
+ * phrase of its bigrams (adjacent tokens: a substring), a single CJK character a prefix query;
+ * the first {@link MAX_QUERY_TERMS} terms are ANDed. Null when the query has no term.
  */
 export function matchExpression(terms: Term[]): string | null {
   if (terms.length === 0) return null;
   return terms
+    .slice(0, MAX_QUERY_TERMS)
     .map((t) => {
       const cps = [...t.text];
-      if (t.kind === "word" || cps.length === 1) return `${quoted(t.text)}*`;
+      if (t.kind === "word") return cps.length === 1 ? quoted(t.text) : `${quoted(t.text)}*`;
+      if (cps.length === 1) return `${quoted(t.text)}*`;
       return quoted(cjkTokens(t.text).slice(0, -1).join(" "));
     })
     .join(" AND ");

@@ -1,6 +1,16 @@
 import { and, asc, count, desc, eq, gte, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { TenantDb } from "../client";
-import { posts, searchDocs, searchFts, searchState, users, type PostRow, type SearchDocType } from "./schema";
+import {
+  comments,
+  posts,
+  searchDocs,
+  searchFts,
+  searchState,
+  users,
+  type CommentRow,
+  type PostRow,
+  type SearchDocType,
+} from "./schema";
 import { indexText } from "./search-tokens";
 
 /**
@@ -74,6 +84,33 @@ export function postIndexOps(db: TenantDb, p: PostRow, now = Date.now()) {
   return postIndexable(p) ? indexOps(db, postDoc(p), now) : unindexOps(db, "post", p.id);
 }
 
+/** A comment as an index document (its text is the body; it belongs to its post). */
+export const commentDoc = (c: CommentRow): SearchDoc => ({
+  type: "comment",
+  id: c.id,
+  postId: c.postId,
+  title: "",
+  body: c.body,
+  tags: [],
+});
+
+/** The index batch items for a comment as it now is: live and published comments are indexed. */
+export function commentIndexOps(db: TenantDb, c: CommentRow, now = Date.now()) {
+  return c.deletedAt === null && c.status === "published"
+    ? indexOps(db, commentDoc(c), now)
+    : unindexOps(db, "comment", c.id);
+}
+
+/** Batch items that take every comment of a (deleted) post out of the index. */
+export function unindexPostCommentsOps(db: TenantDb, postId: string) {
+  const keys = sql`(SELECT doc_key FROM search_docs WHERE post_id = ${postId} AND doc_type = 'comment')`;
+  return [
+    db.run(sql`DELETE FROM search_fts WHERE rowid IN ${keys}`),
+    db.run(sql`DELETE FROM search_fts_next WHERE rowid IN ${keys}`),
+    db.run(sql`DELETE FROM search_docs WHERE post_id = ${postId} AND doc_type = 'comment'`),
+  ];
+}
+
 /**
  * How many documents match, counted up to `cap + 1` only (a LIMIT inside, never a full count):
  * the query-too-broad guard.
@@ -121,8 +158,7 @@ export async function searchPostRows(db: TenantDb, q: PostSearch): Promise<PostH
     isNull(posts.deletedAt),
     eq(users.status, "active"),
     or(eq(posts.authorId, q.viewer), ne(posts.visibility, "private")),
-    sql`NOT EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = ${posts.authorId} AND blocked_id = ${q.viewer})
-      OR (blocker_id = ${q.viewer} AND blocked_id = ${posts.authorId}))`,
+    noBlock(q.viewer, posts.authorId),
     q.authorId === undefined ? undefined : eq(posts.authorId, q.authorId),
     q.tag === undefined
       ? undefined
@@ -151,20 +187,89 @@ export async function searchPostRows(db: TenantDb, q: PostSearch): Promise<PostH
     .all();
 }
 
-/** The index's state for GET /v1/admin/search/status: posts indexed and posts that should be. */
+/** No block either way between the viewer and a user (the tenant's mirror of the hubs' blocks). */
+const noBlock = (viewer: string, user: SQL | typeof posts.authorId) =>
+  sql`NOT EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = ${user} AND blocked_id = ${viewer})
+      OR (blocker_id = ${viewer} AND blocked_id = ${user}))`;
+
+export interface CommentHit {
+  comment: CommentRow;
+  post: PostRow;
+  rank: number;
+}
+
+/**
+ * Candidate comments for a search, in order: live, published comments whose post is published,
+ * undeleted, by an active author and not someone else's private post, with no block either way
+ * between the viewer and the post's or the comment's author. `authorId` filters the comment's
+ * author, `tag` the post's tags, `from`/`to` and the recent order the comment's time. The post's
+ * followers/friends visibility is the caller's, as for posts.
+ */
+export async function searchCommentRows(db: TenantDb, q: PostSearch): Promise<CommentHit[]> {
+  const conds: (SQL | undefined)[] = [
+    sql`search_fts MATCH ${q.match}`,
+    eq(searchDocs.docType, "comment"),
+    isNull(comments.deletedAt),
+    eq(comments.status, "published"),
+    eq(posts.status, "published"),
+    isNull(posts.deletedAt),
+    eq(users.status, "active"),
+    or(eq(posts.authorId, q.viewer), ne(posts.visibility, "private")),
+    noBlock(q.viewer, posts.authorId),
+    noBlock(q.viewer, sql`${comments.authorId}`),
+    sql`EXISTS (SELECT 1 FROM users ca WHERE ca.id = ${comments.authorId} AND ca.status = 'active')`,
+    q.authorId === undefined ? undefined : eq(comments.authorId, q.authorId),
+    q.tag === undefined
+      ? undefined
+      : sql`EXISTS (SELECT 1 FROM post_tags WHERE tag = ${q.tag} AND post_id = ${posts.id})`,
+    q.from === undefined ? undefined : gte(comments.createdAt, q.from),
+    q.to === undefined ? undefined : lt(comments.createdAt, q.to),
+  ];
+  if (q.sort === "recent" && q.before) {
+    const [at, id] = q.before;
+    conds.push(or(lt(comments.createdAt, at), and(eq(comments.createdAt, at), lt(comments.id, id))));
+  }
+  const base = db
+    .select({ comment: comments, post: posts, rank: RANK })
+    .from(searchFts)
+    .innerJoin(searchDocs, eq(searchDocs.docKey, searchFts.rowid))
+    .innerJoin(comments, eq(comments.id, searchDocs.docId))
+    .innerJoin(posts, eq(posts.id, comments.postId))
+    .innerJoin(users, eq(users.id, posts.authorId))
+    .where(and(...conds));
+  const ordered =
+    q.sort === "recent"
+      ? base.orderBy(desc(comments.createdAt), desc(comments.id))
+      : base.orderBy(asc(RANK), asc(comments.id));
+  return ordered
+    .limit(q.limit)
+    .offset(q.sort === "relevance" ? (q.offset ?? 0) : 0)
+    .all();
+}
+
+/**
+ * The index's state for GET /v1/admin/search/status: documents indexed, and the rows that should
+ * be (published, undeleted posts; live, published comments of undeleted posts).
+ */
 export async function searchStatus(db: TenantDb) {
-  const [docs, rows, state] = await Promise.all([
-    db.select({ n: count() }).from(searchDocs).where(eq(searchDocs.docType, "post")).get(),
+  const [docs, postRows, commentRows, state] = await Promise.all([
+    db.select({ n: count() }).from(searchDocs).get(),
     db
       .select({ n: count() })
       .from(posts)
       .where(and(eq(posts.status, "published"), isNull(posts.deletedAt)))
       .get(),
+    db
+      .select({ n: count() })
+      .from(comments)
+      .innerJoin(posts, eq(posts.id, comments.postId))
+      .where(and(eq(comments.status, "published"), isNull(comments.deletedAt), isNull(posts.deletedAt)))
+      .get(),
     db.select().from(searchState).where(eq(searchState.id, 1)).get(),
   ]);
   return {
     documents: docs?.n ?? 0,
-    rows: rows?.n ?? 0,
+    rows: (postRows?.n ?? 0) + (commentRows?.n ?? 0),
     rebuildingSince: state?.rebuildingSince ?? null,
     lastRebuildAt: state?.lastRebuildAt ?? null,
   };

@@ -28,6 +28,10 @@ export const COUNTERS = [
   "bytes_uploaded",
   "bytes_deleted",
   "users_deleted",
+  "posts",
+  "comments",
+  "likes",
+  "views",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counters = Record<Counter, number>;

@@ -200,3 +200,14 @@ export async function setPassword(db: TenantDb, id: string, passwordHash: string
     outboxInsert(db, event, now),
   ]);
 }
+
+/** The active users with these usernames (compared in canonical form), as ids. */
+export async function activeIdsByUsername(db: TenantDb, names: string[]): Promise<string[]> {
+  if (!names.length) return [];
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(inArray(users.username, [...new Set(names.map(canonical))]), eq(users.status, "active")))
+    .all();
+  return rows.map((r) => r.id);
+}

@@ -17,7 +17,7 @@ const BodyOfKind = z.object({ kind: MessageKindSchema, body: z.unknown() }).supe
 
 /**
  * The moderation hook: a text body, and a file message's caption, pass the tenant's moderator
- * before they are stored (custom JSON bodies are not inspected). Block refuses with
+ * before they are stored (custom JSON bodies are not inspected). Block (and review) refuses with
  * `message_blocked`; mask answers the body with the matches starred.
  */
 export function moderate(policy: MessagePolicy, kind: MessageKind, body: unknown): ConvResult<unknown> {
@@ -25,7 +25,9 @@ export function moderate(policy: MessagePolicy, kind: MessageKind, body: unknown
   const value = field ? (body as Record<string, unknown>)[field] : undefined;
   if (!field || typeof value !== "string") return ok(body);
   const r = wordListModerator(policy.moderation).check(value);
-  if (r.action === "block") return refuse("message_blocked", "The message was refused by moderation.");
+  // `review` holds posts for a moderator; a chat message cannot wait, so it is refused like `block`.
+  if (r.action === "block" || r.action === "review")
+    return refuse("message_blocked", "The message was refused by moderation.");
   return ok(r.action === "mask" ? { ...(body as object), [field]: r.text } : body);
 }
 

@@ -1,3 +1,4 @@
+import type { ModerationMode } from "../../lib/moderation";
 import type { Result } from "../protocol/result";
 import type { Relation } from "../protocol/relation";
 import type { MessageView } from "./frames";
@@ -54,7 +55,7 @@ export type ConvResult<T> = Result<T>;
 export interface MessagePolicy {
   editWindowSeconds: number;
   recallWindowSeconds: number;
-  moderation: { mode: "off" | "block" | "mask"; words: string[] };
+  moderation: { mode: ModerationMode; words: string[] };
   maxGroupMembers: number;
   /** Direct conversations between users who are not friends (messages.directWithStrangers): creating them and sending in them. */
   directWithStrangers: boolean;

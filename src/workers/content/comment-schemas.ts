@@ -27,6 +27,9 @@ const CommentFields = {
     .nullable()
     .describe("null on a tombstone"),
   body: z.string().describe('Markdown; "" on a tombstone'),
+  status: z
+    .enum(["published", "under_review", "removed"])
+    .describe("under_review: held by the moderation hook, shown to its author and moderators only"),
   deleted: z.boolean().describe("A deleted top-level comment kept as a tombstone for its replies"),
   createdAt: z.string(),
   counts: z.object({ likes: z.number().int(), replies: z.number().int() }),

@@ -1,10 +1,13 @@
 import { type CommentRow, findComment, firstReplies, insertComment, likedComments } from "../../db/tenant/comments";
 import { authorsOf, findPost, type PostRow } from "../../db/tenant/posts";
+import { findUserById } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { CommentCreate } from "./comment-schemas";
+import { mentionedUsers } from "./mentions";
+import { moderateFields } from "./moderation-hook";
 import { commentView } from "./views";
 import { maySee, postNotFound } from "./visibility";
 
@@ -12,6 +15,8 @@ import { maySee, postNotFound } from "./visibility";
 export const FIRST_REPLIES = 3;
 
 export const commentNotFound = () => new AppError("comment_not_found", "No such comment.");
+
+const isActiveUser = async (db: TenantScope["db"], id: string) => (await findUserById(db, id))?.status === "active";
 
 /** The post the viewer may see, or 404 `post_not_found` (never a hint that it exists). */
 export async function visiblePost(scope: TenantScope, viewer: string, postId: string): Promise<PostRow> {
@@ -40,9 +45,15 @@ export async function visibleComment(
 ): Promise<{ comment: CommentRow; post: PostRow }> {
   const comment = await findComment(scope.db, id);
   if (!comment || (comment.deletedAt !== null && !opts.tombstone)) throw commentNotFound();
+  // A comment held for review is its author's alone until a moderator approves it.
+  if (comment.deletedAt === null && comment.status !== "published" && comment.authorId !== viewer)
+    throw commentNotFound();
   const post = await findPost(scope.db, comment.postId);
   if (!post || !(await maySee(scope, viewer, post))) throw commentNotFound();
   if (comment.deletedAt === null && (await blockedAuthors(scope, viewer, [comment.authorId])).size > 0)
+    throw commentNotFound();
+  // A suspended or deleted author's comments are hidden from others, as their posts are.
+  if (comment.deletedAt === null && comment.authorId !== viewer && !(await isActiveUser(scope.db, comment.authorId)))
     throw commentNotFound();
   return { comment, post };
 }
@@ -66,24 +77,28 @@ export async function createComment(
   if (input.parentId !== undefined) {
     const parent = await findComment(scope.db, input.parentId);
     const hidden = parent && (await blockedAuthors(scope, authorId, [parent.authorId])).size > 0;
-    if (!parent || parent.postId !== post.id || parent.deletedAt !== null || hidden)
+    const held = parent && parent.status !== "published" && parent.authorId !== authorId;
+    if (!parent || parent.postId !== post.id || parent.deletedAt !== null || hidden || held)
       throw new AppError("comment_not_found", "parentId is not a comment of this post.");
     parentId = parent.parentId ?? parent.id;
     replyTo = parent.authorId;
   }
+  const m = moderateFields(scope, { body: input.body });
   const row: CommentRow = {
     id: newId(now),
     postId: post.id,
     authorId,
     parentId,
     replyToUserId: replyTo,
-    body: input.body,
-    status: "published",
+    body: m.fields.body,
+    status: m.held ? "under_review" : "published",
     createdAt: now,
     deletedAt: null,
     likeCount: 0,
     replyCount: 0,
   };
+  // A held comment tells no one yet (its approval does not notify either: documented).
+  const mentioned = row.status === "published" ? await mentionedUsers(scope, authorId, post, row.body) : [];
   await insertComment(scope.db, row, {
     commentId: row.id,
     postId: post.id,
@@ -91,6 +106,9 @@ export async function createComment(
     authorId,
     parentId,
     replyToUserId: replyTo,
+    status: row.status,
+    preview: [...row.body].slice(0, 140).join(""),
+    mentioned,
   });
   return row;
 }
@@ -118,6 +136,7 @@ export async function commentViews(scope: TenantScope, viewer: string, rows: Com
 export async function threadViews(scope: TenantScope, viewer: string, tops: CommentRow[]) {
   const replies = await firstReplies(
     scope.db,
+    viewer,
     tops.filter((t) => t.replyCount > 0).map((t) => t.id),
     FIRST_REPLIES,
   );

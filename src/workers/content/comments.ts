@@ -13,7 +13,8 @@ import {
   pagerFor,
   problemResponses,
 } from "../gateway/http";
-import { callerGrants, grantsAll, requireUser, signedIn } from "../gateway/middleware/authn";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { assertOutranks } from "../gateway/ranks";
 import {
   CommentCreateSchema,
   CommentIdParamSchema,
@@ -31,6 +32,7 @@ import {
   visiblePost,
 } from "./comment-service";
 import { PostIdParamSchema } from "./schemas";
+import { holds, MODERATE_COMMENTS } from "./visibility";
 
 /**
  * Comments (docs/content.md): POST/GET /v1/posts/{id}/comments, GET /v1/comments/{id}/replies,
@@ -40,8 +42,6 @@ export const commentRoutes = createRouter();
 const tags = ["Comments"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-/** Who may delete anyone's comment. */
-export const MODERATE_COMMENTS = "comments:moderate";
 
 commentRoutes.openapi(
   createRoute({
@@ -55,7 +55,13 @@ commentRoutes.openapi(
     request: { params: PostIdParamSchema, body: jsonBody(CommentCreateSchema) },
     responses: {
       201: jsonResponse(CommentSchema, "The comment"),
-      ...problemResponses("comment_not_found", "post_not_found", "post_not_published", "user_required"),
+      ...problemResponses(
+        "comment_not_found",
+        "content_blocked",
+        "post_not_found",
+        "post_not_published",
+        "user_required",
+      ),
     },
   }),
   async (c) => {
@@ -90,7 +96,7 @@ commentRoutes.openapi(
     const q = c.req.valid("query");
     const post = await visiblePost(scope, me, c.req.valid("param").id);
     const pg = pagerFor(c, "time-id");
-    const rows = await topLevelPage(scope.db, post.id, q.sort, q.limit + 1, await pg.after(q.cursor));
+    const rows = await topLevelPage(scope.db, me, post.id, q.sort, q.limit + 1, await pg.after(q.cursor));
     const key = q.sort === "top" ? "likeCount" : "createdAt";
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r[key], r.id]);
     return c.json({ items: await threadViews(scope, me, page), nextCursor }, 200);
@@ -119,7 +125,7 @@ commentRoutes.openapi(
     const { comment } = await visibleComment(scope, me, c.req.valid("param").id, { tombstone: true });
     if (comment.deletedAt !== null && comment.replyCount === 0) throw commentNotFound();
     const pg = pagerFor(c, "time-id");
-    const rows = await replyPage(scope.db, comment.id, q.limit + 1, await pg.after(q.cursor));
+    const rows = await replyPage(scope.db, me, comment.id, q.limit + 1, await pg.after(q.cursor));
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
     const blocked = await blockedAuthors(
       scope,
@@ -149,7 +155,7 @@ commentRoutes.openapi(
     request: { params: CommentIdParamSchema },
     responses: {
       204: { description: "Deleted" },
-      ...problemResponses("comment_not_found", "forbidden", "user_required"),
+      ...problemResponses("comment_not_found", "forbidden", "rank_too_low", "user_required"),
     },
   }),
   async (c) => {
@@ -158,17 +164,18 @@ commentRoutes.openapi(
     const scope = scopeOf(c);
     const comment = await findComment(scope.db, c.req.valid("param").id);
     if (!comment || comment.deletedAt !== null) throw commentNotFound();
-    if (comment.authorId !== me && !grantsAll(await callerGrants(scope.db, principal), MODERATE_COMMENTS)) {
-      // The post's author may delete any comment on it (a blocked user's too); others get 403 for a
-      // comment they may see and 404 for one they may not.
-      const post = await findPost(scope.db, comment.postId);
-      if (post?.authorId !== me) {
+    // The post's author may delete any comment on it (a blocked user's too). A moderator may
+    // delete another user's comment when they outrank its author. Others get 403 for a comment
+    // they may see and 404 for one they may not.
+    if (comment.authorId !== me && (await findPost(scope.db, comment.postId))?.authorId !== me) {
+      if (!(await holds(scope, principal, MODERATE_COMMENTS))) {
         await visibleComment(scope, me, comment.id);
         throw new AppError(
           "forbidden",
           `Only its author, the post's author or a holder of ${MODERATE_COMMENTS} may delete a comment.`,
         );
       }
+      await assertOutranks(scope.db, principal, comment.authorId);
     }
     await deleteComment(scope.db, comment);
     return c.body(null, 204);

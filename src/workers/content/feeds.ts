@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { countView, followingPage, hotCandidates, tagPage } from "../../db/tenant/feeds";
-import { findPost } from "../../db/tenant/posts";
+import { findPost, postsByIds } from "../../db/tenant/posts";
 import { type AppEnv, scopeOf } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -83,17 +83,12 @@ feedRoutes.openapi(
       .sort((a, b) => b.rank - a.rank || (a.p.id < b.p.id ? 1 : -1))
       .filter((x) => !after || x.rank < after[0] || (x.rank === after[0] && x.p.id < after[1]));
     const { page, nextCursor } = await pg.page(ranked.slice(0, q.limit + 1), q.limit, (x) => [x.rank, x.p.id]);
-    return c.json(
-      {
-        items: await viewsOf(
-          scope,
-          me,
-          page.map((x) => x.p),
-        ),
-        nextCursor,
-      },
-      200,
+    // The page's rows, read by id once ranked (candidates carry only what ranks them).
+    const rows = await postsByIds(
+      scope.db,
+      page.map((x) => x.p.id),
     );
+    return c.json({ items: await viewsOf(scope, me, rows), nextCursor }, 200);
   },
 );
 

@@ -1,4 +1,4 @@
-import type { PostRow } from "../../db/tenant/posts";
+import type { HotCandidate } from "../../db/tenant/feeds";
 
 /** How a like, a comment and a view weigh in a post's engagement. */
 export const HOT_WEIGHTS = { likes: 1, comments: 2, views: 0.1 } as const;
@@ -15,7 +15,7 @@ const HOUR = 3_600_000;
  * page's order and its cursor stay valid while a client pages. Scaled to an integer (millionths)
  * for the cursor.
  */
-export function hotRank(p: PostRow, halfLifeHours: number): number {
+export function hotRank(p: HotCandidate, halfLifeHours: number): number {
   const e = HOT_WEIGHTS.likes * p.likeCount + HOT_WEIGHTS.comments * p.commentCount + HOT_WEIGHTS.views * p.viewCount;
   const rank = Math.log2(1 + e) + (p.publishedAt ?? 0) / (halfLifeHours * HOUR);
   return Math.round(rank * 1e6);

@@ -77,7 +77,8 @@ postListRoutes.openapi(
   async (c) => {
     const me = requireUser(c.get("principal")).userId;
     const q = c.req.valid("query");
-    const statuses: PostRow["status"][] = q.status ? [q.status] : ["draft", "published"];
+    // Without a filter: everything of one's own, held and removed posts too (their status says so).
+    const statuses: PostRow["status"][] = q.status ? [q.status] : ["draft", "published", "under_review", "removed"];
     const visibilities: PostVisibility[] = ["public", "followers", "friends", "private"];
     return c.json(await authorPage(c, me, { statuses, visibilities }, q), 200);
   },

@@ -2,13 +2,15 @@ import type { ServiceModule } from "../gateway/module";
 import { commentRoutes } from "./comments";
 import { contentConfig } from "./config";
 import { feedRoutes } from "./feeds";
+import { moderationRoutes } from "./moderation";
+import { reportRoutes } from "./reports";
 import { postListRoutes } from "./lists";
 import { reactionRoutes } from "./reactions";
 import { postRoutes } from "./routes";
 import { searchAdminRoutes } from "./search-admin";
 import { searchRoutes } from "./search";
 
-/** Posts with visibility (docs/content.md): likes and bookmarks (reactions.ts), comments, feeds and views, search. */
+/** Posts with visibility (docs/content.md): likes and bookmarks (reactions.ts), comments, feeds and views, search, reports and moderation. */
 export const contentModule: ServiceModule = {
   name: "content",
   routes: [
@@ -19,12 +21,15 @@ export const contentModule: ServiceModule = {
     { base: "/v1", router: searchAdminRoutes },
     { base: "/v1", router: commentRoutes },
     { base: "/v1", router: feedRoutes },
+    { base: "/v1", router: reportRoutes },
+    { base: "/v1", router: moderationRoutes },
   ],
-  emits: ["post.published", "post.liked", "comment.created", "comment.liked"],
+  emits: ["post.published", "post.removed", "post.liked", "post.viewed", "comment.created", "comment.liked"],
   config: contentConfig,
   fuzzIds: {
     posts: { params: ["postId"], segments: ["posts"] },
     comments: { params: ["commentId", "parentId"], segments: ["comments"] },
     tags: { segments: ["tags"], names: true },
+    reports: { segments: ["reports"] },
   },
 };

@@ -6,6 +6,7 @@ import { scopeOf } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { PostIdParamSchema, PostLikerSchema, PostSchema } from "./schemas";
+import { blockedAuthors } from "./comment-service";
 import { viewOf, viewsOf } from "./service";
 import { audienceOf, maySee, postNotFound } from "./visibility";
 
@@ -42,7 +43,7 @@ function reactionRoute(kind: "like" | "bookmark", method: "put" | "delete") {
       const id = c.req.valid("param").id;
       const post = await findPost(scope.db, id);
       if (!post || !(await maySee(scope, me, post))) throw postNotFound();
-      await setReaction(scope.db, kind, id, me, on, { postId: id });
+      await setReaction(scope.db, kind, id, me, on, { postId: id, authorId: post.authorId });
       // Read again for the counters as committed (other users' likes included).
       const after = (await findPost(scope.db, id)) ?? post;
       return c.json(await viewOf(scope, me, after), 200);
@@ -63,6 +64,8 @@ reactionRoutes.openapi(
     security,
     middleware: mw,
     summary: "Who liked a post, newest like first",
+    description:
+      "Active users only; likers blocked either way are left out, so a page may hold fewer than `limit` items while `nextCursor` is set.",
     request: { params: PostIdParamSchema, query: PageQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(PostLikerSchema), "Likes"),
@@ -78,7 +81,15 @@ reactionRoutes.openapi(
     const pg = pagerFor(c, "time-id");
     const rows = await likerPage(scope.db, post.id, q.limit + 1, await pg.after(q.cursor));
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.at, r.userId]);
-    const items = page.map((r) => ({ userId: r.userId, nickname: r.nickname ?? "", likedAt: iso(r.at) }));
+    // Likers blocked either way are left out after the read (a page may be short, as bookmarks).
+    const blocked = await blockedAuthors(
+      scope,
+      me,
+      page.map((r) => r.userId),
+    );
+    const items = page
+      .filter((r) => !blocked.has(r.userId))
+      .map((r) => ({ userId: r.userId, nickname: r.nickname ?? "", likedAt: iso(r.at) }));
     return c.json({ items, nextCursor }, 200);
   },
 );

@@ -3,18 +3,17 @@ import { deletePost, findPost } from "../../db/tenant/posts";
 import { AppError } from "../../lib/errors";
 import { scopeOf } from "../gateway/context";
 import { createRouter, jsonBody, jsonResponse, problemResponses } from "../gateway/http";
-import { callerGrants, grantsAll, requireUser, signedIn } from "../gateway/middleware/authn";
+import { requireUser, signedIn } from "../gateway/middleware/authn";
+import { assertOutranks } from "../gateway/ranks";
 import { PostCreateSchema, PostIdParamSchema, PostPatchSchema, PostSchema } from "./schemas";
 import { createPost, editPost, viewOf } from "./service";
-import { maySee, postNotFound } from "./visibility";
+import { holds, MODERATE_POSTS, maySee, maySeeAs, postNotFound } from "./visibility";
 
 /** Posts: /v1/posts (create), /v1/posts/{id} (read, edit, delete). Lists are in lists.ts. */
 export const postRoutes = createRouter();
 const tags = ["Posts"];
 const security = [{ bearer: [] }];
 const mw = signedIn();
-/** Who may delete anyone's post. */
-export const MODERATE_POSTS = "posts:moderate";
 
 postRoutes.openapi(
   createRoute({
@@ -28,7 +27,7 @@ postRoutes.openapi(
     request: { body: jsonBody(PostCreateSchema) },
     responses: {
       201: jsonResponse(PostSchema, "The post"),
-      ...problemResponses("invalid_media", "user_required"),
+      ...problemResponses("content_blocked", "invalid_media", "user_required"),
     },
   }),
   async (c) => {
@@ -48,6 +47,8 @@ postRoutes.openapi(
     security,
     middleware: mw,
     summary: "A post (404 when it does not exist or the viewer may not see it)",
+    description:
+      "A removed or held post (`status` `removed`, `under_review`) answers only its author and holders of posts:moderate.",
     request: { params: PostIdParamSchema },
     responses: {
       200: jsonResponse(PostSchema, "The post"),
@@ -55,10 +56,11 @@ postRoutes.openapi(
     },
   }),
   async (c) => {
-    const me = requireUser(c.get("principal")).userId;
+    const principal = requireUser(c.get("principal"));
+    const me = principal.userId;
     const scope = scopeOf(c);
     const post = await findPost(scope.db, c.req.valid("param").id);
-    if (!post || !(await maySee(scope, me, post))) throw postNotFound();
+    if (!post || !(await maySeeAs(scope, principal, post))) throw postNotFound();
     return c.json(await viewOf(scope, me, post), 200);
   },
 );
@@ -75,7 +77,14 @@ postRoutes.openapi(
     request: { params: PostIdParamSchema, body: jsonBody(PostPatchSchema) },
     responses: {
       200: jsonResponse(PostSchema, "The post"),
-      ...problemResponses("invalid_media", "forbidden", "post_not_found", "post_edit_conflict", "user_required"),
+      ...problemResponses(
+        "content_blocked",
+        "invalid_media",
+        "forbidden",
+        "post_not_found",
+        "post_edit_conflict",
+        "user_required",
+      ),
     },
   }),
   async (c) => {
@@ -101,7 +110,7 @@ postRoutes.openapi(
     request: { params: PostIdParamSchema },
     responses: {
       204: { description: "Deleted" },
-      ...problemResponses("forbidden", "post_not_found", "user_required"),
+      ...problemResponses("forbidden", "post_not_found", "rank_too_low", "user_required"),
     },
   }),
   async (c) => {
@@ -110,10 +119,14 @@ postRoutes.openapi(
     const scope = scopeOf(c);
     const post = await findPost(scope.db, c.req.valid("param").id);
     if (!post) throw postNotFound();
-    if (post.authorId !== me && !grantsAll(await callerGrants(scope.db, principal), MODERATE_POSTS)) {
-      // Someone who cannot even see it learns nothing; someone who can is told it is not theirs.
-      if (!(await maySee(scope, me, post))) throw postNotFound();
-      throw new AppError("forbidden", `Only its author or a holder of ${MODERATE_POSTS} may delete a post.`);
+    if (post.authorId !== me) {
+      if (!(await holds(scope, principal, MODERATE_POSTS))) {
+        // Someone who cannot even see it learns nothing; someone who can is told it is not theirs.
+        if (!(await maySee(scope, me, post))) throw postNotFound();
+        throw new AppError("forbidden", `Only its author or a holder of ${MODERATE_POSTS} may delete a post.`);
+      }
+      // A moderator acts on another user's post only when they outrank its author.
+      await assertOutranks(scope.db, principal, post.authorId);
     }
     // A concurrent delete that came first leaves the same result: 204 either way.
     await deletePost(scope.db, post.id);

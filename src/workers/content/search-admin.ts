@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { searchStatus } from "../../db/tenant/search";
-import { abandonRebuild, beginRebuild, postSource, runRebuild } from "../../db/tenant/search-rebuild";
+import { abandonRebuild, beginRebuild, rebuildSources, runRebuild } from "../../db/tenant/search-rebuild";
 import { log } from "../../lib/log";
 import { isoOrNull } from "../../lib/time";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
@@ -25,7 +25,7 @@ searchAdminRoutes.openapi(
     tags,
     security,
     middleware: withPermission(REINDEX),
-    summary: "The search index: posts indexed, posts that should be, the last rebuild and whether one runs",
+    summary: "The search index: documents indexed, rows that should be, the last rebuild and whether one runs",
     responses: { 200: jsonResponse(SearchStatusSchema, "Index status"), ...problemResponses("forbidden") },
   }),
   async (c) => {
@@ -61,7 +61,7 @@ searchAdminRoutes.openapi(
     if (await beginRebuild(db, since)) {
       // In the background of this request (waitUntil): see docs/content.md for why not a queue.
       c.executionCtx.waitUntil(
-        runRebuild(db, since, [postSource]).catch(async (err: unknown) => {
+        runRebuild(db, since, rebuildSources).catch(async (err: unknown) => {
           log("error", "search rebuild failed", { tenant: c.get("tenant").slug, error: String(err) });
           await abandonRebuild(db, since).catch(() => undefined);
         }),

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { lineText } from "../../lib/text";
 import { PageQuerySchema } from "../gateway/http";
+import { CommentSchema } from "./comment-schemas";
 import { PostSchema } from "./schemas";
 
 /** The longest search text, in characters (after trimming). */
@@ -44,14 +45,20 @@ export const SearchHitSchema = z
     score: z.number().describe("Higher is better: -bm25 for posts and comments; 2 (prefix) or 1 (substring) for users"),
     snippet: z.string().describe("HTML: matches in <mark>…</mark>, everything else escaped"),
     post: PostSchema.optional(),
+    comment: CommentSchema.optional(),
     user: SearchUserSchema.optional(),
   })
   .openapi("SearchHit");
 
 export const SearchStatusSchema = z
   .object({
-    documents: z.number().int().describe("Posts in the index"),
-    rows: z.number().int().describe("Posts that should be in it (published, not deleted)"),
+    documents: z.number().int().describe("Documents (posts and comments) in the index"),
+    rows: z
+      .number()
+      .int()
+      .describe(
+        "Rows that should be in it: published, undeleted posts and live, published comments of undeleted posts",
+      ),
     lastRebuildAt: z.string().nullable(),
     rebuilding: z.boolean(),
   })

@@ -1,5 +1,5 @@
 import { searchProfiles } from "../../db/tenant/profiles";
-import { matchCount, searchPostRows, type PostHit, type PostSearch } from "../../db/tenant/search";
+import { matchCount, searchCommentRows, searchPostRows, type PostSearch } from "../../db/tenant/search";
 import { fold, matchExpression, termsOf, type Term } from "../../db/tenant/search-tokens";
 import type { PostRow, PostVisibility } from "../../db/tenant/posts";
 import type { CursorKeys } from "../../lib/cursor";
@@ -8,6 +8,7 @@ import { searchQuery } from "../../lib/search-query";
 import type { TenantScope } from "../gateway/context";
 import type { SearchQuery } from "./search-schemas";
 import { leadOf, matchRanges, snippetOf, escapeHtml } from "./search-snippet";
+import { commentViews } from "./comment-service";
 import { viewsOf } from "./service";
 import { audienceOf } from "./visibility";
 
@@ -59,8 +60,27 @@ const postSnippet = (p: PostRow, terms: Term[]) =>
 
 const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
-/** One page of posts matching the search that the viewer may see. */
-async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: SearchPager, at?: [number, string]) {
+/** What a collected page needs of a candidate row: its post (for visibility) and its own key. */
+interface Candidate {
+  post: PostRow;
+  rank: number;
+  /** The recent order's keyset: the post's publication or the comment's creation, and its id. */
+  key: [number, string];
+}
+
+/**
+ * One page of matches the viewer may see: checks the cap, then reads candidates in up to
+ * {@link ROUNDS} rounds (SQL filters what it can; the post author's audience, cached per author,
+ * decides followers/friends posts), and signs the cursor where the page stopped.
+ */
+async function collect<T extends Candidate>(
+  scope: TenantScope,
+  me: string,
+  q: SearchQuery,
+  pg: SearchPager,
+  at: [number, string] | undefined,
+  read: (s: PostSearch) => Promise<T[]>,
+): Promise<{ hits: T[]; terms: Term[]; nextCursor: string | null }> {
   const { terms, match } = queryTerms(q.q);
   const cap = scope.tenant.config.search.maxHits;
   if ((await matchCount(scope.db, match, cap)) > cap)
@@ -83,11 +103,11 @@ async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: S
     if (!audiences.has(author)) audiences.set(author, audienceOf(scope, me, author));
     return audiences.get(author)!;
   };
-  const hits: PostHit[] = [];
+  const hits: T[] = [];
   let more = false;
   for (let round = 0; round < ROUNDS && hits.length < q.limit; round++) {
     const chunk = Math.max(q.limit - hits.length, 10) + 1;
-    const rows = await searchPostRows(scope.db, { ...base, limit: chunk, offset, before });
+    const rows = await read({ ...base, limit: chunk, offset, before });
     const take = rows.slice(0, chunk - 1);
     const seen = await Promise.all(
       take.map(
@@ -99,7 +119,7 @@ async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: S
     for (; i < take.length && hits.length < q.limit; i++) {
       if (seen[i]) hits.push(take[i]!);
       offset++;
-      before = [take[i]!.post.publishedAt ?? 0, take[i]!.post.id];
+      before = take[i]!.key;
     }
     more = i < take.length || rows.length === chunk;
     if (!more) break;
@@ -108,6 +128,17 @@ async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: S
   const nextCursor = !more
     ? null
     : await pg.cursor(q.sort === "relevance" ? [offset, `${fp}.r`] : [before![0], `${fp}.${before![1]}`]);
+  return { hits, terms, nextCursor };
+}
+
+/** One page of posts matching the search that the viewer may see. */
+async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: SearchPager, at?: [number, string]) {
+  const read = async (s: PostSearch) =>
+    (await searchPostRows(scope.db, s)).map((h) => ({
+      ...h,
+      key: [h.post.publishedAt ?? 0, h.post.id] as [number, string],
+    }));
+  const { hits, terms, nextCursor } = await collect(scope, me, q, pg, at, read);
   const views = await viewsOf(
     scope,
     me,
@@ -119,6 +150,29 @@ async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: S
     score: -h.rank,
     snippet: postSnippet(h.post, terms),
     post: views[i]!,
+  }));
+  return { items, nextCursor };
+}
+
+/** One page of comments matching the search, on posts the viewer may see. */
+async function searchComments(scope: TenantScope, me: string, q: SearchQuery, pg: SearchPager, at?: [number, string]) {
+  const read = async (s: PostSearch) =>
+    (await searchCommentRows(scope.db, s)).map((h) => ({
+      ...h,
+      key: [h.comment.createdAt, h.comment.id] as [number, string],
+    }));
+  const { hits, terms, nextCursor } = await collect(scope, me, q, pg, at, read);
+  const views = await commentViews(
+    scope,
+    me,
+    hits.map((h) => h.comment),
+  );
+  const items = hits.map((h, i) => ({
+    type: "comment" as const,
+    id: h.comment.id,
+    score: -h.rank,
+    snippet: snippetOf(h.comment.body, terms) ?? leadOf(h.comment.body),
+    comment: views[i]!,
   }));
   return { items, nextCursor };
 }
@@ -160,7 +214,7 @@ async function searchUsers(scope: TenantScope, me: string, q: SearchQuery, pg: S
   return { items, nextCursor };
 }
 
-/** GET /v1/search for a viewer: posts, users, or comments (none are indexed yet: an empty list). */
+/** GET /v1/search for a viewer: posts, comments or users. */
 export async function search(
   scope: TenantScope,
   me: string,
@@ -170,9 +224,6 @@ export async function search(
 ) {
   const at = resume(q, keys);
   if (q.type === "users") return searchUsers(scope, me, q, pg, at);
-  if (q.type === "comments") {
-    queryTerms(q.q);
-    return { items: [], nextCursor: null };
-  }
+  if (q.type === "comments") return searchComments(scope, me, q, pg, at);
   return searchPosts(scope, me, q, pg, at);
 }

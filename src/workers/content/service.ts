@@ -1,9 +1,11 @@
-import { authorsOf, insertPost, ownReadyFiles, updatePost, type PostRow } from "../../db/tenant/posts";
+import { authorsOf, findPost, insertPost, ownReadyFiles, updatePost, type PostRow } from "../../db/tenant/posts";
 import { viewerMarks } from "../../db/tenant/post-reactions";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { PostCreate, PostPatch } from "./schemas";
+import { mentionedUsers } from "./mentions";
+import { moderateFields } from "./moderation-hook";
 import { postView } from "./views";
 
 /** The tenant's body limit (`content.maxPostChars`), counted in characters, not UTF-16 units. */
@@ -48,16 +50,19 @@ export async function viewOf(scope: TenantScope, viewer: string, post: PostRow) 
 export async function createPost(scope: TenantScope, authorId: string, input: PostCreate, now = Date.now()) {
   checkBody(scope, input.body);
   await checkMedia(scope, authorId, input.mediaFileIds);
-  const published = input.status === "published";
+  const m = moderateFields(scope, { title: input.title ?? "", body: input.body });
+  // Held by the moderation hook: stored under review instead of published (a draft stays a draft).
+  const status = m.held && input.status === "published" ? "under_review" : input.status;
+  const published = status === "published";
   const post: PostRow = {
     id: newId(now),
     authorId,
-    title: input.title ?? "",
-    body: input.body,
+    title: m.fields.title,
+    body: m.fields.body,
     tags: JSON.stringify(input.tags ?? []),
     media: JSON.stringify(input.mediaFileIds ?? []),
     visibility: input.visibility,
-    status: input.status,
+    status,
     createdAt: now,
     updatedAt: now,
     editedAt: null,
@@ -68,7 +73,8 @@ export async function createPost(scope: TenantScope, authorId: string, input: Po
     bookmarkCount: 0,
     viewCount: 0,
   };
-  await insertPost(scope.db, post);
+  const mentioned = published ? await mentionedUsers(scope, authorId, post, `${post.title}\n${post.body}`) : [];
+  await insertPost(scope.db, post, mentioned);
   return post;
 }
 
@@ -82,12 +88,19 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
   await checkMedia(scope, prev.authorId, patch.mediaFileIds);
   // Strictly later than the read, so the write's `updated_at` guard tells edits apart.
   const at = Math.max(now, prev.updatedAt + 1);
-  // A removed or held post keeps its status: only moderators change it (a later stage).
-  const status = prev.status === "draft" || prev.status === "published" ? (patch.status ?? prev.status) : prev.status;
+  const m = moderateFields(scope, { title: patch.title, body: patch.body });
+  // A removed or held post keeps its status: only moderators change it. An edit the moderation
+  // hook holds takes a published post (or one being published) under review; a draft being
+  // published is checked as a whole (its text was never checked for review while a draft).
+  const asked = prev.status === "draft" || prev.status === "published" ? (patch.status ?? prev.status) : prev.status;
+  const publishing = prev.status === "draft" && asked === "published";
+  const whole = () =>
+    moderateFields(scope, { title: m.fields.title ?? prev.title, body: m.fields.body ?? prev.body }).held;
+  const status = asked === "published" && (m.held || (publishing && whole())) ? "under_review" : asked;
   const next: PostRow = {
     ...prev,
-    title: patch.title ?? prev.title,
-    body: patch.body ?? prev.body,
+    title: m.fields.title ?? prev.title,
+    body: m.fields.body ?? prev.body,
     tags: patch.tags ? JSON.stringify(patch.tags) : prev.tags,
     media: patch.mediaFileIds ? JSON.stringify(patch.mediaFileIds) : prev.media,
     visibility: patch.visibility ?? prev.visibility,
@@ -96,7 +109,11 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
     editedAt: at,
     publishedAt: prev.publishedAt ?? (status === "published" ? at : null),
   };
-  if (!(await updatePost(scope.db, prev, next)))
+  // A first publication notifies the users its text mentions (later edits do not notify again).
+  const first = prev.publishedAt === null && next.publishedAt !== null;
+  const mentioned = first ? await mentionedUsers(scope, prev.authorId, next, `${next.title}\n${next.body}`) : [];
+  if (!(await updatePost(scope.db, prev, next, { mentioned })))
     throw new AppError("post_edit_conflict", "The post changed while this edit was made; read it again.");
-  return next;
+  // As committed: the counters are the row's, not the ones read before the edit.
+  return (await findPost(scope.db, prev.id)) ?? next;
 }

@@ -53,6 +53,7 @@ export function commentView(c: CommentRow, author: PostAuthor, liked: boolean) {
     authorId: gone ? null : c.authorId,
     author: gone ? null : authorView(author),
     body: gone ? "" : c.body,
+    status: c.status,
     deleted: gone,
     createdAt: iso(c.createdAt),
     counts: { likes: c.likeCount, replies: c.replyCount },

@@ -3,9 +3,15 @@ import { isFollowing, type PostRow, type PostVisibility } from "../../db/tenant/
 import { findUserById } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
-import type { TenantScope } from "../gateway/context";
+import type { Principal, TenantScope } from "../gateway/context";
+import { callerGrants, grantsAll } from "../gateway/middleware/authn";
 
 const EVERY: PostVisibility[] = ["public", "followers", "friends", "private"];
+
+/** Who may delete anyone's post, and see and act on removed and held posts. */
+export const MODERATE_POSTS = "posts:moderate";
+/** Who may delete anyone's comment, and see and act on held comments. */
+export const MODERATE_COMMENTS = "comments:moderate";
 
 /** The 404 of a post the viewer may not see: the same as for no post, never a hint it exists. */
 export const postNotFound = () => new AppError("post_not_found", "No such post.");
@@ -43,3 +49,30 @@ export async function maySee(scope: TenantScope, viewer: string, post: PostRow):
 export async function circleOf({ env, tenant }: TenantScope, viewer: string): Promise<Circle> {
   return { viewer, ...(await hubStub(env, tenant.id, viewer).circle()) };
 }
+
+/** Whether the caller holds a permission (a moderator's right). */
+export async function holds({ db }: TenantScope, principal: Principal, permission: string): Promise<boolean> {
+  return grantsAll(await callerGrants(db, principal), permission);
+}
+
+/**
+ * Whether the caller may see this post: as {@link maySee}, or as a moderator (`posts:moderate`),
+ * who also sees removed and held posts (with their status).
+ */
+export async function maySeeAs(
+  scope: TenantScope,
+  principal: Extract<Principal, { kind: "user" }>,
+  post: PostRow,
+): Promise<boolean> {
+  if (await maySee(scope, principal.userId, post)) return true;
+  return (post.status === "removed" || post.status === "under_review") && holds(scope, principal, MODERATE_POSTS);
+}
+
+/**
+ * Who a moderator's action is recorded as: the user, or `api_key:<id>` for a tenant server acting
+ * with an API key that holds the permission (moderation dashboards run server-side).
+ */
+export const actorOf = (p: Principal): string => (p.kind === "user" ? p.userId : `api_key:${p.keyId}`);
+
+/** Whose likes and bookmarks a moderator's answer shows: the user's own; none for an API key. */
+export const viewerOf = (p: Principal): string => (p.kind === "user" ? p.userId : "");

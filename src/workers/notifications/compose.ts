@@ -1,33 +1,9 @@
 import { z } from "zod";
 import { PoisonError, type CloudEvent } from "../events/queues";
+import { contentDrafts } from "./compose-content";
+import type { Draft } from "./drafts";
 
-/** Notification types users see and can mute. */
-export const NOTIFICATION_TYPES = [
-  "friend_request",
-  "friend_accepted",
-  "message",
-  "mention",
-  "announcement",
-  "quota_warning",
-  "webhook_disabled",
-] as const;
-export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
-
-/** One notification to create for one user, before names are filled in. */
-export interface Draft {
-  userId: string;
-  type: NotificationType;
-  groupKey: string | null;
-  actorId: string | null;
-  /** Title and body; `{actor}` is replaced by the actor's display name, `{count}` by the burst size. */
-  title: string;
-  /** The title once the row collapsed more than one event. */
-  collapsedTitle?: string;
-  body: string;
-  data: Record<string, unknown>;
-  /** Messages only reach users who were offline when they were sent (online devices already got them). */
-  onlyIfOffline?: boolean;
-}
+export { NOTIFICATION_TYPES, type Draft, type NotificationType } from "./drafts";
 
 const id = z.string().min(1).max(64);
 const FriendRequest = z.object({ userId: id, fromUserId: id, requestId: z.string(), message: z.string().nullish() });
@@ -150,6 +126,6 @@ export function draftsFor(event: CloudEvent): Draft[] {
       ];
     }
     default:
-      return [];
+      return contentDrafts(event);
   }
 }

@@ -10,8 +10,8 @@ import type { NotificationType } from "./compose";
 export type EmailSwitch = Exclude<keyof EmailSettings, "digest">;
 
 /**
- * Which email switch covers each notification type. Operational notices (quota, webhooks) have
- * none: they are never mailed. `follows` has no type yet (a follow notifies nobody today); the
+ * Which email switch covers each notification type. Operational notices (quota, webhooks) and
+ * content activity other than mentions (comments, replies, likes) have none: they are never mailed. `follows` has no type yet (a follow notifies nobody today); the
  * switch is there so clients can show it and it takes effect once follows notify.
  */
 const SWITCH_OF: Readonly<Record<NotificationType, EmailSwitch | null>> = {
@@ -22,6 +22,12 @@ const SWITCH_OF: Readonly<Record<NotificationType, EmailSwitch | null>> = {
   announcement: "announcements",
   quota_warning: null,
   webhook_disabled: null,
+  // Content activity reaches the inbox and push; of it only mentions are mailed (the mentions switch).
+  content_mention: "mentions",
+  post_comment: null,
+  comment_reply: null,
+  post_like: null,
+  comment_like: null,
 };
 
 /** Whether a user's email settings opt into mail for a notification type (unknown types: no). */

@@ -15,11 +15,13 @@ export interface NotificationView {
   readAt: string | null;
 }
 
-/** Renders a row: a collapsed burst shows its collapsed title with the count filled in. */
+/** Renders a row: a collapsed burst shows its collapsed title with the count (and the others) filled in. */
 export function notificationView(r: NotificationRow): NotificationView {
   const { collapsedTitle, ...data } = JSON.parse(r.data) as Record<string, unknown> & { collapsedTitle?: string };
   const title =
-    r.count > 1 && typeof collapsedTitle === "string" ? collapsedTitle.replaceAll("{count}", String(r.count)) : r.title;
+    r.count > 1 && typeof collapsedTitle === "string"
+      ? collapsedTitle.replaceAll("{count}", String(r.count)).replaceAll("{others}", String(r.count - 1))
+      : r.title;
   return {
     id: r.id,
     type: r.type,

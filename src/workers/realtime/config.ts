@@ -25,10 +25,14 @@ export const realtimeConfig = {
           .default(120),
         /** Whether a direct conversation may start between users who are not friends (blocks still refuse it). */
         directWithStrangers: z.boolean().default(false),
-        /** The word-list moderation hook (src/lib/moderation.ts): off, refuse a match, or star it out. */
+        /**
+         * The word-list moderation hook (src/lib/moderation.ts), shared by messages, posts and
+         * comments: off, refuse a match, star it out, or hold the post or comment for review
+         * (messages are refused under `review`).
+         */
         moderation: z
           .object({
-            mode: z.enum(["off", "block", "mask"]).default("off"),
+            mode: z.enum(["off", "block", "mask", "review"]).default("off"),
             words: z.array(z.string().trim().min(1).max(100)).max(2000).default([]),
           })
           .strict()

@@ -6,6 +6,7 @@ import { dayOf } from "./periods";
 
 const Id = z.string().min(1).max(128);
 const UserData = z.object({ userId: Id });
+const AuthorData = z.object({ authorId: Id });
 const MessageData = z.object({ senderId: Id, kind: z.string().min(1).max(32) });
 const FileData = z.object({ fileId: Id, size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
 
@@ -27,7 +28,7 @@ function parse<T>(schema: z.ZodType<T>, type: string, data: unknown): T {
 
 /**
  * What each counted event type adds to its day. A user counts as active on a day when they
- * sign in, refresh a session, open a socket, or write to a conversation.
+ * sign in, refresh a session, open a socket, write to a conversation, post, comment, like or view.
  */
 const effects: Record<string, (data: unknown, type: string) => Effect> = {
   "user.registered": (d, t) => (parse(UserData, t, d), { counters: { registrations: 1 } }),
@@ -42,6 +43,13 @@ const effects: Record<string, (data: unknown, type: string) => Effect> = {
   },
   "file.uploaded": (d, t) => ({ counters: { files_uploaded: 1, bytes_uploaded: parse(FileData, t, d).size } }),
   "file.deleted": (d, t) => ({ counters: { files_deleted: 1, bytes_deleted: parse(FileData, t, d).size } }),
+  // Content: a post counts when first published, a comment when written, a like of a post or a
+  // comment when first put, a view when it counted (one per viewer per post per hour).
+  "post.published": (d, t) => ({ counters: { posts: 1 }, activeUser: parse(AuthorData, t, d).authorId }),
+  "comment.created": (d, t) => ({ counters: { comments: 1 }, activeUser: parse(AuthorData, t, d).authorId }),
+  "post.liked": (d, t) => ({ counters: { likes: 1 }, activeUser: parse(UserData, t, d).userId }),
+  "comment.liked": (d, t) => ({ counters: { likes: 1 }, activeUser: parse(UserData, t, d).userId }),
+  "post.viewed": (d, t) => ({ counters: { views: 1 }, activeUser: parse(UserData, t, d).userId }),
 };
 
 /** The event types the statistics consumer counts (the rest never reach its queue). */

@@ -41,6 +41,10 @@ const FlowFields = {
   bytesUploaded: n(),
   bytesDeleted: n(),
   deletedUsers: n().openapi({ description: "Accounts deleted (user.deleted)" }),
+  posts: n().openapi({ description: "Posts published for the first time (post.published)" }),
+  comments: n().openapi({ description: "Comments written (comment.created)" }),
+  likes: n().openapi({ description: "Likes of posts and comments (post.liked, comment.liked)" }),
+  views: n().openapi({ description: "Post views counted, one per viewer per post per hour (post.viewed)" }),
   activeUsers: n().openapi({ description: "Distinct users active in the period" }),
 };
 

@@ -63,6 +63,10 @@ const flows = (c: Counters, activeUsers: number) => ({
   bytesUploaded: c.bytes_uploaded,
   bytesDeleted: c.bytes_deleted,
   deletedUsers: c.users_deleted,
+  posts: c.posts,
+  comments: c.comments,
+  likes: c.likes,
+  views: c.views,
   activeUsers,
 });
 

@@ -10,7 +10,7 @@ import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemRespons
 import { forgetKeys } from "../tenancy/signing-keys";
 import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, IdParamSchema } from "./schemas";
 import { keyOwner } from "../gateway/middleware/api-key-principal";
-import { assertOutranks, rankOf } from "./ranks";
+import { assertOutranks, rankOf } from "../gateway/ranks";
 import { assertGrantable } from "./service";
 import { iso, isoOrNull } from "../../lib/time";
 

@@ -14,7 +14,7 @@ import {
   pagerFor,
 } from "../gateway/http";
 import { CreateRoleSchema, IdParamSchema, RoleSchema, UpdateRoleSchema } from "./schemas";
-import { assertRanksBelow, rankOf } from "./ranks";
+import { assertRanksBelow, rankOf } from "../gateway/ranks";
 import { assertGrantable, roleView } from "./service";
 
 /** Tenant roles: /v1/admin/roles*. Seeded roles (owner, admin, moderator, member) are system roles. */

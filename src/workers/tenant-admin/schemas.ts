@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { lineText, multilineText } from "../../lib/text";
 import { PERMISSION } from "../../lib/permissions";
-import { CUSTOM_RANKS } from "./ranks";
+import { CUSTOM_RANKS } from "../gateway/ranks";
 
 export const PermissionSchema = z.string().regex(PERMISSION, "must be resource:action, with '*' wildcards");
 

@@ -10,7 +10,7 @@ import { searchQuery } from "../../lib/search-query";
 import { withPermission } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../gateway/http";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
-import { assertOutranks, assertRanksBelow, rankOf } from "./ranks";
+import { assertOutranks, assertRanksBelow, rankOf } from "../gateway/ranks";
 import { assertGrantable, targetUser, userView } from "./service";
 import { eq } from "drizzle-orm";
 import { hubStub } from "../../durable/protocol/stubs";

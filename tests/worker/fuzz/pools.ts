@@ -18,6 +18,7 @@ export type Kind =
   | "posts"
   | "comments"
   | "tags"
+  | "reports"
   | "conversations"
   | "messages"
   | "files"

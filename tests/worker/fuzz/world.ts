@@ -97,6 +97,7 @@ async function populate(
     comments: [],
     // The member's public post carries the tag "fuzz" (below).
     tags: [{ id: "fuzz" }],
+    reports: [],
     conversations: [],
     messages: [],
     files: [],
@@ -234,6 +235,17 @@ async function populate(
     { id: await comment(v1, openPost), owners: owned(member, ...moderators), readableByAll: true },
     { id: await comment(v1, theirPost), owners: owned(...moderators) },
   );
+  // A report (a moderators' object: no owner) of a victim's post of its own, so resolving it by
+  // removal touches nothing the other fixtures need.
+  const reported = await post(v2, { body: "reported" });
+  pools.reports.push({
+    id: (
+      await ok<{ id: string }>(
+        call(`/v1/posts/${reported}/reports`, { method: "POST", ...as(member), json: { reason: "spam" } }),
+        "report",
+      )
+    ).id,
+  });
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
   // `member` and `admin` roles are left out: changing their permissions would make the member an

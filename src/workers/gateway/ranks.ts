@@ -2,7 +2,7 @@ import type { TenantDb } from "../../db/client";
 import type { RoleRow } from "../../db/tenant/schema";
 import { rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
-import type { Principal } from "../gateway/context";
+import type { Principal } from "./context";
 
 /**
  * Role ranks (docs/identity.md, "Roles and ranks"): owner 100, admin 80, moderator 50, member 0,
