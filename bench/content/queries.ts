@@ -7,7 +7,7 @@
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import type { TenantDb } from "../../src/db/client";
 import * as schema from "../../src/db/tenant/schema";
-import { matchCount, searchPostRows } from "../../src/db/tenant/search";
+import { matchCount, searchPostRows } from "../../src/db/tenant/search-query";
 import { fold, matchExpression, termsOf } from "../../src/db/tenant/search-tokens";
 
 /** A statement and its parameters, ready to prepare with `libsql`. */
@@ -19,6 +19,8 @@ export interface Statement {
 /** The route's page size (the default `limit`) and the candidate read it makes for it (limit + 1). */
 export const PAGE = 20;
 export const CANDIDATES = PAGE + 1;
+/** The route's first relevance pool: the page it needs (limit + 1) times this (search-service.ts). */
+export const POOL_FACTOR = 4;
 
 async function record(run: (db: TenantDb) => Promise<unknown>): Promise<Statement> {
   let got: Statement | undefined;
@@ -47,7 +49,14 @@ export function matchOf(text: string): string {
  */
 export function searchCandidates(text: string, viewer: string): Promise<Statement> {
   return record((db) =>
-    searchPostRows(db, { match: matchOf(text), viewer, sort: "relevance", limit: CANDIDATES, offset: 0 }),
+    searchPostRows(db, {
+      match: matchOf(text),
+      circle: { viewer, friends: [], blocked: [] },
+      sort: "relevance",
+      limit: CANDIDATES,
+      offset: 0,
+      pool: CANDIDATES * POOL_FACTOR,
+    }),
   );
 }
 

@@ -21,6 +21,7 @@ describe("the moderation hook on posts and comments", () => {
     const { slug, author } = await hooked("block");
     await expectProblem(await post(slug, author, { body: "this is VERBOTEN" }), 422, "content_blocked");
     await expectProblem(await post(slug, author, { title: "verboten", body: "fine" }), 422, "content_blocked");
+    await expectProblem(await post(slug, author, { body: "fine", tags: ["ok", "Verboten"] }), 422, "content_blocked");
     const ok = await create(slug, author, { body: "fine" });
     await expectProblem(
       await call(`/v1/posts/${ok.id}`, { method: "PATCH", ...as(slug, author), json: { body: "verboten now" } }),
@@ -40,18 +41,22 @@ describe("the moderation hook on posts and comments", () => {
     const { slug, author, reader } = await hooked("mask");
     const p = await create(slug, author, { title: "Verboten title", body: "a verboten word" });
     expect(p).toMatchObject({ title: "******** title", body: "a ******** word", status: "published" });
+    // A tag the mask would star is dropped: a starred tag names nothing.
+    expect((await create(slug, author, { body: "tagged", tags: ["cats", "verboten"] })).tags).toEqual(["cats"]);
     const c = await comment(slug, reader, p.id, "so verboten");
     expect(c.body).toBe("so ********");
   });
 
   it("review holds posts and comments for a moderator: hidden from others until approved", async () => {
     const { slug, author, reader, mod } = await hooked("review");
+    const tagged = await create(slug, author, { body: "clean", tags: ["verboten"] });
+    expect(tagged.status).toBe("under_review");
     const p = await create(slug, author, { body: "reviewme verboten" });
     expect(p).toMatchObject({ status: "under_review", publishedAt: null });
     await expectProblem(await call(`/v1/posts/${p.id}`, as(slug, reader)), 404, "post_not_found");
     expect((await (await call(`/v1/posts/${p.id}`, as(slug, mod))).json<Post>()).status).toBe("under_review");
     expect(await found(slug, reader, "reviewme")).toEqual([]);
-    expect(await ids(await call("/v1/admin/posts", as(slug, mod)))).toEqual([p.id]);
+    expect(await ids(await call("/v1/admin/posts", as(slug, mod)))).toEqual([tagged.id, p.id]);
     await expectProblem(
       await call(`/v1/admin/posts/${p.id}/approve`, { method: "POST", ...as(slug, reader) }),
       403,

@@ -3,6 +3,7 @@ import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
 import { commentLikes, comments, posts, type CommentRow } from "./schema";
 import { commentIndexOps, unindexOps } from "./search";
+import type { Circle } from "./visible";
 
 export type { CommentRow } from "./schema";
 
@@ -63,6 +64,14 @@ const shown = or(isNull(comments.deletedAt), gt(comments.replyCount, 0));
 /** A live comment held for review shows to its author only (a tombstone shows nothing of it). */
 const heldFor = (viewer: string) =>
   or(eq(comments.status, "published"), eq(comments.authorId, viewer), isNotNull(comments.deletedAt));
+/** A live comment by someone blocked either way does not show (a tombstone shows no author). */
+const notBlocked = (c: Circle) =>
+  or(
+    isNotNull(comments.deletedAt),
+    sql`${comments.authorId} NOT IN (SELECT value FROM json_each(${JSON.stringify(c.blocked)}))`,
+  );
+/** What a viewer sees of a list of comments: held ones only their own, none by users blocked either way. */
+const seenBy = (c: Circle) => and(heldFor(c.viewer), notBlocked(c));
 /** A live comment shows while its author is active (a suspended or deleted author's are hidden, as their posts are). */
 const activeAuthor = or(
   isNotNull(comments.deletedAt),
@@ -81,7 +90,7 @@ function order(sort: CommentSort, after?: [number, string]): { where: SQL | unde
 /** One page of a post's top-level comments (tombstones with replies included) in the given order. */
 export async function topLevelPage(
   db: TenantDb,
-  viewer: string,
+  circle: Circle,
   postId: string,
   sort: CommentSort,
   limit: number,
@@ -91,7 +100,7 @@ export async function topLevelPage(
   return db
     .select()
     .from(comments)
-    .where(and(eq(comments.postId, postId), isNull(comments.parentId), shown, heldFor(viewer), activeAuthor, o.where))
+    .where(and(eq(comments.postId, postId), isNull(comments.parentId), shown, seenBy(circle), activeAuthor, o.where))
     .orderBy(...o.by)
     .limit(limit)
     .all();
@@ -100,7 +109,7 @@ export async function topLevelPage(
 /** One page of a top-level comment's live replies, oldest first, cursor on (created_at, id). */
 export async function replyPage(
   db: TenantDb,
-  viewer: string,
+  circle: Circle,
   parentId: string,
   limit: number,
   after?: [number, string],
@@ -114,7 +123,7 @@ export async function replyPage(
         eq(comments.parentId, parentId),
         isNotNull(comments.parentId),
         isNull(comments.deletedAt),
-        heldFor(viewer),
+        seenBy(circle),
         activeAuthor,
         o.where,
       ),
@@ -127,7 +136,7 @@ export async function replyPage(
 /** The first `n` live replies of each of these top-level comments, in one round trip. */
 export async function firstReplies(
   db: TenantDb,
-  viewer: string,
+  circle: Circle,
   parentIds: string[],
   n: number,
 ): Promise<Map<string, CommentRow[]>> {
@@ -137,7 +146,7 @@ export async function firstReplies(
     db
       .select()
       .from(comments)
-      .where(and(eq(comments.parentId, id), isNull(comments.deletedAt), heldFor(viewer), activeAuthor))
+      .where(and(eq(comments.parentId, id), isNull(comments.deletedAt), seenBy(circle), activeAuthor))
       .orderBy(asc(comments.createdAt), asc(comments.id))
       .limit(n),
   );
@@ -146,15 +155,12 @@ export async function firstReplies(
   return out;
 }
 
-/** Which of these comments the viewer likes. */
-export async function likedComments(db: TenantDb, viewer: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db
+/** The query for which of these comments the viewer likes (to share a batch with the page's other reads). */
+export function likedCommentsQuery(db: TenantDb, viewer: string, ids: string[]) {
+  return db
     .select({ id: commentLikes.commentId })
     .from(commentLikes)
-    .where(and(eq(commentLikes.userId, viewer), inArray(commentLikes.commentId, ids)))
-    .all();
-  return new Set(rows.map((r) => r.id));
+    .where(and(eq(commentLikes.userId, viewer), inArray(commentLikes.commentId, ids)));
 }
 
 /**

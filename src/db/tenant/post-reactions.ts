@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { TenantDb } from "../client";
 import { outboxInsertIf } from "./outbox";
 import { postBookmarks, postLikes, posts, profiles, users } from "./schema";
+import { type Circle, visibleTo } from "./visible";
 
 /**
  * A mark a user can put on a post or comment once: its table (one row per target and user), the
@@ -62,43 +63,47 @@ export async function setReaction(
   return (res as { rowsAffected: number }).rowsAffected === 1;
 }
 
-/** The viewer's likes and bookmarks among a page of posts, in two queries. */
-export async function viewerMarks(
-  db: TenantDb,
-  viewer: string,
-  postIds: string[],
-): Promise<(id: string) => { liked: boolean; bookmarked: boolean }> {
-  if (postIds.length === 0) return () => ({ liked: false, bookmarked: false });
-  const [liked, bookmarked] = await Promise.all([
-    db
-      .select({ id: postLikes.postId })
-      .from(postLikes)
-      .where(and(eq(postLikes.userId, viewer), inArray(postLikes.postId, postIds)))
-      .all(),
-    db
-      .select({ id: postBookmarks.postId })
-      .from(postBookmarks)
-      .where(and(eq(postBookmarks.userId, viewer), inArray(postBookmarks.postId, postIds)))
-      .all(),
-  ]);
-  const l = new Set(liked.map((r) => r.id));
-  const b = new Set(bookmarked.map((r) => r.id));
+/**
+ * The query for the viewer's likes and bookmarks among a page of posts (one statement, so it can
+ * share a batch with the page's other reads): rows of (post id, "like" | "bookmark").
+ */
+export function viewerMarksQuery(db: TenantDb, viewer: string, postIds: string[]) {
+  return db
+    .select({ id: postLikes.postId, kind: sql<string>`'like'`.as("kind") })
+    .from(postLikes)
+    .where(and(eq(postLikes.userId, viewer), inArray(postLikes.postId, postIds)))
+    .unionAll(
+      db
+        .select({ id: postBookmarks.postId, kind: sql<string>`'bookmark'`.as("kind") })
+        .from(postBookmarks)
+        .where(and(eq(postBookmarks.userId, viewer), inArray(postBookmarks.postId, postIds))),
+    );
+}
+
+/** The viewer's marks by post id, from {@link viewerMarksQuery}'s rows. */
+export function viewerMarksOf(
+  rows: { id: string; kind: string }[],
+): (id: string) => { liked: boolean; bookmarked: boolean } {
+  const l = new Set(rows.filter((r) => r.kind === "like").map((r) => r.id));
+  const b = new Set(rows.filter((r) => r.kind === "bookmark").map((r) => r.id));
   return (id) => ({ liked: l.has(id), bookmarked: b.has(id) });
 }
 
 /**
- * One page of a user's bookmarked posts, newest bookmark first, cursor on the bookmark's
- * (created_at, post_id); deleted posts are left out (visibility is the caller's to check).
+ * One page of a user's bookmarked posts they may still see, newest bookmark first, cursor on the
+ * bookmark's (created_at, post_id); deleted and hidden posts are left out in SQL.
  */
-export async function bookmarkPage(db: TenantDb, userId: string, limit: number, before?: [number, string]) {
+export async function bookmarkPage(db: TenantDb, circle: Circle, limit: number, before?: [number, string]) {
   return db
     .select({ at: postBookmarks.createdAt, post: posts })
     .from(postBookmarks)
     .innerJoin(posts, eq(posts.id, postBookmarks.postId))
     .where(
       and(
-        eq(postBookmarks.userId, userId),
+        eq(postBookmarks.userId, circle.viewer),
         isNull(posts.deletedAt),
+        // One's own posts in any status; others' while the viewer may see them (visible.ts).
+        or(eq(posts.authorId, circle.viewer), visibleTo(circle)),
         before
           ? or(
               lt(postBookmarks.createdAt, before[0]),
@@ -114,9 +119,15 @@ export async function bookmarkPage(db: TenantDb, userId: string, limit: number, 
 
 /**
  * One page of who liked a post, newest like first, cursor on (created_at, user_id): active users
- * only (a suspended or deleted account is not listed; blocks are the caller's to apply).
+ * with no block either way with the viewer (a suspended or deleted account is not listed).
  */
-export async function likerPage(db: TenantDb, postId: string, limit: number, before?: [number, string]) {
+export async function likerPage(
+  db: TenantDb,
+  circle: Circle,
+  postId: string,
+  limit: number,
+  before?: [number, string],
+) {
   return db
     .select({ userId: postLikes.userId, at: postLikes.createdAt, nickname: profiles.nickname })
     .from(postLikes)
@@ -126,6 +137,7 @@ export async function likerPage(db: TenantDb, postId: string, limit: number, bef
       and(
         eq(postLikes.postId, postId),
         eq(users.status, "active"),
+        sql`${postLikes.userId} NOT IN (SELECT value FROM json_each(${JSON.stringify(circle.blocked)}))`,
         before
           ? or(
               lt(postLikes.createdAt, before[0]),

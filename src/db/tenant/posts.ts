@@ -172,16 +172,16 @@ export interface PostAuthor {
   avatarFileId: string | null;
 }
 
-/** The display fields of the authors of a page of posts, in one query (a vanished one shows blank). */
-export async function authorsOf(db: TenantDb, ids: string[]): Promise<(id: string) => PostAuthor> {
-  const unique = [...new Set(ids)];
-  const rows = unique.length
-    ? await db
-        .select({ id: profiles.userId, nickname: profiles.nickname, avatarFileId: profiles.avatarFileId })
-        .from(profiles)
-        .where(inArray(profiles.userId, unique))
-        .all()
-    : [];
+/** The query for the display fields of a page's authors (to share a batch with its other reads). */
+export function authorsQuery(db: TenantDb, ids: string[]) {
+  return db
+    .select({ id: profiles.userId, nickname: profiles.nickname, avatarFileId: profiles.avatarFileId })
+    .from(profiles)
+    .where(inArray(profiles.userId, [...new Set(ids)]));
+}
+
+/** Authors by id, from {@link authorsQuery}'s rows (a vanished one shows blank). */
+export function authorsOf(rows: PostAuthor[]): (id: string) => PostAuthor {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return (id) => byId.get(id) ?? { id, nickname: "", avatarFileId: null };
 }

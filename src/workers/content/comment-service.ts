@@ -1,6 +1,13 @@
-import { type CommentRow, findComment, firstReplies, insertComment, likedComments } from "../../db/tenant/comments";
-import { authorsOf, findPost, type PostRow } from "../../db/tenant/posts";
+import {
+  type CommentRow,
+  findComment,
+  firstReplies,
+  insertComment,
+  likedCommentsQuery,
+} from "../../db/tenant/comments";
+import { authorsOf, authorsQuery, findPost, type PostRow } from "../../db/tenant/posts";
 import { findUserById } from "../../db/tenant/users";
+import type { Circle } from "../../db/tenant/visible";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -113,43 +120,37 @@ export async function createComment(
   return row;
 }
 
-/** Comments as the API answers them to a viewer: authors and the viewer's likes, one query each. */
+/** Comments as the API answers them to a viewer: authors and the viewer's likes, in one batch. */
 export async function commentViews(scope: TenantScope, viewer: string, rows: CommentRow[]) {
-  const [author, liked] = await Promise.all([
-    authorsOf(
+  if (rows.length === 0) return [];
+  const [authorRows, liked] = await scope.db.batch([
+    authorsQuery(
       scope.db,
       rows.map((r) => r.authorId),
     ),
-    likedComments(
+    likedCommentsQuery(
       scope.db,
       viewer,
       rows.map((r) => r.id),
     ),
   ]);
-  return rows.map((r) => commentView(r, author(r.authorId), liked.has(r.id)));
+  const author = authorsOf(authorRows);
+  const likes = new Set(liked.map((r) => r.id));
+  return rows.map((r) => commentView(r, author(r.authorId), likes.has(r.id)));
 }
 
 /**
- * A page of top-level comments as threads: each with its first replies, comments by users
- * blocked either way left out (a tombstone shows no author, so it stays).
+ * A page of top-level comments as threads, each with its first replies; the lists are read with
+ * the viewer's circle, so comments by users blocked either way are left out in SQL.
  */
-export async function threadViews(scope: TenantScope, viewer: string, tops: CommentRow[]) {
+export async function threadViews(scope: TenantScope, circle: Circle, tops: CommentRow[]) {
   const replies = await firstReplies(
     scope.db,
-    viewer,
+    circle,
     tops.filter((t) => t.replyCount > 0).map((t) => t.id),
     FIRST_REPLIES,
   );
   const all = [...tops, ...[...replies.values()].flat()];
-  const blocked = await blockedAuthors(
-    scope,
-    viewer,
-    all.filter((c) => c.deletedAt === null).map((c) => c.authorId),
-  );
-  const keep = (c: CommentRow) => c.deletedAt !== null || !blocked.has(c.authorId);
-  const views = new Map((await commentViews(scope, viewer, all.filter(keep))).map((v) => [v.id, v]));
-  return tops.filter(keep).map((t) => ({
-    ...views.get(t.id)!,
-    replies: (replies.get(t.id) ?? []).filter(keep).map((r) => views.get(r.id)!),
-  }));
+  const views = new Map((await commentViews(scope, circle.viewer, all)).map((v) => [v.id, v]));
+  return tops.map((t) => ({ ...views.get(t.id)!, replies: (replies.get(t.id) ?? []).map((r) => views.get(r.id)!) }));
 }

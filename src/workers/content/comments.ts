@@ -23,7 +23,6 @@ import {
   CommentThreadSchema,
 } from "./comment-schemas";
 import {
-  blockedAuthors,
   commentNotFound,
   commentViews,
   createComment,
@@ -32,7 +31,7 @@ import {
   visiblePost,
 } from "./comment-service";
 import { PostIdParamSchema } from "./schemas";
-import { holds, MODERATE_COMMENTS } from "./visibility";
+import { circleOf, holds, MODERATE_COMMENTS } from "./visibility";
 
 /**
  * Comments (docs/content.md): POST/GET /v1/posts/{id}/comments, GET /v1/comments/{id}/replies,
@@ -83,7 +82,7 @@ commentRoutes.openapi(
     middleware: mw,
     summary: "A post's top-level comments, each with its first 3 replies and its reply count",
     description:
-      "`sort`: `oldest` (default), `newest`, or `top` (most liked first). Comments by users blocked either way are left out, so a page may hold fewer than `limit` items while `nextCursor` is set.",
+      "`sort`: `oldest` (default), `newest`, or `top` (most liked first). Comments by users blocked either way, and by suspended users, are left out.",
     request: { params: PostIdParamSchema, query: CommentListQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(CommentThreadSchema), "Comments"),
@@ -96,10 +95,11 @@ commentRoutes.openapi(
     const q = c.req.valid("query");
     const post = await visiblePost(scope, me, c.req.valid("param").id);
     const pg = pagerFor(c, "time-id");
-    const rows = await topLevelPage(scope.db, me, post.id, q.sort, q.limit + 1, await pg.after(q.cursor));
+    const circle = await circleOf(scope, me);
+    const rows = await topLevelPage(scope.db, circle, post.id, q.sort, q.limit + 1, await pg.after(q.cursor));
     const key = q.sort === "top" ? "likeCount" : "createdAt";
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r[key], r.id]);
-    return c.json({ items: await threadViews(scope, me, page), nextCursor }, 200);
+    return c.json({ items: await threadViews(scope, circle, page), nextCursor }, 200);
   },
 );
 
@@ -125,18 +125,15 @@ commentRoutes.openapi(
     const { comment } = await visibleComment(scope, me, c.req.valid("param").id, { tombstone: true });
     if (comment.deletedAt !== null && comment.replyCount === 0) throw commentNotFound();
     const pg = pagerFor(c, "time-id");
-    const rows = await replyPage(scope.db, me, comment.id, q.limit + 1, await pg.after(q.cursor));
+    const rows = await replyPage(
+      scope.db,
+      await circleOf(scope, me),
+      comment.id,
+      q.limit + 1,
+      await pg.after(q.cursor),
+    );
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.createdAt, r.id]);
-    const blocked = await blockedAuthors(
-      scope,
-      me,
-      page.map((r) => r.authorId),
-    );
-    const items = await commentViews(
-      scope,
-      me,
-      page.filter((r) => !blocked.has(r.authorId)),
-    );
+    const items = await commentViews(scope, me, page);
     return c.json({ items, nextCursor }, 200);
   },
 );

@@ -28,3 +28,19 @@ export function moderateFields<T extends Record<string, string | undefined>>(
   if (actions.has("block")) throw new AppError("content_blocked", "The content was refused by moderation.");
   return { held: actions.has("review"), fields: out as T };
 }
+
+/**
+ * Tags pass the same hook, one at a time: `block` refuses the write (422 `content_blocked`),
+ * `review` holds the post, and a tag `mask` would star is dropped (a starred tag names nothing).
+ */
+export function moderateTags({ tenant }: TenantScope, tags: string[] | undefined): { held: boolean; tags?: string[] } {
+  if (tags === undefined) return { held: false };
+  const moderator = wordListModerator(tenant.config.messages.moderation);
+  const checked = tags.map((t) => ({ t, r: moderator.check(t) }));
+  if (checked.some((c) => c.r.action === "block"))
+    throw new AppError("content_blocked", "A tag was refused by moderation.");
+  return {
+    held: checked.some((c) => c.r.action === "review"),
+    tags: checked.filter((c) => c.r.action !== "mask").map((c) => c.t),
+  };
+}

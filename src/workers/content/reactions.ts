@@ -1,14 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bookmarkPage, likerPage, setReaction } from "../../db/tenant/post-reactions";
-import { findPost, type PostRow, type PostVisibility } from "../../db/tenant/posts";
+import { findPost } from "../../db/tenant/posts";
 import { iso } from "../../lib/time";
 import { scopeOf } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { PostIdParamSchema, PostLikerSchema, PostSchema } from "./schemas";
-import { blockedAuthors } from "./comment-service";
 import { viewOf, viewsOf } from "./service";
-import { audienceOf, maySee, postNotFound } from "./visibility";
+import { circleOf, maySee, postNotFound } from "./visibility";
 
 /**
  * Likes and bookmarks: PUT/DELETE /v1/posts/{id}/like and /bookmark (idempotent, answer the post
@@ -64,8 +63,7 @@ reactionRoutes.openapi(
     security,
     middleware: mw,
     summary: "Who liked a post, newest like first",
-    description:
-      "Active users only; likers blocked either way are left out, so a page may hold fewer than `limit` items while `nextCursor` is set.",
+    description: "Active users only, and none blocked either way with the caller.",
     request: { params: PostIdParamSchema, query: PageQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(PostLikerSchema), "Likes"),
@@ -79,17 +77,9 @@ reactionRoutes.openapi(
     const post = await findPost(scope.db, c.req.valid("param").id);
     if (!post || !(await maySee(scope, me, post))) throw postNotFound();
     const pg = pagerFor(c, "time-id");
-    const rows = await likerPage(scope.db, post.id, q.limit + 1, await pg.after(q.cursor));
+    const rows = await likerPage(scope.db, await circleOf(scope, me), post.id, q.limit + 1, await pg.after(q.cursor));
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.at, r.userId]);
-    // Likers blocked either way are left out after the read (a page may be short, as bookmarks).
-    const blocked = await blockedAuthors(
-      scope,
-      me,
-      page.map((r) => r.userId),
-    );
-    const items = page
-      .filter((r) => !blocked.has(r.userId))
-      .map((r) => ({ userId: r.userId, nickname: r.nickname ?? "", likedAt: iso(r.at) }));
+    const items = page.map((r) => ({ userId: r.userId, nickname: r.nickname ?? "", likedAt: iso(r.at) }));
     return c.json({ items, nextCursor }, 200);
   },
 );
@@ -103,8 +93,7 @@ reactionRoutes.openapi(
     security,
     middleware: mw,
     summary: "The caller's bookmarked posts they may still see, newest bookmark first",
-    description:
-      "Posts the caller may no longer see (deleted, hidden, blocked) are left out, so a page may hold fewer than `limit` items while `nextCursor` is set.",
+    description: "Posts the caller may no longer see (deleted, hidden, blocked, a suspended author) are left out.",
     request: { query: PageQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(PostSchema), "Posts"),
@@ -116,16 +105,18 @@ reactionRoutes.openapi(
     const scope = scopeOf(c);
     const q = c.req.valid("query");
     const pg = pagerFor(c, "time-id");
-    const rows = await bookmarkPage(scope.db, me, q.limit + 1, await pg.after(q.cursor));
+    const rows = await bookmarkPage(scope.db, await circleOf(scope, me), q.limit + 1, await pg.after(q.cursor));
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.at, r.post.id]);
-    // One audience check per distinct author on the page, not one per post.
-    const authors = [...new Set(page.map((r) => r.post.authorId))];
-    const audiences = new Map<string, PostVisibility[] | null>(
-      await Promise.all(authors.map(async (a) => [a, await audienceOf(scope, me, a)] as const)),
+    return c.json(
+      {
+        items: await viewsOf(
+          scope,
+          me,
+          page.map((r) => r.post),
+        ),
+        nextCursor,
+      },
+      200,
     );
-    const visible = (p: PostRow) =>
-      p.authorId === me || (p.status === "published" && (audiences.get(p.authorId)?.includes(p.visibility) ?? false));
-    const posts = page.map((r) => r.post).filter(visible);
-    return c.json({ items: await viewsOf(scope, me, posts), nextCursor }, 200);
   },
 );

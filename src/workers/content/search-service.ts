@@ -1,7 +1,7 @@
 import { searchProfiles } from "../../db/tenant/profiles";
-import { matchCount, searchCommentRows, searchPostRows, type PostSearch } from "../../db/tenant/search";
+import { matchCount, type Search, searchCommentRows, searchPostRows } from "../../db/tenant/search-query";
 import { fold, matchExpression, termsOf, type Term } from "../../db/tenant/search-tokens";
-import type { PostRow, PostVisibility } from "../../db/tenant/posts";
+import type { PostRow } from "../../db/tenant/posts";
 import type { CursorKeys } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
@@ -10,7 +10,7 @@ import type { SearchQuery } from "./search-schemas";
 import { leadOf, matchRanges, snippetOf, escapeHtml } from "./search-snippet";
 import { commentViews } from "./comment-service";
 import { viewsOf } from "./service";
-import { audienceOf } from "./visibility";
+import { circleOf } from "./visibility";
 
 /**
  * GET /v1/search (docs/content.md, "Search"). Cursors are the route's signed (number, string)
@@ -26,9 +26,6 @@ export interface SearchPager {
 
 const tooBroad = (why: string) => new AppError("query_too_broad", why);
 const badCursor = () => new AppError("invalid_cursor", "The cursor is not one this search issued.");
-
-/** Rounds of candidate reads a page may take before it answers short (with a cursor). */
-const ROUNDS = 3;
 
 /** FNV-1a of the query and its filters: cursors carry it so they only continue the same search. */
 function fingerprint(q: SearchQuery): string {
@@ -60,18 +57,21 @@ const postSnippet = (p: PostRow, terms: Term[]) =>
 
 const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
-/** What a collected page needs of a candidate row: its post (for visibility) and its own key. */
+/** What a collected page needs of a row: its key in the recent order (its time and id). */
 interface Candidate {
-  post: PostRow;
-  rank: number;
-  /** The recent order's keyset: the post's publication or the comment's creation, and its id. */
   key: [number, string];
 }
 
+/** The relevance pool starts at this many times what the page needs, and widens by it. */
+const POOL_FACTOR = 4;
+
 /**
- * One page of matches the viewer may see: checks the cap, then reads candidates in up to
- * {@link ROUNDS} rounds (SQL filters what it can; the post author's audience, cached per author,
- * decides followers/friends posts), and signs the cursor where the page stopped.
+ * One page of matches the viewer may see: checks the cap, then reads the page. Visibility is
+ * applied in SQL with the viewer's circle (one hub call), so a page is never short. In relevance
+ * order only the best-ranked matches are joined and filtered (the pool); when filtering left the
+ * page short while more matches exist, the pool widens (×{@link POOL_FACTOR}) and the page is
+ * read again, up to every match (at most the tenant's cap). The cursor holds the offset
+ * (relevance) or the last row's key (recent).
  */
 async function collect<T extends Candidate>(
   scope: TenantScope,
@@ -79,61 +79,48 @@ async function collect<T extends Candidate>(
   q: SearchQuery,
   pg: SearchPager,
   at: [number, string] | undefined,
-  read: (s: PostSearch) => Promise<T[]>,
+  read: (s: Search) => Promise<T[]>,
 ): Promise<{ hits: T[]; terms: Term[]; nextCursor: string | null }> {
   const { terms, match } = queryTerms(q.q);
   const cap = scope.tenant.config.search.maxHits;
-  if ((await matchCount(scope.db, match, cap)) > cap)
-    throw tooBroad(`The search matches more than ${cap} documents; add words or filters.`);
-  const base: PostSearch = {
+  const total = await matchCount(scope.db, match, cap);
+  if (total > cap) throw tooBroad(`The search matches more than ${cap} documents; add words or filters.`);
+  const base: Search = {
     match,
-    viewer: me,
+    circle: await circleOf(scope, me),
     authorId: q.authorId,
     tag: q.tag,
     from: time(q.from),
     to: time(q.to),
     sort: q.sort,
-    limit: 0,
+    limit: q.limit + 1,
   };
-  let offset = q.sort === "relevance" ? (at?.[0] ?? 0) : 0;
-  let before: [number, string] | undefined = q.sort === "recent" && at ? at : undefined;
-  // One audience per author per request (visibility.ts's rules), shared across rounds.
-  const audiences = new Map<string, Promise<PostVisibility[] | null>>();
-  const audience = (author: string) => {
-    if (!audiences.has(author)) audiences.set(author, audienceOf(scope, me, author));
-    return audiences.get(author)!;
-  };
-  const hits: T[] = [];
-  let more = false;
-  for (let round = 0; round < ROUNDS && hits.length < q.limit; round++) {
-    const chunk = Math.max(q.limit - hits.length, 10) + 1;
-    const rows = await read({ ...base, limit: chunk, offset, before });
-    const take = rows.slice(0, chunk - 1);
-    const seen = await Promise.all(
-      take.map(
-        async (r) =>
-          r.post.authorId === me || ((await audience(r.post.authorId))?.includes(r.post.visibility) ?? false),
-      ),
-    );
-    let i = 0;
-    for (; i < take.length && hits.length < q.limit; i++) {
-      if (seen[i]) hits.push(take[i]!);
-      offset++;
-      before = take[i]!.key;
+  const offset = q.sort === "relevance" ? (at?.[0] ?? 0) : 0;
+  let rows: T[];
+  if (q.sort === "recent") rows = await read({ ...base, before: at });
+  else {
+    let pool = (offset + q.limit + 1) * POOL_FACTOR;
+    for (;;) {
+      rows = await read({ ...base, offset, pool });
+      if (rows.length > q.limit || pool >= total) break;
+      pool *= POOL_FACTOR;
     }
-    more = i < take.length || rows.length === chunk;
-    if (!more) break;
   }
+  const hits = rows.slice(0, q.limit);
+  const last = hits[hits.length - 1];
   const fp = fingerprint(q);
-  const nextCursor = !more
-    ? null
-    : await pg.cursor(q.sort === "relevance" ? [offset, `${fp}.r`] : [before![0], `${fp}.${before![1]}`]);
+  const nextCursor =
+    rows.length <= q.limit || !last
+      ? null
+      : await pg.cursor(
+          q.sort === "relevance" ? [offset + hits.length, `${fp}.r`] : [last.key[0], `${fp}.${last.key[1]}`],
+        );
   return { hits, terms, nextCursor };
 }
 
 /** One page of posts matching the search that the viewer may see. */
 async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: SearchPager, at?: [number, string]) {
-  const read = async (s: PostSearch) =>
+  const read = async (s: Search) =>
     (await searchPostRows(scope.db, s)).map((h) => ({
       ...h,
       key: [h.post.publishedAt ?? 0, h.post.id] as [number, string],
@@ -156,7 +143,7 @@ async function searchPosts(scope: TenantScope, me: string, q: SearchQuery, pg: S
 
 /** One page of comments matching the search, on posts the viewer may see. */
 async function searchComments(scope: TenantScope, me: string, q: SearchQuery, pg: SearchPager, at?: [number, string]) {
-  const read = async (s: PostSearch) =>
+  const read = async (s: Search) =>
     (await searchCommentRows(scope.db, s)).map((h) => ({
       ...h,
       key: [h.comment.createdAt, h.comment.id] as [number, string],

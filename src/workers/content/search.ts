@@ -18,7 +18,7 @@ searchRoutes.openapi(
     middleware: signedIn(),
     summary: "Search posts (by relevance or newest first), users or comments",
     description:
-      "Only what the caller may see is answered; hidden matches are left out after they are read, so a page may hold fewer than `limit` items while `nextCursor` is still set: follow it until it is null.",
+      "Only what the caller may see is answered (the visibility rules of the feeds, applied in SQL). Relevance is bm25 (title above body); `nextCursor` continues the same search only.",
     request: { query: SearchQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(SearchHitSchema), "Matches"),

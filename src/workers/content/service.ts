@@ -1,11 +1,19 @@
-import { authorsOf, findPost, insertPost, ownReadyFiles, updatePost, type PostRow } from "../../db/tenant/posts";
-import { viewerMarks } from "../../db/tenant/post-reactions";
+import {
+  authorsOf,
+  authorsQuery,
+  findPost,
+  insertPost,
+  ownReadyFiles,
+  updatePost,
+  type PostRow,
+} from "../../db/tenant/posts";
+import { viewerMarksOf, viewerMarksQuery } from "../../db/tenant/post-reactions";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { PostCreate, PostPatch } from "./schemas";
 import { mentionedUsers } from "./mentions";
-import { moderateFields } from "./moderation-hook";
+import { moderateFields, moderateTags } from "./moderation-hook";
 import { postView } from "./views";
 
 /** The tenant's body limit (`content.maxPostChars`), counted in characters, not UTF-16 units. */
@@ -27,17 +35,23 @@ async function checkMedia({ db }: TenantScope, authorId: string, ids: string[] |
 
 /**
  * Posts as the API answers them to a viewer: their authors' display fields and the viewer's own
- * likes and bookmarks, in one query each for the whole page (not one per post).
+ * likes and bookmarks, read for the whole page in one batch (one round trip, not one per post).
  */
 export async function viewsOf({ db }: TenantScope, viewer: string, list: PostRow[]) {
-  const ids = list.map((p) => p.id);
-  const [author, marks] = await Promise.all([
-    authorsOf(
+  if (list.length === 0) return [];
+  const [authorRows, markRows] = await db.batch([
+    authorsQuery(
       db,
       list.map((p) => p.authorId),
     ),
-    viewerMarks(db, viewer, ids),
+    viewerMarksQuery(
+      db,
+      viewer,
+      list.map((p) => p.id),
+    ),
   ]);
+  const author = authorsOf(authorRows);
+  const marks = viewerMarksOf(markRows);
   return list.map((p) => postView(p, author(p.authorId), marks(p.id)));
 }
 
@@ -51,15 +65,16 @@ export async function createPost(scope: TenantScope, authorId: string, input: Po
   checkBody(scope, input.body);
   await checkMedia(scope, authorId, input.mediaFileIds);
   const m = moderateFields(scope, { title: input.title ?? "", body: input.body });
+  const t = moderateTags(scope, input.tags ?? []);
   // Held by the moderation hook: stored under review instead of published (a draft stays a draft).
-  const status = m.held && input.status === "published" ? "under_review" : input.status;
+  const status = (m.held || t.held) && input.status === "published" ? "under_review" : input.status;
   const published = status === "published";
   const post: PostRow = {
     id: newId(now),
     authorId,
     title: m.fields.title,
     body: m.fields.body,
-    tags: JSON.stringify(input.tags ?? []),
+    tags: JSON.stringify(t.tags ?? []),
     media: JSON.stringify(input.mediaFileIds ?? []),
     visibility: input.visibility,
     status,
@@ -89,19 +104,21 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
   // Strictly later than the read, so the write's `updated_at` guard tells edits apart.
   const at = Math.max(now, prev.updatedAt + 1);
   const m = moderateFields(scope, { title: patch.title, body: patch.body });
+  const t = moderateTags(scope, patch.tags);
   // A removed or held post keeps its status: only moderators change it. An edit the moderation
   // hook holds takes a published post (or one being published) under review; a draft being
   // published is checked as a whole (its text was never checked for review while a draft).
   const asked = prev.status === "draft" || prev.status === "published" ? (patch.status ?? prev.status) : prev.status;
   const publishing = prev.status === "draft" && asked === "published";
   const whole = () =>
-    moderateFields(scope, { title: m.fields.title ?? prev.title, body: m.fields.body ?? prev.body }).held;
-  const status = asked === "published" && (m.held || (publishing && whole())) ? "under_review" : asked;
+    moderateFields(scope, { title: m.fields.title ?? prev.title, body: m.fields.body ?? prev.body }).held ||
+    moderateTags(scope, t.tags ?? (JSON.parse(prev.tags) as string[])).held;
+  const status = asked === "published" && (m.held || t.held || (publishing && whole())) ? "under_review" : asked;
   const next: PostRow = {
     ...prev,
     title: m.fields.title ?? prev.title,
     body: m.fields.body ?? prev.body,
-    tags: patch.tags ? JSON.stringify(patch.tags) : prev.tags,
+    tags: t.tags ? JSON.stringify(t.tags) : prev.tags,
     media: patch.mediaFileIds ? JSON.stringify(patch.mediaFileIds) : prev.media,
     visibility: patch.visibility ?? prev.visibility,
     status,
