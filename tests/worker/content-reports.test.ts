@@ -257,4 +257,27 @@ describe("reports and moderators' actions", () => {
     });
     expect((await ok.json<Report>()).status).toBe("dismissed");
   });
+
+  it("two moderators resolving one report at once: one removal, one post.removed, the report actioned", async () => {
+    const [author, r1, r2] = await members(slug, 3);
+    const other = await moderator(slug, owner);
+    const p = await create(slug, author, { body: "raced" });
+    const a = await (await reportPost(slug, r1, p.id)).json<Report>();
+    const b = await (await reportPost(slug, r2, p.id)).json<Report>();
+    const resolve = (u: User, id: string) =>
+      call(`/v1/admin/reports/${id}/resolve`, { method: "POST", ...as(slug, u), json: { action: "remove" } });
+    const results = await Promise.all([resolve(mod, a.id), resolve(other, b.id), resolve(mod, b.id)]);
+    for (const r of results) expect([200, 409]).toContain(r.status);
+    expect(results.some((r) => r.status === 200)).toBe(true);
+    const { db } = await tenantDbOf(slug);
+    const ev = await db.get<{ n: number }>(
+      sql`SELECT count(*) AS n FROM outbox WHERE type = 'post.removed' AND json_extract(data, '$.postId') = ${p.id}`,
+    );
+    expect(Number(ev?.n)).toBe(1);
+    const open = await db.get<{ n: number }>(
+      sql`SELECT count(*) AS n FROM reports WHERE target_id = ${p.id} AND status <> 'actioned'`,
+    );
+    expect(Number(open?.n)).toBe(0);
+    expect((await (await call(`/v1/posts/${p.id}`, as(slug, author))).json<Post>()).status).toBe("removed");
+  });
 });

@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
+import { after as afterKey, before as beforeKey } from "./keyset";
 import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
 import { commentLikes, comments, posts, type CommentRow } from "./schema";
 import { commentIndexOps, unindexOps } from "./search";
-import type { Circle } from "./visible";
+import { activeUser, type Circle, notBlocked } from "./visible";
 
 export type { CommentRow } from "./schema";
 
@@ -65,25 +66,17 @@ const shown = or(isNull(comments.deletedAt), gt(comments.replyCount, 0));
 const heldFor = (viewer: string) =>
   or(eq(comments.status, "published"), eq(comments.authorId, viewer), isNotNull(comments.deletedAt));
 /** A live comment by someone blocked either way does not show (a tombstone shows no author). */
-const notBlocked = (c: Circle) =>
-  or(
-    isNotNull(comments.deletedAt),
-    sql`${comments.authorId} NOT IN (SELECT value FROM json_each(${JSON.stringify(c.blocked)}))`,
-  );
+const notBlockedIn = (c: Circle) => or(isNotNull(comments.deletedAt), notBlocked(comments.authorId, c));
 /** What a viewer sees of a list of comments: held ones only their own, none by users blocked either way. */
-const seenBy = (c: Circle) => and(heldFor(c.viewer), notBlocked(c));
+const seenBy = (c: Circle) => and(heldFor(c.viewer), notBlockedIn(c));
 /** A live comment shows while its author is active (a suspended or deleted author's are hidden, as their posts are). */
-const activeAuthor = or(
-  isNotNull(comments.deletedAt),
-  sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${comments.authorId} AND u.status = 'active')`,
-);
+const activeAuthor = or(isNotNull(comments.deletedAt), activeUser(comments.authorId));
 
 /** The keyset condition and order of one sort; the cursor is [created_at or like_count, id]. */
 function order(sort: CommentSort, after?: [number, string]): { where: SQL | undefined; by: SQL[] } {
   const key = sort === "top" ? comments.likeCount : comments.createdAt;
   const dir = sort === "oldest" ? asc : desc;
-  const past = sort === "oldest" ? gt : lt;
-  const where = after ? or(past(key, after[0]), and(eq(key, after[0]), past(comments.id, after[1]))) : undefined;
+  const where = (sort === "oldest" ? afterKey : beforeKey)(key, comments.id, after);
   return { where, by: [dir(key), dir(comments.id)] };
 }
 

@@ -1,14 +1,11 @@
-import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, sql } from "drizzle-orm";
+import { before } from "./keyset";
 import type { TenantDb } from "../client";
 import { outboxInsertIf } from "./outbox";
 import { posts, postTags, type PostRow } from "./schema";
 import { type Circle, visibleTo } from "./visible";
 
 export type { Circle } from "./visible";
-
-/** Keyset "before (published_at, id)" for lists newest first. */
-const before = (at: [number, string] | undefined) =>
-  at ? or(lt(posts.publishedAt, at[0]), and(eq(posts.publishedAt, at[0]), lt(posts.id, at[1]))) : undefined;
 
 /**
  * One page of the following feed: published posts of the authors the viewer follows and their
@@ -20,7 +17,7 @@ export async function followingPage(db: TenantDb, c: Circle, limit: number, afte
   return db
     .select()
     .from(posts)
-    .where(and(sql`${posts.authorId} IN ${authors}`, visibleTo(c), before(after)))
+    .where(and(sql`${posts.authorId} IN ${authors}`, visibleTo(c), before(posts.publishedAt, posts.id, after)))
     .orderBy(desc(posts.publishedAt), desc(posts.id))
     .limit(limit)
     .all();
@@ -32,18 +29,7 @@ export async function tagPage(db: TenantDb, c: Circle, tag: string, limit: numbe
     .select({ post: posts })
     .from(postTags)
     .innerJoin(posts, eq(posts.id, postTags.postId))
-    .where(
-      and(
-        eq(postTags.tag, tag),
-        visibleTo(c),
-        after
-          ? or(
-              lt(postTags.publishedAt, after[0]),
-              and(eq(postTags.publishedAt, after[0]), lt(postTags.postId, after[1])),
-            )
-          : undefined,
-      ),
-    )
+    .where(and(eq(postTags.tag, tag), visibleTo(c), before(postTags.publishedAt, postTags.postId, after)))
     .orderBy(desc(postTags.publishedAt), desc(postTags.postId))
     .limit(limit)
     .all();

@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { before as beforeKey } from "./keyset";
 import type { TenantDb } from "../client";
 import { outboxInsertIf } from "./outbox";
 import { postBookmarks, postLikes, posts, profiles, users } from "./schema";
-import { type Circle, visibleTo } from "./visible";
+import { type Circle, notBlocked, visibleTo } from "./visible";
 
 /**
  * A mark a user can put on a post or comment once: its table (one row per target and user), the
@@ -104,12 +105,7 @@ export async function bookmarkPage(db: TenantDb, circle: Circle, limit: number, 
         isNull(posts.deletedAt),
         // One's own posts in any status; others' while the viewer may see them (visible.ts).
         or(eq(posts.authorId, circle.viewer), visibleTo(circle)),
-        before
-          ? or(
-              lt(postBookmarks.createdAt, before[0]),
-              and(eq(postBookmarks.createdAt, before[0]), lt(postBookmarks.postId, before[1])),
-            )
-          : undefined,
+        beforeKey(postBookmarks.createdAt, postBookmarks.postId, before),
       ),
     )
     .orderBy(desc(postBookmarks.createdAt), desc(postBookmarks.postId))
@@ -137,13 +133,8 @@ export async function likerPage(
       and(
         eq(postLikes.postId, postId),
         eq(users.status, "active"),
-        sql`${postLikes.userId} NOT IN (SELECT value FROM json_each(${JSON.stringify(circle.blocked)}))`,
-        before
-          ? or(
-              lt(postLikes.createdAt, before[0]),
-              and(eq(postLikes.createdAt, before[0]), lt(postLikes.userId, before[1])),
-            )
-          : undefined,
+        notBlocked(postLikes.userId, circle),
+        beforeKey(postLikes.createdAt, postLikes.userId, before),
       ),
     )
     .orderBy(desc(postLikes.createdAt), desc(postLikes.userId))

@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { after as afterKey, before as beforeKey } from "./keyset";
 import type { TenantDb } from "../client";
 import { type DomainEvent, outboxInsert } from "./outbox";
 import { files, follows, posts, postTags, profiles, type PostRow, type PostVisibility } from "./schema";
@@ -156,9 +157,7 @@ export async function authorPostPage(
         isNull(posts.deletedAt),
         inArray(posts.status, filter.statuses),
         inArray(posts.visibility, filter.visibilities),
-        before
-          ? or(lt(posts.createdAt, before[0]), and(eq(posts.createdAt, before[0]), lt(posts.id, before[1])))
-          : undefined,
+        beforeKey(posts.createdAt, posts.id, before),
       ),
     )
     .orderBy(desc(posts.createdAt), desc(posts.id))
@@ -196,15 +195,7 @@ export async function heldPostPage(
   return db
     .select()
     .from(posts)
-    .where(
-      and(
-        eq(posts.status, status),
-        isNull(posts.deletedAt),
-        after
-          ? or(gt(posts.updatedAt, after[0]), and(eq(posts.updatedAt, after[0]), gt(posts.id, after[1])))
-          : undefined,
-      ),
-    )
+    .where(and(eq(posts.status, status), isNull(posts.deletedAt), afterKey(posts.updatedAt, posts.id, after)))
     .orderBy(asc(posts.updatedAt), asc(posts.id))
     .limit(limit)
     .all();

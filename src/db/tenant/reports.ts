@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { after as afterKey, before as beforeKey } from "./keyset";
 import type { TenantDb } from "../client";
 import { reports, type ReportRow } from "./schema";
 
@@ -46,7 +47,6 @@ export async function reportPage(
   after?: [number, string],
 ): Promise<ReportRow[]> {
   const open = state === "open";
-  const past = open ? gt : lt;
   const dir = open ? asc : desc;
   return db
     .select()
@@ -54,9 +54,7 @@ export async function reportPage(
     .where(
       and(
         open ? eq(reports.status, "open") : inArray(reports.status, ["dismissed", "actioned"]),
-        after
-          ? or(past(reports.createdAt, after[0]), and(eq(reports.createdAt, after[0]), past(reports.id, after[1])))
-          : undefined,
+        (open ? afterKey : beforeKey)(reports.createdAt, reports.id, after),
       ),
     )
     .orderBy(dir(reports.createdAt), dir(reports.id))

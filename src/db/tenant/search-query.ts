@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
-import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { before } from "./keyset";
 import type { TenantDb } from "../client";
-import { type Circle, visibleTo } from "./visible";
+import { activeUser, type Circle, notBlocked, visibleTo } from "./visible";
 import { comments, posts, postTags, searchDocs, searchFts, type CommentRow, type PostRow } from "./schema";
 import { BM25_WEIGHTS } from "./search";
 
@@ -81,10 +81,6 @@ const tagged = (tag: string | undefined) =>
     ? undefined
     : sql`EXISTS (SELECT 1 FROM ${postTags} WHERE ${postTags.tag} = ${tag} AND ${postTags.postId} = ${posts.id})`;
 
-/** Keyset "before (time, id)" for the recent order. */
-const beforeKey = (time: AnySQLiteColumn, id: AnySQLiteColumn, at?: [number, string]) =>
-  at ? or(lt(time, at[0]), and(eq(time, at[0]), lt(id, at[1]))) : undefined;
-
 /**
  * Posts matching a search that the viewer may see (visibleTo: published, undeleted, active
  * author, no block either way, and the visibility rules), with the caller's filters; relevance
@@ -105,7 +101,7 @@ export async function searchPostRows(db: TenantDb, q: Search): Promise<PostHit[]
       .from(searchFts)
       .innerJoin(searchDocs, eq(searchDocs.docKey, searchFts.rowid))
       .innerJoin(posts, eq(posts.id, searchDocs.docId))
-      .where(and(sql`search_fts MATCH ${q.match}`, filters, beforeKey(posts.publishedAt, posts.id, q.before)))
+      .where(and(sql`search_fts MATCH ${q.match}`, filters, before(posts.publishedAt, posts.id, q.before)))
       .orderBy(desc(posts.publishedAt), desc(posts.id))
       .limit(q.limit)
       .all();
@@ -135,8 +131,8 @@ export async function searchCommentRows(db: TenantDb, q: Search): Promise<Commen
     isNull(comments.deletedAt),
     eq(comments.status, "published"),
     visibleTo(q.circle),
-    sql`${comments.authorId} NOT IN (SELECT value FROM json_each(${JSON.stringify(q.circle.blocked)}))`,
-    sql`EXISTS (SELECT 1 FROM users ca WHERE ca.id = ${comments.authorId} AND ca.status = 'active')`,
+    notBlocked(comments.authorId, q.circle),
+    activeUser(comments.authorId),
     q.authorId === undefined ? undefined : eq(comments.authorId, q.authorId),
     tagged(q.tag),
     q.from === undefined ? undefined : gte(comments.createdAt, q.from),
@@ -149,7 +145,7 @@ export async function searchCommentRows(db: TenantDb, q: Search): Promise<Commen
       .innerJoin(searchDocs, eq(searchDocs.docKey, searchFts.rowid))
       .innerJoin(comments, eq(comments.id, searchDocs.docId))
       .innerJoin(posts, eq(posts.id, comments.postId))
-      .where(and(sql`search_fts MATCH ${q.match}`, filters, beforeKey(comments.createdAt, comments.id, q.before)))
+      .where(and(sql`search_fts MATCH ${q.match}`, filters, before(comments.createdAt, comments.id, q.before)))
       .orderBy(desc(comments.createdAt), desc(comments.id))
       .limit(q.limit)
       .all();

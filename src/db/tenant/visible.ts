@@ -1,4 +1,5 @@
 import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { posts } from "./schema";
 
 /**
@@ -13,6 +14,13 @@ export interface Circle {
 
 const ids = (list: string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(list)}))`;
 
+/** The user in `column` is not blocked either way by the circle's viewer. */
+export const notBlocked = (column: AnySQLiteColumn, c: Circle): SQL => sql`${column} NOT IN ${ids(c.blocked)}`;
+
+/** The user in `column` is active (a suspended or deleted user's content is hidden, as their profile is). */
+export const activeUser = (column: AnySQLiteColumn): SQL =>
+  sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${column} AND u.status = 'active')`;
+
 /**
  * The SQL form of the visibility rules (src/workers/content/visibility.ts) for lists: a published,
  * undeleted post whose author is active and not blocked either way, and whose visibility lets the
@@ -22,8 +30,8 @@ export function visibleTo(c: Circle): SQL {
   return and(
     eq(posts.status, "published"),
     isNull(posts.deletedAt),
-    sql`${posts.authorId} NOT IN ${ids(c.blocked)}`,
-    sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${posts.authorId} AND u.status = 'active')`,
+    notBlocked(posts.authorId, c),
+    activeUser(posts.authorId),
     or(
       eq(posts.authorId, c.viewer),
       eq(posts.visibility, "public"),

@@ -6,7 +6,7 @@ import {
   likedCommentsQuery,
 } from "../../db/tenant/comments";
 import { authorsOf, authorsQuery, findPost, type PostRow } from "../../db/tenant/posts";
-import { findUserById } from "../../db/tenant/users";
+import { activeUserIds } from "../../db/tenant/users";
 import type { Circle } from "../../db/tenant/visible";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
@@ -22,8 +22,6 @@ import { maySee, postNotFound } from "./visibility";
 export const FIRST_REPLIES = 3;
 
 export const commentNotFound = () => new AppError("comment_not_found", "No such comment.");
-
-const isActiveUser = async (db: TenantScope["db"], id: string) => (await findUserById(db, id))?.status === "active";
 
 /** The post the viewer may see, or 404 `post_not_found` (never a hint that it exists). */
 export async function visiblePost(scope: TenantScope, viewer: string, postId: string): Promise<PostRow> {
@@ -60,7 +58,11 @@ export async function visibleComment(
   if (comment.deletedAt === null && (await blockedAuthors(scope, viewer, [comment.authorId])).size > 0)
     throw commentNotFound();
   // A suspended or deleted author's comments are hidden from others, as their posts are.
-  if (comment.deletedAt === null && comment.authorId !== viewer && !(await isActiveUser(scope.db, comment.authorId)))
+  if (
+    comment.deletedAt === null &&
+    comment.authorId !== viewer &&
+    !(await activeUserIds(scope.db, [comment.authorId])).has(comment.authorId)
+  )
     throw commentNotFound();
   return { comment, post };
 }
