@@ -209,6 +209,29 @@ export const serviceErrorGroups = {
       "The moderation action does not apply to the post as it is now (restore needs a removed post, approve a held one).",
     ),
   },
+  Commerce: {
+    idempotency_key_required: e(
+      400,
+      "Idempotency key required",
+      "A money-moving POST without an `Idempotency-Key` header (commerce.md, Idempotency).",
+    ),
+    idempotency_mismatch: e(
+      422,
+      "Idempotency mismatch",
+      "An `Idempotency-Key` of a money-moving POST reused with a different body (same meaning as `idempotency_key_reused` elsewhere).",
+    ),
+    currency_not_supported: e(
+      400,
+      "Currency not supported",
+      "The currency is not enabled for the tenant (`commerce.currencies`, `commerce.virtualCurrencies`), or the provider does not take it.",
+    ),
+    currency_mismatch: e(
+      422,
+      "Currency mismatch",
+      "Currencies that cannot go together: an order mixing currencies, a top-up of a virtual currency.",
+    ),
+    insufficient_funds: e(402, "Insufficient funds", "The wallet's balance does not cover the order; nothing changed."),
+  },
   "Notifications and webhooks": {
     notification_not_found: e(404, "Notification not found", "No such notification for this user."),
     webhook_url_not_allowed: e(

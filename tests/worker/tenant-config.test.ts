@@ -41,6 +41,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   email: { brandColor: "#112233" },
   content: { maxPostChars: 5000 },
   search: { maxHits: 50 },
+  commerce: { currencies: ["EUR"], virtualCurrencies: [{ code: "COIN", name: "Coins" }] },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -56,6 +57,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   email: { email: { fromName: "Acme" } },
   content: { content: { maxPostChars: 300 } },
   search: { search: { maxHits: 7 } },
+  commerce: { commerce: { currencies: ["JPY"] } },
 };
 
 describe("tenant config merge", () => {

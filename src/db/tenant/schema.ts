@@ -272,3 +272,4 @@ export const emailDigestSent = sqliteTable("email_digest_sent", {
 // Content (posts) lives beside this file; re-exported so the one tenant schema holds every table.
 export * from "./schema-content";
 export * from "./schema-comments";
+export * from "./schema-commerce";

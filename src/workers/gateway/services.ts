@@ -2,6 +2,7 @@ import { installQueueRoutes } from "../../lib/events";
 import { installConfigParts } from "../../lib/tenant-config";
 import { adminModule } from "../admin/module";
 import { authModule } from "../auth/module";
+import { commerceModule } from "../commerce/module";
 import { contentModule } from "../content/module";
 import { filesModule } from "../files/module";
 import { friendsModule } from "../friends/module";
@@ -28,6 +29,7 @@ export const services: readonly ServiceModule[] = [
   tenantAdminModule,
   usersModule,
   contentModule,
+  commerceModule,
   friendsModule,
   filesModule,
   realtimeModule,

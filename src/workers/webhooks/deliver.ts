@@ -4,10 +4,10 @@ import { disableEndpoint, signingSecrets, type WebhookEndpointRow } from "../../
 import { openSecret } from "../../lib/crypto";
 import type { CloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
+import { signatureHeaders } from "../../lib/standard-webhooks";
 import { iso } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { publishTenantOutbox } from "../events/outbox-publisher";
-import { signatureHeaders } from "./sign";
 import { urlProblem } from "./url";
 
 /** How long an attempt owns its delivery: more than the request timeout, so nobody else sends it meanwhile. */

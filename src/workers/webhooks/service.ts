@@ -19,10 +19,10 @@ import {
 import { sealSecret } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
+import { newWebhookSecret } from "../../lib/standard-webhooks";
 import { iso, isoOrNull } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { attemptDelivery, LEASE_MS, payloadOf, secretContext } from "./deliver";
-import { newWebhookSecret } from "./sign";
 import { urlProblem } from "./url";
 
 /** Endpoints per tenant: enough for several integrations, few enough that fan-out stays cheap. */
