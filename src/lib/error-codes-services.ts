@@ -230,6 +230,52 @@ export const serviceErrorGroups = {
       "Currency mismatch",
       "Currencies that cannot go together: an order mixing currencies, a top-up of a virtual currency.",
     ),
+    webhook_signature_invalid: e(
+      400,
+      "Webhook signature invalid",
+      "A payment webhook without a valid signature of this tenant's provider secret, or signed more than 5 minutes ago; nothing was applied.",
+    ),
+    top_up_not_found: e(
+      404,
+      "Top-up not found",
+      "No such top-up of yours (or the sandbox is not the tenant's payment provider).",
+    ),
+    payment_not_found: e(
+      404,
+      "Payment not found",
+      "A verified webhook about a payment that is not one of this tenant's top-ups; nothing was applied.",
+    ),
+    payment_mismatch: e(
+      409,
+      "Payment mismatch",
+      "A verified webhook whose amount or currency differs from the top-up's; nothing was credited.",
+    ),
+    payments_not_configured: e(
+      409,
+      "Payments not configured",
+      "The payment provider is not set up for this tenant (`PUT /v1/admin/payments/providers/{provider}`).",
+    ),
+    payment_refused: e(422, "Payment refused", "The payment provider refused to start the payment (amount, currency)."),
+    payment_provider_unavailable: e(
+      502,
+      "Payment provider unavailable",
+      "The payment provider did not answer; nothing was charged. Retry with the same Idempotency-Key.",
+    ),
+    product_not_found: e(404, "Product not found", "No such product (or it was deleted)."),
+    product_unavailable: e(
+      409,
+      "Product unavailable",
+      "A product of the order is inactive, or changed while the order was being placed (read the catalogue again).",
+    ),
+    sku_taken: e(409, "SKU taken", "Another product (live or deleted) has this `sku`."),
+    already_owned: e(409, "Already owned", "The content product is already unlocked for this user."),
+    order_not_found: e(404, "Order not found", "No such order of yours (admins: in this tenant)."),
+    order_not_refundable: e(409, "Order not refundable", "The order is refunded already, or was never paid."),
+    vip_required: e(
+      403,
+      "VIP required",
+      "The post is VIP-only and locked for you: its comments need the post's VIP level (or the post or a tag unlocked by a content product).",
+    ),
     insufficient_funds: e(402, "Insufficient funds", "The wallet's balance does not cover the order; nothing changed."),
   },
   "Notifications and webhooks": {

@@ -29,3 +29,9 @@ export const multilineText = (max: number) =>
     .trim()
     .max(max)
     .refine((v) => !MULTILINE.test(v), MESSAGE);
+
+/**
+ * A tag (posts, content products): one line of at most 32 characters, case-folded (lowercase
+ * after NFKC, so "Cats", " cats " and "ＣＡＴＳ" are one tag).
+ */
+export const TagSchema = lineText(32).transform((t) => t.normalize("NFKC").toLowerCase());

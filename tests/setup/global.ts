@@ -6,7 +6,9 @@
  * (tools/upstash-adapter) for the Upstash rate-limit store's tests (`inject("upstash")`), and a
  * recording webhook receiver for the webhook tests (`inject("webhookReceiver")`), and the local
  * mail catcher (tools/mail-catcher) that the Worker's Resend transport delivers to
- * (`inject("mail")`: its URL and token, which vitest.config.ts passes as MAIL_API_URL/_KEY).
+ * (`inject("mail")`: its URL and token, which vitest.config.ts passes as MAIL_API_URL/_KEY), and
+ * a fake Stripe API (tests/setup/stripe-fake.ts) that the Stripe provider reaches through
+ * STRIPE_API_URL (`inject("stripe")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +20,7 @@ import { bootstrapPlatform } from "../../tools/platform-bootstrap";
 import { startServer } from "../../tools/libsql-server/server";
 import { startMailCatcher } from "../../tools/mail-catcher/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
+import { startStripeFake } from "./stripe-fake";
 import { startWebhookReceiver } from "./webhook-receiver";
 
 export default async function setup(project: TestProject) {
@@ -40,8 +43,12 @@ export default async function setup(project: TestProject) {
   // by recipient (each test its own address), so parallel tests never see each other's mail.
   const mail = await startMailCatcher({ port: 0, token: randomBytes(24).toString("base64url") });
   project.provide("mail", { url: mail.url, token: mail.token });
+  // The Stripe provider's tests: the official package talks to this fake instead of api.stripe.com.
+  const stripe = await startStripeFake();
+  project.provide("stripe", { url: stripe.url });
 
   return async () => {
+    await stripe.close();
     await mail.close();
     await webhookReceiver.close();
     await stopLibsql();

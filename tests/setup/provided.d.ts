@@ -13,5 +13,7 @@ declare module "vitest" {
     webhookReceiver: { url: string };
     /** The local mail catcher (tools/mail-catcher): MAIL_API_URL (no trailing slash) and MAIL_API_KEY. */
     mail: { url: string; token: string };
+    /** The fake Stripe API (tests/setup/stripe-fake.ts): STRIPE_API_URL, no trailing slash; `GET /__requests` lists what it saw. */
+    stripe: { url: string };
   }
 }

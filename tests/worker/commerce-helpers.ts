@@ -1,4 +1,10 @@
+import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
+import { platformDb } from "../../src/db/client";
+import { findTenantBySlug } from "../../src/db/platform/tenants";
+import { tenantDb } from "../../src/db/tenant-db";
+import type { TenantScope } from "../../src/workers/gateway/context";
+import { resolveTenantById } from "../../src/workers/tenancy/tenant-cache";
 import { expect } from "vitest";
 import { type AccountRef, postingOps } from "../../src/db/tenant/ledger";
 import { newId } from "../../src/lib/ids";
@@ -74,3 +80,84 @@ export async function rows<T>(slug: string, query: ReturnType<typeof sql>): Prom
 }
 
 export { registerUser };
+
+export interface Product {
+  id: string;
+  sku: string;
+  kind: string;
+  price: { amount: number; currency: string };
+  active: boolean;
+  grants: Record<string, unknown>;
+}
+
+/** Creates a product as the tenant's owner. */
+export async function product(
+  slug: string,
+  owner: { tokens: Tokens },
+  body: {
+    kind: string;
+    price: { amount: number; currency: string };
+    grants: Record<string, unknown>;
+    sku?: string;
+    name?: string;
+  },
+): Promise<Product> {
+  const res = await call("/v1/admin/products", {
+    method: "POST",
+    ...as(slug, owner),
+    json: { sku: `sku-${crypto.randomUUID().slice(0, 8)}`, name: "A product", ...body },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return res.json<Product>();
+}
+
+export interface Order {
+  id: string;
+  userId: string;
+  status: string;
+  items: { productId: string; quantity: number; total: { amount: number; currency: string } }[];
+  total: { amount: number; currency: string };
+  createdAt: string;
+  paidAt?: string;
+  refund?: { reason: string; by: string; clawedBack: { currency: string; amount: number; shortfall: number }[] };
+}
+
+/** POST /v1/orders as a user (a fresh key unless given); the raw response. */
+export const order = (
+  slug: string,
+  u: { tokens: Tokens },
+  items: { productId: string; quantity?: number }[],
+  k = key(),
+) => call("/v1/orders", { method: "POST", tenant: slug, headers: moneyHeaders(u, k), json: { items, pay: "wallet" } });
+
+/** POST /v1/admin/orders/{id}/refund as an admin (a fresh key unless given); the raw response. */
+export const refund = (slug: string, admin: { tokens: Tokens }, orderId: string, reason = "asked", k = key()) =>
+  call(`/v1/admin/orders/${orderId}/refund`, {
+    method: "POST",
+    tenant: slug,
+    headers: moneyHeaders(admin, k),
+    json: { reason },
+  });
+
+/** The scope a sweep gets for a tenant (as the cron builds it). */
+export async function sweepScope(slug: string): Promise<TenantScope> {
+  const row = await findTenantBySlug(platformDb(env), slug);
+  const tenant = await resolveTenantById(env, () => platformDb(env), row!.id);
+  return { env, tenant: tenant!, db: tenantDb(tenant!.db) };
+}
+
+/**
+ * Moves a user's VIP schedule `ms` into the past, as if that much time had gone by: every period,
+ * what was announced, the next check and the notices sent.
+ */
+export async function ageVip(slug: string, userId: string, ms: number): Promise<void> {
+  const { db } = await tenantDbOf(slug);
+  await db.batch([
+    db.run(
+      sql`UPDATE vip_periods SET starts_at = starts_at - ${ms}, ends_at = ends_at - ${ms} WHERE user_id = ${userId}`,
+    ),
+    db.run(sql`UPDATE vip_members SET announced_expires_at = announced_expires_at - ${ms},
+      next_check_at = next_check_at - ${ms} WHERE user_id = ${userId}`),
+    db.run(sql`UPDATE vip_notices SET expires_at = expires_at - ${ms} WHERE user_id = ${userId}`),
+  ]);
+}

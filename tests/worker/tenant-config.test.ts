@@ -42,6 +42,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   content: { maxPostChars: 5000 },
   search: { maxHits: 50 },
   commerce: { currencies: ["EUR"], virtualCurrencies: [{ code: "COIN", name: "Coins" }] },
+  vip: { levels: [{ level: 5, name: "patron", benefits: { badge: "patron" } }] },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -58,6 +59,23 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   content: { content: { maxPostChars: 300 } },
   search: { search: { maxHits: 7 } },
   commerce: { commerce: { currencies: ["JPY"] } },
+  vip: {
+    vip: {
+      levels: [
+        {
+          level: 1,
+          name: "plus",
+          benefits: {
+            aiQuotaBonusPercent: 0,
+            discountPercent: 0,
+            badge: null,
+            contentAccess: true,
+            maxUploadBytes: null,
+          },
+        },
+      ],
+    },
+  },
 };
 
 describe("tenant config merge", () => {

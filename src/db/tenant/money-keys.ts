@@ -92,6 +92,14 @@ export function completeOp(
     WHERE scope = ${k.scope} AND key = ${k.key} AND owner = ${k.owner} AND ${condition}`);
 }
 
+/** SQL true while this run still holds its key (guards the writes a claim's batch makes for this run only). */
+export const stillRunning = (k: MoneyKey): SQL =>
+  sql`EXISTS (SELECT 1 FROM money_keys WHERE scope = ${k.scope} AND key = ${k.key} AND owner = ${k.owner} AND state = 'running')`;
+
+/** {@link completeOp} for the first statement of an effect's batch: only a key still running under this run. */
+export const completeRunningOp = (db: TenantDb, k: MoneyKey, answer: { status: number; body: unknown }) =>
+  completeOp(db, k, answer, sql`state = 'running'`);
+
 /** Lets the key go after a run failed before its effect committed (only if still this run's). */
 export async function releaseMoneyKey(db: TenantDb, k: MoneyKey): Promise<void> {
   await db.run(sql`DELETE FROM money_keys

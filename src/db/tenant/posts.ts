@@ -104,6 +104,7 @@ export async function updatePost(db: TenantDb, prev: PostRow, next: PostRow, als
         tags: next.tags,
         media: next.media,
         visibility: next.visibility,
+        minVipLevel: next.minVipLevel,
         status: next.status,
         updatedAt: next.updatedAt,
         editedAt: next.editedAt,

@@ -60,3 +60,144 @@ export const moneyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] })],
 );
+
+/** A tenant's payment provider: public settings, sealed secrets (migrations/tenant/0022). */
+export const paymentProviders = sqliteTable("payment_providers", {
+  provider: text("provider", { enum: ["stripe", "sandbox"] }).primaryKey(),
+  active: integer("active", { mode: "boolean" }).notNull(),
+  settings: text("settings").notNull(),
+  sealed: text("sealed"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** A wallet top-up: pending until its provider's verified webhook says succeeded or failed. */
+export const topUps = sqliteTable("top_ups", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  amount: integer("amount").notNull(),
+  currency: text("currency").notNull(),
+  provider: text("provider", { enum: ["stripe", "sandbox"] }).notNull(),
+  providerRef: text("provider_ref"),
+  status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+  checkout: text("checkout"),
+  failure: text("failure"),
+  createdAt: integer("created_at").notNull(),
+  completedAt: integer("completed_at"),
+});
+export type TopUpRow = typeof topUps.$inferSelect;
+
+/** Provider events already processed, by event id. */
+export const paymentEvents = sqliteTable(
+  "payment_events",
+  {
+    provider: text("provider").notNull(),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    topUpId: text("top_up_id"),
+    outcome: text("outcome").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.eventId] })],
+);
+
+/** A catalogue product (migrations/tenant/0023); `grants` is JSON by kind, `version` moves on every change. */
+export const products = sqliteTable("products", {
+  id: text("id").primaryKey(),
+  sku: text("sku").notNull().unique(),
+  name: text("name").notNull(),
+  kind: text("kind", { enum: ["vip", "ai_quota", "content", "currency"] }).notNull(),
+  priceAmount: integer("price_amount").notNull(),
+  priceCurrency: text("price_currency").notNull(),
+  grants: text("grants").notNull(),
+  active: integer("active", { mode: "boolean" }).notNull(),
+  version: integer("version").notNull(),
+  deletedAt: integer("deleted_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+export type ProductRow = typeof products.$inferSelect;
+
+/** An order: its items as bought (JSON snapshot), total, and forward-only status. */
+export const orders = sqliteTable("orders", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  status: text("status", { enum: ["pending", "paid", "fulfilled", "cancelled", "refunded"] }).notNull(),
+  currency: text("currency").notNull(),
+  total: integer("total").notNull(),
+  items: text("items").notNull(),
+  createdAt: integer("created_at").notNull(),
+  paidAt: integer("paid_at"),
+  fulfilledAt: integer("fulfilled_at"),
+  refundedAt: integer("refunded_at"),
+  refundReason: text("refund_reason"),
+  refundedBy: text("refunded_by"),
+  refundRun: text("refund_run"),
+  refundDetail: text("refund_detail"),
+});
+export type OrderRow = typeof orders.$inferSelect;
+
+/** Countable grants of an order (AI quota units, virtual currency) and how much is used or taken back. */
+export const orderGrants = sqliteTable(
+  "order_grants",
+  {
+    orderId: text("order_id").notNull(),
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: ["ai_quota", "currency"] }).notNull(),
+    target: text("target").notNull(),
+    quantity: integer("quantity").notNull(),
+    used: integer("used").notNull(),
+    revoked: integer("revoked").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.kind, t.target] })],
+);
+
+/** Posts and tags a `content` product unlocked for a user. */
+export const contentUnlocks = sqliteTable(
+  "content_unlocks",
+  {
+    userId: text("user_id").notNull(),
+    targetType: text("target_type", { enum: ["post", "tag"] }).notNull(),
+    target: text("target").notNull(),
+    orderId: text("order_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.targetType, t.target] })],
+);
+
+/** A period of a user's VIP schedule (migrations/tenant/0024): revoked rows are history. */
+export const vipPeriods = sqliteTable("vip_periods", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  level: integer("level").notNull(),
+  startsAt: integer("starts_at").notNull(),
+  endsAt: integer("ends_at").notNull(),
+  valueAmount: integer("value_amount").notNull(),
+  valueCurrency: text("value_currency"),
+  source: text("source", { enum: ["order", "conversion", "admin"] }).notNull(),
+  orderId: text("order_id"),
+  revokedAt: integer("revoked_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** A VIP member: the schedule's version, what was last announced, when to look again. */
+export const vipMembers = sqliteTable("vip_members", {
+  userId: text("user_id").primaryKey(),
+  version: integer("version").notNull(),
+  announcedLevel: integer("announced_level").notNull(),
+  announcedExpiresAt: integer("announced_expires_at"),
+  nextCheckAt: integer("next_check_at"),
+});
+
+/** Expiry notices already sent (one per user and expiry instant). */
+export const vipNotices = sqliteTable(
+  "vip_notices",
+  {
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: ["expiring"] }).notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind, t.expiresAt] })],
+);

@@ -21,6 +21,8 @@ export const posts = sqliteTable("posts", {
   bookmarkCount: integer("bookmark_count").notNull().default(0),
   /** Views, at most one per viewer per hour (migrations/tenant/0018). */
   viewCount: integer("view_count").notNull().default(0),
+  /** Above 0: a VIP-only post, locked below this VIP level (migrations/tenant/0025). */
+  minVipLevel: integer("min_vip_level").notNull().default(0),
 });
 export type PostRow = typeof posts.$inferSelect;
 export type PostVisibility = PostRow["visibility"];

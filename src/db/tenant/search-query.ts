@@ -131,6 +131,8 @@ export async function searchCommentRows(db: TenantDb, q: Search): Promise<Commen
     isNull(comments.deletedAt),
     eq(comments.status, "published"),
     visibleTo(q.circle),
+    // Comments of VIP-only posts are not searched: a hit would show what the lock hides.
+    eq(posts.minVipLevel, 0),
     notBlocked(comments.authorId, q.circle),
     activeUser(comments.authorId),
     q.authorId === undefined ? undefined : eq(comments.authorId, q.authorId),

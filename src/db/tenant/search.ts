@@ -56,13 +56,13 @@ export function indexOps(db: TenantDb, doc: SearchDoc, now = Date.now()) {
 /** Whether a post belongs in the index: published and not deleted (drafts are not indexed). */
 export const postIndexable = (p: PostRow) => p.status === "published" && p.deletedAt === null;
 
-/** A post as an index document. */
+/** A post as an index document; a VIP-only post's body is not indexed (a match would leak it). */
 export const postDoc = (p: PostRow): SearchDoc => ({
   type: "post",
   id: p.id,
   postId: p.id,
   title: p.title,
-  body: p.body,
+  body: p.minVipLevel > 0 ? "" : p.body,
   tags: JSON.parse(p.tags) as string[],
 });
 

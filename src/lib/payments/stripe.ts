@@ -151,7 +151,9 @@ export class StripeProvider implements PaymentProvider {
         now,
       );
     } catch (err) {
-      throw new WebhookRefused(err instanceof Error ? err.message : "webhook signature invalid");
+      // The package's messages can quote the secret's length and last characters when the header
+      // carries a `secret=` field: never pass them on to an unauthenticated caller.
+      throw new WebhookRefused(refusalReason(err));
     }
     const shape = EventShape.safeParse(event);
     if (!shape.success) throw new WebhookRefused("webhook body is not a Stripe event");
@@ -190,4 +192,14 @@ export class StripeProvider implements PaymentProvider {
       ...(outcome === "failed" ? { reason: pi.last_payment_error?.code ?? "payment_failed" } : {}),
     };
   }
+}
+
+/** A fixed reason for a refused Stripe signature (the package's own message is not for callers). */
+function refusalReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : "";
+  if (/timestamp outside the tolerance/i.test(message)) return "the signature's timestamp is too old";
+  if (/unable to extract timestamp and signatures/i.test(message)) return "the Stripe-Signature header is unreadable";
+  if (/no signatures found with expected scheme/i.test(message))
+    return "no v1 signature in the Stripe-Signature header";
+  return "the signature does not match the payload";
 }

@@ -1,3 +1,4 @@
+import { vipLevelQuery } from "../../db/tenant/vip";
 import { rolesOfUser } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
 import { newId } from "../../lib/ids";
@@ -41,13 +42,19 @@ export async function accessTokenSigner(
   userId: string,
 ): Promise<(sessionId: string) => Promise<string>> {
   const { tenant } = s;
-  const [roleRows, keys] = await Promise.all([rolesOfUser(s.db, userId), tenantKeys(s)]);
+  const [roleRows, keys, level] = await Promise.all([
+    rolesOfUser(s.db, userId),
+    tenantKeys(s),
+    vipLevelQuery(s.db, userId, Date.now()),
+  ]);
   const roles = roleRows.map((r) => r.name);
+  // A hint for clients (show the badge without a request); authorisation reads the level now.
+  const vip = level[0]?.level ?? 0;
   return (sessionId) =>
     signToken(
       keys.signer,
       "access",
-      { sub: userId, tid: tenant.id, sid: sessionId, roles },
+      { sub: userId, tid: tenant.id, sid: sessionId, roles, vip },
       {
         issuer: issuerOf(tenant),
         audience: audienceOf(tenant),

@@ -15,9 +15,40 @@ const VirtualCurrencySchema = z
   })
   .strict();
 
+/** What a VIP level gives its members (docs/commerce.md, VIP). */
+const BenefitsSchema = z
+  .object({
+    /** Extra AI quota, in percent of the plan's (the AI service applies it). */
+    aiQuotaBonusPercent: z.number().int().min(0).max(1000).default(0),
+    /** Off orders of products other than VIP memberships, rounded down per line. */
+    discountPercent: z.number().int().min(0).max(90).default(0),
+    /** A short label clients show beside the member's name. */
+    badge: z.string().min(1).max(32).nullable().default(null),
+    /** Posts marked `vip` with a `minVipLevel` at or below this level are readable. */
+    contentAccess: z.boolean().default(true),
+    /** The largest upload a member may make (null: the tenant's limit). */
+    maxUploadBytes: z.number().int().min(1).max(5_368_709_120).nullable().default(null),
+  })
+  .strict();
+
+const VipLevelSchema = z
+  .object({
+    level: z.number().int().min(1).max(100),
+    name: z.string().min(1).max(40),
+    benefits: BenefitsSchema.prefault({}),
+  })
+  .strict();
+
+/** The default levels: silver, gold and diamond. */
+const DEFAULT_LEVELS = [
+  { level: 1, name: "silver", benefits: { badge: "silver", aiQuotaBonusPercent: 10, discountPercent: 5 } },
+  { level: 2, name: "gold", benefits: { badge: "gold", aiQuotaBonusPercent: 25, discountPercent: 10 } },
+  { level: 3, name: "diamond", benefits: { badge: "diamond", aiQuotaBonusPercent: 50, discountPercent: 15 } },
+];
+
 /**
  * The commerce service's part of the tenant config (docs/commerce.md): which real currencies
- * wallets and prices may use, and the tenant's virtual currencies.
+ * wallets and prices may use, the tenant's virtual currencies, and the VIP levels.
  */
 export const commerceConfig = {
   sections: {
@@ -35,6 +66,18 @@ export const commerceConfig = {
           .max(10)
           .refine((l) => new Set(l.map((v) => v.code)).size === l.length, "must not repeat a code")
           .default([]),
+      })
+      .strict()
+      .prefault({}),
+    vip: z
+      .object({
+        /** Membership levels, ascending, each with its benefits. */
+        levels: z
+          .array(VipLevelSchema)
+          .min(1)
+          .max(20)
+          .refine((l) => l.every((x, i) => i === 0 || x.level > l[i - 1]!.level), "levels must be ascending and unique")
+          .prefault(DEFAULT_LEVELS),
       })
       .strict()
       .prefault({}),

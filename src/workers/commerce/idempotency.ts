@@ -9,6 +9,7 @@ import {
   type MoneyKey,
   type MoneyKeyRow,
   readMoneyKey,
+  releaseMoneyKey,
 } from "../../db/tenant/money-keys";
 import { sha256Hex } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -108,4 +109,17 @@ export function notMine(c: Context<AppEnv>, outcome: Exclude<ClaimOutcome, { kin
 export async function answerOfLostRun(c: Context<AppEnv>, db: TenantDb, k: MoneyKey): Promise<Response> {
   const outcome = claimOutcome(await readMoneyKey(db, k), k);
   return notMine(c, outcome.kind === "mine" ? { kind: "in_progress" } : outcome);
+}
+
+/**
+ * Runs the keyed operation; if it throws, the key is let go (only if still running under this
+ * run: a batch that committed completed it), so the client can retry with the same key.
+ */
+export async function releasingKey<T>(db: TenantDb, k: MoneyKey, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    await releaseMoneyKey(db, k).catch(() => undefined);
+    throw err;
+  }
 }

@@ -1,12 +1,14 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { reconcile } from "../../db/tenant/ledger";
+import { type ExportCursor, type ExportEntry, ledgerExportPage } from "../../db/tenant/ledger-export";
 import { iso } from "../../lib/time";
 import { scopeOf } from "../gateway/context";
-import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
+import { createRouter, jsonResponse, problemResponses, validationError } from "../gateway/http";
 import { withPermission } from "../gateway/middleware/authn";
+import { csvRow } from "./csv";
 import { ReconciliationSchema } from "./schemas";
 
-/** The ledger's reports for tenant admins (`ledger:read`): the reconciliation. */
+/** The ledger's reports for tenant admins (`ledger:read`): the reconciliation and the CSV export. */
 export const reportRoutes = createRouter();
 const tags = ["Ledger"];
 const security = [{ bearer: [] }];
@@ -28,5 +30,95 @@ reportRoutes.openapi(
     const now = Date.now();
     const report = await reconcile(scopeOf(c).db);
     return c.json({ ...report, checkedAt: iso(now) }, 200);
+  },
+);
+
+/** Entries read per page of the CSV export. */
+const EXPORT_PAGE = 1000;
+const MAX_WINDOW_MS = 366 * 86_400_000;
+
+const Instant = z.string().datetime({ offset: true });
+const ExportQuerySchema = z.object({
+  from: Instant.openapi({ description: "First instant, inclusive (ISO 8601)", example: "2024-03-01T00:00:00Z" }),
+  to: Instant.openapi({ description: "End instant, exclusive (ISO 8601)", example: "2024-04-01T00:00:00Z" }),
+});
+/** The window as milliseconds, after the per-field checks: from < to, at most 366 days. */
+const ExportWindowSchema = ExportQuerySchema.transform((q) => ({ from: Date.parse(q.from), to: Date.parse(q.to) }))
+  .refine((w) => w.from < w.to, { message: "must be before to", path: ["from"] })
+  .refine((w) => w.to - w.from <= MAX_WINDOW_MS, { message: "the window spans more than 366 days", path: ["to"] });
+
+const EXPORT_COLUMNS = [
+  "id",
+  "transactionId",
+  "createdAt",
+  "kind",
+  "account",
+  "userId",
+  "currency",
+  "amount",
+  "balanceAfter",
+  "orderId",
+] as const;
+
+const exportRow = (e: ExportEntry): string =>
+  csvRow([
+    e.id,
+    e.transactionId,
+    iso(e.createdAt),
+    e.kind,
+    e.account,
+    e.userId,
+    e.currency,
+    e.amount,
+    e.balanceAfter,
+    e.orderId,
+  ]);
+
+reportRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/admin/ledger/export",
+    operationId: "exportLedger",
+    tags,
+    security,
+    middleware: withPermission("ledger:read"),
+    summary: "The ledger entries created in [from, to) as CSV, in (createdAt, seq) order",
+    description:
+      "Streamed a page at a time. A header row, then one row per entry: `id,transactionId,createdAt,kind,account,userId,currency,amount,balanceAfter,orderId` (amounts in minor units, negative for a debit; `userId` empty on system accounts, `orderId` empty outside orders). RFC 4180 with CRLF line ends; text cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading `'` so spreadsheets do not run them as formulas. Over a window holding whole transactions, the amounts of each currency sum to 0. The window is at most 366 days.",
+    request: { query: ExportQuerySchema },
+    responses: {
+      200: {
+        description: "The entries as CSV (text/csv; charset=utf-8), an attachment",
+        content: { "text/csv": { schema: z.string() } },
+      },
+      ...problemResponses("forbidden"),
+    },
+  }),
+  async (c) => {
+    const parsed = ExportWindowSchema.safeParse(c.req.valid("query"));
+    if (!parsed.success) throw validationError(parsed.error, "query");
+    const { from, to } = parsed.data;
+    const db = scopeOf(c).db;
+    const encoder = new TextEncoder();
+    let after: ExportCursor | undefined;
+    let headerSent = false;
+    // Pulled a page at a time (keyset on (created_at, seq)), so a year of entries never sits in
+    // memory whole; the stream asks for the next page only when the client has read this one.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const header = headerSent ? "" : csvRow(EXPORT_COLUMNS);
+        headerSent = true;
+        const rows = await ledgerExportPage(db, { from, to, after, limit: EXPORT_PAGE });
+        const text = header + rows.map(exportRow).join("");
+        if (text) controller.enqueue(encoder.encode(text));
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < EXPORT_PAGE) return controller.close();
+        after = { createdAt: last.createdAt, seq: last.seq };
+      },
+    });
+    return c.body(body, 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="ledger-${iso(from)}-${iso(to)}.csv"`,
+    });
   },
 );

@@ -16,17 +16,26 @@ import type { CommentCreate } from "./comment-schemas";
 import { mentionedUsers } from "./mentions";
 import { moderateFields } from "./moderation-hook";
 import { commentView } from "./views";
-import { maySee, postNotFound } from "./visibility";
+import { lockedFor, maySee, postNotFound, vipRequired } from "./visibility";
 
 /** How many replies each top-level comment of a list carries. */
 export const FIRST_REPLIES = 3;
 
 export const commentNotFound = () => new AppError("comment_not_found", "No such comment.");
 
-/** The post the viewer may see, or 404 `post_not_found` (never a hint that it exists). */
-export async function visiblePost(scope: TenantScope, viewer: string, postId: string): Promise<PostRow> {
+/**
+ * The post the viewer may see, or 404 `post_not_found` (never a hint that it exists); a VIP-only
+ * post locked for the viewer is 403 `vip_required` unless `locked` allows it (reporting does).
+ */
+export async function visiblePost(
+  scope: TenantScope,
+  viewer: string,
+  postId: string,
+  opts: { locked?: "allow" } = {},
+): Promise<PostRow> {
   const post = await findPost(scope.db, postId);
   if (!post || !(await maySee(scope, viewer, post))) throw postNotFound();
+  if (opts.locked !== "allow" && (await lockedFor(scope, viewer, post))) throw vipRequired();
   return post;
 }
 
@@ -46,7 +55,7 @@ export async function visibleComment(
   scope: TenantScope,
   viewer: string,
   id: string,
-  opts: { tombstone?: boolean } = {},
+  opts: { tombstone?: boolean; locked?: "allow" } = {},
 ): Promise<{ comment: CommentRow; post: PostRow }> {
   const comment = await findComment(scope.db, id);
   if (!comment || (comment.deletedAt !== null && !opts.tombstone)) throw commentNotFound();
@@ -55,6 +64,7 @@ export async function visibleComment(
     throw commentNotFound();
   const post = await findPost(scope.db, comment.postId);
   if (!post || !(await maySee(scope, viewer, post))) throw commentNotFound();
+  if (opts.locked !== "allow" && (await lockedFor(scope, viewer, post))) throw vipRequired();
   if (comment.deletedAt === null && (await blockedAuthors(scope, viewer, [comment.authorId])).size > 0)
     throw commentNotFound();
   // A suspended or deleted author's comments are hidden from others, as their posts are.

@@ -60,6 +60,7 @@ commentRoutes.openapi(
         "post_not_found",
         "post_not_published",
         "user_required",
+        "vip_required",
       ),
     },
   }),
@@ -86,7 +87,7 @@ commentRoutes.openapi(
     request: { params: PostIdParamSchema, query: CommentListQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(CommentThreadSchema), "Comments"),
-      ...problemResponses("post_not_found", "user_required"),
+      ...problemResponses("post_not_found", "user_required", "vip_required"),
     },
   }),
   async (c) => {
@@ -115,7 +116,7 @@ commentRoutes.openapi(
     request: { params: CommentIdParamSchema, query: PageQuerySchema },
     responses: {
       200: jsonResponse(pageSchema(CommentSchema), "Replies"),
-      ...problemResponses("comment_not_found", "user_required"),
+      ...problemResponses("comment_not_found", "user_required", "vip_required"),
     },
   }),
   async (c) => {
@@ -152,7 +153,7 @@ commentRoutes.openapi(
     request: { params: CommentIdParamSchema },
     responses: {
       204: { description: "Deleted" },
-      ...problemResponses("comment_not_found", "forbidden", "rank_too_low", "user_required"),
+      ...problemResponses("comment_not_found", "forbidden", "rank_too_low", "user_required", "vip_required"),
     },
   }),
   async (c) => {
@@ -194,7 +195,7 @@ function likeRoute(method: "put" | "delete") {
       request: { params: CommentIdParamSchema },
       responses: {
         200: jsonResponse(CommentSchema, "The comment after the change"),
-        ...problemResponses("comment_not_found", "user_required"),
+        ...problemResponses("comment_not_found", "user_required", "vip_required"),
       },
     }),
     async (c) => {

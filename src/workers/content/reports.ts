@@ -87,7 +87,9 @@ reportRoutes.openapi(
     responses: { ...reportResponses, ...problemResponses("post_not_found", "user_required") },
   }),
   async (c) => {
-    const post = await visiblePost(scopeOf(c), requireUser(c.get("principal")).userId, c.req.valid("param").id);
+    const post = await visiblePost(scopeOf(c), requireUser(c.get("principal")).userId, c.req.valid("param").id, {
+      locked: "allow",
+    });
     const r = await report(c, c.req.valid("json"), "post", post.id, post.id);
     return c.json(r.body, r.status);
   },
@@ -107,7 +109,7 @@ reportRoutes.openapi(
   }),
   async (c) => {
     const me = requireUser(c.get("principal")).userId;
-    const { comment } = await visibleComment(scopeOf(c), me, c.req.valid("param").id);
+    const { comment } = await visibleComment(scopeOf(c), me, c.req.valid("param").id, { locked: "allow" });
     const r = await report(c, c.req.valid("json"), "comment", comment.id, comment.postId);
     return c.json(r.body, r.status);
   },

@@ -1,16 +1,17 @@
 import { z } from "@hono/zod-openapi";
-import { lineText, multilineText } from "../../lib/text";
+import { lineText, multilineText, TagSchema } from "../../lib/text";
 import { PageQuerySchema } from "../gateway/http";
 import { POST_CHARS_CAP } from "./config";
 
-const VISIBILITIES = ["public", "followers", "friends", "private"] as const;
+const VISIBILITIES = ["public", "followers", "friends", "private", "vip"] as const;
+
+/** `vip` needs `minVipLevel`, and `minVipLevel` goes only with `vip`. */
+const vipPaired = (v: { visibility?: string | undefined; minVipLevel?: number | undefined }) =>
+  (v.visibility === "vip") === (v.minVipLevel !== undefined);
+const VIP_PAIRED = { message: "minVipLevel is required with visibility vip, and only with it", path: ["minVipLevel"] };
 const STATUSES = ["draft", "published"] as const;
 
-/**
- * Tags: at most 10 of at most 32 characters, trimmed and case-folded (lowercase after NFKC, so
- * "Cats", " cats " and "ＣＡＴＳ" are one tag), duplicates dropped.
- */
-const TagSchema = lineText(32).transform((t) => t.normalize("NFKC").toLowerCase());
+/** Tags: at most 10 (src/lib/text.ts TagSchema), duplicates dropped. */
 const TagsSchema = z
   .array(TagSchema)
   .max(10)
@@ -31,6 +32,12 @@ const fields = {
   tags: TagsSchema,
   mediaFileIds: MediaSchema,
   visibility: z.enum(VISIBILITIES),
+  minVipLevel: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .openapi({ description: "With visibility vip: the VIP level that reads the body, media and comments" }),
   status: z.enum(STATUSES),
 };
 
@@ -41,9 +48,11 @@ export const PostCreateSchema = z
     tags: fields.tags.optional(),
     mediaFileIds: fields.mediaFileIds.optional(),
     visibility: fields.visibility.default("public"),
+    minVipLevel: fields.minVipLevel.optional(),
     status: fields.status.default("published"),
   })
   .strict()
+  .refine(vipPaired, VIP_PAIRED)
   .openapi("PostCreate");
 export type PostCreate = z.output<typeof PostCreateSchema>;
 
@@ -54,10 +63,12 @@ export const PostPatchSchema = z
     tags: fields.tags.optional(),
     mediaFileIds: fields.mediaFileIds.optional(),
     visibility: fields.visibility.optional(),
+    minVipLevel: fields.minVipLevel.optional(),
     status: fields.status.optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, "nothing to update")
+  .refine((v) => (v.visibility === undefined ? v.minVipLevel === undefined : vipPaired(v)), VIP_PAIRED)
   .openapi("PostPatch");
 export type PostPatch = z.output<typeof PostPatchSchema>;
 
@@ -71,6 +82,10 @@ export const PostSchema = z
     tags: z.array(z.string()),
     media: z.array(z.object({ fileId: z.string(), url: z.string() })),
     visibility: z.enum(VISIBILITIES),
+    minVipLevel: z.number().int().optional().openapi({ description: "Only on a vip post" }),
+    locked: z.boolean().openapi({
+      description: "A vip post the viewer may not read: title, tags and counts only (body empty, no media)",
+    }),
     status: z.enum(["draft", "published", "removed", "under_review"]),
     createdAt: z.string(),
     updatedAt: z.string(),

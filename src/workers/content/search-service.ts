@@ -51,9 +51,14 @@ export function queryTerms(q: string): { terms: Term[]; match: string } {
   return { terms, match };
 }
 
-/** The snippet of a post: the first match in its body, else its title, else the body's start. */
+/**
+ * The snippet of a post: the first match in its body, else its title, else the body's start. A
+ * VIP-only post's snippet comes from its title alone, whoever searches.
+ */
 const postSnippet = (p: PostRow, terms: Term[]) =>
-  snippetOf(p.body, terms) ?? snippetOf(p.title, terms) ?? leadOf(p.body);
+  p.minVipLevel > 0
+    ? (snippetOf(p.title, terms) ?? leadOf(p.title))
+    : (snippetOf(p.body, terms) ?? snippetOf(p.title, terms) ?? leadOf(p.body));
 
 const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 

@@ -8,6 +8,8 @@ import {
   type PostRow,
 } from "../../db/tenant/posts";
 import { viewerMarksOf, viewerMarksQuery } from "../../db/tenant/post-reactions";
+import { unlocksQuery, vipLevelQuery } from "../../db/tenant/vip";
+import { lockFor } from "../../lib/vip-access";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
@@ -34,12 +36,26 @@ async function checkMedia({ db }: TenantScope, authorId: string, ids: string[] |
 }
 
 /**
+ * How a visibility is stored: `vip` is a public post with a minimum VIP level (listed like a
+ * public one; the view locks it), every other visibility has level 0.
+ */
+function storedVisibility(v: { visibility?: PostCreate["visibility"] | undefined; minVipLevel?: number | undefined }) {
+  return v.visibility === "vip"
+    ? { visibility: "public" as const, minVipLevel: v.minVipLevel ?? 1 }
+    : { visibility: v.visibility ?? ("public" as const), minVipLevel: 0 };
+}
+
+/**
  * Posts as the API answers them to a viewer: their authors' display fields and the viewer's own
  * likes and bookmarks, read for the whole page in one batch (one round trip, not one per post).
  */
-export async function viewsOf({ db }: TenantScope, viewer: string, list: PostRow[]) {
+export async function viewsOf({ db, tenant }: TenantScope, viewer: string, list: PostRow[]) {
   if (list.length === 0) return [];
-  const [authorRows, markRows] = await db.batch([
+  // VIP-only posts of others need the viewer's level and unlocks: read in the same batch.
+  const vip = list.filter((p) => p.minVipLevel > 0 && p.authorId !== viewer);
+  const now = Date.now();
+  const tags = [...new Set(vip.flatMap((p) => JSON.parse(p.tags) as string[]))];
+  const [authorRows, markRows, levelRows, unlockRows] = await db.batch([
     authorsQuery(
       db,
       list.map((p) => p.authorId),
@@ -49,10 +65,18 @@ export async function viewsOf({ db }: TenantScope, viewer: string, list: PostRow
       viewer,
       list.map((p) => p.id),
     ),
+    vipLevelQuery(db, vip.length ? viewer : "", now),
+    unlocksQuery(
+      db,
+      vip.length ? viewer : "",
+      vip.map((p) => p.id),
+      tags,
+    ),
   ]);
   const author = authorsOf(authorRows);
   const marks = viewerMarksOf(markRows);
-  return list.map((p) => postView(p, author(p.authorId), marks(p.id)));
+  const locked = lockFor(tenant.config, viewer, levelRows[0]?.level ?? 0, unlockRows);
+  return list.map((p) => postView(p, author(p.authorId), marks(p.id), locked(p)));
 }
 
 /** One post as the API answers it to a viewer (see {@link viewsOf}). */
@@ -76,7 +100,7 @@ export async function createPost(scope: TenantScope, authorId: string, input: Po
     body: m.fields.body,
     tags: JSON.stringify(t.tags ?? []),
     media: JSON.stringify(input.mediaFileIds ?? []),
-    visibility: input.visibility,
+    ...storedVisibility(input),
     status,
     createdAt: now,
     updatedAt: now,
@@ -120,7 +144,7 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
     body: m.fields.body ?? prev.body,
     tags: t.tags ? JSON.stringify(t.tags) : prev.tags,
     media: patch.mediaFileIds ? JSON.stringify(patch.mediaFileIds) : prev.media,
-    visibility: patch.visibility ?? prev.visibility,
+    ...(patch.visibility ? storedVisibility(patch) : {}),
     status,
     updatedAt: at,
     editedAt: at,

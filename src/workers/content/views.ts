@@ -20,18 +20,22 @@ export interface ViewerMarks {
 
 /**
  * A post as the API answers it: the counters are the post row's (kept exact by
- * db/tenant/post-reactions.ts), the viewer's marks come from the caller (viewerMarks).
+ * db/tenant/post-reactions.ts), the viewer's marks come from the caller (viewerMarks). A locked
+ * VIP-only post shows its title, tags and counts, not its body or media.
  */
-export function postView(p: PostRow, author: PostAuthor, viewer: ViewerMarks) {
+export function postView(p: PostRow, author: PostAuthor, viewer: ViewerMarks, locked = false) {
+  const vip = p.minVipLevel > 0;
   return {
     id: p.id,
     authorId: p.authorId,
     author: authorView(author),
     title: p.title,
-    body: p.body,
+    body: locked ? "" : p.body,
     tags: JSON.parse(p.tags) as string[],
-    media: (JSON.parse(p.media) as string[]).map((fileId) => ({ fileId, url: fileUrl(fileId) })),
-    visibility: p.visibility,
+    media: locked ? [] : (JSON.parse(p.media) as string[]).map((fileId) => ({ fileId, url: fileUrl(fileId) })),
+    visibility: vip ? ("vip" as const) : p.visibility,
+    ...(vip ? { minVipLevel: p.minVipLevel } : {}),
+    locked,
     status: p.status,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),

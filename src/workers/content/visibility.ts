@@ -1,6 +1,8 @@
 import type { Circle } from "../../db/tenant/feeds";
 import { isFollowing, type PostRow, type PostVisibility } from "../../db/tenant/posts";
 import { findUserById } from "../../db/tenant/users";
+import { unlocksQuery, vipLevelQuery } from "../../db/tenant/vip";
+import { lockFor } from "../../lib/vip-access";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
 import type { Principal, TenantScope } from "../gateway/context";
@@ -43,6 +45,20 @@ export async function maySee(scope: TenantScope, viewer: string, post: PostRow):
   if (viewer === post.authorId) return true;
   if (post.status !== "published") return false;
   return (await audienceOf(scope, viewer, post.authorId))?.includes(post.visibility) ?? false;
+}
+
+/** A VIP-only post's body, media and comments are refused to a viewer it is locked for. */
+export const vipRequired = () =>
+  new AppError("vip_required", "This post is for VIP members (or unlock it with a content product).");
+
+/** Whether a VIP-only post is locked for the viewer (their level and unlocks, read now). */
+export async function lockedFor({ db, tenant }: TenantScope, viewer: string, post: PostRow): Promise<boolean> {
+  if (post.minVipLevel <= 0 || post.authorId === viewer) return false;
+  const [level, unlocks] = await db.batch([
+    vipLevelQuery(db, viewer, Date.now()),
+    unlocksQuery(db, viewer, [post.id], JSON.parse(post.tags) as string[]),
+  ]);
+  return lockFor(tenant.config, viewer, level[0]?.level ?? 0, unlocks)(post);
 }
 
 /** The viewer's circle for lists that apply visibility in SQL (db/tenant/feeds.ts `visibleTo`): one hub RPC. */

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { installSelfDispatch } from "../../lib/self-dispatch";
 import { requireAdmin } from "./middleware/platform-admin";
 import type { AppEnv } from "./context";
 import { validationError } from "./http";
@@ -40,5 +41,6 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.onError(onError);
   app.notFound(notFoundHandler(app));
+  installSelfDispatch((req, env, ctx) => app.fetch(req, env, ctx));
   return app;
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { PoisonError, type CloudEvent } from "../events/queues";
+import type { TenantConfig } from "../../lib/tenant-config";
+import { COMMERCE_EVENTS, commerceDrafts } from "./compose-commerce";
 import { contentDrafts } from "./compose-content";
 import type { Draft } from "./drafts";
 
@@ -40,9 +42,10 @@ function preview(kind: string, body: unknown): string {
 
 /**
  * What an event means for users' inboxes. Events that concern nobody answer []. Announcements
- * and webhook notices fan out in the consumer (they address many users at once).
+ * and webhook notices fan out in the consumer (they address many users at once). The tenant's
+ * config names its VIP levels and the decimals of its virtual currencies.
  */
-export function draftsFor(event: CloudEvent): Draft[] {
+export function draftsFor(event: CloudEvent, config: TenantConfig): Draft[] {
   switch (event.type) {
     case "friend.request.received": {
       const d = parse(FriendRequest, event);
@@ -126,6 +129,6 @@ export function draftsFor(event: CloudEvent): Draft[] {
       ];
     }
     default:
-      return contentDrafts(event);
+      return COMMERCE_EVENTS.has(event.type) ? commerceDrafts(event, config) : contentDrafts(event);
   }
 }

@@ -110,6 +110,7 @@ export const notificationConsumer: Consumer = async (event, { env, tenant, db })
       await announce(env, tenant, db, rows);
       await mailNotifications({ env, tenant, db }, event.id, rows);
     });
-  const drafts = event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event);
+  const drafts =
+    event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event, tenant.config);
   if (drafts.length) await applyDrafts(env, event, tenant, db, drafts);
 };

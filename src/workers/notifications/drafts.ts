@@ -12,6 +12,11 @@ export const NOTIFICATION_TYPES = [
   "post_like",
   "comment_like",
   "content_mention",
+  "payment_succeeded",
+  "payment_failed",
+  "order_refunded",
+  "vip_changed",
+  "vip_expiring",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 

@@ -4,7 +4,7 @@ import { log } from "../../lib/log";
 import type { EmailSettings } from "../../lib/user-settings";
 import type { TenantScope } from "../gateway/context";
 import { sendUserMail } from "../mail/send";
-import type { NotificationType } from "./compose";
+import type { NotificationType } from "./drafts";
 
 /** A per-type switch of the email channel (`digest` is how, not what). */
 export type EmailSwitch = Exclude<keyof EmailSettings, "digest">;
@@ -28,6 +28,13 @@ const SWITCH_OF: Readonly<Record<NotificationType, EmailSwitch | null>> = {
   comment_reply: null,
   post_like: null,
   comment_like: null,
+  // Commerce notices are inbox, realtime and push only: the API answers and the wallet show the
+  // same facts, and no switch opts into them yet.
+  payment_succeeded: null,
+  payment_failed: null,
+  order_refunded: null,
+  vip_changed: null,
+  vip_expiring: null,
 };
 
 /** Whether a user's email settings opt into mail for a notification type (unknown types: no). */

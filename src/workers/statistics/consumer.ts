@@ -2,6 +2,7 @@ import { z } from "zod";
 import { applyOnce } from "../../db/tenant/processed";
 import { rollupStatements, type Rollup } from "../../db/tenant/stats";
 import { PoisonError, type Consumer } from "../events/queues";
+import { moneyMetric, OrderData, PaymentData } from "./commerce";
 import { dayOf } from "./periods";
 
 const Id = z.string().min(1).max(128);
@@ -14,6 +15,15 @@ const FileData = z.object({ fileId: Id, size: z.number().int().nonnegative().max
 const SENT_KINDS = new Set(["text", "custom", "file"]);
 
 type Effect = Omit<Rollup, "day">;
+
+/**
+ * A count plus an amount under its currency's metric (commerce.ts). Built as a record first:
+ * metric names are open (`revenue.CNY`), and `rollupStatements` writes every key it is given.
+ */
+function withMoney(count: string, field: Parameters<typeof moneyMetric>[0], amount: number, currency: string) {
+  const counters: Record<string, number> = { [count]: 1, [moneyMetric(field, currency)]: amount };
+  return counters;
+}
 
 function parse<T>(schema: z.ZodType<T>, type: string, data: unknown): T {
   const r = schema.safeParse(data);
@@ -50,6 +60,20 @@ const effects: Record<string, (data: unknown, type: string) => Effect> = {
   "post.liked": (d, t) => ({ counters: { likes: 1 }, activeUser: parse(UserData, t, d).userId }),
   "comment.liked": (d, t) => ({ counters: { likes: 1 }, activeUser: parse(UserData, t, d).userId }),
   "post.viewed": (d, t) => ({ counters: { views: 1 }, activeUser: parse(UserData, t, d).userId }),
+  // Commerce: on the day the order was paid or refunded, the top-up succeeded. A buyer paying is
+  // active; a refund (an admin's act) and a top-up (the provider's webhook) say nothing about them.
+  "order.paid": (d, t) => {
+    const o = parse(OrderData, t, d);
+    return { counters: withMoney("orders", "revenue", o.total, o.currency), activeUser: o.userId };
+  },
+  "order.refunded": (d, t) => {
+    const o = parse(OrderData, t, d);
+    return { counters: withMoney("refunds", "refunded", o.total, o.currency) };
+  },
+  "payment.succeeded": (d, t) => {
+    const p = parse(PaymentData, t, d);
+    return { counters: withMoney("top_ups", "toppedUp", p.amount, p.currency) };
+  },
 };
 
 /** The event types the statistics consumer counts (the rest never reach its queue). */

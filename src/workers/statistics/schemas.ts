@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PageQuerySchema } from "../gateway/http";
+import { CommerceFields } from "./commerce";
 import { isCalendarDay } from "./periods";
 
 const DaySchema = z
@@ -46,6 +47,7 @@ const FlowFields = {
   likes: n().openapi({ description: "Likes of posts and comments (post.liked, comment.liked)" }),
   views: n().openapi({ description: "Post views counted, one per viewer per post per hour (post.viewed)" }),
   activeUsers: n().openapi({ description: "Distinct users active in the period" }),
+  ...CommerceFields,
 };
 
 /** Levels at the end of a period (running sums of the matching in/out counts). */

@@ -3,7 +3,6 @@ import {
   activeByPeriod,
   addRows,
   countersBefore,
-  countersBetween,
   countersByPeriod,
   distinctActive,
   zeroCounters,
@@ -11,6 +10,7 @@ import {
   type Granularity,
 } from "../../db/tenant/stats";
 import { AppError } from "../../lib/errors";
+import { type CommerceFigures, commerceFigures } from "./commerce";
 import { addDays, assertSupportedDay, dayOf, daysInRange, periodsOf } from "./periods";
 import type { StatsReport, UsageFigures } from "./schemas";
 
@@ -53,7 +53,9 @@ export function resolveRange(
   return { from, to, granularity };
 }
 
-const flows = (c: Counters, activeUsers: number) => ({
+type MetricRow = { metric: string; value: number };
+
+const flows = (c: Counters, activeUsers: number, money: CommerceFigures) => ({
   registrations: c.registrations,
   logins: c.logins,
   messages: c.messages,
@@ -68,6 +70,7 @@ const flows = (c: Counters, activeUsers: number) => ({
   likes: c.likes,
   views: c.views,
   activeUsers,
+  ...money,
 });
 
 // Levels never show below zero: an "out" event may be counted before its "in" (different
@@ -98,18 +101,25 @@ export async function statsReport(db: TenantDb, r: StatsRange): Promise<StatsRep
     countersBefore(db, r.from),
     activeWindows(db, r.to, [[r.from, r.to]]),
   ]);
-  const perPeriod = new Map<string, { metric: string; value: number }[]>();
+  const perPeriod = new Map<string, MetricRow[]>();
   for (const row of counterRows) perPeriod.set(row.period, [...(perPeriod.get(row.period) ?? []), row]);
   const active = new Map(activeRows.map((a) => [a.period, Number(a.n)]));
   const running = { ...base };
   const total = zeroCounters();
   const series = periodsOf(r.from, r.to, r.granularity).map((p) => {
-    const c = addRows(zeroCounters(), perPeriod.get(p.key) ?? []);
+    const rows = perPeriod.get(p.key) ?? [];
+    const c = addRows(zeroCounters(), rows);
     for (const k of Object.keys(c) as (keyof Counters)[]) {
       running[k] += c[k];
       total[k] += c[k];
     }
-    return { period: p.label, start: p.start, end: p.end, ...flows(c, active.get(p.key) ?? 0), ...stocks(running) };
+    return {
+      period: p.label,
+      start: p.start,
+      end: p.end,
+      ...flows(c, active.get(p.key) ?? 0, commerceFigures(rows)),
+      ...stocks(running),
+    };
   });
   return {
     from: r.from,
@@ -117,20 +127,22 @@ export async function statsReport(db: TenantDb, r: StatsRange): Promise<StatsRep
     granularity: r.granularity,
     timeZone: "UTC",
     series,
-    totals: flows(total, windows.rest[0] ?? 0),
+    totals: flows(total, windows.rest[0] ?? 0, commerceFigures(counterRows)),
     gauges: { asOf: r.to, ...stocks(running), dau: windows.dau, wau: windows.wau, mau: windows.mau },
   };
 }
 
 /** The platform admin's figures of one tenant: sums over [from, to] and levels as of `to`. */
 export async function usageFigures(db: TenantDb, from: string, to: string): Promise<UsageFigures> {
+  // By month, not one sum: the per-currency money metrics come back as rows, which the fixed
+  // Counters of countersBetween would drop. At most 13 months of rows for a 366-day range.
   const [inRange, through, windows] = await Promise.all([
-    countersBetween(db, from, to),
+    countersByPeriod(db, from, to, "month"),
     countersBefore(db, addDays(to, 1)),
     activeWindows(db, to, [[from, to]]),
   ]);
   return {
-    ...flows(inRange, windows.rest[0] ?? 0),
+    ...flows(addRows(zeroCounters(), inRange), windows.rest[0] ?? 0, commerceFigures(inRange)),
     ...stocks(through),
     dau: windows.dau,
     wau: windows.wau,

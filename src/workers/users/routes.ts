@@ -10,6 +10,8 @@ import {
   updateSettings,
 } from "../../db/tenant/profiles";
 import { findUserById } from "../../db/tenant/users";
+import { vipLevelQuery } from "../../db/tenant/vip";
+import { vipBadge } from "../../lib/vip-access";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -132,10 +134,15 @@ userRoutes.openapi(
       (id !== p.userId && (await blockedEitherWay(db, id, p.userId)))
     )
       throw notFound();
-    const [counts, settings] = await Promise.all([followCounts(db, id), settingsOf(db, id)]);
+    const [counts, settings, level] = await Promise.all([
+      followCounts(db, id),
+      settingsOf(db, id),
+      vipLevelQuery(db, id, Date.now()),
+    ]);
     // The target's hub applies its privacy (from the tenant DB) and the friend/block relation.
     const presence = await hubStub(c.env, c.get("tenant").id, id).presenceFor(p.userId, settings.privacy.presence);
-    return c.json({ ...publicUser(user, profile, counts), presence: presenceView(presence) }, 200);
+    const vip = vipBadge(c.get("tenant").config, level[0]?.level ?? 0);
+    return c.json({ ...publicUser(user, profile, counts), presence: presenceView(presence), vip }, 200);
   },
 );
 

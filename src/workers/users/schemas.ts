@@ -41,6 +41,12 @@ export const PublicUserSchema = z
       .nullable()
       .optional()
       .openapi("Presence"),
+    /** GET /v1/users/{id} only: the user's VIP level now and its badge; null when not a member. */
+    vip: z
+      .object({ level: z.number().int(), name: z.string().nullable(), badge: z.string().nullable() })
+      .nullable()
+      .optional()
+      .openapi("VipBadge"),
   })
   .openapi("User");
 

@@ -32,7 +32,10 @@ export type Kind =
   | "notifications"
   | "sessions"
   | "deadLetters"
-  | "tenants";
+  | "tenants"
+  | "products"
+  | "orders"
+  | "topUps";
 
 /** One fixture object. */
 export interface Item {

@@ -112,6 +112,9 @@ async function populate(
     sessions: [],
     deadLetters: [],
     tenants: [],
+    products: [],
+    orders: [],
+    topUps: [],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
@@ -246,6 +249,42 @@ async function populate(
       )
     ).id,
   });
+
+  // Commerce: a product (an admin object), the member's paid order and top-ups (one pending, one
+  // credited through the sandbox), so refunds, reads and sandbox buttons meet real ids.
+  const money = (a: Actor) => ({ ...as(a), headers: { ...as(a).headers, "idempotency-key": crypto.randomUUID() } });
+  const product = await ok<{ id: string }>(
+    call("/v1/admin/products", {
+      method: "POST",
+      ...as(owner),
+      json: {
+        sku: "fuzz-quota",
+        name: "Fuzz quota",
+        kind: "ai_quota",
+        price: { amount: 100, currency: "CNY" },
+        grants: { units: 5 },
+      },
+    }),
+    "product",
+  );
+  pools.products.push({ id: product.id });
+  const topUp = async () =>
+    (
+      await ok<{ id: string }>(
+        call("/v1/wallet/top-ups", { method: "POST", ...money(member), json: { amount: 1000, currency: "CNY" } }),
+        "top-up",
+      )
+    ).id;
+  const paid = await topUp();
+  await ok(call(`/v1/payments/sandbox/${paid}/complete`, { method: "POST", ...as(member) }), "sandbox complete");
+  // The owner and the admin hold payments:configure: they may press the sandbox's buttons too.
+  const payers = owned(member, ...identities.filter((a) => a !== member));
+  pools.topUps.push({ id: paid, owners: payers }, { id: await topUp(), owners: payers });
+  const bought = await ok<{ id: string }>(
+    call("/v1/orders", { method: "POST", ...money(member), json: { items: [{ productId: product.id }] } }),
+    "order",
+  );
+  pools.orders.push({ id: bought.id, owners: owned(member) });
 
   // Tenant-admin objects (no owner: any holder of the permission may act on them). The seeded
   // `member` and `admin` roles are left out: changing their permissions would make the member an
