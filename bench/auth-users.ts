@@ -31,6 +31,15 @@ export function authHeaders(tenant: string): Record<string, string> {
   return { "x-tenant": tenant, "content-type": "application/json", "cf-connecting-ip": nextAddress() };
 }
 
+/** The `sub` claim of an access token: the user's id. */
+export function userIdOf(accessToken: string): string {
+  const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+    sub?: unknown;
+  };
+  if (typeof payload.sub !== "string") throw new Error("access token without sub");
+  return payload.sub;
+}
+
 function isTokens(v: unknown): v is Omit<Session, "username"> {
   if (typeof v !== "object" || v === null) return false;
   const o = v as Record<string, unknown>;

@@ -8,25 +8,15 @@
  * (same schema, same rows, WAL + synchronous=NORMAL like the server), listens on a free loopback
  * port and prints `libsql floor listening on http://127.0.0.1:PORT`. SIGTERM stops it.
  */
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import Database from "libsql";
+import { readBody, serveFloor } from "./floor-server";
 import { ITEM_ROWS, ITEMS_SCHEMA, itemsFill, POINT_SELECT } from "./items";
 
 type Cell = number | string | null;
 
 interface PipelineBody {
   requests?: { stmt?: { args?: { value?: unknown }[] } }[];
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function hranaValue(v: Cell): { type: string; value?: string | number } {
@@ -52,43 +42,34 @@ function main(): void {
   select.raw(true);
   const cols = select.columns().map((c) => ({ name: c.name, decltype: c.type }));
 
-  const server = createServer((req, res) => {
-    readBody(req)
-      .then((text) => {
-        const body = JSON.parse(text) as PipelineBody;
-        const id = Number(body.requests?.[0]?.stmt?.args?.[0]?.value);
-        const row = select.get(id) as Cell[] | undefined;
-        const rows = row ? [row.map(hranaValue)] : [];
-        const out = JSON.stringify({
-          baton: null,
-          base_url: null,
-          results: [
-            {
-              type: "ok",
-              response: { type: "execute", result: { cols, rows, affected_row_count: 0, last_insert_rowid: null } },
-            },
-            { type: "ok", response: { type: "close" } },
-          ],
+  serveFloor(
+    "libsql",
+    (req, res) => {
+      readBody(req)
+        .then((text) => {
+          const body = JSON.parse(text) as PipelineBody;
+          const id = Number(body.requests?.[0]?.stmt?.args?.[0]?.value);
+          const row = select.get(id) as Cell[] | undefined;
+          const rows = row ? [row.map(hranaValue)] : [];
+          const out = JSON.stringify({
+            baton: null,
+            base_url: null,
+            results: [
+              {
+                type: "ok",
+                response: { type: "execute", result: { cols, rows, affected_row_count: 0, last_insert_rowid: null } },
+              },
+              { type: "ok", response: { type: "close" } },
+            ],
+          });
+          res.writeHead(200, { "content-type": "application/json" }).end(out);
+        })
+        .catch((err: unknown) => {
+          res.writeHead(400, { "content-type": "text/plain" }).end(String(err));
         });
-        res.writeHead(200, { "content-type": "application/json" }).end(out);
-      })
-      .catch((err: unknown) => {
-        res.writeHead(400, { "content-type": "text/plain" }).end(String(err));
-      });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as AddressInfo;
-    process.stdout.write(`libsql floor listening on http://127.0.0.1:${port}\n`);
-  });
-  const stop = (): void => {
-    server.close();
-    server.closeAllConnections();
-    db.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+    },
+    () => db.close(),
+  );
 }
 
 main();

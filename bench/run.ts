@@ -11,43 +11,25 @@
  * and refresh flows. Prints markdown tables and writes them to bench/results/<timestamp>.md.
  * Everything runs on loopback and stops by itself.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createReadStream } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { readFileSync, createReadStream } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { inScratch, runMain } from "./entry";
 import { machine } from "./machine";
-import { killAllNow, runToCompletion, stopAll } from "./processes";
-import { report, type RoundResult, type Settings } from "./report";
+import { stopAll } from "./processes";
+import { report, type Settings } from "./report";
 import { round, roundBudgetSeconds, summary, warm } from "./rounds";
+import { progress } from "./servers";
 import { startStack } from "./stack";
+import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "./options";
+import { roundsUnderLoad, writeResults } from "./record";
 
 const root = new URL("..", import.meta.url).pathname;
-/** Removes the scratch directory when the run is interrupted (set once it exists, unless --keep). */
-let dropScratch: () => void = () => undefined;
-/** Set on SIGINT/SIGTERM. */
-let interrupted = false;
 
-function progress(msg: string): void {
-  process.stderr.write(`bench: ${msg}\n`);
-}
-
-function positiveInt(name: string, v: string | undefined, fallback: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer in 1..${max}, got ${v}`);
-  return n;
-}
-
-interface Options extends Settings {
-  build: boolean;
+interface Options extends Settings, RunOptions {
   bundle: string;
-  /** Keep the scratch directory (logs, databases) even on success. */
-  keep: boolean;
-  /** Parent directory of the scratch directory. */
-  scratchParent: string;
-  /** Exit 3 when a goal is missed. */
-  strict: boolean;
 }
 
 function parse(): Options {
@@ -57,24 +39,20 @@ function parse(): Options {
       requests: { type: "string" },
       duration: { type: "string" },
       connections: { type: "string" },
-      "no-build": { type: "boolean", default: false },
       bundle: { type: "string" },
-      keep: { type: "boolean", default: false },
-      scratch: { type: "string" },
-      strict: { type: "boolean", default: false },
+      ...RUN_OPTIONS,
     },
     strict: true,
   });
   return {
-    rounds: positiveInt("rounds", values.rounds, 5, 20),
-    requests: positiveInt("requests", values.requests, 2000, 50_000),
-    seconds: positiveInt("duration", values.duration, 5, 60),
-    connections: positiveInt("connections", values.connections, 32, 256),
+    rounds: intOption("rounds", values.rounds, 5, 1, 20),
+    requests: intOption("requests", values.requests, 2000, 1, 50_000),
+    seconds: intOption("duration", values.duration, 5, 1, 60),
+    connections: intOption("connections", values.connections, 32, 1, 256),
+    ...runOptions(values),
+    // Another bundle is served as it is, never built.
     build: !values["no-build"] && values.bundle === undefined,
     bundle: resolve(values.bundle ?? join(root, "dist/index.js")),
-    keep: values.keep,
-    scratchParent: resolve(values.scratch ?? tmpdir()),
-    strict: values.strict,
   };
 }
 
@@ -105,38 +83,13 @@ async function main(): Promise<number> {
   const s = parse();
   // Bounded in time whatever happens: build and setup, then the rounds.
   const limitMs = (400 + s.rounds * roundBudgetSeconds(s)) * 1000;
-  const watchdog = setTimeout(() => {
-    progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
-    void stopAll().finally(() => process.exit(1));
-  }, limitMs);
-  watchdog.unref();
-  const scratch = mkdtempSync(join(s.scratchParent, "canopy-bench-"));
-  if (!s.keep) dropScratch = () => rmSync(scratch, { recursive: true, force: true });
-  progress(`scratch directory ${scratch}`);
-  let ok = false;
-  try {
-    if (s.build) {
-      progress("npm run build");
-      runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
-    }
-    if (!existsSync(s.bundle)) throw new Error(`${s.bundle} is missing: run without --no-build`);
+  return inScratch(root, s, { name: "", limitMs, bundle: s.bundle, dropOnInterrupt: true }, async (scratch) => {
     const stack = await startStack(root, scratch, s.bundle, s.connections);
 
     progress("warming up each target and flow");
     await warm(stack, s);
 
-    const loadNow = () =>
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" / ");
-    const load = loadNow();
-    const rounds: RoundResult[] = [];
-    for (let i = 0; i < s.rounds; i++) {
-      rounds.push(await round(stack, i, s));
-      progress(`round ${i + 1}/${s.rounds}: ${summary(rounds[i]!)}`);
-    }
-
-    const loadAfter = loadNow();
+    const { rounds, load, loadAfter } = await roundsUnderLoad(s.rounds, (i) => round(stack, i, s), summary);
     await stopAll();
     const notes: string[] = [];
     if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
@@ -163,43 +116,9 @@ async function main(): Promise<number> {
       );
 
     const { markdown, allGoalsMet } = report(rounds, machine(root, load, loadAfter), s, notes);
-    process.stdout.write(`\n${markdown}`);
-    const results = join(root, "bench/results");
-    mkdirSync(results, { recursive: true });
-    const file = join(results, `${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
-    writeFileSync(file, markdown);
-    progress(`written to ${file}`);
-    ok = true;
+    writeResults(root, "", markdown);
     return allGoalsMet || !s.strict ? 0 : 3;
-  } finally {
-    await stopAll();
-    if (ok && !s.keep) rmSync(scratch, { recursive: true, force: true });
-    else if (!interrupted) progress(`logs kept in ${scratch}`);
-  }
-}
-
-/** Interrupted: stop everything, drop the scratch directory (unless --keep), exit 130. */
-function interrupt(): void {
-  void stopAll()
-    .then(() => dropScratch())
-    .finally(() => process.exit(130));
-}
-
-process.on("exit", killAllNow);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    progress(`${sig}: stopping`);
-    interrupt();
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A measurement in flight fails once its server is stopped: not worth a report.
-    if (interrupted) return interrupt();
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    void stopAll().finally(() => process.exit(1));
-  },
-);
+runMain(main);

@@ -46,6 +46,40 @@ export function tsx(root: string, script: string, ...args: string[]): { command:
   return { command: process.execPath, args: [join(root, "node_modules/tsx/dist/cli.mjs"), script, ...args] };
 }
 
+/**
+ * Starts `script`, a floor serving as `<name> floor` (floor-server.ts), with its log in the
+ * scratch directory; resolves with its origin once it listens.
+ */
+export async function startFloor(root: string, scratch: string, name: string, script: string, ...args: string[]) {
+  const { proc, ready } = await start({
+    name: `${name} floor`,
+    ...tsx(root, script, ...args),
+    cwd: root,
+    logFile: join(scratch, `${name}-floor.log`),
+    readyLine: new RegExp(`${name} floor listening on (http:\\/\\/\\S+)`),
+    timeoutMs: 60_000,
+  });
+  return { proc, origin: ready };
+}
+
+/**
+ * Creates a tenant through the admin API (`POST /admin/v1/tenants` with `tenant` as the body);
+ * answers its database (namespace) name.
+ */
+export async function createTenant(
+  origin: string,
+  adminToken: string,
+  tenant: { slug: string; name: string; config: unknown; owner?: unknown },
+): Promise<string> {
+  const out = (await postJson(`${origin}/admin/v1/tenants`, adminToken, tenant, 201)) as {
+    database?: { name?: string };
+    tenant?: { database?: { name?: string } };
+  };
+  const name = out.database?.name ?? out.tenant?.database?.name;
+  if (!name) throw new Error(`creating ${tenant.slug}: no database name in ${JSON.stringify(out).slice(0, 300)}`);
+  return name;
+}
+
 /** POSTs JSON with a bearer token; throws unless the answer has the `expected` status. */
 export async function postJson(
   url: string,

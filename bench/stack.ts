@@ -10,8 +10,7 @@ import { authFlows, type AuthFlows } from "./auth-flows";
 import { registerUsers } from "./auth-users";
 import { ITEM_ROWS, ITEMS_SCHEMA, itemsFill, pointSelectBody, randomItemId } from "./items";
 import type { Target } from "./measure";
-import { start } from "./processes";
-import { postJson, progress, startServers, tsx } from "./servers";
+import { postJson, progress, startFloor, startServers } from "./servers";
 
 export const TENANT = "bench";
 const ITEMS_NAMESPACE = "bench-items";
@@ -84,14 +83,16 @@ export async function startStack(root: string, scratch: string, bundle: string, 
   progress(`filling ${ITEM_ROWS} items on the libSQL server and in the floor's file`);
   const items = await seedItems(libsqlOrigin, secret);
   mkdirSync(join(scratch, "floor"), { recursive: true });
-  const floor = await start({
-    name: "libsql floor",
-    ...tsx(root, "bench/libsql-floor.ts", "--db", join(scratch, "floor", "items.db"), "--rows", String(ITEM_ROWS)),
-    cwd: root,
-    logFile: join(scratch, "libsql-floor.log"),
-    readyLine: /libsql floor listening on (http:\/\/\S+)/,
-    timeoutMs: 60_000,
-  });
+  const floor = await startFloor(
+    root,
+    scratch,
+    "libsql",
+    "bench/libsql-floor.ts",
+    "--db",
+    join(scratch, "floor", "items.db"),
+    "--rows",
+    String(ITEM_ROWS),
+  );
 
   const tenantHeaders = { "x-tenant": TENANT };
   const select = {
@@ -113,7 +114,7 @@ export async function startStack(root: string, scratch: string, bundle: string, 
   return {
     workerOrigin,
     libsqlOrigin,
-    floorOrigin: floor.ready,
+    floorOrigin: floor.origin,
     workerdLog,
     libsqlLog,
     flows: authFlows(
@@ -149,7 +150,7 @@ export async function startStack(root: string, scratch: string, bundle: string, 
         headers: tenantHeaders,
         expect: { status: 200, bodyIncludes: `"slug":"${TENANT}"` },
       },
-      floor: { name: "libsql floor", origin: floor.ready, path: itemsUrl.pathname, headers: selectHeaders, ...select },
+      floor: { name: "libsql floor", origin: floor.origin, path: itemsUrl.pathname, headers: selectHeaders, ...select },
       libsqlServer: {
         name: "libsql server",
         origin: itemsUrl.origin,

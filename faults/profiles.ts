@@ -26,7 +26,7 @@ export interface Profile {
 
 export const QUICK: Profile = {
   name: "quick",
-  world: { pairs: 3, chains: 3, totp: 2, graphPool: 5, probe: false },
+  world: { pairs: 3, chains: 3, totp: 2, graphPool: 5, buyers: 3, fundings: [3000, 8000, 20_000], probe: false },
   load: {
     socketIntervalMs: 400,
     httpSendIntervalMs: 1000,
@@ -35,6 +35,8 @@ export const QUICK: Profile = {
     refreshIntervalMs: 700,
     registerIntervalMs: 2500,
     announceIntervalMs: 5000,
+    orderIntervalMs: 200,
+    refundChance: 0.15,
     retryMs: 20_000,
     settleMs: 8000,
   },
@@ -48,7 +50,7 @@ export const QUICK: Profile = {
 
 export const FULL: Profile = {
   name: "full",
-  world: { pairs: 6, chains: 6, totp: 4, graphPool: 8, probe: true },
+  world: { pairs: 6, chains: 6, totp: 4, graphPool: 8, buyers: 3, fundings: [5000, 15_000, 40_000], probe: true },
   load: {
     socketIntervalMs: 250,
     httpSendIntervalMs: 600,
@@ -57,6 +59,8 @@ export const FULL: Profile = {
     refreshIntervalMs: 500,
     registerIntervalMs: 1500,
     announceIntervalMs: 4000,
+    orderIntervalMs: 200,
+    refundChance: 0.15,
     retryMs: 25_000,
     settleMs: 15_000,
   },

@@ -2,8 +2,8 @@
  * The tenant the faults hit, built through the public and admin APIs before any fault: the
  * `faults` tenant with an owner, users registered through `/v1/auth/register`, friend pairs with
  * their direct conversations (the message load), users with their own refresh chains, users
- * with TOTP enabled, and a webhook endpoint subscribed to every event type, pointing at the
- * harness's receiver.
+ * with TOTP enabled, buyers with funded wallets and a product to buy (the money load), and a
+ * webhook endpoint subscribed to every event type, pointing at the harness's receiver.
  */
 import { generate } from "otplib/functional";
 import { postJson } from "../bench/servers";
@@ -43,6 +43,16 @@ export interface TotpUser extends User {
   enabledAt: number;
 }
 
+/** A user whose wallet was funded during set-up (sandbox top-ups, before any fault). */
+export interface Buyer extends User {
+  /** Minor units of CNY credited to the wallet before the load. */
+  funded: number;
+}
+
+/** What the money load buys: an `ai_quota` product at 100 minor units of CNY. */
+export const PRODUCT_PRICE = 100;
+export const CURRENCY = "CNY";
+
 export interface World {
   api: Api;
   ownerToken: string;
@@ -55,6 +65,9 @@ export interface World {
   users: User[];
   /** A user of its own for the refresh probe (probes.ts), when the run has it. */
   probe: User | null;
+  buyers: Buyer[];
+  /** The product the buyers order (price PRODUCT_PRICE CURRENCY). */
+  productId: string;
   webhookId: string;
   /** When the webhook endpoint was created: events after it must each be delivered. */
   subscribedAt: number;
@@ -65,6 +78,9 @@ export interface WorldSize {
   chains: number;
   totp: number;
   graphPool: number;
+  /** Wallets funded for the money load; buyer i gets fundings[i % fundings.length] minor units. */
+  buyers: number;
+  fundings: number[];
   probe: boolean;
 }
 
@@ -144,6 +160,7 @@ export async function buildWorld(
     ...names("chain", size.chains),
     ...names("totp", size.totp),
     ...names("graph", size.graphPool),
+    ...names("buyer", size.buyers),
     ...(size.probe ? ["probe1"] : []),
   ];
   const sessions = await registerUsers(origin, TENANT, all, 4);
@@ -182,6 +199,11 @@ export async function buildWorld(
   const totp: TotpUser[] = [];
   for (const u of take("totp")) totp.push(await enableTotp(api, u));
 
+  const productId = await createProduct(api, ownerToken);
+  const buyers: Buyer[] = [];
+  for (const [i, u] of take("buyer").entries())
+    buyers.push(await fund(api, u, size.fundings[i % size.fundings.length] ?? 10_000));
+
   // The probe's session is meant to be lost if the product has the bug it probes: it stays out
   // of every other load and check.
   const probe = take("probe")[0] ?? null;
@@ -195,9 +217,56 @@ export async function buildWorld(
     graphPool: take("graph"),
     users: others,
     probe,
+    buyers,
+    productId,
     webhookId: hook.id,
     subscribedAt,
   };
+}
+
+/**
+ * The product of the money load. Top-ups below go to the sandbox: the fault stack runs with
+ * ENVIRONMENT "development" (stack.ts), where a tenant without an active provider uses it.
+ */
+async function createProduct(api: Api, ownerToken: string): Promise<string> {
+  const a = must(
+    await api.call("setup.product", "POST", "/v1/admin/products", {
+      token: ownerToken,
+      body: {
+        sku: "faults-quota",
+        name: "Fault quota",
+        kind: "ai_quota",
+        price: { amount: PRODUCT_PRICE, currency: CURRENCY },
+        grants: { units: 1 },
+      },
+    }),
+    201,
+  );
+  const id = field(a.json, "id");
+  if (!id) throw new Error("product without an id");
+  return id;
+}
+
+/** Funds a wallet with one sandbox top-up, completed by its owner, and checks the balance. */
+async function fund(api: Api, u: User, amount: number): Promise<Buyer> {
+  const t = must(
+    await api.call("setup.top-up", "POST", "/v1/wallet/top-ups", {
+      token: u.accessToken,
+      headers: { "idempotency-key": `setup-top-up-${u.userId}` },
+      body: { amount, currency: CURRENCY },
+    }),
+    201,
+  );
+  const id = field(t.json, "id");
+  if (!id) throw new Error("top-up without an id");
+  must(
+    await api.call("setup.top-up-complete", "POST", `/v1/payments/sandbox/${id}/complete`, { token: u.accessToken }),
+    200,
+  );
+  const w = must(await api.call("setup.wallet", "GET", "/v1/wallet", { token: u.accessToken }), 200);
+  if (!JSON.stringify(w.json).includes(`"available":${amount}`))
+    throw new Error(`set-up: ${u.username}'s wallet after a top-up of ${amount}: ${w.body}`);
+  return { ...u, funded: amount };
 }
 
 /** Subscribes the receiver to every event type; answers the endpoint id and its secret. */

@@ -8,10 +8,9 @@
  * { sql, params } } }]`, one entry per tenant. Prints `content floor listening on http://…`.
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import Database from "libsql";
+import { serveFloor } from "../floor-server";
 import type { Statement } from "./queries";
 
 export interface FloorPlan {
@@ -40,31 +39,24 @@ function main(): void {
     }
   });
 
-  const server = createServer((req, res) => {
-    const go = run.get(req.url ?? "");
-    if (!go) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ rows: go() }));
-    } catch (err) {
-      res.writeHead(500, { "content-type": "text/plain" }).end(String(err));
-    }
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as AddressInfo;
-    process.stdout.write(`content floor listening on http://127.0.0.1:${port}\n`);
-  });
-  const stop = (): void => {
-    server.close();
-    server.closeAllConnections();
-    for (const db of dbs) db.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  serveFloor(
+    "content",
+    (req, res) => {
+      const go = run.get(req.url ?? "");
+      if (!go) {
+        res.writeHead(404).end();
+        return;
+      }
+      try {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ rows: go() }));
+      } catch (err) {
+        res.writeHead(500, { "content-type": "text/plain" }).end(String(err));
+      }
+    },
+    () => {
+      for (const db of dbs) db.close();
+    },
+  );
 }
 
 main();

@@ -9,15 +9,16 @@
  * 500 authors, and 100 concurrent likes of one post; then reports the search index's size.
  * Prints markdown and writes it to bench/results/content-<timestamp>.md.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "libsql";
+import { inScratch, runMain } from "../entry";
 import { machine } from "../machine";
 import { latency, median, send, warmUp, type Target } from "../measure";
-import { killAllNow, runToCompletion, stopAll } from "../processes";
+import { stopAll } from "../processes";
 import { progress } from "../servers";
+import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options";
+import { roundsUnderLoad, workerdWarnings, writeResults } from "../record";
 import { PLANTED } from "./corpus";
 import { likeBurst } from "./likes";
 import { contentReport, type ContentRound, type EngineTimes } from "./report";
@@ -25,24 +26,11 @@ import { type ContentStack, likeablePosts, startContentStack, type Workload, WOR
 import { Agent } from "node:http";
 
 const root = new URL("../..", import.meta.url).pathname;
-let interrupted = false;
 
-interface Options {
+interface Options extends RunOptions {
   posts: number;
   rounds: number;
   requests: number;
-  build: boolean;
-  keep: boolean;
-  scratchParent: string;
-  strict: boolean;
-}
-
-function positiveInt(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
-  return n;
 }
 
 function parse(): Options {
@@ -51,24 +39,18 @@ function parse(): Options {
       posts: { type: "string" },
       rounds: { type: "string" },
       requests: { type: "string" },
-      "no-build": { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      scratch: { type: "string" },
-      strict: { type: "boolean", default: false },
+      ...RUN_OPTIONS,
     },
     strict: true,
   });
-  const posts = positiveInt("posts", values.posts, 1_000_000, 2_000, 5_000_000);
+  const posts = intOption("posts", values.posts, 1_000_000, 2_000, 5_000_000);
   // corpus.ts spreads the planted terms with i ↦ i·7919 mod posts, a permutation only when 7919 ∤ posts.
   if (posts % 7919 === 0) throw new Error("--posts must not be a multiple of 7919");
   return {
     posts,
-    rounds: positiveInt("rounds", values.rounds, 5, 1, 20),
-    requests: positiveInt("requests", values.requests, 40, 10, 1_000),
-    build: !values["no-build"],
-    keep: values.keep,
-    scratchParent: resolve(values.scratch ?? tmpdir()),
-    strict: values.strict,
+    rounds: intOption("rounds", values.rounds, 5, 1, 20),
+    requests: intOption("requests", values.requests, 40, 10, 1_000),
+    ...runOptions(values),
   };
 }
 
@@ -163,21 +145,8 @@ async function main(): Promise<number> {
   const s = parse();
   // Bounded whatever happens: build, seeding (~4 min per million posts on 2 shared cores), rounds.
   const limitMs = (600 + (s.posts / 1e6) * 900 + s.rounds * (60 + s.requests * 16 * 0.5)) * 1000;
-  const watchdog = setTimeout(() => {
-    progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
-    void stopAll().finally(() => process.exit(1));
-  }, limitMs);
-  watchdog.unref();
-  const scratch = mkdtempSync(join(s.scratchParent, "canopy-bench-content-"));
-  progress(`scratch directory ${scratch}`);
-  let ok = false;
-  try {
-    const bundle = join(root, "dist/index.js");
-    if (s.build) {
-      progress("npm run build");
-      runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
-    }
-    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run without --no-build`);
+  const bundle = join(root, "dist/index.js");
+  return inScratch(root, s, { name: "content-", limitMs, bundle }, async (scratch) => {
     const stack = await startContentStack(root, scratch, bundle, s.posts);
     for (const t of stack.tenants) progress(`${t.slug}: seeded ${JSON.stringify(t.seed)}`);
     const likePosts = stack.tenants.map((t) => likeablePosts(t.file, s.rounds));
@@ -190,27 +159,12 @@ async function main(): Promise<number> {
       }
     await warmLikers(stack);
 
-    const loadNow = () =>
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" / ");
-    const load = loadNow();
-    const rounds: ContentRound[] = [];
-    for (let i = 0; i < s.rounds; i++) {
-      rounds.push(await round(stack, i, s, likePosts));
-      progress(`round ${i + 1}/${s.rounds}: ${summary(rounds[i]!)}`);
-    }
-    const loadAfter = loadNow();
+    const { rounds, load, loadAfter } = await roundsUnderLoad(s.rounds, (i) => round(stack, i, s, likePosts), summary);
     progress("timing the statements in-process");
     const engine = engineTimes(stack);
     await stopAll();
 
-    const notes: string[] = [];
-    const errors = readFileSync(stack.workerdLog, "utf8")
-      .split("\n")
-      .filter((l) => l.includes('"level":"error"') || l.includes('"level":"warn"'));
-    if (errors.length > 0)
-      notes.push(`workerd logged ${errors.length} error or warning lines, first: ${errors[0]!.slice(0, 300)}`);
+    const notes = workerdWarnings(stack.workerdLog);
     if (rounds.some((r) => r.latency.some((t) => WORKLOADS.some((w) => t[w].route.bad + t[w].floor.bad > 0))))
       notes.push("some requests answered an unexpected status: the figures of those targets are suspect.");
     const { markdown, allGoalsMet } = contentReport(
@@ -221,35 +175,9 @@ async function main(): Promise<number> {
       s,
       notes,
     );
-    process.stdout.write(`\n${markdown}`);
-    const results = join(root, "bench/results");
-    mkdirSync(results, { recursive: true });
-    const file = join(results, `content-${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
-    writeFileSync(file, markdown);
-    progress(`written to ${file}`);
-    ok = true;
+    writeResults(root, "content-", markdown);
     return allGoalsMet || !s.strict ? 0 : 3;
-  } finally {
-    await stopAll();
-    if (ok && !s.keep) rmSync(scratch, { recursive: true, force: true });
-    else if (!interrupted) progress(`logs kept in ${scratch}`);
-  }
-}
-
-process.on("exit", killAllNow);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    progress(`${sig}: stopping`);
-    void stopAll().finally(() => process.exit(130));
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (interrupted) return;
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    void stopAll().finally(() => process.exit(1));
-  },
-);
+runMain(main);

@@ -8,10 +8,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
-import { registerUsers, type Session } from "../auth-users";
+import { registerUsers, type Session, userIdOf } from "../auth-users";
 import type { Target } from "../measure";
 import { start } from "../processes";
-import { postJson, progress, startServers, tsx } from "../servers";
+import { createTenant, progress, startFloor, startServers, tsx } from "../servers";
 import { TENANT_CONFIG } from "../stack";
 import { PLANTED, type Planted } from "./corpus";
 import type { FloorPlan } from "./floor";
@@ -51,28 +51,6 @@ export interface ContentStack {
   workerdLog: string;
   libsqlLog: string;
   tenants: ContentTenant[];
-}
-
-/** The `sub` claim of an access token: the user's id. */
-function userIdOf(accessToken: string): string {
-  const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as {
-    sub?: unknown;
-  };
-  if (typeof payload.sub !== "string") throw new Error("access token without sub");
-  return payload.sub;
-}
-
-/** Creates a tenant through the admin API; answers its database (namespace) name. */
-async function createTenant(origin: string, adminToken: string, slug: string): Promise<string> {
-  const out = (await postJson(
-    `${origin}/admin/v1/tenants`,
-    adminToken,
-    { slug, name: slug, config: CONTENT_CONFIG },
-    201,
-  )) as { database?: { name?: string }; tenant?: { database?: { name?: string } } };
-  const name = out.database?.name ?? out.tenant?.database?.name;
-  if (!name) throw new Error(`creating ${slug}: no database name in ${JSON.stringify(out).slice(0, 300)}`);
-  return name;
 }
 
 /** Runs seed.ts on one tenant's file; resolves with its result line. */
@@ -134,7 +112,7 @@ export async function startContentStack(
   const prepared: Omit<ContentTenant, "seed" | "targets" | "statements" | "guards">[] = [];
   for (const slug of TENANTS) {
     progress(`creating tenant '${slug}' (search.maxHits ${MAX_HITS}) and registering its viewer and ${LIKERS} likers`);
-    const name = await createTenant(workerOrigin, adminToken, slug);
+    const name = await createTenant(workerOrigin, adminToken, { slug, name: slug, config: CONTENT_CONFIG });
     const [viewer] = await registerUsers(workerOrigin, slug, ["viewer"]);
     const likers = await registerUsers(
       workerOrigin,
@@ -169,14 +147,7 @@ export async function startContentStack(
   const planFile = join(scratch, "floor-plan.json");
   const plan: FloorPlan[] = tenants.map((t) => ({ db: t.file, statements: t.statements }));
   writeFileSync(planFile, JSON.stringify(plan));
-  const floor = await start({
-    name: "content floor",
-    ...tsx(root, "bench/content/floor.ts", "--plan", planFile),
-    cwd: root,
-    logFile: join(scratch, "content-floor.log"),
-    readyLine: /content floor listening on (http:\/\/\S+)/,
-    timeoutMs: 60_000,
-  });
+  const floor = await startFloor(root, scratch, "content", "bench/content/floor.ts", "--plan", planFile);
 
   tenants.forEach((t, i) => {
     const headers = { "x-tenant": t.slug, authorization: `Bearer ${t.viewer.accessToken}` };
@@ -190,7 +161,7 @@ export async function startContentStack(
     });
     const floorOf = (key: Workload): Target => ({
       name: `${t.slug} ${key} floor`,
-      origin: floor.ready,
+      origin: floor.origin,
       method: "GET",
       path: `/${i}/${key}`,
       headers: {},

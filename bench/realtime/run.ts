@@ -9,39 +9,28 @@
  * workerd process holds (fills until failure, each on a fresh process; last, because a failed fill
  * ends the process). Prints markdown and writes it to bench/results/realtime-<timestamp>.md.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { inScratch, runMain } from "../entry";
 import { machine } from "../machine";
-import { killAllNow, runToCompletion, stopAll } from "../processes";
+import { stopAll } from "../processes";
 import { progress } from "../servers";
+import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options";
+import { loadNow, writeResults } from "../record";
 import { heldRound, latencyRounds, type Phases } from "./phases";
 import { report, type HeldRound, type RealtimeSettings } from "./report";
 import { soak, type SoakOptions, type SoakResult } from "./soak";
 import { startRealtimeStack } from "./stack";
 
 const root = new URL("../..", import.meta.url).pathname;
-let interrupted = false;
-let dropScratch: () => void = () => undefined;
 
-function int(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
-  return n;
-}
-
-interface Options extends RealtimeSettings {
+interface Options extends RealtimeSettings, RunOptions {
   soak: SoakOptions;
   maxSockets: number;
   skip: Set<string>;
-  build: boolean;
   bundle: string;
-  keep: boolean;
-  scratchParent: string;
-  strict: boolean;
 }
 
 function parse(): Options {
@@ -59,15 +48,12 @@ function parse(): Options {
       "max-sockets": { type: "string" },
       "held-users": { type: "string" },
       skip: { type: "string" },
-      "no-build": { type: "boolean", default: false },
       bundle: { type: "string" },
-      keep: { type: "boolean", default: false },
-      scratch: { type: "string" },
-      strict: { type: "boolean", default: false },
+      ...RUN_OPTIONS,
     },
     strict: true,
   });
-  const sizes = (v.fanout ?? "100,1000").split(",").map((x) => int("fanout", x.trim(), 0, 2, 5000));
+  const sizes = (v.fanout ?? "100,1000").split(",").map((x) => intOption("fanout", x.trim(), 0, 2, 5000));
   const skip = new Set(
     (v.skip ?? "")
       .split(",")
@@ -77,9 +63,9 @@ function parse(): Options {
   for (const k of skip)
     if (!["latency", "cold", "soak", "held"].includes(k))
       throw new Error(`--skip takes latency, cold, soak, held; got ${k}`);
-  const pairs = int("pairs", v.pairs, 32, 1, 500);
-  const clients = int("soak-clients", v["soak-clients"], 30, 2, 1000);
-  const heldUsers = int("held-users", v["held-users"], 1000, 1, 5000);
+  const pairs = intOption("pairs", v.pairs, 32, 1, 500);
+  const clients = intOption("soak-clients", v["soak-clients"], 30, 2, 1000);
+  const heldUsers = intOption("held-users", v["held-users"], 1000, 1, 5000);
   // Enough users for the largest group, the pairs, the soak's devices and the sockets-held fills (of the phases that run).
   const needed = Math.max(
     2 * pairs,
@@ -87,16 +73,16 @@ function parse(): Options {
     skip.has("soak") ? 0 : clients,
     skip.has("held") ? 0 : heldUsers,
   );
-  const users = int("users", v.users, needed, 2, 5000);
+  const users = intOption("users", v.users, needed, 2, 5000);
   if (users < needed)
     throw new Error(
       `--users must be at least ${needed} (the largest group, the pairs, the soak's devices and --held-users)`,
     );
   return {
-    rounds: int("rounds", v.rounds, 5, 1, 20),
-    heldRounds: int("held-rounds", v["held-rounds"], 3, 1, 10),
-    messages: int("messages", v.messages, 1000, 10, 100_000),
-    fanMessages: int("fan-messages", v["fan-messages"], 50, 5, 10_000),
+    rounds: intOption("rounds", v.rounds, 5, 1, 20),
+    heldRounds: intOption("held-rounds", v["held-rounds"], 3, 1, 10),
+    messages: intOption("messages", v.messages, 1000, 10, 100_000),
+    fanMessages: intOption("fan-messages", v["fan-messages"], 50, 5, 10_000),
     users,
     pairs,
     sizes,
@@ -105,18 +91,17 @@ function parse(): Options {
     soak: {
       clients,
       groups: 3,
-      seconds: int("soak-seconds", v["soak-seconds"], 60, 5, 3600),
+      seconds: intOption("soak-seconds", v["soak-seconds"], 60, 5, 3600),
       sendEveryMs: 500,
       dropEveryMs: 4000,
       maxOfflineMs: 1500,
     },
-    maxSockets: int("max-sockets", v["max-sockets"], 15_000, 10, 100_000),
+    maxSockets: intOption("max-sockets", v["max-sockets"], 15_000, 10, 100_000),
     skip,
+    ...runOptions(v),
+    // Another bundle is served as it is, never built.
     build: !v["no-build"] && v.bundle === undefined,
     bundle: resolve(v.bundle ?? join(root, "dist/index.js")),
-    keep: v.keep,
-    scratchParent: resolve(v.scratch ?? tmpdir()),
-    strict: v.strict,
   };
 }
 
@@ -141,87 +126,42 @@ function logNotes(workerdLog: string, libsqlLog: string): string[] {
 async function main(): Promise<number> {
   const o = parse();
   const limitMs = (700 + o.rounds * 180 + o.soak.seconds + 120 + o.heldRounds * 4 * 150) * 1000;
-  const watchdog = setTimeout(() => {
-    progress(`took longer than ${Math.round(limitMs / 1000)} s: giving up`);
-    void stopAll().finally(() => process.exit(1));
-  }, limitMs);
-  watchdog.unref();
-  const scratch = mkdtempSync(join(o.scratchParent, "canopy-bench-realtime-"));
-  if (!o.keep) dropScratch = () => rmSync(scratch, { recursive: true, force: true });
-  progress(`scratch directory ${scratch}`);
-  let ok = false;
-  try {
-    if (o.build) {
-      progress("npm run build");
-      runToCompletion("npm", ["run", "build"], root, join(scratch, "build.log"), 300_000);
-    }
-    if (!existsSync(o.bundle)) throw new Error(`${o.bundle} is missing: run without --no-build`);
-    const stack = await startRealtimeStack(root, scratch, o.bundle, {
-      users: o.users,
-      pairs: o.pairs,
-      groupSizes: o.skip.has("latency") ? [] : o.sizes,
-    });
-    const phases: Phases = { stack, settings: o, maxSockets: o.maxSockets, heldUsers: o.heldUsers };
-    const loadNow = () =>
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" / ");
-    const load = loadNow();
+  return inScratch(
+    root,
+    o,
+    { name: "realtime-", limitMs, bundle: o.bundle, dropOnInterrupt: true },
+    async (scratch) => {
+      const stack = await startRealtimeStack(root, scratch, o.bundle, {
+        users: o.users,
+        pairs: o.pairs,
+        groupSizes: o.skip.has("latency") ? [] : o.sizes,
+      });
+      const phases: Phases = { stack, settings: o, maxSockets: o.maxSockets, heldUsers: o.heldUsers };
+      const load = loadNow();
 
-    const { rounds: lat, cold } = o.skip.has("latency") ? { rounds: [], cold: [] } : await latencyRounds(phases);
-    let soakResult: SoakResult | null = null;
-    if (!o.skip.has("soak")) {
-      progress(`soak: ${o.soak.clients} devices, ${o.soak.seconds} s`);
-      soakResult = await soak(stack, o.soak);
-      progress(
-        `soak: ${soakResult.messages} messages, ${soakResult.counts.connects} connections, lost ${soakResult.lost}, duplicated ${soakResult.counts.duplicates}`,
-      );
-    }
-    const held: HeldRound[] = [];
-    if (!o.skip.has("held")) for (let i = 0; i < o.heldRounds; i++) held.push(await heldRound(phases, i));
+      const { rounds: lat, cold } = o.skip.has("latency") ? { rounds: [], cold: [] } : await latencyRounds(phases);
+      let soakResult: SoakResult | null = null;
+      if (!o.skip.has("soak")) {
+        progress(`soak: ${o.soak.clients} devices, ${o.soak.seconds} s`);
+        soakResult = await soak(stack, o.soak);
+        progress(
+          `soak: ${soakResult.messages} messages, ${soakResult.counts.connects} connections, lost ${soakResult.lost}, duplicated ${soakResult.counts.duplicates}`,
+        );
+      }
+      const held: HeldRound[] = [];
+      if (!o.skip.has("held")) for (let i = 0; i < o.heldRounds; i++) held.push(await heldRound(phases, i));
 
-    const loadAfter = loadNow();
-    await stopAll();
-    const notes = logNotes(stack.servers.workerdLog, stack.servers.libsqlLog);
-    if (o.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${o.bundle} (not dist/index.js)`);
-    if (o.scratchParent !== resolve(tmpdir()))
-      notes.push(`scratch directory (Durable Object storage, databases) under ${o.scratchParent}`);
-    const { markdown, allGoalsMet } = report(lat, cold, held, soakResult, machine(root, load, loadAfter), o, notes);
-    process.stdout.write(`\n${markdown}`);
-    const results = join(root, "bench/results");
-    mkdirSync(results, { recursive: true });
-    const file = join(results, `realtime-${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
-    writeFileSync(file, markdown);
-    progress(`written to ${file}`);
-    ok = true;
-    return allGoalsMet || !o.strict ? 0 : 3;
-  } finally {
-    await stopAll();
-    if (ok && !o.keep) rmSync(scratch, { recursive: true, force: true });
-    else if (!interrupted) progress(`logs kept in ${scratch}`);
-  }
+      const loadAfter = loadNow();
+      await stopAll();
+      const notes = logNotes(stack.servers.workerdLog, stack.servers.libsqlLog);
+      if (o.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${o.bundle} (not dist/index.js)`);
+      if (o.scratchParent !== resolve(tmpdir()))
+        notes.push(`scratch directory (Durable Object storage, databases) under ${o.scratchParent}`);
+      const { markdown, allGoalsMet } = report(lat, cold, held, soakResult, machine(root, load, loadAfter), o, notes);
+      writeResults(root, "realtime-", markdown);
+      return allGoalsMet || !o.strict ? 0 : 3;
+    },
+  );
 }
 
-function interrupt(): void {
-  void stopAll()
-    .then(() => dropScratch())
-    .finally(() => process.exit(130));
-}
-
-process.on("exit", killAllNow);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    progress(`${sig}: stopping`);
-    interrupt();
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (interrupted) return interrupt();
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    void stopAll().finally(() => process.exit(1));
-  },
-);
+runMain(main);

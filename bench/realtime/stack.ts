@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import ts from "typescript";
-import { registerUsers } from "../auth-users";
+import { registerUsers, userIdOf } from "../auth-users";
 import { postJson, progress, startServers, type Servers } from "../servers";
 
 export const TENANT = "realtime";
@@ -56,14 +56,6 @@ function bareModule(): string {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
   });
   return out.outputText;
-}
-
-/** The `sub` claim of an access token (the user id); the token was just issued by the Worker. */
-function subjectOf(token: string): string {
-  const payload: unknown = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
-  if (typeof payload !== "object" || payload === null || !("sub" in payload) || typeof payload.sub !== "string")
-    throw new Error("token without sub");
-  return payload.sub;
 }
 
 /** Headers of a user's WebSocket upgrade and API calls. */
@@ -161,7 +153,7 @@ export async function startRealtimeStack(
   const sessions = await registerUsers(origin, TENANT, names);
   const users = sessions.map((s) => ({
     username: s.username,
-    userId: subjectOf(s.accessToken),
+    userId: userIdOf(s.accessToken),
     accessToken: s.accessToken,
   }));
   progress(`registered ${users.length} users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

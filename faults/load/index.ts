@@ -1,8 +1,8 @@
 /**
  * Starts and stops the whole load at once: socket senders on every pair (both members send),
- * HTTP senders, friendships and follows, refresh chains, sign-ups, TOTP sign-ins and
- * announcements. Stopping ends the loops, then gives unacknowledged socket sends a bounded time
- * to be acknowledged (re-sent with their client ids), then closes the sockets.
+ * HTTP senders, friendships and follows, refresh chains, sign-ups, TOTP sign-ins, announcements,
+ * and the buyers' orders and refunds. Stopping ends the loops, then gives unacknowledged socket
+ * sends a bounded time to be acknowledged (re-sent with their client ids), then closes the sockets.
  */
 import type { Api } from "../http";
 import { sleep } from "../http";
@@ -12,6 +12,7 @@ import { GraphLoad } from "./graph";
 import { Loops } from "./loops";
 import { SocketSender } from "./messages";
 import { MiscLoad } from "./misc";
+import { MoneyLoad } from "./money";
 import { TotpLoad } from "./totp";
 
 export interface LoadProfile {
@@ -23,6 +24,10 @@ export interface LoadProfile {
   refreshIntervalMs: number;
   registerIntervalMs: number;
   announceIntervalMs: number;
+  /** Between two orders of one buyer. */
+  orderIntervalMs: number;
+  /** After a paid order, the chance the buyer has the owner refund one of its paid orders. */
+  refundChance: number;
   /** How long one operation keeps retrying (503 / no answer) before it gives up. */
   retryMs: number;
   /** After stopping, how long unacknowledged socket sends may still be acknowledged. */
@@ -35,6 +40,7 @@ export interface Load {
   auth: AuthLoad;
   totp: TotpLoad;
   misc: MiscLoad;
+  money: MoneyLoad;
   loops: Loops;
   /** Stops everything; answers once it is all settled. */
   stop(): Promise<void>;
@@ -57,17 +63,20 @@ export function startLoad(api: Api, world: World, wsUrl: string, p: LoadProfile)
     world.pairs.slice(0, Math.max(1, Math.floor(world.pairs.length / 2))),
     p.retryMs,
   );
+  const money = new MoneyLoad(api, world.ownerToken, world.buyers, world.productId, p.retryMs, p.refundChance);
   for (const s of senders) s.start();
   graph.start(loops, p.friendIntervalMs, p.followIntervalMs);
   auth.start(loops, p.refreshIntervalMs, p.registerIntervalMs);
   totp.start(loops);
   misc.start(loops, p.httpSendIntervalMs, p.announceIntervalMs);
+  money.start(loops, p.orderIntervalMs);
   return {
     senders,
     graph,
     auth,
     totp,
     misc,
+    money,
     loops,
     async stop() {
       for (const s of senders) s.stopSending();

@@ -1,6 +1,6 @@
 /**
  * The verification, in two halves. Through the API while workerd still runs (logs, friends,
- * follows, refresh chains, sign-ins), then, once every server has stopped, from storage (the
+ * follows, refresh chains, sign-ins, wallets, orders and the ledger), then, once every server has stopped, from storage (the
  * tenant's database file, the Durable Objects' files) and the harness's own records (queue
  * broker, webhook receiver, the journal of every answer). Also scans the servers' logs for
  * unhandled errors, so a 500 can be matched with its stack.
@@ -21,6 +21,7 @@ import { check, countBy, describeCounts, fail, type Check } from "./check";
 import { verifyAnnouncements, verifyConsumers, verifyObjectEvents, verifyOutbox } from "./events";
 import { verifyFollows, verifyFriends } from "./graph";
 import { verifyMessages, type LogEntry } from "./messages";
+import { verifyMoney } from "./money";
 import { verifyResponses, type WindowFigures } from "./responses";
 import { verifyWebhooks } from "./webhooks";
 
@@ -47,6 +48,7 @@ export async function verifyThroughApi(
   const chains = await verifyChains(api, load.auth.chains);
   const regs = await verifyRegistrations(api, load.auth.registrations);
   const totp = verifyTotp(load.totp.accepted, load.totp.figures.verifications);
+  const money = await verifyMoney(api, world, load.money);
   const t = await callWithRetry(
     api,
     "verify.tenant",
@@ -59,7 +61,7 @@ export async function verifyThroughApi(
   if (load.loops.crashes.length)
     friends.notes.push(`load steps that threw: ${load.loops.crashes.slice(0, 5).join("; ")}`);
   return {
-    checks: [...messages.checks, friends, follows.check, chains, totp, regs],
+    checks: [...messages.checks, friends, follows.check, chains, totp, regs, money],
     logs: messages.logs,
     following: follows.following,
     dbName,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { OutboxEvent } from "./outbox-event";
 
 /**
  * Domain events on the wire: CloudEvents 1.0 in JSON, with two extension attributes, `tenantid`
@@ -21,15 +22,7 @@ export const CloudEventSchema = z
   .passthrough();
 export type CloudEvent = z.infer<typeof CloudEventSchema>;
 
-/** One row of an outbox (tenant DB or Durable Object storage), before it becomes a CloudEvent. */
-export interface OutboxEvent {
-  id: string;
-  type: string;
-  subject?: string | null | undefined;
-  data: Record<string, unknown>;
-  time: number;
-  traceparent?: string | null | undefined;
-}
+export type { OutboxEvent } from "./outbox-event";
 
 export function toCloudEvent(tenantId: string, source: string, e: OutboxEvent): CloudEvent {
   return {

@@ -209,6 +209,42 @@ describe("VIP memberships", () => {
     expect(await profile()).toBeNull();
   });
 
+  it("a level's maxUploadBytes lets its members upload more than the tenant's limit", async () => {
+    const { slug: t, owner: o } = await commerceTenant({
+      limits: { maxUploadBytes: 2048 },
+      vip: {
+        levels: [
+          { level: 1, name: "silver", benefits: { maxUploadBytes: 8192 } },
+          { level: 2, name: "gold" },
+        ],
+      },
+    });
+    const p = await product(t, o, {
+      kind: "vip",
+      price: { amount: 10, currency: "CNY" },
+      grants: { level: 1, days: 1 },
+    });
+    const u = await registerUser(t);
+    await credit(t, u.userId, 10n);
+    const send = async () => {
+      const form = new FormData();
+      // A PNG's signature and header, padded: recognised as an image, 4 KiB long.
+      const bytes = new Uint8Array(4096);
+      bytes.set(
+        fromBase64url("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg"),
+      );
+      form.set("file", new Blob([bytes], { type: "image/png" }), "big.png");
+      form.set("purpose", "attachment");
+      return call("/v1/files", { method: "POST", ...as(t, u), body: form });
+    };
+    const before = await send();
+    expect(before.status, await before.clone().text()).toBe(413);
+    expect((await order(t, u, [{ productId: p.id }])).status).toBe(201);
+    const after = await send();
+    expect(after.status, await after.clone().text()).toBe(201);
+    await expectReconciled(t, o);
+  });
+
   it("ten parallel purchases by one buyer make one consistent schedule", async () => {
     const u = await member();
     const answers = await Promise.all(Array.from({ length: 10 }, () => order(slug, u, [{ productId: silver.id }])));

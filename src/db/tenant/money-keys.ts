@@ -27,8 +27,14 @@ export interface MoneyKeyRow {
   response: string | null;
 }
 
-/** How long a run holds its key before another request may take a crashed run over. */
-export const MONEY_KEY_LEASE_MS = 60_000;
+/**
+ * How long a run holds its key before a retry may take it over. Correctness does not rest on it:
+ * completing a key and the effect's gate both require this run to still own it, so a slow run
+ * overtaken by a retry changes nothing and answers what the key says. It only bounds how long a
+ * retry waits (409 `idempotency_in_progress`) after a run died or could not release its key
+ * (the database was unreachable): longer than one request's database calls can take.
+ */
+export const MONEY_KEY_LEASE_MS = 15_000;
 /** How long a completed key replays its answer. */
 export const MONEY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 

@@ -1,5 +1,5 @@
 import { inArray, sql, type SQL } from "drizzle-orm";
-import type { OutboxEvent } from "../../lib/events";
+import type { OutboxEvent } from "../../lib/outbox-event";
 import { newId } from "../../lib/ids";
 import type { TenantDb } from "../client";
 import { outbox } from "./schema";

@@ -62,7 +62,7 @@ for (const [name, action] of Object.entries(postActions)) {
       if (!post || post.status === "draft") throw postNotFound();
       if (name === "remove") await assertOutranks(scope.db, principal, post.authorId);
       const after = await action.run(scope, post, actorOf(principal));
-      return c.json(await viewOf(scope, viewerOf(principal), after), 200);
+      return c.json(await viewOf(scope, viewerOf(principal), after, { moderator: true }), 200);
     },
   );
 }
@@ -86,7 +86,7 @@ moderationRoutes.openapi(
     const pg = pagerFor(c, "time-id");
     const rows = await heldPostPage(scope.db, q.status, q.limit + 1, await pg.after(q.cursor));
     const { page, nextCursor } = await pg.page(rows, q.limit, (r) => [r.updatedAt, r.id]);
-    return c.json({ items: await viewsOf(scope, me, page), nextCursor }, 200);
+    return c.json({ items: await viewsOf(scope, me, page, { moderator: true }), nextCursor }, 200);
   },
 );
 

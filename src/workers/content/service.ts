@@ -49,10 +49,16 @@ function storedVisibility(v: { visibility?: PostCreate["visibility"] | undefined
  * Posts as the API answers them to a viewer: their authors' display fields and the viewer's own
  * likes and bookmarks, read for the whole page in one batch (one round trip, not one per post).
  */
-export async function viewsOf({ db, tenant }: TenantScope, viewer: string, list: PostRow[]) {
+export async function viewsOf(
+  { db, tenant }: TenantScope,
+  viewer: string,
+  list: PostRow[],
+  opts: { moderator?: boolean } = {},
+) {
   if (list.length === 0) return [];
-  // VIP-only posts of others need the viewer's level and unlocks: read in the same batch.
-  const vip = list.filter((p) => p.minVipLevel > 0 && p.authorId !== viewer);
+  // VIP-only posts of others need the viewer's level and unlocks: read in the same batch. The
+  // moderation queue and actions (posts:moderate) show posts whole: a held post must be judged.
+  const vip = opts.moderator ? [] : list.filter((p) => p.minVipLevel > 0 && p.authorId !== viewer);
   const now = Date.now();
   const tags = [...new Set(vip.flatMap((p) => JSON.parse(p.tags) as string[]))];
   const [authorRows, markRows, levelRows, unlockRows] = await db.batch([
@@ -75,13 +81,13 @@ export async function viewsOf({ db, tenant }: TenantScope, viewer: string, list:
   ]);
   const author = authorsOf(authorRows);
   const marks = viewerMarksOf(markRows);
-  const locked = lockFor(tenant.config, viewer, levelRows[0]?.level ?? 0, unlockRows);
+  const locked = opts.moderator ? () => false : lockFor(tenant.config, viewer, levelRows[0]?.level ?? 0, unlockRows);
   return list.map((p) => postView(p, author(p.authorId), marks(p.id), locked(p)));
 }
 
 /** One post as the API answers it to a viewer (see {@link viewsOf}). */
-export async function viewOf(scope: TenantScope, viewer: string, post: PostRow) {
-  return (await viewsOf(scope, viewer, [post]))[0]!;
+export async function viewOf(scope: TenantScope, viewer: string, post: PostRow, opts: { moderator?: boolean } = {}) {
+  return (await viewsOf(scope, viewer, [post], opts))[0]!;
 }
 
 /** Creates a post (and its `post.published` when published) after the tenant's checks. */

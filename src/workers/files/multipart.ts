@@ -12,7 +12,7 @@ import { newId } from "../../lib/ids";
 import { SNIFF_BYTES } from "../../lib/sniff";
 import { storedName } from "./names";
 import { checkDeclaredType, checkSize, contentTypeOf, type Purpose } from "./policy";
-import { r2KeyOf, uploadedEvent, type FilesScope } from "./service";
+import { memberUploadCap, r2KeyOf, uploadedEvent, type FilesScope } from "./service";
 
 /**
  * Multipart uploads on R2's native multipart API. R2 wants every part but the last to be at
@@ -56,7 +56,7 @@ export async function startUpload(
   ownerId: string,
   input: { purpose: Purpose; name: string; size: number; contentType?: string | undefined },
 ) {
-  checkSize(input.purpose, input.size, s.tenant.config);
+  checkSize(input.purpose, input.size, s.tenant.config, await memberUploadCap(s, ownerId));
   if (input.contentType !== undefined) checkDeclaredType(input.purpose, input.contentType);
   // Before R2 hears of the upload: a refused name leaves nothing behind.
   const name = storedName(input.name);

@@ -45,15 +45,18 @@ export const POLICIES: Record<Purpose, PurposePolicy> = {
   },
 };
 
-/** The largest file accepted for a purpose in this tenant. */
-export function maxBytesFor(purpose: Purpose, config: TenantConfig): number {
-  return Math.min(POLICIES[purpose].maxBytes ?? Infinity, config.limits.maxUploadBytes);
+/**
+ * The largest file accepted for a purpose in this tenant: the purpose's cap, under the tenant's
+ * `limits.maxUploadBytes` or the uploader's VIP benefit if that is larger (`memberMax`).
+ */
+export function maxBytesFor(purpose: Purpose, config: TenantConfig, memberMax: number | null = null): number {
+  return Math.min(POLICIES[purpose].maxBytes ?? Infinity, Math.max(config.limits.maxUploadBytes, memberMax ?? 0));
 }
 
 /** 413 `file_too_large` unless 0 < size ≤ the purpose's cap (empty files are a 400). */
-export function checkSize(purpose: Purpose, size: number, config: TenantConfig): void {
+export function checkSize(purpose: Purpose, size: number, config: TenantConfig, memberMax: number | null = null): void {
   if (size <= 0) throw new AppError("empty_file", "The file is empty.");
-  const max = maxBytesFor(purpose, config);
+  const max = maxBytesFor(purpose, config, memberMax);
   if (size > max)
     throw new AppError("file_too_large", `A ${purpose} may be at most ${max} bytes; this file has ${size}.`);
 }

@@ -11,6 +11,8 @@ import type { AppEnv, ResolvedTenant } from "../gateway/context";
 import { fileView, tenantOrigin } from "../file-links/file-urls";
 import { traceparentOf } from "../gateway/http";
 import { storedName } from "./names";
+import { vipLevelQuery } from "../../db/tenant/vip";
+import { levelDef } from "../../lib/vip-access";
 import { canView, checkSize, contentTypeOf, type Purpose } from "./policy";
 
 /** What every files operation needs from the request: bindings, tenant, its DB, URL origin, trace. */
@@ -60,6 +62,13 @@ export function fileJson(s: FilesScope, row: FileRow, now = Date.now()) {
   return fileView(s.env.DB_ENCRYPTION_KEY, s.origin, s.tenant.id, row, now);
 }
 
+/** The uploader's VIP benefit `maxUploadBytes` now (null: none, the tenant's limit applies). */
+export async function memberUploadCap(s: FilesScope, userId: string): Promise<number | null> {
+  if (!s.tenant.config.vip.levels.some((l) => l.benefits.maxUploadBytes !== null)) return null;
+  const [row] = await vipLevelQuery(s.db, userId, Date.now());
+  return levelDef(s.tenant.config, row?.level ?? 0)?.benefits.maxUploadBytes ?? null;
+}
+
 /**
  * Stores a file sent in one request. Size and sniffed type are checked before anything is
  * written; the bytes go to R2 first so a ready row never points at missing bytes, and the row
@@ -70,7 +79,7 @@ export async function uploadFile(
   ownerId: string,
   input: { file: File; purpose: Purpose; name?: string | undefined },
 ): Promise<FileRow> {
-  checkSize(input.purpose, input.file.size, s.tenant.config);
+  checkSize(input.purpose, input.file.size, s.tenant.config, await memberUploadCap(s, ownerId));
   const name = storedName(input.name ?? input.file.name);
   // Only the head is copied out for sniffing; the hash streams and R2 takes the Blob itself,
   // so the file is not copied again in memory.

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { AppError } from "../../../lib/errors";
 import { jsonTextProblem } from "../../../lib/json-guard";
+import type { TenantConfig } from "../../../lib/tenant-config";
 import type { AppEnv } from "../context";
 
 // The routes whose body is file bytes: `POST /v1/files` (multipart form) and the parts of a
@@ -24,6 +25,15 @@ function isUpload(method: string, path: string): boolean {
 const tooLarge = (maxSize: number) =>
   new AppError("body_too_large", `The request body exceeds the limit of ${maxSize} bytes.`);
 const timedOut = () => new AppError("body_timeout", "The request body arrived too slowly; send it whole and promptly.");
+
+/**
+ * The largest upload body any caller of the tenant may send, before it is known who calls: the
+ * tenant's `maxUploadBytes`, or a VIP level's larger benefit (the files service then holds each
+ * uploader to their own).
+ */
+function uploadLimit(config: TenantConfig): number {
+  return Math.max(config.limits.maxUploadBytes, ...config.vip.levels.map((l) => l.benefits.maxUploadBytes ?? 0));
+}
 
 /**
  * Reads a body stream into memory, never past `maxSize` (the read stops and is cancelled at the
@@ -82,10 +92,11 @@ export async function readBounded(
 export async function limitBody(c: Context<AppEnv>, next: Next): Promise<void> {
   const raw = c.req.raw;
   if (c.req.method === "GET" || c.req.method === "HEAD" || !raw.body) return next();
-  const limits = c.get("tenant")?.config.limits;
+  const config = c.get("tenant")?.config;
+  const limits = config?.limits;
   const maxSize = limits
     ? isUpload(c.req.method, c.req.path)
-      ? limits.maxUploadBytes + UPLOAD_FRAMING_BYTES
+      ? uploadLimit(config) + UPLOAD_FRAMING_BYTES
       : limits.maxBodyBytes
     : Number(c.env.MAX_BODY_BYTES) || 1024 * 1024;
   const declaredHeader = raw.headers.get("content-length");
