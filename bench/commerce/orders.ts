@@ -3,7 +3,10 @@
  * user, with a fresh Idempotency-Key.
  * - serial: one user's orders one after another on one keep-alive connection per origin, route
  *   and floor taking turns in chunks, with the probes (GET targets: the wallet, the bare route,
- *   the floor's HTTP alone) in the same turns on the same connections;
+ *   the floor's HTTP alone) in the same turns on the same connections; a target with `pauseMs`
+ *   waits that long before each of its requests (so that the route's background outbox publish
+ *   after the previous write has finished), and every request's wall-clock send and answer times
+ *   are kept ({@link Timed}) to set them against the outbox rows' `published_at`;
  * - burst: every user's one order at once, one connection each;
  * - sustained: a fixed number of keep-alive connections cycling over the users for some seconds.
  * A 503 `temporarily_unavailable` answer is kept apart (retryable, nothing applied) with its key,
@@ -24,6 +27,22 @@ export interface OrderTarget {
   headers(user: number): Record<string, string>;
   /** The order's body (POST with a fresh Idempotency-Key); absent: a GET probe. */
   body?: string;
+  /** Serial only: wait this long (ms) before each request, outside its timing. */
+  pauseMs?: number;
+}
+
+/**
+ * One serial request's wall-clock times (ms since the epoch, fractional: `performance.timeOrigin +
+ * performance.now()`, comparable with the worker's `Date.now()`), its latency (µs), the order id
+ * of a 201, and when the next request on the same connection was sent (absent: none followed).
+ */
+export interface Timed {
+  sentAt: number;
+  doneAt: number;
+  us: number;
+  status: number;
+  orderId?: string;
+  nextSentAt?: number;
 }
 
 /** An order that answered 503 `temporarily_unavailable`: who, and the key it was sent with. */
@@ -34,6 +53,8 @@ export interface Retryable {
 
 /** Latency percentiles (µs), answers by status, and orders/s. */
 export interface Load {
+  /** Serial only: every request in the order sent. */
+  timeline?: Timed[];
   n: number;
   p50: number;
   p99: number;
@@ -71,15 +92,34 @@ function summarise(tally: Tally, seconds: number): Load {
 
 interface Answer {
   us: number;
+  /** Wall-clock ms (fractional) when the request was sent and its answer complete. */
+  sentAt?: number;
+  doneAt?: number;
   status: number;
   body: string;
   user: number;
   key?: string;
 }
 
+/** Wall-clock ms since the epoch with a fraction, on the same clock as the worker's `Date.now()`. */
+const wallMs = () => performance.timeOrigin + performance.now();
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The order id of a 201's body, if it has one. */
+function orderIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One request of `user` to `t`: an order with `key` (a fresh one by default), or a GET probe. */
 async function one(agent: Agent, t: OrderTarget, user: number, key = `bench-${randomUUID()}`): Promise<Answer> {
   const order = t.body !== undefined;
+  const sentAt = wallMs();
   const t0 = process.hrtime.bigint();
   const r = await send(
     agent,
@@ -95,8 +135,11 @@ async function one(agent: Agent, t: OrderTarget, user: number, key = `bench-${ra
     },
     30_000,
   );
+  const us = Number(process.hrtime.bigint() - t0) / 1000;
   return {
-    us: Number(process.hrtime.bigint() - t0) / 1000,
+    us,
+    sentAt,
+    doneAt: sentAt + us / 1000,
     status: r.status,
     body: r.body,
     user,
@@ -111,6 +154,7 @@ export function isRetryable(status: number, body: string): boolean {
 
 class Tally {
   readonly samples: number[] = [];
+  readonly timeline: Timed[] = [];
   readonly statuses: Record<string, number> = {};
   readonly retryable: Retryable[] = [];
   ok = 0;
@@ -134,7 +178,9 @@ const expected = (t: OrderTarget) => (t.body !== undefined ? 201 : 200);
 /**
  * `n` requests of `user` per target, sequential on one keep-alive connection per origin (the
  * route's orders and probes share one, the floor's another), the targets taking turns in chunks
- * of `chunk` (A B C, then C B A, …).
+ * of `chunk` (A B C, then C B A, …); a target with `pauseMs` sleeps that long before each of its
+ * requests (not timed). Each load carries its {@link Timed} timeline, `nextSentAt` being the
+ * next request on the same connection, whichever target sent it.
  */
 export async function serial(targets: OrderTarget[], user: number, n: number, chunk = 10): Promise<Load[]> {
   const byOrigin = new Map<string, Agent>();
@@ -144,18 +190,39 @@ export async function serial(targets: OrderTarget[], user: number, n: number, ch
     return a;
   });
   const tallies = targets.map((t) => new Tally(expected(t)));
+  /** The last request on each connection, to be given its successor's send time. */
+  const last = new Map<Agent, Timed>();
   try {
     for (let done = 0, cycle = 0; done < n; done += chunk, cycle++) {
       const order = targets.map((_, k) => k);
       if (cycle % 2 === 1) order.reverse();
       for (const k of order)
-        for (let i = done; i < Math.min(n, done + chunk); i++)
-          tallies[k]!.add(await one(agents[k]!, targets[k]!, user));
+        for (let i = done; i < Math.min(n, done + chunk); i++) {
+          const t = targets[k]!;
+          if (t.pauseMs) await sleep(t.pauseMs);
+          const a = await one(agents[k]!, t, user);
+          tallies[k]!.add(a);
+          const prev = last.get(agents[k]!);
+          if (prev) prev.nextSentAt = a.sentAt!;
+          const orderId = a.status === 201 ? orderIdOf(a.body) : undefined;
+          const timed: Timed = {
+            sentAt: a.sentAt!,
+            doneAt: a.doneAt!,
+            us: a.us,
+            status: a.status,
+            ...(orderId ? { orderId } : {}),
+          };
+          tallies[k]!.timeline.push(timed);
+          last.set(agents[k]!, timed);
+        }
     }
   } finally {
     for (const a of byOrigin.values()) a.destroy();
   }
-  return tallies.map((t) => summarise(t, t.samples.reduce((a, b) => a + b, 0) / 1e6));
+  return tallies.map((t) => ({
+    ...summarise(t, t.samples.reduce((a, b) => a + b, 0) / 1e6),
+    timeline: t.timeline,
+  }));
 }
 
 /** Every order of `sends` at once, each on a connection of its own (a fresh key where none is given). */

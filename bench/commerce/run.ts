@@ -7,7 +7,10 @@
  * `libsql` (floor.ts): one user's serial orders, 1,000 users' orders at once, and 100
  * connections cycling over the 1,000 users. The serial turns also time, on the same connections,
  * `GET /__bare`, `GET /v1/wallet` (auth + one tenant DB read) and the floor's `GET /ping`, to
- * decompose the route's cost. A 503 `temporarily_unavailable` order is counted apart and sent
+ * decompose the route's cost; with `--serial-pause-ms N` (default 5, 0: off) the same five serial
+ * targets run again in the same turns with an N ms pause before each request, so that the
+ * outbox publish after each order has finished before the next request, and the serial orders'
+ * `order.paid` outbox rows are read back to time the publish (publish.ts). A 503 `temporarily_unavailable` order is counted apart and sent
  * again once with the same key and body after its workload. After each round it checks the
  * ledger and the order count. Prints markdown and writes it to bench/results/commerce-<timestamp>.md.
  */
@@ -23,6 +26,7 @@ import { progress } from "../servers";
 import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options";
 import { roundsUnderLoad, workerdWarnings, writeResults } from "../record";
 import { burst, type Load, type OrderTarget, retry, serial, sustained } from "./orders";
+import { type PublishStats, publishStats } from "./publish";
 import { type CommerceRound, commerceReport, type CommerceSettings, type Probe, type Workload } from "./report";
 import { type CommerceStack, PRICE, START_BALANCE, startCommerceStack, TENANT, USERS } from "./stack";
 
@@ -36,6 +40,7 @@ function parse(): Options {
       rounds: { type: "string" },
       serial: { type: "string" },
       seconds: { type: "string" },
+      "serial-pause-ms": { type: "string" },
       quick: { type: "boolean", default: false },
       ...RUN_OPTIONS,
     },
@@ -46,6 +51,7 @@ function parse(): Options {
     rounds: intOption("rounds", values.rounds, q ? 3 : 5, 1, 20),
     serial: intOption("serial", values.serial, q ? 100 : 200, 10, 5_000),
     seconds: intOption("seconds", values.seconds, q ? 5 : 10, 1, 120),
+    pauseMs: intOption("serial-pause-ms", values["serial-pause-ms"], 5, 0, 1_000),
     users: USERS - 1,
     connections: 100,
     ...runOptions(values),
@@ -154,25 +160,44 @@ async function warmUsers(stack: CommerceStack): Promise<void> {
 
 const totals = { created: 0, serialCreated: 0 };
 
-/** The serial turns' targets, in turn order: the route's side (bare, wallet, order), then the floor's. */
-const serialOrder = (t: Targets): [keyof Targets, OrderTarget][] => [
-  ["bare", t.bare],
-  ["wallet", t.wallet],
-  ["route", t.route],
-  ["floorHttp", t.floorHttp],
-  ["floor", t.floor],
-];
+type SerialKey = keyof Targets | `paused ${keyof Targets}`;
+
+/**
+ * The serial turns' targets, in turn order: the route's side (bare, wallet, order), then the
+ * floor's; then, when `pauseMs` > 0, the same five again, each request after a pause of
+ * `pauseMs` (grouped, so that a paused request never directly follows an unpaused order).
+ */
+const serialOrder = (t: Targets, pauseMs: number): [SerialKey, OrderTarget][] => {
+  const list: [keyof Targets, OrderTarget][] = [
+    ["bare", t.bare],
+    ["wallet", t.wallet],
+    ["route", t.route],
+    ["floorHttp", t.floorHttp],
+    ["floor", t.floor],
+  ];
+  if (pauseMs === 0) return list;
+  return [
+    ...list,
+    ...list.map(([k, x]): [SerialKey, OrderTarget] => [`paused ${k}`, { ...x, name: `${x.name} paused`, pauseMs }]),
+  ];
+};
 
 /** One serial run of `n` per target, reversed turn order when `reverse`; the loads by target. */
-async function serialAll(t: Targets, n: number, reverse: boolean): Promise<Record<keyof Targets, Load>> {
-  const list = serialOrder(t);
+async function serialAll(
+  t: Targets,
+  n: number,
+  reverse: boolean,
+  pauseMs: number,
+): Promise<Partial<Record<SerialKey, Load>> & Record<keyof Targets, Load>> {
+  const list = serialOrder(t, pauseMs);
   if (reverse) list.reverse();
   const loads = await serial(
     list.map(([, x]) => x),
     0,
     n,
   );
-  return Object.fromEntries(list.map(([k], i) => [k, loads[i]!])) as Record<keyof Targets, Load>;
+  return Object.fromEntries(list.map(([k], i) => [k, loads[i]!])) as Partial<Record<SerialKey, Load>> &
+    Record<keyof Targets, Load>;
 }
 
 async function round(stack: CommerceStack, i: number, s: Options): Promise<CommerceRound> {
@@ -194,8 +219,26 @@ async function round(stack: CommerceStack, i: number, s: Options): Promise<Comme
       const r = await retried(w, await f(route));
       return { route: r, floor: await f(floor) };
     };
-  const sl = await serialAll(t, s.serial, reverse);
+  const sl = await serialAll(t, s.serial, reverse, s.pauseMs);
   await retried("serial", sl.route);
+  const pausedRoute = sl["paused route"];
+  const paused: CommerceRound["paused"] = pausedRoute
+    ? {
+        route: pausedRoute,
+        floor: sl["paused floor"]!,
+        probes: { bare: sl["paused bare"]!, wallet: sl["paused wallet"]!, floorHttp: sl["paused floorHttp"]! },
+      }
+    : undefined;
+  // Let the last order's publish finish, then match the serial orders to their outbox rows.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const [unpausedPublish, pausedPublish] = publishStats(stack.file, stack.users[0]!.userId, [
+    sl.route.timeline ?? [],
+    pausedRoute?.timeline ?? [],
+  ]);
+  const publish: CommerceRound["publish"] = {
+    unpaused: unpausedPublish!,
+    ...(pausedRoute ? { paused: pausedPublish! } : {}),
+  };
   const parallelUsers = Array.from({ length: s.users }, (_, k) => k + 1);
   const loads: CommerceRound["loads"] = {
     serial: { route: sl.route, floor: sl.floor },
@@ -207,6 +250,10 @@ async function round(stack: CommerceStack, i: number, s: Options): Promise<Comme
   for (const w of ["serial", "burst", "sustained"] as Workload[])
     totals.created += loads[w].route.created + retriedCreated(w);
   totals.serialCreated += loads.serial.route.created + retriedCreated("serial");
+  if (paused) {
+    totals.created += paused.route.created;
+    totals.serialCreated += paused.route.created;
+  }
   const { failures, orderRows } = await check(stack, totals.created, totals.serialCreated);
   const unexpected: string[] = [];
   for (const w of ["serial", "burst", "sustained"] as Workload[]) {
@@ -224,9 +271,30 @@ async function round(stack: CommerceStack, i: number, s: Options): Promise<Comme
         unexpected.push(`${w} retry: ${JSON.stringify(r.statuses)}, first: ${r.firstBad ?? "a 503 again"}`);
     }
   }
-  for (const [k, l] of Object.entries(probes))
-    if (l.unexpected > 0 || l.ok !== l.n) unexpected.push(`${k}: ${JSON.stringify(l.statuses)}, first: ${l.firstBad}`);
-  return { loads, probes, retries, failures, unexpected, created: totals.created, orderRows };
+  const allProbes: [string, Load][] = [
+    ...Object.entries(probes),
+    ...(paused
+      ? ([
+          ["paused order", paused.route],
+          ["paused floor order", paused.floor],
+          ...Object.entries(paused.probes).map(([k, l]): [string, Load] => [`paused ${k}`, l]),
+        ] as [string, Load][])
+      : []),
+  ];
+  for (const [k, l] of allProbes)
+    if (l.unexpected > 0 || l.ok !== l.n || l.retryable.length > 0)
+      unexpected.push(`${k}: ${JSON.stringify(l.statuses)}, first: ${l.firstBad}`);
+  return {
+    loads,
+    probes,
+    ...(paused ? { paused } : {}),
+    publish,
+    retries,
+    failures,
+    unexpected,
+    created: totals.created,
+    orderRows,
+  };
 }
 
 function summary(r: CommerceRound): string {
@@ -241,29 +309,42 @@ function summary(r: CommerceRound): string {
     })
     .filter(Boolean)
     .join(", ");
+  const q = r.paused;
+  const pub = (x: PublishStats | undefined) =>
+    x
+      ? `201 → published_at p50 ${x.lagP50.toFixed(2)} ms, next request during publish ${x.overlapped}/${x.followed}`
+      : "";
   return [
     `serial p50 bare ${m(p.bare)}, wallet ${m(p.wallet)}, floor http ${m(p.floorHttp)} ms`,
+    q
+      ? `paused (${q.route.n}): bare ${m(q.probes.bare)}, wallet ${m(q.probes.wallet)}, order ${m(q.route)}, floor http ${m(q.probes.floorHttp)}, floor order ${m(q.floor)} ms`
+      : "",
+    `publish unpaused: ${pub(r.publish.unpaused)}; paused: ${pub(r.publish.paused) || "—"}`,
     f("serial"),
     f("burst"),
     f("sustained"),
     `retryable: ${retryable || "none"}`,
     `invariants ${r.failures.length ? r.failures.join(" | ") : "ok"}`,
     `answers ${r.unexpected.length ? r.unexpected.join(" | ") : "ok"}`,
-  ].join("; ");
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
 
 async function main(): Promise<number> {
   const s = parse();
-  const limitMs = (420 + s.rounds * (60 + s.serial * 0.1 + 2 * s.seconds)) * 1000;
+  const pausing = 5 * (s.serial + 20) * s.pauseMs; // ms: the paused targets' sleeps, warm-up included
+  const limitMs = (420 + s.rounds * (60 + s.serial * 0.1 + 2 * s.seconds)) * 1000 + (s.rounds + 1) * pausing;
   const bundle = join(root, "dist/index.js");
   return inScratch(root, s, { name: "commerce-", limitMs, bundle }, async (scratch) => {
     const stack = await startCommerceStack(root, scratch, bundle);
 
     progress("warming up: one whoami per user, 20 serial requests per target");
     await warmUsers(stack);
-    const warm = await serialAll(targets(stack), 20, false);
-    totals.created += warm.route.created;
-    totals.serialCreated += warm.route.created;
+    const warm = await serialAll(targets(stack), 20, false, s.pauseMs);
+    const warmCreated = warm.route.created + (warm["paused route"]?.created ?? 0);
+    totals.created += warmCreated;
+    totals.serialCreated += warmCreated;
     if (warm.route.retryable.length > 0 || warm.route.unexpected > 0)
       progress(`warm-up route answers ${JSON.stringify(warm.route.statuses)} (not retried; nothing applied on a 503)`);
 
