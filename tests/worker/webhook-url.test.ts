@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { embeddedIpv4, hostClass, parseIpv4, parseIpv6 } from "../../src/workers/webhooks/hosts";
-import { urlProblem, urlSyntaxProblem } from "../../src/workers/webhooks/url";
+import { embeddedIpv4, hostClass, parseIpv4, parseIpv6 } from "../../src/lib/outbound/hosts";
+import { urlProblem, urlSyntaxProblem } from "../../src/lib/outbound/url";
 
 /**
  * Where a webhook may point, per environment:

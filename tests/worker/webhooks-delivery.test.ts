@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { runScheduled } from "../../src/workers/gateway/background";
 import { nextAttemptAt } from "../../src/workers/webhooks/deliver";
-import { urlProblem } from "../../src/workers/webhooks/url";
+import { urlProblem } from "../../src/lib/outbound/url";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, expectProblem, tenantDbOf } from "./helpers";
 import {

@@ -8,7 +8,7 @@ import { signatureHeaders } from "../../lib/standard-webhooks";
 import { iso } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { publishTenantOutbox } from "../events/outbox-publisher";
-import { urlProblem } from "./url";
+import { urlProblem } from "../../lib/outbound/url";
 
 /** How long an attempt owns its delivery: more than the request timeout, so nobody else sends it meanwhile. */
 export const LEASE_MS = 60_000;

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { multilineText } from "../../lib/text";
 import { PageQuerySchema } from "../gateway/http";
-import { MAX_URL_LENGTH, urlSyntaxProblem } from "./url";
+import { MAX_URL_LENGTH, urlSyntaxProblem } from "../../lib/outbound/url";
 
 export const MAX_EVENT_TYPES = 50;
 export const MAX_ATTEMPTS_LIMIT = 12;

@@ -23,7 +23,7 @@ import { newWebhookSecret } from "../../lib/standard-webhooks";
 import { iso, isoOrNull } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { attemptDelivery, LEASE_MS, payloadOf, secretContext } from "./deliver";
-import { urlProblem } from "./url";
+import { urlProblem } from "../../lib/outbound/url";
 
 /** Endpoints per tenant: enough for several integrations, few enough that fan-out stays cheap. */
 export const MAX_ENDPOINTS = 20;

@@ -1,7 +1,7 @@
 /**
- * Which URLs a tenant may point a webhook at. A webhook makes Canopy send requests where a
- * tenant says, so this is the server-side request forgery guard, applied when an endpoint is
- * created or its URL changed, and again before every attempt (see docs/webhooks.md):
+ * Which URLs a tenant may make Canopy call (webhook endpoints; later, AI provider endpoints).
+ * Such a URL makes Canopy send requests where a tenant says, so this is the server-side request
+ * forgery guard, applied when the URL is set and again before every request (docs/webhooks.md):
  *
  * - everywhere, development included: no link-local addresses, no cloud metadata services
  *   (addresses or names), no wildcard-DNS names (`127.0.0.1.nip.io`) that can point anywhere;
@@ -21,7 +21,7 @@ export const MAX_URL_LENGTH = 2048;
 const LOCAL_ENVIRONMENTS = new Set(["development", "test"]);
 
 /**
- * Why a URL is malformed for a webhook, or null: absolute http(s), no credentials, no
+ * Why a URL is malformed for an outbound call, or null: absolute http(s), no credentials, no
  * fragment. Where it points is urlProblem's business.
  */
 export function urlSyntaxProblem(raw: string): string | null {
@@ -39,20 +39,21 @@ export function urlSyntaxProblem(raw: string): string | null {
 }
 
 /**
- * Why a webhook URL is refused in this environment, or null when it is acceptable. The URL
- * parser has already normalised odd IPv4 spellings (`http://2130706433/`, `0x7f.1`) to dotted
- * quads and IPv6 literals to compressed hex, which hostClass reads.
+ * Why an outbound URL is refused in this environment, or null when it is acceptable; `what`
+ * names the URLs in the message. The URL parser has already normalised odd IPv4 spellings
+ * (`http://2130706433/`, `0x7f.1`) to dotted quads and IPv6 literals to compressed hex, which
+ * hostClass reads.
  */
-export function urlProblem(raw: string, environment: string): string | null {
+export function urlProblem(raw: string, environment: string, what = "Webhook URLs"): string | null {
   const syntax = urlSyntaxProblem(raw);
   if (syntax) return syntax;
   const url = new URL(raw);
   const where = hostClass(url.hostname);
   if (where === "forbidden")
-    return "Webhook URLs must not point at link-local addresses, cloud metadata services or wildcard-DNS names (such as nip.io) that can resolve anywhere.";
+    return `${what} must not point at link-local addresses, cloud metadata services or wildcard-DNS names (such as nip.io) that can resolve anywhere.`;
   if (LOCAL_ENVIRONMENTS.has(environment)) return null;
-  if (url.protocol !== "https:") return "Webhook URLs must use https.";
+  if (url.protocol !== "https:") return `${what} must use https.`;
   if (where === "local")
-    return "Webhook URLs must point at a public host, not a loopback, private or reserved address or an internal name.";
+    return `${what} must point at a public host, not a loopback, private or reserved address or an internal name.`;
   return null;
 }
