@@ -199,8 +199,11 @@ export function refundOrderOps(
   return ops as Batch;
 }
 
+/** The query of one order by id (a statement, so it can share a batch with other reads). */
+export const orderQuery = (db: TenantDb, id: string) => db.select().from(orders).where(eq(orders.id, id)).limit(1);
+
 export async function findOrder(db: TenantDb, id: string): Promise<OrderRow | undefined> {
-  const [row] = await db.select().from(orders).where(eq(orders.id, id)).limit(1);
+  const [row] = await orderQuery(db, id);
   return row;
 }
 

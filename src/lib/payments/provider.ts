@@ -41,6 +41,18 @@ export interface PaymentEvent {
   reason?: string | undefined;
 }
 
+/** A verified event of a type Canopy does not act on (answered 200 so the provider stops retrying). */
+export const ignoredEvent = (eventId: string, type: string): PaymentEvent => ({
+  eventId,
+  outcome: "ignored",
+  type,
+  providerRef: null,
+  topUpId: null,
+  tenantId: null,
+  amount: null,
+  currency: null,
+});
+
 /** A webhook that is unsigned, mis-signed, stale or unreadable: refused, nothing happens. */
 export class WebhookRefused extends Error {
   override name = "WebhookRefused";

@@ -14,6 +14,7 @@ import {
   type PaymentEvent,
   type PaymentProvider,
   type PaymentRequest,
+  ignoredEvent,
 } from "./provider";
 
 /** A new sandbox signing secret (`whsec_…`, like any Standard Webhooks secret). */
@@ -121,18 +122,7 @@ export class SandboxProvider implements PaymentProvider {
     if (id !== webhookId) throw new WebhookRefused("event id differs from webhook-id");
     const outcome =
       type === EVENT_TYPES.succeeded ? "succeeded" : type === EVENT_TYPES.failed ? "failed" : ("ignored" as const);
-    if (outcome === "ignored") {
-      return {
-        eventId: id,
-        outcome,
-        type,
-        providerRef: null,
-        topUpId: null,
-        tenantId: null,
-        amount: null,
-        currency: null,
-      };
-    }
+    if (outcome === "ignored") return ignoredEvent(id, type);
     const payment = PaymentData.safeParse(data);
     if (!payment.success) throw new WebhookRefused(`webhook body is not a valid ${type} event`);
     const d = payment.data;

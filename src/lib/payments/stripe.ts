@@ -14,6 +14,7 @@ import {
   type PaymentEvent,
   type PaymentProvider,
   type PaymentRequest,
+  ignoredEvent,
 } from "./provider";
 
 /** How old a `Stripe-Signature` timestamp may be, in seconds (the package's default). */
@@ -164,18 +165,7 @@ export class StripeProvider implements PaymentProvider {
         : type === "payment_intent.payment_failed"
           ? "failed"
           : ("ignored" as const);
-    if (outcome === "ignored") {
-      return {
-        eventId: id,
-        outcome,
-        type,
-        providerRef: null,
-        topUpId: null,
-        tenantId: null,
-        amount: null,
-        currency: null,
-      };
-    }
+    if (outcome === "ignored") return ignoredEvent(id, type);
     const intent = IntentShape.safeParse(data.object);
     if (!intent.success) throw new WebhookRefused(`webhook body is not a valid ${type} event`);
     const pi = intent.data;

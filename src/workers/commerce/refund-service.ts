@@ -2,7 +2,8 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Context } from "hono";
 import type { Leg } from "../../db/tenant/ledger";
 import { type MoneyKey, readMoneyKey } from "../../db/tenant/money-keys";
-import { findOrder, paymentTransactionQuery, refundOrderOps } from "../../db/tenant/orders";
+import { findOrder, orderQuery, paymentTransactionQuery, refundOrderOps } from "../../db/tenant/orders";
+import type { OrderRow } from "../../db/tenant/schema";
 import { orderGrantBalancesQuery } from "../../db/tenant/order-grants";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -27,7 +28,13 @@ export async function refundOrder(c: Context<AppEnv>, orderId: string, body: { r
   const order = await findOrder(db, orderId);
   if (!order) throw new AppError("order_not_found", "No such order.");
   const vip = refundVip(s, order.userId, now);
-  const reads = () => [paymentTransactionQuery(db, orderId), orderGrantBalancesQuery(db, orderId), ...vip.reads];
+  // The order is read again with every attempt's reads: its state decides whether a refund applies.
+  const reads = () => [
+    orderQuery(db, orderId),
+    paymentTransactionQuery(db, orderId),
+    orderGrantBalancesQuery(db, orderId),
+    ...vip.reads,
+  ];
   const claimed = await claimWith(db, k, reads(), now);
   if (claimed.outcome.kind !== "mine") return notMine(c, claimed.outcome);
   return releasingKey(db, k, async () => {
@@ -52,13 +59,13 @@ async function attemptRefund(
   now: number,
 ): Promise<Response | "retry"> {
   const db = scopeOf(c).db;
-  const order = await findOrder(db, orderId);
+  const order = (reads[0] as OrderRow[])[0];
   const notRefundable = () => new AppError("order_not_refundable", "The order is refunded already or was never paid.");
   if (!order) throw new AppError("order_not_found", "No such order.");
   if (order.status !== "paid" && order.status !== "fulfilled") throw notRefundable();
-  const payment = (reads[0] as { id: string }[])[0]?.id ?? null;
-  const granted = reads[1] as { currency: string; quantity: number; balance: number }[];
-  const vipPlan = vip.plan(reads.slice(2), orderId);
+  const payment = (reads[1] as { id: string }[])[0]?.id ?? null;
+  const granted = reads[2] as { currency: string; quantity: number; balance: number }[];
+  const vipPlan = vip.plan(reads.slice(3), orderId);
   const total = BigInt(order.total);
   const legs: Leg[] =
     total > 0n
