@@ -8,6 +8,7 @@
  * Grouped by area (the groups become the sections of docs/errors.md). A code never changes its
  * meaning or status once published; retire it instead.
  */
+import { aiErrorGroups } from "./error-codes-ai";
 import { serviceErrorGroups } from "./error-codes-services";
 import { e, type ErrorSpec } from "./error-spec";
 
@@ -100,6 +101,7 @@ export const errorGroups = {
     ),
   },
   ...serviceErrorGroups,
+  ...aiErrorGroups,
   Availability: {
     internal_error: e(500, "Internal error", "A bug; quote the request id. The stack is logged, never sent."),
     temporarily_unavailable: e(

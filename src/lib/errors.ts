@@ -19,7 +19,12 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldIssue[]; headers?: Record<string, string> } = {},
+    readonly extra: {
+      errors?: FieldIssue[];
+      headers?: Record<string, string>;
+      /** Extension members of the problem (RFC 9457 §3.2), e.g. `resetsAt` of `quota_exhausted`. */
+      members?: Record<string, string | number | boolean | null>;
+    } = {},
   ) {
     super(detail);
     this.status = errorRegistry[code].status;
@@ -35,6 +40,7 @@ export interface Problem {
   detail: string;
   requestId: string;
   errors?: FieldIssue[];
+  [member: string]: unknown;
 }
 
 /** Builds the RFC 9457 body; `type` is a stable URI per code (documented in docs/errors.md). */
@@ -48,6 +54,8 @@ export function toProblem(err: AppError, requestId: string): Problem {
     requestId,
   };
   if (err.extra.errors) problem.errors = err.extra.errors;
+  // Extension members never replace the standard ones.
+  for (const [k, v] of Object.entries(err.extra.members ?? {})) if (!(k in problem)) problem[k] = v;
   return problem;
 }
 

@@ -8,7 +8,8 @@
  * mail catcher (tools/mail-catcher) that the Worker's Resend transport delivers to
  * (`inject("mail")`: its URL and token, which vitest.config.ts passes as MAIL_API_URL/_KEY), and
  * a fake Stripe API (tests/setup/stripe-fake.ts) that the Stripe provider reaches through
- * STRIPE_API_URL (`inject("stripe")`).
+ * STRIPE_API_URL (`inject("stripe")`), and a fake OpenAI API (tests/setup/openai-fake.ts) for the
+ * openai-compatible AI provider, scripted per API key (`inject("openai")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { bootstrapPlatform } from "../../tools/platform-bootstrap";
 import { startServer } from "../../tools/libsql-server/server";
 import { startMailCatcher } from "../../tools/mail-catcher/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
+import { startOpenAiFake } from "./openai-fake";
 import { startStripeFake } from "./stripe-fake";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -46,8 +48,12 @@ export default async function setup(project: TestProject) {
   // The Stripe provider's tests: the official package talks to this fake instead of api.stripe.com.
   const stripe = await startStripeFake();
   project.provide("stripe", { url: stripe.url });
+  // The openai-compatible provider's tests: each test scripts the fake through its own API key.
+  const openai = await startOpenAiFake();
+  project.provide("openai", { url: openai.url });
 
   return async () => {
+    await openai.close();
     await stripe.close();
     await mail.close();
     await webhookReceiver.close();

@@ -15,5 +15,10 @@ declare module "vitest" {
     mail: { url: string; token: string };
     /** The fake Stripe API (tests/setup/stripe-fake.ts): STRIPE_API_URL, no trailing slash; `GET /__requests` lists what it saw. */
     stripe: { url: string };
+    /**
+     * The fake OpenAI API (tests/setup/openai-fake.ts): its origin, no trailing slash (the provider's
+     * `baseUrl` is `${url}/v1`); behaviour scripted by the API key, `GET /__calls/<key>` counts.
+     */
+    openai: { url: string };
   }
 }

@@ -43,6 +43,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   search: { maxHits: 50 },
   commerce: { currencies: ["EUR"], virtualCurrencies: [{ code: "COIN", name: "Coins" }] },
   vip: { levels: [{ level: 5, name: "patron", benefits: { badge: "patron" } }] },
+  ai: { quota: { units: 50, period: "week", timeZone: "Asia/Shanghai" }, pool: { units: 1000 } },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -59,6 +60,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   content: { content: { maxPostChars: 300 } },
   search: { search: { maxHits: 7 } },
   commerce: { commerce: { currencies: ["JPY"] } },
+  ai: { ai: { quota: { units: 42 } } },
   vip: {
     vip: {
       levels: [

@@ -1,4 +1,5 @@
-import { AppError, errorChain } from "../../lib/errors";
+import { AppError } from "../../lib/errors";
+import { isConstraintViolation } from "../constraint";
 import { newId } from "../../lib/ids";
 import { hashPassword } from "../../lib/password";
 import { usernameSkeleton } from "../../lib/username-skeleton";
@@ -11,11 +12,6 @@ export interface NewAccount {
   username?: string | undefined;
   phone?: string | undefined;
   password: string;
-}
-
-/** True for a SQLite UNIQUE/constraint violation, however deeply the drivers wrapped it. */
-export function isConstraintViolation(err: unknown): boolean {
-  return [...errorChain(err)].some(({ code }) => typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT"));
 }
 
 /**

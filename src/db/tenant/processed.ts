@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../client";
-import { isConstraintViolation } from "./accounts";
+import { isConstraintViolation } from "../constraint";
 
 /**
  * Applies a consumer's effect for one event exactly once. The marker row (consumer, event id)

@@ -273,3 +273,4 @@ export const emailDigestSent = sqliteTable("email_digest_sent", {
 export * from "./schema-content";
 export * from "./schema-comments";
 export * from "./schema-commerce";
+export * from "./schema-ai";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../client";
-import { isConstraintViolation } from "./accounts";
+import { isConstraintViolation } from "../constraint";
 
 /** What redeeming a single-use token together with a claim came to. */
 export type Redemption = "redeemed" | "claim_failed" | "token_used";

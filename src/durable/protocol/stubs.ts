@@ -17,3 +17,11 @@ export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: st
 export function conversationStub(env: Pick<Env, "CONVERSATION">, tenantId: string, id: string): ConversationStub {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
 }
+
+export type QuotaStub = ReturnType<Env["QUOTA"]["get"]>;
+
+/** An AI quota object: a user's (`userId`) or, without one, the tenant's pool. */
+export function quotaStub(env: Pick<Env, "QUOTA">, tenantId: string, userId: string | null): QuotaStub {
+  const name = userId === null ? doName(tenantId, "ai-pool") : doName(tenantId, "ai", userId);
+  return env.QUOTA.get(env.QUOTA.idFromName(name));
+}

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { users, type EmailChallengeRow } from "../../db/tenant/schema";
 import { canonical, findUserById } from "../../db/tenant/users";
-import { isConstraintViolation } from "../../db/tenant/accounts";
+import { isConstraintViolation } from "../../db/constraint";
 import { outboxInsertIf } from "../../db/tenant/outbox";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";

@@ -1,6 +1,7 @@
 import { installQueueRoutes } from "../../lib/events";
 import { installConfigParts } from "../../lib/tenant-config";
 import { adminModule } from "../admin/module";
+import { aiModule } from "../ai/module";
 import { authModule } from "../auth/module";
 import { commerceModule } from "../commerce/module";
 import { contentModule } from "../content/module";
@@ -30,6 +31,7 @@ export const services: readonly ServiceModule[] = [
   usersModule,
   contentModule,
   commerceModule,
+  aiModule,
   friendsModule,
   filesModule,
   realtimeModule,

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { isConstraintViolation } from "../../db/tenant/accounts";
+import { isConstraintViolation } from "../../db/constraint";
 import { deleteRole, findRole, insertRole, listRoles, updateRole } from "../../db/tenant/roles";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";

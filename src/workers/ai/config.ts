@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { MODERATION_CATEGORIES, type ModerationCategory } from "../../lib/ai/provider";
+import { isTimeZone } from "../../lib/periods";
+import type { ConfigPart, SectionsOf } from "../../lib/tenant-config";
+
+const ThresholdSchema = z
+  .object({ review: z.number().min(0).max(1).default(0.5), block: z.number().min(0).max(1).default(0.9) })
+  .strict()
+  .refine((t) => t.review <= t.block, "review must not be above block")
+  .prefault({});
+
+const PeriodSchema = z.enum(["day", "week", "month"]);
+const TimeZoneSchema = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as UTC or Asia/Shanghai");
+
+/**
+ * The AI service's part of the tenant config (docs/ai.md): each user's quota per period, the
+ * tenant's pool (set by the platform, which owns tenant configs; unlimited by default) and the
+ * quota lease.
+ */
+export const aiConfig = {
+  sections: {
+    ai: z
+      .object({
+        /** Every user's allowance per period; VIP bonuses and packs come on top. */
+        quota: z
+          .object({
+            units: z.number().int().min(0).max(1_000_000_000).default(1000),
+            period: PeriodSchema.default("day"),
+            timeZone: TimeZoneSchema.default("UTC"),
+            /** Packs count only in the period they were bought or granted in. */
+            packsExpireAtReset: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
+        /** The whole tenant's allowance per period, shared by every user's calls; null: unlimited. */
+        pool: z
+          .object({
+            units: z.number().int().min(0).max(1_000_000_000_000).nullable().default(null),
+            period: PeriodSchema.default("month"),
+            timeZone: TimeZoneSchema.default("UTC"),
+          })
+          .strict()
+          .prefault({}),
+        moderation: z
+          .object({
+            /** Whether posts, comments, messages and profiles also pass the classifier after the word list. */
+            classifier: z.boolean().default(false),
+            /** Per category: a score at or over `review` holds the item, at or over `block` refuses it. */
+            thresholds: z
+              .object(
+                Object.fromEntries(MODERATION_CATEGORIES.map((c) => [c, ThresholdSchema])) as Record<
+                  ModerationCategory,
+                  typeof ThresholdSchema
+                >,
+              )
+              .strict()
+              .prefault({}),
+          })
+          .strict()
+          .prefault({}),
+        /** Isolates may grant small calls from a short lease of units (docs/ai.md, the lease). */
+        lease: z
+          .object({ enabled: z.boolean().default(true) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  },
+} satisfies ConfigPart;
+
+declare module "../../lib/tenant-config" {
+  interface TenantConfig extends SectionsOf<typeof aiConfig> {}
+}
