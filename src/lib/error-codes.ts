@@ -97,7 +97,7 @@ export const errorGroups = {
     invalid_range: e(
       400,
       "Invalid range",
-      "Statistics: `from` after `to`, a day outside 2000-01-01 … 2199-12-31, or a range longer than the granularity allows.",
+      "A time window that is out of order or too long: statistics (`from` after `to`, a day outside 2000-01-01 … 2199-12-31, or longer than the granularity allows); AI usage (`from` not before `to`; hours at most 31 days, days at most 366).",
     ),
   },
   ...serviceErrorGroups,

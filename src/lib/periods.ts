@@ -180,3 +180,13 @@ export function isTimeZone(tz: string): boolean {
     return false;
   }
 }
+
+/**
+ * The start of the local hour that contains `t` in `timeZone` (for usage charts): `t` minus the
+ * minutes, seconds and milliseconds its wall clock shows. In zones whose offset has a half or
+ * three-quarter hour (+5:30, +5:45) a local hour starts at :30 or :15 UTC, which quarter-hour
+ * usage buckets still divide exactly.
+ */
+export function hourStartAt(timeZone: string, t: number): number {
+  return t - (((wallClock(timeZone, t) % 3_600_000) + 3_600_000) % 3_600_000);
+}

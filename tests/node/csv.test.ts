@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvCell, csvRow } from "../../src/workers/commerce/csv";
+import { csvCell, csvRow } from "../../src/lib/csv";
 
 describe("CSV cells", () => {
   it("leaves plain text and numbers alone, and writes nothing for null", () => {

@@ -16,7 +16,8 @@ const event = (id: string) => ({
 describe("queue dispatch", () => {
   it("sends invalid envelopes to the dead-letter queue and acks them; keeps valid ones for retry on a queue without a consumer yet", async () => {
     const marker = crypto.randomUUID();
-    const batch = createMessageBatch<unknown>("canopy-ai", [
+    // A queue no consumer serves (as a queue added before the Worker that consumes it is deployed).
+    const batch = createMessageBatch<unknown>("canopy-future", [
       { id: "m1", timestamp: new Date(), attempts: 1, body: { not: "a cloudevent", marker } },
       { id: "m2", timestamp: new Date(), attempts: 1, body: event("e2") },
     ]);

@@ -62,7 +62,7 @@ describe("tenant administration and RBAC", () => {
       method: "POST",
       tenant: t.slug,
       headers: o,
-      json: { name: "support", permissions: ["users:read"] },
+      json: { name: "helpdesk", permissions: ["users:read"] },
     });
     expect(role.status).toBe(201);
     const { id: roleId } = await role.json<{ id: string }>();
@@ -71,7 +71,7 @@ describe("tenant administration and RBAC", () => {
         method: "POST",
         tenant: t.slug,
         headers: o,
-        json: { name: "support", permissions: [] },
+        json: { name: "helpdesk", permissions: [] },
       }),
       409,
       "role_exists",
@@ -95,7 +95,7 @@ describe("tenant administration and RBAC", () => {
           method: "PUT",
           tenant: t.slug,
           headers: o,
-          json: { roles: ["member", "support"] },
+          json: { roles: ["member", "helpdesk"] },
         })
       ).status,
     ).toBe(200);

@@ -21,7 +21,12 @@ export async function findComment(db: TenantDb, id: string): Promise<CommentRow 
  * post's comment_count and (for a reply) the top-level comment's reply_count move with it. `data`
  * is the event's.
  */
-export async function insertComment(db: TenantDb, row: CommentRow, data: Record<string, unknown>): Promise<void> {
+export async function insertComment(
+  db: TenantDb,
+  row: CommentRow,
+  data: Record<string, unknown>,
+  also: SQL[] = [],
+): Promise<void> {
   const event = outboxInsert(db, { type: "comment.created", subject: row.authorId, data }, row.createdAt);
   const bumpPost = db
     .update(posts)
@@ -36,7 +41,14 @@ export async function insertComment(db: TenantDb, row: CommentRow, data: Record<
       ]
     : [];
   const index = commentIndexOps(db, row, row.createdAt);
-  await db.batch([db.insert(comments).values(row), bumpPost, ...bumpParent, ...index, event]);
+  await db.batch([
+    db.insert(comments).values(row),
+    bumpPost,
+    ...bumpParent,
+    ...index,
+    event,
+    ...also.map((q) => db.run(q)),
+  ]);
 }
 
 /**
@@ -160,7 +172,12 @@ export function likedCommentsQuery(db: TenantDb, viewer: string, ids: string[]) 
  * A held, live comment becomes published and searchable, in one transaction; false (and nothing
  * indexed) when it was not held any more or was deleted meanwhile.
  */
-export async function approveComment(db: TenantDb, c: CommentRow, now = Date.now()): Promise<boolean> {
+export async function approveComment(
+  db: TenantDb,
+  c: CommentRow,
+  now = Date.now(),
+  also: SQL[] = [],
+): Promise<boolean> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as TenantDb;
     const res = await t.run(
@@ -168,6 +185,7 @@ export async function approveComment(db: TenantDb, c: CommentRow, now = Date.now
     );
     if (res.rowsAffected !== 1) return false;
     for (const op of commentIndexOps(t, { ...c, status: "published", deletedAt: null }, now)) await op;
+    for (const q of also) await t.run(q);
     return true;
   });
 }

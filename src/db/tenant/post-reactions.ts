@@ -7,18 +7,34 @@ import { type Circle, notBlocked, visibleTo } from "./visible";
 
 /**
  * A mark a user can put on a post or comment once: its table (one row per target and user), the
- * table and counter column it keeps exact, and the event a first mark emits.
+ * table and counter column it keeps exact, and the event a mark emits (`first`: only the user's
+ * first mark of the target ever, remembered in first_likes; otherwise every mark that inserted a row).
  */
 export type Reaction = "like" | "bookmark" | "comment-like";
 const REACTIONS = {
-  like: { table: "post_likes", key: "post_id", target: "posts", counter: "like_count", event: "post.liked" },
-  bookmark: { table: "post_bookmarks", key: "post_id", target: "posts", counter: "bookmark_count", event: null },
+  like: {
+    table: "post_likes",
+    key: "post_id",
+    target: "posts",
+    counter: "like_count",
+    event: "post.liked",
+    first: true,
+  },
+  bookmark: {
+    table: "post_bookmarks",
+    key: "post_id",
+    target: "posts",
+    counter: "bookmark_count",
+    event: "post.bookmarked",
+    first: false,
+  },
   "comment-like": {
     table: "comment_likes",
     key: "comment_id",
     target: "comments",
     counter: "like_count",
     event: "comment.liked",
+    first: true,
   },
 } as const;
 
@@ -28,7 +44,9 @@ const REACTIONS = {
  * so parallel and retried requests leave the counter equal to the number of rows. A user's first
  * like of a target ever (first_likes remembers it across unlikes) writes its event (`post.liked`,
  * `comment.liked`; `data` plus the user) to the outbox in the same batch, guarded the same way:
- * taking a like back and giving it again notifies and counts no one twice. True when it changed.
+ * taking a like back and giving it again notifies and counts no one twice. A bookmark that inserted
+ * a row writes `post.bookmarked` (recommendations weigh it; a repeat only restates the weight).
+ * True when it changed.
  */
 export async function setReaction(
   db: TenantDb,
@@ -48,14 +66,13 @@ export async function setReaction(
   // A like that inserted a row, then (if the user never liked the target before) its first_likes
   // row, then the event: each guarded by the changes() of the statement before it.
   const kindOf = r.target === "posts" ? "post" : "comment";
-  const event =
-    on && r.event
-      ? [
-          db.run(sql`INSERT OR IGNORE INTO first_likes (kind, target_id, user_id, created_at)
-            SELECT ${kindOf}, ${targetId}, ${userId}, ${now} WHERE changes() = 1`),
-          outboxInsertIf(db, { type: r.event, subject: userId, data: { ...data, userId } }, sql`changes() = 1`, now),
-        ]
-      : [];
+  const emit = () =>
+    outboxInsertIf(db, { type: r.event, subject: userId, data: { ...data, userId } }, sql`changes() = 1`, now);
+  const firstOnly = () =>
+    db.run(sql`INSERT OR IGNORE INTO first_likes (kind, target_id, user_id, created_at)
+      SELECT ${kindOf}, ${targetId}, ${userId}, ${now} WHERE changes() = 1`);
+  // Without first_likes, the event is guarded by the counter's UPDATE, which ran only after an insert.
+  const event = on ? (r.first ? [firstOnly(), emit()] : [emit()]) : [];
   const [res] = await db.batch([
     db.run(change),
     db.run(sql`UPDATE ${target} SET ${counter} = ${counter} + ${delta} WHERE id = ${targetId} AND changes() = 1`),

@@ -67,11 +67,25 @@ const publishedEvent = (post: PostRow, mentioned: string[] = []) => ({
   data: { postId: post.id, authorId: post.authorId, visibility: post.visibility, mentioned },
 });
 
-/** Inserts a post, its tags, its search index rows and (when published) `post.published`, in one batch. */
-export async function insertPost(db: TenantDb, post: PostRow, mentioned: string[] = []): Promise<void> {
+/**
+ * Inserts a post, its tags, its search index rows, (when published) `post.published` and `also`
+ * (a held post's review item), in one batch.
+ */
+export async function insertPost(
+  db: TenantDb,
+  post: PostRow,
+  mentioned: string[] = [],
+  also: SQL[] = [],
+): Promise<void> {
   const event = post.status === "published" ? [outboxInsert(db, publishedEvent(post, mentioned), post.createdAt)] : [];
   const index = post.status === "published" ? postIndexOps(db, post, post.createdAt) : [];
-  await db.batch([db.insert(posts).values(post), ...tagRows(db, post), ...index, ...event]);
+  await db.batch([
+    db.insert(posts).values(post),
+    ...tagRows(db, post),
+    ...index,
+    ...event,
+    ...also.map((q) => db.run(q)),
+  ]);
 }
 
 /**

@@ -274,3 +274,4 @@ export * from "./schema-content";
 export * from "./schema-comments";
 export * from "./schema-commerce";
 export * from "./schema-ai";
+export * from "./schema-ai-content";

@@ -118,3 +118,14 @@ export function editGroup(
   });
   return { ok: true, value: null };
 }
+
+/** Users with a live pending request either way (friend suggestions leave them out). */
+export function pendingPeers(sql: SqlStorage, now: number): string[] {
+  return sql
+    .exec<{ peer_id: string }>(
+      "SELECT DISTINCT peer_id FROM friend_requests WHERE status = 'pending' AND expires_at > ?",
+      now,
+    )
+    .toArray()
+    .map((r) => r.peer_id);
+}

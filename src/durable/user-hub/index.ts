@@ -5,6 +5,7 @@ import { FriendGraph } from "./graph";
 import {
   editGroup,
   listBlocks,
+  pendingPeers,
   listFriends,
   listGroups,
   listRequests,
@@ -443,6 +444,15 @@ export class UserHub extends DurableObject<Env> {
   circle(): { friends: string[]; blocked: string[] } {
     const g = this.graph.store;
     return { friends: g.friendIds(), blocked: g.blockedIds() };
+  }
+
+  /**
+   * Whom friend suggestions leave out, read live (a stale mirror never suggests one): friends,
+   * everyone blocked either way, and users with a pending request in or out.
+   */
+  suggestionExclusions(now = Date.now()): { friends: string[]; blocked: string[]; pending: string[] } {
+    const g = this.graph.store;
+    return { friends: g.friendIds(), blocked: g.blockedIds(), pending: pendingPeers(this.ctx.storage.sql, now) };
   }
 
   /** Which of `peers` this user blocks or is blocked by (a message's mentions notify none of them). */

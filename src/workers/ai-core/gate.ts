@@ -4,15 +4,7 @@ import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import { quotaConfigs, userFacts } from "./facts";
-import {
-  giveBack,
-  type Lease,
-  leaseCounters,
-  mayLease,
-  renewLease,
-  settleOwnLease,
-  takeFromLease,
-} from "./leases";
+import { giveBack, type Lease, leaseCounters, mayLease, renewLease, settleOwnLease, takeFromLease } from "./leases";
 import { settlePacks, takePacks } from "./packs";
 
 /**

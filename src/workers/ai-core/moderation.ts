@@ -1,8 +1,10 @@
 import { MODERATION_CATEGORIES, type ModerationCategory } from "../../lib/ai/provider";
+import { AppError } from "../../lib/errors";
 import { wordListModerator } from "../../lib/moderation";
 import type { TenantScope } from "../gateway/context";
 import { metered } from "./meter";
 import { providerFor } from "./providers";
+import { isUnavailable } from "./resilience";
 
 /** A moderation verdict (docs/ai.md, Moderation). */
 export interface Verdict {
@@ -12,6 +14,8 @@ export interface Verdict {
   scores: Partial<Record<ModerationCategory, number>>;
   /** Who decided: the tenant's word list, or the provider that scored the text. */
   provider: string;
+  /** The provider was unavailable (down, timed out, breaker open): the word list decided, and `allow` became `review`. */
+  degraded?: true;
 }
 
 /** Holds on the quota until a moderation call settles, if it never does (its timeout is far shorter). */
@@ -52,20 +56,45 @@ export async function moderateText(
       provider: "wordlist",
     };
   }
-  const provider = providerFor(s, "moderation");
-  return metered(
-    s,
-    { userId: who.userId, feature: who.feature ?? "moderation", estimate: 1, ttlMs: MODERATION_TTL_MS },
-    waitUntil,
-    async () => {
-      const scores = await provider.moderate(text, AbortSignal.timeout(2_000));
-      return {
-        result: { ...decide(s, scores.categories), provider: provider.name },
-        units: 1,
-        provider: provider.name,
-        model: provider.model,
-        status: "ok",
-      };
-    },
-  );
+  return classifyText(s, text, { ...who, feature: who.feature ?? "moderation" }, waitUntil);
+}
+
+/**
+ * The classifier alone (the caller ran the word list): one unit to `userId` and the pool, or to
+ * the pool only (`userId: null`, the tenant's automatic work). The provider down, timed out or
+ * its breaker open: `review`, `degraded: true`, nothing charged. The pool exhausted for automatic
+ * work (`degradeWhenExhausted`): the same, so posting never depends on the pool.
+ */
+export async function classifyText(
+  s: TenantScope,
+  text: string,
+  who: { userId: string | null; feature: string; degradeWhenExhausted?: boolean },
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Verdict> {
+  const chosen = await providerFor(s, "moderation");
+  const { provider } = chosen;
+  const degraded: Verdict = { decision: "review", categories: [], scores: {}, provider: "wordlist", degraded: true };
+  // Calls without a request to outlive them (`waitUntil` a no-op) take no lease.
+  const req = {
+    userId: who.userId,
+    feature: who.feature,
+    estimate: 1,
+    ttlMs: MODERATION_TTL_MS,
+    noLease: who.degradeWhenExhausted,
+  };
+  try {
+    return await metered(s, req, waitUntil, async () => {
+      try {
+        const scores = await chosen.run((p, signal) => p.moderate(text, signal));
+        const result = { ...decide(s, scores.categories), provider: provider.name };
+        return { result, units: 1, provider: provider.name, model: provider.model, status: "ok" };
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        return { result: degraded, units: 0, provider: provider.name, model: provider.model, status: "degraded" };
+      }
+    });
+  } catch (err) {
+    if (who.degradeWhenExhausted && err instanceof AppError && err.code === "quota_exhausted") return degraded;
+    throw err;
+  }
 }

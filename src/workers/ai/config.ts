@@ -58,6 +58,36 @@ export const aiConfig = {
           })
           .strict()
           .prefault({}),
+        /** Provider calls: a breaker per isolate, provider and feature opens after `failures` in a row. */
+        breaker: z
+          .object({
+            failures: z.number().int().min(1).max(100).default(5),
+            halfOpenAfterMs: z.number().int().min(100).max(600_000).default(10_000),
+          })
+          .strict()
+          .prefault({}),
+        /** The customer-service chat (docs/ai.md, Chat). */
+        chat: z
+          .object({
+            /** The provider's `max_tokens`, and with the prompt the quota hold of a turn. */
+            maxOutputTokens: z.number().int().min(16).max(4096).default(512),
+            /** The least fused retrieval score that counts as an answer; below it the chat says so. */
+            minScore: z.number().min(0).max(1).default(0.01),
+            noAnswerText: z
+              .string()
+              .min(1)
+              .max(500)
+              .default(
+                "I could not find an answer to that in our help articles. You can ask a person from our support team.",
+              ),
+            /** Who a handoff goes to: active members with this role. */
+            supportRole: z.string().min(1).max(64).default("support"),
+            maxAgents: z.number().int().min(1).max(20).default(5),
+            /** Prompts and retrieved ids are kept this long for audit. */
+            auditDays: z.number().int().min(1).max(3650).default(90),
+          })
+          .strict()
+          .prefault({}),
         /** Isolates may grant small calls from a short lease of units (docs/ai.md, the lease). */
         lease: z
           .object({ enabled: z.boolean().default(true) })

@@ -73,3 +73,102 @@ export const ModerationSchema = z
       .openapi({ description: "`local`, `workers-ai`, `openai-compatible`, or `wordlist` when the word list decided" }),
   })
   .openapi("AiModeration");
+
+export const AiProviderNameSchema = z.enum(["openai-compatible", "workers-ai"]).openapi({
+  description: "`local` needs no configuration: it serves every feature no provider claims",
+});
+
+const FeatureSchema = z.enum(["chat", "moderation", "embeddings"]);
+
+export const AiProviderPutSchema = z
+  .object({
+    baseUrl: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({ description: "openai-compatible: the API root, e.g. https://api.openai.com/v1" }),
+    apiKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, "must be printable ASCII")
+      .optional(),
+    model: lineText(200).optional().openapi({ description: "The chat model (also used for moderation)" }),
+    embeddingModel: lineText(200).optional(),
+    features: z
+      .array(FeatureSchema)
+      .max(3)
+      .refine((f) => new Set(f).size === f.length, "must not repeat a feature")
+      .optional()
+      .openapi({ description: "What this provider serves; taken away from the other provider. Left out: unchanged" }),
+  })
+  .strict()
+  .openapi("AiProviderPut");
+
+export const AiProviderSchema = z
+  .object({
+    provider: z.enum(["local", "openai-compatible", "workers-ai"]),
+    features: z.array(FeatureSchema),
+    configured: z.object({ apiKey: z.boolean() }),
+    baseUrl: z.string().nullable(),
+    model: z.string().nullable(),
+    embeddingModel: z.string().nullable(),
+    breakers: z
+      .record(z.string(), z.object({ state: z.enum(["closed", "open", "halfOpen"]), lastError: z.string().nullable() }))
+      .openapi({ description: "Per feature, as this isolate sees it (breakers are per isolate)" }),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi("AiProvider");
+
+export const AiProviderListSchema = z.object({ providers: z.array(AiProviderSchema) }).openapi("AiProviderList");
+
+const Instant = z.iso.datetime({ offset: true }).openapi({ description: "An ISO 8601 instant" });
+
+export const UsageQuerySchema = z.object({
+  from: Instant.optional().openapi({ description: "Start (default: 7 days before `to` by day, 24 hours by hour)" }),
+  to: Instant.optional().openapi({ description: "End, exclusive (default: now)" }),
+  granularity: z.enum(["hour", "day"]).default("day").openapi({ description: "Buckets; days in `ai.quota.timeZone`" }),
+});
+
+const FeatureUse = z.object({ units: z.number().int(), calls: z.number().int() });
+
+export const UsageSchema = z
+  .object({
+    granularity: z.enum(["hour", "day"]),
+    timeZone: z.string(),
+    items: z.array(
+      z.object({
+        start: z.string(),
+        units: z.number().int(),
+        calls: z.number().int(),
+        byFeature: z.record(z.string(), FeatureUse).openapi({ description: "Per feature (chat, moderation, …)" }),
+      }),
+    ),
+    total: FeatureUse,
+    trend: z
+      .object({
+        previousUnits: z.number().int(),
+        change: z.number().int(),
+        changePercent: z.number().nullable().openapi({ description: "null when the previous period used nothing" }),
+      })
+      .openapi({ description: "Against the window of the same length just before `from`" }),
+  })
+  .openapi("AiUsage");
+
+export const AdminUsageQuerySchema = PageQuerySchema.extend({
+  from: Instant.optional(),
+  to: Instant.optional(),
+  userId: z.string().min(1).max(64).optional(),
+  feature: z.string().min(1).max(40).optional(),
+});
+
+export const AdminUsageItemSchema = z
+  .object({
+    userId: z.string().nullable().openapi({ description: "null: the tenant's own automatic work" }),
+    feature: z.string(),
+    units: z.number().int(),
+    calls: z.number().int(),
+  })
+  .openapi("AiUsageTotal");
+
+export const UsageExportQuerySchema = z.object({ from: Instant.optional(), to: Instant.optional() });

@@ -5,7 +5,7 @@ import { iso } from "../../lib/time";
 import { scopeOf } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses, validationError } from "../gateway/http";
 import { withPermission } from "../gateway/middleware/authn";
-import { csvRow } from "./csv";
+import { pagedCsv } from "../../lib/csv";
 import { ReconciliationSchema } from "./schemas";
 
 /** The ledger's reports for tenant admins (`ledger:read`): the reconciliation and the CSV export. */
@@ -60,19 +60,18 @@ const EXPORT_COLUMNS = [
   "orderId",
 ] as const;
 
-const exportRow = (e: ExportEntry): string =>
-  csvRow([
-    e.id,
-    e.transactionId,
-    iso(e.createdAt),
-    e.kind,
-    e.account,
-    e.userId,
-    e.currency,
-    e.amount,
-    e.balanceAfter,
-    e.orderId,
-  ]);
+const exportRow = (e: ExportEntry) => [
+  e.id,
+  e.transactionId,
+  iso(e.createdAt),
+  e.kind,
+  e.account,
+  e.userId,
+  e.currency,
+  e.amount,
+  e.balanceAfter,
+  e.orderId,
+];
 
 reportRoutes.openapi(
   createRoute({
@@ -99,22 +98,14 @@ reportRoutes.openapi(
     if (!parsed.success) throw validationError(parsed.error, "query");
     const { from, to } = parsed.data;
     const db = scopeOf(c).db;
-    const encoder = new TextEncoder();
-    let after: ExportCursor | undefined;
-    let headerSent = false;
-    // Pulled a page at a time (keyset on (created_at, seq)), so a year of entries never sits in
-    // memory whole; the stream asks for the next page only when the client has read this one.
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const header = headerSent ? "" : csvRow(EXPORT_COLUMNS);
-        headerSent = true;
-        const rows = await ledgerExportPage(db, { from, to, after, limit: EXPORT_PAGE });
-        const text = header + rows.map(exportRow).join("");
-        if (text) controller.enqueue(encoder.encode(text));
-        const last = rows[rows.length - 1];
-        if (!last || rows.length < EXPORT_PAGE) return controller.close();
-        after = { createdAt: last.createdAt, seq: last.seq };
-      },
+    // Keyset pages on (created_at, seq).
+    const body = pagedCsv<ExportCursor>(EXPORT_COLUMNS, async (after) => {
+      const rows = await ledgerExportPage(db, { from, to, after, limit: EXPORT_PAGE });
+      const last = rows[rows.length - 1];
+      return {
+        rows: rows.map(exportRow),
+        next: last && rows.length === EXPORT_PAGE ? { createdAt: last.createdAt, seq: last.seq } : undefined,
+      };
     });
     return c.body(body, 200, {
       "content-type": "text/csv; charset=utf-8",

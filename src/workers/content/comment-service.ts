@@ -14,7 +14,7 @@ import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { CommentCreate } from "./comment-schemas";
 import { mentionedUsers } from "./mentions";
-import { moderateFields } from "./moderation-hook";
+import { classify, heldItemSql, moderateFields, WORDLIST_FINDING } from "./moderation-hook";
 import { commentView } from "./views";
 import { lockedFor, maySee, postNotFound, vipRequired } from "./visibility";
 
@@ -103,6 +103,7 @@ export async function createComment(
     replyTo = parent.authorId;
   }
   const m = moderateFields(scope, { body: input.body });
+  const finding = m.held ? WORDLIST_FINDING : await classify(scope, m.fields.body);
   const row: CommentRow = {
     id: newId(now),
     postId: post.id,
@@ -110,7 +111,7 @@ export async function createComment(
     parentId,
     replyToUserId: replyTo,
     body: m.fields.body,
-    status: m.held ? "under_review" : "published",
+    status: finding ? "under_review" : "published",
     createdAt: now,
     deletedAt: null,
     likeCount: 0,
@@ -118,17 +119,23 @@ export async function createComment(
   };
   // A held comment tells no one yet (its approval does not notify either: documented).
   const mentioned = row.status === "published" ? await mentionedUsers(scope, authorId, post, row.body) : [];
-  await insertComment(scope.db, row, {
-    commentId: row.id,
-    postId: post.id,
-    postAuthorId: post.authorId,
-    authorId,
-    parentId,
-    replyToUserId: replyTo,
-    status: row.status,
-    preview: [...row.body].slice(0, 140).join(""),
-    mentioned,
-  });
+  const item = finding ? [heldItemSql({ type: "comment", id: row.id, authorId, text: row.body }, finding, now)] : [];
+  await insertComment(
+    scope.db,
+    row,
+    {
+      commentId: row.id,
+      postId: post.id,
+      postAuthorId: post.authorId,
+      authorId,
+      parentId,
+      replyToUserId: replyTo,
+      status: row.status,
+      preview: [...row.body].slice(0, 140).join(""),
+      mentioned,
+    },
+    item,
+  );
   return row;
 }
 

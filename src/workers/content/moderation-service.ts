@@ -1,5 +1,6 @@
 import { approveComment, type CommentRow, deleteComment, findComment, markRemovedSql } from "../../db/tenant/comments";
 import { findPost, type PostRow, type UpdateAlso, updatePost } from "../../db/tenant/posts";
+import { closeItemsSql } from "../../db/tenant/moderation-items";
 import { findReport, type ReportRow, resolveReportsSql } from "../../db/tenant/reports";
 import { AppError } from "../../lib/errors";
 import type { Principal, TenantScope } from "../gateway/context";
@@ -53,16 +54,18 @@ async function transition(
 export const removePost = (scope: TenantScope, post: PostRow, by: string) =>
   transition(scope, post, ["published", "under_review"], "removed", (p, at) => ({
     events: [{ type: "post.removed", subject: p.authorId, data: { postId: p.id, authorId: p.authorId, by } }],
-    statements: [resolveReportsSql("post", p.id, "actioned", by, at)],
+    statements: [resolveReportsSql("post", p.id, "actioned", by, at), closeItemsSql("post", p.id, "blocked", by, at)],
   }));
 
 /** Puts a removed post back (published; `post.published` if it never was). */
 export const restorePost = (scope: TenantScope, post: PostRow) =>
   transition(scope, post, ["removed"], "published", () => ({}));
 
-/** Publishes a post the moderation hook held (`post.published` on its first publication). */
-export const approvePost = (scope: TenantScope, post: PostRow) =>
-  transition(scope, post, ["under_review"], "published", () => ({}));
+/** Publishes a post the moderation hook held (`post.published` on its first publication); its review item is closed. */
+export const approvePost = (scope: TenantScope, post: PostRow, by = "system") =>
+  transition(scope, post, ["under_review"], "published", (p, at) => ({
+    statements: [closeItemsSql("post", p.id, "allowed", by, at)],
+  }));
 
 /**
  * Removes a comment: deleted as its author could (a tombstone while it has replies; the counters
@@ -72,13 +75,16 @@ export async function removeComment(scope: TenantScope, c: CommentRow, by: strin
   await deleteComment(scope.db, c, now, [
     markRemovedSql(c.id),
     resolveReportsSql("comment", c.id, "actioned", by, now),
+    closeItemsSql("comment", c.id, "blocked", by, now),
   ]);
 }
 
 /** Publishes a comment the moderation hook held; 409 when it is not held. */
-export async function approveHeldComment(scope: TenantScope, c: CommentRow): Promise<void> {
+export async function approveHeldComment(scope: TenantScope, c: CommentRow, by = "system"): Promise<void> {
   if (c.status === "published" && c.deletedAt === null) return;
-  if (c.status !== "under_review" || c.deletedAt !== null || !(await approveComment(scope.db, c)))
+  const now = Date.now();
+  const close = closeItemsSql("comment", c.id, "allowed", by, now);
+  if (c.status !== "under_review" || c.deletedAt !== null || !(await approveComment(scope.db, c, now, [close])))
     throw new AppError("post_state_conflict", "The comment is not held for review.");
 }
 

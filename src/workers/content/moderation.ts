@@ -33,7 +33,7 @@ const postActions = {
     summary: "Put a removed post back (published)",
   },
   approve: {
-    run: (scope: Parameters<typeof approvePost>[0], post: PostRow) => approvePost(scope, post),
+    run: (scope: Parameters<typeof approvePost>[0], post: PostRow, by: string) => approvePost(scope, post, by),
     summary: "Publish a post the moderation hook held for review",
   },
 } as const;
@@ -114,7 +114,7 @@ function commentAction(name: "remove" | "approve", summary: string) {
       if (name === "remove") {
         await assertOutranks(scope.db, principal, comment.authorId);
         await removeComment(scope, comment, actorOf(principal));
-      } else await approveHeldComment(scope, comment);
+      } else await approveHeldComment(scope, comment, actorOf(principal));
       const after = (await findComment(scope.db, comment.id)) ?? comment;
       return c.json((await commentViews(scope, viewerOf(principal), [after]))[0]!, 200);
     },

@@ -3,9 +3,11 @@ import { commentRoutes } from "./comments";
 import { contentConfig } from "./config";
 import { feedRoutes } from "./feeds";
 import { moderationRoutes } from "./moderation";
+import { moderationQueueRoutes } from "./moderation-queue";
 import { reportRoutes } from "./reports";
 import { postListRoutes } from "./lists";
 import { reactionRoutes } from "./reactions";
+import { recommendedRoutes } from "./recommended";
 import { postRoutes } from "./routes";
 import { searchAdminRoutes } from "./search-admin";
 import { searchRoutes } from "./search";
@@ -21,15 +23,28 @@ export const contentModule: ServiceModule = {
     { base: "/v1", router: searchAdminRoutes },
     { base: "/v1", router: commentRoutes },
     { base: "/v1", router: feedRoutes },
+    { base: "/v1", router: recommendedRoutes },
     { base: "/v1", router: reportRoutes },
     { base: "/v1", router: moderationRoutes },
+    { base: "/v1", router: moderationQueueRoutes },
   ],
-  emits: ["post.published", "post.removed", "post.liked", "post.viewed", "comment.created", "comment.liked"],
+  emits: [
+    "post.published",
+    "post.removed",
+    "post.liked",
+    "post.viewed",
+    "post.bookmarked",
+    "comment.created",
+    "comment.liked",
+    "moderation.decided",
+    "moderation.appealed",
+  ],
   config: contentConfig,
   fuzzIds: {
     posts: { params: ["postId"], segments: ["posts"] },
     comments: { params: ["commentId", "parentId"], segments: ["comments"] },
     tags: { segments: ["tags"], names: true },
     reports: { segments: ["reports"] },
+    moderationItems: { segments: ["moderation"] },
   },
 };

@@ -15,7 +15,7 @@ import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { PostCreate, PostPatch } from "./schemas";
 import { mentionedUsers } from "./mentions";
-import { moderateFields, moderateTags } from "./moderation-hook";
+import { classify, heldItemSql, moderateFields, moderateTags, WORDLIST_FINDING } from "./moderation-hook";
 import { postView } from "./views";
 
 /** The tenant's body limit (`content.maxPostChars`), counted in characters, not UTF-16 units. */
@@ -90,14 +90,25 @@ export async function viewOf(scope: TenantScope, viewer: string, post: PostRow, 
   return (await viewsOf(scope, viewer, [post], opts))[0]!;
 }
 
+/** A post's text as moderation judges it: one item, title, body and tags together. */
+const postText = (title: string, body: string, tags: readonly string[]) =>
+  [title, body, tags.join(" ")].filter((x) => x !== "").join("\n");
+
 /** Creates a post (and its `post.published` when published) after the tenant's checks. */
 export async function createPost(scope: TenantScope, authorId: string, input: PostCreate, now = Date.now()) {
   checkBody(scope, input.body);
   await checkMedia(scope, authorId, input.mediaFileIds);
   const m = moderateFields(scope, { title: input.title ?? "", body: input.body });
   const t = moderateTags(scope, input.tags ?? []);
+  // The classifier judges what is published (a draft waits for its publication).
+  const finding =
+    m.held || t.held
+      ? WORDLIST_FINDING
+      : input.status === "published"
+        ? await classify(scope, postText(m.fields.title, m.fields.body, t.tags ?? []))
+        : null;
   // Held by the moderation hook: stored under review instead of published (a draft stays a draft).
-  const status = (m.held || t.held) && input.status === "published" ? "under_review" : input.status;
+  const status = finding && input.status === "published" ? "under_review" : input.status;
   const published = status === "published";
   const post: PostRow = {
     id: newId(now),
@@ -119,7 +130,12 @@ export async function createPost(scope: TenantScope, authorId: string, input: Po
     viewCount: 0,
   };
   const mentioned = published ? await mentionedUsers(scope, authorId, post, `${post.title}\n${post.body}`) : [];
-  await insertPost(scope.db, post, mentioned);
+  const text = postText(post.title, post.body, t.tags ?? []);
+  const item =
+    status === "under_review" && finding
+      ? [heldItemSql({ type: "post", id: post.id, authorId, text }, finding, now)]
+      : [];
+  await insertPost(scope.db, post, mentioned, item);
   return post;
 }
 
@@ -143,7 +159,17 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
   const whole = () =>
     moderateFields(scope, { title: m.fields.title ?? prev.title, body: m.fields.body ?? prev.body }).held ||
     moderateTags(scope, t.tags ?? (JSON.parse(prev.tags) as string[])).held;
-  const status = asked === "published" && (m.held || t.held || (publishing && whole())) ? "under_review" : asked;
+  const listed = m.held || t.held || (publishing && whole());
+  const tags = t.tags ?? (JSON.parse(prev.tags) as string[]);
+  const text = postText(m.fields.title ?? prev.title, m.fields.body ?? prev.body, tags);
+  // The classifier judges the text when it changes on a published post, or at its publication.
+  const changed = patch.title !== undefined || patch.body !== undefined || patch.tags !== undefined;
+  const finding = listed
+    ? WORDLIST_FINDING
+    : asked === "published" && (publishing || changed)
+      ? await classify(scope, text)
+      : null;
+  const status = asked === "published" && finding ? "under_review" : asked;
   const next: PostRow = {
     ...prev,
     title: m.fields.title ?? prev.title,
@@ -159,7 +185,11 @@ export async function editPost(scope: TenantScope, prev: PostRow, patch: PostPat
   // A first publication notifies the users its text mentions (later edits do not notify again).
   const first = prev.publishedAt === null && next.publishedAt !== null;
   const mentioned = first ? await mentionedUsers(scope, prev.authorId, next, `${next.title}\n${next.body}`) : [];
-  if (!(await updatePost(scope.db, prev, next, { mentioned })))
+  const item =
+    status === "under_review" && prev.status !== "under_review" && finding
+      ? [heldItemSql({ type: "post", id: prev.id, authorId: prev.authorId, text }, finding, at)]
+      : [];
+  if (!(await updatePost(scope.db, prev, next, { mentioned, statements: item })))
     throw new AppError("post_edit_conflict", "The post changed while this edit was made; read it again.");
   // As committed: the counters are the row's, not the ones read before the edit.
   return (await findPost(scope.db, prev.id)) ?? next;

@@ -3,6 +3,7 @@ import { blockRoutes } from "./blocks";
 import { friendsConfig } from "./config";
 import { friendRoutes } from "./friends";
 import { friendRequestRoutes } from "./requests";
+import { suggestedRoutes } from "./suggested";
 
 /** The friend graph (held by each user's hub): requests, friends, groups, blocks. */
 export const friendsModule: ServiceModule = {
@@ -11,6 +12,7 @@ export const friendsModule: ServiceModule = {
     { base: "/v1", router: friendRequestRoutes },
     { base: "/v1", router: friendRoutes },
     { base: "/v1", router: blockRoutes },
+    { base: "/v1", router: suggestedRoutes },
   ],
   emits: [
     "friend.requested",

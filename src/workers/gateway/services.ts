@@ -28,11 +28,12 @@ export const services: readonly ServiceModule[] = [
   tenantModule,
   authModule,
   tenantAdminModule,
+  // Before users: GET /v1/users/suggested must match before GET /v1/users/{id}.
+  friendsModule,
   usersModule,
   contentModule,
   commerceModule,
   aiModule,
-  friendsModule,
   filesModule,
   realtimeModule,
   notificationsModule,

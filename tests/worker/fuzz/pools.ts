@@ -19,6 +19,7 @@ export type Kind =
   | "comments"
   | "tags"
   | "reports"
+  | "moderationItems"
   | "conversations"
   | "messages"
   | "files"
@@ -35,7 +36,9 @@ export type Kind =
   | "tenants"
   | "products"
   | "orders"
-  | "topUps";
+  | "topUps"
+  | "knowledge"
+  | "chatSessions";
 
 /** One fixture object. */
 export interface Item {

@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { inject } from "vitest";
 import worker from "../../../src/index";
 import { login, registerUser, tenantWithOwner, type Tokens } from "../auth-helpers";
-import { call, createTenant } from "../helpers";
+import { itemInsertSql } from "../../../src/db/tenant/moderation-items";
+import { call, createTenant, tenantDbOf } from "../helpers";
 import { addressFor, KEY_PERMISSIONS, type KeyName } from "./identities";
 import type { ActorName, Item, Pools } from "./pools";
 import { fromBase64url } from "../../../src/lib/ids";
@@ -98,6 +99,7 @@ async function populate(
     // The member's public post carries the tag "fuzz" (below).
     tags: [{ id: "fuzz" }],
     reports: [],
+    moderationItems: [],
     conversations: [],
     messages: [],
     files: [],
@@ -115,6 +117,8 @@ async function populate(
     products: [],
     orders: [],
     topUps: [],
+    knowledge: [],
+    chatSessions: [],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
@@ -250,6 +254,28 @@ async function populate(
     ).id,
   });
 
+  // A review item (a moderators' object) of a victim's post held for review, filed as the hook
+  // files one, so decisions meet a real item without touching the other fixtures.
+  const held = await post(v3, { body: "held for review" });
+  const { db } = await tenantDbOf(slug);
+  await db.run(
+    itemInsertSql({
+      id: `mi_fuzz_${held}`,
+      targetType: "post",
+      targetId: held,
+      authorId: v3.userId,
+      excerpt: "held for review",
+      autoDecision: "review",
+      categories: [],
+      scores: {},
+      provider: "wordlist",
+      degraded: false,
+      status: "open",
+      now: Date.now(),
+    }),
+  );
+  pools.moderationItems.push({ id: `mi_fuzz_${held}` });
+
   // Commerce: a product (an admin object), the member's paid order and top-ups (one pending, one
   // credited through the sandbox), so refunds, reads and sandbox buttons meet real ids.
   const money = (a: Actor) => ({ ...as(a), headers: { ...as(a).headers, "idempotency-key": crypto.randomUUID() } });
@@ -314,6 +340,25 @@ async function populate(
   );
   pools.deliveries.push({ id: delivery.id });
   await ok(call("/v1/admin/announcements", { method: "POST", ...as(owner), json: { title: "fuzz" } }), "announcement");
+
+  // The knowledge base (an admin object) and chat sessions (their user's alone): the member's and
+  // a victim's, each answered from the article by the local provider.
+  const article = await ok<{ id: string }>(
+    call("/v1/admin/ai/knowledge", {
+      method: "POST",
+      ...as(owner),
+      json: { title: "Fuzz help", body: "Fuzz answers live here. Reset the fuzz by asking.", tags: ["fuzz"] },
+    }),
+    "knowledge article",
+  );
+  pools.knowledge.push({ id: article.id });
+  for (const a of [member, v1]) {
+    const res = await call("/v1/ai/chat", { method: "POST", ...as(a), json: { message: "How do I reset the fuzz?" } });
+    const events = await res.text();
+    const id = /"sessionId":"([^"]+)"/.exec(events)?.[1];
+    if (res.status !== 200 || !id) throw new Error(`fuzz fixture: chat answered ${res.status}: ${events}`);
+    pools.chatSessions.push({ id, owners: owned(a) });
+  }
   return pools;
 }
 

@@ -24,3 +24,28 @@ export function csvCell(v: CsvValue): string {
 export function csvRow(cells: readonly CsvValue[]): string {
   return `${cells.map(csvCell).join(",")}\r\n`;
 }
+
+/**
+ * A CSV body pulled a page at a time: the header row, then each page's rows, asking for the next
+ * page only when the client has read the last (so an export never sits in memory whole). `page`
+ * answers a page's rows and the cursor of the next one (none: the last page).
+ */
+export function pagedCsv<C>(
+  columns: readonly string[],
+  page: (after: C | undefined) => Promise<{ rows: readonly (readonly CsvValue[])[]; next: C | undefined }>,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let after: C | undefined;
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const header = headerSent ? "" : csvRow(columns);
+      headerSent = true;
+      const { rows, next } = await page(after);
+      const text = header + rows.map(csvRow).join("");
+      if (text) controller.enqueue(encoder.encode(text));
+      if (next === undefined) return controller.close();
+      after = next;
+    },
+  });
+}
