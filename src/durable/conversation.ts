@@ -4,7 +4,7 @@ import { refuse } from "./protocol/result";
 import { Fanout } from "./conversation/fanout";
 import { checkFile, type FileInput } from "./conversation/attachments";
 import { directRule } from "./conversation/direct";
-import { edit, type MessageChange, moderate, recall } from "./conversation/edits";
+import { edit, type MessageChange, moderate, moderationRecall, recall } from "./conversation/edits";
 import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
 import { notifiedMentions } from "./conversation/mentions";
@@ -346,6 +346,11 @@ export class Conversation extends DurableObject<Env> {
   ): Promise<ConvResult<MessageChange>> {
     const p = policy ?? (await this.policies.load(now));
     return this.atomically(() => recall(this.group, actor, messageId, p, now));
+  }
+
+  /** Recalls a message for moderation (docs/ai.md, Moderation): no member or window check. */
+  async recallForModeration(messageId: string, now = Date.now()): Promise<ConvResult<MessageChange>> {
+    return this.atomically(() => moderationRecall(this.group, messageId, now));
   }
 
   /** Whether a member may read this file: a file message, not recalled, references it (GET …/files/{fileId}). */

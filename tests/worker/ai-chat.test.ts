@@ -88,6 +88,21 @@ describe("AI chat", () => {
     expect((await quotaOf(slug, u)).used).toBe(done.usage.units + second.done!.usage.units);
   });
 
+  it("a provider silent longer than the idle timeout after the first delta ends the answer with an error frame", async () => {
+    const { slug, owner } = await aiTenant({ lease: { enabled: false }, chat: { idleTimeoutMs: 150 } });
+    await addArticle(slug, owner, ARTICLE);
+    await chatThroughFake(slug, owner, "trickle:600");
+    const u = await registerUser(slug);
+    const res = await chat(slug, u, { message: "Please explain how to reset my password in detail" });
+    expect(res.status).toBe(200);
+    const frames = await framesOf(res);
+    expect(frames[0]).toEqual({ event: "delta", data: { text: "You" } });
+    expect(frames.at(-1)).toMatchObject({ event: "error", data: { code: "ai_provider_unavailable", status: 503 } });
+    const [session] = (await (await call("/v1/ai/chat/sessions", as(slug, u))).json<{ items: { id: string }[] }>())
+      .items;
+    expect((await answerStored(slug, u, session!.id)).status).toBe("partial");
+  });
+
   it("a client that leaves after the first delta is charged input + produced; the answer is stored partial", async () => {
     const { slug, owner } = await aiTenant({ lease: { enabled: false } });
     await addArticle(slug, owner, ARTICLE);

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { aiRows, quotaOf } from "./ai-helpers";
 import { as, registerUser, tenantWithOwner, type Tokens } from "./auth-helpers";
 import { call, expectProblem } from "./helpers";
@@ -175,5 +175,80 @@ describe("AI moderation: hook, queue, decisions, appeals", () => {
     ).toMatchObject({
       status: "published",
     });
+  });
+});
+
+describe("AI moderation of profiles", () => {
+  it("a nickname or bio the classifier blocks is refused; one it holds is stored with an item; block resets it", async () => {
+    const { slug, owner } = await classifierTenant();
+    const u = await registerUser(slug);
+    const patch = (json: unknown) => call("/v1/me", { method: "PATCH", ...as(slug, u), json });
+    await expectProblem(await patch({ bio: "shut up, you idiot" }), 422, "content_blocked");
+    const res = await patch({ nickname: "total loser", bio: "hello there" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ nickname: "total loser", bio: "hello there" });
+    const [item] = await queue(slug, owner, "?type=nickname");
+    expect(item).toMatchObject({
+      targetType: "nickname",
+      targetId: u.userId,
+      authorId: u.userId,
+      categories: ["harassment"],
+    });
+    expect((await decide(slug, owner, item!.id, "block")).status).toBe(200);
+    const me = await (await call("/v1/me", as(slug, u))).json<{ nickname: string; bio: string }>();
+    expect(me).toMatchObject({ nickname: u.username, bio: "hello there" });
+  });
+});
+
+describe("AI moderation of messages", () => {
+  it("the classifier runs after delivery: block recalls the message for everyone, review files an item", async () => {
+    const { slug, owner } = await classifierTenant();
+    const [a, b] = [await registerUser(slug), await registerUser(slug)];
+    const res = await call("/v1/conversations", {
+      method: "POST",
+      ...as(slug, a),
+      json: { type: "group", name: "crew", memberIds: [b.userId] },
+    });
+    const { id } = await res.json<{ id: string }>();
+    const send = async (text: string) => {
+      const r = await call(`/v1/conversations/${id}/messages`, {
+        method: "POST",
+        ...as(slug, a),
+        json: { clientId: crypto.randomUUID(), body: { text } },
+      });
+      expect(r.status, await r.clone().text()).toBe(201);
+      return (await r.json<{ messageId: string }>()).messageId;
+    };
+    const rude = await send("shut up, you idiot");
+    const meh = await send("you are such a loser");
+    const fine = await send("see you at noon");
+    const history = async () =>
+      (
+        await (
+          await call(`/v1/conversations/${id}/messages?limit=100`, as(slug, b))
+        ).json<{
+          items: { messageId: string; recalled?: true }[];
+        }>()
+      ).items;
+    await vi.waitFor(async () => expect((await history()).find((m) => m.messageId === rude)?.recalled).toBe(true), {
+      timeout: 15_000,
+      interval: 250,
+    });
+    const all = await history();
+    expect(all.find((m) => m.messageId === meh)?.recalled).toBeUndefined();
+    expect(all.find((m) => m.messageId === fine)?.recalled).toBeUndefined();
+    await vi.waitFor(
+      async () => expect((await queue(slug, owner, "?type=message")).map((i) => i.targetId)).toEqual([meh]),
+      {
+        timeout: 15_000,
+        interval: 250,
+      },
+    );
+    const decided = await queue(slug, owner, "?status=decided&type=message");
+    expect(decided.map((i) => [i.targetId, i.status])).toEqual([[rude, "blocked"]]);
+    // The sender may appeal the block; the moderator's block of the held one recalls it too.
+    const [held] = await queue(slug, owner, "?type=message");
+    expect((await decide(slug, owner, held!.id, "block")).status).toBe(200);
+    expect((await history()).find((m) => m.messageId === meh)?.recalled).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hold, settle } from "../../src/workers/ai-core/gate";
 import { aiRows, moderate, quotaOf } from "./ai-helpers";
 import { registerUser } from "./auth-helpers";
@@ -22,16 +22,22 @@ const DAY = 86_400_000;
  * its bonus to the limit; a refund takes back what is unused, and units held by a running call
  * when the refund lands go to `revoked` when they come back.
  */
+/** A tenant whose users have `units` a day, its 10-unit `ai_quota` pack, and a user with money to buy it. */
+async function packTenant(units: number) {
+  const { slug, owner } = await commerceTenant({ ai: { quota: { units } } });
+  const pack = await product(slug, owner, {
+    kind: "ai_quota",
+    price: { amount: 500, currency: "CNY" },
+    grants: { units: 10 },
+  });
+  const u = await registerUser(slug);
+  await credit(slug, u.userId, 5_000n);
+  return { slug, owner, pack, u };
+}
+
 describe("AI quota: packs and VIP", () => {
   it("a paid pack is usable at once, after the period allowance", async () => {
-    const { slug, owner } = await commerceTenant({ ai: { quota: { units: 2 } } });
-    const pack = await product(slug, owner, {
-      kind: "ai_quota",
-      price: { amount: 500, currency: "CNY" },
-      grants: { units: 10 },
-    });
-    const u = await registerUser(slug);
-    await credit(slug, u.userId, 5_000n);
+    const { slug, owner, pack, u } = await packTenant(2);
     const res = await order(slug, u, [{ productId: pack.id }]);
     expect(res.status, await res.clone().text()).toBe(201);
     expect(await quotaOf(slug, u)).toMatchObject({ limit: 2, packs: 10, remaining: 12 });
@@ -66,15 +72,28 @@ describe("AI quota: packs and VIP", () => {
     expect(await quotaOf(slug, u)).toMatchObject({ limit: 1000, bonus: 0, used: 1 });
   });
 
-  it("a refund while a call holds pack units: the rest is revoked at once, the held units when they return", async () => {
-    const { slug, owner } = await commerceTenant({ ai: { quota: { units: 0 } } });
-    const pack = await product(slug, owner, {
-      kind: "ai_quota",
-      price: { amount: 500, currency: "CNY" },
-      grants: { units: 10 },
+  it("a VIP upgrade reaches the quota object through its event: calls use the bonus without a quota read", async () => {
+    const { slug, owner } = await commerceTenant({ ai: { quota: { units: 4 }, lease: { enabled: false } } });
+    const gold = await product(slug, owner, {
+      kind: "vip",
+      price: { amount: 9000, currency: "CNY" },
+      grants: { level: 2, days: 30 },
     });
     const u = await registerUser(slug);
-    await credit(slug, u.userId, 5_000n);
+    await credit(slug, u.userId, 20_000n);
+    for (let i = 0; i < 4; i++) expect((await moderate(slug, u)).status).toBe(200);
+    expect((await moderate(slug, u)).status).toBe(429);
+    expect((await order(slug, u, [{ productId: gold.id }])).status).toBe(201);
+    // 4 + 25 % = 5: the fifth call runs once the ai consumer has pushed the new level.
+    await vi.waitFor(async () => expect((await moderate(slug, u)).status).toBe(200), {
+      timeout: 15_000,
+      interval: 250,
+    });
+    expect((await moderate(slug, u)).status).toBe(429);
+  });
+
+  it("a refund while a call holds pack units: the rest is revoked at once, the held units when they return", async () => {
+    const { slug, owner, pack, u } = await packTenant(0);
     const placed = await order(slug, u, [{ productId: pack.id }]);
     const o = await placed.json<Order>();
     const s = await sweepScope(slug);
@@ -98,14 +117,7 @@ describe("AI quota: packs and VIP", () => {
   });
 
   it("pack holds of a call that never settled are returned by the sweep, once", async () => {
-    const { slug, owner } = await commerceTenant({ ai: { quota: { units: 0 } } });
-    const pack = await product(slug, owner, {
-      kind: "ai_quota",
-      price: { amount: 500, currency: "CNY" },
-      grants: { units: 10 },
-    });
-    const u = await registerUser(slug);
-    await credit(slug, u.userId, 5_000n);
+    const { slug, owner, pack, u } = await packTenant(0);
     await order(slug, u, [{ productId: pack.id }]);
     const s = await sweepScope(slug);
     const held = await hold(s, { userId: u.userId, feature: "chat", estimate: 4, ttlMs: 1 }, () => undefined);

@@ -56,11 +56,13 @@ const COLUMNS = sql`id, target_type AS targetType, target_id AS targetId, conver
  * while held keeps its item; the partial unique index is the guard).
  */
 export function itemInsertSql(i: NewItem): SQL {
+  // A block by the pipeline itself is decided at once, by `moderation`.
+  const decided = i.status === "blocked";
   return sql`INSERT INTO moderation_items (id, target_type, target_id, conversation_id, author_id, excerpt,
-      auto_decision, categories, scores, provider, degraded, status, created_at, updated_at)
+      auto_decision, categories, scores, provider, degraded, status, decided_by, decided_at, created_at, updated_at)
     VALUES (${i.id}, ${i.targetType}, ${i.targetId}, ${i.conversationId ?? null}, ${i.authorId}, ${i.excerpt},
       ${i.autoDecision}, ${JSON.stringify(i.categories)}, ${JSON.stringify(i.scores)}, ${i.provider},
-      ${i.degraded ? 1 : 0}, ${i.status}, ${i.now}, ${i.now})
+      ${i.degraded ? 1 : 0}, ${i.status}, ${decided ? "moderation" : null}, ${decided ? i.now : null}, ${i.now}, ${i.now})
     ON CONFLICT DO NOTHING`;
 }
 

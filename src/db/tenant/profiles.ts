@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, lt, or, type SQL, sql } from "drizzle-orm";
 import { mergeSettings, UserSettingsSchema, type UserSettings, type UserSettingsPatch } from "../../lib/user-settings";
 import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
@@ -19,7 +19,13 @@ export type ProfilePatch = Partial<
 >;
 
 /** Updates profile fields, the search entry and the `profile.updated` event in one batch. */
-export async function updateProfile(db: TenantDb, user: UserRow, patch: ProfilePatch, now = Date.now()): Promise<void> {
+export async function updateProfile(
+  db: TenantDb,
+  user: UserRow,
+  patch: ProfilePatch,
+  now = Date.now(),
+  also: SQL[] = [],
+): Promise<void> {
   const ops = [
     db
       .update(profiles)
@@ -31,8 +37,13 @@ export async function updateProfile(db: TenantDb, user: UserRow, patch: ProfileP
       now,
     ),
   ] as const;
-  if (patch.nickname === undefined) return void (await db.batch(ops));
-  await db.batch([...ops, db.run(sql`UPDATE user_search SET nickname = ${patch.nickname} WHERE user_id = ${user.id}`)]);
+  const extra = also.map((q) => db.run(q));
+  if (patch.nickname === undefined) return void (await db.batch([...ops, ...extra]));
+  await db.batch([
+    ...ops,
+    db.run(sql`UPDATE user_search SET nickname = ${patch.nickname} WHERE user_id = ${user.id}`),
+    ...extra,
+  ]);
 }
 
 export async function updateSettings(

@@ -106,3 +106,17 @@ export function recall(
   const event = ctx.emit(actor, "recall", { messageId }, now);
   return ok({ message: findMessage(ctx.sql, m.conversationId, messageId)!, event });
 }
+
+/**
+ * Recalls a message for moderation (the classifier after delivery, or a moderator's block): no
+ * member, window or role check. The `recall` event names the sender as its actor and says
+ * `by: "moderation"`. Recalling one twice is `message_recalled`.
+ */
+export function moderationRecall(ctx: GroupContext, messageId: string, now: number): ConvResult<MessageChange> {
+  const m = target(ctx, messageId);
+  if (!m) return noMessage;
+  if (m.recalled) return wasRecalled;
+  markRecalled(ctx.sql, messageId, now);
+  const event = ctx.emit(m.senderId, "recall", { messageId, by: "moderation" }, now);
+  return ok({ message: findMessage(ctx.sql, m.conversationId, messageId)!, event });
+}

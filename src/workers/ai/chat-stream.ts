@@ -1,5 +1,5 @@
 import { chatInputTokens, LOCAL_MODEL, localAnswer } from "../../lib/ai/local";
-import type { ChatChunk, ChatRequest } from "../../lib/ai/provider";
+import { type ChatChunk, type ChatRequest, ProviderError } from "../../lib/ai/provider";
 import { countTokens, tokenPieces } from "../../lib/ai/tokens";
 import { AppError } from "../../lib/errors";
 import { providerFor } from "../ai-core/providers";
@@ -35,7 +35,8 @@ export interface Answer {
  * chunk, runs under the provider's policy (breaker, retry, 10 s timeout): a retry is safe until
  * something reached the client. A failure before the first delta degrades to the local
  * extractive answer (`degraded`, not charged); after it, the sink gets an `error` frame and the
- * answer is what was produced. The client leaving (`signal`) aborts the provider call.
+ * answer is what was produced; so does a provider silent for `ai.chat.idleTimeoutMs` between chunks. The client
+ * leaving (`signal`) aborts the provider call.
  */
 export async function streamAnswer(
   s: TenantScope,
@@ -56,12 +57,14 @@ export async function streamAnswer(
   };
 
   let iterator: AsyncIterator<ChatChunk> | undefined;
+  let stream: AbortController | undefined;
   let first: IteratorResult<ChatChunk>;
   try {
     first = await chosen.run(async (p, policy) => {
       // The attempt ends with the policy's signal (timeout, retry) or the client's; once the
       // first chunk is in, only the client's, since the policy aborts its signal on return.
       const attempt = new AbortController();
+      stream = attempt;
       const onPolicy = () => attempt.abort(policy.reason);
       policy.addEventListener("abort", onPolicy);
       signal.addEventListener("abort", () => attempt.abort(signal.reason), { once: true });
@@ -84,7 +87,9 @@ export async function streamAnswer(
   let produced = "";
   let usage: { inputTokens: number; outputTokens: number } | undefined;
   try {
-    for (let r = first; !r.done && !signal.aborted; r = await (iterator as AsyncIterator<ChatChunk>).next()) {
+    const idleMs = s.tenant.config.ai.chat.idleTimeoutMs;
+    const next = () => within(idleMs, (iterator as AsyncIterator<ChatChunk>).next(), () => stream?.abort(idle(idleMs)));
+    for (let r = first; !r.done && !signal.aborted; r = await next()) {
       const chunk = r.value;
       if ("usage" in chunk) usage = chunk.usage;
       else if (chunk.delta !== "") {
@@ -105,6 +110,20 @@ export async function streamAnswer(
     return { text: produced, ended: "aborted", answered: true, sourceIds: cited(), ...spent(produced) };
   }
   return { text: produced, ended: "done", answered: produced !== "", sourceIds: cited(), ...spent(produced, usage) };
+}
+
+const idle = (ms: number) => new ProviderError(`no chunk for ${ms} ms`, true);
+
+/** `p`, or a rejection after `ms` (calling `onTimeout` first, to abort what `p` waits on). */
+function within<T>(ms: number, p: Promise<T>, onTimeout: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(idle(ms));
+    }, ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The local extractive answer over the retrieved passages, streamed token by token; not charged. */

@@ -83,6 +83,8 @@ export const aiConfig = {
             /** Who a handoff goes to: active members with this role. */
             supportRole: z.string().min(1).max(64).default("support"),
             maxAgents: z.number().int().min(1).max(20).default(5),
+            /** The longest wait for the provider's next chunk once an answer has started (then an error frame). */
+            idleTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
             /** Prompts and retrieved ids are kept this long for audit. */
             auditDays: z.number().int().min(1).max(3650).default(90),
           })

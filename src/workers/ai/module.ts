@@ -3,8 +3,10 @@ import { sweepPackHolds } from "../../db/tenant/ai-quota";
 import type { ServiceModule } from "../gateway/module";
 import { chatRoutes } from "./chat-routes";
 import { aiConfig } from "./config";
+import { FACT_EVENT_TYPES, factsConsumer } from "./facts-consumer";
 import { grantRoutes } from "./grant-routes";
 import { knowledgeRoutes } from "./knowledge-routes";
+import { messageModerationConsumer } from "./message-moderation";
 import { moderateRoutes } from "./moderate-routes";
 import { providerAdminRoutes } from "./provider-admin";
 import { quotaRoutes } from "./quota-routes";
@@ -30,7 +32,11 @@ export const aiModule: ServiceModule = {
     // Not by the segment "sessions": that names the auth service's sign-in sessions.
     chatSessions: { params: ["sessionId"] },
   },
-  consumers: [{ queue: "ai", types: REC_EVENT_TYPES, consume: recConsumer }],
+  consumers: [
+    { queue: "ai", types: REC_EVENT_TYPES, consume: recConsumer },
+    { queue: "ai", types: FACT_EVENT_TYPES, consume: factsConsumer },
+    { queue: "ai", types: ["message.created"], consume: messageModerationConsumer },
+  ],
   sweeps: [
     // Pack units held by calls that never settled (their Worker died) go back once their hold expires.
     async ({ db }, now): Promise<Record<string, number>> => {

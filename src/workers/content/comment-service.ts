@@ -14,7 +14,8 @@ import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { CommentCreate } from "./comment-schemas";
 import { mentionedUsers } from "./mentions";
-import { classify, heldItemSql, moderateFields, WORDLIST_FINDING } from "./moderation-hook";
+import { classify, heldItemSql, WORDLIST_FINDING } from "../ai-core/hook";
+import { moderateFields } from "./moderation-hook";
 import { commentView } from "./views";
 import { lockedFor, maySee, postNotFound, vipRequired } from "./visibility";
 

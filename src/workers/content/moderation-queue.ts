@@ -9,6 +9,9 @@ import {
   unclaimDecision,
 } from "../../db/tenant/moderation-items";
 import { findPost } from "../../db/tenant/posts";
+import { updateProfile } from "../../db/tenant/profiles";
+import { findUserById } from "../../db/tenant/users";
+import { conversationStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
 import { isoOrNull, iso } from "../../lib/time";
 import type { Principal, TenantScope } from "../gateway/context";
@@ -79,6 +82,16 @@ async function apply(scope: TenantScope, p: Principal, item: ItemRow, decision: 
     if (!comment || comment.deletedAt !== null) return;
     if (decision === "allow") await approveHeldComment(scope, comment, by);
     else await removeComment(scope, comment, by);
+  } else if (item.targetType === "message" && decision === "block" && item.conversationId) {
+    // Recalled for everyone; a message recalled already stays so.
+    await conversationStub(scope.env, scope.tenant.id, item.conversationId).recallForModeration(item.targetId);
+  } else if ((item.targetType === "nickname" || item.targetType === "bio") && decision === "block") {
+    // A blocked nickname goes back to the one sign-up gave; a blocked bio is emptied.
+    const user = await findUserById(scope.db, item.targetId);
+    if (!user) return;
+    const reset =
+      item.targetType === "bio" ? { bio: "" } : { nickname: user.username ?? user.email?.split("@")[0] ?? "" };
+    await updateProfile(scope.db, user, reset);
   }
 }
 
@@ -117,7 +130,7 @@ moderationQueueRoutes.openapi(
     middleware: withPermission(MODERATE_POSTS),
     summary: "Allow or block an item, applied where it lives",
     description:
-      "Posts: allow publishes a held post (or restores a removed one when an appeal is overturned), block removes it. Comments: allow publishes, block removes (comments also need `comments:moderate`). Blocking needs a rank above the author's. One decision per item and per appeal: a concurrent or repeated one is 409 `moderation_item_decided`. Emits `moderation.decided`.",
+      "Posts: allow publishes a held post (or restores a removed one when an appeal is overturned), block removes it. Comments: allow publishes, block removes (comments also need `comments:moderate`). Messages: block recalls the message for everyone (an overturned appeal cannot bring it back). Nicknames and bios: block resets the field (the nickname to the one sign-up gave, the bio to empty). Blocking needs a rank above the author's. One decision per item and per appeal: a concurrent or repeated one is 409 `moderation_item_decided`. Emits `moderation.decided`.",
     request: { params: ItemIdParamSchema, body: jsonBody(DecisionSchema) },
     responses: {
       200: jsonResponse(ModerationItemSchema, "The item after the decision"),

@@ -15,7 +15,8 @@ import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
 import type { PostCreate, PostPatch } from "./schemas";
 import { mentionedUsers } from "./mentions";
-import { classify, heldItemSql, moderateFields, moderateTags, WORDLIST_FINDING } from "./moderation-hook";
+import { classify, heldItemSql, WORDLIST_FINDING } from "../ai-core/hook";
+import { moderateFields, moderateTags } from "./moderation-hook";
 import { postView } from "./views";
 
 /** The tenant's body limit (`content.maxPostChars`), counted in characters, not UTF-16 units. */

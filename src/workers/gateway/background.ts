@@ -14,8 +14,14 @@ const queueName = (q: QueueName) => `canopy-${q}`;
 function consumersByQueue(): Partial<Record<string, Consumer>> {
   const lists = new Map<string, Consumer[]>();
   for (const s of services) {
-    for (const c of s.consumers ?? [])
-      lists.set(queueName(c.queue), [...(lists.get(queueName(c.queue)) ?? []), c.consume]);
+    for (const c of s.consumers ?? []) {
+      // A consumer sees the event types it declared (the queue carries the union of its consumers').
+      const types = c.types === "all" ? null : new Set(c.types);
+      const consume: Consumer = types
+        ? (event, scope) => (types.has(event.type) ? c.consume(event, scope) : Promise.resolve())
+        : c.consume;
+      lists.set(queueName(c.queue), [...(lists.get(queueName(c.queue)) ?? []), consume]);
+    }
   }
   return Object.fromEntries([...lists].map(([queue, list]) => [queue, allOf(...list)]));
 }

@@ -17,6 +17,7 @@ import type { ResolvedTenant } from "../gateway/context";
 import type { CloudEvent, Consumer } from "../events/queues";
 import { announcementConsumer, adminNoticeDrafts } from "./announce";
 import { draftsFor, type Draft } from "./compose";
+import { AI_EVENTS, aiDrafts } from "./compose-ai";
 import { mailNotifications } from "./email";
 import { pushProvider } from "./push";
 import { notificationView } from "./view";
@@ -111,6 +112,10 @@ export const notificationConsumer: Consumer = async (event, { env, tenant, db })
       await mailNotifications({ env, tenant, db }, event.id, rows);
     });
   const drafts =
-    event.type === "webhook.disabled" ? await adminNoticeDrafts(db, event) : draftsFor(event, tenant.config);
+    event.type === "webhook.disabled"
+      ? await adminNoticeDrafts(db, event)
+      : AI_EVENTS.has(event.type)
+        ? await aiDrafts(db, event)
+        : draftsFor(event, tenant.config);
   if (drafts.length) await applyDrafts(env, event, tenant, db, drafts);
 };

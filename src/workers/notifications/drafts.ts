@@ -17,6 +17,9 @@ export const NOTIFICATION_TYPES = [
   "order_refunded",
   "vip_changed",
   "vip_expiring",
+  "ai_quota_warning",
+  "ai_quota_granted",
+  "moderation_decided",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 

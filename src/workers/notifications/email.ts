@@ -35,6 +35,10 @@ const SWITCH_OF: Readonly<Record<NotificationType, EmailSwitch | null>> = {
   order_refunded: null,
   vip_changed: null,
   vip_expiring: null,
+  // AI notices: inbox, realtime and push (the quota route shows the same facts).
+  ai_quota_warning: null,
+  ai_quota_granted: null,
+  moderation_decided: null,
 };
 
 /** Whether a user's email settings opt into mail for a notification type (unknown types: no). */

@@ -14,6 +14,7 @@ import { vipLevelQuery } from "../../db/tenant/vip";
 import { vipBadge } from "../../lib/vip-access";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
+import { scopeOf } from "../gateway/context";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import {
   createRouter,
@@ -31,6 +32,7 @@ import {
   SettingsSchema,
   UserIdParamSchema,
 } from "./schemas";
+import { moderateProfile } from "./profile-moderation";
 import { ownProfile, presenceView, publicUser } from "./views";
 import { hubStub } from "../../durable/protocol/stubs";
 
@@ -53,13 +55,14 @@ userRoutes.openapi(
     request: { body: jsonBody(ProfilePatchSchema) },
     responses: {
       200: jsonResponse(z.record(z.string(), z.unknown()), "The profile"),
-      ...problemResponses("invalid_avatar", "user_required"),
+      ...problemResponses("invalid_avatar", "user_required", "content_blocked"),
     },
   }),
   async (c) => {
     const p = requireUser(c.get("principal"));
     const db = c.get("db");
-    const patch = c.req.valid("json");
+    // Nickname and bio pass the moderation hook (word list, then the classifier when enabled).
+    const { patch, items } = await moderateProfile(scopeOf(c), p.userId, c.req.valid("json"));
     const user = await findUserById(db, p.userId);
     if (!user) throw notFound();
     if (patch.avatarFileId) {
@@ -67,7 +70,7 @@ userRoutes.openapi(
       if (!(await isOwnReadyAvatar(db, patch.avatarFileId, p.userId)))
         throw new AppError("invalid_avatar", "avatarFileId must be one of your uploaded avatar files.");
     }
-    await updateProfile(db, user, patch);
+    await updateProfile(db, user, patch, Date.now(), items);
     return c.json(ownProfile((await profileOf(db, p.userId))!), 200);
   },
 );
