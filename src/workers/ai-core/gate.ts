@@ -97,7 +97,8 @@ const exhausted = (scope: "user" | "tenant", resetsAt: number, now: number): App
 
 /**
  * Holds `req.estimate` on the user's quota and the pool, or throws `quota_exhausted`. A refusal
- * while leases of other calls hold the last units waits for them once (at most LEASE_TTL_MS).
+ * while leases hold the last units settles this isolate's own lease and asks again every
+ * LEASE_RETRY_MS until no lease holds units (at most twice a lease's life).
  */
 export async function hold(s: TenantScope, req: GateRequest, waitUntil: (p: Promise<unknown>) => void): Promise<Held> {
   const startedAt = req.now ?? Date.now();
