@@ -94,6 +94,20 @@ describe("AI quota: metered calls", () => {
     expect((await Promise.all(users.map((u) => quotaOf(slug, u)))).every((q) => q.reserved === 0)).toBe(true);
   });
 
+  it("forged and malformed tokens are refused before any metering", async () => {
+    const { slug } = await aiTenant({ quota: { units: 5 } });
+    const u = await registerUser(slug);
+    const forged = u.tokens.accessToken.replace(/\.[^.]+$/, `.${"A".repeat(43)}`);
+    for (const token of [forged, `${u.tokens.accessToken}x`, "not-a-jwt"]) {
+      const headers = { authorization: `Bearer ${token}` };
+      expect((await call("/v1/ai/quota", { tenant: slug, headers })).status).toBe(401);
+      expect(
+        (await call("/v1/ai/moderate", { method: "POST", tenant: slug, headers, json: { text: "hi" } })).status,
+      ).toBe(401);
+    }
+    expect(await quotaOf(slug, u)).toMatchObject({ used: 0, remaining: 5 });
+  });
+
   it("another tenant's user and API keys cannot spend or read a user's quota", async () => {
     const a = await aiTenant({ quota: { units: 5 } });
     const b = await aiTenant({ quota: { units: 5 } });

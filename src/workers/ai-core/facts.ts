@@ -28,7 +28,7 @@ export async function livePacks(s: TenantScope, userId: string, now: number): Pr
 
 /**
  * What the user's quota object cannot know: the VIP bonus now and until when it holds, and the
- * units left in packs. Two reads of the tenant database in one batch.
+ * units left in packs. Two reads of the tenant database, sent together.
  */
 export async function userFacts(s: TenantScope, userId: string, now: number): Promise<QuotaFacts> {
   const [vip, packs] = await Promise.all([vipFacts(s.db, userId, now), livePacks(s, userId, now)]);

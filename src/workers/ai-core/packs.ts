@@ -1,6 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { isConstraintViolation } from "../../db/constraint";
-import { endPackHoldOps, packHoldsQuery, planPacks, takePackOps } from "../../db/tenant/ai-quota";
+import { endPackHoldOps, packHoldsQuery, packsLeft, planPacks, takePackOps } from "../../db/tenant/ai-quota";
 import type { TenantScope } from "../gateway/context";
 import { livePacks } from "./facts";
 
@@ -22,7 +22,7 @@ export async function takePacks(
 ): Promise<{ ok: boolean; left: number }> {
   for (let i = 0; i < MAX_TRIES; i++) {
     const grants = await livePacks(s, userId, now);
-    const left = grants.reduce((n, g) => n + g.left, 0);
+    const left = packsLeft(grants);
     const plan = planPacks(grants, units);
     if (!plan) return { ok: false, left };
     try {
