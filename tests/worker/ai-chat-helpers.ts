@@ -93,13 +93,18 @@ export async function sessionOf(slug: string, u: { tokens: Tokens }, id: string)
   return res.json<SessionDetail>();
 }
 
-/** The OpenAI-shaped server outside the system (tests/setup/openai-fake.ts) serving chat for the tenant. */
-export async function chatThroughFake(slug: string, owner: { tokens: Tokens }, script: string): Promise<string> {
+/** The OpenAI-shaped server outside the system (tests/setup/openai-fake.ts) serving `features` (chat) for the tenant. */
+export async function chatThroughFake(
+  slug: string,
+  owner: { tokens: Tokens },
+  script: string,
+  features: string[] = ["chat"],
+): Promise<string> {
   const apiKey = `${crypto.randomUUID()}.${script}`;
   const res = await call("/v1/admin/ai/providers/openai-compatible", {
     method: "PUT",
     ...as(slug, owner),
-    json: { baseUrl: `${inject("openai").url}/v1`, apiKey, model: "gpt-test", features: ["chat"] },
+    json: { baseUrl: `${inject("openai").url}/v1`, apiKey, model: "gpt-test", features },
   });
   expect(res.status, await res.clone().text()).toBe(200);
   return apiKey;

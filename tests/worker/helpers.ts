@@ -4,6 +4,8 @@ import { expect } from "vitest";
 import { platformDb } from "../../src/db/client";
 import { findTenantBySlug } from "../../src/db/platform/tenants";
 import { tenantDb, tenantDbLocation } from "../../src/db/tenant-db";
+import type { TenantScope } from "../../src/workers/gateway/context";
+import { resolveTenantById } from "../../src/workers/tenancy/tenant-cache";
 import { assertDocumentedProblem } from "./documented-problems";
 
 /**
@@ -46,6 +48,14 @@ export async function tenantDbOf(slug: string) {
   if (!row) throw new Error(`no tenant ${slug}`);
   const location = await tenantDbLocation(env, row);
   return { id: row.id, row, location, db: tenantDb(location) };
+}
+
+/** A tenant's scope as its queue consumers and sweeps get it (its config resolved, its database). */
+export async function tenantScopeOf(slug: string): Promise<TenantScope> {
+  const row = await findTenantBySlug(platformDb(env), slug);
+  const tenant = row && (await resolveTenantById(env, () => platformDb(env), row.id));
+  if (!tenant) throw new Error(`no tenant ${slug}`);
+  return { env, tenant, db: tenantDb(tenant.db) };
 }
 
 /** A slug no other test uses. */

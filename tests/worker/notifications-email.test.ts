@@ -4,15 +4,13 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { platformDb } from "../../src/db/client";
 import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb } from "../../src/db/tenant-db";
 import { emailDigestItems } from "../../src/db/tenant/schema";
 import { newId } from "../../src/lib/ids";
 import { runScheduled } from "../../src/workers/gateway/background";
 import type { TenantScope } from "../../src/workers/gateway/context";
 import { emailDigestSweep } from "../../src/workers/notifications/digest-sweep";
-import { resolveTenantById } from "../../src/workers/tenancy/tenant-cache";
 import { as, registerUser, tenantWithOwner } from "./auth-helpers";
-import { call, createTenant, expectProblem } from "./helpers";
+import { call, createTenant, expectProblem, tenantScopeOf } from "./helpers";
 import { freshAddress, inbox, linkToken, mailTo } from "./mail-helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
@@ -74,12 +72,6 @@ async function afterMarker(slug: string, u: U, n = 1): Promise<void> {
   const res = await call("/v1/auth/password/reset", { method: "POST", tenant: slug, json: { email: u.email } });
   expect(res.status).toBe(202);
   await mailTo(u.email, /reset/i, n);
-}
-
-async function scopeOf(slug: string): Promise<TenantScope> {
-  const row = await findTenantBySlug(platformDb(env), slug);
-  const tenant = await resolveTenantById(env, () => platformDb(env), row!.id);
-  return { env, tenant: tenant!, db: tenantDb(tenant!.db) };
 }
 
 async function digestItems(s: TenantScope, u: U): Promise<string[]> {
@@ -179,12 +171,12 @@ describe("email channel", () => {
     // email step again for the repeat, bob's digest (now on) would have gained an entry.
     await optIn(t.slug, bob, { digest: true });
     await deliver([again, raced]);
-    expect(await digestItems(await scopeOf(t.slug), bob)).toEqual([]);
+    expect(await digestItems(await tenantScopeOf(t.slug), bob)).toEqual([]);
   });
 
   it("with the digest on: no mail at once, at most one digest an hour, listing only what is still unread", async () => {
     const t = await createTenant();
-    const s = await scopeOf(t.slug);
+    const s = await tenantScopeOf(t.slug);
     const names = ["alice", "bob", "carol", "dave", "erin", "frank"] as const;
     const [alice, bob, carol, dave, erin, frank] = await Promise.all(names.map((n) => user(t.slug, n)));
     if (!alice || !bob || !carol || !dave || !erin || !frank) throw new Error("users");
@@ -254,7 +246,7 @@ describe("email channel", () => {
 
   it("the minute cron sends a first digest without waiting for an hour", async () => {
     const t = await createTenant();
-    const s = await scopeOf(t.slug);
+    const s = await tenantScopeOf(t.slug);
     const [alice, bob] = [await user(t.slug, "alice"), await user(t.slug, "bob")];
     await optIn(t.slug, bob, { friendRequests: true, digest: true });
     await request(t.slug, alice, bob);

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { countTokens, foldedTerms } from "../../lib/ai/tokens";
 import type { TenantDb } from "../client";
+import { forgetEmbeddingOp, nearest } from "./embeddings";
 import { fold, indexText, matchExpression, termsOf } from "./search-tokens";
 
 /**
@@ -103,6 +104,7 @@ export async function deleteArticle(db: TenantDb, id: string, now: number): Prom
       sql`UPDATE kb_articles SET deleted_at = ${now}, updated_at = ${now} WHERE id = ${id} AND deleted_at IS NULL`,
     ),
     db.run(sql`DELETE FROM kb_fts WHERE rowid = (SELECT doc_key FROM kb_articles WHERE id = ${id})`),
+    forgetEmbeddingOp(db, "article", id),
   ]);
   return deleted.rowsAffected > 0;
 }
@@ -184,18 +186,49 @@ export function passagesOf(body: string, question: string, budget = PASSAGE_TOKE
     .join("\n\n");
 }
 
-/** The best `limit` live articles for a question by bm25 (none when it has no term worth looking up). */
-export async function retrieve(db: TenantDb, question: string, limit = 4): Promise<Retrieved[]> {
+/** The question's vector, for the vector half of retrieval (vectors on). */
+export interface Near {
+  v: Float32Array;
+  /** The embedding space in use: vectors of other models are ignored. */
+  model: string;
+  /** Articles less similar than this are not retrieved by their vector. */
+  minSimilarity: number;
+}
+
+/** Each retriever proposes this many articles before fusion. */
+const CANDIDATES = 8;
+/** Reciprocal-rank fusion's constant: a rank r scores 1 / (RRF_K + r). */
+const RRF_K = 60;
+
+/**
+ * The best `limit` live articles for a question: bm25's best CANDIDATES (none when the question
+ * has no term worth looking up) and, with `near`, the CANDIDATES nearest articles by vector at
+ * or over `near.minSimilarity`, fused by reciprocal rank (Σ 1 / (60 + rank) over the lists an
+ * article is in), best first.
+ */
+export async function retrieve(db: TenantDb, question: string, limit = 4, near?: Near): Promise<Retrieved[]> {
   const match = questionMatch(question);
-  if (!match) return [];
-  const rows = await db.all<{ id: string; title: string; body: string }>(sql`
-    SELECT a.id, a.title, a.body FROM (
-      SELECT rowid AS key, ${RANK} AS rank FROM kb_fts WHERE kb_fts MATCH ${match} ORDER BY rank LIMIT ${limit}
-    ) r JOIN kb_articles a ON a.doc_key = r.key AND a.deleted_at IS NULL ORDER BY r.rank`);
-  return rows.map((r, i) => ({
-    id: r.id,
-    title: r.title,
-    text: `${r.title}\n\n${passagesOf(r.body, question)}`,
-    score: 1 / (60 + i + 1),
-  }));
+  const [fts, vec] = await Promise.all([
+    match
+      ? db.all<{ id: string }>(sql`SELECT a.id FROM (
+          SELECT rowid AS key, ${RANK} AS rank FROM kb_fts WHERE kb_fts MATCH ${match} ORDER BY rank LIMIT ${CANDIDATES}
+        ) r JOIN kb_articles a ON a.doc_key = r.key AND a.deleted_at IS NULL ORDER BY r.rank, a.id`)
+      : [],
+    near
+      ? nearest(db, "article", near.v, CANDIDATES, near.model).then((l) =>
+          l.filter((n) => n.similarity >= near.minSimilarity),
+        )
+      : [],
+  ]);
+  const fused = new Map<string, number>();
+  for (const list of [fts, vec]) list.forEach((r, i) => fused.set(r.id, (fused.get(r.id) ?? 0) + 1 / (RRF_K + i + 1)));
+  const best = [...fused].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit);
+  if (!best.length) return [];
+  const rows = await db.all<{ id: string; title: string; body: string }>(sql`SELECT id, title, body FROM kb_articles
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(best.map(([id]) => id))})) AND deleted_at IS NULL`);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return best.flatMap(([id, score]) => {
+    const r = byId.get(id);
+    return r ? [{ id, title: r.title, text: `${r.title}\n\n${passagesOf(r.body, question)}`, score }] : [];
+  });
 }

@@ -190,3 +190,11 @@ export async function sharedInterests(
       AND ${activeOnly(sql`o.user_id`)}
     GROUP BY o.user_id ORDER BY shared DESC, userId LIMIT ${limit}`);
 }
+
+/** Which of `ids` the user ever interacted with (never recommended to them by the personal part). */
+export async function interactedAmong(db: TenantDb, userId: string, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db.all<{ id: string }>(sql`SELECT post_id AS id FROM rec_interactions
+    WHERE user_id = ${userId} AND post_id IN (SELECT value FROM json_each(${json(ids)}))`);
+  return new Set(rows.map((r) => r.id));
+}

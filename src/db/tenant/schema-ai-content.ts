@@ -1,8 +1,8 @@
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { customType, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
- * The AI service's knowledge base, chat and recommendation tables (migrations/tenant/0029,
- * 0030), part of the tenant schema (schema.ts). Queries are SQL beside them (knowledge.ts,
+ * The AI service's knowledge base, chat, recommendation and vector tables (migrations/tenant/0029,
+ * 0030, 0031), part of the tenant schema (schema.ts). Queries are SQL beside them (knowledge.ts,
  * ai-chat.ts, recommend.ts).
  */
 
@@ -81,3 +81,24 @@ export const recFriendEdges = sqliteTable(
   { userId: text("user_id").notNull(), friendId: text("friend_id").notNull() },
   (t) => [primaryKey({ columns: [t.userId, t.friendId] })],
 );
+
+/** libSQL's vector column: 384 little-endian float32s (written with `vector32(json)`, queries in embeddings.ts). */
+const f32Blob = customType<{ data: Uint8Array }>({ dataType: () => "F32_BLOB(384)" });
+
+/** A published post's embedding, by the model named (docs/ai.md, Vectors). */
+export const postEmbeddings = sqliteTable("post_embeddings", {
+  id: integer("id").primaryKey(),
+  postId: text("post_id").notNull().unique(),
+  model: text("model").notNull(),
+  sourceAt: integer("source_at").notNull(),
+  embedding: f32Blob("embedding").notNull(),
+});
+
+/** A knowledge-base article's embedding (title and opening), by the model named. */
+export const kbEmbeddings = sqliteTable("kb_embeddings", {
+  id: integer("id").primaryKey(),
+  articleId: text("article_id").notNull().unique(),
+  model: text("model").notNull(),
+  sourceAt: integer("source_at").notNull(),
+  embedding: f32Blob("embedding").notNull(),
+});

@@ -18,6 +18,8 @@ import {
 import { countTokens, foldedTerms, tokenPieces, truncateToTokens } from "./tokens";
 
 export const LOCAL_MODEL = "canopy-local-1";
+/** The local embeddings: signed feature hashing, 384 dimensions. */
+export const LOCAL_EMBEDDING_MODEL = "canopy-hash-384";
 
 /**
  * The built-in lists, English and Chinese, one per category. Matched case-insensitively per code
@@ -248,6 +250,7 @@ export function localProvider(opts: LocalProviderOptions = {}): AiProvider {
   return {
     name: "local",
     model: LOCAL_MODEL,
+    embeddingModel: LOCAL_EMBEDDING_MODEL,
     async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
       signal.throwIfAborted();
       const question = req.messages.findLast((m) => m.role === "user")?.content ?? "";

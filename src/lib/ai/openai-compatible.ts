@@ -111,7 +111,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): AiPr
   return {
     name: "openai-compatible",
     model: options.model,
-
+    embeddingModel,
     async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
       const res = await post(
         "/chat/completions",

@@ -47,6 +47,8 @@ export interface AiProvider {
   readonly name: ProviderName;
   /** The model this provider runs (for audit rows and usage), e.g. `@cf/meta/llama-3.1-8b-instruct`. */
   readonly model: string;
+  /** The model behind `embed`: vectors of different models are never compared. */
+  readonly embeddingModel: string;
   chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
   moderate(text: string, signal: AbortSignal): Promise<ModerationScores>;
   /** One unit-length vector of EMBEDDING_DIMENSIONS per text. */

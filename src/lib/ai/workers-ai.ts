@@ -85,7 +85,7 @@ export function workersAiProvider(ai: AiBinding, models: Partial<WorkersAiModels
   return {
     name: "workers-ai",
     model: m.chat,
-
+    embeddingModel: m.embeddings,
     async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
       const stream = await run(
         m.chat,

@@ -1,9 +1,10 @@
 import { type ChatMessage, findSession, messagesOf, storeAnswer, storeQuestion } from "../../db/tenant/ai-chat";
-import { type Retrieved, retrieve } from "../../db/tenant/knowledge";
+import { type Near, type Retrieved, retrieve } from "../../db/tenant/knowledge";
 import { chatInputTokens } from "../../lib/ai/local";
 import type { ChatRequest, ChatTurn } from "../../lib/ai/provider";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
+import { embedMetered, embeddingSpace } from "../ai-core/embeddings";
 import { type Metering, startMetered } from "../ai-core/meter";
 import type { TenantScope } from "../gateway/context";
 import { type Answer, type FrameSink, streamAnswer } from "./chat-stream";
@@ -134,6 +135,23 @@ const renderPrompt = (req: ChatRequest) =>
   [`system: ${req.system}`, ...req.messages.map((m) => `${m.role}: ${m.content}`)].join("\n\n");
 
 /**
+ * The question's vector for retrieval when vectors are on (metered to the user as `embeddings`;
+ * their exhausted quota is their 429, as the turn's own hold would be), else none: retrieval is
+ * then full-text only, as it is when the provider is unavailable.
+ */
+async function questionVector(
+  s: TenantScope,
+  userId: string,
+  question: string,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Near | undefined> {
+  const space = await embeddingSpace(s);
+  if (!space) return undefined;
+  const [v] = (await embedMetered(s, space, [question], { userId, feature: "embeddings" }, waitUntil)) ?? [];
+  return v ? { v, model: space.model, minSimilarity: s.tenant.config.ai.chat.minSimilarity } : undefined;
+}
+
+/**
  * Everything before the first byte: the caller's session (404 for another user's or an unknown
  * one), retrieval, the quota hold (429 `quota_exhausted` before any provider call) and the stored
  * question. A new session is created with the question.
@@ -151,7 +169,7 @@ export async function prepareTurn(
   const sessionId = session?.id ?? `cs_${newId(now)}`;
   const [history, retrieved] = await Promise.all([
     session ? messagesOf(s.db, session.id, HISTORY_MESSAGES) : Promise.resolve([]),
-    retrieve(s.db, input.message),
+    questionVector(s, userId, input.message, waitUntil).then((near) => retrieve(s.db, input.message, 4, near)),
   ]);
   const answerable = (retrieved[0]?.score ?? 0) >= cfg.minScore;
   const req: ChatRequest | null = answerable

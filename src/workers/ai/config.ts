@@ -73,6 +73,8 @@ export const aiConfig = {
             maxOutputTokens: z.number().int().min(16).max(4096).default(512),
             /** The least fused retrieval score that counts as an answer; below it the chat says so. */
             minScore: z.number().min(0).max(1).default(0.01),
+            /** With vectors on: the least similarity an article's vector needs to be retrieved at all. */
+            minSimilarity: z.number().min(-1).max(1).default(0.3),
             noAnswerText: z
               .string()
               .min(1)
@@ -88,6 +90,15 @@ export const aiConfig = {
             /** Prompts and retrieved ids are kept this long for audit. */
             auditDays: z.number().int().min(1).max(3650).default(90),
           })
+          .strict()
+          .prefault({}),
+        /**
+         * Vectors of posts and articles (docs/ai.md, Vectors): `true` on (with the `local` hashing
+         * embeddings when no provider serves `embeddings`), `false` off, `null` on exactly when a
+         * configured provider serves `embeddings`.
+         */
+        embeddings: z
+          .object({ enabled: z.boolean().nullable().default(null) })
           .strict()
           .prefault({}),
         /** Isolates may grant small calls from a short lease of units (docs/ai.md, the lease). */

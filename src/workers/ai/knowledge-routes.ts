@@ -6,6 +6,7 @@ import { iso } from "../../lib/time";
 import { scopeOf } from "../gateway/context";
 import { createRouter, jsonBody, jsonResponse, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { withPermission } from "../gateway/middleware/authn";
+import { embedArticleSoon } from "./vectors";
 import {
   ArticleCreateSchema,
   ArticleIdParamSchema,
@@ -81,7 +82,9 @@ knowledgeRoutes.openapi(
       createdAt: now,
       updatedAt: now,
     };
-    await insertArticle(scopeOf(c).db, article);
+    const s = scopeOf(c);
+    await insertArticle(s.db, article);
+    c.executionCtx.waitUntil(embedArticleSoon(s, article.id));
     return c.json(view(article), 201);
   },
 );
@@ -95,7 +98,8 @@ knowledgeRoutes.openapi(
     security,
     middleware,
     summary: "Change an article's title, body or tags",
-    description: "Re-indexed in the same batch. Fields left out keep their value.",
+    description:
+      "Re-indexed in the same batch (its vector, when vectors are on, just after the answer). Fields left out keep their value.",
     request: { params: ArticleIdParamSchema, body: jsonBody(ArticlePatchSchema) },
     responses: {
       200: jsonResponse(ArticleSchema, "The article"),
@@ -104,8 +108,10 @@ knowledgeRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const updated = await updateArticle(scopeOf(c).db, id, c.req.valid("json"), Date.now());
+    const s = scopeOf(c);
+    const updated = await updateArticle(s.db, id, c.req.valid("json"), Date.now());
     if (!updated) throw notFound();
+    c.executionCtx.waitUntil(embedArticleSoon(s, id));
     return c.json(view(updated), 200);
   },
 );
@@ -119,7 +125,8 @@ knowledgeRoutes.openapi(
     security,
     middleware,
     summary: "Delete an article",
-    description: "It leaves retrieval at once; answers already given keep citing it by id and title.",
+    description:
+      "It leaves retrieval (full-text and vector) at once; answers already given keep citing it by id and title.",
     request: { params: ArticleIdParamSchema },
     responses: {
       204: { description: "Deleted" },

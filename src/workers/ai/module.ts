@@ -12,6 +12,7 @@ import { providerAdminRoutes } from "./provider-admin";
 import { quotaRoutes } from "./quota-routes";
 import { REC_EVENT_TYPES, recConsumer } from "./rec-consumer";
 import { usageRoutes } from "./usage-routes";
+import { sweepVectors, vectorConsumer } from "./vectors";
 
 /** AI with quotas: metered calls against each user's quota and the tenant's pool (docs/ai.md). */
 export const aiModule: ServiceModule = {
@@ -36,8 +37,11 @@ export const aiModule: ServiceModule = {
     { queue: "ai", types: REC_EVENT_TYPES, consume: recConsumer },
     { queue: "ai", types: FACT_EVENT_TYPES, consume: factsConsumer },
     { queue: "ai", types: ["message.created"], consume: messageModerationConsumer },
+    { queue: "ai", types: ["post.published"], consume: vectorConsumer },
   ],
   sweeps: [
+    // Vectors the writes missed: a provider down, the pool exhausted, an edit, vectors turned on.
+    sweepVectors,
     // Pack units held by calls that never settled (their Worker died) go back once their hold expires.
     async ({ db }, now): Promise<Record<string, number>> => {
       const n = await sweepPackHolds(db, now);

@@ -7,6 +7,7 @@ import { scopeOf, type TenantScope } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { HOT_CANDIDATES, hotRank, hotSince } from "./hot";
+import { blendForPost, blendForViewer } from "./rec-vectors";
 import { PostIdParamSchema, PostSchema } from "./schemas";
 import { viewsOf } from "./service";
 import { circleOf, maySeeAs, postNotFound } from "./visibility";
@@ -41,25 +42,36 @@ const pastCursor = (list: Ranked[], after?: [number, string]) =>
 /** Millionths of a score, as the cursor keeps it. */
 const millionths = (score: number) => Math.round(score * 1e6);
 
-/** The viewer's collaborative-filtering candidates they may be shown, best first. */
-async function cfRanked(scope: TenantScope, circle: Circle): Promise<Ranked[]> {
-  const seeds = await seedsOf(scope.db, circle.viewer);
-  if (seeds.length < MIN_INTERACTIONS) return [];
-  // a_q = w(u,q) / sqrt(total(q)) here: the local libSQL engine has no sqrt.
-  const candidates = await candidatesFor(
-    scope.db,
-    circle.viewer,
-    seeds.map((s) => ({ postId: s.postId, a: s.weight / Math.sqrt(s.total) })),
-  );
-  const ok = await recommendable(
-    scope.db,
-    circle,
-    candidates.map((c) => c.id),
-  );
-  return candidates
-    .filter((c) => ok.has(c.id))
-    .map((c) => ({ id: c.id, key: CF_TIER + millionths(c.raw / Math.sqrt(c.total)) }))
+/** Posts ranked by score (only positive ones), those the viewer may be recommended, best first. */
+async function rankedVisible(scope: TenantScope, circle: Circle, scores: Map<string, number>, tier: number) {
+  const ids = [...scores].filter(([, v]) => v > 0).map(([id]) => id);
+  const ok = await recommendable(scope.db, circle, ids);
+  return ids
+    .filter((id) => ok.has(id))
+    .map((id) => ({ id, key: tier + millionths(scores.get(id) ?? 0) }))
     .sort(byKey);
+}
+
+/**
+ * The viewer's personal candidates they may be shown, best first: collaborative filtering (from
+ * MIN_INTERACTIONS interactions on), blended with vectors when the tenant has them on.
+ */
+async function personalRanked(scope: TenantScope, circle: Circle): Promise<Ranked[]> {
+  const seeds = await seedsOf(scope.db, circle.viewer);
+  // a_q = w(u,q) / sqrt(total(q)) here: the local libSQL engine has no sqrt.
+  const candidates =
+    seeds.length < MIN_INTERACTIONS
+      ? []
+      : await candidatesFor(
+          scope.db,
+          circle.viewer,
+          seeds.map((s) => ({ postId: s.postId, a: s.weight / Math.sqrt(s.total) })),
+        );
+  // Each term co(q,c) / sqrt(total(q)·total(c)) is at most 1, so over Σ w(u,q) the score is in [0, 1].
+  const weights = seeds.reduce((n, s) => n + s.weight, 0);
+  const cf = new Map(candidates.map((c) => [c.id, c.raw / Math.sqrt(c.total) / weights]));
+  const scores = (await blendForViewer(scope, circle.viewer, seeds, cf)) ?? cf;
+  return rankedVisible(scope, circle, scores, CF_TIER);
 }
 
 /** Hot posts the viewer may be shown (not their own, not liked), hot order, minus `skip`. */
@@ -94,7 +106,7 @@ recommendedRoutes.openapi(
     middleware: mw,
     summary: "Posts for the viewer from what similar readers liked, commented, bookmarked and viewed",
     description:
-      "Item-item collaborative filtering over the viewer's 50 most recent interactions, then hot posts to fill (hot only below 3 interactions). Never a post the viewer may not see, their own, one they liked, or one by a user blocked either way (docs/content.md).",
+      "Item-item collaborative filtering over the viewer's 50 most recent interactions (from 3 interactions on), blended `0.7·cf + 0.3·cosine` with the nearest posts to the viewer's taste when the tenant has vectors on, then hot posts to fill. Never a post the viewer may not see, their own, one they liked, or one by a user blocked either way (docs/ai.md, Recommendations).",
     request: { query: PageQuerySchema },
     responses: pageResponses(),
   }),
@@ -105,7 +117,7 @@ recommendedRoutes.openapi(
     const pg = pagerFor(c, "time-id");
     const after = await pg.after(q.cursor);
     const circle = await circleOf(scope, me);
-    const cf = await cfRanked(scope, circle);
+    const cf = await personalRanked(scope, circle);
     let list = pastCursor(cf, after);
     // Hot fill only when the rest of the collaborative part cannot fill the page.
     if (list.length <= q.limit) {
@@ -131,7 +143,7 @@ recommendedRoutes.openapi(
     middleware: mw,
     summary: "Posts often engaged with by the same readers as this one",
     description:
-      "Co-occurrence neighbours, `co / sqrt(total(p)·total(c))`, with the recommended feed's visibility rules; 404 as `GET /v1/posts/{id}` for a post the caller may not see.",
+      "Co-occurrence neighbours, `co / sqrt(total(p)·total(c))`, blended `0.7·cf + 0.3·cosine` with the post's nearest posts by vector when the tenant has vectors on, with the recommended feed's visibility rules; 404 as `GET /v1/posts/{id}` for a post the caller may not see.",
     request: { params: PostIdParamSchema, query: PageQuerySchema },
     responses: pageResponses("post_not_found"),
   }),
@@ -149,15 +161,9 @@ recommendedRoutes.openapi(
       neighboursOf(scope.db, post.id),
       circleOf(scope, me),
     ]);
-    const ok = await recommendable(
-      scope.db,
-      circle,
-      neighbours.map((n) => n.id),
-    );
-    const ranked = neighbours
-      .filter((n) => ok.has(n.id) && total > 0)
-      .map((n) => ({ id: n.id, key: millionths(n.raw / Math.sqrt(total * n.total)) }))
-      .sort(byKey);
+    const cf = new Map(total > 0 ? neighbours.map((n) => [n.id, n.raw / Math.sqrt(total * n.total)]) : []);
+    const scores = (await blendForPost(scope, post.id, cf)) ?? cf;
+    const ranked = await rankedVisible(scope, circle, scores, 0);
     const list = pastCursor(ranked, after);
     const { page, nextCursor } = await pg.page(list.slice(0, q.limit + 1), q.limit, (x) => [x.key, x.id]);
     const rows = await postsByIds(
