@@ -24,6 +24,7 @@ import { FULL, QUICK } from "./profiles";
 import { markdown, passed, table, writeFigures, type RunSummary } from "./report";
 import { runScenarios, scenarios } from "./scenarios";
 import { startFaultStack, type FaultStack } from "./stack";
+import { aiQuotas } from "./verify/ai";
 import { verifyFromStorage, verifyThroughApi } from "./verify/index";
 import { buildWorld, TENANT } from "./world";
 
@@ -108,6 +109,10 @@ async function main(): Promise<number> {
     const windows = await runScenarios(s, list, profile.timing, progress);
     progress("stopping the load (operations in flight finish their retries)");
     await load.stop();
+    // A quota read brings its object fresh facts (packs refunded meanwhile), which may cross a
+    // warning level and emit `ai.quota.warning`: read once before the drain, so the pipeline
+    // delivers what that emits; the verification's own read then finds the levels already sent.
+    await aiQuotas(api, world);
     clearInterval(cron);
     progress("draining queues, outboxes and webhook retries");
     const drained = await drain(s, api, profile.drainMaxMs, profile.drainMinMs, progress);

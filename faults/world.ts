@@ -2,7 +2,7 @@
  * The tenant the faults hit, built through the public and admin APIs before any fault: the
  * `faults` tenant with an owner, users registered through `/v1/auth/register`, friend pairs with
  * their direct conversations (the message load), users with their own refresh chains, users
- * with TOTP enabled, buyers with funded wallets and a product to buy (the money load), and a
+ * with TOTP enabled, buyers with funded wallets and a product to buy (the money and AI loads), and a
  * webhook endpoint subscribed to every event type, pointing at the harness's receiver.
  */
 import { generate } from "otplib/functional";
@@ -14,12 +14,15 @@ export const TENANT = "faults";
 export const OWNER = { email: "owner@faults.test", password: "correct horse staple 47" };
 /**
  * No 429s under load; tokens that outlive the run; room for the sessions TOTP sign-ins open; an
- * MFA failure budget the deliberate replays cannot exhaust (each replay is a failure).
+ * MFA failure budget the deliberate replays cannot exhaust (each replay is a failure); a daily
+ * AI allowance the AI load spends in its first seconds, so its calls then draw on packs.
  */
+export const AI_DAILY_UNITS = 5;
 const TENANT_CONFIG = {
   limits: { requestsPerMinute: 1_000_000 },
   session: { accessTokenTtlSeconds: 86_400, maxSessions: 100 },
   auth: { maxMfaFailures: 100, lockoutSeconds: 10 },
+  ai: { quota: { units: AI_DAILY_UNITS } },
 };
 
 export interface User {
@@ -52,6 +55,8 @@ export interface Buyer extends User {
 /** What the money load buys: an `ai_quota` product at 100 minor units of CNY. */
 export const PRODUCT_PRICE = 100;
 export const CURRENCY = "CNY";
+/** Units of AI quota one order of the product adds (a pack). */
+export const PACK_UNITS = 1;
 
 export interface World {
   api: Api;
@@ -237,7 +242,7 @@ async function createProduct(api: Api, ownerToken: string): Promise<string> {
         name: "Fault quota",
         kind: "ai_quota",
         price: { amount: PRODUCT_PRICE, currency: CURRENCY },
-        grants: { units: 1 },
+        grants: { units: PACK_UNITS },
       },
     }),
     201,

@@ -1,12 +1,13 @@
 /**
- * `npm run bench:ai [-- --rounds 3 --seconds 10 --serial 2000 --users 1000 --quick --no-build --keep]`
+ * `npm run bench:ai [-- --rounds 3 --seconds 10 --serial 2000 --users 1000 --batch 20000 --quick --no-build --keep]`
  *
  * Builds the bundle (for the migrations and the build check) and the bench bundle
  * (bench/ai/entry.mts: the Worker plus `GET /v1/__bench/ai-check`, into the scratch directory),
  * serves it with raw workerd next to the local libSQL server, sets up tenants `ai-a` (leases on:
  * an owner, 200 knowledge articles, the check users and 20 chat users) and `ai-b` (leases off:
  * the check users) (stack.ts), and measures in interleaved rounds: the quota check against the
- * bare route and the chain, serial and under 32 connections (checks.ts, load.ts); chat
+ * bare route and the chain, serial and under 32 connections (checks.ts, load.ts), and many
+ * checks inside one request for the gate's own throughput (batch.ts); chat
  * time-to-first-delta, serial and 20 sessions at once (chat.ts); `POST /v1/ai/moderate` against
  * `GET /v1/auth/whoami`. After each round every check user's object is compared with the checks
  * the Worker granted. Prints markdown and writes it to bench/results/ai-<timestamp>.md.
@@ -20,6 +21,7 @@ import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options"
 import { stopAll } from "../processes";
 import { roundsUnderLoad, workerdWarnings, writeResults } from "../record";
 import { progress } from "../servers";
+import { batchRound } from "./batch";
 import { concurrentChat, serialChat } from "./chat";
 import {
   benchState,
@@ -48,6 +50,7 @@ function parse(): Options {
       serial: { type: "string" },
       seconds: { type: "string" },
       users: { type: "string" },
+      batch: { type: "string" },
       quick: { type: "boolean", default: false },
       ...RUN_OPTIONS,
     },
@@ -64,6 +67,8 @@ function parse(): Options {
     chatSessions: CHAT_USERS,
     chatTurns: q ? 2 : 5,
     moderate: q ? 100 : 500,
+    batchReps: q ? 3 : 5,
+    batchChecks: intOption("batch", values.batch, q ? 2_000 : 20_000, 100, 200_000),
     ...runOptions(values),
   };
 }
@@ -122,6 +127,7 @@ async function round(stack: AiStack, i: number, s: Options, poolBase: Record<str
     s.seconds,
   );
   const load = Object.fromEntries(lOrder.map((k, j) => [k, loads[j]!])) as Record<LoadKey, LoadResult>;
+  const batch = await batchRound(stack, s.batchReps, s.batchChecks);
 
   const chatSerial = await serialChat(stack.workerOrigin, stack.chatUsers[0]!, s.chatSerial);
   const chatConcurrent = await concurrentChat(stack.workerOrigin, stack.chatUsers, s.chatTurns);
@@ -144,7 +150,7 @@ async function round(stack: AiStack, i: number, s: Options, poolBase: Record<str
   }
   for (const [k, l] of [...Object.entries(serial), ...Object.entries(moderate)])
     if (l.bad > 0) failures.push(`serial ${k}: ${l.bad} unexpected statuses`);
-  return { serial, serialLease, load, chatSerial, chatConcurrent, moderate, failures, users, granted };
+  return { serial, serialLease, load, batch, chatSerial, chatConcurrent, moderate, failures, users, granted };
 }
 
 function summary(r: AiRound): string {
@@ -153,6 +159,9 @@ function summary(r: AiRound): string {
   return [
     `serial p50 bare ${m(x.bare)}, chain ${m(x.chain)}, whoami ${m(x.whoami)}, leased ${m(x.leased)}, unleased ${m(x.unleased)} ms`,
     `req/s ${LOADS.map((k) => `${k} ${r.load[k].rps.toFixed(0)}`).join(", ")}`,
+    `in one isolate, checks/s ${Object.entries(r.batch)
+      .map(([k, b]) => `${k} ${b.checksPerS.toFixed(0)}`)
+      .join(", ")}`,
     `chat first delta p50 ${m(r.chatSerial)} / ${m(r.chatConcurrent)} ms`,
     `moderate ${m(r.moderate.moderate)} vs whoami ${m(r.moderate.whoami)} ms`,
     `checks ${r.failures.length ? r.failures.join(" | ") : "ok"}`,
@@ -169,6 +178,7 @@ async function warm(stack: AiStack, s: Options): Promise<void> {
     s.connections,
     2,
   );
+  await batchRound(stack, 1, 500);
   await serialChat(stack.workerOrigin, stack.chatUsers[0]!, 3);
   const mt = moderateTargets(stack);
   await warmUp(mt.whoami, 50);
@@ -178,7 +188,7 @@ async function warm(stack: AiStack, s: Options): Promise<void> {
 async function main(): Promise<number> {
   const s = parse();
   const setupS = 300 + s.users * 0.2;
-  const roundS = 6 * s.seconds * 1.3 + s.serial * 0.02 + s.moderate * 0.02 + 180;
+  const roundS = 6 * s.seconds * 1.3 + s.serial * 0.02 + s.moderate * 0.02 + s.batchReps * s.batchChecks * 0.001 + 180;
   const limitMs = (setupS + (s.rounds + 1) * roundS) * 1000;
   const bundle = join(root, "dist/index.js");
   return inScratch(root, s, { name: "ai-", limitMs, bundle }, async (scratch) => {

@@ -1,12 +1,13 @@
 /**
  * Starts and stops the whole load at once: socket senders on every pair (both members send),
  * HTTP senders, friendships and follows, refresh chains, sign-ups, TOTP sign-ins, announcements,
- * and the buyers' orders and refunds. Stopping ends the loops, then gives unacknowledged socket
+ * the buyers' orders and refunds, and their metered AI calls. Stopping ends the loops, then gives unacknowledged socket
  * sends a bounded time to be acknowledged (re-sent with their client ids), then closes the sockets.
  */
 import type { Api } from "../http";
 import { sleep } from "../http";
 import type { World } from "../world";
+import { AiLoad } from "./ai";
 import { AuthLoad } from "./auth";
 import { GraphLoad } from "./graph";
 import { Loops } from "./loops";
@@ -26,6 +27,8 @@ export interface LoadProfile {
   announceIntervalMs: number;
   /** Between two orders of one buyer. */
   orderIntervalMs: number;
+  /** Between two metered AI calls (moderations) of one buyer. */
+  aiIntervalMs: number;
   /** After a paid order, the chance the buyer has the owner refund one of its paid orders. */
   refundChance: number;
   /** How long one operation keeps retrying (503 / no answer) before it gives up. */
@@ -41,6 +44,7 @@ export interface Load {
   totp: TotpLoad;
   misc: MiscLoad;
   money: MoneyLoad;
+  ai: AiLoad;
   loops: Loops;
   /** Stops everything; answers once it is all settled. */
   stop(): Promise<void>;
@@ -64,12 +68,14 @@ export function startLoad(api: Api, world: World, wsUrl: string, p: LoadProfile)
     p.retryMs,
   );
   const money = new MoneyLoad(api, world.ownerToken, world.buyers, world.productId, p.retryMs, p.refundChance);
+  const ai = new AiLoad(api, world.buyers);
   for (const s of senders) s.start();
   graph.start(loops, p.friendIntervalMs, p.followIntervalMs);
   auth.start(loops, p.refreshIntervalMs, p.registerIntervalMs);
   totp.start(loops);
   misc.start(loops, p.httpSendIntervalMs, p.announceIntervalMs);
   money.start(loops, p.orderIntervalMs);
+  ai.start(loops, p.aiIntervalMs);
   return {
     senders,
     graph,
@@ -77,6 +83,7 @@ export function startLoad(api: Api, world: World, wsUrl: string, p: LoadProfile)
     totp,
     misc,
     money,
+    ai,
     loops,
     async stop() {
       for (const s of senders) s.stopSending();

@@ -1,6 +1,6 @@
 /**
  * The verification, in two halves. Through the API while workerd still runs (logs, friends,
- * follows, refresh chains, sign-ins, wallets, orders and the ledger), then, once every server has stopped, from storage (the
+ * follows, refresh chains, sign-ins, wallets, orders, the ledger and AI quotas), then, once every server has stopped, from storage (the
  * tenant's database file, the Durable Objects' files) and the harness's own records (queue
  * broker, webhook receiver, the journal of every answer). Also scans the servers' logs for
  * unhandled errors, so a 500 can be matched with its stack.
@@ -17,6 +17,7 @@ import { objectFiles, tenantFile } from "../storage";
 import { TENANT, type World } from "../world";
 import { verifyAtomicWrites } from "./atomic";
 import { checkLineagesInStorage, checkTotpInStorage, verifyChains, verifyRegistrations, verifyTotp } from "./auth";
+import { aiQuotas, type QuotaView, verifyAi } from "./ai";
 import { check, countBy, describeCounts, fail, type Check } from "./check";
 import { verifyAnnouncements, verifyConsumers, verifyObjectEvents, verifyOutbox } from "./events";
 import { verifyFollows, verifyFriends } from "./graph";
@@ -30,6 +31,7 @@ export interface ApiPhase {
   logs: Map<string, LogEntry[]>;
   following: Map<string, Set<string>>;
   dbName: string;
+  aiQuotas: Map<string, QuotaView>;
 }
 
 const TenantView = z.object({ database: z.object({ name: z.string() }) }).loose();
@@ -49,6 +51,7 @@ export async function verifyThroughApi(
   const regs = await verifyRegistrations(api, load.auth.registrations);
   const totp = verifyTotp(load.totp.accepted, load.totp.figures.verifications);
   const money = await verifyMoney(api, world, load.money);
+  const quotas = await aiQuotas(api, world);
   const t = await callWithRetry(
     api,
     "verify.tenant",
@@ -65,6 +68,7 @@ export async function verifyThroughApi(
     logs: messages.logs,
     following: follows.following,
     dbName,
+    aiQuotas: quotas,
   };
 }
 
@@ -123,6 +127,7 @@ export function verifyFromStorage(i: StoragePhaseInput): { checks: Check[]; perW
       responses.check,
       ...i.api.checks,
       verifyAtomicWrites(tenant, i.api.following),
+      verifyAi(tenant, world, load.ai, i.api.aiQuotas),
       verifyOutbox(stack.broker, tenant, Date.now()),
       verifyObjectEvents(
         stack.broker,

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
-import { hold, settle } from "../../src/workers/ai-core/gate";
+import { tenantDb } from "../../src/db/tenant-db";
+import { hold, packShare, settle } from "../../src/workers/ai-core/gate";
 import { aiRows, moderate, quotaOf } from "./ai-helpers";
 import { registerUser } from "./auth-helpers";
 import {
@@ -113,6 +114,33 @@ describe("AI quota: packs and VIP", () => {
     expect(await grantRow()).toEqual([{ used: 1, revoked: 9 }]);
     expect(await quotaOf(slug, u)).toMatchObject({ packs: 0, remaining: 0, status: "exhausted" });
     expect(await aiRows(slug, sql`SELECT * FROM ai_pack_holds`)).toEqual([]);
+    await expectReconciled(slug, owner);
+  });
+
+  it("a settle the database fails halfway can run again: it finishes what was left, returning nothing twice", async () => {
+    const { slug, owner, pack, u } = await packTenant(2);
+    const placed = await order(slug, u, [{ productId: pack.id }]);
+    const o = await placed.json<Order>();
+    const s = await sweepScope(slug);
+    // 2 units from the period allowance (the object), 3 from the pack (the database).
+    const held = await hold(s, { userId: u.userId, feature: "chat", estimate: 5, ttlMs: 60_000 }, () => undefined);
+    expect(packShare(held, 4)).toBe(2);
+    // The database unreachable (a real client to a closed port): the object's part settles, the packs' fails.
+    const down = { ...s, db: tenantDb({ url: "http://127.0.0.1:9", token: "t" }) };
+    await expect(settle(down, held, 4)).rejects.toThrow();
+    expect(held.user).not.toBeNull();
+    expect(await quotaOf(slug, u)).toMatchObject({ used: 2, reserved: 0 });
+    // Run again with the database back: the packs keep 2 of their 3, the object is not charged twice.
+    await settle(s, held, 4);
+    expect(held.user).toBeNull();
+    expect(await aiRows(slug, sql`SELECT used, revoked FROM order_grants WHERE order_id = ${o.id}`)).toEqual([
+      { used: 2, revoked: 0 },
+    ]);
+    expect(await aiRows(slug, sql`SELECT * FROM ai_pack_holds`)).toEqual([]);
+    expect(await quotaOf(slug, u)).toMatchObject({ used: 2, reserved: 0, packs: 8 });
+    // A third run finds nothing left to do.
+    await settle(s, held, 4);
+    expect(await quotaOf(slug, u)).toMatchObject({ used: 2, reserved: 0, packs: 8 });
     await expectReconciled(slug, owner);
   });
 

@@ -1,10 +1,4 @@
-import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
-import { platformDb } from "../../src/db/client";
-import { findTenantBySlug } from "../../src/db/platform/tenants";
-import { tenantDb } from "../../src/db/tenant-db";
-import type { TenantScope } from "../../src/workers/gateway/context";
-import { resolveTenantById } from "../../src/workers/tenancy/tenant-cache";
 import { expect } from "vitest";
 import { type AccountRef, postingOps } from "../../src/db/tenant/ledger";
 import { newId } from "../../src/lib/ids";
@@ -140,11 +134,7 @@ export const refund = (slug: string, admin: { tokens: Tokens }, orderId: string,
   });
 
 /** The scope a sweep gets for a tenant (as the cron builds it). */
-export async function sweepScope(slug: string): Promise<TenantScope> {
-  const row = await findTenantBySlug(platformDb(env), slug);
-  const tenant = await resolveTenantById(env, () => platformDb(env), row!.id);
-  return { env, tenant: tenant!, db: tenantDb(tenant!.db) };
-}
+export { tenantScopeOf as sweepScope } from "./helpers";
 
 /**
  * Moves a user's VIP schedule `ms` into the past, as if that much time had gone by: every period,

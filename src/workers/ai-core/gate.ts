@@ -51,10 +51,23 @@ export interface Held {
 
 interface Counter {
   key: string;
-  stub: QuotaStub;
+  /** The object's stub, made on first use: a check served from a lease never needs one. */
+  readonly stub: QuotaStub;
   owner: QuotaOwner;
   cfg: QuotaCfg;
   leaseMax: number;
+}
+
+/** Stubs made in this scope's request, per quota object (a stub belongs to its request). */
+const scopeStubs = new WeakMap<TenantScope, Map<string, QuotaStub>>();
+
+function stubOnce(s: TenantScope, userId: string | null): QuotaStub {
+  let m = scopeStubs.get(s);
+  if (!m) scopeStubs.set(s, (m = new Map()));
+  const k = userId ?? "";
+  let stub = m.get(k);
+  if (!stub) m.set(k, (stub = quotaStub(s.env, s.tenant.id, userId)));
+  return stub;
 }
 
 function counters(s: TenantScope, userId: string | null): { user: Counter | null; pool: Counter | null } {
@@ -66,7 +79,9 @@ function counters(s: TenantScope, userId: string | null): { user: Counter | null
         ? null
         : {
             key: `${t}:u:${userId}`,
-            stub: quotaStub(s.env, t, userId),
+            get stub() {
+              return stubOnce(s, userId);
+            },
             owner: { tenantId: t, scope: "user", userId },
             cfg: cfg.user,
             leaseMax: LEASE_MAX.user,
@@ -74,7 +89,9 @@ function counters(s: TenantScope, userId: string | null): { user: Counter | null
     pool: cfg.pool
       ? {
           key: `${t}:pool`,
-          stub: quotaStub(s.env, t, null),
+          get stub() {
+            return stubOnce(s, null);
+          },
           owner: { tenantId: t, scope: "pool" },
           cfg: cfg.pool,
           leaseMax: LEASE_MAX.pool,
@@ -215,29 +232,41 @@ async function leaseFor(
   return got ? takeFromLease(c.key, units, Date.now()) : null;
 }
 
-/** Settles a call: `used` (at most the estimate) is charged, the rest of every hold returned. */
-export async function settle(s: TenantScope, held: Held, used: number, now?: number): Promise<{ packUnits: number }> {
+/** The pack units a settle of `used` keeps (the user's part beyond the period allowance). */
+export function packShare(held: Held, used: number): number {
+  const part = held.user;
+  if (!part || part.via === "lease") return 0;
   const u = Math.max(0, Math.min(used, held.estimate));
-  let packUnits = 0;
-  const parts: Promise<unknown>[] = [];
-  for (const part of [held.user, held.pool]) {
-    if (!part) continue;
+  return Math.min(u - Math.min(u, part.units), part.packUnits);
+}
+
+/**
+ * Settles a call: `used` (at most the estimate) is charged, the rest of every hold returned.
+ * Each part (user, pool) is cleared once it settled, so after a failure (a database restart) the
+ * same settle can run again and does only what is left: the object's and the packs' settles are
+ * themselves idempotent, a lease's give-back is not and never runs twice.
+ */
+export async function settle(s: TenantScope, held: Held, used: number, now?: number): Promise<void> {
+  const u = Math.max(0, Math.min(used, held.estimate));
+  const jobs = (["user", "pool"] as const).map(async (which) => {
+    const part = held[which];
+    if (!part) return;
     if (part.via === "lease") {
-      parts.push(giveBack(part.lease, part.units - u));
-      continue;
+      held[which] = null;
+      await giveBack(part.lease, part.units - u);
+      return;
     }
     const periodUsed = Math.min(u, part.units);
     const packUsed = Math.min(u - periodUsed, part.packUnits);
-    if (part === held.user) packUnits = packUsed;
-    if (part.units > 0) parts.push(part.stub.settle({ id: held.id, used: periodUsed, now }));
-    if (part.packUnits > 0) parts.push(settlePacks(s, held.id, part.packUnits, packUsed));
-  }
-  await Promise.all(parts);
-  held.user = null;
-  held.pool = null;
-  return { packUnits };
+    await Promise.all([
+      part.units > 0 ? part.stub.settle({ id: held.id, used: periodUsed, now }) : undefined,
+      part.packUnits > 0 ? settlePacks(s, held.id, part.packUnits, packUsed) : undefined,
+    ]);
+    held[which] = null;
+  });
+  const failed = (await Promise.allSettled(jobs)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Returns everything a call holds (it never ran). */
-export const release = (s: TenantScope, held: Held, now?: number): Promise<{ packUnits: number }> =>
-  settle(s, held, 0, now);
+export const release = (s: TenantScope, held: Held, now?: number): Promise<void> => settle(s, held, 0, now);

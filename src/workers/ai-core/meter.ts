@@ -1,6 +1,6 @@
 import { recordCall } from "../../db/tenant/ai-usage";
 import type { TenantScope } from "../gateway/context";
-import { type GateRequest, hold, settle } from "./gate";
+import { type GateRequest, hold, packShare, settle } from "./gate";
 
 /** What a metered call reports when it ends. */
 export interface CallOutcome<T = unknown> {
@@ -40,8 +40,10 @@ export async function startMetered(
       if (finished) return;
       finished = true;
       const units = outcome ? Math.max(0, Math.min(outcome.units, req.estimate)) : 0;
-      try {
-        const { packUnits } = await settle(s, held, units, req.now);
+      // Before settling: a settled part is cleared from `held`.
+      const packUnits = packShare(held, units);
+      const record = async () => {
+        await settle(s, held, units, req.now);
         await recordCall(s.db, {
           id: held.id,
           userId: req.userId,
@@ -57,11 +59,41 @@ export async function startMetered(
           startedAt: held.startedAt,
           durationMs: Date.now() - started,
         });
+      };
+      try {
+        await record();
       } catch (err) {
-        console.warn(JSON.stringify({ msg: "ai call settle failed", id: held.id, error: String(err) }));
+        console.warn(JSON.stringify({ msg: "ai call settle failed, retrying", id: held.id, error: String(err) }));
+        waitUntil(retrySettle(held.id, record, held.startedAt + req.ttlMs - SETTLE_MARGIN_MS));
       }
     },
   };
+}
+
+/** A settle retried in the background stops this long before its holds would expire. */
+const SETTLE_MARGIN_MS = 5_000;
+const SETTLE_BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+
+/**
+ * Retries a failed settle (a database restart, an object reset) until it succeeds or its holds
+ * are about to expire: the call ran, so its charge must land before an expiry gives its units
+ * back. Settling is idempotent (gate.ts, ai_calls' key), so a retry after a half-done try only
+ * finishes it. A Worker that dies meanwhile leaves the holds to expire (docs/ai.md, the bound).
+ */
+async function retrySettle(id: string, record: () => Promise<void>, until: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    const wait = SETTLE_BACKOFF_MS[Math.min(i, SETTLE_BACKOFF_MS.length - 1)]!;
+    if (Date.now() + wait > until) break;
+    await new Promise((r) => setTimeout(r, wait));
+    try {
+      await record();
+      return;
+    } catch (err) {
+      if (i === 0 || Date.now() + wait > until)
+        console.warn(JSON.stringify({ msg: "ai call settle retry failed", id, error: String(err) }));
+    }
+  }
+  console.error(JSON.stringify({ msg: "ai call settle abandoned: its holds expire", id }));
 }
 
 /**
