@@ -17,6 +17,9 @@ export interface BatchResult {
   checks: number;
   userLeased: number;
   bothLeased: number;
+  /** Checks that threw (a hold or settle that failed), and the first one's error. */
+  failed: number;
+  firstFailure: string | null;
 }
 
 const CONCURRENCY = 32;
@@ -39,7 +42,13 @@ async function once(s: AiStack, k: BatchKey, n: number) {
   const text = await res.text();
   const seconds = (performance.now() - started) / 1000;
   if (res.status !== 200) throw new Error(`ai-batch ${k}: ${res.status} ${text.slice(0, 300)}`);
-  const r = JSON.parse(text) as { checks: number; userLeased: number; bothLeased: number };
+  const r = JSON.parse(text) as {
+    checks: number;
+    userLeased: number;
+    bothLeased: number;
+    failed: number;
+    firstFailure: string | null;
+  };
   return { rate: r.checks / seconds, ...r };
 }
 
@@ -47,7 +56,7 @@ async function once(s: AiStack, k: BatchKey, n: number) {
 export async function batchRound(s: AiStack, reps: number, n: number): Promise<Record<BatchKey, BatchResult>> {
   const rates = new Map<BatchKey, number[]>(BATCHES.map((k) => [k, []]));
   const out = Object.fromEntries(
-    BATCHES.map((k) => [k, { checksPerS: 0, checks: 0, userLeased: 0, bothLeased: 0 }]),
+    BATCHES.map((k) => [k, { checksPerS: 0, checks: 0, userLeased: 0, bothLeased: 0, failed: 0, firstFailure: null }]),
   ) as Record<BatchKey, BatchResult>;
   for (let i = 0; i < reps; i++) {
     for (const k of i % 2 === 0 ? BATCHES : [...BATCHES].reverse()) {
@@ -56,6 +65,8 @@ export async function batchRound(s: AiStack, reps: number, n: number): Promise<R
       out[k].checks += r.checks;
       out[k].userLeased += r.userLeased;
       out[k].bothLeased += r.bothLeased;
+      out[k].failed += r.failed;
+      out[k].firstFailure ??= r.firstFailure;
     }
   }
   for (const k of BATCHES) out[k].checksPerS = median(rates.get(k)!);

@@ -78,17 +78,25 @@ app.post("/v1/__bench/ai-batch", async (c) => {
   const s = scopeOf(c);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   let next = 0;
+  let checks = 0;
   let userLeased = 0;
   let bothLeased = 0;
+  const failed: string[] = [];
   const worker = async () => {
     for (let i = next++; i < body.n; i = next++) {
-      const r = await checkOnce(s, body.users[i % body.users.length]!, waitUntil);
-      userLeased += r.u;
-      bothLeased += r.u & r.p;
+      try {
+        const r = await checkOnce(s, body.users[i % body.users.length]!, waitUntil);
+        checks++;
+        userLeased += r.u;
+        bothLeased += r.u & r.p;
+      } catch (err) {
+        // Counted, not fatal: the caller reports every failed check (a hold that failed granted nothing).
+        failed.push(String(err).slice(0, 200));
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, body.concurrency) }, worker));
-  return c.json({ checks: body.n, userLeased, bothLeased });
+  return c.json({ checks, userLeased, bothLeased, failed: failed.length, firstFailure: failed[0] ?? null });
 });
 
 app.get("/v1/__bench/ai-state", async (c) => {

@@ -148,6 +148,8 @@ async function round(stack: AiStack, i: number, s: Options, poolBase: Record<str
     if (l.non2xx + l.errors + l.timeouts > 0)
       failures.push(`${k}: ${l.non2xx} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts`);
   }
+  for (const [k, b] of Object.entries(batch))
+    if (b.failed > 0) failures.push(`batch ${k}: ${b.failed} checks failed, first: ${b.firstFailure}`);
   for (const [k, l] of [...Object.entries(serial), ...Object.entries(moderate)])
     if (l.bad > 0) failures.push(`serial ${k}: ${l.bad} unexpected statuses`);
   return { serial, serialLease, load, batch, chatSerial, chatConcurrent, moderate, failures, users, granted };
