@@ -110,15 +110,15 @@ async function main(): Promise<number> {
     progress("stopping the load (operations in flight finish their retries)");
     await load.stop();
     // A quota read brings its object fresh facts (packs refunded meanwhile), which may cross a
-    // warning level and emit `ai.quota.warning`: read once before the drain, so the pipeline
-    // delivers what that emits; the verification's own read then finds the levels already sent.
-    await aiQuotas(api, world);
+    // warning level and emit `ai.quota.warning`: the quotas are read here, before the drain, so
+    // the pipeline delivers what that emits, and never again after it.
+    const quotas = await aiQuotas(api, world);
     clearInterval(cron);
     progress("draining queues, outboxes and webhook retries");
     const drained = await drain(s, api, profile.drainMaxMs, profile.drainMinMs, progress);
     const probeResult = probe ? await probe : null;
     progress("verifying through the API");
-    const apiPhase = await verifyThroughApi(api, s.adminToken, world, load, o.quick ? 10_000 : 30_000);
+    const apiPhase = await verifyThroughApi(api, s.adminToken, world, load, quotas, o.quick ? 10_000 : 30_000);
     if (!(await settleQueues(s, 15_000))) progress("the queues did not settle after the verification's requests");
     const loadAfter = loadavg()
       .map((l) => l.toFixed(2))

@@ -17,7 +17,7 @@ import { objectFiles, tenantFile } from "../storage";
 import { TENANT, type World } from "../world";
 import { verifyAtomicWrites } from "./atomic";
 import { checkLineagesInStorage, checkTotpInStorage, verifyChains, verifyRegistrations, verifyTotp } from "./auth";
-import { aiQuotas, type QuotaView, verifyAi } from "./ai";
+import { type QuotaView, verifyAi } from "./ai";
 import { check, countBy, describeCounts, fail, type Check } from "./check";
 import { verifyAnnouncements, verifyConsumers, verifyObjectEvents, verifyOutbox } from "./events";
 import { verifyFollows, verifyFriends } from "./graph";
@@ -41,6 +41,7 @@ export async function verifyThroughApi(
   adminToken: string,
   world: World,
   load: Load,
+  aiQuotaViews: Map<string, QuotaView>,
   convergeMs: number,
 ): Promise<ApiPhase> {
   const socketSends = load.senders.flatMap((s) => [...s.records.values()]);
@@ -51,7 +52,6 @@ export async function verifyThroughApi(
   const regs = await verifyRegistrations(api, load.auth.registrations);
   const totp = verifyTotp(load.totp.accepted, load.totp.figures.verifications);
   const money = await verifyMoney(api, world, load.money);
-  const quotas = await aiQuotas(api, world);
   const t = await callWithRetry(
     api,
     "verify.tenant",
@@ -68,7 +68,7 @@ export async function verifyThroughApi(
     logs: messages.logs,
     following: follows.following,
     dbName,
-    aiQuotas: quotas,
+    aiQuotas: aiQuotaViews,
   };
 }
 

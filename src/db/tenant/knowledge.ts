@@ -65,6 +65,14 @@ export async function findArticle(db: TenantDb, id: string): Promise<Article | u
   return row ? toArticle(row) : undefined;
 }
 
+/** The live articles among `ids`, in one read. */
+export async function articlesByIds(db: TenantDb, ids: string[]): Promise<Article[]> {
+  if (!ids.length) return [];
+  const rows = await db.all<ArticleRow>(sql`SELECT ${COLUMNS} FROM kb_articles
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND deleted_at IS NULL`);
+  return rows.map(toArticle);
+}
+
 /** Live articles, newest first, keyset-paged on (created_at, id). */
 export async function articlesPage(db: TenantDb, limit: number, before?: [number, string]): Promise<Article[]> {
   const after = before

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { type EmbeddingKind, embeddedAt, staleArticles, stalePosts, storeEmbeddings } from "../../db/tenant/embeddings";
-import { findArticle } from "../../db/tenant/knowledge";
+import { articlesByIds } from "../../db/tenant/knowledge";
 import { postsByIds } from "../../db/tenant/posts";
+import type { PostRow } from "../../db/tenant/schema";
 import { embedMetered, type EmbeddingSpace, embeddingSpace } from "../ai-core/embeddings";
 import { PoisonError, type Consumer } from "../events/queues";
 import type { TenantScope } from "../gateway/context";
@@ -50,9 +51,9 @@ async function embedSources(s: TenantScope, space: EmbeddingSpace, kind: Embeddi
   return sources.length;
 }
 
-/** Embeds the live posts among `ids`. */
-async function embedPosts(s: TenantScope, space: EmbeddingSpace, ids: string[]): Promise<number> {
-  const rows = (await postsByIds(s.db, ids)).filter((p) => p.status === "published" && p.deletedAt === null);
+/** Embeds the live posts among `rows`. */
+function embedPostRows(s: TenantScope, space: EmbeddingSpace, posts: PostRow[]): Promise<number> {
+  const rows = posts.filter((p) => p.status === "published" && p.deletedAt === null);
   return embedSources(
     s,
     space,
@@ -63,7 +64,7 @@ async function embedPosts(s: TenantScope, space: EmbeddingSpace, ids: string[]):
 
 /** Embeds the live articles among `ids`. */
 async function embedArticles(s: TenantScope, space: EmbeddingSpace, ids: string[]): Promise<number> {
-  const rows = (await Promise.all(ids.map((id) => findArticle(s.db, id)))).filter((a) => a !== undefined);
+  const rows = await articlesByIds(s.db, ids);
   return embedSources(
     s,
     space,
@@ -98,18 +99,16 @@ export const vectorConsumer: Consumer = async (event, s) => {
   const space = await embeddingSpace(s);
   if (!space) return;
   const { postId } = parsed.data;
-  const [post] = await postsByIds(s.db, [postId]);
-  if (!post) return;
-  const at = await embeddedAt(s.db, "post", postId, space.model);
-  if (at === null || at < post.updatedAt) await embedPosts(s, space, [postId]);
+  const [[post], at] = await Promise.all([postsByIds(s.db, [postId]), embeddedAt(s.db, "post", postId, space.model)]);
+  if (post && (at === null || at < post.updatedAt)) await embedPostRows(s, space, [post]);
 };
 
 /** The minute sweep: what the writes above missed, at most SWEEP_MAX of each per tenant. */
 export async function sweepVectors(s: TenantScope, now: number): Promise<Record<string, number>> {
   const space = await embeddingSpace(s);
   if (!space) return {};
-  const posts = await inBatches(await stalePosts(s.db, space.model, now - POST_SWEEP_WINDOW_MS, SWEEP_MAX), (b) =>
-    embedPosts(s, space, b),
+  const posts = await inBatches(await stalePosts(s.db, space.model, now - POST_SWEEP_WINDOW_MS, SWEEP_MAX), async (b) =>
+    embedPostRows(s, space, await postsByIds(s.db, b)),
   );
   const articles = await inBatches(await staleArticles(s.db, space.model, SWEEP_MAX), (b) =>
     embedArticles(s, space, b),
