@@ -6,9 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { bootstrapPlatform } from "../tools/platform-bootstrap";
-import { freePort, start, type Managed } from "./processes";
+import { freePort, runToCompletion, start, type Managed } from "./processes";
 import { compatibilityDateOf, workerdConfig, type ExtraWorker } from "./workerd-config";
 
 export interface Servers {
@@ -44,6 +44,23 @@ export function progress(msg: string): void {
 /** Children run on the same Node as the benchmark (tsx's shebang would pick whatever `node` is on PATH). */
 export function tsx(root: string, script: string, ...args: string[]): { command: string; args: string[] } {
   return { command: process.execPath, args: [join(root, "node_modules/tsx/dist/cli.mjs"), script, ...args] };
+}
+
+/**
+ * Builds a benchmark's own Worker (`entry`: the production Worker plus its bench routes) into the
+ * scratch directory, never into dist/; answers the bundle's path.
+ */
+export function buildBenchBundle(root: string, scratch: string, entry: string): string {
+  const out = join(scratch, "bench-bundle");
+  progress(`building the bench bundle (${entry}) into the scratch directory`);
+  runToCompletion(
+    join(root, "node_modules/.bin/wrangler"),
+    ["deploy", entry, "--dry-run", "--outdir", out],
+    root,
+    join(scratch, "bench-build.log"),
+    300_000,
+  );
+  return join(out, basename(entry).replace(/\.m?ts$/, ".js"));
 }
 
 /**

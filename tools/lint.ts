@@ -39,7 +39,7 @@ const layer = (file: string): string => {
  * folder is a service, which no other service imports. Only the list of services imports their
  * modules; the HTTP app, the queue dispatcher and the cron are built from it.
  */
-const SHARED_FOLDERS = new Set(["gateway", "tenancy", "events", "file-links", "mail", "ai-core"]);
+const SHARED_FOLDERS = new Set(["gateway", "tenancy", "events", "file-links", "mail", "ai-core", "erasure"]);
 const ASSEMBLY = new Set(["src/workers/gateway/services.ts"]);
 
 // Which layers each layer may import.

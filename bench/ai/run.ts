@@ -20,7 +20,7 @@ import { type LatencyResult, latency, type Target, warmUp } from "../measure";
 import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options";
 import { stopAll } from "../processes";
 import { roundsUnderLoad, workerdWarnings, writeResults } from "../record";
-import { progress } from "../servers";
+import { buildBenchBundle, progress } from "../servers";
 import { batchRound } from "./batch";
 import { concurrentChat, serialChat } from "./chat";
 import {
@@ -37,7 +37,7 @@ import {
 } from "./checks";
 import { type LoadResult, loadInterleaved } from "./load";
 import { type AiRound, type AiSettings, aiReport } from "./report";
-import { type AiStack, buildBenchBundle, CHAT_USERS, LEASED, startAiStack } from "./stack";
+import { type AiStack, CHAT_USERS, LEASED, startAiStack } from "./stack";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -194,7 +194,7 @@ async function main(): Promise<number> {
   const limitMs = (setupS + (s.rounds + 1) * roundS) * 1000;
   const bundle = join(root, "dist/index.js");
   return inScratch(root, s, { name: "ai-", limitMs, bundle }, async (scratch) => {
-    const benchBundle = buildBenchBundle(root, scratch);
+    const benchBundle = buildBenchBundle(root, scratch, "bench/ai/entry.mts");
     const stack = await startAiStack(root, scratch, benchBundle, s.users);
     const poolBase = await poolBaseline(stack);
     await warm(stack, s);

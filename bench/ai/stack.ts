@@ -8,7 +8,6 @@
  */
 import { join } from "node:path";
 import { authHeaders, registerUsers, type Session, tokensOf, userIdOf } from "../auth-users";
-import { runToCompletion } from "../processes";
 import { createTenant, progress, startServers } from "../servers";
 import { TENANT_CONFIG } from "../stack";
 import { ARTICLES, article } from "./knowledge";
@@ -31,20 +30,6 @@ export interface AiStack {
   /** Check users per tenant (index 0: the serial and hot user). */
   users: Record<typeof LEASED | typeof UNLEASED, User[]>;
   chatUsers: User[];
-}
-
-/** Builds entry.mts with wrangler (as `npm run build` builds src/index.ts) into `scratch`; answers the module. */
-export function buildBenchBundle(root: string, scratch: string): string {
-  const out = join(scratch, "bench-bundle");
-  progress("building the bench bundle (bench/ai/entry.mts) into the scratch directory");
-  runToCompletion(
-    join(root, "node_modules/.bin/wrangler"),
-    ["deploy", "bench/ai/entry.mts", "--dry-run", "--outdir", out],
-    root,
-    join(scratch, "bench-build.log"),
-    300_000,
-  );
-  return join(out, "entry.js");
 }
 
 async function login(origin: string, tenant: string, identifier: string, password: string): Promise<string> {

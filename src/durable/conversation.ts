@@ -10,6 +10,7 @@ import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, r
 import { notifiedMentions } from "./conversation/mentions";
 import { cachedPolicy, PolicyReader } from "./conversation/policy";
 import {
+  anonymizeSender,
   appendMessage,
   conversationMigrations,
   findByClientId,
@@ -18,6 +19,7 @@ import {
   latestSeq,
   loadMembers,
   messageRange,
+  pruneBefore,
   readMeta,
   setReadSeq,
   unreadCount,
@@ -163,7 +165,7 @@ export class Conversation extends DurableObject<Env> {
    */
   async send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
     const { now = Date.now(), exceptConn, traceparent } = opts;
-    if (!this.members.has(userId)) return notFound;
+    if (!this.canSend(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const peer = this.peerOf(userId);
     const withPeer = (message: MessageView, duplicate: boolean) =>
@@ -195,7 +197,7 @@ export class Conversation extends DurableObject<Env> {
     if (!moderated.ok) return moderated;
     if (waited) {
       // Checked again after real waits: a concurrent retry may have stored it meanwhile (or the sender left).
-      if (!this.members.has(userId)) return notFound;
+      if (!this.canSend(userId)) return notFound;
       const again = findByClientId(sql, this.id, userId, input.clientId);
       if (again) return withPeer(again, true);
     }
@@ -351,6 +353,33 @@ export class Conversation extends DurableObject<Env> {
   /** Recalls a message for moderation (docs/ai.md, Moderation): no member or window check. */
   async recallForModeration(messageId: string, now = Date.now()): Promise<ConvResult<MessageChange>> {
     return this.atomically(() => moderationRecall(this.group, messageId, now));
+  }
+
+  /**
+   * Erases a member whose account is gone (docs/privacy.md): no send of theirs lands after this
+   * (a send still waiting checks again before its append), `anonymize` removes the bodies of
+   * everything they wrote (seqs stay), and a group is left (ownership passes on). A direct
+   * conversation keeps both members, so the other side keeps its history. Idempotent.
+   */
+  eraseMember(userId: string, anonymize: boolean, now = Date.now()): { anonymized: number } {
+    return this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      writeMeta(sql, { [`erased:${userId}`]: String(now) });
+      this.meta.set(`erased:${userId}`, String(now));
+      const anonymized = anonymize ? anonymizeSender(sql, userId, now) : 0;
+      if (this.meta.get("type") === "group" && this.members.has(userId)) leave(this.group, userId, now);
+      return { anonymized };
+    });
+  }
+
+  /** Retention: deletes up to `limit` entries sent before `before` (never the latest); how many. */
+  prune(before: number, limit: number): number {
+    return pruneBefore(this.ctx.storage.sql, before, limit);
+  }
+
+  /** A member who may send: in the conversation and not erased. */
+  private canSend(userId: string): boolean {
+    return this.members.has(userId) && !this.meta.has(`erased:${userId}`);
   }
 
   /** Whether a member may read this file: a file message, not recalled, references it (GET …/files/{fileId}). */

@@ -10,6 +10,7 @@
  */
 import { aiErrorGroups } from "./error-codes-ai";
 import { serviceErrorGroups } from "./error-codes-services";
+import { privacyErrorGroups } from "./error-codes-privacy";
 import { e, type ErrorSpec } from "./error-spec";
 
 export type { ErrorSpec } from "./error-spec";
@@ -102,6 +103,7 @@ export const errorGroups = {
   },
   ...serviceErrorGroups,
   ...aiErrorGroups,
+  ...privacyErrorGroups,
   Availability: {
     internal_error: e(500, "Internal error", "A bug; quote the request id. The stack is logged, never sent."),
     temporarily_unavailable: e(

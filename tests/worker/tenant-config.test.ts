@@ -44,6 +44,9 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   commerce: { currencies: ["EUR"], virtualCurrencies: [{ code: "COIN", name: "Coins" }] },
   vip: { levels: [{ level: 5, name: "patron", benefits: { badge: "patron" } }] },
   ai: { quota: { units: 50, period: "week", timeZone: "Asia/Shanghai" }, pool: { units: 1000 } },
+  privacy: { deletionGraceHours: 24, messagesOnErasure: "keep" },
+  retention: { messagesDays: 30, filesDays: 90 },
+  audit: { retentionDays: 30 },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -61,6 +64,9 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   search: { search: { maxHits: 7 } },
   commerce: { commerce: { currencies: ["JPY"] } },
   ai: { ai: { quota: { units: 42 } } },
+  privacy: { privacy: { deletionGraceHours: 0 } },
+  retention: { retention: { notificationsDays: 7 } },
+  audit: { audit: { retentionDays: 90 } },
   vip: {
     vip: {
       levels: [

@@ -74,3 +74,6 @@ export const queueStats = sqliteTable("queue_stats", {
   lastLagMs: integer("last_lag_ms"),
   maxLagMs: integer("max_lag_ms").notNull(),
 });
+
+/** The platform audit log (migrations/platform/0003); its queries are shared with the tenants' (../audit-log.ts). */
+export { auditLog } from "../audit-schema";

@@ -42,6 +42,8 @@ export async function createAccount(
     updatedAt: now,
     deletedAt: null,
     emailVerifiedAt: null,
+    deletionDueAt: null,
+    erasedAt: null,
   };
   try {
     await insertUser(db, row, roleIds, {

@@ -32,7 +32,7 @@ function searchable(kind: string, body: unknown): string | null {
  * message it concerns up to date from every edit and recall archived so far, so an edit that
  * arrives before its original (a retried delivery) is still applied.
  */
-export async function archiveEntry(db: TenantDb, e: ArchivedEntry): Promise<void> {
+export async function archiveEntry(db: TenantDb, e: ArchivedEntry, blankErasedSender = false): Promise<void> {
   const isChange = e.kind === "edit" || e.kind === "recall";
   const refId =
     isChange && e.body && typeof e.body === "object"
@@ -40,9 +40,16 @@ export async function archiveEntry(db: TenantDb, e: ArchivedEntry): Promise<void
       : null;
   const text = ORIGINAL_KINDS.has(e.kind) ? searchable(e.kind, e.body) : null;
   const target = refId ?? (ORIGINAL_KINDS.has(e.kind) ? e.id : null);
+  // An entry that reaches the archive after its sender's erasure (it was queued before) is
+  // stored without its words when the tenant anonymises erased users' messages.
+  const erased = blankErasedSender
+    ? sql`EXISTS (SELECT 1 FROM users WHERE id = ${e.senderId} AND status = 'deleted')`
+    : sql`0`;
+  const body = e.body === null ? null : JSON.stringify(e.body);
   const statements = [
     db.run(sql`INSERT INTO archived_messages (conversation_id, seq, id, sender_id, kind, ref_id, body, text, sent_at)
-      VALUES (${e.conversationId}, ${e.seq}, ${e.id}, ${e.senderId}, ${e.kind}, ${refId}, ${e.body === null ? null : JSON.stringify(e.body)}, ${text}, ${e.sentAt})
+      VALUES (${e.conversationId}, ${e.seq}, ${e.id}, ${e.senderId}, ${e.kind}, ${refId},
+        CASE WHEN ${erased} THEN NULL ELSE ${body} END, CASE WHEN ${erased} THEN NULL ELSE ${text} END, ${e.sentAt})
       ON CONFLICT DO NOTHING`),
   ];
   if (target) {

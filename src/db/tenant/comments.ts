@@ -4,7 +4,7 @@ import type { TenantDb } from "../client";
 import { outboxInsert } from "./outbox";
 import { commentLikes, comments, posts, type CommentRow } from "./schema";
 import { commentIndexOps, unindexOps } from "./search";
-import { activeUser, type Circle, notBlocked } from "./visible";
+import { shownAuthor, type Circle, notBlocked } from "./visible";
 
 export type { CommentRow } from "./schema";
 
@@ -82,7 +82,7 @@ const notBlockedIn = (c: Circle) => or(isNotNull(comments.deletedAt), notBlocked
 /** What a viewer sees of a list of comments: held ones only their own, none by users blocked either way. */
 const seenBy = (c: Circle) => and(heldFor(c.viewer), notBlockedIn(c));
 /** A live comment shows while its author is active (a suspended or deleted author's are hidden, as their posts are). */
-const activeAuthor = or(isNotNull(comments.deletedAt), activeUser(comments.authorId));
+const activeAuthor = or(isNotNull(comments.deletedAt), shownAuthor(comments.authorId));
 
 /** The keyset condition and order of one sort; the cursor is [created_at or like_count, id]. */
 function order(sort: CommentSort, after?: [number, string]): { where: SQL | undefined; by: SQL[] } {

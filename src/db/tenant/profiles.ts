@@ -180,27 +180,6 @@ export async function unfollow(db: TenantDb, follower: string, followee: string,
   });
 }
 
-/** Erases a deleted user's profile content and search entry (the row stays for references). */
-export async function eraseProfile(db: TenantDb, userId: string, now = Date.now()): Promise<void> {
-  await db.batch([
-    db
-      .update(profiles)
-      .set({
-        nickname: "",
-        avatarFileId: null,
-        bio: "",
-        locale: "",
-        gender: "",
-        birthday: null,
-        region: "",
-        updatedAt: now,
-      })
-      .where(eq(profiles.userId, userId)),
-    db.run(sql`DELETE FROM user_search WHERE user_id = ${userId}`),
-    db.delete(follows).where(or(eq(follows.followerId, userId), eq(follows.followeeId, userId))),
-  ]);
-}
-
 /** Mirrors a block (or its removal) into the tenant DB, idempotently. */
 export async function setBlockMirror(
   db: TenantDb,

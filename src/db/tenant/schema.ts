@@ -24,6 +24,10 @@ export const users = sqliteTable("users", {
   deletedAt: integer("deleted_at"),
   /** When the email address was proven (migrations/tenant/0013); null: unproven. */
   emailVerifiedAt: integer("email_verified_at"),
+  /** When a requested deletion erases the account (migrations/tenant/0032); null: none pending. */
+  deletionDueAt: integer("deletion_due_at"),
+  /** When the erasure finished; until then the sweep picks the user again. */
+  erasedAt: integer("erased_at"),
 });
 export type UserRow = typeof users.$inferSelect;
 

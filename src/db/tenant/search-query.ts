@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
 import { before } from "./keyset";
 import type { TenantDb } from "../client";
-import { activeUser, type Circle, notBlocked, visibleTo } from "./visible";
+import { shownAuthor, type Circle, notBlocked, visibleTo } from "./visible";
 import { comments, posts, postTags, searchDocs, searchFts, type CommentRow, type PostRow } from "./schema";
 import { BM25_WEIGHTS } from "./search";
 
@@ -134,7 +134,7 @@ export async function searchCommentRows(db: TenantDb, q: Search): Promise<Commen
     // Comments of VIP-only posts are not searched: a hit would show what the lock hides.
     eq(posts.minVipLevel, 0),
     notBlocked(comments.authorId, q.circle),
-    activeUser(comments.authorId),
+    shownAuthor(comments.authorId),
     q.authorId === undefined ? undefined : eq(comments.authorId, q.authorId),
     tagged(q.tag),
     q.from === undefined ? undefined : gte(comments.createdAt, q.from),

@@ -17,9 +17,13 @@ const ids = (list: string[]) => sql`(SELECT value FROM json_each(${JSON.stringif
 /** The user in `column` is not blocked either way by the circle's viewer. */
 export const notBlocked = (column: AnySQLiteColumn, c: Circle): SQL => sql`${column} NOT IN ${ids(c.blocked)}`;
 
-/** The user in `column` is active (a suspended or deleted user's content is hidden, as their profile is). */
-export const activeUser = (column: AnySQLiteColumn): SQL =>
-  sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${column} AND u.status = 'active')`;
+/**
+ * The author in `column` shows their content: active, or erased (what the erasure kept under
+ * `privacy.contentOnErasure = anonymize` shows under a deleted user). A suspended user's content
+ * is hidden, as their profile is, and so is a deleted user's until their erasure finishes.
+ */
+export const shownAuthor = (column: AnySQLiteColumn): SQL =>
+  sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${column} AND (u.status = 'active' OR u.erased_at IS NOT NULL))`;
 
 /**
  * The SQL form of the visibility rules (src/workers/content/visibility.ts) for lists: a published,
@@ -31,7 +35,7 @@ export function visibleTo(c: Circle): SQL {
     eq(posts.status, "published"),
     isNull(posts.deletedAt),
     notBlocked(posts.authorId, c),
-    activeUser(posts.authorId),
+    shownAuthor(posts.authorId),
     or(
       eq(posts.authorId, c.viewer),
       eq(posts.visibility, "public"),

@@ -121,6 +121,8 @@ export interface MessageView {
   editedAt?: string;
   /** Set when the message was recalled (its body is gone). */
   recalled?: true;
+  /** Set when the sender's account was erased and its messages anonymised (the body is gone). */
+  senderDeleted?: true;
 }
 
 /** Frames the server sends. */

@@ -27,6 +27,8 @@ export const conversationMigrations: readonly DoMigration[] = [
   (sql) => sql.exec("CREATE INDEX messages_by_file ON messages (json_extract(body, '$.fileId')) WHERE kind = 'file'"),
   // v5: published events are deleted on publish; drop those kept before.
   OUTBOX_PUBLISHED_CLEANUP,
+  // v6: messages of an erased sender, anonymised (docs/privacy.md).
+  (sql) => sql.exec("ALTER TABLE messages ADD COLUMN erased_at INTEGER"),
 ];
 
 interface MessageRow extends Record<string, SqlStorageValue> {
@@ -39,6 +41,7 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   sent_at: number;
   edited_at: number | null;
   recalled_at: number | null;
+  erased_at: number | null;
 }
 
 const view =
@@ -50,11 +53,12 @@ const view =
       messageId: r.id,
       senderId: r.sender_id,
       kind: r.kind as LogKind,
-      body: r.recalled_at === null ? (JSON.parse(r.body) as unknown) : null,
+      body: r.recalled_at === null && r.erased_at === null ? (JSON.parse(r.body) as unknown) : null,
       sentAt: new Date(r.sent_at).toISOString(),
     };
     if (r.edited_at !== null) v.editedAt = new Date(r.edited_at).toISOString();
     if (r.recalled_at !== null) v.recalled = true;
+    if (r.erased_at !== null) v.senderDeleted = true;
     return v;
   };
 
@@ -134,6 +138,31 @@ export function markEdited(sql: SqlStorage, id: string, body: unknown, at: numbe
 /** Drops a message's body for good and marks it recalled. */
 export function markRecalled(sql: SqlStorage, id: string, at: number): void {
   sql.exec("UPDATE messages SET body = 'null', recalled_at = ? WHERE id = ?", at, id);
+}
+
+/**
+ * Removes the bodies of everything a sender wrote (messages and the bodies their edits carried);
+ * the entries keep their seqs, so the log stays gap-free. Answers how many entries changed.
+ */
+export function anonymizeSender(sql: SqlStorage, senderId: string, at: number): number {
+  return sql.exec(
+    "UPDATE messages SET body = 'null', erased_at = ? WHERE sender_id = ? AND kind IN ('text', 'custom', 'file', 'edit') AND erased_at IS NULL",
+    at,
+    senderId,
+  ).rowsWritten;
+}
+
+/**
+ * Deletes up to `limit` entries sent before `before` (retention), never the latest one: seq is
+ * the rowid, and keeping the highest row keeps every future seq above every past one.
+ */
+export function pruneBefore(sql: SqlStorage, before: number, limit: number): number {
+  return sql.exec(
+    `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE sent_at < ?
+       AND seq < (SELECT max(seq) FROM messages) ORDER BY seq LIMIT ?)`,
+    before,
+    limit,
+  ).rowsWritten;
 }
 
 export function setReadSeq(sql: SqlStorage, userId: string, seq: number): void {

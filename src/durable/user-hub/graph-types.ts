@@ -16,7 +16,9 @@ export type PeerMessage =
   | { op: "cancelled"; requestId: string }
   | { op: "removed" }
   | { op: "blocked" }
-  | { op: "unblocked" };
+  | { op: "unblocked" }
+  /** The sender's account was erased: forget every edge, block and request with it. */
+  | { op: "erased" };
 
 /** What a hub answers to a delivered request (other messages answer "ok"). */
 export type PeerResult = "ok" | "pending" | "accepted" | "refused" | "refused_limit";

@@ -2,6 +2,7 @@ import { GraphStore, type RequestRow } from "./graph-store";
 import { graphRefusals, type GraphRefusal } from "./graph-refusals";
 import type { GraphIdentity, GraphResult, PeerMessage, PeerResult, SendRequestInput } from "./graph-types";
 import type { RecordEvent } from "./sessions";
+import { forgetPeer } from "./erasure";
 
 /** Delivers a message to another user's hub; throws if that hub cannot be reached. */
 export type Deliver = (tenantId: string, to: string, from: string, msg: PeerMessage) => Promise<PeerResult>;
@@ -211,6 +212,9 @@ export class FriendGraph {
           break;
         case "unblocked":
           this.storage.sql.exec("DELETE FROM blocked_by WHERE peer_id = ?", from);
+          break;
+        case "erased":
+          forgetPeer(this.storage.sql, from);
           break;
       }
     });

@@ -13,6 +13,7 @@ import {
   type GroupEdit,
 } from "./graph-lists";
 import { graphMigrations } from "./graph-store";
+import { eraseGraph } from "./erasure";
 import type {
   FriendGroupView,
   FriendRequestView,
@@ -27,6 +28,7 @@ import {
   findRefreshToken,
   hashRefreshToken,
   insertSession,
+  isNewDevice,
   isUsable,
   loadLiveSessions,
   markRevoked,
@@ -72,6 +74,8 @@ const CREDENTIAL_CHANGES: ReadonlySet<RevokeReason> = new Set([
   "password_changed",
   "password_reset",
   "email_change_undone",
+  // A sign-in checked before the deletion request must not open a session after it.
+  "deletion_requested",
 ]);
 
 export class UserHub extends DurableObject<Env> {
@@ -80,6 +84,8 @@ export class UserHub extends DurableObject<Env> {
   /** When the account's credentials last changed (revokeAll for a password or an undone email change). */
   private credentialsChangedAt = 0;
   private userId = "";
+  /** When the account was erased (0: never): the graph then refuses every peer's change. */
+  private erasedAt = 0;
   private apiWindow: WindowState | undefined;
   private readonly graph: FriendGraph;
   private readonly sockets: HubSockets;
@@ -136,6 +142,7 @@ export class UserHub extends DurableObject<Env> {
       this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
       this.credentialsChangedAt = Number(meta.get("credentialsChangedAt") ?? 0);
       this.userId = meta.get("userId") ?? "";
+      this.erasedAt = Number(meta.get("erasedAt") ?? 0);
       this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
       connections.reconcile(this.sockets.liveConnIds());
     });
@@ -225,6 +232,7 @@ export class UserHub extends DurableObject<Env> {
       revokedAt: null,
       persistedUse: n.now,
     };
+    const newDevice = isNewDevice(this.ctx.storage.sql, n.device.id);
     const refreshToken = newRefreshToken(n.userId, n.sessionId);
     const hash = await hashRefreshToken(refreshToken);
     this.ctx.storage.transactionSync(() => {
@@ -240,7 +248,7 @@ export class UserHub extends DurableObject<Env> {
       );
     });
     this.sessions.set(n.sessionId, state);
-    return ok({ refreshToken, evicted });
+    return ok({ refreshToken, evicted, newDevice });
   }
 
   /**
@@ -400,10 +408,22 @@ export class UserHub extends DurableObject<Env> {
     return this.graph.block(me, peer, now, on);
   }
 
-  /** A message from another user's hub of the same tenant. */
+  /** A message from another user's hub of the same tenant (an erased user takes none). */
   peerMessage(tenantId: string, me: string, from: string, msg: PeerMessage): PeerResult {
     this.identify({ tenantId, userId: me });
+    if (this.erasedAt) return msg.op === "request" ? "refused" : "ok";
     return this.graph.receive(me, from, msg, Date.now());
+  }
+
+  /** Erases the user's hub (docs/privacy.md, user-hub/erasure.ts); idempotent. */
+  async erase(me: GraphIdentity, now = Date.now()): Promise<{ peers: number }> {
+    this.identify(me);
+    this.setStatus("deleted", now);
+    this.erasedAt ||= now;
+    const peers = eraseGraph(this.ctx.storage, this.graph.store, this.erasedAt);
+    this.sessions.clear();
+    await this.graph.flush(me);
+    return { peers };
   }
 
   /** Announces a pending offline (presence), redelivers graph messages and publishes events a failure or crash left behind. */

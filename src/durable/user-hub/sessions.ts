@@ -179,3 +179,14 @@ export function findRefreshToken(sql: SqlStorage, hash: string): RefreshRow | un
     .exec<RefreshRow>("SELECT session_id, used_at, successor FROM refresh_tokens WHERE hash = ?", hash)
     .toArray()[0];
 }
+
+/** Whether a device never had a session of this user while another device had (a security event). */
+export function isNewDevice(sql: SqlStorage, deviceId: string): boolean {
+  const seen = sql
+    .exec<{ n: number; same: number }>(
+      "SELECT count(*) AS n, count(*) FILTER (WHERE device_id = ?) AS same FROM sessions",
+      deviceId,
+    )
+    .one();
+  return seen.n > 0 && seen.same === 0;
+}

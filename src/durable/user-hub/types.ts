@@ -50,7 +50,8 @@ export interface SessionView {
 }
 
 /** Session calls answer in the one Durable Object result shape, refusing with registry codes. */
-export type CreateResult = Result<{ refreshToken: string; evicted: string[] }>;
+/** `newDevice`: the device never had a session of this user before, and another device had. */
+export type CreateResult = Result<{ refreshToken: string; evicted: string[]; newDevice: boolean }>;
 export type RefreshResult = Result<{ sessionId: string; refreshToken: string }>;
 export type CheckResult = Result<{ rate?: RateLimitResult }>;
 
@@ -66,4 +67,5 @@ export type RevokeReason =
   | "replaced"
   | "force_logout"
   | "user_suspended"
-  | "user_deleted";
+  | "user_deleted"
+  | "deletion_requested";

@@ -101,9 +101,12 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { slug } = c.req.valid("param");
-    const row = await svc.updateTenantDetails(c.env, platformDb(c.env), slug, c.req.valid("json"));
+    const { before, updated } = await svc.updateTenantDetails(c.env, platformDb(c.env), slug, c.req.valid("json"));
     forgetTenant(slug);
-    return c.json(svc.toView(row), 200);
+    // The audit entry's before and after (the config holds no secrets: those are sealed elsewhere).
+    const facts = (r: typeof before) => ({ name: r.name, plan: r.plan, config: JSON.parse(r.config) as unknown });
+    c.get("audit").changes = { before: facts(before), after: facts(updated) };
+    return c.json(svc.toView(updated), 200);
   },
 );
 

@@ -162,7 +162,7 @@ export async function updateTenantDetails(
   db: PlatformDb,
   slug: string,
   patch: { name?: string | undefined; plan?: string | undefined; config?: TenantConfigPatch | undefined },
-): Promise<TenantRow> {
+): Promise<{ before: TenantRow; updated: TenantRow }> {
   const row = await getTenant(db, slug);
   if (row.status === "deleted") throw new AppError("tenant_deleted", "A deleted tenant cannot be changed.");
   const config = patch.config
@@ -175,7 +175,7 @@ export async function updateTenantDetails(
   }))!;
   const loc = await tenantDbLocation(env, updated);
   await writePublicInfo(tenantDb(loc), { name: updated.name, features: config.features, signIn: config.signIn });
-  return updated;
+  return { before: row, updated };
 }
 
 /** Moves a tenant between active, suspended and deleted, with the allowed transitions only. */

@@ -1,3 +1,4 @@
+import { recordSecurityEvent, type SecurityClient } from "../gateway/middleware/audit";
 import { and, eq } from "drizzle-orm";
 import { users, type EmailChallengeRow } from "../../db/tenant/schema";
 import { canonical, findUserById } from "../../db/tenant/users";
@@ -80,12 +81,18 @@ async function moveAddress(
 }
 
 /** Applies a change with the link sent to the new address (while the old one is still in place). */
-export async function confirmEmailChange(s: TenantScope, token: string, now = Date.now()): Promise<string> {
+export async function confirmEmailChange(
+  s: TenantScope,
+  token: string,
+  client: SecurityClient,
+  now = Date.now(),
+): Promise<string> {
   const row = await provenChallenge(s, "email_change", { token }, now);
   const user = await challengeUser(s, row);
   const change = changeOf(row);
   if (user.email !== change.oldEmail) throw new AppError("invalid_email_token", "The address changed since this mail.");
   await moveAddress(s, row, change.oldEmail, change.newEmail, now);
+  await recordSecurityEvent(s.db, user.id, "emailChanged", client);
   return change.newEmail;
 }
 
@@ -94,11 +101,17 @@ export async function confirmEmailChange(s: TenantScope, token: string, now = Da
  * comes back (verified: the mail reached it), a pending confirmation ends, and every session is
  * revoked, since whoever changed the address may hold one.
  */
-export async function undoEmailChange(s: TenantScope, token: string, now = Date.now()): Promise<string | null> {
+export async function undoEmailChange(
+  s: TenantScope,
+  token: string,
+  client: SecurityClient,
+  now = Date.now(),
+): Promise<string | null> {
   const row = await provenChallenge(s, "email_undo", { token }, now);
   const user = await challengeUser(s, row);
   const change = changeOf(row);
   await moveAddress(s, row, user.email, change.oldEmail, now);
   await hubStub(s.env, s.tenant.id, user.id).revokeAll("email_change_undone", undefined, Date.now());
+  await recordSecurityEvent(s.db, user.id, "emailChangeUndone", client);
   return change.oldEmail;
 }

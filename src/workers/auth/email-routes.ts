@@ -1,3 +1,4 @@
+import { securityClient } from "../gateway/middleware/audit";
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { scopeOf, type AppEnv } from "../gateway/context";
@@ -78,7 +79,7 @@ emailRoutes.openapi(
   }),
   async (c) => {
     const { newPassword, ...proof } = c.req.valid("json");
-    await confirmPasswordReset(scopeOf(c), proof, newPassword);
+    await confirmPasswordReset(scopeOf(c), proof, newPassword, securityClient(c));
     return c.body(null, 204);
   },
 );
@@ -149,7 +150,13 @@ emailRoutes.openapi(
         description: "Signed in, or an MFA step is required",
         content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } },
       },
-      ...problemResponses(...tokenProblems, "sign_in_method_disabled", "session_limit", "email_not_verified"),
+      ...problemResponses(
+        ...tokenProblems,
+        "sign_in_method_disabled",
+        "session_limit",
+        "email_not_verified",
+        "deletion_pending",
+      ),
     },
   }),
   async (c) => {
@@ -197,7 +204,8 @@ emailRoutes.openapi(
       ...problemResponses(...tokenProblems, "email_taken"),
     },
   }),
-  async (c) => c.json({ email: await confirmEmailChange(scopeOf(c), c.req.valid("json").token) }, 200),
+  async (c) =>
+    c.json({ email: await confirmEmailChange(scopeOf(c), c.req.valid("json").token, securityClient(c)) }, 200),
 );
 
 emailRoutes.openapi(
@@ -211,5 +219,5 @@ emailRoutes.openapi(
       ...problemResponses(...tokenProblems, "email_taken"),
     },
   }),
-  async (c) => c.json({ email: await undoEmailChange(scopeOf(c), c.req.valid("json").token) }, 200),
+  async (c) => c.json({ email: await undoEmailChange(scopeOf(c), c.req.valid("json").token, securityClient(c)) }, 200),
 );

@@ -1,3 +1,4 @@
+import { recordSecurityEvent, securityClient } from "../gateway/middleware/audit";
 import { scopeOf } from "../gateway/context";
 import { createRoute } from "@hono/zod-openapi";
 import type { UserRow } from "../../db/tenant/schema";
@@ -53,12 +54,10 @@ mfaRoutes.openapi(
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
-    return c.json(
-      {
-        recoveryCodes: await enableTotp(scopeOf(c), requireUser(c.get("principal")).userId, password, code),
-      },
-      200,
-    );
+    const userId = requireUser(c.get("principal")).userId;
+    const recoveryCodes = await enableTotp(scopeOf(c), userId, password, code);
+    await recordSecurityEvent(c.get("db"), userId, "mfaEnabled", securityClient(c));
+    return c.json({ recoveryCodes }, 200);
   },
 );
 
@@ -80,9 +79,9 @@ mfaRoutes.openapi(
   async (c) => {
     const { password, code } = c.req.valid("json");
     const s = scopeOf(c);
-    await disableTotp(s, requireUser(c.get("principal")).userId, password, code, (u: UserRow, x: string) =>
-      checkSecondFactor(s, u, x),
-    );
+    const userId = requireUser(c.get("principal")).userId;
+    await disableTotp(s, userId, password, code, (u: UserRow, x: string) => checkSecondFactor(s, u, x));
+    await recordSecurityEvent(s.db, userId, "mfaDisabled", securityClient(c));
     return c.body(null, 204);
   },
 );
@@ -105,13 +104,11 @@ mfaRoutes.openapi(
   async (c) => {
     const { password, code } = c.req.valid("json");
     const s = scopeOf(c);
-    const codes = await regenerateRecoveryCodes(
-      s,
-      requireUser(c.get("principal")).userId,
-      password,
-      code,
-      (u: UserRow, x: string) => checkSecondFactor(s, u, x),
+    const userId = requireUser(c.get("principal")).userId;
+    const codes = await regenerateRecoveryCodes(s, userId, password, code, (u: UserRow, x: string) =>
+      checkSecondFactor(s, u, x),
     );
+    await recordSecurityEvent(s.db, userId, "recoveryCodesRegenerated", securityClient(c));
     return c.json({ recoveryCodes: codes }, 200);
   },
 );

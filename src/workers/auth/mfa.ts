@@ -49,7 +49,7 @@ async function issueRecoveryCodes(db: TenantDb, userId: string): Promise<string[
  * 401 `invalid_credentials`, so a stolen access token cannot tell a right password from a wrong
  * one by the answer; the failure counts in the bucket of what was wrong.
  */
-async function assertPasswordAndCode(
+export async function assertPasswordAndCode(
   env: Env,
   tenant: ResolvedTenant,
   user: UserRow,

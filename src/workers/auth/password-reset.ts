@@ -1,3 +1,4 @@
+import { recordSecurityEvent, type SecurityClient } from "../gateway/middleware/audit";
 import { and, eq } from "drizzle-orm";
 import { users } from "../../db/tenant/schema";
 import { canonical } from "../../db/tenant/users";
@@ -44,6 +45,7 @@ export async function confirmPasswordReset(
   s: TenantScope,
   proof: ChallengeProof,
   newPassword: string,
+  client: SecurityClient,
   now = Date.now(),
 ): Promise<void> {
   const row = await provenChallenge(s, "password_reset", proof, now);
@@ -69,4 +71,5 @@ export async function confirmPasswordReset(
   // Should this call fail, the `user.password_changed` event committed above repeats it from the
   // queue, for the sessions opened by `now` (email-consumer.ts).
   await hubStub(s.env, s.tenant.id, user.id).revokeAll("password_reset", undefined, Date.now());
+  await recordSecurityEvent(s.db, user.id, "passwordReset", client);
 }

@@ -1,3 +1,4 @@
+import { recordSecurityEvent, securityClient } from "../gateway/middleware/audit";
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
@@ -74,7 +75,13 @@ authRoutes.openapi(
         description: "Signed in, or an MFA step is required",
         content: { "application/json": { schema: TokensSchema.or(MfaRequiredSchema) } },
       },
-      ...problemResponses("invalid_credentials", "account_suspended", "session_limit", "email_not_verified"),
+      ...problemResponses(
+        "invalid_credentials",
+        "account_suspended",
+        "session_limit",
+        "email_not_verified",
+        "deletion_pending",
+      ),
     },
   }),
   async (c) => {
@@ -95,7 +102,7 @@ authRoutes.openapi(
     request: { body: jsonBody(MfaVerifySchema) },
     responses: {
       200: jsonResponse(TokensSchema, "Signed in"),
-      ...problemResponses("invalid_mfa_code", "invalid_token"),
+      ...problemResponses("invalid_mfa_code", "invalid_token", "deletion_pending"),
     },
   }),
   async (c) => c.json(await svc.verifyMfa(scopeOf(c), c.req.valid("json"), client(c)), 200),
@@ -153,6 +160,7 @@ authRoutes.openapi(
     const p = requireUser(c.get("principal"));
     const body = c.req.valid("json");
     await svc.changePassword(scopeOf(c), p.userId, p.sessionId, body.currentPassword, body.newPassword);
+    await recordSecurityEvent(c.get("db"), p.userId, "passwordChanged", securityClient(c));
     return c.body(null, 204);
   },
 );

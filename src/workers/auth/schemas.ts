@@ -54,9 +54,27 @@ export const LoginSchema = z
       .max(2048)
       .optional()
       .openapi({ description: "The deviceToken of an earlier sign-in on this device" }),
+    cancelDeletion: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Cancel the account's pending deletion and sign in (else 409 deletion_pending)" }),
   })
   .strict()
   .openapi("Login");
+
+export const DeleteMeSchema = z
+  .object({
+    password: Password,
+    code: z
+      .string()
+      .trim()
+      .min(6)
+      .max(32)
+      .optional()
+      .openapi({ description: "A TOTP code or an unused recovery code, required when MFA is on" }),
+  })
+  .strict()
+  .openapi("DeleteMe");
 
 export const MfaVerifySchema = z
   .object({ mfaToken: z.string().min(1).max(4096), code: z.string().trim().min(6).max(32) })

@@ -1,3 +1,4 @@
+import { recordSecurityEvent } from "../gateway/middleware/audit";
 import { createAccount } from "../../db/tenant/accounts";
 import type { TenantDb } from "../../db/client";
 import { recoveryCodeClaim } from "../../db/tenant/recovery-codes";
@@ -11,6 +12,7 @@ import {
   updateUser,
 } from "../../db/tenant/users";
 import type { UserRow } from "../../db/tenant/schema";
+import { cancelDeletion, deletionPending } from "../../db/tenant/erasure";
 import type { DeviceInfo } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -102,6 +104,7 @@ export async function login(
     password: string;
     device?: Partial<DeviceInfo> | undefined;
     deviceToken?: string | undefined;
+    cancelDeletion?: boolean | undefined;
   },
   client: Client,
 ): Promise<LoginResult> {
@@ -135,7 +138,7 @@ export async function login(
   const user = check.user;
   if (check.needsRehash && user.status === "active")
     await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
-  return signInUser(s, user, input.device, client, checkedAt);
+  return signInUser(s, user, input.device, client, checkedAt, input.cancelDeletion === true);
 }
 
 /**
@@ -149,9 +152,16 @@ export async function signInUser(
   requested: Partial<DeviceInfo> | undefined,
   client: Client,
   checkedAt: number,
+  cancelsDeletion = false,
 ): Promise<LoginResult> {
   const { tenant } = s;
   if (user.status === "suspended") throw new AppError("account_suspended", "The account is suspended.");
+  // A pending deletion is cancelled only by a complete sign-in (after the MFA step, if any).
+  if (deletionPending(user) && !cancelsDeletion)
+    throw new AppError(
+      "deletion_pending",
+      'The account is scheduled for deletion; sign in with "cancelDeletion": true to keep it.',
+    );
   if (tenant.config.signIn.emailVerification === "required" && user.email && user.emailVerifiedAt === null)
     throw new AppError("email_not_verified", "Verify your email address first: use the link or code we sent.");
   const device = defaultDevice(requested);
@@ -160,12 +170,19 @@ export async function signInUser(
     const mfaToken = await signToken(
       keys.signer,
       "mfa",
-      { sub: user.id, tid: tenant.id, device },
+      { sub: user.id, tid: tenant.id, device, ...(cancelsDeletion ? { cd: true } : {}) },
       { issuer: issuerOf(tenant), audience: audienceOf(tenant), ttlSeconds: 300 },
     );
     return { kind: "mfa", mfaToken };
   }
+  if (deletionPending(user)) await keepAccount(s, user.id, client);
   return { kind: "tokens", tokens: await startSession(s, user.id, device, client, checkedAt) };
+}
+
+/** Cancels the pending deletion a sign-in asked to cancel; an erasure that began first wins. */
+async function keepAccount({ db }: TenantScope, userId: string, client: Client): Promise<void> {
+  if (!(await cancelDeletion(db, userId, Date.now()))) throw invalidCredentials();
+  await recordSecurityEvent(db, userId, "deletionCancelled", client);
 }
 
 /** Second step of an MFA sign-in: a TOTP code (each time step once) or an unused recovery code. */
@@ -185,6 +202,8 @@ export async function verifyMfa(
       const user = await findUserById(db, claims.sub);
       if (!user || user.status !== "active" || !user.mfaEnabled)
         throw new AppError("invalid_token", "The MFA token is no longer valid.");
+      if (deletionPending(user) && claims.cd !== true)
+        throw new AppError("deletion_pending", "The account is scheduled for deletion; sign in again to cancel it.");
       // Read what opening the session needs first, so a database failure spends neither code nor token.
       // The first factor was checked when the mfaToken was issued.
       const open = await prepareSession(s, user.id, claims.iat * 1000);
@@ -197,6 +216,7 @@ export async function verifyMfa(
         fail();
         throw new AppError("invalid_mfa_code", "The code is wrong, expired or already used.");
       }
+      if (deletionPending(user)) await keepAccount(s, user.id, client);
       return open;
     },
   );

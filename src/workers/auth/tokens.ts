@@ -7,6 +7,7 @@ import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { audienceOf, issuerOf, tenantKeys } from "../tenancy/signing-keys";
 import { issueDeviceToken } from "./device-trust";
 import { hubStub } from "../../durable/protocol/stubs";
+import { recordSecurityEvent } from "../gateway/middleware/audit";
 import { valueOf } from "../gateway/results";
 
 export interface Tokens {
@@ -89,7 +90,7 @@ export async function prepareSession(
 }
 
 async function openSession(
-  { env, tenant }: TenantScope,
+  { env, tenant, db }: TenantScope,
   userId: string,
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
@@ -109,7 +110,12 @@ async function openSession(
     now: Date.now(),
     checkedAt,
   });
-  const { refreshToken } = valueOf(res);
+  const { refreshToken, newDevice } = valueOf(res);
+  if (newDevice)
+    await recordSecurityEvent(db, userId, "signInFromNewDevice", client, {
+      deviceId: device.id,
+      platform: device.platform,
+    });
   return {
     accessToken: await sign(sessionId),
     refreshToken,

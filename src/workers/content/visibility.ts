@@ -22,7 +22,7 @@ export const postNotFound = () => new AppError("post_not_found", "No such post."
  * The visibilities of an author's published posts a viewer may see (docs/content.md): all of
  * them for the author; otherwise `public`, `followers` if the viewer follows the author, `friends`
  * if they are friends; null when either blocked the other (blocks hide both ways) or the author
- * is not active (suspended or deleted, as their profile is). Friendship and blocks are the user
+ * is not active (suspended or deleted, as their profile is; an erased author's kept posts show as public). Friendship and blocks are the user
  * hub's (one RPC on the viewer's hub), follows and the author's status the tenant database's.
  */
 export async function audienceOf(
@@ -36,7 +36,10 @@ export async function audienceOf(
     isFollowing(db, viewer, author),
     findUserById(db, author),
   ]);
-  if (rel.blocks || rel.blockedBy || user?.status !== "active") return null;
+  if (rel.blocks || rel.blockedBy || !user) return null;
+  // What an erasure kept (privacy.contentOnErasure = anonymize) shows to everyone its visibility was public to.
+  if (user.erasedAt !== null) return ["public"];
+  if (user.status !== "active") return null;
   return ["public", ...(following ? (["followers"] as const) : []), ...(rel.friend ? (["friends"] as const) : [])];
 }
 

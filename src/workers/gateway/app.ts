@@ -9,6 +9,8 @@ import { healthRoutes } from "./health";
 import { bodyLimit } from "./middleware/body-limit";
 import { observe } from "./middleware/observe";
 import { tenantScope } from "./middleware/tenant";
+import { audited, registerOperations } from "./middleware/audit";
+import { platformDb } from "../../db/client";
 import { services } from "./services";
 
 /**
@@ -31,12 +33,22 @@ export function createApp(): OpenAPIHono<AppEnv> {
   mountDocs(app);
 
   // One admin check for every platform route, whichever service's router serves it.
-  app.use("/admin/v1/*", bodyLimit(), requireAdmin());
+  app.use(
+    "/admin/v1/*",
+    bodyLimit(),
+    requireAdmin(),
+    audited("platform", (c) => platformDb(c.env)),
+  );
   app.use("/v1/*", tenantScope());
   app.use("/.well-known/*", tenantScope());
   // Platform routes first, then the tenant API, then paths of their own; in list order within each.
   for (const base of ["/admin/v1", "/v1", "/"] as const) {
-    for (const s of services) for (const m of s.routes ?? []) if (m.base === base) app.route(base, m.router);
+    for (const s of services)
+      for (const m of s.routes ?? []) {
+        if (m.base !== base) continue;
+        app.route(base, m.router);
+        registerOperations(base, routesOf(m.router));
+      }
   }
 
   app.onError(onError);
@@ -44,3 +56,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   installSelfDispatch((req, env, ctx) => app.fetch(req, env, ctx));
   return app;
 }
+
+/** A router's OpenAPI operations: method, path and id. */
+const routesOf = (router: OpenAPIHono<AppEnv>) =>
+  router.openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route] : []));

@@ -9,6 +9,7 @@ import { filesModule } from "../files/module";
 import { friendsModule } from "../friends/module";
 import { messagesModule } from "../messages/module";
 import { notificationsModule } from "../notifications/module";
+import { privacyModule } from "../privacy/module";
 import { realtimeModule } from "../realtime/module";
 import { statisticsModule } from "../statistics/module";
 import { tenantModule } from "../tenant/module";
@@ -37,6 +38,7 @@ export const services: readonly ServiceModule[] = [
   filesModule,
   realtimeModule,
   notificationsModule,
+  privacyModule,
   statisticsModule,
   // After statistics: a message.created the archive refuses as poison has been counted already.
   messagesModule,

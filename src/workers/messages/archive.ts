@@ -17,18 +17,22 @@ const Entry = z.object({
  * search and export. Idempotent by construction (keyed by conversation and seq), so it needs no
  * marker; it rides on the statistics queue, whose batches suit bulk copying.
  */
-export const archiveConsumer: Consumer = async (event, { db }) => {
+export const archiveConsumer: Consumer = async (event, { db, tenant }) => {
   if (event.type !== "message.created") return;
   const d = Entry.safeParse(event.data);
   if (!d.success) throw new PoisonError(`bad data for message.created: ${d.error.issues[0]?.message ?? "invalid"}`);
   const e = d.data;
-  await archiveEntry(db, {
-    conversationId: e.conversationId,
-    seq: e.seq,
-    id: e.messageId,
-    senderId: e.senderId,
-    kind: e.kind,
-    body: e.body ?? null,
-    sentAt: Date.parse(e.sentAt),
-  });
+  await archiveEntry(
+    db,
+    {
+      conversationId: e.conversationId,
+      seq: e.seq,
+      id: e.messageId,
+      senderId: e.senderId,
+      kind: e.kind,
+      body: e.body ?? null,
+      sentAt: Date.parse(e.sentAt),
+    },
+    tenant.config.privacy.messagesOnErasure === "anonymize",
+  );
 };

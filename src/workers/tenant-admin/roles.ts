@@ -126,6 +126,7 @@ adminRoleRoutes.openapi(
         ...(body.permissions !== undefined ? { permissions: JSON.stringify(body.permissions) } : {}),
         ...(body.rank !== undefined ? { rank: body.rank } : {}),
       });
+      c.get("audit").changes = { before: roleView(role), after: roleView(updated!) };
       return c.json(roleView(updated!), 200);
     } catch (err) {
       if (isConstraintViolation(err)) throw taken(body.name ?? role.name);

@@ -2,9 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { activeHolders, isLastOwnerAbort } from "../../db/tenant/roles";
 import { users } from "../../db/tenant/schema";
-import { rolesOfUser, searchUsers, setUserRoles, updateUser } from "../../db/tenant/users";
+import { rolesOfUser, searchUsers, setUserRoles } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
-import { eraseProfile } from "../../db/tenant/profiles";
+import { scheduleDeletion } from "../../db/tenant/erasure";
+import { eraseUser } from "../erasure/erase";
+import { scopeOf } from "../gateway/context";
 import { AppError } from "../../lib/errors";
 import { searchQuery } from "../../lib/search-query";
 import { withPermission } from "../gateway/middleware/authn";
@@ -134,7 +136,7 @@ adminUserRoutes.openapi(
     operationId: "deleteUser",
     tags,
     security,
-    summary: "Delete a user: identifiers and secrets erased, sessions ended",
+    summary: "Delete a user: erased at once across every store (docs/privacy.md)",
     middleware: mw("users:delete"),
     request: { params: IdParamSchema },
     responses: {
@@ -150,23 +152,13 @@ adminUserRoutes.openapi(
     await assertOutranks(db, c.get("principal"), user.id, roles);
     if (user.status === "active" && roles.some((r) => r.id === "owner") && (await activeHolders(db, "owner")) <= 1)
       throw lastOwner();
-    // Anonymise: the row stays (ids referenced elsewhere remain valid) but holds nothing personal.
-    await keepingAnOwner(() =>
-      updateUser(db, user.id, {
-        email: null,
-        username: null,
-        usernameSkeleton: null,
-        phone: null,
-        passwordHash: "!",
-        totpSecretSealed: null,
-        mfaEnabled: false,
-        status: "deleted",
-        deletedAt: Date.now(),
-      }),
-    );
-    await setUserRoles(db, user.id, [], { type: "user.deleted", subject: user.id, data: { userId: user.id } });
-    await eraseProfile(db, user.id);
-    await hubStub(c.env, tenant.id, user.id).setStatus("deleted");
+    // Erased at once (docs/privacy.md): the row stays (its id is never reused) but holds nothing
+    // personal; what a failure part way leaves, the minute sweep finishes.
+    const now = Date.now();
+    await keepingAnOwner(async () => {
+      await scheduleDeletion(db, user.id, now, now);
+      await eraseUser(scopeOf(c), user.id, now);
+    });
     return c.body(null, 204);
   },
 );
@@ -228,6 +220,7 @@ adminUserRoutes.openapi(
         current.map((r) => r.id),
       ),
     );
+    c.get("audit").changes = { before: { roles: current.map((r) => r.name) }, after: { roles: names } };
     return c.json(userView(user, wanted), 200);
   },
 );

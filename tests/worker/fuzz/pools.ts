@@ -38,7 +38,8 @@ export type Kind =
   | "orders"
   | "topUps"
   | "knowledge"
-  | "chatSessions";
+  | "chatSessions"
+  | "exports";
 
 /** One fixture object. */
 export interface Item {

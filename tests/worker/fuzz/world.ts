@@ -119,6 +119,7 @@ async function populate(
     topUps: [],
     knowledge: [],
     chatSessions: [],
+    exports: [],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
@@ -359,6 +360,16 @@ async function populate(
     if (res.status !== 200 || !id) throw new Error(`fuzz fixture: chat answered ${res.status}: ${events}`);
     pools.chatSessions.push({ id, owners: owned(a) });
   }
+  // Data exports: the member's own and a victim's (their user's alone), and one the owner asked for.
+  for (const a of [member, v1]) {
+    const e = await ok<{ id: string }>(call("/v1/me/exports", { method: "POST", ...as(a) }), "data export");
+    pools.exports.push({ id: e.id, owners: owned(a) });
+  }
+  const byAdmin = await ok<{ id: string }>(
+    call(`/v1/admin/users/${v2.userId}/exports`, { method: "POST", ...as(owner) }),
+    "admin's data export",
+  );
+  pools.exports.push({ id: byAdmin.id, owners: owned(owner) });
   return pools;
 }
 

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { audited } from "./audit";
 import type { TenantDb } from "../../../db/client";
 import { rolesOfUser } from "../../../db/tenant/users";
 import { AppError } from "../../../lib/errors";
@@ -108,7 +109,7 @@ export function signedIn(): MiddlewareHandler<AppEnv>[] {
   return [authenticate(), rateLimit("api")];
 }
 
-/** {@link signedIn} plus a permission check. */
+/** {@link signedIn} plus a permission check; every action it guards is audited (audit.ts). */
 export function withPermission(permission: string): MiddlewareHandler<AppEnv>[] {
-  return [...signedIn(), requirePermission(permission)];
+  return [...signedIn(), requirePermission(permission), audited(permission, (c) => c.get("db"))];
 }

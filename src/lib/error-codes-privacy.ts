@@ -1,0 +1,29 @@
+import { e, type ErrorSpec } from "./error-spec";
+
+/** The registry's codes of account deletion, exports and the audit log; src/lib/error-codes.ts joins them. */
+export const privacyErrorGroups = {
+  Privacy: {
+    deletion_pending: e(
+      409,
+      "Deletion pending",
+      'The account is scheduled for deletion (right password): sign in with "cancelDeletion": true to cancel it.',
+    ),
+    mfa_code_required: e(
+      400,
+      "MFA code required",
+      "The account has TOTP on: the request needs a current code or an unused recovery code.",
+    ),
+    export_not_found: e(404, "Export not found", "No such data export of this user (or of the user in the path)."),
+    export_too_soon: e(
+      429,
+      "Export too soon",
+      "A user may ask for one export of their data per 24 hours; `Retry-After` says when the next may be asked for.",
+    ),
+    export_not_ready: e(409, "Export not ready", "The export is still being built, failed, or expired."),
+    invalid_export_url: e(
+      403,
+      "Invalid export URL",
+      "The download URL is not one issued to the signed-in user for this export, or it expired.",
+    ),
+  },
+} as const satisfies Record<string, Record<string, ErrorSpec>>;
