@@ -25,7 +25,15 @@ CREATE TRIGGER audit_log_close_only BEFORE UPDATE ON audit_log
 WHEN old.outcome != 'pending' OR new.outcome = 'pending' OR new.id IS NOT old.id OR new.at IS NOT old.at
   OR new.actor_type IS NOT old.actor_type OR new.actor_id IS NOT old.actor_id OR new.action IS NOT old.action
   OR new.ip IS NOT old.ip OR new.user_agent IS NOT old.user_agent OR new.request_id IS NOT old.request_id
-  OR new.security IS NOT old.security OR (old.target_id IS NOT NULL AND new.target_id IS NOT old.target_id)
+  OR new.security IS NOT old.security OR new.target_type IS NOT old.target_type
+  OR (old.target_id IS NOT NULL AND new.target_id IS NOT old.target_id)
+  OR (old.changes IS NOT NULL AND new.changes IS NOT old.changes)
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log entries are append-only');
+END;
+-- INSERT OR REPLACE would delete the old row without firing the delete trigger: refused.
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = new.id)
 BEGIN
   SELECT RAISE(ABORT, 'audit_log entries are append-only');
 END;

@@ -8,3 +8,7 @@ CREATE INDEX users_deletion_due ON users (deletion_due_at) WHERE deletion_due_at
 
 -- Erasure finds a user's archived messages by sender.
 CREATE INDEX archived_messages_sender ON archived_messages (sender_id);
+
+-- Accounts deleted before erasure existed (their row was stripped, the rest was kept): due now,
+-- so the minute sweep erases what they left behind.
+UPDATE users SET deletion_due_at = coalesce(deleted_at, 0) WHERE status = 'deleted';

@@ -336,6 +336,7 @@ export class Conversation extends DurableObject<Env> {
     now = Date.now(),
   ): Promise<ConvResult<MessageChange>> {
     const p = policy ?? (await this.policies.load(now));
+    if (this.meta.has(`erased:${actor}`)) return notFound; // checked after the wait: the erasure may have run
     return this.atomically(() => edit(this.group, actor, messageId, body, p, now));
   }
 
@@ -347,6 +348,7 @@ export class Conversation extends DurableObject<Env> {
     now = Date.now(),
   ): Promise<ConvResult<MessageChange>> {
     const p = policy ?? (await this.policies.load(now));
+    if (this.meta.has(`erased:${actor}`)) return notFound;
     return this.atomically(() => recall(this.group, actor, messageId, p, now));
   }
 

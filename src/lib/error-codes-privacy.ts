@@ -17,7 +17,7 @@ export const privacyErrorGroups = {
     export_too_soon: e(
       429,
       "Export too soon",
-      "A user may ask for one export of their data per 24 hours; `Retry-After` says when the next may be asked for.",
+      "A user may ask for one export of their data per 24 hours (an admin, for one user at a time); `Retry-After` says when to ask again.",
     ),
     export_not_ready: e(409, "Export not ready", "The export is still being built, failed, or expired."),
     invalid_export_url: e(

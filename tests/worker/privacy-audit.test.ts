@@ -142,11 +142,18 @@ describe("audit log", () => {
     expect(touching.sort()).toEqual(["get", "get", "get"]);
   });
 
-  it("is for owners and admins (audit:read) of the tenant only", async () => {
+  it("is for owners and admins (audit:read) of the tenant only; a member's attempt at an admin action is recorded", async () => {
     const { tenant, owner } = await tenantWithOwner();
     const other = await tenantWithOwner();
     const u = await registerUser(tenant.slug);
     await expectProblem(await call("/v1/admin/audit-log", as(tenant.slug, u)), 403, "forbidden");
+    await expectProblem(
+      await call("/v1/admin/roles", { method: "POST", ...as(tenant.slug, u), json: { name: "x", permissions: [] } }),
+      403,
+      "forbidden",
+    );
+    const [attempt] = await auditLog(tenant.slug, owner, `&actorId=${u.userId}&action=createRole`);
+    expect(attempt).toMatchObject({ outcome: "failed", actor: { type: "user", id: u.userId } });
     expect((await call("/v1/admin/audit-log", as(other.tenant.slug, owner))).status).toBe(401);
     await expectProblem(
       await call("/v1/admin/audit-log?from=yesterday", as(tenant.slug, owner)),

@@ -96,6 +96,21 @@ describe("DELETE /v1/me", () => {
     expect(ok.status, await ok.clone().text()).toBe(202);
   });
 
+  it("two owners cannot both leave: one whose deletion is pending does not count", async () => {
+    const { tenant, owner } = await tenantWithOwner();
+    const slug = tenant.slug;
+    const second = await registerUser(slug);
+    const roles = await call(`/v1/admin/users/${second.userId}/roles`, {
+      method: "PUT",
+      ...as(slug, owner),
+      json: { roles: ["owner"] },
+    });
+    expect(roles.status).toBe(200);
+    const secondTokens = await (await login(slug, second.username, second.password)).json<Tokens>();
+    expect((await deleteMe(slug, { tokens: secondTokens }, { password: second.password })).status).toBe(202);
+    await expectProblem(await deleteMe(slug, owner, { password: owner.password }), 409, "last_owner");
+  });
+
   it("a sign-in checked before the deletion request opens no session after it", async () => {
     const { tenant } = await tenantWithOwner({ privacy: { deletionGraceHours: 1 } });
     const slug = tenant.slug;

@@ -127,6 +127,9 @@ describe("data export", () => {
     const res = await call(`/v1/admin/users/${u.userId}/exports`, { method: "POST", ...as(slug, owner) });
     expect(res.status).toBe(202);
     const { id } = await res.json<{ id: string }>();
+    // One of an admin's exports per user at a time: a second ask while the first builds, or a later one.
+    const second = await call(`/v1/admin/users/${u.userId}/exports`, { method: "POST", ...as(slug, owner) });
+    expect([202, 429]).toContain(second.status);
     const e = await ready(slug, owner, `/v1/admin/users/${u.userId}/exports/${id}`);
     expect((await download(slug, e.url!, bearer(owner.tokens.accessToken))).status).toBe(200);
     // The user's own URL list does not show it, and the admin's URL is not theirs.

@@ -49,12 +49,14 @@ export async function keyCreator(
   userId: string,
 ): Promise<{ status: UserRow["status"]; roles: RoleRow[] } | undefined> {
   const rows = await db
-    .select({ status: users.status, role: roles })
+    .select({ status: users.status, leaving: users.deletionDueAt, role: roles })
     .from(users)
     .leftJoin(userRoles, eq(userRoles.userId, users.id))
     .leftJoin(roles, eq(roles.id, userRoles.roleId))
     .where(eq(users.id, userId))
     .all();
   if (!rows.length) return undefined;
-  return { status: rows[0]!.status, roles: rows.flatMap((r) => (r.role ? [r.role] : [])) };
+  // An account whose deletion is pending acts through no key (its sessions ended with the request).
+  const status = rows[0]!.leaving !== null && rows[0]!.status === "active" ? "suspended" : rows[0]!.status;
+  return { status, roles: rows.flatMap((r) => (r.role ? [r.role] : [])) };
 }

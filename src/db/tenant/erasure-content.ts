@@ -62,10 +62,10 @@ export async function blankDeletedFiles(db: TenantDb, userId: string): Promise<v
   await db.run(sql`UPDATE files SET name = '', sha256 = NULL WHERE owner_id = ${userId} AND status = 'deleted'`);
 }
 
-/** The conversations the user is a member of (the tenant DB's index of them). */
-export async function conversationIdsOf(db: TenantDb, userId: string): Promise<string[]> {
+/** Up to `limit` conversations the user is a member of (the tenant DB's index of them). */
+export async function conversationIdsOf(db: TenantDb, userId: string, limit: number): Promise<string[]> {
   const rows = await db.all<{ id: string }>(
-    sql`SELECT conversation_id AS id FROM conversation_members WHERE user_id = ${userId}`,
+    sql`SELECT conversation_id AS id FROM conversation_members WHERE user_id = ${userId} LIMIT ${limit}`,
   );
   return rows.map((r) => r.id);
 }

@@ -63,11 +63,7 @@ export async function claimErasure(db: TenantDb, userId: string, now: number): P
  * rows that only name the user (their notifications, replies) stay: the name resolves to a deleted
  * user. Statistics keep their counts: daily activity rows get a pseudonym instead of the id.
  */
-export async function eraseUserRows(
-  db: TenantDb,
-  userId: string,
-  opts: { anonymizeMessages: boolean; pseudonym: string },
-): Promise<void> {
+export async function eraseUserRows(db: TenantDb, userId: string, opts: { pseudonym: string }): Promise<void> {
   const about = (path: string) => sql`json_extract(payload, ${path}) = ${userId}`;
   await db.batch([
     db.run(sql`DELETE FROM recovery_codes WHERE user_id = ${userId}`),
@@ -77,26 +73,58 @@ export async function eraseUserRows(
     db.run(sql`DELETE FROM user_search WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM follows WHERE follower_id = ${userId} OR followee_id = ${userId}`),
     db.run(sql`DELETE FROM blocks WHERE blocker_id = ${userId} OR blocked_id = ${userId}`),
-    db.run(sql`DELETE FROM notifications WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM notification_prefs WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM email_challenges WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM email_digest_items WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM email_digest_sent WHERE user_id = ${userId}`),
+    // Not user.deleted itself: tenants must learn of the deletion (a re-run must not drop its retry).
     db.run(sql`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries
-      WHERE status = 'pending' AND (${about("$.data.subject")} OR ${about("$.data.data.userId")}))`),
-    db.run(sql`DELETE FROM webhook_deliveries WHERE status = 'pending'
+      WHERE status = 'pending' AND event_type != 'user.deleted'
+      AND (${about("$.data.subject")} OR ${about("$.data.data.userId")}))`),
+    db.run(sql`DELETE FROM webhook_deliveries WHERE status = 'pending' AND event_type != 'user.deleted'
       AND (${about("$.data.subject")} OR ${about("$.data.data.userId")})`),
     db.run(sql`DELETE FROM rec_interactions WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM rec_friend_edges WHERE user_id = ${userId} OR friend_id = ${userId}`),
     db.run(sql`DELETE FROM post_viewers WHERE user_id = ${userId}`),
     db.run(sql`DELETE FROM ai_chat_audit WHERE message_id IN (SELECT m.id FROM ai_chat_messages m
       JOIN ai_chat_sessions s ON s.id = m.session_id WHERE s.user_id = ${userId})`),
+    db.run(
+      sql`DELETE FROM ai_chat_messages WHERE session_id IN (SELECT id FROM ai_chat_sessions WHERE user_id = ${userId})`,
+    ),
     db.run(sql`DELETE FROM ai_chat_sessions WHERE user_id = ${userId}`),
+    // What moderation kept of the user's words: the excerpt and appeal of their items, their reports' details.
+    db.run(sql`UPDATE moderation_items SET excerpt = '', appeal_text = NULL WHERE author_id = ${userId}`),
+    db.run(sql`UPDATE reports SET detail = '' WHERE reporter_id = ${userId}`),
     db.run(sql`UPDATE active_users SET user_id = ${opts.pseudonym} WHERE user_id = ${userId}`),
-    ...(opts.anonymizeMessages
-      ? [db.run(sql`UPDATE archived_messages SET body = NULL, text = NULL WHERE sender_id = ${userId}`)]
-      : []),
   ]);
+}
+
+/** A page of the user's notifications deleted; how many. */
+export async function eraseNotificationsPage(db: TenantDb, userId: string, limit: number): Promise<number> {
+  const res = await db.run(sql`DELETE FROM notifications WHERE id IN
+    (SELECT id FROM notifications WHERE user_id = ${userId} LIMIT ${limit})`);
+  return res.rowsAffected;
+}
+
+/** A page of the archive copies of the user's messages blanked (body and search text); how many. */
+export async function blankArchivePage(db: TenantDb, userId: string, limit: number): Promise<number> {
+  const res = await db.run(sql`UPDATE archived_messages SET body = NULL, text = NULL WHERE rowid IN
+    (SELECT rowid FROM archived_messages WHERE sender_id = ${userId} AND (body IS NOT NULL OR text IS NOT NULL)
+     LIMIT ${limit})`);
+  return res.rowsAffected;
+}
+
+/** An erasure that failed: tried again after `until`, so it does not hold the sweep's places. */
+export async function postponeErasure(db: TenantDb, userId: string, until: number): Promise<void> {
+  await db.run(sql`UPDATE users SET deletion_due_at = ${until} WHERE id = ${userId} AND erased_at IS NULL
+    AND deletion_due_at IS NOT NULL`);
+}
+
+/** Active owners who are not leaving (no deletion pending): the last of them cannot be deleted. */
+export async function stayingOwners(db: TenantDb): Promise<number> {
+  const [row] = await db.all<{ n: number }>(sql`SELECT count(*) AS n FROM user_roles r JOIN users u ON u.id = r.user_id
+    WHERE r.role_id = 'owner' AND u.status = 'active' AND u.deletion_due_at IS NULL`);
+  return row?.n ?? 0;
 }
 
 /** Marks the erasure finished: the sweep stops picking the user. */

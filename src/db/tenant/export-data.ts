@@ -19,8 +19,8 @@ const KINDS = {
     edited_at AS editedAt, recalled_at AS recalledAt FROM archived_messages WHERE sender_id = ${u}`,
   files: (
     u: string,
-  ) => sql`SELECT rowid AS _r, id, purpose, name, content_type AS contentType, size, sha256, created_at AS createdAt
-    FROM files WHERE owner_id = ${u} AND status = 'ready'`,
+  ) => sql`SELECT rowid AS _r, id, purpose, name, content_type AS contentType, size, sha256, created_at AS createdAt,
+    r2_key AS r2Key FROM files WHERE owner_id = ${u} AND status = 'ready'`,
   notifications: (u: string) => sql`SELECT rowid AS _r, id, type, title, body, data, count, created_at AS createdAt,
     read_at AS readAt FROM notifications WHERE user_id = ${u}`,
   posts: (

@@ -29,15 +29,18 @@ export async function lastSelfExportAt(db: TenantDb, userId: string): Promise<nu
 
 /**
  * Records a pending export and its `export.requested` event in one batch. For the user's own
- * request the insert happens only if none was made since `notBefore` (two racing requests make one).
+ * request the insert happens only if none was made since `notBefore` (two racing requests make
+ * one); for an admin's, only if none of theirs for this user is still pending.
  * True when inserted.
  */
 export async function insertExport(
   db: TenantDb,
   e: { id: string; userId: string; requestedBy: string | null; now: number; notBefore: number },
 ): Promise<boolean> {
+  // An admin has at most one export of a user being built at a time.
   const gate = e.requestedBy
-    ? sql`1`
+    ? sql`NOT EXISTS (SELECT 1 FROM data_exports WHERE user_id = ${e.userId} AND requested_by = ${e.requestedBy}
+        AND status = 'pending')`
     : sql`NOT EXISTS (SELECT 1 FROM data_exports WHERE user_id = ${e.userId} AND requested_by IS NULL
         AND created_at > ${e.notBefore})`;
   const [res] = await db.batch([

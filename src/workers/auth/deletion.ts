@@ -1,5 +1,4 @@
-import { scheduleDeletion } from "../../db/tenant/erasure";
-import { activeHolders } from "../../db/tenant/roles";
+import { scheduleDeletion, stayingOwners } from "../../db/tenant/erasure";
 import { findUserById, roleIdsOf } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
@@ -40,7 +39,8 @@ export async function requestDeletion(
       }
     });
   }
-  if ((await roleIdsOf(db, userId)).includes("owner") && (await activeHolders(db, "owner")) <= 1)
+  // Owners whose own deletion is pending do not count: one of them will not be the last left.
+  if ((await roleIdsOf(db, userId)).includes("owner") && (await stayingOwners(db)) <= 1)
     throw new AppError(
       "last_owner",
       "The tenant's last active owner cannot delete the account; name another owner first.",

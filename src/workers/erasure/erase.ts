@@ -1,5 +1,11 @@
 import { unindexMembers } from "../../db/tenant/conversation-members";
-import { claimErasure, eraseUserRows, finishErasure } from "../../db/tenant/erasure";
+import {
+  blankArchivePage,
+  claimErasure,
+  eraseNotificationsPage,
+  eraseUserRows,
+  finishErasure,
+} from "../../db/tenant/erasure";
 import {
   blankDeletedFiles,
   conversationIdsOf,
@@ -11,11 +17,13 @@ import { deleteExportsOf, exportsOf } from "../../db/tenant/exports";
 import { conversationStub, hubStub } from "../../durable/protocol/stubs";
 import { newId } from "../../lib/ids";
 import type { TenantScope } from "../gateway/context";
-import { deleteStoredFiles } from "./files";
+import { deletePrefix, deleteStoredFiles, exportPrefix } from "./files";
 
 /** Rows of one kind taken per query; a run takes at most PAGES pages of each kind. */
 const PAGE = 100;
 const PAGES = 5;
+/** Conversations whose objects one run visits. */
+const CONVERSATIONS = 50;
 
 /** not_due: cancelled, never scheduled or already finished; partial: the next sweep goes on. */
 export type ErasureOutcome = "done" | "partial" | "not_due";
@@ -33,22 +41,37 @@ export async function eraseUser(s: TenantScope, userId: string, now = Date.now()
   const anonymizeMessages = policy.messagesOnErasure === "anonymize";
   // Sessions and sockets end, and every peer's hub forgets the user (friends, blocks, requests).
   await hubStub(env, tenant.id, userId).erase({ tenantId: tenant.id, userId }, now);
-  for (const id of await conversationIdsOf(db, userId)) {
+  // Conversations a bounded number per run: each is unindexed once its object erased the user.
+  const conversations = await conversationIdsOf(db, userId, CONVERSATIONS + 1);
+  for (const id of conversations.slice(0, CONVERSATIONS)) {
     await conversationStub(env, tenant.id, id).eraseMember(userId, anonymizeMessages, now);
     await unindexMembers(db, id, [userId]);
   }
-  await eraseUserRows(db, userId, { anonymizeMessages, pseudonym: `erased:${newId(now)}` });
-  if (policy.contentOnErasure === "delete") {
-    if (!(await drained((n) => eraseAuthoredContent(db, userId, n, now)))) return "partial";
-    if (!(await drained((n) => eraseReactions(db, userId, n, now)))) return "partial";
-  }
+  if (conversations.length > CONVERSATIONS) return "partial";
+  await eraseUserRows(db, userId, { pseudonym: `erased:${newId(now)}` });
+  if (!(await drained((n) => eraseNotificationsPage(db, userId, n)))) return "partial";
+  if (anonymizeMessages && !(await drained((n) => blankArchivePage(db, userId, n)))) return "partial";
+  if (policy.contentOnErasure === "delete" && !(await contentErased(db, userId, now))) return "partial";
   if (!(await eraseFiles(s, userId, now))) return "partial";
-  // Export archives hold a copy of everything: they go with their rows.
-  const archives = (await exportsOf(db, userId)).flatMap((e) => (e.r2Key ? [e.r2Key] : []));
-  if (archives.length > 0) await env.FILES.delete(archives);
-  await deleteExportsOf(db, userId);
+  await eraseExports(s, userId);
+  // Once more: content a request still in flight wrote after the first pass (cheap when none).
+  if (policy.contentOnErasure === "delete" && !(await contentErased(db, userId, now))) return "partial";
   await finishErasure(db, userId, now);
   return "done";
+}
+
+/** Posts, comments, likes and bookmarks through the users' own delete paths (counters exact). */
+async function contentErased(db: TenantScope["db"], userId: string, now: number): Promise<boolean> {
+  return (
+    (await drained((n) => eraseAuthoredContent(db, userId, n, now))) &&
+    (await drained((n) => eraseReactions(db, userId, n, now)))
+  );
+}
+
+/** Export archives hold a copy of everything: every object under each export's prefix goes, then the rows. */
+async function eraseExports({ env, tenant, db }: TenantScope, userId: string): Promise<void> {
+  for (const e of await exportsOf(db, userId)) await deletePrefix(env.FILES, exportPrefix(tenant.id, e.id));
+  await deleteExportsOf(db, userId);
 }
 
 /** Runs a paged step until it finds nothing more (true) or its budget is spent (false). */

@@ -39,3 +39,16 @@ export async function deleteStoredFiles({ env, db }: TenantScope, rows: StoredFi
       );
   }
 }
+
+/** Where an export's parts and archive live in R2: `<prefix>/…` and `<prefix>.zip`. */
+export const exportPrefix = (tenantId: string, exportId: string) => `t/${tenantId}/exports/${exportId}`;
+
+/** Deletes every R2 object whose key starts with `prefix` (an export's parts and its archive). */
+export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}

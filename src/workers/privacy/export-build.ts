@@ -4,6 +4,7 @@ import { findExport, finishExport } from "../../db/tenant/exports";
 import { profileOf, settingsOf } from "../../db/tenant/profiles";
 import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
+import { exportPrefix } from "../erasure/files";
 import type { TenantScope } from "../gateway/context";
 import { EXPORT_README } from "./export-readme";
 
@@ -79,7 +80,7 @@ export async function buildExport(s: TenantScope, exportId: string, now = Date.n
     await finishExport(db, exportId, { status: "failed", error: "The account was deleted." }, now);
     return;
   }
-  const prefix = `t/${tenant.id}/exports/${exportId}`;
+  const prefix = exportPrefix(tenant.id, exportId);
   const hub = hubStub(env, tenant.id, user.id);
   const staged: Staged[] = [];
   const json = async (name: string, items: AsyncIterable<unknown> | Iterable<unknown>) => {
@@ -126,31 +127,51 @@ export async function buildExport(s: TenantScope, exportId: string, now = Date.n
       (b) => b.userId,
     ),
   );
-  const files: { id: string; name: string; size: number }[] = [];
-  for (const kind of EXPORT_KINDS)
-    await json(`${kind}.json`, rowsOf(s, kind, user.id, kind === "files" ? (r) => files.push(fileOf(r)) : undefined));
-
-  await zipInto(s, exportId, `${prefix}.zip`, staged, files, now);
+  const files: StoredFile[] = [];
+  try {
+    for (const kind of EXPORT_KINDS)
+      await json(`${kind}.json`, rowsOf(s, kind, user.id, kind === "files" ? (r) => files.push(fileOf(r)) : undefined));
+    await zipInto(s, exportId, `${prefix}.zip`, staged, await present(env.FILES, files), now);
+  } finally {
+    // The parts go whatever happened (a retry writes them again); the archive stays only if recorded.
+    await env.FILES.delete(staged.flatMap((f) => f.keys));
+  }
 }
 
-/** Streams the ZIP into R2, records it ready and drops the parts. */
+/** A file of the user's as the archive takes it. */
+interface StoredFile {
+  id: string;
+  name: string;
+  size: number;
+  r2Key: string;
+}
+
+/** The files whose object is there, with its real size (a missing object is left out, not fatal). */
+async function present(bucket: R2Bucket, files: StoredFile[]): Promise<StoredFile[]> {
+  const out: StoredFile[] = [];
+  for (const f of files) {
+    const head = await bucket.head(f.r2Key);
+    if (head) out.push({ ...f, size: head.size });
+  }
+  return out;
+}
+
+/** Streams the ZIP into R2 and records it ready. */
 async function zipInto(
-  { env, tenant, db }: TenantScope,
+  { env, db }: TenantScope,
   exportId: string,
   key: string,
   staged: Staged[],
-  files: { id: string; name: string; size: number }[],
+  files: StoredFile[],
   now: number,
 ): Promise<void> {
-  // The files service's key of a file (src/workers/files/service.ts, r2KeyOf).
-  const fileKey = (id: string) => `t/${tenant.id}/files/${id}`;
   const entries = [
     { name: "README.md", size: encoder.encode(EXPORT_README).byteLength, input: () => [encoder.encode(EXPORT_README)] },
     ...staged.map((f) => ({ name: f.name, size: f.size, input: () => objects(env.FILES, f.keys) })),
     ...files.map((f) => ({
       name: `files/${f.id}/${f.name.replace(/[/\\]/g, "_") || "file"}`,
       size: f.size,
-      input: () => objects(env.FILES, [fileKey(f.id)]),
+      input: () => objects(env.FILES, [f.r2Key]),
     })),
   ];
   const length = Number(predictLength(entries.map(({ name, size }) => ({ name, size }))));
@@ -162,8 +183,8 @@ async function zipInto(
   );
   await Promise.all([env.FILES.put(key, readable), zip.pipeTo(writable)]);
   const archive = { status: "ready" as const, r2Key: key, size: length, expiresAt: now + EXPORT_TTL_MS };
-  await finishExport(db, exportId, archive, now);
-  await env.FILES.delete(staged.flatMap((f) => f.keys));
+  // Not recorded (the account was erased meanwhile, or the export failed as stale): nothing may keep it.
+  if (!(await finishExport(db, exportId, archive, now))) await env.FILES.delete(key);
 }
 
 /** R2 objects' bytes, one after the other, read as they are consumed. */
@@ -212,4 +233,9 @@ async function* rowsOf(
   }
 }
 
-const fileOf = (r: Record<string, unknown>) => ({ id: String(r.id), name: String(r.name), size: Number(r.size) });
+/** The file's facts for the archive; its R2 key is taken out of the row the archive shows. */
+function fileOf(r: Record<string, unknown>): StoredFile {
+  const f = { id: String(r.id), name: String(r.name), size: Number(r.size), r2Key: String(r.r2Key) };
+  delete r.r2Key;
+  return f;
+}

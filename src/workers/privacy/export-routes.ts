@@ -109,7 +109,7 @@ exportRoutes.openapi(
     request: { params: ExportIdParamSchema },
     responses: {
       202: jsonResponse(ExportCreatedSchema, "The export is being built"),
-      ...problemResponses("forbidden", "rank_too_low", "user_not_found", "user_required"),
+      ...problemResponses("forbidden", "rank_too_low", "user_not_found", "user_required", "export_too_soon"),
     },
   }),
   async (c) => {
@@ -117,7 +117,10 @@ exportRoutes.openapi(
     const now = Date.now();
     const id = newId(now);
     const by = requireUser(c.get("principal")).userId;
-    await insertExport(c.get("db"), { id, userId: user, requestedBy: by, now, notBefore: now });
+    if (!(await insertExport(c.get("db"), { id, userId: user, requestedBy: by, now, notBefore: now })))
+      throw new AppError("export_too_soon", "An export of this user you asked for is still being built.", {
+        headers: { "retry-after": "60" },
+      });
     c.get("audit").targetId = user;
     return c.json({ id }, 202);
   },
@@ -135,12 +138,13 @@ exportRoutes.openapi(
     request: { params: AdminExportParamSchema },
     responses: {
       200: jsonResponse(ExportSchema, "The export"),
-      ...problemResponses("forbidden", "export_not_found", "user_required"),
+      ...problemResponses("forbidden", "export_not_found", "user_required", "rank_too_low", "user_not_found"),
     },
   }),
   async (c) => {
     const { id, exportId } = c.req.valid("param");
     const me = requireUser(c.get("principal")).userId;
+    await targetUser(c, id); // the admin must still outrank the user
     const e = await findExport(c.get("db"), exportId);
     if (!e || e.userId !== id || e.requestedBy !== me) throw notFound();
     return c.json(await view(c, e, me), 200);

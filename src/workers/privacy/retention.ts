@@ -16,7 +16,7 @@ import type { TenantSweep } from "../events/cron";
 const DAY_MS = 86_400_000;
 /** Rows per table per run; conversations visited per run (each prunes at most BATCH entries). */
 const BATCH = 500;
-const CONVERSATIONS = 50;
+const CONVERSATIONS = 200;
 const CURSOR = "retention.conversationCursor";
 
 /**

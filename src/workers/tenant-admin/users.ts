@@ -4,7 +4,7 @@ import { activeHolders, isLastOwnerAbort } from "../../db/tenant/roles";
 import { users } from "../../db/tenant/schema";
 import { rolesOfUser, searchUsers, setUserRoles } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
-import { scheduleDeletion } from "../../db/tenant/erasure";
+import { cancelDeletion, scheduleDeletion } from "../../db/tenant/erasure";
 import { eraseUser } from "../erasure/erase";
 import { scopeOf } from "../gateway/context";
 import { AppError } from "../../lib/errors";
@@ -155,10 +155,14 @@ adminUserRoutes.openapi(
     // Erased at once (docs/privacy.md): the row stays (its id is never reused) but holds nothing
     // personal; what a failure part way leaves, the minute sweep finishes.
     const now = Date.now();
-    await keepingAnOwner(async () => {
-      await scheduleDeletion(db, user.id, now, now);
-      await eraseUser(scopeOf(c), user.id, now);
-    });
+    await scheduleDeletion(db, user.id, now, now);
+    try {
+      await keepingAnOwner(() => eraseUser(scopeOf(c), user.id, now));
+    } catch (err) {
+      // Refused before anything was erased (the claim is one transaction): no deletion stays armed.
+      if (err instanceof AppError && err.code === "last_owner") await cancelDeletion(db, user.id, Date.now());
+      throw err;
+    }
     return c.body(null, 204);
   },
 );

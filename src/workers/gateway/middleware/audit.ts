@@ -37,14 +37,24 @@ const joinPath = (base: string, path: string) => (base === "/" ? path : `${base}
 /** Hono's `/v1/admin/users/:id` as OpenAPI writes it: `/v1/admin/users/{id}`. */
 const openApiPath = (routePath: string) => routePath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
 
-/** The target an action names in its path: the first parameter, its type the segment before it. */
-function targetOf(path: string, params: Record<string, string>): { type: string | null; id: string | null } {
-  const segs = path.split("/").filter(Boolean);
+/**
+ * The target an action names in its path: the first parameter, its type the segment before it.
+ * The value is read from the request's path at the pattern's position (a middleware mounted with
+ * `app.use` sees no parameters of the route it precedes).
+ */
+function targetOf(pattern: string, requestPath: string): { type: string | null; id: string | null } {
+  const segs = pattern.split("/").filter(Boolean);
   const i = segs.findIndex((s) => s.startsWith("{"));
   if (i < 0) return { type: singular(segs[segs.length - 1] ?? null), id: null };
-  const id = params[segs[i]!.slice(1, -1)];
+  const raw = requestPath.split("/").filter(Boolean)[i];
+  let id: string | null = null;
+  try {
+    id = raw === undefined ? null : decodeURIComponent(raw);
+  } catch {
+    id = raw ?? null;
+  }
   // Bounded: the parameter is not validated yet (validation runs after this middleware).
-  return { type: singular(segs[i - 1] ?? null), id: id === undefined ? null : id.slice(0, 128) };
+  return { type: singular(segs[i - 1] ?? null), id: id === null ? null : id.slice(0, 128) };
 }
 const singular = (s: string | null) => (s === null ? null : s.endsWith("s") ? s.slice(0, -1) : s);
 
@@ -81,7 +91,7 @@ export function audited(permission: string, db: (c: Context<AppEnv>) => AuditDb)
             ? { type: "user", id: p.userId }
             : { type: "apiKey", id: p.keyId },
       action: operations.get(`${c.req.method} ${path}`) ?? `${c.req.method} ${path}`,
-      target: targetOf(path, c.req.param() as Record<string, string>),
+      target: targetOf(path, c.req.path),
       ip: clientAddress(c.req, c.env),
       userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
       requestId: c.get("requestId") ?? null,
@@ -107,9 +117,11 @@ export function audited(permission: string, db: (c: Context<AppEnv>) => AuditDb)
   };
 }
 
-/** The `id` of the JSON object a create answered with, if any. */
+/** The `id` of the JSON object a create answered with, if any (small JSON answers only: never a stream). */
 async function createdId(res: Response): Promise<string | undefined> {
-  if (!res.headers.get("content-type")?.includes("json")) return undefined;
+  const type = res.headers.get("content-type")?.split(";")[0]?.trim();
+  const length = Number(res.headers.get("content-length") ?? 0);
+  if (type !== "application/json" || length > 65_536) return undefined;
   try {
     const body = (await res.clone().json()) as { id?: unknown };
     return typeof body?.id === "string" ? body.id : undefined;

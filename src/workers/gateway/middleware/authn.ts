@@ -109,7 +109,10 @@ export function signedIn(): MiddlewareHandler<AppEnv>[] {
   return [authenticate(), rateLimit("api")];
 }
 
-/** {@link signedIn} plus a permission check; every action it guards is audited (audit.ts). */
+/**
+ * {@link signedIn} plus a permission check; every action it guards is audited (audit.ts), a
+ * refusal for want of the permission too.
+ */
 export function withPermission(permission: string): MiddlewareHandler<AppEnv>[] {
-  return [...signedIn(), requirePermission(permission), audited(permission, (c) => c.get("db"))];
+  return [...signedIn(), audited(permission, (c) => c.get("db")), requirePermission(permission)];
 }
