@@ -127,7 +127,7 @@ export async function startServers(
   scratch: string,
   bundle: string,
   extra?: ExtraService,
-  options: { queueSink?: boolean } = {},
+  options: { queueSink?: boolean; blobDisk?: boolean } = {},
 ): Promise<Servers> {
   const secret = randomBytes(24).toString("base64url");
   progress("starting the local libSQL server");
@@ -157,6 +157,7 @@ export async function startServers(
   progress(`starting workerd with ${bundle}${extra ? ` and ${extra.moduleName}` : ""}`);
   const workerdDir = join(scratch, "workerd");
   mkdirSync(join(workerdDir, "do"), { recursive: true });
+  if (options.blobDisk) mkdirSync(join(workerdDir, "blobs"), { recursive: true });
   copyFileSync(bundle, join(workerdDir, "index.js"));
   if (extra) writeFileSync(join(workerdDir, extra.moduleName), extra.source);
   const adminToken = randomBytes(24).toString("base64url");
@@ -192,6 +193,7 @@ export async function startServers(
         : options.queueSink
           ? { queueSink: true }
           : {}),
+      ...(options.blobDisk ? { blobDiskPath: join(workerdDir, "blobs") } : {}),
     }),
   );
   const workerOrigin = `http://127.0.0.1:${workerPort}`;

@@ -2,7 +2,9 @@
  * The workerd config (capnp text) that serves the built bundle the way production runs it: the
  * ES module from `wrangler deploy --dry-run`, text bindings, SQLite-backed Durable Objects on a
  * local disk, and an outbound network that may reach loopback (the local libSQL server).
- * Queue producers and R2 are left out: no benchmarked route touches them. An extra Worker (the
+ * Queue producers and R2 are left out unless asked for: raw workerd has no local R2, so a
+ * benchmark that stores objects gets a writable disk directory as the `BENCH_BLOBS` service
+ * (bench/privacy/entry.mts stands it in for the bucket). An extra Worker (the
  * realtime benchmark's bare Durable Object) may run in the same process on a socket of its own.
  */
 import { readFileSync } from "node:fs";
@@ -42,6 +44,8 @@ export interface WorkerdConfigOptions {
   extra?: ExtraWorker;
   /** Bind the queue producers to a sink (see QUEUE_BINDINGS); otherwise they are left unbound. */
   queueSink?: boolean;
+  /** A writable directory served as the `BENCH_BLOBS` service (GET, HEAD, PUT, DELETE of files). */
+  blobDiskPath?: string;
 }
 
 /** The queue sink's module: accepts every send and batch. */
@@ -65,6 +69,7 @@ export function workerdConfig(o: WorkerdConfigOptions): string {
     ...Object.entries(o.text).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`),
     ...DO_CLASSES.map((d) => `(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`),
     ...(o.queueSink ? QUEUE_BINDINGS.map((q) => `(name = ${str(q)}, queue = "queue-sink")`) : []),
+    ...(o.blobDiskPath ? ['(name = "BENCH_BLOBS", service = "blob-disk")'] : []),
   ];
   const namespaces = DO_CLASSES.map(
     (d) => `(className = ${str(d.className)}, uniqueKey = ${str(`canopy-bench-${d.className}`)}, enableSql = true)`,
@@ -73,6 +78,7 @@ export function workerdConfig(o: WorkerdConfigOptions): string {
   const x = o.extra;
   const extraService =
     (x ? `\n    (name = "extra", worker = .extra),` : "") +
+    (o.blobDiskPath ? `\n    (name = "blob-disk", disk = (path = ${str(o.blobDiskPath)}, writable = true)),` : "") +
     (o.queueSink
       ? `\n    (name = "queue-sink", worker = (modules = [(name = "sink.js", esModule = ${str(SINK)})], compatibilityDate = ${str(o.compatibilityDate)})),`
       : "");
