@@ -119,6 +119,9 @@ export class QueueBroker {
     return this.store.size;
   }
 
+  /** When a message was last stored or settled (acked, retried, dead-lettered): quiet since then. */
+  lastActivity = 0;
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await Promise.all(
@@ -159,6 +162,7 @@ export class QueueBroker {
     this.figures.sends++;
     const id = randomUUID().replaceAll("-", "");
     const now = Date.now();
+    this.lastActivity = now;
     this.store.set(id, {
       id,
       queue,
@@ -223,6 +227,7 @@ export class QueueBroker {
     }
     const acks = new Set(result.explicitAcks ?? []);
     const retries = new Map((result.retryMessages ?? []).map((r) => [r.msgId, r.delaySeconds ?? 0]));
+    this.lastActivity = Date.now();
     for (const m of batch) {
       this.inFlight.delete(m.id);
       m.attempts++;

@@ -27,6 +27,9 @@ async function outboxBacklog(api: Api, adminToken: string): Promise<number | nul
   return a.status === 200 && Number.isFinite(n) ? n : null;
 }
 
+/** How long the broker must have been quiet before a drain counts as done. */
+const QUIET_MS = 3000;
+
 export async function drain(
   stack: FaultStack,
   api: Api,
@@ -41,7 +44,9 @@ export async function drain(
   for (;;) {
     if (await stack.runCron()) cronRuns++;
     outbox = await outboxBacklog(api, stack.adminToken);
-    const idle = stack.broker.pending() === 0 && outbox === 0;
+    // Idle, and quiet for a while: a Durable Object's outbox publishes a moment after it records
+    // (its coalescing window), so an empty broker right after a burst is not yet the end.
+    const idle = stack.broker.pending() === 0 && outbox === 0 && Date.now() - stack.broker.lastActivity >= QUIET_MS;
     const waited = Date.now() - started;
     // A minimum wait lets Durable Object backstop alarms and webhook retries come due.
     if ((idle && waited >= minMs) || waited >= deadlineMs) {

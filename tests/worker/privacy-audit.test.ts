@@ -161,6 +161,25 @@ describe("audit log", () => {
       "validation_failed",
     );
     await expectProblem(await call("/v1/admin/audit-log?cursor=forged", as(tenant.slug, owner)), 400, "invalid_cursor");
+    const backwards = await call(
+      "/v1/admin/audit-log?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+      as(tenant.slug, owner),
+    );
+    await expectProblem(backwards, 400, "validation_failed");
+    // API keys read the log with audit:read, and only with it.
+    const keyOf = async (permissions: string[]) => {
+      const res = await call("/v1/admin/api-keys", {
+        method: "POST",
+        ...as(tenant.slug, owner),
+        json: { name: "ops", permissions },
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return { tenant: tenant.slug, headers: bearer((await res.json<{ key: string }>()).key) };
+    };
+    await expectProblem(await call("/v1/admin/audit-log", await keyOf(["users:read"])), 403, "forbidden");
+    const byKey = await call("/v1/admin/audit-log?action=createApiKey", await keyOf(["audit:read"]));
+    expect(byKey.status).toBe(200);
+    expect((await byKey.json<{ items: Entry[] }>()).items.length).toBeGreaterThanOrEqual(2);
     expect((await call("/admin/v1/audit-log", { headers: bearer(owner.tokens.accessToken) })).status).toBe(401);
   });
 });
@@ -187,5 +206,10 @@ describe("security log", () => {
     expect(items.every((e) => e.target.id === u.userId)).toBe(true);
     const theirs = await (await call("/v1/me/security-log", as(slug, v))).json<{ items: Entry[] }>();
     expect(theirs.items).toEqual([]);
+    // A cursor is signed: made-up ones are refused, and so is a page size past the cap.
+    await expectProblem(await call("/v1/me/security-log?cursor=forged", as(slug, v)), 400, "invalid_cursor");
+    const forged = btoa(JSON.stringify([Date.now(), "zzzz"])).replace(/=+$/, "");
+    await expectProblem(await call(`/v1/me/security-log?cursor=${forged}`, as(slug, v)), 400, "invalid_cursor");
+    await expectProblem(await call("/v1/me/security-log?limit=100000", as(slug, v)), 400, "validation_failed");
   });
 });

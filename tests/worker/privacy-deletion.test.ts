@@ -56,6 +56,8 @@ describe("DELETE /v1/me", () => {
     expect(due - Date.now()).toBeGreaterThan(71 * HOUR);
     expect(due - Date.now()).toBeLessThanOrEqual(72 * HOUR);
     await expectProblem(await call("/v1/me", as(slug, u)), 401, "session_revoked");
+    // Asking again with the ended session: 401, and the due time is the first request's.
+    await expectProblem(await deleteMe(slug, u, { password: u.password }), 401, "session_revoked");
     await expectProblem(
       await call("/v1/auth/refresh", { method: "POST", tenant: slug, json: { refreshToken: u.tokens.refreshToken } }),
       401,

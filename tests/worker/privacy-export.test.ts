@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { unzipSync, strFromU8 } from "fflate";
 import { describe, expect, it, vi } from "vitest";
 import { as, befriend, bearer, registerUser, tenantWithOwner, type Tokens } from "./auth-helpers";
+import { signDownload } from "../../src/workers/file-links/file-urls";
 import { call, expectProblem, tenantDbOf } from "./helpers";
 import { upload } from "./post-helpers";
 
@@ -132,6 +133,29 @@ describe("data export", () => {
     expect([202, 429]).toContain(second.status);
     const e = await ready(slug, owner, `/v1/admin/users/${u.userId}/exports/${id}`);
     expect((await download(slug, e.url!, bearer(owner.tokens.accessToken))).status).toBe(200);
+    // A URL genuinely signed for the owner but past its expiry is refused.
+    const exp = Math.floor(Date.now() / 1000) - 1;
+    const ownerId = (await (await call("/v1/me", as(slug, owner))).json<{ id: string }>()).id;
+    const sig = await signDownload(env.DB_ENCRYPTION_KEY, tenant.id, `export:${id}:${ownerId}`, exp);
+    await expectProblem(
+      await call(`/v1/exports/${id}/download?exp=${exp}&sig=${sig}`, as(slug, owner)),
+      403,
+      "invalid_export_url",
+    );
+    // Another admin sees neither the export nor its archive.
+    const admin = await registerUser(slug);
+    const promoted = await call(`/v1/admin/users/${admin.userId}/roles`, {
+      method: "PUT",
+      ...as(slug, owner),
+      json: { roles: ["admin", "member"] },
+    });
+    expect(promoted.status).toBe(200);
+    await expectProblem(
+      await call(`/v1/admin/users/${u.userId}/exports/${id}`, as(slug, admin)),
+      404,
+      "export_not_found",
+    );
+    await expectProblem(await download(slug, e.url!, bearer(admin.tokens.accessToken)), 403, "invalid_export_url");
     // The user's own URL list does not show it, and the admin's URL is not theirs.
     await expectProblem(await call(`/v1/me/exports/${id}`, as(slug, u)), 404, "export_not_found");
     await expectProblem(await download(slug, e.url!, bearer(u.tokens.accessToken)), 403, "invalid_export_url");

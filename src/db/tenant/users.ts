@@ -3,6 +3,7 @@ import type { SearchQuery } from "../../lib/search-query";
 import type { TenantDb } from "../client";
 import { outboxInsert, type DomainEvent } from "./outbox";
 import { defaultSettings } from "../../lib/user-settings";
+import { iso } from "../../lib/time";
 import { profiles, roles, userRoles, userSettings, users, type RoleRow, type UserRow } from "./schema";
 
 /** Canonical form of an identifier: trimmed, NFKC, lowercased (uniqueness is case-blind). */
@@ -210,4 +211,19 @@ export async function activeIdsByUsername(db: TenantDb, names: string[]): Promis
     .where(and(inArray(users.username, [...new Set(names.map(canonical))]), eq(users.status, "active")))
     .all();
   return rows.map((r) => r.id);
+}
+
+/** A user's own account (GET /v1/me, and the account record of a data export): never secrets. */
+export function ownAccount(user: UserRow, roles: Pick<RoleRow, "name">[]) {
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.emailVerifiedAt !== null,
+    username: user.username,
+    phone: user.phone,
+    status: user.status,
+    roles: roles.map((r) => r.name),
+    mfaEnabled: user.mfaEnabled,
+    createdAt: iso(user.createdAt),
+  };
 }

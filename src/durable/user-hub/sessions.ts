@@ -182,11 +182,12 @@ export function findRefreshToken(sql: SqlStorage, hash: string): RefreshRow | un
 
 /** Whether a device never had a session of this user while another device had (a security event). */
 export function isNewDevice(sql: SqlStorage, deviceId: string): boolean {
+  // Two existence probes (each stops at its first row) rather than counting every session.
   const seen = sql
-    .exec<{ n: number; same: number }>(
-      "SELECT count(*) AS n, count(*) FILTER (WHERE device_id = ?) AS same FROM sessions",
+    .exec<{ any: number; same: number }>(
+      "SELECT EXISTS (SELECT 1 FROM sessions) AS any, EXISTS (SELECT 1 FROM sessions WHERE device_id = ?) AS same",
       deviceId,
     )
     .one();
-  return seen.n > 0 && seen.same === 0;
+  return seen.any === 1 && seen.same === 0;
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { profileOf } from "../../db/tenant/profiles";
-import { findUserById, rolesOfUser } from "../../db/tenant/users";
+import { findUserById, ownAccount, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
@@ -35,15 +35,7 @@ accountRoutes.openapi(
     if (!user) throw new AppError("account_inactive", "The account no longer exists.");
     return c.json(
       {
-        id: user.id,
-        email: user.email,
-        emailVerified: user.emailVerifiedAt !== null,
-        username: user.username,
-        phone: user.phone,
-        status: user.status,
-        roles: roles.map((r) => r.name),
-        mfaEnabled: user.mfaEnabled,
-        createdAt: iso(user.createdAt),
+        ...ownAccount(user, roles),
         nickname: profile?.nickname ?? "",
         avatarFileId: profile?.avatarFileId ?? null,
         bio: profile?.bio ?? "",

@@ -1,6 +1,6 @@
 import type { TenantDb } from "../../db/client";
-import type { RoleRow } from "../../db/tenant/schema";
-import { rolesOfUser } from "../../db/tenant/users";
+import type { RoleRow, UserRow } from "../../db/tenant/schema";
+import { findUserById, rolesOfUser } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import type { Principal } from "./context";
 
@@ -45,6 +45,20 @@ export async function assertOutranks(
       `Your highest role (rank ${mine}) does not outrank this user's (rank ${theirs}).`,
     );
   }
+}
+
+/** A target user of this tenant that is not deleted, or 404 (also for ids of other tenants). */
+export async function targetUser(db: TenantDb, id: string): Promise<UserRow> {
+  const u = await findUserById(db, id);
+  if (!u || u.status === "deleted") throw new AppError("user_not_found", "No such user.");
+  return u;
+}
+
+/** {@link targetUser}, and only when the caller outranks that user (or is that user). */
+export async function outrankedUser(db: TenantDb, p: Principal, id: string): Promise<UserRow> {
+  const u = await targetUser(db, id);
+  await assertOutranks(db, p, u.id);
+  return u;
 }
 
 /** 403 `rank_too_low` unless every role is ranked below the caller's rank (an owner may handle owner). */

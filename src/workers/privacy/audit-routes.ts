@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { type AuditDb, type AuditEntry, auditPage } from "../../db/audit-log";
 import { platformDb } from "../../db/client";
+import { AppError } from "../../lib/errors";
 import type { AppEnv } from "../gateway/context";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, pagerFor, problemResponses } from "../gateway/http";
 import { requireUser, signedIn, withPermission } from "../gateway/middleware/authn";
@@ -17,12 +18,18 @@ const page = AuditQuerySchema;
 /** One page of entries, newest first, by the request's filters and signed (time, id) cursor. */
 async function listed(c: Context<AppEnv>, db: AuditDb, q: typeof page._output, securityOf?: string) {
   const pg = pagerFor(c, "time-id");
+  const from = q.from === undefined ? undefined : Date.parse(q.from);
+  const to = q.to === undefined ? undefined : Date.parse(q.to);
+  if (from !== undefined && to !== undefined && from >= to)
+    throw new AppError("validation_failed", "Invalid query: from must be before to", {
+      errors: [{ path: "from", message: "must be before to" }],
+    });
   const rows = await auditPage(db, {
     actorId: q.actorId,
     action: q.action,
     targetId: q.targetId,
-    from: q.from === undefined ? undefined : Date.parse(q.from),
-    to: q.to === undefined ? undefined : Date.parse(q.to),
+    from,
+    to,
     securityOf,
     before: await pg.after(q.cursor),
     limit: q.limit + 1,
@@ -41,7 +48,10 @@ auditRoutes.openapi(
     summary: "The tenant's audit log, newest first: every admin action and every account's security events",
     middleware: withPermission("audit:read"),
     request: { query: page },
-    responses: { 200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"), ...problemResponses("forbidden") },
+    responses: {
+      200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"),
+      ...problemResponses("forbidden", "validation_failed"),
+    },
   }),
   async (c) => c.json(await listed(c, c.get("db"), c.req.valid("query")), 200),
 );

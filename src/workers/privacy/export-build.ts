@@ -2,7 +2,7 @@ import { makeZip, predictLength } from "client-zip";
 import { EXPORT_KINDS, exportPage, type ExportKind } from "../../db/tenant/export-data";
 import { findExport, finishExport } from "../../db/tenant/exports";
 import { profileOf, settingsOf } from "../../db/tenant/profiles";
-import { findUserById, rolesOfUser } from "../../db/tenant/users";
+import { findUserById, ownAccount, rolesOfUser } from "../../db/tenant/users";
 import { hubStub } from "../../durable/protocol/stubs";
 import { exportPrefix } from "../erasure/files";
 import type { TenantScope } from "../gateway/context";
@@ -96,19 +96,7 @@ export async function buildExport(s: TenantScope, exportId: string, now = Date.n
     hub.listSessions(),
     hub.friendGroups(),
   ]);
-  await json("account.json", [
-    {
-      id: user.id,
-      email: user.email,
-      emailVerified: user.emailVerifiedAt !== null,
-      username: user.username,
-      phone: user.phone,
-      status: user.status,
-      mfaEnabled: user.mfaEnabled,
-      roles: roles.map((r) => r.name),
-      createdAt: new Date(user.createdAt).toISOString(),
-    },
-  ]);
+  await json("account.json", [ownAccount(user, roles)]);
   await json("profile.json", profile ? [profile] : []);
   await json("settings.json", [settings]);
   await json("sessions.json", sessions);

@@ -7,7 +7,7 @@ import { signDownload, tenantOrigin, verifyDownload } from "../file-links/file-u
 import type { AppEnv } from "../gateway/context";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { requireUser, signedIn, withPermission } from "../gateway/middleware/authn";
-import { targetUser } from "./export-target";
+import { outrankedUser } from "../gateway/ranks";
 import {
   AdminExportParamSchema,
   DownloadQuerySchema,
@@ -113,7 +113,7 @@ exportRoutes.openapi(
     },
   }),
   async (c) => {
-    const user = await targetUser(c, c.req.valid("param").id);
+    const user = (await outrankedUser(c.get("db"), c.get("principal"), c.req.valid("param").id)).id;
     const now = Date.now();
     const id = newId(now);
     const by = requireUser(c.get("principal")).userId;
@@ -144,7 +144,7 @@ exportRoutes.openapi(
   async (c) => {
     const { id, exportId } = c.req.valid("param");
     const me = requireUser(c.get("principal")).userId;
-    await targetUser(c, id); // the admin must still outrank the user
+    await outrankedUser(c.get("db"), c.get("principal"), id); // the admin must still outrank the user
     const e = await findExport(c.get("db"), exportId);
     if (!e || e.userId !== id || e.requestedBy !== me) throw notFound();
     return c.json(await view(c, e, me), 200);

@@ -1,6 +1,5 @@
 import type { TenantDb } from "../../db/client";
 import type { RoleRow, UserRow } from "../../db/tenant/schema";
-import { findUserById } from "../../db/tenant/users";
 import { AppError } from "../../lib/errors";
 import { callerGrants, grantsAll } from "../gateway/middleware/authn";
 import type { Principal } from "../gateway/context";
@@ -41,11 +40,4 @@ export async function assertGrantable(db: TenantDb, p: Principal, permissions: s
   const beyond = permissions.filter((perm) => !grantsAll(grants, perm));
   if (beyond.length)
     throw new AppError("privilege_escalation", `You cannot grant permissions you do not hold: ${beyond.join(", ")}.`);
-}
-
-/** A target user of this tenant that is not deleted, or 404 (also for ids of other tenants). */
-export async function targetUser(db: TenantDb, id: string): Promise<UserRow> {
-  const u = await findUserById(db, id);
-  if (!u || u.status === "deleted") throw new AppError("user_not_found", "No such user.");
-  return u;
 }

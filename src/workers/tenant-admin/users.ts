@@ -12,8 +12,8 @@ import { searchQuery } from "../../lib/search-query";
 import { withPermission } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, PageQuerySchema, pageSchema, problemResponses, pagerFor } from "../gateway/http";
 import { AdminUserSchema, IdParamSchema, SetRolesSchema } from "./schemas";
-import { assertOutranks, assertRanksBelow, rankOf } from "../gateway/ranks";
-import { assertGrantable, targetUser, userView } from "./service";
+import { assertOutranks, assertRanksBelow, rankOf, targetUser } from "../gateway/ranks";
+import { assertGrantable, userView } from "./service";
 import { eq } from "drizzle-orm";
 import { hubStub } from "../../durable/protocol/stubs";
 

@@ -58,14 +58,10 @@ function targetOf(pattern: string, requestPath: string): { type: string | null; 
 }
 const singular = (s: string | null) => (s === null ? null : s.endsWith("s") ? s.slice(0, -1) : s);
 
+const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Whether a request is an action to record: every change, and exports (by permission or path). */
-const isAction = (method: string, permission: string, path: string) =>
-  method === "POST" ||
-  method === "PUT" ||
-  method === "PATCH" ||
-  method === "DELETE" ||
-  permission.endsWith(":export") ||
-  path.endsWith("/export");
+const isAction = (method: string, permission: string, path: () => string) =>
+  CHANGES.has(method) || permission.endsWith(":export") || (method === "GET" && path().endsWith("/export"));
 
 /**
  * Audits an action (docs/privacy.md, "Audit log"): the entry is written before the handler runs,
@@ -75,10 +71,13 @@ const isAction = (method: string, permission: string, path: string) =>
  */
 export function audited(permission: string, db: (c: Context<AppEnv>) => AuditDb): MiddlewareHandler<AppEnv> {
   return async function audited(c, next) {
-    // The handler's route (the last one matched for the method; middleware of `app.use` is ALL).
-    const route = c.req.matchedRoutes.filter((r) => r.method !== "ALL").at(-1)?.path ?? c.req.routePath;
-    const path = openApiPath(route);
-    if (!isAction(c.req.method, permission, path)) return next();
+    // The handler's route (the last one matched for the method; middleware of `app.use` is ALL),
+    // worked out only for requests that may be actions: reads are the hot path.
+    let route: string | undefined;
+    const routeOf = () =>
+      (route ??= openApiPath(c.req.matchedRoutes.filter((r) => r.method !== "ALL").at(-1)?.path ?? c.req.routePath));
+    if (!isAction(c.req.method, permission, routeOf)) return next();
+    const path = routeOf();
     const p = c.get("principal");
     const now = Date.now();
     const entry: AuditEntry = {
