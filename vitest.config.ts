@@ -41,6 +41,7 @@ export default defineConfig({
               miniflare: {
                 bindings: {
                   ADMIN_TOKEN: secrets.adminToken,
+                  METRICS_TOKEN: secrets.metricsToken,
                   DB_ENCRYPTION_KEY: secrets.encryptionKey,
                   PLATFORM_DB_URL: libsql.platformUrl,
                   PLATFORM_DB_TOKEN: libsql.platformToken,

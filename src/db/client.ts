@@ -1,6 +1,7 @@
 import { createClient, type Client } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
+import { metrics } from "../lib/metrics/recorder";
 import * as platformSchema from "./platform/schema";
 import * as tenantSchema from "./tenant/schema";
 
@@ -12,9 +13,17 @@ export type TenantDb = LibSQLDatabase<typeof tenantSchema> & { $client: Client }
  * only the URL and token differ. Creating a client is cheap (no connection is opened until the
  * first query), so handles are made per request and never shared between tenants.
  */
-export function libsqlClient(url: string, authToken: string | undefined): Client {
-  return createClient({ url, authToken: authToken || undefined, intMode: "number", fetch: boundedFetch });
+export function libsqlClient(url: string, authToken: string | undefined, db: DbKind = "tenant"): Client {
+  return createClient({
+    url,
+    authToken: authToken || undefined,
+    intMode: "number",
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => boundedFetch(input, init, db),
+  });
 }
+
+/** Which database a client talks to: the label of its metrics (docs/operations.md). */
+export type DbKind = "platform" | "tenant";
 
 /**
  * How long one Hrana request may take before it is abandoned. A database that stops answering
@@ -28,7 +37,9 @@ export const DB_REQUEST_TIMEOUT_MS = 10_000;
  * cleared as soon as the answer is in: AbortSignal.timeout() would leave a live timer behind for
  * the full 10 s, which keeps a Durable Object that queried the database from hibernating.
  */
-async function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+async function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
+  const start = performance.now();
+  let outcome: "ok" | "error" | "timeout" = "error";
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new DOMException("The database did not answer in time.", "TimeoutError")),
@@ -38,15 +49,21 @@ async function boundedFetch(input: RequestInfo | URL, init?: RequestInit): Promi
     const res = await fetch(input, { ...init, signal: controller.signal });
     // Hrana answers are small JSON documents: read whole, so a stalled body times out too.
     const body = await res.arrayBuffer();
+    if (res.ok) outcome = "ok";
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  } catch (err) {
+    if (controller.signal.aborted) outcome = "timeout";
+    throw err;
   } finally {
     clearTimeout(timer);
+    metrics.add("canopy_db_queries_total", { db, outcome });
+    metrics.observe("canopy_db_query_duration_seconds", { db }, (performance.now() - start) / 1000);
   }
 }
 
 /** The platform database handle (tenants, plans, idempotency keys). */
 export function platformDb(env: { PLATFORM_DB_URL: string; PLATFORM_DB_TOKEN?: string | undefined }): PlatformDb {
-  return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN), { schema: platformSchema });
+  return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN, "platform"), { schema: platformSchema });
 }
 
 /** Wraps a tenant database client; see tenantDb() in ./tenant-db for how one is obtained. */

@@ -40,6 +40,8 @@ import type {
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
+import { metrics } from "../lib/metrics/recorder";
+import { flushMetricsSoon } from "./protocol/metrics-sink";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";
@@ -217,6 +219,8 @@ export class Conversation extends DurableObject<Env> {
     );
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
     this.deliver(message, to, userId, exceptConn);
+    metrics.add("canopy_messages_total", {}, 1, tenantId);
+    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     return withPeer(message, false);
   }
 

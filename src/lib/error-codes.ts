@@ -84,6 +84,11 @@ export const errorGroups = {
     tenant_suspended: e(403, "Tenant suspended", "The tenant is suspended."),
     origin_not_allowed: e(403, "Origin not allowed", "The request's `Origin` is not in the tenant's `allowedOrigins`."),
     admin_unauthorized: e(401, "Platform admin credential required", "Missing or wrong platform admin token."),
+    metrics_unauthorized: e(
+      401,
+      "Scrape credential required",
+      "`GET /metrics` takes `Authorization: Bearer` with the scrape token (`METRICS_TOKEN`) or the platform admin token.",
+    ),
     tenant_exists: e(409, "Tenant exists", "The slug is taken (deleted tenants keep it until purged)."),
     tenant_deleted: e(409, "Tenant deleted", "Changing a deleted tenant."),
     tenant_not_deleted: e(409, "Tenant not deleted", "Purging a tenant that was not deleted first."),

@@ -9,7 +9,8 @@
  * (`inject("mail")`: its URL and token, which vitest.config.ts passes as MAIL_API_URL/_KEY), and
  * a fake Stripe API (tests/setup/stripe-fake.ts) that the Stripe provider reaches through
  * STRIPE_API_URL (`inject("stripe")`), and a fake OpenAI API (tests/setup/openai-fake.ts) for the
- * openai-compatible AI provider, scripted per API key (`inject("openai")`).
+ * openai-compatible AI provider, scripted per API key (`inject("openai")`), and a promtool checker
+ * (tests/setup/promtool.ts) that runs `promtool check metrics` on an exposition (`inject("promtool")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { startServer } from "../../tools/libsql-server/server";
 import { startMailCatcher } from "../../tools/mail-catcher/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
 import { startOpenAiFake } from "./openai-fake";
+import { startPromtoolChecker } from "./promtool";
 import { startStripeFake } from "./stripe-fake";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -51,9 +53,13 @@ export default async function setup(project: TestProject) {
   // The openai-compatible provider's tests: each test scripts the fake through its own API key.
   const openai = await startOpenAiFake();
   project.provide("openai", { url: openai.url });
+  // The metrics tests: Prometheus' promtool judges the exposition.
+  const promtool = await startPromtoolChecker();
+  project.provide("promtool", { url: promtool.url });
 
   return async () => {
     await openai.close();
+    await promtool.close();
     await stripe.close();
     await mail.close();
     await webhookReceiver.close();
@@ -95,6 +101,7 @@ async function startLibsql(project: TestProject): Promise<() => Promise<void>> {
   });
   project.provide("secrets", {
     adminToken: randomBytes(24).toString("base64url"),
+    metricsToken: randomBytes(24).toString("base64url"),
     encryptionKey: randomBytes(32).toString("base64url"),
   });
 

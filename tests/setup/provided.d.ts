@@ -4,7 +4,7 @@ import "vitest";
 declare module "vitest" {
   export interface ProvidedContext {
     libsql: { origin: string; secret: string; platformUrl: string; platformToken: string };
-    secrets: { adminToken: string; encryptionKey: string };
+    secrets: { adminToken: string; metricsToken: string; encryptionKey: string };
     /** The local Upstash REST adapter: UPSTASH_REDIS_REST_URL / _TOKEN for tests. */
     upstash: { url: string; token: string };
     /** A secret and oathtool's codes for it at fixed epochs (seconds). */
@@ -20,5 +20,7 @@ declare module "vitest" {
      * `baseUrl` is `${url}/v1`); behaviour scripted by the API key, `GET /__calls/<key>` counts.
      */
     openai: { url: string };
+    /** The promtool checker (tests/setup/promtool.ts): `POST /check/metrics` → `{ exitCode, output }`. */
+    promtool: { url: string };
   }
 }

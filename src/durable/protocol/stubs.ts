@@ -25,3 +25,14 @@ export function quotaStub(env: Pick<Env, "QUOTA">, tenantId: string, userId: str
   const name = userId === null ? doName(tenantId, "ai-pool") : doName(tenantId, "ai", userId);
   return env.QUOTA.get(env.QUOTA.idFromName(name));
 }
+
+export type MetricsHubStub = ReturnType<Env["METRICS_HUB"]["get"]>;
+
+/** The number of metrics aggregator shards (METRICS_SHARDS, at least 1). */
+export const metricsShards = (env: Pick<Env, "METRICS_SHARDS">) =>
+  Math.max(1, Math.min(64, Number.parseInt(env.METRICS_SHARDS, 10) || 1));
+
+/** A metrics aggregator shard (platform-wide: metrics carry tenants as data, not as objects). */
+export function metricsHubStub(env: Pick<Env, "METRICS_HUB">, shard: number): MetricsHubStub {
+  return env.METRICS_HUB.get(env.METRICS_HUB.idFromName(`metrics:${shard}`));
+}

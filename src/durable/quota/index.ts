@@ -28,6 +28,8 @@ import {
   stateOf,
   writeFacts,
 } from "./store";
+import { metrics } from "../../lib/metrics/recorder";
+import { flushMetricsSoon } from "../protocol/metrics-sink";
 
 export interface QuotaResult {
   allowed: boolean;
@@ -267,6 +269,8 @@ export class Quota extends DurableObject<Env> {
         },
         now,
       );
+      metrics.add("canopy_ai_quota_warnings_total", {}, 1, facts.tenant_id ?? "");
+      flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     }
   }
 

@@ -174,10 +174,10 @@ export class UserHub extends DurableObject<Env> {
     return this.sockets.message(ws, raw);
   }
   override webSocketClose(ws: WebSocket): void {
-    this.sockets.forget(ws);
+    this.sockets.forget(ws, "client");
   }
   override webSocketError(ws: WebSocket): void {
-    this.sockets.forget(ws);
+    this.sockets.forget(ws, "error");
   }
   /** Writes a frame to the user's sockets (called by conversations' fan-out). */
   deliver(frame: string, opts: DeliverOptions = {}): number {

@@ -8,6 +8,8 @@ import type { PresenceHooks } from "./presence-types";
 import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 import { conversationStub } from "../protocol/stubs";
+import { metrics } from "../../lib/metrics/recorder";
+import { flushMetricsSoon } from "../protocol/metrics-sink";
 
 /** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
 const RECENT_MAX = 256;
@@ -99,6 +101,8 @@ export class HubSockets {
     const pair = new WebSocketPair();
     const connId = crypto.randomUUID();
     this.ctx.acceptWebSocket(pair[1], [sessionId, connTag(connId)]);
+    metrics.add("canopy_ws_connections", {}, 1, tenantId);
+    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     const attachment: SocketAttachment = {
       hub: {
         tenantId,
@@ -135,6 +139,8 @@ export class HubSockets {
     else if (++w.count > att.framesPerSecond) return this.drop(ws, CLOSE.policy, "too many frames");
     if (!this.sessionLive(att.sessionId)) return this.end(ws, "session_revoked");
     const parsed = parseFrame(raw);
+    metrics.add("canopy_ws_frames_total", { type: parsed.ok ? parsed.frame.type : "invalid" }, 1, att.tenantId);
+    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     // The first frame ends the opening hold: a sync takes the held frames over, anything else releases them.
     const held = this.endOpening(state);
     if (held.length && !(parsed.ok && parsed.frame.type === "sync")) this.release(ws, held);
@@ -301,7 +307,7 @@ export class HubSockets {
   }
 
   private drop(ws: WebSocket, code: number, reason: string): void {
-    this.forget(ws);
+    this.forget(ws, "server");
     try {
       ws.close(code, reason.slice(0, 120));
     } catch {
@@ -309,9 +315,19 @@ export class HubSockets {
     }
   }
 
-  /** Clears a socket's in-memory state and logs its close (webSocketClose / webSocketError / a drop). */
-  forget(ws: WebSocket): void {
-    const connId = (ws.deserializeAttachment() as SocketAttachment | null)?.hub.connId;
+  /**
+   * Clears a socket's in-memory state and counts its end: `client` (webSocketClose), `error`
+   * (webSocketError) or `server` (a drop).
+   */
+  forget(ws: WebSocket, by: "client" | "server" | "error"): void {
+    const hub = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
+    const connId = hub?.connId;
+    // Counted once per socket: webSocketClose and webSocketError may both come after a drop.
+    if (connId && !this.gone.has(ws)) {
+      metrics.add("canopy_ws_connections", {}, -1, hub.tenantId);
+      metrics.add("canopy_ws_disconnects_total", { reason: by }, 1, hub.tenantId);
+      flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
+    }
     if (connId) this.connections.closed(connId);
     const state = this.states.get(ws);
     if (state) this.endOpening(state);

@@ -1,6 +1,8 @@
 import { recordCall } from "../../db/tenant/ai-usage";
 import type { TenantScope } from "../gateway/context";
 import { type GateRequest, hold, packShare, settle } from "./gate";
+import { AppError } from "../../lib/errors";
+import { metrics } from "../../lib/metrics/recorder";
 
 /** What a metered call reports when it ends. */
 export interface CallOutcome<T = unknown> {
@@ -31,7 +33,11 @@ export async function startMetered(
   req: GateRequest,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Metering> {
-  const held = await hold(s, req, waitUntil);
+  const held = await hold(s, req, waitUntil).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === "quota_exhausted")
+      metrics.add("canopy_ai_calls_total", { provider: "none", outcome: "refused" }, 1, s.tenant.id);
+    throw err;
+  });
   const started = Date.now();
   let finished = false;
   return {
@@ -39,6 +45,12 @@ export async function startMetered(
     async finish(outcome) {
       if (finished) return;
       finished = true;
+      metrics.add(
+        "canopy_ai_calls_total",
+        { provider: outcome?.provider ?? "none", outcome: outcome?.status ?? "error" },
+        1,
+        s.tenant.id,
+      );
       const units = outcome ? Math.max(0, Math.min(outcome.units, req.estimate)) : 0;
       // Before settling: a settled part is cleared from `held`.
       const packUnits = packShare(held, units);

@@ -16,6 +16,7 @@ import {
   VerificationPendingSchema,
 } from "./schemas";
 import * as svc from "./service";
+import { refresh } from "./tokens";
 import { hubStub } from "../../durable/protocol/stubs";
 
 /** Sign-up, sign-in, MFA step, token refresh, logout and password change: /v1/auth/*. */
@@ -120,7 +121,7 @@ authRoutes.openapi(
     request: { body: jsonBody(RefreshSchema) },
     responses: { 200: jsonResponse(TokensSchema, "New tokens"), ...problemResponses("invalid_refresh_token") },
   }),
-  async (c) => c.json(await svc.refresh(scopeOf(c), c.req.valid("json").refreshToken), 200),
+  async (c) => c.json(await refresh(scopeOf(c), c.req.valid("json").refreshToken), 200),
 );
 
 authRoutes.openapi(

@@ -29,7 +29,7 @@ import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
 import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
 import { hubStub } from "../../durable/protocol/stubs";
-import { valueOf } from "../gateway/results";
+import { metrics } from "../../lib/metrics/recorder";
 
 export interface Client {
   ip: string;
@@ -67,6 +67,7 @@ export async function register(
     throw new AppError("email_required", "This app requires a verified email address: register with one.");
   checkPasswordPolicy(input.password, [input.email, input.username]);
   const user = await createAccount(s.db, input, roleIds, client.traceparent);
+  metrics.add("canopy_auth_events_total", { kind: "register" }, 1, tenant.id);
   // With verification required, the session waits for the address to be proven (a sign-in then).
   if (required) return { userId: user.id, tokens: null };
   return { userId: user.id, tokens: await startSession(s, user.id, defaultDevice(input.device), client) };
@@ -251,22 +252,6 @@ async function secondFactorClaim(
     return step === null ? null : { update: totpStepClaim(db, user.id, step) };
   }
   return { update: recoveryCodeClaim(db, user.id, await hashRecoveryCode(code)) };
-}
-
-/** Rotates a refresh token and signs a fresh access token. */
-export async function refresh(s: TenantScope, refreshToken: string): Promise<Tokens> {
-  const { env, tenant } = s;
-  const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
-  // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
-  const sign = m ? await accessTokenSigner(s, m[1]!) : undefined;
-  if (!m) throw new AppError("invalid_refresh_token", "The refresh token is invalid or expired.");
-  const res = valueOf(await hubStub(env, tenant.id, m[1]!).refresh(refreshToken));
-  return {
-    accessToken: await sign!(res.sessionId),
-    refreshToken: res.refreshToken,
-    expiresIn: tenant.config.session.accessTokenTtlSeconds,
-    sessionId: res.sessionId,
-  };
 }
 
 /** Changes the password (current one required) and signs out every other session. */

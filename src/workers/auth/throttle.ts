@@ -1,5 +1,6 @@
 import { AppError } from "../../lib/errors";
 import { log } from "../../lib/log";
+import { metrics } from "../../lib/metrics/recorder";
 import type { ResolvedTenant } from "../gateway/context";
 import { tooManyRequests } from "../gateway/middleware/rate-limit";
 import type { RateLimitStore } from "../gateway/middleware/rate-limit-store";
@@ -23,6 +24,16 @@ export const mfaSubject = (tenant: ResolvedTenant, userId: string): Subject => [
   userId,
   tenant.config.auth.maxMfaFailures,
 ];
+
+/** The auth event a failed attempt counts as, by its first bucket's kind (a fixed list: bounded labels). */
+const failureKind = (kind: string) =>
+  kind.startsWith("login")
+    ? "login_failed"
+    : kind === "mfa"
+      ? "mfa_failed"
+      : kind === "password"
+        ? "password_failed"
+        : "code_failed";
 
 /** Marks the buckets whose attempt failed (all of them without `kind`): their units stay spent. */
 export type Fail = (kind?: string) => void;
@@ -91,6 +102,7 @@ export class AuthThrottle {
     if (problem) {
       await this.refund(taken);
       if ("err" in problem) throw problem.err;
+      metrics.add("canopy_auth_events_total", { kind: "lockout" }, 1, this.tenant.id);
       const r = problem.r;
       throw tooManyRequests(
         problem.s[0],
@@ -103,6 +115,8 @@ export class AuthThrottle {
     try {
       return await run((kind) => (kind === undefined ? subjects.forEach((s) => failed.add(s[0])) : failed.add(kind)));
     } finally {
+      if (failed.size)
+        metrics.add("canopy_auth_events_total", { kind: failureKind(subjects[0]![0]) }, 1, this.tenant.id);
       await this.refund(subjects.filter((s) => !failed.has(s[0])));
     }
   }

@@ -1,6 +1,7 @@
 import { vipLevelQuery } from "../../db/tenant/vip";
 import { rolesOfUser } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
+import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { signToken } from "../../lib/jwt";
 import type { ResolvedTenant, TenantScope } from "../gateway/context";
@@ -8,6 +9,7 @@ import { audienceOf, issuerOf, tenantKeys } from "../tenancy/signing-keys";
 import { issueDeviceToken } from "./device-trust";
 import { hubStub } from "../../durable/protocol/stubs";
 import { recordSecurityEvent } from "../gateway/middleware/audit";
+import { metrics } from "../../lib/metrics/recorder";
 import { valueOf } from "../gateway/results";
 
 export interface Tokens {
@@ -111,6 +113,8 @@ async function openSession(
     checkedAt,
   });
   const { refreshToken, newDevice } = valueOf(res);
+  // Every sign-in ends here (password, MFA step, emailed code, a registration's first session).
+  metrics.add("canopy_auth_events_total", { kind: "login" }, 1, tenant.id);
   if (newDevice)
     await recordSecurityEvent(db, userId, "signInFromNewDevice", client, {
       deviceId: device.id,
@@ -122,5 +126,24 @@ async function openSession(
     expiresIn: tenant.config.session.accessTokenTtlSeconds,
     sessionId,
     deviceToken,
+  };
+}
+
+/** Rotates a refresh token and signs a fresh access token. */
+export async function refresh(s: TenantScope, refreshToken: string): Promise<Tokens> {
+  const { env, tenant } = s;
+  const m = /^rt1\.([0-9a-z]{26})\./.exec(refreshToken);
+  // What may fail is read before the hub rotates: a 503 then leaves the refresh token unspent.
+  const sign = m ? await accessTokenSigner(s, m[1]!) : undefined;
+  if (!m) throw new AppError("invalid_refresh_token", "The refresh token is invalid or expired.");
+  const answer = await hubStub(env, tenant.id, m[1]!).refresh(refreshToken);
+  const kind = answer.ok ? "refresh" : answer.code === "refresh_token_reused" ? "refresh_reuse" : "refresh_failed";
+  metrics.add("canopy_auth_events_total", { kind }, 1, tenant.id);
+  const res = valueOf(answer);
+  return {
+    accessToken: await sign!(res.sessionId),
+    refreshToken: res.refreshToken,
+    expiresIn: tenant.config.session.accessTokenTtlSeconds,
+    sessionId: res.sessionId,
   };
 }

@@ -2,6 +2,7 @@ import { platformDb } from "../../db/client";
 import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../../db/platform/events";
 import { CloudEventSchema, type CloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
+import { metrics } from "../../lib/metrics/recorder";
 import type { TenantScope } from "../gateway/context";
 import { tenantDb } from "../../db/tenant-db";
 import { resolveTenantById } from "../tenancy/tenant-cache";
@@ -60,10 +61,14 @@ export async function dispatchBatch(
 ): Promise<void> {
   const consumer = consumers[batch.queue];
   const figures = { processed: 0, retried: 0, deadLettered: 0, oldest: now };
-  const toDeadLetter = async (msg: Message, reason: string) => {
+  const queue = batch.queue;
+  const outcome = (o: "processed" | "retried" | "dead_lettered", tenant = "") =>
+    metrics.add("canopy_queue_messages_total", { queue, outcome: o }, 1, tenant);
+  const toDeadLetter = async (msg: Message, reason: string, tenant = "") => {
     const envelope: DeadLetterEnvelope = { deadLetter: 1, queue: batch.queue, reason, body: msg.body };
     await env.DEAD_LETTER_QUEUE.send(envelope, { contentType: "json" });
     figures.deadLettered++;
+    outcome("dead_lettered", tenant);
     msg.ack();
   };
   for (const msg of batch.messages) {
@@ -74,10 +79,16 @@ export async function dispatchBatch(
       continue;
     }
     const event = parsed.data;
-    if (event.time) figures.oldest = Math.min(figures.oldest, Date.parse(event.time));
+    if (event.time) {
+      const at = Date.parse(event.time);
+      figures.oldest = Math.min(figures.oldest, at);
+      if (Number.isFinite(at))
+        metrics.observe("canopy_queue_lag_seconds", { queue }, Math.max(0, now - at) / 1000, event.tenantid);
+    }
     if (!consumer) {
       msg.retry({ delaySeconds: 60 });
       figures.retried++;
+      outcome("retried", event.tenantid);
       continue;
     }
     const fields = {
@@ -100,16 +111,18 @@ export async function dispatchBatch(
       }
       msg.ack();
       figures.processed++;
+      outcome("processed", event.tenantid);
     } catch (err) {
       if (err instanceof PoisonError) {
         log("warn", "poison event sent to the dead-letter queue", { ...fields, error: err.message });
-        await toDeadLetter(msg, err.message);
+        await toDeadLetter(msg, err.message, event.tenantid);
         continue;
       }
       const delaySeconds = retryDelaySeconds(msg.attempts);
       log("warn", "consumer failed; retrying", { ...fields, attempt: msg.attempts, delaySeconds, error: String(err) });
       msg.retry({ delaySeconds });
       figures.retried++;
+      outcome("retried", event.tenantid);
     }
   }
   await recordBatch(platformDb(env), {

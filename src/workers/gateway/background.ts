@@ -1,3 +1,4 @@
+import { flushMetricsSoon } from "../../durable/protocol/metrics-sink";
 import { runCron } from "../events/cron";
 import { allOf, dispatchBatch, storeDeadLetters, type Consumer, type PlatformHandlers } from "../events/queues";
 import type { QueueName } from "../../lib/events";
@@ -41,9 +42,17 @@ const tenantSweeps = services.flatMap((s) => s.sweeps ?? []);
 
 export const DEAD_LETTER_QUEUE = "canopy-dlq";
 
-export async function handleQueue(batch: MessageBatch, env: Env): Promise<void> {
-  if (batch.queue === DEAD_LETTER_QUEUE) return storeDeadLetters(batch, env);
-  return dispatchBatch(batch, env, consumers, platform[batch.queue] ?? {});
+export async function handleQueue(
+  batch: MessageBatch,
+  env: Env,
+  waitUntil?: (p: Promise<unknown>) => void,
+): Promise<void> {
+  try {
+    if (batch.queue === DEAD_LETTER_QUEUE) return await storeDeadLetters(batch, env);
+    return await dispatchBatch(batch, env, consumers, platform[batch.queue] ?? {});
+  } finally {
+    if (waitUntil) flushMetricsSoon(env, waitUntil);
+  }
 }
 
 /** The minute cron with every sweep; `now` is injectable so tests can move the clock. */

@@ -9,6 +9,7 @@ import { filesModule } from "../files/module";
 import { friendsModule } from "../friends/module";
 import { messagesModule } from "../messages/module";
 import { notificationsModule } from "../notifications/module";
+import { opsModule } from "../ops/module";
 import { privacyModule } from "../privacy/module";
 import { realtimeModule } from "../realtime/module";
 import { statisticsModule } from "../statistics/module";
@@ -43,6 +44,7 @@ export const services: readonly ServiceModule[] = [
   // After statistics: a message.created the archive refuses as poison has been counted already.
   messagesModule,
   webhooksModule,
+  opsModule,
 ];
 
 // The parts of the list that code below the Worker needs (Durable Objects parse the tenant

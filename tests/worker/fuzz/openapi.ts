@@ -140,7 +140,9 @@ export function typesOf(s: JsonSchema): JsonType[] | undefined {
 export const opKey = (op: Pick<Operation, "method" | "path">) => `${op.method} ${op.path}`;
 
 /** Routes of the platform admin API (ADMIN_TOKEN), mounted under /admin/v1. */
-export const isPlatformRoute = (op: Operation) => op.path.startsWith("/admin/v1/");
+/** Platform routes: the admin API, and routes the platform admin token opens (GET /metrics). */
+export const isPlatformRoute = (op: Operation) =>
+  op.path.startsWith("/admin/v1/") || op.security.includes("adminToken");
 
 /**
  * Routes that need a tenant (host or X-Tenant): the gateway mounts its tenant scope on /v1/* and

@@ -1,4 +1,6 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { flushMetricsSoon } from "../../../durable/protocol/metrics-sink";
+import { metrics } from "../../../lib/metrics/recorder";
 import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../context";
 import { problemResponse } from "../errors";
@@ -40,5 +42,32 @@ export function observe(): MiddlewareHandler<AppEnv> {
     // 101 upgrades carry no document: nothing to secure, and their headers are the handshake.
     if (c.res.status !== 101) applySecurityHeaders(c.res.headers);
     logRequest(c, start);
+    countRequest(c, start);
   };
+}
+
+/**
+ * The request's metrics (docs/operations.md): by matched route template, never the raw path (a
+ * request no route matched counts as `unmatched`), and handed to the aggregator off the response
+ * path.
+ */
+function countRequest(c: Context<AppEnv>, start: number): void {
+  const matched = c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
+  const route = matched ?? "unmatched";
+  const method = c.req.method;
+  const tenant = c.get("tenant")?.id ?? "";
+  metrics.add("canopy_http_requests_total", { route, method, status: c.res.status }, 1, tenant);
+  metrics.observe(
+    "canopy_http_request_duration_seconds",
+    { route, method },
+    (performance.now() - start) / 1000,
+    tenant,
+  );
+  let ctx: { waitUntil(p: Promise<unknown>): void };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return; // app.request() without an execution context: nothing to flush with.
+  }
+  flushMetricsSoon(c.env, (p) => ctx.waitUntil(p));
 }

@@ -4,6 +4,7 @@ import type { RateLimitResult } from "../../../durable/sliding-window";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../../lib/errors";
 import { log } from "../../../lib/log";
+import { metrics } from "../../../lib/metrics/recorder";
 import type { AppEnv } from "../context";
 import type { RateLimitStore } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
@@ -86,7 +87,10 @@ export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
         log("error", "rate limiter unavailable; allowing", { tenant: tenant.slug, error: String(err) });
       }
     }
-    if (result && !result.allowed) throw tooManyRequests(routeClass, result, 60);
+    if (result && !result.allowed) {
+      metrics.add("canopy_rate_limited_total", { class: routeClass }, 1, tenant.id);
+      throw tooManyRequests(routeClass, result, 60);
+    }
     await next();
     if (result) for (const [k, v] of Object.entries(rateLimitHeaders(routeClass, result, 60))) c.res.headers.set(k, v);
   };
