@@ -36,6 +36,7 @@ export default defineConfig({
             const secrets = inject("secrets");
             const mail = inject("mail");
             const stripe = inject("stripe");
+            const otlp = inject("otlp");
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
@@ -58,6 +59,8 @@ export default defineConfig({
                   MAIL_API_KEY: mail.token,
                   // The Stripe provider calls the fake Stripe API (global setup), never api.stripe.com.
                   STRIPE_API_URL: stripe.url,
+                  // Spans go to the local OTLP receiver (global setup), every trace sampled.
+                  OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
                   // The fuzz suite's knobs (npm run fuzz): process.env does not reach workerd.
                   // Unset, tests/worker/fuzz.test.ts runs a fixed seed and a bounded number of runs.
                   FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",

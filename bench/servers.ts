@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { bootstrapPlatform } from "../tools/platform-bootstrap";
 import { freePort, runToCompletion, start, type Managed } from "./processes";
-import { compatibilityDateOf, workerdConfig, type ExtraWorker } from "./workerd-config";
+import { compatibilityDateOf, compatibilityFlagsOf, workerdConfig, type ExtraWorker } from "./workerd-config";
 
 export interface Servers {
   libsqlOrigin: string;
@@ -127,7 +127,7 @@ export async function startServers(
   scratch: string,
   bundle: string,
   extra?: ExtraService,
-  options: { queueSink?: boolean; blobDisk?: boolean } = {},
+  options: { queueSink?: boolean; blobDisk?: boolean; text?: Record<string, string> } = {},
 ): Promise<Servers> {
   const secret = randomBytes(24).toString("base64url");
   progress("starting the local libSQL server");
@@ -170,6 +170,7 @@ export async function startServers(
       doDiskPath: join(workerdDir, "do"),
       port: workerPort,
       compatibilityDate: compatibilityDateOf(join(root, "wrangler.toml")),
+      compatibilityFlags: compatibilityFlagsOf(join(root, "wrangler.toml")),
       text: {
         ADMIN_TOKEN: adminToken,
         PLATFORM_DB_URL: platform.url,
@@ -184,6 +185,7 @@ export async function startServers(
         TENANT_CACHE_TTL_MS: "5000",
         // The load generators stand where the edge does and set the client address themselves.
         CLIENT_IP_HEADER: "cf-connecting-ip",
+        ...options.text,
       },
       ...(extra && extraPort !== undefined
         ? {

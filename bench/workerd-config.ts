@@ -14,6 +14,7 @@ export const DO_CLASSES = [
   { binding: "CONVERSATION", className: "Conversation" },
   { binding: "QUOTA", className: "Quota" },
   { binding: "RATE_LIMITER", className: "RateLimiter" },
+  { binding: "METRICS_HUB", className: "MetricsHub" },
 ] as const;
 
 /**
@@ -39,6 +40,8 @@ export interface WorkerdConfigOptions {
   doDiskPath: string;
   port: number;
   compatibilityDate: string;
+  /** The Worker's compatibility flags (wrangler.toml's). */
+  compatibilityFlags?: string[];
   /** Text bindings (vars and secrets). */
   text: Record<string, string>;
   extra?: ExtraWorker;
@@ -62,6 +65,12 @@ export function compatibilityDateOf(wranglerToml: string): string {
   const m = /^\s*compatibility_date\s*=\s*"(\d{4}-\d{2}-\d{2})"/m.exec(readFileSync(wranglerToml, "utf8"));
   if (!m?.[1]) throw new Error(`no compatibility_date in ${wranglerToml}`);
   return m[1];
+}
+
+/** `compatibility_flags` from wrangler.toml (`nodejs_als`: the tracing context needs it). */
+export function compatibilityFlagsOf(wranglerToml: string): string[] {
+  const m = /^\s*compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(readFileSync(wranglerToml, "utf8"));
+  return m ? [...m[1]!.matchAll(/"([^"]+)"/g)].map((f) => f[1]!) : [];
 }
 
 export function workerdConfig(o: WorkerdConfigOptions): string {
@@ -116,6 +125,7 @@ const config :Workerd.Config = (
 const canopy :Workerd.Worker = (
   modules = [(name = "index.js", esModule = embed ${str(o.modulePath)})],
   compatibilityDate = ${str(o.compatibilityDate)},
+  compatibilityFlags = [${(o.compatibilityFlags ?? []).map(str).join(", ")}],
   bindings = [
 ${indent(bindings)}
   ],

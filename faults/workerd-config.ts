@@ -11,7 +11,13 @@
  * The benchmark's generator is reused as is and its output rewritten at named anchors; each
  * rewrite throws if its anchor is missing, so a change there fails loudly here.
  */
-import { compatibilityDateOf, QUEUE_BINDINGS, workerdConfig, type WorkerdConfigOptions } from "../bench/workerd-config";
+import {
+  compatibilityDateOf,
+  compatibilityFlagsOf,
+  QUEUE_BINDINGS,
+  workerdConfig,
+  type WorkerdConfigOptions,
+} from "../bench/workerd-config";
 
 /** The trigger Worker: `POST /queue {queue, messages}` → `CANOPY.queue()`, `POST /scheduled` → `CANOPY.scheduled()`. */
 export const TRIGGER_SOURCE = `export default {
@@ -49,7 +55,8 @@ const str = (s: string): string => JSON.stringify(s);
 /** The capnp text; `queuePorts` must name every binding of QUEUE_BINDINGS. */
 export function faultWorkerdConfig(o: FaultConfigOptions): string {
   const compatibilityDate = compatibilityDateOf(o.wranglerToml);
-  let text = workerdConfig({ ...o, compatibilityDate, queueSink: true });
+  const compatibilityFlags = compatibilityFlagsOf(o.wranglerToml);
+  let text = workerdConfig({ ...o, compatibilityDate, compatibilityFlags, queueSink: true });
   const services: string[] = [];
   for (const binding of QUEUE_BINDINGS) {
     const port = o.queuePorts.get(binding);

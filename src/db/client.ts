@@ -1,7 +1,9 @@
 import { createClient, type Client } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
+import { breakerFor, CircuitOpenError, guard } from "../lib/breakers";
 import { metrics } from "../lib/metrics/recorder";
+import { inSpan, isRecording, type SpanHandle, traceparent } from "../lib/tracing/spans";
 import * as platformSchema from "./platform/schema";
 import * as tenantSchema from "./tenant/schema";
 
@@ -38,6 +40,39 @@ export const DB_REQUEST_TIMEOUT_MS = 10_000;
  * the full 10 s, which keeps a Durable Object that queried the database from hibernating.
  */
 async function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
+  const url = input instanceof Request ? input.url : String(input);
+  const breaker = breakerFor(db === "platform" ? "platform_db" : "tenant_db", databaseOf(url), failedCall, {
+    failedResult: (r) => r instanceof Response && r.status >= 500,
+  });
+  try {
+    return await guard(breaker, () =>
+      inSpan("libsql", "client", { "db.system": "libsql", "db.namespace": db }, (span) =>
+        timedFetch(withTraceparent(input, span), init, db),
+      ),
+    );
+  } catch (err) {
+    if (err instanceof CircuitOpenError) metrics.add("canopy_db_queries_total", { db, outcome: "rejected" });
+    throw err;
+  }
+}
+
+/**
+ * The Hrana request with the span's `traceparent` added, when the span is recorded (W3C
+ * propagation). The client sends a `Request` object: its own headers (the token) are kept.
+ */
+function withTraceparent(input: RequestInfo | URL, span: SpanHandle): RequestInfo | URL {
+  if (!span.context.sampled || !isRecording() || !(input instanceof Request)) return input;
+  const req = new Request(input);
+  req.headers.set("traceparent", traceparent(span.context));
+  return req;
+}
+
+/** A database by its URL without the Hrana endpoint path: one breaker per database. */
+const databaseOf = (url: string) => url.replace(/\/v[0-9]+(-protobuf)?(\/(pipeline|cursor))?$/, "");
+/** Every failure to get an answer is the database's; an answer (even a SQL error) is not. */
+const failedCall = () => true;
+
+async function timedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
   const start = performance.now();
   let outcome: "ok" | "error" | "timeout" = "error";
   const controller = new AbortController();

@@ -226,5 +226,11 @@ export const tenantMigrations: readonly Migration[] = [
     "name": "exports",
     "sql": "-- Data exports (docs/privacy.md, \"Export\"): a user's copy of their data, built by a queue consumer\n-- into one ZIP in R2. `requested_by`: the admin who asked for it (NULL: the user themself; a user\n-- may ask once per 24 hours). The archive is deleted from R2 when it expires.\nCREATE TABLE data_exports (\n  id TEXT PRIMARY KEY,\n  user_id TEXT NOT NULL,\n  requested_by TEXT,\n  status TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),\n  r2_key TEXT,\n  size INTEGER,\n  error TEXT,\n  created_at INTEGER NOT NULL,\n  finished_at INTEGER,\n  expires_at INTEGER\n) STRICT;\nCREATE INDEX data_exports_user ON data_exports (user_id, created_at);\nCREATE INDEX data_exports_expiry ON data_exports (expires_at) WHERE r2_key IS NOT NULL;\n",
     "checksum": "68de036cc6a56a54"
+  },
+  {
+    "version": 35,
+    "name": "webhook_traceparent",
+    "sql": "-- Traces (docs/operations.md): a webhook delivery keeps the W3C traceparent of the event it\n-- carries, so every attempt (the first, inline, and the sweep's retries) continues that trace\n-- and sends it to the receiver in the `traceparent` header.\nALTER TABLE webhook_deliveries ADD COLUMN traceparent TEXT;\n",
+    "checksum": "e533d0ffb3c99fed"
   }
 ];

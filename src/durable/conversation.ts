@@ -42,6 +42,7 @@ import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
 import { metrics } from "../lib/metrics/recorder";
 import { flushMetricsSoon } from "./protocol/metrics-sink";
+import { configureTelemetry } from "../lib/telemetry";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";
@@ -69,6 +70,7 @@ export class Conversation extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureTelemetry(env);
     this.fanout = new Fanout(env);
     this.outbox = new DurableOutbox(
       ctx,

@@ -121,6 +121,11 @@ export const errorGroups = {
       "Service unavailable",
       "A database or another backing service timed out, reset the connection or answered 5xx; `Retry-After: 2`. Nothing was half-applied.",
     ),
+    dependency_unavailable: e(
+      503,
+      "Dependency unavailable",
+      "A circuit breaker is open: a database or another backing service failed repeatedly, so calls to it fail fast until it recovers (docs/operations.md); `Retry-After` says when the next probe goes through.",
+    ),
     overloaded: e(
       503,
       "Overloaded",

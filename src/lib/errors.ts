@@ -69,3 +69,32 @@ export function* errorChain(err: unknown, max = 8): Generator<{ code?: unknown; 
     yield { code: x.code, name: x.name, message: e instanceof Error ? e.message : "" };
   }
 }
+
+// libSQL client codes of a database that could not be reached or answered with a server error
+// (@libsql/client maps Hrana's HttpServerError to SERVER_ERROR, a dead stream to HRANA_CLOSED_ERROR).
+const DB_UNAVAILABLE_CODES = new Set([
+  "SERVER_ERROR",
+  "HRANA_CLOSED_ERROR",
+  "HRANA_WEBSOCKET_ERROR",
+  "STREAM_EXPIRED",
+  "SQLITE_BUSY",
+]);
+// What fetch throws when the connection fails, is reset or times out (workerd and Node wordings).
+const NETWORK_FAILURE =
+  /network connection lost|fetch failed|connection (refused|reset|closed)|econn(refused|reset)|timed? ?out|disconnected/i;
+
+/**
+ * Whether an error says a database or another service over the network could not be reached,
+ * reset the connection, timed out or answered 5xx (not a bug of the request).
+ */
+export function isUnreachable(err: unknown): boolean {
+  for (const { code, name, message } of errorChain(err))
+    if (
+      (typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) ||
+      name === "TimeoutError" ||
+      name === "AbortError" ||
+      NETWORK_FAILURE.test(message)
+    )
+      return true;
+  return false;
+}

@@ -10,7 +10,8 @@
  * a fake Stripe API (tests/setup/stripe-fake.ts) that the Stripe provider reaches through
  * STRIPE_API_URL (`inject("stripe")`), and a fake OpenAI API (tests/setup/openai-fake.ts) for the
  * openai-compatible AI provider, scripted per API key (`inject("openai")`), and a promtool checker
- * (tests/setup/promtool.ts) that runs `promtool check metrics` on an exposition (`inject("promtool")`).
+ * (tests/setup/promtool.ts) that runs `promtool check metrics` on an exposition (`inject("promtool")`),
+ * and an OTLP/HTTP receiver (tests/setup/otlp-receiver.ts) the Worker exports spans to (`inject("otlp")`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,7 @@ import { startServer } from "../../tools/libsql-server/server";
 import { startMailCatcher } from "../../tools/mail-catcher/server";
 import { startLocalUpstash } from "../../tools/upstash-adapter/index";
 import { startOpenAiFake } from "./openai-fake";
+import { startOtlpReceiver } from "./otlp-receiver";
 import { startPromtoolChecker } from "./promtool";
 import { startStripeFake } from "./stripe-fake";
 import { startWebhookReceiver } from "./webhook-receiver";
@@ -56,10 +58,14 @@ export default async function setup(project: TestProject) {
   // The metrics tests: Prometheus' promtool judges the exposition.
   const promtool = await startPromtoolChecker();
   project.provide("promtool", { url: promtool.url });
+  // Traces: the Worker exports spans here (OTEL_EXPORTER_OTLP_ENDPOINT), decoded as a collector would.
+  const otlp = await startOtlpReceiver();
+  project.provide("otlp", { url: otlp.url });
 
   return async () => {
     await openai.close();
     await promtool.close();
+    await otlp.close();
     await stripe.close();
     await mail.close();
     await webhookReceiver.close();

@@ -22,5 +22,7 @@ declare module "vitest" {
     openai: { url: string };
     /** The promtool checker (tests/setup/promtool.ts): `POST /check/metrics` → `{ exitCode, output }`. */
     promtool: { url: string };
+    /** The OTLP receiver (tests/setup/otlp-receiver.ts): OTEL_EXPORTER_OTLP_ENDPOINT; `GET /__spans/<traceId>`. */
+    otlp: { url: string };
   }
 }

@@ -19,6 +19,8 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   lastDurationMs: integer("last_duration_ms"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** The carried event's W3C traceparent (migrations/tenant/0035). */
+  traceparent: text("traceparent"),
 });
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 
@@ -44,6 +46,7 @@ export interface NewDelivery {
   eventId: string;
   eventType: string;
   payload: string;
+  traceparent: string | null;
   /** Now + a lease when the caller attempts it right away; now to leave it to the sweeper. */
   nextAttemptAt: number;
 }

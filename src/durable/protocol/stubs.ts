@@ -1,3 +1,4 @@
+import { inSpan, isRecording } from "../../lib/tracing/spans";
 import { doName } from "../names";
 
 /**
@@ -8,14 +9,39 @@ import { doName } from "../names";
 export type HubStub = ReturnType<Env["USER_HUB"]["get"]>;
 export type ConversationStub = ReturnType<Env["CONVERSATION"]["get"]>;
 
+/**
+ * A stub whose method calls are client spans of the current trace (docs/operations.md, "Traces"):
+ * `UserHub.refresh`, `Conversation.send`, each called with the stub as `this`. Without a collector
+ * the stub itself; a trace that is not sampled records nothing.
+ */
+function traced<T extends object>(stub: T, object: string): T {
+  // Not recording: the stub itself (a method read through the proxy and called on it would run
+  // with the proxy as `this`, which the stub's native `fetch` refuses).
+  if (!isRecording()) return stub;
+  return new Proxy(stub, {
+    get(target, prop) {
+      const member: unknown = Reflect.get(target, prop);
+      // `then` passes as is: a stub is awaited (returned from an async function) as a value.
+      if (typeof prop !== "string" || prop === "then" || typeof member !== "function") return member;
+      return (...args: unknown[]) =>
+        inSpan(
+          `${object}.${prop}`,
+          "client",
+          { "rpc.system": "cloudflare_durable_objects", "rpc.service": object, "rpc.method": prop },
+          async () => Reflect.apply(member as (...a: unknown[]) => unknown, target, args),
+        );
+    },
+  });
+}
+
 /** A user's hub: sessions, sockets, presence, friend graph. */
 export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: string): HubStub {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId)));
+  return traced(env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId))), "UserHub");
 }
 
 /** A conversation's object: its ordered log, members and fan-out. */
 export function conversationStub(env: Pick<Env, "CONVERSATION">, tenantId: string, id: string): ConversationStub {
-  return env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id)));
+  return traced(env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id))), "Conversation");
 }
 
 export type QuotaStub = ReturnType<Env["QUOTA"]["get"]>;
@@ -23,7 +49,7 @@ export type QuotaStub = ReturnType<Env["QUOTA"]["get"]>;
 /** An AI quota object: a user's (`userId`) or, without one, the tenant's pool. */
 export function quotaStub(env: Pick<Env, "QUOTA">, tenantId: string, userId: string | null): QuotaStub {
   const name = userId === null ? doName(tenantId, "ai-pool") : doName(tenantId, "ai", userId);
-  return env.QUOTA.get(env.QUOTA.idFromName(name));
+  return traced(env.QUOTA.get(env.QUOTA.idFromName(name)), "Quota");
 }
 
 export type MetricsHubStub = ReturnType<Env["METRICS_HUB"]["get"]>;

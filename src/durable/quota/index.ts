@@ -30,6 +30,7 @@ import {
 } from "./store";
 import { metrics } from "../../lib/metrics/recorder";
 import { flushMetricsSoon } from "../protocol/metrics-sink";
+import { configureTelemetry } from "../../lib/telemetry";
 
 export interface QuotaResult {
   allowed: boolean;
@@ -79,6 +80,7 @@ export class Quota extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureTelemetry(env);
     this.outbox = new DurableOutbox(
       ctx,
       env,

@@ -10,6 +10,7 @@ import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 import { conversationStub } from "../protocol/stubs";
 import { metrics } from "../../lib/metrics/recorder";
 import { flushMetricsSoon } from "../protocol/metrics-sink";
+import { configureTelemetry } from "../../lib/telemetry";
 
 /** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
 const RECENT_MAX = 256;
@@ -69,6 +70,7 @@ export class HubSockets {
     /** This user's relation with `peer` (the hub's friend graph). */
     private readonly relationWith: (peer: string) => Relation,
   ) {
+    configureTelemetry(env); // this object records socket metrics
     this.memberships = new HubMemberships(env, userId);
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));

@@ -1,3 +1,4 @@
+import { Cadence } from "../cadence";
 import { log } from "../log";
 import { METRICS, type CounterName, type HistogramName, type Labels, type MetricName } from "./catalogue";
 
@@ -67,10 +68,11 @@ export class Recorder {
   private sets = new Map<string, GaugeSet>();
   private batches: MetricBatch[] = [];
   private events = 0;
-  private lastFlush = 0;
   private sending = false;
-  private timerSet = false;
+  private readonly cadence = new Cadence(FLUSH_INTERVAL_MS, FLUSH_EVENTS);
   private id: string | undefined;
+  /** TELEMETRY=off turns recording off (src/lib/telemetry.ts). */
+  enabled = true;
 
   /** This isolate's id (made on first use: workerd forbids randomness at module load). */
   get isolate(): string {
@@ -80,11 +82,13 @@ export class Recorder {
 
   /** Adds to a counter (or to a gauge kept as a sum of deltas, such as open sockets). */
   add<N extends CounterName>(name: N, labels: Labels<N>, by = 1, tenant = ""): void {
+    if (!this.enabled) return;
     this.bump(name, renderLabels(METRICS[name].labels, labels), tenant, by);
   }
 
   /** Records one observation of a histogram, in seconds. */
   observe<N extends HistogramName>(name: N, labels: Labels<N>, seconds: number, tenant = ""): void {
+    if (!this.enabled) return;
     const def = METRICS[name];
     const l = renderLabels(def.labels, labels);
     const bound = def.buckets.find((b) => seconds <= b) ?? Number.POSITIVE_INFINITY;
@@ -95,6 +99,7 @@ export class Recorder {
 
   /** Sets a gauge this isolate owns (the aggregator keeps each isolate's latest value). */
   set<N extends MetricName>(name: N, labels: Labels<N>, value: number): void {
+    if (!this.enabled) return;
     const l = renderLabels(METRICS[name].labels, labels);
     this.sets.set(`${name}\u0000${l}`, { n: name, l, v: value });
     this.events++;
@@ -110,41 +115,20 @@ export class Recorder {
 
   /**
    * Flushes when due (a second since the last flush, or enough events), else makes sure a flush
-   * is scheduled for when it is: every delta reaches the aggregator within about a second, even
-   * if this isolate gets no further request. Never awaited on the response path.
+   * is scheduled for when it is (src/lib/cadence.ts): every delta reaches the aggregator within
+   * about a second, even if this isolate gets no further request. Never awaited on the response path.
    */
   flushSoon(sink: () => MetricSink, waitUntil: (p: Promise<unknown>) => void, now = Date.now()): void {
-    if (this.events === 0 && this.batches.length === 0) return;
-    const wait = this.lastFlush + FLUSH_INTERVAL_MS - now;
-    if (!this.sending && (wait <= 0 || this.events >= FLUSH_EVENTS)) {
-      waitUntil(this.flush(sink()));
-      return;
-    }
-    if (this.timerSet) return;
-    this.timerSet = true;
-    waitUntil(
-      new Promise<void>((resolve) => {
-        // Still sending (a slow aggregator): look again shortly, so nothing recorded meanwhile waits
-        // for another request.
-        const tick = (ms: number) =>
-          setTimeout(() => {
-            if (this.sending) return tick(100);
-            this.timerSet = false;
-            resolve(this.flush(sink()));
-          }, ms);
-        tick(Math.max(wait, 50));
-      }),
-    );
+    this.cadence.soon(this.events + this.batches.length, () => this.flush(sink()), waitUntil, now);
   }
 
   /**
    * Sends what has accumulated as one new batch, after any batches that failed before (in
    * order, each with its own id). A batch that fails stays for the next flush.
    */
-  async flush(sink: MetricSink, now = Date.now()): Promise<void> {
+  async flush(sink: MetricSink): Promise<void> {
     if (this.sending) return;
     this.sending = true;
-    this.lastFlush = now;
     try {
       if (this.deltas.size) {
         // Gauges this isolate sets ride along with every batch: the aggregator forgets an

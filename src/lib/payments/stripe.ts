@@ -16,6 +16,17 @@ import {
   type PaymentRequest,
   ignoredEvent,
 } from "./provider";
+import { breakerFor, guard } from "../breakers";
+
+/** Stripe failing, not deciding: connection errors and its own 5xx (a refused card or request is an answer). */
+const stripeDown = (err: unknown): boolean => {
+  const e = err as { type?: unknown; statusCode?: unknown };
+  return (
+    e.type === "StripeConnectionError" ||
+    e.type === "StripeAPIError" ||
+    (typeof e.statusCode === "number" && e.statusCode >= 500)
+  );
+};
 
 /** How old a `Stripe-Signature` timestamp may be, in seconds (the package's default). */
 const TOLERANCE_S = 300;
@@ -113,14 +124,18 @@ export class StripeProvider implements PaymentProvider {
     const [StripeClient, stripe] = await Promise.all([loadStripe(), this.#stripe()]);
     let intent: Stripe.PaymentIntent;
     try {
-      intent = await stripe.paymentIntents.create(
-        {
-          amount: Number(p.amount),
-          currency: p.currency.toLowerCase(),
-          automatic_payment_methods: { enabled: true },
-          metadata: { tenantId: p.tenantId, topUpId: p.topUpId, userId: p.userId },
-        },
-        { idempotencyKey: p.idempotencyKey },
+      // Under the payments breaker: Stripe's own retries ran first; repeated connection and API
+      // failures then fail fast (503 dependency_unavailable) instead of piling up 10 s waits.
+      intent = await guard(breakerFor("payments", `stripe:${this.#apiUrl ?? "api.stripe.com"}`, stripeDown), () =>
+        stripe.paymentIntents.create(
+          {
+            amount: Number(p.amount),
+            currency: p.currency.toLowerCase(),
+            automatic_payment_methods: { enabled: true },
+            metadata: { tenantId: p.tenantId, topUpId: p.topUpId, userId: p.userId },
+          },
+          { idempotencyKey: p.idempotencyKey },
+        ),
       );
     } catch (err) {
       // Invalid requests are decided (an amount under Stripe's minimum, a currency the account

@@ -1,8 +1,5 @@
 import {
   BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
   ExponentialBackoff,
   handleWhen,
   type IPolicy,
@@ -13,6 +10,9 @@ import {
   wrap,
 } from "cockatiel";
 import { ProviderError } from "../../lib/ai/provider";
+import { type Breaker, type BreakerState, breakerFor } from "../../lib/breakers";
+
+export type { BreakerState };
 
 /**
  * Every provider call runs under a policy of its own per isolate, tenant, provider and feature
@@ -23,12 +23,9 @@ import { ProviderError } from "../../lib/ai/provider";
  * breaker costs no round trip; each isolate learns within `failures` calls.
  */
 
-export type BreakerState = "closed" | "open" | "halfOpen";
-
 interface Entry {
   policy: IPolicy;
-  state: () => BreakerState;
-  lastError: { message: string; at: number } | null;
+  breaker: Breaker;
 }
 
 const MAX_POLICIES = 1000;
@@ -38,34 +35,22 @@ const policies = new Map<string, Entry>();
 const isTransient = (e: unknown): boolean =>
   (e instanceof ProviderError && e.transient) || e instanceof TaskCancelledError;
 
-const stateName = (s: CircuitState): BreakerState =>
-  s === CircuitState.Closed ? "closed" : s === CircuitState.HalfOpen ? "halfOpen" : "open";
-
 function entryFor(key: string, opts: { failures: number; halfOpenAfterMs: number; timeoutMs: number }): Entry {
   const id = `${key}|${opts.failures}|${opts.halfOpenAfterMs}|${opts.timeoutMs}`;
   const hit = policies.get(id);
   if (hit) return hit;
-  const breaker = circuitBreaker(handleWhen(isTransient), {
-    halfOpenAfter: opts.halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(opts.failures),
+  // The breaker is the shared module's (src/lib/breakers.ts: one registry, state changes logged
+  // and counted); retry and timeout are this module's own.
+  const breaker = breakerFor("ai", id, isTransient, {
+    options: { failures: opts.failures, halfOpenAfterMs: opts.halfOpenAfterMs },
   });
   const retrying = retry(
     handleWhen((e) => e instanceof ProviderError && e.transient),
     { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1_000 }) },
   );
-  // The breaker moves to half-open lazily, on the next call after `halfOpenAfter`; the view says
-  // so as soon as that call would be let through.
-  let openedAt = 0;
-  breaker.onBreak(() => {
-    openedAt = Date.now();
-  });
   const entry: Entry = {
-    policy: wrap(retrying, breaker, timeout(opts.timeoutMs, TimeoutStrategy.Aggressive)),
-    state: () => {
-      const st = stateName(breaker.state);
-      return st === "open" && Date.now() - openedAt >= opts.halfOpenAfterMs ? "halfOpen" : st;
-    },
-    lastError: null,
+    policy: wrap(retrying, breaker.policy, timeout(opts.timeoutMs, TimeoutStrategy.Aggressive)),
+    breaker,
   };
   policies.set(id, entry);
   if (policies.size > MAX_POLICIES) policies.delete(policies.keys().next().value!);
@@ -87,7 +72,7 @@ export async function guarded<T>(
     return await entry.policy.execute(({ signal }) => call(signal));
   } catch (err) {
     if (!(err instanceof BrokenCircuitError)) {
-      entry.lastError = { message: err instanceof Error ? err.message : String(err), at: Date.now() };
+      entry.breaker.lastError = { message: err instanceof Error ? err.message : String(err), at: Date.now() };
     }
     throw err;
   }
@@ -99,6 +84,7 @@ export const isUnavailable = (err: unknown): boolean =>
 
 /** This isolate's view of a policy: the breaker state and the last error (null when never used). */
 export function breakerView(key: string): { breaker: BreakerState; lastError: { message: string; at: number } | null } {
-  for (const [id, e] of policies) if (id.startsWith(`${key}|`)) return { breaker: e.state(), lastError: e.lastError };
+  for (const [id, e] of policies)
+    if (id.startsWith(`${key}|`)) return { breaker: e.breaker.state, lastError: e.breaker.lastError };
   return { breaker: "closed", lastError: null };
 }

@@ -3,9 +3,11 @@ import { insertDeadLetters, recordBatch, type NewDeadLetter } from "../../db/pla
 import { CloudEventSchema, type CloudEvent } from "../../lib/events";
 import { log } from "../../lib/log";
 import { metrics } from "../../lib/metrics/recorder";
+import { parseTraceparent, Span, withTrace } from "../../lib/tracing/spans";
 import type { TenantScope } from "../gateway/context";
 import { tenantDb } from "../../db/tenant-db";
 import { resolveTenantById } from "../tenancy/tenant-cache";
+import { openCircuitIn } from "../../lib/breakers";
 
 export { CloudEventSchema, type CloudEvent };
 
@@ -51,6 +53,14 @@ export interface DeadLetterEnvelope {
  */
 /** Platform events (about a tenant as a whole, e.g. tenant.closed) skip tenant resolution: they run for suspended and deleted tenants too. */
 export type PlatformHandlers = Partial<Record<string, (event: CloudEvent, env: Env) => Promise<void>>>;
+
+const consumerAttributes = (queue: string, event: CloudEvent) => ({
+  "messaging.system": "cloudflare_queues",
+  "messaging.destination.name": queue,
+  "messaging.operation.type": "process",
+  "cloudevents.event_id": event.id,
+  "cloudevents.event_type": event.type,
+});
 
 export async function dispatchBatch(
   batch: MessageBatch,
@@ -98,27 +108,37 @@ export async function dispatchBatch(
       tenantId: event.tenantid,
       traceparent: event.traceparent,
     };
+    // The consumer's span continues the trace of the request that caused the event (its
+    // traceparent rides in the envelope): one trace from the request to every consumer.
+    const parent = parseTraceparent(event.traceparent);
+    const span = new Span(`${queue} process`, "consumer", parent, consumerAttributes(queue, event), !!parent?.sampled);
     try {
-      const handler = platform[event.type];
-      const tenant = handler ? null : await resolveTenantById(env, () => platformDb(env), event.tenantid);
-      if (handler) {
-        await handler(event, env);
-      } else if (!tenant) {
-        log("info", "event of an unknown or deleted tenant dropped", fields);
-      } else {
-        // One database handle for the event, shared by every consumer of its queue.
-        await consumer(event, { env, tenant, db: tenantDb(tenant.db) });
-      }
+      await withTrace(span.context, async () => {
+        const handler = platform[event.type];
+        const tenant = handler ? null : await resolveTenantById(env, () => platformDb(env), event.tenantid);
+        if (handler) {
+          await handler(event, env);
+        } else if (!tenant) {
+          log("info", "event of an unknown or deleted tenant dropped", fields);
+        } else {
+          // One database handle for the event, shared by every consumer of its queue.
+          await consumer(event, { env, tenant, db: tenantDb(tenant.db) });
+        }
+      });
+      span.end();
       msg.ack();
       figures.processed++;
       outcome("processed", event.tenantid);
     } catch (err) {
+      span.end(err);
       if (err instanceof PoisonError) {
         log("warn", "poison event sent to the dead-letter queue", { ...fields, error: err.message });
         await toDeadLetter(msg, err.message, event.tenantid);
         continue;
       }
-      const delaySeconds = retryDelaySeconds(msg.attempts);
+      // A dependency whose breaker is open: not before its probe is due (an attempt spent sooner
+      // would fail the same way).
+      const delaySeconds = retryDelaySeconds(msg.attempts) + (openCircuitIn(err)?.retryAfterSeconds ?? 0);
       log("warn", "consumer failed; retrying", { ...fields, attempt: msg.attempts, delaySeconds, error: String(err) });
       msg.retry({ delaySeconds });
       figures.retried++;

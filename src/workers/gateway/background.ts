@@ -1,5 +1,7 @@
 import { flushMetricsSoon } from "../../durable/protocol/metrics-sink";
 import { runCron } from "../events/cron";
+import { exportSpansSoon } from "../../lib/tracing/otlp";
+import { configureTelemetry } from "../../lib/telemetry";
 import { allOf, dispatchBatch, storeDeadLetters, type Consumer, type PlatformHandlers } from "../events/queues";
 import type { QueueName } from "../../lib/events";
 import { services } from "./services";
@@ -47,11 +49,15 @@ export async function handleQueue(
   env: Env,
   waitUntil?: (p: Promise<unknown>) => void,
 ): Promise<void> {
+  configureTelemetry(env);
   try {
     if (batch.queue === DEAD_LETTER_QUEUE) return await storeDeadLetters(batch, env);
     return await dispatchBatch(batch, env, consumers, platform[batch.queue] ?? {});
   } finally {
-    if (waitUntil) flushMetricsSoon(env, waitUntil);
+    if (waitUntil) {
+      flushMetricsSoon(env, waitUntil);
+      exportSpansSoon(env, waitUntil);
+    }
   }
 }
 

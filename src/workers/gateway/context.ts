@@ -28,6 +28,8 @@ declare module "hono" {
     requestId: string;
     traceId: string;
     spanId: string;
+    /** Whether this request's trace is sampled (the traceparent flag it passes on). */
+    traceSampled: boolean;
     tenant: ResolvedTenant;
     /**
      * The request's tenant database handle, made once by tenantScope and used by every step of

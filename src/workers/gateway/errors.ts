@@ -1,8 +1,9 @@
 import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, errorChain, toProblem } from "../../lib/errors";
+import { AppError, errorChain, isUnreachable, toProblem } from "../../lib/errors";
 import { log } from "../../lib/log";
 import type { AppEnv } from "./context";
+import { openCircuitIn } from "../../lib/breakers";
 
 /** Maps what Hono itself throws (malformed JSON and the like) onto our error codes. */
 function fromHttpException(err: HTTPException): AppError {
@@ -48,18 +49,19 @@ function fromRuntime(err: unknown): AppError | null {
   return null;
 }
 
-// libSQL client codes of a database that could not be reached or answered with a server error
-// (@libsql/client maps Hrana's HttpServerError to SERVER_ERROR, a dead stream to HRANA_CLOSED_ERROR).
-const DB_UNAVAILABLE_CODES = new Set([
-  "SERVER_ERROR",
-  "HRANA_CLOSED_ERROR",
-  "HRANA_WEBSOCKET_ERROR",
-  "STREAM_EXPIRED",
-  "SQLITE_BUSY",
-]);
-// What fetch throws when the connection fails, is reset or times out (workerd and Node wordings).
-const NETWORK_FAILURE =
-  /network connection lost|fetch failed|connection (refused|reset|closed)|econn(refused|reset)|timed? ?out|disconnected/i;
+/**
+ * An open circuit breaker (src/lib/breakers.ts) anywhere in the cause chain (the libSQL client
+ * passes a fetch failure on as is, or as the cause of its own error): 503 with the breaker's
+ * Retry-After, the time until it lets a probe through.
+ */
+function fromBreaker(err: unknown): AppError | null {
+  const open = openCircuitIn(err);
+  return open
+    ? new AppError("dependency_unavailable", `${open.message}.`, {
+        headers: { "retry-after": String(open.retryAfterSeconds) },
+      })
+    : null;
+}
 
 /**
  * A database (or another service over the network) that is down, unreachable, hung or reset is
@@ -68,19 +70,10 @@ const NETWORK_FAILURE =
  * answer was lost may have committed, which is why non-repeatable POSTs take an Idempotency-Key.
  */
 function fromNetwork(err: unknown): AppError | null {
-  for (const { code, name, message } of errorChain(err)) {
-    if (
-      (typeof code === "string" && DB_UNAVAILABLE_CODES.has(code)) ||
-      name === "TimeoutError" ||
-      name === "AbortError" ||
-      NETWORK_FAILURE.test(message)
-    ) {
-      return new AppError("service_unavailable", "A backing service did not answer; retry shortly.", {
-        headers: { "retry-after": "2" },
-      });
-    }
-  }
-  return null;
+  if (!isUnreachable(err)) return null;
+  return new AppError("service_unavailable", "A backing service did not answer; retry shortly.", {
+    headers: { "retry-after": "2" },
+  });
 }
 
 /**
@@ -96,7 +89,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     traceId: c.get("traceId"),
     error: err instanceof Error ? err.message : String(err),
   };
-  const transient = fromRuntime(err) ?? fromNetwork(err);
+  const transient = fromBreaker(err) ?? fromRuntime(err) ?? fromNetwork(err);
   if (transient) {
     log("warn", "transient runtime error", { ...context, code: transient.code });
     return problemResponse(c, transient);

@@ -9,7 +9,7 @@ import type { AppEnv, ResolvedTenant } from "./context";
 
 /** The W3C traceparent of this request's span, for events and calls it causes. */
 export function traceparentOf(c: Context<AppEnv>): string {
-  return `00-${c.get("traceId")}-${c.get("spanId")}-01`;
+  return `00-${c.get("traceId")}-${c.get("spanId")}-${c.get("traceSampled") ? "01" : "00"}`;
 }
 
 /** Turns zod issues into the `errors` list of a problem document. */

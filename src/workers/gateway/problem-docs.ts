@@ -30,6 +30,7 @@ const METHODS = new Set(["get", "put", "post", "delete", "patch"]);
 const EVERYWHERE: ErrorCode[] = [
   "internal_error",
   "service_unavailable",
+  "dependency_unavailable",
   "temporarily_unavailable",
   "overloaded",
   "invalid_parameter",

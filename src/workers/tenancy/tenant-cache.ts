@@ -11,6 +11,8 @@ import { tenantClient, tenantDbLocation, type TenantDbLocation } from "../../db/
 import { parseStoredConfig } from "../../lib/tenant-config";
 import { SettledCache } from "../../lib/settled-cache";
 import type { ResolvedTenant } from "../gateway/context";
+import { openCircuitIn } from "../../lib/breakers";
+import { isUnreachable } from "../../lib/errors";
 
 // Per-isolate cache of resolved tenants. Bounded in size and time: a suspension made through
 // another isolate takes effect within the TTL; one made through this isolate at once (forget()).
@@ -70,14 +72,25 @@ export function resolveTenantById(
 
 function cached(env: Env, db: () => PlatformDb, k: string, key: Key, now: number): Promise<ResolvedTenant | null> {
   const ttl = Number(env.TENANT_CACHE_TTL_MS) || 5000;
-  // A failed load throws to its caller and stores nothing: the next request retries.
-  return cache.get(
-    k,
-    (at) => now - at < ttl,
-    () => load(env, db(), key),
-    now,
-  );
+  // A failed load stores nothing (the next request retries) and, while the platform database is
+  // unreachable, falls back to what this isolate last knew of the tenant, up to STALE_MAX_MS old
+  // (docs/operations.md, "Degradation"): tenants keep being served through a platform outage.
+  return cache
+    .get(
+      k,
+      (at) => now - at < ttl,
+      () => load(env, db(), key),
+      now,
+    )
+    .catch((err: unknown) => {
+      const stale = cache.peek(k);
+      if (!stale || now - stale.at > STALE_MAX_MS || !(openCircuitIn(err) || isUnreachable(err))) throw err;
+      return stale.value;
+    });
 }
+
+/** How old a tenant's config may be when served from this isolate's cache during a platform outage. */
+const STALE_MAX_MS = 10 * 60_000;
 
 /** Drops a tenant from this isolate's cache after an admin change. */
 export function forgetTenant(slug: string, id?: string): void {

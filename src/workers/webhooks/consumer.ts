@@ -34,6 +34,7 @@ export const webhookConsumer: Consumer = async (event, { env, tenant, db }) => {
     eventId: event.id,
     eventType: event.type,
     payload,
+    traceparent: event.traceparent ?? null,
     // Claimed (leased) by this consumer when it attempts now; due at once for the sweep otherwise.
     nextAttemptAt: e.consecutiveFailures === 0 ? now + LEASE_MS : now,
   }));

@@ -9,6 +9,7 @@ import { iso } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { publishTenantOutbox } from "../events/outbox-publisher";
 import { urlProblem } from "../../lib/outbound/url";
+import { activeTrace, inSpan, parseTraceparent, traceparent, withTrace } from "../../lib/tracing/spans";
 
 /** How long an attempt owns its delivery: more than the request timeout, so nobody else sends it meanwhile. */
 export const LEASE_MS = 60_000;
@@ -107,6 +108,24 @@ async function send(url: string, headers: Record<string, string>, body: string):
 }
 
 /**
+ * One attempt as a client span of the event's trace (the sweep's retries too: the delivery keeps
+ * the event's traceparent), with that span's `traceparent` sent to the receiver.
+ */
+function tracedSend(url: string, headers: Record<string, string>, delivery: WebhookDeliveryRow): Promise<SendResult> {
+  // Inside the consumer that made the delivery, its span is the parent; in the sweep, the event's.
+  const parent = activeTrace() ? null : parseTraceparent(delivery.traceparent);
+  const attempt = () =>
+    inSpan("webhook POST", "client", { "http.request.method": "POST", "url.full": url }, async (span) => {
+      const trace = span.context.sampled ? traceparent(span.context) : delivery.traceparent;
+      const result = await send(url, trace ? { ...headers, traceparent: trace } : headers, delivery.payload);
+      if (result.responseStatus !== null) span.set("http.response.status_code", result.responseStatus);
+      if (!result.ok) span.end(result.error ?? "failed");
+      return result;
+    });
+  return parent ? withTrace(parent, attempt) : attempt();
+}
+
+/**
  * Attempts one delivery the caller has claimed, records the outcome and, when the endpoint's
  * failure run is long enough, disables it with a `webhook.disabled` notice. Never throws for
  * the receiver's failures (they are recorded and retried); only database errors escape.
@@ -134,7 +153,7 @@ export async function attemptDelivery(
       sealed.map((s) => openSecret(env.DB_ENCRYPTION_KEY, s.sealed, secretContext(tenant.id, endpoint.id))),
     );
     const headers = await signatureHeaders(secrets, delivery.id, Math.floor(Date.now() / 1000), delivery.payload);
-    result = await send(endpoint.url, headers, delivery.payload);
+    result = await tracedSend(endpoint.url, headers, delivery);
   }
   const attempt = delivery.attempts + 1;
   const next = result.ok ? null : nextAttemptAt(attempt, endpoint.maxAttempts, now);

@@ -24,6 +24,7 @@ import { iso, isoOrNull } from "../../lib/time";
 import type { ResolvedTenant } from "../gateway/context";
 import { attemptDelivery, LEASE_MS, payloadOf, secretContext } from "./deliver";
 import { urlProblem } from "../../lib/outbound/url";
+import { currentTraceparent } from "../../lib/tracing/spans";
 
 /** Endpoints per tenant: enough for several integrations, few enough that fan-out stays cheap. */
 export const MAX_ENDPOINTS = 20;
@@ -209,7 +210,17 @@ export async function sendTest(env: Env, tenant: ResolvedTenant, db: TenantDb, e
   });
   const [created] = await insertDeliveries(
     db,
-    [{ id: newId(now), endpointId, eventId, eventType: "webhook.test", payload, nextAttemptAt: now + LEASE_MS }],
+    [
+      {
+        id: newId(now),
+        endpointId,
+        eventId,
+        eventType: "webhook.test",
+        payload,
+        traceparent: currentTraceparent(),
+        nextAttemptAt: now + LEASE_MS,
+      },
+    ],
     now,
   );
   const { delivery } = await attemptDelivery(env, tenant, db, endpoint, created!, "test", now);

@@ -7,7 +7,9 @@ import { problemResponse } from "../errors";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";
 import { applySecurityHeaders } from "./security-headers";
-import { continueTrace } from "./trace";
+import { configureTelemetry } from "../../../lib/telemetry";
+import { exportSpansSoon } from "../../../lib/tracing/otlp";
+import { parseTraceparent, Span, startTrace, traceparent, withTrace } from "../../../lib/tracing/spans";
 
 // Percent-encoded C0 controls (NUL included) and DEL. No path segment or query parameter of the API
 // carries them, and SQLite, logs and clients mishandle them: refused for every route at once.
@@ -28,33 +30,51 @@ export function observe(): MiddlewareHandler<AppEnv> {
   return async function observe(c, next) {
     const start = performance.now();
     const requestId = pickRequestId(c.req.header("x-request-id"));
-    const trace = continueTrace(c.req.header("traceparent"));
+    // No env under app.request() (the OpenAPI document rendered in Node): defaults.
+    const env: Partial<Env> = c.env ?? {};
+    configureTelemetry(env);
+    const trace = startTrace(parseTraceparent(c.req.header("traceparent")), samplerRatio(env));
+    const span = new Span(c.req.method, "server", trace.parent, {}, trace.sampled);
     c.set("requestId", requestId);
-    c.set("traceId", trace.traceId);
-    c.set("spanId", trace.spanId);
+    c.set("traceId", span.context.traceId);
+    c.set("spanId", span.context.spanId);
+    c.set("traceSampled", span.context.sampled);
     c.set("logFields", {});
     const urlProblem = controlCharacterIn(c.req.url);
     // A refused URL still gets its request id, headers and log line: answered here, not thrown.
     if (urlProblem) c.res = problemResponse(c, new AppError("invalid_parameter", urlProblem));
-    else await next();
+    // The request's span is the current trace context of everything below (database calls, …).
+    else await withTrace(span.context, next);
     c.res.headers.set("x-request-id", requestId);
-    c.res.headers.set("traceparent", trace.header);
+    c.res.headers.set("traceparent", traceparent(span.context));
     // 101 upgrades carry no document: nothing to secure, and their headers are the handshake.
     if (c.res.status !== 101) applySecurityHeaders(c.res.headers);
     logRequest(c, start);
-    countRequest(c, start);
+    countRequest(c, start, span);
   };
 }
+
+/** OTEL_TRACES_SAMPLER_ARG as a ratio in [0, 1] (1 when unset or unreadable). */
+const samplerRatio = (env: Partial<Env>) => {
+  const r = Number.parseFloat(env.OTEL_TRACES_SAMPLER_ARG ?? "");
+  return Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
+};
 
 /**
  * The request's metrics (docs/operations.md): by matched route template, never the raw path (a
  * request no route matched counts as `unmatched`), and handed to the aggregator off the response
  * path.
  */
-function countRequest(c: Context<AppEnv>, start: number): void {
+function countRequest(c: Context<AppEnv>, start: number, span: Span): void {
   const matched = c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
   const route = matched ?? "unmatched";
   const method = c.req.method;
+  span.rename(`${method} ${route}`);
+  span.set("http.route", route);
+  span.set("http.request.method", method);
+  span.set("http.response.status_code", c.res.status);
+  if (c.get("tenant")) span.set("canopy.tenant", c.get("tenant").slug);
+  span.end(c.res.status >= 500 ? `HTTP ${c.res.status}` : undefined);
   const tenant = c.get("tenant")?.id ?? "";
   metrics.add("canopy_http_requests_total", { route, method, status: c.res.status }, 1, tenant);
   metrics.observe(
@@ -70,4 +90,5 @@ function countRequest(c: Context<AppEnv>, start: number): void {
     return; // app.request() without an execution context: nothing to flush with.
   }
   flushMetricsSoon(c.env, (p) => ctx.waitUntil(p));
+  exportSpansSoon(c.env, (p) => ctx.waitUntil(p));
 }

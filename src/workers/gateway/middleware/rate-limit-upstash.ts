@@ -2,6 +2,7 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { RateLimitResult } from "../../../durable/sliding-window";
 import type { RateLimitStore } from "./rate-limit-store";
+import { type Breaker, breakerFor, guard } from "../../../lib/breakers";
 
 /** What the Upstash console calls UPSTASH_REDIS_REST_URL / _TOKEN. */
 export interface UpstashConnection {
@@ -39,11 +40,14 @@ export class UpstashRateLimitStore implements RateLimitStore {
   private readonly timeoutMs: number;
   private readonly prefix: string;
   private readonly maxLimiters: number;
+  /** Fails fast while Upstash keeps failing (src/lib/breakers.ts); callers decide open or closed. */
+  private readonly breaker: Breaker;
 
   constructor(connection: UpstashConnection | UpstashRedis, options: UpstashStoreOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.prefix = options.prefix ?? "canopy:rl";
     this.maxLimiters = options.maxLimiters ?? 64;
+    this.breaker = breakerFor("upstash", "url" in connection ? connection.url : "client", () => true);
     this.redis =
       "url" in connection
         ? new Redis({
@@ -67,12 +71,15 @@ export class UpstashRateLimitStore implements RateLimitStore {
     if (!Number.isInteger(cost) || cost === 0)
       throw new RangeError(`rate limit: cost must be a non-zero integer, got ${cost}`);
 
-    const res = await this.limiter(limit, windowSeconds).limit(key, { rate: cost });
-    // Only analytics, deny lists and multi-region sync put work in `pending`; all are off here,
-    // so it is already settled. Awaiting it keeps the store free of an ExecutionContext and
-    // surfaces anything that ever lands there instead of leaving a floating promise.
-    await res.pending;
-    if (res.reason === "timeout") throw new Error(`rate limit: Upstash did not answer within ${this.timeoutMs} ms`);
+    const res = await guard(this.breaker, async () => {
+      const r = await this.limiter(limit, windowSeconds).limit(key, { rate: cost });
+      // Only analytics, deny lists and multi-region sync put work in `pending`; all are off here,
+      // so it is already settled. Awaiting it keeps the store free of an ExecutionContext and
+      // surfaces anything that ever lands there instead of leaving a floating promise.
+      await r.pending;
+      if (r.reason === "timeout") throw new Error(`rate limit: Upstash did not answer within ${this.timeoutMs} ms`);
+      return r;
+    });
 
     const now = Date.now();
     const reset = Math.max(0, Math.ceil((res.reset - now) / 1000));

@@ -1,0 +1,154 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
+import { log } from "./log";
+import { metrics } from "./metrics/recorder";
+
+/** The dependencies Canopy guards (the `dependency` label of the breaker metrics). */
+export type Dependency = "platform_db" | "tenant_db" | "webhook" | "upstash" | "ai" | "payments";
+export type BreakerState = "closed" | "open" | "halfOpen";
+
+export interface BreakerOptions {
+  /** Failures in a row that open the breaker. */
+  failures: number;
+  /** How long it stays open before one probe call is let through. */
+  halfOpenAfterMs: number;
+}
+
+/** Defaults per dependency (docs/operations.md, "Circuit breakers"). */
+export const BREAKER_DEFAULTS: Record<Dependency, BreakerOptions> = {
+  // Databases: a probe every second. Longer waits kept failing fast for seconds after a database
+  // came back (the fault run's recovery check), and the gain is the same: one call a second per
+  // isolate reaches a dead database instead of every request.
+  platform_db: { failures: 5, halfOpenAfterMs: 1_000 },
+  tenant_db: { failures: 5, halfOpenAfterMs: 1_000 },
+  webhook: { failures: 5, halfOpenAfterMs: 60_000 },
+  upstash: { failures: 5, halfOpenAfterMs: 5_000 },
+  ai: { failures: 3, halfOpenAfterMs: 30_000 },
+  payments: { failures: 5, halfOpenAfterMs: 10_000 },
+};
+
+const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
+
+/** One guarded dependency instance (a database, a webhook endpoint, a provider) in this isolate. */
+export class Breaker {
+  private openedAt = 0;
+  lastError: { message: string; at: number } | null = null;
+  readonly policy: CircuitBreakerPolicy;
+
+  constructor(
+    readonly dependency: Dependency,
+    readonly key: string,
+    readonly options: BreakerOptions,
+    isFailure: (err: unknown) => boolean,
+    failedResult?: (result: unknown) => boolean,
+  ) {
+    const handled = failedResult ? handleWhen(isFailure).orWhenResult(failedResult) : handleWhen(isFailure);
+    this.policy = circuitBreaker(handled, {
+      halfOpenAfter: options.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.failures),
+    });
+    this.policy.onBreak(() => {
+      this.openedAt = Date.now();
+      this.changed("open");
+    });
+    this.policy.onHalfOpen(() => this.changed("halfOpen"));
+    this.policy.onReset(() => this.changed("closed"));
+    this.policy.onFailure(({ reason }) => {
+      if ("error" in reason) this.lastError = { message: String(reason.error), at: Date.now() };
+    });
+  }
+
+  /**
+   * The state a call would meet now: cockatiel moves to half-open lazily (on the first call
+   * after `halfOpenAfter`), so an open breaker past its wait reads as half-open here.
+   */
+  get state(): BreakerState {
+    const s = this.policy.state;
+    if (s === CircuitState.Closed) return "closed";
+    if (s === CircuitState.HalfOpen) return "halfOpen";
+    return Date.now() - this.openedAt >= this.options.halfOpenAfterMs ? "halfOpen" : "open";
+  }
+
+  /** Seconds until an open breaker lets a probe through (at least 1). */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((this.openedAt + this.options.halfOpenAfterMs - Date.now()) / 1000));
+  }
+
+  private changed(state: BreakerState): void {
+    log(state === "open" ? "warn" : "info", `circuit ${state}`, { dependency: this.dependency, key: this.key });
+    metrics.add("canopy_circuit_transitions_total", { dependency: this.dependency, state });
+    reportWorst(this.dependency);
+  }
+}
+
+const MAX_BREAKERS = 2000;
+const breakers = new Map<string, Breaker>();
+
+/** The isolate's worst state for a dependency, as the gauge the aggregator keeps per isolate. */
+function reportWorst(dependency: Dependency): void {
+  let worst = 0;
+  for (const b of breakers.values()) if (b.dependency === dependency) worst = Math.max(worst, STATE_VALUE[b.state]);
+  metrics.set("canopy_circuit_state", { dependency }, worst);
+}
+
+/**
+ * The breaker of one dependency instance (`key`: a database URL, an endpoint's origin), made on
+ * first use. Per isolate: a breaker costs no round trip, and each isolate learns of an outage
+ * within `failures` calls. The least recently made are forgotten past 2,000.
+ */
+export function breakerFor(
+  dependency: Dependency,
+  key: string,
+  isFailure: (err: unknown) => boolean,
+  opts: { options?: BreakerOptions; failedResult?: (result: unknown) => boolean } = {},
+): Breaker {
+  const id = `${dependency}\u0000${key}`;
+  const hit = breakers.get(id);
+  if (hit) return hit;
+  const b = new Breaker(dependency, key, opts.options ?? BREAKER_DEFAULTS[dependency], isFailure, opts.failedResult);
+  breakers.set(id, b);
+  if (breakers.size > MAX_BREAKERS) breakers.delete(breakers.keys().next().value!);
+  return b;
+}
+
+/** What a guarded call throws while its breaker is open: the gateway answers 503 with Retry-After. */
+export class CircuitOpenError extends Error {
+  override readonly name = "CircuitOpenError";
+  constructor(
+    readonly dependency: Dependency,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${dependency} is unavailable (circuit open); retry in ${retryAfterSeconds} s`);
+  }
+}
+
+/** The open breaker's error anywhere in a cause chain (the libSQL client may wrap fetch's error). */
+export function openCircuitIn(err: unknown): CircuitOpenError | undefined {
+  for (let e: unknown = err, i = 0; i < 8 && e instanceof Error; i++, e = e.cause)
+    if (e instanceof CircuitOpenError) return e;
+  return undefined;
+}
+
+/**
+ * Runs `call` under a dependency's breaker: what it answers or throws, or {@link CircuitOpenError}
+ * at once while the breaker is open.
+ */
+export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await breaker.policy.execute(({ signal }) => call(signal));
+  } catch (err) {
+    if (err instanceof BrokenCircuitError) throw new CircuitOpenError(breaker.dependency, breaker.retryAfterSeconds);
+    throw err;
+  }
+}
+
+/** Every breaker of this isolate (GET /readyz). */
+export function breakerStates(): { dependency: Dependency; key: string; state: BreakerState }[] {
+  return [...breakers.values()].map((b) => ({ dependency: b.dependency, key: b.key, state: b.state }));
+}
