@@ -39,22 +39,25 @@ export function parseTraceparent(header: string | undefined | null): TraceContex
 export const traceparent = (t: TraceContext) => `00-${t.traceId}-${t.spanId}-${t.sampled ? "01" : "00"}`;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-function randomHex(bytes: number): string {
-  const r = crypto.getRandomValues(new Uint8Array(bytes));
+function hex(bytes: Uint8Array, from: number, to: number): string {
   let out = "";
-  for (const b of r) out += HEX[b];
+  for (let i = from; i < to; i++) out += HEX[bytes[i]!];
   return out;
 }
-export const newSpanId = () => randomHex(8);
-export const newTraceId = () => randomHex(16);
+
+/** A span's ids: the parent's trace or a new one, and a new span id, from one call into the RNG. */
+function newIds(parent: TraceContext | null): { traceId: string; spanId: string } {
+  const r = crypto.getRandomValues(new Uint8Array(parent ? 8 : 24));
+  return parent ? { traceId: parent.traceId, spanId: hex(r, 0, 8) } : { traceId: hex(r, 8, 24), spanId: hex(r, 0, 8) };
+}
 
 /**
  * Whether sampled spans are recorded in this isolate: only when a collector is configured
  * (OTEL_EXPORTER_OTLP_ENDPOINT). Without one the trace context still flows (headers, events).
  */
-let recording = false;
+let collectorSet = false;
 export function configureTracing(env: { OTEL_EXPORTER_OTLP_ENDPOINT?: string }): void {
-  recording = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  collectorSet = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
 /**
@@ -79,7 +82,7 @@ export function takeSpans(max = MAX_BUFFERED): SpanRecord[] {
 export const bufferedSpans = () => buffered.length;
 
 /** Whether spans of a sampled trace are recorded here (a collector is configured). */
-export const isRecording = () => recording;
+export const isRecording = () => collectorSet;
 
 /** What code inside a span may do with it. */
 export interface SpanHandle {
@@ -110,7 +113,12 @@ export class Span implements SpanHandle {
     sampled = parent?.sampled ?? false,
   ) {
     this.parentSpanId = parent?.spanId;
-    this.context = { traceId: parent?.traceId ?? newTraceId(), spanId: newSpanId(), sampled };
+    this.context = { ...newIds(parent), sampled };
+  }
+
+  /** Whether this span will be exported (sampled, and a collector is set). */
+  get recording(): boolean {
+    return this.context.sampled && collectorSet;
   }
   private readonly parentSpanId: string | undefined;
 
@@ -124,7 +132,7 @@ export class Span implements SpanHandle {
   }
 
   end(error?: unknown): void {
-    if (this.ended || !this.context.sampled || !recording) return;
+    if (this.ended || !this.context.sampled || !collectorSet) return;
     this.ended = true;
     if (buffered.length >= MAX_BUFFERED) {
       metrics.add("canopy_spans_dropped_total", { reason: "buffer_full" });
@@ -175,7 +183,7 @@ export async function inSpan<T>(
   fn: (span: SpanHandle) => Promise<T>,
 ): Promise<T> {
   const parent = activeTrace();
-  if (!parent?.sampled || !recording) return fn(notRecorded(parent));
+  if (!parent?.sampled || !collectorSet) return fn(notRecorded(parent));
   const span = new Span(name, kind, parent, attributes);
   try {
     const out = await current.run(span.context, () => fn(span));

@@ -50,7 +50,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     // 101 upgrades carry no document: nothing to secure, and their headers are the handshake.
     if (c.res.status !== 101) applySecurityHeaders(c.res.headers);
     logRequest(c, start);
-    countRequest(c, start, span);
+    finishRequest(c, start, span);
   };
 }
 
@@ -61,20 +61,22 @@ const samplerRatio = (env: Partial<Env>) => {
 };
 
 /**
- * The request's metrics (docs/operations.md): by matched route template, never the raw path (a
- * request no route matched counts as `unmatched`), and handed to the aggregator off the response
- * path.
+ * Ends the request's span and counts the request (docs/operations.md): by matched route
+ * template, never the raw path (a request no route matched is `unmatched`); metrics and spans are
+ * handed on off the response path.
  */
-function countRequest(c: Context<AppEnv>, start: number, span: Span): void {
+function finishRequest(c: Context<AppEnv>, start: number, span: Span): void {
   const matched = c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
   const route = matched ?? "unmatched";
   const method = c.req.method;
-  span.rename(`${method} ${route}`);
-  span.set("http.route", route);
-  span.set("http.request.method", method);
-  span.set("http.response.status_code", c.res.status);
-  if (c.get("tenant")) span.set("canopy.tenant", c.get("tenant").slug);
-  span.end(c.res.status >= 500 ? `HTTP ${c.res.status}` : undefined);
+  if (span.recording) {
+    span.rename(`${method} ${route}`);
+    span.set("http.route", route);
+    span.set("http.request.method", method);
+    span.set("http.response.status_code", c.res.status);
+    if (c.get("tenant")) span.set("canopy.tenant", c.get("tenant").slug);
+    span.end(c.res.status >= 500 ? `HTTP ${c.res.status}` : undefined);
+  }
   const tenant = c.get("tenant")?.id ?? "";
   metrics.add("canopy_http_requests_total", { route, method, status: c.res.status }, 1, tenant);
   metrics.observe(
