@@ -190,6 +190,22 @@ describe("GET /v1/admin/metrics", () => {
     expect((await call("/v1/admin/metrics", { tenant: tenant.slug })).status).toBe(401);
     const own = await call("/v1/admin/metrics", as(tenant.slug, owner));
     expect(own.status).toBe(200);
+    // API keys: with stats:read, and only with it.
+    const keyOf = async (permissions: string[]) => {
+      const res = await call("/v1/admin/api-keys", {
+        method: "POST",
+        ...as(tenant.slug, owner),
+        json: { name: "metrics", permissions },
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return { tenant: tenant.slug, headers: bearer((await res.json<{ key: string }>()).key) };
+    };
+    await expectProblem(await call("/v1/admin/metrics", await keyOf(["users:read"])), 403, "forbidden");
+    expect((await call("/v1/admin/metrics", await keyOf(["stats:read"]))).status).toBe(200);
+    // A forged token is refused.
+    const [h, , sig] = owner.tokens.accessToken.split(".");
+    const forged = `${h}.${btoa(JSON.stringify({ sub: "x", tid: other.tenant.id })).replace(/=+$/, "")}.${sig}`;
+    expect((await call("/v1/admin/metrics", { tenant: tenant.slug, headers: bearer(forged) })).status).toBe(401);
     // Another tenant's traffic never shows here.
     const theirs = await tenantMetrics(other.tenant.slug, other.owner, (m) =>
       expect(seriesOf(m, "canopy_auth_events_total").length).toBeGreaterThan(0),

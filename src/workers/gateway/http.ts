@@ -7,6 +7,15 @@ import { routePath } from "hono/route";
 import { pager, type CursorShape, type Pager } from "../../lib/cursor";
 import type { AppEnv, ResolvedTenant } from "./context";
 
+/**
+ * The template of the route that handles the request (`/v1/users/:id`), as mounted: the last
+ * route matched for its method (middleware mounted with `app.use` matches as ALL), or
+ * undefined when none did. Metrics, spans and audit entries are keyed by it, never by a raw path.
+ */
+export function handlerRoute(c: Context<AppEnv>): string | undefined {
+  return c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
+}
+
 /** The W3C traceparent of this request's span, for events and calls it causes. */
 export function traceparentOf(c: Context<AppEnv>): string {
   return `00-${c.get("traceId")}-${c.get("spanId")}-${c.get("traceSampled") ? "01" : "00"}`;

@@ -5,6 +5,14 @@ import { metricsHubStub, metricsShards } from "../../durable/protocol/stubs";
 import type { Sample } from "../../lib/metrics/exposition";
 import { renderLabels } from "../../lib/metrics/recorder";
 
+/** Adds a value to its series (by name and labels) in `sums`. */
+function addTo(sums: Map<string, Sample>, name: string, labels: string, value: number): void {
+  const key = `${name}\u0000${labels}`;
+  const s = sums.get(key);
+  if (s) s.value += value;
+  else sums.set(key, { name, labels, value });
+}
+
 /** How many tenants get a series of their own in the exposition; the rest are summed as `other`. */
 export const TENANT_SERIES_CAP = 20;
 
@@ -18,12 +26,7 @@ export async function readSamples(env: Env): Promise<Sample[]> {
     Array.from({ length: metricsShards(env) }, (_, i) => metricsHubStub(env, i).snapshot()),
   );
   const sums = new Map<string, Sample>();
-  const add = (name: string, labels: string, value: number) => {
-    const key = `${name}\u0000${labels}`;
-    const s = sums.get(key);
-    if (s) s.value += value;
-    else sums.set(key, { name, labels, value });
-  };
+  const add = (name: string, labels: string, value: number) => addTo(sums, name, labels, value);
   const perTenant = new Map<string, number>();
   const gauges = new Map<string, Sample>();
   for (const shard of shards) {
@@ -57,12 +60,6 @@ export async function readTenantSamples(env: Env, tenantId: string): Promise<Sam
     Array.from({ length: metricsShards(env) }, (_, i) => metricsHubStub(env, i).tenantSeries(tenantId)),
   );
   const sums = new Map<string, Sample>();
-  for (const rows of shards)
-    for (const r of rows) {
-      const key = `${r.name}\u0000${r.labels}`;
-      const s = sums.get(key);
-      if (s) s.value += r.value;
-      else sums.set(key, { ...r });
-    }
+  for (const rows of shards) for (const r of rows) addTo(sums, r.name, r.labels, r.value);
   return [...sums.values()];
 }

@@ -3,6 +3,7 @@ import { type AuditDb, auditInsert, closeAuditEntry, type AuditEntry } from "../
 import { newId } from "../../../lib/ids";
 import { log } from "../../../lib/log";
 import type { AppEnv } from "../context";
+import { handlerRoute } from "../http";
 import { clientAddress } from "./rate-limit";
 
 /** What only a handler knows about its action: what it created, an edit's before and after. */
@@ -74,8 +75,7 @@ export function audited(permission: string, db: (c: Context<AppEnv>) => AuditDb)
     // The handler's route (the last one matched for the method; middleware of `app.use` is ALL),
     // worked out only for requests that may be actions: reads are the hot path.
     let route: string | undefined;
-    const routeOf = () =>
-      (route ??= openApiPath(c.req.matchedRoutes.filter((r) => r.method !== "ALL").at(-1)?.path ?? c.req.routePath));
+    const routeOf = () => (route ??= openApiPath(handlerRoute(c) ?? c.req.routePath));
     if (!isAction(c.req.method, permission, routeOf)) return next();
     const path = routeOf();
     const p = c.get("principal");

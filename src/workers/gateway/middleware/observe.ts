@@ -4,6 +4,7 @@ import { metrics } from "../../../lib/metrics/recorder";
 import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../context";
 import { problemResponse } from "../errors";
+import { handlerRoute } from "../http";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";
 import { applySecurityHeaders } from "./security-headers";
@@ -66,8 +67,7 @@ const samplerRatio = (env: Partial<Env>) => {
  * handed on off the response path.
  */
 function finishRequest(c: Context<AppEnv>, start: number, span: Span): void {
-  const matched = c.req.matchedRoutes.findLast((r) => r.method !== "ALL")?.path;
-  const route = matched ?? "unmatched";
+  const route = handlerRoute(c) ?? "unmatched";
   const method = c.req.method;
   if (span.recording) {
     span.rename(`${method} ${route}`);
