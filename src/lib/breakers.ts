@@ -143,8 +143,12 @@ export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => 
   try {
     return await breaker.policy.execute(({ signal }) => call(signal));
   } catch (err) {
-    if (err instanceof BrokenCircuitError) throw new CircuitOpenError(breaker.dependency, breaker.retryAfterSeconds);
-    throw err;
+    if (!(err instanceof BrokenCircuitError)) throw err;
+    // Half-open: one probe is in flight. A probe can hang for a dependency's whole timeout (a
+    // connection blackholed during the outage), so the calls behind it go through as they are
+    // rather than failing fast past the dependency's recovery; only the probe decides the state.
+    if (breaker.policy.state === CircuitState.HalfOpen) return call(new AbortController().signal);
+    throw new CircuitOpenError(breaker.dependency, breaker.retryAfterSeconds);
   }
 }
 
