@@ -11,7 +11,7 @@ import type { FaultStack } from "./stack";
 import type { User } from "./world";
 import { check, fail, type Check } from "./verify/check";
 
-/** The hub's grace window (REFRESH_GRACE_MS in src/durable/user-hub/index.ts) plus a margin. */
+/** The hub's grace window (REFRESH_GRACE_MS in src/durable/user-hub/sessions.ts) plus a margin. */
 const PAST_GRACE_MS = 32_000;
 
 export interface ProbeResult {

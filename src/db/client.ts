@@ -15,11 +15,16 @@ export type TenantDb = LibSQLDatabase<typeof tenantSchema> & { $client: Client }
  * only the URL and token differ. Creating a client is cheap (no connection is opened until the
  * first query), so handles are made per request and never shared between tenants.
  */
-export function libsqlClient(url: string, authToken: string | undefined, db: DbKind = "tenant"): Client {
+export function libsqlClient(
+  url: string,
+  authToken: string | undefined,
+  db: DbKind = "tenant",
+  intMode: "number" | "bigint" = "number",
+): Client {
   return createClient({
     url,
     authToken: authToken || undefined,
-    intMode: "number",
+    intMode,
     fetch: (input: RequestInfo | URL, init?: RequestInit) => boundedFetch(input, init, db),
   });
 }

@@ -1,3 +1,4 @@
+import { sealContexts } from "../lib/seal-contexts";
 import type { Client } from "@libsql/client";
 import { openSecret } from "../lib/crypto";
 import { libsqlClient, tenantDrizzle, type TenantDb } from "./client";
@@ -15,12 +16,15 @@ export interface TenantDbLocation {
  */
 export async function tenantDbLocation(env: { DB_ENCRYPTION_KEY: string }, row: TenantRow): Promise<TenantDbLocation> {
   if (!row.dbUrl || !row.dbTokenSealed) throw new Error(`tenant ${row.id} has no database yet`);
-  return { url: row.dbUrl, token: await openSecret(env.DB_ENCRYPTION_KEY, row.dbTokenSealed, row.id) };
+  return {
+    url: row.dbUrl,
+    token: await openSecret(env.DB_ENCRYPTION_KEY, row.dbTokenSealed, sealContexts.dbToken(row.id)),
+  };
 }
 
-/** A raw client for one tenant's database (migrations, batches). Made per request. */
-export function tenantClient(loc: TenantDbLocation): Client {
-  return libsqlClient(loc.url, loc.token);
+/** A raw client for one tenant's database (migrations, batches, backups: integers as bigint there). Made per request. */
+export function tenantClient(loc: TenantDbLocation, intMode: "number" | "bigint" = "number"): Client {
+  return libsqlClient(loc.url, loc.token, "tenant", intMode);
 }
 
 /** The drizzle handle for one tenant's database. Made per request; never cached across tenants. */

@@ -40,6 +40,7 @@ import type {
 } from "./conversation/types";
 import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
+import { restorePage, type SnapshotCursor, type SnapshotPage, snapshotPage } from "./snapshot";
 import { metrics } from "../lib/metrics/recorder";
 import { flushMetricsSoon } from "./protocol/metrics-sink";
 import { configureTelemetry } from "../lib/telemetry";
@@ -50,6 +51,9 @@ export type { FileBody } from "./conversation/attachments";
 
 /** Typing indicators per member are forwarded at most this often; they are never stored. */
 const TYPING_EVERY_MS = 3_000;
+
+/** What a backup keeps of a conversation (its outbox is left: a restore emits nothing). */
+const SNAPSHOT_TABLES = ["meta", "members", "messages"] as const;
 
 const notFound = refuse("conversation_not_found", "No such conversation.");
 const ok = <T>(value: T): ConvResult<T> => ({ ok: true, value });
@@ -108,6 +112,18 @@ export class Conversation extends DurableObject<Env> {
       members: [...this.members.values()],
       lastSeq: latestSeq(this.ctx.storage.sql),
     };
+  }
+
+  // ---- backups (src/durable/snapshot.ts): facts, members with read cursors, the log ----
+  snapshot(cursor: SnapshotCursor | null): SnapshotPage {
+    return snapshotPage(this.ctx.storage.sql, SNAPSHOT_TABLES, cursor);
+  }
+  /** Writes a backup's page into this object of the restored tenant (`first` empties it beforehand). */
+  restore(page: SnapshotPage, tenantId: string, first: boolean): number {
+    const n = restorePage(this.ctx.storage, SNAPSHOT_TABLES, page, tenantId, first);
+    this.meta = readMeta(this.ctx.storage.sql);
+    this.members = loadMembers(this.ctx.storage.sql);
+    return n;
   }
 
   /** Creates the conversation; creating an existing one answers it unchanged (idempotent). */

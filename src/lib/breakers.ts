@@ -38,6 +38,8 @@ const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open
 /** One guarded dependency instance (a database, a webhook endpoint, a provider) in this isolate. */
 export class Breaker {
   private openedAt = 0;
+  /** When the breaker last closed after an outage (calls begun before then are stale). */
+  closedAt = 0;
   lastError: { message: string; at: number } | null = null;
   readonly policy: CircuitBreakerPolicy;
 
@@ -48,7 +50,14 @@ export class Breaker {
     isFailure: (err: unknown) => boolean,
     failedResult?: (result: unknown) => boolean,
   ) {
-    const handled = failedResult ? handleWhen(isFailure).orWhenResult(failedResult) : handleWhen(isFailure);
+    // A call that began before the breaker last closed says nothing about the dependency since:
+    // its failure (a request stuck on a connection of the outage, failing late) does not count.
+    const fresh = (err: unknown) => !(err instanceof StaleOutcome);
+    const handled = failedResult
+      ? handleWhen((e) => fresh(e) && isFailure(e)).orWhenResult(
+          (r) => !(r as Timed).stale && failedResult((r as Timed).value),
+        )
+      : handleWhen((e) => fresh(e) && isFailure(e));
     this.policy = circuitBreaker(handled, {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.failures),
@@ -58,7 +67,10 @@ export class Breaker {
       this.changed("open");
     });
     this.policy.onHalfOpen(() => this.changed("halfOpen"));
-    this.policy.onReset(() => this.changed("closed"));
+    this.policy.onReset(() => {
+      this.closedAt = Date.now();
+      this.changed("closed");
+    });
     this.policy.onFailure(({ reason }) => {
       if ("error" in reason) this.lastError = { message: String(reason.error), at: Date.now() };
     });
@@ -140,15 +152,38 @@ export function openCircuitIn(err: unknown): CircuitOpenError | undefined {
  * at once while the breaker is open.
  */
 export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const stale = () => started < breaker.closedAt;
   try {
-    return await breaker.policy.execute(({ signal }) => call(signal));
+    const out = await breaker.policy.execute(async ({ signal }): Promise<Timed> => {
+      try {
+        return { value: await call(signal), stale: stale() };
+      } catch (err) {
+        throw stale() ? new StaleOutcome(err) : err;
+      }
+    });
+    return out.value as T;
   } catch (err) {
+    if (err instanceof StaleOutcome) throw err.cause;
     if (!(err instanceof BrokenCircuitError)) throw err;
     // Half-open: one probe is in flight. A probe can hang for a dependency's whole timeout (a
     // connection blackholed during the outage), so the calls behind it go through as they are
     // rather than failing fast past the dependency's recovery; only the probe decides the state.
     if (breaker.policy.state === CircuitState.HalfOpen) return call(new AbortController().signal);
     throw new CircuitOpenError(breaker.dependency, breaker.retryAfterSeconds);
+  }
+}
+
+/** A guarded call's answer, and whether the call began before the breaker last closed. */
+interface Timed {
+  value: unknown;
+  stale: boolean;
+}
+
+/** The error of a stale call, carried through the breaker without counting as a failure. */
+class StaleOutcome extends Error {
+  constructor(cause: unknown) {
+    super("stale outcome", { cause });
   }
 }
 

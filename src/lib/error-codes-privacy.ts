@@ -1,6 +1,6 @@
 import { e, type ErrorSpec } from "./error-spec";
 
-/** The registry's codes of account deletion, exports and the audit log; src/lib/error-codes.ts joins them. */
+/** The registry's codes of account deletion, exports, the audit log and tenant backups; src/lib/error-codes.ts joins them. */
 export const privacyErrorGroups = {
   Privacy: {
     deletion_pending: e(
@@ -25,5 +25,24 @@ export const privacyErrorGroups = {
       "Invalid export URL",
       "The download URL is not one issued to the signed-in user for this export, or it expired.",
     ),
+  },
+  Backups: {
+    backup_not_found: e(404, "Backup not found", "No backup with this id of the tenant in the path (platform admin)."),
+    backup_not_ready: e(
+      409,
+      "Backup not ready",
+      "The backup is still running or failed: only a finished one can be restored.",
+    ),
+    backup_running: e(
+      409,
+      "Backup running",
+      "A backup of this tenant is already running; wait for it (`GET …/backups`).",
+    ),
+    backup_corrupt: e(
+      422,
+      "Backup corrupt",
+      "A part of the backup is missing or does not match the checksum in its manifest, or the manifest is of an unknown version; nothing was restored.",
+    ),
+    restore_not_found: e(404, "Restore not found", "No restore with this id (platform admin)."),
   },
 } as const satisfies Record<string, Record<string, ErrorSpec>>;

@@ -40,6 +40,30 @@ describe("circuit breakers", () => {
     expect(calls).toBe(5);
   });
 
+  it("calls begun before the breaker closed (stuck in the outage, failing late) do not open it again", async () => {
+    const b = breakerFor("payments", `test:${crypto.randomUUID()}`, () => true, {
+      options: { failures: 2, halfOpenAfterMs: 200 },
+    });
+    let up = false;
+    const stuck: (() => void)[] = [];
+    // Calls that hang until released, then fail (a blackholed connection timing out).
+    const hanging = () =>
+      guard(b, () => new Promise<never>((_, reject) => stuck.push(() => reject(new Error("timed out")))));
+    const late = [hanging(), hanging(), hanging()].map((p) => p.catch((e: unknown) => e));
+    for (let i = 0; i < 2; i++) await expect(guard(b, async () => Promise.reject(new Error("down")))).rejects.toThrow();
+    expect(b.state).toBe("open");
+    await sleep(250);
+    up = true;
+    expect(await guard(b, async () => (up ? "ok" : Promise.reject(new Error("down"))))).toBe("ok");
+    expect(b.state).toBe("closed");
+    for (const release of stuck) release();
+    for (const e of await Promise.all(late)) expect(String(e)).toContain("timed out"); // the callers still see their error
+    expect(b.state).toBe("closed");
+    // Fresh failures still count.
+    for (let i = 0; i < 2; i++) await expect(guard(b, async () => Promise.reject(new Error("down")))).rejects.toThrow();
+    expect(b.state).toBe("open");
+  });
+
   it("a tenant whose database is unreachable gets 503s, then fails fast; another tenant keeps being served", async () => {
     const [a, other] = await Promise.all([tenantWithOwner(), tenantWithOwner()]);
     const [ua, ub] = await Promise.all([registerUser(a.tenant.slug), registerUser(other.tenant.slug)]);

@@ -47,6 +47,7 @@ const custom: TenantConfig = tenantConfigSchema().parse({
   privacy: { deletionGraceHours: 24, messagesOnErasure: "keep" },
   retention: { messagesDays: 30, filesDays: 90 },
   audit: { retentionDays: 30 },
+  backup: { hourUtc: 5, retentionDays: 14 },
 });
 
 /** A patch that changes one field of one section (and nothing else). */
@@ -67,6 +68,7 @@ const patches: Record<keyof TenantConfig, TenantConfigPatch> = {
   privacy: { privacy: { deletionGraceHours: 0 } },
   retention: { retention: { notificationsDays: 7 } },
   audit: { audit: { retentionDays: 90 } },
+  backup: { backup: { daily: false } },
   vip: {
     vip: {
       levels: [

@@ -77,3 +77,34 @@ export const queueStats = sqliteTable("queue_stats", {
 
 /** The platform audit log (migrations/platform/0003); its queries are shared with the tenants' (../audit-log.ts). */
 export { auditLog } from "../audit-schema";
+
+/** Tenant backups and restores (migrations/platform/0004; docs/operations.md, "Backup and restore"). */
+export const backups = sqliteTable("backups", {
+  id: text("id").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  status: text("status", { enum: ["running", "done", "failed"] }).notNull(),
+  trigger: text("trigger", { enum: ["manual", "scheduled"] }).notNull(),
+  schemaVersion: integer("schema_version"),
+  parts: integer("parts").notNull(),
+  rows: integer("rows").notNull(),
+  bytes: integer("bytes").notNull(),
+  error: text("error"),
+  createdAt: integer("created_at").notNull(),
+  finishedAt: integer("finished_at"),
+});
+export type BackupRow = typeof backups.$inferSelect;
+
+export const restores = sqliteTable("restores", {
+  id: text("id").primaryKey(),
+  backupId: text("backup_id").notNull(),
+  sourceTenantId: text("source_tenant_id").notNull(),
+  intoTenantId: text("into_tenant_id").notNull(),
+  intoSlug: text("into_slug").notNull(),
+  status: text("status", { enum: ["running", "done", "failed"] }).notNull(),
+  rows: integer("rows").notNull(),
+  objects: integer("objects").notNull(),
+  error: text("error"),
+  createdAt: integer("created_at").notNull(),
+  finishedAt: integer("finished_at"),
+});
+export type RestoreRow = typeof restores.$inferSelect;

@@ -83,6 +83,20 @@ export async function articlesPage(db: TenantDb, limit: number, before?: [number
   return rows.map(toArticle);
 }
 
+/** Indexes every live article again (a restored database, whose FTS rows were not carried). */
+export async function reindexArticles(db: TenantDb): Promise<number> {
+  let n = 0;
+  for (let before: [number, string] | undefined; ; ) {
+    const page = await articlesPage(db, 100, before);
+    const [first, ...rest] = page.flatMap((a) => indexOps(db, a));
+    if (first) await db.batch([first, ...rest]);
+    n += page.length;
+    if (page.length < 100) return n;
+    const last = page[page.length - 1]!;
+    before = [last.createdAt, last.id];
+  }
+}
+
 /**
  * Replaces a live article's fields and its index rows in one batch (a transaction: the row and
  * its tokens always agree; of two concurrent edits the later batch wins whole).

@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import { desc, eq, isNull, or, gt } from "drizzle-orm";
 import { exportJWK, generateKeyPair } from "jose";
 import { sealSecret } from "../../lib/crypto";
@@ -33,7 +34,7 @@ export async function rotateSigningKey(
   const kid = newId(now);
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
   const privateJwk = await exportJWK(privateKey);
-  const sealed = await sealSecret(sealKey, JSON.stringify(privateJwk), `${tenantId}:${kid}`);
+  const sealed = await sealSecret(sealKey, JSON.stringify(privateJwk), sealContexts.signingKey(tenantId, kid));
   await db.batch([
     db.update(signingKeys).set({ retiredAt: now }).where(isNull(signingKeys.retiredAt)),
     db

@@ -25,6 +25,10 @@ import type {
   SendRequestInput,
 } from "./graph-types";
 import {
+  badRefresh,
+  CREDENTIAL_CHANGES,
+  REFRESH_GRACE_MS,
+  TOUCH_PERSIST_MS,
   findRefreshToken,
   hashRefreshToken,
   insertSession,
@@ -34,6 +38,8 @@ import {
   markRevoked,
   newRefreshToken,
   hubEventSource,
+  hubFacts,
+  setHubMeta,
   hubOutboxMigrations,
   parseRefreshToken,
   sessionMigrations,
@@ -51,14 +57,15 @@ import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason
 import type { DeliverOptions } from "../conversation/types";
 import { ok, refuse } from "../protocol/result";
 import { hubStub } from "../protocol/stubs";
+import { restorePage, type SnapshotCursor, type SnapshotPage, snapshotPage } from "../snapshot";
 
 export type * from "./types";
 export type * from "./graph-types";
 
-/** Concurrent refreshes of one token within this window all get the same successor. */
-export const REFRESH_GRACE_MS = 30_000;
-/** lastUsedAt is written to storage at most this often per session (it is always exact in memory). */
-const TOUCH_PERSIST_MS = 60_000;
+export { REFRESH_GRACE_MS } from "./sessions";
+
+/** What a backup keeps of a hub: the account's facts and its graph (sessions sign in again). */
+const HUB_SNAPSHOT_TABLES = ["meta", "friend_requests", "friends", "friend_groups", "blocks", "blocked_by"] as const;
 
 /**
  * One object per user (named `<tenantId>:<userId>`): the user's device sessions and refresh
@@ -66,18 +73,6 @@ const TOUCH_PERSIST_MS = 60_000;
  * per-request check is a map lookup; every change is written to SQLite storage first.
  * The realtime capability adds the user's sockets and presence here.
  */
-/** Every refresh that cannot go on answers alike: it tells nothing about why. */
-const badRefresh = refuse("invalid_refresh_token", "The refresh token is invalid or expired.");
-
-/** Revocations that mean the credentials changed: sign-ins checked before them are refused. */
-const CREDENTIAL_CHANGES: ReadonlySet<RevokeReason> = new Set([
-  "password_changed",
-  "password_reset",
-  "email_change_undone",
-  // A sign-in checked before the deletion request must not open a session after it.
-  "deletion_requested",
-]);
-
 export class UserHub extends DurableObject<Env> {
   private sessions = new Map<string, SessionState>();
   private status: "active" | "suspended" | "deleted" = "active";
@@ -133,27 +128,31 @@ export class UserHub extends DurableObject<Env> {
         ...connectionMigrations,
         OUTBOX_PUBLISHED_CLEANUP,
       ]);
-      const meta = new Map(
-        ctx.storage.sql
-          .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
-          .toArray()
-          .map((r) => [r.key, r.value]),
-      );
-      this.status = (meta.get("status") as typeof this.status | undefined) ?? "active";
-      this.credentialsChangedAt = Number(meta.get("credentialsChangedAt") ?? 0);
-      this.userId = meta.get("userId") ?? "";
-      this.erasedAt = Number(meta.get("erasedAt") ?? 0);
-      this.sessions = loadLiveSessions(ctx.storage.sql, Date.now());
+      this.load();
       connections.reconcile(this.sockets.liveConnIds());
     });
   }
 
-  private setMeta(key: string, value: string): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
+  /** The account's facts and live sessions from storage into memory. */
+  private load(): void {
+    ({
+      status: this.status,
+      credentialsChangedAt: this.credentialsChangedAt,
+      userId: this.userId,
+      erasedAt: this.erasedAt,
+    } = hubFacts(this.ctx.storage.sql));
+    this.sessions = loadLiveSessions(this.ctx.storage.sql, Date.now());
+  }
+
+  // ---- backups (src/durable/snapshot.ts): the graph and the account's facts, never sessions ----
+  snapshot(cursor: SnapshotCursor | null): SnapshotPage {
+    return snapshotPage(this.ctx.storage.sql, HUB_SNAPSHOT_TABLES, cursor);
+  }
+  /** Writes a backup's page into this object of the restored tenant (`first` empties it beforehand). */
+  restore(page: SnapshotPage, tenantId: string, first: boolean): number {
+    const n = restorePage(this.ctx.storage, HUB_SNAPSHOT_TABLES, page, tenantId, first);
+    this.load();
+    return n;
   }
 
   private revoke(id: string, reason: RevokeReason, now: number): void {
@@ -340,7 +339,7 @@ export class UserHub extends DurableObject<Env> {
   revokeAll(reason: RevokeReason, keep?: string, now = Date.now()): number {
     if (CREDENTIAL_CHANGES.has(reason)) {
       this.credentialsChangedAt = Math.max(this.credentialsChangedAt, now);
-      this.setMeta("credentialsChangedAt", String(this.credentialsChangedAt));
+      setHubMeta(this.ctx.storage.sql, "credentialsChangedAt", String(this.credentialsChangedAt));
     }
     let n = 0;
     for (const id of [...this.sessions.keys()]) {
@@ -359,7 +358,7 @@ export class UserHub extends DurableObject<Env> {
   revokeOpenedBefore(reason: RevokeReason, changedAt: number, now = Date.now()): number {
     if (CREDENTIAL_CHANGES.has(reason) && changedAt > this.credentialsChangedAt) {
       this.credentialsChangedAt = changedAt;
-      this.setMeta("credentialsChangedAt", String(changedAt));
+      setHubMeta(this.ctx.storage.sql, "credentialsChangedAt", String(changedAt));
     }
     const stale = [...this.sessions.values()].filter((s) => s.createdAt <= changedAt);
     for (const s of stale) this.revoke(s.id, reason, now);
@@ -369,7 +368,7 @@ export class UserHub extends DurableObject<Env> {
   /** Mirrors the account status; a suspended or deleted user loses every session at once. */
   setStatus(status: "active" | "suspended" | "deleted", now = Date.now()): void {
     this.status = status;
-    this.setMeta("status", status);
+    setHubMeta(this.ctx.storage.sql, "status", status);
     if (status !== "active") this.revokeAll(status === "deleted" ? "user_deleted" : "user_suspended", undefined, now);
   }
 
@@ -378,9 +377,9 @@ export class UserHub extends DurableObject<Env> {
   private identify(me: GraphIdentity): void {
     if (!this.userId) {
       this.userId = me.userId;
-      this.setMeta("userId", me.userId);
+      setHubMeta(this.ctx.storage.sql, "userId", me.userId);
     }
-    this.setMeta("tenantId", me.tenantId);
+    setHubMeta(this.ctx.storage.sql, "tenantId", me.tenantId);
   }
 
   sendFriendRequest(i: SendRequestInput): Promise<GraphResult<{ status: "pending" | "accepted"; requestId: string }>> {

@@ -1,7 +1,25 @@
 import { base64url } from "../../lib/ids";
 import type { NewEvent } from "../outbox";
+import { refuse } from "../protocol/result";
 import type { DoMigration } from "../storage-migrations";
 import type { NewSession, RevokeReason, SessionView } from "./types";
+
+/** Concurrent refreshes of one token within this window all get the same successor. */
+export const REFRESH_GRACE_MS = 30_000;
+/** lastUsedAt is written to storage at most this often per session (it is always exact in memory). */
+export const TOUCH_PERSIST_MS = 60_000;
+
+/** Every refresh that cannot go on answers alike: it tells nothing about why. */
+export const badRefresh = refuse("invalid_refresh_token", "The refresh token is invalid or expired.");
+
+/** Revocations that mean the credentials changed: sign-ins checked before them are refused. */
+export const CREDENTIAL_CHANGES: ReadonlySet<RevokeReason> = new Set([
+  "password_changed",
+  "password_reset",
+  "email_change_undone",
+  // A sign-in checked before the deletion request must not open a session after it.
+  "deletion_requested",
+]);
 
 /** Storage schema of the session part of a UserHub (v1). */
 export const sessionMigrations: readonly DoMigration[] = [
@@ -110,6 +128,31 @@ export function markRevoked(
     id,
   );
   record({ type: "session.revoked", subject: userId, data: { userId, sessionId: id, reason } }, now);
+}
+
+/** Writes one of the facts a hub keeps in its `meta` table. */
+export function setHubMeta(sql: SqlStorage, key: string, value: string): void {
+  sql.exec(
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    key,
+    value,
+  );
+}
+
+/** The account's facts a hub keeps in its `meta` table. */
+export function hubFacts(sql: SqlStorage) {
+  const meta = new Map(
+    sql
+      .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+      .toArray()
+      .map((r) => [r.key, r.value]),
+  );
+  return {
+    status: (meta.get("status") as "active" | "suspended" | "deleted" | undefined) ?? "active",
+    credentialsChangedAt: Number(meta.get("credentialsChangedAt") ?? 0),
+    userId: meta.get("userId") ?? "",
+    erasedAt: Number(meta.get("erasedAt") ?? 0),
+  };
 }
 
 /** The tenant and CloudEvents source of a hub's events; null until the hub knows its tenant. */

@@ -7,7 +7,6 @@ import type { TenantRow, TenantStatus } from "../../db/platform/schema";
 import {
   deleteTenantRow,
   findTenantBySlug,
-  insertTenant,
   listTenantRows,
   recordTenantVersion,
   updateTenant,
@@ -15,12 +14,9 @@ import {
 import { tenantClient, tenantDb, tenantDbLocation } from "../../db/tenant-db";
 import { writePublicInfo } from "../../db/tenant/settings";
 import { createAccount } from "../../db/tenant/accounts";
-import { rotateSigningKey } from "../../db/tenant/signing-keys";
 import { checkPasswordPolicy } from "../../lib/password-policy";
-import { sealSecret } from "../../lib/crypto";
 import type { Pager } from "../../lib/cursor";
 import { AppError } from "../../lib/errors";
-import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
 import {
   defaultTenantConfig,
@@ -31,6 +27,7 @@ import {
 } from "../../lib/tenant-config";
 import { ZodError } from "zod";
 import { validationError } from "../gateway/http";
+import { abandonTenant, activateTenant, provisionDatabase, reserveTenant } from "../tenancy/provision";
 import type { TenantView } from "./schemas";
 import { iso, isoOrNull } from "../../lib/time";
 
@@ -81,9 +78,8 @@ export interface CreateTenantInput {
 }
 
 /**
- * Creates a tenant: reserve the slug (a unique row in state `provisioning`), create its database,
- * migrate it, write its public info, then mark it active. A failure undoes what was done, so the
- * slug is free again and the call can be retried.
+ * Creates a tenant (tenancy/provision.ts): reserve the slug, create and migrate its database,
+ * the owner's account, then active. A failure undoes what was done, so the call can be retried.
  */
 export async function createTenant(
   env: Env,
@@ -93,51 +89,14 @@ export async function createTenant(
 ): Promise<TenantRow> {
   const config = mergedConfig(defaultTenantConfig(), input.config ?? {});
   if (input.owner) checkPasswordPolicy(input.owner.password, [input.owner.email]);
-  const now = Date.now();
-  const id = newId(now);
-  const row: TenantRow = {
-    id,
-    slug: input.slug,
-    name: input.name,
-    status: "provisioning",
-    plan: input.plan,
-    dbProvider: provisioner.provider,
-    dbName: `t-${id}`,
-    dbUrl: null,
-    dbTokenSealed: null,
-    config: JSON.stringify(config),
-    createdAt: now,
-    updatedAt: now,
-    suspendedAt: null,
-    deletedAt: null,
-  };
+  const row = await reserveTenant(db, provisioner, { ...input, config });
   try {
-    await insertTenant(db, row);
-  } catch (err) {
-    if (await findTenantBySlug(db, input.slug)) {
-      throw new AppError(
-        "tenant_exists",
-        `The slug '${input.slug}' is taken (deleted tenants keep theirs until purged).`,
-      );
-    }
-    throw err;
-  }
-  try {
-    const created = await provisioner.create(row.dbName);
-    const sealed = await sealSecret(env.DB_ENCRYPTION_KEY, created.token, id);
-    const loc = { url: created.url, token: created.token };
-    const report = await migrateTenant(tenantClient(loc), tenantMigrationSet);
-    const db2 = tenantDb(loc);
-    await writePublicInfo(db2, { name: row.name, features: config.features, signIn: config.signIn });
-    await rotateSigningKey(db2, env.DB_ENCRYPTION_KEY, id);
-    if (input.owner) await createAccount(db2, input.owner, ["owner", "member"]);
-    const active = await updateTenant(db, id, { status: "active", dbUrl: created.url, dbTokenSealed: sealed });
-    await recordTenantVersion(db, id, report.version);
-    return active!;
+    const provisioned = await provisionDatabase(env, row, provisioner);
+    if (input.owner) await createAccount(tenantDb(provisioned.loc), input.owner, ["owner", "member"]);
+    return await activateTenant(env, db, row, config, provisioned);
   } catch (err) {
     log("error", "tenant provisioning failed", { tenant: input.slug, error: String(err) });
-    await provisioner.destroy(row.dbName).catch(() => undefined);
-    await deleteTenantRow(db, id).catch(() => undefined);
+    await abandonTenant(db, provisioner, row);
     throw new AppError(
       "provisioning_failed",
       "The tenant's database could not be provisioned; nothing was kept, retry later.",

@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import { aiProviderRows, type RemoteProvider } from "../../db/tenant/ai-providers";
 import { openSecret } from "../../lib/crypto";
 import { SettledCache } from "../../lib/settled-cache";
@@ -28,7 +29,7 @@ export interface RemoteConfig {
 const CONFIG_TTL_MS = 30_000;
 const cache = new SettledCache<RemoteConfig[]>(1000);
 
-export const aiSealContext = (tenantId: string, provider: RemoteProvider) => `${tenantId}:ai:${provider}`;
+export const aiSealContext = (tenantId: string, provider: RemoteProvider) => sealContexts.ai(tenantId, provider);
 
 /** The tenant's configured providers, keys opened. */
 export async function remoteConfigs(s: TenantScope, fresh = false): Promise<RemoteConfig[]> {

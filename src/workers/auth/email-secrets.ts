@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import type { EmailChallengeRow, EmailPurpose } from "../../db/tenant/schema";
 import { hmacHex, openSecret, sealSecret, sha256Hex } from "../../lib/crypto";
 import { newId, randomToken } from "../../lib/ids";
@@ -25,7 +26,7 @@ export const tokenHashOf = (token: string) => sha256Hex(`email-token:${token}`);
 export const codeHashOf = (env: Env, challengeId: string, code: string) =>
   hmacHex(env.DB_ENCRYPTION_KEY, `email-code:${challengeId}:${code}`);
 
-const sealContext = (tenantId: string, challengeId: string) => `${tenantId}:email:${challengeId}`;
+const sealContext = sealContexts.emailChallenge;
 
 /**
  * A new challenge row with fresh secrets, hashed for lookup and sealed for the (re)send. `code`:

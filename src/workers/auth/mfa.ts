@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import type { TenantDb } from "../../db/client";
 import { deleteRecoveryCodes, replaceRecoveryCodes } from "../../db/tenant/recovery-codes";
 import type { UserRow } from "../../db/tenant/schema";
@@ -10,7 +11,7 @@ import type { ResolvedTenant, TenantScope } from "../gateway/context";
 import { rateLimitStore } from "../gateway/middleware/rate-limit";
 import { AuthThrottle, mfaSubject, passwordSubject } from "./throttle";
 
-const secretContext = (tenant: ResolvedTenant, userId: string) => `${tenant.id}:totp:${userId}`;
+const secretContext = (tenant: ResolvedTenant, userId: string) => sealContexts.totp(tenant.id, userId);
 
 export async function openTotpSecret(env: Env, tenant: ResolvedTenant, user: UserRow): Promise<string> {
   if (!user.totpSecretSealed) throw new AppError("mfa_not_set_up", "Set up TOTP first.");

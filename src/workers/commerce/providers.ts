@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import { type ProviderName, ensureProvider, providerRows } from "../../db/tenant/payments";
 import { openSecret, sealSecret } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
@@ -23,7 +24,7 @@ export interface ProviderSettings {
   publishableKey?: string | undefined;
 }
 
-export const sealContext = (tenantId: string, provider: ProviderName) => `${tenantId}:payments:${provider}`;
+export const sealContext = (tenantId: string, provider: ProviderName) => sealContexts.payments(tenantId, provider);
 
 /** A provider's configuration as stored, secrets opened. */
 export interface ProviderConfig {

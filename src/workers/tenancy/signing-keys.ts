@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import { importJWK, type JWK } from "jose";
 import { rotateSigningKey, verifyingKeys } from "../../db/tenant/signing-keys";
 import { openSecret } from "../../lib/crypto";
@@ -41,7 +42,7 @@ async function load({ env, tenant, db }: TenantScope, now: number): Promise<Tena
     verifiers.set(r.kid, (await importJWK(jwk, ALG)) as CryptoKey);
   }
   const privateJwk = JSON.parse(
-    await openSecret(env.DB_ENCRYPTION_KEY, active.privateJwkSealed, `${tenant.id}:${active.kid}`),
+    await openSecret(env.DB_ENCRYPTION_KEY, active.privateJwkSealed, sealContexts.signingKey(tenant.id, active.kid)),
   ) as JWK;
   const privateKey = (await importJWK(privateJwk, ALG)) as CryptoKey;
   return { signer: { kid: active.kid, privateKey }, verifiers, jwks };

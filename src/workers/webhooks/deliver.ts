@@ -1,3 +1,4 @@
+import { sealContexts } from "../../lib/seal-contexts";
 import type { TenantDb } from "../../db/client";
 import { recordAttempt, type AttemptTrigger, type WebhookDeliveryRow } from "../../db/tenant/webhook-deliveries";
 import { disableEndpoint, signingSecrets, type WebhookEndpointRow } from "../../db/tenant/webhooks";
@@ -23,7 +24,7 @@ const MAX_ERROR_CHARS = 500;
 
 type Tenant = Pick<ResolvedTenant, "id" | "db">;
 
-export const secretContext = (tenantId: string, endpointId: string) => `${tenantId}:webhook:${endpointId}`;
+export const secretContext = sealContexts.webhook;
 
 /**
  * The body of a message, per the Standard Webhooks recommended shape: `type`, `timestamp`

@@ -39,7 +39,9 @@ export type Kind =
   | "topUps"
   | "knowledge"
   | "chatSessions"
-  | "exports";
+  | "exports"
+  | "backups"
+  | "restores";
 
 /** One fixture object. */
 export interface Item {

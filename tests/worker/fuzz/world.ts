@@ -120,6 +120,8 @@ async function populate(
     knowledge: [],
     chatSessions: [],
     exports: [],
+    backups: [],
+    restores: [],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 
@@ -509,9 +511,14 @@ export async function buildWorld(): Promise<World> {
   await collectNotifications(o.tenant.slug, foreign, [[foreignOwner, undefined]]);
 
   for (let i = 0; i < 2; i++) (local.tenants ??= []).push({ id: (await createTenant()).slug });
+  const backedUp = local.tenants![0]!.id;
+  local.backups = [
+    await ok<{ id: string }>(call(`/admin/v1/tenants/${backedUp}/backups`, { method: "POST", admin: true }), "backup"),
+  ];
   await storeDeadLetter(t.tenant.id);
   const dead = await ok<{ items: { id: string }[] }>(call("/admin/v1/dead-letters", { admin: true }), "dead letters");
   local.deadLetters = dead.items.map((d): Item => ({ id: d.id }));
+  local.restores = [await restoreOf(backedUp, local.backups[0]!.id)];
 
   return {
     tenant: { slug, maxBodyBytes: t.tenant.config.limits.maxBodyBytes },
@@ -535,4 +542,22 @@ export async function replenishTenants(world: World): Promise<void> {
     const status = res.status === 200 ? (await res.json<{ status: string }>()).status : "gone";
     if (status === "deleted" || status === "gone") tenants[i] = { id: (await createTenant()).slug };
   }
+}
+
+/** A restore of a finished backup (started once the backup is done; it runs on in the background). */
+async function restoreOf(slug: string, backupId: string): Promise<Item> {
+  for (let i = 0; i < 300; i++) {
+    const b = await ok<{ status: string }>(
+      call(`/admin/v1/tenants/${slug}/backups/${backupId}`, { admin: true }),
+      "backup",
+    );
+    if (b.status !== "running") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const into = `fuzz-restored-${crypto.randomUUID().slice(0, 8)}`;
+  const r = await ok<{ id: string }>(
+    call(`/admin/v1/tenants/${slug}/restore`, { method: "POST", admin: true, json: { backupId, intoSlug: into } }),
+    "restore",
+  );
+  return { id: r.id };
 }
