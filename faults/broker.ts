@@ -119,6 +119,16 @@ export class QueueBroker {
     return this.store.size;
   }
 
+  /** The event ids of messages still held (not yet acknowledged), per queue: pending, not lost. */
+  heldEventIds(queue: string): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.store.values()) {
+      const e = Envelope.safeParse(m.body);
+      if (m.queue === queue && e.success) out.add(e.data.id);
+    }
+    return out;
+  }
+
   /** When a message was last stored or settled (acked, retried, dead-lettered): quiet since then. */
   lastActivity = 0;
 

@@ -42,8 +42,9 @@ import { alarmBy, DurableOutbox } from "./outbox";
 import { migrateStorage } from "./storage-migrations";
 import { restorePage, type SnapshotCursor, type SnapshotPage, snapshotPage } from "./snapshot";
 import { metrics } from "../lib/metrics/recorder";
-import { flushMetricsSoon } from "./protocol/metrics-sink";
+import { flushTelemetrySoon } from "./protocol/metrics-sink";
 import { configureTelemetry } from "../lib/telemetry";
+import { continueTrace, currentTraceparent } from "../lib/tracing/spans";
 
 export type * from "./conversation/types";
 export type { MessageChange } from "./conversation/edits";
@@ -183,8 +184,17 @@ export class Conversation extends DurableObject<Env> {
    * delivered again. Whatever it awaits (the hub's relation or mentions, a file, the policy),
    * the append is one synchronous statement after it: seq stays gap-free however many sends interleave.
    */
-  async send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
-    const { now = Date.now(), exceptConn, traceparent } = opts;
+  send(userId: string, input: MessageInput, opts: SendOptions = {}): Promise<ConvResult<SendResult>> {
+    // The caller's trace goes on here: the deliveries, and the message.created consumers, are its children.
+    const attrs = { "rpc.system": "cloudflare_durable_objects", "rpc.method": "Conversation.send" };
+    return continueTrace("Conversation.send", opts.traceparent, attrs, () => this.sendNow(userId, input, opts)).finally(
+      () => flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p)),
+    );
+  }
+
+  private async sendNow(userId: string, input: MessageInput, opts: SendOptions): Promise<ConvResult<SendResult>> {
+    const { now = Date.now(), exceptConn } = opts;
+    const traceparent = currentTraceparent() ?? opts.traceparent;
     if (!this.canSend(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const peer = this.peerOf(userId);
@@ -238,7 +248,6 @@ export class Conversation extends DurableObject<Env> {
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
     this.deliver(message, to, userId, exceptConn);
     metrics.add("canopy_messages_total", {}, 1, tenantId);
-    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     return withPeer(message, false);
   }
 

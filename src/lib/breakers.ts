@@ -40,6 +40,8 @@ export class Breaker {
   private openedAt = 0;
   /** When the breaker last closed after an outage (calls begun before then are stale). */
   closedAt = 0;
+  /** When the latest call that succeeded began (calls begun before it that fail later are stale). */
+  lastGoodStart = 0;
   lastError: { message: string; at: number } | null = null;
   readonly policy: CircuitBreakerPolicy;
 
@@ -48,10 +50,11 @@ export class Breaker {
     readonly key: string,
     readonly options: BreakerOptions,
     isFailure: (err: unknown) => boolean,
-    failedResult?: (result: unknown) => boolean,
+    private readonly failedResult?: (result: unknown) => boolean,
   ) {
-    // A call that began before the breaker last closed says nothing about the dependency since:
-    // its failure (a request stuck on a connection of the outage, failing late) does not count.
+    // A call that began before the breaker last closed, or before a call that has since
+    // succeeded, says nothing about the dependency now: its failure (a request stuck on a
+    // connection of the outage, failing late, after the dependency is back) does not count.
     const fresh = (err: unknown) => !(err instanceof StaleOutcome);
     const handled = failedResult
       ? handleWhen((e) => fresh(e) && isFailure(e)).orWhenResult(
@@ -74,6 +77,11 @@ export class Breaker {
     this.policy.onFailure(({ reason }) => {
       if ("error" in reason) this.lastError = { message: String(reason.error), at: Date.now() };
     });
+  }
+
+  /** Whether an answer counts as the dependency failing (a 5xx, for HTTP dependencies). */
+  failed(result: unknown): boolean {
+    return this.failedResult?.(result) ?? false;
   }
 
   /**
@@ -153,7 +161,7 @@ export function openCircuitIn(err: unknown): CircuitOpenError | undefined {
  */
 export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const started = Date.now();
-  const stale = () => started < breaker.closedAt;
+  const stale = () => started < breaker.closedAt || started < breaker.lastGoodStart;
   try {
     const out = await breaker.policy.execute(async ({ signal }): Promise<Timed> => {
       try {
@@ -162,6 +170,7 @@ export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => 
         throw stale() ? new StaleOutcome(err) : err;
       }
     });
+    if (!breaker.failed(out.value)) breaker.lastGoodStart = Math.max(breaker.lastGoodStart, started);
     return out.value as T;
   } catch (err) {
     if (err instanceof StaleOutcome) throw err.cause;

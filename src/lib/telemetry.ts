@@ -11,3 +11,9 @@ export function configureTelemetry(env: { TELEMETRY?: string; OTEL_EXPORTER_OTLP
   metrics.enabled = on;
   configureTracing(on ? env : {});
 }
+
+/** OTEL_TRACES_SAMPLER_ARG as a ratio in [0, 1] (1 when unset or unreadable). */
+export function samplerRatio(env: { OTEL_TRACES_SAMPLER_ARG?: string }): number {
+  const r = Number.parseFloat(env.OTEL_TRACES_SAMPLER_ARG ?? "");
+  return Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
+}

@@ -3,6 +3,7 @@
  * span and keeps it by trace id, as a collector would. Tests inside workerd read it over fetch:
  * - `GET /__spans/<traceId>`: the spans of one trace, decoded (`{ name, kind, traceId, spanId,
  *   parentSpanId, attributes, status, resource }`);
+ * - `GET /__find?attr=<key>&value=<value>`: the ids of the traces with a span carrying that attribute;
  * - `POST /__control` `{ "failNext": 3 }`: the next 3 exports get 503 (a collector that is down).
  * A body that is not an OTLP JSON export gets 400 and is counted (`GET /__stats`), so a malformed
  * export fails the tests instead of passing unnoticed.
@@ -106,6 +107,13 @@ export async function startOtlpReceiver(): Promise<{ url: string; close(): Promi
       if (req.method === "GET" && req.url?.startsWith("/__spans/"))
         return json(200, traces.get(req.url.slice("/__spans/".length)) ?? []);
       if (req.method === "GET" && req.url === "/__stats") return json(200, stats);
+      // The traces holding a span with an attribute of a value: GET /__find?attr=<key>&value=<value>.
+      if (req.method === "GET" && req.url?.startsWith("/__find?")) {
+        const q = new URL(req.url, "http://receiver").searchParams;
+        const [key, value] = [q.get("attr") ?? "", q.get("value") ?? ""];
+        const ids = [...traces].filter(([, spans]) => spans.some((s) => s.attributes[key] === value)).map(([id]) => id);
+        return json(200, ids);
+      }
       return json(404, { error: "not found" });
     });
   });

@@ -64,6 +64,25 @@ describe("circuit breakers", () => {
     expect(b.state).toBe("open");
   });
 
+  it("calls that fail after a later call succeeded (the outage is over) do not open it", async () => {
+    const b = breakerFor("payments", `test:${crypto.randomUUID()}`, () => true, {
+      options: { failures: 2, halfOpenAfterMs: 60_000 },
+    });
+    const stuck: (() => void)[] = [];
+    const late = [0, 1, 2].map(() =>
+      guard(b, () => new Promise<never>((_, reject) => stuck.push(() => reject(new Error("timed out"))))).catch(
+        (e: unknown) => e,
+      ),
+    );
+    await sleep(5);
+    expect(await guard(b, async () => "back")).toBe("back"); // began after them, answered
+    for (const release of stuck) release();
+    for (const e of await Promise.all(late)) expect(String(e)).toContain("timed out");
+    expect(b.state).toBe("closed");
+    for (let i = 0; i < 2; i++) await expect(guard(b, async () => Promise.reject(new Error("down")))).rejects.toThrow();
+    expect(b.state).toBe("open");
+  });
+
   it("a tenant whose database is unreachable gets 503s, then fails fast; another tenant keeps being served", async () => {
     const [a, other] = await Promise.all([tenantWithOwner(), tenantWithOwner()]);
     const [ua, ub] = await Promise.all([registerUser(a.tenant.slug), registerUser(other.tenant.slug)]);

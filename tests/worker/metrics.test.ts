@@ -1,11 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it, vi } from "vitest";
 import { metricsSink } from "../../src/durable/protocol/metrics-sink";
+import { withAnalyticsEngine } from "../../src/lib/metrics/analytics-engine";
 import { METRICS } from "../../src/lib/metrics/catalogue";
 import { type MetricBatch, Recorder } from "../../src/lib/metrics/recorder";
 import { readTenantSamples } from "../../src/workers/ops/metrics-read";
 import { as, bearer, registerUser, tenantWithOwner } from "./auth-helpers";
 import { call, expectProblem } from "./helpers";
+import { connect } from "./socket-helpers";
 import dashboard from "../../ops/grafana/canopy.json";
 import alertRules from "../../ops/prometheus/alerts.yml?raw";
 
@@ -177,6 +179,46 @@ describe("metrics across isolates", () => {
     expect(calls).toBeGreaterThan(20);
     expect(value("canopy_messages_total")).toBe(expected);
     expect(value("canopy_queue_lag_seconds_count")).toBe(60);
+  });
+
+  it("count open sockets up on accept and down on close, per tenant", async () => {
+    const { tenant } = await tenantWithOwner();
+    const u = await registerUser(tenant.slug);
+    const open = async () =>
+      (await readTenantSamples(env, tenant.id)).find((s) => s.name === "canopy_ws_connections")?.value ?? 0;
+    const [a, b] = [
+      await connect(tenant.slug, { token: u.tokens.accessToken }),
+      await connect(tenant.slug, { token: u.tokens.accessToken }),
+    ];
+    await vi.waitFor(async () => expect(await open()).toBe(2), { timeout: 10_000, interval: 200 });
+    a.ws.close(1000, "bye");
+    await vi.waitFor(async () => expect(await open()).toBe(1), { timeout: 10_000, interval: 200 });
+    b.ws.close(1000, "bye");
+    await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 10_000, interval: 200 });
+  });
+
+  it("go to Workers Analytics Engine as well when its dataset is bound, once the aggregator took the batch", async () => {
+    const tenantId = `metrics-${crypto.randomUUID()}`;
+    const points: AnalyticsEngineDataPoint[] = [];
+    // Analytics Engine lies outside the system: its binding is stood in for by one that keeps the points.
+    const dataset = { writeDataPoint: (p?: AnalyticsEngineDataPoint) => void (p && points.push(p)) };
+    const sink = metricsSink({ ...env, METRICS_ANALYTICS: dataset });
+    const r = new Recorder();
+    r.add("canopy_messages_total", {}, 7, tenantId);
+    await r.flush(sink);
+    expect(points).toEqual([
+      { indexes: [tenantId], blobs: ["canopy_messages_total", "", tenantId, expect.any(String)], doubles: [7] },
+    ]);
+    const samples = await readTenantSamples(env, tenantId);
+    expect(samples.find((s) => s.name === "canopy_messages_total")?.value).toBe(7);
+    // A batch the aggregator did not take writes no point (its retry will).
+    const failing = withAnalyticsEngine({ ingest: () => Promise.reject(new Error("down")) }, dataset);
+    r.add("canopy_messages_total", {}, 1, tenantId);
+    await r.flush(failing);
+    const messages = () => points.filter((p) => p.blobs?.[0] === "canopy_messages_total").map((p) => p.doubles?.[0]);
+    expect(messages()).toEqual([7]);
+    await r.flush(sink);
+    expect(messages()).toEqual([7, 1]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it, vi } from "vitest";
-import { bearer, password, tenantWithOwner } from "./auth-helpers";
+import { bearer, password, registerUser, tenantWithOwner } from "./auth-helpers";
+import { connect, group } from "./socket-helpers";
 import { call } from "./helpers";
 import { createEndpoint, hook, received } from "./webhook-helpers";
 
@@ -106,6 +107,56 @@ describe("traces", () => {
       { timeout: 10_000, interval: 300 },
     );
     expect(post).toMatchObject({ kind: KIND.client, spanId: sent.split("-")[2] });
+  });
+
+  it("a message sent over a socket is one trace: the frame, the conversation's append, every member's delivery, its consumers and push", async () => {
+    const { tenant } = await tenantWithOwner();
+    const slug = tenant.slug;
+    const [a, b, c] = await Promise.all([registerUser(slug), registerUser(slug), registerUser(slug)]);
+    const gid = await group(slug, a, [b, c]);
+    const [sa, sb] = await Promise.all([
+      connect(slug, { token: a.tokens.accessToken }),
+      connect(slug, { token: b.tokens.accessToken }),
+    ]);
+    const clientId = crypto.randomUUID();
+    sa.send({ type: "send", clientId, conversationId: gid, kind: "text", body: { text: "traced" } });
+    await sa.frame("ack", (f) => f.clientId === clientId);
+    await sb.frame("message", (f) => f.conversationId === gid);
+    const find = async () =>
+      (await fetch(`${inject("otlp").url}/__find?attr=canopy.client_id&value=${clientId}`)).json<string[]>();
+    const spans = await vi.waitFor(
+      async () => {
+        const [traceId] = await find();
+        expect(traceId).toBeDefined();
+        const all = await spansOf(traceId!);
+        // Each other member's hub took the message (the sender, on one device, is served by its own hub).
+        const hubs = all.filter((s) => s.name === "UserHub.deliver" && s.kind === KIND.server);
+        expect(hubs.map((s) => s.attributes["canopy.user_id"]).sort()).toEqual([b.userId, c.userId].sort());
+        // The message.created consumers: the log's copy, statistics, and c's push notification.
+        expect(
+          all.some((s) => s.kind === KIND.consumer && s.attributes["cloudevents.event_type"] === "message.created"),
+        ).toBe(true);
+        return all;
+      },
+      { timeout: 20_000, interval: 300 },
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const root = spans.find((s) => s.name === "ws send")!;
+    expect(root).toMatchObject({ kind: KIND.server, attributes: { "messaging.destination.name": gid } });
+    expect(root.parentSpanId).toBeUndefined();
+    const under = (s: ReceivedSpan, ancestor: string): boolean => {
+      for (let p = s.parentSpanId; p; p = byId.get(p)?.parentSpanId) if (p === ancestor) return true;
+      return false;
+    };
+    const append = spans.find((s) => s.name === "Conversation.send" && s.kind === KIND.server)!;
+    expect(under(append, root.spanId)).toBe(true);
+    for (const d of spans.filter((s) => s.name === "UserHub.deliver")) expect(under(d, append.spanId)).toBe(true);
+    const consumers = spans.filter((s) => s.kind === KIND.consumer);
+    for (const k of consumers) expect(k.parentSpanId).toBe(append.spanId);
+    // c was offline: its push went out from the notification queue, in this trace.
+    expect(consumers.some((k) => String(k.attributes["messaging.destination.name"]).includes("notification"))).toBe(
+      true,
+    );
   });
 
   it("passes an unsampled caller's trace on without recording it, and starts a trace for a bad traceparent", async () => {

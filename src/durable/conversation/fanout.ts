@@ -1,3 +1,4 @@
+import { currentTraceparent } from "../../lib/tracing/spans";
 import { doName } from "../names";
 import { type HubStub, hubStub } from "../protocol/stubs";
 import type { DeliverOptions } from "./types";
@@ -35,11 +36,13 @@ export class Fanout {
     opts: (userId: string) => DeliverOptions,
   ): Promise<void>[] {
     const done: Promise<void>[] = [];
+    // Each hub's delivery continues the sender's trace (docs/operations.md, "Traces").
+    const traceparent = currentTraceparent() ?? undefined;
     for (const userId of userIds) {
       const prev = this.chains.get(userId) ?? Promise.resolve();
       const next = prev.then(async () => {
         try {
-          await this.hub(tenantId, userId).deliver(frame, opts(userId));
+          await this.hub(tenantId, userId).deliver(frame, { ...opts(userId), traceparent });
         } catch (err) {
           this.stubs.delete(doName(tenantId, userId));
           console.error(JSON.stringify({ msg: "fanout failed", userId, error: String(err) }));

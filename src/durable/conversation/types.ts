@@ -115,4 +115,6 @@ export interface DeliverOptions {
   seq?: number;
   /** The recipient muted the conversation: deliver to sockets, but no push notification. */
   muted?: boolean;
+  /** The sender's trace, continued by the delivery's span. */
+  traceparent?: string | undefined;
 }

@@ -29,7 +29,7 @@ import {
   writeFacts,
 } from "./store";
 import { metrics } from "../../lib/metrics/recorder";
-import { flushMetricsSoon } from "../protocol/metrics-sink";
+import { flushTelemetrySoon } from "../protocol/metrics-sink";
 import { configureTelemetry } from "../../lib/telemetry";
 
 export interface QuotaResult {
@@ -272,7 +272,7 @@ export class Quota extends DurableObject<Env> {
         now,
       );
       metrics.add("canopy_ai_quota_warnings_total", {}, 1, facts.tenant_id ?? "");
-      flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
+      flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
     }
   }
 

@@ -1,3 +1,4 @@
+import { metrics } from "../../lib/metrics/recorder";
 import type { DoMigration } from "../storage-migrations";
 import type { RecordEvent } from "./sessions";
 
@@ -10,12 +11,17 @@ export const connectionMigrations: readonly DoMigration[] = [
   },
 ];
 
+/** v2 (appended after the hub's other parts): the tenant of each open socket, for the gauge. */
+export const connectionTenantMigration: DoMigration = (sql) =>
+  sql.exec("ALTER TABLE open_conns ADD COLUMN tenant_id TEXT NOT NULL DEFAULT ''");
+
 /**
  * `connection.opened` / `connection.closed` events, exactly one of each per socket: the open
  * socket is a row, and only the call that deletes it records the close, however many close
  * paths (client close, server drop, reconciliation) run. Sockets that vanished without a close
- * handler (a runtime restart) are found by `reconcile` when the hub next starts, so the
- * statistics' active-connection gauge cannot drift upwards forever.
+ * handler (a runtime restart) are found by `reconcile` when the hub next starts, so neither the
+ * statistics' active-connection gauge nor `canopy_ws_connections` (counted here, +1 with the
+ * row, −1 with its deletion) drifts upwards forever.
  */
 export class ConnectionLog {
   constructor(
@@ -24,13 +30,15 @@ export class ConnectionLog {
     private readonly userId: () => string,
   ) {}
 
-  opened(connId: string, sessionId: string, now = Date.now()): void {
-    this.sql.exec(
-      "INSERT INTO open_conns (conn_id, session_id, opened_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  opened(connId: string, sessionId: string, tenantId: string, now = Date.now()): void {
+    const added = this.sql.exec(
+      "INSERT INTO open_conns (conn_id, session_id, opened_at, tenant_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
       connId,
       sessionId,
       now,
+      tenantId,
     );
+    if (added.rowsWritten > 0) metrics.add("canopy_ws_connections", {}, 1, tenantId);
     this.record(
       { type: "connection.opened", subject: this.userId(), data: { userId: this.userId(), connId, sessionId } },
       now,
@@ -39,12 +47,13 @@ export class ConnectionLog {
 
   closed(connId: string, now = Date.now()): void {
     const row = this.sql
-      .exec<{ session_id: string; opened_at: number }>(
-        "DELETE FROM open_conns WHERE conn_id = ? RETURNING session_id, opened_at",
+      .exec<{ session_id: string; opened_at: number; tenant_id: string }>(
+        "DELETE FROM open_conns WHERE conn_id = ? RETURNING session_id, opened_at, tenant_id",
         connId,
       )
       .toArray()[0];
     if (!row) return;
+    metrics.add("canopy_ws_connections", {}, -1, row.tenant_id);
     this.record(
       {
         type: "connection.closed",

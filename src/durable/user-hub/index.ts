@@ -50,7 +50,7 @@ import {
 import { alarmBy, DurableOutbox, OUTBOX_PUBLISHED_CLEANUP } from "../outbox";
 import { HubPresence } from "./presence";
 import type { PresencePrivacy, PresenceView } from "./presence-types";
-import { ConnectionLog, connectionMigrations } from "./connections";
+import { ConnectionLog, connectionMigrations, connectionTenantMigration } from "./connections";
 import { HubSockets } from "./sockets";
 import { socketMigrations } from "./sockets-types";
 import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
@@ -127,6 +127,7 @@ export class UserHub extends DurableObject<Env> {
         ...hubOutboxMigrations,
         ...connectionMigrations,
         OUTBOX_PUBLISHED_CLEANUP,
+        connectionTenantMigration,
       ]);
       this.load();
       connections.reconcile(this.sockets.liveConnIds());

@@ -1,3 +1,4 @@
+import { currentTraceparent } from "../../lib/tracing/spans";
 import { refuse, type Refusal } from "../protocol/result";
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import type { Relation } from "../protocol/relation";
@@ -133,6 +134,7 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
             relation: ctx.vouch(conversationId),
             senderAlone,
             blockedMentions: mentions.length ? ctx.blockedAmong(mentions) : [],
+            traceparent: currentTraceparent() ?? undefined,
           },
         ),
       );

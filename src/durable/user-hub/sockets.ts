@@ -9,8 +9,9 @@ import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 import { conversationStub } from "../protocol/stubs";
 import { metrics } from "../../lib/metrics/recorder";
-import { flushMetricsSoon } from "../protocol/metrics-sink";
-import { configureTelemetry } from "../../lib/telemetry";
+import { flushTelemetrySoon } from "../protocol/metrics-sink";
+import { configureTelemetry, samplerRatio } from "../../lib/telemetry";
+import { continueTrace } from "../../lib/tracing/spans";
 
 /** How many recently delivered seqs per socket and conversation are remembered to de-duplicate a sync. */
 const RECENT_MAX = 256;
@@ -103,8 +104,6 @@ export class HubSockets {
     const pair = new WebSocketPair();
     const connId = crypto.randomUUID();
     this.ctx.acceptWebSocket(pair[1], [sessionId, connTag(connId)]);
-    metrics.add("canopy_ws_connections", {}, 1, tenantId);
-    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
     const attachment: SocketAttachment = {
       hub: {
         tenantId,
@@ -118,7 +117,8 @@ export class HubSockets {
     pair[1].serializeAttachment(attachment);
     const state = this.state(pair[1])!;
     state.opening = { queue: [], timer: setTimeout(() => this.opened(pair[1]), OPENING_HOLD_MS) };
-    this.connections.opened(connId, sessionId, now);
+    this.connections.opened(connId, sessionId, tenantId, now); // counts the socket (canopy_ws_connections)
+    flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
     this.presence.opened(pair[1], tenantId, h("presencePrivacy"));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -142,7 +142,7 @@ export class HubSockets {
     if (!this.sessionLive(att.sessionId)) return this.end(ws, "session_revoked");
     const parsed = parseFrame(raw);
     metrics.add("canopy_ws_frames_total", { type: parsed.ok ? parsed.frame.type : "invalid" }, 1, att.tenantId);
-    flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
+    flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
     // The first frame ends the opening hold: a sync takes the held frames over, anything else releases them.
     const held = this.endOpening(state);
     if (held.length && !(parsed.ok && parsed.frame.type === "sync")) this.release(ws, held);
@@ -178,7 +178,19 @@ export class HubSockets {
       deliverSynced: (item) =>
         this.sendTracked(ws, JSON.stringify({ type: "message", ...item }), item.conversationId, item.seq),
     };
-    await handleFrame(ctx, parsed);
+    // A message sent over a socket starts its own trace (no header carries one in): the
+    // conversation's append, every member's delivery and the push notification join it.
+    if (parsed.ok && parsed.frame.type === "send") {
+      const f = parsed.frame;
+      const attrs = {
+        "messaging.system": "canopy_realtime",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": f.conversationId,
+        "canopy.client_id": f.clientId,
+      };
+      await continueTrace("ws send", null, attrs, () => handleFrame(ctx, parsed), samplerRatio(this.env));
+      flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
+    } else await handleFrame(ctx, parsed);
   }
 
   /** The socket's in-memory state (created on first use, also after a wake); null once it closed. */
@@ -274,7 +286,15 @@ export class HubSockets {
   }
 
   /** Writes a frame to every socket of the user (but `exceptConn`); returns how many got it. */
+  /** A frame to every socket of the user (but `exceptConn`), in a span continuing the sender's trace. */
   deliver(frame: string, opts: DeliverOptions = {}): number {
+    const attrs = { "canopy.user_id": this.userId(), "messaging.destination.name": opts.conversationId ?? "" };
+    const n = continueTrace("UserHub.deliver", opts.traceparent, attrs, () => this.deliverNow(frame, opts));
+    if (opts.traceparent) flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
+    return n;
+  }
+
+  private deliverNow(frame: string, opts: DeliverOptions): number {
     // Only a conversation's own fan-out names one here: the user may address it from now on.
     if (opts.conversationId) this.memberships.learn(opts.conversationId);
     let n = 0;
@@ -324,13 +344,12 @@ export class HubSockets {
   forget(ws: WebSocket, by: "client" | "server" | "error"): void {
     const hub = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
     const connId = hub?.connId;
+    if (connId) this.connections.closed(connId); // the open-sockets gauge goes down with the row
     // Counted once per socket: webSocketClose and webSocketError may both come after a drop.
     if (connId && !this.gone.has(ws)) {
-      metrics.add("canopy_ws_connections", {}, -1, hub.tenantId);
       metrics.add("canopy_ws_disconnects_total", { reason: by }, 1, hub.tenantId);
-      flushMetricsSoon(this.env, (p) => this.ctx.waitUntil(p));
+      flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
     }
-    if (connId) this.connections.closed(connId);
     const state = this.states.get(ws);
     if (state) this.endOpening(state);
     this.states.delete(ws);

@@ -194,3 +194,43 @@ export async function inSpan<T>(
     throw err;
   }
 }
+
+/**
+ * Runs `fn` (sync or async) in a server span that continues `parent`, a traceparent received as
+ * data where no header can carry it: an RPC argument of a Durable Object. Without a parent, a
+ * new trace starts when `ratio` is given (a socket frame: the root of its own trace), else none.
+ * Not recorded (no collector, or not sampled), the parent still becomes the current context, so
+ * calls made inside pass it on.
+ */
+export function continueTrace<T>(
+  name: string,
+  parent: string | null | undefined,
+  attributes: Attributes,
+  fn: () => T,
+  ratio?: number,
+): T {
+  const ctx = parseTraceparent(parent);
+  const sampled = ctx ? ctx.sampled : ratio !== undefined && startTrace(null, ratio).sampled;
+  if (!sampled || !collectorSet) return ctx ? current.run(ctx, fn) : fn();
+  const span = new Span(name, "server", ctx, attributes, true);
+  let out: T;
+  try {
+    out = current.run(span.context, fn);
+  } catch (err) {
+    span.end(err);
+    throw err;
+  }
+  if (out instanceof Promise)
+    return out.then(
+      (v: unknown) => {
+        span.end();
+        return v;
+      },
+      (err: unknown) => {
+        span.end(err);
+        throw err;
+      },
+    ) as T;
+  span.end();
+  return out;
+}

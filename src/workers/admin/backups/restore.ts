@@ -3,7 +3,6 @@ import { platformDb } from "../../../db/client";
 import { clearTable, columnsOf, countRows, insertRows, parentsFirst } from "../../../db/dump";
 import { tenantMigrations } from "../../../db/migrations.gen";
 import { findBackup, findRestore, updateRestore } from "../../../db/platform/backups";
-import type { TenantRow } from "../../../db/platform/schema";
 import { findTenantById } from "../../../db/platform/tenants";
 import { provisionerFor } from "../../../db/provisioner";
 import { tenantClient, tenantDb } from "../../../db/tenant-db";
@@ -19,6 +18,7 @@ import { abandonTenant, activateTenant, provisionDatabase } from "../../tenancy/
 import { backupPrefix, type Cell, decodeCell, type Manifest, readManifest, readPart } from "./archive";
 import { rowRewriter } from "./reseal";
 import { fileKey, filePrefix } from "./restore-keys";
+import { deleteByPrefix } from "./service";
 
 const INSERT_BATCH = 200;
 const PARALLEL = 10;
@@ -60,7 +60,7 @@ export async function runRestore(event: CloudEvent, env: Env): Promise<void> {
     log("error", "restore failed", { restoreId, backupId: job.backupId, error: String(err) });
     if (into) {
       await abandonTenant(pdb, provisioner, into);
-      await deleteCopiedFiles(env, into);
+      await deleteByPrefix(env.FILES, filePrefix(into.id)).catch(() => undefined);
     }
     const reason = err instanceof AppError ? err.message : String(err);
     await updateRestore(pdb, job.id, { status: "failed", error: reason.slice(0, 500), finishedAt: Date.now() });
@@ -108,16 +108,6 @@ async function restoreFiles(env: Env, prefix: string, m: Manifest, tenantId: str
       const { readable, writable } = new FixedLengthStream(obj.size);
       await Promise.all([env.FILES.put(fileKey(tenantId, line.id), readable), obj.body.pipeTo(writable)]);
     }
-  }
-}
-
-async function deleteCopiedFiles(env: Env, into: TenantRow): Promise<void> {
-  for (let cursor: string | undefined; ; ) {
-    const page = await env.FILES.list({ prefix: filePrefix(into.id), cursor }).catch(() => null);
-    if (!page) return;
-    if (page.objects.length > 0) await env.FILES.delete(page.objects.map((o) => o.key));
-    if (!page.truncated) return;
-    cursor = page.cursor;
   }
 }
 

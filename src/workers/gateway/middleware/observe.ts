@@ -8,7 +8,7 @@ import { handlerRoute } from "../http";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";
 import { applySecurityHeaders } from "./security-headers";
-import { configureTelemetry } from "../../../lib/telemetry";
+import { configureTelemetry, samplerRatio } from "../../../lib/telemetry";
 import { exportSpansSoon } from "../../../lib/tracing/otlp";
 import { parseTraceparent, Span, startTrace, traceparent, withTrace } from "../../../lib/tracing/spans";
 
@@ -54,12 +54,6 @@ export function observe(): MiddlewareHandler<AppEnv> {
     finishRequest(c, start, span);
   };
 }
-
-/** OTEL_TRACES_SAMPLER_ARG as a ratio in [0, 1] (1 when unset or unreadable). */
-const samplerRatio = (env: Partial<Env>) => {
-  const r = Number.parseFloat(env.OTEL_TRACES_SAMPLER_ARG ?? "");
-  return Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 1;
-};
 
 /**
  * Ends the request's span and counts the request (docs/operations.md): by matched route
