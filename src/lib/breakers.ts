@@ -5,6 +5,8 @@ import {
   circuitBreaker,
   handleWhen,
   type CircuitBreakerPolicy,
+  type IBackoff,
+  type IBackoffFactory,
 } from "cockatiel";
 import { log } from "./log";
 import { metrics } from "./metrics/recorder";
@@ -37,7 +39,10 @@ const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open
 
 /** One guarded dependency instance (a database, a webhook endpoint, a provider) in this isolate. */
 export class Breaker {
-  private openedAt = 0;
+  /** When the breaker lets its next probe through (set as it opens). */
+  private probeAt = 0;
+  /** When the newest call that failed under {@link guard} began: the age of the evidence it opens on. */
+  failedCallStart = 0;
   /** When the breaker last closed after an outage (calls begun before then are stale). */
   closedAt = 0;
   /** When the latest call that succeeded began (calls begun before it that fail later are stale). */
@@ -62,13 +67,10 @@ export class Breaker {
         )
       : handleWhen((e) => fresh(e) && isFailure(e));
     this.policy = circuitBreaker(handled, {
-      halfOpenAfter: options.halfOpenAfterMs,
+      halfOpenAfter: this.probeWait(),
       breaker: new ConsecutiveBreaker(options.failures),
     });
-    this.policy.onBreak(() => {
-      this.openedAt = Date.now();
-      this.changed("open");
-    });
+    this.policy.onBreak(() => this.changed("open"));
     this.policy.onHalfOpen(() => this.changed("halfOpen"));
     this.policy.onReset(() => {
       this.closedAt = Date.now();
@@ -77,6 +79,24 @@ export class Breaker {
     this.policy.onFailure(({ reason }) => {
       if ("error" in reason) this.lastError = { message: String(reason.error), at: Date.now() };
     });
+  }
+
+  /**
+   * How long an open breaker waits before its probe: `halfOpenAfterMs` from the start of the
+   * newest call that failed, not from when its failure came in. Calls stuck in an outage fail
+   * late (a timeout, seconds after they began): the dependency may have been back for a while,
+   * and waiting a whole interval more only turns requests away.
+   */
+  private probeWait(): IBackoffFactory<unknown> {
+    const next = (): IBackoff<unknown> => {
+      const now = Date.now();
+      // Breakers used through their policy alone (the AI one) record no starts: the whole wait.
+      const since = this.failedCallStart > 0 ? this.failedCallStart : now;
+      const duration = Math.max(0, this.options.halfOpenAfterMs - (now - since));
+      this.probeAt = now + duration;
+      return { duration, next };
+    };
+    return { next };
   }
 
   /** Whether an answer counts as the dependency failing (a 5xx, for HTTP dependencies). */
@@ -92,12 +112,12 @@ export class Breaker {
     const s = this.policy.state;
     if (s === CircuitState.Closed) return "closed";
     if (s === CircuitState.HalfOpen) return "halfOpen";
-    return Date.now() - this.openedAt >= this.options.halfOpenAfterMs ? "halfOpen" : "open";
+    return Date.now() >= this.probeAt ? "halfOpen" : "open";
   }
 
   /** Seconds until an open breaker lets a probe through (at least 1). */
   get retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil((this.openedAt + this.options.halfOpenAfterMs - Date.now()) / 1000));
+    return Math.max(1, Math.ceil((this.probeAt - Date.now()) / 1000));
   }
 
   private changed(state: BreakerState): void {
@@ -164,11 +184,17 @@ export async function guard<T>(breaker: Breaker, call: (signal: AbortSignal) => 
   const stale = () => started < breaker.closedAt || started < breaker.lastGoodStart;
   try {
     const out = await breaker.policy.execute(async ({ signal }): Promise<Timed> => {
+      let value: unknown;
       try {
-        return { value: await call(signal), stale: stale() };
+        value = await call(signal);
       } catch (err) {
-        throw stale() ? new StaleOutcome(err) : err;
+        if (stale()) throw new StaleOutcome(err);
+        breaker.failedCallStart = Math.max(breaker.failedCallStart, started);
+        throw err;
       }
+      const old = stale();
+      if (!old && breaker.failed(value)) breaker.failedCallStart = Math.max(breaker.failedCallStart, started);
+      return { value, stale: old };
     });
     if (!breaker.failed(out.value)) breaker.lastGoodStart = Math.max(breaker.lastGoodStart, started);
     return out.value as T;

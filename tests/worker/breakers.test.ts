@@ -83,6 +83,21 @@ describe("circuit breakers", () => {
     expect(b.state).toBe("open");
   });
 
+  it("waits for its probe from the start of the newest failed call: failures that took long let it probe at once", async () => {
+    const b = breakerFor("payments", `test:${crypto.randomUUID()}`, () => true, {
+      options: { failures: 2, halfOpenAfterMs: 300 },
+    });
+    // Two calls that hang 400 ms, then fail (a timeout): the evidence is already older than the wait.
+    const slow = () => guard(b, () => sleep(400).then(() => Promise.reject(new Error("timed out"))));
+    await Promise.all([slow().catch(() => undefined), slow().catch(() => undefined)]);
+    expect(b.state).toBe("halfOpen");
+    expect(await guard(b, async () => "back")).toBe("back");
+    expect(b.state).toBe("closed");
+    // Quick failures: the whole wait.
+    for (let i = 0; i < 2; i++) await expect(guard(b, async () => Promise.reject(new Error("down")))).rejects.toThrow();
+    expect(b.state).toBe("open");
+  });
+
   it("a tenant whose database is unreachable gets 503s, then fails fast; another tenant keeps being served", async () => {
     const [a, other] = await Promise.all([tenantWithOwner(), tenantWithOwner()]);
     const [ua, ub] = await Promise.all([registerUser(a.tenant.slug), registerUser(other.tenant.slug)]);
