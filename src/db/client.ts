@@ -4,11 +4,15 @@ import { drizzle } from "drizzle-orm/libsql/web";
 import { breakerFor, CircuitOpenError, guard } from "../lib/breakers";
 import { metrics } from "../lib/metrics/recorder";
 import { inSpan, isRecording, type SpanHandle, traceparent } from "../lib/tracing/spans";
-import * as platformSchema from "./platform/schema";
-import * as tenantSchema from "./tenant/schema";
 
-export type PlatformDb = LibSQLDatabase<typeof platformSchema> & { $client: Client };
-export type TenantDb = LibSQLDatabase<typeof tenantSchema> & { $client: Client };
+/**
+ * Handles without drizzle's relational query API (`db.query.*`, unused here): given a schema,
+ * drizzle rebuilds its relational config for every table on every handle, and handles are made
+ * per request; that was the largest single cost of the gateway chain (docs/performance.md,
+ * "Profiles"). Queries are built from the tables (`db.select().from(users)`) as before.
+ */
+export type PlatformDb = LibSQLDatabase & { $client: Client };
+export type TenantDb = LibSQLDatabase & { $client: Client };
 
 /**
  * A libSQL client over HTTP (Hrana). The same code talks to Turso, sqld and the local server:
@@ -103,12 +107,12 @@ async function timedFetch(input: RequestInfo | URL, init: RequestInit | undefine
 
 /** The platform database handle (tenants, plans, idempotency keys). */
 export function platformDb(env: { PLATFORM_DB_URL: string; PLATFORM_DB_TOKEN?: string | undefined }): PlatformDb {
-  return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN, "platform"), { schema: platformSchema });
+  return drizzle(libsqlClient(env.PLATFORM_DB_URL, env.PLATFORM_DB_TOKEN, "platform"));
 }
 
 /** Wraps a tenant database client; see tenantDb() in ./tenant-db for how one is obtained. */
 export function tenantDrizzle(client: Client): TenantDb {
-  return drizzle(client, { schema: tenantSchema });
+  return drizzle(client);
 }
 
 /** One round trip to a database (readiness probes). */
