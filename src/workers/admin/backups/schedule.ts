@@ -26,10 +26,13 @@ export const backupSweep: TenantSweep = async ({ env, tenant }, now) => {
     const last = await latestBackup(db, tenant.id);
     const row = await findTenantById(db, tenant.id);
     if (row && (!last || now - last.createdAt >= MIN_GAP_MS)) {
-      await startBackup(env, db, row, "scheduled", now).catch((err: unknown) =>
-        log("warn", "scheduled backup not started", { tenantId: tenant.id, error: String(err) }),
+      out.backupsStarted = await startBackup(env, db, row, "scheduled", now).then(
+        () => 1,
+        (err: unknown) => {
+          log("warn", "scheduled backup not started", { tenantId: tenant.id, error: String(err) });
+          return 0;
+        },
       );
-      out.backupsStarted = 1;
     }
   }
   const keep = (await latestDoneBackup(db, tenant.id))?.id;
