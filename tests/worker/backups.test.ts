@@ -7,7 +7,6 @@ import { call, createTenant, expectProblem, tenantDbOf, tenantScopeOf, uniqueSlu
 import { code } from "./mfa-helpers";
 import { create, upload } from "./post-helpers";
 import { backupSweep } from "../../src/workers/admin/backups/schedule";
-import { fileKey } from "../../src/workers/admin/backups/restore-keys";
 import { r2KeyOf } from "../../src/workers/files/service";
 import { SEALED_COLUMNS } from "../../src/lib/seal-contexts";
 import { NOT_BACKED_UP } from "../../src/db/tenant/backup-tables";
@@ -160,7 +159,6 @@ describe("tenant backup and restore", () => {
     const bytes = new Uint8Array(await (await exports.default.fetch(new Request(meta.url))).arrayBuffer());
     expect([...bytes.slice(0, 4)]).toEqual(PNG_HEAD);
     expect(await env.FILES.head(r2KeyOf(view.id, fileId))).not.toBeNull();
-    expect(fileKey(view.id, fileId)).toBe(r2KeyOf(view.id, fileId));
 
     // Search indexes were rebuilt; the user directory came along.
     const hits = await (await call("/v1/search?q=zephyrwords", as(into, a2))).json<{ items: { id: string }[] }>();
@@ -240,6 +238,15 @@ describe("tenant backup and restore", () => {
         ).toBe("done"),
       { timeout: 45_000, interval: 300 },
     );
+
+    // Two restores racing into one slug: the slug is reserved once, the other is refused.
+    const racing = uniqueSlug("race");
+    const both = await Promise.all([
+      restore(one.slug, { backupId: b1.id, intoSlug: racing }),
+      restore(one.slug, { backupId: b1.id, intoSlug: racing }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
+    await expectProblem(both.find((r) => r.status === 409)!, 409, "tenant_exists");
 
     // The list pages newest first.
     const page = await (await admin("GET", `/admin/v1/tenants/${one.slug}/backups?limit=1`)).json<{

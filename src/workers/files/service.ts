@@ -1,3 +1,4 @@
+import { r2KeyOf } from "../file-links/keys";
 import type { Context } from "hono";
 import type { TenantDb } from "../../db/client";
 import { findFile, insertReadyFile, listOwnFiles, markFileDeleted, type FileRow } from "../../db/tenant/files";
@@ -36,7 +37,7 @@ export function filesScope(c: Context<AppEnv>): FilesScope {
 }
 
 /** The R2 key of a file: always under the tenant's prefix. */
-export const r2KeyOf = (tenantId: string, fileId: string) => `t/${tenantId}/files/${fileId}`;
+export { r2KeyOf };
 
 const notFound = () => new AppError("file_not_found", "No such file.");
 

@@ -137,3 +137,18 @@ export async function readManifest(bucket: R2Bucket, prefix: string): Promise<Ma
     );
   return parsed.data;
 }
+
+/** Streams one object from a bucket into another (its size known up front, as R2 requires); null when it is missing (or not of `size`). */
+export async function copyObject(
+  from: R2Bucket,
+  fromKey: string,
+  to: R2Bucket,
+  toKey: string,
+  size?: number,
+): Promise<number | null> {
+  const obj = await from.get(fromKey);
+  if (!obj || (size !== undefined && obj.size !== size)) return null;
+  const { readable, writable } = new FixedLengthStream(obj.size);
+  await Promise.all([to.put(toKey, readable), obj.body.pipeTo(writable)]);
+  return obj.size;
+}

@@ -11,7 +11,15 @@ import { conversationStub, hubStub } from "../../../durable/protocol/stubs";
 import type { SnapshotCursor, SnapshotPage } from "../../../durable/snapshot";
 import type { CloudEvent } from "../../../lib/events";
 import { log } from "../../../lib/log";
-import { backupPrefix, encodeCell, MANIFEST_VERSION, type Manifest, type Part, PartWriter } from "./archive";
+import {
+  backupPrefix,
+  copyObject,
+  encodeCell,
+  MANIFEST_VERSION,
+  type Manifest,
+  type Part,
+  PartWriter,
+} from "./archive";
 
 /** Rows read per page of a table; objects snapshotted at once. */
 const PAGE_ROWS = 500;
@@ -158,12 +166,10 @@ async function copyFiles(env: Env, prefix: string, files: Found["files"]): Promi
   const list = new PartWriter(env.BACKUPS, prefix, "files/list");
   let bytes = 0;
   for (const f of files) {
-    const obj = await env.FILES.get(f.r2Key);
-    if (!obj) continue; // gone from storage already (an erasure in flight): nothing to keep
-    const { readable, writable } = new FixedLengthStream(obj.size);
-    await Promise.all([env.BACKUPS.put(`${prefix}/files/${f.id}`, readable), obj.body.pipeTo(writable)]);
-    await list.add({ id: f.id, size: obj.size }, 1);
-    bytes += obj.size;
+    const size = await copyObject(env.FILES, f.r2Key, env.BACKUPS, `${prefix}/files/${f.id}`);
+    if (size === null) continue; // gone from storage already (an erasure in flight): nothing to keep
+    await list.add({ id: f.id, size }, 1);
+    bytes += size;
   }
   const parts: Part[] = await list.finish();
   return { count: parts.reduce((n, p) => n + p.rows, 0), bytes, parts };

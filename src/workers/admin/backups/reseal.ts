@@ -1,6 +1,6 @@
 import { openSecret, sealSecret } from "../../../lib/crypto";
 import { SEALED_COLUMNS } from "../../../lib/seal-contexts";
-import { fileKey } from "./restore-keys";
+import { r2KeyOf } from "../../file-links/keys";
 
 type Row = (null | string | number | bigint | Uint8Array)[];
 
@@ -31,7 +31,7 @@ export function rowRewriter(
       const plain = await openSecret(env.DB_ENCRYPTION_KEY, value, s.context(fromTenant, record));
       out[s.at] = await sealSecret(env.DB_ENCRYPTION_KEY, plain, s.context(toTenant, record));
     }
-    if (keyAt >= 0) out[keyAt] = fileKey(toTenant, String(row[idAt]));
+    if (keyAt >= 0) out[keyAt] = r2KeyOf(toTenant, String(row[idAt]));
     return out;
   };
 }

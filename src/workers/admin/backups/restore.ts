@@ -15,9 +15,9 @@ import type { CloudEvent } from "../../../lib/events";
 import { log } from "../../../lib/log";
 import { parseStoredConfig } from "../../../lib/tenant-config";
 import { abandonTenant, activateTenant, provisionDatabase } from "../../tenancy/provision";
-import { backupPrefix, type Cell, decodeCell, type Manifest, readManifest, readPart } from "./archive";
+import { backupPrefix, type Cell, copyObject, decodeCell, type Manifest, readManifest, readPart } from "./archive";
 import { rowRewriter } from "./reseal";
-import { fileKey, filePrefix } from "./restore-keys";
+import { r2KeyOf, tenantFilesPrefix } from "../../file-links/keys";
 import { deleteByPrefix } from "./service";
 
 const INSERT_BATCH = 200;
@@ -60,7 +60,7 @@ export async function runRestore(event: CloudEvent, env: Env): Promise<void> {
     log("error", "restore failed", { restoreId, backupId: job.backupId, error: String(err) });
     if (into) {
       await abandonTenant(pdb, provisioner, into);
-      await deleteByPrefix(env.FILES, filePrefix(into.id)).catch(() => undefined);
+      await deleteByPrefix(env.FILES, tenantFilesPrefix(into.id)).catch(() => undefined);
     }
     const reason = err instanceof AppError ? err.message : String(err);
     await updateRestore(pdb, job.id, { status: "failed", error: reason.slice(0, 500), finishedAt: Date.now() });
@@ -102,11 +102,15 @@ async function restoreTables(env: Env, client: Client, m: Manifest, tenantId: st
 async function restoreFiles(env: Env, prefix: string, m: Manifest, tenantId: string): Promise<void> {
   for (const part of m.files.parts) {
     for (const line of (await readPart(env.BACKUPS, part)) as { id: string; size: number }[]) {
-      const obj = await env.BACKUPS.get(`${prefix}/files/${line.id}`);
-      if (!obj || obj.size !== line.size)
+      const copied = await copyObject(
+        env.BACKUPS,
+        `${prefix}/files/${line.id}`,
+        env.FILES,
+        r2KeyOf(tenantId, line.id),
+        line.size,
+      );
+      if (copied === null)
         throw new AppError("backup_corrupt", `The backup's copy of file ${line.id} is missing or of another size.`);
-      const { readable, writable } = new FixedLengthStream(obj.size);
-      await Promise.all([env.FILES.put(fileKey(tenantId, line.id), readable), obj.body.pipeTo(writable)]);
     }
   }
 }
