@@ -33,6 +33,8 @@ export interface AuthFlows {
   steps: Record<FlowKey, Step[]>;
 }
 
+export type { Step };
+
 const TIMEOUT_MS = 10_000;
 
 /** The steps: one per login user and one per refresh chain (the chain's state lives in `chains`). */
@@ -67,6 +69,22 @@ export function authFlows(origin: string, tenant: string, loginUsers: string[], 
       },
   );
   return { steps: { login, refresh } };
+}
+
+/**
+ * The login flow's floor: `count` loops (as many as the login flow has), each asking the bench
+ * bundle's `GET /__floor/pbkdf2` for one password hash at the configured cost.
+ */
+export function pbkdf2Steps(origin: string, count: number): Step[] {
+  const step: Step = async (agent) => {
+    const r = await send(
+      agent,
+      { name: "pbkdf2 floor", origin, method: "GET", path: "/__floor/pbkdf2", headers: {} },
+      TIMEOUT_MS,
+    );
+    return { ok: r.status === 200, status: r.status };
+  };
+  return Array.from({ length: count }, () => step);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface AuthRound {
   loops: { login: number; refresh: number };
   /** PBKDF2-HMAC-SHA256 at 100k iterations in the harness's Node (µs), median of 5. */
   pbkdf2: number;
+  /** The bench bundle's `GET /__floor/pbkdf2`, as many loops as the loaded login, as long. */
+  pbkdf2Load: FlowResult;
 }
 
 const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
@@ -81,6 +83,14 @@ export function authTable(rounds: AuthRound[], seconds: number): string[] {
     `Reference: PBKDF2-HMAC-SHA256, 100,000 iterations, in the harness's Node on this machine: ${spread(
       rounds.map((r) => r.pbkdf2),
       ms,
-    )} per hash (one core).`,
+    )} per hash (one core). ` +
+      `The login's bound, the bench bundle's \`GET /__floor/pbkdf2\` (one hash at the configured cost per request, ${loops.login} loops for ${seconds} s): ` +
+      `${spread(
+        rounds.map((r) => r.pbkdf2Load.rps),
+        perSecond,
+      )} loaded, p50 ${spread(
+        rounds.map((r) => r.pbkdf2Load.p50),
+        ms,
+      )}; failed requests ${failures(rounds.map((r) => r.pbkdf2Load))}.`,
   ];
 }

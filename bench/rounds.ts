@@ -14,16 +14,25 @@ import {
 } from "./measure";
 import type { LatencyKey, RoundResult, Settings, TargetKey } from "./report";
 import type { AuthRound } from "./report-auth";
-import type { Stack } from "./stack";
+import type { Floors, Stack } from "./stack";
 
-const LATENCY: LatencyKey[] = ["bare", "chain", "authed", "tenantRead", "floor", "libsqlServer"];
+const LATENCY: LatencyKey[] = [
+  "bare",
+  "chain",
+  "authed",
+  "tenantRead",
+  "rpcFloor",
+  "hranaFloor",
+  "floor",
+  "libsqlServer",
+];
 const THROUGHPUT: TargetKey[] = ["bare", "chain", "authed", "authedOneUser", "tenantRead", "floor", "libsqlServer"];
 /** Sequential requests per round for the unloaded sign-in figures. */
 const SEQUENTIAL: Record<FlowKey, number> = { login: 20, refresh: 200 };
 
 /** Generous upper bound of one round's duration (s), for the run's watchdog. */
 export function roundBudgetSeconds(s: Settings): number {
-  return THROUGHPUT.length * (s.seconds + 5 + s.requests * 0.01) + 2 * (s.seconds + 15) + 30;
+  return THROUGHPUT.length * (s.seconds + 5 + s.requests * 0.01) + 3 * (s.seconds + 15) + 40;
 }
 
 /** Warms every target and flow up: JIT, caches, connections, each user's hub and token cache. */
@@ -32,6 +41,10 @@ export async function warm(stack: Stack, s: Settings): Promise<void> {
     await warmUp(stack.targets[k], 500);
     await throughput(stack.targets[k], s.connections, 1);
   }
+  const f = floorsOf(stack);
+  await warmUp(f.rpc, 500);
+  await warmUp(f.hrana, 500);
+  await drive(f.pbkdf2, { count: 2 });
   const { login, refresh } = stack.flows.steps;
   for (const [name, steps, count] of [
     ["login", login, 2],
@@ -42,8 +55,15 @@ export async function warm(stack: Stack, s: Settings): Promise<void> {
   }
 }
 
+/** The floors of the bench bundle; the main benchmark cannot run without them. */
+function floorsOf(stack: Stack): Floors {
+  if (!stack.floors) throw new Error("the bundle under test has no floors: build it from bench/floors/entry.mts");
+  return stack.floors;
+}
+
 export async function round(stack: Stack, i: number, s: Settings): Promise<RoundResult> {
-  const t = stack.targets;
+  const floors = floorsOf(stack);
+  const t = { ...stack.targets, rpcFloor: floors.rpc, hranaFloor: floors.hrana };
   const reverse = i % 2 === 1;
   const ordered = <T>(xs: T[]): T[] => (reverse ? [...xs].reverse() : xs);
 
@@ -69,7 +89,12 @@ export async function round(stack: Stack, i: number, s: Settings): Promise<Round
   const load = {} as Record<FlowKey, FlowResult>;
   for (const f of ordered<FlowKey>(["login", "refresh"]))
     seq[f] = await drive(steps[f].slice(0, 1), { count: SEQUENTIAL[f] });
-  for (const f of ordered<FlowKey>(["login", "refresh"])) load[f] = await drive(steps[f], { seconds: s.seconds });
+  // The login flow's bound, the PBKDF2 floor, right before or after it (ABBA, like every target).
+  let pbkdf2Load: FlowResult | undefined;
+  for (const f of ordered<FlowKey | "pbkdf2">(["pbkdf2", "login", "refresh"])) {
+    if (f === "pbkdf2") pbkdf2Load = await drive(floors.pbkdf2, { seconds: s.seconds });
+    else load[f] = await drive(steps[f], { seconds: s.seconds });
+  }
   const auth: AuthRound = {
     loginSeq: seq.login,
     refreshSeq: seq.refresh,
@@ -77,6 +102,7 @@ export async function round(stack: Stack, i: number, s: Settings): Promise<Round
     refreshLoad: load.refresh,
     loops: { login: steps.login.length, refresh: steps.refresh.length },
     pbkdf2: pbkdf2Reference(),
+    pbkdf2Load: pbkdf2Load!,
   };
   return { latency: latency_, throughput: throughput_, auth };
 }
@@ -84,12 +110,15 @@ export async function round(stack: Stack, i: number, s: Settings): Promise<Round
 /** One progress line per round. */
 export function summary(r: RoundResult): string {
   const us = (v: number) => `${Math.round(v)} µs`;
-  const http = LATENCY.map((k) => `${k} p50 ${us(r.latency[k].p50)}, ${Math.round(r.throughput[k].rps)} req/s`);
+  const http = LATENCY.map((k) => {
+    const t = r.throughput[k as TargetKey] as ThroughputResult | undefined;
+    return `${k} p50 ${us(r.latency[k].p50)}${t ? `, ${Math.round(t.rps)} req/s` : ""}`;
+  });
   const a = r.auth;
   return [
     ...http,
     `authedOneUser ${Math.round(r.throughput.authedOneUser.rps)} req/s`,
-    `login ${a.loginLoad.rps.toFixed(1)}/s (p50 ${us(a.loginSeq.p50)} unloaded)`,
+    `login ${a.loginLoad.rps.toFixed(1)}/s (p50 ${us(a.loginSeq.p50)} unloaded), PBKDF2 floor ${a.pbkdf2Load.rps.toFixed(1)}/s`,
     `refresh ${a.refreshLoad.rps.toFixed(0)}/s (p50 ${us(a.refreshSeq.p50)} unloaded)`,
   ].join("; ");
 }

@@ -1,11 +1,14 @@
 /**
  * `npm run bench [-- --rounds 5 --requests 2000 --duration 5 --connections 32 --no-build --keep --strict]`
- * (`--bundle <file>` serves another ES module bundle instead of dist/index.js, without building:
- * for experiments such as a variant of the bundle with one middleware removed. `--scratch <dir>`
+ * (`--bundle <file>` serves another ES module bundle instead of the one built from
+ * bench/floors/entry.mts, without building: for experiments such as a variant with one middleware
+ * removed; it must carry the floors, i.e. be built from that entry too. `--scratch <dir>`
  * puts the scratch directory, hence Durable Object storage and databases, under another parent
  * directory, e.g. /dev/shm to take disk syncs out of the figures.)
  *
- * Builds the bundle, serves it with raw workerd next to the local libSQL server, and measures,
+ * Builds the bench bundle (the production Worker plus the floors of bench/floors/entry.mts: an
+ * empty Durable Object RPC, the tenant read's Hrana pipeline by plain fetch, one PBKDF2 hash),
+ * serves it with raw workerd next to the local libSQL server, and measures,
  * in interleaved rounds: the bare route vs the gateway chain vs an authenticated route vs a tenant
  * DB read, the local libSQL server's point select vs an in-process `libsql` floor, and the login
  * and refresh flows. Prints markdown tables and writes them to bench/results/<timestamp>.md.
@@ -21,12 +24,14 @@ import { machine } from "./machine";
 import { stopAll } from "./processes";
 import { report, type Settings } from "./report";
 import { round, roundBudgetSeconds, summary, warm } from "./rounds";
-import { progress } from "./servers";
+import { buildBenchBundle, progress } from "./servers";
 import { startStack } from "./stack";
 import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "./options";
 import { roundsUnderLoad, writeResults } from "./record";
 
 const root = new URL("..", import.meta.url).pathname;
+/** The bench bundle's entry: the production Worker plus the goal rows' floors. */
+const FLOORS_ENTRY = "bench/floors/entry.mts";
 
 interface Options extends Settings, RunOptions {
   bundle: string;
@@ -52,7 +57,7 @@ function parse(): Options {
     ...runOptions(values),
     // Another bundle is served as it is, never built.
     build: !values["no-build"] && values.bundle === undefined,
-    bundle: resolve(values.bundle ?? join(root, "dist/index.js")),
+    bundle: values.bundle === undefined ? "" : resolve(values.bundle),
   };
 }
 
@@ -83,8 +88,11 @@ async function main(): Promise<number> {
   const s = parse();
   // Bounded in time whatever happens: build and setup, then the rounds.
   const limitMs = (400 + s.rounds * roundBudgetSeconds(s)) * 1000;
-  return inScratch(root, s, { name: "", limitMs, bundle: s.bundle, dropOnInterrupt: true }, async (scratch) => {
-    const stack = await startStack(root, scratch, s.bundle, s.connections);
+  // `npm run build` (inScratch) still checks that the production bundle builds.
+  const plan = { name: "", limitMs, bundle: s.bundle || join(root, FLOORS_ENTRY), dropOnInterrupt: true };
+  return inScratch(root, s, plan, async (scratch) => {
+    const bundle = s.bundle || buildBenchBundle(root, scratch, FLOORS_ENTRY);
+    const stack = await startStack(root, scratch, bundle, s.connections, true);
 
     progress("warming up each target and flow");
     await warm(stack, s);
@@ -92,7 +100,7 @@ async function main(): Promise<number> {
     const { rounds, load, loadAfter } = await roundsUnderLoad(s.rounds, (i) => round(stack, i, s), summary);
     await stopAll();
     const notes: string[] = [];
-    if (s.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${s.bundle} (not dist/index.js)`);
+    if (s.bundle) notes.push(`bundle under test: ${s.bundle} (not built from ${FLOORS_ENTRY} by this run)`);
     if (s.scratchParent !== resolve(tmpdir()))
       notes.push(`scratch directory (Durable Object storage, databases) under ${s.scratchParent}`);
     const errors = await workerErrors(stack.workerdLog);

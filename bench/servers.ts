@@ -127,7 +127,12 @@ export async function startServers(
   scratch: string,
   bundle: string,
   extra?: ExtraService,
-  options: { queueSink?: boolean; blobDisk?: boolean; text?: Record<string, string> } = {},
+  options: {
+    queueSink?: boolean;
+    blobDisk?: boolean;
+    text?: Record<string, string>;
+    durableObjects?: { binding: string; className: string }[];
+  } = {},
 ): Promise<Servers> {
   const secret = randomBytes(24).toString("base64url");
   progress("starting the local libSQL server");
@@ -196,6 +201,7 @@ export async function startServers(
           ? { queueSink: true }
           : {}),
       ...(options.blobDisk ? { blobDiskPath: join(workerdDir, "blobs") } : {}),
+      ...(options.durableObjects ? { durableObjects: options.durableObjects } : {}),
     }),
   );
   const workerOrigin = `http://127.0.0.1:${workerPort}`;

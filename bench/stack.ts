@@ -6,11 +6,11 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { authFlows, type AuthFlows } from "./auth-flows";
+import { authFlows, pbkdf2Steps, type AuthFlows, type Step } from "./auth-flows";
 import { registerUsers } from "./auth-users";
 import { ITEM_ROWS, ITEMS_SCHEMA, itemsFill, pointSelectBody, randomItemId } from "./items";
 import type { Target } from "./measure";
-import { postJson, progress, startFloor, startServers } from "./servers";
+import { createTenant, postJson, progress, startFloor, startServers } from "./servers";
 
 export const TENANT = "bench";
 const ITEMS_NAMESPACE = "bench-items";
@@ -36,7 +36,22 @@ export interface Stack {
     floor: Target;
     libsqlServer: Target;
   };
+  /** The bench bundle's floors (bench/floors/entry.mts), when it is served. */
+  floors?: Floors;
 }
+
+/** The floors the goal rows divide by (bench/floors/entry.mts). */
+export interface Floors {
+  /** A bare route making one empty Durable Object RPC. */
+  rpc: Target;
+  /** A bare route sending `GET /v1/tenant`'s Hrana pipeline to the same database with plain fetch. */
+  hrana: Target;
+  /** One PBKDF2 hash at the configured cost per request, in as many loops as the login flow. */
+  pbkdf2: Step[];
+}
+
+/** The Durable Object class the floors' bundle adds. */
+export const FLOOR_OBJECTS = [{ binding: "BENCH_FLOOR", className: "BenchFloor" }];
 
 /** Creates the items namespace on the local server and fills it through Hrana. */
 async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: string; token: string }> {
@@ -60,7 +75,13 @@ async function seedItems(libsqlOrigin: string, secret: string): Promise<{ url: s
  * `bundle`: the ES module workerd serves (normally dist/index.js); `connections`: autocannon's
  * connection count, which is also the number of users behind the authenticated target.
  */
-export async function startStack(root: string, scratch: string, bundle: string, connections: number): Promise<Stack> {
+export async function startStack(
+  root: string,
+  scratch: string,
+  bundle: string,
+  connections: number,
+  withFloors = false,
+): Promise<Stack> {
   // The queue producers are bound to a sink: unbound, every hub's outbox would fail to publish and
   // retry from its alarm for the whole run, taking CPU from what is measured.
   const { libsqlOrigin, libsqlLog, secret, workerOrigin, workerdLog, adminToken } = await startServers(
@@ -68,16 +89,11 @@ export async function startStack(root: string, scratch: string, bundle: string, 
     scratch,
     bundle,
     undefined,
-    { queueSink: true },
+    { queueSink: true, ...(withFloors ? { durableObjects: FLOOR_OBJECTS } : {}) },
   );
 
   progress(`creating tenant '${TENANT}' through the admin API`);
-  await postJson(
-    `${workerOrigin}/admin/v1/tenants`,
-    adminToken,
-    { slug: TENANT, name: "Bench", config: TENANT_CONFIG },
-    201,
-  );
+  const database = await createTenant(workerOrigin, adminToken, { slug: TENANT, name: "Bench", config: TENANT_CONFIG });
   const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
   progress(`registering ${connections + LOGIN_LOOPS + REFRESH_CHAINS} users`);
   const users = await registerUsers(workerOrigin, TENANT, ["benchuser", ...names("benchuser", connections).slice(1)]);
@@ -113,6 +129,7 @@ export async function startStack(root: string, scratch: string, bundle: string, 
     expect: { status: 200, bodyIncludes: '"kind":"user"' },
   };
   const itemsUrl = new URL("v2/pipeline", items.url);
+  const floors = withFloors ? await startFloors(workerOrigin, libsqlOrigin, secret, database) : undefined;
   // Both sides get the same request bytes; the floor ignores the token.
   const selectHeaders = { "content-type": "application/json", authorization: `Bearer ${items.token}` };
   return {
@@ -163,5 +180,33 @@ export async function startStack(root: string, scratch: string, bundle: string, 
         ...select,
       },
     },
+    ...(floors ? { floors } : {}),
   };
+}
+
+/**
+ * The floors' targets, once the Hrana floor has recorded the tenant read's pipeline against the
+ * tenant's database (its URL and token from the libSQL server's admin API, as provisioning got them).
+ */
+async function startFloors(workerOrigin: string, libsqlOrigin: string, secret: string, database: string) {
+  const res = await fetch(`${libsqlOrigin}/v1/namespaces/${encodeURIComponent(database)}`, {
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  if (!res.ok) throw new Error(`looking up ${database}: ${res.status} ${await res.text()}`);
+  const { url, token } = (await res.json()) as { url: string; token: string };
+  const recorded = (await postJson(`${workerOrigin}/__floor/hrana`, "", { url, token }, 200)) as { body: string };
+  progress(`the Hrana floor replays ${recorded.body}`);
+  const floor = (name: string, path: string, bodyIncludes: string): Target => ({
+    name,
+    origin: workerOrigin,
+    method: "GET",
+    path,
+    headers: {},
+    expect: { status: 200, bodyIncludes },
+  });
+  return {
+    rpc: floor("rpc floor", "/__floor/rpc", "ok"),
+    hrana: floor("hrana floor", "/__floor/hrana", '"results"'),
+    pbkdf2: pbkdf2Steps(workerOrigin, LOGIN_LOOPS),
+  } satisfies Floors;
 }

@@ -49,6 +49,8 @@ export interface WorkerdConfigOptions {
   queueSink?: boolean;
   /** A writable directory served as the `BENCH_BLOBS` service (GET, HEAD, PUT, DELETE of files). */
   blobDiskPath?: string;
+  /** Durable Object classes of a bench bundle besides the product's (e.g. bench/floors/entry.mts's). */
+  durableObjects?: { binding: string; className: string }[];
 }
 
 /** The queue sink's module: accepts every send and batch. */
@@ -74,13 +76,14 @@ export function compatibilityFlagsOf(wranglerToml: string): string[] {
 }
 
 export function workerdConfig(o: WorkerdConfigOptions): string {
+  const classes = [...DO_CLASSES, ...(o.durableObjects ?? [])];
   const bindings = [
     ...Object.entries(o.text).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`),
-    ...DO_CLASSES.map((d) => `(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`),
+    ...classes.map((d) => `(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`),
     ...(o.queueSink ? QUEUE_BINDINGS.map((q) => `(name = ${str(q)}, queue = "queue-sink")`) : []),
     ...(o.blobDiskPath ? ['(name = "BENCH_BLOBS", service = "blob-disk")'] : []),
   ];
-  const namespaces = DO_CLASSES.map(
+  const namespaces = classes.map(
     (d) => `(className = ${str(d.className)}, uniqueKey = ${str(`canopy-bench-${d.className}`)}, enableSql = true)`,
   );
   const indent = (items: string[]): string => items.map((i) => `    ${i},`).join("\n");
