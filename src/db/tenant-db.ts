@@ -31,3 +31,23 @@ export function tenantClient(loc: TenantDbLocation, intMode: "number" | "bigint"
 export function tenantDb(loc: TenantDbLocation): TenantDb {
   return tenantDrizzle(tenantClient(loc));
 }
+
+/**
+ * {@link tenantDb}, made on first use: what the gateway hands every tenant-scoped request, most of
+ * which never touch the database (`GET /v1/time`, a refused token, a preflight). Building the client
+ * and its drizzle handle costs more than the rest of the chain's bookkeeping (docs/performance.md,
+ * "Profiles"); a request that queries pays it on its first query, once.
+ */
+export function lazyTenantDb(loc: TenantDbLocation): TenantDb {
+  let real: TenantDb | undefined;
+  const open = (): TenantDb => (real ??= tenantDb(loc));
+  return new Proxy({} as TenantDb, {
+    get(_target, prop) {
+      const db = open();
+      const value: unknown = Reflect.get(db, prop, db);
+      return typeof value === "function" && prop !== "constructor" ? value.bind(db) : value;
+    },
+    has: (_target, prop) => Reflect.has(open(), prop),
+    getPrototypeOf: () => Reflect.getPrototypeOf(open()),
+  });
+}

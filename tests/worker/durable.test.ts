@@ -2,6 +2,11 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { doName } from "../../src/durable/names";
 import { migrateStorage } from "../../src/durable/storage-migrations";
+import {
+  DurableObjectRateLimitStore,
+  RATE_LIMIT_SHARDS,
+  shardOf,
+} from "../../src/workers/gateway/middleware/rate-limit";
 
 const stub = <T extends Rpc.DurableObjectBranded>(ns: DurableObjectNamespace<T>, tenantId: string, ...name: string[]) =>
   ns.get(ns.idFromName(doName(tenantId, ...name)));
@@ -26,6 +31,52 @@ describe("RateLimiter (sliding window)", () => {
     const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "user", "api");
     const results = await Promise.all(Array.from({ length: 30 }, () => rl.check("k", 10, 60)));
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
+  });
+});
+
+describe("DurableObjectRateLimitStore (a tenant's keys over a fixed set of shards)", () => {
+  it("spreads keys over the shards, each key on one, and keeps keys sharing a shard apart", async () => {
+    const tenantId = crypto.randomUUID();
+    const keys = Array.from({ length: 400 }, (_, i) => `${tenantId}:ip:10.0.${i >> 8}.${i & 255}:auth`);
+    // A fixed set of keys (the hash is deterministic): every shard gets some.
+    const fixed = keys.map((k) => k.replace(tenantId, "tenant-1"));
+    expect(new Set(fixed.map(shardOf)).size).toBe(RATE_LIMIT_SHARDS);
+    expect(keys.map(shardOf)).toEqual(keys.map(shardOf));
+    const [a, b] = keys.filter((k) => shardOf(k) === shardOf(keys[0]!));
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    for (let i = 0; i < 3; i++) expect((await store.check(a!, 3, 60)).allowed).toBe(true);
+    expect((await store.check(a!, 3, 60)).allowed).toBe(false);
+    expect((await store.check(b!, 3, 60)).allowed).toBe(true);
+    // Another tenant's identical subject is another object, with its own count.
+    const other = crypto.randomUUID();
+    expect((await store.check(a!.replace(tenantId, other), 3, 60)).allowed).toBe(true);
+  });
+
+  it("never admits more than the limit under concurrent checks of one key, and refunds", async () => {
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    const key = `${crypto.randomUUID()}:auth:login-pair:10.1.1.1 ann`;
+    const results = await Promise.all(Array.from({ length: 30 }, () => store.check(key, 10, 900)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(10);
+    expect((await store.check(key, 10, 900, -1)).allowed).toBe(true);
+    expect((await store.check(key, 10, 900)).allowed).toBe(true);
+    expect((await store.check(key, 10, 900)).allowed).toBe(false);
+  });
+
+  it("prunes rows once both of their windows have passed, and only those", async () => {
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "rl", "0");
+    const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+    await rl.check("old", 5, 60, 1, t0);
+    await rl.check("long", 5, 3600, 1, t0);
+    await rl.check("fresh", 5, 60, 1, t0 + 100_000);
+    await runInDurableObject(rl, (obj: { prune(now: number): number }, state) => {
+      // "old" counted in the window starting at t0; by t0 + 120 s neither of its windows is current.
+      expect(obj.prune(t0 + 119_999)).toBe(0);
+      expect(obj.prune(t0 + 120_000)).toBe(1);
+      const left = state.storage.sql.exec<{ key: string }>("SELECT key FROM windows ORDER BY key").toArray();
+      expect(left.map((r) => r.key)).toEqual(["fresh", "long"]);
+    });
+    // A pruned key starts afresh, as it would have anyway.
+    expect((await rl.check("old", 1, 60, 1, t0 + 120_000)).allowed).toBe(true);
   });
 });
 

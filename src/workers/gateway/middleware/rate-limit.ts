@@ -2,6 +2,7 @@ import type { RateLimiter } from "../../../durable/rate-limiter";
 import type { RateLimitResult } from "../../../durable/sliding-window";
 
 import type { MiddlewareHandler } from "hono";
+import { doName } from "../../../durable/names";
 import { AppError } from "../../../lib/errors";
 import { log } from "../../../lib/log";
 import { metrics } from "../../../lib/metrics/recorder";
@@ -9,16 +10,31 @@ import type { AppEnv } from "../context";
 import type { RateLimitStore } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
 
+/** RateLimiter objects per tenant: a key always lands on the same one (docs/rate-limiting.md). */
+export const RATE_LIMIT_SHARDS = 32;
+
+/** FNV-1a (32 bits) of a key: which of its tenant's shards holds it. */
+export function shardOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % RATE_LIMIT_SHARDS;
+}
+
 /**
- * The default store: one RateLimiter Durable Object per key (named by the key, so one hot key
- * never serialises other keys). Counters persist in the object's SQLite storage.
+ * The default store: a tenant's keys spread by hash over {@link RATE_LIMIT_SHARDS} RateLimiter
+ * Durable Objects named `<tenantId>:rl:<shard>` (the key's tenant prefix), each holding its keys'
+ * counters as rows of its SQLite storage. A shard per key would make every new client address a
+ * new object (storage created, schema migrated) on its first request; a fixed set is created once
+ * and stays warm. A check is a short synchronous call, so keys sharing a shard barely wait on
+ * each other.
  */
 export class DurableObjectRateLimitStore implements RateLimitStore {
   readonly name = "durable-object" as const;
   constructor(private readonly ns: DurableObjectNamespace<RateLimiter>) {}
 
   check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {
-    const stub = this.ns.get(this.ns.idFromName(key));
+    const tenantId = key.slice(0, Math.max(0, key.indexOf(":")));
+    const stub = this.ns.get(this.ns.idFromName(doName(tenantId, "rl", String(shardOf(key)))));
     return stub.check(key, limit, windowSeconds, cost);
   }
 }
