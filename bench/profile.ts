@@ -80,20 +80,36 @@ async function workerTarget(inspector: string): Promise<string> {
   throw new Error(`no inspector target at ${inspector}`);
 }
 
-/** Self time per function (name, file, line), in ms, largest first. */
-export function selfTimes(p: CpuProfile): { fn: string; ms: number; share: number }[] {
+/** A function's name, file and line, as the tables print it. */
+function frameName(f: CallFrame): string {
+  const file = f.url ? f.url.split("/").pop() : "";
+  return `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
+}
+
+/**
+ * Time per function (name, file, line), in ms, largest first: `self` counts the samples taken in
+ * the function itself; `total` also those in what it called, synchronously (a continuation after
+ * an `await` is sampled under the microtask that resumed it), each sample once per function even
+ * when it recurses.
+ */
+export function profileTimes(p: CpuProfile, kind: "self" | "total"): { fn: string; ms: number; share: number }[] {
   const byNode = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const times = new Map<string, number>();
   let total = 0;
   p.samples.forEach((nodeId, i) => {
-    const f = byNode.get(nodeId)!.callFrame;
-    const file = f.url ? f.url.split("/").pop() : "";
-    const key = `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
     const dt = (p.timeDeltas[i] ?? 0) / 1000;
-    self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
+    const seen = new Set<string>();
+    for (let id: number | undefined = nodeId; id !== undefined; id = kind === "self" ? undefined : parent.get(id)) {
+      const key = frameName(byNode.get(id)!.callFrame);
+      if (seen.has(key) || key === "(root)") continue;
+      seen.add(key);
+      times.set(key, (times.get(key) ?? 0) + dt);
+    }
   });
-  return [...self].map(([fn, ms]) => ({ fn, ms, share: total ? ms / total : 0 })).sort((a, b) => b.ms - a.ms);
+  return [...times].map(([fn, ms]) => ({ fn, ms, share: total ? ms / total : 0 })).sort((a, b) => b.ms - a.ms);
 }
 
 async function main(): Promise<number> {
@@ -137,14 +153,21 @@ async function main(): Promise<number> {
     mkdirSync(join(root, "bench/results"), { recursive: true });
     const file = join(root, "bench/results", `profile-${target}-${stamp}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
-    const top = selfTimes(profile).slice(0, 30);
+    const rows = (kind: "self" | "total") =>
+      profileTimes(profile, kind)
+        .slice(0, 30)
+        .map((t) => `| ${t.ms.toFixed(1)} | ${(t.share * 100).toFixed(1)} % | \`${t.fn}\` |`);
     const lines = [
       `profile of ${target}: ${JSON.stringify(result)}`,
       `saved ${file}`,
       "",
       "| self ms | share | function |",
       "|---|---|---|",
-      ...top.map((t) => `| ${t.ms.toFixed(1)} | ${(t.share * 100).toFixed(1)} % | \`${t.fn}\` |`),
+      ...rows("self"),
+      "",
+      "| total ms | share | function (with what it called) |",
+      "|---|---|---|",
+      ...rows("total"),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;

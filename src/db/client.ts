@@ -16,8 +16,11 @@ export type TenantDb = LibSQLDatabase & { $client: Client };
 
 /**
  * A libSQL client over HTTP (Hrana). The same code talks to Turso, sqld and the local server:
- * only the URL and token differ. Creating a client is cheap (no connection is opened until the
- * first query), so handles are made per request and never shared between tenants.
+ * only the URL and token differ. No connection is opened until the first query; a client is
+ * never shared between tenants. Its concurrency limit (the client queues calls beyond 20 by
+ * default) is set out of reach: a client shared by a tenant's requests (sharedTenantDb) must not
+ * start one request's query from another request's completion, and workerd bounds a request's
+ * open connections itself.
  */
 export function libsqlClient(
   url: string,
@@ -29,6 +32,7 @@ export function libsqlClient(
     url,
     authToken: authToken || undefined,
     intMode,
+    concurrency: Number.MAX_SAFE_INTEGER,
     fetch: (input: RequestInfo | URL, init?: RequestInit) => boundedFetch(input, init, db),
   });
 }

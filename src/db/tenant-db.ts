@@ -27,27 +27,29 @@ export function tenantClient(loc: TenantDbLocation, intMode: "number" | "bigint"
   return libsqlClient(loc.url, loc.token, "tenant", intMode);
 }
 
-/** The drizzle handle for one tenant's database. Made per request; never cached across tenants. */
+/** A new drizzle handle for one tenant's database (see {@link sharedTenantDb} for the gateway's). */
 export function tenantDb(loc: TenantDbLocation): TenantDb {
   return tenantDrizzle(tenantClient(loc));
 }
 
+/** The isolate's handles, one per tenant location object (see {@link sharedTenantDb}). */
+const shared = new WeakMap<TenantDbLocation, TenantDb>();
+
 /**
- * {@link tenantDb}, made on first use: what the gateway hands every tenant-scoped request, most of
- * which never touch the database (`GET /v1/time`, a refused token, a preflight). Building the client
- * and its drizzle handle costs more than the rest of the chain's bookkeeping (docs/performance.md,
- * "Profiles"); a request that queries pays it on its first query, once.
+ * The handle the gateway gives every tenant-scoped request: one per tenant per isolate, for as
+ * long as the tenant cache keeps that tenant's resolved location object (TENANT_CACHE_TTL_MS; a
+ * reload makes a new object, hence a new handle, and the old one goes with the old object).
+ * Building a client and its drizzle handle cost more than the rest of the gateway chain's
+ * bookkeeping (docs/performance.md, "Profiles"). Sharing is safe: the client keeps no I/O object
+ * between calls (every query makes its own Hrana stream and fetch in the calling request), and
+ * its concurrency limit is set out of reach (libsqlClient), so no request's query ever waits in a
+ * queue that another request's completion drains.
  */
-export function lazyTenantDb(loc: TenantDbLocation): TenantDb {
-  let real: TenantDb | undefined;
-  const open = (): TenantDb => (real ??= tenantDb(loc));
-  return new Proxy({} as TenantDb, {
-    get(_target, prop) {
-      const db = open();
-      const value: unknown = Reflect.get(db, prop, db);
-      return typeof value === "function" && prop !== "constructor" ? value.bind(db) : value;
-    },
-    has: (_target, prop) => Reflect.has(open(), prop),
-    getPrototypeOf: () => Reflect.getPrototypeOf(open()),
-  });
+export function sharedTenantDb(loc: TenantDbLocation): TenantDb {
+  let db = shared.get(loc);
+  if (!db) {
+    db = tenantDb(loc);
+    shared.set(loc, db);
+  }
+  return db;
 }

@@ -100,6 +100,12 @@ describe("files: upload, metadata, download", () => {
     expect(res.headers.get("content-disposition")).toBe(`inline; filename="me.png"; filename*=UTF-8''me.png`);
     expect(res.headers.get("cache-control")).toMatch(/^private, max-age=\d+, immutable$/);
     expect(res.headers.get("content-security-policy")).toContain("sandbox");
+    // A response the route builds itself still gets the chain's headers, its own values kept.
+    expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    expect(res.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
   it("answers byte ranges with 206", async () => {

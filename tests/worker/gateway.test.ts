@@ -49,6 +49,17 @@ describe("gateway chain", () => {
     await expectProblem(await call("/v1/tenant", { tenant: "../../etc" }), 404, "tenant_not_found");
   });
 
+  it("serves many concurrent requests of one tenant over its shared database handle, each tenant its own", async () => {
+    const [a, b] = await Promise.all([createTenant(), createTenant()]);
+    // More than the libSQL client's default queue limit (20), two tenants interleaved.
+    const replies = await Promise.all(
+      Array.from({ length: 48 }, (_, i) => call("/v1/tenant", { tenant: (i % 2 ? b : a).slug })),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(48).fill(200));
+    const slugs = await Promise.all(replies.map((r) => r.json<{ slug: string }>().then((j) => j.slug)));
+    expect(slugs).toEqual(Array.from({ length: 48 }, (_, i) => (i % 2 ? b : a).slug));
+  });
+
   it("parses tenant hosts strictly", () => {
     expect(tenantSlugOf("acme.api.example.com", undefined, "api.example.com")).toBe("acme");
     expect(tenantSlugOf("ACME.api.example.com:443", undefined, "api.example.com")).toBe("acme");
@@ -164,6 +175,8 @@ describe("security headers", () => {
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
       expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._:-]{8,128}$/);
+      expect(res.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
     }
   });
 
@@ -185,6 +198,8 @@ describe("security headers", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("base-uri 'none'");
     expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    // The page loads its reference UI from one CDN: its own CSP, not the API's.
+    expect(csp).toContain("script-src https://cdn.jsdelivr.net");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 });

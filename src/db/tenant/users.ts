@@ -73,6 +73,24 @@ export async function rolesOfUser(db: TenantDb, userId: string): Promise<RoleRow
 }
 
 /**
+ * What an access token says of its user, in one statement (one round trip, where the roles and
+ * the VIP level would take two): the names of the user's roles, sorted, and the VIP level live at
+ * `now` (0 without one; the same rule as vipLevelQuery in ./vip).
+ */
+export async function tokenFactsOf(
+  db: TenantDb,
+  userId: string,
+  now: number,
+): Promise<{ roles: string[]; vip: number }> {
+  const row = await db.get<{ roles: string; vip: number }>(sql`SELECT
+    (SELECT json_group_array(name) FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+      WHERE ur.user_id = ${userId} ORDER BY r.name)) AS roles,
+    (SELECT coalesce(max(level), 0) FROM vip_periods
+      WHERE user_id = ${userId} AND revoked_at IS NULL AND starts_at <= ${now} AND ends_at > ${now}) AS vip`);
+  return { roles: JSON.parse(row.roles) as string[], vip: Number(row.vip) };
+}
+
+/**
  * Accepts a TOTP time step only if it is newer than every step accepted before, atomically:
  * of ten parallel submissions of one code, exactly one UPDATE matches.
  */

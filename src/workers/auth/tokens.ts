@@ -1,5 +1,4 @@
-import { vipLevelQuery } from "../../db/tenant/vip";
-import { rolesOfUser } from "../../db/tenant/users";
+import { tokenFactsOf } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -45,14 +44,8 @@ export async function accessTokenSigner(
   userId: string,
 ): Promise<(sessionId: string) => Promise<string>> {
   const { tenant } = s;
-  const [roleRows, keys, level] = await Promise.all([
-    rolesOfUser(s.db, userId),
-    tenantKeys(s),
-    vipLevelQuery(s.db, userId, Date.now()),
-  ]);
-  const roles = roleRows.map((r) => r.name);
-  // A hint for clients (show the badge without a request); authorisation reads the level now.
-  const vip = level[0]?.level ?? 0;
+  // The VIP level is a hint for clients (show the badge without a request); authorisation reads it anew.
+  const [{ roles, vip }, keys] = await Promise.all([tokenFactsOf(s.db, userId, Date.now()), tenantKeys(s)]);
   return (sessionId) =>
     signToken(
       keys.signer,

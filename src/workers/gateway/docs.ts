@@ -1,3 +1,4 @@
+import { HTML_CSP } from "./middleware/security-headers";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context";
 import { documentProblems, type ProblemDocument } from "./problem-docs";
@@ -34,10 +35,14 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
   // The reference UI (Scalar) is loaded by the browser from its CDN; the API itself has no
   // dependency on it, and /openapi.json is the source of truth for client generators.
   app.get("/docs", (c) =>
-    c.html(`<!doctype html>
+    c.html(
+      `<!doctype html>
 <html><head><meta charset="utf-8"><title>Canopy API reference</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>`),
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>`,
+      200,
+      { "content-security-policy": HTML_CSP },
+    ),
   );
 }

@@ -7,7 +7,7 @@ import { problemResponse } from "../errors";
 import { handlerRoute } from "../http";
 import { logRequest } from "./access-log";
 import { pickRequestId } from "./request-id";
-import { applySecurityHeaders } from "./security-headers";
+import { applySecurityHeaders, presetReached, presetSecurityHeaders } from "./security-headers";
 import { configureTelemetry, samplerRatio } from "../../../lib/telemetry";
 import { exportSpansSoon } from "../../../lib/tracing/otlp";
 import { parseTraceparent, Span, startTrace, traceparent, withTrace } from "../../../lib/tracing/spans";
@@ -41,15 +41,23 @@ export function observe(): MiddlewareHandler<AppEnv> {
     c.set("spanId", span.context.spanId);
     c.set("traceSampled", span.context.sampled);
     c.set("logFields", {});
+    // Every response's own headers, handed to the context now: a response it builds is made with
+    // them (security-headers.ts says why); one a route builds itself gets them below.
+    const responseTrace = traceparent(span.context);
+    c.header("x-request-id", requestId);
+    c.header("traceparent", responseTrace);
+    presetSecurityHeaders((name, value) => c.header(name, value));
     const urlProblem = controlCharacterIn(c.req.url);
     // A refused URL still gets its request id, headers and log line: answered here, not thrown.
     if (urlProblem) c.res = problemResponse(c, new AppError("invalid_parameter", urlProblem));
     // The request's span is the current trace context of everything below (database calls, …).
     else await withTrace(span.context, next);
-    c.res.headers.set("x-request-id", requestId);
-    c.res.headers.set("traceparent", traceparent(span.context));
     // 101 upgrades carry no document: nothing to secure, and their headers are the handshake.
-    if (c.res.status !== 101) applySecurityHeaders(c.res.headers);
+    if (c.res.status !== 101 && !presetReached(c.res.headers)) {
+      c.res.headers.set("x-request-id", requestId);
+      c.res.headers.set("traceparent", responseTrace);
+      applySecurityHeaders(c.res.headers);
+    }
     logRequest(c, start);
     finishRequest(c, start, span);
   };

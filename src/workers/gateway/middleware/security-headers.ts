@@ -9,6 +9,13 @@
  * - A CSP that allows nothing on API answers (JSON is never a document), and a narrow one on
  *   HTML (the /docs reference loads its script and styles from one CDN); framing is refused
  *   everywhere, also by the older X-Frame-Options.
+ * Two ways in, for cost: {@link presetSecurityHeaders} hands them to the context before the route
+ * runs, so a response the context builds (`c.json`, `c.body`, a problem) is made with them in one
+ * go; setting them one by one on a finished response cost ~40 µs a request, more than the rest of
+ * the chain (docs/performance.md, "Profiles"). A response a route builds itself (a file download,
+ * a socket upgrade) lacks the preset's marker and gets {@link applySecurityHeaders} afterwards.
+ * With the preset, an HTML page built by the context gets the API's CSP unless it sets its own
+ * (the /docs page sets HTML_CSP).
  */
 const ALWAYS: Record<string, string> = {
   "strict-transport-security": "max-age=63072000; includeSubDomains",
@@ -30,6 +37,19 @@ export const HTML_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join("; ");
+
+/** The header only the preset sets: present on a response, the preset reached it. */
+const PRESET_MARKER = "strict-transport-security";
+
+/** Hands the security headers to the context (`c.header`) before the route: a route's own value replaces one. */
+export function presetSecurityHeaders(set: (name: string, value: string) => void): void {
+  for (const name in ALWAYS) set(name, ALWAYS[name]!);
+  set("cache-control", "no-store");
+  set("content-security-policy", API_CSP);
+}
+
+/** Whether the preset reached this response (the context built it); else {@link applySecurityHeaders}. */
+export const presetReached = (headers: Headers): boolean => headers.has(PRESET_MARKER);
 
 /** Adds the headers a response does not set itself. */
 export function applySecurityHeaders(headers: Headers): void {

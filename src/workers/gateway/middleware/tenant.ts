@@ -3,7 +3,7 @@ import { platformDb } from "../../../db/client";
 import { AppError } from "../../../lib/errors";
 import type { AppEnv } from "../context";
 import { publishInBackground } from "../../events/outbox-publisher";
-import { lazyTenantDb } from "../../../db/tenant-db";
+import { sharedTenantDb } from "../../../db/tenant-db";
 import { resolveTenant } from "../../tenancy/tenant-cache";
 import { limitBody } from "./body-limit";
 import { corsFor } from "./cors";
@@ -57,7 +57,7 @@ export function tenantScope(): MiddlewareHandler<AppEnv> {
     const resolved = await resolveTenant(c.env, () => platformDb(c.env), slug);
     if (!resolved) throw new AppError("tenant_not_found", `No tenant '${slug}'.`);
     c.set("tenant", resolved);
-    c.set("db", lazyTenantDb(resolved.db));
+    c.set("db", sharedTenantDb(resolved.db));
     if (resolved.status === "suspended") throw new AppError("tenant_suspended", `The tenant '${slug}' is suspended.`);
     const cors = corsFor(c);
     if (cors?.preflight) return cors.preflight;
