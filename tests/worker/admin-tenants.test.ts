@@ -164,6 +164,9 @@ describe("tenant lifecycle through the admin API", () => {
 
   it("updates name, plan and a partial config; the public info follows", async () => {
     const t = await createTenant({ config: { features: { a: true, b: true } } });
+    // Read once first: the read is prepared on the isolate's handle, and must still see the change.
+    const before = await (await call("/v1/tenant", { tenant: t.slug })).json<{ name: string }>();
+    expect(before.name).not.toBe("Renamed");
     const res = await call(`/admin/v1/tenants/${t.slug}`, {
       method: "PATCH",
       admin: true,

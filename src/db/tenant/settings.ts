@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantDb } from "../client";
+import { preparedOn } from "../prepared";
 import { settings } from "./schema";
 
 /** What client apps may read about their tenant before signing in (GET /v1/tenant). */
@@ -29,6 +30,13 @@ export async function writePublicInfo(db: TenantDb, info: PublicTenantInfo): Pro
 
 /** Reads the public bootstrap info, validated: a row written by an older version still parses or is rejected. */
 export async function readPublicInfo(db: TenantDb): Promise<PublicTenantInfo | undefined> {
-  const row = await db.select().from(settings).where(eq(settings.key, "public")).get();
+  const query = preparedOn(db, "settings.byKey", (d) =>
+    d
+      .select()
+      .from(settings)
+      .where(eq(settings.key, sql.placeholder("key")))
+      .prepare(),
+  );
+  const row = await query.get({ key: "public" });
   return row ? PublicTenantInfoSchema.parse(JSON.parse(row.value)) : undefined;
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { SearchQuery } from "../../lib/search-query";
 import type { TenantDb } from "../client";
+import { preparedOn } from "../prepared";
 import { outboxInsert, type DomainEvent } from "./outbox";
 import { defaultSettings } from "../../lib/user-settings";
 import { iso } from "../../lib/time";
@@ -10,12 +11,15 @@ import { profiles, roles, userRoles, userSettings, users, type RoleRow, type Use
 export const canonical = (s: string) => s.normalize("NFKC").trim().toLowerCase();
 
 export async function findUserByIdentifier(db: TenantDb, identifier: string): Promise<UserRow | undefined> {
-  const id = canonical(identifier);
-  return db
-    .select()
-    .from(users)
-    .where(or(eq(users.email, id), eq(users.username, id), eq(users.phone, id)))
-    .get();
+  const query = preparedOn(db, "users.byIdentifier", (d) => {
+    const id = sql.placeholder("id");
+    return d
+      .select()
+      .from(users)
+      .where(or(eq(users.email, id), eq(users.username, id), eq(users.phone, id)))
+      .prepare();
+  });
+  return query.get({ id: canonical(identifier) });
 }
 
 export async function findUserById(db: TenantDb, id: string): Promise<UserRow | undefined> {

@@ -107,7 +107,12 @@ export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
       metrics.add("canopy_rate_limited_total", { class: routeClass }, 1, tenant.id);
       throw tooManyRequests(routeClass, result, 60);
     }
+    // Handed to the context before the route, so the response it builds is made with them (a
+    // header set on a finished response costs far more; security-headers.ts); a response the
+    // route builds itself gets them afterwards.
+    const headers = result ? rateLimitHeaders(routeClass, result, 60) : undefined;
+    if (headers) for (const k in headers) c.header(k, headers[k]);
     await next();
-    if (result) for (const [k, v] of Object.entries(rateLimitHeaders(routeClass, result, 60))) c.res.headers.set(k, v);
+    if (headers && !c.res.headers.has("ratelimit")) for (const k in headers) c.res.headers.set(k, headers[k]!);
   };
 }
