@@ -52,7 +52,11 @@ export const DB_REQUEST_TIMEOUT_MS = 10_000;
  * cleared as soon as the answer is in: AbortSignal.timeout() would leave a live timer behind for
  * the full 10 s, which keeps a Durable Object that queried the database from hibernating.
  */
-async function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
+export async function boundedFetch(
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  db: DbKind,
+): Promise<Response> {
   const url = input instanceof Request ? input.url : String(input);
   const breaker = breakerFor(db === "platform" ? "platform_db" : "tenant_db", databaseOf(url), failedCall, {
     failedResult: (r) => r instanceof Response && r.status >= 500,
@@ -60,7 +64,7 @@ async function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefi
   try {
     return await guard(breaker, () =>
       inSpan("libsql", "client", { "db.system": "libsql", "db.namespace": db }, (span) =>
-        timedFetch(withTraceparent(input, span), init, db),
+        timedFetch(...withTraceparent(input, init, span), db),
       ),
     );
   } catch (err) {
@@ -73,11 +77,18 @@ async function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefi
  * The Hrana request with the span's `traceparent` added, when the span is recorded (W3C
  * propagation). The client sends a `Request` object: its own headers (the token) are kept.
  */
-function withTraceparent(input: RequestInfo | URL, span: SpanHandle): RequestInfo | URL {
-  if (!span.context.sampled || !isRecording() || !(input instanceof Request)) return input;
+function withTraceparent(
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  span: SpanHandle,
+): [RequestInfo | URL, RequestInit | undefined] {
+  if (!span.context.sampled || !isRecording()) return [input, init];
+  const header = traceparent(span.context);
+  if (!(input instanceof Request))
+    return [input, { ...init, headers: { ...(init?.headers as Record<string, string>), traceparent: header } }];
   const req = new Request(input);
-  req.headers.set("traceparent", traceparent(span.context));
-  return req;
+  req.headers.set("traceparent", header);
+  return [req, init];
 }
 
 /** A database by its URL without the Hrana endpoint path: one breaker per database. */

@@ -1,7 +1,8 @@
 import { sealContexts } from "../lib/seal-contexts";
 import type { Client } from "@libsql/client";
 import { openSecret } from "../lib/crypto";
-import { libsqlClient, tenantDrizzle, type TenantDb } from "./client";
+import { boundedFetch, libsqlClient, tenantDrizzle, type TenantDb } from "./client";
+import { leanClient, pipelineUrlOf } from "./lean-client";
 import type { TenantRow } from "./platform/schema";
 
 /** The connection facts of a tenant database, credential already opened. */
@@ -43,12 +44,18 @@ const shared = new WeakMap<TenantDbLocation, TenantDb>();
  * bookkeeping (docs/performance.md, "Profiles"). Sharing is safe: the client keeps no I/O object
  * between calls (every query makes its own Hrana stream and fetch in the calling request), and
  * its concurrency limit is set out of reach (libsqlClient), so no request's query ever waits in a
- * queue that another request's completion drains.
+ * queue that another request's completion drains. Single statements go through the lean client
+ * (lean-client.ts): one pipeline request each, without the full client's stream machinery.
  */
 export function sharedTenantDb(loc: TenantDbLocation): TenantDb {
   let db = shared.get(loc);
   if (!db) {
-    db = tenantDb(loc);
+    const full = tenantClient(loc);
+    const pipeline = pipelineUrlOf(loc.url);
+    // Single statements through the lean client (lean-client.ts), the rest through the full one.
+    db = tenantDrizzle(
+      pipeline ? leanClient(full, pipeline, loc.token, (url, init) => boundedFetch(url, init, "tenant")) : full,
+    );
     shared.set(loc, db);
   }
   return db;
