@@ -95,11 +95,14 @@ function encodeValue(v: unknown): string {
   throw new TypeError("Unsupported type of value");
 }
 
-function blob(bytes: Uint8Array): string {
+/** Standard base64 of bytes (what Hrana's blobs and the full client's JSON use). */
+function base64(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return `{"type":"blob","base64":"${btoa(s)}"}`;
+  return btoa(s);
 }
+
+const blob = (bytes: Uint8Array): string => `{"type":"blob","base64":"${base64(bytes)}"}`;
 
 function decodeValue(v: HranaValue): Row[number] {
   switch (v.type) {
@@ -184,17 +187,13 @@ function resultSet(r: StmtResult): ResultSet {
         columns,
         columnTypes,
         rows: rows.map((row) =>
-          Array.prototype.map.call(row, (v: unknown) => (v instanceof ArrayBuffer ? base64Of(v) : v)),
+          Array.prototype.map.call(row, (v: unknown) => (v instanceof ArrayBuffer ? base64(new Uint8Array(v)) : v)),
         ),
         rowsAffected: r.affected_row_count,
         lastInsertRowid: lastInsertRowid === undefined ? null : `${lastInsertRowid}`,
       };
     },
   };
-}
-
-function base64Of(buf: ArrayBuffer): string {
-  return JSON.parse(blob(new Uint8Array(buf))).base64 as string;
 }
 
 /** A statement's error, as the full client reports it. */

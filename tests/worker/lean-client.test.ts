@@ -1,6 +1,6 @@
 import type { Client, ResultSet } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
-import { boundedFetch } from "../../src/db/client";
+import { boundedFetch, libsqlClient } from "../../src/db/client";
 import { leanClient, pipelineUrlOf } from "../../src/db/lean-client";
 import { sharedTenantDb, tenantClient } from "../../src/db/tenant-db";
 import { call, createTenant, tenantDbOf } from "./helpers";
@@ -78,6 +78,21 @@ describe("the lean client answers as the full client does", () => {
       expect(await failure(lean.execute(sql)), sql).toEqual(await failure(full.execute(sql)));
     const inf = { sql: "SELECT ?", args: [Number.POSITIVE_INFINITY] };
     expect(await failure(lean.execute(inf))).toEqual(await failure(full.execute(inf)));
+  });
+
+  it("another tenant's token or a forged one is refused, as the full client reports it", async () => {
+    const [a, b] = await Promise.all([createTenant(), createTenant()]);
+    const [locA, locB] = await Promise.all([tenantDbOf(a.slug), tenantDbOf(b.slug)]).then((x) =>
+      x.map((t) => t.location),
+    );
+    const url = pipelineUrlOf(locA!.url)!;
+    for (const token of [locB!.token, `${locA!.token.slice(0, -2)}xx`, ""]) {
+      const full = libsqlClient(locA!.url, token);
+      const lean = leanClient(full, url, token, (to, init) => boundedFetch(to, init, "tenant"));
+      const refused = await failure(lean.execute("SELECT 1"));
+      expect(refused).toEqual(await failure(full.execute("SELECT 1")));
+      expect(refused.name).toBe("LibsqlError");
+    }
   });
 
   it("named arguments, batches and transactions go to the full client", async () => {
