@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { slidingWindow, type RateLimitResult } from "./sliding-window";
+import { slidingWindow, type RateCheck, type RateLimitResult, type WindowState } from "./sliding-window";
 import { migrateStorage, type DoMigration } from "./storage-migrations";
 
 export type { RateLimitResult } from "./sliding-window";
@@ -39,23 +39,45 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Counts `cost` against `key` if it fits under `limit` per `windowSeconds`; a negative cost hands units back. */
   check(key: string, limit: number, windowSeconds: number, cost = 1, now = Date.now()): RateLimitResult {
-    const sql = this.ctx.storage.sql;
-    const row = sql
+    const { result, next } = slidingWindow(this.read(key), limit, windowSeconds, cost, now);
+    if (result.allowed && cost !== 0) this.write(key, next, windowSeconds, now);
+    return result;
+  }
+
+  /**
+   * Several checks in one call, all or nothing (RateLimitStore.checkAll): each is judged against
+   * the counts the checks before it in the batch left, and only when every one fits are they
+   * written. The object runs one call at a time, so the batch is atomic.
+   */
+  checkAll(checks: readonly RateCheck[], now = Date.now()): RateLimitResult[] {
+    const pending = new Map<string, { next: WindowState; windowSeconds: number }>();
+    let refused = false;
+    const results = checks.map(({ key, limit, windowSeconds, cost }) => {
+      const { result, next } = slidingWindow(pending.get(key)?.next ?? this.read(key), limit, windowSeconds, cost, now);
+      if (!result.allowed) refused = true;
+      else if (cost !== 0) pending.set(key, { next, windowSeconds });
+      return result;
+    });
+    if (!refused) for (const [key, p] of pending) this.write(key, p.next, p.windowSeconds, now);
+    return results;
+  }
+
+  private read(key: string): WindowState | undefined {
+    return this.ctx.storage.sql
       .exec<{ start: number; prev: number; curr: number }>("SELECT start, prev, curr FROM windows WHERE key = ?", key)
       .toArray()[0];
-    const { result, next } = slidingWindow(row, limit, windowSeconds, cost, now);
-    if (result.allowed && cost !== 0) {
-      sql.exec(
-        "INSERT INTO windows (key, start, prev, curr, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET start = excluded.start, prev = excluded.prev, curr = excluded.curr, expires_at = excluded.expires_at",
-        key,
-        next.start,
-        next.prev,
-        next.curr,
-        next.start + 2 * windowSeconds * 1000,
-      );
-      if (++this.writes % PRUNE_EVERY === 0) this.prune(now);
-    }
-    return result;
+  }
+
+  private write(key: string, next: WindowState, windowSeconds: number, now: number): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO windows (key, start, prev, curr, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET start = excluded.start, prev = excluded.prev, curr = excluded.curr, expires_at = excluded.expires_at",
+      key,
+      next.start,
+      next.prev,
+      next.curr,
+      next.start + 2 * windowSeconds * 1000,
+    );
+    if (++this.writes % PRUNE_EVERY === 0) this.prune(now);
   }
 
   /** Drops the rows whose windows have both passed (they would count as zero); answers how many. */

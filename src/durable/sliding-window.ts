@@ -9,6 +9,14 @@ export interface RateLimitResult {
   reset: number;
 }
 
+/** One check of a batch: `cost` units against `key` under `limit` per `windowSeconds` (a negative cost refunds). */
+export interface RateCheck {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+  cost: number;
+}
+
 /** Counts of the current fixed window (starting at `start`) and the one before it. */
 export interface WindowState {
   start: number;

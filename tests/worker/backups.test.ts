@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { as, befriend, bearer, login, registerUser, tenantWithOwner, type Tokens } from "./auth-helpers";
 import { balance, credit } from "./commerce-helpers";
 import { call, createTenant, expectProblem, tenantDbOf, tenantScopeOf, uniqueSlug } from "./helpers";
-import { code } from "./mfa-helpers";
+import { code, previousStepCode } from "./mfa-helpers";
 import { create, upload } from "./post-helpers";
 import { backupSweep } from "../../src/workers/admin/backups/schedule";
 import { r2KeyOf } from "../../src/workers/files/service";
@@ -77,7 +77,7 @@ async function enableTotp(slug: string, u: { tokens: Tokens; password: string })
   const enable = await call("/v1/auth/mfa/totp/enable", {
     method: "POST",
     ...as(slug, u),
-    json: { password: u.password, code: await code(secret, Date.now() - 30_000) },
+    json: { password: u.password, code: await previousStepCode(secret) },
   });
   expect(enable.status, await enable.clone().text()).toBe(200);
   return secret;

@@ -80,6 +80,57 @@ describe("DurableObjectRateLimitStore (a tenant's keys over a fixed set of shard
   });
 });
 
+describe("Rate-limit batches (checkAll: all or nothing)", () => {
+  const check = (key: string, limit: number, cost = 1) => ({ key, limit, windowSeconds: 900, cost });
+
+  it("keeps a hash tag's keys on one shard; without a tag (or with an empty one) the whole key counts", () => {
+    const keys = Array.from({ length: 64 }, (_, i) => `t:{auth}:login-pair:10.0.0.${i} user${i}`);
+    expect(new Set(keys.map(shardOf)).size).toBe(1);
+    expect(shardOf("t:{auth}:x")).toBe(shardOf("other:{auth}:y"));
+    const untagged = Array.from({ length: 64 }, (_, i) => `t:{}:login-pair:10.0.0.${i}`);
+    expect(new Set(untagged.map(shardOf)).size).toBeGreaterThan(1);
+    expect(new Set(keys.map((k) => shardOf(k.replace("{auth}", "auth")))).size).toBeGreaterThan(1);
+  });
+
+  it("takes a unit from every key or from none, and a batch of refunds always applies", async () => {
+    const tenant = crypto.randomUUID();
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    const [a, b] = [`${tenant}:{auth}:a`, `${tenant}:{auth}:b`];
+    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.allowed)).toEqual([true, true]);
+    // b is spent: the batch is refused and a keeps its count (2 of 3 left).
+    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.allowed)).toEqual([true, false]);
+    expect((await store.check(a, 3, 900, 0)).remaining).toBe(2);
+    expect((await store.checkAll([check(a, 3, -1), check(b, 1, -1)])).every((r) => r.allowed)).toBe(true);
+    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.remaining)).toEqual([2, 0]);
+    // One key twice in a batch: the second sees the first's unit.
+    const c = `${tenant}:{auth}:c`;
+    expect((await store.checkAll([check(c, 1), check(c, 1)])).map((r) => r.allowed)).toEqual([true, false]);
+    expect((await store.check(c, 1, 900)).allowed).toBe(true);
+  });
+
+  it("never admits more batches than the tightest key allows under concurrency", async () => {
+    const tenant = crypto.randomUUID();
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    const batch = [check(`${tenant}:{auth}:pair`, 10), check(`${tenant}:{auth}:addr`, 7)];
+    const results = await Promise.all(Array.from({ length: 30 }, () => store.checkAll(batch)));
+    expect(results.filter((r) => r.every((x) => x.allowed))).toHaveLength(7);
+    // The refused batches took nothing from the looser key: 3 of its 10 are left.
+    expect((await store.check(`${tenant}:{auth}:pair`, 10, 900, 0)).remaining).toBe(3);
+  });
+
+  it("spans shards with single checks, handing back what it took when one is refused", async () => {
+    const tenant = crypto.randomUUID();
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    const keys = Array.from({ length: 40 }, (_, i) => `${tenant}:ip:10.9.0.${i}:auth`);
+    const [a, b] = [keys[0]!, keys.find((k) => shardOf(k) !== shardOf(keys[0]!))!];
+    expect((await store.check(b, 1, 900)).allowed).toBe(true);
+    expect((await store.checkAll([check(a, 2), check(b, 1)])).map((r) => r.allowed)).toEqual([true, false]);
+    expect((await store.check(a, 2, 900, 0)).remaining).toBe(2);
+    expect((await store.checkAll([check(a, 2), check(b, 2)])).every((r) => r.allowed)).toBe(true);
+    expect((await store.check(a, 2, 900, 0)).remaining).toBe(1);
+  });
+});
+
 describe("Quota", () => {
   it("spends all-or-nothing and never overspends under races", async () => {
     const q = stub(env.QUOTA, crypto.randomUUID(), "ai");

@@ -3,7 +3,7 @@ import { log } from "../../lib/log";
 import { metrics } from "../../lib/metrics/recorder";
 import type { ResolvedTenant } from "../gateway/context";
 import { tooManyRequests } from "../gateway/middleware/rate-limit";
-import type { RateLimitStore } from "../gateway/middleware/rate-limit-store";
+import type { RateCheck, RateLimitStore } from "../gateway/middleware/rate-limit-store";
 
 /** One failure bucket: what it counts, whose, how many failures it allows, over what window (default: the lockout). */
 export type Subject = [kind: string, subject: string, limit: number, windowSeconds?: number];
@@ -41,9 +41,12 @@ export type Fail = (kind?: string) => void;
 /**
  * Failure counters for sign-in, passwords and second factors (policy in docs/identity.md,
  * "Sign-in throttling"). An attempt is counted before it is judged: {@link judge} takes one unit
- * from every bucket atomically (the store is atomic per key), so of N parallel attempts at most
- * the bucket's limit are judged and the rest answer 429 with Retry-After. A judged attempt that
- * did not fail hands its units back. The store failing closes the door (503), it never opens it.
+ * from every bucket in one all-or-nothing call, so of N parallel attempts at most the bucket's
+ * limit are judged and the rest answer 429 with Retry-After. A judged attempt that did not fail
+ * hands its units back, in one more call. The store failing closes the door (503), it never opens it.
+ *
+ * A tenant's buckets share one hash tag (`{auth}`), so the Durable Object store keeps them on one
+ * shard and each of those calls is one round trip (docs/rate-limiting.md).
  */
 export class AuthThrottle {
   constructor(
@@ -51,18 +54,23 @@ export class AuthThrottle {
     private readonly tenant: ResolvedTenant,
   ) {}
 
-  private key(kind: string, subject: string): string {
-    return `${this.tenant.id}:auth:${kind}:${subject}`;
+  private checks(subjects: Subject[], cost: number): RateCheck[] {
+    return subjects.map((s) => ({
+      key: `${this.tenant.id}:{auth}:${s[0]}:${s[1]}`,
+      limit: s[2],
+      windowSeconds: this.window(s),
+      cost,
+    }));
   }
 
   private window(s: Subject): number {
     return s[3] ?? this.tenant.config.auth.lockoutSeconds;
   }
 
-  private async call(s: Subject, cost: number) {
-    const [kind, subject, limit] = s;
+  /** Takes a unit from every bucket, or none; the store failing is a 503. */
+  private async reserve(subjects: Subject[]) {
     try {
-      return await this.store.check(this.key(kind, subject), limit, this.window(s), cost);
+      return await this.store.checkAll(this.checks(subjects, 1));
     } catch (err) {
       log("error", "auth limiter unavailable; failing closed", { tenant: this.tenant.slug, error: String(err) });
       throw new AppError("auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", {
@@ -71,43 +79,34 @@ export class AuthThrottle {
     }
   }
 
-  /** Hands units back; a store failure here only leaves a bucket fuller than it should be (logged). */
+  /** Hands units back; a store failure here only leaves the buckets fuller than they should be (logged). */
   private async refund(subjects: Subject[]): Promise<void> {
-    await Promise.all(
-      subjects.map((s) =>
-        this.call(s, -1).catch((err: unknown) =>
-          log("warn", "auth limiter refund lost", { tenant: this.tenant.slug, kind: s[0], error: String(err) }),
-        ),
-      ),
+    if (!subjects.length) return;
+    await this.store.checkAll(this.checks(subjects, -1)).catch((err: unknown) =>
+      log("warn", "auth limiter refund lost", {
+        tenant: this.tenant.slug,
+        kinds: subjects.map((s) => s[0]),
+        error: String(err),
+      }),
     );
   }
 
   /**
    * Runs one attempt under the buckets. First reserves a unit in each (429 when any is spent,
-   * and the units already taken go back); then `run` judges the attempt and calls `fail` for the
-   * buckets its failure counts in. Those units stay spent; every other unit is handed back when
-   * `run` settles, whether it returned or threw (a database error is not a failed guess).
+   * and then none is taken); then `run` judges the attempt and calls `fail` for the buckets its
+   * failure counts in. Those units stay spent; every other unit is handed back when `run`
+   * settles, whether it returned or threw (a database error is not a failed guess).
    */
   async judge<T>(subjects: Subject[], run: (fail: Fail) => Promise<T>): Promise<T> {
-    const verdicts = await Promise.all(
-      subjects.map((s) =>
-        this.call(s, 1).then(
-          (r) => ({ s, r }),
-          (err: unknown) => ({ s, err }),
-        ),
-      ),
-    );
-    const taken = verdicts.flatMap((v) => ("r" in v && v.r.allowed ? [v.s] : []));
-    const problem = verdicts.find((v) => "err" in v || !v.r.allowed);
-    if (problem) {
-      await this.refund(taken);
-      if ("err" in problem) throw problem.err;
+    const verdicts = await this.reserve(subjects);
+    const refused = verdicts.findIndex((r) => !r.allowed);
+    if (refused >= 0) {
       metrics.add("canopy_auth_events_total", { kind: "lockout" }, 1, this.tenant.id);
-      const r = problem.r;
+      const [s, r] = [subjects[refused]!, verdicts[refused]!];
       throw tooManyRequests(
-        problem.s[0],
+        s[0],
         { ...r, retryAfter: Math.max(1, r.retryAfter) },
-        this.window(problem.s),
+        this.window(s),
         "Too many failed attempts; try again later.",
       );
     }

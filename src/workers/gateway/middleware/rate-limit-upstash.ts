@@ -1,7 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { RateLimitResult } from "../../../durable/sliding-window";
-import type { RateLimitStore } from "./rate-limit-store";
+import { checkEach, type RateCheck, type RateLimitStore } from "./rate-limit-store";
 import { type Breaker, breakerFor, guard } from "../../../lib/breakers";
 
 /** What the Upstash console calls UPSTASH_REDIS_REST_URL / _TOKEN. */
@@ -61,6 +61,11 @@ export class UpstashRateLimitStore implements RateLimitStore {
             retry: { retries: 1, backoff: () => 50 },
           })
         : connection;
+  }
+
+  /** Each key is its own script call (see checkEach). */
+  checkAll(checks: readonly RateCheck[]): Promise<RateLimitResult[]> {
+    return checkEach(this, checks);
   }
 
   async check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {

@@ -7,18 +7,28 @@ import { AppError } from "../../../lib/errors";
 import { log } from "../../../lib/log";
 import { metrics } from "../../../lib/metrics/recorder";
 import type { AppEnv } from "../context";
-import type { RateLimitStore } from "./rate-limit-store";
+import { checkEach, type RateCheck, type RateLimitStore } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
 
 /** RateLimiter objects per tenant: a key always lands on the same one (docs/rate-limiting.md). */
 export const RATE_LIMIT_SHARDS = 32;
 
-/** FNV-1a (32 bits) of a key: which of its tenant's shards holds it. */
+/**
+ * Which of its tenant's shards holds a key: FNV-1a (32 bits) of the key, or of its hash tag when
+ * it has one (as in Redis Cluster: the text between the first `{` and the next `}`, if not
+ * empty), so keys that must be checked together in one call share a shard.
+ */
 export function shardOf(key: string): number {
+  const open = key.indexOf("{");
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1);
+  const [from, to] = close > open + 1 ? [open + 1, close] : [0, key.length];
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h >>> 0) % RATE_LIMIT_SHARDS;
 }
+
+/** The tenant a key belongs to: its prefix up to the first `:`. */
+const tenantOf = (key: string) => key.slice(0, Math.max(0, key.indexOf(":")));
 
 /**
  * The default store: a tenant's keys spread by hash over {@link RATE_LIMIT_SHARDS} RateLimiter
@@ -33,9 +43,20 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
   constructor(private readonly ns: DurableObjectNamespace<RateLimiter>) {}
 
   check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {
-    const tenantId = key.slice(0, Math.max(0, key.indexOf(":")));
-    const stub = this.ns.get(this.ns.idFromName(doName(tenantId, "rl", String(shardOf(key)))));
-    return stub.check(key, limit, windowSeconds, cost);
+    return this.shard(key).check(key, limit, windowSeconds, cost);
+  }
+
+  /** One call when every key is on one shard (one tenant, one hash tag); else {@link checkEach}. */
+  checkAll(checks: readonly RateCheck[]): Promise<RateLimitResult[]> {
+    const first = checks[0];
+    if (!first) return Promise.resolve([]);
+    const [tenant, shard] = [tenantOf(first.key), shardOf(first.key)];
+    if (checks.some((c) => tenantOf(c.key) !== tenant || shardOf(c.key) !== shard)) return checkEach(this, checks);
+    return this.shard(first.key).checkAll(checks);
+  }
+
+  private shard(key: string) {
+    return this.ns.get(this.ns.idFromName(doName(tenantOf(key), "rl", String(shardOf(key)))));
   }
 }
 
