@@ -52,19 +52,53 @@ export const DB_REQUEST_TIMEOUT_MS = 10_000;
  * cleared as soon as the answer is in: AbortSignal.timeout() would leave a live timer behind for
  * the full 10 s, which keeps a Durable Object that queried the database from hibernating.
  */
-export async function boundedFetch(
+export function boundedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
+  // Hrana answers are small JSON documents: read whole, so a stalled body times out too.
+  return bounded(
+    input,
+    init,
+    db,
+    async (res) =>
+      new Response(await res.arrayBuffer(), { status: res.status, statusText: res.statusText, headers: res.headers }),
+  );
+}
+
+/** An answer read whole as text: its status and content type beside it. */
+export interface TextAnswer {
+  ok: boolean;
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+/**
+ * {@link boundedFetch} for a caller that parses the answer itself (the lean client): the same
+ * timeout, breaker, span and metrics, answered as text instead of a Response rebuilt around
+ * the body that was read.
+ */
+export function boundedText(url: string, init: RequestInit, db: DbKind): Promise<TextAnswer> {
+  return bounded(url, init, db, async (res) => ({
+    ok: res.ok,
+    status: res.status,
+    contentType: res.headers.get("content-type") ?? "",
+    text: await res.text(),
+  }));
+}
+
+async function bounded<T extends { status: number }>(
   input: RequestInfo | URL,
   init: RequestInit | undefined,
   db: DbKind,
-): Promise<Response> {
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
   const url = input instanceof Request ? input.url : String(input);
   const breaker = breakerFor(db === "platform" ? "platform_db" : "tenant_db", databaseOf(url), failedCall, {
-    failedResult: (r) => r instanceof Response && r.status >= 500,
+    failedResult: serverFailed,
   });
   try {
     return await guard(breaker, () =>
       inSpan("libsql", "client", { "db.system": "libsql", "db.namespace": db }, (span) =>
-        timedFetch(...withTraceparent(input, init, span), db),
+        timedFetch(...withTraceparent(input, init, span), db, read),
       ),
     );
   } catch (err) {
@@ -93,10 +127,16 @@ function withTraceparent(
 
 /** A database by its URL without the Hrana endpoint path: one breaker per database. */
 const databaseOf = (url: string) => url.replace(/\/v[0-9]+(-protobuf)?(\/(pipeline|cursor))?$/, "");
-/** Every failure to get an answer is the database's; an answer (even a SQL error) is not. */
+/** Every failure to get an answer is the database's; an answer (even a SQL error) is not, unless a 5xx. */
 const failedCall = () => true;
+const serverFailed = (r: unknown) => ((r as { status?: number } | undefined)?.status ?? 0) >= 500;
 
-async function timedFetch(input: RequestInfo | URL, init: RequestInit | undefined, db: DbKind): Promise<Response> {
+async function timedFetch<T>(
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  db: DbKind,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
   const start = performance.now();
   let outcome: "ok" | "error" | "timeout" = "error";
   const controller = new AbortController();
@@ -106,10 +146,9 @@ async function timedFetch(input: RequestInfo | URL, init: RequestInit | undefine
   );
   try {
     const res = await fetch(input, { ...init, signal: controller.signal });
-    // Hrana answers are small JSON documents: read whole, so a stalled body times out too.
-    const body = await res.arrayBuffer();
+    const answer = await read(res);
     if (res.ok) outcome = "ok";
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return answer;
   } catch (err) {
     if (controller.signal.aborted) outcome = "timeout";
     throw err;

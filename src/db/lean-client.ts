@@ -1,4 +1,5 @@
 import { LibsqlError, type Client, type InArgs, type InStatement, type ResultSet, type Row } from "@libsql/client/web";
+import type { TextAnswer } from "./client";
 
 /**
  * A libSQL client whose `execute` of one statement outside a transaction is a single Hrana
@@ -22,8 +23,8 @@ export function leanClient(full: Client, pipelineUrl: string, token: string | un
     if (positional === undefined) return full.execute(stmt);
     const body = `{"baton":null,"requests":[{"type":"execute","stmt":{"sql":${JSON.stringify(stmt.sql)},"args":${positional},"named_args":[],"want_rows":true}},{"type":"close"}]}`;
     const res = await fetcher(pipelineUrl, { method: "POST", headers, body });
-    if (!res.ok) throw await httpError(res);
-    const answer = (await res.json()) as { results: PipelineResult[] };
+    if (!res.ok) throw httpError(res);
+    const answer = JSON.parse(res.text) as { results: PipelineResult[] };
     const result = answer.results[0];
     if (!result) throw new LibsqlError("The server answered no result", "HRANA_PROTO_ERROR");
     if (result.type === "error") throw sqlError(result.error);
@@ -38,8 +39,8 @@ export function leanClient(full: Client, pipelineUrl: string, token: string | un
   });
 }
 
-/** Sends one request (the caller's fetch with its timeout, breaker and span: db/client.ts boundedFetch). */
-type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
+/** Sends one request and reads its answer whole (with the timeout, breaker and span of db/client.ts boundedText). */
+type Fetcher = (url: string, init: RequestInit) => Promise<TextAnswer>;
 
 interface HranaError {
   message: string;
@@ -202,20 +203,16 @@ function sqlError(e: HranaError): LibsqlError {
 }
 
 /** A refused request, as the full client reports it: the server's error when it sent one, else SERVER_ERROR. */
-async function httpError(res: Response): Promise<LibsqlError> {
-  const type = res.headers.get("content-type") ?? "text/plain";
+function httpError(res: TextAnswer): LibsqlError {
   const message = `Server returned HTTP status ${res.status}`;
+  const type = res.contentType || "text/plain";
   if (type === "application/json") {
-    const body = (await res.json()) as Partial<HranaError>;
+    const body = JSON.parse(res.text) as Partial<HranaError>;
     if (typeof body.message === "string") return sqlError({ message: body.message, code: body.code ?? null });
     return new LibsqlError(message, "SERVER_ERROR");
   }
-  if (type === "text/plain") {
-    const text = (await res.text()).trim();
-    return new LibsqlError(text ? `${message}: ${text}` : message, "SERVER_ERROR");
-  }
-  await res.body?.cancel();
-  return new LibsqlError(message, "SERVER_ERROR");
+  const text = type === "text/plain" ? res.text.trim() : "";
+  return new LibsqlError(text ? `${message}: ${text}` : message, "SERVER_ERROR");
 }
 
 /**

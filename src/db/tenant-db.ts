@@ -1,7 +1,7 @@
 import { sealContexts } from "../lib/seal-contexts";
 import type { Client } from "@libsql/client";
 import { openSecret } from "../lib/crypto";
-import { boundedFetch, libsqlClient, tenantDrizzle, type TenantDb } from "./client";
+import { boundedText, libsqlClient, tenantDrizzle, type TenantDb } from "./client";
 import { leanClient, pipelineUrlOf } from "./lean-client";
 import type { TenantRow } from "./platform/schema";
 
@@ -54,7 +54,7 @@ export function sharedTenantDb(loc: TenantDbLocation): TenantDb {
     const pipeline = pipelineUrlOf(loc.url);
     // Single statements through the lean client (lean-client.ts), the rest through the full one.
     db = tenantDrizzle(
-      pipeline ? leanClient(full, pipeline, loc.token, (url, init) => boundedFetch(url, init, "tenant")) : full,
+      pipeline ? leanClient(full, pipeline, loc.token, (url, init) => boundedText(url, init, "tenant")) : full,
     );
     shared.set(loc, db);
   }

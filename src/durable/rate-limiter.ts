@@ -20,68 +20,153 @@ const migrations: readonly DoMigration[] = [
 /** Every this many writes, the object drops the rows that count for nothing any more. */
 const PRUNE_EVERY = 256;
 
+/** How long a hold lasts unsettled before it counts as spent: far longer than any sign-in takes. */
+const HOLD_MS = 60_000;
+
+interface Hold {
+  checks: readonly RateCheck[];
+  until: number;
+}
+
+/** Rows the object keeps in memory besides its storage (a few hundred KB at most). */
+const CACHED_ROWS = 4096;
+
 /**
  * Sliding-window rate limiter (the Cloudflare/Upstash approximation: the previous window's count
  * weighted by its remaining overlap plus the current window's count). One object holds the keys
  * of one shard of a tenant (the store names it, rate-limit.ts); each key's counts are a row of its
  * SQLite storage, so an eviction does not reset a limit, and a check is atomic per key because the
  * object runs one call at a time.
+ *
+ * Reads come from memory: the object is the only writer of its storage, so a copy of the rows it
+ * wrote or read stays true. While every row fits in {@link CACHED_ROWS}, the copy is complete and
+ * a key it lacks has no row (no read at all); past that, the oldest entries are dropped and a key
+ * the copy lacks is read from storage.
  */
 export class RateLimiter extends DurableObject<Env> {
   private writes = 0;
+  private readonly rows = new Map<string, WindowState & { expiresAt: number }>();
+  /** Whether {@link rows} holds every row of the table. */
+  private complete = false;
+  /** Units held by unsettled holds, per key (see {@link hold}); lost with the instance. */
+  private readonly held = new Map<string, number>();
+  private readonly holds = new Map<string, Hold>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       migrateStorage(ctx.storage, migrations);
+      const all = ctx.storage.sql
+        .exec<{ key: string; start: number; prev: number; curr: number; expires_at: number }>(
+          "SELECT key, start, prev, curr, expires_at FROM windows LIMIT ?",
+          CACHED_ROWS + 1,
+        )
+        .toArray();
+      if (all.length > CACHED_ROWS) return;
+      for (const r of all)
+        this.rows.set(r.key, { start: r.start, prev: r.prev, curr: r.curr, expiresAt: r.expires_at });
+      this.complete = true;
     });
   }
 
   /** Counts `cost` against `key` if it fits under `limit` per `windowSeconds`; a negative cost hands units back. */
   check(key: string, limit: number, windowSeconds: number, cost = 1, now = Date.now()): RateLimitResult {
-    const { result, next } = slidingWindow(this.read(key), limit, windowSeconds, cost, now);
-    if (result.allowed && cost !== 0) this.write(key, next, windowSeconds, now);
-    return result;
+    const state = this.read(key);
+    const { result, next } = slidingWindow(state, limit, windowSeconds, cost, now);
+    const held = this.held.get(key);
+    // Held units (see hold) count like written ones; what is written is this check's own cost.
+    const verdict = held && cost >= 0 ? slidingWindow(state, limit, windowSeconds, held + cost, now).result : result;
+    if (verdict.allowed && cost !== 0) this.write(key, next, windowSeconds, now);
+    return verdict;
   }
 
   /**
-   * Several checks in one call, all or nothing (RateLimitStore.checkAll): each is judged against
-   * the counts the checks before it in the batch left, and only when every one fits are they
-   * written. The object runs one call at a time, so the batch is atomic.
+   * Takes `cost` units from every check's key, all or nothing, and holds them in memory rather
+   * than writing them (RateLimitStore.reserve): held units count against their keys like written
+   * ones until {@link settle} says which were spent. A key named twice is judged with the first
+   * check's units taken. Answers the verdicts and, when every check fits, the ticket to settle.
    */
-  checkAll(checks: readonly RateCheck[], now = Date.now()): RateLimitResult[] {
-    const pending = new Map<string, { next: WindowState; windowSeconds: number }>();
-    let refused = false;
+  hold(checks: readonly RateCheck[], now = Date.now()): { results: RateLimitResult[]; ticket: string | null } {
+    this.expireHolds(now);
+    const batch = new Map<string, number>();
     const results = checks.map(({ key, limit, windowSeconds, cost }) => {
-      const { result, next } = slidingWindow(pending.get(key)?.next ?? this.read(key), limit, windowSeconds, cost, now);
-      if (!result.allowed) refused = true;
-      else if (cost !== 0) pending.set(key, { next, windowSeconds });
+      if (!(Number.isInteger(cost) && cost > 0)) throw new RangeError(`rate limit: a hold takes units, got ${cost}`);
+      const taken = (this.held.get(key) ?? 0) + (batch.get(key) ?? 0);
+      const { result } = slidingWindow(this.read(key), limit, windowSeconds, taken + cost, now);
+      if (result.allowed) batch.set(key, (batch.get(key) ?? 0) + cost);
       return result;
     });
-    if (!refused) for (const [key, p] of pending) this.write(key, p.next, p.windowSeconds, now);
-    return results;
+    if (results.some((r) => !r.allowed)) return { results, ticket: null };
+    for (const [key, n] of batch) this.held.set(key, (this.held.get(key) ?? 0) + n);
+    const ticket = crypto.randomUUID();
+    this.holds.set(ticket, { checks, until: now + HOLD_MS });
+    return { results, ticket };
+  }
+
+  /**
+   * Ends a hold: the units of the `spent` keys are written (counted), the others handed back. A
+   * ticket this instance does not know (settled, expired, or held before an eviction) is ignored.
+   */
+  settle(ticket: string, spent: readonly string[], now = Date.now()): void {
+    this.expireHolds(now);
+    const hold = this.holds.get(ticket);
+    if (hold) this.release(ticket, hold, (key) => spent.includes(key), now);
+  }
+
+  /** An attempt that never settled counts as spent (as a crash after a written check would). */
+  private expireHolds(now: number): void {
+    for (const [ticket, hold] of this.holds) if (hold.until <= now) this.release(ticket, hold, () => true, now);
+  }
+
+  private release(ticket: string, hold: Hold, spent: (key: string) => boolean, now: number): void {
+    this.holds.delete(ticket);
+    for (const { key, windowSeconds, cost } of hold.checks) {
+      const left = (this.held.get(key) ?? 0) - cost;
+      if (left > 0) this.held.set(key, left);
+      else this.held.delete(key);
+      if (spent(key))
+        this.write(key, slidingWindow(this.read(key), Infinity, windowSeconds, cost, now).next, windowSeconds, now);
+    }
   }
 
   private read(key: string): WindowState | undefined {
-    return this.ctx.storage.sql
-      .exec<{ start: number; prev: number; curr: number }>("SELECT start, prev, curr FROM windows WHERE key = ?", key)
+    const cached = this.rows.get(key);
+    if (cached || this.complete) return cached;
+    const row = this.ctx.storage.sql
+      .exec<{ start: number; prev: number; curr: number; expires_at: number }>(
+        "SELECT start, prev, curr, expires_at FROM windows WHERE key = ?",
+        key,
+      )
       .toArray()[0];
+    if (row) this.remember(key, { start: row.start, prev: row.prev, curr: row.curr, expiresAt: row.expires_at });
+    return row;
   }
 
   private write(key: string, next: WindowState, windowSeconds: number, now: number): void {
+    const expiresAt = next.start + 2 * windowSeconds * 1000;
     this.ctx.storage.sql.exec(
       "INSERT INTO windows (key, start, prev, curr, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET start = excluded.start, prev = excluded.prev, curr = excluded.curr, expires_at = excluded.expires_at",
       key,
       next.start,
       next.prev,
       next.curr,
-      next.start + 2 * windowSeconds * 1000,
+      expiresAt,
     );
+    this.remember(key, { start: next.start, prev: next.prev, curr: next.curr, expiresAt });
     if (++this.writes % PRUNE_EVERY === 0) this.prune(now);
+  }
+
+  private remember(key: string, row: WindowState & { expiresAt: number }): void {
+    this.rows.delete(key); // re-inserted last: the oldest entry is the least recently written
+    this.rows.set(key, row);
+    if (this.rows.size <= CACHED_ROWS) return;
+    this.rows.delete(this.rows.keys().next().value!);
+    this.complete = false;
   }
 
   /** Drops the rows whose windows have both passed (they would count as zero); answers how many. */
   prune(now = Date.now()): number {
+    for (const [key, row] of this.rows) if (row.expiresAt <= now) this.rows.delete(key);
     return this.ctx.storage.sql.exec("DELETE FROM windows WHERE expires_at <= ?", now).rowsWritten;
   }
 }

@@ -1,4 +1,5 @@
-import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
+import { base64url } from "./ids";
 import { AppError } from "./errors";
 
 /**
@@ -31,7 +32,26 @@ export interface IssueOptions {
   now?: number;
 }
 
-/** Signs a token of the given kind. */
+const utf8 = new TextEncoder();
+const segment = (value: unknown) => base64url(utf8.encode(JSON.stringify(value)));
+/** The encoded protected header per key and kind (a handful per isolate: keys are few). */
+const headers = new WeakMap<SigningKey, Map<TokenKind, string>>();
+
+function headerOf(key: SigningKey, kind: TokenKind): string {
+  let byKind = headers.get(key);
+  if (!byKind) headers.set(key, (byKind = new Map()));
+  let h = byKind.get(kind);
+  if (!h) byKind.set(kind, (h = segment({ alg: ALG, kid: key.kid, typ: TOKEN_TYPES[kind] })));
+  return h;
+}
+
+/**
+ * Signs a token of the given kind: a JWS compact serialisation (RFC 7515) of the claims with
+ * `iss`, `aud`, `iat`, `exp` and a random `jti`, signed ES256. WebCrypto's ECDSA signature is
+ * already the raw r‖s JWS wants. Built here rather than with jose's SignJWT, whose builder and
+ * checks cost as much as the signature itself on every sign-in (docs/performance.md); jose
+ * verifies them (tests/worker/auth-tokens.test.ts).
+ */
 export async function signToken(
   key: SigningKey,
   kind: TokenKind,
@@ -39,14 +59,17 @@ export async function signToken(
   opts: IssueOptions,
 ): Promise<string> {
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: ALG, kid: key.kid, typ: TOKEN_TYPES[kind] })
-    .setIssuer(opts.issuer)
-    .setAudience(opts.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + opts.ttlSeconds)
-    .setJti(crypto.randomUUID())
-    .sign(key.privateKey);
+  const payload = segment({
+    ...claims,
+    iss: opts.issuer,
+    aud: opts.audience,
+    iat: now,
+    exp: now + opts.ttlSeconds,
+    jti: crypto.randomUUID(),
+  });
+  const input = `${headerOf(key, kind)}.${payload}`;
+  const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, utf8.encode(input));
+  return `${input}.${base64url(new Uint8Array(signature))}`;
 }
 
 const invalid = (detail: string) =>

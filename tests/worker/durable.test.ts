@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { doName } from "../../src/durable/names";
+import { RateLimiter } from "../../src/durable/rate-limiter";
 import { migrateStorage } from "../../src/durable/storage-migrations";
 import {
   DurableObjectRateLimitStore,
@@ -31,6 +32,37 @@ describe("RateLimiter (sliding window)", () => {
     const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "user", "api");
     const results = await Promise.all(Array.from({ length: 30 }, () => rl.check("k", 10, 60)));
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
+  });
+});
+
+describe("RateLimiter's rows in memory", () => {
+  it("counts the same from memory as from storage: a fresh instance sees what the last one counted", async () => {
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "rl", "1");
+    const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+    expect((await rl.check("a", 2, 60, 1, t0)).allowed).toBe(true);
+    await runInDurableObject(rl, (_obj, state) => {
+      // Another instance on the same storage (as after an eviction): every row fits in memory.
+      const fresh = new RateLimiter(state, env);
+      expect(fresh.check("a", 2, 60, 1, t0).allowed).toBe(true);
+      expect(fresh.check("a", 2, 60, 1, t0).allowed).toBe(false);
+      // More rows than it keeps in memory: a key it lacks is read from storage.
+      state.storage.sql.exec(
+        `INSERT INTO windows (key, start, prev, curr, expires_at)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4200)
+         SELECT 'k' || i, ?, 0, 1, ? FROM n`,
+        t0,
+        t0 + 120_000,
+      );
+      const big = new RateLimiter(state, env);
+      expect(big.check("k4100", 1, 60, 1, t0).allowed).toBe(false);
+      expect(big.check("a", 2, 60, 1, t0).allowed).toBe(false);
+      expect(big.check("new", 1, 60, 1, t0).allowed).toBe(true);
+      expect(big.check("new", 1, 60, 1, t0).allowed).toBe(false);
+      for (let i = 0; i < 4200; i++) big.check(`fill${i}`, 1, 60, 1, t0);
+      // Dropped from memory long ago, still counted from storage.
+      expect(big.check("new", 1, 60, 1, t0).allowed).toBe(false);
+      expect(big.check("k1", 1, 60, 1, t0).allowed).toBe(false);
+    });
   });
 });
 
@@ -80,8 +112,10 @@ describe("DurableObjectRateLimitStore (a tenant's keys over a fixed set of shard
   });
 });
 
-describe("Rate-limit batches (checkAll: all or nothing)", () => {
+describe("Rate-limit reservations (all or nothing, settled later)", () => {
   const check = (key: string, limit: number, cost = 1) => ({ key, limit, windowSeconds: 900, cost });
+  const left = async (store: DurableObjectRateLimitStore, key: string, limit: number) =>
+    (await store.check(key, limit, 900, 0)).remaining;
 
   it("keeps a hash tag's keys on one shard; without a tag (or with an empty one) the whole key counts", () => {
     const keys = Array.from({ length: 64 }, (_, i) => `t:{auth}:login-pair:10.0.0.${i} user${i}`);
@@ -92,42 +126,65 @@ describe("Rate-limit batches (checkAll: all or nothing)", () => {
     expect(new Set(keys.map((k) => shardOf(k.replace("{auth}", "auth")))).size).toBeGreaterThan(1);
   });
 
-  it("takes a unit from every key or from none, and a batch of refunds always applies", async () => {
+  it("holds a unit of every key or of none; settling keeps the spent ones and hands back the rest", async () => {
     const tenant = crypto.randomUUID();
     const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
     const [a, b] = [`${tenant}:{auth}:a`, `${tenant}:{auth}:b`];
-    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.allowed)).toEqual([true, true]);
-    // b is spent: the batch is refused and a keeps its count (2 of 3 left).
-    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.allowed)).toEqual([true, false]);
-    expect((await store.check(a, 3, 900, 0)).remaining).toBe(2);
-    expect((await store.checkAll([check(a, 3, -1), check(b, 1, -1)])).every((r) => r.allowed)).toBe(true);
-    expect((await store.checkAll([check(a, 3), check(b, 1)])).map((r) => r.remaining)).toEqual([2, 0]);
-    // One key twice in a batch: the second sees the first's unit.
+    const first = await store.reserve([check(a, 3), check(b, 1)]);
+    expect(first.results.map((r) => r.allowed)).toEqual([true, true]);
+    // Held units count: b is spent while the first attempt is judged, so the second takes nothing.
+    const second = await store.reserve([check(a, 3), check(b, 1)]);
+    expect(second.results.map((r) => r.allowed)).toEqual([true, false]);
+    await second.settle([a, b]); // a refused reservation holds nothing to settle
+    expect(await left(store, a, 3)).toBe(2); // the first attempt's unit, held
+    // The first attempt failed in a only: a's unit is written, b's handed back.
+    await first.settle([a]);
+    await first.settle([a]); // settling twice changes nothing
+    expect([await left(store, a, 3), await left(store, b, 1)]).toEqual([2, 1]);
+    // One key twice in a reservation: the second check sees the first's unit.
     const c = `${tenant}:{auth}:c`;
-    expect((await store.checkAll([check(c, 1), check(c, 1)])).map((r) => r.allowed)).toEqual([true, false]);
+    expect((await store.reserve([check(c, 1), check(c, 1)])).results.map((r) => r.allowed)).toEqual([true, false]);
     expect((await store.check(c, 1, 900)).allowed).toBe(true);
   });
 
-  it("never admits more batches than the tightest key allows under concurrency", async () => {
+  it("never judges more attempts than the tightest key allows under concurrency", async () => {
     const tenant = crypto.randomUUID();
     const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
-    const batch = [check(`${tenant}:{auth}:pair`, 10), check(`${tenant}:{auth}:addr`, 7)];
-    const results = await Promise.all(Array.from({ length: 30 }, () => store.checkAll(batch)));
-    expect(results.filter((r) => r.every((x) => x.allowed))).toHaveLength(7);
-    // The refused batches took nothing from the looser key: 3 of its 10 are left.
-    expect((await store.check(`${tenant}:{auth}:pair`, 10, 900, 0)).remaining).toBe(3);
+    const [pair, addr] = [`${tenant}:{auth}:pair`, `${tenant}:{auth}:addr`];
+    const batch = [check(pair, 10), check(addr, 7)];
+    const all = await Promise.all(Array.from({ length: 30 }, () => store.reserve(batch)));
+    const judged = all.filter((r) => r.results.every((x) => x.allowed));
+    expect(judged).toHaveLength(7);
+    // The refused ones took nothing; the judged ones fail in pair only.
+    await Promise.all(judged.map((r) => r.settle([pair])));
+    expect([await left(store, pair, 10), await left(store, addr, 7)]).toEqual([3, 7]);
   });
 
-  it("spans shards with single checks, handing back what it took when one is refused", async () => {
+  it("counts a hold never settled as spent once it expires, and ignores a ticket it does not know", async () => {
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "rl", "2");
+    const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 900_000);
+    const { ticket } = await rl.hold([check("k", 2)], t0);
+    expect(ticket).toBeTruthy();
+    await rl.settle("no-such-ticket", [], t0 + 1);
+    expect((await rl.check("k", 2, 900, 0, t0 + 1)).remaining).toBe(1);
+    // A minute later the attempt is taken for crashed: its unit is written, and settling is too late.
+    await rl.settle(ticket!, [], t0 + 61_000);
+    expect((await rl.check("k", 2, 900, 0, t0 + 61_000)).remaining).toBe(1);
+  });
+
+  it("spans shards with single checks, handing back what it took when one is refused or when settled", async () => {
     const tenant = crypto.randomUUID();
     const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
     const keys = Array.from({ length: 40 }, (_, i) => `${tenant}:ip:10.9.0.${i}:auth`);
     const [a, b] = [keys[0]!, keys.find((k) => shardOf(k) !== shardOf(keys[0]!))!];
     expect((await store.check(b, 1, 900)).allowed).toBe(true);
-    expect((await store.checkAll([check(a, 2), check(b, 1)])).map((r) => r.allowed)).toEqual([true, false]);
-    expect((await store.check(a, 2, 900, 0)).remaining).toBe(2);
-    expect((await store.checkAll([check(a, 2), check(b, 2)])).every((r) => r.allowed)).toBe(true);
-    expect((await store.check(a, 2, 900, 0)).remaining).toBe(1);
+    expect((await store.reserve([check(a, 2), check(b, 1)])).results.map((r) => r.allowed)).toEqual([true, false]);
+    expect(await left(store, a, 2)).toBe(2);
+    const r = await store.reserve([check(a, 2), check(b, 2)]);
+    expect(r.results.every((x) => x.allowed)).toBe(true);
+    expect(await left(store, a, 2)).toBe(1);
+    await r.settle([b]);
+    expect([await left(store, a, 2), await left(store, b, 2)]).toEqual([2, 0]);
   });
 });
 

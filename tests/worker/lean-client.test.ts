@@ -1,6 +1,6 @@
 import type { Client, ResultSet } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
-import { boundedFetch, libsqlClient } from "../../src/db/client";
+import { boundedText, libsqlClient } from "../../src/db/client";
 import { leanClient, pipelineUrlOf } from "../../src/db/lean-client";
 import { sharedTenantDb, tenantClient } from "../../src/db/tenant-db";
 import { call, createTenant, tenantDbOf } from "./helpers";
@@ -12,7 +12,7 @@ async function clients(): Promise<{ full: Client; lean: Client }> {
   const full = tenantClient(location);
   const url = pipelineUrlOf(location.url);
   if (!url) throw new Error(`no pipeline URL for ${location.url}`);
-  return { full, lean: leanClient(full, url, location.token, (to, init) => boundedFetch(to, init, "tenant")) };
+  return { full, lean: leanClient(full, url, location.token, (to, init) => boundedText(to, init, "tenant")) };
 }
 
 /** What a caller can see of a result: columns, rows by index, by name, as keys, as JSON, as an array. */
@@ -88,7 +88,7 @@ describe("the lean client answers as the full client does", () => {
     const url = pipelineUrlOf(locA!.url)!;
     for (const token of [locB!.token, `${locA!.token.slice(0, -2)}xx`, ""]) {
       const full = libsqlClient(locA!.url, token);
-      const lean = leanClient(full, url, token, (to, init) => boundedFetch(to, init, "tenant"));
+      const lean = leanClient(full, url, token, (to, init) => boundedText(to, init, "tenant"));
       const refused = await failure(lean.execute("SELECT 1"));
       expect(refused).toEqual(await failure(full.execute("SELECT 1")));
       expect(refused.name).toBe("LibsqlError");

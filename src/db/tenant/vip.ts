@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../client";
 import { type DomainEvent, outboxInsertIf } from "./outbox";
@@ -169,10 +169,18 @@ export async function noticeSent(db: TenantDb, userId: string, expiresAt: number
   return rows.length > 0;
 }
 
-/** The query of a user's VIP level at `now`: the highest running period's (0 when none). */
+/**
+ * A user's VIP level at `now` as an SQL expression: the highest running period's (0 when none).
+ * `userId` may be a column of an outer query, `now` a placeholder.
+ */
+export function liveVipLevel(userId: SQLWrapper | string, now: SQLWrapper | number): SQL<number> {
+  return sql<number>`(SELECT coalesce(max(level), 0) FROM vip_periods
+    WHERE user_id = ${userId} AND revoked_at IS NULL AND starts_at <= ${now} AND ends_at > ${now})`;
+}
+
+/** The query of a user's VIP level at `now` (see {@link liveVipLevel}). */
 export function vipLevelQuery(db: TenantDb, userId: string, now: number) {
-  return db.all<{ level: number }>(sql`SELECT coalesce(max(level), 0) AS level FROM vip_periods
-    WHERE user_id = ${userId} AND revoked_at IS NULL AND starts_at <= ${now} AND ends_at > ${now}`);
+  return db.all<{ level: number }>(sql`SELECT ${liveVipLevel(userId, now)} AS level`);
 }
 
 /** The query of a user's live content unlocks among posts and tags. */

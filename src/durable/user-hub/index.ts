@@ -38,6 +38,7 @@ import {
   markRevoked,
   newRefreshToken,
   hubEventSource,
+  rememberIdentity,
   hubFacts,
   setHubMeta,
   hubOutboxMigrations,
@@ -79,6 +80,7 @@ export class UserHub extends DurableObject<Env> {
   /** When the account's credentials last changed (revokeAll for a password or an undone email change). */
   private credentialsChangedAt = 0;
   private userId = "";
+  private tenantId = ""; // meta `tenantId`, kept here so a call names it without a write
   /** When the account was erased (0: never): the graph then refuses every peer's change. */
   private erasedAt = 0;
   private apiWindow: WindowState | undefined;
@@ -90,7 +92,7 @@ export class UserHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.outbox = new DurableOutbox(ctx, env, () => hubEventSource(ctx.storage.sql, this.userId), alarmBy(ctx.storage));
+    this.outbox = new DurableOutbox(ctx, env, () => hubEventSource(this.tenantId, this.userId), alarmBy(ctx.storage));
     this.graph = new FriendGraph(
       ctx.storage,
       (tenantId, to, from, msg) => hubStub(env, tenantId, to).peerMessage(tenantId, to, from, msg),
@@ -140,6 +142,7 @@ export class UserHub extends DurableObject<Env> {
       status: this.status,
       credentialsChangedAt: this.credentialsChangedAt,
       userId: this.userId,
+      tenantId: this.tenantId,
       erasedAt: this.erasedAt,
     } = hubFacts(this.ctx.storage.sql));
     this.sessions = loadLiveSessions(this.ctx.storage.sql, Date.now());
@@ -376,11 +379,8 @@ export class UserHub extends DurableObject<Env> {
   // ---- friend graph (see graph.ts for the consistency protocol) ----
 
   private identify(me: GraphIdentity): void {
-    if (!this.userId) {
-      this.userId = me.userId;
-      setHubMeta(this.ctx.storage.sql, "userId", me.userId);
-    }
-    setHubMeta(this.ctx.storage.sql, "tenantId", me.tenantId);
+    const known = { userId: this.userId, tenantId: this.tenantId };
+    ({ userId: this.userId, tenantId: this.tenantId } = rememberIdentity(this.ctx.storage.sql, known, me));
   }
 
   sendFriendRequest(i: SendRequestInput): Promise<GraphResult<{ status: "pending" | "accepted"; requestId: string }>> {
@@ -429,7 +429,7 @@ export class UserHub extends DurableObject<Env> {
   /** Announces a pending offline (presence), redelivers graph messages and publishes events a failure or crash left behind. */
   override async alarm(): Promise<void> {
     await this.presence.alarm();
-    const who = hubEventSource(this.ctx.storage.sql, this.userId);
+    const who = hubEventSource(this.tenantId, this.userId);
     if (who) await this.graph.flush({ tenantId: who.tenantId, userId: this.userId });
     await this.outbox.publish();
   }

@@ -139,6 +139,20 @@ export function setHubMeta(sql: SqlStorage, key: string, value: string): void {
   );
 }
 
+/**
+ * The hub's user (set once) and tenant after a call that names them: written to `meta` only
+ * when they are new, so the calls that name them (every sign-in) write nothing.
+ */
+export function rememberIdentity(
+  sql: SqlStorage,
+  known: { userId: string; tenantId: string },
+  me: { userId: string; tenantId: string },
+): { userId: string; tenantId: string } {
+  if (!known.userId) setHubMeta(sql, "userId", me.userId);
+  if (known.tenantId !== me.tenantId) setHubMeta(sql, "tenantId", me.tenantId);
+  return { userId: known.userId || me.userId, tenantId: me.tenantId };
+}
+
 /** The account's facts a hub keeps in its `meta` table. */
 export function hubFacts(sql: SqlStorage) {
   const meta = new Map(
@@ -151,13 +165,13 @@ export function hubFacts(sql: SqlStorage) {
     status: (meta.get("status") as "active" | "suspended" | "deleted" | undefined) ?? "active",
     credentialsChangedAt: Number(meta.get("credentialsChangedAt") ?? 0),
     userId: meta.get("userId") ?? "",
+    tenantId: meta.get("tenantId") ?? "",
     erasedAt: Number(meta.get("erasedAt") ?? 0),
   };
 }
 
 /** The tenant and CloudEvents source of a hub's events; null until the hub knows its tenant. */
-export function hubEventSource(sql: SqlStorage, userId: string): { tenantId: string; source: string } | null {
-  const tenantId = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenantId'").toArray()[0]?.value;
+export function hubEventSource(tenantId: string, userId: string): { tenantId: string; source: string } | null {
   return tenantId && userId ? { tenantId, source: `/tenants/${tenantId}/users/${userId}` } : null;
 }
 

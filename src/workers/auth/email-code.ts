@@ -47,5 +47,5 @@ export async function verifyEmailCode(
   const user = await challengeUser(s, row);
   await spend(s, row, (guard) => [verifyAddress(s, row, guard, now), endOthers(s, row, ["sign_in_code"], now)], now);
   const verified = { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now };
-  return signInUser(s, verified, input.device, client, now);
+  return signInUser(s, verified, input.device, client, { checkedAt: now });
 }

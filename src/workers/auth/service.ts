@@ -3,14 +3,7 @@ import { createAccount } from "../../db/tenant/accounts";
 import type { TenantDb } from "../../db/client";
 import { recoveryCodeClaim } from "../../db/tenant/recovery-codes";
 import { redeemOnce } from "../../db/tenant/single-use";
-import {
-  canonical,
-  findUserById,
-  findUserByIdentifier,
-  setPassword,
-  totpStepClaim,
-  updateUser,
-} from "../../db/tenant/users";
+import { canonical, findSignInUser, findUserById, setPassword, totpStepClaim, updateUser } from "../../db/tenant/users";
 import type { UserRow } from "../../db/tenant/schema";
 import { cancelDeletion, deletionPending } from "../../db/tenant/erasure";
 import type { DeviceInfo } from "../../durable/user-hub";
@@ -27,7 +20,7 @@ import { EMAIL_EVENTS } from "./email-flows";
 import { openTotpSecret } from "./mfa";
 import { trustedDevice } from "./device-trust";
 import { AuthThrottle, mfaSubject, passwordSubject, type Subject } from "./throttle";
-import { accessTokenSigner, prepareSession, startSession, type Tokens } from "./tokens";
+import { accessTokenSigner, prepareSession, type SessionOptions, startSession, type Tokens } from "./tokens";
 import { hubStub } from "../../durable/protocol/stubs";
 import { metrics } from "../../lib/metrics/recorder";
 
@@ -112,8 +105,8 @@ export async function login(
   const { env, tenant, db } = s;
   // Before the password hash is read: a reset that lands after this refuses the session (the hub).
   const checkedAt = Date.now();
-  const [found, known] = await Promise.all([
-    findUserByIdentifier(db, input.identifier),
+  const [account, known] = await Promise.all([
+    findSignInUser(db, input.identifier, checkedAt),
     trustedDevice(s, input.deviceToken),
   ]);
   // A device token counts only for the account it was issued to.
@@ -121,40 +114,45 @@ export async function login(
     tenant,
     input.identifier,
     client.ip,
-    known && found && known.userId === found.id ? known : null,
+    known && account && known.userId === account.user.id ? known : null,
   );
   const check = await new AuthThrottle(rateLimitStore(env), tenant).judge(subjects, async (fail) => {
-    if (!found || found.status === "deleted") {
+    if (!account || account.user.status === "deleted") {
       await burnPasswordCheck(input.password);
       fail();
       throw invalidCredentials();
     }
-    const check = await verifyPassword(input.password, found.passwordHash);
+    const check = await verifyPassword(input.password, account.user.passwordHash);
     if (!check.ok) {
       fail();
       throw invalidCredentials();
     }
-    return { ...check, user: found };
+    return { ...check, ...account };
   });
   const user = check.user;
   if (check.needsRehash && user.status === "active")
     await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
-  return signInUser(s, user, input.device, client, checkedAt, input.cancelDeletion === true);
+  return signInUser(s, user, input.device, client, {
+    checkedAt,
+    cancelsDeletion: input.cancelDeletion === true,
+    facts: check.facts,
+  });
 }
 
 /**
  * What every first factor leads to once it is proven (a password, an emailed code): refused for a
  * suspended account or, when the tenant requires it, an unverified address; an MFA step when TOTP
- * is on; else a session. `checkedAt`: when the first factor was checked (see NewSession).
+ * is on; else a session. `checkedAt`: when the first factor was checked (see NewSession);
+ * `cancelsDeletion`: the sign-in asked to keep an account scheduled for deletion.
  */
 export async function signInUser(
   s: TenantScope,
   user: UserRow,
   requested: Partial<DeviceInfo> | undefined,
   client: Client,
-  checkedAt: number,
-  cancelsDeletion = false,
+  opts: SessionOptions & { checkedAt: number; cancelsDeletion?: boolean },
 ): Promise<LoginResult> {
+  const cancelsDeletion = opts.cancelsDeletion === true;
   const { tenant } = s;
   if (user.status === "suspended") throw new AppError("account_suspended", "The account is suspended.");
   // A pending deletion is cancelled only by a complete sign-in (after the MFA step, if any).
@@ -177,7 +175,7 @@ export async function signInUser(
     return { kind: "mfa", mfaToken };
   }
   if (deletionPending(user)) await keepAccount(s, user.id, client);
-  return { kind: "tokens", tokens: await startSession(s, user.id, device, client, checkedAt) };
+  return { kind: "tokens", tokens: await startSession(s, user.id, device, client, opts) };
 }
 
 /** Cancels the pending deletion a sign-in asked to cancel; an erasure that began first wins. */
@@ -207,7 +205,7 @@ export async function verifyMfa(
         throw new AppError("deletion_pending", "The account is scheduled for deletion; sign in again to cancel it.");
       // Read what opening the session needs first, so a database failure spends neither code nor token.
       // The first factor was checked when the mfaToken was issued.
-      const open = await prepareSession(s, user.id, claims.iat * 1000);
+      const open = await prepareSession(s, user.id, { checkedAt: claims.iat * 1000 });
       // The mfaToken is single-use: it is consumed in the same transaction that accepts the code.
       const claim = await secondFactorClaim(env, tenant, user, input.code, db);
       const outcome = claim ? await redeemOnce(db, claim.update, claims.jti, claims.exp * 1000) : "claim_failed";

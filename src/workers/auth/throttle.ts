@@ -3,7 +3,7 @@ import { log } from "../../lib/log";
 import { metrics } from "../../lib/metrics/recorder";
 import type { ResolvedTenant } from "../gateway/context";
 import { tooManyRequests } from "../gateway/middleware/rate-limit";
-import type { RateCheck, RateLimitStore } from "../gateway/middleware/rate-limit-store";
+import type { RateLimitStore, Reservation } from "../gateway/middleware/rate-limit-store";
 
 /** One failure bucket: what it counts, whose, how many failures it allows, over what window (default: the lockout). */
 export type Subject = [kind: string, subject: string, limit: number, windowSeconds?: number];
@@ -40,13 +40,15 @@ export type Fail = (kind?: string) => void;
 
 /**
  * Failure counters for sign-in, passwords and second factors (policy in docs/identity.md,
- * "Sign-in throttling"). An attempt is counted before it is judged: {@link judge} takes one unit
- * from every bucket in one all-or-nothing call, so of N parallel attempts at most the bucket's
- * limit are judged and the rest answer 429 with Retry-After. A judged attempt that did not fail
- * hands its units back, in one more call. The store failing closes the door (503), it never opens it.
+ * "Sign-in throttling"). An attempt is counted before it is judged: {@link judge} reserves one
+ * unit in every bucket, all or nothing, so of N parallel attempts at most the bucket's limit are
+ * judged and the rest answer 429 with Retry-After. Once judged, the reservation is settled: the
+ * buckets the attempt failed in keep their unit, the others get it back. The store failing
+ * closes the door (503), it never opens it.
  *
  * A tenant's buckets share one hash tag (`{auth}`), so the Durable Object store keeps them on one
- * shard and each of those calls is one round trip (docs/rate-limiting.md).
+ * shard: the reservation is one call that holds the units in the object's memory, the
+ * settlement one more that writes only the spent units (docs/rate-limiting.md).
  */
 export class AuthThrottle {
   constructor(
@@ -54,23 +56,20 @@ export class AuthThrottle {
     private readonly tenant: ResolvedTenant,
   ) {}
 
-  private checks(subjects: Subject[], cost: number): RateCheck[] {
-    return subjects.map((s) => ({
-      key: `${this.tenant.id}:{auth}:${s[0]}:${s[1]}`,
-      limit: s[2],
-      windowSeconds: this.window(s),
-      cost,
-    }));
+  private key(s: Subject): string {
+    return `${this.tenant.id}:{auth}:${s[0]}:${s[1]}`;
   }
 
   private window(s: Subject): number {
     return s[3] ?? this.tenant.config.auth.lockoutSeconds;
   }
 
-  /** Takes a unit from every bucket, or none; the store failing is a 503. */
-  private async reserve(subjects: Subject[]) {
+  /** A unit from every bucket, or none; the store failing is a 503. */
+  private async reserve(subjects: Subject[]): Promise<Reservation> {
     try {
-      return await this.store.checkAll(this.checks(subjects, 1));
+      return await this.store.reserve(
+        subjects.map((s) => ({ key: this.key(s), limit: s[2], windowSeconds: this.window(s), cost: 1 })),
+      );
     } catch (err) {
       log("error", "auth limiter unavailable; failing closed", { tenant: this.tenant.slug, error: String(err) });
       throw new AppError("auth_unavailable", "Sign-in is temporarily unavailable; retry shortly.", {
@@ -79,30 +78,19 @@ export class AuthThrottle {
     }
   }
 
-  /** Hands units back; a store failure here only leaves the buckets fuller than they should be (logged). */
-  private async refund(subjects: Subject[]): Promise<void> {
-    if (!subjects.length) return;
-    await this.store.checkAll(this.checks(subjects, -1)).catch((err: unknown) =>
-      log("warn", "auth limiter refund lost", {
-        tenant: this.tenant.slug,
-        kinds: subjects.map((s) => s[0]),
-        error: String(err),
-      }),
-    );
-  }
-
   /**
    * Runs one attempt under the buckets. First reserves a unit in each (429 when any is spent,
    * and then none is taken); then `run` judges the attempt and calls `fail` for the buckets its
    * failure counts in. Those units stay spent; every other unit is handed back when `run`
-   * settles, whether it returned or threw (a database error is not a failed guess).
+   * settles, whether it returned or threw (a database error is not a failed guess). A store
+   * failure while settling only leaves the buckets fuller than they should be (logged).
    */
   async judge<T>(subjects: Subject[], run: (fail: Fail) => Promise<T>): Promise<T> {
-    const verdicts = await this.reserve(subjects);
-    const refused = verdicts.findIndex((r) => !r.allowed);
+    const reservation = await this.reserve(subjects);
+    const refused = reservation.results.findIndex((r) => !r.allowed);
     if (refused >= 0) {
       metrics.add("canopy_auth_events_total", { kind: "lockout" }, 1, this.tenant.id);
-      const [s, r] = [subjects[refused]!, verdicts[refused]!];
+      const [s, r] = [subjects[refused]!, reservation.results[refused]!];
       throw tooManyRequests(
         s[0],
         { ...r, retryAfter: Math.max(1, r.retryAfter) },
@@ -116,7 +104,11 @@ export class AuthThrottle {
     } finally {
       if (failed.size)
         metrics.add("canopy_auth_events_total", { kind: failureKind(subjects[0]![0]) }, 1, this.tenant.id);
-      await this.refund(subjects.filter((s) => !failed.has(s[0])));
+      await reservation
+        .settle(subjects.filter((s) => failed.has(s[0])).map((s) => this.key(s)))
+        .catch((err: unknown) =>
+          log("warn", "auth limiter settlement lost", { tenant: this.tenant.slug, error: String(err) }),
+        );
     }
   }
 }

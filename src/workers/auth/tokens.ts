@@ -1,4 +1,4 @@
-import { tokenFactsOf } from "../../db/tenant/users";
+import { type TokenFacts, tokenFactsOf } from "../../db/tenant/users";
 import type { DeviceInfo, SessionPolicy } from "../../durable/user-hub";
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -42,10 +42,12 @@ export function sessionPolicy(tenant: ResolvedTenant): SessionPolicy {
 export async function accessTokenSigner(
   s: TenantScope,
   userId: string,
+  facts?: TokenFacts,
 ): Promise<(sessionId: string) => Promise<string>> {
   const { tenant } = s;
-  // The VIP level is a hint for clients (show the badge without a request); authorisation reads it anew.
-  const [{ roles, vip }, keys] = await Promise.all([tokenFactsOf(s.db, userId, Date.now()), tenantKeys(s)]);
+  // Roles and the VIP level are hints for clients (show the badge without a request); authorisation
+  // reads them anew. `facts`: already read with the user (a password sign-in, findSignInUser).
+  const [{ roles, vip }, keys] = await Promise.all([facts ?? tokenFactsOf(s.db, userId, Date.now()), tenantKeys(s)]);
   return (sessionId) =>
     signToken(
       keys.signer,
@@ -59,15 +61,21 @@ export async function accessTokenSigner(
     );
 }
 
+/** How a session is opened: when its first factor was checked (see NewSession), the token facts if already read. */
+export interface SessionOptions {
+  checkedAt?: number | undefined;
+  facts?: TokenFacts | undefined;
+}
+
 /** Opens a device session in the user's hub and returns the token pair. */
 export async function startSession(
   s: TenantScope,
   userId: string,
   device: DeviceInfo,
   client: { ip: string; userAgent: string },
-  checkedAt?: number,
+  opts: SessionOptions = {},
 ): Promise<Tokens> {
-  return (await prepareSession(s, userId, checkedAt))(device, client);
+  return (await prepareSession(s, userId, opts))(device, client);
 }
 
 /**
@@ -78,10 +86,13 @@ export async function startSession(
 export async function prepareSession(
   s: TenantScope,
   userId: string,
-  checkedAt?: number,
+  opts: SessionOptions = {},
 ): Promise<(device: DeviceInfo, client: { ip: string; userAgent: string }) => Promise<Tokens>> {
-  const [sign, deviceToken] = await Promise.all([accessTokenSigner(s, userId), issueDeviceToken(s, userId)]);
-  return (device, client) => openSession(s, userId, device, client, sign, deviceToken, checkedAt);
+  const [sign, deviceToken] = await Promise.all([
+    accessTokenSigner(s, userId, opts.facts),
+    issueDeviceToken(s, userId),
+  ]);
+  return (device, client) => openSession(s, userId, device, client, sign, deviceToken, opts.checkedAt);
 }
 
 async function openSession(

@@ -14,18 +14,47 @@ export interface RateLimitStore {
   /** Takes `cost` units (default 1) if they fit; a negative cost hands units back and is always allowed. */
   check(key: string, limit: number, windowSeconds: number, cost?: number): Promise<RateLimitResult>;
   /**
-   * Several checks as one, all or nothing: when every check fits, each takes its units; when any
-   * is refused, none does (the refused ones say `allowed: false`; the others say whether they
-   * would have fit). A batch of refunds always applies. Results in the order of `checks`.
+   * Takes units from several keys as one, all or nothing, until the attempt they guard is judged:
+   * see {@link Reservation}. Costs are positive.
    */
-  checkAll(checks: readonly RateCheck[]): Promise<RateLimitResult[]>;
+  reserve(checks: readonly RateCheck[]): Promise<Reservation>;
 }
 
 /**
- * {@link RateLimitStore.checkAll} from single checks, for keys no one call can cover: all at
- * once, then the units taken handed back when any check was refused or failed (a failure is
- * thrown after that). Two such batches racing can refuse each other where one call would not;
- * they never admit more than a limit.
+ * Units taken from several keys for one attempt. When any check is refused, none is taken (the
+ * refused results say `allowed: false`; the others say whether they would have fit) and
+ * `settle` does nothing. Else every unit counts until `settle` names the keys whose units stay
+ * spent; the others are handed back.
+ */
+export interface Reservation {
+  results: RateLimitResult[];
+  settle(spent: readonly string[]): Promise<void>;
+}
+
+/**
+ * {@link RateLimitStore.reserve} from single checks, for keys no one call can cover: the units
+ * are taken with {@link checkEach} and handed back the same way when settled.
+ */
+export async function reserveEach(store: RateLimitStore, checks: readonly RateCheck[]): Promise<Reservation> {
+  const results = await checkEach(store, checks);
+  const taken = results.every((r) => r.allowed);
+  return {
+    results,
+    settle: async (spent) => {
+      const back = taken ? checks.filter((c) => !spent.includes(c.key)) : [];
+      if (back.length)
+        await checkEach(
+          store,
+          back.map((c) => ({ ...c, cost: -c.cost })),
+        );
+    },
+  };
+}
+
+/**
+ * Several checks from single ones, all or nothing: all at once, then the units taken handed back
+ * when any check was refused or failed (a failure is thrown after that). Two such batches racing
+ * can refuse each other where one call would not; they never admit more than a limit.
  */
 export async function checkEach(store: RateLimitStore, checks: readonly RateCheck[]): Promise<RateLimitResult[]> {
   const settled = await Promise.allSettled(checks.map((c) => store.check(c.key, c.limit, c.windowSeconds, c.cost)));

@@ -1,7 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { RateLimitResult } from "../../../durable/sliding-window";
-import { checkEach, type RateCheck, type RateLimitStore } from "./rate-limit-store";
+import { type RateCheck, type RateLimitStore, type Reservation, reserveEach } from "./rate-limit-store";
 import { type Breaker, breakerFor, guard } from "../../../lib/breakers";
 
 /** What the Upstash console calls UPSTASH_REDIS_REST_URL / _TOKEN. */
@@ -63,9 +63,9 @@ export class UpstashRateLimitStore implements RateLimitStore {
         : connection;
   }
 
-  /** Each key is its own script call (see checkEach). */
-  checkAll(checks: readonly RateCheck[]): Promise<RateLimitResult[]> {
-    return checkEach(this, checks);
+  /** Each key is its own script call (see reserveEach). */
+  reserve(checks: readonly RateCheck[]): Promise<Reservation> {
+    return reserveEach(this, checks);
   }
 
   async check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {

@@ -7,7 +7,7 @@ import { AppError } from "../../../lib/errors";
 import { log } from "../../../lib/log";
 import { metrics } from "../../../lib/metrics/recorder";
 import type { AppEnv } from "../context";
-import { checkEach, type RateCheck, type RateLimitStore } from "./rate-limit-store";
+import { type RateCheck, type RateLimitStore, type Reservation, reserveEach } from "./rate-limit-store";
 import { upstashStoreFromEnv } from "./rate-limit-upstash";
 
 /** RateLimiter objects per tenant: a key always lands on the same one (docs/rate-limiting.md). */
@@ -46,13 +46,19 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
     return this.shard(key).check(key, limit, windowSeconds, cost);
   }
 
-  /** One call when every key is on one shard (one tenant, one hash tag); else {@link checkEach}. */
-  checkAll(checks: readonly RateCheck[]): Promise<RateLimitResult[]> {
+  /**
+   * When every key is on one shard (one tenant, one hash tag): one call that holds the units in
+   * the object's memory and one that settles them, writing only the spent ones. Else
+   * {@link reserveEach}.
+   */
+  async reserve(checks: readonly RateCheck[]): Promise<Reservation> {
     const first = checks[0];
-    if (!first) return Promise.resolve([]);
+    if (!first) return { results: [], settle: async () => {} };
     const [tenant, shard] = [tenantOf(first.key), shardOf(first.key)];
-    if (checks.some((c) => tenantOf(c.key) !== tenant || shardOf(c.key) !== shard)) return checkEach(this, checks);
-    return this.shard(first.key).checkAll(checks);
+    if (checks.some((c) => tenantOf(c.key) !== tenant || shardOf(c.key) !== shard)) return reserveEach(this, checks);
+    const stub = this.shard(first.key);
+    const { results, ticket } = await stub.hold(checks);
+    return { results, settle: async (spent) => (ticket ? stub.settle(ticket, spent) : undefined) };
   }
 
   private shard(key: string) {
