@@ -124,6 +124,24 @@ describe("Rate-limit reservations (all or nothing, settled later)", () => {
     const untagged = Array.from({ length: 64 }, (_, i) => `t:{}:login-pair:10.0.0.${i}`);
     expect(new Set(untagged.map(shardOf)).size).toBeGreaterThan(1);
     expect(new Set(keys.map((k) => shardOf(k.replace("{auth}", "auth")))).size).toBeGreaterThan(1);
+    // A subject is client input: a tag of its own, after the throttle's, moves nothing.
+    const hostile = Array.from({ length: 32 }, (_, i) => `t:{auth}:login-account:{evil${i}}`);
+    expect(new Set(hostile.map(shardOf))).toEqual(new Set([shardOf("t:{auth}:x")]));
+  });
+
+  it("keeps another tenant's identical buckets apart: its reservations neither see nor settle these", async () => {
+    const store = new DurableObjectRateLimitStore(env.RATE_LIMITER);
+    const [t1, t2] = [crypto.randomUUID(), crypto.randomUUID()];
+    const mine = await store.reserve([check(`${t1}:{auth}:pair:10.0.0.1 ann`, 1)]);
+    expect(mine.results[0]!.allowed).toBe(true);
+    const theirs = await store.reserve([check(`${t2}:{auth}:pair:10.0.0.1 ann`, 1)]);
+    expect(theirs.results[0]!.allowed).toBe(true);
+    await theirs.settle([`${t2}:{auth}:pair:10.0.0.1 ann`]);
+    // t1's unit is still held (not settled, not spent by t2's settlement).
+    expect((await store.reserve([check(`${t1}:{auth}:pair:10.0.0.1 ann`, 1)])).results[0]!.allowed).toBe(false);
+    await mine.settle([]);
+    expect(await left(store, `${t1}:{auth}:pair:10.0.0.1 ann`, 1)).toBe(1);
+    expect(await left(store, `${t2}:{auth}:pair:10.0.0.1 ann`, 1)).toBe(0);
   });
 
   it("holds a unit of every key or of none; settling keeps the spent ones and hands back the rest", async () => {

@@ -36,12 +36,13 @@ const factsOf = (row: { roles: string; vip: number }): TokenFacts => ({
 });
 
 /**
- * The account an identifier (email, username or phone) names, with its token facts at `now`, in
- * one statement: a sign-in reads both, and one round trip is cheaper than two.
+ * The account an identifier (email, username or phone, already {@link canonical}: the caller's
+ * throttle keys use the same form) names, with its token facts at `now`, in one statement: a
+ * sign-in reads both, and one round trip is cheaper than two.
  */
 export async function findSignInUser(
   db: TenantDb,
-  identifier: string,
+  canonicalId: string,
   now: number,
 ): Promise<{ user: UserRow; facts: TokenFacts } | undefined> {
   const query = preparedOn(db, "users.signIn", (d) => {
@@ -55,7 +56,7 @@ export async function findSignInUser(
         .prepare()
     );
   });
-  const row = await query.get({ id: canonical(identifier), now });
+  const row = await query.get({ id: canonicalId, now });
   return row && { user: row.user, facts: factsOf(row) };
 }
 

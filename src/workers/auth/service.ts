@@ -74,15 +74,9 @@ export type LoginResult = { kind: "tokens"; tokens: Tokens } | { kind: "mfa"; mf
  * the (account, address) pair's hard lockout, the address's spraying limit, and the account's
  * global per-minute backoff.
  */
-function loginSubjects(
-  tenant: ResolvedTenant,
-  identifier: string,
-  ip: string,
-  device: { id: string } | null,
-): Subject[] {
+function loginSubjects(tenant: ResolvedTenant, account: string, ip: string, device: { id: string } | null): Subject[] {
   const a = tenant.config.auth;
   if (device) return [["login-device", device.id, a.maxFailures]];
-  const account = canonical(identifier);
   return [
     ["login-pair", `${ip} ${account}`, a.maxFailures],
     ["login-address", ip, a.maxFailuresPerAddress],
@@ -105,14 +99,15 @@ export async function login(
   const { env, tenant, db } = s;
   // Before the password hash is read: a reset that lands after this refuses the session (the hub).
   const checkedAt = Date.now();
+  const identifier = canonical(input.identifier);
   const [account, known] = await Promise.all([
-    findSignInUser(db, input.identifier, checkedAt),
+    findSignInUser(db, identifier, checkedAt),
     trustedDevice(s, input.deviceToken),
   ]);
   // A device token counts only for the account it was issued to.
   const subjects = loginSubjects(
     tenant,
-    input.identifier,
+    identifier,
     client.ip,
     known && account && known.userId === account.user.id ? known : null,
   );
