@@ -34,14 +34,34 @@ function traced<T extends object>(stub: T, object: string): T {
   });
 }
 
+/** Ids by name, per namespace and isolate, the oldest dropped past {@link MAX_IDS}. */
+const ids = new WeakMap<object, Map<string, DurableObjectId>>();
+const MAX_IDS = 10_000;
+
+/**
+ * The object named `name` in `ns`: `idFromName` hashes the name on every call, and the gateway
+ * names a user's hub on every authenticated request, so ids are kept once made (an id is a value,
+ * not an I/O object, so every request may use it).
+ */
+export function idOf(ns: Pick<DurableObjectNamespace, "idFromName">, name: string): DurableObjectId {
+  let known = ids.get(ns);
+  if (!known) ids.set(ns, (known = new Map()));
+  let id = known.get(name);
+  if (!id) {
+    if (known.size >= MAX_IDS) known.delete(known.keys().next().value!);
+    known.set(name, (id = ns.idFromName(name)));
+  }
+  return id;
+}
+
 /** A user's hub: sessions, sockets, presence, friend graph. */
 export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: string): HubStub {
-  return traced(env.USER_HUB.get(env.USER_HUB.idFromName(doName(tenantId, userId))), "UserHub");
+  return traced(env.USER_HUB.get(idOf(env.USER_HUB, doName(tenantId, userId))), "UserHub");
 }
 
 /** A conversation's object: its ordered log, members and fan-out. */
 export function conversationStub(env: Pick<Env, "CONVERSATION">, tenantId: string, id: string): ConversationStub {
-  return traced(env.CONVERSATION.get(env.CONVERSATION.idFromName(doName(tenantId, id))), "Conversation");
+  return traced(env.CONVERSATION.get(idOf(env.CONVERSATION, doName(tenantId, id))), "Conversation");
 }
 
 export type QuotaStub = ReturnType<Env["QUOTA"]["get"]>;
@@ -49,7 +69,7 @@ export type QuotaStub = ReturnType<Env["QUOTA"]["get"]>;
 /** An AI quota object: a user's (`userId`) or, without one, the tenant's pool. */
 export function quotaStub(env: Pick<Env, "QUOTA">, tenantId: string, userId: string | null): QuotaStub {
   const name = userId === null ? doName(tenantId, "ai-pool") : doName(tenantId, "ai", userId);
-  return traced(env.QUOTA.get(env.QUOTA.idFromName(name)), "Quota");
+  return traced(env.QUOTA.get(idOf(env.QUOTA, name)), "Quota");
 }
 
 export type MetricsHubStub = ReturnType<Env["METRICS_HUB"]["get"]>;
@@ -60,5 +80,5 @@ export const metricsShards = (env: Pick<Env, "METRICS_SHARDS">) =>
 
 /** A metrics aggregator shard (platform-wide: metrics carry tenants as data, not as objects). */
 export function metricsHubStub(env: Pick<Env, "METRICS_HUB">, shard: number): MetricsHubStub {
-  return env.METRICS_HUB.get(env.METRICS_HUB.idFromName(`metrics:${shard}`));
+  return env.METRICS_HUB.get(idOf(env.METRICS_HUB, `metrics:${shard}`));
 }

@@ -45,7 +45,7 @@ import {
   parseRefreshToken,
   sessionMigrations,
   storeRefreshToken,
-  toEvict,
+  planSession,
   type SessionState,
 } from "./sessions";
 import { alarmBy, DurableOutbox, OUTBOX_PUBLISHED_CLEANUP } from "../outbox";
@@ -160,11 +160,18 @@ export class UserHub extends DurableObject<Env> {
   }
 
   private revoke(id: string, reason: RevokeReason, now: number): void {
-    const s = this.sessions.get(id);
-    if (!s) return;
+    if (!this.sessions.has(id)) return;
+    this.markRevoked(id, reason, now);
+    this.forget(id, reason);
+  }
+  /** The storage half of {@link revoke}: the row and its session.revoked event. */
+  private markRevoked(id: string, reason: RevokeReason, now: number): void {
     markRevoked(this.ctx.storage.sql, (e, t) => this.outbox.record(e, t), id, reason, now, this.userId);
+  }
+  /** The memory half of {@link revoke}, after its write: the session is gone, its live sockets get a final `closed` frame. */
+  private forget(id: string, reason: RevokeReason): void {
     this.sessions.delete(id);
-    this.sockets.closeSession(id, reason); // its live sockets get a final `closed` frame
+    this.sockets.closeSession(id, reason);
   }
 
   private live = (now: number): SessionState[] => [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
@@ -208,39 +215,30 @@ export class UserHub extends DurableObject<Env> {
     this.presence.setPrivacy(privacy);
   }
 
-  /** Opens a session for a device (one per device: a second sign-in replaces the first). */
+  /**
+   * Opens a session for a device (one per device: a second sign-in replaces the first). The one
+   * await (the refresh token's hash) comes first, so everything after it runs without a turn in
+   * between: two sign-ins of one device cannot both miss the other's session, and the replaced
+   * and evicted sessions, the new one and their events commit in one storage write.
+   */
   async createSession(n: NewSession): Promise<CreateResult> {
+    const refreshToken = newRefreshToken(n.userId, n.sessionId);
+    const hash = await hashRefreshToken(refreshToken);
     this.identify(n);
     if (this.status !== "active") return refuse("account_suspended", "The account is suspended.");
     // Equal counts as before: clocks here are coarse, and a refused sign-in only has to be retried.
     if (n.checkedAt !== undefined && n.checkedAt <= this.credentialsChangedAt)
       return refuse("invalid_credentials", "The credentials changed while signing in; sign in again.");
-    for (const s of this.live(n.now)) if (s.deviceId === n.device.id) this.revoke(s.id, "replaced", n.now);
-    const evicted = toEvict(this.live(n.now), n);
-    if (evicted === "refuse")
+    const plan = planSession(this.live(n.now), n);
+    if (plan === "refuse")
       return refuse("session_limit", "The session limit is reached; sign out on another device first.");
-    for (const id of evicted) this.revoke(id, "evicted", n.now);
-
-    const state: SessionState = {
-      id: n.sessionId,
-      deviceId: n.device.id,
-      deviceName: n.device.name,
-      platform: n.device.platform,
-      ip: n.ip,
-      userAgent: n.userAgent,
-      createdAt: n.now,
-      lastUsedAt: n.now,
-      expiresAt: n.now + n.policy.absoluteMs,
-      idleMs: n.policy.idleMs,
-      revokedAt: null,
-      persistedUse: n.now,
-    };
-    const newDevice = isNewDevice(this.ctx.storage.sql, n.device.id);
-    const refreshToken = newRefreshToken(n.userId, n.sessionId);
-    const hash = await hashRefreshToken(refreshToken);
+    const { state, ends, evicted } = plan;
+    const sql = this.ctx.storage.sql;
+    const newDevice = isNewDevice(sql, n.device.id);
     this.ctx.storage.transactionSync(() => {
-      insertSession(this.ctx.storage.sql, state);
-      storeRefreshToken(this.ctx.storage.sql, hash, n.sessionId, n.now);
+      for (const [id, reason] of ends) this.markRevoked(id, reason, n.now);
+      insertSession(sql, state);
+      storeRefreshToken(sql, hash, n.sessionId, n.now);
       this.outbox.record(
         {
           type: "session.created",
@@ -250,6 +248,7 @@ export class UserHub extends DurableObject<Env> {
         n.now,
       );
     });
+    for (const [id, reason] of ends) this.forget(id, reason);
     this.sessions.set(n.sessionId, state);
     return ok({ refreshToken, evicted, newDevice });
   }

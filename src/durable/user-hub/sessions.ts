@@ -182,6 +182,40 @@ export type RecordEvent = (e: NewEvent, now: number) => void;
  * The sessions a new sign-in pushes out, least recently used first: the per-platform cap, then
  * the total cap. "refuse" when the policy refuses instead of evicting.
  */
+/**
+ * What opening session `n` changes among the `live` ones: the device's own session is replaced,
+ * the policy's caps evict the least recently used of the others (or refuse, by the policy).
+ */
+export function planSession(
+  live: SessionState[],
+  n: NewSession,
+): { state: SessionState; ends: [string, RevokeReason][]; evicted: string[] } | "refuse" {
+  const evicted = toEvict(
+    live.filter((s) => s.deviceId !== n.device.id),
+    n,
+  );
+  if (evicted === "refuse") return "refuse";
+  const ends: [string, RevokeReason][] = [
+    ...live.filter((s) => s.deviceId === n.device.id).map((s): [string, RevokeReason] => [s.id, "replaced"]),
+    ...evicted.map((id): [string, RevokeReason] => [id, "evicted"]),
+  ];
+  const state: SessionState = {
+    id: n.sessionId,
+    deviceId: n.device.id,
+    deviceName: n.device.name,
+    platform: n.device.platform,
+    ip: n.ip,
+    userAgent: n.userAgent,
+    createdAt: n.now,
+    lastUsedAt: n.now,
+    expiresAt: n.now + n.policy.absoluteMs,
+    idleMs: n.policy.idleMs,
+    revokedAt: null,
+    persistedUse: n.now,
+  };
+  return { state, ends, evicted };
+}
+
 export function toEvict(live: SessionState[], n: NewSession): string[] | "refuse" {
   const out = new Set<string>();
   const caps: [number | undefined, (s: SessionState) => boolean][] = [

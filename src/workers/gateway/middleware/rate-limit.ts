@@ -3,6 +3,7 @@ import type { RateLimitResult } from "../../../durable/sliding-window";
 
 import type { MiddlewareHandler } from "hono";
 import { doName } from "../../../durable/names";
+import { idOf } from "../../../durable/protocol/stubs";
 import { AppError } from "../../../lib/errors";
 import { log } from "../../../lib/log";
 import { metrics } from "../../../lib/metrics/recorder";
@@ -62,7 +63,7 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
   }
 
   private shard(key: string) {
-    return this.ns.get(this.ns.idFromName(doName(tenantOf(key), "rl", String(shardOf(key)))));
+    return this.ns.get(idOf(this.ns, doName(tenantOf(key), "rl", String(shardOf(key)))));
   }
 }
 
