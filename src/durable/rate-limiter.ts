@@ -32,6 +32,12 @@ interface Hold {
 const CACHED_ROWS = 4096;
 
 /**
+ * How long a route limit's count ({@link RateLimiter.count}) may stay unwritten: its rows are
+ * written together, in one storage commit per this interval instead of one per request.
+ */
+export const WRITE_BEHIND_MS = 5_000;
+
+/**
  * Sliding-window rate limiter (the Cloudflare/Upstash approximation: the previous window's count
  * weighted by its remaining overlap plus the current window's count). One object holds the keys
  * of one shard of a tenant (the store names it, rate-limit.ts); each key's counts are a row of its
@@ -42,6 +48,12 @@ const CACHED_ROWS = 4096;
  * wrote or read stays true. While every row fits in {@link CACHED_ROWS}, the copy is complete and
  * a key it lacks has no row (no read at all); past that, the oldest entries are dropped and a key
  * the copy lacks is read from storage.
+ *
+ * Writes: a {@link check} and a settled hold commit before the call answers (the sign-in
+ * throttle's failures among them); a {@link count} (the gateway's route limits) is written behind,
+ * with the other counts of the last {@link WRITE_BEHIND_MS} in one commit, so an object that
+ * crashes forgets at most those last seconds of route counts. Every commit writes every row
+ * waiting, and a waiting row is never dropped from memory unwritten.
  */
 export class RateLimiter extends DurableObject<Env> {
   private writes = 0;
@@ -51,6 +63,9 @@ export class RateLimiter extends DurableObject<Env> {
   /** Units held by unsettled holds, per key (see {@link hold}); lost with the instance. */
   private readonly held = new Map<string, number>();
   private readonly holds = new Map<string, Hold>();
+  /** Rows changed in memory and not yet written (see {@link count}). */
+  private readonly dirty = new Set<string>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,7 +91,20 @@ export class RateLimiter extends DurableObject<Env> {
     const held = this.held.get(key);
     // Held units (see hold) count like written ones; what is written is this check's own cost.
     const verdict = held && cost >= 0 ? slidingWindow(state, limit, windowSeconds, held + cost, now).result : result;
-    if (verdict.allowed && cost !== 0) this.write(key, next, windowSeconds, now);
+    if (verdict.allowed && cost !== 0) this.write(key, next, windowSeconds, now, true);
+    return verdict;
+  }
+
+  /**
+   * One unit against `key`, like `check(key, limit, windowSeconds)`, written behind: the answer
+   * does not wait for storage (see the class comment for what a crash forgets).
+   */
+  count(key: string, limit: number, windowSeconds: number, now = Date.now()): RateLimitResult {
+    const state = this.read(key);
+    const held = this.held.get(key) ?? 0;
+    const { result, next } = slidingWindow(state, limit, windowSeconds, 1, now);
+    const verdict = held ? slidingWindow(state, limit, windowSeconds, held + 1, now).result : result;
+    if (verdict.allowed) this.write(key, next, windowSeconds, now, false);
     return verdict;
   }
 
@@ -125,7 +153,13 @@ export class RateLimiter extends DurableObject<Env> {
       if (left > 0) this.held.set(key, left);
       else this.held.delete(key);
       if (spent(key))
-        this.write(key, slidingWindow(this.read(key), Infinity, windowSeconds, cost, now).next, windowSeconds, now);
+        this.write(
+          key,
+          slidingWindow(this.read(key), Infinity, windowSeconds, cost, now).next,
+          windowSeconds,
+          now,
+          true,
+        );
     }
   }
 
@@ -142,25 +176,57 @@ export class RateLimiter extends DurableObject<Env> {
     return row;
   }
 
-  private write(key: string, next: WindowState, windowSeconds: number, now: number): void {
-    const expiresAt = next.start + 2 * windowSeconds * 1000;
-    this.ctx.storage.sql.exec(
-      "INSERT INTO windows (key, start, prev, curr, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET start = excluded.start, prev = excluded.prev, curr = excluded.curr, expires_at = excluded.expires_at",
-      key,
-      next.start,
-      next.prev,
-      next.curr,
-      expiresAt,
-    );
-    this.remember(key, { start: next.start, prev: next.prev, curr: next.curr, expiresAt });
+  /** Changes a row in memory; written before the call answers when `durable`, else within WRITE_BEHIND_MS. */
+  private write(key: string, next: WindowState, windowSeconds: number, now: number, durable: boolean): void {
+    this.remember(key, { ...next, expiresAt: next.start + 2 * windowSeconds * 1000 });
+    this.dirty.add(key);
+    if (durable) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flushBehind(), WRITE_BEHIND_MS);
     if (++this.writes % PRUNE_EVERY === 0) this.prune(now);
+  }
+
+  /** The timer's flush: a failed write is logged and tried again later (the rows stay waiting). */
+  private flushBehind(): void {
+    this.flushTimer = null;
+    try {
+      this.flush();
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "rate limiter write-behind failed; retrying", error: String(err) }));
+      this.flushTimer ??= setTimeout(() => this.flushBehind(), WRITE_BEHIND_MS);
+    }
+  }
+
+  /** Writes every waiting row in one commit; when it throws, the rows stay waiting. */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.dirty.size) return;
+    const keys = [...this.dirty];
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const key of keys) {
+        const row = this.rows.get(key);
+        if (!row) continue; // pruned: its windows have passed
+        sql.exec(
+          "INSERT INTO windows (key, start, prev, curr, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET start = excluded.start, prev = excluded.prev, curr = excluded.curr, expires_at = excluded.expires_at",
+          key,
+          row.start,
+          row.prev,
+          row.curr,
+          row.expiresAt,
+        );
+      }
+    });
+    for (const key of keys) this.dirty.delete(key);
   }
 
   private remember(key: string, row: WindowState & { expiresAt: number }): void {
     this.rows.delete(key); // re-inserted last: the oldest entry is the least recently written
     this.rows.set(key, row);
     if (this.rows.size <= CACHED_ROWS) return;
-    this.rows.delete(this.rows.keys().next().value!);
+    const oldest = this.rows.keys().next().value!;
+    if (this.dirty.has(oldest)) this.flush(); // written before it leaves memory
+    this.rows.delete(oldest);
     this.complete = false;
   }
 

@@ -65,6 +65,37 @@ describe("refresh tokens", () => {
 });
 
 describe("sessions", () => {
+  it("sign-ins of one device at once leave that device one live session, whose token alone refreshes", async () => {
+    const t = await createTenant();
+    const device = { id: "d-race", name: "phone", platform: "ios" };
+    const u = await registerUser(t.slug, { device });
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(doName(t.id, u.userId)));
+    const policy = {
+      maxSessions: 10,
+      perPlatform: {},
+      overflow: "evict_oldest" as const,
+      idleMs: 3_600_000,
+      absoluteMs: 86_400_000,
+    };
+    const open = (sessionId: string) =>
+      hub.createSession({
+        tenantId: t.id,
+        userId: u.userId,
+        sessionId,
+        device,
+        ip: "10.0.0.1",
+        userAgent: "t",
+        policy,
+        now: Date.now(),
+      });
+    const opened = await Promise.all(["a", "b", "c", "d"].map((x) => x.repeat(26)).map(open));
+    expect(opened.every((r) => r.ok)).toBe(true);
+    const live = (await hub.listSessions()).filter((s) => s.deviceId === device.id);
+    expect(live).toHaveLength(1);
+    const refreshed = await Promise.all(opened.map((r) => (r.ok ? hub.refresh(r.value.refreshToken) : null)));
+    expect(refreshed.filter((r) => r?.ok)).toHaveLength(1);
+    await expectProblem(await refresh(t.slug, u.tokens.refreshToken), 401, "invalid_refresh_token");
+  });
   it("HTML in device names and user agents is stored as sent and only ever served as inert JSON", async () => {
     const t = await createTenant();
     const html = `<img src=x onerror="alert(1)">`;

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { doName } from "../../src/durable/names";
-import { RateLimiter } from "../../src/durable/rate-limiter";
+import { RateLimiter, WRITE_BEHIND_MS } from "../../src/durable/rate-limiter";
 import { migrateStorage } from "../../src/durable/storage-migrations";
 import {
   DurableObjectRateLimitStore,
@@ -62,6 +62,48 @@ describe("RateLimiter's rows in memory", () => {
       // Dropped from memory long ago, still counted from storage.
       expect(big.check("new", 1, 60, 1, t0).allowed).toBe(false);
       expect(big.check("k1", 1, 60, 1, t0).allowed).toBe(false);
+    });
+  });
+});
+
+describe("RateLimiter's route counts (written behind)", () => {
+  const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+  type Row = { key: string; curr: number };
+  const rows = (rl: DurableObjectStub<RateLimiter>) =>
+    runInDurableObject(rl, (_obj, state) =>
+      state.storage.sql.exec<Row>("SELECT key, curr FROM windows ORDER BY key").toArray(),
+    );
+
+  it("limit like checks, answer before their write, and are written together within WRITE_BEHIND_MS", async () => {
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "rl", "3");
+    const counted = await Promise.all(Array.from({ length: 5 }, () => rl.count("r", 3, 60, t0)));
+    expect(counted.filter((r) => r.allowed)).toHaveLength(3);
+    expect((await rl.check("r", 3, 60, 1, t0)).allowed).toBe(false); // a check sees the counts
+    await rl.count("s", 3, 60, t0);
+    expect(await rows(rl)).toEqual([]);
+    await new Promise((r) => setTimeout(r, WRITE_BEHIND_MS + 500));
+    expect(await rows(rl)).toEqual([
+      { key: "r", curr: 3 },
+      { key: "s", curr: 1 },
+    ]);
+  });
+
+  it("are written with the next check or settled hold, and before they leave memory", async () => {
+    const rl = stub(env.RATE_LIMITER, crypto.randomUUID(), "rl", "4");
+    await rl.count("r", 3, 60, t0);
+    await rl.check("c", 3, 60, 1, t0);
+    expect(await rows(rl)).toEqual([
+      { key: "c", curr: 1 },
+      { key: "r", curr: 1 },
+    ]);
+    await runInDurableObject(rl, (_obj, state) => {
+      const fresh = new RateLimiter(state, env);
+      fresh.count("w", 5, 60, t0);
+      // More keys than it keeps in memory: "w", the oldest, is written before it is dropped.
+      for (let i = 0; i < 4200; i++) fresh.count(`fill${i}`, 5, 60, t0);
+      const w = state.storage.sql.exec<Row>("SELECT key, curr FROM windows WHERE key = 'w'").toArray();
+      expect(w).toEqual([{ key: "w", curr: 1 }]);
+      expect(fresh.count("w", 1, 60, t0).allowed).toBe(false); // read back from storage
     });
   });
 });

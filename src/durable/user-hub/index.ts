@@ -218,8 +218,8 @@ export class UserHub extends DurableObject<Env> {
   /**
    * Opens a session for a device (one per device: a second sign-in replaces the first). The one
    * await (the refresh token's hash) comes first, so everything after it runs without a turn in
-   * between: two sign-ins of one device cannot both miss the other's session, and the replaced
-   * and evicted sessions, the new one and their events commit in one storage write.
+   * between (concurrent sign-ins of one device see each other's session) and the replaced and
+   * evicted sessions, the new one and their events commit in one storage write.
    */
   async createSession(n: NewSession): Promise<CreateResult> {
     const refreshToken = newRefreshToken(n.userId, n.sessionId);

@@ -14,6 +14,11 @@ export interface RateLimitStore {
   /** Takes `cost` units (default 1) if they fit; a negative cost hands units back and is always allowed. */
   check(key: string, limit: number, windowSeconds: number, cost?: number): Promise<RateLimitResult>;
   /**
+   * One unit of a route limit (the gateway's per-class limits): a check whose count may be
+   * written a moment after it answers (the RateLimiter writes them behind, WRITE_BEHIND_MS).
+   */
+  count(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
+  /**
    * Takes units from several keys as one, all or nothing, until the attempt they guard is judged:
    * see {@link Reservation}. Costs are positive.
    */

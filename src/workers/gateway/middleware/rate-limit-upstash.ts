@@ -68,6 +68,11 @@ export class UpstashRateLimitStore implements RateLimitStore {
     return reserveEach(this, checks);
   }
 
+  /** Redis answers after the write anyway: a plain check. */
+  count(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
+    return this.check(key, limit, windowSeconds);
+  }
+
   async check(key: string, limit: number, windowSeconds: number, cost = 1): Promise<RateLimitResult> {
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`rate limit: limit must be a positive integer, got ${limit}`);

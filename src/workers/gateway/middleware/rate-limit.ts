@@ -47,6 +47,10 @@ export class DurableObjectRateLimitStore implements RateLimitStore {
     return this.shard(key).check(key, limit, windowSeconds, cost);
   }
 
+  count(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
+    return this.shard(key).count(key, limit, windowSeconds);
+  }
+
   /**
    * When every key is on one shard (one tenant, one hash tag): one call that holds the units in
    * the object's memory and one that settles them, writing only the spent ones. Else
@@ -126,7 +130,7 @@ export function rateLimit(routeClass: RouteClass): MiddlewareHandler<AppEnv> {
     let result: RateLimitResult | undefined = routeClass === "api" ? c.get("userRate") : undefined;
     if (!result) {
       try {
-        result = await rateLimitStore(c.env).check(`${tenant.id}:${subject}:${routeClass}`, limit, 60);
+        result = await rateLimitStore(c.env).count(`${tenant.id}:${subject}:${routeClass}`, limit, 60);
       } catch (err) {
         log("error", "rate limiter unavailable; allowing", { tenant: tenant.slug, error: String(err) });
       }
