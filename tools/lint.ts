@@ -16,6 +16,7 @@ import { existsSync } from "node:fs";
 import { errorsDocIsCurrent } from "./errors-doc";
 import { importCycles } from "./import-cycles";
 import { openApiDocIsCurrent } from "./openapi-doc";
+import { sdkSourcesAreCurrent } from "./sdk-gen";
 import { root } from "./local-state";
 
 // STYLE.md: split a file past about 300 lines, a Durable Object's past about 500.
@@ -92,6 +93,10 @@ if (!(await openApiDocIsCurrent()))
   problems.push("docs/openapi.json: stale; run npm run docs:openapi (rendered from the routes)");
 if (!errorsDocIsCurrent())
   problems.push("docs/errors.md: stale; run npm run docs:errors (it is generated from src/lib/error-codes.ts)");
+if (!(await sdkSourcesAreCurrent()))
+  problems.push(
+    "sdk/src/*.gen.ts: stale; run npm run sdk:gen (generated from docs/openapi.json and the error registry)",
+  );
 
 if (problems.length) {
   console.error(problems.join("\n"));
