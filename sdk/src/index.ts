@@ -2,12 +2,24 @@ import createFetchClient, { type Client, type Middleware } from "openapi-fetch";
 import { Auth, type Device } from "./auth.js";
 import { CanopyError } from "./errors.js";
 import type { paths } from "./schema.gen.js";
+import { fetchUpgrade, Realtime, type RealtimeOptions, ticketSocket } from "./realtime.js";
 import { memoryStorage, type TokenStorage } from "./storage.js";
 import { authedFetch, type Fetch, type RetryPolicy, tenantFetch } from "./transport.js";
 
 export { Auth, type AuthEvents, type Device, type SignInResult, type Tokens } from "./auth.js";
 export { CanopyError, type ErrorCode, type Problem } from "./errors.js";
 export { errorStatus } from "./codes.gen.js";
+export {
+  type Ack,
+  type ConnectionState,
+  fetchUpgrade,
+  type MessageFrame,
+  type Opener,
+  Realtime,
+  type RealtimeEvents,
+  type SocketLike,
+  ticketSocket,
+} from "./realtime.js";
 export { localStorageAdapter, memoryStorage, type TokenStorage } from "./storage.js";
 export type { Fetch, RetryPolicy } from "./transport.js";
 export type { paths, components, operations } from "./schema.gen.js";
@@ -27,6 +39,12 @@ export interface ClientOptions {
   refreshAheadSeconds?: number;
   /** The fetch to use (default `globalThis.fetch`): a service binding's, a test's. */
   fetch?: Fetch;
+  /**
+   * How sockets open and reconnect. Default opener: the access token through `fetch` where the
+   * runtime answers upgrades with `webSocket` (Workers), else a ticket and `globalThis.WebSocket`
+   * (browsers); in Node pass `ticketSocket(WebSocket)` with `ws`'s constructor.
+   */
+  realtime?: Partial<RealtimeOptions>;
 }
 
 export interface CanopyClient {
@@ -37,6 +55,8 @@ export interface CanopyClient {
    */
   api: Client<paths>;
   auth: Auth;
+  /** The realtime connection: `connect()`, `on("message", …)`, `send(conversationId, { text })`. */
+  realtime: Realtime;
 }
 
 /** Throws the problem of every non-2xx answer, so a call's `data` is its success. */
@@ -51,8 +71,33 @@ export function createClient(options: ClientOptions): CanopyClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const base: Fetch = options.fetch ?? ((req) => globalThis.fetch(req));
   const send = tenantFetch(base, options.tenant, options.retry);
-  const auth = new Auth(send, baseUrl, options.storage ?? memoryStorage(), options.device, options.refreshAheadSeconds);
+  const storage = options.storage ?? memoryStorage();
+  const auth = new Auth(send, baseUrl, storage, options.device, options.refreshAheadSeconds);
   const api = createFetchClient<paths>({ baseUrl, fetch: authedFetch(send, auth) });
   api.use(throwProblems);
-  return { api, auth };
+  const fetchJson = async (path: string) => {
+    const res = await authedFetch(send, auth)(new Request(`${baseUrl}${path}`));
+    if (!res.ok) throw await CanopyError.from(res);
+    return res.json();
+  };
+  const ticket = async () => {
+    const res = await authedFetch(send, auth)(new Request(`${baseUrl}/v1/realtime/tickets`, { method: "POST" }));
+    if (!res.ok) throw await CanopyError.from(res);
+    return ((await res.json()) as { ticket: string }).ticket;
+  };
+  const opener =
+    options.realtime?.opener ??
+    ("WebSocketPair" in globalThis
+      ? fetchUpgrade(send)
+      : ticketSocket(globalThis.WebSocket as unknown as Parameters<typeof ticketSocket>[0]));
+  const realtime = new Realtime(
+    auth,
+    storage,
+    { baseUrl, tenant: options.tenant, ticket, fetchJson },
+    {
+      ...options.realtime,
+      opener,
+    },
+  );
+  return { api, auth, realtime };
 }

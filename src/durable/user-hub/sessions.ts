@@ -179,10 +179,6 @@ export function hubEventSource(tenantId: string, userId: string): { tenantId: st
 export type RecordEvent = (e: NewEvent, now: number) => void;
 
 /**
- * The sessions a new sign-in pushes out, least recently used first: the per-platform cap, then
- * the total cap. "refuse" when the policy refuses instead of evicting.
- */
-/**
  * What opening session `n` changes among the `live` ones: the device's own session is replaced,
  * the policy's caps evict the least recently used of the others (or refuse, by the policy).
  */
@@ -216,6 +212,10 @@ export function planSession(
   return { state, ends, evicted };
 }
 
+/**
+ * The sessions a new sign-in pushes out, least recently used first: the per-platform cap, then
+ * the total cap. "refuse" when the policy refuses instead of evicting.
+ */
 export function toEvict(live: SessionState[], n: NewSession): string[] | "refuse" {
   const out = new Set<string>();
   const caps: [number | undefined, (s: SessionState) => boolean][] = [

@@ -1,0 +1,141 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  createClient,
+  fetchUpgrade,
+  memoryStorage,
+  type MessageFrame,
+  type RealtimeEvents,
+  type TokenStorage,
+} from "../../sdk/src/index";
+import { registerUser } from "./auth-helpers";
+import { createTenant } from "./helpers";
+import { group } from "./socket-helpers";
+
+type U = Awaited<ReturnType<typeof registerUser>>;
+
+/** An SDK client of `u` on the Worker's own fetch (sockets through it too), signed in. */
+async function signedIn(tenant: string, u: U, storage: TokenStorage = memoryStorage()) {
+  const ip = `10.8.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+  const fetch = (req: Request) => {
+    const r = new Request(req);
+    r.headers.set("cf-connecting-ip", ip);
+    r.headers.set("x-tenant", tenant);
+    return exports.default.fetch(r);
+  };
+  const c = createClient({
+    baseUrl: "http://api.test",
+    tenant,
+    storage,
+    device: { id: `dev-${crypto.randomUUID().slice(0, 8)}`, platform: "web" },
+    fetch,
+    realtime: { opener: fetchUpgrade(fetch), backoff: { baseMs: 20, maxMs: 200 } },
+  });
+  if (!(await c.auth.sessionId())) await c.auth.signIn({ identifier: u.username, password: u.password });
+  const events: RealtimeEvents["connection"][] = [];
+  c.realtime.on("connection", (e) => events.push(e));
+  const messages: MessageFrame[] = [];
+  c.realtime.on("message", (m) => messages.push(m));
+  return { c, events, messages, opens: () => events.filter((e) => e.state === "open").length };
+}
+
+async function until<T>(probe: () => T | undefined | false, what: string, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A tenant, two users in a group, each with a signed-in client; B's client resumes the group. */
+async function pair(storageB: TokenStorage = memoryStorage()) {
+  const t = await createTenant();
+  const [ua, ub] = [await registerUser(t.slug), await registerUser(t.slug)];
+  const gid = await group(t.slug, ua, [ub]);
+  const a = await signedIn(t.slug, ua);
+  const b = await signedIn(t.slug, ub, storageB);
+  await b.c.realtime.track(gid);
+  return { t, ua, ub, gid, a, b };
+}
+
+const seqsOf = (ms: MessageFrame[], conversationId: string) =>
+  ms.filter((m) => m.conversationId === conversationId).map((m) => m.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe("SDK realtime", () => {
+  it("a two-client conversation survives the server dropping a socket mid-stream: no loss, no duplicate", async () => {
+    const { gid, a, b } = await pair();
+    await Promise.all([a.c.realtime.connect(), b.c.realtime.connect()]);
+    await until(() => a.opens() && b.opens(), "both open");
+
+    const sends = Array.from({ length: 40 }, (_, i) => a.c.realtime.send(gid, { text: `m${i + 1}` }));
+    await until(() => b.messages.length >= 10, "the first messages");
+    // More frames per second than the tenant allows: the server closes B's socket (1008).
+    for (let i = 0; i < 30; i++) b.c.realtime.typing(gid);
+    const acks = await Promise.all(sends);
+    expect(acks.map((x) => x.seq)).toEqual(range(1, 40));
+    await until(() => b.opens() >= 2 && b.messages.length >= 40, "B reconnected and caught up");
+    expect(seqsOf(b.messages, gid)).toEqual(range(1, 40));
+    expect(b.messages.map((m) => (m.body as { text: string }).text)).toEqual(range(1, 40).map((i) => `m${i}`));
+    // A's own sends come back as acks, never as messages.
+    expect(a.messages).toEqual([]);
+    a.c.realtime.disconnect();
+    b.c.realtime.disconnect();
+  });
+
+  it("sends made offline wait in the queue and go out after the reconnect, acked in order", async () => {
+    const { gid, a, b } = await pair();
+    await b.c.realtime.connect();
+    await until(() => b.opens(), "B open");
+    let settled = 0;
+    const sends = [1, 2, 3].map((i) =>
+      a.c.realtime.send(gid, { text: `offline ${i}` }).finally(() => {
+        settled++;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(0); // not connected: queued
+    await a.c.realtime.connect();
+    expect((await Promise.all(sends)).map((x) => x.seq)).toEqual([1, 2, 3]);
+    await until(() => b.messages.length >= 3, "B got the queued messages");
+    expect(seqsOf(b.messages, gid)).toEqual([1, 2, 3]);
+    a.c.realtime.disconnect();
+    b.c.realtime.disconnect();
+  });
+
+  it("resumes from persisted cursors in a new client, and a revoked session ends in one signedOut", async () => {
+    const storage = memoryStorage();
+    const { t, ua, ub, gid, a, b } = await pair(storage);
+    await Promise.all([a.c.realtime.connect(), b.c.realtime.connect()]);
+    await until(() => a.opens() && b.opens(), "both open");
+    for (let i = 1; i <= 3; i++) await a.c.realtime.send(gid, { text: `seen ${i}` });
+    await until(() => b.messages.length >= 3, "B saw three");
+    b.c.realtime.disconnect();
+    for (let i = 4; i <= 5; i++) await a.c.realtime.send(gid, { text: `missed ${i}` });
+    // Another client on B's storage (a restarted app): only what it missed.
+    const b2 = await signedIn(t.slug, ub, storage);
+    await b2.c.realtime.connect();
+    await until(() => b2.messages.length >= 2, "B's new client caught up");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seqsOf(b2.messages, gid)).toEqual([4, 5]);
+
+    // A's session revoked elsewhere: the socket closes (4001), one signedOut, no reconnecting.
+    const signedOut: unknown[] = [];
+    a.c.auth.on("signedOut", (e) => signedOut.push(e));
+    const res = await exports.default.fetch(
+      new Request("http://api.test/v1/auth/sessions/revoke-others", {
+        method: "POST",
+        headers: { "x-tenant": t.slug, authorization: `Bearer ${ua.tokens.accessToken}` },
+      }),
+    );
+    expect(res.status).toBeLessThan(300);
+    await until(() => a.events.some((e) => e.final), "A's connection ended");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(signedOut).toHaveLength(1);
+    expect(a.opens()).toBe(1);
+    expect(a.c.realtime.state).toBe("closed");
+    b2.c.realtime.disconnect();
+  });
+});
