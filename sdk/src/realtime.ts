@@ -86,6 +86,12 @@ export function ticketSocket(WebSocket: WebSocketCtor): Opener {
 
 export interface RealtimeOptions {
   opener: Opener;
+  /**
+   * Frames this client sends per second at most (default 20, the server's default
+   * `realtime.framesPerSecond`): more within a second would get the socket closed (1008), so
+   * frames past it wait their turn.
+   */
+  framesPerSecond?: number;
   /** Reconnect backoff: first delay and cap in ms (full jitter); default 250 and 10,000. */
   backoff?: { baseMs?: number; maxMs?: number };
 }
@@ -127,6 +133,10 @@ export class Realtime {
   private chain: Promise<void> = Promise.resolve();
   /** `synced` answers still due for the current socket's resume. */
   private unsynced = 0;
+  /** Frames waiting for the rate (see RealtimeOptions.framesPerSecond), and when the last ones went out. */
+  private out: string[] = [];
+  private sentAt: number[] = [];
+  private pump: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly auth: Auth,
@@ -188,11 +198,11 @@ export class Realtime {
 
   /** Moves this user's read cursor in a conversation (members see a `read` frame). */
   read(conversationId: string, seq: number): void {
-    this.socket?.send(JSON.stringify({ type: "read", conversationId, seq }));
+    this.transmit({ type: "read", conversationId, seq });
   }
 
   typing(conversationId: string): void {
-    this.socket?.send(JSON.stringify({ type: "typing", conversationId }));
+    this.transmit({ type: "typing", conversationId });
   }
 
   /**
@@ -204,7 +214,7 @@ export class Realtime {
     if ((cursors[conversationId] ?? -1) >= afterSeq) return;
     cursors[conversationId] = afterSeq;
     await this.storage.set(CURSORS, JSON.stringify(cursors));
-    this.socket?.send(JSON.stringify({ type: "sync", cursors: { [conversationId]: afterSeq } }));
+    if (this.socket) this.transmit({ type: "sync", cursors: { [conversationId]: afterSeq } });
   }
 
   /** The last seq seen per conversation (what the next resume asks after). */
@@ -246,6 +256,8 @@ export class Realtime {
     if (!this.wanted) return socket.close(1000, "disconnect");
     this.socket = socket;
     this.synced = false;
+    this.out = [];
+    this.sentAt = []; // the server counts per socket
     socket.addEventListener("message", (e) => {
       this.chain = this.chain.then(() => this.receive(socket, e.data)).catch(() => undefined);
     });
@@ -256,7 +268,7 @@ export class Realtime {
     for (let i = 0; i < entries.length; i += 100) frames.push(Object.fromEntries(entries.slice(i, i + 100)));
     if (!frames.length) frames.push({});
     this.unsynced = frames.length;
-    for (const cursors of frames) socket.send(JSON.stringify({ type: "sync", cursors }));
+    for (const cursors of frames) this.transmit({ type: "sync", cursors });
   }
 
   private retry(): void {
@@ -295,6 +307,14 @@ export class Realtime {
     this.retry();
   }
 
+  private abandon(socket: SocketLike): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.synced = false;
+    socket.close(4000, "resume failed");
+    this.retry();
+  }
+
   private async receive(socket: SocketLike, data: unknown): Promise<void> {
     if (this.socket !== socket || typeof data !== "string") return;
     let f: Record<string, unknown> & { type: string };
@@ -314,7 +334,14 @@ export class Realtime {
         for (const p of await this.queue()) this.write(p);
         return;
       case "sync_truncated":
-        return this.page(f as unknown as { conversationId: string; fromSeq: number; latestSeq: number });
+        try {
+          await this.page(f as unknown as { conversationId: string; fromSeq: number; latestSeq: number });
+        } catch {
+          // The gap could not be paged: this socket's later frames must not move the cursor past
+          // it, so the socket is given up and the next one resumes from the same cursor.
+          this.abandon(socket);
+        }
+        return;
       case "ack":
         return this.acked(f as unknown as Ack & { clientId: string; conversationId: string });
       case "error":
@@ -383,15 +410,36 @@ export class Realtime {
   }
 
   private write(p: Pending): void {
-    this.socket?.send(
-      JSON.stringify({
-        type: "send",
-        clientId: p.clientId,
-        conversationId: p.conversationId,
-        kind: p.kind,
-        body: p.body,
-      }),
-    );
+    this.transmit({ type: "send", clientId: p.clientId, conversationId: p.conversationId, kind: p.kind, body: p.body });
+  }
+
+  /** Sends a frame on the current socket, at most `framesPerSecond` in any second (a sliding window). */
+  private transmit(frame: Record<string, unknown>): void {
+    if (!this.socket) return; // sends stay in the outbox; typing and read are moot offline
+    this.out.push(JSON.stringify(frame));
+    this.drain();
+  }
+
+  private drain(): void {
+    const socket = this.socket;
+    const fps = this.options.framesPerSecond ?? 20;
+    while (socket && this.out.length) {
+      const now = Date.now();
+      // 1.1 s rather than 1: the server's second starts when a frame arrives, a little later.
+      while (this.sentAt.length && now - this.sentAt[0]! >= 1100) this.sentAt.shift();
+      if (this.sentAt.length >= fps) {
+        this.pump ??= setTimeout(
+          () => {
+            this.pump = null;
+            this.drain();
+          },
+          1100 - (now - this.sentAt[0]!),
+        );
+        return;
+      }
+      this.sentAt.push(now);
+      socket.send(this.out.shift()!);
+    }
   }
 
   /** Read from storage once; concurrent first callers share the read (and so the same object). */

@@ -15,7 +15,7 @@ import { group } from "./socket-helpers";
 type U = Awaited<ReturnType<typeof registerUser>>;
 
 /** An SDK client of `u` on the Worker's own fetch (sockets through it too), signed in. */
-async function signedIn(tenant: string, u: U, storage: TokenStorage = memoryStorage()) {
+async function signedIn(tenant: string, u: U, storage: TokenStorage = memoryStorage(), framesPerSecond = 20) {
   const ip = `10.8.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
   const fetch = (req: Request) => {
     const r = new Request(req);
@@ -29,7 +29,7 @@ async function signedIn(tenant: string, u: U, storage: TokenStorage = memoryStor
     storage,
     device: { id: `dev-${crypto.randomUUID().slice(0, 8)}`, platform: "web" },
     fetch,
-    realtime: { opener: fetchUpgrade(fetch), backoff: { baseMs: 20, maxMs: 200 } },
+    realtime: { opener: fetchUpgrade(fetch), backoff: { baseMs: 20, maxMs: 200 }, framesPerSecond },
   });
   if (!(await c.auth.sessionId())) await c.auth.signIn({ identifier: u.username, password: u.password });
   const events: RealtimeEvents["connection"][] = [];
@@ -50,12 +50,12 @@ async function until<T>(probe: () => T | undefined | false, what: string, ms = 8
 }
 
 /** A tenant, two users in a group, each with a signed-in client; B's client resumes the group. */
-async function pair(storageB: TokenStorage = memoryStorage()) {
+async function pair(storageB: TokenStorage = memoryStorage(), framesPerSecondB = 20) {
   const t = await createTenant();
   const [ua, ub] = [await registerUser(t.slug), await registerUser(t.slug)];
   const gid = await group(t.slug, ua, [ub]);
   const a = await signedIn(t.slug, ua);
-  const b = await signedIn(t.slug, ub, storageB);
+  const b = await signedIn(t.slug, ub, storageB, framesPerSecondB);
   await b.c.realtime.track(gid);
   return { t, ua, ub, gid, a, b };
 }
@@ -66,7 +66,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe("SDK realtime", () => {
   it("a two-client conversation survives the server dropping a socket mid-stream: no loss, no duplicate", async () => {
-    const { gid, a, b } = await pair();
+    // B's client does not pace its frames, so the server's cap (20 a second) can close its socket.
+    const { gid, a, b } = await pair(memoryStorage(), 1000);
     await Promise.all([a.c.realtime.connect(), b.c.realtime.connect()]);
     await until(() => a.opens() && b.opens(), "both open");
 
@@ -81,6 +82,7 @@ describe("SDK realtime", () => {
     expect(b.messages.map((m) => (m.body as { text: string }).text)).toEqual(range(1, 40).map((i) => `m${i}`));
     // A's own sends come back as acks, never as messages.
     expect(a.messages).toEqual([]);
+    expect(a.opens()).toBe(1); // A's 40 sends were paced under the cap: never closed
     a.c.realtime.disconnect();
     b.c.realtime.disconnect();
   });
@@ -102,6 +104,24 @@ describe("SDK realtime", () => {
     await until(() => b.messages.length >= 3, "B got the queued messages");
     expect(seqsOf(b.messages, gid)).toEqual([1, 2, 3]);
     a.c.realtime.disconnect();
+    b.c.realtime.disconnect();
+  });
+
+  it("a resume too far behind is paged over HTTP, then live traffic follows, each message once", async () => {
+    const { gid, a, b } = await pair();
+    // B is offline while more than a sync answers (200) is sent (over HTTP: a socket may send 20
+    // frames a second): B's resume gets sync_truncated and pages the rest.
+    const post = (text: string) =>
+      a.c.api.POST("/v1/conversations/{id}/messages", {
+        params: { path: { id: gid } },
+        body: { clientId: crypto.randomUUID(), kind: "text", body: { text } },
+      });
+    for (let i = 0; i < 230; i += 10) await Promise.all(range(i + 1, i + 10).map((n) => post(`o${n}`)));
+    await b.c.realtime.connect();
+    await until(() => b.messages.length >= 230, "B paged what it missed");
+    await post("live");
+    await until(() => b.messages.length >= 231, "the live message");
+    expect(seqsOf(b.messages, gid)).toEqual(range(1, 231));
     b.c.realtime.disconnect();
   });
 
