@@ -73,18 +73,17 @@ export function createClient(options: ClientOptions): CanopyClient {
   const send = tenantFetch(base, options.tenant, options.retry);
   const storage = options.storage ?? memoryStorage();
   const auth = new Auth(send, baseUrl, storage, options.device, options.refreshAheadSeconds);
-  const api = createFetchClient<paths>({ baseUrl, fetch: authedFetch(send, auth) });
+  const signed = authedFetch(send, auth);
+  const api = createFetchClient<paths>({ baseUrl, fetch: signed });
   api.use(throwProblems);
-  const fetchJson = async (path: string) => {
-    const res = await authedFetch(send, auth)(new Request(`${baseUrl}${path}`));
+  /** A signed-in request's JSON; a non-2xx answer throws its CanopyError. */
+  const json = async (path: string, init?: RequestInit) => {
+    const res = await signed(new Request(`${baseUrl}${path}`, init));
     if (!res.ok) throw await CanopyError.from(res);
     return res.json();
   };
-  const ticket = async () => {
-    const res = await authedFetch(send, auth)(new Request(`${baseUrl}/v1/realtime/tickets`, { method: "POST" }));
-    if (!res.ok) throw await CanopyError.from(res);
-    return ((await res.json()) as { ticket: string }).ticket;
-  };
+  const fetchJson = (path: string) => json(path);
+  const ticket = async () => ((await json("/v1/realtime/tickets", { method: "POST" })) as { ticket: string }).ticket;
   const opener =
     options.realtime?.opener ??
     ("WebSocketPair" in globalThis

@@ -86,13 +86,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Counts `cost` against `key` if it fits under `limit` per `windowSeconds`; a negative cost hands units back. */
   check(key: string, limit: number, windowSeconds: number, cost = 1, now = Date.now()): RateLimitResult {
-    const state = this.read(key);
-    const { result, next } = slidingWindow(state, limit, windowSeconds, cost, now);
-    const held = this.held.get(key);
-    // Held units (see hold) count like written ones; what is written is this check's own cost.
-    const verdict = held && cost >= 0 ? slidingWindow(state, limit, windowSeconds, held + cost, now).result : result;
-    if (verdict.allowed && cost !== 0) this.write(key, next, windowSeconds, now, true);
-    return verdict;
+    return this.take(key, limit, windowSeconds, cost, now, true);
   }
 
   /**
@@ -100,11 +94,16 @@ export class RateLimiter extends DurableObject<Env> {
    * does not wait for storage (see the class comment for what a crash forgets).
    */
   count(key: string, limit: number, windowSeconds: number, now = Date.now()): RateLimitResult {
+    return this.take(key, limit, windowSeconds, 1, now, false);
+  }
+
+  private take(key: string, limit: number, windowSeconds: number, cost: number, now: number, durable: boolean) {
     const state = this.read(key);
-    const held = this.held.get(key) ?? 0;
-    const { result, next } = slidingWindow(state, limit, windowSeconds, 1, now);
-    const verdict = held ? slidingWindow(state, limit, windowSeconds, held + 1, now).result : result;
-    if (verdict.allowed) this.write(key, next, windowSeconds, now, false);
+    const { result, next } = slidingWindow(state, limit, windowSeconds, cost, now);
+    const held = this.held.get(key);
+    // Held units (see hold) count like written ones; what is written is this call's own cost.
+    const verdict = held && cost >= 0 ? slidingWindow(state, limit, windowSeconds, held + cost, now).result : result;
+    if (verdict.allowed && cost !== 0) this.write(key, next, windowSeconds, now, durable);
     return verdict;
   }
 

@@ -125,6 +125,45 @@ describe("SDK realtime", () => {
     b.c.realtime.disconnect();
   });
 
+  it("a forged access token at the upgrade is refreshed once; a forged refresh token signs out without a retry loop", async () => {
+    const t = await createTenant();
+    const u = await registerUser(t.slug);
+    const storage = memoryStorage();
+    const first = await signedIn(t.slug, u, storage);
+    const session = JSON.parse(String(await storage.get("session")));
+    // The same session with a forged access token: the upgrade answers 401, one refresh, then open.
+    await storage.set(
+      "session",
+      JSON.stringify({ ...session, accessToken: `${session.accessToken.slice(0, -4)}AAAA` }),
+    );
+    const forged = await signedIn(t.slug, u, storage);
+    await forged.c.realtime.connect();
+    await until(() => forged.opens(), "open after the refresh");
+    forged.c.realtime.disconnect();
+    first.c.realtime.disconnect();
+
+    // A forged refresh token as well: the refresh is refused, the client signs out and stops.
+    const bad = memoryStorage();
+    const now = JSON.parse(String(await storage.get("session")));
+    await bad.set(
+      "session",
+      JSON.stringify({
+        ...now,
+        accessToken: `${now.accessToken.slice(0, -4)}AAAA`,
+        refreshToken: `${now.refreshToken.slice(0, -4)}AAAA`,
+      }),
+    );
+    const lost = await signedIn(t.slug, u, bad);
+    const signedOut: unknown[] = [];
+    lost.c.auth.on("signedOut", (e) => signedOut.push(e));
+    await lost.c.realtime.connect();
+    await until(() => lost.events.some((e) => e.final), "the connection ended");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(signedOut).toEqual([{ reason: "refused", code: "invalid_refresh_token" }]);
+    expect(lost.events.filter((e) => e.state === "connecting")).toHaveLength(1);
+    expect(lost.c.realtime.state).toBe("closed");
+  });
+
   it("resumes from persisted cursors in a new client, and a revoked session ends in one signedOut", async () => {
     const storage = memoryStorage();
     const { t, ua, ub, gid, a, b } = await pair(storage);
