@@ -27,6 +27,13 @@ export default defineConfig({
   test: {
     // Request logs of passing tests are noise; a failing test shows its output.
     silent: "passed-only",
+    // Queue consumers, alarms and sockets of the shared workerd runtime keep working after a test
+    // file's last test; a line they log as vitest closes that file's channel is rejected as
+    // "Closing rpc while onUserConsoleLog was pending" and counted as an error although every test
+    // passed. Only that lost log line is ignored: any other unhandled error still fails the run.
+    onUnhandledError(error) {
+      return !(error.name === "EnvironmentTeardownError" && /"onUserConsoleLog" was pending/.test(error.message));
+    },
     projects: [
       {
         plugins: [
