@@ -18,9 +18,11 @@ const stripeWithoutSourceMaps: Plugin = {
 };
 
 /**
- * Two projects:
+ * Three projects:
  * - worker: tests run inside workerd (Miniflare) against the real bindings from wrangler.toml
  *   (Durable Objects, Queues, R2) and the real local libSQL server started by the global setup.
+ * - browser: the Worker under wrangler's test harness (workerd) with the local libSQL server,
+ *   driven by headless Chromium (the console, the SDK in a page) and by Node clients.
  * - node: the local libSQL server itself, driven by the real @libsql/client from Node.
  */
 export default defineConfig({
@@ -82,6 +84,16 @@ export default defineConfig({
           include: ["tests/worker/**/*.test.ts"],
           globalSetup: ["tests/setup/global.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["tests/browser/**/*.test.ts"],
+          globalSetup: ["tests/browser/global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

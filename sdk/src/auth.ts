@@ -82,6 +82,23 @@ export class Auth implements Credentials {
     return { status: "signedIn", sessionId: body.sessionId };
   }
 
+  /** Creates an account (email, username or phone, and a password) and signs it in. */
+  async signUp(input: {
+    email?: string;
+    username?: string;
+    phone?: string;
+    password: string;
+    device?: Device;
+  }): Promise<{ sessionId: string }> {
+    const { device, ...account } = input;
+    const tokens = await this.post<Tokens>("/v1/auth/register", {
+      ...account,
+      ...((device ?? this.device) ? { device: device ?? this.device } : {}),
+    });
+    await this.store(tokens);
+    return { sessionId: tokens.sessionId };
+  }
+
   /** The second step of an MFA sign-in: a TOTP or recovery code. */
   async verifyMfa(mfaToken: string, code: string): Promise<{ sessionId: string }> {
     const tokens = await this.post<Tokens>("/v1/auth/mfa/verify", { mfaToken, code });

@@ -20,7 +20,7 @@ export {
   type SocketLike,
   ticketSocket,
 } from "./realtime.js";
-export { localStorageAdapter, memoryStorage, type TokenStorage } from "./storage.js";
+export { indexedDbStorage, localStorageAdapter, memoryStorage, type TokenStorage } from "./storage.js";
 export type { Fetch, RetryPolicy } from "./transport.js";
 export type { paths, components, operations } from "./schema.gen.js";
 

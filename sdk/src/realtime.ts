@@ -70,11 +70,13 @@ type WebSocketCtor = new (
 
 /**
  * Browsers and Node 20+ (pass `ws`'s constructor): a ticket from `POST /v1/realtime/tickets`, then
- * `new WebSocket(wss://…/v1/realtime?ticket=…)`. The tenant is then the one the host names.
+ * `new WebSocket(wss://…/v1/realtime?ticket=…&tenant=…)`: a browser's socket cannot send X-Tenant,
+ * so the tenant rides in the URL (a host `<tenant>.<base domain>` names it too).
  */
 export function ticketSocket(WebSocket: WebSocketCtor): Opener {
-  return async ({ baseUrl, ticket }) => {
-    const url = `${baseUrl.replace(/^http/, "ws")}/v1/realtime?ticket=${encodeURIComponent(await ticket())}`;
+  return async ({ baseUrl, tenant, ticket }) => {
+    const query = `ticket=${encodeURIComponent(await ticket())}&tenant=${encodeURIComponent(tenant)}`;
+    const url = `${baseUrl.replace(/^http/, "ws")}/v1/realtime?${query}`;
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener("open", () => resolve());

@@ -353,6 +353,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's config, and which sections its owner may change */
+        get: operations["getOwnConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the tenant's own sections of its config (partial; validated whole, errors by path) */
+        patch: operations["updateOwnConfig"];
+        trace?: never;
+    };
     "/v1/tenant": {
         parameters: {
             query?: never;
@@ -577,6 +595,23 @@ export interface paths {
         };
         /** Who this credential is (token introspection, no database read) */
         get: operations["whoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's live sessions, most recently used first (end them with force-logout) */
+        get: operations["listUserSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -847,7 +882,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search users by email, username or id */
+        /** Search users by email, username, nickname or id */
         get: operations["listUsers"];
         put?: never;
         post?: never;
@@ -3381,6 +3416,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant and operator console (its page; it signs in with the API's own tokens, no cookies) */
+        get: operations["getConsolePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant and operator console (its page; it signs in with the API's own tokens, no cookies) */
+        get: operations["getConsolePageSlash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file of the tenant and operator console */
+        get: operations["getConsoleFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examples/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chat example app (examples/chat) (its page; it signs in with the API's own tokens, no cookies) */
+        get: operations["getChatExamplePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examples/chat/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chat example app (examples/chat) (its page; it signs in with the API's own tokens, no cookies) */
+        get: operations["getChatExamplePageSlash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examples/chat/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file of the chat example app (examples/chat) */
+        get: operations["getChatExampleFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3418,108 +3555,108 @@ export interface components {
             plan: string;
             config: {
                 /** @default [] */
-                allowedOrigins: string[];
+                allowedOrigins?: string[];
                 /** @default {} */
-                limits: {
+                limits?: {
                     /** @default 1048576 */
-                    maxBodyBytes: number;
+                    maxBodyBytes?: number;
                     /** @default 600 */
-                    requestsPerMinute: number;
+                    requestsPerMinute?: number;
                     /** @default 5000 */
-                    maxFriends: number;
+                    maxFriends?: number;
                     /** @default 200 */
-                    maxPendingRequests: number;
+                    maxPendingRequests?: number;
                     /** @default 30 */
-                    friendRequestTtlDays: number;
+                    friendRequestTtlDays?: number;
                     /** @default 10485760 */
-                    maxUploadBytes: number;
+                    maxUploadBytes?: number;
                     /** @default 500 */
-                    maxGroupMembers: number;
+                    maxGroupMembers?: number;
                 };
                 /** @default {} */
-                features: {
+                features?: {
                     [key: string]: boolean;
                 };
                 /** @default {} */
-                backup: {
+                backup?: {
                     /** @default true */
-                    daily: boolean;
+                    daily?: boolean;
                     /** @default 3 */
-                    hourUtc: number;
+                    hourUtc?: number;
                     /** @default 7 */
-                    retentionDays: number;
+                    retentionDays?: number;
                 };
                 /** @default {} */
-                session: {
+                session?: {
                     /** @default 600 */
-                    accessTokenTtlSeconds: number;
+                    accessTokenTtlSeconds?: number;
                     /** @default 30 */
-                    refreshIdleDays: number;
+                    refreshIdleDays?: number;
                     /** @default 90 */
-                    refreshAbsoluteDays: number;
+                    refreshAbsoluteDays?: number;
                     /** @default 10 */
-                    maxSessions: number;
+                    maxSessions?: number;
                     /** @default {} */
-                    perPlatform: {
+                    perPlatform?: {
                         [key: string]: number;
                     };
                     /**
                      * @default evict_oldest
                      * @enum {string}
                      */
-                    overflow: "evict_oldest" | "refuse";
+                    overflow?: "evict_oldest" | "refuse";
                 };
                 /** @default {} */
-                auth: {
+                auth?: {
                     /** @default 5 */
-                    maxFailures: number;
+                    maxFailures?: number;
                     /** @default 10 */
-                    accountFailuresPerMinute: number;
+                    accountFailuresPerMinute?: number;
                     /** @default 90 */
-                    deviceTrustDays: number;
+                    deviceTrustDays?: number;
                     /** @default 50 */
-                    maxFailuresPerAddress: number;
+                    maxFailuresPerAddress?: number;
                     /** @default 900 */
-                    lockoutSeconds: number;
+                    lockoutSeconds?: number;
                     /** @default 5 */
-                    maxMfaFailures: number;
+                    maxMfaFailures?: number;
                     /** @default 15 */
-                    emailTokenMinutes: number;
+                    emailTokenMinutes?: number;
                     /** @default 5 */
-                    maxEmailCodeFailures: number;
+                    maxEmailCodeFailures?: number;
                     /** @default 5 */
-                    emailRequestsPerHour: number;
+                    emailRequestsPerHour?: number;
                 };
                 /** @default {} */
-                signIn: {
+                signIn?: {
                     /** @default true */
-                    password: boolean;
+                    password?: boolean;
                     /** @default true */
-                    username: boolean;
+                    username?: boolean;
                     /** @default true */
-                    email: boolean;
+                    email?: boolean;
                     /**
                      * @default open
                      * @enum {string}
                      */
-                    registration: "open" | "closed";
+                    registration?: "open" | "closed";
                     /**
                      * @default optional
                      * @enum {string}
                      */
-                    emailVerification: "off" | "optional" | "required";
+                    emailVerification?: "off" | "optional" | "required";
                     /** @default false */
-                    emailCode: boolean;
+                    emailCode?: boolean;
                     /** Format: uri */
                     appUrl?: string;
                 };
                 /** @default {} */
-                email: {
+                email?: {
                     /** @default #2563eb */
-                    brandColor: string;
+                    brandColor?: string;
                     fromName?: string;
                     /** @default {} */
-                    templates: {
+                    templates?: {
                         verify_email?: {
                             [key: string]: {
                                 subject?: string | null;
@@ -3579,36 +3716,36 @@ export interface components {
                     };
                 };
                 /** @default {} */
-                content: {
+                content?: {
                     /** @default 20000 */
-                    maxPostChars: number;
+                    maxPostChars?: number;
                     /** @default 12 */
-                    hotHalfLifeHours: number;
+                    hotHalfLifeHours?: number;
                 };
                 /** @default {} */
-                search: {
+                search?: {
                     /** @default 10000 */
-                    maxHits: number;
+                    maxHits?: number;
                 };
                 /** @default {} */
-                commerce: {
+                commerce?: {
                     /**
                      * @default [
                      *       "CNY",
                      *       "USD"
                      *     ]
                      */
-                    currencies: string[];
+                    currencies?: string[];
                     /** @default [] */
-                    virtualCurrencies: {
+                    virtualCurrencies?: {
                         code: string;
                         /** @default 0 */
-                        exponent: number;
+                        exponent?: number;
                         name: string;
                     }[];
                 };
                 /** @default {} */
-                vip: {
+                vip?: {
                     /**
                      * @default [
                      *       {
@@ -3640,193 +3777,193 @@ export interface components {
                      *       }
                      *     ]
                      */
-                    levels: {
+                    levels?: {
                         level: number;
                         name: string;
                         /** @default {} */
-                        benefits: {
+                        benefits?: {
                             /** @default 0 */
-                            aiQuotaBonusPercent: number;
+                            aiQuotaBonusPercent?: number;
                             /** @default 0 */
-                            discountPercent: number;
+                            discountPercent?: number;
                             /** @default null */
-                            badge: string | null;
+                            badge?: string | null;
                             /** @default true */
-                            contentAccess: boolean;
+                            contentAccess?: boolean;
                             /** @default null */
-                            maxUploadBytes: number | null;
+                            maxUploadBytes?: number | null;
                         };
                     }[];
                 };
                 /** @default {} */
-                ai: {
+                ai?: {
                     /** @default {} */
-                    quota: {
+                    quota?: {
                         /** @default 1000 */
-                        units: number;
+                        units?: number;
                         /**
                          * @default day
                          * @enum {string}
                          */
-                        period: "day" | "week" | "month";
+                        period?: "day" | "week" | "month";
                         /** @default UTC */
-                        timeZone: string;
+                        timeZone?: string;
                         /** @default false */
-                        packsExpireAtReset: boolean;
+                        packsExpireAtReset?: boolean;
                     };
                     /** @default {} */
-                    pool: {
+                    pool?: {
                         /** @default null */
-                        units: number | null;
+                        units?: number | null;
                         /**
                          * @default month
                          * @enum {string}
                          */
-                        period: "day" | "week" | "month";
+                        period?: "day" | "week" | "month";
                         /** @default UTC */
-                        timeZone: string;
+                        timeZone?: string;
                     };
                     /** @default {} */
-                    moderation: {
+                    moderation?: {
                         /** @default false */
-                        classifier: boolean;
+                        classifier?: boolean;
                         /** @default {} */
-                        thresholds: {
+                        thresholds?: {
                             /** @default {} */
-                            spam: {
+                            spam?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                             /** @default {} */
-                            harassment: {
+                            harassment?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                             /** @default {} */
-                            hate: {
+                            hate?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                             /** @default {} */
-                            violence: {
+                            violence?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                             /** @default {} */
-                            sexual: {
+                            sexual?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                             /** @default {} */
-                            self_harm: {
+                            self_harm?: {
                                 /** @default 0.5 */
-                                review: number;
+                                review?: number;
                                 /** @default 0.9 */
-                                block: number;
+                                block?: number;
                             };
                         };
                     };
                     /** @default {} */
-                    breaker: {
+                    breaker?: {
                         /** @default 5 */
-                        failures: number;
+                        failures?: number;
                         /** @default 10000 */
-                        halfOpenAfterMs: number;
+                        halfOpenAfterMs?: number;
                     };
                     /** @default {} */
-                    chat: {
+                    chat?: {
                         /** @default 512 */
-                        maxOutputTokens: number;
+                        maxOutputTokens?: number;
                         /** @default 0.01 */
-                        minScore: number;
+                        minScore?: number;
                         /** @default 0.3 */
-                        minSimilarity: number;
+                        minSimilarity?: number;
                         /** @default I could not find an answer to that in our help articles. You can ask a person from our support team. */
-                        noAnswerText: string;
+                        noAnswerText?: string;
                         /** @default support */
-                        supportRole: string;
+                        supportRole?: string;
                         /** @default 5 */
-                        maxAgents: number;
+                        maxAgents?: number;
                         /** @default 15000 */
-                        idleTimeoutMs: number;
+                        idleTimeoutMs?: number;
                         /** @default 90 */
-                        auditDays: number;
+                        auditDays?: number;
                     };
                     /** @default {} */
-                    embeddings: {
+                    embeddings?: {
                         /** @default null */
-                        enabled: boolean | null;
+                        enabled?: boolean | null;
                     };
                     /** @default {} */
-                    lease: {
+                    lease?: {
                         /** @default true */
-                        enabled: boolean;
+                        enabled?: boolean;
                     };
                 };
                 /** @default {} */
-                messages: {
+                messages?: {
                     /** @default 900 */
-                    editWindowSeconds: number;
+                    editWindowSeconds?: number;
                     /** @default 120 */
-                    recallWindowSeconds: number;
+                    recallWindowSeconds?: number;
                     /** @default false */
-                    directWithStrangers: boolean;
+                    directWithStrangers?: boolean;
                     /** @default {} */
-                    moderation: {
+                    moderation?: {
                         /**
                          * @default off
                          * @enum {string}
                          */
-                        mode: "off" | "block" | "mask" | "review";
+                        mode?: "off" | "block" | "mask" | "review";
                         /** @default [] */
-                        words: string[];
+                        words?: string[];
                     };
                 };
                 /** @default {} */
-                realtime: {
+                realtime?: {
                     /** @default 65536 */
-                    maxFrameBytes: number;
+                    maxFrameBytes?: number;
                     /** @default 20 */
-                    framesPerSecond: number;
+                    framesPerSecond?: number;
                 };
                 /** @default {} */
-                privacy: {
+                privacy?: {
                     /** @default 72 */
-                    deletionGraceHours: number;
+                    deletionGraceHours?: number;
                     /**
                      * @default anonymize
                      * @enum {string}
                      */
-                    messagesOnErasure: "anonymize" | "keep";
+                    messagesOnErasure?: "anonymize" | "keep";
                     /**
                      * @default delete
                      * @enum {string}
                      */
-                    contentOnErasure: "delete" | "anonymize";
+                    contentOnErasure?: "delete" | "anonymize";
                 };
                 /** @default {} */
-                retention: {
+                retention?: {
                     /** @default 0 */
-                    messagesDays: number;
+                    messagesDays?: number;
                     /** @default 0 */
-                    notificationsDays: number;
+                    notificationsDays?: number;
                     /** @default 0 */
-                    filesDays: number;
+                    filesDays?: number;
                 };
                 /** @default {} */
-                audit: {
+                audit?: {
                     /** @default 365 */
-                    retentionDays: number;
+                    retentionDays?: number;
                 };
             };
             database: {
@@ -3864,7 +4001,7 @@ export interface components {
              * @default free
              * @enum {string}
              */
-            plan: "free" | "pro" | "enterprise";
+            plan?: "free" | "pro" | "enterprise";
             config?: {
                 allowedOrigins?: string[];
                 limits?: {
@@ -3992,7 +4129,7 @@ export interface components {
                     virtualCurrencies?: {
                         code: string;
                         /** @default 0 */
-                        exponent: number;
+                        exponent?: number;
                         name: string;
                     }[];
                 };
@@ -4001,17 +4138,17 @@ export interface components {
                         level: number;
                         name: string;
                         /** @default {} */
-                        benefits: {
+                        benefits?: {
                             /** @default 0 */
-                            aiQuotaBonusPercent: number;
+                            aiQuotaBonusPercent?: number;
                             /** @default 0 */
-                            discountPercent: number;
+                            discountPercent?: number;
                             /** @default null */
-                            badge: string | null;
+                            badge?: string | null;
                             /** @default true */
-                            contentAccess: boolean;
+                            contentAccess?: boolean;
                             /** @default null */
-                            maxUploadBytes: number | null;
+                            maxUploadBytes?: number | null;
                         };
                     }[];
                 };
@@ -4246,7 +4383,7 @@ export interface components {
                     virtualCurrencies?: {
                         code: string;
                         /** @default 0 */
-                        exponent: number;
+                        exponent?: number;
                         name: string;
                     }[];
                 };
@@ -4255,17 +4392,17 @@ export interface components {
                         level: number;
                         name: string;
                         /** @default {} */
-                        benefits: {
+                        benefits?: {
                             /** @default 0 */
-                            aiQuotaBonusPercent: number;
+                            aiQuotaBonusPercent?: number;
                             /** @default 0 */
-                            discountPercent: number;
+                            discountPercent?: number;
                             /** @default null */
-                            badge: string | null;
+                            badge?: string | null;
                             /** @default true */
-                            contentAccess: boolean;
+                            contentAccess?: boolean;
                             /** @default null */
-                            maxUploadBytes: number | null;
+                            maxUploadBytes?: number | null;
                         };
                     }[];
                 };
@@ -4731,6 +4868,424 @@ export interface components {
                 mau: number;
             };
         };
+        TenantOwnConfig: {
+            /** @description The whole config, defaults filled in */
+            config: {
+                /** @default [] */
+                allowedOrigins?: string[];
+                /** @default {} */
+                limits?: {
+                    /** @default 1048576 */
+                    maxBodyBytes?: number;
+                    /** @default 600 */
+                    requestsPerMinute?: number;
+                    /** @default 5000 */
+                    maxFriends?: number;
+                    /** @default 200 */
+                    maxPendingRequests?: number;
+                    /** @default 30 */
+                    friendRequestTtlDays?: number;
+                    /** @default 10485760 */
+                    maxUploadBytes?: number;
+                    /** @default 500 */
+                    maxGroupMembers?: number;
+                };
+                /** @default {} */
+                features?: {
+                    [key: string]: boolean;
+                };
+                /** @default {} */
+                backup?: {
+                    /** @default true */
+                    daily?: boolean;
+                    /** @default 3 */
+                    hourUtc?: number;
+                    /** @default 7 */
+                    retentionDays?: number;
+                };
+                /** @default {} */
+                session?: {
+                    /** @default 600 */
+                    accessTokenTtlSeconds?: number;
+                    /** @default 30 */
+                    refreshIdleDays?: number;
+                    /** @default 90 */
+                    refreshAbsoluteDays?: number;
+                    /** @default 10 */
+                    maxSessions?: number;
+                    /** @default {} */
+                    perPlatform?: {
+                        [key: string]: number;
+                    };
+                    /**
+                     * @default evict_oldest
+                     * @enum {string}
+                     */
+                    overflow?: "evict_oldest" | "refuse";
+                };
+                /** @default {} */
+                auth?: {
+                    /** @default 5 */
+                    maxFailures?: number;
+                    /** @default 10 */
+                    accountFailuresPerMinute?: number;
+                    /** @default 90 */
+                    deviceTrustDays?: number;
+                    /** @default 50 */
+                    maxFailuresPerAddress?: number;
+                    /** @default 900 */
+                    lockoutSeconds?: number;
+                    /** @default 5 */
+                    maxMfaFailures?: number;
+                    /** @default 15 */
+                    emailTokenMinutes?: number;
+                    /** @default 5 */
+                    maxEmailCodeFailures?: number;
+                    /** @default 5 */
+                    emailRequestsPerHour?: number;
+                };
+                /** @default {} */
+                signIn?: {
+                    /** @default true */
+                    password?: boolean;
+                    /** @default true */
+                    username?: boolean;
+                    /** @default true */
+                    email?: boolean;
+                    /**
+                     * @default open
+                     * @enum {string}
+                     */
+                    registration?: "open" | "closed";
+                    /**
+                     * @default optional
+                     * @enum {string}
+                     */
+                    emailVerification?: "off" | "optional" | "required";
+                    /** @default false */
+                    emailCode?: boolean;
+                    /** Format: uri */
+                    appUrl?: string;
+                };
+                /** @default {} */
+                email?: {
+                    /** @default #2563eb */
+                    brandColor?: string;
+                    fromName?: string;
+                    /** @default {} */
+                    templates?: {
+                        verify_email?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        password_reset?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        password_changed?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        sign_in_code?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        email_change_confirm?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        email_change_notice?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        notification?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                        digest?: {
+                            [key: string]: {
+                                subject?: string | null;
+                                text?: string | null;
+                                html?: string | null;
+                            } | null;
+                        } | null;
+                    };
+                };
+                /** @default {} */
+                content?: {
+                    /** @default 20000 */
+                    maxPostChars?: number;
+                    /** @default 12 */
+                    hotHalfLifeHours?: number;
+                };
+                /** @default {} */
+                search?: {
+                    /** @default 10000 */
+                    maxHits?: number;
+                };
+                /** @default {} */
+                commerce?: {
+                    /**
+                     * @default [
+                     *       "CNY",
+                     *       "USD"
+                     *     ]
+                     */
+                    currencies?: string[];
+                    /** @default [] */
+                    virtualCurrencies?: {
+                        code: string;
+                        /** @default 0 */
+                        exponent?: number;
+                        name: string;
+                    }[];
+                };
+                /** @default {} */
+                vip?: {
+                    /**
+                     * @default [
+                     *       {
+                     *         "level": 1,
+                     *         "name": "silver",
+                     *         "benefits": {
+                     *           "badge": "silver",
+                     *           "aiQuotaBonusPercent": 10,
+                     *           "discountPercent": 5
+                     *         }
+                     *       },
+                     *       {
+                     *         "level": 2,
+                     *         "name": "gold",
+                     *         "benefits": {
+                     *           "badge": "gold",
+                     *           "aiQuotaBonusPercent": 25,
+                     *           "discountPercent": 10
+                     *         }
+                     *       },
+                     *       {
+                     *         "level": 3,
+                     *         "name": "diamond",
+                     *         "benefits": {
+                     *           "badge": "diamond",
+                     *           "aiQuotaBonusPercent": 50,
+                     *           "discountPercent": 15
+                     *         }
+                     *       }
+                     *     ]
+                     */
+                    levels?: {
+                        level: number;
+                        name: string;
+                        /** @default {} */
+                        benefits?: {
+                            /** @default 0 */
+                            aiQuotaBonusPercent?: number;
+                            /** @default 0 */
+                            discountPercent?: number;
+                            /** @default null */
+                            badge?: string | null;
+                            /** @default true */
+                            contentAccess?: boolean;
+                            /** @default null */
+                            maxUploadBytes?: number | null;
+                        };
+                    }[];
+                };
+                /** @default {} */
+                ai?: {
+                    /** @default {} */
+                    quota?: {
+                        /** @default 1000 */
+                        units?: number;
+                        /**
+                         * @default day
+                         * @enum {string}
+                         */
+                        period?: "day" | "week" | "month";
+                        /** @default UTC */
+                        timeZone?: string;
+                        /** @default false */
+                        packsExpireAtReset?: boolean;
+                    };
+                    /** @default {} */
+                    pool?: {
+                        /** @default null */
+                        units?: number | null;
+                        /**
+                         * @default month
+                         * @enum {string}
+                         */
+                        period?: "day" | "week" | "month";
+                        /** @default UTC */
+                        timeZone?: string;
+                    };
+                    /** @default {} */
+                    moderation?: {
+                        /** @default false */
+                        classifier?: boolean;
+                        /** @default {} */
+                        thresholds?: {
+                            /** @default {} */
+                            spam?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                            /** @default {} */
+                            harassment?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                            /** @default {} */
+                            hate?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                            /** @default {} */
+                            violence?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                            /** @default {} */
+                            sexual?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                            /** @default {} */
+                            self_harm?: {
+                                /** @default 0.5 */
+                                review?: number;
+                                /** @default 0.9 */
+                                block?: number;
+                            };
+                        };
+                    };
+                    /** @default {} */
+                    breaker?: {
+                        /** @default 5 */
+                        failures?: number;
+                        /** @default 10000 */
+                        halfOpenAfterMs?: number;
+                    };
+                    /** @default {} */
+                    chat?: {
+                        /** @default 512 */
+                        maxOutputTokens?: number;
+                        /** @default 0.01 */
+                        minScore?: number;
+                        /** @default 0.3 */
+                        minSimilarity?: number;
+                        /** @default I could not find an answer to that in our help articles. You can ask a person from our support team. */
+                        noAnswerText?: string;
+                        /** @default support */
+                        supportRole?: string;
+                        /** @default 5 */
+                        maxAgents?: number;
+                        /** @default 15000 */
+                        idleTimeoutMs?: number;
+                        /** @default 90 */
+                        auditDays?: number;
+                    };
+                    /** @default {} */
+                    embeddings?: {
+                        /** @default null */
+                        enabled?: boolean | null;
+                    };
+                    /** @default {} */
+                    lease?: {
+                        /** @default true */
+                        enabled?: boolean;
+                    };
+                };
+                /** @default {} */
+                messages?: {
+                    /** @default 900 */
+                    editWindowSeconds?: number;
+                    /** @default 120 */
+                    recallWindowSeconds?: number;
+                    /** @default false */
+                    directWithStrangers?: boolean;
+                    /** @default {} */
+                    moderation?: {
+                        /**
+                         * @default off
+                         * @enum {string}
+                         */
+                        mode?: "off" | "block" | "mask" | "review";
+                        /** @default [] */
+                        words?: string[];
+                    };
+                };
+                /** @default {} */
+                realtime?: {
+                    /** @default 65536 */
+                    maxFrameBytes?: number;
+                    /** @default 20 */
+                    framesPerSecond?: number;
+                };
+                /** @default {} */
+                privacy?: {
+                    /** @default 72 */
+                    deletionGraceHours?: number;
+                    /**
+                     * @default anonymize
+                     * @enum {string}
+                     */
+                    messagesOnErasure?: "anonymize" | "keep";
+                    /**
+                     * @default delete
+                     * @enum {string}
+                     */
+                    contentOnErasure?: "delete" | "anonymize";
+                };
+                /** @default {} */
+                retention?: {
+                    /** @default 0 */
+                    messagesDays?: number;
+                    /** @default 0 */
+                    notificationsDays?: number;
+                    /** @default 0 */
+                    filesDays?: number;
+                };
+                /** @default {} */
+                audit?: {
+                    /** @default 365 */
+                    retentionDays?: number;
+                };
+            };
+            /** @description The top-level sections this route may change */
+            editable: string[];
+        };
         TenantInfo: {
             name: string;
             features: {
@@ -4775,9 +5330,9 @@ export interface components {
         Device: {
             id: string;
             /** @default  */
-            name: string;
+            name?: string;
             /** @default web */
-            platform: string;
+            platform?: string;
         };
         MfaRequired: {
             /** @enum {boolean} */
@@ -4936,6 +5491,8 @@ export interface components {
         };
         AdminUser: {
             id: string;
+            /** @description The profile's nickname (null without a profile) */
+            nickname: string | null;
             email: string | null;
             username: string | null;
             phone: string | null;
@@ -4965,13 +5522,13 @@ export interface components {
         CreateRole: {
             name: string;
             /** @default  */
-            description: string;
+            description?: string;
             permissions: string[];
             /**
              * @description 1–99 and below your own rank
              * @default 10
              */
-            rank: number;
+            rank?: number;
         };
         UpdateRole: {
             name?: string;
@@ -5004,7 +5561,7 @@ export interface components {
         FriendRequestCreate: {
             toUserId: string;
             /** @default  */
-            message: string;
+            message?: string;
         };
         FriendRequest: {
             id: string;
@@ -5081,47 +5638,47 @@ export interface components {
         };
         UserSettings: {
             /** @default {} */
-            privacy: {
+            privacy?: {
                 /** @default true */
-                searchable: boolean;
+                searchable?: boolean;
                 /**
                  * @default approval
                  * @enum {string}
                  */
-                friendRequests: "anyone" | "approval" | "nobody";
+                friendRequests?: "anyone" | "approval" | "nobody";
                 /**
                  * @default friends
                  * @enum {string}
                  */
-                presence: "everyone" | "friends" | "nobody";
+                presence?: "everyone" | "friends" | "nobody";
             };
             /** @default {} */
-            notifications: {
+            notifications?: {
                 /** @default true */
-                friendRequests: boolean;
+                friendRequests?: boolean;
                 /** @default true */
-                messages: boolean;
+                messages?: boolean;
                 /** @default true */
-                mentions: boolean;
+                mentions?: boolean;
                 /** @default true */
-                follows: boolean;
+                follows?: boolean;
                 /** @default true */
-                announcements: boolean;
+                announcements?: boolean;
             };
             /** @default {} */
-            email: {
+            email?: {
                 /** @default false */
-                friendRequests: boolean;
+                friendRequests?: boolean;
                 /** @default false */
-                messages: boolean;
+                messages?: boolean;
                 /** @default false */
-                mentions: boolean;
+                mentions?: boolean;
                 /** @default false */
-                follows: boolean;
+                follows?: boolean;
                 /** @default false */
-                announcements: boolean;
+                announcements?: boolean;
                 /** @default false */
-                digest: boolean;
+                digest?: boolean;
             };
         };
         UserSettingsPatch: {
@@ -5224,14 +5781,14 @@ export interface components {
              * @default public
              * @enum {string}
              */
-            visibility: "public" | "followers" | "friends" | "private" | "vip";
+            visibility?: "public" | "followers" | "friends" | "private" | "vip";
             /** @description With visibility vip: the VIP level that reads the body, media and comments */
             minVipLevel?: number;
             /**
              * @default published
              * @enum {string}
              */
-            status: "draft" | "published";
+            status?: "draft" | "published";
         };
         PostPatch: {
             title?: string;
@@ -5573,7 +6130,7 @@ export interface components {
             kind: "vip" | "ai_quota" | "content" | "currency";
             price: components["schemas"]["Money"];
             /** @default true */
-            active: boolean;
+            active?: boolean;
             grants: {
                 [key: string]: unknown;
             };
@@ -5649,14 +6206,14 @@ export interface components {
             items: {
                 productId: string;
                 /** @default 1 */
-                quantity: number;
+                quantity?: number;
             }[];
             /**
              * @description How to pay: from the wallet (the only way today)
              * @default wallet
              * @enum {string}
              */
-            pay: "wallet";
+            pay?: "wallet";
         };
         OrderRefund: {
             reason: string;
@@ -5823,7 +6380,7 @@ export interface components {
              * @description At most 10 tags of at most 32 characters; trimmed, case-folded, deduplicated
              * @default []
              */
-            tags: string[];
+            tags?: string[];
         };
         KnowledgeArticlePatch: {
             title?: string;
@@ -5992,7 +6549,7 @@ export interface components {
              * @default text
              * @enum {string}
              */
-            kind: "text" | "custom" | "file";
+            kind?: "text" | "custom" | "file";
             body?: unknown;
         };
         ReadCursor: {
@@ -6091,12 +6648,12 @@ export interface components {
             /** @description Event types to receive: exact types, prefix wildcards such as friend.*, or * for every type */
             eventTypes: string[];
             /** @default  */
-            description: string;
+            description?: string;
             /**
              * @description Attempts per message before it is given up (first one included), 1–12
              * @default 8
              */
-            maxAttempts: number;
+            maxAttempts?: number;
         };
         UpdateWebhookEndpoint: {
             /** @example https://example.com/webhooks/canopy */
@@ -6119,7 +6676,7 @@ export interface components {
              * @description How long the previous secrets keep signing alongside the new one; 0 stops them now
              * @default 86400
              */
-            expiresInSeconds: number;
+            expiresInSeconds?: number;
         };
         WebhookDelivery: {
             /** @description The webhook-id header: the same on every attempt of this message */
@@ -8538,6 +9095,497 @@ export interface operations {
             };
         };
     };
+    getOwnConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOwnConfig"];
+                };
+            };
+            /** @description invalid_parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter";
+                    };
+                };
+            };
+            /** @description account_inactive, api_key_revoked, invalid_api_key, invalid_token, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "account_inactive" | "api_key_revoked" | "invalid_api_key" | "invalid_token" | "session_revoked" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description forbidden, origin_not_allowed, tenant_suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden" | "origin_not_allowed" | "tenant_suspended";
+                    };
+                };
+            };
+            /** @description tenant_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "tenant_not_found";
+                    };
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    updateOwnConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    allowedOrigins?: string[];
+                    limits?: {
+                        maxBodyBytes?: number;
+                        requestsPerMinute?: number;
+                        maxFriends?: number;
+                        maxPendingRequests?: number;
+                        friendRequestTtlDays?: number;
+                        maxUploadBytes?: number;
+                        maxGroupMembers?: number;
+                    };
+                    features?: {
+                        [key: string]: boolean | null;
+                    };
+                    backup?: {
+                        daily?: boolean;
+                        hourUtc?: number;
+                        retentionDays?: number;
+                    };
+                    session?: {
+                        accessTokenTtlSeconds?: number;
+                        refreshIdleDays?: number;
+                        refreshAbsoluteDays?: number;
+                        maxSessions?: number;
+                        perPlatform?: {
+                            [key: string]: number;
+                        };
+                        /** @enum {string} */
+                        overflow?: "evict_oldest" | "refuse";
+                    };
+                    auth?: {
+                        maxFailures?: number;
+                        accountFailuresPerMinute?: number;
+                        deviceTrustDays?: number;
+                        maxFailuresPerAddress?: number;
+                        lockoutSeconds?: number;
+                        maxMfaFailures?: number;
+                        emailTokenMinutes?: number;
+                        maxEmailCodeFailures?: number;
+                        emailRequestsPerHour?: number;
+                    };
+                    signIn?: {
+                        password?: boolean;
+                        username?: boolean;
+                        email?: boolean;
+                        /** @enum {string} */
+                        registration?: "open" | "closed";
+                        /** @enum {string} */
+                        emailVerification?: "off" | "optional" | "required";
+                        emailCode?: boolean;
+                        /** Format: uri */
+                        appUrl?: string;
+                    };
+                    email?: {
+                        brandColor?: string;
+                        fromName?: string;
+                        templates?: {
+                            verify_email?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            password_reset?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            password_changed?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            sign_in_code?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            email_change_confirm?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            email_change_notice?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            notification?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                            digest?: {
+                                [key: string]: {
+                                    subject?: string | null;
+                                    text?: string | null;
+                                    html?: string | null;
+                                } | null;
+                            } | null;
+                        };
+                    };
+                    content?: {
+                        maxPostChars?: number;
+                        hotHalfLifeHours?: number;
+                    };
+                    search?: {
+                        maxHits?: number;
+                    };
+                    commerce?: {
+                        currencies?: string[];
+                        virtualCurrencies?: {
+                            code: string;
+                            /** @default 0 */
+                            exponent?: number;
+                            name: string;
+                        }[];
+                    };
+                    vip?: {
+                        levels?: {
+                            level: number;
+                            name: string;
+                            /** @default {} */
+                            benefits?: {
+                                /** @default 0 */
+                                aiQuotaBonusPercent?: number;
+                                /** @default 0 */
+                                discountPercent?: number;
+                                /** @default null */
+                                badge?: string | null;
+                                /** @default true */
+                                contentAccess?: boolean;
+                                /** @default null */
+                                maxUploadBytes?: number | null;
+                            };
+                        }[];
+                    };
+                    ai?: {
+                        quota?: {
+                            units?: number;
+                            /** @enum {string} */
+                            period?: "day" | "week" | "month";
+                            timeZone?: string;
+                            packsExpireAtReset?: boolean;
+                        };
+                        pool?: {
+                            units?: number | null;
+                            /** @enum {string} */
+                            period?: "day" | "week" | "month";
+                            timeZone?: string;
+                        };
+                        moderation?: {
+                            classifier?: boolean;
+                            thresholds?: {
+                                spam?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                                harassment?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                                hate?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                                violence?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                                sexual?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                                self_harm?: {
+                                    review?: number;
+                                    block?: number;
+                                };
+                            };
+                        };
+                        breaker?: {
+                            failures?: number;
+                            halfOpenAfterMs?: number;
+                        };
+                        chat?: {
+                            maxOutputTokens?: number;
+                            minScore?: number;
+                            minSimilarity?: number;
+                            noAnswerText?: string;
+                            supportRole?: string;
+                            maxAgents?: number;
+                            idleTimeoutMs?: number;
+                            auditDays?: number;
+                        };
+                        embeddings?: {
+                            enabled?: boolean | null;
+                        };
+                        lease?: {
+                            enabled?: boolean;
+                        };
+                    };
+                    messages?: {
+                        editWindowSeconds?: number;
+                        recallWindowSeconds?: number;
+                        directWithStrangers?: boolean;
+                        moderation?: {
+                            /** @enum {string} */
+                            mode?: "off" | "block" | "mask" | "review";
+                            words?: string[];
+                        };
+                    };
+                    realtime?: {
+                        maxFrameBytes?: number;
+                        framesPerSecond?: number;
+                    };
+                    privacy?: {
+                        deletionGraceHours?: number;
+                        /** @enum {string} */
+                        messagesOnErasure?: "anonymize" | "keep";
+                        /** @enum {string} */
+                        contentOnErasure?: "delete" | "anonymize";
+                    };
+                    retention?: {
+                        messagesDays?: number;
+                        notificationsDays?: number;
+                        filesDays?: number;
+                    };
+                    audit?: {
+                        retentionDays?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The config now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantOwnConfig"];
+                };
+            };
+            /** @description invalid_body, invalid_parameter, malformed_json, validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_body" | "invalid_parameter" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description account_inactive, api_key_revoked, invalid_api_key, invalid_token, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "account_inactive" | "api_key_revoked" | "invalid_api_key" | "invalid_token" | "session_revoked" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description forbidden, origin_not_allowed, tenant_suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden" | "origin_not_allowed" | "tenant_suspended";
+                    };
+                };
+            };
+            /** @description tenant_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "tenant_not_found";
+                    };
+                };
+            };
+            /** @description body_timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "body_timeout";
+                    };
+                };
+            };
+            /** @description body_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "body_too_large";
+                    };
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
     getTenantInfo: {
         parameters: {
             query?: never;
@@ -10358,6 +11406,115 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "tenant_not_found";
+                    };
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Session"][];
+                        nextCursor: null;
+                    };
+                };
+            };
+            /** @description invalid_parameter, validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter" | "validation_failed";
+                    };
+                };
+            };
+            /** @description account_inactive, api_key_revoked, invalid_api_key, invalid_token, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "account_inactive" | "api_key_revoked" | "invalid_api_key" | "invalid_token" | "session_revoked" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description forbidden, origin_not_allowed, rank_too_low, tenant_suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden" | "origin_not_allowed" | "rank_too_low" | "tenant_suspended";
+                    };
+                };
+            };
+            /** @description tenant_not_found, user_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "tenant_not_found" | "user_not_found";
                     };
                 };
             };
@@ -33620,6 +34777,374 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "metrics_unauthorized";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getConsolePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid_parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getConsolePageSlash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid_parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getConsoleFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description invalid_parameter, validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter" | "validation_failed";
+                    };
+                };
+            };
+            /** @description route_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "route_not_found";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getChatExamplePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid_parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getChatExamplePageSlash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description invalid_parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter";
+                    };
+                };
+            };
+            /** @description internal_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "internal_error";
+                    };
+                };
+            };
+            /** @description dependency_unavailable, overloaded, service_unavailable, temporarily_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dependency_unavailable" | "overloaded" | "service_unavailable" | "temporarily_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getChatExampleFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description invalid_parameter, validation_failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_parameter" | "validation_failed";
+                    };
+                };
+            };
+            /** @description route_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "route_not_found";
                     };
                 };
             };

@@ -1,3 +1,5 @@
+import { createStore, del, get, set } from "idb-keyval";
+
 /** Where the client keeps what must outlive a page or a process: the session's tokens. */
 export interface TokenStorage {
   get(key: string): Promise<string | null> | string | null;
@@ -21,5 +23,19 @@ export function localStorageAdapter(prefix = "canopy:", store: Storage = globalT
     get: (k) => store.getItem(prefix + k),
     set: (k, v) => store.setItem(prefix + k, v),
     remove: (k) => store.removeItem(prefix + k),
+  };
+}
+
+/**
+ * Browsers, where the realtime cursors and offline queue must outlive a reload without
+ * `localStorage`'s size limit and blocking writes: IndexedDB through idb-keyval (one object store,
+ * `canopy` / `kv` by default). Writes survive the tab closing once their promise resolves.
+ */
+export function indexedDbStorage(dbName = "canopy", storeName = "kv"): TokenStorage {
+  const store = createStore(dbName, storeName);
+  return {
+    get: async (k) => (await get<string>(k, store)) ?? null,
+    set: (k, v) => set(k, v, store),
+    remove: (k) => del(k, store),
   };
 }

@@ -88,6 +88,37 @@ describe("connecting", () => {
     await connect(t.slug, { ticket: t2 });
   });
 
+  it("a browser's upgrade names its tenant with ?tenant= (sockets cannot send X-Tenant); nothing else does", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    const u = await registerUser(t.slug);
+    const ticket = async () =>
+      (await (await call("/v1/realtime/tickets", { method: "POST", ...as(t.slug, u) })).json<{ ticket: string }>())
+        .ticket;
+    const up = { upgrade: "websocket" };
+    const res = await call(`/v1/realtime?ticket=${await ticket()}&tenant=${t.slug}`, { headers: up });
+    expect(res.status).toBe(101);
+    res.webSocket?.accept();
+    res.webSocket?.close(1000, "done");
+    // Another tenant's name does not make this tenant's ticket good there.
+    await expectProblem(
+      await call(`/v1/realtime?ticket=${await ticket()}&tenant=${other.slug}`, { headers: up }),
+      401,
+      "invalid_token",
+    );
+    // An ordinary request does not take its tenant from the query.
+    await expectProblem(
+      await call(`/v1/me?tenant=${t.slug}`, { headers: bearer(u.tokens.accessToken) }),
+      404,
+      "tenant_not_found",
+    );
+    await expectProblem(
+      await call(`/v1/realtime?ticket=x&tenant=NOT%20A%20SLUG`, { headers: up }),
+      404,
+      "tenant_not_found",
+    );
+  });
+
   it("an expired ticket is refused", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);

@@ -3,6 +3,86 @@ import { bearer, login, registerUser, tenantWithOwner, type Tokens } from "./aut
 import { call, createTenant, expectProblem } from "./helpers";
 
 describe("tenant administration and RBAC", () => {
+  it("finds users by nickname (case-blind, LIKE characters literal) and shows it; the nickname is data, never markup", async () => {
+    const { tenant: t, owner } = await tenantWithOwner();
+    const o = bearer(owner.tokens.accessToken);
+    const hostile = "<img src=x onerror=alert(1)> 100%_Ada";
+    const u = await registerUser(t.slug);
+    const other = await registerUser(t.slug);
+    for (const [x, nickname] of [
+      [u, hostile],
+      [other, "100xxAda"],
+    ] as const) {
+      const res = await call("/v1/me", {
+        method: "PATCH",
+        tenant: t.slug,
+        headers: bearer(x.tokens.accessToken),
+        json: { nickname },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const search = async (q: string) =>
+      (
+        await (
+          await call(`/v1/admin/users?q=${encodeURIComponent(q)}`, { tenant: t.slug, headers: o })
+        ).json<{ items: { id: string; nickname: string | null }[] }>()
+      ).items;
+    expect((await search("100%_ada")).map((x) => [x.id, x.nickname])).toEqual([[u.userId, hostile]]);
+    expect((await search("ONERROR")).map((x) => x.id)).toEqual([u.userId]);
+    expect((await search("xxada")).map((x) => x.id)).toEqual([other.userId]);
+    // The suspend answer carries it too.
+    const suspended = await call(`/v1/admin/users/${u.userId}/suspend`, { method: "POST", tenant: t.slug, headers: o });
+    expect((await suspended.json<{ nickname: string }>()).nickname).toBe(hostile);
+  });
+
+  it("an admin sees a user's live sessions (device, address) when outranking them; ending them empties the list", async () => {
+    const { tenant: t, owner } = await tenantWithOwner();
+    const o = bearer(owner.tokens.accessToken);
+    const u = await registerUser(t.slug);
+    const second = await login(
+      t.slug,
+      u.username,
+      u.password,
+      { "cf-connecting-ip": "10.7.7.7" },
+      { id: "phone-1", name: "Phone" },
+    );
+    expect(second.status).toBe(200);
+    const list = async (headers: Record<string, string>, id = u.userId) =>
+      call(`/v1/admin/users/${id}/sessions`, { tenant: t.slug, headers });
+    const res = await list(o);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { items } = await res.json<{
+      items: { device: { id: string | null; name: string | null }; ip: string | null; current: boolean }[];
+    }>();
+    expect(items).toHaveLength(2);
+    expect(items.find((s) => s.device.id === "phone-1")).toMatchObject({
+      device: { name: "Phone" },
+      ip: "10.7.7.7",
+      current: false,
+    });
+    // A member may not look; an admin may not look at the owner; nobody sees another tenant's user.
+    await expectProblem(await list(bearer(u.tokens.accessToken)), 403, "forbidden");
+    const admin = await registerUser(t.slug);
+    expect(
+      (
+        await call(`/v1/admin/users/${admin.userId}/roles`, {
+          method: "PUT",
+          tenant: t.slug,
+          headers: o,
+          json: { roles: ["admin"] },
+        })
+      ).status,
+    ).toBe(200);
+    const ownerId = (await (await call("/v1/me", { tenant: t.slug, headers: o })).json<{ id: string }>()).id;
+    await expectProblem(await list(bearer(admin.tokens.accessToken), ownerId), 403, "rank_too_low");
+    expect((await list(bearer(admin.tokens.accessToken))).status).toBe(200);
+    await expectProblem(await list(o, "01hzzzzzzzzzzzzzzzzzzzzzzz"), 404, "user_not_found");
+    expect(
+      (await call(`/v1/admin/users/${u.userId}/force-logout`, { method: "POST", tenant: t.slug, headers: o })).status,
+    ).toBe(200);
+    expect((await (await list(o)).json<{ items: unknown[] }>()).items).toEqual([]);
+  });
+
   it("the owner created with the tenant administers users; members get 403; other tenants' ids are 404", async () => {
     const { tenant: t, owner } = await tenantWithOwner();
     const o = bearer(owner.tokens.accessToken);

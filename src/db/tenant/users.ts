@@ -149,6 +149,7 @@ export async function searchUsers(
       or(
         sql`${users.email} LIKE ${pattern} ESCAPE '\\'`,
         sql`${users.username} LIKE ${pattern} ESCAPE '\\'`,
+        sql`${users.id} IN (SELECT ${profiles.userId} FROM ${profiles} WHERE lower(${profiles.nickname}) LIKE ${pattern} ESCAPE '\\')`,
         eq(users.id, q.text.text),
       )!,
     );
@@ -161,6 +162,17 @@ export async function searchUsers(
     .orderBy(desc(users.id))
     .limit(q.limit)
     .all();
+}
+
+/** The nicknames of these users (a user without a profile has none). */
+export async function nicknamesOf(db: TenantDb, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({ id: profiles.userId, nickname: profiles.nickname })
+    .from(profiles)
+    .where(inArray(profiles.userId, ids))
+    .all();
+  return new Map(rows.map((r) => [r.id, r.nickname]));
 }
 
 export async function roleIdsOf(db: TenantDb, userId: string): Promise<string[]> {

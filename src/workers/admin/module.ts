@@ -7,10 +7,14 @@ import { backupSweep } from "./backups/schedule";
 import { BACKUP_REQUESTED, RESTORE_REQUESTED } from "./backups/service";
 import { devMailRoutes } from "./dev-mail-routes";
 import { adminEventRoutes } from "./events-routes";
+import { adminConfigRoutes } from "./own-config";
 import { adminRoutes } from "./routes";
 import { closeTenantSockets, TENANT_CLOSED } from "./sockets";
 
-/** The platform API: tenants, their lifecycle and backups, the event pipeline's operator view. */
+/**
+ * The platform API: tenants, their lifecycle and backups, the event pipeline's operator view; and
+ * a tenant owner's own sections of its config.
+ */
 export const adminModule: ServiceModule = {
   name: "admin",
   routes: [
@@ -18,6 +22,8 @@ export const adminModule: ServiceModule = {
     { base: "/admin/v1", router: backupRoutes },
     { base: "/admin/v1", router: adminEventRoutes },
     { base: "/admin/v1", router: devMailRoutes },
+    // A tenant owner's own part of the same config (GET/PATCH /v1/admin/config).
+    { base: "/v1", router: adminConfigRoutes },
   ],
   platformEvents: [
     { queue: "notification", type: TENANT_CLOSED, handle: closeTenantSockets },

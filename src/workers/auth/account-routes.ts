@@ -5,7 +5,7 @@ import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { createRouter, jsonResponse, problemResponses } from "../gateway/http";
 import { MeSchema, SessionSchema } from "./schemas";
-import { iso } from "../../lib/time";
+import { sessionItems } from "./session-view";
 import { hubStub } from "../../durable/protocol/stubs";
 
 /** The signed-in user's account and device sessions: /v1/me, /v1/auth/sessions*. */
@@ -67,16 +67,7 @@ accountRoutes.openapi(
     const p = requireUser(c.get("principal"));
     const sessions = await hubStub(c.env, c.get("tenant").id, p.userId).listSessions();
     // A user has at most maxSessions (≤ 100) sessions: one page always holds them all.
-    const items = sessions.map((s) => ({
-      id: s.id,
-      current: s.id === p.sessionId,
-      device: { id: s.deviceId, name: s.deviceName, platform: s.platform },
-      ip: s.ip,
-      userAgent: s.userAgent,
-      createdAt: iso(s.createdAt),
-      lastUsedAt: iso(s.lastUsedAt),
-      expiresAt: iso(s.expiresAt),
-    }));
+    const items = sessionItems(sessions, p.sessionId);
     return c.json({ items, nextCursor: null }, 200);
   },
 );

@@ -1,5 +1,6 @@
 import type { ServiceModule } from "../gateway/module";
 import { accountRoutes } from "./account-routes";
+import { adminSessionRoutes } from "./admin-sessions";
 import { deletionRoutes } from "./deletion-routes";
 import { authConfig } from "./config";
 import { authEmailConsumer, EMAIL_CONSUMER_TYPES } from "./email-consumer";
@@ -17,6 +18,7 @@ export const authModule: ServiceModule = {
   routes: [
     { base: "/v1", router: authRoutes },
     { base: "/v1", router: accountRoutes },
+    { base: "/v1", router: adminSessionRoutes },
     { base: "/v1", router: deletionRoutes },
     { base: "/v1", router: mfaRoutes },
     { base: "/v1", router: emailRoutes },

@@ -17,6 +17,7 @@ import { tenantModule } from "../tenant/module";
 import { tenantAdminModule } from "../tenant-admin/module";
 import { usersModule } from "../users/module";
 import { webhooksModule } from "../webhooks/module";
+import { webModule } from "../web/module";
 import type { ServiceModule } from "./module";
 
 /**
@@ -45,6 +46,7 @@ export const services: readonly ServiceModule[] = [
   messagesModule,
   webhooksModule,
   opsModule,
+  webModule,
 ];
 
 // The parts of the list that code below the Worker needs (Durable Objects parse the tenant

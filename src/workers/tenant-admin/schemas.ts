@@ -8,6 +8,7 @@ export const PermissionSchema = z.string().regex(PERMISSION, "must be resource:a
 export const AdminUserSchema = z
   .object({
     id: z.string(),
+    nickname: z.string().nullable().openapi({ description: "The profile's nickname (null without a profile)" }),
     email: z.string().nullable(),
     username: z.string().nullable(),
     phone: z.string().nullable(),

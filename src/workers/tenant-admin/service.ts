@@ -5,9 +5,10 @@ import { callerGrants, grantsAll } from "../gateway/middleware/authn";
 import type { Principal } from "../gateway/context";
 import { iso } from "../../lib/time";
 
-export function userView(u: UserRow, roles: RoleRow[]) {
+export function userView(u: UserRow, roles: RoleRow[], nickname: string | null) {
   return {
     id: u.id,
+    nickname,
     email: u.email,
     username: u.username,
     phone: u.phone,

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { outboxInsert } from "../../db/tenant/outbox";
 import { activeHolders, isLastOwnerAbort } from "../../db/tenant/roles";
 import { users } from "../../db/tenant/schema";
-import { rolesOfUser, searchUsers, setUserRoles } from "../../db/tenant/users";
+import { nicknamesOf, rolesOfUser, searchUsers, setUserRoles } from "../../db/tenant/users";
 import { findRolesByName } from "../../db/tenant/roles";
 import { cancelDeletion, scheduleDeletion } from "../../db/tenant/erasure";
 import { eraseUser } from "../erasure/erase";
@@ -25,6 +25,9 @@ const mw = withPermission;
 const lastOwner = () =>
   new AppError("last_owner", "The tenant's last active owner cannot be suspended, deleted or lose the owner role.");
 
+const nicknameOf = async (db: Parameters<typeof nicknamesOf>[0], id: string) =>
+  (await nicknamesOf(db, [id])).get(id) ?? null;
+
 /** Runs a change the last-owner triggers may refuse (a race the pre-check could not see): 409. */
 async function keepingAnOwner<T>(change: () => Promise<T>): Promise<T> {
   try {
@@ -42,7 +45,7 @@ adminUserRoutes.openapi(
     operationId: "listUsers",
     tags,
     security,
-    summary: "Search users by email, username or id",
+    summary: "Search users by email, username, nickname or id",
     middleware: mw("users:read"),
     request: { query: PageQuerySchema.extend({ q: z.string().max(100).optional() }) },
     responses: { 200: jsonResponse(pageSchema(AdminUserSchema), "Users"), ...problemResponses("forbidden") },
@@ -57,7 +60,13 @@ adminUserRoutes.openapi(
       limit: q.limit + 1,
     });
     const { page, nextCursor } = await pg.page(rows, q.limit, (u) => [u.id]);
-    const items = await Promise.all(page.map(async (u) => userView(u, await rolesOfUser(db, u.id))));
+    const nicknames = await nicknamesOf(
+      db,
+      page.map((u) => u.id),
+    );
+    const items = await Promise.all(
+      page.map(async (u) => userView(u, await rolesOfUser(db, u.id), nicknames.get(u.id) ?? null)),
+    );
     return c.json({ items, nextCursor }, 200);
   },
 );
@@ -101,7 +110,7 @@ for (const action of ["suspend", "resume"] as const) {
     );
     // The hub mirrors the status: the user's live sessions fail on their very next request.
     await hubStub(c.env, tenant.id, user.id).setStatus(status);
-    return c.json(userView({ ...user, status }, roles), 200);
+    return c.json(userView({ ...user, status }, roles, await nicknameOf(db, user.id)), 200);
   });
 }
 
@@ -225,6 +234,6 @@ adminUserRoutes.openapi(
       ),
     );
     c.get("audit").changes = { before: { roles: current.map((r) => r.name) }, after: { roles: names } };
-    return c.json(userView(user, wanted), 200);
+    return c.json(userView(user, wanted, await nicknameOf(db, user.id)), 200);
   },
 );

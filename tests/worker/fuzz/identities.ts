@@ -47,10 +47,10 @@ export const KEY_PERMISSIONS: Record<KeyName, string[]> = { apiKey: ["*"], narro
 /**
  * The tenant-admin routes the narrow key's `users:read` opens. The document carries no
  * permission per operation, so this is read from the `withPermission(...)` of each /v1/admin/
- * route (src/workers/tenant-admin/users.ts: only the user search needs `users:read`); every other
- * /v1/admin/ route needs a permission the key lacks and must answer 403 `forbidden`.
+ * route (src/workers/tenant-admin: the user search and a user's sessions need `users:read`);
+ * every other /v1/admin/ route needs a permission the key lacks and must answer 403 `forbidden`.
  */
-const NARROW_KEY_ROUTES = new Set(["GET /v1/admin/users"]);
+const NARROW_KEY_ROUTES = new Set(["GET /v1/admin/users", "GET /v1/admin/users/{id}/sessions"]);
 
 /**
  * Signed-in routes outside /v1/admin/ that an API key may call: every other one acts for a user

@@ -41,7 +41,8 @@ export type Kind =
   | "chatSessions"
   | "exports"
   | "backups"
-  | "restores";
+  | "restores"
+  | "appFiles";
 
 /** One fixture object. */
 export interface Item {

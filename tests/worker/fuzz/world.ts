@@ -122,6 +122,8 @@ async function populate(
     exports: [],
     backups: [],
     restores: [],
+    // Every web app has its page under this name (src/workers/web).
+    appFiles: [{ id: "index.html" }],
   };
   for (const a of [...identities, ...victims]) pools.sessions.push({ id: a.tokens.sessionId, owners: owned(a) });
 

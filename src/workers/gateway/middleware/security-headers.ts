@@ -38,6 +38,21 @@ export const HTML_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * The CSP of the web apps the Worker serves (/console/, /examples/chat/): their own scripts,
+ * styles and API only (same-origin fetch and WebSocket), no inline code, no CDN, no framing.
+ */
+export const APP_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 /** The header only the preset sets: present on a response, the preset reached it. */
 const PRESET_MARKER = "strict-transport-security";
 

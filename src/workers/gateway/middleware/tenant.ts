@@ -12,7 +12,8 @@ const LABEL = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
 
 /**
  * The slug a request addresses: the first label of `<slug>.<BASE_DOMAIN>`, else the X-Tenant
- * header. (Authenticated routes additionally require the token's tenant claim to match.)
+ * header (or a socket upgrade's `?tenant=`). Authenticated routes additionally require the
+ * token's tenant claim to match.
  */
 export function tenantSlugOf(host: string | undefined, header: string | undefined, baseDomain: string): string | null {
   const hostname = (host ?? "").toLowerCase().replace(/:\d+$/, "");
@@ -32,6 +33,14 @@ function hostOf(url: string): string {
   return url.slice(start, end === -1 ? undefined : end);
 }
 
+/**
+ * A browser's WebSocket cannot set X-Tenant: an upgrade may name its tenant as `?tenant=<slug>`
+ * instead (the ticket it carries is the tenant's own, so the name only picks where to look).
+ */
+function socketTenant(c: Context<AppEnv>): string | undefined {
+  return c.req.header("upgrade")?.toLowerCase() === "websocket" ? c.req.query("tenant") : undefined;
+}
+
 function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
   try {
     c.executionCtx.waitUntil(work);
@@ -48,7 +57,7 @@ function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
 export function tenantScope(): MiddlewareHandler<AppEnv> {
   return async function tenantScope(c, next) {
     // The URL carries the host the client addressed (workerd fills it from the Host header).
-    const slug = tenantSlugOf(hostOf(c.req.url), c.req.header("x-tenant"), c.env.BASE_DOMAIN);
+    const slug = tenantSlugOf(hostOf(c.req.url), c.req.header("x-tenant") ?? socketTenant(c), c.env.BASE_DOMAIN);
     if (!slug)
       throw new AppError(
         "tenant_not_found",
