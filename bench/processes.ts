@@ -4,8 +4,9 @@
  * one still running is stopped when the benchmark ends, fails or is interrupted.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
 import { answersOk, StopWaiting, waitUntil } from "../tools/wait";
 
 export interface Managed {
@@ -174,6 +175,22 @@ export function runToCompletion(
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The built web apps wrangler.toml's [assets] names (web/dist): `wrangler deploy --dry-run`
+ * refuses to bundle without them, so a harness that builds the Worker builds them first when a
+ * fresh checkout has none.
+ */
+export function ensureWebApps(root: string, logFile: string): void {
+  if (existsSync(join(root, "web/dist"))) return;
+  runToCompletion(
+    process.execPath,
+    [join(root, "node_modules/tsx/dist/cli.mjs"), "tools/build-web.ts"],
+    root,
+    logFile,
+    120_000,
+  );
 }
 
 /** First line of a command's stdout (e.g. a version), or "unknown". */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { bootstrapPlatform } from "../tools/platform-bootstrap";
-import { freePort, runToCompletion, start, type Managed } from "./processes";
+import { ensureWebApps, freePort, runToCompletion, start, type Managed } from "./processes";
 import { compatibilityDateOf, compatibilityFlagsOf, workerdConfig, type ExtraWorker } from "./workerd-config";
 
 export interface Servers {
@@ -53,6 +53,7 @@ export function tsx(root: string, script: string, ...args: string[]): { command:
 export function buildBenchBundle(root: string, scratch: string, entry: string): string {
   const out = join(scratch, "bench-bundle");
   progress(`building the bench bundle (${entry}) into the scratch directory`);
+  ensureWebApps(root, join(scratch, "bench-build.log"));
   runToCompletion(
     join(root, "node_modules/.bin/wrangler"),
     ["deploy", entry, "--dry-run", "--outdir", out],

@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { machine } from "../bench/machine";
-import { killAllNow, runToCompletion, stopAll } from "../bench/processes";
+import { ensureWebApps, killAllNow, runToCompletion, stopAll } from "../bench/processes";
 import { drain, settleQueues } from "./drain";
 import { Api, Journal } from "./http";
 import { startLoad } from "./load/index";
@@ -61,6 +61,7 @@ function options() {
  */
 function build(scratch: string): string {
   const out = join(scratch, "bundle");
+  ensureWebApps(root, join(scratch, "build.log"));
   runToCompletion(
     join(root, "node_modules/.bin/wrangler"),
     ["deploy", "--dry-run", "--outdir", out],

@@ -21,6 +21,7 @@ import { intOption, RUN_OPTIONS, type RunOptions, runOptions } from "../options"
 import { loadNow, writeResults } from "../record";
 import { heldRound, latencyRounds, type Phases } from "./phases";
 import { report, type HeldRound, type RealtimeSettings } from "./report";
+import { burst, type BurstResult } from "./burst";
 import { soak, type SoakOptions, type SoakResult } from "./soak";
 import { startRealtimeStack } from "./stack";
 
@@ -61,8 +62,8 @@ function parse(): Options {
       .filter(Boolean),
   );
   for (const k of skip)
-    if (!["latency", "cold", "soak", "held"].includes(k))
-      throw new Error(`--skip takes latency, cold, soak, held; got ${k}`);
+    if (!["latency", "cold", "soak", "held", "burst"].includes(k))
+      throw new Error(`--skip takes latency, cold, soak, held, burst; got ${k}`);
   const pairs = intOption("pairs", v.pairs, 32, 1, 500);
   const clients = intOption("soak-clients", v["soak-clients"], 30, 2, 1000);
   const heldUsers = intOption("held-users", v["held-users"], 1000, 1, 5000);
@@ -148,6 +149,15 @@ async function main(): Promise<number> {
           `soak: ${soakResult.messages} messages, ${soakResult.counts.connects} connections, lost ${soakResult.lost}, duplicated ${soakResult.counts.duplicates}`,
         );
       }
+      const bursts: BurstResult[] = [];
+      if (!o.skip.has("burst"))
+        for (const size of [100, 150]) {
+          const r = await burst(stack, size, `burst${size}`);
+          progress(
+            `burst of ${size}: ${r.acked} acked, ${r.refused} refused at first, ${r.closes} closes, ${r.stored} stored`,
+          );
+          bursts.push(r);
+        }
       const held: HeldRound[] = [];
       if (!o.skip.has("held")) for (let i = 0; i < o.heldRounds; i++) held.push(await heldRound(phases, i));
 
@@ -157,7 +167,16 @@ async function main(): Promise<number> {
       if (o.bundle !== resolve(root, "dist/index.js")) notes.push(`bundle under test: ${o.bundle} (not dist/index.js)`);
       if (o.scratchParent !== resolve(tmpdir()))
         notes.push(`scratch directory (Durable Object storage, databases) under ${o.scratchParent}`);
-      const { markdown, allGoalsMet } = report(lat, cold, held, soakResult, machine(root, load, loadAfter), o, notes);
+      const { markdown, allGoalsMet } = report(
+        lat,
+        cold,
+        held,
+        soakResult,
+        bursts,
+        machine(root, load, loadAfter),
+        o,
+        notes,
+      );
       writeResults(root, "realtime-", markdown);
       return allGoalsMet || !o.strict ? 0 : 3;
     },

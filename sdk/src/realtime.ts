@@ -90,8 +90,8 @@ export interface RealtimeOptions {
   opener: Opener;
   /**
    * Frames this client sends per second at most (default 20, the server's default
-   * `realtime.framesPerSecond`): more within a second would get the socket closed (1008), so
-   * frames past it wait their turn.
+   * `realtime.framesPerSecond`): frames past it wait their turn here rather than be refused by
+   * the server (`rate_limited`, retried after its `retryAfterMs`).
    */
   framesPerSecond?: number;
   /** Reconnect backoff: first delay and cap in ms (full jitter); default 250 and 10,000. */
@@ -347,7 +347,9 @@ export class Realtime {
       case "ack":
         return this.acked(f as unknown as Ack & { clientId: string; conversationId: string });
       case "error":
-        return this.refused(f as unknown as { code: string; message: string; clientId?: string });
+        return this.refused(
+          f as unknown as { code: string; message: string; clientId?: string; retryAfterMs?: number },
+        );
       case "read":
       case "typing":
         return this.emit(f.type, f as never);
@@ -396,12 +398,14 @@ export class Realtime {
     this.emit("ack", a);
   }
 
-  private async refused(e: { code: string; message: string; clientId?: string }): Promise<void> {
+  private async refused(e: { code: string; message: string; clientId?: string; retryAfterMs?: number }): Promise<void> {
     const p = e.clientId ? (await this.queue()).find((x) => x.clientId === e.clientId) : undefined;
     if (!p) return this.emit("frame", { type: "error", ...e });
     if (e.code === "rate_limited") {
-      // Too many frames: the send stays queued and goes again a second later.
-      setTimeout(() => this.synced && this.write(p), 1000);
+      // Over the socket's frame budget: the send stays queued and goes again when the server
+      // says a token is back (a second when it does not say).
+      const wait = Math.min(10_000, Math.max(0, e.retryAfterMs ?? 1000));
+      setTimeout(() => this.synced && this.write(p), wait);
       return;
     }
     const outbox = await this.queue();

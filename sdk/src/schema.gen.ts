@@ -3935,6 +3935,8 @@ export interface components {
                     maxFrameBytes?: number;
                     /** @default 20 */
                     framesPerSecond?: number;
+                    /** @default 100 */
+                    frameBurst?: number;
                 };
                 /** @default {} */
                 privacy?: {
@@ -4229,6 +4231,7 @@ export interface components {
                 realtime?: {
                     maxFrameBytes?: number;
                     framesPerSecond?: number;
+                    frameBurst?: number;
                 };
                 privacy?: {
                     deletionGraceHours?: number;
@@ -4483,6 +4486,7 @@ export interface components {
                 realtime?: {
                     maxFrameBytes?: number;
                     framesPerSecond?: number;
+                    frameBurst?: number;
                 };
                 privacy?: {
                     deletionGraceHours?: number;
@@ -5252,6 +5256,8 @@ export interface components {
                     maxFrameBytes?: number;
                     /** @default 20 */
                     framesPerSecond?: number;
+                    /** @default 100 */
+                    frameBurst?: number;
                 };
                 /** @default {} */
                 privacy?: {
@@ -9435,6 +9441,7 @@ export interface operations {
                     realtime?: {
                         maxFrameBytes?: number;
                         framesPerSecond?: number;
+                        frameBurst?: number;
                     };
                     privacy?: {
                         deletionGraceHours?: number;

@@ -40,6 +40,22 @@ describe("the error renderer and the runtime's transient failures", () => {
     expect((await res.json<{ code: string }>()).code).toBe("overloaded");
   });
 
+  it("answers the open-file limit (SQLite cannot open, EMFILE), also as a cause, with 503 and Retry-After", async () => {
+    for (const err of [
+      new Error("SQLITE_CANTOPEN: unable to open database file"),
+      new Error("Error: unable to open database file: /var/do/abc.sqlite"),
+      new Error("accept: Too many open files"),
+      new Error("Durable Object call failed", { cause: new Error("EMFILE: too many open files, open 'x'") }),
+    ]) {
+      const res = await appThrowing(err).request("/boom");
+      expect(res.status, err.message).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("2");
+      const body = await res.json<{ code: string; detail: string }>();
+      expect(body.code).toBe("temporarily_unavailable");
+      expect(body.detail).not.toMatch(/SQLITE|EMFILE|database file/);
+    }
+  });
+
   it("keeps anything else a 500 without internals, flags that are not true included", async () => {
     for (const err of [
       new Error("bug"),

@@ -68,7 +68,7 @@ async function upload(slug: string, u: User): Promise<string> {
  */
 async function fixtures(): Promise<{ slug: string; alice: User; fx: FrameFixtures }> {
   const t = await tenantWithOwner({
-    realtime: { framesPerSecond: FRAMES_PER_SECOND },
+    realtime: { framesPerSecond: FRAMES_PER_SECOND, frameBurst: 10_000 },
     limits: { requestsPerMinute: 1_000_000 },
   });
   const slug = t.tenant.slug;

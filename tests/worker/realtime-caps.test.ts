@@ -31,21 +31,25 @@ describe("per-tenant frame caps", () => {
     expect((await s.closed()).code).toBe(1009);
   });
 
-  it("realtime.framesPerSecond 2: the third frame within a second closes with 1008", async () => {
-    const { s } = await socketIn({ realtime: { framesPerSecond: 2 } });
-    const start = Date.now();
-    s.send({ type: "sync", cursors: {} });
-    await nth(s, "synced", 1);
-    s.send({ type: "sync", cursors: {} });
+  it("framesPerSecond 2, frameBurst 2: a third frame at once is refused (rate_limited, retryAfterMs), the socket stays, and after the wait it is served", async () => {
+    const { s } = await socketIn({ realtime: { framesPerSecond: 2, frameBurst: 2 } });
+    for (let i = 0; i < 3; i++) s.send({ type: "sync", cursors: {} });
+    const refused = await s.frame("error");
+    expect(refused).toMatchObject({ code: "rate_limited" });
+    expect(refused.clientId).toBeUndefined();
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
     await nth(s, "synced", 2);
+    await new Promise((r) => setTimeout(r, Number(refused.retryAfterMs) + 20));
     s.send({ type: "sync", cursors: {} });
-    expect(await s.closed()).toMatchObject({ code: 1008, reason: "too many frames" });
-    expect(Date.now() - start).toBeLessThan(1000);
-    expect(s.frames.filter((f) => f.type === "synced")).toHaveLength(2);
+    await nth(s, "synced", 3);
+    s.send({ type: "ping" });
+    await s.frame("pong");
+    expect(s.frames.filter((f) => f.type === "error")).toHaveLength(1);
   });
 
-  it("at framesPerSecond 2, two frames a second go on for good (the window restarts each second)", async () => {
-    const { s } = await socketIn({ realtime: { framesPerSecond: 2 } });
+  it("at framesPerSecond 2 (frameBurst 2), two frames a second go on for good", async () => {
+    const { s } = await socketIn({ realtime: { framesPerSecond: 2, frameBurst: 2 } });
     for (let second = 1; second <= 3; second++) {
       s.send({ type: "sync", cursors: {} });
       s.send({ type: "sync", cursors: {} });
@@ -54,6 +58,7 @@ describe("per-tenant frame caps", () => {
     }
     s.send({ type: "ping" }); // answered by the runtime: it does not count
     await s.frame("pong");
+    expect(s.frames.filter((f) => f.type === "error")).toEqual([]);
   });
 
   it("defaults: a 60 KiB frame is accepted (64 KiB cap), 20 frames in a second are fine", async () => {
@@ -78,6 +83,7 @@ describe("per-tenant frame caps", () => {
     expect((await res.json<{ config: { realtime: unknown } }>()).config.realtime).toEqual({
       maxFrameBytes: 2048,
       framesPerSecond: 20,
+      frameBurst: 100,
     });
     await new Promise((r) => setTimeout(r, 1100)); // the Worker's tenant cache (TENANT_CACHE_TTL_MS = 1 s in tests)
     const after = await connect(slug, { token });
@@ -87,7 +93,7 @@ describe("per-tenant frame caps", () => {
     expect((await after.closed()).code).toBe(1009);
   });
 
-  it("the config is validated: 1 KiB ≤ maxFrameBytes ≤ 1 MiB, 1 ≤ framesPerSecond ≤ 1000, no unknown keys", async () => {
+  it("the config is validated: 1 KiB ≤ maxFrameBytes ≤ 1 MiB, 1 ≤ framesPerSecond ≤ 1000, 1 ≤ frameBurst ≤ 10,000, no unknown keys", async () => {
     const create = (realtime: unknown) =>
       call("/admin/v1/tenants", {
         method: "POST",
@@ -100,6 +106,8 @@ describe("per-tenant frame caps", () => {
       { framesPerSecond: 0 },
       { framesPerSecond: 1001 },
       { framesPerSecond: 2.5 },
+      { frameBurst: 0 },
+      { frameBurst: 10_001 },
       { burst: 3 },
     ]) {
       await expectProblem(await create(bad), 400, "validation_failed");
@@ -108,10 +116,12 @@ describe("per-tenant frame caps", () => {
     expect((t.config as unknown as { realtime: unknown }).realtime).toEqual({
       maxFrameBytes: 65536,
       framesPerSecond: 1000,
+      frameBurst: 100,
     });
     expect(((await createTenant()).config as unknown as { realtime: unknown }).realtime).toEqual({
       maxFrameBytes: 65536,
       framesPerSecond: 20,
+      frameBurst: 100,
     });
   });
 });

@@ -209,12 +209,60 @@ describe("frames", () => {
     expect((await s.closed()).code).toBe(1009);
   });
 
-  it("too many frames per second close the socket with 1008", async () => {
+  it("a burst past the frame budget is refused frame by frame (rate_limited, with clientId and retryAfterMs), never closed; retried, every send is stored once", async () => {
     const t = await createTenant();
+    const [u, v] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const id = await group(t.slug, u, [v]);
+    const s = await connect(t.slug, { token: u.tokens.accessToken });
+    const sendOf = (i: number) => ({ type: "send", clientId: `burst-${i}`, conversationId: id, body: text(i) });
+    // A reconnect replaying 150 queued sends at once: the budget is 100 at once, 20 a second.
+    for (let i = 1; i <= 150; i++) s.send(sendOf(i));
+    const answered = () => s.frames.filter((f) => f.type === "ack" || f.code === "rate_limited");
+    await s.until(() => answered().length === 150, "an answer to each of the 150");
+    const refused = s.frames.filter((f) => f.code === "rate_limited");
+    expect(refused.length).toBeGreaterThan(0);
+    expect(s.frames.filter((f) => f.type === "ack").length).toBeGreaterThanOrEqual(100);
+    for (const f of refused) {
+      expect(f).toMatchObject({ type: "error", clientId: expect.stringMatching(/^burst-/) });
+      expect(f.retryAfterMs).toBeGreaterThan(0);
+      expect(f.retryAfterMs).toBeLessThanOrEqual(50);
+    }
+    // Retried as the server says (each after its retryAfterMs), until every send is acked.
+    let pending = refused.map((f) => Number(String(f.clientId).slice("burst-".length)));
+    for (let round = 0; pending.length && round < 20; round++) {
+      const before = s.frames.length;
+      for (const i of pending) {
+        await new Promise((r) => setTimeout(r, 55));
+        s.send(sendOf(i));
+      }
+      await s.until(
+        () =>
+          s.frames.slice(before).filter((f) => f.type === "ack" || f.code === "rate_limited").length === pending.length,
+        "answers to the retries",
+      );
+      pending = s.frames
+        .slice(before)
+        .filter((f) => f.code === "rate_limited")
+        .map((f) => Number(String(f.clientId).slice("burst-".length)));
+    }
+    expect(pending).toEqual([]);
+    const acked = new Set(s.frames.filter((f) => f.type === "ack").map((f) => f.clientId));
+    expect(acked.size).toBe(150);
+    const seqs = s.frames.filter((f) => f.type === "ack").map((f) => f.seq as number);
+    expect(new Set(seqs).size).toBe(150);
+    expect(Math.max(...seqs)).toBe(150);
+    s.send({ type: "ping" });
+    await s.frame("pong");
+  });
+
+  it("sustained abuse (ten times the rate for five seconds) closes the socket with 1008", async () => {
+    const t = await createTenant({ config: { realtime: { framesPerSecond: 2, frameBurst: 2 } } });
     const u = await registerUser(t.slug);
     const s = await connect(t.slug, { token: u.tokens.accessToken });
-    for (let i = 0; i < 40; i++) s.send({ type: "typing", conversationId: "g_0123456789abcdefghjkmnpqrs" });
+    // 2 a second: more than 9 × 2 × 5 = 90 refused within 5 s is abuse.
+    for (let i = 0; i < 120; i++) s.send({ type: "typing", conversationId: "g_0123456789abcdefghjkmnpqrs" });
     expect((await s.closed()).code).toBe(1008);
+    expect(s.frames.filter((f) => f.code === "rate_limited").length).toBeGreaterThanOrEqual(80);
   });
 });
 

@@ -66,15 +66,16 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe("SDK realtime", () => {
   it("a two-client conversation survives the server dropping a socket mid-stream: no loss, no duplicate", async () => {
-    // B's client does not pace its frames, so the server's cap (20 a second) can close its socket.
-    const { gid, a, b } = await pair(memoryStorage(), 1000);
+    // B's client does not pace its frames, so the server's abuse line can close its socket.
+    const { gid, a, b } = await pair(memoryStorage(), 100_000);
     await Promise.all([a.c.realtime.connect(), b.c.realtime.connect()]);
     await until(() => a.opens() && b.opens(), "both open");
 
     const sends = Array.from({ length: 40 }, (_, i) => a.c.realtime.send(gid, { text: `m${i + 1}` }));
     await until(() => b.messages.length >= 10, "the first messages");
-    // More frames per second than the tenant allows: the server closes B's socket (1008).
-    for (let i = 0; i < 30; i++) b.c.realtime.typing(gid);
+    // Far more frames than the tenant's budget (100 at once, 20 a second): past 900 refused
+    // within 5 s the server closes B's socket (1008).
+    for (let i = 0; i < 1200; i++) b.c.realtime.typing(gid);
     const acks = await Promise.all(sends);
     expect(acks.map((x) => x.seq)).toEqual(range(1, 40));
     await until(() => b.opens() >= 2 && b.messages.length >= 40, "B reconnected and caught up");
@@ -103,6 +104,29 @@ describe("SDK realtime", () => {
     expect((await Promise.all(sends)).map((x) => x.seq)).toEqual([1, 2, 3]);
     await until(() => b.messages.length >= 3, "B got the queued messages");
     expect(seqsOf(b.messages, gid)).toEqual([1, 2, 3]);
+    a.c.realtime.disconnect();
+    b.c.realtime.disconnect();
+  });
+
+  it("a burst of 150 offline sends, unpaced, after the reconnect: no close; refusals retried after retryAfterMs; each stored once, in order", async () => {
+    // A's client does not pace (as a client with a bigger idea of the rate would not): the server's
+    // budget (100 at once, 20 a second) refuses the rest frame by frame, and the SDK retries them.
+    const t = await createTenant();
+    const [ua, ub] = [await registerUser(t.slug), await registerUser(t.slug)];
+    const gid = await group(t.slug, ua, [ub]);
+    const a = await signedIn(t.slug, ua, memoryStorage(), 100_000);
+    const b = await signedIn(t.slug, ub);
+    await b.c.realtime.track(gid);
+    await b.c.realtime.connect();
+    const sends = range(1, 150).map((i) => a.c.realtime.send(gid, { text: `q${i}` }));
+    await a.c.realtime.connect();
+    const acks = await Promise.all(sends);
+    expect(new Set(acks.map((x) => x.seq)).size).toBe(150);
+    await until(() => b.messages.length >= 150, "B got all 150", 15_000);
+    expect(seqsOf(b.messages, gid)).toEqual(range(1, 150));
+    // One socket all along: the burst closed nothing.
+    expect(a.opens()).toBe(1);
+    expect(a.events.filter((e) => e.state === "closed")).toEqual([]);
     a.c.realtime.disconnect();
     b.c.realtime.disconnect();
   });

@@ -10,8 +10,13 @@ import { z } from "zod";
  * closes with 1009. Tenants set their own (`realtime.maxFrameBytes`, same default).
  */
 export const MAX_FRAME_BYTES = 64 * 1024;
-/** Client frames per socket per second when the upgrade names none (`realtime.framesPerSecond`); beyond it, 1008. */
+/**
+ * A socket's frame budget when the upgrade names none (`realtime.framesPerSecond`,
+ * `realtime.frameBurst`): a token bucket; a frame beyond it is refused with `rate_limited`, and
+ * only sustained abuse closes the socket with 1008 (src/durable/user-hub/frame-bucket.ts).
+ */
 export const FRAMES_PER_SECOND = 20;
+export const FRAME_BURST = 100;
 /** Largest message body, as serialized JSON. */
 export const MAX_BODY_BYTES = 16 * 1024;
 /** A sync that is further behind than this gets a `sync_truncated` marker instead of messages. */
@@ -131,7 +136,7 @@ export type ServerFrame =
   | { type: "ack"; clientId: string; conversationId: string; seq: number; messageId: string }
   /** An edit or recall frame is done: `messageId` is the changed message, `seq` the log entry that records the change. */
   | { type: "edited" | "recalled"; conversationId: string; messageId: string; seq: number; clientId?: string }
-  | { type: "error"; code: string; message: string; clientId?: string; conversationId?: string }
+  | { type: "error"; code: string; message: string; clientId?: string; conversationId?: string; retryAfterMs?: number }
   | { type: "sync_truncated"; conversationId: string; fromSeq: number; latestSeq: number }
   | { type: "synced"; cursors: Record<string, number> }
   | { type: "read"; conversationId: string; userId: string; seq: number }

@@ -12,6 +12,8 @@ export interface SocketAttachment {
     /** One id per connection: a device may hold several sockets (tabs) of one session. */
     connId: string;
     framesPerSecond: number;
+    /** Frames a socket may send at once (absent on sockets opened before bursts existed). */
+    frameBurst?: number;
     maxFrameBytes: number;
     /** The client said this socket is away (`{ type: "presence", status: "away" }`). */
     away?: boolean;
@@ -26,6 +28,7 @@ export const HUB_HEADERS = {
   ticketId: "x-canopy-hub-ticket-id",
   ticketExp: "x-canopy-hub-ticket-exp",
   framesPerSecond: "x-canopy-hub-fps",
+  frameBurst: "x-canopy-hub-burst",
   maxFrameBytes: "x-canopy-hub-max-frame",
   /** The user's privacy.presence setting (everyone | friends | nobody), read by the Worker. */
   presencePrivacy: "x-canopy-hub-presence-privacy",

@@ -1,11 +1,12 @@
 import { errorRegistry, type ErrorCode } from "../../lib/error-codes";
-import { CLOSE, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
+import { CLOSE, FRAME_BURST, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
 import type { Relation } from "../protocol/relation";
 import type { DeliverOptions } from "../conversation/types";
 import type { ConnectionLog } from "./connections";
 import { HubMemberships } from "./memberships";
 import type { PresenceHooks } from "./presence-types";
 import { handleFrame, parseFrame, type FrameContext } from "./sockets-frames";
+import { type FrameBucket, fullBucket, takeFrame } from "./frame-bucket";
 import { connTag, HUB_HEADERS, type SocketAttachment } from "./sockets-types";
 import { conversationStub } from "../protocol/stubs";
 import { metrics } from "../../lib/metrics/recorder";
@@ -36,7 +37,8 @@ interface Held {
  * survive (rate windows restart, a woken hub holds nothing back).
  */
 interface SocketState {
-  rate: { start: number; count: number } | null;
+  /** The socket's frame budget (frame-bucket.ts); full again after the object wakes. */
+  rate: FrameBucket | null;
   /** From the upgrade until the first client frame (at most OPENING_HOLD_MS): every live conversation frame waits. */
   opening: { queue: Held[]; timer: ReturnType<typeof setTimeout> } | null;
   /** While a sync is answered: live frames of its conversations wait, and go out after it minus what it sent. */
@@ -111,6 +113,7 @@ export class HubSockets {
         deviceId: session.deviceId,
         connId,
         framesPerSecond: Number(h("framesPerSecond")) || FRAMES_PER_SECOND,
+        frameBurst: Number(h("frameBurst")) || FRAME_BURST,
         maxFrameBytes: Number(h("maxFrameBytes")) || MAX_FRAME_BYTES,
       },
     };
@@ -136,9 +139,12 @@ export class HubSockets {
     if (bytes > att.maxFrameBytes) return ws.close(CLOSE.tooLarge, `frames are limited to ${att.maxFrameBytes} bytes`);
     const state = this.state(ws);
     if (!state) return;
-    const w = state.rate;
-    if (!w || now - w.start >= 1000) state.rate = { start: now, count: 1 };
-    else if (++w.count > att.framesPerSecond) return this.drop(ws, CLOSE.policy, "too many frames");
+    const burst = att.frameBurst ?? FRAME_BURST;
+    const taken = takeFrame((state.rate ??= fullBucket(burst, now)), att.framesPerSecond, burst, now);
+    if (!taken.ok) {
+      if (taken.abuse) return this.drop(ws, CLOSE.policy, "too many frames");
+      return this.refuse(ws, raw, taken.retryAfterMs);
+    }
     if (!this.sessionLive(att.sessionId)) return this.end(ws, "session_revoked");
     const parsed = parseFrame(raw);
     metrics.add("canopy_ws_frames_total", { type: parsed.ok ? parsed.frame.type : "invalid" }, 1, att.tenantId);
@@ -320,6 +326,20 @@ export class HubSockets {
   /** Ends every socket of a session with a final `closed` frame (revocation, suspension). */
   closeSession(sessionId: string, reason: string): void {
     for (const ws of this.ctx.getWebSockets(sessionId)) this.end(ws, reason);
+  }
+
+  /** A frame over the socket's budget: a send's refusal names its clientId, so the client retries just it. */
+  private refuse(ws: WebSocket, raw: string | ArrayBuffer, retryAfterMs: number): void {
+    const parsed = parseFrame(raw);
+    const clientId = parsed.ok && parsed.frame.type === "send" ? parsed.frame.clientId : undefined;
+    const frame: ServerFrame = {
+      type: "error",
+      code: "rate_limited",
+      message: `Too many frames: try again in ${retryAfterMs} ms.`,
+      retryAfterMs,
+      ...(clientId ? { clientId } : {}),
+    };
+    this.sendTo(ws, JSON.stringify(frame));
   }
 
   private end(ws: WebSocket, reason: string): void {

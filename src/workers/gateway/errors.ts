@@ -49,6 +49,25 @@ function fromRuntime(err: unknown): AppError | null {
   return null;
 }
 
+/** What the runtime says when the process is out of file descriptors (SQLite's open, a socket's accept). */
+const OUT_OF_FILES = /unable to open (?:the )?database file|SQLITE_CANTOPEN|too many open files|\bEMFILE\b/i;
+
+/**
+ * The open-file limit reached (a Durable Object's SQLite file could not be opened, a socket not
+ * accepted): the process is saturated, not the request wrong, and it passes as sockets close.
+ * 503 with Retry-After, on HTTP and on a socket's upgrade alike; searched along the cause chain.
+ */
+function fromResourceLimit(err: unknown): AppError | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (OUT_OF_FILES.test(e.message)) {
+      return new AppError("temporarily_unavailable", "The service is at capacity for a moment; retry shortly.", {
+        headers: { "retry-after": "2" },
+      });
+    }
+  }
+  return null;
+}
+
 /**
  * An open circuit breaker (src/lib/breakers.ts) anywhere in the cause chain (the libSQL client
  * passes a fetch failure on as is, or as the cause of its own error): 503 with the breaker's
@@ -89,7 +108,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     traceId: c.get("traceId"),
     error: err instanceof Error ? err.message : String(err),
   };
-  const transient = fromBreaker(err) ?? fromRuntime(err) ?? fromNetwork(err);
+  const transient = fromBreaker(err) ?? fromRuntime(err) ?? fromResourceLimit(err) ?? fromNetwork(err);
   if (transient) {
     log("warn", "transient runtime error", { ...context, code: transient.code });
     return problemResponse(c, transient);

@@ -50,8 +50,15 @@ export const realtimeConfig = {
           .min(1024)
           .max(1024 * 1024)
           .default(64 * 1024),
-        /** Client frames per connection per second; one more closes the socket with 1008. */
+        /**
+         * Client frames per connection per second, on average: a token bucket of `frameBurst`
+         * frames refilled at this rate. A frame beyond it gets an `error` frame `rate_limited`
+         * (with the send's clientId and `retryAfterMs`) and the socket stays; ten times the
+         * rate for 5 s closes it with 1008.
+         */
         framesPerSecond: z.number().int().min(1).max(1000).default(20),
+        /** Frames a connection may send at once (a reconnect replaying its offline queue). */
+        frameBurst: z.number().int().min(1).max(10_000).default(100),
       })
       .strict()
       .prefault({}),

@@ -92,6 +92,7 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
   // The tenant's caps, fixed for the connection's life in its attachment (a config change applies to new sockets).
   headers.set(HUB_HEADERS.maxFrameBytes, String(tenant.config.realtime.maxFrameBytes));
   headers.set(HUB_HEADERS.framesPerSecond, String(tenant.config.realtime.framesPerSecond));
+  headers.set(HUB_HEADERS.frameBurst, String(tenant.config.realtime.frameBurst));
   // Who may see this user's presence (tenant DB); the hub keeps it for its fan-out.
   headers.set(HUB_HEADERS.presencePrivacy, (await settingsOf(c.get("db"), claims.sub)).privacy.presence);
   if (ticket) {
@@ -106,10 +107,13 @@ realtimeRoutes.get("/realtime", rateLimit("api"), async (c) => {
     const body = await res
       .json<{ code?: string; detail?: string }>()
       .catch(() => ({ code: undefined, detail: undefined }));
-    throw new AppError(
-      body.code && isErrorCode(body.code) ? body.code : "internal_error",
-      body.detail ?? "The connection was refused.",
-    );
+    if (body.code && isErrorCode(body.code))
+      throw new AppError(body.code, body.detail ?? "The connection was refused.");
+    // No problem of the hub's own: the runtime's answer for an object it could not run (at the
+    // open-file limit, say). Not the client's fault, and it passes: 503 with Retry-After.
+    throw new AppError("temporarily_unavailable", "The connection could not be opened; retry shortly.", {
+      headers: { "retry-after": "2" },
+    });
   }
   // A fresh response: the hub's has immutable headers, and the middleware adds its own.
   return new Response(null, { status: 101, webSocket: res.webSocket });
