@@ -246,12 +246,11 @@ async function open(id: string): Promise<void> {
   await drawConversation();
 }
 
-async function drawConversation(): Promise<void> {
-  const main = document.getElementById("main");
-  if (!main || !current) return;
-  const id = current;
-  const c = conversations.find((x) => x.id === id);
-  const list = [...(messages.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+/** The open conversation's messages (the composer is left alone: what is being typed stays). */
+async function drawMessages(): Promise<void> {
+  const ol = document.getElementById("messages");
+  if (!ol || !current) return;
+  const list = [...(messages.get(current)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
   const lines = await Promise.all(
     list
       .filter((m) => m.kind === "text")
@@ -264,11 +263,21 @@ async function drawConversation(): Promise<void> {
         ),
       ),
   );
+  render(ol, lines);
+  ol.scrollTo({ top: 1e9 });
+}
+
+/** The open conversation's frame: its name, its messages and the composer. */
+async function drawConversation(): Promise<void> {
+  const main = document.getElementById("main");
+  if (!main || !current) return;
+  const id = current;
+  const c = conversations.find((x) => x.id === id);
   const text = h("input", { name: "text", id: "composer", required: true, autocomplete: "off", maxlength: 4000 });
   render(
     main,
     h("h1", null, c ? await conversationName(c) : "Conversation"),
-    h("ol", { class: "messages", "aria-label": "Messages", "aria-live": "polite" }, lines),
+    h("ol", { id: "messages", class: "messages", "aria-label": "Messages", "aria-live": "polite" }),
     form(
       "Send a message",
       async () => {
@@ -286,7 +295,7 @@ async function drawConversation(): Promise<void> {
           body,
           sentAt: new Date().toISOString(),
         });
-        if (current === id) await drawConversation();
+        if (current === id) await drawMessages();
       },
       h(
         "div",
@@ -296,8 +305,8 @@ async function drawConversation(): Promise<void> {
       ),
     ),
   );
-  main.querySelector<HTMLElement>(".messages")?.scrollTo({ top: 1e9 });
-  document.getElementById("composer")?.focus();
+  await drawMessages();
+  text.focus();
 }
 
 async function enter(): Promise<void> {
@@ -328,7 +337,7 @@ async function enter(): Promise<void> {
 client.realtime.on("message", (m: MessageFrame) => {
   keep(m);
   if (m.conversationId === current) {
-    void drawConversation();
+    void drawMessages();
     client.realtime.read(m.conversationId, m.seq);
   } else void refresh().catch(failed);
 });

@@ -5,7 +5,7 @@ import { Fanout } from "./conversation/fanout";
 import { checkFile, type FileInput } from "./conversation/attachments";
 import { directRule } from "./conversation/direct";
 import { edit, type MessageChange, moderate, moderationRecall, recall } from "./conversation/edits";
-import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./conversation/frames";
+import { SYNC_MAX, type LogKind, type MessageInput, type MessageView, type ServerFrame } from "./protocol/frames";
 import { addMembers, changeRole, type GroupContext, leave, mute, removeMember, rename } from "./conversation/groups";
 import { notifiedMentions } from "./conversation/mentions";
 import { cachedPolicy, PolicyReader } from "./conversation/policy";

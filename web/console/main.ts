@@ -50,7 +50,19 @@ function shell(s: Session, who: string): void {
   const nav = s.kind === "tenant" ? TENANT_NAV : OPERATOR_NAV;
   render(
     root,
-    h("a", { class: "skip", href: "#main" }, "Skip to content"),
+    // The hash names pages here, so the skip link moves focus itself instead of navigating.
+    h(
+      "a",
+      {
+        class: "skip",
+        href: "#main",
+        onclick: (e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        },
+      },
+      "Skip to content",
+    ),
     h(
       "header",
       null,
@@ -68,7 +80,7 @@ function shell(s: Session, who: string): void {
       ),
     ),
     h("p", { id: "status", class: "status", role: "status", "aria-live": "polite" }),
-    h("main", { id: "main" }),
+    h("main", { id: "main", tabindex: -1 }),
   );
 }
 
@@ -116,8 +128,9 @@ async function enter(s: Session): Promise<void> {
     who = `${me?.nickname || me?.username || me?.email || "you"} · ${s.tenant}`;
   }
   shell(s, who);
+  // A new hash routes by its hashchange; the hash the page opened with is routed here.
   if (!location.hash || location.hash === "#") location.hash = s.kind === "tenant" ? "#/users" : "#/op/tenants";
-  await route();
+  else await route();
 }
 
 function signInView(message = ""): void {

@@ -2,7 +2,7 @@ import { refuse } from "../protocol/result";
 import { z } from "zod";
 import { wordListModerator } from "../../lib/moderation";
 import { editedFileBody, type FileBody, type FileInput } from "./attachments";
-import { checkBody, MessageKindSchema, type MessageKind, type MessageView } from "./frames";
+import { checkBody, MessageKindSchema, type MessageKind, type MessageView } from "../protocol/frames";
 import type { GroupContext } from "./groups";
 import { notFound } from "./groups";
 import { findMessage, markEdited, markRecalled } from "./store";

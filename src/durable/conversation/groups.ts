@@ -1,5 +1,5 @@
 import { ok, refuse, type Refusal } from "../protocol/result";
-import type { LogKind, MessageView } from "./frames";
+import type { LogKind, MessageView } from "../protocol/frames";
 import { deleteMember, insertMember, latestSeq, setMuted, setRole, writeMeta } from "./store";
 import type { ConvResult, MemberRole, MemberView, MembershipChange } from "./types";
 

@@ -1,4 +1,4 @@
-import type { MessageInput, MessageKind } from "./frames";
+import type { MessageInput, MessageKind } from "../protocol/frames";
 import type { MemberView } from "./types";
 import { hubStub } from "../protocol/stubs";
 

@@ -1,6 +1,6 @@
 import { OUTBOX_PUBLISHED_CLEANUP, OUTBOX_TABLE_SQL } from "../outbox";
 import type { DoMigration } from "../storage-migrations";
-import type { LogKind, MessageView } from "./frames";
+import type { LogKind, MessageView } from "../protocol/frames";
 import type { MemberRole, MemberView } from "./types";
 
 /** Storage schema of a Conversation object (v1): facts, members with read cursors, the log. */

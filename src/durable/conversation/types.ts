@@ -1,7 +1,7 @@
 import type { ModerationMode } from "../../lib/moderation";
 import type { Result } from "../protocol/result";
 import type { Relation } from "../protocol/relation";
-import type { MessageView } from "./frames";
+import type { MessageView } from "../protocol/frames";
 
 /** Shapes crossing the Conversation RPC boundary (structured-clonable plain objects). */
 export type ConversationType = "direct" | "group";

@@ -2,7 +2,7 @@ import { currentTraceparent } from "../../lib/tracing/spans";
 import { refuse, type Refusal } from "../protocol/result";
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import type { Relation } from "../protocol/relation";
-import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../conversation/frames";
+import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../protocol/frames";
 import { mentionsIn } from "../conversation/mentions";
 import { parseGuardedJson } from "../../lib/json-guard";
 import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";

@@ -1,5 +1,5 @@
 import { errorRegistry, type ErrorCode } from "../../lib/error-codes";
-import { CLOSE, FRAME_BURST, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../conversation/frames";
+import { CLOSE, FRAME_BURST, FRAMES_PER_SECOND, MAX_FRAME_BYTES, type ServerFrame } from "../protocol/frames";
 import type { Relation } from "../protocol/relation";
 import type { DeliverOptions } from "../conversation/types";
 import type { ConnectionLog } from "./connections";

@@ -1,6 +1,6 @@
 import { activeRoleHolders, findSession, markHandedOff, messagesOf } from "../../db/tenant/ai-chat";
 import { indexConversation } from "../../db/tenant/conversation-members";
-import { MAX_BODY_BYTES } from "../../durable/conversation/frames";
+import { MAX_BODY_BYTES } from "../../durable/protocol/frames";
 import { conversationStub } from "../../durable/protocol/stubs";
 import { AppError } from "../../lib/errors";
 import type { TenantScope } from "../gateway/context";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { findFile } from "../../db/tenant/files";
-import { ConversationIdSchema } from "../../durable/conversation/frames";
+import { ConversationIdSchema } from "../../durable/protocol/frames";
 import { AppError } from "../../lib/errors";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { FileSchema, fileView, tenantOrigin } from "../file-links/file-urls";

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { MessageChange, SendResult } from "../../durable/conversation";
 import { policyOf } from "../../durable/conversation/policy";
-import type { MessageView } from "../../durable/conversation/frames";
+import type { MessageView } from "../../durable/protocol/frames";
 import { requireUser, signedIn } from "../gateway/middleware/authn";
 import { scopeOf, type AppEnv } from "../gateway/context";
 import {

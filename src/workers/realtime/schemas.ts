@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { lineText } from "../../lib/text";
-import { checkBody, ConversationIdSchema, MessageInputShape } from "../../durable/conversation/frames";
+import { checkBody, ConversationIdSchema, MessageInputShape } from "../../durable/protocol/frames";
 
 export const TicketSchema = z.object({ ticket: z.string(), expiresIn: z.number().int() }).openapi("RealtimeTicket");
 

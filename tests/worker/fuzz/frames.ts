@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { z } from "zod";
-import { ClientFrameSchema } from "../../../src/durable/conversation/frames";
+import { ClientFrameSchema } from "../../../src/durable/protocol/frames";
 import { PresenceFrameSchema } from "../../../src/durable/user-hub/presence-types";
 import { CONTROL, INVALID_UTF8, WRONG_TYPES } from "./hostile";
 import type { JsonSchema } from "./openapi";
