@@ -10,6 +10,7 @@ import { TABS_PER_USER, type HeldResult } from "./held";
 import type { Quantiles, Samples } from "./latency";
 import { quantiles } from "./latency";
 import { type BurstResult, burstMet } from "./burst";
+import { type UpgradeRates, upgradeLines } from "./upgrades";
 import type { SoakResult } from "./soak";
 
 /** One target's figures in one round (quantiles in µs). */
@@ -429,6 +430,7 @@ export function report(
   held: HeldRound[],
   soakResult: SoakResult | null,
   bursts: BurstResult[],
+  upgrades: UpgradeRates | null,
   m: Machine,
   s: RealtimeSettings,
   notes: string[],
@@ -486,6 +488,7 @@ export function report(
       : []),
     ...(soakResult ? [...soakLines(soakResult), ""] : []),
     ...(bursts.length ? [...burstLines(bursts), ""] : []),
+    ...(upgrades ? [...upgradeLines(upgrades), ""] : []),
     ...notes.map((n) => `- ${n}`),
     ...(notes.length > 0 ? [""] : []),
     `Goals: ${allGoalsMet ? "all met" : "NOT all met"}.`,

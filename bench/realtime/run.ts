@@ -5,7 +5,8 @@
  * Builds the bundle and serves it with raw workerd, next to a bare hibernating Durable Object that
  * only echoes or broadcasts (bare-worker.ts, a second service of the same process), and measures
  * against both: 1:1 message latency and group fan-out to 100 and 1,000 members (interleaved
- * rounds), then a soak with reconnecting devices that counts every message, then the sockets one
+ * rounds), then a soak with reconnecting devices that counts every message, then bursts of sends
+ * on one socket (burst.ts) and upgrades per second (upgrades.ts), then the sockets one
  * workerd process holds (fills until failure, each on a fresh process; last, because a failed fill
  * ends the process). Prints markdown and writes it to bench/results/realtime-<timestamp>.md.
  */
@@ -22,6 +23,7 @@ import { loadNow, writeResults } from "../record";
 import { heldRound, latencyRounds, type Phases } from "./phases";
 import { report, type HeldRound, type RealtimeSettings } from "./report";
 import { burst, type BurstResult } from "./burst";
+import { upgradeLines, upgradeRates } from "./upgrades";
 import { soak, type SoakOptions, type SoakResult } from "./soak";
 import { startRealtimeStack } from "./stack";
 
@@ -62,8 +64,8 @@ function parse(): Options {
       .filter(Boolean),
   );
   for (const k of skip)
-    if (!["latency", "cold", "soak", "held", "burst"].includes(k))
-      throw new Error(`--skip takes latency, cold, soak, held, burst; got ${k}`);
+    if (!["latency", "cold", "soak", "held", "burst", "upgrades"].includes(k))
+      throw new Error(`--skip takes latency, cold, soak, held, burst, upgrades; got ${k}`);
   const pairs = intOption("pairs", v.pairs, 32, 1, 500);
   const clients = intOption("soak-clients", v["soak-clients"], 30, 2, 1000);
   const heldUsers = intOption("held-users", v["held-users"], 1000, 1, 5000);
@@ -158,6 +160,8 @@ async function main(): Promise<number> {
           );
           bursts.push(r);
         }
+      const upgrades = o.skip.has("upgrades") ? null : await upgradeRates(stack, 500, 4);
+      if (upgrades) progress(upgradeLines(upgrades)[0] ?? "");
       const held: HeldRound[] = [];
       if (!o.skip.has("held")) for (let i = 0; i < o.heldRounds; i++) held.push(await heldRound(phases, i));
 
@@ -173,6 +177,7 @@ async function main(): Promise<number> {
         held,
         soakResult,
         bursts,
+        upgrades,
         machine(root, load, loadAfter),
         o,
         notes,
