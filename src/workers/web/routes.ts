@@ -5,8 +5,8 @@ import { APP_CSP } from "../gateway/middleware/security-headers";
 
 /**
  * The web apps the Worker serves from its static assets (built by tools/build-web.ts into
- * web/dist): the console at /console/ and the chat example at /examples/chat/. Every file goes through here (wrangler.toml:
- * run_worker_first), so each answer carries the apps' strict CSP.
+ * web/dist): the console at /console/ and the chat example at /examples/chat/. Every file goes
+ * through here (wrangler.toml: run_worker_first), so each answer carries the apps' strict CSP.
  */
 export const webRoutes = createRouter();
 
