@@ -1,17 +1,9 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, screenshot, watch } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { browserForFile, HOSTILE, screenshot, watch } from "./chromium";
 import { password, stack, tenantWithOwner } from "./helpers";
 
-const HOSTILE = "<img src=x onerror=alert(1)>";
-
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 async function signUp(page: Page, tenant: string, username: string, pw: string): Promise<void> {
   await page.goto(`${stack().url}/examples/chat/?tenant=${tenant}`);
@@ -26,7 +18,7 @@ const messagesOf = (page: Page) => page.getByRole("list", { name: "Messages" }).
 describe("the chat example, two people in two browser contexts", () => {
   it("sign up, befriend, see each other online, chat one to one and in a group", async () => {
     const { slug } = await tenantWithOwner();
-    const [alice, bob] = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [alice, bob] = await Promise.all([browser().newContext(), browser().newContext()]);
     const a = watch(await alice.newPage());
     const b = watch(await bob.newPage());
     const suffix = Date.now().toString(36);

@@ -1,18 +1,10 @@
 import { generate } from "otplib/functional";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, screenshot, watch, type Watched } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { browserForFile, HOSTILE, screenshot, watch, type Watched } from "./chromium";
 import { api, registerUser, stack, tenantWithOwner } from "./helpers";
 
-const HOSTILE = "<img src=x onerror=alert(1)>";
-
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 async function signIn(w: Watched, tenant: string, identifier: string, password: string): Promise<void> {
   const { page } = w;
@@ -49,7 +41,7 @@ describe("the console, in Chromium", () => {
     const victim = await registerUser(slug, HOSTILE);
     expect((await api("/v1/me", { tenant: slug, token: victim.tokens.accessToken })).status).toBe(200);
 
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     await signIn(w, slug, owner.email, owner.password);
     const page = w.page;
     await screenshot(page, "console-users");
@@ -86,7 +78,7 @@ describe("the console, in Chromium", () => {
   it("creates a role, reads the statistics chart, and fits a phone's width", async () => {
     const { slug, owner } = await tenantWithOwner();
     await registerUser(slug, "Ada");
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     await signIn(w, slug, owner.email, owner.password);
     const page = w.page;
 
@@ -149,7 +141,7 @@ describe("the console, in Chromium", () => {
     });
     expect(report.status, JSON.stringify(report.body)).toBe(201);
 
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     await signIn(w, slug, owner.email, owner.password);
     const page = w.page;
     await page.getByRole("link", { name: "Reports" }).click();
@@ -168,7 +160,7 @@ describe("the console, in Chromium", () => {
 
   it("edits the tenant's config: a schema error shows under its field and saves nothing; a good change saves", async () => {
     const { slug, owner } = await tenantWithOwner();
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     await signIn(w, slug, owner.email, owner.password);
     const page = w.page;
     await page.getByRole("link", { name: "Config" }).click();
@@ -214,7 +206,7 @@ describe("the console, in Chromium", () => {
     });
     expect(enable.status, JSON.stringify(enable.body)).toBe(200);
 
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     const { page } = w;
     await page.goto(`${stack().url}/console/`);
     await page.getByLabel("Tenant", { exact: true }).fill(slug);
@@ -234,7 +226,7 @@ describe("the console, in Chromium", () => {
 
   it("a wrong password shows the server's problem inline; the keyboard reaches every control", async () => {
     const { slug, owner } = await tenantWithOwner();
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     const { page } = w;
     await page.goto(`${stack().url}/console/`);
     await page.keyboard.press("Tab");
@@ -252,7 +244,7 @@ describe("the console, in Chromium", () => {
 
   it("the operator signs in with the platform token and sees tenants, names escaped", async () => {
     const { slug } = await tenantWithOwner(HOSTILE);
-    const w = watch(await browser.newPage());
+    const w = watch(await browser().newPage());
     const { page } = w;
     await page.goto(`${stack().url}/console/`);
     await page.getByLabel("Platform admin token").fill("wrong");

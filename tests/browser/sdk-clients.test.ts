@@ -1,10 +1,9 @@
 import { join } from "node:path";
 import { build } from "esbuild";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createClient, type MessageFrame, memoryStorage, ticketSocket } from "../../sdk/src/index";
-import { launch } from "./chromium";
+import { browserForFile } from "./chromium";
 import { api, registerUser, stack, tenantWithOwner } from "./helpers";
 
 type U = Awaited<ReturnType<typeof registerUser>>;
@@ -78,10 +77,9 @@ describe("the SDK outside Workers", () => {
 });
 
 describe("the SDK in Chromium", () => {
-  let browser: Browser;
+  const browser = browserForFile();
   let bundle: string;
   beforeAll(async () => {
-    browser = await launch();
     const out = await build({
       entryPoints: [join(process.cwd(), "sdk/src/index.ts")],
       bundle: true,
@@ -91,10 +89,6 @@ describe("the SDK in Chromium", () => {
     });
     bundle = out.outputFiles[0]?.text ?? "";
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
   it("signs in, opens a ticket socket, and after a reload resumes from IndexedDB: tokens and cursors kept, nothing twice", async () => {
     const { slug } = await tenantWithOwner();
     const [ua, ub] = [await registerUser(slug), await registerUser(slug)];
@@ -102,7 +96,7 @@ describe("the SDK in Chromium", () => {
     const a = await nodeClient(slug, ua);
     await a.c.realtime.connect();
 
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     // The SDK loads into a page the Worker serves (its origin, so IndexedDB and same-origin calls
     // apply, under the console's CSP): its bundle is answered at a path of that origin.
     await page.route("**/console/sdk-under-test.js", (route) =>

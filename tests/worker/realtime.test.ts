@@ -106,6 +106,12 @@ describe("connecting", () => {
       401,
       "invalid_token",
     );
+    // A header names the tenant first: ?tenant= cannot steer a request that carries one.
+    await expectProblem(
+      await call(`/v1/realtime?ticket=${await ticket()}&tenant=${t.slug}`, { tenant: other.slug, headers: up }),
+      401,
+      "invalid_token",
+    );
     // An ordinary request does not take its tenant from the query.
     await expectProblem(
       await call(`/v1/me?tenant=${t.slug}`, { headers: bearer(u.tokens.accessToken) }),
