@@ -15,6 +15,7 @@ export const DO_CLASSES = [
   { binding: "QUOTA", className: "Quota" },
   { binding: "RATE_LIMITER", className: "RateLimiter" },
   { binding: "METRICS_HUB", className: "MetricsHub" },
+  { binding: "REALTIME_GATEWAY", className: "RealtimeGateway" },
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ export { MetricsHub } from "./durable/metrics-hub";
 export { Quota } from "./durable/quota";
 export { RateLimiter } from "./durable/rate-limiter";
 export { UserHub } from "./durable/user-hub";
+export { RealtimeGateway } from "./durable/realtime";
 
 const app = createApp();
 

@@ -24,6 +24,7 @@ export { MetricsHub } from "../../src/durable/metrics-hub";
 export { Quota } from "../../src/durable/quota";
 export { RateLimiter } from "../../src/durable/rate-limiter";
 export { UserHub } from "../../src/durable/user-hub";
+export { RealtimeGateway } from "../../src/durable/realtime";
 
 /** The RPC floor's object: a method that does nothing. */
 export class BenchFloor extends DurableObject {

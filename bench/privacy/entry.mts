@@ -20,6 +20,7 @@ export { Conversation } from "../../src/durable/conversation";
 export { Quota } from "../../src/durable/quota";
 export { RateLimiter } from "../../src/durable/rate-limiter";
 export { UserHub } from "../../src/durable/user-hub";
+export { RealtimeGateway } from "../../src/durable/realtime";
 
 const app = createApp();
 

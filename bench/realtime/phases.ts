@@ -92,6 +92,7 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
     const o = set.oneToOne;
     for (const sc of [o.canopy, o.echo, o.relay, o.stored, o.arch]) await run(sc, 100, emptySamples());
     for (const f of set.fanOut.values()) for (const sc of [f.canopy, f.bare, f.arch]) await run(sc, 10, emptySamples());
+    if (set.sparse) await run(set.sparse.canopy, 10, emptySamples());
     const largest = set.fanOut.get(Math.max(...s.sizes))!;
     let warmAt = performance.now();
     const keepWarm = async (): Promise<void> => {
@@ -118,8 +119,18 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
         const get = (name: string): Summary => summarize(r[order.findIndex((x) => x.name === name)]!);
         fanOut.set(n, { canopy: get(f.canopy.name), bare: get(f.bare.name), arch: get(f.arch.name) });
       }
+      let sparse: LatencyRound["sparse"];
+      if (set.sparse) {
+        const { canopy, dense } = set.sparse;
+        await touch([canopy, dense]);
+        const order = flip([canopy, dense]);
+        const r = await interleaved(order, s.fanMessages, 10, keepWarm);
+        const get = (name: string): Summary => summarize(r[order.findIndex((x) => x.name === name)]!);
+        sparse = { canopy: get(canopy.name), dense: get(dense.name) };
+      }
       loop.disable();
       const round: LatencyRound = {
+        ...(sparse ? { sparse } : {}),
         oneToOne: {
           canopy: pick(o.canopy.name),
           echo: pick(o.echo.name),
@@ -134,9 +145,10 @@ export async function latencyRounds(p: Phases): Promise<{ rounds: LatencyRound[]
       const fans = [...fanOut].map(
         ([n, f]) => `fan-out ${n} p99 ${ms(f.canopy.delivery.p99)} vs ${ms(f.bare.delivery.p99)}`,
       );
+      if (sparse) fans.push(`sparse last p50 ${ms(sparse.canopy.last.p50)} vs ${ms(sparse.dense.last.p50)}`);
       const c = round.oneToOne;
       progress(
-        `round ${i + 1}/${s.rounds} (client loop stalled at most ${Math.round(round.clientMaxDelayMs)} ms): 1:1 p50 ${ms(c.canopy.delivery.p50)} vs echo ${ms(c.echo.delivery.p50)}, p99 ${ms(c.canopy.delivery.p99)} vs ${ms(c.echo.delivery.p99)}; ${fans.join("; ")}`,
+        `round ${i + 1}/${s.rounds} (client loop stalled at most ${Math.round(round.clientMaxDelayMs)} ms): 1:1 p50 ${ms(c.canopy.delivery.p50)} vs floor ${ms(c.arch.delivery.p50)}, p99 ${ms(c.canopy.delivery.p99)} vs ${ms(c.arch.delivery.p99)}; ${fans.join("; ")}`,
       );
     }
     return { rounds, cold: s.cold ? await coldSamples(largest) : [] };

@@ -4,8 +4,8 @@
  *
  * Builds the bundle and serves it with raw workerd, next to a bare hibernating Durable Object that
  * only echoes or broadcasts (bare-worker.ts, a second service of the same process), and measures
- * against both: 1:1 message latency and group fan-out to 100 and 1,000 members (interleaved
- * rounds), then a soak with reconnecting devices that counts every message, then bursts of sends
+ * against both: 1:1 message latency and group fan-out to 100, 500 and 1,000 members, and a group
+ * of 5,000 with 500 online against the group of 500 (interleaved rounds), then a soak with reconnecting devices that counts every message, then bursts of sends
  * on one socket (burst.ts) and upgrades per second (upgrades.ts), then the sockets one
  * workerd process holds (fills until failure, each on a fresh process; last, because a failed fill
  * ends the process). Prints markdown and writes it to bench/results/realtime-<timestamp>.md.
@@ -30,6 +30,7 @@ import { startRealtimeStack } from "./stack";
 const root = new URL("../..", import.meta.url).pathname;
 
 interface Options extends RealtimeSettings, RunOptions {
+  stackSparse: { members: number; online: number; offlineFrom: number } | null;
   soak: SoakOptions;
   maxSockets: number;
   skip: Set<string>;
@@ -46,6 +47,7 @@ function parse(): Options {
       users: { type: "string" },
       pairs: { type: "string" },
       fanout: { type: "string" },
+      sparse: { type: "string" },
       "soak-seconds": { type: "string" },
       "soak-clients": { type: "string" },
       "max-sockets": { type: "string" },
@@ -56,7 +58,7 @@ function parse(): Options {
     },
     strict: true,
   });
-  const sizes = (v.fanout ?? "100,1000").split(",").map((x) => intOption("fanout", x.trim(), 0, 2, 5000));
+  const sizes = (v.fanout ?? "100,500,1000").split(",").map((x) => intOption("fanout", x.trim(), 0, 2, 5000));
   const skip = new Set(
     (v.skip ?? "")
       .split(",")
@@ -64,8 +66,16 @@ function parse(): Options {
       .filter(Boolean),
   );
   for (const k of skip)
-    if (!["latency", "cold", "soak", "held", "burst", "upgrades"].includes(k))
-      throw new Error(`--skip takes latency, cold, soak, held, burst, upgrades; got ${k}`);
+    if (!["latency", "cold", "sparse", "soak", "held", "burst", "upgrades"].includes(k))
+      throw new Error(`--skip takes latency, cold, sparse, soak, held, burst, upgrades; got ${k}`);
+  // A group of `members` with `online` of them connected, against the group of `online` (one of the sizes).
+  const [members, online] = (v.sparse ?? "5000:500").split(":").map((x) => intOption("sparse", x.trim(), 0, 2, 10_000));
+  const sparse =
+    skip.has("latency") || skip.has("sparse")
+      ? null
+      : { members: members!, online: online!, offlineFrom: Math.max(...sizes) };
+  if (sparse && !sizes.includes(sparse.online))
+    throw new Error(`--sparse ${members}:${online} compares with a group of ${online}: add it to --fanout`);
   const pairs = intOption("pairs", v.pairs, 32, 1, 500);
   const clients = intOption("soak-clients", v["soak-clients"], 30, 2, 1000);
   const heldUsers = intOption("held-users", v["held-users"], 1000, 1, 5000);
@@ -75,8 +85,9 @@ function parse(): Options {
     ...(skip.has("latency") ? [] : sizes),
     skip.has("soak") ? 0 : clients,
     skip.has("held") ? 0 : heldUsers,
+    sparse ? sparse.offlineFrom + sparse.members - sparse.online : 0,
   );
-  const users = intOption("users", v.users, needed, 2, 5000);
+  const users = intOption("users", v.users, needed, 2, 10_000);
   if (users < needed)
     throw new Error(
       `--users must be at least ${needed} (the largest group, the pairs, the soak's devices and --held-users)`,
@@ -90,6 +101,8 @@ function parse(): Options {
     pairs,
     sizes,
     heldUsers,
+    sparse: sparse && { members: sparse.members, online: sparse.online },
+    stackSparse: sparse,
     cold: !skip.has("cold"),
     soak: {
       clients,
@@ -138,6 +151,7 @@ async function main(): Promise<number> {
         users: o.users,
         pairs: o.pairs,
         groupSizes: o.skip.has("latency") ? [] : o.sizes,
+        sparse: o.stackSparse,
       });
       const phases: Phases = { stack, settings: o, maxSockets: o.maxSockets, heldUsers: o.heldUsers };
       const load = loadNow();

@@ -3,7 +3,8 @@
  * - Canopy: one socket per user (`GET /v1/realtime`, bearer token), users 0 … largest group − 1;
  *   1:1 = `send` in the direct conversation of friend pair k (users 2k, 2k+1), received by the
  *   peer; fan-out = `send` in a group of N, received by the N − 1 other members (the sender's
- *   socket gets the `ack`);
+ *   socket gets the `ack`); sparse = `send` in a large group of whom only users 0 … online − 1
+ *   have sockets, against the all-online group of that many;
  * - bare: echo = one socket per room, the frame comes back; stored echo = the same after one
  *   SQLite insert (the durability floor); hub → log → hub = bare-worker.ts's floor of Canopy's
  *   architecture (pairs, and rooms of N for fan-out); relay = rooms of two broadcast
@@ -21,6 +22,8 @@ const FAN_SENDERS = 10;
 export interface ScenarioSet {
   oneToOne: { canopy: Scenario; echo: Scenario; relay: Scenario; stored: Scenario; arch: Scenario };
   fanOut: Map<number, { canopy: Scenario; bare: Scenario; arch: Scenario }>;
+  /** The large group with few online, and the all-online group of as many members (from fanOut). */
+  sparse: { canopy: Scenario; dense: Scenario } | null;
   /** Every socket opened, to close at the end. */
   sockets: WebSocket[];
 }
@@ -133,7 +136,25 @@ export async function openScenarios(stack: RealtimeStack, sizes: number[]): Prom
       },
     });
   }
-  return { oneToOne, fanOut, sockets };
+  let sparse: ScenarioSet["sparse"] = null;
+  const sp = stack.sparse;
+  if (sp) {
+    const dense = fanOut.get(sp.online)?.canopy;
+    if (!dense)
+      throw new Error(`the sparse group's ${sp.online} online members need a group of ${sp.online} to compare with`);
+    // Its online members are users 0 … online − 1, whose sockets are open already.
+    sparse = {
+      canopy: {
+        name: `canopy group of ${sp.members.length}, ${sp.online} online`,
+        senders: canopy.slice(0, Math.min(FAN_SENDERS, sp.online)),
+        frame: (_, tag) => sendFrame(sp.id, tag),
+        recipients: sp.online - 1,
+        needAck: true,
+      },
+      dense,
+    };
+  }
+  return { oneToOne, fanOut, sparse, sockets };
 }
 
 export async function closeScenarios(set: ScenarioSet): Promise<void> {

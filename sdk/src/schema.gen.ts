@@ -3937,6 +3937,8 @@ export interface components {
                     framesPerSecond?: number;
                     /** @default 100 */
                     frameBurst?: number;
+                    /** @default 16 */
+                    gateways?: number;
                 };
                 /** @default {} */
                 privacy?: {
@@ -4232,6 +4234,7 @@ export interface components {
                     maxFrameBytes?: number;
                     framesPerSecond?: number;
                     frameBurst?: number;
+                    gateways?: number;
                 };
                 privacy?: {
                     deletionGraceHours?: number;
@@ -4487,6 +4490,7 @@ export interface components {
                     maxFrameBytes?: number;
                     framesPerSecond?: number;
                     frameBurst?: number;
+                    gateways?: number;
                 };
                 privacy?: {
                     deletionGraceHours?: number;
@@ -5258,6 +5262,8 @@ export interface components {
                     framesPerSecond?: number;
                     /** @default 100 */
                     frameBurst?: number;
+                    /** @default 16 */
+                    gateways?: number;
                 };
                 /** @default {} */
                 privacy?: {
@@ -9442,6 +9448,7 @@ export interface operations {
                         maxFrameBytes?: number;
                         framesPerSecond?: number;
                         frameBurst?: number;
+                        gateways?: number;
                     };
                     privacy?: {
                         deletionGraceHours?: number;

@@ -76,7 +76,7 @@ export class Conversation extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     configureTelemetry(env);
-    this.fanout = new Fanout(env);
+    this.fanout = new Fanout(env, () => this.meta.get("tenantId") ?? "");
     this.outbox = new DurableOutbox(
       ctx,
       env,
@@ -198,21 +198,23 @@ export class Conversation extends DurableObject<Env> {
     if (!this.canSend(userId)) return notFound;
     const sql = this.ctx.storage.sql;
     const peer = this.peerOf(userId);
+    let relation: SendResult["relation"];
     const withPeer = (message: MessageView, duplicate: boolean) =>
-      ok<SendResult>({ message, duplicate, ...(peer ? { peer } : {}) });
+      ok<SendResult>({ message, duplicate, ...(peer ? { peer } : {}), ...(relation ? { relation } : {}) });
     const existing = findByClientId(sql, this.id, userId, input.clientId);
     if (existing) return withPeer(existing, true);
     const tenantId = this.meta.get("tenantId") ?? "";
-    // The usual socket send waits for nothing here (the hub vouched for the relation and the
-    // mentions, the policy is cached): then no other call can have run meanwhile, and the checks above still hold.
+    // The usual socket send waits for nothing here (the gateway vouched for the relation, the
+    // policy is cached): then no other call can have run meanwhile, and the checks above still hold.
     let waited = !!peer && opts.relation?.peer !== peer;
     let policy = opts.policy ?? cachedPolicy(this.env, tenantId, now);
     if (!policy) {
       waited = true;
       policy = await this.policies.load(now);
     }
-    const refused = await directRule(this.env, tenantId, userId, peer, policy, opts.relation);
-    if (refused) return refused;
+    const rule = await directRule(this.env, tenantId, userId, peer, policy, opts.relation);
+    relation = rule.relation;
+    if (rule.refused) return rule.refused;
     // A file message names one of the sender's ready uploads; the stored body carries the file's facts.
     let file: Awaited<ReturnType<typeof checkFile>> | undefined;
     if (input.kind === "file") {
@@ -246,7 +248,7 @@ export class Conversation extends DurableObject<Env> {
       ),
     );
     const to = opts.senderAlone ? [...this.members.keys()].filter((u) => u !== userId) : this.members.keys();
-    this.deliver(message, to, userId, exceptConn);
+    this.deliver(message, to, exceptConn);
     metrics.add("canopy_messages_total", {}, 1, tenantId);
     return withPeer(message, false);
   }
@@ -286,15 +288,21 @@ export class Conversation extends DurableObject<Env> {
     await this.outbox.publish();
   }
 
-  /** Delivers a log entry to members' hubs (muted members too: they just get no push). */
-  private deliver(message: MessageView, to: Iterable<string>, senderId: string, exceptConn?: string): void {
+  /** The tenant's gateway count, from the isolate's cached config or, when it has none, a read of it. */
+  private gateways(): number | Promise<number> {
+    return (
+      cachedPolicy(this.env, this.meta.get("tenantId") ?? "")?.gateways ?? this.policies.load().then((p) => p.gateways)
+    );
+  }
+
+  /** Delivers a log entry to members' gateways (muted members too: they just get no push). */
+  private deliver(message: MessageView, to: Iterable<string>, exceptConn?: string): void {
     const frame: ServerFrame = { type: "message", ...message };
-    this.fanout.send(this.meta.get("tenantId") ?? "", to, JSON.stringify(frame), (u) => ({
-      exceptConn: u === senderId ? exceptConn : undefined,
+    this.fanout.send(this.gateways(), to, JSON.stringify(frame), {
+      exceptConn,
       conversationId: this.id,
       seq: message.seq,
-      muted: this.members.get(u)?.muted ?? false,
-    }));
+    });
   }
 
   /** The object as the group and edit operations see it: storage, state, and the log's emitter. */
@@ -315,7 +323,7 @@ export class Conversation extends DurableObject<Env> {
             sentAt: now,
           }),
         );
-        this.deliver(message, new Set([...this.members.keys(), ...alsoTo]), actorId);
+        this.deliver(message, new Set([...this.members.keys(), ...alsoTo]));
         return message;
       },
     };
@@ -460,7 +468,7 @@ export class Conversation extends DurableObject<Env> {
       setReadSeq(this.ctx.storage.sql, userId, target);
       me.readSeq = target;
       const frame: ServerFrame = { type: "read", conversationId: this.id, userId, seq: target };
-      this.fanout.send(this.meta.get("tenantId") ?? "", this.members.keys(), JSON.stringify(frame), () => ({}));
+      this.fanout.send(this.gateways(), this.members.keys(), JSON.stringify(frame));
     }
     return ok({ seq: me.readSeq });
   }
@@ -472,7 +480,7 @@ export class Conversation extends DurableObject<Env> {
     this.typingAt.set(userId, now);
     const frame: ServerFrame = { type: "typing", conversationId: this.id, userId };
     const others = [...this.members.keys()].filter((id) => id !== userId);
-    this.fanout.send(this.meta.get("tenantId") ?? "", others, JSON.stringify(frame), () => ({}));
+    this.fanout.send(this.gateways(), others, JSON.stringify(frame));
     return ok({ forwarded: true });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ABUSE_WINDOW_MS, fullBucket, takeFrame } from "../../src/durable/user-hub/frame-bucket";
+import { ABUSE_WINDOW_MS, fullBucket, takeFrame } from "../../src/durable/realtime/frame-bucket";
 
 describe("a socket's frame bucket", () => {
   it("serves a burst at once, then the rate; a refusal says when the next token is back", () => {

@@ -117,6 +117,7 @@ describe("edit and recall", () => {
       recallWindowSeconds: 60,
       moderation: { mode: "off" as const, words: [] },
       maxGroupMembers: 10,
+      gateways: 16,
       directWithStrangers: false,
     };
     const sent = Date.parse((later as unknown as { sentAt: string }).sentAt);

@@ -84,6 +84,7 @@ describe("per-tenant frame caps", () => {
       maxFrameBytes: 2048,
       framesPerSecond: 20,
       frameBurst: 100,
+      gateways: 16,
     });
     await new Promise((r) => setTimeout(r, 1100)); // the Worker's tenant cache (TENANT_CACHE_TTL_MS = 1 s in tests)
     const after = await connect(slug, { token });
@@ -93,7 +94,7 @@ describe("per-tenant frame caps", () => {
     expect((await after.closed()).code).toBe(1009);
   });
 
-  it("the config is validated: 1 KiB ≤ maxFrameBytes ≤ 1 MiB, 1 ≤ framesPerSecond ≤ 1000, 1 ≤ frameBurst ≤ 10,000, no unknown keys", async () => {
+  it("the config is validated: 1 KiB ≤ maxFrameBytes ≤ 1 MiB, 1 ≤ framesPerSecond ≤ 1000, 1 ≤ frameBurst ≤ 10,000, 1 ≤ gateways ≤ 1024, no unknown keys", async () => {
     const create = (realtime: unknown) =>
       call("/admin/v1/tenants", {
         method: "POST",
@@ -108,6 +109,9 @@ describe("per-tenant frame caps", () => {
       { framesPerSecond: 2.5 },
       { frameBurst: 0 },
       { frameBurst: 10_001 },
+      { gateways: 0 },
+      { gateways: 1025 },
+      { gateways: 1.5 },
       { burst: 3 },
     ]) {
       await expectProblem(await create(bad), 400, "validation_failed");
@@ -117,11 +121,13 @@ describe("per-tenant frame caps", () => {
       maxFrameBytes: 65536,
       framesPerSecond: 1000,
       frameBurst: 100,
+      gateways: 16,
     });
     expect(((await createTenant()).config as unknown as { realtime: unknown }).realtime).toEqual({
       maxFrameBytes: 65536,
       framesPerSecond: 20,
       frameBurst: 100,
+      gateways: 16,
     });
   });
 });

@@ -1,6 +1,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SocketAttachment } from "../../src/durable/user-hub/sockets-types";
+import type { SocketAttachment } from "../../src/durable/realtime/types";
+import { gatewayOf } from "../../src/durable/realtime/route";
 import { as, registerUser, secondDevice } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 import { connect, group, nth, readMarker } from "./socket-helpers";
@@ -12,12 +13,19 @@ import { connect, group, nth, readMarker } from "./socket-helpers";
  * next event (a frame from a socket, an RPC) builds a new instance from storage. It rejects when
  * the object is not running, which shows what did NOT wake it.
  */
-const hubOf = (tenantId: string, userId: string) => env.USER_HUB.get(env.USER_HUB.idFromName(`${tenantId}:${userId}`));
+/** The gateway holding a user's sockets (the default count of 16). */
+const gatewayFor = (tenantId: string, userId: string) =>
+  env.REALTIME_GATEWAY.get(env.REALTIME_GATEWAY.idFromName(`${tenantId}:gw:${gatewayOf(userId, 16)}`));
+/** Evicts the gateways of these users (each once: two users may share one). */
+const evictGateways = async (tenantId: string, ...userIds: string[]) => {
+  for (const g of new Set(userIds.map((u) => gatewayOf(u, 16))))
+    await evictDurableObject(gatewayFor(tenantId, userIds.find((u) => gatewayOf(u, 16) === g)!));
+};
 const conversationOf = (tenantId: string, id: string) =>
   env.CONVERSATION.get(env.CONVERSATION.idFromName(`${tenantId}:${id}`));
 
 describe("hibernation: evicted objects, live sockets", () => {
-  it("an evicted hub delivers to its sockets, and their attachments (connection id, caps) survive", async () => {
+  it("an evicted gateway delivers to its sockets, and their attachments (connection id, caps) survive", async () => {
     const t = await createTenant({ config: { realtime: { maxFrameBytes: 2048 } } });
     const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
     const id = await group(t.slug, a, [b]);
@@ -27,20 +35,19 @@ describe("hibernation: evicted objects, live sockets", () => {
       connect(t.slug, { token: a2.accessToken }),
       connect(t.slug, { token: b.tokens.accessToken }),
     ]);
-    const hubA = hubOf(t.id, a.userId);
+    const gwA = gatewayFor(t.id, a.userId);
     const attachments = async () =>
-      runInDurableObject(hubA, (_hub, state) =>
+      runInDurableObject(gwA, (_gw, state) =>
         state
-          .getWebSockets()
-          .map((ws) => (ws.deserializeAttachment() as SocketAttachment).hub)
+          .getWebSockets(`u:${a.userId}`)
+          .map((ws) => (ws.deserializeAttachment() as SocketAttachment).rt)
           .sort((x, y) => x.connId.localeCompare(y.connId)),
       );
     const before = await attachments();
     expect(before).toHaveLength(2);
 
-    await evictDurableObject(hubA);
-    await evictDurableObject(hubOf(t.id, b.userId));
-    // Delivery into an evicted hub: the conversation's RPC wakes it; it finds the sockets again.
+    await evictGateways(t.id, a.userId, b.userId);
+    // Delivery into an evicted gateway: the conversation's RPC wakes it; it finds the sockets again.
     const posted = await call(`/v1/conversations/${id}/messages`, {
       method: "POST",
       ...as(t.slug, b),
@@ -51,18 +58,18 @@ describe("hibernation: evicted objects, live sockets", () => {
     await sa2.until(() => sa2.messages(id).length === 1, "message on sa2");
     expect(await attachments()).toEqual(before);
 
-    await evictDurableObject(hubA);
-    // A frame wakes the hub; the attachment's connId still excludes the sending socket from its own message.
+    await evictDurableObject(gwA);
+    // A frame wakes the gateway; the attachment's connId still excludes the sending socket from its own message.
     sa.send({ type: "send", clientId: "a1", conversationId: id, body: { text: "still here" } });
     const ack = await sa.frame("ack");
     await sb.until(() => sb.messages(id).some((m) => m.seq === ack.seq), "a1 on sb");
     await sa2.until(() => sa2.messages(id).some((m) => m.seq === ack.seq), "a1 on sa2");
-    // a1 on sa would be written before b's read frame for it (same chain into a's hub).
+    // a1 on sa would be written before b's read frame for it (same chain into a's gateway).
     await readMarker(t.slug, b, id, ack.seq as number, [sa]);
     expect(sa.messages(id).map((m) => m.seq)).toEqual([1]);
 
     // The tenant's 2 KiB cap came from the attachment, not the 64 KiB default.
-    await evictDurableObject(hubA);
+    await evictDurableObject(gwA);
     sa2.send(JSON.stringify({ type: "sync", cursors: {}, pad: "x".repeat(3000) }));
     expect((await sa2.closed()).code).toBe(1009);
     // A sync from the last seen seq (1: its own message 2 only came as an ack) answers from storage.
@@ -74,20 +81,21 @@ describe("hibernation: evicted objects, live sockets", () => {
     ]);
   });
 
-  it("a ping is answered while the hub is evicted, without waking it", async () => {
+  it("a ping is answered while the gateway is evicted, without waking it", async () => {
     const t = await createTenant();
     const u = await registerUser(t.slug);
     const s = await connect(t.slug, { token: u.tokens.accessToken });
-    const hub = hubOf(t.id, u.userId);
-    await evictDurableObject(hub);
+    await s.frame("presence_snapshot"); // the hub's answer to the open has arrived: nothing runs on
+    const gw = gatewayFor(t.id, u.userId);
+    await evictDurableObject(gw);
     s.send({ type: "ping" });
     await s.frame("pong");
     // Still not running: evicting it again is refused.
-    await expect(evictDurableObject(hub)).rejects.toThrow("not currently running");
+    await expect(evictDurableObject(gw)).rejects.toThrow("not currently running");
     // A real frame wakes it, and it answers on the same socket.
     s.send({ type: "sync", cursors: {} });
     await s.frame("synced");
-    await evictDurableObject(hub);
+    await evictDurableObject(gw);
   });
 
   it("an evicted conversation continues its log from storage: gap-free seq, members, delivery", async () => {
@@ -104,7 +112,7 @@ describe("hibernation: evicted objects, live sockets", () => {
       sa.send({ type: "send", clientId: `m${i}`, conversationId: id, body: { text: `m${i}` } });
       await nth(sa, "ack", i);
       await evictDurableObject(conv);
-      await evictDurableObject(hubOf(t.id, c.userId));
+      await evictDurableObject(gatewayFor(t.id, c.userId));
     }
     sb.send({ type: "send", clientId: "last", conversationId: id, body: { text: "last" } });
     await sb.frame("ack");

@@ -160,7 +160,11 @@ describe("connecting", () => {
     const s = await connect(
       t.slug,
       { token: a.tokens.accessToken },
-      { "x-canopy-hub-user": b.userId, "x-canopy-hub-session": b.tokens.sessionId },
+      {
+        "x-canopy-gw-user": b.userId,
+        "x-canopy-gw-session": b.tokens.sessionId,
+        "x-canopy-gw-index": "3",
+      },
     );
     // The socket is a's, not b's: a message in a group of a and c (b not in it) reaches it.
     const id = await group(t.slug, a, [c]);

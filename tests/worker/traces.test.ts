@@ -129,9 +129,11 @@ describe("traces", () => {
         const [traceId] = await find();
         expect(traceId).toBeDefined();
         const all = await spansOf(traceId!);
-        // Each other member's hub took the message (the sender, on one device, is served by its own hub).
-        const hubs = all.filter((s) => s.name === "UserHub.deliver" && s.kind === KIND.server);
-        expect(hubs.map((s) => s.attributes["canopy.user_id"]).sort()).toEqual([b.userId, c.userId].sort());
+        // The gateways serving the other members took the message, naming them (the sender, on one
+        // device, writes its own copy): one span per gateway.
+        const gateways = all.filter((s) => s.name === "RealtimeGateway.deliver" && s.kind === KIND.server);
+        const named = gateways.flatMap((s) => String(s.attributes["canopy.user_ids"]).split(","));
+        expect(named.sort()).toEqual([b.userId, c.userId].sort());
         // The message.created consumers: the log's copy, statistics, and c's push notification.
         expect(
           all.some((s) => s.kind === KIND.consumer && s.attributes["cloudevents.event_type"] === "message.created"),
@@ -150,7 +152,8 @@ describe("traces", () => {
     };
     const append = spans.find((s) => s.name === "Conversation.send" && s.kind === KIND.server)!;
     expect(under(append, root.spanId)).toBe(true);
-    for (const d of spans.filter((s) => s.name === "UserHub.deliver")) expect(under(d, append.spanId)).toBe(true);
+    for (const d of spans.filter((s) => s.name === "RealtimeGateway.deliver"))
+      expect(under(d, append.spanId)).toBe(true);
     const consumers = spans.filter((s) => s.kind === KIND.consumer);
     for (const k of consumers) expect(k.parentSpanId).toBe(append.spanId);
     // c was offline: its push went out from the notification queue, in this trace.

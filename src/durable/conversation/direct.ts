@@ -21,7 +21,8 @@ export function directRefusal(r: Relation, strangersAllowed: boolean): DirectRef
 /**
  * Refuses a send into a direct conversation by the rule above: `blocked` (403 user_blocked), or
  * 403 `not_friends`, the code creating it answers. The relation is the sender's hub's: vouched
- * for with the send (socket frames) when it names this peer, or asked of the hub.
+ * for with the send (a gateway's copy, which the hub clears on every change of the user's graph)
+ * when it names this peer, or asked of the hub; the answer carries it for the gateway to keep.
  */
 export async function directRule(
   env: Env,
@@ -30,11 +31,14 @@ export async function directRule(
   peer: string | undefined,
   policy: MessagePolicy,
   vouched?: ({ peer: string } & Relation) | undefined,
-): Promise<ConvResult<never> | null> {
-  if (!peer) return null;
-  const r = vouched?.peer === peer ? vouched : await hubStub(env, tenantId, userId).relation(peer);
+): Promise<{ refused: ConvResult<never> | null; relation?: { peer: string } & Relation }> {
+  if (!peer) return { refused: null };
+  const r = vouched?.peer === peer ? vouched : { peer, ...(await hubStub(env, tenantId, userId).relation(peer)) };
   const refusal = directRefusal(r, policy.directWithStrangers);
-  if (refusal === "blocked") return refuse("user_blocked", "Messages between you and this user are blocked.");
-  if (refusal === "not_friends") return refuse("not_friends", "Direct conversations are between friends.");
-  return null;
+  const relation = { peer, friend: r.friend, blocks: r.blocks, blockedBy: r.blockedBy };
+  if (refusal === "blocked")
+    return { refused: refuse("user_blocked", "Messages between you and this user are blocked."), relation };
+  if (refusal === "not_friends")
+    return { refused: refuse("not_friends", "Direct conversations are between friends."), relation };
+  return { refused: null, relation };
 }

@@ -1,60 +1,75 @@
 import { currentTraceparent } from "../../lib/tracing/spans";
-import { doName } from "../names";
-import { type HubStub, hubStub } from "../protocol/stubs";
-import type { DeliverOptions } from "./types";
-
-/** Hub stubs a conversation keeps (the largest groups' members). */
-const STUBS_MAX = 10_000;
+import type { DeliveryOptions } from "../protocol/delivery";
+import { type GatewayStub, gatewayStub } from "../protocol/stubs";
+import { gatewayOf } from "../realtime/route";
 
 /**
- * Delivers frames to members' hubs. Each member has its own promise chain, so the frames one
- * member receives keep the order they were produced in (seq 5 before seq 6) while members are
- * served in parallel and a slow hub does not hold the others up. A failed delivery is logged
- * and dropped: the devices of that member catch up with `sync` when they notice the gap.
+ * Delivers frames to the gateways holding members' sockets: one `deliver` per gateway naming its
+ * members, so a message to a group of 1,000 costs at most the tenant's gateway count in calls.
+ * Each gateway has its own promise chain, so the frames a member receives keep the order they
+ * were produced in (seq 5 before seq 6: a member's sockets are all on one gateway) while gateways
+ * are served in parallel and a slow one does not hold the others up. A failed delivery is logged
+ * and dropped: the devices catch up with `sync` when they notice the gap.
  */
 export class Fanout {
-  private readonly chains = new Map<string, Promise<void>>();
-  /** Members' hub stubs, kept between messages (an id is a hash of the name); dropped after a failure. */
-  private readonly stubs = new Map<string, HubStub>();
+  private readonly chains = new Map<number, Promise<void>>();
+  private readonly stubs = new Map<number, GatewayStub>();
+  /** Deliveries waiting for the tenant's gateway count; later ones queue behind them, in order. */
+  private waiting: Promise<void> | undefined;
 
-  constructor(private readonly env: Env) {}
+  constructor(
+    private readonly env: Env,
+    private readonly tenantId: () => string,
+  ) {}
 
-  private hub(tenantId: string, userId: string): HubStub {
-    const key = doName(tenantId, userId);
-    let stub = this.stubs.get(key);
-    if (!stub) {
-      if (this.stubs.size >= STUBS_MAX) this.stubs.clear();
-      this.stubs.set(key, (stub = hubStub(this.env, tenantId, userId)));
-    }
+  private gateway(index: number): GatewayStub {
+    let stub = this.stubs.get(index);
+    if (!stub) this.stubs.set(index, (stub = gatewayStub(this.env, this.tenantId(), index)));
     return stub;
   }
 
-  send(
-    tenantId: string,
-    userIds: Iterable<string>,
-    frame: string,
-    opts: (userId: string) => DeliverOptions,
-  ): Promise<void>[] {
-    const done: Promise<void>[] = [];
-    // Each hub's delivery continues the sender's trace (docs/operations.md, "Traces").
-    const traceparent = currentTraceparent() ?? undefined;
-    for (const userId of userIds) {
-      const prev = this.chains.get(userId) ?? Promise.resolve();
+  /** Sends `frame` to the sockets of `userIds`; `gateways` is the tenant's count, or its pending read. */
+  send(gateways: number | Promise<number>, userIds: Iterable<string>, frame: string, opts: DeliveryOptions = {}): void {
+    const users = [...userIds];
+    if (users.length === 0) return;
+    // Each gateway's delivery continues the sender's trace (docs/operations.md, "Traces").
+    const delivery = { ...opts, traceparent: currentTraceparent() ?? undefined };
+    if (typeof gateways === "number" && !this.waiting) return this.dispatch(gateways, users, frame, delivery);
+    const next = (this.waiting ?? Promise.resolve())
+      .then(() => gateways)
+      .then(
+        (n) => this.dispatch(n, users, frame, delivery),
+        (err: unknown) => console.error(JSON.stringify({ msg: "fanout failed", error: String(err) })),
+      );
+    this.waiting = next;
+    void next.then(() => {
+      if (this.waiting === next) this.waiting = undefined;
+    });
+  }
+
+  private dispatch(gateways: number, users: string[], frame: string, opts: DeliveryOptions): void {
+    const byGateway = new Map<number, string[]>();
+    for (const u of users) {
+      const g = gatewayOf(u, gateways);
+      const list = byGateway.get(g);
+      if (list) list.push(u);
+      else byGateway.set(g, [u]);
+    }
+    for (const [g, members] of byGateway) {
+      const prev = this.chains.get(g) ?? Promise.resolve();
       const next = prev.then(async () => {
         try {
-          await this.hub(tenantId, userId).deliver(frame, { ...opts(userId), traceparent });
+          await this.gateway(g).deliver(frame, members, opts);
         } catch (err) {
-          this.stubs.delete(doName(tenantId, userId));
-          console.error(JSON.stringify({ msg: "fanout failed", userId, error: String(err) }));
+          this.stubs.delete(g);
+          console.error(JSON.stringify({ msg: "fanout failed", gateway: g, error: String(err) }));
         }
       });
-      this.chains.set(userId, next);
-      // Forget settled chains so the map only holds members with deliveries in flight.
+      this.chains.set(g, next);
+      // Forget settled chains so the map only holds gateways with deliveries in flight.
       void next.then(() => {
-        if (this.chains.get(userId) === next) this.chains.delete(userId);
+        if (this.chains.get(g) === next) this.chains.delete(g);
       });
-      done.push(next);
     }
-    return done;
   }
 }

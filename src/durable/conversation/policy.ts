@@ -8,7 +8,7 @@ import type { MessagePolicy } from "./types";
 
 /** The part of a tenant's config a conversation applies. */
 export function policyOf(config: TenantConfig): MessagePolicy {
-  return { ...config.messages, maxGroupMembers: config.limits.maxGroupMembers };
+  return { ...config.messages, maxGroupMembers: config.limits.maxGroupMembers, gateways: config.realtime.gateways };
 }
 
 /** What a Conversation object needs of its tenant's platform row: the policy, and where the tenant DB is. */

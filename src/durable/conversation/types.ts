@@ -57,6 +57,8 @@ export interface MessagePolicy {
   recallWindowSeconds: number;
   moderation: { mode: ModerationMode; words: string[] };
   maxGroupMembers: number;
+  /** The tenant's gateway count (`realtime.gateways`): members' sockets are grouped by it. */
+  gateways: number;
   /** Direct conversations between users who are not friends (messages.directWithStrangers): creating them and sending in them. */
   directWithStrangers: boolean;
 }
@@ -71,11 +73,13 @@ export interface SendResult {
   message: MessageView;
   /** True when this was a retry of an already stored clientId. */
   duplicate: boolean;
-  /** In a direct conversation, the other member (the sender's hub remembers it to vouch for blocks next time). */
+  /** In a direct conversation, the other member. */
   peer?: string;
+  /** In a direct conversation, the sender's relation with the peer as applied (a gateway keeps it to vouch next time). */
+  relation?: { peer: string } & Relation;
 }
 
-/** How a send arrives: from a socket (through the sender's hub) or over HTTP (through the Worker). */
+/** How a send arrives: from a socket (through the sender's gateway) or over HTTP (through the Worker). */
 export interface SendOptions {
   now?: number;
   /** The sending socket's connection id: the sender's other devices get the message, that one its `ack`. */
@@ -84,9 +88,9 @@ export interface SendOptions {
   policy?: MessagePolicy | undefined;
   traceparent?: string | undefined;
   /**
-   * The sender's hub vouching for its relation with the direct conversation's peer (friendship,
-   * blocks either way: it owns the sender's side of the graph, and the peer's block is mirrored
-   * there), which saves asking it back. Used only when `peer` is the conversation's other member.
+   * The sender's relation with the direct conversation's peer (friendship, blocks either way), as
+   * a previous send answered it and the sender's gateway kept it until the hub said the user's
+   * graph changed; saves asking the hub. Used only when `peer` is the conversation's other member.
    */
   relation?: ({ peer: string } & Relation) | undefined;
   /**
@@ -106,15 +110,4 @@ export interface SinceResult {
   latestSeq: number;
   /** Set when more than SYNC_MAX messages were missed: the client should page history instead. */
   truncated: boolean;
-}
-
-/** Options of UserHub.deliver: who not to send to, and the message's position for de-duplication. */
-export interface DeliverOptions {
-  exceptConn?: string | undefined;
-  conversationId?: string;
-  seq?: number;
-  /** The recipient muted the conversation: deliver to sockets, but no push notification. */
-  muted?: boolean;
-  /** The sender's trace, continued by the delivery's span. */
-  traceparent?: string | undefined;
 }

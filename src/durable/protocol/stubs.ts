@@ -8,6 +8,7 @@ import { doName } from "../names";
  */
 export type HubStub = ReturnType<Env["USER_HUB"]["get"]>;
 export type ConversationStub = ReturnType<Env["CONVERSATION"]["get"]>;
+export type GatewayStub = ReturnType<Env["REALTIME_GATEWAY"]["get"]>;
 
 /**
  * A stub whose method calls are client spans of the current trace (docs/operations.md, "Traces"):
@@ -54,9 +55,17 @@ export function idOf(ns: Pick<DurableObjectNamespace, "idFromName">, name: strin
   return id;
 }
 
-/** A user's hub: sessions, sockets, presence, friend graph. */
+/** A user's hub: sessions, presence, the connection log, friend graph. */
 export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: string): HubStub {
   return traced(env.USER_HUB.get(idOf(env.USER_HUB, doName(tenantId, userId))), "UserHub");
+}
+
+/** One of a tenant's realtime gateways: the sockets of the users hashed to it (realtime/route.ts). */
+export function gatewayStub(env: Pick<Env, "REALTIME_GATEWAY">, tenantId: string, index: number): GatewayStub {
+  return traced(
+    env.REALTIME_GATEWAY.get(idOf(env.REALTIME_GATEWAY, doName(tenantId, "gw", String(index)))),
+    "RealtimeGateway",
+  );
 }
 
 /** A conversation's object: its ordered log, members and fan-out. */

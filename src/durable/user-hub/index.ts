@@ -12,7 +12,6 @@ import {
   updateFriend,
   type GroupEdit,
 } from "./graph-lists";
-import { graphMigrations } from "./graph-store";
 import { eraseGraph } from "./erasure";
 import type {
   FriendGroupView,
@@ -41,22 +40,28 @@ import {
   rememberIdentity,
   hubFacts,
   setHubMeta,
-  hubOutboxMigrations,
   parseRefreshToken,
-  sessionMigrations,
   storeRefreshToken,
   planSession,
   type SessionState,
 } from "./sessions";
-import { alarmBy, DurableOutbox, OUTBOX_PUBLISHED_CLEANUP } from "../outbox";
+import { alarmBy, DurableOutbox } from "../outbox";
 import { HubPresence } from "./presence";
-import type { PresencePrivacy, PresenceView } from "./presence-types";
-import { ConnectionLog, connectionMigrations, connectionTenantMigration } from "./connections";
+import type { FriendPresence, PresencePrivacy, PresenceView } from "../protocol/presence";
+import { ConnectionLog } from "./connections";
+import { HUB_MIGRATIONS } from "./migrations";
 import { HubSockets } from "./sockets";
-import { socketMigrations } from "./sockets-types";
-import type { CheckResult, CreateResult, NewSession, RefreshResult, RevokeReason, SessionView } from "./types";
-import type { DeliverOptions } from "../conversation/types";
-import { ok, refuse } from "../protocol/result";
+import type { SocketOpened } from "../realtime/types";
+import type {
+  Admission,
+  CheckResult,
+  CreateResult,
+  NewSession,
+  RefreshResult,
+  RevokeReason,
+  SessionView,
+} from "./types";
+import { ok, refuse, type Result } from "../protocol/result";
 import { hubStub } from "../protocol/stubs";
 import { restorePage, type SnapshotCursor, type SnapshotPage, snapshotPage } from "../snapshot";
 
@@ -72,7 +77,8 @@ const HUB_SNAPSHOT_TABLES = ["meta", "friend_requests", "friends", "friend_group
  * One object per user (named `<tenantId>:<userId>`): the user's device sessions and refresh
  * tokens, consulted on every authenticated request. Live sessions are held in memory, so the
  * per-request check is a map lookup; every change is written to SQLite storage first.
- * The realtime capability adds the user's sockets and presence here.
+ * The user's sockets live in the tenant's gateways (src/durable/realtime); the hub admits them,
+ * keeps their log and derives presence from it.
  */
 export class UserHub extends DurableObject<Env> {
   private sessions = new Map<string, SessionState>();
@@ -86,6 +92,7 @@ export class UserHub extends DurableObject<Env> {
   private apiWindow: WindowState | undefined;
   private readonly graph: FriendGraph;
   private readonly sockets: HubSockets;
+  private readonly connections: ConnectionLog;
   private readonly presence: HubPresence;
   /** Domain events (session.*, friend.*, user.blocked, message.*) on their way to the queues. */
   readonly outbox: DurableOutbox;
@@ -99,6 +106,11 @@ export class UserHub extends DurableObject<Env> {
       alarmBy(ctx.storage),
       (e, now) => this.outbox.record(e, now),
     );
+    const connections = (this.connections = new ConnectionLog(
+      ctx.storage.sql,
+      (e, now) => this.outbox.record(e, now),
+      () => this.userId,
+    ));
     this.presence = new HubPresence(
       ctx,
       env,
@@ -106,33 +118,21 @@ export class UserHub extends DurableObject<Env> {
       (peer) => this.relation(peer),
       (frame) => this.sockets.deliver(frame),
       alarmBy(ctx.storage),
-    );
-    const connections = new ConnectionLog(
-      ctx.storage.sql,
-      (e, now) => this.outbox.record(e, now),
-      () => this.userId,
+      () => connections.status(),
     );
     this.sockets = new HubSockets(
       ctx,
       env,
-      () => this.userId,
-      (sid) => (this.check(sid).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null),
-      this.presence,
+      () => ({ tenantId: this.tenantId, userId: this.userId }),
+      (sid, now) => (this.check(sid, now).ok ? { deviceId: this.sessions.get(sid)!.deviceId } : null),
       connections,
-      (peer) => this.relation(peer),
+      this.presence,
     );
     ctx.blockConcurrencyWhile(async () => {
-      migrateStorage(ctx.storage, [
-        ...sessionMigrations,
-        ...graphMigrations,
-        ...socketMigrations,
-        ...hubOutboxMigrations,
-        ...connectionMigrations,
-        OUTBOX_PUBLISHED_CLEANUP,
-        connectionTenantMigration,
-      ]);
+      migrateStorage(ctx.storage, HUB_MIGRATIONS);
       this.load();
-      connections.reconcile(this.sockets.liveConnIds());
+      // Sockets whose close a restart lost: asked of their gateways in the background.
+      if (connections.count() > 0) ctx.waitUntil(this.sockets.reconcile().catch(() => undefined));
     });
   }
 
@@ -176,33 +176,31 @@ export class UserHub extends DurableObject<Env> {
 
   private live = (now: number): SessionState[] => [...this.sessions.values()].filter((s) => isUsable(s, now) === "ok");
 
-  // ---- realtime (sockets.ts): the upgrade the Worker authenticated, frames, delivery ----
-  override fetch(req: Request): Response {
-    return this.sockets.upgrade(req);
+  // ---- realtime (sockets.ts): admission; the gateways' reports (open, close, away, presence_sync) ----
+  /** Admits an upgrade the Worker authenticated, before it goes to the user's gateway (sockets.ts). */
+  admit(a: Admission, now = Date.now()): Result<{ deviceId: string | null }> {
+    return this.sockets.admit(a, now);
   }
-  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    return this.sockets.message(ws, raw);
+  /** A gateway accepted one of the user's sockets: logged, presence follows; refused if the session ended meanwhile. */
+  socketOpened(o: SocketOpened): Promise<Result<{ friends: FriendPresence[] }>> {
+    return this.sockets.opened(o);
   }
-  override webSocketClose(ws: WebSocket): void {
-    this.sockets.forget(ws, "client");
+  socketClosed(connId: string): void {
+    this.sockets.closed(connId);
   }
-  override webSocketError(ws: WebSocket): void {
-    this.sockets.forget(ws, "error");
+  socketAway(connId: string, away: boolean): void {
+    this.sockets.away(connId, away);
   }
-  /** Writes a frame to the user's sockets (called by conversations' fan-out). */
-  deliver(frame: string, opts: DeliverOptions = {}): number {
-    return this.sockets.deliver(frame, opts);
+  presenceSnapshot(): Promise<FriendPresence[]> {
+    return this.presence.friendsOnline();
   }
   /** Ends every socket with a final `closed` frame (tenant suspended or deleted); returns how many. */
-  closeSockets(reason: string): number {
-    const sockets = this.ctx.getWebSockets();
-    for (const sessionId of new Set(sockets.map((ws) => this.ctx.getTags(ws)[0] ?? "")))
-      this.sockets.closeSession(sessionId, reason);
-    return sockets.length;
+  closeSockets(reason: string): Promise<number> {
+    return this.sockets.closeAll(reason);
   }
   /** How many sockets the user holds (0 = offline), for push decisions. */
   connectedDevices(): number {
-    return this.ctx.getWebSockets().length;
+    return this.connections.count();
   }
   // ---- presence (presence.ts): a friend's change arriving, what a viewer may see, the privacy setting ----
   deliverPresence(from: string, frame: string): number {
@@ -382,14 +380,18 @@ export class UserHub extends DurableObject<Env> {
     ({ userId: this.userId, tenantId: this.tenantId } = rememberIdentity(this.ctx.storage.sql, known, me));
   }
 
+  /** Runs a change of the graph, then has the user's gateways forget the relations they keep. */
+  private relating = <T>(change: T | Promise<T>): Promise<T> =>
+    Promise.resolve(change).then((r) => this.sockets.relationsChanged().then(() => r));
+
   sendFriendRequest(i: SendRequestInput): Promise<GraphResult<{ status: "pending" | "accepted"; requestId: string }>> {
     this.identify(i);
-    return this.graph.send(i);
+    return this.relating(this.graph.send(i));
   }
 
   acceptFriendRequest(me: GraphIdentity, requestId: string, maxFriends: number, now = Date.now()) {
     this.identify(me);
-    return this.graph.accept(me, requestId, maxFriends, now);
+    return this.relating(this.graph.accept(me, requestId, maxFriends, now));
   }
 
   closeFriendRequest(me: GraphIdentity, requestId: string, how: "rejected" | "cancelled", now = Date.now()) {
@@ -399,19 +401,19 @@ export class UserHub extends DurableObject<Env> {
 
   removeFriend(me: GraphIdentity, peer: string, now = Date.now()) {
     this.identify(me);
-    return this.graph.remove(me, peer, now);
+    return this.relating(this.graph.remove(me, peer, now));
   }
 
   setBlock(me: GraphIdentity, peer: string, on: boolean, now = Date.now()): Promise<void> {
     this.identify(me);
-    return this.graph.block(me, peer, now, on);
+    return this.relating(this.graph.block(me, peer, now, on));
   }
 
   /** A message from another user's hub of the same tenant (an erased user takes none). */
-  peerMessage(tenantId: string, me: string, from: string, msg: PeerMessage): PeerResult {
+  peerMessage(tenantId: string, me: string, from: string, msg: PeerMessage): Promise<PeerResult> {
     this.identify({ tenantId, userId: me });
-    if (this.erasedAt) return msg.op === "request" ? "refused" : "ok";
-    return this.graph.receive(me, from, msg, Date.now());
+    if (this.erasedAt) return Promise.resolve(msg.op === "request" ? "refused" : "ok");
+    return this.relating(this.graph.receive(me, from, msg, Date.now()));
   }
 
   /** Erases the user's hub (docs/privacy.md, user-hub/erasure.ts); idempotent. */

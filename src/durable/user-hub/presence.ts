@@ -1,14 +1,11 @@
 import type { Relation } from "../protocol/relation";
-import type { SocketAttachment } from "./sockets-types";
 import {
   OFFLINE_GRACE_MS,
   type FriendPresence,
-  type PresenceFrame,
-  type PresenceHooks,
   type PresencePrivacy,
   type PresenceStatus,
   type PresenceView,
-} from "./presence-types";
+} from "../protocol/presence";
 import { hubStub, type HubStub } from "../protocol/stubs";
 
 const PRIVACIES: readonly string[] = ["everyone", "friends", "nobody"];
@@ -20,13 +17,13 @@ const KEY = {
 } as const;
 
 /**
- * The user's presence across devices, derived from the hub's live sockets (`getWebSockets()`,
- * so it survives hibernation) and each socket's `away` flag (in its attachment). Only changes of
+ * The user's presence across devices, derived from the connection log (the open sockets the
+ * gateways reported, and each one's `away` flag: connections.ts). Only changes of
  * the *announced* status fan out, to friends not blocked either way, unless privacy is `nobody`.
  * Going offline is announced only after OFFLINE_GRACE_MS via the hub's (shared) alarm; a
  * socket that comes back within the grace cancels it, so a flapping connection stays quiet.
  */
-export class HubPresence implements PresenceHooks {
+export class HubPresence {
   /** Fan-outs run one after another, so friends see this user's changes in order. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -37,6 +34,8 @@ export class HubPresence implements PresenceHooks {
     private readonly relation: (peer: string) => Relation,
     private readonly deliverLocal: (frame: string) => number,
     private readonly scheduleAlarm: (at: number) => Promise<void>,
+    /** online if any open socket is not away; away if all are; offline with none. */
+    private readonly current: () => PresenceStatus,
   ) {}
 
   private get(key: string): string | undefined {
@@ -60,19 +59,6 @@ export class HubPresence implements PresenceHooks {
 
   private announced(): PresenceStatus {
     return (this.get(KEY.status) as PresenceStatus | undefined) ?? "offline";
-  }
-
-  /** online if any live socket is not away; away if all are; offline with none. */
-  private current(exclude?: WebSocket): PresenceStatus {
-    let any = false;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws === exclude || ws.readyState >= 2) continue; // closing or closed
-      const att = (ws.deserializeAttachment() as SocketAttachment | null)?.hub;
-      if (!att) continue;
-      if (!att.away) return "online";
-      any = true;
-    }
-    return any ? "away" : "offline";
   }
 
   /** Friends who may hear of this user's presence (blocks either way excluded). */
@@ -109,8 +95,8 @@ export class HubPresence implements PresenceHooks {
   }
 
   /** Re-derives the status after a socket opened, closed or changed its away flag. */
-  private changed(exclude?: WebSocket, now = Date.now()): void {
-    const status = this.current(exclude);
+  changed(now = Date.now()): void {
+    const status = this.current();
     if (status === "offline") {
       if (this.announced() === "offline" || this.get(KEY.offlineDue)) return;
       this.set(KEY.offlineDue, String(now + OFFLINE_GRACE_MS));
@@ -121,24 +107,10 @@ export class HubPresence implements PresenceHooks {
     this.announce(status, null);
   }
 
-  opened(ws: WebSocket, tenantId: string, privacy: string | null): void {
+  /** Remembers the tenant and privacy setting an upgrade brought (the Worker read them). */
+  remember(tenantId: string, privacy: string | null): void {
     this.set("tenantId", tenantId);
     if (privacy && PRIVACIES.includes(privacy)) this.set(KEY.privacy, privacy);
-    this.changed();
-    this.ctx.waitUntil(this.snapshot(ws));
-  }
-
-  gone(ws: WebSocket): void {
-    this.changed(ws);
-  }
-
-  frame(ws: WebSocket, frame: PresenceFrame): void {
-    if (frame.type === "presence_sync") return this.ctx.waitUntil(this.snapshot(ws));
-    const att = ws.deserializeAttachment() as SocketAttachment | null;
-    if (!att) return;
-    att.hub.away = frame.status === "away";
-    ws.serializeAttachment(att);
-    this.changed();
   }
 
   /** The hub's alarm: announces offline once the grace has passed with no socket back. */
@@ -180,8 +152,8 @@ export class HubPresence implements PresenceHooks {
     return view;
   }
 
-  /** Sends a socket the presence of its visible, online or away friends. */
-  private async snapshot(ws: WebSocket): Promise<void> {
+  /** The presence of this user's visible, online or away friends (a socket's `presence_snapshot`). */
+  async friendsOnline(): Promise<FriendPresence[]> {
     const me = this.userId();
     const peers = this.audience();
     const views = await Promise.allSettled(peers.map((p) => this.hub(p)?.presenceFor(me)));
@@ -190,10 +162,6 @@ export class HubPresence implements PresenceHooks {
       if (v.status === "fulfilled" && v.value && v.value.status !== "offline")
         friends.push({ userId: peers[i]!, status: v.value.status, lastSeenAt: v.value.lastSeenAt });
     });
-    try {
-      ws.send(JSON.stringify({ type: "presence_snapshot", friends }));
-    } catch {
-      // closed meanwhile
-    }
+    return friends;
   }
 }

@@ -69,3 +69,13 @@ export type RevokeReason =
   | "user_suspended"
   | "user_deleted"
   | "deletion_requested";
+
+/** A WebSocket upgrade the Worker asks the hub to admit (UserHub.admit). */
+export interface Admission {
+  tenantId: string;
+  sessionId: string;
+  /** A ticket's id and when its record may be dropped (one-time use); absent for a bearer upgrade. */
+  ticket?: { id: string; expiresAt: number } | undefined;
+  /** The user's privacy.presence setting (everyone | friends | nobody), read by the Worker. */
+  presencePrivacy: string | null;
+}

@@ -22,6 +22,7 @@ import { mailNotifications } from "./email";
 import { pushProvider } from "./push";
 import { notificationView } from "./view";
 import { hubStub } from "../../durable/protocol/stubs";
+import { deliverToUser } from "../../durable/realtime/route";
 
 export const CONSUMER = "notifications";
 
@@ -46,7 +47,10 @@ export async function announce(env: Env, tenant: ResolvedTenant, db: TenantDb, r
     rows.map(async (row) => {
       const view = notificationView(row);
       const unread = await unreadCount(db, row.userId);
-      const live = await hubStub(env, tenant.id, row.userId).deliver(
+      const live = await deliverToUser(
+        env,
+        tenant,
+        row.userId,
         JSON.stringify({ type: "notification", notification: view, unreadCount: unread }),
       );
       if (live > 0) return void via.realtime.push(row.id);

@@ -21,7 +21,7 @@ import {
   PreferencesSchema,
 } from "./schemas";
 import { notificationView } from "./view";
-import { hubStub } from "../../durable/protocol/stubs";
+import { deliverToUser } from "../../durable/realtime/route";
 
 /** The signed-in user's inbox: /v1/notifications*. */
 export const notificationRoutes = createRouter();
@@ -36,9 +36,8 @@ const me = (c: Context<AppEnv>) => ({
 
 /** Tells the user's other devices that the badge changed (read state is per user, not per device). */
 async function badgeChanged(c: Context<AppEnv>, userId: string, unread: number, ids: string[] | "all"): Promise<void> {
-  await hubStub(c.env, c.get("tenant").id, userId)
-    .deliver(JSON.stringify({ type: "notifications_read", ids, unreadCount: unread }))
-    .catch(() => 0);
+  const frame = JSON.stringify({ type: "notifications_read", ids, unreadCount: unread });
+  await deliverToUser(c.env, c.get("tenant"), userId, frame).catch(() => 0);
 }
 
 notificationRoutes.openapi(

@@ -40,7 +40,7 @@ export const realtimeConfig = {
       })
       .strict()
       .prefault({}),
-    /** Caps on each WebSocket connection, read when it opens (src/workers/realtime/connect.ts). */
+    /** Caps on each WebSocket connection, read when it opens (src/workers/realtime/connect.ts), and its routing. */
     realtime: z
       .object({
         /** Largest client frame in bytes of UTF-8; a larger one closes the socket with 1009. */
@@ -59,6 +59,13 @@ export const realtimeConfig = {
         framesPerSecond: z.number().int().min(1).max(1000).default(20),
         /** Frames a connection may send at once (a reconnect replaying its offline queue). */
         frameBurst: z.number().int().min(1).max(10_000).default(100),
+        /**
+         * Gateway objects holding the tenant's sockets (users hashed among them, all of a
+         * user's devices on one): a group message costs at most this many calls. A change
+         * applies to sockets opened after it; older ones get live frames again once they
+         * reconnect (docs/realtime.md, "Gateways").
+         */
+        gateways: z.number().int().min(1).max(1024).default(16),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,5 @@
 import type { ProfileRow, UserRow } from "../../db/tenant/schema";
-import type { PresenceView } from "../../durable/user-hub/presence-types";
+import type { PresenceView } from "../../durable/protocol/presence";
 
 /** What other users of the tenant may see of a user: never email, phone, roles or status. */
 export function publicUser(

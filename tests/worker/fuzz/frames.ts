@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { z } from "zod";
 import { ClientFrameSchema } from "../../../src/durable/protocol/frames";
-import { PresenceFrameSchema } from "../../../src/durable/user-hub/presence-types";
+import { PresenceFrameSchema } from "../../../src/durable/protocol/presence";
 import { CONTROL, INVALID_UTF8, WRONG_TYPES } from "./hostile";
 import type { JsonSchema } from "./openapi";
 import type { Pools } from "./pools";

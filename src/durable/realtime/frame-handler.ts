@@ -3,9 +3,8 @@ import { refuse, type Refusal } from "../protocol/result";
 import type { Conversation, ConvResult, MessageChange, SendResult, SinceResult } from "../conversation";
 import type { Relation } from "../protocol/relation";
 import { type ClientFrame, ClientFrameSchema, type MessageView, type ServerFrame } from "../protocol/frames";
-import { mentionsIn } from "../conversation/mentions";
 import { parseGuardedJson } from "../../lib/json-guard";
-import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "./presence-types";
+import { PRESENCE_FRAME_TYPES, PresenceFrameSchema, type PresenceFrame } from "../protocol/presence";
 
 /** What a frame handler may do: reach conversations and write to its own socket. */
 export interface FrameContext {
@@ -19,14 +18,12 @@ export interface FrameContext {
   sync(conversations: string[], run: () => Promise<Map<string, number>>): Promise<void>;
   /** Sends a missed message found by a sync (skipped if this socket already got it live). */
   deliverSynced(item: MessageView): void;
-  /** Handles a presence frame (`presence`, `presence_sync`; see presence.ts). */
-  presence(frame: PresenceFrame): void;
-  /** The hub's word on a direct conversation's peer it has seen before (saves the conversation asking back). */
+  /** Handles a presence frame (`presence`, `presence_sync`): the user's hub keeps presence. */
+  presence(frame: PresenceFrame): Promise<void>;
+  /** The relation with a direct conversation's peer as its last send answered (until the hub says the graph changed). */
   vouch(conversationId: string): ({ peer: string } & Relation) | undefined;
-  /** The hub's word on which of these users it blocks or is blocked by (a send's mentions). */
-  blockedAmong(userIds: string[]): string[];
-  /** Remembers a direct conversation's peer, as its send answered. */
-  remember(conversationId: string, peer: string): void;
+  /** Keeps the relation a direct conversation's send answered. */
+  remember(conversationId: string, relation: { peer: string } & Relation): void;
   /** Whether this socket is the user's only one. */
   alone(): boolean;
   /** Writes a message to the user's other sockets (those that opened while a send from a lone socket was stored). */
@@ -124,22 +121,21 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
     case "send": {
       const { conversationId, clientId, kind, body } = frame;
       const senderAlone = ctx.alone();
-      const mentions = mentionsIn(kind, body);
       const r = plain<SendResult>(
         await ctx.conversation(conversationId).send(
           ctx.userId,
           { clientId, kind, body },
+          // Mentions' blocks are the conversation's to ask of the sender's hub (rare: only members mentioned).
           {
             exceptConn: ctx.connId,
             relation: ctx.vouch(conversationId),
             senderAlone,
-            blockedMentions: mentions.length ? ctx.blockedAmong(mentions) : [],
             traceparent: currentTraceparent() ?? undefined,
           },
         ),
       );
       if (!r.ok) return ctx.send({ type: "error", ...refusal(r), clientId, conversationId });
-      if (r.value.peer) ctx.remember(conversationId, r.value.peer);
+      if (r.value.relation) ctx.remember(conversationId, r.value.relation);
       if (senderAlone && !r.value.duplicate) ctx.deliverOwn(r.value.message);
       return ctx.send({
         type: "ack",
@@ -163,7 +159,7 @@ export async function handleFrame(ctx: FrameContext, parsed: ParsedFrame): Promi
       return sync(ctx, frame.cursors);
     case "edit":
     case "recall": {
-      // The object loads the tenant's windows and moderation itself (the hub has no tenant config).
+      // The object loads the tenant's windows and moderation itself (a gateway has no tenant config).
       const { conversationId, messageId, clientId } = frame;
       const stub = ctx.conversation(conversationId);
       const r = plain<MessageChange>(

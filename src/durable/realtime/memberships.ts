@@ -2,11 +2,11 @@ import { listedConversations } from "../../db/tenant/conversation-members";
 import { tenantDb } from "../../db/tenant-db";
 import { loadTenantDb } from "../conversation/policy";
 
-/** Conversation ids a hub remembers as its user's (in memory; a woken hub learns them again). */
+/** Conversation ids a gateway remembers per user (in memory; a woken gateway learns them again). */
 const KNOWN_MAX = 1000;
 
 /**
- * Which conversations the user's socket frames may address. Addressing a Conversation object
+ * Which conversations a user's socket frames may address. Addressing a Conversation object
  * creates it (its SQLite file), so an id a client names is first looked up in the tenant DB's
  * per-user index; an id it does not list gets the non-member answer without any object being
  * touched. The object still decides membership: this only keeps unknown ids away from it.
@@ -15,14 +15,15 @@ const KNOWN_MAX = 1000;
  * conversation's own fan-out does), are remembered, so steady traffic costs no lookup and a
  * member just added can answer the `members_added` entry before the index row lands.
  */
-export class HubMemberships {
+export class Memberships {
   private readonly known = new Set<string>();
   /** Lookups in flight, by id: frames naming an id being looked up wait for that same lookup. */
   private readonly pending = new Map<string, Promise<Set<string>>>();
 
   constructor(
     private readonly env: Env,
-    private readonly userId: () => string,
+    private readonly tenantId: string,
+    private readonly userId: string,
   ) {}
 
   /** Remembers a conversation that delivered to this user. */
@@ -38,10 +39,10 @@ export class HubMemberships {
    * overtakes another here, so a frame whose id is already being looked up waits for that lookup
    * (continuations resume in the order they were registered) instead of starting a faster one.
    */
-  async listed(tenantId: string, ids: string[]): Promise<Set<string>> {
+  async listed(ids: string[]): Promise<Set<string>> {
     const fresh = ids.filter((id) => !this.known.has(id) && !this.pending.has(id));
     if (fresh.length > 0) {
-      const lookup = this.lookup(tenantId, fresh).finally(() => {
+      const lookup = this.lookup(fresh).finally(() => {
         for (const id of fresh) if (this.pending.get(id) === lookup) this.pending.delete(id);
       });
       for (const id of fresh) this.pending.set(id, lookup);
@@ -51,9 +52,9 @@ export class HubMemberships {
     return new Set(ids.filter((id) => this.known.has(id) || found.includes(id)));
   }
 
-  private async lookup(tenantId: string, ids: string[]): Promise<Set<string>> {
-    const loc = await loadTenantDb(this.env, tenantId);
-    const listed = loc ? await listedConversations(tenantDb(loc), this.userId(), ids) : new Set<string>();
+  private async lookup(ids: string[]): Promise<Set<string>> {
+    const loc = await loadTenantDb(this.env, this.tenantId);
+    const listed = loc ? await listedConversations(tenantDb(loc), this.userId, ids) : new Set<string>();
     for (const id of listed) this.learn(id);
     return listed;
   }
