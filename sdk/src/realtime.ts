@@ -401,9 +401,9 @@ export class Realtime {
   private async refused(e: { code: string; message: string; clientId?: string; retryAfterMs?: number }): Promise<void> {
     const p = e.clientId ? (await this.queue()).find((x) => x.clientId === e.clientId) : undefined;
     if (!p) return this.emit("frame", { type: "error", ...e });
-    if (e.code === "rate_limited") {
-      // Over the socket's frame budget: the send stays queued and goes again when the server
-      // says a token is back (a second when it does not say).
+    if (e.code === "rate_limited" || e.code === "temporarily_unavailable") {
+      // Over the socket's frame budget, or the server could not serve it now: the send stays
+      // queued and goes again when the server says (a second when it does not say).
       const wait = Math.min(10_000, Math.max(0, e.retryAfterMs ?? 1000));
       setTimeout(() => this.synced && this.write(p), wait);
       return;

@@ -298,7 +298,7 @@ export class Conversation extends DurableObject<Env> {
   /** Delivers a log entry to members' gateways (muted members too: they just get no push). */
   private deliver(message: MessageView, to: Iterable<string>, exceptConn?: string): void {
     const frame: ServerFrame = { type: "message", ...message };
-    this.fanout.send(this.gateways(), to, JSON.stringify(frame), {
+    this.fanout.send(() => this.gateways(), to, JSON.stringify(frame), {
       exceptConn,
       conversationId: this.id,
       seq: message.seq,
@@ -468,7 +468,7 @@ export class Conversation extends DurableObject<Env> {
       setReadSeq(this.ctx.storage.sql, userId, target);
       me.readSeq = target;
       const frame: ServerFrame = { type: "read", conversationId: this.id, userId, seq: target };
-      this.fanout.send(this.gateways(), this.members.keys(), JSON.stringify(frame));
+      this.fanout.send(() => this.gateways(), this.members.keys(), JSON.stringify(frame));
     }
     return ok({ seq: me.readSeq });
   }
@@ -480,7 +480,7 @@ export class Conversation extends DurableObject<Env> {
     this.typingAt.set(userId, now);
     const frame: ServerFrame = { type: "typing", conversationId: this.id, userId };
     const others = [...this.members.keys()].filter((id) => id !== userId);
-    this.fanout.send(this.gateways(), others, JSON.stringify(frame));
+    this.fanout.send(() => this.gateways(), others, JSON.stringify(frame));
     return ok({ forwarded: true });
   }
 }

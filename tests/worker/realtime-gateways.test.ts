@@ -1,8 +1,8 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { gatewayOf } from "../../src/durable/realtime/route";
-import { registerUser } from "./auth-helpers";
-import { createTenant } from "./helpers";
+import { as, befriend, registerUser } from "./auth-helpers";
+import { call, createTenant } from "./helpers";
 import { connect, group, nth } from "./socket-helpers";
 
 /**
@@ -113,5 +113,39 @@ describe("gateways", () => {
       if (Date.now() > deadline) throw new Error("the close was not logged");
       await new Promise((r) => setTimeout(r, 20));
     }
+  });
+
+  it("a relation a gateway kept for a user's direct sends goes with the user's last socket: a block made while they were away stops the next send", async () => {
+    // One gateway: A's reconnect lands on the object that kept the relation, which stays up (B's socket).
+    const t = await createTenant({ config: { realtime: { gateways: 1 } } });
+    const [a, b] = [await registerUser(t.slug), await registerUser(t.slug)];
+    await befriend(t.slug, a, b);
+    const created = await call("/v1/conversations", {
+      method: "POST",
+      ...as(t.slug, a),
+      json: { type: "direct", userId: b.userId },
+    });
+    const id = (await created.json<{ id: string }>()).id;
+    const sb = await connect(t.slug, { token: b.tokens.accessToken });
+    sb.send({ type: "presence_sync" }); // ends the opening hold: live messages flow at once
+    const first = await connect(t.slug, { token: a.tokens.accessToken });
+    await first.frame("presence_snapshot");
+    first.send({ type: "send", clientId: "a1", conversationId: id, body: { text: "hi" } });
+    await first.frame("ack");
+    await sb.until(() => sb.messages(id).length === 1, "hi on b");
+    first.ws.close(1000, "away");
+    // A's hub has no socket logged when B's block reaches it.
+    const hub = hubOf(t.id, a.userId);
+    const deadline = Date.now() + 5000;
+    while ((await hub.connectedDevices()) !== 0) {
+      if (Date.now() > deadline) throw new Error("the close was not logged");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await call(`/v1/blocks/${a.userId}`, { method: "PUT", ...as(t.slug, b) })).status).toBeLessThan(300);
+    const again = await connect(t.slug, { token: a.tokens.accessToken });
+    await again.frame("presence_snapshot");
+    again.send({ type: "send", clientId: "a2", conversationId: id, body: { text: "still there?" } });
+    expect(await again.frame("error")).toMatchObject({ code: "user_blocked", clientId: "a2" });
+    expect(sb.messages(id).map((m) => (m.body as { text: string }).text)).toEqual(["hi"]);
   });
 });

@@ -28,10 +28,16 @@ export class Fanout {
     return stub;
   }
 
-  /** Sends `frame` to the sockets of `userIds`; `gateways` is the tenant's count, or its pending read. */
-  send(gateways: number | Promise<number>, userIds: Iterable<string>, frame: string, opts: DeliveryOptions = {}): void {
+  /** Sends `frame` to the sockets of `userIds`; `count` answers the tenant's gateway count, or its pending read. */
+  send(
+    count: () => number | Promise<number>,
+    userIds: Iterable<string>,
+    frame: string,
+    opts: DeliveryOptions = {},
+  ): void {
     const users = [...userIds];
     if (users.length === 0) return;
+    const gateways = count();
     // Each gateway's delivery continues the sender's trace (docs/operations.md, "Traces").
     const delivery = { ...opts, traceparent: currentTraceparent() ?? undefined };
     if (typeof gateways === "number" && !this.waiting) return this.dispatch(gateways, users, frame, delivery);

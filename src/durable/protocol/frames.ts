@@ -23,7 +23,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export const SYNC_MAX = 200;
 
 /** Close codes the server uses (besides the standard ones). */
-export const CLOSE = { policy: 1008, tooLarge: 1009, revoked: 4001 } as const;
+export const CLOSE = { policy: 1008, tooLarge: 1009, retry: 1013, revoked: 4001 } as const;
 
 export const ConversationIdSchema = z.string().regex(/^[dg]_[0-9a-z]{20,40}$/, "not a conversation id");
 export const ClientIdSchema = z.string().min(1).max(64);

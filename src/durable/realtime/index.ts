@@ -43,6 +43,10 @@ export class RealtimeGateway extends DurableObject<Env> {
   closeUser(userId: string, reason: string): number {
     return this.sockets.closeUser(userId, reason);
   }
+  /** Ends every socket this gateway holds with a final `closed` frame (its tenant was suspended or deleted). */
+  closeAll(reason: string): number {
+    return this.sockets.closeUser(null, reason);
+  }
   /** Forgets the relations kept for a user's direct sends (the user's graph changed). */
   forgetRelations(userId: string): void {
     this.sockets.forgetRelations(userId);

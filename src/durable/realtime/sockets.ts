@@ -4,10 +4,18 @@ import type { PresenceFrame } from "../protocol/presence";
 import type { DeliveryOptions } from "../protocol/delivery";
 import { Memberships } from "./memberships";
 import { handleFrame, parseFrame, type FrameContext } from "./frame-handler";
-import { type FrameBucket, fullBucket, takeFrame } from "./frame-bucket";
-import { connTag, GATEWAY_HEADERS, type SocketAttachment, sessionTag, userTag } from "./types";
+import { fullBucket, takeFrame } from "./frame-bucket";
+import {
+  connTag,
+  GATEWAY_HEADERS,
+  type Held,
+  type SocketAttachment,
+  type SocketState,
+  sessionTag,
+  userTag,
+} from "./types";
 import { conversationStub, type HubStub, hubStub } from "../protocol/stubs";
-import type { Relation } from "../protocol/relation";
+import { Vouches } from "./vouches";
 import { metrics } from "../../lib/metrics/recorder";
 import { flushTelemetrySoon } from "../protocol/metrics-sink";
 import { configureTelemetry, samplerRatio } from "../../lib/telemetry";
@@ -25,36 +33,8 @@ export const OPENING_HOLD_MS = 1000;
  * out). Revocation does not wait for it: the hub closes a revoked session's sockets at once.
  */
 export const SESSION_CHECK_MS = 60_000;
-/** Users whose memberships and direct peers a gateway remembers (in memory; a woken gateway learns them again). */
+/** Users whose memberships a gateway remembers (in memory; a woken gateway learns them again). */
 const USERS_MAX = 10_000;
-/** Direct conversations' relations remembered per user. */
-const PEERS_MAX = 1000;
-
-type Vouched = { peer: string } & Relation;
-
-/** A live frame held back, with the conversation and seq that order it. */
-interface Held {
-  frame: string;
-  conversationId?: string | undefined;
-  seq?: number | undefined;
-}
-
-/**
- * In-memory state of one socket. It may be lost when the gateway hibernates; nothing in it must
- * survive (budgets refill, a woken gateway holds nothing back and checks the session again).
- */
-interface SocketState {
-  /** The socket's frame budget (frame-bucket.ts); full again after the object wakes. */
-  rate: FrameBucket | null;
-  /** When the hub last confirmed the session (0: not since the object woke). */
-  checkedAt: number;
-  /** From the upgrade until the first client frame (at most OPENING_HOLD_MS): every live conversation frame waits. */
-  opening: { queue: Held[]; timer: ReturnType<typeof setTimeout> } | null;
-  /** While a sync is answered: live frames of its conversations wait, and go out after it minus what it sent. */
-  sync: { conversations: Set<string>; queue: Held[] } | null;
-  /** Seqs recently sent, per conversation: each goes out once per socket. */
-  recent: Map<string, number[]>;
-}
 
 type Attachment = SocketAttachment["rt"];
 
@@ -77,12 +57,8 @@ export class GatewaySockets {
   /** Sockets already closed: late deliveries and sync answers must not bring their state back. */
   private readonly gone = new WeakSet<WebSocket>();
   private readonly memberships = new Map<string, Memberships>();
-  /**
-   * Per user, the relation each direct conversation's last send answered. The user's hub clears
-   * a user's entries whenever the user's graph changes (`forgetRelations`), before that change's
-   * call returns, so a block stops the next send.
-   */
-  private readonly relations = new Map<string, Map<string, Vouched>>();
+  /** Relations kept for direct sends, per user (vouches.ts). */
+  private readonly vouches = new Vouches();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -136,11 +112,19 @@ export class GatewaySockets {
     state.checkedAt = now;
     state.opening = { queue: [], timer: setTimeout(() => this.opened(ws), OPENING_HOLD_MS) };
     const gateway = Number(h("index")) || 0;
-    this.ctx.waitUntil(this.announce(ws, att, gateway));
+    state.announced = this.announce(ws, att, gateway).finally(() => {
+      if (state.announced === announced) state.announced = null;
+    });
+    const announced = state.announced;
+    this.ctx.waitUntil(announced);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  /** Tells the hub a socket opened: it counts it, derives presence, and answers the snapshot. */
+  /**
+   * Tells the hub a socket opened: it logs it, derives presence, and answers the snapshot. A
+   * socket the hub could not log is closed (1013, try again): revocation and tenant closes find
+   * sockets through that log, so none may stay open outside it.
+   */
   private async announce(ws: WebSocket, att: Attachment, gateway: number): Promise<void> {
     const { connId, sessionId, tenantId } = att;
     try {
@@ -149,7 +133,37 @@ export class GatewaySockets {
       if (!this.gone.has(ws)) this.sendTo(ws, JSON.stringify({ type: "presence_snapshot", friends: r.value.friends }));
     } catch (err) {
       console.error(JSON.stringify({ msg: "socket open not recorded", connId, error: String(err) }));
+      this.drop(ws, CLOSE.retry, "try again");
     }
+  }
+
+  /** Runs a call to the hub about this socket after its `socketOpened` (calls may otherwise overtake it). */
+  private afterAnnounce(ws: WebSocket, call: () => Promise<unknown>): Promise<void> {
+    const pending = this.states.get(ws)?.announced ?? Promise.resolve();
+    return pending.then(call).then(
+      () => undefined,
+      (err: unknown) => console.error(JSON.stringify({ msg: "hub call failed", error: String(err) })),
+    );
+  }
+
+  /**
+   * Whether the socket's session is still live: the hub is asked at most every SESSION_CHECK_MS,
+   * one check at a time; frames arriving meanwhile wait for it and go on in the order they came.
+   */
+  private async sessionOk(state: SocketState, att: Attachment, now: number): Promise<boolean> {
+    if (!state.checking && now - state.checkedAt >= SESSION_CHECK_MS) {
+      const checking = this.hub(att)
+        .check(att.sessionId, now)
+        .then((r) => {
+          if (r.ok) state.checkedAt = now;
+          return r.ok;
+        })
+        .finally(() => {
+          if (state.checking === checking) state.checking = null;
+        });
+      state.checking = checking;
+    }
+    return state.checking ?? true;
   }
 
   /** One client frame: size and rate caps first, then validation, then the frame's handler. */
@@ -168,13 +182,16 @@ export class GatewaySockets {
     const taken = takeFrame((state.rate ??= fullBucket(att.frameBurst, now)), att.framesPerSecond, att.frameBurst, now);
     if (!taken.ok) {
       if (taken.abuse) return this.drop(ws, CLOSE.policy, "too many frames");
-      return this.refuse(ws, raw, taken.retryAfterMs);
+      return this.refuse(ws, raw, "rate_limited", "Too many frames", taken.retryAfterMs);
     }
-    if (now - state.checkedAt >= SESSION_CHECK_MS) {
-      const check = await this.hub(att).check(att.sessionId, now);
-      if (!check.ok) return this.end(ws, "session_revoked");
-      state.checkedAt = now;
+    let live: boolean;
+    try {
+      live = await this.sessionOk(state, att, now);
+    } catch {
+      // The hub did not answer: the frame is not served, and the client may send it again.
+      return this.refuse(ws, raw, "temporarily_unavailable", "The session could not be checked", 1000);
     }
+    if (!live) return this.end(ws, "session_revoked");
     const parsed = parseFrame(raw);
     metrics.add("canopy_ws_frames_total", { type: parsed.ok ? parsed.frame.type : "invalid" }, 1, att.tenantId);
     flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
@@ -183,6 +200,7 @@ export class GatewaySockets {
     if (held.length && !(parsed.ok && parsed.frame.type === "sync")) this.release(ws, held);
     const carried = parsed.ok && parsed.frame.type === "sync" ? held : [];
     const memberships = this.membershipsOf(att);
+    const mark = this.vouches.mark(att.userId);
     const ctx: FrameContext = {
       userId: att.userId,
       connId: att.connId,
@@ -192,15 +210,10 @@ export class GatewaySockets {
       presence: (frame) => this.presence(ws, att, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
       alone: () => this.ctx.getWebSockets(userTag(att.userId)).length === 1,
-      vouch: (id) => this.relations.get(att.userId)?.get(id),
+      vouch: (id) => this.vouches.get(att.userId, id),
+      // Not for a socket the hub has not logged yet: a graph change would not reach this gateway.
       remember: (id, relation) => {
-        let mine = this.relations.get(att.userId);
-        if (!mine) {
-          if (this.relations.size >= USERS_MAX) this.relations.clear();
-          this.relations.set(att.userId, (mine = new Map()));
-        }
-        if (mine.size >= PEERS_MAX) mine.clear();
-        mine.set(id, relation);
+        if (!state.announced) this.vouches.remember(att.userId, mark, id, relation);
       },
       deliverOwn: (item) =>
         this.deliverNow(JSON.stringify({ type: "message", ...item }), [att.userId], {
@@ -229,10 +242,8 @@ export class GatewaySockets {
   /** A presence frame goes to the user's hub: an away flag to record, or a snapshot to answer. */
   private async presence(ws: WebSocket, att: Attachment, frame: PresenceFrame): Promise<void> {
     const hub = this.hub(att);
-    if (frame.type === "presence") {
-      await hub.socketAway(att.connId, frame.status === "away");
-      return;
-    }
+    if (frame.type === "presence")
+      return this.afterAnnounce(ws, () => hub.socketAway(att.connId, frame.status === "away"));
     const friends = await hub.presenceSnapshot();
     this.sendTo(ws, JSON.stringify({ type: "presence_snapshot", friends }));
   }
@@ -241,7 +252,19 @@ export class GatewaySockets {
   private state(ws: WebSocket): SocketState | null {
     if (this.gone.has(ws)) return null;
     let s = this.states.get(ws);
-    if (!s) this.states.set(ws, (s = { rate: null, checkedAt: 0, opening: null, sync: null, recent: new Map() }));
+    if (!s)
+      this.states.set(
+        ws,
+        (s = {
+          rate: null,
+          checkedAt: 0,
+          checking: null,
+          announced: null,
+          opening: null,
+          sync: null,
+          recent: new Map(),
+        }),
+      );
     return s;
   }
 
@@ -323,7 +346,7 @@ export class GatewaySockets {
 
   /** Drops what this gateway remembers of a user's relations (the hub: the user's graph changed). */
   forgetRelations(userId: string): void {
-    this.relations.delete(userId);
+    this.vouches.changed(userId);
   }
 
   /** The connection ids of one user's sockets here (the hub's reconciliation of its connection log). */
@@ -385,21 +408,30 @@ export class GatewaySockets {
     return sockets.length;
   }
 
-  /** Ends every socket of a user (tenant suspended or deleted); returns how many. */
-  closeUser(userId: string, reason: string): number {
-    const sockets = this.ctx.getWebSockets(userTag(userId));
+  /** Ends every socket of a user, or with no user every socket here (tenant suspended or deleted); returns how many. */
+  closeUser(userId: string | null, reason: string): number {
+    const sockets = this.ctx.getWebSockets(userId === null ? undefined : userTag(userId));
     for (const ws of sockets) this.end(ws, reason);
     return sockets.length;
   }
 
-  /** A frame over the socket's budget: a send's refusal names its clientId, so the client retries just it. */
-  private refuse(ws: WebSocket, raw: string | ArrayBuffer, retryAfterMs: number): void {
+  /**
+   * A frame not served, to be sent again after `retryAfterMs` (over the socket's budget, or the
+   * hub not answering): a send's refusal names its clientId, so the client retries just it.
+   */
+  private refuse(
+    ws: WebSocket,
+    raw: string | ArrayBuffer,
+    code: "rate_limited" | "temporarily_unavailable",
+    why: string,
+    retryAfterMs: number,
+  ): void {
     const parsed = parseFrame(raw);
     const clientId = parsed.ok && parsed.frame.type === "send" ? parsed.frame.clientId : undefined;
     const frame: ServerFrame = {
       type: "error",
-      code: "rate_limited",
-      message: `Too many frames: try again in ${retryAfterMs} ms.`,
+      code,
+      message: `${why}: try again in ${retryAfterMs} ms.`,
       retryAfterMs,
       ...(clientId ? { clientId } : {}),
     };
@@ -431,17 +463,18 @@ export class GatewaySockets {
     const att = attachmentOf(ws);
     const state = this.states.get(ws);
     if (state) this.endOpening(state);
-    this.states.delete(ws);
     this.gone.add(ws);
-    if (!att) return;
+    if (!att) return void this.states.delete(ws);
     metrics.add("canopy_ws_disconnects_total", { reason: by }, 1, att.tenantId);
     flushTelemetrySoon(this.env, (p) => this.ctx.waitUntil(p));
-    this.ctx.waitUntil(
-      this.hub(att)
-        .socketClosed(att.connId)
-        .catch((err: unknown) =>
-          console.error(JSON.stringify({ msg: "socket close not recorded", connId: att.connId, error: String(err) })),
-        ),
-    );
+    // After its socketOpened: a close that overtook it would leave the hub a row of a closed socket.
+    const hub = this.hub(att);
+    this.ctx.waitUntil(this.afterAnnounce(ws, () => hub.socketClosed(att.connId)));
+    this.states.delete(ws);
+    // The user's last socket here: what was kept for them goes (a graph change would not reach it).
+    if (!this.ctx.getWebSockets(userTag(att.userId)).some((o) => o !== ws && !this.gone.has(o))) {
+      this.vouches.drop(att.userId);
+      this.memberships.delete(att.userId);
+    }
   }
 }

@@ -1,3 +1,5 @@
+import type { FrameBucket } from "./frame-bucket";
+
 /**
  * Per-socket state, kept in the socket's attachment so it survives hibernation. Namespaced under
  * `rt` so later app state in the same attachment cannot clash with it.
@@ -45,4 +47,35 @@ export interface SocketOpened {
   tenantId: string;
   /** The gateway holding it (its number among the tenant's). */
   gateway: number;
+}
+
+/** A live frame held back, with the conversation and seq that order it. */
+export interface Held {
+  frame: string;
+  conversationId?: string | undefined;
+  seq?: number | undefined;
+}
+
+/**
+ * In-memory state of one socket. It may be lost when the gateway hibernates; nothing in it must
+ * survive (budgets refill, a woken gateway holds nothing back and checks the session again).
+ */
+export interface SocketState {
+  /** The socket's frame budget (frame-bucket.ts); full again after the object wakes. */
+  rate: FrameBucket | null;
+  /** When the hub last confirmed the session (0: not since the object woke). */
+  checkedAt: number;
+  /** The session check in flight: every frame arriving meanwhile waits for it, in order. */
+  checking: Promise<boolean> | null;
+  /**
+   * Until the hub has logged the socket (`socketOpened`): what the socket tells the hub later
+   * (away, close) goes after it, and no relation is kept for it (a graph change would miss it).
+   */
+  announced: Promise<void> | null;
+  /** From the upgrade until the first client frame (at most OPENING_HOLD_MS): every live conversation frame waits. */
+  opening: { queue: Held[]; timer: ReturnType<typeof setTimeout> } | null;
+  /** While a sync is answered: live frames of its conversations wait, and go out after it minus what it sent. */
+  sync: { conversations: Set<string>; queue: Held[] } | null;
+  /** Seqs recently sent, per conversation: each goes out once per socket. */
+  recent: Map<string, number[]>;
 }

@@ -379,7 +379,6 @@ export class UserHub extends DurableObject<Env> {
     const known = { userId: this.userId, tenantId: this.tenantId };
     ({ userId: this.userId, tenantId: this.tenantId } = rememberIdentity(this.ctx.storage.sql, known, me));
   }
-
   /** Runs a change of the graph, then has the user's gateways forget the relations they keep. */
   private relating = <T>(change: T | Promise<T>): Promise<T> =>
     Promise.resolve(change).then((r) => this.sockets.relationsChanged().then(() => r));
@@ -419,7 +418,8 @@ export class UserHub extends DurableObject<Env> {
   /** Erases the user's hub (docs/privacy.md, user-hub/erasure.ts); idempotent. */
   async erase(me: GraphIdentity, now = Date.now()): Promise<{ peers: number }> {
     this.identify(me);
-    this.setStatus("deleted", now);
+    this.setStatus("deleted", now); // ends the sessions: their sockets get `closed`
+    this.sockets.forgetAll(now); // the log's rows end with their events, before the wipe
     this.erasedAt ||= now;
     const peers = eraseGraph(this.ctx.storage, this.graph.store, this.erasedAt);
     this.sessions.clear();

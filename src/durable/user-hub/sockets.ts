@@ -13,6 +13,9 @@ import type { HubPresence } from "./presence";
  * gateways, and has them close a revoked session's sockets.
  */
 export class HubSockets {
+  /** Frames for the user's sockets, one chain per gateway: a friend's "online" never overtakes their "away". */
+  private readonly chains = new Map<number, Promise<void>>();
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
@@ -57,16 +60,34 @@ export class HubSockets {
   deliver(frame: string): number {
     const { tenantId, userId } = this.ids();
     const gateways = this.connections.gateways();
-    for (const g of gateways)
-      this.ctx.waitUntil(this.call(gatewayStub(this.env, tenantId, g).deliver(frame, [userId])));
+    for (const g of gateways) {
+      const next = (this.chains.get(g) ?? Promise.resolve()).then(() =>
+        this.call(gatewayStub(this.env, tenantId, g).deliver(frame, [userId])),
+      );
+      this.chains.set(g, next);
+      void next.then(() => {
+        if (this.chains.get(g) === next) this.chains.delete(g);
+      });
+      this.ctx.waitUntil(next);
+    }
     return gateways.length;
   }
 
-  /** Has the gateways end a session's sockets with a final `closed` frame. */
+  /**
+   * Has the gateways end a session's sockets with a final `closed` frame, trying each up to
+   * three times (a revoked session's socket must not stay open because one call failed).
+   */
   closeSession(sessionId: string, reason: string): void {
     const { tenantId, userId } = this.ids();
     for (const g of this.connections.gateways(sessionId))
-      this.ctx.waitUntil(this.call(gatewayStub(this.env, tenantId, g).closeSession(userId, sessionId, reason)));
+      this.ctx.waitUntil(
+        this.call(retried(() => gatewayStub(this.env, tenantId, g).closeSession(userId, sessionId, reason))),
+      );
+  }
+
+  /** Closes the log's rows (the account is erased: its sockets are being closed, and the log goes). */
+  forgetAll(now = Date.now()): void {
+    for (const rows of this.connections.byGateway().values()) this.connections.reconcile(rows, new Set(), now);
   }
 
   /**
@@ -107,5 +128,17 @@ export class HubSockets {
       () => undefined,
       (err: unknown) => console.error(JSON.stringify({ msg: "gateway call failed", error: String(err) })),
     );
+  }
+}
+
+/** Runs `call` up to `times` times, 100 ms then 400 ms apart; the last failure is thrown. */
+async function retried<T>(call: () => Promise<T>, times = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (i >= times) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 4 ** (i - 1)));
+    }
   }
 }

@@ -5,7 +5,8 @@ import { tenantDb, tenantDbLocation } from "../../db/tenant-db";
 import { toCloudEvent, type CloudEvent } from "../../lib/events";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
-import { hubStub } from "../../durable/protocol/stubs";
+import { gatewayStub, hubStub } from "../../durable/protocol/stubs";
+import { parseStoredConfig } from "../../lib/tenant-config";
 
 /** The event that asks every hub of a tenant to end its sockets (suspension or deletion). */
 export const TENANT_CLOSED = "tenant.closed";
@@ -32,7 +33,8 @@ export async function requestSocketClose(
 }
 
 /**
- * Ends the sockets of every user of a tenant with a final `closed` frame giving the reason.
+ * Ends the sockets of every user of a tenant with a final `closed` frame giving the reason:
+ * every gateway of the tenant, then every user's hub (for gateways of an earlier count).
  * Runs for suspended and deleted tenants alike (the database is kept until purge), so it
  * resolves the tenant row itself instead of going through the active-tenant cache. Idempotent:
  * a retry closes nothing twice. Users are visited a page at a time, 20 hubs at once.
@@ -45,8 +47,17 @@ export async function closeTenantSockets(event: CloudEvent, env: Env): Promise<v
   const row = await findTenantById(platformDb(env), event.tenantid);
   if (!row || !row.dbUrl) return;
   if (row.status === "active") return; // resumed meanwhile: nothing to close
-  const db = tenantDb(await tenantDbLocation(env, row));
+  // Every gateway of the tenant first: that reaches every socket, logged by its hub or not.
+  const count = parseStoredConfig(row.config).realtime.gateways;
   let closed = 0;
+  for (let g = 0; g < count; g += PARALLEL) {
+    const batch = Array.from({ length: Math.min(PARALLEL, count - g) }, (_, i) =>
+      gatewayStub(env, row.id, g + i).closeAll(reason),
+    );
+    closed += (await Promise.all(batch)).reduce((a, b) => a + b, 0);
+  }
+  // Then each user's hub: sockets on gateways of an earlier count (its log names them).
+  const db = tenantDb(await tenantDbLocation(env, row));
   for (let after = ""; ; ) {
     const ids = await userIdsAfter(db, after, PAGE);
     for (let i = 0; i < ids.length; i += PARALLEL) {
