@@ -1,7 +1,7 @@
 /**
  * Upgrades per second: `count` sockets opened `concurrency` at a time, Canopy's (bearer token,
- * the Worker's authentication, then each user's hub) against the bare object's (one object per
- * socket, `/echo/up-<i>`), interleaved A B B A over rounds; every socket is closed after its fill,
+ * the Worker's authentication, the user's hub admitting it, then its gateway) against the bare
+ * object's (one object per socket, `/echo/up-<i>`), interleaved A B B A over rounds; every socket is closed after its fill,
  * and each side opens to the same objects every round (the first round pays their creation).
  */
 import { median } from "../measure";
@@ -39,7 +39,7 @@ export async function upgradeRates(
   const n = Math.min(count, stack.users.length);
   const out: UpgradeRates = { count: n, concurrency, canopy: [], bare: [] };
   const canopy = () => fill(n, concurrency, (i) => connect(stack.canopyUrl, { headers: userHeaders(stack.users[i]!) }));
-  // The same objects every round on both sides (Canopy's hubs are the same users' each time).
+  // The same objects every round on both sides (Canopy's hubs and gateways are the same users' each time).
   const bare = () => fill(n, concurrency, (i) => connect(`${stack.bareUrl}/echo/up-${i}`));
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
@@ -60,7 +60,7 @@ export function upgradeLines(u: UpgradeRates): string[] {
   const ratios = u.canopy.map((x, i) => x / (u.bare[i] ?? Number.NaN));
   return [
     `Upgrades per second: ${u.count} sockets opened ${u.concurrency} at a time, ${u.canopy.length} rounds interleaved A B B A; each socket closed after its fill. ` +
-      `Canopy ${c.toFixed(0)}/s (bearer checked by the Worker, one hub per user), bare ${b.toFixed(0)}/s (one object per socket): ${(c / b).toFixed(2)}x ` +
+      `Canopy ${c.toFixed(0)}/s (bearer checked by the Worker, admitted by the user's hub, accepted by its gateway), bare ${b.toFixed(0)}/s (one object per socket): ${(c / b).toFixed(2)}x ` +
       `(rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}x). No goal row; reported as the issue asks.`,
   ];
 }

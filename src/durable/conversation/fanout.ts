@@ -3,6 +3,9 @@ import type { DeliveryOptions } from "../protocol/delivery";
 import { type GatewayStub, gatewayStub } from "../protocol/stubs";
 import { gatewayOf } from "../realtime/route";
 
+/** Members whose gateway number a conversation remembers. */
+const HASHED_MAX = 200_000;
+
 /**
  * Delivers frames to the gateways holding members' sockets: one `deliver` per gateway naming its
  * members, so a message to a group of 1,000 costs at most the tenant's gateway count in calls.
@@ -16,6 +19,9 @@ export class Fanout {
   private readonly stubs = new Map<number, GatewayStub>();
   /** Deliveries waiting for the tenant's gateway count; later ones queue behind them, in order. */
   private waiting: Promise<void> | undefined;
+  /** Members' gateway numbers under `hashedFor` gateways (a hash per member per message would add up in big groups). */
+  private readonly hashed = new Map<string, number>();
+  private hashedFor = 0;
 
   constructor(
     private readonly env: Env,
@@ -55,8 +61,13 @@ export class Fanout {
 
   private dispatch(gateways: number, users: string[], frame: string, opts: DeliveryOptions): void {
     const byGateway = new Map<number, string[]>();
+    if (this.hashedFor !== gateways || this.hashed.size > HASHED_MAX) {
+      this.hashed.clear();
+      this.hashedFor = gateways;
+    }
     for (const u of users) {
-      const g = gatewayOf(u, gateways);
+      let g = this.hashed.get(u);
+      if (g === undefined) this.hashed.set(u, (g = gatewayOf(u, gateways)));
       const list = byGateway.get(g);
       if (list) list.push(u);
       else byGateway.set(g, [u]);

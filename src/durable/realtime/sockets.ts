@@ -16,6 +16,7 @@ import {
 } from "./types";
 import { conversationStub, type HubStub, hubStub } from "../protocol/stubs";
 import { Vouches } from "./vouches";
+import { SocketIndex } from "./socket-index";
 import { metrics } from "../../lib/metrics/recorder";
 import { flushTelemetrySoon } from "../protocol/metrics-sink";
 import { configureTelemetry, samplerRatio } from "../../lib/telemetry";
@@ -41,9 +42,6 @@ type Attachment = SocketAttachment["rt"];
 const problem = (code: ErrorCode, detail: string) =>
   Response.json({ code, detail }, { status: errorRegistry[code].status });
 
-const attachmentOf = (ws: WebSocket): Attachment | undefined =>
-  (ws.deserializeAttachment() as SocketAttachment | null)?.rt;
-
 /**
  * The sockets of every user the tenant's hash sends to one gateway, terminated with the
  * hibernation API (all devices of a user land on the same gateway). Frames go to the
@@ -59,12 +57,15 @@ export class GatewaySockets {
   private readonly memberships = new Map<string, Memberships>();
   /** Relations kept for direct sends, per user (vouches.ts). */
   private readonly vouches = new Vouches();
+  /** The sockets by user and their attachments, in memory (socket-index.ts). */
+  private readonly index: SocketIndex;
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
   ) {
     configureTelemetry(env); // this object records socket metrics
+    this.index = new SocketIndex(ctx);
     // Answered by the runtime without waking a hibernated gateway.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -108,6 +109,7 @@ export class GatewaySockets {
       maxFrameBytes: Number(h("maxFrameBytes")) || MAX_FRAME_BYTES,
     };
     ws.serializeAttachment({ rt: att } satisfies SocketAttachment);
+    this.index.add(ws, att);
     const state = this.state(ws)!;
     state.checkedAt = now;
     state.opening = { queue: [], timer: setTimeout(() => this.opened(ws), OPENING_HOLD_MS) };
@@ -168,7 +170,7 @@ export class GatewaySockets {
 
   /** One client frame: size and rate caps first, then validation, then the frame's handler. */
   async message(ws: WebSocket, raw: string | ArrayBuffer, now = Date.now()): Promise<void> {
-    const att = attachmentOf(ws);
+    const att = this.index.attachment(ws);
     if (!att) return ws.close(CLOSE.policy, "unknown connection");
     const bytes =
       typeof raw === "string"
@@ -209,7 +211,7 @@ export class GatewaySockets {
       send: (frame) => this.sendTo(ws, JSON.stringify(frame)),
       presence: (frame) => this.presence(ws, att, frame),
       sync: (conversations, run) => this.sync(ws, conversations, run, carried.splice(0)),
-      alone: () => this.ctx.getWebSockets(userTag(att.userId)).length === 1,
+      alone: () => this.index.of(att.userId).size === 1,
       vouch: (id) => this.vouches.get(att.userId, id),
       // Not for a socket the hub has not logged yet: a graph change would not reach this gateway.
       remember: (id, relation) => {
@@ -353,7 +355,7 @@ export class GatewaySockets {
   liveConnIds(userId: string): string[] {
     return this.ctx
       .getWebSockets(userTag(userId))
-      .flatMap((ws) => (this.gone.has(ws) ? [] : [attachmentOf(ws)?.connId ?? []].flat()));
+      .flatMap((ws) => (this.gone.has(ws) ? [] : [this.index.attachment(ws)?.connId ?? []].flat()));
   }
 
   /**
@@ -378,8 +380,8 @@ export class GatewaySockets {
     let n = 0;
     for (const userId of userIds) {
       let learnt = !opts.conversationId;
-      for (const ws of this.ctx.getWebSockets(userTag(userId))) {
-        const att = attachmentOf(ws);
+      for (const ws of this.index.of(userId)) {
+        const att = this.index.attachment(ws);
         if (!att) continue;
         // Only a conversation's own fan-out names one here: the user may address it from now on.
         if (!learnt) learnt = (this.membershipsOf(att).learn(opts.conversationId!), true);
@@ -460,7 +462,7 @@ export class GatewaySockets {
    */
   forget(ws: WebSocket, by: "client" | "server" | "error"): void {
     if (this.gone.has(ws)) return;
-    const att = attachmentOf(ws);
+    const att = this.index.attachment(ws);
     const state = this.states.get(ws);
     if (state) this.endOpening(state);
     this.gone.add(ws);
@@ -472,7 +474,7 @@ export class GatewaySockets {
     this.ctx.waitUntil(this.afterAnnounce(ws, () => hub.socketClosed(att.connId)));
     this.states.delete(ws);
     // The user's last socket here: what was kept for them goes (a graph change would not reach it).
-    if (!this.ctx.getWebSockets(userTag(att.userId)).some((o) => o !== ws && !this.gone.has(o))) {
+    if (!this.index.remove(ws, att.userId)) {
       this.vouches.drop(att.userId);
       this.memberships.delete(att.userId);
     }

@@ -24,7 +24,17 @@ export class HubSockets {
     private readonly sessionLive: (sessionId: string, now: number) => { deviceId: string | null } | null,
     private readonly connections: ConnectionLog,
     private readonly presence: HubPresence,
-  ) {}
+  ) {
+    // Sockets the hub itself accepted before gateways held them survive a deploy (hibernation)
+    // but have no handler here any more: closed with 1012, their clients reconnect to a gateway.
+    for (const ws of ctx.getWebSockets()) {
+      try {
+        ws.close(1012, "reconnect");
+      } catch {
+        // already closing
+      }
+    }
+  }
 
   /**
    * Admits a WebSocket upgrade the Worker authenticated, before it goes to the user's gateway:
