@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { gatewayOf } from "../../src/durable/realtime/route";
+import { gatewayOf } from "../../src/durable/protocol/gateways";
 import { as, befriend, registerUser } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 import { connect, group, nth } from "./socket-helpers";

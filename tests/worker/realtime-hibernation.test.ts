@@ -1,7 +1,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SocketAttachment } from "../../src/durable/realtime/types";
-import { gatewayOf } from "../../src/durable/realtime/route";
+import { gatewayOf } from "../../src/durable/protocol/gateways";
 import { as, registerUser, secondDevice } from "./auth-helpers";
 import { call, createTenant } from "./helpers";
 import { connect, group, nth, readMarker } from "./socket-helpers";

@@ -1,7 +1,7 @@
 import { currentTraceparent } from "../../lib/tracing/spans";
 import type { DeliveryOptions } from "../protocol/delivery";
 import { type GatewayStub, gatewayStub } from "../protocol/stubs";
-import { gatewayOf } from "../realtime/route";
+import { gatewayOf } from "../protocol/gateways";
 
 /** Members whose gateway number a conversation remembers. */
 const HASHED_MAX = 200_000;

@@ -60,7 +60,7 @@ export function hubStub(env: Pick<Env, "USER_HUB">, tenantId: string, userId: st
   return traced(env.USER_HUB.get(idOf(env.USER_HUB, doName(tenantId, userId))), "UserHub");
 }
 
-/** One of a tenant's realtime gateways: the sockets of the users hashed to it (realtime/route.ts). */
+/** One of a tenant's realtime gateways: the sockets of the users hashed to it (protocol/gateways.ts). */
 export function gatewayStub(env: Pick<Env, "REALTIME_GATEWAY">, tenantId: string, index: number): GatewayStub {
   return traced(
     env.REALTIME_GATEWAY.get(idOf(env.REALTIME_GATEWAY, doName(tenantId, "gw", String(index)))),

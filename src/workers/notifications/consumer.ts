@@ -22,7 +22,7 @@ import { mailNotifications } from "./email";
 import { pushProvider } from "./push";
 import { notificationView } from "./view";
 import { hubStub } from "../../durable/protocol/stubs";
-import { deliverToUser } from "../../durable/realtime/route";
+import { deliverToUser } from "../../durable/protocol/gateways";
 
 export const CONSUMER = "notifications";
 

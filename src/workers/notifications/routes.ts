@@ -21,7 +21,7 @@ import {
   PreferencesSchema,
 } from "./schemas";
 import { notificationView } from "./view";
-import { deliverToUser } from "../../durable/realtime/route";
+import { deliverToUser } from "../../durable/protocol/gateways";
 
 /** The signed-in user's inbox: /v1/notifications*. */
 export const notificationRoutes = createRouter();

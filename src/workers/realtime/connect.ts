@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { settingsOf } from "../../db/tenant/profiles";
 import { GATEWAY_HEADERS } from "../../durable/realtime/types";
-import { gatewayOf } from "../../durable/realtime/route";
+import { gatewayOf } from "../../durable/protocol/gateways";
 import { isErrorCode } from "../../lib/error-codes";
 import { AppError } from "../../lib/errors";
 import { signToken, verifyToken, type TokenClaims } from "../../lib/jwt";

@@ -1,4 +1,4 @@
-import { gatewayStub } from "../protocol/stubs";
+import { gatewayStub } from "./stubs";
 
 /**
  * Which gateway object holds a user's sockets: `fnv1a(userId) mod count`, where `count` is the
