@@ -70,18 +70,7 @@ export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
   if (!json.ok) return { ok: false, error: { type: "error", code: "invalid_frame", message: json.message } };
   // zod drops an own `__proto__` key silently (a guard against prototype pollution), so a frame
   // holding one would be answered as if it were not there: refused instead, wherever it is.
-  if (hasProtoKey(json.value)) {
-    const clientId = clientIdOf(json.value);
-    return {
-      ok: false,
-      error: {
-        type: "error",
-        code: "invalid_frame",
-        message: "__proto__ is not allowed as a key.",
-        ...(clientId ? { clientId } : {}),
-      },
-    };
-  }
+  if (hasProtoKey(json.value)) return invalid("__proto__ is not allowed as a key.", json.value);
   const type =
     typeof json.value === "object" && json.value !== null && "type" in json.value ? json.value.type : undefined;
   const parsed =
@@ -91,16 +80,13 @@ export function parseFrame(raw: string | ArrayBuffer): ParsedFrame {
   if (parsed.success) return { ok: true, frame: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-  const clientId = clientIdOf(json.value);
-  return {
-    ok: false,
-    error: {
-      type: "error",
-      code: "invalid_frame",
-      message: `${where}${issue?.message ?? "invalid frame"}`,
-      ...(clientId ? { clientId } : {}),
-    },
-  };
+  return invalid(`${where}${issue?.message ?? "invalid frame"}`, json.value);
+}
+
+/** An `invalid_frame` refusal, echoing the frame's clientId when it has one. */
+function invalid(message: string, value: unknown): ParsedFrame {
+  const clientId = clientIdOf(value);
+  return { ok: false, error: { type: "error", code: "invalid_frame", message, ...(clientId ? { clientId } : {}) } };
 }
 
 /** Handles one parsed client frame. A bad frame gets its error frame; the socket stays up. */

@@ -114,10 +114,10 @@ export class GatewaySockets {
     state.checkedAt = now;
     state.opening = { queue: [], timer: setTimeout(() => this.opened(ws), OPENING_HOLD_MS) };
     const gateway = Number(h("index")) || 0;
-    state.announced = this.announce(ws, att, gateway).finally(() => {
+    const announced: Promise<void> = this.announce(ws, att, gateway).finally(() => {
       if (state.announced === announced) state.announced = null;
     });
-    const announced = state.announced;
+    state.announced = announced;
     this.ctx.waitUntil(announced);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }

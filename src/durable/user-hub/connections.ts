@@ -134,8 +134,11 @@ export class ConnectionLog {
     const m = new Map<number | null, string[]>();
     for (const r of this.sql.exec<{ conn_id: string; gateway: number | null }>(
       "SELECT conn_id, gateway FROM open_conns",
-    ))
-      m.set(r.gateway, [...(m.get(r.gateway) ?? []), r.conn_id]);
+    )) {
+      const rows = m.get(r.gateway);
+      if (rows) rows.push(r.conn_id);
+      else m.set(r.gateway, [r.conn_id]);
+    }
     return m;
   }
 
